@@ -1,0 +1,31 @@
+# etl_pull: PGXS build.  PG_CONFIG picks the PostgreSQL installation;
+# the MySQL client flags come from mariadb_config (or mysql_config).
+
+EXTENSION = etl_pull
+EXTVERSION = 1.0
+MODULE_big = etl_pull
+OBJS = \
+	src/catalog.o \
+	src/connection.o \
+	src/convert.o \
+	src/etl_pull.o \
+	src/funcs.o \
+	src/load.o \
+	src/option.o \
+	src/sink.o \
+	src/source.o
+DATA = sql/etl_pull--$(EXTVERSION).sql
+PGFILEDESC = "etl_pull - load MySQL and MariaDB tables into PostgreSQL"
+
+# pg_regress tests: sql/<test>.sql, expected/<test>.out (they need the
+# servers test/run starts: see README.md)
+REGRESS = options settings load types failures standard
+REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
+
+MYSQL_CONFIG ?= $(shell command -v mariadb_config || command -v mysql_config)
+PG_CPPFLAGS = -I$(srcdir)/src $(shell $(MYSQL_CONFIG) --include)
+SHLIB_LINK = $(shell $(MYSQL_CONFIG) --libs)
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

@@ -1,0 +1,183 @@
+/* etl_pull install script, version 1.0 */
+
+\echo Use "CREATE EXTENSION etl_pull" to load this file. \quit
+
+-- Connections: servers and user mappings of the etl_pull wrapper
+CREATE FUNCTION etl_pull.fdw_validator(text[], oid)
+RETURNS void
+AS 'MODULE_PATHNAME', 'etl_pull_fdw_validator'
+LANGUAGE C STRICT;
+
+CREATE FOREIGN DATA WRAPPER etl_pull VALIDATOR etl_pull.fdw_validator;
+COMMENT ON FOREIGN DATA WRAPPER etl_pull IS
+    'MySQL/MariaDB replicas that etl_pull loads tables from';
+
+-- Registered tables and their settings
+CREATE TABLE etl_pull.tables (
+    name                text PRIMARY KEY,
+    server              text NOT NULL,
+    source_table        text,
+    target_table        text,
+    extraction          text NOT NULL DEFAULT 'full'
+                        CHECK (extraction IN ('full', 'incremental')),
+    incremental_columns text[],
+    strategy            text NOT NULL DEFAULT 'auto'
+                        CHECK (strategy IN ('auto', 'standard', 'stream', 'copy', 'parallel')),
+    batch_size          integer NOT NULL DEFAULT 1000
+                        CHECK (batch_size BETWEEN 1 AND 100000),
+    parallel_chunks     integer NOT NULL DEFAULT 4
+                        CHECK (parallel_chunks BETWEEN 1 AND 16),
+    estimated_size_mb   numeric CHECK (estimated_size_mb >= 0),
+    zero_dates          text NOT NULL DEFAULT 'null'
+                        CHECK (zero_dates IN ('null', 'error')),
+    invalid_utf8        text NOT NULL DEFAULT 'error'
+                        CHECK (invalid_utf8 IN ('error', 'replace')),
+    on_error            text NOT NULL DEFAULT 'abort'
+                        CHECK (on_error IN ('abort', 'reject')),
+    analyze             boolean NOT NULL DEFAULT true,
+    enabled             boolean NOT NULL DEFAULT true,
+    created_at          timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE etl_pull.tables IS
+    'tables etl_pull loads; change with add_table, set_table_option, remove_table';
+COMMENT ON COLUMN etl_pull.tables.source_table IS 'MySQL table: "table" or "db.table" (default: the name, in the server''s dbname)';
+COMMENT ON COLUMN etl_pull.tables.target_table IS 'PostgreSQL table: "table" or "schema.table" (default: public.<name>)';
+COMMENT ON COLUMN etl_pull.tables.strategy IS 'auto, standard, stream, copy or parallel';
+COMMENT ON COLUMN etl_pull.tables.batch_size IS 'rows per bulk insert';
+COMMENT ON COLUMN etl_pull.tables.zero_dates IS 'null: zero dates load as NULL; error: they fail the load';
+COMMENT ON COLUMN etl_pull.tables.invalid_utf8 IS 'error: invalid UTF-8 or NUL bytes in text fail the load; replace: they become U+FFFD';
+COMMENT ON COLUMN etl_pull.tables.analyze IS 'ANALYZE the target after a full load';
+SELECT pg_catalog.pg_extension_config_dump('etl_pull.tables', '');
+
+-- Run history
+CREATE TABLE etl_pull.runs (
+    run_id          bigserial PRIMARY KEY,
+    table_name      text NOT NULL,
+    server          text,
+    run_as          text,
+    strategy        text,
+    strategy_reason text,
+    extraction      text,
+    started_at      timestamptz NOT NULL,
+    finished_at     timestamptz,
+    seconds         double precision,
+    rows            bigint,
+    bytes           bigint,
+    rows_per_sec    double precision
+                    GENERATED ALWAYS AS (CASE WHEN seconds > 0 THEN rows / seconds END) STORED,
+    peak_memory_kb  bigint,
+    rejected_rows   bigint NOT NULL DEFAULT 0,
+    status          text NOT NULL CHECK (status IN ('succeeded', 'failed')),
+    error           text
+);
+COMMENT ON TABLE etl_pull.runs IS 'one row per load_table run';
+SELECT pg_catalog.pg_extension_config_dump('etl_pull.runs', '');
+SELECT pg_catalog.pg_extension_config_dump('etl_pull.runs_run_id_seq', '');
+
+-- Settings
+CREATE FUNCTION etl_pull.check_table_option(key text, value text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'etl_pull_check_table_option'
+LANGUAGE C;
+COMMENT ON FUNCTION etl_pull.check_table_option(text, text) IS
+    'raises an error if value is not allowed for the table setting key';
+
+CREATE FUNCTION etl_pull.add_table(name text, server text,
+                                   source_table text DEFAULT NULL,
+                                   target_table text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF add_table.name IS NULL OR add_table.name = '' THEN
+        RAISE EXCEPTION 'table name must not be empty'
+              USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_foreign_server s
+                   JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
+                   WHERE s.srvname = add_table.server AND w.fdwname = 'etl_pull') THEN
+        RAISE EXCEPTION 'server "%" does not exist or does not use foreign-data wrapper "etl_pull"',
+              add_table.server
+              USING ERRCODE = 'undefined_object',
+                    HINT = 'Create it with CREATE SERVER ... FOREIGN DATA WRAPPER etl_pull.';
+    END IF;
+    PERFORM etl_pull.check_table_option('source_table', add_table.source_table);
+    PERFORM etl_pull.check_table_option('target_table', add_table.target_table);
+    IF EXISTS (SELECT 1 FROM etl_pull.tables t WHERE t.name = add_table.name) THEN
+        RAISE EXCEPTION 'table "%" is already registered', add_table.name
+              USING ERRCODE = 'duplicate_object',
+                    HINT = 'Change it with etl_pull.set_table_option(), or remove it first.';
+    END IF;
+    INSERT INTO etl_pull.tables (name, server, source_table, target_table)
+    VALUES (add_table.name, add_table.server, add_table.source_table,
+            add_table.target_table);
+END
+$$;
+COMMENT ON FUNCTION etl_pull.add_table(text, text, text, text) IS
+    'registers a MySQL table for loading, with default settings';
+
+CREATE FUNCTION etl_pull.set_table_option(name text, key text, value text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    coltype text;
+BEGIN
+    PERFORM etl_pull.check_table_option(set_table_option.key, set_table_option.value);
+    IF NOT EXISTS (SELECT 1 FROM etl_pull.tables t WHERE t.name = set_table_option.name) THEN
+        RAISE EXCEPTION 'table "%" is not registered with etl_pull', set_table_option.name
+              USING ERRCODE = 'undefined_object',
+                    HINT = 'Register it with etl_pull.add_table().';
+    END IF;
+    SELECT format_type(a.atttypid, a.atttypmod) INTO coltype
+      FROM pg_attribute a
+     WHERE a.attrelid = 'etl_pull.tables'::regclass AND a.attname = set_table_option.key;
+    IF set_table_option.value IS NULL THEN
+        EXECUTE format('UPDATE etl_pull.tables SET %I = DEFAULT WHERE name = $1',
+                       set_table_option.key)
+        USING set_table_option.name;
+    ELSIF coltype = 'text[]' THEN
+        EXECUTE format('UPDATE etl_pull.tables SET %I = $1 WHERE name = $2',
+                       set_table_option.key)
+        USING (SELECT array_agg(btrim(c)) FROM unnest(string_to_array(set_table_option.value, ',')) c),
+              set_table_option.name;
+    ELSE
+        EXECUTE format('UPDATE etl_pull.tables SET %I = CAST($1 AS %s) WHERE name = $2',
+                       set_table_option.key, coltype)
+        USING set_table_option.value, set_table_option.name;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION etl_pull.set_table_option(text, text, text) IS
+    'changes one setting of a registered table; NULL restores the default';
+
+CREATE FUNCTION etl_pull.remove_table(name text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM etl_pull.tables t WHERE t.name = remove_table.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'table "%" is not registered with etl_pull', remove_table.name
+              USING ERRCODE = 'undefined_object';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION etl_pull.remove_table(text) IS
+    'unregisters a table (its target table and run history stay)';
+
+-- Loading
+CREATE FUNCTION etl_pull.load_table(name text, force_full boolean DEFAULT false,
+                                    OUT run_id bigint, OUT table_name text,
+                                    OUT strategy text, OUT extraction text,
+                                    OUT rows bigint, OUT seconds double precision,
+                                    OUT rows_per_sec double precision,
+                                    OUT peak_memory_kb bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'etl_pull_load_table'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION etl_pull.load_table(text, boolean) IS
+    'loads a registered table from its MySQL source in one transaction';

@@ -1,0 +1,275 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *		  etl_pull's own tables: the registered tables' settings and the
+ *		  run history.
+ *
+ * The tables are plain SQL tables in schema etl_pull (see the install
+ * script); this file reads and writes them through SPI with parameters,
+ * never by splicing values into SQL.
+ *
+ * IDENTIFICATION
+ *		  src/catalog.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "foreign/foreign.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "parser/scansup.h"
+#include "utils/builtins.h"
+#include "utils/regproc.h"
+#include "utils/timestamp.h"
+
+#include "etl_pull.h"
+
+/* Column positions of the SELECT in EtlPullReadTable */
+enum
+{
+	COL_NAME = 1,
+	COL_SERVER,
+	COL_SOURCE_TABLE,
+	COL_TARGET_TABLE,
+	COL_STRATEGY,
+	COL_BATCH_SIZE,
+	COL_ZERO_DATES,
+	COL_INVALID_UTF8,
+	COL_ANALYZE,
+	COL_ENABLED
+};
+
+static char *
+get_text(HeapTuple tup, TupleDesc desc, int col)
+{
+	return SPI_getvalue(tup, desc, col);
+}
+
+/*
+ * Split source_table into database and table.  `Quoted` parts may contain
+ * dots; an unquoted value splits at its first dot.
+ */
+static void
+split_source_table(const char *value, char **db, char **table)
+{
+	char	   *parts[2] = {NULL, NULL};
+	int			nparts = 0;
+	const char *p = value;
+
+	while (*p && nparts < 2)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		if (*p == '`')
+		{
+			for (p++; *p; p++)
+			{
+				if (*p == '`')
+				{
+					if (p[1] == '`')
+						p++;
+					else
+						break;
+				}
+				appendStringInfoChar(&buf, *p);
+			}
+			if (*p != '`')
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("unterminated quoted name in \"source_table\" value \"%s\"", value)));
+			p++;
+		}
+		else
+		{
+			while (*p && (*p != '.' || nparts == 1))
+				appendStringInfoChar(&buf, *p++);
+		}
+		parts[nparts++] = buf.data;
+		if (*p == '.')
+			p++;
+		else if (*p)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid \"source_table\" value \"%s\"", value),
+					 errhint("Write \"table\", \"db.table\" or `quoted`.`names`.")));
+	}
+	if (nparts == 2)
+	{
+		*db = parts[0];
+		*table = parts[1];
+	}
+	else
+	{
+		*db = NULL;
+		*table = parts[0];
+	}
+}
+
+/*
+ * Read a registered table's settings.  An unknown name, a missing server
+ * or a server of another wrapper is an ERROR.  Result is palloc'd in the
+ * caller's context.
+ */
+EtlPullTable *
+EtlPullReadTable(const char *name)
+{
+	EtlPullTable *t = palloc0(sizeof(EtlPullTable));
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	HeapTuple	tup;
+	TupleDesc	desc;
+	ForeignServer *server;
+	ForeignDataWrapper *fdw;
+	char	   *source;
+	char	   *target;
+	List	   *names;
+	MemoryContext callercxt = CurrentMemoryContext;
+	MemoryContext oldcxt;
+
+	args[0] = CStringGetTextDatum(name);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT name, server, source_table, target_table,"
+							  " strategy, batch_size, zero_dates, invalid_utf8,"
+							  " analyze, enabled"
+							  " FROM etl_pull.tables WHERE name = $1",
+							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read etl_pull.tables");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("table \"%s\" is not registered with etl_pull", name),
+				 errhint("Register it with etl_pull.add_table().")));
+
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	oldcxt = MemoryContextSwitchTo(callercxt);
+	t->name = get_text(tup, desc, COL_NAME);
+	t->server_name = get_text(tup, desc, COL_SERVER);
+	source = get_text(tup, desc, COL_SOURCE_TABLE);
+	target = get_text(tup, desc, COL_TARGET_TABLE);
+	t->strategy = EtlPullParseStrategy(get_text(tup, desc, COL_STRATEGY));
+	t->batch_size = pg_strtoint32(get_text(tup, desc, COL_BATCH_SIZE));
+	t->zero_dates = strcmp(get_text(tup, desc, COL_ZERO_DATES), "error") == 0 ?
+		ETL_ZERO_DATES_ERROR : ETL_ZERO_DATES_NULL;
+	t->invalid_text = strcmp(get_text(tup, desc, COL_INVALID_UTF8), "replace") == 0 ?
+		ETL_INVALID_TEXT_REPLACE : ETL_INVALID_TEXT_ERROR;
+	t->analyze = strcmp(get_text(tup, desc, COL_ANALYZE), "t") == 0;
+	t->enabled = strcmp(get_text(tup, desc, COL_ENABLED), "t") == 0;
+	MemoryContextSwitchTo(oldcxt);
+	SPI_finish();
+
+	server = GetForeignServerByName(t->server_name, false);
+	fdw = GetForeignDataWrapper(server->fdwid);
+	if (strcmp(fdw->fdwname, "etl_pull") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("server \"%s\" does not use foreign-data wrapper \"etl_pull\"",
+						t->server_name)));
+	t->serverid = server->serverid;
+
+	split_source_table(source ? source : t->name, &t->source_db, &t->source_table);
+
+	if (target == NULL)
+	{
+		t->target_schema = "public";
+		t->target_table = downcase_identifier(t->name, strlen(t->name), false, false);
+	}
+	else
+	{
+		names = stringToQualifiedNameList(target);
+		if (list_length(names) == 1)
+		{
+			t->target_schema = "public";
+			t->target_table = strVal(linitial(names));
+		}
+		else if (list_length(names) == 2)
+		{
+			t->target_schema = strVal(linitial(names));
+			t->target_table = strVal(lsecond(names));
+		}
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid \"target_table\" value \"%s\"", target),
+					 errhint("Write \"table\" or \"schema.table\".")));
+	}
+	return t;
+}
+
+/*
+ * Record a run in etl_pull.runs and return its run id.  Runs in the
+ * caller's transaction.
+ */
+int64
+EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *r,
+				 const char *status, const char *error)
+{
+	Oid			argtypes[12] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID,
+	INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		args[12];
+	char		nulls[13] = "            ";
+	int64		run_id;
+	bool		isnull;
+
+	args[0] = CStringGetTextDatum(table->name);
+	args[1] = CStringGetTextDatum(r->strategy ? r->strategy : "");
+	args[2] = CStringGetTextDatum(r->strategy_reason ? r->strategy_reason : "");
+	args[3] = CStringGetTextDatum(r->extraction ? r->extraction : "full");
+	args[4] = Float8GetDatum(r->seconds);
+	args[5] = Int64GetDatum(r->rows);
+	args[6] = Int64GetDatum(r->bytes);
+	args[7] = Int64GetDatum(r->peak_memory_kb);
+	args[8] = CStringGetTextDatum(status);
+	if (error)
+		args[9] = CStringGetTextDatum(error);
+	else
+		nulls[9] = 'n';
+	args[10] = CStringGetTextDatum(table->server_name);
+	args[11] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("INSERT INTO etl_pull.runs"
+							  " (table_name, strategy, strategy_reason, extraction,"
+							  "  started_at, finished_at, seconds, rows, bytes,"
+							  "  peak_memory_kb, status, error, server, run_as)"
+							  " VALUES ($1, $2, $3, $4,"
+							  "  clock_timestamp() - make_interval(secs => $5),"
+							  "  clock_timestamp(), $5, $6, $7, $8, $9, $10, $11, $12)"
+							  " RETURNING run_id",
+							  12, argtypes, args, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "could not record the run in etl_pull.runs");
+	run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+										 SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return run_id;
+}
+
+/*
+ * The backend's peak resident memory (VmHWM) in kB, or -1 if unknown.
+ */
+int64
+EtlPullPeakMemoryKb(void)
+{
+	FILE	   *f = fopen("/proc/self/status", "r");
+	char		line[256];
+	int64		kb = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+	{
+		if (strncmp(line, "VmHWM:", 6) == 0)
+		{
+			kb = strtoll(line + 6, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}

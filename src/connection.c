@@ -1,0 +1,656 @@
+/*-------------------------------------------------------------------------
+ *
+ * connection.c
+ *		  Connections to the MySQL/MariaDB replica: connect, session setup,
+ *		  streamed queries and error relay.
+ *
+ * This is the only file that includes mysql.h.  Every call that can block
+ * on the network uses the client library's non-blocking API and waits on
+ * the socket together with our latch, so a load stays cancellable
+ * (pg_cancel_backend, statement_timeout) even while MySQL is silent.
+ *
+ * The MYSQL handles are malloc'd by the client library.  Each open
+ * connection is on a list that transaction and subtransaction callbacks
+ * walk on abort, so no error path leaks a handle or leaves a socket open.
+ * A result set that is still streaming is never drained on abort: the
+ * socket is shut down first, so freeing it cannot read the rest of the
+ * table.
+ *
+ * IDENTIFICATION
+ *		  src/connection.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <sys/socket.h>
+
+/*
+ * The client library's ma_list.h declares list_length(), list_free() and
+ * list_delete() with other signatures than pg_list.h; give its copies
+ * other names while mysql.h is read.  Nothing here calls them.
+ */
+#define list_add	mysql_client_list_add
+#define list_delete mysql_client_list_delete
+#define list_cons	mysql_client_list_cons
+#define list_reverse mysql_client_list_reverse
+#define list_free	mysql_client_list_free
+#define list_length mysql_client_list_length
+#define list_walk	mysql_client_list_walk
+#include <mysql.h>
+#include <errmsg.h>
+#include <mysqld_error.h>
+#undef list_add
+#undef list_delete
+#undef list_cons
+#undef list_reverse
+#undef list_free
+#undef list_length
+#undef list_walk
+
+#include "access/xact.h"
+#include "commands/defrem.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "storage/latch.h"
+#include "utils/memutils.h"
+#include "utils/wait_event.h"
+
+#include "etl_pull.h"
+
+struct EtlPullConnection
+{
+	MYSQL	   *mysql;
+	MYSQL_RES  *result;			/* streamed result in progress, or NULL */
+	WaitEventSet *wes;			/* latch + socket + postmaster death */
+	int			sock_pos;		/* position of the socket in wes */
+	uint32		sock_events;	/* events the socket is registered for */
+	char	   *server_name;	/* PostgreSQL name of the foreign server */
+	char	   *dbname;			/* default database, or NULL */
+	const char *sql;			/* statement in flight, for errcontext */
+	int			nest_level;		/* transaction nest level that opened it */
+	struct EtlPullConnection *next;
+};
+
+/* Open connections, in TopMemoryContext */
+static EtlPullConnection *open_connections = NULL;
+static bool callbacks_registered = false;
+
+static void close_connection(EtlPullConnection *conn, bool abort);
+static void relay_error(EtlPullConnection *conn, int sqlerrcode,
+						const char *what) pg_attribute_noreturn();
+
+/*
+ * Map a MySQL error number to a PostgreSQL errcode.  Client-side errors
+ * (2000-2999) are about the connection; a few server errors have an exact
+ * PostgreSQL counterpart; everything else is an FDW error.
+ */
+static int
+errcode_for_mysql(unsigned int err, int fallback)
+{
+	switch (err)
+	{
+		case ER_ACCESS_DENIED_ERROR:
+		case ER_DBACCESS_DENIED_ERROR:
+			return ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
+		case ER_NO_SUCH_TABLE:
+			return ERRCODE_UNDEFINED_TABLE;
+		case ER_BAD_DB_ERROR:
+			return ERRCODE_UNDEFINED_OBJECT;
+		case ER_TABLEACCESS_DENIED_ERROR:
+		case ER_COLUMNACCESS_DENIED_ERROR:
+		case ER_SPECIFIC_ACCESS_DENIED_ERROR:
+			return ERRCODE_INSUFFICIENT_PRIVILEGE;
+		case CR_SERVER_LOST:
+		case CR_SERVER_GONE_ERROR:
+		case CR_CONN_HOST_ERROR:
+		case CR_CONNECTION_ERROR:
+		case ER_CONNECTION_KILLED:
+		case ER_QUERY_INTERRUPTED:
+			return ERRCODE_CONNECTION_FAILURE;
+	}
+	if (err >= 2000 && err < 3000)
+		return ERRCODE_CONNECTION_FAILURE;
+	return fallback;
+}
+
+/*
+ * Report the connection's current MySQL error as an ERROR.  MySQL's own
+ * text goes into the detail and the statement into the context; neither
+ * can contain the password, which is only ever passed to connect.
+ */
+static void
+relay_error(EtlPullConnection *conn, int sqlerrcode, const char *what)
+{
+	unsigned int err = mysql_errno(conn->mysql);
+	char	   *text = pstrdup(mysql_error(conn->mysql));
+	char	   *sql = conn->sql ? pstrdup(conn->sql) : NULL;
+
+	ereport(ERROR,
+			(errcode(errcode_for_mysql(err, sqlerrcode)),
+			 errmsg("%s on MySQL server \"%s\"", what, conn->server_name),
+			 errdetail_internal("MySQL error %u: %s", err, text),
+			 sql ? errcontext("remote SQL command: %s", sql) : 0));
+}
+
+/*
+ * Wait until the client library's socket is ready for what it asked for,
+ * servicing interrupts meanwhile.  Returns the MYSQL_WAIT_* mask to hand
+ * back to the _cont function.
+ */
+static int
+wait_for_mysql(EtlPullConnection *conn, int status)
+{
+	uint32		events = 0;
+	long		timeout = -1;
+
+	if (status & MYSQL_WAIT_READ)
+		events |= WL_SOCKET_READABLE;
+	if (status & MYSQL_WAIT_WRITE)
+		events |= WL_SOCKET_WRITEABLE;
+	if (status & MYSQL_WAIT_TIMEOUT)
+		timeout = mysql_get_timeout_value_ms(conn->mysql);
+
+	/* Before the handshake completes there is no stable socket: one-off wait */
+	if (conn->wes == NULL)
+	{
+		pgsocket	sock = mysql_get_socket(conn->mysql);
+
+		for (;;)
+		{
+			int			rc;
+
+			rc = WaitLatchOrSocket(MyLatch,
+								   WL_LATCH_SET | WL_EXIT_ON_PM_DEATH | events |
+								   (timeout >= 0 ? WL_TIMEOUT : 0),
+								   sock, timeout, PG_WAIT_EXTENSION);
+			if (rc & WL_LATCH_SET)
+			{
+				ResetLatch(MyLatch);
+				CHECK_FOR_INTERRUPTS();
+			}
+			if (rc & WL_SOCKET_READABLE)
+				return MYSQL_WAIT_READ;
+			if (rc & WL_SOCKET_WRITEABLE)
+				return MYSQL_WAIT_WRITE;
+			if (rc & WL_TIMEOUT)
+				return MYSQL_WAIT_TIMEOUT;
+		}
+	}
+
+	if (events != conn->sock_events)
+	{
+		ModifyWaitEvent(conn->wes, conn->sock_pos, events, NULL);
+		conn->sock_events = events;
+	}
+
+	for (;;)
+	{
+		WaitEvent	ev;
+		int			n;
+
+		n = WaitEventSetWait(conn->wes, timeout, &ev, 1, PG_WAIT_EXTENSION);
+		if (n == 0)
+			return MYSQL_WAIT_TIMEOUT;
+		if (ev.events & WL_LATCH_SET)
+		{
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+			continue;
+		}
+		if (ev.events & WL_SOCKET_READABLE)
+			return MYSQL_WAIT_READ;
+		if (ev.events & WL_SOCKET_WRITEABLE)
+			return MYSQL_WAIT_WRITE;
+	}
+}
+
+/*
+ * Transaction callbacks: whatever is still open when a (sub)transaction
+ * ends was left by an error; close it without waiting for MySQL.
+ */
+static void
+etl_pull_xact_callback(XactEvent event, void *arg)
+{
+	if (event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT &&
+		event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT)
+		return;
+	while (open_connections != NULL)
+		close_connection(open_connections, true);
+}
+
+static void
+etl_pull_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						  SubTransactionId parentSubid, void *arg)
+{
+	EtlPullConnection *conn;
+	int			level;
+
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	level = GetCurrentTransactionNestLevel();
+	conn = open_connections;
+	while (conn != NULL)
+	{
+		EtlPullConnection *next = conn->next;
+
+		if (conn->nest_level >= level)
+			close_connection(conn, true);
+		conn = next;
+	}
+}
+
+/*
+ * Unlink and close one connection.  With abort, a result still streaming is
+ * cut off by shutting the socket down first.
+ */
+static void
+close_connection(EtlPullConnection *conn, bool abort)
+{
+	EtlPullConnection **p;
+
+	for (p = &open_connections; *p != NULL; p = &(*p)->next)
+	{
+		if (*p == conn)
+		{
+			*p = conn->next;
+			break;
+		}
+	}
+
+	if (conn->wes)
+		FreeWaitEventSet(conn->wes);
+	if (conn->mysql)
+	{
+		if (abort || conn->result)
+		{
+			pgsocket	sock = mysql_get_socket(conn->mysql);
+
+			if (sock != PGINVALID_SOCKET)
+				shutdown(sock, SHUT_RDWR);
+		}
+		if (conn->result)
+			mysql_free_result(conn->result);
+		mysql_close(conn->mysql);
+	}
+	if (conn->server_name)
+		pfree(conn->server_name);
+	if (conn->dbname)
+		pfree(conn->dbname);
+	pfree(conn);
+}
+
+static char *
+def_string(DefElem *def)
+{
+	return defGetString(def);
+}
+
+/*
+ * Open a connection to the replica behind a foreign server, as the user
+ * mapping of "userid" says, and set the session up for loading: utf8mb4,
+ * UTC, long network timeouts on the server side.  The caller owns the
+ * returned connection and closes it with EtlPullDisconnect; an error
+ * closes it automatically.
+ */
+EtlPullConnection *
+EtlPullConnect(ForeignServer *server, Oid userid)
+{
+	UserMapping *um = GetUserMapping(userid, server->serverid);
+	EtlPullConnection *conn;
+	MemoryContext oldcxt;
+	const char *host = NULL;
+	const char *user = NULL;
+	const char *password = NULL;
+	const char *socket_path = NULL;
+	const char *ssl_ca = NULL;
+	const char *ssl_mode = NULL;
+	unsigned int port = 0;
+	unsigned int connect_timeout = 10;
+	unsigned int read_timeout = 0;
+	unsigned int write_timeout = 0;
+	bool		compress = false;
+	bool		is_superuser = superuser_arg(userid);
+	MYSQL	   *ret = NULL;
+	int			status;
+	ListCell   *lc;
+	char		sql[128];
+
+	foreach(lc, server->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "host") == 0)
+			host = def_string(def);
+		else if (strcmp(def->defname, "port") == 0)
+			port = (unsigned int) atoi(def_string(def));
+		else if (strcmp(def->defname, "socket") == 0)
+			socket_path = def_string(def);
+		else if (strcmp(def->defname, "connect_timeout") == 0)
+			connect_timeout = (unsigned int) atoi(def_string(def));
+		else if (strcmp(def->defname, "read_timeout") == 0)
+			read_timeout = (unsigned int) atoi(def_string(def));
+		else if (strcmp(def->defname, "write_timeout") == 0)
+			write_timeout = (unsigned int) atoi(def_string(def));
+		else if (strcmp(def->defname, "ssl_mode") == 0)
+			ssl_mode = def_string(def);
+		else if (strcmp(def->defname, "ssl_ca") == 0)
+			ssl_ca = def_string(def);
+		else if (strcmp(def->defname, "compress") == 0)
+			compress = defGetBoolean(def);
+	}
+	foreach(lc, um->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "user") == 0)
+			user = def_string(def);
+		else if (strcmp(def->defname, "password") == 0)
+			password = def_string(def);
+	}
+
+	/*
+	 * As postgres_fdw's password_required: a non-superuser must not borrow
+	 * the PostgreSQL server's own identity, so needs a password, and goes
+	 * over TCP so that socket peer authentication cannot apply.
+	 */
+	if (!is_superuser)
+	{
+		if (password == NULL || password[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+					 errmsg("password is required"),
+					 errdetail("Non-superusers must provide a password in the user mapping for server \"%s\".",
+							   server->servername)));
+		if (socket_path != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("only superusers may connect to server \"%s\" through a Unix socket",
+							server->servername),
+					 errhint("Remove the \"socket\" option and connect by host and port.")));
+	}
+
+	if (!callbacks_registered)
+	{
+		RegisterXactCallback(etl_pull_xact_callback, NULL);
+		RegisterSubXactCallback(etl_pull_subxact_callback, NULL);
+		callbacks_registered = true;
+	}
+
+	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	conn = palloc0(sizeof(EtlPullConnection));
+	conn->server_name = pstrdup(server->servername);
+	conn->nest_level = GetCurrentTransactionNestLevel();
+	conn->next = open_connections;
+	open_connections = conn;
+	MemoryContextSwitchTo(oldcxt);
+
+	conn->mysql = mysql_init(NULL);
+	if (conn->mysql == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+
+	mysql_options(conn->mysql, MYSQL_OPT_NONBLOCK, 0);
+	mysql_options(conn->mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	mysql_options(conn->mysql, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+	if (read_timeout > 0)
+		mysql_options(conn->mysql, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
+	if (write_timeout > 0)
+		mysql_options(conn->mysql, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
+	if (compress)
+		mysql_options(conn->mysql, MYSQL_OPT_COMPRESS, NULL);
+	if (!is_superuser)
+	{
+		unsigned int protocol = MYSQL_PROTOCOL_TCP;
+
+		mysql_options(conn->mysql, MYSQL_OPT_PROTOCOL, &protocol);
+	}
+	if (ssl_mode != NULL && strcmp(ssl_mode, "disabled") != 0)
+	{
+		my_bool		on = 1;
+
+		mysql_ssl_set(conn->mysql, NULL, NULL, ssl_ca, NULL, NULL);
+		if (strcmp(ssl_mode, "preferred") != 0)
+			mysql_options(conn->mysql, MYSQL_OPT_SSL_ENFORCE, &on);
+		if (strcmp(ssl_mode, "verify_ca") == 0 ||
+			strcmp(ssl_mode, "verify_identity") == 0)
+			mysql_options(conn->mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
+	}
+	else if (ssl_ca != NULL)
+		mysql_ssl_set(conn->mysql, NULL, NULL, ssl_ca, NULL, NULL);
+
+	status = mysql_real_connect_start(&ret, conn->mysql, host, user, password,
+									  NULL, port, socket_path,
+									  CLIENT_REMEMBER_OPTIONS);
+	while (status)
+	{
+		status = wait_for_mysql(conn, status);
+		status = mysql_real_connect_cont(&ret, conn->mysql, status);
+	}
+	if (ret == NULL)
+		relay_error(conn, ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
+					"could not connect");
+
+	/* From here on the socket is stable: wait on a persistent event set */
+	conn->wes = CreateWaitEventSet(TopMemoryContext, 3);
+	AddWaitEventToSet(conn->wes, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	AddWaitEventToSet(conn->wes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET,
+					  NULL, NULL);
+	conn->sock_events = WL_SOCKET_READABLE;
+	conn->sock_pos = AddWaitEventToSet(conn->wes, conn->sock_events,
+									   mysql_get_socket(conn->mysql),
+									   NULL, NULL);
+
+	EtlPullExec(conn, "SET time_zone = '+00:00', sql_mode = ''");
+	snprintf(sql, sizeof(sql),
+			 "SET SESSION net_write_timeout = %d, net_read_timeout = %d",
+			 EtlPullNetTimeout, EtlPullNetTimeout);
+	EtlPullExec(conn, sql);
+
+	foreach(lc, server->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "dbname") == 0)
+			conn->dbname = MemoryContextStrdup(TopMemoryContext,
+											   def_string(def));
+	}
+	return conn;
+}
+
+/*
+ * Begin a read-only REPEATABLE READ transaction with a consistent snapshot:
+ * every query after this sees the source as of one point in time.
+ */
+void
+EtlPullStartSnapshot(EtlPullConnection *conn)
+{
+	EtlPullExec(conn, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+	EtlPullExec(conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
+}
+
+/*
+ * Close a connection normally (COM_QUIT).  A result still open is cut off.
+ */
+void
+EtlPullDisconnect(EtlPullConnection *conn)
+{
+	close_connection(conn, false);
+}
+
+const char *
+EtlPullServerName(EtlPullConnection *conn)
+{
+	return conn->server_name;
+}
+
+const char *
+EtlPullDefaultDb(EtlPullConnection *conn)
+{
+	return conn->dbname;
+}
+
+bool
+EtlPullIsMariaDB(EtlPullConnection *conn)
+{
+	return strstr(mysql_get_server_info(conn->mysql), "MariaDB") != NULL;
+}
+
+/* Send a statement and wait for its result header */
+static void
+run_query(EtlPullConnection *conn, const char *sql)
+{
+	int			ret = 0;
+	int			status;
+
+	if (conn->result != NULL)
+		elog(ERROR, "etl_pull connection has a result in progress");
+
+	conn->sql = sql;
+	status = mysql_real_query_start(&ret, conn->mysql, sql, strlen(sql));
+	while (status)
+	{
+		status = wait_for_mysql(conn, status);
+		status = mysql_real_query_cont(&ret, conn->mysql, status);
+	}
+	if (ret != 0)
+		relay_error(conn, ERRCODE_FDW_ERROR, "could not execute query");
+}
+
+/*
+ * Run a statement that returns no rows.
+ */
+void
+EtlPullExec(EtlPullConnection *conn, const char *sql)
+{
+	run_query(conn, sql);
+	if (mysql_field_count(conn->mysql) != 0)
+	{
+		MYSQL_RES  *res = mysql_use_result(conn->mysql);
+
+		conn->result = res;
+		EtlPullQueryEnd(conn);
+	}
+	conn->sql = NULL;
+}
+
+/*
+ * Start a streamed query: rows are then read one at a time with
+ * EtlPullFetch, never buffered whole on our side.  "sql" must stay valid
+ * until EtlPullQueryEnd.
+ */
+void
+EtlPullQueryStart(EtlPullConnection *conn, const char *sql)
+{
+	run_query(conn, sql);
+	conn->result = mysql_use_result(conn->mysql);
+	if (conn->result == NULL)
+		relay_error(conn, ERRCODE_FDW_ERROR, "could not read result");
+}
+
+int
+EtlPullQueryFieldCount(EtlPullConnection *conn)
+{
+	return (int) mysql_num_fields(conn->result);
+}
+
+/*
+ * Fetch the next row of the streamed query.  On success *values and
+ * *lengths point into the client library's buffer and stay valid until
+ * the next fetch.  Returns false at the end of the rows; a fetch error
+ * (connection lost, server killed the query) is an ERROR, never an early
+ * end.
+ */
+bool
+EtlPullFetch(EtlPullConnection *conn, char ***values, unsigned long **lengths)
+{
+	MYSQL_ROW	row = NULL;
+	int			status;
+
+	status = mysql_fetch_row_start(&row, conn->result);
+	while (status)
+	{
+		status = wait_for_mysql(conn, status);
+		status = mysql_fetch_row_cont(&row, conn->result, status);
+	}
+	if (row == NULL)
+	{
+		if (mysql_errno(conn->mysql) != 0)
+			relay_error(conn, ERRCODE_CONNECTION_FAILURE,
+						"could not fetch rows");
+		return false;
+	}
+	*values = row;
+	*lengths = mysql_fetch_lengths(conn->result);
+	return true;
+}
+
+/*
+ * Finish a streamed query.  If rows are left, the connection is unusable
+ * afterwards (the protocol would need them read); callers only end early
+ * on the way to an error.
+ */
+void
+EtlPullQueryEnd(EtlPullConnection *conn)
+{
+	if (conn->result != NULL)
+	{
+		MYSQL_ROW	row;
+		int			status;
+
+		/* drain what is left of a result the caller has stopped reading */
+		do
+		{
+			row = NULL;
+			status = mysql_fetch_row_start(&row, conn->result);
+			while (status)
+			{
+				status = wait_for_mysql(conn, status);
+				status = mysql_fetch_row_cont(&row, conn->result, status);
+			}
+		} while (row != NULL);
+		mysql_free_result(conn->result);
+		conn->result = NULL;
+	}
+	conn->sql = NULL;
+}
+
+/*
+ * Quote a string as a MySQL literal, escaping with the connection's
+ * character set.  The result is palloc'd.
+ */
+char *
+EtlPullQuoteLiteral(EtlPullConnection *conn, const char *value)
+{
+	size_t		len = strlen(value);
+	char	   *buf = palloc(len * 2 + 3);
+	unsigned long n;
+
+	buf[0] = '\'';
+	n = mysql_real_escape_string(conn->mysql, buf + 1, value, len);
+	buf[n + 1] = '\'';
+	buf[n + 2] = '\0';
+	return buf;
+}
+
+/*
+ * Quote an identifier for MySQL: backticks, with embedded ones doubled.
+ */
+char *
+EtlPullQuoteIdent(const char *ident)
+{
+	StringInfoData buf;
+	const char *p;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '`');
+	for (p = ident; *p; p++)
+	{
+		if (*p == '`')
+			appendStringInfoChar(&buf, '`');
+		appendStringInfoChar(&buf, *p);
+	}
+	appendStringInfoChar(&buf, '`');
+	return buf.data;
+}

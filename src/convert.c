@@ -1,0 +1,766 @@
+/*-------------------------------------------------------------------------
+ *
+ * convert.c
+ *		  MySQL text-protocol values to PostgreSQL Datums.
+ *
+ * A converter is chosen once per column from the source column's kind and
+ * the target attribute's type.  The common types (integers, floats, text,
+ * bytea, dates, times, bits, sets) are built directly from the bytes MySQL
+ * sent, without going through a type's input function; anything else uses
+ * the target type's input function with its typmod, so a user's own types
+ * and domains still work and keep their checks.
+ *
+ * Errors raised while converting carry a context line naming the MySQL
+ * table, the column and the row's primary key.
+ *
+ * IDENTIFICATION
+ *		  src/convert.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+#include "utils/varbit.h"
+
+#include "etl_pull.h"
+
+typedef enum ConvFunc
+{
+	CV_INT2,
+	CV_INT4,
+	CV_INT8,
+	CV_FLOAT4,
+	CV_FLOAT8,
+	CV_BOOL,
+	CV_TEXT,
+	CV_BYTEA,
+	CV_BIT,
+	CV_DATE,
+	CV_TIMESTAMP,
+	CV_INTERVAL,
+	CV_TEXT_ARRAY,
+	CV_NUMERIC,					/* numeric_in on MySQL's exact digits */
+	CV_INPUT					/* the target type's input function */
+} ConvFunc;
+
+typedef struct ColumnConverter
+{
+	ConvFunc	func;
+	int			src;			/* index in the MySQL row */
+	AttrNumber	attnum;			/* target attribute */
+	Oid			typid;
+	int32		typmod;
+	int			maxchars;		/* varchar(n)/char(n) limit, or -1 */
+	bool		notnull;		/* target column is NOT NULL */
+	FmgrInfo	in_func;		/* CV_INPUT */
+	Oid			typioparam;
+	EtlPullSourceColumn *scol;
+} ColumnConverter;
+
+struct EtlPullConverter
+{
+	EtlPullTable *table;
+	EtlPullSource *source;
+	int			ncols;
+	ColumnConverter *cols;
+	int			natts;
+	bool		db_utf8;		/* database encoding is UTF8 */
+
+	/* error context state */
+	ErrorContextCallback errcb;
+	int			current;		/* column being converted, or -1 */
+	char	  **row;
+	unsigned long *lengths;
+};
+
+/*
+ * Error context: which table, column and row a conversion failed on.
+ */
+static void
+convert_error_callback(void *arg)
+{
+	EtlPullConverter *conv = (EtlPullConverter *) arg;
+	StringInfoData key;
+	int			i;
+	bool		first = true;
+
+	initStringInfo(&key);
+	for (i = 0; i < conv->source->ncolumns; i++)
+	{
+		EtlPullSourceColumn *col = &conv->source->columns[i];
+
+		if (col->pk_position == 0)
+			continue;
+		appendStringInfo(&key, "%s%s=%s", first ? "" : ", ", col->name,
+						 conv->row[i] ? conv->row[i] : "NULL");
+		first = false;
+	}
+	if (conv->current >= 0)
+	{
+		ColumnConverter *cc = &conv->cols[conv->current];
+
+		if (first)
+			errcontext("column \"%s\" of MySQL table \"%s.%s\"",
+					   cc->scol->name, conv->source->db, conv->source->table);
+		else
+			errcontext("column \"%s\" of MySQL table \"%s.%s\", row with key (%s)",
+					   cc->scol->name, conv->source->db, conv->source->table,
+					   key.data);
+	}
+	else if (!first)
+		errcontext("MySQL table \"%s.%s\", row with key (%s)",
+				   conv->source->db, conv->source->table, key.data);
+}
+
+/*
+ * Pick a converter for one source column and its target attribute.
+ */
+static void
+choose_converter(ColumnConverter *cc, Form_pg_attribute att)
+{
+	EtlPullSourceKind kind = cc->scol->kind;
+	Oid			typid = att->atttypid;
+
+	cc->typid = typid;
+	cc->typmod = att->atttypmod;
+	cc->notnull = att->attnotnull;
+	cc->maxchars = -1;
+
+	switch (typid)
+	{
+		case INT2OID:
+			cc->func = (kind == SRC_INT || kind == SRC_YEAR) ? CV_INT2 : CV_INPUT;
+			break;
+		case INT4OID:
+			cc->func = (kind == SRC_INT || kind == SRC_YEAR) ? CV_INT4 : CV_INPUT;
+			break;
+		case INT8OID:
+			cc->func = (kind == SRC_INT || kind == SRC_YEAR) ? CV_INT8 : CV_INPUT;
+			break;
+		case FLOAT4OID:
+			cc->func = CV_FLOAT4;
+			break;
+		case FLOAT8OID:
+			cc->func = CV_FLOAT8;
+			break;
+		case BOOLOID:
+			cc->func = (kind == SRC_INT || kind == SRC_BIT) ? CV_BOOL : CV_INPUT;
+			break;
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+			cc->func = CV_TEXT;
+			if (typid != TEXTOID && att->atttypmod >= VARHDRSZ)
+				cc->maxchars = att->atttypmod - VARHDRSZ;
+			break;
+		case BYTEAOID:
+			cc->func = CV_BYTEA;
+			break;
+		case BITOID:
+		case VARBITOID:
+			cc->func = (kind == SRC_BIT) ? CV_BIT : CV_INPUT;
+			break;
+		case DATEOID:
+			cc->func = (kind == SRC_DATE) ? CV_DATE : CV_INPUT;
+			break;
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			cc->func = (kind == SRC_DATETIME || kind == SRC_TIMESTAMP ||
+						kind == SRC_DATE) ? CV_TIMESTAMP : CV_INPUT;
+			break;
+		case INTERVALOID:
+			cc->func = (kind == SRC_TIME) ? CV_INTERVAL : CV_INPUT;
+			break;
+		case TEXTARRAYOID:
+			cc->func = (kind == SRC_SET) ? CV_TEXT_ARRAY : CV_INPUT;
+			break;
+		case NUMERICOID:
+			cc->func = (kind == SRC_INT || kind == SRC_DECIMAL ||
+						kind == SRC_YEAR) ? CV_NUMERIC : CV_INPUT;
+			break;
+		default:
+			cc->func = CV_INPUT;
+			break;
+	}
+
+	if (cc->func == CV_INPUT || cc->func == CV_NUMERIC)
+	{
+		Oid			infunc;
+
+		getTypeInputInfo(typid, &infunc, &cc->typioparam);
+		fmgr_info(infunc, &cc->in_func);
+	}
+}
+
+/*
+ * Build the converters for a load.  attnums[i] is the target attribute of
+ * source column i.  The returned state lives in the caller's context.
+ */
+EtlPullConverter *
+EtlPullMakeConverters(EtlPullTable *table, EtlPullSource *source,
+					  TupleDesc tupdesc, AttrNumber *attnums)
+{
+	EtlPullConverter *conv = palloc0(sizeof(EtlPullConverter));
+	int			i;
+
+	conv->table = table;
+	conv->source = source;
+	conv->ncols = source->ncolumns;
+	conv->natts = tupdesc->natts;
+	conv->cols = palloc0(sizeof(ColumnConverter) * conv->ncols);
+	conv->db_utf8 = (GetDatabaseEncoding() == PG_UTF8);
+	conv->current = -1;
+
+	for (i = 0; i < conv->ncols; i++)
+	{
+		ColumnConverter *cc = &conv->cols[i];
+
+		cc->src = i;
+		cc->attnum = attnums[i];
+		cc->scol = &source->columns[i];
+		choose_converter(cc, TupleDescAttr(tupdesc, attnums[i] - 1));
+	}
+
+	conv->errcb.callback = convert_error_callback;
+	conv->errcb.arg = conv;
+	return conv;
+}
+
+/* ---- individual converters ---- */
+
+static void
+out_of_range(ColumnConverter *cc, const char *value)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("value \"%s\" is out of range for type %s",
+					value, format_type_with_typemod(cc->typid, cc->typmod))));
+}
+
+/*
+ * Parse a MySQL integer.  Returns false if it does not fit in int64 (an
+ * unsigned bigint above 2^63-1), so the caller can report it.
+ */
+static inline bool
+parse_int64(const char *s, unsigned long len, int64 *result)
+{
+	const char *end = s + len;
+	bool		neg = false;
+	uint64		v = 0;
+
+	if (s < end && *s == '-')
+	{
+		neg = true;
+		s++;
+	}
+	if (s == end)
+		return false;
+	for (; s < end; s++)
+	{
+		unsigned	d = (unsigned) (*s - '0');
+
+		if (d > 9)
+			return false;
+		if (v > (PG_UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	if (neg)
+	{
+		if (v > (uint64) PG_INT64_MAX + 1)
+			return false;
+		*result = (int64) (0 - v);
+	}
+	else
+	{
+		if (v > (uint64) PG_INT64_MAX)
+			return false;
+		*result = (int64) v;
+	}
+	return true;
+}
+
+static int64
+convert_int(ColumnConverter *cc, const char *s, unsigned long len,
+			int64 min, int64 max)
+{
+	int64		v;
+
+	if (!parse_int64(s, len, &v) || v < min || v > max)
+		out_of_range(cc, s);
+	return v;
+}
+
+static Datum
+convert_float(ColumnConverter *cc, const char *s, bool single)
+{
+	char	   *end;
+	double		d;
+
+	errno = 0;
+	d = strtod(s, &end);
+	if (end == s || *end != '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid floating-point value \"%s\"", s)));
+	if (single)
+	{
+		float4		f = (float4) d;
+
+		if (isinf(f) && !isinf(d))
+			out_of_range(cc, s);
+		return Float4GetDatum(f);
+	}
+	return Float8GetDatum(d);
+}
+
+/*
+ * Text: check the encoding, replace or reject invalid bytes and NULs as
+ * the table's policy says, enforce varchar(n)/char(n) lengths.
+ */
+static Datum
+convert_text(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
+			 unsigned long len)
+{
+	const char *str = s;
+	int			nchars;
+
+	if (conv->db_utf8)
+	{
+		if (pg_verify_mbstr_len(PG_UTF8, s, len, true) < 0 ||
+			memchr(s, '\0', len) != NULL)
+		{
+			StringInfoData buf;
+			const char *p = s;
+			const char *end = s + len;
+
+			if (conv->table->invalid_text == ETL_INVALID_TEXT_ERROR)
+			{
+				if (memchr(s, '\0', len) != NULL)
+					ereport(ERROR,
+							(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+							 errmsg("invalid byte sequence for encoding \"UTF8\": 0x00"),
+							 errhint("Set \"invalid_utf8\" to \"replace\" for this table to replace such bytes.")));
+				pg_verify_mbstr(PG_UTF8, s, len, false);
+			}
+
+			/* replace each invalid sequence and each NUL by U+FFFD */
+			initStringInfo(&buf);
+			while (p < end)
+			{
+				int			l = (*p == '\0') ? -1 :
+				pg_utf8_islegal((const unsigned char *) p,
+								Min(end - p, pg_utf_mblen((const unsigned char *) p))) ?
+				pg_utf_mblen((const unsigned char *) p) : -1;
+
+				if (l > 0 && p + l <= end)
+				{
+					appendBinaryStringInfo(&buf, p, l);
+					p += l;
+				}
+				else
+				{
+					appendStringInfoString(&buf, "\xef\xbf\xbd");
+					p++;
+				}
+			}
+			str = buf.data;
+			len = buf.len;
+		}
+	}
+	else
+	{
+		str = (const char *) pg_do_encoding_conversion((unsigned char *) s, len,
+													   PG_UTF8,
+													   GetDatabaseEncoding());
+		len = strlen(str);
+	}
+
+	if (cc->maxchars >= 0 && len > (unsigned long) cc->maxchars)
+	{
+		nchars = pg_mbstrlen_with_len(str, len);
+		if (nchars > cc->maxchars)
+			ereport(ERROR,
+					(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+					 errmsg("value too long for type %s",
+							format_type_with_typemod(cc->typid, cc->typmod)),
+					 errdetail("The value has %d characters.", nchars)));
+	}
+	if (cc->typid == BPCHAROID)
+	{
+		/* MySQL strips CHAR padding; bpchar keeps it */
+		return DirectFunctionCall3(bpcharin, CStringGetDatum(pnstrdup(str, len)),
+								   ObjectIdGetDatum(InvalidOid),
+								   Int32GetDatum(cc->typmod));
+	}
+	return PointerGetDatum(cstring_to_text_with_len(str, len));
+}
+
+static Datum
+convert_bytea(const char *s, unsigned long len)
+{
+	bytea	   *b = (bytea *) palloc(len + VARHDRSZ);
+
+	SET_VARSIZE(b, len + VARHDRSZ);
+	memcpy(VARDATA(b), s, len);
+	return PointerGetDatum(b);
+}
+
+/*
+ * BIT(n): MySQL sends the value as big-endian bytes, right-aligned.
+ */
+static Datum
+convert_bit(ColumnConverter *cc, const unsigned char *s, unsigned long len)
+{
+	int			nbits = cc->scol->length > 0 ? cc->scol->length : (int) len * 8;
+	VarBit	   *result;
+	int			i;
+
+	if (cc->typid == BITOID && cc->typmod > 0 && cc->typmod != nbits)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_LENGTH_MISMATCH),
+				 errmsg("bit string length %d does not match type bit(%d)",
+						nbits, cc->typmod)));
+	result = (VarBit *) palloc0(VARBITTOTALLEN(nbits));
+	SET_VARSIZE(result, VARBITTOTALLEN(nbits));
+	VARBITLEN(result) = nbits;
+	for (i = 0; i < nbits; i++)
+	{
+		/* bit i counted from the most significant of the n-bit value */
+		int			pos = nbits - 1 - i;	/* from the least significant */
+		long		byte = (long) len - 1 - pos / 8;
+
+		if (byte >= 0 && (s[byte] >> (pos % 8)) & 1)
+			VARBITS(result)[i / 8] |= (bits8) (0x80 >> (i % 8));
+	}
+	return VarBitPGetDatum(result);
+}
+
+static Datum
+convert_bool(ColumnConverter *cc, const char *s, unsigned long len)
+{
+	if (cc->scol->kind == SRC_BIT)
+	{
+		if (len == 1 && (s[0] == 0 || s[0] == 1))
+			return BoolGetDatum(s[0] == 1);
+	}
+	else if (len == 1 && (s[0] == '0' || s[0] == '1'))
+		return BoolGetDatum(s[0] == '1');
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("value \"%s\" cannot be stored in a boolean column",
+					cc->scol->kind == SRC_BIT ? "(bits)" : s),
+			 errdetail("Only 0 and 1 convert to boolean.")));
+	return (Datum) 0;			/* keep compiler quiet */
+}
+
+/* Parse exactly n digits */
+static inline bool
+digits(const char *s, int n, int *out)
+{
+	int			v = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* Parse ".ffffff" (1 to 6 digits) into microseconds; s points at '.' */
+static inline bool
+fraction(const char *s, const char *end, int64 *usec)
+{
+	int64		v = 0;
+	int			n = 0;
+
+	if (s == end)
+	{
+		*usec = 0;
+		return true;
+	}
+	if (*s != '.')
+		return false;
+	for (s++; s < end; s++, n++)
+	{
+		if (*s < '0' || *s > '9' || n >= 6)
+			return false;
+		v = v * 10 + (*s - '0');
+	}
+	for (; n < 6; n++)
+		v *= 10;
+	*usec = v;
+	return true;
+}
+
+static void
+bad_datetime(const char *s)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
+			 errmsg("invalid date/time value \"%s\"", s)));
+}
+
+/*
+ * Dates and datetimes ("YYYY-MM-DD[ HH:MM:SS[.ffffff]]").  Returns false
+ * for a zero date, which the caller turns into NULL or an error.
+ */
+static bool
+parse_datetime(const char *s, unsigned long len, bool with_time,
+			   int *jdate, int64 *usec_of_day)
+{
+	int			y,
+				m,
+				d,
+				hh = 0,
+				mi = 0,
+				ss = 0;
+	int64		frac = 0;
+
+	if (len < 10 || s[4] != '-' || s[7] != '-' ||
+		!digits(s, 4, &y) || !digits(s + 5, 2, &m) || !digits(s + 8, 2, &d))
+		bad_datetime(s);
+	if (m == 0 || d == 0)
+		return false;
+	if (with_time && len > 10)
+	{
+		if (len < 19 || s[10] != ' ' || s[13] != ':' || s[16] != ':' ||
+			!digits(s + 11, 2, &hh) || !digits(s + 14, 2, &mi) ||
+			!digits(s + 17, 2, &ss) || !fraction(s + 19, s + len, &frac))
+			bad_datetime(s);
+	}
+	else if (len != 10)
+		bad_datetime(s);
+	if (m > 12 || d > day_tab[isleap(y)][m - 1] ||
+		hh > 23 || mi > 59 || ss > 59)
+		bad_datetime(s);
+	*jdate = date2j(y, m, d) - POSTGRES_EPOCH_JDATE;
+	*usec_of_day = ((int64) (hh * 60 + mi) * 60 + ss) * USECS_PER_SEC + frac;
+	return true;
+}
+
+static void
+zero_date(EtlPullConverter *conv, ColumnConverter *cc, const char *s)
+{
+	if (conv->table->zero_dates == ETL_ZERO_DATES_ERROR)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("zero date \"%s\" in column \"%s\"", s, cc->scol->name),
+				 errhint("Set \"zero_dates\" to \"null\" for this table to load zero dates as NULL.")));
+	if (cc->notnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("zero date \"%s\" cannot be loaded into NOT NULL column \"%s\"",
+						s, cc->scol->target_name),
+				 errhint("Zero dates load as NULL; make the column nullable or set \"zero_dates\" to \"error\".")));
+}
+
+static Datum
+convert_date(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
+			 unsigned long len, bool *isnull)
+{
+	int			jdate;
+	int64		usec;
+
+	if (!parse_datetime(s, len, false, &jdate, &usec))
+	{
+		zero_date(conv, cc, s);
+		*isnull = true;
+		return (Datum) 0;
+	}
+	return DateADTGetDatum((DateADT) jdate);
+}
+
+static Datum
+convert_timestamp(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
+				  unsigned long len, bool *isnull)
+{
+	int			jdate;
+	int64		usec;
+	Timestamp	ts;
+
+	if (!parse_datetime(s, len, true, &jdate, &usec))
+	{
+		zero_date(conv, cc, s);
+		*isnull = true;
+		return (Datum) 0;
+	}
+	ts = (Timestamp) jdate * USECS_PER_DAY + usec;
+	if (!IS_VALID_TIMESTAMP(ts))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range: \"%s\"", s)));
+	if (cc->typmod >= 0 && cc->typmod < cc->scol->scale)
+		AdjustTimestampForTypmod(&ts, cc->typmod);
+	return TimestampGetDatum(ts);
+}
+
+/* TIME ("[-]H+:MM:SS[.ffffff]", up to +-838:59:59) to interval */
+static Datum
+convert_interval(const char *s, unsigned long len)
+{
+	const char *p = s;
+	const char *end = s + len;
+	bool		neg = false;
+	int64		hours = 0;
+	int			mi,
+				ss;
+	int64		frac;
+	Interval   *iv;
+
+	if (p < end && *p == '-')
+	{
+		neg = true;
+		p++;
+	}
+	if (p == end || *p < '0' || *p > '9')
+		bad_datetime(s);
+	while (p < end && *p >= '0' && *p <= '9')
+		hours = hours * 10 + (*p++ - '0');
+	if (end - p < 6 || p[0] != ':' || p[3] != ':' ||
+		!digits(p + 1, 2, &mi) || !digits(p + 4, 2, &ss) ||
+		!fraction(p + 6, end, &frac) || mi > 59 || ss > 59)
+		bad_datetime(s);
+	iv = (Interval *) palloc(sizeof(Interval));
+	iv->month = 0;
+	iv->day = 0;
+	iv->time = ((hours * 60 + mi) * 60 + ss) * USECS_PER_SEC + frac;
+	if (neg)
+		iv->time = -iv->time;
+	return IntervalPGetDatum(iv);
+}
+
+/* SET ('a,b,c') to text[] */
+static Datum
+convert_text_array(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
+				   unsigned long len)
+{
+	Datum	   *elems;
+	int			n = 0;
+	int			max = 1;
+	unsigned long i;
+	unsigned long start = 0;
+
+	for (i = 0; i < len; i++)
+		if (s[i] == ',')
+			max++;
+	elems = palloc(sizeof(Datum) * max);
+	if (len > 0)
+	{
+		for (i = 0; i <= len; i++)
+		{
+			if (i == len || s[i] == ',')
+			{
+				elems[n++] = convert_text(conv, cc, s + start, i - start);
+				start = i + 1;
+			}
+		}
+	}
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false,
+										   TYPALIGN_INT));
+}
+
+/*
+ * Convert one MySQL row into the target's values/nulls arrays (indexed by
+ * attribute number - 1).  Attributes no source column maps to are NULL.
+ * Memory is allocated in the current context, which the caller resets
+ * per batch.
+ */
+void
+EtlPullConvertRow(EtlPullConverter *conv, char **values,
+				  unsigned long *lengths, Datum *datums, bool *nulls)
+{
+	int			i;
+
+	conv->row = values;
+	conv->lengths = lengths;
+	conv->errcb.previous = error_context_stack;
+	error_context_stack = &conv->errcb;
+
+	memset(nulls, true, sizeof(bool) * conv->natts);
+	for (i = 0; i < conv->ncols; i++)
+	{
+		ColumnConverter *cc = &conv->cols[i];
+		const char *s = values[cc->src];
+		unsigned long len = lengths[cc->src];
+		int			a = cc->attnum - 1;
+		bool		isnull = false;
+		Datum		d;
+
+		if (s == NULL)
+			continue;
+		conv->current = i;
+		switch (cc->func)
+		{
+			case CV_INT2:
+				d = Int16GetDatum((int16) convert_int(cc, s, len, PG_INT16_MIN, PG_INT16_MAX));
+				break;
+			case CV_INT4:
+				d = Int32GetDatum((int32) convert_int(cc, s, len, PG_INT32_MIN, PG_INT32_MAX));
+				break;
+			case CV_INT8:
+				d = Int64GetDatum(convert_int(cc, s, len, PG_INT64_MIN, PG_INT64_MAX));
+				break;
+			case CV_FLOAT4:
+				d = convert_float(cc, s, true);
+				break;
+			case CV_FLOAT8:
+				d = convert_float(cc, s, false);
+				break;
+			case CV_BOOL:
+				d = convert_bool(cc, s, len);
+				break;
+			case CV_TEXT:
+				d = convert_text(conv, cc, s, len);
+				break;
+			case CV_BYTEA:
+				d = convert_bytea(s, len);
+				break;
+			case CV_BIT:
+				d = convert_bit(cc, (const unsigned char *) s, len);
+				break;
+			case CV_DATE:
+				d = convert_date(conv, cc, s, len, &isnull);
+				break;
+			case CV_TIMESTAMP:
+				d = convert_timestamp(conv, cc, s, len, &isnull);
+				break;
+			case CV_INTERVAL:
+				d = convert_interval(s, len);
+				break;
+			case CV_TEXT_ARRAY:
+				d = convert_text_array(conv, cc, s, len);
+				break;
+			case CV_NUMERIC:
+				d = InputFunctionCall(&cc->in_func, (char *) s,
+									  cc->typioparam, cc->typmod);
+				break;
+			case CV_INPUT:
+			default:
+				if (cc->scol->kind != SRC_BINARY)
+					(void) convert_text(conv, cc, s, len);	/* encoding check */
+				d = InputFunctionCall(&cc->in_func, (char *) s,
+									  cc->typioparam, cc->typmod);
+				break;
+		}
+		datums[a] = d;
+		nulls[a] = isnull;
+	}
+	conv->current = -1;
+	error_context_stack = conv->errcb.previous;
+}

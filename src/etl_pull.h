@@ -1,0 +1,196 @@
+/*-------------------------------------------------------------------------
+ *
+ * etl_pull.h
+ *		  Module-wide declarations for etl_pull, grouped by the file that
+ *		  defines them.
+ *
+ * Only connection.c includes mysql.h: everything else sees the MySQL side
+ * through the opaque EtlPullConnection and the plain descriptions below.
+ *
+ * IDENTIFICATION
+ *		  src/etl_pull.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ETL_PULL_H
+#define ETL_PULL_H
+
+#include "access/tupdesc.h"
+#include "fmgr.h"
+#include "foreign/foreign.h"
+#include "nodes/pg_list.h"
+#include "utils/relcache.h"
+
+/* Load strategies (etl_pull.tables.strategy) */
+typedef enum EtlPullStrategy
+{
+	ETL_STRATEGY_AUTO,
+	ETL_STRATEGY_STANDARD,
+	ETL_STRATEGY_STREAM,
+	ETL_STRATEGY_COPY,
+	ETL_STRATEGY_PARALLEL
+} EtlPullStrategy;
+
+/* What to do with a zero date ('0000-00-00', zero month or day) */
+typedef enum EtlPullZeroDates
+{
+	ETL_ZERO_DATES_NULL,
+	ETL_ZERO_DATES_ERROR
+} EtlPullZeroDates;
+
+/* What to do with invalid UTF-8 or NUL bytes in text */
+typedef enum EtlPullInvalidText
+{
+	ETL_INVALID_TEXT_ERROR,
+	ETL_INVALID_TEXT_REPLACE
+} EtlPullInvalidText;
+
+/*
+ * One registered table: a row of etl_pull.tables, resolved and validated.
+ * Everything is palloc'd in the caller's context.
+ */
+typedef struct EtlPullTable
+{
+	char	   *name;			/* registered name */
+	Oid			serverid;		/* foreign server of the replica */
+	char	   *server_name;
+	char	   *source_db;		/* NULL: the server's dbname */
+	char	   *source_table;	/* table name on MySQL */
+	char	   *target_schema;	/* PostgreSQL target, unquoted */
+	char	   *target_table;
+	EtlPullStrategy strategy;
+	int			batch_size;
+	EtlPullZeroDates zero_dates;
+	EtlPullInvalidText invalid_text;
+	bool		analyze;		/* ANALYZE the target after a full load */
+	bool		enabled;
+} EtlPullTable;
+
+/*
+ * A source column as described by the MySQL server's information_schema.
+ * The kind drives both the default PostgreSQL type and the converter.
+ */
+typedef enum EtlPullSourceKind
+{
+	SRC_INT,					/* tinyint .. bigint, unsigned or not */
+	SRC_DECIMAL,
+	SRC_FLOAT,
+	SRC_DOUBLE,
+	SRC_BIT,
+	SRC_CHAR,					/* char / varchar with a length */
+	SRC_TEXT,					/* tinytext .. longtext */
+	SRC_BINARY,					/* binary, varbinary, blobs, binary charset */
+	SRC_ENUM,
+	SRC_SET,
+	SRC_DATE,
+	SRC_DATETIME,
+	SRC_TIMESTAMP,
+	SRC_TIME,
+	SRC_YEAR,
+	SRC_JSON,
+	SRC_GEOMETRY
+} EtlPullSourceKind;
+
+typedef struct EtlPullSourceColumn
+{
+	char	   *name;			/* as on MySQL */
+	char	   *target_name;	/* lower-cased PostgreSQL name */
+	char	   *column_type;	/* MySQL's COLUMN_TYPE, for messages */
+	EtlPullSourceKind kind;
+	int			int_bytes;		/* SRC_INT: 1, 2, 3, 4 or 8 */
+	bool		is_unsigned;
+	int			length;			/* chars for SRC_CHAR, bits for SRC_BIT */
+	int			precision;		/* SRC_DECIMAL */
+	int			scale;			/* SRC_DECIMAL; fractional digits of times */
+	bool		nullable;
+	int			pk_position;	/* 1-based position in the primary key, or 0 */
+} EtlPullSourceColumn;
+
+typedef struct EtlPullSource
+{
+	char	   *db;
+	char	   *table;
+	int			ncolumns;
+	EtlPullSourceColumn *columns;
+	int64		estimated_rows; /* from information_schema.TABLES */
+	int64		estimated_bytes;
+} EtlPullSource;
+
+/* in etl_pull.c */
+extern bool EtlPullEnableOptimizations;
+extern int	EtlPullProgressRows;
+extern int	EtlPullProgressMessages;
+extern int	EtlPullNetTimeout;
+
+/* in option.c */
+extern void EtlPullCheckTableOption(const char *key, const char *value);
+extern EtlPullStrategy EtlPullParseStrategy(const char *value);
+extern const char *EtlPullStrategyName(EtlPullStrategy strategy);
+
+/* in connection.c */
+typedef struct EtlPullConnection EtlPullConnection;
+
+extern EtlPullConnection *EtlPullConnect(ForeignServer *server, Oid userid);
+extern void EtlPullDisconnect(EtlPullConnection *conn);
+extern void EtlPullExec(EtlPullConnection *conn, const char *sql);
+extern void EtlPullStartSnapshot(EtlPullConnection *conn);
+extern char *EtlPullQuoteLiteral(EtlPullConnection *conn, const char *value);
+extern char *EtlPullQuoteIdent(const char *ident);
+extern void EtlPullQueryStart(EtlPullConnection *conn, const char *sql);
+extern int	EtlPullQueryFieldCount(EtlPullConnection *conn);
+extern bool EtlPullFetch(EtlPullConnection *conn, char ***values,
+						 unsigned long **lengths);
+extern void EtlPullQueryEnd(EtlPullConnection *conn);
+extern const char *EtlPullServerName(EtlPullConnection *conn);
+extern const char *EtlPullDefaultDb(EtlPullConnection *conn);
+extern bool EtlPullIsMariaDB(EtlPullConnection *conn);
+
+/* in source.c */
+extern EtlPullSource *EtlPullDescribeSource(EtlPullConnection *conn,
+											const char *db, const char *table);
+extern char *EtlPullSourceSelect(EtlPullSource *source);
+extern char *EtlPullTargetTypeName(EtlPullSourceColumn *col);
+
+/* in convert.c */
+typedef struct EtlPullConverter EtlPullConverter;
+
+extern EtlPullConverter *EtlPullMakeConverters(EtlPullTable *table,
+											   EtlPullSource *source,
+											   TupleDesc tupdesc,
+											   AttrNumber *attnums);
+extern void EtlPullConvertRow(EtlPullConverter *conv, char **values,
+							  unsigned long *lengths,
+							  Datum *datums, bool *nulls);
+
+/* in sink.c */
+typedef struct EtlPullSink EtlPullSink;
+
+extern EtlPullSink *EtlPullSinkBegin(Relation target, Relation into,
+									 int batch_size, int ti_options);
+extern void EtlPullSinkNext(EtlPullSink *sink, Datum **values, bool **nulls);
+extern void EtlPullSinkRowDone(EtlPullSink *sink);
+extern void EtlPullSinkEnd(EtlPullSink *sink);
+
+/* in load.c */
+typedef struct EtlPullRunResult
+{
+	int64		run_id;
+	const char *strategy;
+	const char *strategy_reason;
+	const char *extraction;
+	int64		rows;
+	int64		bytes;
+	double		seconds;
+	int64		peak_memory_kb;
+} EtlPullRunResult;
+
+extern void EtlPullLoadTable(EtlPullTable *table, bool force_full,
+							 EtlPullRunResult *result);
+
+/* in catalog.c */
+extern EtlPullTable *EtlPullReadTable(const char *name);
+extern int64 EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *result,
+							  const char *status, const char *error);
+extern int64 EtlPullPeakMemoryKb(void);
+
+#endif							/* ETL_PULL_H */

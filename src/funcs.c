@@ -1,0 +1,67 @@
+/*-------------------------------------------------------------------------
+ *
+ * funcs.c
+ *		  SQL-callable entry points: thin wrappers that check arguments and
+ *		  hand over to load.c and catalog.c.
+ *
+ * IDENTIFICATION
+ *		  src/funcs.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+
+#include "etl_pull.h"
+
+PG_FUNCTION_INFO_V1(etl_pull_load_table);
+
+/*
+ * etl_pull.load_table(name text, force_full boolean DEFAULT false)
+ *		returns (run_id, table_name, strategy, extraction, rows, seconds,
+ *				 rows_per_sec, peak_memory_kb)
+ */
+Datum
+etl_pull_load_table(PG_FUNCTION_ARGS)
+{
+	EtlPullTable *table;
+	EtlPullRunResult result;
+	TupleDesc	tupdesc;
+	Datum		values[8];
+	bool		nulls[8] = {0};
+	bool		force_full;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table name must not be null")));
+	force_full = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	table = EtlPullReadTable(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	if (!table->enabled)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is disabled", table->name),
+				 errhint("Enable it with etl_pull.set_table_option('%s', 'enabled', 'true').",
+						 table->name)));
+
+	memset(&result, 0, sizeof(result));
+	EtlPullLoadTable(table, force_full, &result);
+	result.run_id = EtlPullRecordRun(table, &result, "succeeded", NULL);
+
+	values[0] = Int64GetDatum(result.run_id);
+	values[1] = CStringGetTextDatum(table->name);
+	values[2] = CStringGetTextDatum(result.strategy);
+	values[3] = CStringGetTextDatum(result.extraction);
+	values[4] = Int64GetDatum(result.rows);
+	values[5] = Float8GetDatum(result.seconds);
+	values[6] = Float8GetDatum(result.seconds > 0 ? result.rows / result.seconds : 0);
+	values[7] = Int64GetDatum(result.peak_memory_kb);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
+}

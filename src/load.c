@@ -1,0 +1,493 @@
+/*-------------------------------------------------------------------------
+ *
+ * load.c
+ *		  One load of one table: plan it, stream the source, write the rows.
+ *
+ * Design.  A full load never writes into the live target.  With the stream
+ * strategy it fills a transient heap that has the target's row type
+ * (make_new_heap, as REFRESH MATERIALIZED VIEW does), using multi-insert
+ * with skip-FSM and frozen tuples, which are safe because that heap is new
+ * in this transaction.  When every row is in, the transient heap's storage
+ * is swapped into the target (finish_heap_swap), which keeps the target's
+ * OID, grants, dependent views and indexes, rebuilding the indexes in bulk
+ * from the new rows.  During the load the target is held in ExclusiveLock:
+ * readers go on reading the old rows, writers and a second load wait; only
+ * the swap itself takes AccessExclusiveLock.  Any error before commit
+ * leaves the old rows in place.
+ *
+ * The standard strategy is the plain executor path (DELETE, then prepared
+ * INSERTs through SPI): slower, but it honours triggers, rules, partitions
+ * and foreign-table targets exactly as SQL would.
+ *
+ * The MySQL side reads under one consistent snapshot and streams rows with
+ * mysql_use_result: memory is bounded by the batch, not the table.
+ *
+ * IDENTIFICATION
+ *		  src/load.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/multixact.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "commands/cluster.h"
+#include "executor/spi.h"
+#include "foreign/foreign.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "etl_pull.h"
+
+/* State of a running load, shared by the phases below */
+typedef struct LoadState
+{
+	EtlPullTable *table;
+	EtlPullConnection *conn;
+	EtlPullSource *source;
+	Oid			target_oid;
+	char	   *target_qname;	/* quoted schema.table */
+	AttrNumber *attnums;		/* target attribute of each source column */
+	EtlPullStrategy strategy;
+	const char *reason;			/* why this strategy */
+	int64		rows;
+	int64		bytes;
+	TimestampTz started;
+	TimestampTz last_progress;
+	int64		last_progress_rows;
+} LoadState;
+
+/*
+ * Resolve the target table, creating it (with the source's primary key)
+ * if it does not exist.  Returns its OID.
+ */
+static Oid
+resolve_target(LoadState *ls)
+{
+	EtlPullTable *t = ls->table;
+	Oid			nspid;
+	Oid			relid;
+	StringInfoData sql;
+	List	   *pk = NIL;
+	int			i;
+	int			k;
+
+	nspid = get_namespace_oid(t->target_schema, false);
+	ls->target_qname = quote_qualified_identifier(t->target_schema,
+												  t->target_table);
+	relid = get_relname_relid(t->target_table, nspid);
+	if (OidIsValid(relid))
+		return relid;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "CREATE TABLE %s (", ls->target_qname);
+	for (i = 0; i < ls->source->ncolumns; i++)
+	{
+		EtlPullSourceColumn *col = &ls->source->columns[i];
+
+		appendStringInfo(&sql, "%s%s %s%s", i > 0 ? ", " : "",
+						 quote_identifier(col->target_name),
+						 EtlPullTargetTypeName(col),
+						 col->nullable ? "" : " NOT NULL");
+	}
+	for (k = 1;; k++)
+	{
+		bool		found = false;
+
+		for (i = 0; i < ls->source->ncolumns; i++)
+		{
+			if (ls->source->columns[i].pk_position == k)
+			{
+				pk = lappend(pk, ls->source->columns[i].target_name);
+				found = true;
+			}
+		}
+		if (!found)
+			break;
+	}
+	if (pk != NIL)
+	{
+		ListCell   *lc;
+
+		appendStringInfoString(&sql, ", PRIMARY KEY (");
+		foreach(lc, pk)
+			appendStringInfo(&sql, "%s%s", lc == list_head(pk) ? "" : ", ",
+							 quote_identifier((char *) lfirst(lc)));
+		appendStringInfoChar(&sql, ')');
+	}
+	appendStringInfoChar(&sql, ')');
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not create table %s", ls->target_qname);
+	SPI_finish();
+	CommandCounterIncrement();
+
+	ereport(NOTICE,
+			(errmsg("created table %s", ls->target_qname)));
+	return get_relname_relid(t->target_table, nspid);
+}
+
+/*
+ * Match every source column to a target attribute by name.  A source
+ * column the target lacks is an error before any row moves.
+ */
+static void
+match_columns(LoadState *ls, Relation rel)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	int			i;
+
+	ls->attnums = palloc0(sizeof(AttrNumber) * ls->source->ncolumns);
+	for (i = 0; i < ls->source->ncolumns; i++)
+	{
+		EtlPullSourceColumn *col = &ls->source->columns[i];
+		int			a;
+
+		for (a = 0; a < tupdesc->natts; a++)
+		{
+			Form_pg_attribute att = TupleDescAttr(tupdesc, a);
+
+			if (!att->attisdropped &&
+				strcmp(NameStr(att->attname), col->target_name) == 0)
+			{
+				if (att->attgenerated)
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("column \"%s\" of table %s is a generated column",
+									col->target_name, ls->target_qname)));
+				ls->attnums[i] = att->attnum;
+				break;
+			}
+		}
+		if (ls->attnums[i] == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of MySQL table \"%s.%s\" has no counterpart in table %s",
+							col->name, ls->source->db, ls->source->table,
+							ls->target_qname),
+					 errhint("Add a column \"%s\" of type %s to the target, or drop the target and let etl_pull create it.",
+							 col->target_name, EtlPullTargetTypeName(col))));
+	}
+}
+
+/*
+ * Pick the strategy: what the table asks for, or (auto) the fastest one the
+ * target allows.  The stream strategy swaps the target's storage, so it
+ * needs a plain heap with no triggers or rules that a swap would bypass.
+ */
+static void
+choose_strategy(LoadState *ls, Relation rel)
+{
+	const char *unsuitable = NULL;
+
+	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+		unsuitable = "the target is partitioned";
+	else if (rel->rd_rel->relkind == RELKIND_FOREIGN_TABLE)
+		unsuitable = "the target is a foreign table";
+	else if (rel->rd_rel->relkind != RELKIND_RELATION)
+		unsuitable = "the target is not a table";
+	else if (rel->trigdesc != NULL)
+		unsuitable = "the target has triggers";
+	else if (rel->rd_rules != NULL)
+		unsuitable = "the target has rules";
+	else if (rel->rd_rel->relispartition)
+		unsuitable = "the target is a partition";
+
+	if (!EtlPullEnableOptimizations)
+	{
+		ls->strategy = ETL_STRATEGY_STANDARD;
+		ls->reason = "etl_pull.enable_optimizations is off";
+		return;
+	}
+
+	switch (ls->table->strategy)
+	{
+		case ETL_STRATEGY_AUTO:
+			if (unsuitable)
+			{
+				ls->strategy = ETL_STRATEGY_STANDARD;
+				ls->reason = psprintf("auto: %s", unsuitable);
+			}
+			else
+			{
+				ls->strategy = ETL_STRATEGY_STREAM;
+				ls->reason = "auto: plain table";
+			}
+			break;
+		case ETL_STRATEGY_STREAM:
+			if (unsuitable)
+				ereport(ERROR,
+						(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						 errmsg("strategy \"stream\" cannot load table %s because %s",
+								ls->target_qname, unsuitable),
+						 errhint("Use strategy \"standard\" or \"auto\" for this table.")));
+			ls->strategy = ETL_STRATEGY_STREAM;
+			ls->reason = "set for the table";
+			break;
+		case ETL_STRATEGY_STANDARD:
+			ls->strategy = ETL_STRATEGY_STANDARD;
+			ls->reason = "set for the table";
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("strategy \"%s\" is not available in this version of etl_pull",
+							EtlPullStrategyName(ls->table->strategy)),
+					 errhint("Use strategy \"auto\", \"stream\" or \"standard\".")));
+	}
+}
+
+/* Check the calling role's rights on the target, as the DML would */
+static void
+check_target_privileges(LoadState *ls, AclMode mode)
+{
+	AclResult	aclresult;
+
+	aclresult = pg_class_aclcheck(ls->target_oid, GetUserId(), mode);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, get_relkind_objtype(get_rel_relkind(ls->target_oid)),
+					   get_rel_name(ls->target_oid));
+}
+
+/* Log a progress line every etl_pull.progress_rows rows */
+static void
+report_progress(LoadState *ls)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	long		secs;
+	int			usecs;
+	double		elapsed;
+
+	TimestampDifference(ls->started, now, &secs, &usecs);
+	elapsed = secs + usecs / 1000000.0;
+	ereport(EtlPullProgressMessages == 2 ? NOTICE : LOG,
+			(errmsg("etl_pull: %s: " INT64_FORMAT " rows in %.1f s (%.0f rows/s), backend peak memory " INT64_FORMAT " kB",
+					ls->table->name, ls->rows, elapsed,
+					elapsed > 0 ? ls->rows / elapsed : 0.0,
+					EtlPullPeakMemoryKb())));
+	ls->last_progress = now;
+	ls->last_progress_rows = ls->rows;
+}
+
+static inline void
+row_done(LoadState *ls, unsigned long *lengths)
+{
+	int			i;
+
+	ls->rows++;
+	for (i = 0; i < ls->source->ncolumns; i++)
+		ls->bytes += lengths[i];
+	if (EtlPullProgressMessages > 0 && EtlPullProgressRows > 0 &&
+		ls->rows - ls->last_progress_rows >= EtlPullProgressRows)
+		report_progress(ls);
+}
+
+/*
+ * Stream strategy: fill a transient heap through the sink, then swap it in.
+ */
+static void
+load_stream(LoadState *ls, Relation rel)
+{
+	Oid			newheap;
+	Relation	newrel;
+	char		relpersistence = rel->rd_rel->relpersistence;
+	EtlPullConverter *conv;
+	EtlPullSink *sink;
+	char	  **values;
+	unsigned long *lengths;
+
+	newheap = make_new_heap(ls->target_oid, rel->rd_rel->reltablespace,
+							rel->rd_rel->relam, relpersistence,
+							ExclusiveLock);
+	newrel = table_open(newheap, NoLock);
+
+	conv = EtlPullMakeConverters(ls->table, ls->source,
+								 RelationGetDescr(rel), ls->attnums);
+	sink = EtlPullSinkBegin(rel, newrel, ls->table->batch_size,
+							TABLE_INSERT_SKIP_FSM | TABLE_INSERT_FROZEN);
+
+	EtlPullQueryStart(ls->conn, EtlPullSourceSelect(ls->source));
+	while (EtlPullFetch(ls->conn, &values, &lengths))
+	{
+		Datum	   *datums;
+		bool	   *nulls;
+
+		CHECK_FOR_INTERRUPTS();
+		EtlPullSinkNext(sink, &datums, &nulls);
+		EtlPullConvertRow(conv, values, lengths, datums, nulls);
+		EtlPullSinkRowDone(sink);
+		row_done(ls, lengths);
+	}
+	EtlPullQueryEnd(ls->conn);
+	EtlPullSinkEnd(sink);
+
+	table_close(newrel, NoLock);
+	table_close(rel, NoLock);
+
+	/* the snapshot is no longer needed: let MySQL purge */
+	EtlPullDisconnect(ls->conn);
+	ls->conn = NULL;
+
+	/* the only moment readers wait: swap storage, rebuild indexes */
+	LockRelationOid(ls->target_oid, AccessExclusiveLock);
+	finish_heap_swap(ls->target_oid, newheap, false, false, true, true,
+					 RecentXmin, ReadNextMultiXactId(), relpersistence);
+}
+
+/*
+ * Standard strategy: DELETE and INSERT through SPI, one row at a time.
+ */
+static void
+load_standard(LoadState *ls, Relation rel)
+{
+	int			n = ls->source->ncolumns;
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	Oid		   *argtypes = palloc(sizeof(Oid) * n);
+	Datum	   *args = palloc(sizeof(Datum) * n);
+	char	   *argnulls = palloc(n + 1);
+	Datum	   *datums = palloc(sizeof(Datum) * tupdesc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * tupdesc->natts);
+	EtlPullConverter *conv;
+	StringInfoData sql;
+	SPIPlanPtr	plan;
+	MemoryContext rowcxt;
+	MemoryContext oldcxt;
+	char	  **values;
+	unsigned long *lengths;
+	int			i;
+
+	conv = EtlPullMakeConverters(ls->table, ls->source, tupdesc, ls->attnums);
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "INSERT INTO %s (", ls->target_qname);
+	for (i = 0; i < n; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, ls->attnums[i] - 1);
+
+		argtypes[i] = att->atttypid;
+		appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "",
+						 quote_identifier(NameStr(att->attname)));
+	}
+	appendStringInfoString(&sql, ") VALUES (");
+	for (i = 0; i < n; i++)
+		appendStringInfo(&sql, "%s$%d", i > 0 ? ", " : "", i + 1);
+	appendStringInfoChar(&sql, ')');
+	argnulls[n] = '\0';
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(psprintf("DELETE FROM %s", ls->target_qname), false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete the rows of %s", ls->target_qname);
+	plan = SPI_prepare(sql.data, n, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
+			 SPI_result_code_string(SPI_result));
+
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "etl_pull row context",
+								   ALLOCSET_DEFAULT_SIZES);
+	EtlPullQueryStart(ls->conn, EtlPullSourceSelect(ls->source));
+	while (EtlPullFetch(ls->conn, &values, &lengths))
+	{
+		CHECK_FOR_INTERRUPTS();
+		oldcxt = MemoryContextSwitchTo(rowcxt);
+		EtlPullConvertRow(conv, values, lengths, datums, nulls);
+		for (i = 0; i < n; i++)
+		{
+			args[i] = datums[ls->attnums[i] - 1];
+			argnulls[i] = nulls[ls->attnums[i] - 1] ? 'n' : ' ';
+		}
+		if (SPI_execute_plan(plan, args, argnulls, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not insert into %s", ls->target_qname);
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(rowcxt);
+		row_done(ls, lengths);
+	}
+	EtlPullQueryEnd(ls->conn);
+	SPI_finish();
+	table_close(rel, NoLock);
+}
+
+/*
+ * Load one registered table.  Everything happens in the caller's
+ * transaction: on error nothing of it remains.  Fills *result.
+ */
+void
+EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
+{
+	LoadState	ls;
+	ForeignServer *server;
+	AclResult	aclresult;
+	Relation	rel;
+	const char *db;
+	long		secs;
+	int			usecs;
+
+	memset(&ls, 0, sizeof(ls));
+	ls.table = table;
+	ls.started = GetCurrentTimestamp();
+
+	server = GetForeignServer(table->serverid);
+	aclresult = pg_foreign_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
+
+	ls.conn = EtlPullConnect(server, GetUserId());
+	EtlPullStartSnapshot(ls.conn);
+	db = table->source_db ? table->source_db : EtlPullDefaultDb(ls.conn);
+	if (db == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no MySQL database given for table \"%s\"", table->name),
+				 errhint("Set the server's \"dbname\" option, or set \"source_table\" to \"db.table\".")));
+	ls.source = EtlPullDescribeSource(ls.conn, db, table->source_table);
+
+	ls.target_oid = resolve_target(&ls);
+	rel = table_open(ls.target_oid, ExclusiveLock);
+	match_columns(&ls, rel);
+	choose_strategy(&ls, rel);
+
+	if (ls.strategy == ETL_STRATEGY_STREAM)
+	{
+		check_target_privileges(&ls, ACL_INSERT | ACL_TRUNCATE);
+		load_stream(&ls, rel);
+	}
+	else
+	{
+		check_target_privileges(&ls, ACL_INSERT | ACL_DELETE);
+		load_standard(&ls, rel);
+	}
+
+	if (ls.conn)
+		EtlPullDisconnect(ls.conn);
+
+	if (table->analyze)
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		SPI_execute(psprintf("ANALYZE %s", ls.target_qname), false, 0);
+		SPI_finish();
+	}
+
+	TimestampDifference(ls.started, GetCurrentTimestamp(), &secs, &usecs);
+	result->strategy = EtlPullStrategyName(ls.strategy);
+	result->strategy_reason = ls.reason;
+	result->extraction = "full";
+	result->rows = ls.rows;
+	result->bytes = ls.bytes;
+	result->seconds = secs + usecs / 1000000.0;
+	result->peak_memory_kb = EtlPullPeakMemoryKb();
+}

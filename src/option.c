@@ -1,0 +1,342 @@
+/*-------------------------------------------------------------------------
+ *
+ * option.c
+ *		  Validation of everything a user can set: the options of the
+ *		  etl_pull foreign-data wrapper's servers and user mappings, and the
+ *		  per-table settings of etl_pull.tables.
+ *
+ * Each is a table of names and what they accept, and one function that
+ * rejects unknown names with a hint listing the valid ones and bad values
+ * with the values that are allowed.
+ *
+ * IDENTIFICATION
+ *		  src/option.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/reloptions.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_foreign_data_wrapper.h"
+#include "catalog/pg_user_mapping.h"
+#include "commands/defrem.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/varlena.h"
+
+#include "etl_pull.h"
+
+/* ---- foreign server and user mapping options ---- */
+
+typedef enum OptionKind
+{
+	OPT_STRING,
+	OPT_PORT,
+	OPT_SECONDS,
+	OPT_BOOL,
+	OPT_CHOICE
+} OptionKind;
+
+typedef struct ConnOption
+{
+	const char *name;
+	Oid			context;		/* catalog the option belongs to */
+	OptionKind	kind;
+	const char *choices;		/* OPT_CHOICE: comma-separated */
+} ConnOption;
+
+static const ConnOption conn_options[] = {
+	{"host", ForeignServerRelationId, OPT_STRING, NULL},
+	{"port", ForeignServerRelationId, OPT_PORT, NULL},
+	{"socket", ForeignServerRelationId, OPT_STRING, NULL},
+	{"dbname", ForeignServerRelationId, OPT_STRING, NULL},
+	{"connect_timeout", ForeignServerRelationId, OPT_SECONDS, NULL},
+	{"read_timeout", ForeignServerRelationId, OPT_SECONDS, NULL},
+	{"write_timeout", ForeignServerRelationId, OPT_SECONDS, NULL},
+	{"ssl_mode", ForeignServerRelationId, OPT_CHOICE,
+	"disabled, preferred, required, verify_ca, verify_identity"},
+	{"ssl_ca", ForeignServerRelationId, OPT_STRING, NULL},
+	{"compress", ForeignServerRelationId, OPT_BOOL, NULL},
+	{"user", UserMappingRelationId, OPT_STRING, NULL},
+	{"password", UserMappingRelationId, OPT_STRING, NULL},
+	{NULL, InvalidOid, OPT_STRING, NULL}
+};
+
+/* Is value one of the comma-separated choices? */
+static bool
+in_choices(const char *value, const char *choices)
+{
+	const char *p = choices;
+	size_t		len = strlen(value);
+
+	while (*p)
+	{
+		const char *end = strchr(p, ',');
+		size_t		n = end ? (size_t) (end - p) : strlen(p);
+
+		if (n == len && strncmp(p, value, n) == 0)
+			return true;
+		if (!end)
+			break;
+		p = end + 1;
+		while (*p == ' ')
+			p++;
+	}
+	return false;
+}
+
+PG_FUNCTION_INFO_V1(etl_pull_fdw_validator);
+
+/*
+ * Validate the options of CREATE/ALTER SERVER and USER MAPPING for the
+ * etl_pull wrapper.  Values are checked here, so a typo fails when it is
+ * written, not at the first load.
+ */
+Datum
+etl_pull_fdw_validator(PG_FUNCTION_ARGS)
+{
+	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
+	Oid			catalog = PG_GETARG_OID(1);
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+		const ConnOption *opt;
+		const char *value;
+
+		for (opt = conn_options; opt->name; opt++)
+			if (opt->context == catalog && strcmp(opt->name, def->defname) == 0)
+				break;
+
+		if (opt->name == NULL)
+		{
+			StringInfoData buf;
+
+			initStringInfo(&buf);
+			for (opt = conn_options; opt->name; opt++)
+				if (opt->context == catalog)
+					appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "",
+									 opt->name);
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("invalid option \"%s\"", def->defname),
+					 buf.len > 0
+					 ? errhint("Valid options in this context are: %s.", buf.data)
+					 : errhint("There are no valid options in this context.")));
+		}
+
+		value = defGetString(def);
+		switch (opt->kind)
+		{
+			case OPT_PORT:
+				{
+					int			port;
+
+					if (!parse_int(value, &port, 0, NULL) || port < 1 || port > 65535)
+						ereport(ERROR,
+								(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+								 errmsg("invalid value \"%s\" for option \"%s\"",
+										value, opt->name),
+								 errdetail("Valid values are integers from 1 to 65535.")));
+					break;
+				}
+			case OPT_SECONDS:
+				{
+					int			secs;
+
+					if (!parse_int(value, &secs, 0, NULL) || secs < 0)
+						ereport(ERROR,
+								(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+								 errmsg("invalid value \"%s\" for option \"%s\"",
+										value, opt->name),
+								 errdetail("Valid values are whole seconds, 0 or more.")));
+					break;
+				}
+			case OPT_BOOL:
+				(void) defGetBoolean(def);
+				break;
+			case OPT_CHOICE:
+				if (!in_choices(value, opt->choices))
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+							 errmsg("invalid value \"%s\" for option \"%s\"",
+									value, opt->name),
+							 errdetail("Valid values are: %s.", opt->choices)));
+				break;
+			case OPT_STRING:
+				break;
+		}
+	}
+	PG_RETURN_VOID();
+}
+
+/* ---- per-table settings (etl_pull.tables) ---- */
+
+typedef enum SettingKind
+{
+	SET_TEXT,
+	SET_QUALIFIED_NAME,
+	SET_COLUMN_LIST,
+	SET_CHOICE,
+	SET_INT,
+	SET_NUMERIC,
+	SET_BOOL
+} SettingKind;
+
+typedef struct TableSetting
+{
+	const char *name;
+	SettingKind kind;
+	const char *choices;		/* SET_CHOICE */
+	int			min;			/* SET_INT */
+	int			max;
+} TableSetting;
+
+static const TableSetting table_settings[] = {
+	{"source_table", SET_TEXT, NULL, 0, 0},
+	{"target_table", SET_QUALIFIED_NAME, NULL, 0, 0},
+	{"extraction", SET_CHOICE, "full, incremental", 0, 0},
+	{"incremental_columns", SET_COLUMN_LIST, NULL, 0, 0},
+	{"strategy", SET_CHOICE, "auto, standard, stream, copy, parallel", 0, 0},
+	{"batch_size", SET_INT, NULL, 1, 100000},
+	{"parallel_chunks", SET_INT, NULL, 1, 16},
+	{"estimated_size_mb", SET_NUMERIC, NULL, 0, 0},
+	{"zero_dates", SET_CHOICE, "null, error", 0, 0},
+	{"invalid_utf8", SET_CHOICE, "error, replace", 0, 0},
+	{"on_error", SET_CHOICE, "abort, reject", 0, 0},
+	{"analyze", SET_BOOL, NULL, 0, 0},
+	{"enabled", SET_BOOL, NULL, 0, 0},
+	{NULL, SET_TEXT, NULL, 0, 0}
+};
+
+static void
+bad_setting(const char *key, const char *value, const char *allowed)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value \"%s\" for setting \"%s\"", value, key),
+			 errdetail("Allowed values are: %s.", allowed)));
+}
+
+/*
+ * Check one per-table setting.  A NULL value means "back to the default"
+ * and is always accepted for a known key.
+ */
+void
+EtlPullCheckTableOption(const char *key, const char *value)
+{
+	const TableSetting *s;
+
+	for (s = table_settings; s->name; s++)
+		if (strcmp(s->name, key) == 0)
+			break;
+	if (s->name == NULL)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		for (s = table_settings; s->name; s++)
+			appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "", s->name);
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("unrecognized table setting \"%s\"", key),
+				 errhint("Valid settings are: %s.", buf.data)));
+	}
+	if (value == NULL)
+		return;
+
+	switch (s->kind)
+	{
+		case SET_TEXT:
+			if (value[0] == '\0')
+				bad_setting(key, value, "a non-empty name");
+			break;
+		case SET_QUALIFIED_NAME:
+			{
+				List	   *names = NIL;
+
+				if (!SplitIdentifierString(pstrdup(value), '.', &names) ||
+					list_length(names) < 1 || list_length(names) > 2)
+					bad_setting(key, value, "\"table\" or \"schema.table\"");
+				break;
+			}
+		case SET_COLUMN_LIST:
+			if (value[0] == '\0')
+				bad_setting(key, value, "one or more column names separated by commas");
+			break;
+		case SET_CHOICE:
+			if (!in_choices(value, s->choices))
+				bad_setting(key, value, s->choices);
+			break;
+		case SET_INT:
+			{
+				int			v;
+
+				if (!parse_int(value, &v, 0, NULL) || v < s->min || v > s->max)
+					bad_setting(key, value,
+								psprintf("integers from %d to %d", s->min, s->max));
+				break;
+			}
+		case SET_NUMERIC:
+			{
+				double		v;
+
+				if (!parse_real(value, &v, 0, NULL) || v < 0)
+					bad_setting(key, value, "a number of megabytes, 0 or more");
+				break;
+			}
+		case SET_BOOL:
+			if (!parse_bool(value, NULL))
+				bad_setting(key, value, "true, false");
+			break;
+	}
+}
+
+PG_FUNCTION_INFO_V1(etl_pull_check_table_option);
+
+/*
+ * SQL: etl_pull.check_table_option(key text, value text) returns void.
+ */
+Datum
+etl_pull_check_table_option(PG_FUNCTION_ARGS)
+{
+	char	   *key;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("setting name must not be null")));
+	key = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	EtlPullCheckTableOption(key, PG_ARGISNULL(1) ? NULL :
+							text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	PG_RETURN_VOID();
+}
+
+static const char *const strategy_names[] = {
+	[ETL_STRATEGY_AUTO] = "auto",
+	[ETL_STRATEGY_STANDARD] = "standard",
+	[ETL_STRATEGY_STREAM] = "stream",
+	[ETL_STRATEGY_COPY] = "copy",
+	[ETL_STRATEGY_PARALLEL] = "parallel"
+};
+
+EtlPullStrategy
+EtlPullParseStrategy(const char *value)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(strategy_names); i++)
+		if (strcmp(strategy_names[i], value) == 0)
+			return (EtlPullStrategy) i;
+	EtlPullCheckTableOption("strategy", value);	/* reports the error */
+	return ETL_STRATEGY_AUTO;
+}
+
+const char *
+EtlPullStrategyName(EtlPullStrategy strategy)
+{
+	return strategy_names[strategy];
+}

@@ -1,0 +1,195 @@
+/*-------------------------------------------------------------------------
+ *
+ * sink.c
+ *		  Batched bulk insertion of converted rows into a heap.
+ *
+ * The design follows COPY FROM's multi-insert buffer: a fixed array of
+ * slots is filled in place (the converters write straight into each slot's
+ * tts_values/tts_isnull), constraints are checked per row against the
+ * target's definition, and a full batch goes to table_multi_insert with a
+ * BulkInsertState, so each heap page is locked and WAL-logged once.  All
+ * per-row memory lives in one batch context that is reset after every
+ * flush, which keeps the backend's memory flat however large the table.
+ *
+ * Rows may be written into a different relation than the one whose
+ * constraints are checked: a full reload fills a transient heap with the
+ * target's row type and swaps it in at the end (see load.c).
+ *
+ * IDENTIFICATION
+ *		  src/sink.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "executor/executor.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_relation.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "etl_pull.h"
+
+/* flush a batch early once its rows hold this much memory */
+#define SINK_MAX_BATCH_BYTES	(16 * 1024 * 1024)
+
+struct EtlPullSink
+{
+	Relation	target;			/* whose constraints rows must satisfy */
+	Relation	into;			/* where rows are written */
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot **slots;
+	int			nslots;
+	int			nused;
+	BulkInsertState bistate;
+	CommandId	cid;
+	int			ti_options;
+	bool		check_constraints;
+	bool		insert_indexes;
+	MemoryContext batchcxt;
+	MemoryContext callercxt;	/* between Next and RowDone */
+};
+
+/*
+ * Start a sink.  "target" supplies the row type and constraints, "into"
+ * receives the rows (it may be the target itself, whose indexes are then
+ * maintained).  ti_options are table_multi_insert's options; the caller
+ * decides which are safe (e.g. TABLE_INSERT_FROZEN only for a relation
+ * created in this transaction).
+ */
+EtlPullSink *
+EtlPullSinkBegin(Relation target, Relation into, int batch_size,
+				 int ti_options)
+{
+	EtlPullSink *sink = palloc0(sizeof(EtlPullSink));
+	RangeTblEntry *rte;
+	int			i;
+
+	sink->target = target;
+	sink->into = into;
+	sink->nslots = batch_size;
+	sink->ti_options = ti_options;
+	sink->cid = GetCurrentCommandId(true);
+	sink->bistate = GetBulkInsertState();
+
+	/* an executor state, as COPY FROM builds one, for constraint checks */
+	sink->estate = CreateExecutorState();
+	rte = makeNode(RangeTblEntry);
+	rte->rtekind = RTE_RELATION;
+	rte->relid = RelationGetRelid(target);
+	rte->relkind = target->rd_rel->relkind;
+	rte->rellockmode = RowExclusiveLock;
+	rte->requiredPerms = ACL_INSERT;
+	ExecInitRangeTable(sink->estate, list_make1(rte));
+	sink->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(sink->rri, target, 1, NULL, 0);
+	sink->check_constraints = (target->rd_att->constr != NULL);
+	if (into == target && target->rd_rel->relhasindex)
+	{
+		ExecOpenIndices(sink->rri, false);
+		sink->insert_indexes = (sink->rri->ri_NumIndices > 0);
+	}
+
+	sink->slots = palloc(sizeof(TupleTableSlot *) * sink->nslots);
+	for (i = 0; i < sink->nslots; i++)
+		sink->slots[i] = table_slot_create(target, NULL);
+
+	sink->batchcxt = AllocSetContextCreate(CurrentMemoryContext,
+										   "etl_pull batch context",
+										   ALLOCSET_DEFAULT_SIZES);
+	return sink;
+}
+
+/* Write the buffered rows and start a new batch */
+static void
+flush(EtlPullSink *sink)
+{
+	MemoryContext oldcxt;
+	int			i;
+
+	if (sink->nused == 0)
+		return;
+
+	/* heap_multi_insert leaks into the current context: use the batch's */
+	oldcxt = MemoryContextSwitchTo(sink->batchcxt);
+	table_multi_insert(sink->into, sink->slots, sink->nused, sink->cid,
+					   sink->ti_options, sink->bistate);
+	if (sink->insert_indexes)
+	{
+		for (i = 0; i < sink->nused; i++)
+		{
+			List	   *recheck;
+
+			recheck = ExecInsertIndexTuples(sink->rri, sink->slots[i],
+											sink->estate, false, false,
+											NULL, NIL);
+			list_free(recheck);
+		}
+	}
+	MemoryContextSwitchTo(oldcxt);
+
+	for (i = 0; i < sink->nused; i++)
+		ExecClearTuple(sink->slots[i]);
+	sink->nused = 0;
+	MemoryContextReset(sink->batchcxt);
+	ResetPerTupleExprContext(sink->estate);
+}
+
+/*
+ * Hand out the values/nulls arrays of the next row's slot, and switch
+ * into the batch memory context for the caller's conversions.  The caller
+ * fills every attribute and then calls EtlPullSinkRowDone.
+ */
+void
+EtlPullSinkNext(EtlPullSink *sink, Datum **values, bool **nulls)
+{
+	TupleTableSlot *slot = sink->slots[sink->nused];
+
+	ExecClearTuple(slot);
+	*values = slot->tts_values;
+	*nulls = slot->tts_isnull;
+	sink->callercxt = MemoryContextSwitchTo(sink->batchcxt);
+}
+
+/*
+ * Accept the row filled since EtlPullSinkNext: check the target's NOT NULL
+ * and CHECK constraints, and flush when the batch is full.
+ */
+void
+EtlPullSinkRowDone(EtlPullSink *sink)
+{
+	TupleTableSlot *slot = sink->slots[sink->nused];
+
+	ExecStoreVirtualTuple(slot);
+	if (sink->check_constraints)
+		ExecConstraints(sink->rri, slot, sink->estate);
+	sink->nused++;
+	MemoryContextSwitchTo(sink->callercxt);
+
+	if (sink->nused >= sink->nslots ||
+		MemoryContextMemAllocated(sink->batchcxt, false) > SINK_MAX_BATCH_BYTES)
+		flush(sink);
+}
+
+/*
+ * Flush what is left and release the sink's resources.
+ */
+void
+EtlPullSinkEnd(EtlPullSink *sink)
+{
+	int			i;
+
+	flush(sink);
+	FreeBulkInsertState(sink->bistate);
+	table_finish_bulk_insert(sink->into, sink->ti_options);
+	if (sink->insert_indexes)
+		ExecCloseIndices(sink->rri);
+	for (i = 0; i < sink->nslots; i++)
+		ExecDropSingleTupleTableSlot(sink->slots[i]);
+	FreeExecutorState(sink->estate);
+	MemoryContextDelete(sink->batchcxt);
+}

@@ -1,0 +1,316 @@
+/*-------------------------------------------------------------------------
+ *
+ * source.c
+ *		  What a MySQL table looks like: its columns read from
+ *		  information_schema, the SELECT that streams it, and the lossless
+ *		  PostgreSQL type each column maps to by default.
+ *
+ * IDENTIFICATION
+ *		  src/source.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "parser/scansup.h"
+#include "utils/builtins.h"
+
+#include "etl_pull.h"
+
+/* Classify information_schema.COLUMNS.DATA_TYPE */
+static void
+classify_column(EtlPullSourceColumn *col, const char *data_type,
+				const char *charset)
+{
+	bool		binary_charset = (charset != NULL && strcmp(charset, "binary") == 0);
+
+	col->int_bytes = 0;
+	if (strcmp(data_type, "tinyint") == 0)
+		col->kind = SRC_INT, col->int_bytes = 1;
+	else if (strcmp(data_type, "smallint") == 0)
+		col->kind = SRC_INT, col->int_bytes = 2;
+	else if (strcmp(data_type, "mediumint") == 0)
+		col->kind = SRC_INT, col->int_bytes = 3;
+	else if (strcmp(data_type, "int") == 0 || strcmp(data_type, "integer") == 0)
+		col->kind = SRC_INT, col->int_bytes = 4;
+	else if (strcmp(data_type, "bigint") == 0)
+		col->kind = SRC_INT, col->int_bytes = 8;
+	else if (strcmp(data_type, "decimal") == 0 || strcmp(data_type, "numeric") == 0)
+		col->kind = SRC_DECIMAL;
+	else if (strcmp(data_type, "float") == 0)
+		col->kind = SRC_FLOAT;
+	else if (strcmp(data_type, "double") == 0 || strcmp(data_type, "real") == 0)
+		col->kind = SRC_DOUBLE;
+	else if (strcmp(data_type, "bit") == 0)
+		col->kind = SRC_BIT;
+	else if (strcmp(data_type, "char") == 0 || strcmp(data_type, "varchar") == 0)
+		col->kind = binary_charset ? SRC_BINARY : SRC_CHAR;
+	else if (strcmp(data_type, "tinytext") == 0 || strcmp(data_type, "text") == 0 ||
+			 strcmp(data_type, "mediumtext") == 0 || strcmp(data_type, "longtext") == 0)
+		col->kind = binary_charset ? SRC_BINARY : SRC_TEXT;
+	else if (strcmp(data_type, "binary") == 0 || strcmp(data_type, "varbinary") == 0 ||
+			 strcmp(data_type, "tinyblob") == 0 || strcmp(data_type, "blob") == 0 ||
+			 strcmp(data_type, "mediumblob") == 0 || strcmp(data_type, "longblob") == 0)
+		col->kind = SRC_BINARY;
+	else if (strcmp(data_type, "enum") == 0)
+		col->kind = SRC_ENUM;
+	else if (strcmp(data_type, "set") == 0)
+		col->kind = SRC_SET;
+	else if (strcmp(data_type, "date") == 0)
+		col->kind = SRC_DATE;
+	else if (strcmp(data_type, "datetime") == 0)
+		col->kind = SRC_DATETIME;
+	else if (strcmp(data_type, "timestamp") == 0)
+		col->kind = SRC_TIMESTAMP;
+	else if (strcmp(data_type, "time") == 0)
+		col->kind = SRC_TIME;
+	else if (strcmp(data_type, "year") == 0)
+		col->kind = SRC_YEAR;
+	else if (strcmp(data_type, "json") == 0)
+		col->kind = SRC_JSON;
+	else if (strcmp(data_type, "geometry") == 0 || strcmp(data_type, "point") == 0 ||
+			 strcmp(data_type, "linestring") == 0 || strcmp(data_type, "polygon") == 0 ||
+			 strcmp(data_type, "multipoint") == 0 ||
+			 strcmp(data_type, "multilinestring") == 0 ||
+			 strcmp(data_type, "multipolygon") == 0 ||
+			 strcmp(data_type, "geometrycollection") == 0 ||
+			 strcmp(data_type, "geomcollection") == 0)
+		col->kind = SRC_GEOMETRY;
+	else
+		col->kind = SRC_TEXT;	/* uuid, inet6, ...: their text form */
+}
+
+static int
+int_or_zero(const char *s)
+{
+	return s ? atoi(s) : 0;
+}
+
+/* Run a query and collect all its rows as palloc'd strings (small results) */
+static List *
+fetch_all(EtlPullConnection *conn, const char *sql)
+{
+	List	   *rows = NIL;
+	char	  **values;
+	unsigned long *lengths;
+	int			nfields;
+
+	EtlPullQueryStart(conn, sql);
+	nfields = EtlPullQueryFieldCount(conn);
+	while (EtlPullFetch(conn, &values, &lengths))
+	{
+		char	  **row = palloc(sizeof(char *) * nfields);
+		int			i;
+
+		for (i = 0; i < nfields; i++)
+			row[i] = values[i] ? pnstrdup(values[i], lengths[i]) : NULL;
+		rows = lappend(rows, row);
+	}
+	EtlPullQueryEnd(conn);
+	return rows;
+}
+
+/*
+ * Describe db.table on the replica.  A missing table is an ERROR carrying
+ * MySQL's own message.
+ */
+EtlPullSource *
+EtlPullDescribeSource(EtlPullConnection *conn, const char *db,
+					  const char *table)
+{
+	EtlPullSource *src = palloc0(sizeof(EtlPullSource));
+	char	   *qdb = EtlPullQuoteLiteral(conn, db);
+	char	   *qtable = EtlPullQuoteLiteral(conn, table);
+	List	   *rows;
+	ListCell   *lc;
+	int			i;
+
+	src->db = pstrdup(db);
+	src->table = pstrdup(table);
+
+	rows = fetch_all(conn, psprintf(
+									"SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, CHARACTER_MAXIMUM_LENGTH,"
+									" NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, IS_NULLABLE,"
+									" CHARACTER_SET_NAME"
+									" FROM information_schema.COLUMNS"
+									" WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s"
+									" ORDER BY ORDINAL_POSITION", qdb, qtable));
+	if (rows == NIL)
+	{
+		/* let MySQL say why: missing table, missing database, no privilege */
+		EtlPullExec(conn, psprintf("SELECT * FROM %s.%s LIMIT 0",
+								   EtlPullQuoteIdent(db),
+								   EtlPullQuoteIdent(table)));
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("MySQL table \"%s.%s\" has no visible columns", db, table)));
+	}
+
+	src->ncolumns = list_length(rows);
+	src->columns = palloc0(sizeof(EtlPullSourceColumn) * src->ncolumns);
+	i = 0;
+	foreach(lc, rows)
+	{
+		char	  **r = (char **) lfirst(lc);
+		EtlPullSourceColumn *col = &src->columns[i++];
+
+		col->name = r[0];
+		col->target_name = downcase_identifier(r[0], strlen(r[0]), false, false);
+		col->column_type = r[2];
+		classify_column(col, r[1], r[8]);
+		col->is_unsigned = strstr(r[2], "unsigned") != NULL;
+		if (col->kind == SRC_CHAR)
+			col->length = int_or_zero(r[3]);
+		else if (col->kind == SRC_BIT)
+			col->length = int_or_zero(r[4]);
+		col->precision = int_or_zero(r[4]);
+		col->scale = (col->kind == SRC_DECIMAL) ? int_or_zero(r[5]) : int_or_zero(r[6]);
+		col->nullable = strcmp(r[7], "YES") == 0;
+	}
+
+	/* primary key, in key order */
+	rows = fetch_all(conn, psprintf(
+									"SELECT COLUMN_NAME FROM information_schema.STATISTICS"
+									" WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s"
+									" AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX",
+									qdb, qtable));
+	i = 1;
+	foreach(lc, rows)
+	{
+		char	  **r = (char **) lfirst(lc);
+		int			j;
+
+		for (j = 0; j < src->ncolumns; j++)
+			if (strcmp(src->columns[j].name, r[0]) == 0)
+				src->columns[j].pk_position = i;
+		i++;
+	}
+
+	/* MariaDB's JSON is longtext with a json_valid() check */
+	if (EtlPullIsMariaDB(conn))
+	{
+		rows = fetch_all(conn, psprintf(
+										"SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS"
+										" WHERE CONSTRAINT_SCHEMA = %s AND TABLE_NAME = %s",
+										qdb, qtable));
+		foreach(lc, rows)
+		{
+			char	  **r = (char **) lfirst(lc);
+			int			j;
+
+			for (j = 0; j < src->ncolumns; j++)
+			{
+				EtlPullSourceColumn *col = &src->columns[j];
+				char	   *expect;
+
+				if (col->kind != SRC_TEXT)
+					continue;
+				expect = psprintf("json_valid(%s)", EtlPullQuoteIdent(col->name));
+				if (r[0] && strcmp(r[0], expect) == 0)
+					col->kind = SRC_JSON;
+			}
+		}
+	}
+
+	rows = fetch_all(conn, psprintf(
+									"SELECT TABLE_ROWS, DATA_LENGTH FROM information_schema.TABLES"
+									" WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s", qdb, qtable));
+	if (rows != NIL)
+	{
+		char	  **r = (char **) linitial(rows);
+
+		src->estimated_rows = r[0] ? strtoll(r[0], NULL, 10) : 0;
+		src->estimated_bytes = r[1] ? strtoll(r[1], NULL, 10) : 0;
+	}
+	return src;
+}
+
+/*
+ * The SELECT that streams every row of the source.  Each column is read in
+ * the form its converter expects: geometry as WKB, FLOAT widened to DOUBLE
+ * so that its text form keeps every bit.
+ */
+char *
+EtlPullSourceSelect(EtlPullSource *source)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "SELECT ");
+	for (i = 0; i < source->ncolumns; i++)
+	{
+		EtlPullSourceColumn *col = &source->columns[i];
+		char	   *q = EtlPullQuoteIdent(col->name);
+
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		if (col->kind == SRC_GEOMETRY)
+			appendStringInfo(&buf, "ST_AsBinary(%s)", q);
+		else if (col->kind == SRC_FLOAT)
+			appendStringInfo(&buf, "CAST(%s AS DOUBLE)", q);
+		else
+			appendStringInfoString(&buf, q);
+	}
+	appendStringInfo(&buf, " FROM %s.%s", EtlPullQuoteIdent(source->db),
+					 EtlPullQuoteIdent(source->table));
+	return buf.data;
+}
+
+/*
+ * The default (lossless) PostgreSQL type for a source column, as SQL text.
+ */
+char *
+EtlPullTargetTypeName(EtlPullSourceColumn *col)
+{
+	switch (col->kind)
+	{
+		case SRC_INT:
+			switch (col->int_bytes)
+			{
+				case 1:
+					return "smallint";
+				case 2:
+					return col->is_unsigned ? "integer" : "smallint";
+				case 3:
+					return "integer";
+				case 4:
+					return col->is_unsigned ? "bigint" : "integer";
+				default:
+					return col->is_unsigned ? "numeric(20,0)" : "bigint";
+			}
+		case SRC_DECIMAL:
+			return psprintf("numeric(%d,%d)", col->precision, col->scale);
+		case SRC_FLOAT:
+			return "real";
+		case SRC_DOUBLE:
+			return "double precision";
+		case SRC_BIT:
+			return psprintf("bit(%d)", col->length > 0 ? col->length : 1);
+		case SRC_CHAR:
+			return psprintf("varchar(%d)", col->length > 0 ? col->length : 1);
+		case SRC_TEXT:
+		case SRC_ENUM:
+			return "text";
+		case SRC_SET:
+			return "text[]";
+		case SRC_BINARY:
+		case SRC_GEOMETRY:
+			return "bytea";
+		case SRC_DATE:
+			return "date";
+		case SRC_DATETIME:
+			return psprintf("timestamp(%d)", col->scale);
+		case SRC_TIMESTAMP:
+			return psprintf("timestamptz(%d)", col->scale);
+		case SRC_TIME:
+			return "interval";
+		case SRC_YEAR:
+			return "smallint";
+		case SRC_JSON:
+			return "jsonb";
+	}
+	return "text";
+}
