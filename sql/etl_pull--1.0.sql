@@ -34,7 +34,7 @@ CREATE TABLE etl_pull.tables (
                         CHECK (invalid_utf8 IN ('error', 'replace')),
     on_error            text NOT NULL DEFAULT 'abort'
                         CHECK (on_error IN ('abort', 'reject')),
-    analyze             boolean NOT NULL DEFAULT true,
+    analyze_target      boolean NOT NULL DEFAULT true,
     enabled             boolean NOT NULL DEFAULT true,
     created_at          timestamptz NOT NULL DEFAULT now()
 );
@@ -46,7 +46,7 @@ COMMENT ON COLUMN etl_pull.tables.strategy IS 'auto, standard, stream, copy or p
 COMMENT ON COLUMN etl_pull.tables.batch_size IS 'rows per bulk insert';
 COMMENT ON COLUMN etl_pull.tables.zero_dates IS 'null: zero dates load as NULL; error: they fail the load';
 COMMENT ON COLUMN etl_pull.tables.invalid_utf8 IS 'error: invalid UTF-8 or NUL bytes in text fail the load; replace: they become U+FFFD';
-COMMENT ON COLUMN etl_pull.tables.analyze IS 'ANALYZE the target after a full load';
+COMMENT ON COLUMN etl_pull.tables.analyze_target IS 'ANALYZE the target after a full load';
 SELECT pg_catalog.pg_extension_config_dump('etl_pull.tables', '');
 
 -- Run history

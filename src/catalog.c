@@ -135,7 +135,7 @@ EtlPullReadTable(const char *name)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("SELECT name, server, source_table, target_table,"
 							  " strategy, batch_size, zero_dates, invalid_utf8,"
-							  " analyze, enabled"
+							  " analyze_target, enabled"
 							  " FROM etl_pull.tables WHERE name = $1",
 							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read etl_pull.tables");

@@ -96,11 +96,17 @@ resolve_target(LoadState *ls)
 	for (i = 0; i < ls->source->ncolumns; i++)
 	{
 		EtlPullSourceColumn *col = &ls->source->columns[i];
+		bool		notnull = !col->nullable;
 
+		/* MySQL's NOT NULL dates may hold zero dates, which load as NULL */
+		if ((col->kind == SRC_DATE || col->kind == SRC_DATETIME ||
+			 col->kind == SRC_TIMESTAMP) &&
+			t->zero_dates == ETL_ZERO_DATES_NULL && col->pk_position == 0)
+			notnull = false;
 		appendStringInfo(&sql, "%s%s %s%s", i > 0 ? ", " : "",
 						 quote_identifier(col->target_name),
 						 EtlPullTargetTypeName(col),
-						 col->nullable ? "" : " NOT NULL");
+						 notnull ? " NOT NULL" : "");
 	}
 	for (k = 1;; k++)
 	{

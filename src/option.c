@@ -207,7 +207,7 @@ static const TableSetting table_settings[] = {
 	{"zero_dates", SET_CHOICE, "null, error", 0, 0},
 	{"invalid_utf8", SET_CHOICE, "error, replace", 0, 0},
 	{"on_error", SET_CHOICE, "abort, reject", 0, 0},
-	{"analyze", SET_BOOL, NULL, 0, 0},
+	{"analyze_target", SET_BOOL, NULL, 0, 0},
 	{"enabled", SET_BOOL, NULL, 0, 0},
 	{NULL, SET_TEXT, NULL, 0, 0}
 };

@@ -1,0 +1,73 @@
+--
+-- Per-table settings: add_table, set_table_option, remove_table
+--
+CREATE SERVER settings_srv FOREIGN DATA WRAPPER etl_pull OPTIONS (dbname 'etl_test');
+
+-- registration checks the server
+SELECT etl_pull.add_table('t1', server => 'no_such_server');
+CREATE FOREIGN DATA WRAPPER other_fdw;
+CREATE SERVER other_srv FOREIGN DATA WRAPPER other_fdw;
+SELECT etl_pull.add_table('t1', server => 'other_srv');
+DROP FOREIGN DATA WRAPPER other_fdw CASCADE;
+SELECT etl_pull.add_table('t1', server => 'settings_srv');
+SELECT etl_pull.add_table('t1', server => 'settings_srv');
+SELECT etl_pull.add_table('', server => 'settings_srv');
+SELECT etl_pull.add_table('t2', server => 'settings_srv', target_table => 'a.b.c');
+SELECT name, server, source_table, target_table, extraction, strategy, batch_size,
+       parallel_chunks, estimated_size_mb, zero_dates, invalid_utf8, on_error,
+       analyze_target, enabled
+  FROM etl_pull.tables ORDER BY name;
+
+-- every key with a valid value
+SELECT etl_pull.set_table_option('t1', 'source_table', 'opendental.periomeasure');
+SELECT etl_pull.set_table_option('t1', 'target_table', 'public.perio');
+SELECT etl_pull.set_table_option('t1', 'extraction', 'incremental');
+SELECT etl_pull.set_table_option('t1', 'incremental_columns', 'DateTMeasured, PerioMeasureNum');
+SELECT etl_pull.set_table_option('t1', 'strategy', 'stream');
+SELECT etl_pull.set_table_option('t1', 'batch_size', '5000');
+SELECT etl_pull.set_table_option('t1', 'parallel_chunks', '8');
+SELECT etl_pull.set_table_option('t1', 'estimated_size_mb', '120.5');
+SELECT etl_pull.set_table_option('t1', 'zero_dates', 'error');
+SELECT etl_pull.set_table_option('t1', 'invalid_utf8', 'replace');
+SELECT etl_pull.set_table_option('t1', 'on_error', 'reject');
+SELECT etl_pull.set_table_option('t1', 'analyze_target', 'off');
+SELECT etl_pull.set_table_option('t1', 'enabled', 'false');
+SELECT name, server, source_table, target_table, extraction, incremental_columns,
+       strategy, batch_size, parallel_chunks, estimated_size_mb, zero_dates,
+       invalid_utf8, on_error, analyze_target, enabled
+  FROM etl_pull.tables WHERE name = 't1';
+
+-- each bad value names the setting and what is allowed
+SELECT etl_pull.set_table_option('t1', 'no_such_key', 'x');
+SELECT etl_pull.set_table_option('t1', 'extraction', 'partial');
+SELECT etl_pull.set_table_option('t1', 'strategy', 'fast');
+SELECT etl_pull.set_table_option('t1', 'batch_size', '0');
+SELECT etl_pull.set_table_option('t1', 'batch_size', 'lots');
+SELECT etl_pull.set_table_option('t1', 'parallel_chunks', '17');
+SELECT etl_pull.set_table_option('t1', 'estimated_size_mb', '-1');
+SELECT etl_pull.set_table_option('t1', 'zero_dates', 'epoch');
+SELECT etl_pull.set_table_option('t1', 'invalid_utf8', 'ignore');
+SELECT etl_pull.set_table_option('t1', 'on_error', 'skip');
+SELECT etl_pull.set_table_option('t1', 'enabled', 'perhaps');
+SELECT etl_pull.set_table_option('t1', 'target_table', 'a.b.c');
+SELECT etl_pull.set_table_option('t1', 'source_table', '');
+SELECT etl_pull.set_table_option('t1', 'incremental_columns', '');
+SELECT etl_pull.set_table_option('nope', 'strategy', 'stream');
+
+-- NULL restores the default
+SELECT etl_pull.set_table_option('t1', 'strategy', NULL);
+SELECT etl_pull.set_table_option('t1', 'batch_size', NULL);
+SELECT strategy, batch_size FROM etl_pull.tables WHERE name = 't1';
+
+-- a disabled table is not loaded
+SELECT * FROM etl_pull.load_table('t1');
+
+-- the settings survive pg_dump
+SELECT c.relname FROM pg_extension e, unnest(e.extconfig) AS x(oid)
+  JOIN pg_class c ON c.oid = x.oid
+ WHERE e.extname = 'etl_pull' ORDER BY 1;
+
+SELECT etl_pull.remove_table('t1');
+SELECT etl_pull.remove_table('t1');
+SELECT count(*) FROM etl_pull.tables;
+DROP SERVER settings_srv;

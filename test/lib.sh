@@ -1,0 +1,308 @@
+# test/lib.sh: shared helpers for the etl_pull test harness (sourced by test/run and test/demo).
+#
+# Installs what is missing, builds the extension, and starts/stops a throwaway MariaDB and
+# PostgreSQL 15 on their own ports and sockets under one work directory.  The servers never read
+# the repository: everything they need lives in the work directory.  Must run as root (apt-get,
+# and the servers run as the mysql and postgres system users).
+#
+#   etl_install_packages           apt-get install whatever is missing
+#   etl_build_install              make && make install in the repository
+#   etl_start_servers [WORKDIR]    start both servers, export ETL_PULL_* and PG* (see env.sh)
+#   etl_stop_servers               stop both, remove WORKDIR unless ETL_PULL_KEEP=1
+#   etl_mysql ARGS / etl_psql ARGS clients as MariaDB root on etl_test / as postgres
+#   etl_load_fixtures              test/fixtures/*.sql into etl_test (periomeasure with 10000 rows)
+#   etl_make_periomeasure ROWS     (re)create etl_test.periomeasure with ROWS rows
+
+ETL_PULL_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ETL_PG_BIN=/usr/lib/postgresql/15/bin
+ETL_PG_CONFIG=$ETL_PG_BIN/pg_config
+ETL_MARKER=.etl_pull_workdir
+ETL_PACKAGES=(postgresql-15 postgresql-server-dev-15 mariadb-server mariadb-client
+	default-libmysqlclient-dev build-essential postgresql-15-cron postgresql-15-mysql-fdw
+	pgloader libipc-run-perl iproute2 procps)
+ETL_ENV_VARS=(ETL_PULL_WORKDIR ETL_PULL_MYSQL_HOST ETL_PULL_MYSQL_PORT ETL_PULL_MYSQL_SOCKET
+	ETL_PULL_MYSQL_DB ETL_PULL_MYSQL_USER ETL_PULL_MYSQL_PASSWORD
+	ETL_PULL_MYSQL_LIMITED_USER ETL_PULL_MYSQL_LIMITED_PASSWORD
+	PGHOST PGPORT PGUSER PGDATABASE
+	ETL_PULL_PGHOST ETL_PULL_PGPORT ETL_PULL_PGUSER ETL_PULL_PGDATABASE ETL_PULL_PGDATA)
+
+etl_log() { printf 'etl_pull: %s\n' "$*" >&2; }
+etl_die() { etl_log "error: $*"; exit 1; }
+
+# ---------------------------------------------------------------- packages and build
+
+# Install the packages that are not installed yet (nothing at all when all are there).
+etl_install_packages() {
+	local pkg missing=() log
+	for pkg in "${ETL_PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$pkg")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	[ "$(id -u)" -eq 0 ] || etl_die "missing packages (run as root to install): ${missing[*]}"
+	etl_log "installing ${missing[*]}"
+	log=$(mktemp)
+	if ! { apt-get -qq update &&
+		DEBIAN_FRONTEND=noninteractive apt-get -qq install -y --no-install-recommends \
+			"${missing[@]}"; } >"$log" 2>&1; then
+		cat "$log" >&2
+		rm -f "$log"
+		etl_die "apt-get failed"
+	fi
+	rm -f "$log"
+}
+
+# Build and install the extension from the repository root; stops the script on failure.
+etl_build_install() {
+	make -C "$ETL_PULL_REPO" -s -j"$(nproc)" PG_CONFIG="$ETL_PG_CONFIG" ||
+		etl_die "build failed"
+	make -C "$ETL_PULL_REPO" -s install PG_CONFIG="$ETL_PG_CONFIG" >/dev/null ||
+		etl_die "make install failed"
+}
+
+# ---------------------------------------------------------------- small helpers
+
+# Print the first TCP port at or above $1 that nothing listens on.
+etl_free_port() {
+	local port=$1
+	while [ -n "$(ss -Htln "sport = :$port")" ]; do
+		port=$((port + 1))
+	done
+	echo "$port"
+}
+
+# Run a command as system user $1, from the work directory (the caller's cwd may be unreadable).
+etl_as() {
+	local user=$1
+	shift
+	(cd "$ETL_PULL_WORKDIR" && runuser -u "$user" -- "$@")
+}
+
+# True when process $1 is alive (not a zombie) and its command line contains $2: a stale pid
+# file must never make us signal somebody else's process.
+etl_pid_ours() {
+	[ -n "$1" ] && [ -n "$(ps -o stat= -p "$1" 2>/dev/null | grep -v '^Z')" ] &&
+		tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$2"
+}
+
+# Wait up to $3 seconds for process $1 (command line containing $2) to exit.
+etl_wait_exit() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		etl_pid_ours "$1" "$2" || return 0
+		sleep 0.1
+	done
+	! etl_pid_ours "$1" "$2"
+}
+
+etl_mysql() {
+	mariadb --no-defaults --default-character-set=utf8mb4 --socket="$ETL_PULL_MYSQL_SOCKET" \
+		-uroot etl_test "$@"
+}
+
+etl_psql() {
+	"$ETL_PG_BIN/psql" -X -v ON_ERROR_STOP=1 "$@"
+}
+
+# ---------------------------------------------------------------- start
+
+# Make $1 an empty work directory we own: create it, or clean one a previous run left behind.
+etl_prepare_dir() {
+	local dir=$1
+	if [ -e "$dir/$ETL_MARKER" ]; then
+		ETL_PULL_WORKDIR=$dir ETL_PULL_KEEP=0 etl_stop_servers
+	elif [ -e "$dir" ] && [ -n "$(ls -A "$dir")" ]; then
+		etl_die "$dir is not empty and was not made by etl_pull; refusing to use it"
+	fi
+	mkdir -p "$dir"
+}
+
+# Start MariaDB and PostgreSQL under WORKDIR ($1, default a new temp dir) and export their
+# coordinates.  Call etl_stop_servers (an EXIT trap) even when this fails half way.
+etl_start_servers() {
+	local dir=${1:-}
+	[ "$(id -u)" -eq 0 ] || etl_die "the test servers must be started as root"
+	if [ -z "$dir" ]; then
+		dir=$(mktemp -d -t etl_pull.XXXXXX)
+	else
+		etl_prepare_dir "$dir"
+		dir=$(cd "$dir" && pwd)
+	fi
+	touch "$dir/$ETL_MARKER"
+	# Both server users write sockets, pid files and logs here, like in /tmp.
+	chmod 1777 "$dir"
+	export ETL_PULL_WORKDIR=$dir
+	runuser -u postgres -- test -w "$dir" ||
+		etl_die "$dir is not reachable by the postgres user (check the modes of its parents)"
+	etl_start_mariadb
+	etl_start_postgres
+	etl_write_env
+	etl_log "servers up in $dir (MariaDB port $ETL_PULL_MYSQL_PORT, PostgreSQL port $PGPORT)"
+}
+
+etl_start_mariadb() {
+	local dir=$ETL_PULL_WORKDIR i
+	export ETL_PULL_MYSQL_HOST=127.0.0.1 ETL_PULL_MYSQL_DB=etl_test
+	export ETL_PULL_MYSQL_USER=etl ETL_PULL_MYSQL_PASSWORD=etl_secret_pw
+	export ETL_PULL_MYSQL_LIMITED_USER=etl_limited ETL_PULL_MYSQL_LIMITED_PASSWORD=limited_pw
+	export ETL_PULL_MYSQL_SOCKET=$dir/mysql.sock
+	ETL_PULL_MYSQL_PORT=$(etl_free_port 33306)
+	export ETL_PULL_MYSQL_PORT
+	mariadb-install-db --no-defaults --user=mysql --datadir="$dir/mysql" \
+		--auth-root-authentication-method=socket --skip-test-db \
+		>"$dir/mysql-install.log" 2>&1 ||
+		{ cat "$dir/mysql-install.log" >&2; etl_die "mariadb-install-db failed"; }
+	(cd "$dir" && setsid nohup /usr/sbin/mariadbd --no-defaults --user=mysql \
+		--datadir="$dir/mysql" --socket="$ETL_PULL_MYSQL_SOCKET" \
+		--port="$ETL_PULL_MYSQL_PORT" --bind-address=127.0.0.1 --skip-name-resolve \
+		--pid-file="$dir/mysql.pid" --log-error="$dir/mysql.log" \
+		--log-bin="$dir/binlog" --server-id=1 --innodb-buffer-pool-size=1G \
+		--max-allowed-packet=256M --sql-mode='' --character-set-server=utf8mb4 \
+		--collation-server=utf8mb4_general_ci </dev/null >>"$dir/mysql.out" 2>&1 &)
+	for ((i = 0; i < 600; i++)); do
+		mariadb-admin --no-defaults --socket="$ETL_PULL_MYSQL_SOCKET" -uroot ping \
+			>/dev/null 2>&1 && break
+		grep -qs 'Aborting' "$dir/mysql.log" && i=600 && break
+		sleep 0.1
+	done
+	if [ "$i" -ge 600 ]; then
+		cat "$dir/mysql.out" "$dir/mysql.log" >&2 2>/dev/null
+		etl_die "MariaDB did not start (log above)"
+	fi
+	etl_mysql_setup
+}
+
+# The test database and its users: etl (everything; the loader needs RELOAD and REPLICATION
+# CLIENT) and etl_limited (SELECT on etl_test only).
+etl_mysql_setup() {
+	mariadb --no-defaults --socket="$ETL_PULL_MYSQL_SOCKET" -uroot <<-'SQL' ||
+		CREATE DATABASE etl_test CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;
+		CREATE USER 'etl'@'127.0.0.1' IDENTIFIED BY 'etl_secret_pw';
+		CREATE USER 'etl'@'localhost' IDENTIFIED BY 'etl_secret_pw';
+		GRANT ALL PRIVILEGES ON *.* TO 'etl'@'127.0.0.1';
+		GRANT ALL PRIVILEGES ON *.* TO 'etl'@'localhost';
+		CREATE USER 'etl_limited'@'127.0.0.1' IDENTIFIED BY 'limited_pw';
+		CREATE USER 'etl_limited'@'localhost' IDENTIFIED BY 'limited_pw';
+		GRANT SELECT ON etl_test.* TO 'etl_limited'@'127.0.0.1';
+		GRANT SELECT ON etl_test.* TO 'etl_limited'@'localhost';
+	SQL
+		etl_die "could not create the MariaDB test database and users"
+}
+
+etl_start_postgres() {
+	local dir=$ETL_PULL_WORKDIR
+	export PGHOST=$dir PGUSER=postgres PGDATABASE=postgres
+	PGPORT=$(etl_free_port 35432)
+	export PGPORT
+	# The same under names that PostgreSQL::Test::Utils (TAP) does not delete.
+	export ETL_PULL_PGHOST=$PGHOST ETL_PULL_PGPORT=$PGPORT ETL_PULL_PGUSER=$PGUSER
+	export ETL_PULL_PGDATABASE=$PGDATABASE ETL_PULL_PGDATA=$dir/pg
+	etl_as postgres "$ETL_PG_BIN/initdb" -D "$dir/pg" -U postgres -A trust --no-sync \
+		-E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
+		{ cat "$dir/initdb.log" >&2; etl_die "initdb failed"; }
+	etl_pg_conf >>"$dir/pg/postgresql.conf"
+	etl_as postgres "$ETL_PG_BIN/pg_ctl" -D "$dir/pg" -l "$dir/pg.log" -w -t 60 start \
+		>/dev/null 2>&1 ||
+		{ cat "$dir/pg.log" >&2; etl_die "PostgreSQL did not start (log above)"; }
+}
+
+# postgresql.conf additions.  etl_test.* are placeholder settings (not the extension's reserved
+# etl_pull. prefix) so that SQL tests can read the MariaDB coordinates with current_setting().
+etl_pg_conf() {
+	cat <<-EOF
+
+		# added by test/lib.sh
+		port = $PGPORT
+		unix_socket_directories = '$ETL_PULL_WORKDIR'
+		listen_addresses = ''
+		shared_preload_libraries = 'pg_cron'
+		cron.database_name = 'postgres'
+		cron.host = '$ETL_PULL_WORKDIR'
+		max_worker_processes = 24
+		logging_collector = off
+		log_min_messages = info
+		etl_test.mysql_host = '$ETL_PULL_MYSQL_HOST'
+		etl_test.mysql_port = '$ETL_PULL_MYSQL_PORT'
+		etl_test.mysql_socket = '$ETL_PULL_MYSQL_SOCKET'
+		etl_test.mysql_db = '$ETL_PULL_MYSQL_DB'
+		etl_test.mysql_user = '$ETL_PULL_MYSQL_USER'
+		etl_test.mysql_password = '$ETL_PULL_MYSQL_PASSWORD'
+	EOF
+}
+
+# WORKDIR/env.sh: the exports, for a person to `source`.
+etl_write_env() {
+	local var
+	{
+		echo "# etl_pull test servers: source this file, then run psql (MariaDB as root:"
+		echo "# mariadb --no-defaults --socket=\$ETL_PULL_MYSQL_SOCKET -uroot etl_test)"
+		for var in "${ETL_ENV_VARS[@]}"; do
+			printf 'export %s=%q\n' "$var" "${!var}"
+		done
+		printf 'export PATH=%q:"$PATH"\n' "$ETL_PG_BIN"
+	} >"$ETL_PULL_WORKDIR/env.sh"
+}
+
+# ---------------------------------------------------------------- stop
+
+# Stop both servers of ETL_PULL_WORKDIR and remove it (kept when ETL_PULL_KEEP=1).  Idempotent,
+# quiet and never fails, so it is safe in an EXIT trap.
+etl_stop_servers() {
+	local - dir=${ETL_PULL_WORKDIR:-}
+	set +e
+	[ -n "$dir" ] && [ -e "$dir/$ETL_MARKER" ] || return 0
+	etl_stop_postgres "$dir"
+	etl_stop_mariadb "$dir"
+	if [ "${ETL_PULL_KEEP:-0}" = 1 ]; then
+		etl_log "kept $dir"
+	else
+		rm -rf "$dir"
+	fi
+	return 0
+}
+
+etl_stop_postgres() {
+	local dir=$1 pid
+	[ -f "$dir/pg/postmaster.pid" ] || return 0
+	pid=$(head -n 1 "$dir/pg/postmaster.pid")
+	(cd "$dir" && runuser -u postgres -- "$ETL_PG_BIN/pg_ctl" -D "$dir/pg" -m fast -w -t 60 \
+		stop) >/dev/null 2>&1
+	etl_wait_exit "$pid" "$dir/pg" 5 && return 0
+	etl_log "PostgreSQL in $dir did not stop; sending SIGQUIT to $pid"
+	kill -QUIT "$pid" 2>/dev/null
+	etl_wait_exit "$pid" "$dir/pg" 10 || kill -KILL "$pid" 2>/dev/null
+}
+
+etl_stop_mariadb() {
+	local dir=$1 pid
+	pid=$(cat "$dir/mysql.pid" 2>/dev/null)
+	# Started but no pid file yet: find it by its own (unique) data directory.
+	[ -n "$pid" ] || pid=$(pgrep -f -- "--datadir=$dir/mysql( |$)" | head -n 1)
+	etl_pid_ours "$pid" "$dir/mysql" || return 0
+	mariadb-admin --no-defaults --socket="$dir/mysql.sock" -uroot shutdown >/dev/null 2>&1
+	etl_wait_exit "$pid" "$dir/mysql" 60 && return 0
+	etl_log "MariaDB in $dir did not stop; sending SIGTERM to $pid"
+	kill -TERM "$pid" 2>/dev/null
+	etl_wait_exit "$pid" "$dir/mysql" 30 || kill -KILL "$pid" 2>/dev/null
+}
+
+# ---------------------------------------------------------------- fixtures
+
+# (Re)create etl_test.periomeasure with $1 rows.
+etl_make_periomeasure() {
+	{
+		echo "SET @rows = $(($1));"
+		cat "$ETL_PULL_REPO/test/fixtures/periomeasure.sql"
+	} | etl_mysql || etl_die "loading test/fixtures/periomeasure.sql failed"
+}
+
+# Every test/fixtures/*.sql into etl_test in name order; periomeasure with 10000 rows.
+etl_load_fixtures() {
+	local f LC_ALL=C
+	for f in "$ETL_PULL_REPO"/test/fixtures/*.sql; do
+		case ${f##*/} in
+		periomeasure.sql) etl_make_periomeasure 10000 ;;
+		*) etl_mysql <"$f" || etl_die "loading test/fixtures/${f##*/} failed" ;;
+		esac
+	done
+}
