@@ -67,7 +67,7 @@ SELECT count(*) FROM victim;
 
 -- a value the target cannot hold (see also types.sql)
 SELECT etl_pull.set_table_option('victim', 'source_table', 'midstream_src');
-ALTER TABLE victim ALTER COLUMN v TYPE varchar(3);
+ALTER TABLE victim DROP COLUMN v, ADD COLUMN v varchar(3);
 SELECT * FROM etl_pull.load_table('victim');
 SELECT count(*) FROM victim;
 
@@ -79,6 +79,7 @@ CREATE ROLE regress_etl_plain;
 GRANT USAGE ON SCHEMA etl_pull TO regress_etl_plain;
 GRANT SELECT ON etl_pull.tables TO regress_etl_plain;
 GRANT USAGE ON FOREIGN SERVER replica TO regress_etl_plain;
+GRANT INSERT, TRUNCATE ON victim TO regress_etl_plain;
 CREATE USER MAPPING FOR regress_etl_plain SERVER replica OPTIONS (user :'myuser');
 SET ROLE regress_etl_plain;
 SELECT * FROM etl_pull.load_table('victim');
@@ -89,7 +90,9 @@ SET ROLE regress_etl_plain;
 SELECT * FROM etl_pull.load_table('victim');
 RESET ROLE;
 ALTER SERVER replica OPTIONS (DROP socket);
--- and the privileges the DML needs on the target
+-- and the privileges the DML needs on the target, checked before connecting
+ALTER USER MAPPING FOR regress_etl_plain SERVER replica OPTIONS (SET password :'mypassword');
+REVOKE INSERT, TRUNCATE ON victim FROM regress_etl_plain;
 SET ROLE regress_etl_plain;
 SELECT * FROM etl_pull.load_table('victim');
 RESET ROLE;

@@ -78,7 +78,7 @@ static bool callbacks_registered = false;
 
 static void close_connection(EtlPullConnection *conn, bool abort);
 static void relay_error(EtlPullConnection *conn, int sqlerrcode,
-						const char *what) pg_attribute_noreturn();
+						const char *fmt) pg_attribute_noreturn();
 
 /*
  * Map a MySQL error number to a PostgreSQL errcode.  Client-side errors
@@ -115,12 +115,13 @@ errcode_for_mysql(unsigned int err, int fallback)
 }
 
 /*
- * Report the connection's current MySQL error as an ERROR.  MySQL's own
- * text goes into the detail and the statement into the context; neither
- * can contain the password, which is only ever passed to connect.
+ * Report the connection's current MySQL error as an ERROR.  "fmt" is the
+ * message, with one %s for the server's name.  MySQL's own text goes into
+ * the detail and the statement into the context; neither can contain the
+ * password, which is only ever passed to connect.
  */
 static void
-relay_error(EtlPullConnection *conn, int sqlerrcode, const char *what)
+relay_error(EtlPullConnection *conn, int sqlerrcode, const char *fmt)
 {
 	unsigned int err = mysql_errno(conn->mysql);
 	char	   *text = pstrdup(mysql_error(conn->mysql));
@@ -128,7 +129,7 @@ relay_error(EtlPullConnection *conn, int sqlerrcode, const char *what)
 
 	ereport(ERROR,
 			(errcode(errcode_for_mysql(err, sqlerrcode)),
-			 errmsg("%s on MySQL server \"%s\"", what, conn->server_name),
+			 errmsg_internal(fmt, conn->server_name),
 			 errdetail_internal("MySQL error %u: %s", err, text),
 			 sql ? errcontext("remote SQL command: %s", sql) : 0));
 }
@@ -430,7 +431,7 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 	}
 	if (ret == NULL)
 		relay_error(conn, ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
-					"could not connect");
+					"could not connect to MySQL server \"%s\"");
 
 	/* From here on the socket is stable: wait on a persistent event set */
 	conn->wes = CreateWaitEventSet(TopMemoryContext, 3);
@@ -515,7 +516,8 @@ run_query(EtlPullConnection *conn, const char *sql)
 		status = mysql_real_query_cont(&ret, conn->mysql, status);
 	}
 	if (ret != 0)
-		relay_error(conn, ERRCODE_FDW_ERROR, "could not execute query");
+		relay_error(conn, ERRCODE_FDW_ERROR,
+					"could not execute query on MySQL server \"%s\"");
 }
 
 /*
@@ -546,7 +548,8 @@ EtlPullQueryStart(EtlPullConnection *conn, const char *sql)
 	run_query(conn, sql);
 	conn->result = mysql_use_result(conn->mysql);
 	if (conn->result == NULL)
-		relay_error(conn, ERRCODE_FDW_ERROR, "could not read result");
+		relay_error(conn, ERRCODE_FDW_ERROR,
+					"could not read result from MySQL server \"%s\"");
 }
 
 int
@@ -578,7 +581,7 @@ EtlPullFetch(EtlPullConnection *conn, char ***values, unsigned long **lengths)
 	{
 		if (mysql_errno(conn->mysql) != 0)
 			relay_error(conn, ERRCODE_CONNECTION_FAILURE,
-						"could not fetch rows");
+						"could not fetch rows from MySQL server \"%s\"");
 		return false;
 	}
 	*values = row;

@@ -567,7 +567,7 @@ zero_date(EtlPullConverter *conv, ColumnConverter *cc, const char *s)
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
 				 errmsg("zero date \"%s\" cannot be loaded into NOT NULL column \"%s\"",
 						s, cc->scol->target_name),
-				 errhint("Zero dates load as NULL; make the column nullable or set \"zero_dates\" to \"error\".")));
+				 errhint("Zero dates load as NULL: make the column nullable, or correct the value at the source.")));
 }
 
 static Datum

@@ -69,27 +69,33 @@ typedef struct LoadState
 	int64		last_progress_rows;
 } LoadState;
 
+static void check_target_privileges(LoadState *ls, AclMode mode);
+
 /*
- * Resolve the target table, creating it (with the source's primary key)
- * if it does not exist.  Returns its OID.
+ * Find the target table; InvalidOid if it does not exist yet.
  */
 static Oid
-resolve_target(LoadState *ls)
+lookup_target(LoadState *ls)
+{
+	Oid			nspid = get_namespace_oid(ls->table->target_schema, false);
+
+	ls->target_qname = quote_qualified_identifier(ls->table->target_schema,
+												  ls->table->target_table);
+	return get_relname_relid(ls->table->target_table, nspid);
+}
+
+/*
+ * Create the target with the lossless mapping of the source's columns and
+ * its primary key.  Returns its OID.
+ */
+static Oid
+create_target(LoadState *ls)
 {
 	EtlPullTable *t = ls->table;
-	Oid			nspid;
-	Oid			relid;
 	StringInfoData sql;
 	List	   *pk = NIL;
 	int			i;
 	int			k;
-
-	nspid = get_namespace_oid(t->target_schema, false);
-	ls->target_qname = quote_qualified_identifier(t->target_schema,
-												  t->target_table);
-	relid = get_relname_relid(t->target_table, nspid);
-	if (OidIsValid(relid))
-		return relid;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "CREATE TABLE %s (", ls->target_qname);
@@ -144,7 +150,8 @@ resolve_target(LoadState *ls)
 
 	ereport(NOTICE,
 			(errmsg("created table %s", ls->target_qname)));
-	return get_relname_relid(t->target_table, nspid);
+	return get_relname_relid(t->target_table,
+							 get_namespace_oid(t->target_schema, false));
 }
 
 /*
@@ -451,6 +458,11 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
 
+	/* a role that may not write the target learns it before we connect */
+	ls.target_oid = lookup_target(&ls);
+	if (OidIsValid(ls.target_oid))
+		check_target_privileges(&ls, ACL_INSERT);
+
 	ls.conn = EtlPullConnect(server, GetUserId());
 	EtlPullStartSnapshot(ls.conn);
 	db = table->source_db ? table->source_db : EtlPullDefaultDb(ls.conn);
@@ -461,7 +473,8 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 				 errhint("Set the server's \"dbname\" option, or set \"source_table\" to \"db.table\".")));
 	ls.source = EtlPullDescribeSource(ls.conn, db, table->source_table);
 
-	ls.target_oid = resolve_target(&ls);
+	if (!OidIsValid(ls.target_oid))
+		ls.target_oid = create_target(&ls);
 	rel = table_open(ls.target_oid, ExclusiveLock);
 	match_columns(&ls, rel);
 	choose_strategy(&ls, rel);
