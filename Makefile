@@ -12,6 +12,7 @@ OBJS = \
 	src/funcs.o \
 	src/load.o \
 	src/option.o \
+	src/recorder.o \
 	src/sink.o \
 	src/source.o
 DATA = sql/etl_pull--$(EXTVERSION).sql

@@ -102,5 +102,9 @@ REVOKE ALL ON etl_pull.tables FROM regress_etl_plain;
 REVOKE ALL ON SCHEMA etl_pull FROM regress_etl_plain;
 DROP ROLE regress_etl_plain;
 
--- no failed run wrote a run row in the rolled-back transaction
-SELECT count(*) FROM etl_pull.runs WHERE table_name = 'victim';
+-- every failed run is recorded with its error, although its transaction
+-- rolled back
+SELECT table_name, run_as, strategy, status,
+       CASE WHEN table_name = 'stall_victim' THEN rows > 0 END AS stalled_after_rows,
+       CASE WHEN table_name <> 'stall_victim' THEN rows END AS rows, error
+  FROM etl_pull.runs WHERE table_name LIKE '%victim' ORDER BY run_id;

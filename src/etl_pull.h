@@ -180,6 +180,7 @@ typedef struct EtlPullRunResult
 	const char *extraction;
 	int64		rows;
 	int64		bytes;
+	int64		rejected_rows;
 	double		seconds;
 	int64		peak_memory_kb;
 } EtlPullRunResult;
@@ -192,5 +193,9 @@ extern EtlPullTable *EtlPullReadTable(const char *name);
 extern int64 EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *result,
 							  const char *status, const char *error);
 extern int64 EtlPullPeakMemoryKb(void);
+
+/* in recorder.c */
+extern void EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *result,
+								   const char *error);
 
 #endif							/* ETL_PULL_H */

@@ -12,10 +12,23 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
 
 #include "etl_pull.h"
+
+static double
+seconds_since(TimestampTz start)
+{
+	long		secs;
+	int			usecs;
+
+	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
+	return secs + usecs / 1000000.0;
+}
 
 PG_FUNCTION_INFO_V1(etl_pull_load_table);
 
@@ -33,6 +46,9 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 	Datum		values[8];
 	bool		nulls[8] = {0};
 	bool		force_full;
+	TimestampTz started;
+	MemoryContext callercxt = CurrentMemoryContext;
+	ResourceOwner callerowner = CurrentResourceOwner;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -51,8 +67,44 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 						 table->name)));
 
 	memset(&result, 0, sizeof(result));
-	EtlPullLoadTable(table, force_full, &result);
-	result.run_id = EtlPullRecordRun(table, &result, "succeeded", NULL);
+	started = GetCurrentTimestamp();
+
+	/*
+	 * Run the load in a subtransaction, so that on error it can be rolled
+	 * back cleanly and the failed run recorded before the error goes on.
+	 */
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(callercxt);
+	PG_TRY();
+	{
+		EtlPullLoadTable(table, force_full, &result);
+		result.seconds = seconds_since(started);
+		result.peak_memory_kb = EtlPullPeakMemoryKb();
+		result.run_id = EtlPullRecordRun(table, &result, "succeeded", NULL);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(callercxt);
+		CurrentResourceOwner = callerowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(callercxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(callercxt);
+		CurrentResourceOwner = callerowner;
+
+		result.seconds = seconds_since(started);
+		result.peak_memory_kb = EtlPullPeakMemoryKb();
+		EtlPullRecordFailedRun(table, &result,
+							   edata->detail ?
+							   psprintf("%s: %s", edata->message, edata->detail) :
+							   edata->message);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
 
 	values[0] = Int64GetDatum(result.run_id);
 	values[1] = CStringGetTextDatum(table->name);

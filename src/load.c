@@ -61,9 +61,7 @@ typedef struct LoadState
 	char	   *target_qname;	/* quoted schema.table */
 	AttrNumber *attnums;		/* target attribute of each source column */
 	EtlPullStrategy strategy;
-	const char *reason;			/* why this strategy */
-	int64		rows;
-	int64		bytes;
+	EtlPullRunResult *result;	/* filled in as the load goes */
 	TimestampTz started;
 	TimestampTz last_progress;
 	int64		last_progress_rows;
@@ -223,7 +221,7 @@ choose_strategy(LoadState *ls, Relation rel)
 	if (!EtlPullEnableOptimizations)
 	{
 		ls->strategy = ETL_STRATEGY_STANDARD;
-		ls->reason = "etl_pull.enable_optimizations is off";
+		ls->result->strategy_reason = "etl_pull.enable_optimizations is off";
 		return;
 	}
 
@@ -233,12 +231,12 @@ choose_strategy(LoadState *ls, Relation rel)
 			if (unsuitable)
 			{
 				ls->strategy = ETL_STRATEGY_STANDARD;
-				ls->reason = psprintf("auto: %s", unsuitable);
+				ls->result->strategy_reason = psprintf("auto: %s", unsuitable);
 			}
 			else
 			{
 				ls->strategy = ETL_STRATEGY_STREAM;
-				ls->reason = "auto: plain table";
+				ls->result->strategy_reason = "auto: plain table";
 			}
 			break;
 		case ETL_STRATEGY_STREAM:
@@ -249,11 +247,11 @@ choose_strategy(LoadState *ls, Relation rel)
 								ls->target_qname, unsuitable),
 						 errhint("Use strategy \"standard\" or \"auto\" for this table.")));
 			ls->strategy = ETL_STRATEGY_STREAM;
-			ls->reason = "set for the table";
+			ls->result->strategy_reason = "set for the table";
 			break;
 		case ETL_STRATEGY_STANDARD:
 			ls->strategy = ETL_STRATEGY_STANDARD;
-			ls->reason = "set for the table";
+			ls->result->strategy_reason = "set for the table";
 			break;
 		default:
 			ereport(ERROR,
@@ -289,11 +287,11 @@ report_progress(LoadState *ls)
 	elapsed = secs + usecs / 1000000.0;
 	ereport(EtlPullProgressMessages == 2 ? NOTICE : LOG,
 			(errmsg("etl_pull: %s: " INT64_FORMAT " rows in %.1f s (%.0f rows/s), backend peak memory " INT64_FORMAT " kB",
-					ls->table->name, ls->rows, elapsed,
-					elapsed > 0 ? ls->rows / elapsed : 0.0,
+					ls->table->name, ls->result->rows, elapsed,
+					elapsed > 0 ? ls->result->rows / elapsed : 0.0,
 					EtlPullPeakMemoryKb())));
 	ls->last_progress = now;
-	ls->last_progress_rows = ls->rows;
+	ls->last_progress_rows = ls->result->rows;
 }
 
 static inline void
@@ -301,11 +299,11 @@ row_done(LoadState *ls, unsigned long *lengths)
 {
 	int			i;
 
-	ls->rows++;
+	ls->result->rows++;
 	for (i = 0; i < ls->source->ncolumns; i++)
-		ls->bytes += lengths[i];
+		ls->result->bytes += lengths[i];
 	if (EtlPullProgressMessages > 0 && EtlPullProgressRows > 0 &&
-		ls->rows - ls->last_progress_rows >= EtlPullProgressRows)
+		ls->result->rows - ls->last_progress_rows >= EtlPullProgressRows)
 		report_progress(ls);
 }
 
@@ -436,7 +434,9 @@ load_standard(LoadState *ls, Relation rel)
 
 /*
  * Load one registered table.  Everything happens in the caller's
- * transaction: on error nothing of it remains.  Fills *result.
+ * transaction: on error nothing of it remains.  *result is filled in as
+ * the load goes (strategy, rows so far), so a failed run can be recorded
+ * with what it had done.
  */
 void
 EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
@@ -446,12 +446,12 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 	AclResult	aclresult;
 	Relation	rel;
 	const char *db;
-	long		secs;
-	int			usecs;
 
 	memset(&ls, 0, sizeof(ls));
 	ls.table = table;
+	ls.result = result;
 	ls.started = GetCurrentTimestamp();
+	result->extraction = "full";
 
 	server = GetForeignServer(table->serverid);
 	aclresult = pg_foreign_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE);
@@ -478,6 +478,7 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 	rel = table_open(ls.target_oid, ExclusiveLock);
 	match_columns(&ls, rel);
 	choose_strategy(&ls, rel);
+	result->strategy = EtlPullStrategyName(ls.strategy);
 
 	if (ls.strategy == ETL_STRATEGY_STREAM)
 	{
@@ -501,12 +502,4 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 		SPI_finish();
 	}
 
-	TimestampDifference(ls.started, GetCurrentTimestamp(), &secs, &usecs);
-	result->strategy = EtlPullStrategyName(ls.strategy);
-	result->strategy_reason = ls.reason;
-	result->extraction = "full";
-	result->rows = ls.rows;
-	result->bytes = ls.bytes;
-	result->seconds = secs + usecs / 1000000.0;
-	result->peak_memory_kb = EtlPullPeakMemoryKb();
 }
