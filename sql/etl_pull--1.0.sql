@@ -181,3 +181,28 @@ AS 'MODULE_PATHNAME', 'etl_pull_load_table'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION etl_pull.load_table(text, boolean) IS
     'loads a registered table from its MySQL source in one transaction';
+
+-- Live progress of the loads running now, in any session
+CREATE VIEW etl_pull.progress AS
+SELECT p.pid,
+       d.datname AS database,
+       p.relid::regclass AS target_table,
+       CASE p.param17 WHEN 1 THEN 'streaming' WHEN 2 THEN 'swapping'
+                      WHEN 3 THEN 'merging' END AS phase,
+       p.param18 AS rows_done,
+       nullif(p.param19, 0) AS rows_estimated,
+       round(least(100.0 * p.param18 / nullif(p.param19, 0), 100), 1) AS percent,
+       p.param8 AS bytes_done,
+       round(p.param18 / nullif(extract(epoch FROM clock_timestamp() - s.started), 0)) AS rows_per_sec,
+       date_trunc('second', clock_timestamp() - s.started) AS elapsed,
+       CASE WHEN p.param18 > 0 AND p.param19 > p.param18 THEN
+           date_trunc('second', (clock_timestamp() - s.started)
+                      * ((p.param19 - p.param18)::float8 / p.param18))
+       END AS eta
+  FROM pg_stat_get_progress_info('COPY') p
+  LEFT JOIN pg_database d ON d.oid = p.datid,
+  LATERAL (SELECT to_timestamp(p.param20 / 1000000.0) AS started) s
+ WHERE p.param16 = 1163152464;   -- 'ETLP': a load by etl_pull, not a COPY
+COMMENT ON VIEW etl_pull.progress IS
+    'loads running now: phase, rows done of the estimate, rate, elapsed time and ETA';
+GRANT SELECT ON etl_pull.progress TO PUBLIC;

@@ -42,6 +42,7 @@
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
+#include "utils/backend_progress.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -50,6 +51,23 @@
 #include "utils/timestamp.h"
 
 #include "etl_pull.h"
+
+/*
+ * Progress is published through the backend progress slots of COPY (the
+ * only way without preloading), in slots that neither COPY nor an index
+ * build during the swap writes.  The etl_pull.progress view reads them.
+ */
+#define PROGRESS_ETL_BYTES		7
+#define PROGRESS_ETL_MAGIC		15
+#define PROGRESS_ETL_PHASE		16
+#define PROGRESS_ETL_ROWS		17
+#define PROGRESS_ETL_ROWS_TOTAL 18
+#define PROGRESS_ETL_STARTED	19
+#define ETL_PROGRESS_MAGIC		0x45544c50	/* "ETLP" */
+#define ETL_PHASE_STREAMING		1
+#define ETL_PHASE_SWAPPING		2
+#define ETL_PHASE_MERGING		3
+#define PROGRESS_EVERY_ROWS		1024
 
 /* State of a running load, shared by the phases below */
 typedef struct LoadState
@@ -294,6 +312,30 @@ report_progress(LoadState *ls)
 	ls->last_progress_rows = ls->result->rows;
 }
 
+/* Start publishing progress for the target */
+static void
+progress_start(LoadState *ls)
+{
+	const int	index[] = {PROGRESS_ETL_MAGIC, PROGRESS_ETL_PHASE,
+	PROGRESS_ETL_ROWS_TOTAL, PROGRESS_ETL_STARTED};
+	int64		val[4];
+
+	val[0] = ETL_PROGRESS_MAGIC;
+	val[1] = ETL_PHASE_STREAMING;
+	val[2] = ls->source->estimated_rows;
+	/* as Unix microseconds, for to_timestamp() in the view */
+	val[3] = ls->started +
+		(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, ls->target_oid);
+	pgstat_progress_update_multi_param(4, index, val);
+}
+
+static void
+progress_phase(int phase)
+{
+	pgstat_progress_update_param(PROGRESS_ETL_PHASE, phase);
+}
+
 static inline void
 row_done(LoadState *ls, unsigned long *lengths)
 {
@@ -302,6 +344,15 @@ row_done(LoadState *ls, unsigned long *lengths)
 	ls->result->rows++;
 	for (i = 0; i < ls->source->ncolumns; i++)
 		ls->result->bytes += lengths[i];
+	if (ls->result->rows % PROGRESS_EVERY_ROWS == 0)
+	{
+		const int	index[] = {PROGRESS_ETL_ROWS, PROGRESS_ETL_BYTES};
+		int64		val[2];
+
+		val[0] = ls->result->rows;
+		val[1] = ls->result->bytes;
+		pgstat_progress_update_multi_param(2, index, val);
+	}
 	if (EtlPullProgressMessages > 0 && EtlPullProgressRows > 0 &&
 		ls->result->rows - ls->last_progress_rows >= EtlPullProgressRows)
 		report_progress(ls);
@@ -354,6 +405,7 @@ load_stream(LoadState *ls, Relation rel)
 	ls->conn = NULL;
 
 	/* the only moment readers wait: swap storage, rebuild indexes */
+	progress_phase(ETL_PHASE_SWAPPING);
 	LockRelationOid(ls->target_oid, AccessExclusiveLock);
 	finish_heap_swap(ls->target_oid, newheap, false, false, true, true,
 					 RecentXmin, ReadNextMultiXactId(), relpersistence);
@@ -479,6 +531,7 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 	match_columns(&ls, rel);
 	choose_strategy(&ls, rel);
 	result->strategy = EtlPullStrategyName(ls.strategy);
+	progress_start(&ls);
 
 	if (ls.strategy == ETL_STRATEGY_STREAM)
 	{
@@ -493,6 +546,8 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 
 	if (ls.conn)
 		EtlPullDisconnect(ls.conn);
+	pgstat_progress_update_param(PROGRESS_ETL_ROWS, result->rows);
+	pgstat_progress_end_command();
 
 	if (table->analyze)
 	{

@@ -13,6 +13,7 @@
 #   etl_load_fixtures              test/fixtures/*.sql into etl_test (periomeasure with 10000 rows)
 #   etl_make_periomeasure ROWS     (re)create etl_test.periomeasure with ROWS rows
 
+# shellcheck shell=bash disable=SC2119,SC2120 # optional arguments
 ETL_PULL_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ETL_PG_BIN=/usr/lib/postgresql/15/bin
 ETL_PG_CONFIG=$ETL_PG_BIN/pg_config
@@ -81,7 +82,7 @@ etl_as() {
 # True when process $1 is alive (not a zombie) and its command line contains $2: a stale pid
 # file must never make us signal somebody else's process.
 etl_pid_ours() {
-	[ -n "$1" ] && [ -n "$(ps -o stat= -p "$1" 2>/dev/null | grep -v '^Z')" ] &&
+	[ -n "$1" ] && ps -o stat= -p "$1" 2>/dev/null | grep -qv '^Z' &&
 		tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$2"
 }
 
@@ -152,13 +153,14 @@ etl_start_mariadb() {
 		--auth-root-authentication-method=socket --skip-test-db \
 		>"$dir/mysql-install.log" 2>&1 ||
 		{ cat "$dir/mysql-install.log" >&2; etl_die "mariadb-install-db failed"; }
-	(cd "$dir" && setsid nohup /usr/sbin/mariadbd --no-defaults --user=mysql \
+	# exec: no shell may linger holding the caller's stdout (a pipe would never close).
+	(cd "$dir" && exec setsid nohup /usr/sbin/mariadbd --no-defaults --user=mysql \
 		--datadir="$dir/mysql" --socket="$ETL_PULL_MYSQL_SOCKET" \
 		--port="$ETL_PULL_MYSQL_PORT" --bind-address=127.0.0.1 --skip-name-resolve \
 		--pid-file="$dir/mysql.pid" --log-error="$dir/mysql.log" \
 		--log-bin="$dir/binlog" --server-id=1 --innodb-buffer-pool-size=1G \
 		--max-allowed-packet=256M --sql-mode='' --character-set-server=utf8mb4 \
-		--collation-server=utf8mb4_general_ci </dev/null >>"$dir/mysql.out" 2>&1 &)
+		--collation-server=utf8mb4_general_ci) </dev/null >>"$dir/mysql.out" 2>&1 &
 	for ((i = 0; i < 600; i++)); do
 		mariadb-admin --no-defaults --socket="$ETL_PULL_MYSQL_SOCKET" -uroot ping \
 			>/dev/null 2>&1 && break
@@ -239,6 +241,7 @@ etl_write_env() {
 		for var in "${ETL_ENV_VARS[@]}"; do
 			printf 'export %s=%q\n' "$var" "${!var}"
 		done
+		# shellcheck disable=SC2016 # $PATH is for env.sh to expand
 		printf 'export PATH=%q:"$PATH"\n' "$ETL_PG_BIN"
 	} >"$ETL_PULL_WORKDIR/env.sh"
 }
@@ -265,6 +268,7 @@ etl_stop_postgres() {
 	local dir=$1 pid
 	[ -f "$dir/pg/postmaster.pid" ] || return 0
 	pid=$(head -n 1 "$dir/pg/postmaster.pid")
+	etl_pid_ours "$pid" "$dir/pg" || return 0
 	(cd "$dir" && runuser -u postgres -- "$ETL_PG_BIN/pg_ctl" -D "$dir/pg" -m fast -w -t 60 \
 		stop) >/dev/null 2>&1
 	etl_wait_exit "$pid" "$dir/pg" 5 && return 0
@@ -290,8 +294,9 @@ etl_stop_mariadb() {
 
 # (Re)create etl_test.periomeasure with $1 rows.
 etl_make_periomeasure() {
+	[[ $1 =~ ^[0-9]+$ ]] || etl_die "periomeasure row count must be a number, not \"$1\""
 	{
-		echo "SET @rows = $(($1));"
+		echo "SET @rows = $1;"
 		cat "$ETL_PULL_REPO/test/fixtures/periomeasure.sql"
 	} | etl_mysql || etl_die "loading test/fixtures/periomeasure.sql failed"
 }
