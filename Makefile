@@ -10,6 +10,7 @@ OBJS = \
 	src/convert.o \
 	src/etl_pull.o \
 	src/funcs.o \
+	src/incremental.o \
 	src/load.o \
 	src/option.o \
 	src/recorder.o \
@@ -30,3 +31,6 @@ SHLIB_LINK = $(shell $(MYSQL_CONFIG) --libs)
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# every object depends on the module header
+$(OBJS): src/etl_pull.h

@@ -34,6 +34,11 @@ CREATE TABLE etl_pull.tables (
                         CHECK (invalid_utf8 IN ('error', 'replace')),
     on_error            text NOT NULL DEFAULT 'abort'
                         CHECK (on_error IN ('abort', 'reject')),
+    lookback            numeric NOT NULL DEFAULT 0 CHECK (lookback >= 0),
+    append_only         boolean NOT NULL DEFAULT false,
+    delete_missing      boolean NOT NULL DEFAULT false,
+    on_busy             text NOT NULL DEFAULT 'wait'
+                        CHECK (on_busy IN ('wait', 'skip')),
     analyze_target      boolean NOT NULL DEFAULT true,
     enabled             boolean NOT NULL DEFAULT true,
     created_at          timestamptz NOT NULL DEFAULT now()
@@ -46,8 +51,25 @@ COMMENT ON COLUMN etl_pull.tables.strategy IS 'auto, standard, stream, copy or p
 COMMENT ON COLUMN etl_pull.tables.batch_size IS 'rows per bulk insert';
 COMMENT ON COLUMN etl_pull.tables.zero_dates IS 'null: zero dates load as NULL; error: they fail the load';
 COMMENT ON COLUMN etl_pull.tables.invalid_utf8 IS 'error: invalid UTF-8 or NUL bytes in text fail the load; replace: they become U+FFFD';
+COMMENT ON COLUMN etl_pull.tables.incremental_columns IS 'columns whose maximum is the watermark of incremental loads';
+COMMENT ON COLUMN etl_pull.tables.lookback IS 'incremental loads re-read this far behind the watermark: seconds for date/time columns, units for numbers';
+COMMENT ON COLUMN etl_pull.tables.append_only IS 'incremental loads append instead of merging by primary key';
+COMMENT ON COLUMN etl_pull.tables.delete_missing IS 'after an incremental load, delete target rows whose key is gone from the source';
+COMMENT ON COLUMN etl_pull.tables.on_busy IS 'when the table is already loading: wait, or skip at once';
 COMMENT ON COLUMN etl_pull.tables.analyze_target IS 'ANALYZE the target after a full load';
 SELECT pg_catalog.pg_extension_config_dump('etl_pull.tables', '');
+
+-- Watermarks of incremental loads: MySQL's own text of MAX(column)
+CREATE TABLE etl_pull.watermarks (
+    table_name  text PRIMARY KEY
+                REFERENCES etl_pull.tables (name) ON DELETE CASCADE ON UPDATE CASCADE,
+    columns     text[] NOT NULL,
+    vals        text[] NOT NULL,
+    updated_at  timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE etl_pull.watermarks IS
+    'where the next incremental load of each table starts; reset with etl_pull.reset_watermark';
+SELECT pg_catalog.pg_extension_config_dump('etl_pull.watermarks', '');
 
 -- Run history
 CREATE TABLE etl_pull.runs (
@@ -67,6 +89,8 @@ CREATE TABLE etl_pull.runs (
                     GENERATED ALWAYS AS (CASE WHEN seconds > 0 THEN rows / seconds END) STORED,
     peak_memory_kb  bigint,
     rejected_rows   bigint NOT NULL DEFAULT 0,
+    merged_rows     bigint NOT NULL DEFAULT 0,
+    deleted_rows    bigint NOT NULL DEFAULT 0,
     status          text NOT NULL CHECK (status IN ('succeeded', 'failed')),
     error           text
 );
@@ -169,13 +193,31 @@ $$;
 COMMENT ON FUNCTION etl_pull.remove_table(text) IS
     'unregisters a table (its target table and run history stay)';
 
+CREATE FUNCTION etl_pull.reset_watermark(name text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM etl_pull.tables t WHERE t.name = reset_watermark.name) THEN
+        RAISE EXCEPTION 'table "%" is not registered with etl_pull', reset_watermark.name
+              USING ERRCODE = 'undefined_object';
+    END IF;
+    DELETE FROM etl_pull.watermarks w WHERE w.table_name = reset_watermark.name;
+END
+$$;
+COMMENT ON FUNCTION etl_pull.reset_watermark(text) IS
+    'forgets a table''s watermark: its next incremental load is a full one';
+
 -- Loading
 CREATE FUNCTION etl_pull.load_table(name text, force_full boolean DEFAULT false,
                                     OUT run_id bigint, OUT table_name text,
                                     OUT strategy text, OUT extraction text,
                                     OUT rows bigint, OUT seconds double precision,
                                     OUT rows_per_sec double precision,
-                                    OUT peak_memory_kb bigint)
+                                    OUT peak_memory_kb bigint,
+                                    OUT merged_rows bigint, OUT deleted_rows bigint,
+                                    OUT status text)
 RETURNS record
 AS 'MODULE_PATHNAME', 'etl_pull_load_table'
 LANGUAGE C VOLATILE;

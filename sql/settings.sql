@@ -30,11 +30,16 @@ SELECT etl_pull.set_table_option('t1', 'estimated_size_mb', '120.5');
 SELECT etl_pull.set_table_option('t1', 'zero_dates', 'error');
 SELECT etl_pull.set_table_option('t1', 'invalid_utf8', 'replace');
 SELECT etl_pull.set_table_option('t1', 'on_error', 'reject');
+SELECT etl_pull.set_table_option('t1', 'lookback', '300');
+SELECT etl_pull.set_table_option('t1', 'append_only', 'true');
+SELECT etl_pull.set_table_option('t1', 'delete_missing', 'yes');
+SELECT etl_pull.set_table_option('t1', 'on_busy', 'skip');
 SELECT etl_pull.set_table_option('t1', 'analyze_target', 'off');
 SELECT etl_pull.set_table_option('t1', 'enabled', 'false');
 SELECT name, server, source_table, target_table, extraction, incremental_columns,
        strategy, batch_size, parallel_chunks, estimated_size_mb, zero_dates,
-       invalid_utf8, on_error, analyze_target, enabled
+       invalid_utf8, on_error, lookback, append_only, delete_missing, on_busy,
+       analyze_target, enabled
   FROM etl_pull.tables WHERE name = 't1';
 
 -- each bad value names the setting and what is allowed
@@ -49,6 +54,8 @@ SELECT etl_pull.set_table_option('t1', 'zero_dates', 'epoch');
 SELECT etl_pull.set_table_option('t1', 'invalid_utf8', 'ignore');
 SELECT etl_pull.set_table_option('t1', 'on_error', 'skip');
 SELECT etl_pull.set_table_option('t1', 'enabled', 'perhaps');
+SELECT etl_pull.set_table_option('t1', 'lookback', '-5');
+SELECT etl_pull.set_table_option('t1', 'on_busy', 'queue');
 SELECT etl_pull.set_table_option('t1', 'target_table', 'a.b.c');
 SELECT etl_pull.set_table_option('t1', 'source_table', '');
 SELECT etl_pull.set_table_option('t1', 'incremental_columns', '');
@@ -58,6 +65,11 @@ SELECT etl_pull.set_table_option('nope', 'strategy', 'stream');
 SELECT etl_pull.set_table_option('t1', 'strategy', NULL);
 SELECT etl_pull.set_table_option('t1', 'batch_size', NULL);
 SELECT strategy, batch_size FROM etl_pull.tables WHERE name = 't1';
+
+-- watermarks are visible and resettable
+SELECT * FROM etl_pull.watermarks;
+SELECT etl_pull.reset_watermark('t1');
+SELECT etl_pull.reset_watermark('nope');
 
 -- a disabled table is not loaded
 SELECT * FROM etl_pull.load_table('t1');

@@ -21,6 +21,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "parser/scansup.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/regproc.h"
 #include "utils/timestamp.h"
@@ -39,7 +40,13 @@ enum
 	COL_ZERO_DATES,
 	COL_INVALID_UTF8,
 	COL_ANALYZE,
-	COL_ENABLED
+	COL_ENABLED,
+	COL_EXTRACTION,
+	COL_INCREMENTAL_COLUMNS,
+	COL_LOOKBACK,
+	COL_APPEND_ONLY,
+	COL_DELETE_MISSING,
+	COL_ON_BUSY
 };
 
 static char *
@@ -135,7 +142,9 @@ EtlPullReadTable(const char *name)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("SELECT name, server, source_table, target_table,"
 							  " strategy, batch_size, zero_dates, invalid_utf8,"
-							  " analyze_target, enabled"
+							  " analyze_target, enabled, extraction,"
+							  " incremental_columns, lookback, append_only,"
+							  " delete_missing, on_busy"
 							  " FROM etl_pull.tables WHERE name = $1",
 							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read etl_pull.tables");
@@ -160,6 +169,28 @@ EtlPullReadTable(const char *name)
 		ETL_INVALID_TEXT_REPLACE : ETL_INVALID_TEXT_ERROR;
 	t->analyze = strcmp(get_text(tup, desc, COL_ANALYZE), "t") == 0;
 	t->enabled = strcmp(get_text(tup, desc, COL_ENABLED), "t") == 0;
+	t->incremental = strcmp(get_text(tup, desc, COL_EXTRACTION), "incremental") == 0;
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(tup, desc, COL_INCREMENTAL_COLUMNS, &isnull);
+
+		if (!isnull)
+		{
+			Datum	   *elems;
+			int			n;
+			int			i;
+
+			deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false,
+							  TYPALIGN_INT, &elems, NULL, &n);
+			for (i = 0; i < n; i++)
+				t->incremental_columns = lappend(t->incremental_columns,
+												 TextDatumGetCString(elems[i]));
+		}
+	}
+	t->lookback = strtod(get_text(tup, desc, COL_LOOKBACK), NULL);
+	t->append_only = strcmp(get_text(tup, desc, COL_APPEND_ONLY), "t") == 0;
+	t->delete_missing = strcmp(get_text(tup, desc, COL_DELETE_MISSING), "t") == 0;
+	t->skip_if_busy = strcmp(get_text(tup, desc, COL_ON_BUSY), "skip") == 0;
 	MemoryContextSwitchTo(oldcxt);
 	SPI_finish();
 
@@ -209,10 +240,11 @@ int64
 EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *r,
 				 const char *status, const char *error)
 {
-	Oid			argtypes[12] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID,
-	INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		args[12];
-	char		nulls[13] = "            ";
+	Oid			argtypes[14] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID,
+		INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	INT8OID, INT8OID};
+	Datum		args[14];
+	char		nulls[15] = "              ";
 	int64		run_id;
 	bool		isnull;
 
@@ -231,18 +263,22 @@ EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *r,
 		nulls[9] = 'n';
 	args[10] = CStringGetTextDatum(table->server_name);
 	args[11] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	args[12] = Int64GetDatum(r->merged_rows);
+	args[13] = Int64GetDatum(r->deleted_rows);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("INSERT INTO etl_pull.runs"
 							  " (table_name, strategy, strategy_reason, extraction,"
 							  "  started_at, finished_at, seconds, rows, bytes,"
-							  "  peak_memory_kb, status, error, server, run_as)"
+							  "  peak_memory_kb, status, error, server, run_as,"
+							  "  merged_rows, deleted_rows)"
 							  " VALUES ($1, $2, $3, $4,"
 							  "  clock_timestamp() - make_interval(secs => $5),"
-							  "  clock_timestamp(), $5, $6, $7, $8, $9, $10, $11, $12)"
+							  "  clock_timestamp(), $5, $6, $7, $8, $9, $10, $11, $12,"
+							  "  $13, $14)"
 							  " RETURNING run_id",
-							  12, argtypes, args, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+							  14, argtypes, args, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "could not record the run in etl_pull.runs");
 	run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 										 SPI_tuptable->tupdesc, 1, &isnull));

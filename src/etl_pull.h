@@ -59,6 +59,12 @@ typedef struct EtlPullTable
 	char	   *target_schema;	/* PostgreSQL target, unquoted */
 	char	   *target_table;
 	EtlPullStrategy strategy;
+	bool		incremental;	/* extraction = incremental */
+	List	   *incremental_columns;	/* of char *, MySQL names */
+	double		lookback;		/* seconds (times) or units (numbers) */
+	bool		append_only;	/* incremental without a primary key */
+	bool		delete_missing; /* remove rows gone from the source */
+	bool		skip_if_busy;	/* on_busy = skip */
 	int			batch_size;
 	EtlPullZeroDates zero_dates;
 	EtlPullInvalidText invalid_text;
@@ -148,7 +154,7 @@ extern bool EtlPullIsMariaDB(EtlPullConnection *conn);
 /* in source.c */
 extern EtlPullSource *EtlPullDescribeSource(EtlPullConnection *conn,
 											const char *db, const char *table);
-extern char *EtlPullSourceSelect(EtlPullSource *source);
+extern char *EtlPullSourceSelect(EtlPullSource *source, const char *where);
 extern char *EtlPullTargetTypeName(EtlPullSourceColumn *col);
 
 /* in convert.c */
@@ -181,6 +187,8 @@ typedef struct EtlPullRunResult
 	int64		rows;
 	int64		bytes;
 	int64		rejected_rows;
+	int64		merged_rows;	/* incremental: inserted or updated */
+	int64		deleted_rows;	/* delete_missing */
 	double		seconds;
 	int64		peak_memory_kb;
 } EtlPullRunResult;
@@ -193,6 +201,22 @@ extern EtlPullTable *EtlPullReadTable(const char *name);
 extern int64 EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *result,
 							  const char *status, const char *error);
 extern int64 EtlPullPeakMemoryKb(void);
+
+/* in incremental.c */
+extern int *EtlPullIncrementalColumns(EtlPullTable *table, EtlPullSource *source);
+extern List *EtlPullReadWatermark(EtlPullTable *table);
+extern void EtlPullWriteWatermark(EtlPullTable *table, List *values);
+extern char *EtlPullWatermarkPredicate(EtlPullConnection *conn, EtlPullTable *table,
+									   EtlPullSource *source, int *cols,
+									   List *watermark);
+extern List *EtlPullSourceMaxima(EtlPullConnection *conn, EtlPullSource *source,
+								 int *cols, int ncols, const char *where,
+								 List *old);
+extern int64 EtlPullMerge(const char *target_qname, const char *stage_qname,
+						  List *columns, List *pk);
+extern int64 EtlPullDeleteMissing(EtlPullConnection *conn, EtlPullSource *source,
+								  EtlPullSourceColumn *keycol,
+								  const char *target_qname);
 
 /* in recorder.c */
 extern void EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *result,

@@ -13,9 +13,11 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "common/hashfn.h"
 #include "funcapi.h"
 #include "utils/backend_progress.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
@@ -31,12 +33,15 @@ seconds_since(TimestampTz start)
 	return secs + usecs / 1000000.0;
 }
 
+/* advisory lock class of "table is loading" locks: "ETLP" */
+#define ETL_LOAD_LOCK_CLASS 1163152464
+
 PG_FUNCTION_INFO_V1(etl_pull_load_table);
 
 /*
  * etl_pull.load_table(name text, force_full boolean DEFAULT false)
  *		returns (run_id, table_name, strategy, extraction, rows, seconds,
- *				 rows_per_sec, peak_memory_kb)
+ *				 rows_per_sec, peak_memory_kb, merged_rows, deleted_rows, status)
  */
 Datum
 etl_pull_load_table(PG_FUNCTION_ARGS)
@@ -44,10 +49,11 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 	EtlPullTable *table;
 	EtlPullRunResult result;
 	TupleDesc	tupdesc;
-	Datum		values[8];
-	bool		nulls[8] = {0};
+	Datum		values[11];
+	bool		nulls[11] = {0};
 	bool		force_full;
 	TimestampTz started;
+	Datum		lock_args[2];
 	MemoryContext callercxt = CurrentMemoryContext;
 	ResourceOwner callerowner = CurrentResourceOwner;
 
@@ -66,6 +72,31 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 				 errmsg("table \"%s\" is disabled", table->name),
 				 errhint("Enable it with etl_pull.set_table_option('%s', 'enabled', 'true').",
 						 table->name)));
+
+	/*
+	 * One load per table at a time: a transaction-level advisory lock on the
+	 * registered name.  With on_busy = skip a busy table returns at once.
+	 */
+	lock_args[0] = Int32GetDatum(ETL_LOAD_LOCK_CLASS);
+	lock_args[1] = Int32GetDatum((int32) hash_bytes((const unsigned char *) table->name,
+												   strlen(table->name)));
+	if (table->skip_if_busy)
+	{
+		if (!DatumGetBool(DirectFunctionCall2(pg_try_advisory_xact_lock_int4,
+											  lock_args[0], lock_args[1])))
+		{
+			ereport(NOTICE,
+					(errmsg("table \"%s\" is already being loaded; skipped", table->name)));
+			memset(nulls, true, sizeof(nulls));
+			nulls[1] = nulls[10] = false;
+			values[1] = CStringGetTextDatum(table->name);
+			values[10] = CStringGetTextDatum("skipped");
+			PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+															  values, nulls)));
+		}
+	}
+	else
+		DirectFunctionCall2(pg_advisory_xact_lock_int4, lock_args[0], lock_args[1]);
 
 	memset(&result, 0, sizeof(result));
 	started = GetCurrentTimestamp();
@@ -116,6 +147,9 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 	values[5] = Float8GetDatum(result.seconds);
 	values[6] = Float8GetDatum(result.seconds > 0 ? result.rows / result.seconds : 0);
 	values[7] = Int64GetDatum(result.peak_memory_kb);
+	values[8] = Int64GetDatum(result.merged_rows);
+	values[9] = Int64GetDatum(result.deleted_rows);
+	values[10] = CStringGetTextDatum("succeeded");
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
 }

@@ -40,6 +40,7 @@
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/backend_progress.h"
@@ -359,30 +360,20 @@ row_done(LoadState *ls, unsigned long *lengths)
 }
 
 /*
- * Stream strategy: fill a transient heap through the sink, then swap it in.
+ * Stream the source's rows (those "where" selects, or all) through the
+ * converters into a sink.  The sink's target supplies the row type.
  */
 static void
-load_stream(LoadState *ls, Relation rel)
+stream_into_sink(LoadState *ls, Relation target, AttrNumber *attnums,
+				 EtlPullSink *sink, const char *where)
 {
-	Oid			newheap;
-	Relation	newrel;
-	char		relpersistence = rel->rd_rel->relpersistence;
 	EtlPullConverter *conv;
-	EtlPullSink *sink;
 	char	  **values;
 	unsigned long *lengths;
 
-	newheap = make_new_heap(ls->target_oid, rel->rd_rel->reltablespace,
-							rel->rd_rel->relam, relpersistence,
-							ExclusiveLock);
-	newrel = table_open(newheap, NoLock);
-
 	conv = EtlPullMakeConverters(ls->table, ls->source,
-								 RelationGetDescr(rel), ls->attnums);
-	sink = EtlPullSinkBegin(rel, newrel, ls->table->batch_size,
-							TABLE_INSERT_SKIP_FSM | TABLE_INSERT_FROZEN);
-
-	EtlPullQueryStart(ls->conn, EtlPullSourceSelect(ls->source));
+								 RelationGetDescr(target), attnums);
+	EtlPullQueryStart(ls->conn, EtlPullSourceSelect(ls->source, where));
 	while (EtlPullFetch(ls->conn, &values, &lengths))
 	{
 		Datum	   *datums;
@@ -396,7 +387,26 @@ load_stream(LoadState *ls, Relation rel)
 	}
 	EtlPullQueryEnd(ls->conn);
 	EtlPullSinkEnd(sink);
+}
 
+/*
+ * Stream strategy: fill a transient heap through the sink, then swap it in.
+ */
+static void
+load_stream(LoadState *ls, Relation rel)
+{
+	Oid			newheap;
+	Relation	newrel;
+	char		relpersistence = rel->rd_rel->relpersistence;
+
+	newheap = make_new_heap(ls->target_oid, rel->rd_rel->reltablespace,
+							rel->rd_rel->relam, relpersistence,
+							ExclusiveLock);
+	newrel = table_open(newheap, NoLock);
+	stream_into_sink(ls, rel, ls->attnums,
+					 EtlPullSinkBegin(rel, newrel, ls->table->batch_size,
+									  TABLE_INSERT_SKIP_FSM | TABLE_INSERT_FROZEN),
+					 NULL);
 	table_close(newrel, NoLock);
 	table_close(rel, NoLock);
 
@@ -409,6 +419,99 @@ load_stream(LoadState *ls, Relation rel)
 	LockRelationOid(ls->target_oid, AccessExclusiveLock);
 	finish_heap_swap(ls->target_oid, newheap, false, false, true, true,
 					 RecentXmin, ReadNextMultiXactId(), relpersistence);
+}
+
+/*
+ * Incremental run: stream the rows at or past the watermark into a
+ * temporary staging table, merge them into the target by primary key
+ * (plain SQL, so the target's triggers and constraints apply), then,
+ * if asked, delete the target rows gone from the source.
+ */
+static void
+load_incremental(LoadState *ls, Relation rel, const char *where)
+{
+	char	   *stage_name = psprintf("etl_pull_stage_%u", ls->target_oid);
+	char	   *stage_qname = quote_qualified_identifier("pg_temp", stage_name);
+	Oid			stage_oid;
+	Relation	stage;
+	LoadState	stage_ls;
+	List	   *columns = NIL;
+	List	   *pk = NIL;
+	int			i;
+	int			k;
+
+	table_close(rel, NoLock);
+
+	/* a staging table left by an earlier load in this transaction goes */
+	if (OidIsValid(RangeVarGetRelid(makeRangeVar("pg_temp", stage_name, -1),
+									NoLock, true)))
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		SPI_execute(psprintf("DROP TABLE %s", stage_qname), false, 0);
+		SPI_finish();
+	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(psprintf("CREATE TEMP TABLE %s (LIKE %s) ON COMMIT DROP",
+							 quote_identifier(stage_name), ls->target_qname),
+					false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not create staging table %s", stage_qname);
+	SPI_finish();
+	CommandCounterIncrement();
+
+	stage_oid = get_relname_relid(stage_name, LookupExplicitNamespace("pg_temp", false));
+	stage = table_open(stage_oid, AccessExclusiveLock);
+	stage_ls = *ls;
+	stage_ls.target_qname = stage_qname;
+	match_columns(&stage_ls, stage);
+	stream_into_sink(ls, stage, stage_ls.attnums,
+					 EtlPullSinkBegin(stage, stage, ls->table->batch_size,
+									  TABLE_INSERT_SKIP_FSM),
+					 where);
+	table_close(stage, NoLock);
+
+	progress_phase(ETL_PHASE_MERGING);
+	for (i = 0; i < ls->source->ncolumns; i++)
+		columns = lappend(columns,
+						  (char *) quote_identifier(ls->source->columns[i].target_name));
+	for (k = 1; !ls->table->append_only; k++)
+	{
+		bool		found = false;
+
+		for (i = 0; i < ls->source->ncolumns; i++)
+		{
+			if (ls->source->columns[i].pk_position == k)
+			{
+				pk = lappend(pk, (char *) quote_identifier(ls->source->columns[i].target_name));
+				found = true;
+			}
+		}
+		if (!found)
+			break;
+	}
+	ls->result->merged_rows = EtlPullMerge(ls->target_qname, stage_qname,
+										   columns, pk);
+
+	if (ls->table->delete_missing)
+	{
+		EtlPullSourceColumn *key = NULL;
+
+		for (i = 0; i < ls->source->ncolumns; i++)
+			if (ls->source->columns[i].pk_position == 1)
+				key = &ls->source->columns[i];
+		if (key == NULL || list_length(pk) != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("\"delete_missing\" needs a single-column integer primary key")));
+		ls->result->deleted_rows = EtlPullDeleteMissing(ls->conn, ls->source, key,
+														ls->target_qname);
+	}
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	SPI_execute(psprintf("DROP TABLE %s", stage_qname), false, 0);
+	SPI_finish();
 }
 
 /*
@@ -462,7 +565,7 @@ load_standard(LoadState *ls, Relation rel)
 
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "etl_pull row context",
 								   ALLOCSET_DEFAULT_SIZES);
-	EtlPullQueryStart(ls->conn, EtlPullSourceSelect(ls->source));
+	EtlPullQueryStart(ls->conn, EtlPullSourceSelect(ls->source, NULL));
 	while (EtlPullFetch(ls->conn, &values, &lengths))
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -498,6 +601,10 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 	AclResult	aclresult;
 	Relation	rel;
 	const char *db;
+	List	   *watermark = NIL;
+	List	   *new_watermark = NIL;
+	char	   *where = NULL;
+	bool		incremental_run = false;
 
 	memset(&ls, 0, sizeof(ls));
 	ls.table = table;
@@ -525,31 +632,78 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 				 errhint("Set the server's \"dbname\" option, or set \"source_table\" to \"db.table\".")));
 	ls.source = EtlPullDescribeSource(ls.conn, db, table->source_table);
 
+	/*
+	 * Incremental extraction: the first run (or a forced one) is full; later
+	 * runs pull from the watermark.  The new watermark is read now, under
+	 * the same snapshot as the rows.
+	 */
+	if (table->incremental)
+	{
+		int		   *cols = EtlPullIncrementalColumns(table, ls.source);
+		bool		has_pk = false;
+		int			i;
+
+		for (i = 0; i < ls.source->ncolumns; i++)
+			if (ls.source->columns[i].pk_position > 0)
+				has_pk = true;
+		if (!has_pk && !table->append_only)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+					 errmsg("incremental loads of table \"%s\" need a primary key on MySQL table \"%s.%s\"",
+							table->name, ls.source->db, ls.source->table),
+					 errhint("Set \"append_only\" to true to append the pulled rows instead of merging them.")));
+		watermark = force_full ? NIL : EtlPullReadWatermark(table);
+		if (watermark != NIL)
+		{
+			where = EtlPullWatermarkPredicate(ls.conn, table, ls.source, cols,
+											  watermark);
+			incremental_run = true;
+		}
+		new_watermark = EtlPullSourceMaxima(ls.conn, ls.source, cols,
+											list_length(table->incremental_columns),
+											where, watermark);
+	}
+
 	if (!OidIsValid(ls.target_oid))
 		ls.target_oid = create_target(&ls);
 	rel = table_open(ls.target_oid, ExclusiveLock);
 	match_columns(&ls, rel);
-	choose_strategy(&ls, rel);
-	result->strategy = EtlPullStrategyName(ls.strategy);
 	progress_start(&ls);
 
-	if (ls.strategy == ETL_STRATEGY_STREAM)
+	if (incremental_run)
 	{
-		check_target_privileges(&ls, ACL_INSERT | ACL_TRUNCATE);
-		load_stream(&ls, rel);
+		ls.strategy = ETL_STRATEGY_STREAM;
+		result->strategy = "stream";
+		result->strategy_reason = "incremental: staged, then merged by primary key";
+		result->extraction = "incremental";
+		check_target_privileges(&ls, ACL_INSERT | ACL_UPDATE |
+								(table->delete_missing ? ACL_DELETE : 0));
+		load_incremental(&ls, rel, where);
 	}
 	else
 	{
-		check_target_privileges(&ls, ACL_INSERT | ACL_DELETE);
-		load_standard(&ls, rel);
+		choose_strategy(&ls, rel);
+		result->strategy = EtlPullStrategyName(ls.strategy);
+		if (ls.strategy == ETL_STRATEGY_STREAM)
+		{
+			check_target_privileges(&ls, ACL_INSERT | ACL_TRUNCATE);
+			load_stream(&ls, rel);
+		}
+		else
+		{
+			check_target_privileges(&ls, ACL_INSERT | ACL_DELETE);
+			load_standard(&ls, rel);
+		}
 	}
+	if (table->incremental)
+		EtlPullWriteWatermark(table, new_watermark);
 
 	if (ls.conn)
 		EtlPullDisconnect(ls.conn);
 	pgstat_progress_update_param(PROGRESS_ETL_ROWS, result->rows);
 	pgstat_progress_end_command();
 
-	if (table->analyze)
+	if (table->analyze && !incremental_run)
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");

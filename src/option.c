@@ -207,6 +207,10 @@ static const TableSetting table_settings[] = {
 	{"zero_dates", SET_CHOICE, "null, error", 0, 0},
 	{"invalid_utf8", SET_CHOICE, "error, replace", 0, 0},
 	{"on_error", SET_CHOICE, "abort, reject", 0, 0},
+	{"lookback", SET_NUMERIC, NULL, 0, 0},
+	{"append_only", SET_BOOL, NULL, 0, 0},
+	{"delete_missing", SET_BOOL, NULL, 0, 0},
+	{"on_busy", SET_CHOICE, "wait, skip", 0, 0},
 	{"analyze_target", SET_BOOL, NULL, 0, 0},
 	{"enabled", SET_BOOL, NULL, 0, 0},
 	{NULL, SET_TEXT, NULL, 0, 0}
@@ -285,7 +289,7 @@ EtlPullCheckTableOption(const char *key, const char *value)
 				double		v;
 
 				if (!parse_real(value, &v, 0, NULL) || v < 0)
-					bad_setting(key, value, "a number of megabytes, 0 or more");
+					bad_setting(key, value, "a number, 0 or more");
 				break;
 			}
 		case SET_BOOL:

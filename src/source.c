@@ -228,12 +228,13 @@ EtlPullDescribeSource(EtlPullConnection *conn, const char *db,
 }
 
 /*
- * The SELECT that streams every row of the source.  Each column is read in
+ * The SELECT that streams the rows of the source ("where" without the
+ * keyword, or NULL for all of them).  Each column is read in
  * the form its converter expects: geometry as WKB, FLOAT widened to DOUBLE
  * so that its text form keeps every bit.
  */
 char *
-EtlPullSourceSelect(EtlPullSource *source)
+EtlPullSourceSelect(EtlPullSource *source, const char *where)
 {
 	StringInfoData buf;
 	int			i;
@@ -256,6 +257,8 @@ EtlPullSourceSelect(EtlPullSource *source)
 	}
 	appendStringInfo(&buf, " FROM %s.%s", EtlPullQuoteIdent(source->db),
 					 EtlPullQuoteIdent(source->table));
+	if (where)
+		appendStringInfo(&buf, " WHERE %s", where);
 	return buf.data;
 }
 
