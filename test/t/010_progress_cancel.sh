@@ -1,6 +1,6 @@
 # Live progress seen from a second session; cancelling a load and killing
 # its MySQL connection mid-stream both leave the old rows and nothing else.
-source "$(dirname "$0")/tap.sh"
+source "$(dirname "$0")/../tap.sh"
 tap_setup_db etl_tap_progress
 
 # 20,000 rows that MySQL streams over about two seconds

@@ -1,6 +1,6 @@
 # Incremental loads: watermark, ties at the boundary, 1% changed, deletes,
 # force_full, tables without a primary key.
-source "$(dirname "$0")/tap.sh"
+source "$(dirname "$0")/../tap.sh"
 tap_setup_db etl_tap_incremental
 
 etl_mysql -e "

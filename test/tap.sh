@@ -1,10 +1,10 @@
-# test/t/tap.sh: a small TAP library for the bash tests in test/t (sourced).
+# test/tap.sh: a small TAP library for the bash tests in test/t (sourced).
 #
 # The tests run under `prove --exec bash` from test/run, with the servers'
 # coordinates in the environment (see test/lib.sh).  Each test file works in
 # a database of its own, created by tap_setup_db.
 
-source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TAP_N=0
 TAP_FAILED=0
@@ -55,7 +55,7 @@ q() {
 # A database with etl_pull and a server "replica" mapped for postgres
 tap_setup_db() {
 	TAP_DB=$1
-	etl_psql -q -c "DROP DATABASE IF EXISTS $TAP_DB" -c "CREATE DATABASE $TAP_DB" >/dev/null
+	PGOPTIONS="-c client_min_messages=warning" etl_psql -q -c "DROP DATABASE IF EXISTS $TAP_DB" -c "CREATE DATABASE $TAP_DB" >/dev/null
 	etl_psql -q -d "$TAP_DB" -v port="$ETL_PULL_MYSQL_PORT" -v db="$ETL_PULL_MYSQL_DB" \
 		-v user="$ETL_PULL_MYSQL_USER" -v password="$ETL_PULL_MYSQL_PASSWORD" <<-'SQL' >/dev/null
 		CREATE EXTENSION etl_pull;
