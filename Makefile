@@ -8,6 +8,7 @@ OBJS = \
 	src/catalog.o \
 	src/connection.o \
 	src/convert.o \
+	src/copy.o \
 	src/etl_pull.o \
 	src/funcs.o \
 	src/incremental.o \
@@ -21,7 +22,7 @@ PGFILEDESC = "etl_pull - load MySQL and MariaDB tables into PostgreSQL"
 
 # pg_regress tests: sql/<test>.sql, expected/<test>.out (they need the
 # servers test/run starts: see README.md)
-REGRESS = options settings load types failures standard
+REGRESS = options settings load types failures strategies
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 
 MYSQL_CONFIG ?= $(shell command -v mariadb_config || command -v mysql_config)

@@ -62,7 +62,8 @@ SELECT rows FROM etl_pull.load_table('periomeasure');
 SELECT count(*) FROM dental.perio;
 
 -- the run history
-SELECT table_name, strategy, strategy_reason, extraction, rows, bytes > 0 AS has_bytes,
+SELECT table_name, strategy, strategy_reason ~ '^auto: .* plain table$' AS auto_plain,
+       extraction, rows, bytes > 0 AS has_bytes,
        seconds >= 0 AS has_seconds, peak_memory_kb > 0 AS has_memory, status, error
   FROM etl_pull.runs ORDER BY run_id;
 

@@ -46,7 +46,8 @@ enum
 	COL_LOOKBACK,
 	COL_APPEND_ONLY,
 	COL_DELETE_MISSING,
-	COL_ON_BUSY
+	COL_ON_BUSY,
+	COL_ESTIMATED_SIZE_MB
 };
 
 static char *
@@ -133,6 +134,7 @@ EtlPullReadTable(const char *name)
 	ForeignDataWrapper *fdw;
 	char	   *source;
 	char	   *target;
+	char	   *size;
 	List	   *names;
 	MemoryContext callercxt = CurrentMemoryContext;
 	MemoryContext oldcxt;
@@ -144,7 +146,7 @@ EtlPullReadTable(const char *name)
 							  " strategy, batch_size, zero_dates, invalid_utf8,"
 							  " analyze_target, enabled, extraction,"
 							  " incremental_columns, lookback, append_only,"
-							  " delete_missing, on_busy"
+							  " delete_missing, on_busy, estimated_size_mb"
 							  " FROM etl_pull.tables WHERE name = $1",
 							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read etl_pull.tables");
@@ -191,6 +193,8 @@ EtlPullReadTable(const char *name)
 	t->append_only = strcmp(get_text(tup, desc, COL_APPEND_ONLY), "t") == 0;
 	t->delete_missing = strcmp(get_text(tup, desc, COL_DELETE_MISSING), "t") == 0;
 	t->skip_if_busy = strcmp(get_text(tup, desc, COL_ON_BUSY), "skip") == 0;
+	size = get_text(tup, desc, COL_ESTIMATED_SIZE_MB);
+	t->estimated_size_mb = size ? strtod(size, NULL) : -1;
 	MemoryContextSwitchTo(oldcxt);
 	SPI_finish();
 

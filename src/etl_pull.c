@@ -23,6 +23,9 @@ bool		EtlPullEnableOptimizations = true;
 int			EtlPullProgressRows = 1000000;
 int			EtlPullProgressMessages = 1;
 int			EtlPullNetTimeout = 3600;
+double		EtlPullStreamThresholdMb = 0;
+double		EtlPullCopyThresholdMb = 0;
+int			EtlPullParallelThresholdRows = 0;
 
 static const struct config_enum_entry progress_message_options[] = {
 	{"off", 0, false},
@@ -66,6 +69,30 @@ _PG_init(void)
 							&EtlPullNetTimeout,
 							3600, 1, 31536000,
 							PGC_USERSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomRealVariable("etl_pull.stream_threshold_mb",
+							 "Size from which auto loads a plain table with the stream strategy.",
+							 "Smaller tables use the standard strategy.  The benchmark found stream fastest at every size, hence 0.",
+							 &EtlPullStreamThresholdMb,
+							 0, 0, 1e9,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomRealVariable("etl_pull.copy_threshold_mb",
+							 "Size from which auto uses the copy strategy for targets stream cannot load.",
+							 "Targets with triggers, rules or partitions; smaller tables use the standard strategy.",
+							 &EtlPullCopyThresholdMb,
+							 0, 0, 1e9,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("etl_pull.parallel_threshold_rows",
+							"Rows from which auto would use the parallel strategy (0: never).",
+							"The parallel strategy is not in this version, so auto never picks it.",
+							&EtlPullParallelThresholdRows,
+							0, 0, INT_MAX,
+							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("etl_pull");

@@ -66,6 +66,7 @@ typedef struct EtlPullTable
 	bool		delete_missing; /* remove rows gone from the source */
 	bool		skip_if_busy;	/* on_busy = skip */
 	int			batch_size;
+	double		estimated_size_mb;	/* < 0: measure at the source */
 	EtlPullZeroDates zero_dates;
 	EtlPullInvalidText invalid_text;
 	bool		analyze;		/* ANALYZE the target after a full load */
@@ -127,6 +128,9 @@ extern bool EtlPullEnableOptimizations;
 extern int	EtlPullProgressRows;
 extern int	EtlPullProgressMessages;
 extern int	EtlPullNetTimeout;
+extern double EtlPullStreamThresholdMb;
+extern double EtlPullCopyThresholdMb;
+extern int	EtlPullParallelThresholdRows;
 
 /* in option.c */
 extern void EtlPullCheckTableOption(const char *key, const char *value);
@@ -176,6 +180,14 @@ extern EtlPullSink *EtlPullSinkBegin(Relation target, Relation into,
 extern void EtlPullSinkNext(EtlPullSink *sink, Datum **values, bool **nulls);
 extern void EtlPullSinkRowDone(EtlPullSink *sink);
 extern void EtlPullSinkEnd(EtlPullSink *sink);
+
+/* in copy.c */
+typedef void (*EtlPullRowCallback) (void *arg, unsigned long *lengths);
+
+extern uint64 EtlPullCopyRows(EtlPullConnection *conn, EtlPullTable *table,
+							  EtlPullSource *source, Relation rel,
+							  AttrNumber *attnums, EtlPullRowCallback on_row,
+							  void *on_row_arg);
 
 /* in load.c */
 typedef struct EtlPullRunResult

@@ -48,6 +48,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -215,27 +216,53 @@ match_columns(LoadState *ls, Relation rel)
 }
 
 /*
- * Pick the strategy: what the table asks for, or (auto) the fastest one the
- * target allows.  The stream strategy swaps the target's storage, so it
- * needs a plain heap with no triggers or rules that a swap would bypass.
+ * Why the stream strategy cannot load this target, or NULL if it can.  It
+ * swaps the target's storage, so it needs a plain heap whose triggers,
+ * rules and row security a swap would not bypass.
+ */
+static const char *
+stream_unsuitable(Relation rel)
+{
+	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+		return "the target is partitioned";
+	if (rel->rd_rel->relkind == RELKIND_FOREIGN_TABLE)
+		return "the target is a foreign table";
+	if (rel->rd_rel->relkind != RELKIND_RELATION)
+		return "the target is not a table";
+	if (rel->rd_rel->relispartition)
+		return "the target is a partition";
+	if (rel->trigdesc != NULL)
+		return "the target has triggers";
+	if (rel->rd_rules != NULL)
+		return "the target has rules";
+	if (rel->rd_rel->relrowsecurity)
+		return "the target has row-level security";
+	return NULL;
+}
+
+/* Why COPY cannot load this target, or NULL if it can (as DoCopy checks) */
+static const char *
+copy_unsuitable(Relation rel)
+{
+	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED)
+		return "the target has row-level security";
+	if (rel->rd_rel->relkind == RELKIND_VIEW)
+		return "the target is a view";
+	return NULL;
+}
+
+/*
+ * Pick the strategy: what the table asks for, or (auto) by the table's
+ * size and what the target allows, using the etl_pull.*_threshold_*
+ * settings.  The reason goes into the run record.
  */
 static void
 choose_strategy(LoadState *ls, Relation rel)
 {
-	const char *unsuitable = NULL;
-
-	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
-		unsuitable = "the target is partitioned";
-	else if (rel->rd_rel->relkind == RELKIND_FOREIGN_TABLE)
-		unsuitable = "the target is a foreign table";
-	else if (rel->rd_rel->relkind != RELKIND_RELATION)
-		unsuitable = "the target is not a table";
-	else if (rel->trigdesc != NULL)
-		unsuitable = "the target has triggers";
-	else if (rel->rd_rules != NULL)
-		unsuitable = "the target has rules";
-	else if (rel->rd_rel->relispartition)
-		unsuitable = "the target is a partition";
+	const char *no_stream = stream_unsuitable(rel);
+	const char *no_copy = copy_unsuitable(rel);
+	double		size_mb;
+	const char *size_from;
 
 	if (!EtlPullEnableOptimizations)
 	{
@@ -247,37 +274,76 @@ choose_strategy(LoadState *ls, Relation rel)
 	switch (ls->table->strategy)
 	{
 		case ETL_STRATEGY_AUTO:
-			if (unsuitable)
-			{
-				ls->strategy = ETL_STRATEGY_STANDARD;
-				ls->result->strategy_reason = psprintf("auto: %s", unsuitable);
-			}
-			else
-			{
-				ls->strategy = ETL_STRATEGY_STREAM;
-				ls->result->strategy_reason = "auto: plain table";
-			}
 			break;
 		case ETL_STRATEGY_STREAM:
-			if (unsuitable)
+			if (no_stream)
 				ereport(ERROR,
 						(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 						 errmsg("strategy \"stream\" cannot load table %s because %s",
-								ls->target_qname, unsuitable),
-						 errhint("Use strategy \"standard\" or \"auto\" for this table.")));
+								ls->target_qname, no_stream),
+						 errhint("Use strategy \"copy\", \"standard\" or \"auto\" for this table.")));
 			ls->strategy = ETL_STRATEGY_STREAM;
 			ls->result->strategy_reason = "set for the table";
-			break;
+			return;
+		case ETL_STRATEGY_COPY:
+			if (no_copy)
+				ereport(ERROR,
+						(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						 errmsg("strategy \"copy\" cannot load table %s because %s",
+								ls->target_qname, no_copy),
+						 errhint("Use strategy \"standard\" or \"auto\" for this table.")));
+			ls->strategy = ETL_STRATEGY_COPY;
+			ls->result->strategy_reason = "set for the table";
+			return;
 		case ETL_STRATEGY_STANDARD:
 			ls->strategy = ETL_STRATEGY_STANDARD;
 			ls->result->strategy_reason = "set for the table";
-			break;
-		default:
+			return;
+		case ETL_STRATEGY_PARALLEL:
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("strategy \"%s\" is not available in this version of etl_pull",
-							EtlPullStrategyName(ls->table->strategy)),
-					 errhint("Use strategy \"auto\", \"stream\" or \"standard\".")));
+					 errmsg("strategy \"parallel\" is not available in this version of etl_pull"),
+					 errhint("Use strategy \"auto\", \"stream\", \"copy\" or \"standard\".")));
+	}
+
+	/* auto: by size, measured at the source unless the table says */
+	if (ls->table->estimated_size_mb >= 0)
+	{
+		size_mb = ls->table->estimated_size_mb;
+		size_from = "estimated_size_mb";
+	}
+	else
+	{
+		size_mb = ls->source->estimated_bytes / (1024.0 * 1024.0);
+		size_from = "measured";
+	}
+
+	if (!no_stream && size_mb >= EtlPullStreamThresholdMb)
+	{
+		ls->strategy = ETL_STRATEGY_STREAM;
+		ls->result->strategy_reason =
+			psprintf("auto: %.1f MB (%s) >= etl_pull.stream_threshold_mb (%g MB), plain table",
+					 size_mb, size_from, EtlPullStreamThresholdMb);
+	}
+	else if (!no_copy && size_mb >= EtlPullCopyThresholdMb)
+	{
+		ls->strategy = ETL_STRATEGY_COPY;
+		ls->result->strategy_reason =
+			psprintf("auto: %s; %.1f MB (%s) >= etl_pull.copy_threshold_mb (%g MB)",
+					 no_stream ? no_stream : "below the stream threshold",
+					 size_mb, size_from, EtlPullCopyThresholdMb);
+	}
+	else
+	{
+		ls->strategy = ETL_STRATEGY_STANDARD;
+		ls->result->strategy_reason =
+			psprintf("auto: %s; %s",
+					 no_stream ? no_stream :
+					 psprintf("%.1f MB (%s) < etl_pull.stream_threshold_mb (%g MB)",
+							  size_mb, size_from, EtlPullStreamThresholdMb),
+					 no_copy ? no_copy :
+					 psprintf("%.1f MB < etl_pull.copy_threshold_mb (%g MB)",
+							  size_mb, EtlPullCopyThresholdMb));
 	}
 }
 
@@ -587,6 +653,38 @@ load_standard(LoadState *ls, Relation rel)
 	table_close(rel, NoLock);
 }
 
+/* Row callback of the copy strategy */
+static void
+copy_row_done(void *arg, unsigned long *lengths)
+{
+	LoadState  *ls = (LoadState *) arg;
+
+	/* COPY restarted the progress slots: publish ours again */
+	if (ls->result->rows == 0)
+		progress_start(ls);
+	row_done(ls, lengths);
+}
+
+/*
+ * Copy strategy: DELETE the old rows (readers keep seeing them until
+ * commit), then COPY FROM the stream.
+ */
+static void
+load_copy(LoadState *ls, Relation rel)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(psprintf("DELETE FROM %s", ls->target_qname), false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete the rows of %s", ls->target_qname);
+	SPI_finish();
+
+	EtlPullQueryStart(ls->conn, EtlPullSourceSelect(ls->source, NULL));
+	(void) EtlPullCopyRows(ls->conn, ls->table, ls->source, rel, ls->attnums,
+						   copy_row_done, ls);
+	EtlPullQueryEnd(ls->conn);
+	table_close(rel, NoLock);
+}
+
 /*
  * Load one registered table.  Everything happens in the caller's
  * transaction: on error nothing of it remains.  *result is filled in as
@@ -688,6 +786,11 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 		{
 			check_target_privileges(&ls, ACL_INSERT | ACL_TRUNCATE);
 			load_stream(&ls, rel);
+		}
+		else if (ls.strategy == ETL_STRATEGY_COPY)
+		{
+			check_target_privileges(&ls, ACL_INSERT | ACL_DELETE);
+			load_copy(&ls, rel);
 		}
 		else
 		{

@@ -1,0 +1,120 @@
+--
+-- Strategies: each one, how auto picks, its fallbacks, and the flag
+--
+CREATE VIEW perio_checksum_pg AS
+SELECT count(*) AS row_count,
+       sum(('x' || left(md5(concat_ws('|',
+           periomeasurenum, perioexamnum, sequencetype, inttooth, toothvalue,
+           mbvalue, bvalue, dbvalue, mlvalue, lvalue, dlvalue,
+           coalesce(to_char(secdatetentry, 'YYYY-MM-DD HH24:MI:SS'), '\N'),
+           coalesce(to_char(secdatetedit AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), '\N'),
+           coalesce(to_char(datetmeasured, 'YYYY-MM-DD HH24:MI:SS.US'), '\N'))),
+           15))::bit(60)::bigint) AS checksum
+  FROM periomeasure;
+CREATE VIEW perio_matches AS
+SELECT m.row_count = p.row_count AS counts_match, m.checksum = p.checksum AS checksums_match
+  FROM periomeasure_checksum m, perio_checksum_pg p;
+SELECT etl_pull.set_table_option('periomeasure', 'target_table', NULL);
+
+-- each strategy loads the same rows
+SELECT etl_pull.set_table_option('periomeasure', 'strategy', 'standard');
+SELECT strategy, rows FROM etl_pull.load_table('periomeasure');
+SELECT * FROM perio_matches;
+SELECT etl_pull.set_table_option('periomeasure', 'strategy', 'copy');
+SELECT strategy, rows FROM etl_pull.load_table('periomeasure');
+SELECT * FROM perio_matches;
+SELECT etl_pull.set_table_option('periomeasure', 'strategy', 'stream');
+SELECT strategy, rows FROM etl_pull.load_table('periomeasure');
+SELECT * FROM perio_matches;
+SELECT strategy, strategy_reason FROM etl_pull.runs ORDER BY run_id DESC LIMIT 3;
+
+-- auto: by size against the thresholds
+SELECT etl_pull.set_table_option('periomeasure', 'strategy', 'auto');
+SELECT etl_pull.set_table_option('periomeasure', 'estimated_size_mb', '120');
+SET etl_pull.stream_threshold_mb = 50;
+SELECT strategy, rows FROM etl_pull.load_table('periomeasure');
+SET etl_pull.stream_threshold_mb = 200;
+SET etl_pull.copy_threshold_mb = 100;
+SELECT strategy, rows FROM etl_pull.load_table('periomeasure');
+SET etl_pull.copy_threshold_mb = 150;
+SELECT strategy, rows FROM etl_pull.load_table('periomeasure');
+SELECT strategy, strategy_reason FROM etl_pull.runs ORDER BY run_id DESC LIMIT 3;
+RESET etl_pull.stream_threshold_mb;
+RESET etl_pull.copy_threshold_mb;
+-- measured at the source when not estimated
+SELECT etl_pull.set_table_option('periomeasure', 'estimated_size_mb', NULL);
+SELECT strategy, rows FROM etl_pull.load_table('periomeasure');
+SELECT strategy_reason ~ '^auto: [0-9.]+ MB \(measured\) >= etl_pull.stream_threshold_mb \(0 MB\), plain table$' AS measured
+  FROM etl_pull.runs ORDER BY run_id DESC LIMIT 1;
+
+-- the flag: off means standard for every load
+SET etl_pull.enable_optimizations = off;
+SELECT strategy, rows FROM etl_pull.load_table('periomeasure');
+RESET etl_pull.enable_optimizations;
+
+-- a target with a trigger: auto takes copy, and the trigger fires
+SELECT etl_pull.set_table_option('periomeasure', 'estimated_size_mb', '10');
+CREATE TABLE perio_audit (n bigint);
+CREATE FUNCTION perio_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE perio_audit SET n = n + 1;
+    RETURN NEW;
+END $$;
+INSERT INTO perio_audit VALUES (0);
+CREATE TRIGGER perio_count BEFORE INSERT ON periomeasure
+    FOR EACH ROW EXECUTE FUNCTION perio_count();
+SELECT strategy, rows FROM etl_pull.load_table('periomeasure');
+SELECT strategy_reason FROM etl_pull.runs ORDER BY run_id DESC LIMIT 1;
+SELECT n FROM perio_audit;
+-- stream refuses a target whose trigger it would bypass
+SELECT etl_pull.set_table_option('periomeasure', 'strategy', 'stream');
+SELECT strategy, rows FROM etl_pull.load_table('periomeasure');
+SELECT etl_pull.set_table_option('periomeasure', 'strategy', 'auto');
+DROP TRIGGER perio_count ON periomeasure;
+DROP FUNCTION perio_count();
+DROP TABLE perio_audit;
+
+-- row-level security rules out stream, which would bypass the policies;
+-- copy applies them as COPY does (for roles subject to them COPY FROM is
+-- refused, and auto then falls back to standard)
+ALTER TABLE periomeasure ENABLE ROW LEVEL SECURITY;
+SELECT strategy, rows FROM etl_pull.load_table('periomeasure');
+SELECT strategy_reason FROM etl_pull.runs ORDER BY run_id DESC LIMIT 1;
+ALTER TABLE periomeasure DISABLE ROW LEVEL SECURITY;
+SELECT etl_pull.set_table_option('periomeasure', 'estimated_size_mb', NULL);
+
+-- a partitioned target: copy routes the rows to the partitions
+CREATE TABLE perio_parts (LIKE periomeasure) PARTITION BY RANGE (periomeasurenum);
+CREATE TABLE perio_parts_1 PARTITION OF perio_parts FOR VALUES FROM (MINVALUE) TO (5000);
+CREATE TABLE perio_parts_2 PARTITION OF perio_parts FOR VALUES FROM (5000) TO (MAXVALUE);
+SELECT etl_pull.add_table('perio_parts', server => 'replica', source_table => 'periomeasure');
+SELECT etl_pull.set_table_option('perio_parts', 'estimated_size_mb', '10');
+SELECT strategy, rows FROM etl_pull.load_table('perio_parts');
+SELECT strategy_reason FROM etl_pull.runs ORDER BY run_id DESC LIMIT 1;
+SELECT count(*) FROM perio_parts_1;
+SELECT count(*) FROM perio_parts_2;
+-- a second load replaces them
+SELECT strategy, rows FROM etl_pull.load_table('perio_parts');
+SELECT count(*) FROM perio_parts;
+
+-- the copy strategy checks INSERT as COPY would
+CREATE ROLE regress_etl_copier;
+GRANT USAGE ON SCHEMA etl_pull TO regress_etl_copier;
+GRANT SELECT ON etl_pull.tables TO regress_etl_copier;
+GRANT USAGE ON FOREIGN SERVER replica TO regress_etl_copier;
+GRANT DELETE ON perio_parts TO regress_etl_copier;
+SET ROLE regress_etl_copier;
+SELECT strategy, rows FROM etl_pull.load_table('perio_parts');
+RESET ROLE;
+REVOKE ALL ON perio_parts FROM regress_etl_copier;
+REVOKE ALL ON FOREIGN SERVER replica FROM regress_etl_copier;
+REVOKE ALL ON etl_pull.tables FROM regress_etl_copier;
+REVOKE ALL ON SCHEMA etl_pull FROM regress_etl_copier;
+DROP ROLE regress_etl_copier;
+
+-- strategies not in this version say so
+SELECT etl_pull.set_table_option('periomeasure', 'strategy', 'parallel');
+SELECT strategy, rows FROM etl_pull.load_table('periomeasure');
+SELECT etl_pull.set_table_option('periomeasure', 'strategy', 'auto');
+DROP VIEW perio_matches;
+DROP VIEW perio_checksum_pg;

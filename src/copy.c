@@ -1,0 +1,265 @@
+/*-------------------------------------------------------------------------
+ *
+ * copy.c
+ *		  The copy strategy: MySQL rows fed through PostgreSQL's own COPY
+ *		  FROM machinery.
+ *
+ * Each MySQL row is written as a line of COPY's text format into a buffer
+ * that COPY reads through its data-source callback, so partitioned
+ * targets, triggers, defaults and constraints behave exactly as under
+ * COPY FROM.  Values are rendered in the form the target type's input
+ * function expects: NULL as \N, bytes as \x hex, BIT(n) as a bit string,
+ * SET as an array literal, zero dates as the table's policy says.
+ *
+ * COPY's callback takes no argument, so the state of the one copy in
+ * progress is a static variable (as in Citus' local copy).
+ *
+ * IDENTIFICATION
+ *		  src/copy.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "commands/copy.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_relation.h"
+#include "utils/rel.h"
+
+#include "etl_pull.h"
+
+typedef struct CopyFeed
+{
+	EtlPullConnection *conn;
+	EtlPullTable *table;
+	EtlPullSource *source;
+	StringInfoData line;		/* rendered rows not yet handed to COPY */
+	int			pos;			/* read position in line */
+	bool		eof;
+	EtlPullRowCallback on_row;
+	void	   *on_row_arg;
+} CopyFeed;
+
+static CopyFeed *feed = NULL;
+
+static void
+append_escaped(StringInfo buf, const char *s, unsigned long len)
+{
+	const char *end = s + len;
+
+	for (; s < end; s++)
+	{
+		switch (*s)
+		{
+			case '\\':
+				appendBinaryStringInfo(buf, "\\\\", 2);
+				break;
+			case '\t':
+				appendBinaryStringInfo(buf, "\\t", 2);
+				break;
+			case '\n':
+				appendBinaryStringInfo(buf, "\\n", 2);
+				break;
+			case '\r':
+				appendBinaryStringInfo(buf, "\\r", 2);
+				break;
+			default:
+				appendStringInfoCharMacro(buf, *s);
+		}
+	}
+}
+
+static bool
+is_zero_date(EtlPullSourceColumn *col, const char *s, unsigned long len)
+{
+	if (col->kind != SRC_DATE && col->kind != SRC_DATETIME &&
+		col->kind != SRC_TIMESTAMP)
+		return false;
+	return len >= 10 && (strncmp(s + 5, "00", 2) == 0 || strncmp(s + 8, "00", 2) == 0);
+}
+
+/* Render one MySQL value as a COPY text field */
+static void
+render_value(CopyFeed *f, int i, const char *s, unsigned long len)
+{
+	EtlPullSourceColumn *col = &f->source->columns[i];
+	StringInfo	buf = &f->line;
+	unsigned long j;
+
+	if (s == NULL)
+	{
+		appendBinaryStringInfo(buf, "\\N", 2);
+		return;
+	}
+	switch (col->kind)
+	{
+		case SRC_BINARY:
+		case SRC_GEOMETRY:
+			appendBinaryStringInfo(buf, "\\\\x", 3);
+			for (j = 0; j < len; j++)
+				appendStringInfo(buf, "%02x", (unsigned char) s[j]);
+			return;
+		case SRC_BIT:
+			{
+				int			nbits = col->length > 0 ? col->length : (int) len * 8;
+				int			b;
+
+				for (b = nbits - 1; b >= 0; b--)
+				{
+					long		byte = (long) len - 1 - b / 8;
+
+					appendStringInfoChar(buf,
+										 (byte >= 0 && ((unsigned char) s[byte] >> (b % 8)) & 1) ? '1' : '0');
+				}
+				return;
+			}
+		case SRC_SET:
+			appendStringInfoChar(buf, '{');
+			for (j = 0; j < len; j++)
+			{
+				if (j == 0)
+					appendBinaryStringInfo(buf, "\"", 1);
+				if (s[j] == ',')
+					appendBinaryStringInfo(buf, "\",\"", 3);
+				else if (s[j] == '"' || s[j] == '\\')
+				{
+					appendBinaryStringInfo(buf, "\\\\", 2);
+					appendStringInfoChar(buf, s[j]);
+				}
+				else
+					append_escaped(buf, s + j, 1);
+			}
+			if (len > 0)
+				appendBinaryStringInfo(buf, "\"", 1);
+			appendStringInfoChar(buf, '}');
+			return;
+		default:
+			if (is_zero_date(col, s, len))
+			{
+				if (f->table->zero_dates == ETL_ZERO_DATES_ERROR)
+					ereport(ERROR,
+							(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+							 errmsg("zero date \"%s\" in column \"%s\"", s, col->name),
+							 errhint("Set \"zero_dates\" to \"null\" for this table to load zero dates as NULL.")));
+				appendBinaryStringInfo(buf, "\\N", 2);
+				return;
+			}
+			if (col->kind == SRC_TIMESTAMP)
+			{
+				/* MySQL sends TIMESTAMP in the session's zone, UTC */
+				append_escaped(buf, s, len);
+				appendBinaryStringInfo(buf, "+00", 3);
+				return;
+			}
+			break;
+	}
+	append_escaped(buf, s, len);
+}
+
+/* Fetch the next MySQL row into the line buffer; false at the end */
+static bool
+render_next_row(CopyFeed *f)
+{
+	char	  **values;
+	unsigned long *lengths;
+	int			i;
+
+	CHECK_FOR_INTERRUPTS();
+	if (!EtlPullFetch(f->conn, &values, &lengths))
+		return false;
+	for (i = 0; i < f->source->ncolumns; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(&f->line, '\t');
+		render_value(f, i, values[i], lengths[i]);
+	}
+	appendStringInfoChar(&f->line, '\n');
+	f->on_row(f->on_row_arg, lengths);
+	return true;
+}
+
+/* COPY's data source: hand over at least minread bytes, or what is left */
+static int
+copy_read(void *outbuf, int minread, int maxread)
+{
+	CopyFeed   *f = feed;
+	int			n = 0;
+
+	while (n < minread)
+	{
+		int			avail = f->line.len - f->pos;
+
+		if (avail == 0)
+		{
+			resetStringInfo(&f->line);
+			f->pos = 0;
+			if (f->eof || !render_next_row(f))
+			{
+				f->eof = true;
+				break;
+			}
+			continue;
+		}
+		avail = Min(avail, maxread - n);
+		memcpy((char *) outbuf + n, f->line.data + f->pos, avail);
+		f->pos += avail;
+		n += avail;
+		if (n >= maxread)
+			break;
+	}
+	return n;
+}
+
+/*
+ * Load the rows of the query the caller has started on "conn" into "rel"
+ * with COPY FROM.  attnums[i] is the target attribute of source column i.
+ * on_row is called for every row read.  Returns the rows COPY inserted.
+ */
+uint64
+EtlPullCopyRows(EtlPullConnection *conn, EtlPullTable *table,
+				EtlPullSource *source, Relation rel, AttrNumber *attnums,
+				EtlPullRowCallback on_row, void *on_row_arg)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	ParseState *pstate;
+	CopyFromState cstate;
+	List	   *attnames = NIL;
+	CopyFeed	f;
+	uint64		n;
+	int			i;
+
+	memset(&f, 0, sizeof(f));
+	f.conn = conn;
+	f.table = table;
+	f.source = source;
+	f.on_row = on_row;
+	f.on_row_arg = on_row_arg;
+	initStringInfo(&f.line);
+	for (i = 0; i < source->ncolumns; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, attnums[i] - 1);
+
+		attnames = lappend(attnames, makeString(pstrdup(NameStr(att->attname))));
+	}
+
+	pstate = make_parsestate(NULL);
+	(void) addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock,
+										 NULL, false, false);
+	feed = &f;
+	PG_TRY();
+	{
+		cstate = BeginCopyFrom(pstate, rel, NULL, NULL, false, copy_read,
+							   attnames, NIL);
+		n = CopyFrom(cstate);
+		EndCopyFrom(cstate);
+	}
+	PG_FINALLY();
+	{
+		feed = NULL;
+	}
+	PG_END_TRY();
+	free_parsestate(pstate);
+	return n;
+}
