@@ -15,6 +15,7 @@ OBJS = \
 	src/load.o \
 	src/option.o \
 	src/recorder.o \
+	src/session.o \
 	src/sink.o \
 	src/source.o
 DATA = sql/etl_pull--$(EXTVERSION).sql

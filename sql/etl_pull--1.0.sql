@@ -39,6 +39,8 @@ CREATE TABLE etl_pull.tables (
     delete_missing      boolean NOT NULL DEFAULT false,
     on_busy             text NOT NULL DEFAULT 'wait'
                         CHECK (on_busy IN ('wait', 'skip')),
+    pg_settings         text,
+    mysql_settings      text,
     analyze_target      boolean NOT NULL DEFAULT true,
     enabled             boolean NOT NULL DEFAULT true,
     created_at          timestamptz NOT NULL DEFAULT now()
@@ -56,6 +58,8 @@ COMMENT ON COLUMN etl_pull.tables.lookback IS 'incremental loads re-read this fa
 COMMENT ON COLUMN etl_pull.tables.append_only IS 'incremental loads append instead of merging by primary key';
 COMMENT ON COLUMN etl_pull.tables.delete_missing IS 'after an incremental load, delete target rows whose key is gone from the source';
 COMMENT ON COLUMN etl_pull.tables.on_busy IS 'when the table is already loading: wait, or skip at once';
+COMMENT ON COLUMN etl_pull.tables.pg_settings IS 'PostgreSQL settings during this table''s loads, after etl_pull.pg_settings: name=value, ...';
+COMMENT ON COLUMN etl_pull.tables.mysql_settings IS 'MySQL SET SESSION settings of this table''s loads, after etl_pull.mysql_settings: name=value, ...';
 COMMENT ON COLUMN etl_pull.tables.analyze_target IS 'ANALYZE the target after a full load';
 SELECT pg_catalog.pg_extension_config_dump('etl_pull.tables', '');
 

@@ -112,6 +112,53 @@ REVOKE ALL ON etl_pull.tables FROM regress_etl_copier;
 REVOKE ALL ON SCHEMA etl_pull FROM regress_etl_copier;
 DROP ROLE regress_etl_copier;
 
+-- session settings: applied during the load only
+CREATE TABLE seen_settings (mwm text, sc text, wm text);
+CREATE FUNCTION see_settings() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO seen_settings VALUES (current_setting('maintenance_work_mem'),
+                                      current_setting('synchronous_commit'),
+                                      current_setting('work_mem'));
+    RETURN NULL;
+END $$;
+CREATE TRIGGER see_settings AFTER INSERT ON perio_parts
+    FOR EACH STATEMENT EXECUTE FUNCTION see_settings();
+SELECT etl_pull.set_table_option('perio_parts', 'pg_settings', 'work_mem=8MB');
+SELECT etl_pull.set_table_option('perio_parts', 'mysql_settings', 'sort_buffer_size=1048576, sql_big_selects=1');
+SHOW maintenance_work_mem;
+SHOW synchronous_commit;
+SHOW work_mem;
+SELECT strategy, rows FROM etl_pull.load_table('perio_parts');
+SELECT * FROM seen_settings;
+-- the caller's session is as it was
+SHOW maintenance_work_mem;
+SHOW synchronous_commit;
+SHOW work_mem;
+-- inside the caller's transaction, synchronous_commit lasts to its end
+BEGIN;
+SELECT rows FROM etl_pull.load_table('perio_parts');
+SHOW synchronous_commit;
+SHOW work_mem;
+COMMIT;
+SHOW synchronous_commit;
+-- the MySQL side: the load's connection as MySQL reports it
+SELECT etl_pull.add_table('session_vars', server => 'replica');
+SELECT etl_pull.set_table_option('session_vars', 'mysql_settings', 'sort_buffer_size=1048576');
+SET etl_pull.net_timeout = '2h';
+SELECT rows FROM etl_pull.load_table('session_vars');
+RESET etl_pull.net_timeout;
+SELECT * FROM session_vars ORDER BY name;
+-- bad settings are refused when set
+SELECT etl_pull.set_table_option('perio_parts', 'pg_settings', 'work_mem');
+SELECT etl_pull.set_table_option('perio_parts', 'pg_settings', 'no_such_setting=1');
+SELECT etl_pull.set_table_option('perio_parts', 'pg_settings', 'work_mem=lots');
+SELECT etl_pull.set_table_option('perio_parts', 'pg_settings', 'shared_buffers=1GB');
+SELECT etl_pull.set_table_option('perio_parts', 'mysql_settings', 'a b=1');
+SET etl_pull.pg_settings = 'oops';
+DROP TRIGGER see_settings ON perio_parts;
+DROP FUNCTION see_settings();
+DROP TABLE seen_settings;
+
 -- strategies not in this version say so
 SELECT etl_pull.set_table_option('periomeasure', 'strategy', 'parallel');
 SELECT strategy, rows FROM etl_pull.load_table('periomeasure');

@@ -47,7 +47,9 @@ enum
 	COL_APPEND_ONLY,
 	COL_DELETE_MISSING,
 	COL_ON_BUSY,
-	COL_ESTIMATED_SIZE_MB
+	COL_ESTIMATED_SIZE_MB,
+	COL_PG_SETTINGS,
+	COL_MYSQL_SETTINGS
 };
 
 static char *
@@ -146,7 +148,8 @@ EtlPullReadTable(const char *name)
 							  " strategy, batch_size, zero_dates, invalid_utf8,"
 							  " analyze_target, enabled, extraction,"
 							  " incremental_columns, lookback, append_only,"
-							  " delete_missing, on_busy, estimated_size_mb"
+							  " delete_missing, on_busy, estimated_size_mb,"
+							  " pg_settings, mysql_settings"
 							  " FROM etl_pull.tables WHERE name = $1",
 							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read etl_pull.tables");
@@ -195,6 +198,8 @@ EtlPullReadTable(const char *name)
 	t->skip_if_busy = strcmp(get_text(tup, desc, COL_ON_BUSY), "skip") == 0;
 	size = get_text(tup, desc, COL_ESTIMATED_SIZE_MB);
 	t->estimated_size_mb = size ? strtod(size, NULL) : -1;
+	t->pg_settings = get_text(tup, desc, COL_PG_SETTINGS);
+	t->mysql_settings = get_text(tup, desc, COL_MYSQL_SETTINGS);
 	MemoryContextSwitchTo(oldcxt);
 	SPI_finish();
 

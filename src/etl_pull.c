@@ -26,6 +26,20 @@ int			EtlPullNetTimeout = 3600;
 double		EtlPullStreamThresholdMb = 0;
 double		EtlPullCopyThresholdMb = 0;
 int			EtlPullParallelThresholdRows = 0;
+char	   *EtlPullPgSettings = NULL;
+char	   *EtlPullMysqlSettings = NULL;
+
+/* GUC check hook of the two settings lists */
+static bool
+check_settings_list(char **newval, void **extra, GucSource source)
+{
+	char	   *bad;
+
+	if (EtlPullSettingsListValid(*newval, &bad))
+		return true;
+	GUC_check_errdetail("Item \"%s\" is not of the form name=value.", bad);
+	return false;
+}
 
 static const struct config_enum_entry progress_message_options[] = {
 	{"off", 0, false},
@@ -94,6 +108,22 @@ _PG_init(void)
 							0, 0, INT_MAX,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("etl_pull.pg_settings",
+							   "PostgreSQL settings for the duration of each load.",
+							   "A list of name=value items; synchronous_commit lasts to the end of the load's transaction.",
+							   &EtlPullPgSettings,
+							   "maintenance_work_mem=256MB, synchronous_commit=off",
+							   PGC_USERSET, 0,
+							   check_settings_list, NULL, NULL);
+
+	DefineCustomStringVariable("etl_pull.mysql_settings",
+							   "MySQL session settings of each load's connections.",
+							   "A list of name=value items, sent as SET SESSION.",
+							   &EtlPullMysqlSettings,
+							   "",
+							   PGC_USERSET, 0,
+							   check_settings_list, NULL, NULL);
 
 	MarkGUCPrefixReserved("etl_pull");
 }

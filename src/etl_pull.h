@@ -70,6 +70,8 @@ typedef struct EtlPullTable
 	EtlPullZeroDates zero_dates;
 	EtlPullInvalidText invalid_text;
 	bool		analyze;		/* ANALYZE the target after a full load */
+	char	   *pg_settings;	/* "name=value, ..." or NULL */
+	char	   *mysql_settings;
 	bool		enabled;
 } EtlPullTable;
 
@@ -131,6 +133,8 @@ extern int	EtlPullNetTimeout;
 extern double EtlPullStreamThresholdMb;
 extern double EtlPullCopyThresholdMb;
 extern int	EtlPullParallelThresholdRows;
+extern char *EtlPullPgSettings;
+extern char *EtlPullMysqlSettings;
 
 /* in option.c */
 extern void EtlPullCheckTableOption(const char *key, const char *value);
@@ -229,6 +233,12 @@ extern int64 EtlPullMerge(const char *target_qname, const char *stage_qname,
 extern int64 EtlPullDeleteMissing(EtlPullConnection *conn, EtlPullSource *source,
 								  EtlPullSourceColumn *keycol,
 								  const char *target_qname);
+
+/* in session.c */
+extern bool EtlPullSettingsListValid(const char *list, char **bad);
+extern void EtlPullCheckSettingsList(const char *what, const char *list, bool pg);
+extern int	EtlPullApplyPgSettings(EtlPullTable *table);
+extern void EtlPullApplyMysqlSettings(EtlPullConnection *conn, EtlPullTable *table);
 
 /* in recorder.c */
 extern void EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *result,

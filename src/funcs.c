@@ -18,6 +18,7 @@
 #include "utils/backend_progress.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/guc.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
@@ -109,7 +110,10 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(callercxt);
 	PG_TRY();
 	{
+		int			nestlevel = EtlPullApplyPgSettings(table);
+
 		EtlPullLoadTable(table, force_full, &result);
+		AtEOXact_GUC(true, nestlevel);
 		result.seconds = seconds_since(started);
 		result.peak_memory_kb = EtlPullPeakMemoryKb();
 		result.run_id = EtlPullRecordRun(table, &result, "succeeded", NULL);

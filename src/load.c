@@ -721,6 +721,7 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 		check_target_privileges(&ls, ACL_INSERT);
 
 	ls.conn = EtlPullConnect(server, GetUserId());
+	EtlPullApplyMysqlSettings(ls.conn, table);
 	EtlPullStartSnapshot(ls.conn);
 	db = table->source_db ? table->source_db : EtlPullDefaultDb(ls.conn);
 	if (db == NULL)

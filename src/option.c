@@ -183,7 +183,9 @@ typedef enum SettingKind
 	SET_CHOICE,
 	SET_INT,
 	SET_NUMERIC,
-	SET_BOOL
+	SET_BOOL,
+	SET_PG_SETTINGS,
+	SET_MYSQL_SETTINGS
 } SettingKind;
 
 typedef struct TableSetting
@@ -211,6 +213,8 @@ static const TableSetting table_settings[] = {
 	{"append_only", SET_BOOL, NULL, 0, 0},
 	{"delete_missing", SET_BOOL, NULL, 0, 0},
 	{"on_busy", SET_CHOICE, "wait, skip", 0, 0},
+	{"pg_settings", SET_PG_SETTINGS, NULL, 0, 0},
+	{"mysql_settings", SET_MYSQL_SETTINGS, NULL, 0, 0},
 	{"analyze_target", SET_BOOL, NULL, 0, 0},
 	{"enabled", SET_BOOL, NULL, 0, 0},
 	{NULL, SET_TEXT, NULL, 0, 0}
@@ -295,6 +299,12 @@ EtlPullCheckTableOption(const char *key, const char *value)
 		case SET_BOOL:
 			if (!parse_bool(value, NULL))
 				bad_setting(key, value, "true, false");
+			break;
+		case SET_PG_SETTINGS:
+			EtlPullCheckSettingsList(key, value, true);
+			break;
+		case SET_MYSQL_SETTINGS:
+			EtlPullCheckSettingsList(key, value, false);
 			break;
 	}
 }
