@@ -96,11 +96,74 @@ CREATE TABLE etl_pull.runs (
     merged_rows     bigint NOT NULL DEFAULT 0,
     deleted_rows    bigint NOT NULL DEFAULT 0,
     status          text NOT NULL CHECK (status IN ('succeeded', 'failed')),
-    error           text
+    error           text,
+    is_baseline     boolean NOT NULL DEFAULT false
 );
+CREATE UNIQUE INDEX runs_one_baseline ON etl_pull.runs (table_name) WHERE is_baseline;
+CREATE INDEX runs_table_name ON etl_pull.runs (table_name, run_id);
 COMMENT ON TABLE etl_pull.runs IS 'one row per load_table run';
 SELECT pg_catalog.pg_extension_config_dump('etl_pull.runs', '');
 SELECT pg_catalog.pg_extension_config_dump('etl_pull.runs_run_id_seq', '');
+
+-- Performance tracking: baselines, comparison, report
+CREATE FUNCTION etl_pull.set_baseline(run_id bigint)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text;
+BEGIN
+    SELECT r.table_name INTO t FROM etl_pull.runs r
+     WHERE r.run_id = set_baseline.run_id AND r.status = 'succeeded';
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'run % does not exist or did not succeed', set_baseline.run_id
+              USING ERRCODE = 'undefined_object';
+    END IF;
+    UPDATE etl_pull.runs r SET is_baseline = false
+     WHERE r.table_name = t AND r.is_baseline;
+    UPDATE etl_pull.runs r SET is_baseline = true WHERE r.run_id = set_baseline.run_id;
+END
+$$;
+COMMENT ON FUNCTION etl_pull.set_baseline(bigint) IS
+    'marks a successful run as its table''s baseline for etl_pull.run_comparison';
+
+CREATE VIEW etl_pull.run_comparison AS
+SELECT l.table_name,
+       l.run_id, l.strategy, l.extraction, l.rows, l.seconds, l.rows_per_sec,
+       l.peak_memory_kb,
+       b.run_id AS baseline_run_id, b.strategy AS baseline_strategy,
+       b.rows_per_sec AS baseline_rows_per_sec, b.peak_memory_kb AS baseline_peak_memory_kb,
+       round((l.rows_per_sec / nullif(b.rows_per_sec, 0))::numeric, 2) AS speedup,
+       round((b.peak_memory_kb::numeric / nullif(l.peak_memory_kb, 0)), 2) AS memory_improvement,
+       s.status AS last_status, s.finished_at AS last_finished_at
+  FROM (SELECT DISTINCT ON (table_name) * FROM etl_pull.runs
+         WHERE status = 'succeeded' ORDER BY table_name, run_id DESC) l
+  JOIN (SELECT DISTINCT ON (table_name) * FROM etl_pull.runs
+         ORDER BY table_name, run_id DESC) s USING (table_name)
+  LEFT JOIN etl_pull.runs b ON b.table_name = l.table_name AND b.is_baseline;
+COMMENT ON VIEW etl_pull.run_comparison IS
+    'each table''s latest successful run against its baseline: speedup (rows/s) and memory improvement';
+
+CREATE FUNCTION etl_pull.performance_report()
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT E'# etl_pull performance report\n\n'
+    || E'| table | strategy | rows | seconds | rows/s | peak memory | speed vs baseline | memory vs baseline | last status |\n'
+    || E'|---|---|---:|---:|---:|---:|---:|---:|---|\n'
+    || coalesce(string_agg(format('| %s | %s | %s | %s | %s | %s | %s | %s | %s |',
+            c.table_name, c.strategy, c.rows, round(c.seconds::numeric, 2),
+            round(c.rows_per_sec::numeric), coalesce(c.peak_memory_kb || ' kB', '-'),
+            coalesce(c.speedup || 'x', '-'),
+            coalesce(c.memory_improvement || 'x', '-'),
+            c.last_status), E'\n' ORDER BY c.table_name), '(no runs yet)')
+    || E'\n'
+  FROM etl_pull.run_comparison c
+$$;
+COMMENT ON FUNCTION etl_pull.performance_report() IS
+    'a markdown report: each table''s latest run, and its speed and memory against the baseline';
 
 -- Settings
 CREATE FUNCTION etl_pull.check_table_option(key text, value text)
@@ -252,3 +315,51 @@ SELECT p.pid,
 COMMENT ON VIEW etl_pull.progress IS
     'loads running now: phase, rows done of the estimate, rate, elapsed time and ETA';
 GRANT SELECT ON etl_pull.progress TO PUBLIC;
+
+-- Scheduling with pg_cron, when it is installed
+CREATE FUNCTION etl_pull.schedule(name text, schedule text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    jobid bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM etl_pull.tables t WHERE t.name = schedule.name) THEN
+        RAISE EXCEPTION 'table "%" is not registered with etl_pull', schedule.name
+              USING ERRCODE = 'undefined_object',
+                    HINT = 'Register it with etl_pull.add_table().';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in this database'
+              USING ERRCODE = 'feature_not_supported',
+                    HINT = 'Add pg_cron to shared_preload_libraries, set cron.database_name, and CREATE EXTENSION pg_cron.';
+    END IF;
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)'
+       INTO jobid
+      USING 'etl_pull: ' || schedule.name, schedule.schedule,
+            format('SELECT etl_pull.load_table(%L)', schedule.name);
+    RETURN jobid;
+END
+$$;
+COMMENT ON FUNCTION etl_pull.schedule(text, text) IS
+    'schedules a table''s load with pg_cron (job "etl_pull: <name>"); returns the job id';
+
+CREATE FUNCTION etl_pull.unschedule(name text)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    done boolean;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in this database'
+              USING ERRCODE = 'feature_not_supported';
+    END IF;
+    EXECUTE 'SELECT cron.unschedule($1)' INTO done USING 'etl_pull: ' || unschedule.name;
+    RETURN done;
+END
+$$;
+COMMENT ON FUNCTION etl_pull.unschedule(text) IS
+    'removes the pg_cron job of a table''s load';

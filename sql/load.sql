@@ -74,6 +74,14 @@ RESET etl_pull.enable_optimizations;
 SELECT strategy_reason FROM etl_pull.runs ORDER BY run_id DESC LIMIT 1;
 SELECT count(*) FROM dental.perio;
 
+-- performance tracking: a baseline, the comparison, the report
+SELECT etl_pull.set_baseline(min(run_id)) FROM etl_pull.runs WHERE table_name = 'periomeasure';
+SELECT etl_pull.set_baseline(12345);
+SELECT table_name, baseline_run_id, strategy, baseline_strategy, speedup > 0 AS has_speedup,
+       memory_improvement > 0 AS has_memory_improvement, last_status
+  FROM etl_pull.run_comparison ORDER BY table_name;
+SELECT regexp_replace(etl_pull.performance_report(), '\d+(\.\d+)?', 'N', 'g') AS report;
+
 DROP VIEW perio_checksum_pg;
 DROP SCHEMA dental CASCADE;
 REVOKE SELECT ON periomeasure FROM regress_etl_reader;
