@@ -39,6 +39,7 @@ CREATE TABLE etl_pull.tables (
     delete_missing      boolean NOT NULL DEFAULT false,
     on_busy             text NOT NULL DEFAULT 'wait'
                         CHECK (on_busy IN ('wait', 'skip')),
+    column_types        text,
     pg_settings         text,
     mysql_settings      text,
     analyze_target      boolean NOT NULL DEFAULT true,
@@ -58,6 +59,7 @@ COMMENT ON COLUMN etl_pull.tables.lookback IS 'incremental loads re-read this fa
 COMMENT ON COLUMN etl_pull.tables.append_only IS 'incremental loads append instead of merging by primary key';
 COMMENT ON COLUMN etl_pull.tables.delete_missing IS 'after an incremental load, delete target rows whose key is gone from the source';
 COMMENT ON COLUMN etl_pull.tables.on_busy IS 'when the table is already loading: wait, or skip at once';
+COMMENT ON COLUMN etl_pull.tables.column_types IS 'target type overrides for created targets: column:type, ...';
 COMMENT ON COLUMN etl_pull.tables.pg_settings IS 'PostgreSQL settings during this table''s loads, after etl_pull.pg_settings: name=value, ...';
 COMMENT ON COLUMN etl_pull.tables.mysql_settings IS 'MySQL SET SESSION settings of this table''s loads, after etl_pull.mysql_settings: name=value, ...';
 COMMENT ON COLUMN etl_pull.tables.analyze_target IS 'ANALYZE the target after a full load';
@@ -104,6 +106,22 @@ CREATE INDEX runs_table_name ON etl_pull.runs (table_name, run_id);
 COMMENT ON TABLE etl_pull.runs IS 'one row per load_table run';
 SELECT pg_catalog.pg_extension_config_dump('etl_pull.runs', '');
 SELECT pg_catalog.pg_extension_config_dump('etl_pull.runs_run_id_seq', '');
+
+-- Rows rejected by loads with on_error = reject
+CREATE TABLE etl_pull.rejects (
+    run_id      bigint NOT NULL,
+    table_name  text NOT NULL,
+    row_key     text,
+    column_name text,
+    reason      text NOT NULL,
+    raw_text    text,
+    raw_bytes   bytea,
+    rejected_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX rejects_run_id ON etl_pull.rejects (run_id);
+COMMENT ON TABLE etl_pull.rejects IS
+    'rows that could not be converted, with the key, column, reason and raw value; readable by etl_pull_admin';
+SELECT pg_catalog.pg_extension_config_dump('etl_pull.rejects', '');
 
 -- Performance tracking: baselines, comparison, report
 CREATE FUNCTION etl_pull.set_baseline(run_id bigint)
@@ -167,11 +185,11 @@ COMMENT ON FUNCTION etl_pull.performance_report() IS
 
 -- Settings
 CREATE FUNCTION etl_pull.check_table_option(key text, value text)
-RETURNS void
+RETURNS text
 AS 'MODULE_PATHNAME', 'etl_pull_check_table_option'
 LANGUAGE C;
 COMMENT ON FUNCTION etl_pull.check_table_option(text, text) IS
-    'raises an error if value is not allowed for the table setting key';
+    'raises an error if value is not allowed for the table setting key; returns the value to store';
 
 CREATE FUNCTION etl_pull.add_table(name text, server text,
                                    source_table text DEFAULT NULL,
@@ -211,33 +229,36 @@ COMMENT ON FUNCTION etl_pull.add_table(text, text, text, text) IS
 CREATE FUNCTION etl_pull.set_table_option(name text, key text, value text)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
+-- no SET search_path: type names in column_types resolve in the caller's
 DECLARE
     coltype text;
+    stored text;
 BEGIN
-    PERFORM etl_pull.check_table_option(set_table_option.key, set_table_option.value);
+    stored := etl_pull.check_table_option(set_table_option.key, set_table_option.value);
     IF NOT EXISTS (SELECT 1 FROM etl_pull.tables t WHERE t.name = set_table_option.name) THEN
         RAISE EXCEPTION 'table "%" is not registered with etl_pull', set_table_option.name
               USING ERRCODE = 'undefined_object',
                     HINT = 'Register it with etl_pull.add_table().';
     END IF;
-    SELECT format_type(a.atttypid, a.atttypmod) INTO coltype
-      FROM pg_attribute a
-     WHERE a.attrelid = 'etl_pull.tables'::regclass AND a.attname = set_table_option.key;
-    IF set_table_option.value IS NULL THEN
-        EXECUTE format('UPDATE etl_pull.tables SET %I = DEFAULT WHERE name = $1',
-                       set_table_option.key)
+    SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = 'etl_pull.tables'::pg_catalog.regclass
+       AND a.attname = set_table_option.key;
+    IF stored IS NULL THEN
+        EXECUTE pg_catalog.format('UPDATE etl_pull.tables SET %I = DEFAULT WHERE name = $1',
+                                  set_table_option.key)
         USING set_table_option.name;
     ELSIF coltype = 'text[]' THEN
-        EXECUTE format('UPDATE etl_pull.tables SET %I = $1 WHERE name = $2',
-                       set_table_option.key)
-        USING (SELECT array_agg(btrim(c)) FROM unnest(string_to_array(set_table_option.value, ',')) c),
+        EXECUTE pg_catalog.format('UPDATE etl_pull.tables SET %I = $1 WHERE name = $2',
+                                  set_table_option.key)
+        USING (SELECT pg_catalog.array_agg(pg_catalog.btrim(c))
+                 FROM pg_catalog.unnest(pg_catalog.string_to_array(stored, ',')) c),
               set_table_option.name;
     ELSE
-        EXECUTE format('UPDATE etl_pull.tables SET %I = CAST($1 AS %s) WHERE name = $2',
-                       set_table_option.key, coltype)
-        USING set_table_option.value, set_table_option.name;
+        EXECUTE pg_catalog.format('UPDATE etl_pull.tables SET %I = CAST($1 AS %s) WHERE name = $2',
+                                  set_table_option.key, coltype)
+        USING stored, set_table_option.name;
     END IF;
 END
 $$;
@@ -284,7 +305,7 @@ CREATE FUNCTION etl_pull.load_table(name text, force_full boolean DEFAULT false,
                                     OUT rows_per_sec double precision,
                                     OUT peak_memory_kb bigint,
                                     OUT merged_rows bigint, OUT deleted_rows bigint,
-                                    OUT status text)
+                                    OUT rejected_rows bigint, OUT status text)
 RETURNS record
 AS 'MODULE_PATHNAME', 'etl_pull_load_table'
 LANGUAGE C VOLATILE;

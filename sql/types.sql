@@ -131,3 +131,45 @@ SELECT * FROM bigvalues ORDER BY id;
 ALTER TABLE bigvalues DROP COLUMN s;
 SELECT rows FROM etl_pull.load_table('bigvalues');
 SELECT count(*) FROM bigvalues;
+
+--
+-- Per-column target types, and rejects instead of aborting
+--
+CREATE TYPE shirt_size AS ENUM ('small', 'medium', 'large');
+CREATE TYPE small_only AS ENUM ('small');
+SELECT etl_pull.add_table('overrides', server => 'replica');
+SELECT etl_pull.set_table_option('overrides', 'column_types', 'size:shirt_size, amount: numeric(10,2)');
+SELECT rows FROM etl_pull.load_table('overrides');
+\d overrides
+SELECT * FROM overrides ORDER BY id;
+SELECT column_types FROM etl_pull.tables WHERE name = 'overrides';
+DROP TABLE overrides;
+-- overrides are checked against what the source can hold
+SELECT etl_pull.set_table_option('overrides', 'column_types', 'size:small_only');
+SELECT rows FROM etl_pull.load_table('overrides');
+SELECT etl_pull.set_table_option('overrides', 'column_types', 'note:boolean');
+SELECT rows FROM etl_pull.load_table('overrides');
+SELECT etl_pull.set_table_option('overrides', 'column_types', 'note:integer');
+SELECT rows FROM etl_pull.load_table('overrides');
+SELECT etl_pull.set_table_option('overrides', 'column_types', 'nope:integer');
+SELECT rows FROM etl_pull.load_table('overrides');
+SELECT etl_pull.set_table_option('overrides', 'column_types', 'flag:no_such_type');
+SELECT etl_pull.set_table_option('overrides', 'column_types', 'flag boolean');
+-- a narrower type: values that do not fit are errors ...
+SELECT etl_pull.set_table_option('overrides', 'column_types', 'flag:boolean, size:shirt_size, amount:smallint');
+SELECT rows FROM etl_pull.load_table('overrides');
+SELECT count(*) FROM pg_class WHERE relname = 'overrides';
+-- ... or, with on_error = reject, rejected rows, and the load goes on
+SELECT etl_pull.set_table_option('overrides', 'on_error', 'reject');
+SELECT rows, rejected_rows, status FROM etl_pull.load_table('overrides');
+SELECT * FROM overrides ORDER BY id;
+SELECT r.table_name, r.row_key, r.column_name, r.reason, r.raw_text, r.raw_bytes,
+       r.run_id = (SELECT max(run_id) FROM etl_pull.runs) AS this_run
+  FROM etl_pull.rejects r ORDER BY row_key;
+SELECT rows, rejected_rows, status FROM etl_pull.runs ORDER BY run_id DESC LIMIT 1;
+-- the standard strategy rejects the same rows; copy cannot reject
+SELECT etl_pull.set_table_option('overrides', 'strategy', 'standard');
+SELECT rows, rejected_rows FROM etl_pull.load_table('overrides');
+SELECT count(*) FROM overrides;
+SELECT etl_pull.set_table_option('overrides', 'strategy', 'copy');
+SELECT rows, rejected_rows FROM etl_pull.load_table('overrides');

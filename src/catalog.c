@@ -15,6 +15,9 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "foreign/foreign.h"
@@ -23,7 +26,9 @@
 #include "parser/scansup.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/regproc.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "etl_pull.h"
@@ -49,7 +54,9 @@ enum
 	COL_ON_BUSY,
 	COL_ESTIMATED_SIZE_MB,
 	COL_PG_SETTINGS,
-	COL_MYSQL_SETTINGS
+	COL_MYSQL_SETTINGS,
+	COL_ON_ERROR,
+	COL_COLUMN_TYPES
 };
 
 static char *
@@ -149,7 +156,7 @@ EtlPullReadTable(const char *name)
 							  " analyze_target, enabled, extraction,"
 							  " incremental_columns, lookback, append_only,"
 							  " delete_missing, on_busy, estimated_size_mb,"
-							  " pg_settings, mysql_settings"
+							  " pg_settings, mysql_settings, on_error, column_types"
 							  " FROM etl_pull.tables WHERE name = $1",
 							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read etl_pull.tables");
@@ -200,6 +207,8 @@ EtlPullReadTable(const char *name)
 	t->estimated_size_mb = size ? strtod(size, NULL) : -1;
 	t->pg_settings = get_text(tup, desc, COL_PG_SETTINGS);
 	t->mysql_settings = get_text(tup, desc, COL_MYSQL_SETTINGS);
+	t->reject_bad_rows = strcmp(get_text(tup, desc, COL_ON_ERROR), "reject") == 0;
+	t->column_types = EtlPullParseColumnTypes(get_text(tup, desc, COL_COLUMN_TYPES));
 	MemoryContextSwitchTo(oldcxt);
 	SPI_finish();
 
@@ -242,20 +251,71 @@ EtlPullReadTable(const char *name)
 }
 
 /*
- * Record a run in etl_pull.runs and return its run id.  Runs in the
- * caller's transaction.
+ * Switch to the owner of schema etl_pull for writing etl_pull's own
+ * bookkeeping (runs, watermarks, rejects), which the calling role may read
+ * but not write.  The values written come from the load, never from SQL
+ * the caller can influence.  Restore with EtlPullAsCaller; an error
+ * restores it with the (sub)transaction.
+ */
+void
+EtlPullAsOwner(EtlPullUserState *st)
+{
+	HeapTuple	tup;
+	Oid			owner;
+
+	GetUserIdAndSecContext(&st->userid, &st->sec_context);
+	tup = SearchSysCache1(NAMESPACEOID,
+						  ObjectIdGetDatum(get_namespace_oid("etl_pull", false)));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for schema etl_pull");
+	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	ReleaseSysCache(tup);
+	SetUserIdAndSecContext(owner, st->sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+}
+
+void
+EtlPullAsCaller(EtlPullUserState *st)
+{
+	SetUserIdAndSecContext(st->userid, st->sec_context);
+}
+
+/*
+ * A new run id, taken when a run starts, so that its rejects can refer to
+ * it and a failed run keeps it.
  */
 int64
-EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *r,
-				 const char *status, const char *error)
+EtlPullNextRunId(void)
 {
-	Oid			argtypes[14] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID,
-		INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	INT8OID, INT8OID};
-	Datum		args[14];
-	char		nulls[15] = "              ";
-	int64		run_id;
+	EtlPullUserState st;
 	bool		isnull;
+	int64		run_id;
+
+	EtlPullAsOwner(&st);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT nextval('etl_pull.runs_run_id_seq')", false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not take a run id");
+	run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+										 SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	EtlPullAsCaller(&st);
+	return run_id;
+}
+
+/*
+ * Record a successful run in etl_pull.runs, in the caller's transaction, so
+ * that it commits with the data.
+ */
+void
+EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *r)
+{
+	Oid			argtypes[15] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID,
+		INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, INT8OID, INT8OID,
+	INT8OID, INT8OID, TEXTOID};
+	Datum		args[15];
+	EtlPullUserState st;
 
 	args[0] = CStringGetTextDatum(table->name);
 	args[1] = CStringGetTextDatum(r->strategy ? r->strategy : "");
@@ -265,34 +325,78 @@ EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *r,
 	args[5] = Int64GetDatum(r->rows);
 	args[6] = Int64GetDatum(r->bytes);
 	args[7] = Int64GetDatum(r->peak_memory_kb);
-	args[8] = CStringGetTextDatum(status);
-	if (error)
-		args[9] = CStringGetTextDatum(error);
-	else
-		nulls[9] = 'n';
-	args[10] = CStringGetTextDatum(table->server_name);
-	args[11] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
-	args[12] = Int64GetDatum(r->merged_rows);
-	args[13] = Int64GetDatum(r->deleted_rows);
+	args[8] = CStringGetTextDatum(table->server_name);
+	args[9] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	args[10] = Int64GetDatum(r->merged_rows);
+	args[11] = Int64GetDatum(r->deleted_rows);
+	args[12] = Int64GetDatum(r->rejected_rows);
+	args[13] = Int64GetDatum(r->run_id);
+	args[14] = CStringGetTextDatum("succeeded");
 
+	EtlPullAsOwner(&st);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("INSERT INTO etl_pull.runs"
 							  " (table_name, strategy, strategy_reason, extraction,"
 							  "  started_at, finished_at, seconds, rows, bytes,"
-							  "  peak_memory_kb, status, error, server, run_as,"
-							  "  merged_rows, deleted_rows)"
+							  "  peak_memory_kb, server, run_as, merged_rows, deleted_rows,"
+							  "  rejected_rows, run_id, status)"
 							  " VALUES ($1, $2, $3, $4,"
 							  "  clock_timestamp() - make_interval(secs => $5),"
 							  "  clock_timestamp(), $5, $6, $7, $8, $9, $10, $11, $12,"
-							  "  $13, $14)"
-							  " RETURNING run_id",
-							  14, argtypes, args, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+							  "  $13, $14, $15)",
+							  15, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record the run in etl_pull.runs");
-	run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-										 SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
-	return run_id;
+	EtlPullAsCaller(&st);
+}
+
+/*
+ * Record a row the load rejected (on_error = reject).
+ */
+void
+EtlPullRecordReject(EtlPullTable *table, int64 run_id, EtlPullReject *reject)
+{
+	Oid			argtypes[7] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, BYTEAOID};
+	Datum		args[7];
+	char		nulls[8] = "       ";
+	EtlPullUserState st;
+
+	args[0] = Int64GetDatum(run_id);
+	args[1] = CStringGetTextDatum(table->name);
+	args[2] = CStringGetTextDatum(reject->row_key);
+	args[3] = CStringGetTextDatum(reject->column);
+	args[4] = CStringGetTextDatum(reject->reason);
+	if (reject->raw_text)
+	{
+		args[5] = CStringGetTextDatum(reject->raw_text);
+		nulls[6] = 'n';
+		args[6] = (Datum) 0;
+	}
+	else if (reject->raw_bytes)
+	{
+		nulls[5] = 'n';
+		args[5] = (Datum) 0;
+		args[6] = PointerGetDatum(reject->raw_bytes);
+	}
+	else
+	{
+		nulls[5] = nulls[6] = 'n';
+		args[5] = args[6] = (Datum) 0;
+	}
+
+	EtlPullAsOwner(&st);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("INSERT INTO etl_pull.rejects"
+							  " (run_id, table_name, row_key, column_name, reason,"
+							  "  raw_text, raw_bytes)"
+							  " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+							  7, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not record a rejected row in etl_pull.rejects");
+	SPI_finish();
+	EtlPullAsCaller(&st);
 }
 
 /*

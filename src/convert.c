@@ -85,15 +85,14 @@ struct EtlPullConverter
 };
 
 /*
- * Error context: which table, column and row a conversion failed on.
+ * The primary key of the row being converted, as "col=value, ...", or
+ * NULL when the source has no key.
  */
-static void
-convert_error_callback(void *arg)
+static char *
+row_key_text(EtlPullConverter *conv)
 {
-	EtlPullConverter *conv = (EtlPullConverter *) arg;
 	StringInfoData key;
 	int			i;
-	bool		first = true;
 
 	initStringInfo(&key);
 	for (i = 0; i < conv->source->ncolumns; i++)
@@ -102,25 +101,36 @@ convert_error_callback(void *arg)
 
 		if (col->pk_position == 0)
 			continue;
-		appendStringInfo(&key, "%s%s=%s", first ? "" : ", ", col->name,
+		appendStringInfo(&key, "%s%s=%s", key.len ? ", " : "", col->name,
 						 conv->row[i] ? conv->row[i] : "NULL");
-		first = false;
 	}
+	return key.len ? key.data : NULL;
+}
+
+/*
+ * Error context: which table, column and row a conversion failed on.
+ */
+static void
+convert_error_callback(void *arg)
+{
+	EtlPullConverter *conv = (EtlPullConverter *) arg;
+	char	   *key = row_key_text(conv);
+
 	if (conv->current >= 0)
 	{
 		ColumnConverter *cc = &conv->cols[conv->current];
 
-		if (first)
+		if (key == NULL)
 			errcontext("column \"%s\" of MySQL table \"%s.%s\"",
 					   cc->scol->name, conv->source->db, conv->source->table);
 		else
 			errcontext("column \"%s\" of MySQL table \"%s.%s\", row with key (%s)",
 					   cc->scol->name, conv->source->db, conv->source->table,
-					   key.data);
+					   key);
 	}
-	else if (!first)
+	else if (key != NULL)
 		errcontext("MySQL table \"%s.%s\", row with key (%s)",
-				   conv->source->db, conv->source->table, key.data);
+				   conv->source->db, conv->source->table, key);
 }
 
 /*
@@ -763,4 +773,62 @@ EtlPullConvertRow(EtlPullConverter *conv, char **values,
 	}
 	conv->current = -1;
 	error_context_stack = conv->errcb.previous;
+}
+
+/*
+ * As EtlPullConvertRow, but a value that cannot be converted rejects the
+ * row instead of failing the load: returns false and describes the row,
+ * column, reason and raw value in *reject.
+ *
+ * The error is caught without a subtransaction.  That is safe here because
+ * converting a value acquires nothing a transaction abort would have to
+ * release (no locks, buffers or files: only memory in the caller's
+ * context, which the caller resets); it is the same reasoning as PG 17's
+ * soft input errors.
+ */
+bool
+EtlPullConvertRowOrReject(EtlPullConverter *conv, char **values,
+						  unsigned long *lengths, Datum *datums, bool *nulls,
+						  EtlPullReject *reject)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool ok = true;
+
+	PG_TRY();
+	{
+		EtlPullConvertRow(conv, values, lengths, datums, nulls);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		ColumnConverter *cc;
+		const char *raw;
+		unsigned long len;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		ok = false;
+
+		cc = conv->current >= 0 ? &conv->cols[conv->current] : NULL;
+		reject->row_key = row_key_text(conv);
+		reject->column = cc ? pstrdup(cc->scol->name) : NULL;
+		reject->reason = edata->message;
+		reject->raw_text = NULL;
+		reject->raw_bytes = NULL;
+		if (cc && values[cc->src])
+		{
+			raw = values[cc->src];
+			len = lengths[cc->src];
+			if (cc->scol->kind != SRC_BINARY &&
+				pg_verify_mbstr_len(PG_UTF8, raw, len, true) >= 0 &&
+				memchr(raw, '\0', len) == NULL)
+				reject->raw_text = pnstrdup(raw, len);
+			else
+				reject->raw_bytes = (bytea *) DatumGetPointer(convert_bytea(raw, len));
+		}
+		conv->current = -1;
+	}
+	PG_END_TRY();
+	return ok;
 }

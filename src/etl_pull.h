@@ -65,6 +65,8 @@ typedef struct EtlPullTable
 	bool		append_only;	/* incremental without a primary key */
 	bool		delete_missing; /* remove rows gone from the source */
 	bool		skip_if_busy;	/* on_busy = skip */
+	bool		reject_bad_rows;	/* on_error = reject */
+	List	   *column_types;	/* of EtlPullColumnType: target type overrides */
 	int			batch_size;
 	double		estimated_size_mb;	/* < 0: measure at the source */
 	EtlPullZeroDates zero_dates;
@@ -74,6 +76,13 @@ typedef struct EtlPullTable
 	char	   *mysql_settings;
 	bool		enabled;
 } EtlPullTable;
+
+/* A per-column override of the target type (setting column_types) */
+typedef struct EtlPullColumnType
+{
+	char	   *column;			/* MySQL column name */
+	char	   *type_name;		/* PostgreSQL type, as SQL text */
+} EtlPullColumnType;
 
 /*
  * A source column as described by the MySQL server's information_schema.
@@ -137,9 +146,10 @@ extern char *EtlPullPgSettings;
 extern char *EtlPullMysqlSettings;
 
 /* in option.c */
-extern void EtlPullCheckTableOption(const char *key, const char *value);
+extern char *EtlPullCheckTableOption(const char *key, const char *value);
 extern EtlPullStrategy EtlPullParseStrategy(const char *value);
 extern const char *EtlPullStrategyName(EtlPullStrategy strategy);
+extern List *EtlPullParseColumnTypes(const char *value);
 
 /* in connection.c */
 typedef struct EtlPullConnection EtlPullConnection;
@@ -164,6 +174,9 @@ extern EtlPullSource *EtlPullDescribeSource(EtlPullConnection *conn,
 											const char *db, const char *table);
 extern char *EtlPullSourceSelect(EtlPullSource *source, const char *where);
 extern char *EtlPullTargetTypeName(EtlPullSourceColumn *col);
+extern void EtlPullCheckTypeOverride(EtlPullSource *source,
+									 EtlPullSourceColumn *col,
+									 const char *type_name);
 
 /* in convert.c */
 typedef struct EtlPullConverter EtlPullConverter;
@@ -175,6 +188,10 @@ extern EtlPullConverter *EtlPullMakeConverters(EtlPullTable *table,
 extern void EtlPullConvertRow(EtlPullConverter *conv, char **values,
 							  unsigned long *lengths,
 							  Datum *datums, bool *nulls);
+struct EtlPullReject;
+extern bool EtlPullConvertRowOrReject(EtlPullConverter *conv, char **values,
+									  unsigned long *lengths, Datum *datums,
+									  bool *nulls, struct EtlPullReject *reject);
 
 /* in sink.c */
 typedef struct EtlPullSink EtlPullSink;
@@ -183,6 +200,7 @@ extern EtlPullSink *EtlPullSinkBegin(Relation target, Relation into,
 									 int batch_size, int ti_options);
 extern void EtlPullSinkNext(EtlPullSink *sink, Datum **values, bool **nulls);
 extern void EtlPullSinkRowDone(EtlPullSink *sink);
+extern void EtlPullSinkRowSkip(EtlPullSink *sink);
 extern void EtlPullSinkEnd(EtlPullSink *sink);
 
 /* in copy.c */
@@ -212,10 +230,31 @@ typedef struct EtlPullRunResult
 extern void EtlPullLoadTable(EtlPullTable *table, bool force_full,
 							 EtlPullRunResult *result);
 
+/* A row rejected by on_error = reject */
+typedef struct EtlPullReject
+{
+	char	   *row_key;		/* "col=value, ..." of the primary key */
+	char	   *column;			/* MySQL column that failed */
+	char	   *reason;			/* the error message */
+	char	   *raw_text;		/* the value as MySQL sent it, if text */
+	bytea	   *raw_bytes;		/* or as bytes */
+} EtlPullReject;
+
+/* The caller's identity, saved while writing etl_pull's own tables */
+typedef struct EtlPullUserState
+{
+	Oid			userid;
+	int			sec_context;
+} EtlPullUserState;
+
 /* in catalog.c */
 extern EtlPullTable *EtlPullReadTable(const char *name);
-extern int64 EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *result,
-							  const char *status, const char *error);
+extern void EtlPullAsOwner(EtlPullUserState *st);
+extern void EtlPullAsCaller(EtlPullUserState *st);
+extern int64 EtlPullNextRunId(void);
+extern void EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *result);
+extern void EtlPullRecordReject(EtlPullTable *table, int64 run_id,
+								EtlPullReject *reject);
 extern int64 EtlPullPeakMemoryKb(void);
 
 /* in incremental.c */

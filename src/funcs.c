@@ -42,7 +42,8 @@ PG_FUNCTION_INFO_V1(etl_pull_load_table);
 /*
  * etl_pull.load_table(name text, force_full boolean DEFAULT false)
  *		returns (run_id, table_name, strategy, extraction, rows, seconds,
- *				 rows_per_sec, peak_memory_kb, merged_rows, deleted_rows, status)
+ *				 rows_per_sec, peak_memory_kb, merged_rows, deleted_rows,
+ *				 rejected_rows, status)
  */
 Datum
 etl_pull_load_table(PG_FUNCTION_ARGS)
@@ -50,8 +51,8 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 	EtlPullTable *table;
 	EtlPullRunResult result;
 	TupleDesc	tupdesc;
-	Datum		values[11];
-	bool		nulls[11] = {0};
+	Datum		values[12];
+	bool		nulls[12] = {0};
 	bool		force_full;
 	TimestampTz started;
 	Datum		lock_args[2];
@@ -89,9 +90,9 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 			ereport(NOTICE,
 					(errmsg("table \"%s\" is already being loaded; skipped", table->name)));
 			memset(nulls, true, sizeof(nulls));
-			nulls[1] = nulls[10] = false;
+			nulls[1] = nulls[11] = false;
 			values[1] = CStringGetTextDatum(table->name);
-			values[10] = CStringGetTextDatum("skipped");
+			values[11] = CStringGetTextDatum("skipped");
 			PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 															  values, nulls)));
 		}
@@ -101,6 +102,7 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 
 	memset(&result, 0, sizeof(result));
 	started = GetCurrentTimestamp();
+	result.run_id = EtlPullNextRunId();
 
 	/*
 	 * Run the load in a subtransaction, so that on error it can be rolled
@@ -116,7 +118,7 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 		AtEOXact_GUC(true, nestlevel);
 		result.seconds = seconds_since(started);
 		result.peak_memory_kb = EtlPullPeakMemoryKb();
-		result.run_id = EtlPullRecordRun(table, &result, "succeeded", NULL);
+		EtlPullRecordRun(table, &result);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(callercxt);
 		CurrentResourceOwner = callerowner;
@@ -153,7 +155,8 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 	values[7] = Int64GetDatum(result.peak_memory_kb);
 	values[8] = Int64GetDatum(result.merged_rows);
 	values[9] = Int64GetDatum(result.deleted_rows);
-	values[10] = CStringGetTextDatum("succeeded");
+	values[10] = Int64GetDatum(result.rejected_rows);
+	values[11] = CStringGetTextDatum("succeeded");
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
 }

@@ -102,6 +102,50 @@ lookup_target(LoadState *ls)
 	return get_relname_relid(ls->table->target_table, nspid);
 }
 
+/* Every column_types override must name a source column */
+static void
+check_column_types(LoadState *ls)
+{
+	ListCell   *lc;
+
+	foreach(lc, ls->table->column_types)
+	{
+		EtlPullColumnType *ct = (EtlPullColumnType *) lfirst(lc);
+		int			i;
+
+		for (i = 0; i < ls->source->ncolumns; i++)
+			if (pg_strcasecmp(ct->column, ls->source->columns[i].name) == 0)
+				break;
+		if (i == ls->source->ncolumns)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("\"column_types\" of table \"%s\" names column \"%s\", which MySQL table \"%s.%s\" does not have",
+							ls->table->name, ct->column, ls->source->db, ls->source->table)));
+	}
+}
+
+/*
+ * The type of a created target's column: the table's override, checked
+ * against the source column, or the lossless default.
+ */
+static const char *
+target_type(LoadState *ls, EtlPullSourceColumn *col)
+{
+	ListCell   *lc;
+
+	foreach(lc, ls->table->column_types)
+	{
+		EtlPullColumnType *ct = (EtlPullColumnType *) lfirst(lc);
+
+		if (pg_strcasecmp(ct->column, col->name) == 0)
+		{
+			EtlPullCheckTypeOverride(ls->source, col, ct->type_name);
+			return ct->type_name;
+		}
+	}
+	return EtlPullTargetTypeName(col);
+}
+
 /*
  * Create the target with the lossless mapping of the source's columns and
  * its primary key.  Returns its OID.
@@ -129,7 +173,7 @@ create_target(LoadState *ls)
 			notnull = false;
 		appendStringInfo(&sql, "%s%s %s%s", i > 0 ? ", " : "",
 						 quote_identifier(col->target_name),
-						 EtlPullTargetTypeName(col),
+						 target_type(ls, col),
 						 notnull ? " NOT NULL" : "");
 	}
 	for (k = 1;; k++)
@@ -242,8 +286,10 @@ stream_unsuitable(Relation rel)
 
 /* Why COPY cannot load this target, or NULL if it can (as DoCopy checks) */
 static const char *
-copy_unsuitable(Relation rel)
+copy_unsuitable(LoadState *ls, Relation rel)
 {
+	if (ls->table->reject_bad_rows)
+		return "on_error is reject, which COPY cannot do";
 	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED)
 		return "the target has row-level security";
 	if (rel->rd_rel->relkind == RELKIND_VIEW)
@@ -260,7 +306,7 @@ static void
 choose_strategy(LoadState *ls, Relation rel)
 {
 	const char *no_stream = stream_unsuitable(rel);
-	const char *no_copy = copy_unsuitable(rel);
+	const char *no_copy = copy_unsuitable(ls, rel);
 	double		size_mb;
 	const char *size_from;
 
@@ -426,6 +472,28 @@ row_done(LoadState *ls, unsigned long *lengths)
 }
 
 /*
+ * Convert a row; with on_error = reject, a row that cannot be converted is
+ * recorded in etl_pull.rejects and false returned.
+ */
+static bool
+convert_row(LoadState *ls, EtlPullConverter *conv, char **values,
+			unsigned long *lengths, Datum *datums, bool *nulls)
+{
+	EtlPullReject reject;
+
+	if (!ls->table->reject_bad_rows)
+	{
+		EtlPullConvertRow(conv, values, lengths, datums, nulls);
+		return true;
+	}
+	if (EtlPullConvertRowOrReject(conv, values, lengths, datums, nulls, &reject))
+		return true;
+	EtlPullRecordReject(ls->table, ls->result->run_id, &reject);
+	ls->result->rejected_rows++;
+	return false;
+}
+
+/*
  * Stream the source's rows (those "where" selects, or all) through the
  * converters into a sink.  The sink's target supplies the row type.
  */
@@ -447,8 +515,10 @@ stream_into_sink(LoadState *ls, Relation target, AttrNumber *attnums,
 
 		CHECK_FOR_INTERRUPTS();
 		EtlPullSinkNext(sink, &datums, &nulls);
-		EtlPullConvertRow(conv, values, lengths, datums, nulls);
-		EtlPullSinkRowDone(sink);
+		if (convert_row(ls, conv, values, lengths, datums, nulls))
+			EtlPullSinkRowDone(sink);
+		else
+			EtlPullSinkRowSkip(sink);
 		row_done(ls, lengths);
 	}
 	EtlPullQueryEnd(ls->conn);
@@ -636,14 +706,16 @@ load_standard(LoadState *ls, Relation rel)
 	{
 		CHECK_FOR_INTERRUPTS();
 		oldcxt = MemoryContextSwitchTo(rowcxt);
-		EtlPullConvertRow(conv, values, lengths, datums, nulls);
-		for (i = 0; i < n; i++)
+		if (convert_row(ls, conv, values, lengths, datums, nulls))
 		{
-			args[i] = datums[ls->attnums[i] - 1];
-			argnulls[i] = nulls[ls->attnums[i] - 1] ? 'n' : ' ';
+			for (i = 0; i < n; i++)
+			{
+				args[i] = datums[ls->attnums[i] - 1];
+				argnulls[i] = nulls[ls->attnums[i] - 1] ? 'n' : ' ';
+			}
+			if (SPI_execute_plan(plan, args, argnulls, false, 0) != SPI_OK_INSERT)
+				elog(ERROR, "could not insert into %s", ls->target_qname);
 		}
-		if (SPI_execute_plan(plan, args, argnulls, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "could not insert into %s", ls->target_qname);
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(rowcxt);
 		row_done(ls, lengths);
@@ -730,6 +802,7 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 				 errmsg("no MySQL database given for table \"%s\"", table->name),
 				 errhint("Set the server's \"dbname\" option, or set \"source_table\" to \"db.table\".")));
 	ls.source = EtlPullDescribeSource(ls.conn, db, table->source_table);
+	check_column_types(&ls);
 
 	/*
 	 * Incremental extraction: the first run (or a forced one) is full; later

@@ -23,6 +23,7 @@
 #include "commands/defrem.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "parser/parse_type.h"
 #include "utils/guc.h"
 #include "utils/varlena.h"
 
@@ -185,7 +186,8 @@ typedef enum SettingKind
 	SET_NUMERIC,
 	SET_BOOL,
 	SET_PG_SETTINGS,
-	SET_MYSQL_SETTINGS
+	SET_MYSQL_SETTINGS,
+	SET_COLUMN_TYPES
 } SettingKind;
 
 typedef struct TableSetting
@@ -213,6 +215,7 @@ static const TableSetting table_settings[] = {
 	{"append_only", SET_BOOL, NULL, 0, 0},
 	{"delete_missing", SET_BOOL, NULL, 0, 0},
 	{"on_busy", SET_CHOICE, "wait, skip", 0, 0},
+	{"column_types", SET_COLUMN_TYPES, NULL, 0, 0},
 	{"pg_settings", SET_PG_SETTINGS, NULL, 0, 0},
 	{"mysql_settings", SET_MYSQL_SETTINGS, NULL, 0, 0},
 	{"analyze_target", SET_BOOL, NULL, 0, 0},
@@ -230,10 +233,13 @@ bad_setting(const char *key, const char *value, const char *allowed)
 }
 
 /*
- * Check one per-table setting.  A NULL value means "back to the default"
- * and is always accepted for a known key.
+ * Check one per-table setting, and return it in the form to store.  A
+ * NULL value means "back to the default" and is always accepted for a
+ * known key.  Type names of column_types are resolved in the caller's
+ * search_path now and stored schema-qualified, so that a load resolves
+ * them the same way whoever runs it.
  */
-void
+char *
 EtlPullCheckTableOption(const char *key, const char *value)
 {
 	const TableSetting *s;
@@ -254,7 +260,7 @@ EtlPullCheckTableOption(const char *key, const char *value)
 				 errhint("Valid settings are: %s.", buf.data)));
 	}
 	if (value == NULL)
-		return;
+		return NULL;
 
 	switch (s->kind)
 	{
@@ -306,27 +312,110 @@ EtlPullCheckTableOption(const char *key, const char *value)
 		case SET_MYSQL_SETTINGS:
 			EtlPullCheckSettingsList(key, value, false);
 			break;
+		case SET_COLUMN_TYPES:
+			{
+				ListCell   *lc;
+				List	   *types = EtlPullParseColumnTypes(value);
+				StringInfoData buf;
+
+				if (types == NIL)
+					bad_setting(key, value, "column:type items separated by commas");
+				initStringInfo(&buf);
+				foreach(lc, types)
+				{
+					EtlPullColumnType *ct = (EtlPullColumnType *) lfirst(lc);
+					Oid			typid;
+					int32		typmod;
+
+					/* reports an unknown type */
+					parseTypeString(ct->type_name, &typid, &typmod, false);
+					appendStringInfo(&buf, "%s%s:%s", buf.len ? ", " : "", ct->column,
+									 format_type_extended(typid, typmod,
+														  FORMAT_TYPE_TYPEMOD_GIVEN |
+														  FORMAT_TYPE_FORCE_QUALIFY));
+				}
+				return buf.data;
+			}
 	}
+	return pstrdup(value);
 }
 
 PG_FUNCTION_INFO_V1(etl_pull_check_table_option);
 
 /*
- * SQL: etl_pull.check_table_option(key text, value text) returns void.
+ * SQL: etl_pull.check_table_option(key text, value text) returns text:
+ * the value as it is to be stored.
  */
 Datum
 etl_pull_check_table_option(PG_FUNCTION_ARGS)
 {
 	char	   *key;
+	char	   *value;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("setting name must not be null")));
 	key = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	EtlPullCheckTableOption(key, PG_ARGISNULL(1) ? NULL :
-							text_to_cstring(PG_GETARG_TEXT_PP(1)));
-	PG_RETURN_VOID();
+	value = EtlPullCheckTableOption(key, PG_ARGISNULL(1) ? NULL :
+									text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	if (value == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(value));
+}
+
+/*
+ * Parse a column_types value, "column:type, column:type", into a list of
+ * EtlPullColumnType.  Commas inside a type's parentheses do not split.
+ * Returns NIL for NULL or a malformed value.
+ */
+List *
+EtlPullParseColumnTypes(const char *value)
+{
+	List	   *result = NIL;
+	const char *p = value;
+
+	if (value == NULL)
+		return NIL;
+	while (*p)
+	{
+		StringInfoData item;
+		int			depth = 0;
+		char	   *colon;
+		EtlPullColumnType *ct;
+
+		initStringInfo(&item);
+		for (; *p && (*p != ',' || depth > 0); p++)
+		{
+			if (*p == '(')
+				depth++;
+			else if (*p == ')')
+				depth--;
+			appendStringInfoChar(&item, *p);
+		}
+		if (*p == ',')
+			p++;
+		colon = strchr(item.data, ':');
+		if (colon == NULL)
+			return NIL;
+		*colon = '\0';
+		ct = palloc(sizeof(EtlPullColumnType));
+		ct->column = pstrdup(item.data);
+		ct->type_name = pstrdup(colon + 1);
+		/* trim */
+		while (*ct->column == ' ')
+			ct->column++;
+		while (*ct->type_name == ' ')
+			ct->type_name++;
+		while (strlen(ct->column) && ct->column[strlen(ct->column) - 1] == ' ')
+			ct->column[strlen(ct->column) - 1] = '\0';
+		while (strlen(ct->type_name) && ct->type_name[strlen(ct->type_name) - 1] == ' ')
+			ct->type_name[strlen(ct->type_name) - 1] = '\0';
+		if (ct->column[0] == '\0' || ct->type_name[0] == '\0')
+			return NIL;
+		result = lappend(result, ct);
+	}
+	return result;
 }
 
 static const char *const strategy_names[] = {

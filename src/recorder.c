@@ -39,6 +39,7 @@
 typedef struct RunRecord
 {
 	Oid			dboid;
+	int64		run_id;
 	bool		recorded;		/* set by the worker after its commit */
 	double		seconds;
 	int64		rows;
@@ -92,6 +93,7 @@ EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *r,
 	rec = (RunRecord *) dsm_segment_address(seg);
 	memset(rec, 0, offsetof(RunRecord, data));
 	rec->dboid = MyDatabaseId;
+	rec->run_id = r->run_id;
 	rec->seconds = r->seconds;
 	rec->rows = r->rows;
 	rec->bytes = r->bytes;
@@ -146,10 +148,10 @@ etl_pull_recorder_main(Datum main_arg)
 {
 	dsm_segment *seg;
 	RunRecord  *rec;
-	Oid			argtypes[12] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	TEXTOID, FLOAT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
-	Datum		args[12];
-	char		nulls[13];
+	Oid			argtypes[13] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, FLOAT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
+	Datum		args[13];
+	char		nulls[14];
 	int			i;
 
 	BackgroundWorkerUnblockSignals();
@@ -162,7 +164,7 @@ etl_pull_recorder_main(Datum main_arg)
 	BackgroundWorkerInitializeConnectionByOid(rec->dboid, InvalidOid, 0);
 
 	memset(nulls, ' ', sizeof(nulls) - 1);
-	nulls[12] = '\0';
+	nulls[13] = '\0';
 	for (i = 0; i < RECORD_NSTRINGS; i++)
 	{
 		const char *s = record_string(rec, i);
@@ -177,6 +179,7 @@ etl_pull_recorder_main(Datum main_arg)
 	args[9] = Int64GetDatum(rec->bytes);
 	args[10] = Int64GetDatum(rec->peak_memory_kb);
 	args[11] = Int64GetDatum(rec->rejected_rows);
+	args[12] = Int64GetDatum(rec->run_id);
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -186,11 +189,11 @@ etl_pull_recorder_main(Datum main_arg)
 	if (SPI_execute_with_args("INSERT INTO etl_pull.runs"
 							  " (table_name, server, run_as, strategy, strategy_reason,"
 							  "  extraction, error, seconds, rows, bytes, peak_memory_kb,"
-							  "  rejected_rows, started_at, finished_at, status)"
+							  "  rejected_rows, run_id, started_at, finished_at, status)"
 							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-							  "  clock_timestamp() - make_interval(secs => $8),"
+							  "  $13, clock_timestamp() - make_interval(secs => $8),"
 							  "  clock_timestamp(), 'failed')",
-							  12, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
+							  13, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not insert into etl_pull.runs");
 	SPI_finish();
 	PopActiveSnapshot();

@@ -176,6 +176,16 @@ EtlPullSinkRowDone(EtlPullSink *sink)
 }
 
 /*
+ * Drop the row filled since EtlPullSinkNext (it was rejected).
+ */
+void
+EtlPullSinkRowSkip(EtlPullSink *sink)
+{
+	ExecClearTuple(sink->slots[sink->nused]);
+	MemoryContextSwitchTo(sink->callercxt);
+}
+
+/*
  * Flush what is left and release the sink's resources.
  */
 void

@@ -12,10 +12,15 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "parser/scansup.h"
+#include "parser/parse_type.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 #include "etl_pull.h"
 
@@ -316,4 +321,106 @@ EtlPullTargetTypeName(EtlPullSourceColumn *col)
 			return "jsonb";
 	}
 	return "text";
+}
+
+/*
+ * The labels of a MySQL enum('a','b''c') column type, unquoted.
+ */
+static List *
+enum_labels(const char *column_type)
+{
+	List	   *labels = NIL;
+	const char *p = strchr(column_type, '(');
+
+	while (p && *p)
+	{
+		StringInfoData label;
+
+		p = strchr(p, '\'');
+		if (p == NULL)
+			break;
+		initStringInfo(&label);
+		for (p++; *p; p++)
+		{
+			if (*p == '\'' && p[1] == '\'')
+				p++;
+			else if (*p == '\'')
+				break;
+			appendStringInfoChar(&label, *p);
+		}
+		if (*p)
+			p++;
+		labels = lappend(labels, label.data);
+	}
+	return labels;
+}
+
+static void
+bad_override(EtlPullSource *source, EtlPullSourceColumn *col, const char *type_name,
+			 const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("column \"%s\" of MySQL table \"%s.%s\" cannot be loaded as %s",
+					col->name, source->db, source->table, type_name),
+			 errdetail("The column is %s; %s.", col->column_type, why)));
+}
+
+/*
+ * Check that a target type override can hold what the source column can
+ * hold: a boolean only from tinyint or bit(1), a PostgreSQL enum only from
+ * a MySQL enum whose every label it has, numbers from numbers, dates and
+ * times from dates and times.  Narrower numeric types are allowed; a value
+ * that does not fit is then an error when it arrives.
+ */
+void
+EtlPullCheckTypeOverride(EtlPullSource *source, EtlPullSourceColumn *col,
+						 const char *type_name)
+{
+	Oid			typid;
+	int32		typmod;
+	char		category;
+	bool		preferred;
+
+	parseTypeString(type_name, &typid, &typmod, false);
+	typid = getBaseType(typid);
+	get_type_category_preferred(typid, &category, &preferred);
+
+	if (typid == BOOLOID)
+	{
+		if (!((col->kind == SRC_INT && col->int_bytes == 1) ||
+			  (col->kind == SRC_BIT && col->length == 1)))
+			bad_override(source, col, type_name, "only tinyint and bit(1) convert to boolean");
+	}
+	else if (type_is_enum(typid))
+	{
+		ListCell   *lc;
+
+		if (col->kind != SRC_ENUM)
+			bad_override(source, col, type_name, "only a MySQL enum loads into an enum type");
+		foreach(lc, enum_labels(col->column_type))
+		{
+			HeapTuple	tup = SearchSysCache2(ENUMTYPOIDNAME, ObjectIdGetDatum(typid),
+											  CStringGetDatum((char *) lfirst(lc)));
+
+			if (!HeapTupleIsValid(tup))
+				bad_override(source, col, type_name,
+							 psprintf("its label \"%s\" is not a label of %s",
+									  (char *) lfirst(lc), type_name));
+			ReleaseSysCache(tup);
+		}
+	}
+	else if (category == TYPCATEGORY_NUMERIC)
+	{
+		if (col->kind != SRC_INT && col->kind != SRC_DECIMAL &&
+			col->kind != SRC_FLOAT && col->kind != SRC_DOUBLE &&
+			col->kind != SRC_YEAR)
+			bad_override(source, col, type_name, "only numbers load into a numeric type");
+	}
+	else if (category == TYPCATEGORY_DATETIME)
+	{
+		if (col->kind != SRC_DATE && col->kind != SRC_DATETIME &&
+			col->kind != SRC_TIMESTAMP)
+			bad_override(source, col, type_name, "only dates and times load into a date/time type");
+	}
 }
