@@ -384,3 +384,31 @@ END
 $$;
 COMMENT ON FUNCTION etl_pull.unschedule(text) IS
     'removes the pg_cron job of a table''s load';
+
+-- Privileges.  Anyone may read the registered tables, the history and the
+-- progress, and call load_table (which checks USAGE on the server and the
+-- privileges on the target the DML would need).  Registering tables and
+-- changing settings, watermarks and baselines takes etl_pull_admin.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'etl_pull_admin') THEN
+        CREATE ROLE etl_pull_admin NOLOGIN;
+    END IF;
+END
+$$;
+GRANT USAGE ON SCHEMA etl_pull TO PUBLIC;
+REVOKE ALL ON etl_pull.tables, etl_pull.watermarks, etl_pull.runs, etl_pull.rejects FROM PUBLIC;
+GRANT SELECT ON etl_pull.tables, etl_pull.watermarks, etl_pull.runs TO PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON etl_pull.tables, etl_pull.watermarks TO etl_pull_admin;
+GRANT SELECT, DELETE ON etl_pull.rejects TO etl_pull_admin;
+GRANT UPDATE (is_baseline) ON etl_pull.runs TO etl_pull_admin;
+REVOKE EXECUTE ON FUNCTION etl_pull.add_table(text, text, text, text),
+                           etl_pull.set_table_option(text, text, text),
+                           etl_pull.remove_table(text),
+                           etl_pull.reset_watermark(text),
+                           etl_pull.set_baseline(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION etl_pull.add_table(text, text, text, text),
+                          etl_pull.set_table_option(text, text, text),
+                          etl_pull.remove_table(text),
+                          etl_pull.reset_watermark(text),
+                          etl_pull.set_baseline(bigint) TO etl_pull_admin;

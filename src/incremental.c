@@ -153,6 +153,7 @@ EtlPullWriteWatermark(EtlPullTable *table, List *values)
 	Datum		args[3];
 	ListCell   *lc;
 	int			i = 0;
+	EtlPullUserState st;
 
 	foreach(lc, table->incremental_columns)
 		cols[i++] = CStringGetTextDatum((char *) lfirst(lc));
@@ -168,6 +169,7 @@ EtlPullWriteWatermark(EtlPullTable *table, List *values)
 	args[2] = PointerGetDatum(construct_md_array(vals, nulls, 1, dims, lbs,
 												 TEXTOID, -1, false, TYPALIGN_INT));
 
+	EtlPullAsOwner(&st);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("INSERT INTO etl_pull.watermarks AS w"
@@ -179,6 +181,7 @@ EtlPullWriteWatermark(EtlPullTable *table, List *values)
 							  3, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not write etl_pull.watermarks");
 	SPI_finish();
+	EtlPullAsCaller(&st);
 }
 
 static bool

@@ -393,16 +393,28 @@ choose_strategy(LoadState *ls, Relation rel)
 	}
 }
 
-/* Check the calling role's rights on the target, as the DML would */
+/*
+ * Check the calling role's rights on the target, as the DML would: every
+ * privilege in "mode" is required.
+ */
 static void
 check_target_privileges(LoadState *ls, AclMode mode)
 {
-	AclResult	aclresult;
+	const AclMode each[] = {ACL_INSERT, ACL_UPDATE, ACL_DELETE, ACL_TRUNCATE};
+	int			i;
 
-	aclresult = pg_class_aclcheck(ls->target_oid, GetUserId(), mode);
-	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, get_relkind_objtype(get_rel_relkind(ls->target_oid)),
-					   get_rel_name(ls->target_oid));
+	for (i = 0; i < lengthof(each); i++)
+	{
+		AclResult	aclresult;
+
+		if ((mode & each[i]) == 0)
+			continue;
+		aclresult = pg_class_aclcheck(ls->target_oid, GetUserId(), each[i]);
+		if (aclresult != ACLCHECK_OK)
+			aclcheck_error(aclresult,
+						   get_relkind_objtype(get_rel_relkind(ls->target_oid)),
+						   get_rel_name(ls->target_oid));
+	}
 }
 
 /* Log a progress line every etl_pull.progress_rows rows */
@@ -880,7 +892,9 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 	pgstat_progress_update_param(PROGRESS_ETL_ROWS, result->rows);
 	pgstat_progress_end_command();
 
-	if (table->analyze && !incremental_run)
+	/* ANALYZE needs ownership; otherwise autovacuum will see to it */
+	if (table->analyze && !incremental_run &&
+		pg_class_ownercheck(ls.target_oid, GetUserId()))
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
