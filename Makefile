@@ -17,13 +17,14 @@ OBJS = \
 	src/recorder.o \
 	src/session.o \
 	src/sink.o \
-	src/source.o
+	src/source.o \
+	src/worker.o
 DATA = sql/etl_pull--$(EXTVERSION).sql
 PGFILEDESC = "etl_pull - load MySQL and MariaDB tables into PostgreSQL"
 
 # pg_regress tests: sql/<test>.sql, expected/<test>.out (they need the
 # servers test/run starts: see README.md)
-REGRESS = options settings load types failures strategies privileges
+REGRESS = options settings load types failures strategies privileges load_all
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 
 MYSQL_CONFIG ?= $(shell command -v mariadb_config || command -v mysql_config)

@@ -39,6 +39,7 @@ CREATE TABLE etl_pull.tables (
     delete_missing      boolean NOT NULL DEFAULT false,
     on_busy             text NOT NULL DEFAULT 'wait'
                         CHECK (on_busy IN ('wait', 'skip')),
+    load_group          text,
     column_types        text,
     pg_settings         text,
     mysql_settings      text,
@@ -59,6 +60,7 @@ COMMENT ON COLUMN etl_pull.tables.lookback IS 'incremental loads re-read this fa
 COMMENT ON COLUMN etl_pull.tables.append_only IS 'incremental loads append instead of merging by primary key';
 COMMENT ON COLUMN etl_pull.tables.delete_missing IS 'after an incremental load, delete target rows whose key is gone from the source';
 COMMENT ON COLUMN etl_pull.tables.on_busy IS 'when the table is already loading: wait, or skip at once';
+COMMENT ON COLUMN etl_pull.tables.load_group IS 'a group name for etl_pull.load_all(load_group)';
 COMMENT ON COLUMN etl_pull.tables.column_types IS 'target type overrides for created targets: column:type, ...';
 COMMENT ON COLUMN etl_pull.tables.pg_settings IS 'PostgreSQL settings during this table''s loads, after etl_pull.pg_settings: name=value, ...';
 COMMENT ON COLUMN etl_pull.tables.mysql_settings IS 'MySQL SET SESSION settings of this table''s loads, after etl_pull.mysql_settings: name=value, ...';
@@ -336,6 +338,15 @@ SELECT p.pid,
 COMMENT ON VIEW etl_pull.progress IS
     'loads running now: phase, rows done of the estimate, rate, elapsed time and ETA';
 GRANT SELECT ON etl_pull.progress TO PUBLIC;
+
+CREATE FUNCTION etl_pull.load_all(load_group text DEFAULT NULL,
+                                  max_parallel integer DEFAULT NULL)
+RETURNS TABLE (table_name text, status text, run_id bigint, rows bigint,
+               seconds double precision, error text)
+AS 'MODULE_PATHNAME', 'etl_pull_load_all'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION etl_pull.load_all(text, integer) IS
+    'loads every enabled table (of a group), several at once in background workers, each in its own transaction';
 
 -- Scheduling with pg_cron, when it is installed
 CREATE FUNCTION etl_pull.schedule(name text, schedule text)

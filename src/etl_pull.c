@@ -27,6 +27,7 @@ double		EtlPullStreamThresholdMb = 0;
 double		EtlPullCopyThresholdMb = 0;
 int			EtlPullParallelThresholdRows = 0;
 char	   *EtlPullPgSettings = NULL;
+int			EtlPullMaxParallelLoads = 2;
 char	   *EtlPullMysqlSettings = NULL;
 
 /* GUC check hook of the two settings lists */
@@ -106,6 +107,14 @@ _PG_init(void)
 							"The parallel strategy is not in this version, so auto never picks it.",
 							&EtlPullParallelThresholdRows,
 							0, 0, INT_MAX,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("etl_pull.max_parallel_loads",
+							"Tables etl_pull.load_all loads at once.",
+							"Each takes a background worker (max_worker_processes).",
+							&EtlPullMaxParallelLoads,
+							2, 1, 64,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 

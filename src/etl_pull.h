@@ -143,6 +143,7 @@ extern double EtlPullStreamThresholdMb;
 extern double EtlPullCopyThresholdMb;
 extern int	EtlPullParallelThresholdRows;
 extern char *EtlPullPgSettings;
+extern int	EtlPullMaxParallelLoads;
 extern char *EtlPullMysqlSettings;
 
 /* in option.c */

@@ -215,6 +215,7 @@ static const TableSetting table_settings[] = {
 	{"append_only", SET_BOOL, NULL, 0, 0},
 	{"delete_missing", SET_BOOL, NULL, 0, 0},
 	{"on_busy", SET_CHOICE, "wait, skip", 0, 0},
+	{"load_group", SET_TEXT, NULL, 0, 0},
 	{"column_types", SET_COLUMN_TYPES, NULL, 0, 0},
 	{"pg_settings", SET_PG_SETTINGS, NULL, 0, 0},
 	{"mysql_settings", SET_MYSQL_SETTINGS, NULL, 0, 0},
