@@ -14,6 +14,7 @@ OBJS = \
 	src/incremental.o \
 	src/load.o \
 	src/option.o \
+	src/parallel.o \
 	src/recorder.o \
 	src/session.o \
 	src/sink.o \

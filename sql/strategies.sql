@@ -26,7 +26,10 @@ SELECT * FROM perio_matches;
 SELECT etl_pull.set_table_option('periomeasure', 'strategy', 'stream');
 SELECT strategy, rows FROM etl_pull.load_table('periomeasure');
 SELECT * FROM perio_matches;
-SELECT strategy, strategy_reason FROM etl_pull.runs ORDER BY run_id DESC LIMIT 3;
+SELECT etl_pull.set_table_option('periomeasure', 'strategy', 'parallel');
+SELECT strategy, rows FROM etl_pull.load_table('periomeasure');
+SELECT * FROM perio_matches;
+SELECT strategy, strategy_reason FROM etl_pull.runs ORDER BY run_id DESC LIMIT 4;
 
 -- auto: by size against the thresholds
 SELECT etl_pull.set_table_option('periomeasure', 'strategy', 'auto');
@@ -41,6 +44,15 @@ SELECT strategy, rows FROM etl_pull.load_table('periomeasure');
 SELECT strategy, strategy_reason FROM etl_pull.runs ORDER BY run_id DESC LIMIT 3;
 RESET etl_pull.stream_threshold_mb;
 RESET etl_pull.copy_threshold_mb;
+-- many rows: parallel, when the key allows it
+SET etl_pull.parallel_threshold_rows = 5000;
+SELECT strategy, rows FROM etl_pull.load_table('periomeasure');
+SELECT strategy_reason ~ '^auto: [0-9]+ rows >= etl_pull.parallel_threshold_rows \(5000\), plain table with an integer key$' AS by_rows
+  FROM etl_pull.runs ORDER BY run_id DESC LIMIT 1;
+-- (alltypes has 5 rows: below the threshold)
+SELECT etl_pull.set_table_option('alltypes', 'strategy', 'auto');
+SELECT strategy, rows FROM etl_pull.load_table('alltypes');
+RESET etl_pull.parallel_threshold_rows;
 -- measured at the source when not estimated
 SELECT etl_pull.set_table_option('periomeasure', 'estimated_size_mb', NULL);
 SELECT strategy, rows FROM etl_pull.load_table('periomeasure');
@@ -159,9 +171,10 @@ DROP TRIGGER see_settings ON perio_parts;
 DROP FUNCTION see_settings();
 DROP TABLE seen_settings;
 
--- strategies not in this version say so
-SELECT etl_pull.set_table_option('periomeasure', 'strategy', 'parallel');
-SELECT strategy, rows FROM etl_pull.load_table('periomeasure');
-SELECT etl_pull.set_table_option('periomeasure', 'strategy', 'auto');
+-- parallel needs a single integer key, and a target stream could load
+SELECT etl_pull.set_table_option('perio_parts', 'strategy', 'parallel');
+SELECT strategy, rows FROM etl_pull.load_table('perio_parts');
+SELECT etl_pull.set_table_option('session_vars', 'strategy', 'parallel');
+SELECT strategy, rows FROM etl_pull.load_table('session_vars');
 DROP VIEW perio_matches;
 DROP VIEW perio_checksum_pg;

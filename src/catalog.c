@@ -56,7 +56,8 @@ enum
 	COL_PG_SETTINGS,
 	COL_MYSQL_SETTINGS,
 	COL_ON_ERROR,
-	COL_COLUMN_TYPES
+	COL_COLUMN_TYPES,
+	COL_PARALLEL_CHUNKS
 };
 
 static char *
@@ -156,7 +157,8 @@ EtlPullReadTable(const char *name)
 							  " analyze_target, enabled, extraction,"
 							  " incremental_columns, lookback, append_only,"
 							  " delete_missing, on_busy, estimated_size_mb,"
-							  " pg_settings, mysql_settings, on_error, column_types"
+							  " pg_settings, mysql_settings, on_error, column_types,"
+							  " parallel_chunks"
 							  " FROM etl_pull.tables WHERE name = $1",
 							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read etl_pull.tables");
@@ -209,6 +211,7 @@ EtlPullReadTable(const char *name)
 	t->mysql_settings = get_text(tup, desc, COL_MYSQL_SETTINGS);
 	t->reject_bad_rows = strcmp(get_text(tup, desc, COL_ON_ERROR), "reject") == 0;
 	t->column_types = EtlPullParseColumnTypes(get_text(tup, desc, COL_COLUMN_TYPES));
+	t->parallel_chunks = pg_strtoint32(get_text(tup, desc, COL_PARALLEL_CHUNKS));
 	MemoryContextSwitchTo(oldcxt);
 	SPI_finish();
 
@@ -311,10 +314,11 @@ EtlPullNextRunId(void)
 void
 EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *r)
 {
-	Oid			argtypes[15] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID,
+	Oid			argtypes[16] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID,
 		INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, INT8OID, INT8OID,
-	INT8OID, INT8OID, TEXTOID};
-	Datum		args[15];
+	INT8OID, INT8OID, TEXTOID, TEXTOID};
+	Datum		args[16];
+	char		nulls[17] = "                ";
 	EtlPullUserState st;
 
 	args[0] = CStringGetTextDatum(table->name);
@@ -332,6 +336,10 @@ EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *r)
 	args[12] = Int64GetDatum(r->rejected_rows);
 	args[13] = Int64GetDatum(r->run_id);
 	args[14] = CStringGetTextDatum("succeeded");
+	if (r->source_position)
+		args[15] = CStringGetTextDatum(r->source_position);
+	else
+		nulls[15] = 'n';
 
 	EtlPullAsOwner(&st);
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -340,12 +348,12 @@ EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *r)
 							  " (table_name, strategy, strategy_reason, extraction,"
 							  "  started_at, finished_at, seconds, rows, bytes,"
 							  "  peak_memory_kb, server, run_as, merged_rows, deleted_rows,"
-							  "  rejected_rows, run_id, status)"
+							  "  rejected_rows, run_id, status, source_position)"
 							  " VALUES ($1, $2, $3, $4,"
 							  "  clock_timestamp() - make_interval(secs => $5),"
 							  "  clock_timestamp(), $5, $6, $7, $8, $9, $10, $11, $12,"
-							  "  $13, $14, $15)",
-							  15, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+							  "  $13, $14, $15, $16)",
+							  16, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record the run in etl_pull.runs");
 	SPI_finish();
 	EtlPullAsCaller(&st);

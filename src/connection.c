@@ -538,6 +538,52 @@ EtlPullExec(EtlPullConnection *conn, const char *sql)
 }
 
 /*
+ * As EtlPullQueryStart, but a statement MySQL refuses returns false with
+ * MySQL's message in *error instead of raising an ERROR.
+ */
+bool
+EtlPullTryQueryStart(EtlPullConnection *conn, const char *sql, char **error)
+{
+	int			ret = 0;
+	int			status;
+
+	conn->sql = sql;
+	status = mysql_real_query_start(&ret, conn->mysql, sql, strlen(sql));
+	while (status)
+	{
+		status = wait_for_mysql(conn, status);
+		status = mysql_real_query_cont(&ret, conn->mysql, status);
+	}
+	if (ret != 0)
+	{
+		unsigned int err = mysql_errno(conn->mysql);
+
+		/* a lost connection is not a refusal */
+		if (err >= 2000 && err < 3000)
+			relay_error(conn, ERRCODE_CONNECTION_FAILURE,
+						"could not execute query on MySQL server \"%s\"");
+		*error = psprintf("MySQL error %u: %s", err, mysql_error(conn->mysql));
+		conn->sql = NULL;
+		return false;
+	}
+	conn->result = mysql_use_result(conn->mysql);
+	return true;
+}
+
+/*
+ * Run a statement that MySQL may refuse; false and *error if it does.
+ * Any rows it returns are discarded.
+ */
+bool
+EtlPullTryExec(EtlPullConnection *conn, const char *sql, char **error)
+{
+	if (!EtlPullTryQueryStart(conn, sql, error))
+		return false;
+	EtlPullQueryEnd(conn);
+	return true;
+}
+
+/*
  * Start a streamed query: rows are then read one at a time with
  * EtlPullFetch, never buffered whole on our side.  "sql" must stay valid
  * until EtlPullQueryEnd.

@@ -28,6 +28,7 @@ double		EtlPullCopyThresholdMb = 0;
 int			EtlPullParallelThresholdRows = 0;
 char	   *EtlPullPgSettings = NULL;
 int			EtlPullMaxParallelLoads = 2;
+int			EtlPullLockTimeout = 10;
 char	   *EtlPullMysqlSettings = NULL;
 
 /* GUC check hook of the two settings lists */
@@ -116,6 +117,14 @@ _PG_init(void)
 							&EtlPullMaxParallelLoads,
 							2, 1, 64,
 							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("etl_pull.lock_timeout",
+							"How long the parallel strategy waits for the lock that gives its workers one snapshot.",
+							"MySQL's lock_wait_timeout for FLUSH TABLES ... WITH READ LOCK; past it the load goes on with a WARNING.",
+							&EtlPullLockTimeout,
+							10, 1, 3600,
+							PGC_USERSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
 
 	DefineCustomStringVariable("etl_pull.pg_settings",

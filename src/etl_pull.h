@@ -68,6 +68,7 @@ typedef struct EtlPullTable
 	bool		reject_bad_rows;	/* on_error = reject */
 	List	   *column_types;	/* of EtlPullColumnType: target type overrides */
 	int			batch_size;
+	int			parallel_chunks;	/* workers of the parallel strategy */
 	double		estimated_size_mb;	/* < 0: measure at the source */
 	EtlPullZeroDates zero_dates;
 	EtlPullInvalidText invalid_text;
@@ -144,6 +145,7 @@ extern double EtlPullCopyThresholdMb;
 extern int	EtlPullParallelThresholdRows;
 extern char *EtlPullPgSettings;
 extern int	EtlPullMaxParallelLoads;
+extern int	EtlPullLockTimeout;
 extern char *EtlPullMysqlSettings;
 
 /* in option.c */
@@ -162,6 +164,9 @@ extern void EtlPullStartSnapshot(EtlPullConnection *conn);
 extern char *EtlPullQuoteLiteral(EtlPullConnection *conn, const char *value);
 extern char *EtlPullQuoteIdent(const char *ident);
 extern void EtlPullQueryStart(EtlPullConnection *conn, const char *sql);
+extern bool EtlPullTryQueryStart(EtlPullConnection *conn, const char *sql,
+								 char **error);
+extern bool EtlPullTryExec(EtlPullConnection *conn, const char *sql, char **error);
 extern int	EtlPullQueryFieldCount(EtlPullConnection *conn);
 extern bool EtlPullFetch(EtlPullConnection *conn, char ***values,
 						 unsigned long **lengths);
@@ -212,7 +217,21 @@ extern uint64 EtlPullCopyRows(EtlPullConnection *conn, EtlPullTable *table,
 							  AttrNumber *attnums, EtlPullRowCallback on_row,
 							  void *on_row_arg);
 
+/* in parallel.c */
+typedef struct EtlPullParallel EtlPullParallel;
+
+extern EtlPullParallel *EtlPullParallelBegin(EtlPullConnection *control,
+											 EtlPullTable *table,
+											 EtlPullSource *source,
+											 Oid target_relid, int nworkers,
+											 char **position);
+extern bool EtlPullParallelNext(EtlPullParallel *par, char ***values,
+								unsigned long **lengths,
+								unsigned long *lengths_buf);
+extern void EtlPullParallelEnd(EtlPullParallel *par);
+
 /* in load.c */
+extern void EtlPullReportWorkerProgress(int64 rows, bool start);
 typedef struct EtlPullRunResult
 {
 	int64		run_id;
@@ -223,6 +242,7 @@ typedef struct EtlPullRunResult
 	int64		bytes;
 	int64		rejected_rows;
 	int64		merged_rows;	/* incremental: inserted or updated */
+	const char *source_position;	/* binlog position of the snapshot */
 	int64		deleted_rows;	/* delete_missing */
 	double		seconds;
 	int64		peak_memory_kb;

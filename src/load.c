@@ -69,6 +69,7 @@
 #define ETL_PHASE_STREAMING		1
 #define ETL_PHASE_SWAPPING		2
 #define ETL_PHASE_MERGING		3
+#define ETL_PHASE_READING		4	/* a parallel worker */
 #define PROGRESS_EVERY_ROWS		1024
 
 /* State of a running load, shared by the phases below */
@@ -297,6 +298,26 @@ copy_unsuitable(LoadState *ls, Relation rel)
 	return NULL;
 }
 
+/* Whether the source has the single integer key the parallel strategy splits */
+static bool
+parallel_key(EtlPullSource *source)
+{
+	int			i;
+	int			nkeys = 0;
+	bool		integer = false;
+
+	for (i = 0; i < source->ncolumns; i++)
+	{
+		if (source->columns[i].pk_position > 0)
+		{
+			nkeys++;
+			integer = (source->columns[i].kind == SRC_INT &&
+					   !(source->columns[i].int_bytes == 8 && source->columns[i].is_unsigned));
+		}
+	}
+	return nkeys == 1 && integer;
+}
+
 /*
  * Pick the strategy: what the table asks for, or (auto) by the table's
  * size and what the target allows, using the etl_pull.*_threshold_*
@@ -346,10 +367,15 @@ choose_strategy(LoadState *ls, Relation rel)
 			ls->result->strategy_reason = "set for the table";
 			return;
 		case ETL_STRATEGY_PARALLEL:
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("strategy \"parallel\" is not available in this version of etl_pull"),
-					 errhint("Use strategy \"auto\", \"stream\", \"copy\" or \"standard\".")));
+			if (no_stream)
+				ereport(ERROR,
+						(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						 errmsg("strategy \"parallel\" cannot load table %s because %s",
+								ls->target_qname, no_stream),
+						 errhint("Use strategy \"copy\", \"standard\" or \"auto\" for this table.")));
+			ls->strategy = ETL_STRATEGY_PARALLEL;
+			ls->result->strategy_reason = "set for the table";
+			return;
 	}
 
 	/* auto: by size, measured at the source unless the table says */
@@ -364,7 +390,16 @@ choose_strategy(LoadState *ls, Relation rel)
 		size_from = "measured";
 	}
 
-	if (!no_stream && size_mb >= EtlPullStreamThresholdMb)
+	if (!no_stream && EtlPullParallelThresholdRows > 0 &&
+		ls->source->estimated_rows >= EtlPullParallelThresholdRows &&
+		parallel_key(ls->source))
+	{
+		ls->strategy = ETL_STRATEGY_PARALLEL;
+		ls->result->strategy_reason =
+			psprintf("auto: " INT64_FORMAT " rows >= etl_pull.parallel_threshold_rows (%d), plain table with an integer key",
+					 ls->source->estimated_rows, EtlPullParallelThresholdRows);
+	}
+	else if (!no_stream && size_mb >= EtlPullStreamThresholdMb)
 	{
 		ls->strategy = ETL_STRATEGY_STREAM;
 		ls->result->strategy_reason =
@@ -455,6 +490,24 @@ progress_start(LoadState *ls)
 	pgstat_progress_update_multi_param(4, index, val);
 }
 
+/*
+ * Progress of a parallel worker (phase "reading"): set up with start, then
+ * rows read.  The worker has started the COPY progress command.
+ */
+void
+EtlPullReportWorkerProgress(int64 rows, bool start)
+{
+	if (start)
+	{
+		pgstat_progress_update_param(PROGRESS_ETL_MAGIC, ETL_PROGRESS_MAGIC);
+		pgstat_progress_update_param(PROGRESS_ETL_PHASE, ETL_PHASE_READING);
+		pgstat_progress_update_param(PROGRESS_ETL_STARTED,
+									 GetCurrentTimestamp() +
+									 (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY);
+	}
+	pgstat_progress_update_param(PROGRESS_ETL_ROWS, rows);
+}
+
 static void
 progress_phase(int phase)
 {
@@ -506,12 +559,31 @@ convert_row(LoadState *ls, EtlPullConverter *conv, char **values,
 }
 
 /*
- * Stream the source's rows (those "where" selects, or all) through the
- * converters into a sink.  The sink's target supplies the row type.
+ * Where a load's rows come from: one streamed query on the load's own
+ * connection, or the parallel strategy's workers.
+ */
+typedef struct RowSource
+{
+	EtlPullConnection *conn;
+	EtlPullParallel *par;
+	unsigned long *lengths_buf; /* for rows from workers */
+} RowSource;
+
+static inline bool
+next_row(RowSource *rs, char ***values, unsigned long **lengths)
+{
+	if (rs->par)
+		return EtlPullParallelNext(rs->par, values, lengths, rs->lengths_buf);
+	return EtlPullFetch(rs->conn, values, lengths);
+}
+
+/*
+ * Convert the rows of a row source into a sink.  The sink's target
+ * supplies the row type.
  */
 static void
-stream_into_sink(LoadState *ls, Relation target, AttrNumber *attnums,
-				 EtlPullSink *sink, const char *where)
+rows_into_sink(LoadState *ls, RowSource *rs, Relation target,
+			   AttrNumber *attnums, EtlPullSink *sink)
 {
 	EtlPullConverter *conv;
 	char	  **values;
@@ -519,8 +591,7 @@ stream_into_sink(LoadState *ls, Relation target, AttrNumber *attnums,
 
 	conv = EtlPullMakeConverters(ls->table, ls->source,
 								 RelationGetDescr(target), attnums);
-	EtlPullQueryStart(ls->conn, EtlPullSourceSelect(ls->source, where));
-	while (EtlPullFetch(ls->conn, &values, &lengths))
+	while (next_row(rs, &values, &lengths))
 	{
 		Datum	   *datums;
 		bool	   *nulls;
@@ -533,8 +604,39 @@ stream_into_sink(LoadState *ls, Relation target, AttrNumber *attnums,
 			EtlPullSinkRowSkip(sink);
 		row_done(ls, lengths);
 	}
-	EtlPullQueryEnd(ls->conn);
 	EtlPullSinkEnd(sink);
+}
+
+/*
+ * Stream the source's rows (those "where" selects, or all) into a sink.
+ */
+static void
+stream_into_sink(LoadState *ls, Relation target, AttrNumber *attnums,
+				 EtlPullSink *sink, const char *where)
+{
+	RowSource	rs = {ls->conn, NULL, NULL};
+
+	EtlPullQueryStart(ls->conn, EtlPullSourceSelect(ls->source, where));
+	rows_into_sink(ls, &rs, target, attnums, sink);
+	EtlPullQueryEnd(ls->conn);
+}
+
+/*
+ * Swap a filled transient heap into the target: the only moment readers
+ * wait.  The MySQL side is closed first, letting MySQL purge.
+ */
+static void
+swap_into_target(LoadState *ls, Oid newheap, char relpersistence)
+{
+	if (ls->conn)
+	{
+		EtlPullDisconnect(ls->conn);
+		ls->conn = NULL;
+	}
+	progress_phase(ETL_PHASE_SWAPPING);
+	LockRelationOid(ls->target_oid, AccessExclusiveLock);
+	finish_heap_swap(ls->target_oid, newheap, false, false, true, true,
+					 RecentXmin, ReadNextMultiXactId(), relpersistence);
 }
 
 /*
@@ -557,16 +659,37 @@ load_stream(LoadState *ls, Relation rel)
 					 NULL);
 	table_close(newrel, NoLock);
 	table_close(rel, NoLock);
+	swap_into_target(ls, newheap, relpersistence);
+}
 
-	/* the snapshot is no longer needed: let MySQL purge */
-	EtlPullDisconnect(ls->conn);
-	ls->conn = NULL;
+/*
+ * Parallel strategy: as stream, but the rows are read by background
+ * workers, key range by key range, under one snapshot (parallel.c).
+ */
+static void
+load_parallel(LoadState *ls, Relation rel)
+{
+	Oid			newheap;
+	Relation	newrel;
+	char		relpersistence = rel->rd_rel->relpersistence;
+	RowSource	rs = {NULL, NULL, NULL};
+	char	   *position;
 
-	/* the only moment readers wait: swap storage, rebuild indexes */
-	progress_phase(ETL_PHASE_SWAPPING);
-	LockRelationOid(ls->target_oid, AccessExclusiveLock);
-	finish_heap_swap(ls->target_oid, newheap, false, false, true, true,
-					 RecentXmin, ReadNextMultiXactId(), relpersistence);
+	newheap = make_new_heap(ls->target_oid, rel->rd_rel->reltablespace,
+							rel->rd_rel->relam, relpersistence,
+							ExclusiveLock);
+	newrel = table_open(newheap, NoLock);
+	rs.par = EtlPullParallelBegin(ls->conn, ls->table, ls->source, ls->target_oid,
+								  ls->table->parallel_chunks, &position);
+	ls->result->source_position = position;
+	rs.lengths_buf = palloc(sizeof(unsigned long) * ls->source->ncolumns);
+	rows_into_sink(ls, &rs, rel, ls->attnums,
+				   EtlPullSinkBegin(rel, newrel, ls->table->batch_size,
+									TABLE_INSERT_SKIP_FSM | TABLE_INSERT_FROZEN));
+	EtlPullParallelEnd(rs.par);
+	table_close(newrel, NoLock);
+	table_close(rel, NoLock);
+	swap_into_target(ls, newheap, relpersistence);
 }
 
 /*
@@ -872,6 +995,11 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 		{
 			check_target_privileges(&ls, ACL_INSERT | ACL_TRUNCATE);
 			load_stream(&ls, rel);
+		}
+		else if (ls.strategy == ETL_STRATEGY_PARALLEL)
+		{
+			check_target_privileges(&ls, ACL_INSERT | ACL_TRUNCATE);
+			load_parallel(&ls, rel);
 		}
 		else if (ls.strategy == ETL_STRATEGY_COPY)
 		{

@@ -1,0 +1,590 @@
+/*-------------------------------------------------------------------------
+ *
+ * parallel.c
+ *		  The parallel strategy's readers: background workers that read
+ *		  primary-key ranges of the source under one consistent snapshot
+ *		  and feed the rows to the leader through shm_mq.
+ *
+ * Design (reference/internals.md A.6, "leader as single writer").  The
+ * leader keeps the write side: it converts every row and writes it into
+ * the transient heap exactly as the stream strategy does, so the load
+ * still commits as one and a failure leaves the old rows.  The workers only
+ * read: each opens its own MySQL connection as the calling role, and all
+ * of them start their transactions WITH CONSISTENT SNAPSHOT while the
+ * leader holds FLUSH TABLES ... WITH READ LOCK on the source table (the
+ * handshake mydumper uses), so they read one point in time.  The leader
+ * records the binary log position of that point, then unlocks.  Without
+ * the privilege for the lock (or if it cannot be had within
+ * etl_pull.lock_timeout) the load goes on with a WARNING: each worker then
+ * reads its own, slightly later, snapshot.
+ *
+ * The key range is cut into more chunks than workers; a worker that
+ * finishes early takes the next chunk from a shared counter, so no
+ * straggler holds the load.  Workers never touch the target relation (the
+ * leader holds an ExclusiveLock on it and created the transient heap in
+ * its own transaction: see the lock trap in internals.md A.6).
+ *
+ * A worker's error is written into its slot in the DSM segment before it
+ * detaches from its queue; the leader re-raises it.  If the leader errors
+ * out or is cancelled, the segment is detached and its callback terminates
+ * every worker.
+ *
+ * IDENTIFICATION
+ *		  src/parallel.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "foreign/foreign.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "port/atomics.h"
+#include "postmaster/bgworker.h"
+#include "storage/dsm.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "storage/shm_mq.h"
+#include "tcop/tcopprot.h"
+#include "utils/backend_progress.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/wait_event.h"
+
+#include "etl_pull.h"
+
+#define MAX_PARALLEL_WORKERS	16
+#define CHUNKS_PER_WORKER		4
+#define QUEUE_SIZE				(1024 * 1024)
+#define ERROR_LEN				1024
+
+typedef struct WorkerSlot
+{
+	bool		snapshot_taken;
+	bool		failed;
+	int64		rows;
+	char		error[ERROR_LEN];
+} WorkerSlot;
+
+typedef struct Chunk
+{
+	bool		has_lo;
+	bool		has_hi;
+	int64		lo;				/* key >= lo */
+	int64		hi;				/* key < hi */
+} Chunk;
+
+typedef struct ParallelShared
+{
+	Oid			dboid;
+	Oid			roleid;
+	Oid			target_relid;	/* for progress only; never opened */
+	PGPROC	   *leader;
+	int			nworkers;
+	int			nchunks;
+	pg_atomic_uint32 next_chunk;
+	Size		name_off;		/* registered table name */
+	Size		sql_off;		/* SELECT without WHERE */
+	Size		key_off;		/* quoted key column */
+	Size		chunks_off;
+	Size		queues_off;
+	WorkerSlot	workers[MAX_PARALLEL_WORKERS];
+} ParallelShared;
+
+struct EtlPullParallel
+{
+	dsm_segment *seg;
+	ParallelShared *shared;
+	int			nworkers;		/* started */
+	BackgroundWorkerHandle *handles[MAX_PARALLEL_WORKERS];
+	shm_mq_handle *queues[MAX_PARALLEL_WORKERS];
+	bool		done[MAX_PARALLEL_WORKERS];
+	int			ndone;
+	int			current;		/* queue to read next */
+	char	   *values[1];		/* resized to ncolumns */
+};
+
+PGDLLEXPORT void etl_pull_parallel_worker_main(Datum main_arg);
+
+static char *
+shared_string(ParallelShared *shared, Size off)
+{
+	return (char *) shared + off;
+}
+
+static Chunk *
+shared_chunks(ParallelShared *shared)
+{
+	return (Chunk *) ((char *) shared + shared->chunks_off);
+}
+
+static shm_mq *
+shared_queue(ParallelShared *shared, int i)
+{
+	return (shm_mq *) ((char *) shared + shared->queues_off + (Size) i * QUEUE_SIZE);
+}
+
+/* DSM detach callback: stop the workers still running */
+static void
+terminate_workers(dsm_segment *seg, Datum arg)
+{
+	EtlPullParallel *par = (EtlPullParallel *) DatumGetPointer(arg);
+	int			i;
+
+	for (i = 0; i < par->nworkers; i++)
+		if (par->handles[i] != NULL)
+			TerminateBackgroundWorker(par->handles[i]);
+}
+
+/* Re-raise a worker's error in the leader */
+static void
+check_worker(EtlPullParallel *par, int i)
+{
+	WorkerSlot *w = &par->shared->workers[i];
+
+	if (w->failed)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("parallel worker %d failed: %s", i + 1, w->error),
+				 errcontext("parallel load worker")));
+}
+
+/*
+ * Cut the key range [min, max] into chunks.  The first and last are open
+ * ended, so rows committed past the bounds read by the leader are not
+ * missed by any snapshot.
+ */
+static int
+make_chunks(Chunk *chunks, int nchunks, bool empty, int64 min, int64 max)
+{
+	int			i;
+	int64		step;
+
+	if (empty || nchunks <= 1 || max - min < nchunks)
+	{
+		chunks[0].has_lo = chunks[0].has_hi = false;
+		return 1;
+	}
+	step = (max - min) / nchunks + 1;
+	for (i = 0; i < nchunks; i++)
+	{
+		chunks[i].has_lo = (i > 0);
+		chunks[i].lo = min + step * i;
+		chunks[i].has_hi = (i < nchunks - 1);
+		chunks[i].hi = min + step * (i + 1);
+	}
+	return nchunks;
+}
+
+/*
+ * Start the parallel read of "source" under the leader's MySQL connection
+ * "control".  Returns the reader; *position is the binary log position of
+ * the snapshot (or NULL).
+ */
+EtlPullParallel *
+EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
+					 EtlPullSource *source, Oid target_relid, int nworkers,
+					 char **position)
+{
+	EtlPullParallel *par;
+	ParallelShared *shared;
+	EtlPullSourceColumn *key = NULL;
+	char	   *select_sql = EtlPullSourceSelect(source, NULL);
+	char	   *qkey;
+	char	   *qtable;
+	char	   *err = NULL;
+	bool		locked;
+	bool		empty = true;
+	int64		min = 0,
+				max = 0;
+	int			nchunks;
+	Size		size;
+	Size		off;
+	char	  **row;
+	unsigned long *lengths;
+	Chunk		chunks[MAX_PARALLEL_WORKERS * CHUNKS_PER_WORKER];
+	int			i;
+	TimestampTz deadline;
+
+	for (i = 0; i < source->ncolumns; i++)
+		if (source->columns[i].pk_position == 1)
+			key = &source->columns[i];
+	for (i = 0; i < source->ncolumns; i++)
+		if (source->columns[i].pk_position == 2)
+			key = NULL;
+	if (key == NULL || key->kind != SRC_INT || (key->int_bytes == 8 && key->is_unsigned))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("strategy \"parallel\" needs a single-column integer primary key"),
+				 errdetail("MySQL table \"%s.%s\" has no such key.", source->db, source->table),
+				 errhint("Use strategy \"stream\" for this table.")));
+	nworkers = Min(Max(nworkers, 1), MAX_PARALLEL_WORKERS);
+	qkey = EtlPullQuoteIdent(key->name);
+	qtable = psprintf("%s.%s", EtlPullQuoteIdent(source->db), EtlPullQuoteIdent(source->table));
+
+	/*
+	 * The handshake: hold the table still, let every worker take its
+	 * snapshot, record the position, release.  The wait for the lock is
+	 * bounded; the lock goes with the connection on any error.
+	 */
+	EtlPullExec(control, "COMMIT");
+	EtlPullExec(control, psprintf("SET SESSION lock_wait_timeout = %d", EtlPullLockTimeout));
+	locked = EtlPullTryExec(control, psprintf("FLUSH TABLES %s WITH READ LOCK", qtable), &err);
+	if (!locked)
+		ereport(WARNING,
+				(errmsg("could not lock MySQL table \"%s.%s\" for a common snapshot",
+						source->db, source->table),
+				 errdetail("MySQL said: %s. Each parallel worker reads its own snapshot, taken a few milliseconds apart; rows changed meanwhile may be seen by one chunk and not another.", err),
+				 errhint("Grant the MySQL user RELOAD and LOCK TABLES, or use strategy \"stream\".")));
+
+	EtlPullQueryStart(control, psprintf("SELECT MIN(%s), MAX(%s) FROM %s", qkey, qkey, qtable));
+	if (EtlPullFetch(control, &row, &lengths) && row[0] != NULL)
+	{
+		empty = false;
+		min = strtoll(row[0], NULL, 10);
+		max = strtoll(row[1], NULL, 10);
+	}
+	EtlPullQueryEnd(control);
+	nchunks = make_chunks(chunks, nworkers * CHUNKS_PER_WORKER, empty, min, max);
+	nworkers = Min(nworkers, nchunks);
+
+	/* the segment: header, strings, chunks, one queue per worker */
+	off = MAXALIGN(sizeof(ParallelShared));
+	size = off + MAXALIGN(strlen(table->name) + 1) + MAXALIGN(strlen(select_sql) + 1) +
+		MAXALIGN(strlen(qkey) + 1) + MAXALIGN(sizeof(Chunk) * nchunks) +
+		(Size) QUEUE_SIZE * nworkers;
+	par = MemoryContextAllocZero(TopTransactionContext,
+								 offsetof(EtlPullParallel, values) +
+								 sizeof(char *) * source->ncolumns);
+	par->seg = dsm_create(size, 0);
+	shared = par->shared = (ParallelShared *) dsm_segment_address(par->seg);
+	memset(shared, 0, sizeof(ParallelShared));
+	shared->dboid = MyDatabaseId;
+	shared->roleid = GetUserId();
+	shared->target_relid = target_relid;
+	shared->leader = MyProc;
+	shared->nchunks = nchunks;
+	pg_atomic_init_u32(&shared->next_chunk, 0);
+	shared->name_off = off;
+	strcpy(shared_string(shared, off), table->name);
+	off += MAXALIGN(strlen(table->name) + 1);
+	shared->sql_off = off;
+	strcpy(shared_string(shared, off), select_sql);
+	off += MAXALIGN(strlen(select_sql) + 1);
+	shared->key_off = off;
+	strcpy(shared_string(shared, off), qkey);
+	off += MAXALIGN(strlen(qkey) + 1);
+	shared->chunks_off = off;
+	memcpy(shared_chunks(shared), chunks, sizeof(Chunk) * nchunks);
+	off += MAXALIGN(sizeof(Chunk) * nchunks);
+	shared->queues_off = off;
+	on_dsm_detach(par->seg, terminate_workers, PointerGetDatum(par));
+
+	for (i = 0; i < nworkers; i++)
+	{
+		BackgroundWorker worker;
+		shm_mq	   *mq = shm_mq_create(shared_queue(shared, i), QUEUE_SIZE);
+
+		shm_mq_set_receiver(mq, MyProc);
+		memset(&worker, 0, sizeof(worker));
+		worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+		worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+		worker.bgw_restart_time = BGW_NEVER_RESTART;
+		snprintf(worker.bgw_library_name, BGW_MAXLEN, "etl_pull");
+		snprintf(worker.bgw_function_name, BGW_MAXLEN, "etl_pull_parallel_worker_main");
+		snprintf(worker.bgw_name, BGW_MAXLEN, "etl_pull parallel worker %d", i + 1);
+		snprintf(worker.bgw_type, BGW_MAXLEN, "etl_pull parallel worker");
+		worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(par->seg));
+		memcpy(worker.bgw_extra, &i, sizeof(int));
+		worker.bgw_notify_pid = MyProcPid;
+		if (!RegisterDynamicBackgroundWorker(&worker, &par->handles[i]))
+			break;
+		par->queues[i] = shm_mq_attach(mq, par->seg, par->handles[i]);
+		par->nworkers++;
+	}
+	shared->nworkers = par->nworkers;
+	if (par->nworkers == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("could not start any parallel worker"),
+				 errhint("Consider increasing the configuration parameter \"%s\", or use strategy \"stream\".",
+						 "max_worker_processes")));
+	if (par->nworkers < nworkers)
+		ereport(NOTICE,
+				(errmsg("started %d of %d parallel workers", par->nworkers, nworkers),
+				 errhint("Consider increasing the configuration parameter \"%s\".",
+						 "max_worker_processes")));
+
+	/* wait until every worker holds its snapshot, then release the lock */
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+										   EtlPullLockTimeout * 1000L + 30000L);
+	for (;;)
+	{
+		int			taken = 0;
+
+		for (i = 0; i < par->nworkers; i++)
+		{
+			pid_t		pid;
+
+			check_worker(par, i);
+			if (shared->workers[i].snapshot_taken)
+				taken++;
+			else if (GetBackgroundWorkerPid(par->handles[i], &pid) == BGWH_STOPPED)
+				ereport(ERROR,
+						(errcode(ERRCODE_CONNECTION_FAILURE),
+						 errmsg("parallel worker %d exited before taking its snapshot", i + 1),
+						 errhint("See the server log.")));
+		}
+		if (taken == par->nworkers)
+			break;
+		if (GetCurrentTimestamp() > deadline)
+			ereport(ERROR,
+					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+					 errmsg("parallel workers did not take their snapshots in time")));
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 100L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	*position = NULL;
+	if (locked)
+	{
+		char	   *pos_err;
+
+		if (EtlPullIsMariaDB(control))
+		{
+			EtlPullQueryStart(control, "SELECT @@gtid_binlog_pos");
+			if (EtlPullFetch(control, &row, &lengths) && row[0] && row[0][0])
+				*position = psprintf("gtid %s", row[0]);
+			EtlPullQueryEnd(control);
+		}
+		if (EtlPullTryQueryStart(control, "SHOW MASTER STATUS", &pos_err))
+		{
+			if (EtlPullFetch(control, &row, &lengths) && row[0])
+				*position = psprintf("%s%sbinlog %s:%s", *position ? *position : "",
+									 *position ? ", " : "", row[0], row[1]);
+			EtlPullQueryEnd(control);
+		}
+		EtlPullExec(control, "UNLOCK TABLES");
+	}
+	return par;
+}
+
+/*
+ * The next row from any worker, as values/lengths valid until the next
+ * call.  Returns false when every worker is done.  A worker's error is
+ * raised here.
+ */
+bool
+EtlPullParallelNext(EtlPullParallel *par, char ***values, unsigned long **lengths,
+					unsigned long *lengths_buf)
+{
+	for (;;)
+	{
+		int			tried;
+
+		if (par->ndone == par->nworkers)
+			return false;
+		for (tried = 0; tried < par->nworkers; tried++)
+		{
+			int			i = par->current;
+			Size		nbytes;
+			void	   *data;
+			shm_mq_result res;
+
+			par->current = (par->current + 1) % par->nworkers;
+			if (par->done[i])
+				continue;
+			res = shm_mq_receive(par->queues[i], &nbytes, &data, true);
+			if (res == SHM_MQ_WOULD_BLOCK)
+				continue;
+			if (res == SHM_MQ_DETACHED)
+			{
+				check_worker(par, i);
+				par->done[i] = true;
+				par->ndone++;
+				if (par->ndone == par->nworkers)
+					return false;
+				continue;
+			}
+			else
+			{
+				/* a row: int16 ncols, then per column int32 length (-1: NULL), bytes, NUL */
+				char	   *p = (char *) data;
+				int16		ncols;
+				int			c;
+
+				memcpy(&ncols, p, sizeof(int16));
+				p += sizeof(int16);
+				for (c = 0; c < ncols; c++)
+				{
+					int32		len;
+
+					memcpy(&len, p, sizeof(int32));
+					p += sizeof(int32);
+					if (len < 0)
+					{
+						par->values[c] = NULL;
+						lengths_buf[c] = 0;
+					}
+					else
+					{
+						par->values[c] = p;
+						lengths_buf[c] = (unsigned long) len;
+						p += len + 1;
+					}
+				}
+				*values = par->values;
+				*lengths = lengths_buf;
+				return true;
+			}
+		}
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 1000L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* Detach from the workers (all done) */
+void
+EtlPullParallelEnd(EtlPullParallel *par)
+{
+	dsm_detach(par->seg);
+}
+
+/*
+ * Background worker: take snapshot, then read chunks into the queue.
+ */
+void
+etl_pull_parallel_worker_main(Datum main_arg)
+{
+	dsm_segment *seg;
+	ParallelShared *shared;
+	WorkerSlot *slot;
+	shm_mq_handle *mqh;
+	int			me;
+
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	seg = dsm_attach(DatumGetUInt32(main_arg));
+	if (seg == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not map the parallel load segment")));
+	shared = (ParallelShared *) dsm_segment_address(seg);
+	memcpy(&me, MyBgworkerEntry->bgw_extra, sizeof(int));
+	slot = &shared->workers[me];
+	shm_mq_set_sender(shared_queue(shared, me), MyProc);
+	mqh = shm_mq_attach(shared_queue(shared, me), seg, NULL);
+
+	BackgroundWorkerInitializeConnectionByOid(shared->dboid, shared->roleid, 0);
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	pgstat_report_activity(STATE_RUNNING, "etl_pull: parallel load worker");
+
+	PG_TRY();
+	{
+		EtlPullTable *table;
+		EtlPullConnection *conn;
+		StringInfoData msg;
+		int			ncols = 0;
+
+		PushActiveSnapshot(GetTransactionSnapshot());
+		table = EtlPullReadTable(shared_string(shared, shared->name_off));
+		PopActiveSnapshot();
+		conn = EtlPullConnect(GetForeignServer(table->serverid), shared->roleid);
+		EtlPullApplyMysqlSettings(conn, table);
+		EtlPullStartSnapshot(conn);
+		slot->snapshot_taken = true;
+		SetLatch(&shared->leader->procLatch);
+
+		pgstat_progress_start_command(PROGRESS_COMMAND_COPY, shared->target_relid);
+		EtlPullReportWorkerProgress(0, true);
+
+		initStringInfo(&msg);
+		for (;;)
+		{
+			uint32		c = pg_atomic_fetch_add_u32(&shared->next_chunk, 1);
+			Chunk	   *chunk;
+			StringInfoData sql;
+			char	  **values;
+			unsigned long *lengths;
+			const char *key = shared_string(shared, shared->key_off);
+
+			if (c >= (uint32) shared->nchunks)
+				break;
+			chunk = &shared_chunks(shared)[c];
+			initStringInfo(&sql);
+			appendStringInfoString(&sql, shared_string(shared, shared->sql_off));
+			if (chunk->has_lo || chunk->has_hi)
+				appendStringInfoString(&sql, " WHERE ");
+			if (chunk->has_lo)
+				appendStringInfo(&sql, "%s >= " INT64_FORMAT, key, chunk->lo);
+			if (chunk->has_lo && chunk->has_hi)
+				appendStringInfoString(&sql, " AND ");
+			if (chunk->has_hi)
+				appendStringInfo(&sql, "%s < " INT64_FORMAT, key, chunk->hi);
+
+			EtlPullQueryStart(conn, sql.data);
+			ncols = EtlPullQueryFieldCount(conn);
+			while (EtlPullFetch(conn, &values, &lengths))
+			{
+				int16		n16 = (int16) ncols;
+				int			i;
+
+				CHECK_FOR_INTERRUPTS();
+				resetStringInfo(&msg);
+				appendBinaryStringInfo(&msg, (char *) &n16, sizeof(int16));
+				for (i = 0; i < ncols; i++)
+				{
+					int32		len = values[i] ? (int32) lengths[i] : -1;
+
+					appendBinaryStringInfo(&msg, (char *) &len, sizeof(int32));
+					if (values[i])
+					{
+						appendBinaryStringInfo(&msg, values[i], lengths[i]);
+						appendStringInfoChar(&msg, '\0');
+					}
+				}
+				if (shm_mq_send(mqh, msg.len, msg.data, false, false) != SHM_MQ_SUCCESS)
+				{
+					/* the leader is gone: nothing left to do */
+					EtlPullQueryEnd(conn);
+					proc_exit(0);
+				}
+				slot->rows++;
+				if (slot->rows % 1024 == 0)
+					EtlPullReportWorkerProgress(slot->rows, false);
+			}
+			EtlPullQueryEnd(conn);
+		}
+		EtlPullDisconnect(conn);
+		pgstat_progress_end_command();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(TopMemoryContext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		if (edata->detail)
+			snprintf(slot->error, ERROR_LEN, "%s: %s", edata->message, edata->detail);
+		else
+			strlcpy(slot->error, edata->message, ERROR_LEN);
+		slot->failed = true;
+		AbortCurrentTransaction();
+	}
+	PG_END_TRY();
+
+	/* detaching tells the leader this queue is finished */
+	shm_mq_detach(mqh);
+	dsm_detach(seg);
+}

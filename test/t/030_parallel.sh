@@ -1,0 +1,109 @@
+# The parallel strategy: equal to the source; one snapshot for all workers
+# while writers change the source; a worker's error and a cancel abort
+# cleanly; without the lock privilege a WARNING says what is lost.
+source "$(dirname "$0")/../tap.sh"
+tap_setup_db etl_tap_parallel
+
+# 1,000,000 accounts whose balances always add up to 1,000,000,000
+etl_mysql -e "
+	DROP TABLE IF EXISTS accounts;
+	CREATE TABLE accounts (id bigint NOT NULL PRIMARY KEY, balance bigint NOT NULL,
+	                       owner varchar(40) NOT NULL, opened datetime NOT NULL);
+	INSERT INTO accounts SELECT seq, 1000, CONCAT('owner ', seq), '2020-01-01' + INTERVAL seq MINUTE
+	  FROM seq_1_to_1000000;"
+
+q "SELECT etl_pull.add_table('accounts', server => 'replica');
+   SELECT etl_pull.set_table_option('accounts', 'strategy', 'parallel');
+   SELECT etl_pull.set_table_option('accounts', 'parallel_chunks', '4')" >/dev/null
+
+mysql_accounts() {
+	etl_mysql -N -e "SELECT COUNT(*), SUM(balance), SUM(id * balance) FROM accounts" | tr '\t' ' '
+}
+pg_accounts() {
+	q "SELECT count(*) || ' ' || sum(balance) || ' ' || sum(id * balance) FROM accounts"
+}
+
+is "$(q "SELECT strategy || ' ' || rows || ' ' || status FROM etl_pull.load_table('accounts')")" \
+	"parallel 1000000 succeeded" "a parallel load of 1,000,000 rows"
+is "$(pg_accounts)" "$(mysql_accounts)" "the target equals the source"
+like "$(q "SELECT source_position FROM etl_pull.runs ORDER BY run_id DESC LIMIT 1")" '^gtid [0-9-]+, binlog ' \
+	"the run records the snapshot's binary log position"
+
+# writers move money between the first and the last chunk during the load
+writer() {
+	local i
+	for i in $(seq 300); do
+		etl_mysql -e "START TRANSACTION;
+			UPDATE accounts SET balance = balance - 7 WHERE id = $((i * 17 % 200000 + 1));
+			UPDATE accounts SET balance = balance + 7 WHERE id = $((999999 - i * 13 % 200000));
+			INSERT INTO accounts VALUES ($((1000000 + i)), 0, 'new', NOW());
+			COMMIT;" 2>/dev/null
+	done
+}
+writer &
+WRITER=$!
+sleep 0.3
+out=$(q "SELECT rows FROM etl_pull.load_table('accounts')")
+wait "$WRITER"
+like "$out" '^[0-9]+$' "a parallel load while writers change the source"
+is "$(q "SELECT sum(balance) FROM accounts")" "1000000000" \
+	"every worker read the same snapshot: the balances add up"
+is "$(q "SELECT count(*) FROM accounts")" "$out" "the load has as many rows as it read"
+
+# a load with one worker reads the same as with four
+q "SELECT etl_pull.set_table_option('accounts', 'parallel_chunks', '1')" >/dev/null
+is "$(q "SELECT rows FROM etl_pull.load_table('accounts')")" "1000300" "one worker"
+is "$(pg_accounts)" "$(mysql_accounts)" "the target equals the source after the writers"
+q "SELECT etl_pull.set_table_option('accounts', 'parallel_chunks', '4')" >/dev/null
+
+# a worker's MySQL connection is killed: the load fails with its error, old rows stay
+q "UPDATE accounts SET owner = 'old'" >/dev/null
+q "SELECT rows FROM etl_pull.load_table('accounts')" >"$TESTDIR/par.out" 2>&1 &
+LOAD=$!
+for _ in $(seq 100); do
+	id=$(etl_mysql -N -e "SELECT ID FROM information_schema.PROCESSLIST
+	                      WHERE INFO LIKE 'SELECT%accounts%WHERE%' AND ID <> CONNECTION_ID() LIMIT 1")
+	[ -n "$id" ] && break
+	sleep 0.05
+done
+etl_mysql -e "KILL $id" 2>/dev/null
+wait "$LOAD"
+like "$(cat "$TESTDIR/par.out")" 'parallel worker [0-9]+ failed: could not fetch rows from MySQL server' \
+	"the worker's error is raised in the leader"
+is "$(q "SELECT count(*) || ' ' || min(owner) FROM accounts")" "1000300 old" "the old rows are intact"
+sleep 0.5
+is "$(etl_psql -Atc "SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'etl_pull%'")" "0" \
+	"no worker is left"
+
+# cancelling the leader stops every worker
+q "UPDATE accounts SET owner = 'old'" >/dev/null
+q "SELECT rows FROM etl_pull.load_table('accounts')" >"$TESTDIR/par.out" 2>&1 &
+LOAD=$!
+for _ in $(seq 100); do
+	[ "$(etl_psql -Atc "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'etl_pull parallel worker'")" -gt 0 ] && break
+	sleep 0.05
+done
+sleep 0.2
+t0=$(date +%s.%N)
+etl_psql -Atc "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+               WHERE query LIKE 'SELECT rows FROM etl_pull.load_table(''accounts'')%'" >/dev/null
+wait "$LOAD"
+like "$(cat "$TESTDIR/par.out")" "canceling statement due to user request" "the load was cancelled"
+sleep 1
+is "$(etl_psql -Atc "SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'etl_pull%'")" "0" \
+	"within a second no worker is left"
+is "$(q "SELECT count(*) || ' ' || min(owner) FROM accounts")" "1000300 old" "the old rows are intact"
+is "$(q "SELECT count(*) FROM pg_class WHERE relname LIKE 'pg_temp_%'")" "0" "no transient heap left"
+
+# without RELOAD and LOCK TABLES: a WARNING, and the load goes on
+etl_psql -q -d "$TAP_DB" -v user="$ETL_PULL_MYSQL_LIMITED_USER" \
+	-v password="$ETL_PULL_MYSQL_LIMITED_PASSWORD" <<-'SQL'
+	ALTER USER MAPPING FOR postgres SERVER replica OPTIONS (SET user :'user', SET password :'password');
+SQL
+out=$(etl_psql -d "$TAP_DB" -Atc "SELECT rows FROM etl_pull.load_table('accounts')" 2>&1)
+like "$out" 'WARNING:  could not lock MySQL table "etl_test.accounts" for a common snapshot' \
+	"without the lock privilege a WARNING says so"
+like "$out" 'Each parallel worker reads its own snapshot' "and what is lost"
+like "$out" '1000300$' "the load still completes"
+
+done_testing
