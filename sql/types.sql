@@ -173,3 +173,19 @@ SELECT rows, rejected_rows FROM etl_pull.load_table('overrides');
 SELECT count(*) FROM overrides;
 SELECT etl_pull.set_table_option('overrides', 'strategy', 'copy');
 SELECT rows, rejected_rows FROM etl_pull.load_table('overrides');
+
+-- invalid UTF-8 bound for a text column: an error by default, U+FFFD with replace
+CREATE TABLE badutf8 (id integer PRIMARY KEY, b text);
+SELECT etl_pull.add_table('badutf8', server => 'replica');
+SELECT rows FROM etl_pull.load_table('badutf8');
+SELECT etl_pull.set_table_option('badutf8', 'invalid_utf8', 'replace');
+SELECT rows FROM etl_pull.load_table('badutf8');
+SELECT id, b, encode(convert_to(b, 'UTF8'), 'hex') FROM badutf8 ORDER BY id;
+
+-- a 32 MB longblob arrives byte for byte (MariaDB's length and MD5 from a view)
+SELECT etl_pull.add_table('bigblob', server => 'replica');
+SELECT etl_pull.add_table('bigblob_digest', server => 'replica');
+SELECT rows FROM etl_pull.load_table('bigblob');
+SELECT rows FROM etl_pull.load_table('bigblob_digest');
+SELECT d.len, length(b.data) = d.len AS same_length, md5(b.data) = d.md5 AS same_md5
+  FROM bigblob b JOIN bigblob_digest d USING (id);

@@ -362,7 +362,15 @@ convert_text(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
 							(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
 							 errmsg("invalid byte sequence for encoding \"UTF8\": 0x00"),
 							 errhint("Set \"invalid_utf8\" to \"replace\" for this table to replace such bytes.")));
-				pg_verify_mbstr(PG_UTF8, s, len, false);
+				{
+					int			valid = pg_encoding_verifymbstr(PG_UTF8, s, len);
+
+					ereport(ERROR,
+							(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+							 errmsg("invalid byte sequence for encoding \"UTF8\": 0x%02x",
+									(unsigned char) s[valid]),
+							 errhint("Set \"invalid_utf8\" to \"replace\" for this table to replace such bytes.")));
+				}
 			}
 
 			/* replace each invalid sequence and each NUL by U+FFFD */
