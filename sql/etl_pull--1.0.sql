@@ -350,6 +350,20 @@ COMMENT ON FUNCTION etl_pull.load_all(text, integer) IS
     'loads every enabled table (of a group), several at once in background workers, each in its own transaction';
 
 -- Scheduling with pg_cron, when it is installed
+-- pg_cron job names are of type name (63 bytes): long table names get a
+-- digest, so that two of them never share a job
+CREATE FUNCTION etl_pull.cron_job_name(name text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN octet_length('etl_pull: ' || name) <= 63
+                THEN 'etl_pull: ' || name
+                ELSE 'etl_pull: md5 ' || md5(name) END
+$$;
+COMMENT ON FUNCTION etl_pull.cron_job_name(text) IS
+    'the pg_cron job name etl_pull.schedule uses for a table';
+
 CREATE FUNCTION etl_pull.schedule(name text, schedule text)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -370,7 +384,7 @@ BEGIN
     END IF;
     EXECUTE 'SELECT cron.schedule($1, $2, $3)'
        INTO jobid
-      USING 'etl_pull: ' || schedule.name, schedule.schedule,
+      USING etl_pull.cron_job_name(schedule.name), schedule.schedule,
             format('SELECT etl_pull.load_table(%L)', schedule.name);
     RETURN jobid;
 END
@@ -390,7 +404,7 @@ BEGIN
         RAISE EXCEPTION 'pg_cron is not installed in this database'
               USING ERRCODE = 'feature_not_supported';
     END IF;
-    EXECUTE 'SELECT cron.unschedule($1)' INTO done USING 'etl_pull: ' || unschedule.name;
+    EXECUTE 'SELECT cron.unschedule($1)' INTO done USING etl_pull.cron_job_name(unschedule.name);
     RETURN done;
 END
 $$;

@@ -229,7 +229,7 @@ EtlPullReadTable(const char *name)
 	if (target == NULL)
 	{
 		t->target_schema = "public";
-		t->target_table = downcase_identifier(t->name, strlen(t->name), false, false);
+		t->target_table = downcase_identifier(t->name, strlen(t->name), false, true);
 	}
 	else
 	{

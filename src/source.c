@@ -162,7 +162,8 @@ EtlPullDescribeSource(EtlPullConnection *conn, const char *db,
 		EtlPullSourceColumn *col = &src->columns[i++];
 
 		col->name = r[0];
-		col->target_name = downcase_identifier(r[0], strlen(r[0]), false, false);
+		/* lower-cased, and cut to NAMEDATALEN as CREATE TABLE would */
+		col->target_name = downcase_identifier(r[0], strlen(r[0]), false, true);
 		col->column_type = r[2];
 		classify_column(col, r[1], r[8]);
 		col->is_unsigned = strstr(r[2], "unsigned") != NULL;

@@ -12,8 +12,10 @@ q "CREATE TABLE public.pg_sentinel (id int); INSERT INTO public.pg_sentinel VALU
 PG_LOG=$ETL_PULL_WORKDIR/pg.log
 LOG_START=$(stat -c %s "$PG_LOG")
 
-# MySQL names, as MySQL quotes them
+# MySQL names, as MySQL quotes them (backticks, not command substitutions)
+# shellcheck disable=SC2016
 SRC='`weird ``name``. "x" ü`'
+# shellcheck disable=SC2016
 INC_SRC='`inc ``wm``'"'"'s "table"`'
 
 # A canonical rendering of a row: the PK, then every value as the hex of its

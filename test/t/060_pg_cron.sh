@@ -31,6 +31,7 @@ like "$(q "SELECT etl_pull.unschedule('nocron')")" \
 PGOPTIONS="-c client_min_messages=warning" etl_psql -q -c "DROP DATABASE etl_tap_nocron"
 
 # ---- database postgres: pg_cron, etl_pull, a server and two tables
+# shellcheck disable=SC2034 # read by q (tap.sh)
 TAP_DB=postgres
 cleanup() {
 	[ -n "$HOLDER_PID" ] && kill "$HOLDER_PID" 2>/dev/null && wait "$HOLDER_PID" 2>/dev/null
