@@ -5,6 +5,7 @@ EXTENSION = etl_pull
 EXTVERSION = 1.0
 MODULE_big = etl_pull
 OBJS = \
+	src/bgworker.o \
 	src/catalog.o \
 	src/connection.o \
 	src/convert.o \

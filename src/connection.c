@@ -498,12 +498,17 @@ EtlPullIsMariaDB(EtlPullConnection *conn)
 	return strstr(mysql_get_server_info(conn->mysql), "MariaDB") != NULL;
 }
 
-/* Send a statement and wait for its result header */
-static void
-run_query(EtlPullConnection *conn, const char *sql)
+/*
+ * Send a statement and wait for its result header.  With "error" NULL a
+ * refusal is an ERROR; otherwise MySQL's message goes into *error and
+ * false is returned (a lost connection is always an ERROR).
+ */
+static bool
+run_query(EtlPullConnection *conn, const char *sql, char **error)
 {
 	int			ret = 0;
 	int			status;
+	unsigned int err;
 
 	if (conn->result != NULL)
 		elog(ERROR, "etl_pull connection has a result in progress");
@@ -515,9 +520,15 @@ run_query(EtlPullConnection *conn, const char *sql)
 		status = wait_for_mysql(conn, status);
 		status = mysql_real_query_cont(&ret, conn->mysql, status);
 	}
-	if (ret != 0)
+	if (ret == 0)
+		return true;
+	err = mysql_errno(conn->mysql);
+	if (error == NULL || (err >= 2000 && err < 3000))
 		relay_error(conn, ERRCODE_FDW_ERROR,
 					"could not execute query on MySQL server \"%s\"");
+	*error = psprintf("MySQL error %u: %s", err, mysql_error(conn->mysql));
+	conn->sql = NULL;
+	return false;
 }
 
 /*
@@ -526,7 +537,7 @@ run_query(EtlPullConnection *conn, const char *sql)
 void
 EtlPullExec(EtlPullConnection *conn, const char *sql)
 {
-	run_query(conn, sql);
+	(void) run_query(conn, sql, NULL);
 	if (mysql_field_count(conn->mysql) != 0)
 	{
 		MYSQL_RES  *res = mysql_use_result(conn->mysql);
@@ -544,28 +555,8 @@ EtlPullExec(EtlPullConnection *conn, const char *sql)
 bool
 EtlPullTryQueryStart(EtlPullConnection *conn, const char *sql, char **error)
 {
-	int			ret = 0;
-	int			status;
-
-	conn->sql = sql;
-	status = mysql_real_query_start(&ret, conn->mysql, sql, strlen(sql));
-	while (status)
-	{
-		status = wait_for_mysql(conn, status);
-		status = mysql_real_query_cont(&ret, conn->mysql, status);
-	}
-	if (ret != 0)
-	{
-		unsigned int err = mysql_errno(conn->mysql);
-
-		/* a lost connection is not a refusal */
-		if (err >= 2000 && err < 3000)
-			relay_error(conn, ERRCODE_CONNECTION_FAILURE,
-						"could not execute query on MySQL server \"%s\"");
-		*error = psprintf("MySQL error %u: %s", err, mysql_error(conn->mysql));
-		conn->sql = NULL;
+	if (!run_query(conn, sql, error))
 		return false;
-	}
 	conn->result = mysql_use_result(conn->mysql);
 	return true;
 }
@@ -591,7 +582,7 @@ EtlPullTryExec(EtlPullConnection *conn, const char *sql, char **error)
 void
 EtlPullQueryStart(EtlPullConnection *conn, const char *sql)
 {
-	run_query(conn, sql);
+	(void) run_query(conn, sql, NULL);
 	conn->result = mysql_use_result(conn->mysql);
 	if (conn->result == NULL)
 		relay_error(conn, ERRCODE_FDW_ERROR,

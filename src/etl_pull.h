@@ -268,6 +268,13 @@ typedef struct EtlPullUserState
 	int			sec_context;
 } EtlPullUserState;
 
+/* in bgworker.c */
+struct BackgroundWorkerHandle;
+struct dsm_segment;
+extern bool EtlPullStartWorker(const char *function, const char *type,
+							   struct dsm_segment *seg, int slot,
+							   struct BackgroundWorkerHandle **handle);
+
 /* in catalog.c */
 extern EtlPullTable *EtlPullReadTable(const char *name);
 extern void EtlPullAsOwner(EtlPullUserState *st);

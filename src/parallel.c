@@ -285,22 +285,12 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 
 	for (i = 0; i < nworkers; i++)
 	{
-		BackgroundWorker worker;
 		shm_mq	   *mq = shm_mq_create(shared_queue(shared, i), QUEUE_SIZE);
 
 		shm_mq_set_receiver(mq, MyProc);
-		memset(&worker, 0, sizeof(worker));
-		worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-		worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-		worker.bgw_restart_time = BGW_NEVER_RESTART;
-		snprintf(worker.bgw_library_name, BGW_MAXLEN, "etl_pull");
-		snprintf(worker.bgw_function_name, BGW_MAXLEN, "etl_pull_parallel_worker_main");
-		snprintf(worker.bgw_name, BGW_MAXLEN, "etl_pull parallel worker %d", i + 1);
-		snprintf(worker.bgw_type, BGW_MAXLEN, "etl_pull parallel worker");
-		worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(par->seg));
-		memcpy(worker.bgw_extra, &i, sizeof(int));
-		worker.bgw_notify_pid = MyProcPid;
-		if (!RegisterDynamicBackgroundWorker(&worker, &par->handles[i]))
+		if (!EtlPullStartWorker("etl_pull_parallel_worker_main",
+								"etl_pull parallel worker", par->seg, i,
+								&par->handles[i]))
 			break;
 		par->queues[i] = shm_mq_attach(mq, par->seg, par->handles[i]);
 		par->nworkers++;

@@ -72,7 +72,6 @@ EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *r,
 	Size		pos = 0;
 	dsm_segment *seg;
 	RunRecord  *rec;
-	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
 	BgwHandleStatus status;
 	pid_t		pid;
@@ -108,18 +107,8 @@ EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *r,
 		pos += strlen(strings[i]) + 1;
 	}
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "etl_pull");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "etl_pull_recorder_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "etl_pull run recorder");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "etl_pull run recorder");
-	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
-	worker.bgw_notify_pid = MyProcPid;
-
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	if (!EtlPullStartWorker("etl_pull_recorder_main", "etl_pull run recorder",
+							seg, 0, &handle))
 	{
 		ereport(WARNING,
 				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),

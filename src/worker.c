@@ -94,25 +94,6 @@ terminate_workers(dsm_segment *seg, Datum arg)
 			TerminateBackgroundWorker(w->handles[i]);
 }
 
-static bool
-start_worker(dsm_segment *seg, int slotno, BackgroundWorkerHandle **handle)
-{
-	BackgroundWorker worker;
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "etl_pull");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "etl_pull_load_worker_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "etl_pull load worker");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "etl_pull load worker");
-	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
-	memcpy(worker.bgw_extra, &slotno, sizeof(int));
-	worker.bgw_notify_pid = MyProcPid;
-	return RegisterDynamicBackgroundWorker(&worker, handle);
-}
-
 /* The enabled tables of a group (all groups if NULL), by name */
 static List *
 tables_to_load(text *group)
@@ -198,7 +179,8 @@ etl_pull_load_all(PG_FUNCTION_ARGS)
 		/* start as many as the limit and the free worker slots allow */
 		while (running < max_parallel && next < n)
 		{
-			if (!start_worker(seg, next, &workers->handles[next]))
+			if (!EtlPullStartWorker("etl_pull_load_worker_main", "etl_pull load worker",
+									seg, next, &workers->handles[next]))
 			{
 				if (running == 0)
 					ereport(ERROR,

@@ -1,0 +1,46 @@
+/*-------------------------------------------------------------------------
+ *
+ * bgworker.c
+ *		  Starting etl_pull's dynamic background workers.
+ *
+ * Every etl_pull worker is the same kind of process: a dynamic worker of
+ * this library, never restarted, connected to a database, handed a DSM
+ * segment (as its main argument) and a slot number (in bgw_extra), and
+ * reporting its exit to the backend that started it.
+ *
+ * IDENTIFICATION
+ *		  src/bgworker.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "postmaster/bgworker.h"
+#include "storage/dsm.h"
+
+#include "etl_pull.h"
+
+/*
+ * Register a worker running "function" of this library on segment "seg"
+ * with slot "slot".  Returns false when no worker slot is free.
+ */
+bool
+EtlPullStartWorker(const char *function, const char *type, dsm_segment *seg,
+				   int slot, BackgroundWorkerHandle **handle)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "etl_pull");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "%s", function);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "%s %d", type, slot + 1);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "%s", type);
+	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
+	memcpy(worker.bgw_extra, &slot, sizeof(int));
+	worker.bgw_notify_pid = MyProcPid;
+	return RegisterDynamicBackgroundWorker(&worker, handle);
+}
