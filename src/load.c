@@ -15,9 +15,13 @@
  * the swap itself takes AccessExclusiveLock.  Any error before commit
  * leaves the old rows in place.
  *
- * The standard strategy is the plain executor path (DELETE, then prepared
- * INSERTs through SPI): slower, but it honours triggers, rules, partitions
- * and foreign-table targets exactly as SQL would.
+ * The parallel strategy is the stream strategy with its rows read by
+ * background workers (parallel.c); this backend stays the only writer.
+ * The copy strategy hands the rows to COPY FROM (copy.c), and the standard
+ * strategy is the plain executor path (DELETE, then prepared INSERTs
+ * through SPI): slower, but both honour triggers, rules and partitions
+ * exactly as COPY and SQL would.  An incremental run stages the rows past
+ * the watermark in a temporary table and merges them (incremental.c).
  *
  * The MySQL side reads under one consistent snapshot and streams rows with
  * mysql_use_result: memory is bounded by the batch, not the table.
