@@ -131,7 +131,7 @@ _PG_init(void)
 							   "PostgreSQL settings for the duration of each load.",
 							   "A list of name=value items; synchronous_commit lasts to the end of the load's transaction.",
 							   &EtlPullPgSettings,
-							   "maintenance_work_mem=256MB, synchronous_commit=off",
+							   "maintenance_work_mem=16MB, synchronous_commit=off",
 							   PGC_USERSET, 0,
 							   check_settings_list, NULL, NULL);
 
