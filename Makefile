@@ -39,3 +39,10 @@ include $(PGXS)
 
 # every object depends on the module header
 $(OBJS): src/etl_pull.h
+
+# the benchmarks (see README.md, Performance): not tests, they print figures
+.PHONY: bench
+bench:
+	bash test/bench
+	bash test/bench_incremental
+	bash test/bench_wan
