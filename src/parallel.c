@@ -18,7 +18,9 @@
  * etl_pull.lock_timeout) the load goes on with a WARNING: each worker then
  * reads its own, slightly later, snapshot.
  *
- * The key range is cut into more chunks than workers; a worker that
+ * Rows travel in messages of about 64 kB (many rows each), so the queue's
+ * per-message cost is paid per batch, not per row.  The key range is cut
+ * into more chunks than workers; a worker that
  * finishes early takes the next chunk from a shared counter, so no
  * straggler holds the load.  Workers never touch the target relation (the
  * leader holds an ExclusiveLock on it and created the transient heap in
@@ -59,6 +61,7 @@
 #define MAX_PARALLEL_WORKERS	16
 #define CHUNKS_PER_WORKER		4
 #define QUEUE_SIZE				(1024 * 1024)
+#define MESSAGE_SIZE			(64 * 1024)	/* rows are sent in messages of this size */
 #define ERROR_LEN				1024
 
 typedef struct WorkerSlot
@@ -104,6 +107,8 @@ struct EtlPullParallel
 	bool		done[MAX_PARALLEL_WORKERS];
 	int			ndone;
 	int			current;		/* queue to read next */
+	char	   *msg;			/* rows of the message being read */
+	char	   *msg_end;
 	char	   *values[1];		/* resized to ncolumns */
 };
 
@@ -379,6 +384,40 @@ EtlPullParallelNext(EtlPullParallel *par, char ***values, unsigned long **length
 
 		if (par->ndone == par->nworkers)
 			return false;
+		/* the next row of the message in hand */
+		if (par->msg < par->msg_end)
+		{
+			char	   *p = par->msg;
+			int16		ncols;
+			int			c;
+
+			memcpy(&ncols, p, sizeof(int16));
+			p += sizeof(int16);
+			for (c = 0; c < ncols; c++)
+			{
+				int32		len;
+
+				memcpy(&len, p, sizeof(int32));
+				p += sizeof(int32);
+				if (len < 0)
+				{
+					par->values[c] = NULL;
+					lengths_buf[c] = 0;
+				}
+				else
+				{
+					par->values[c] = p;
+					lengths_buf[c] = (unsigned long) len;
+					p += len + 1;
+				}
+			}
+			par->msg = p;
+			*values = par->values;
+			*lengths = lengths_buf;
+			return true;
+		}
+
+		/* else the next message from any worker */
 		for (tried = 0; tried < par->nworkers; tried++)
 		{
 			int			i = par->current;
@@ -401,38 +440,12 @@ EtlPullParallelNext(EtlPullParallel *par, char ***values, unsigned long **length
 					return false;
 				continue;
 			}
-			else
-			{
-				/* a row: int16 ncols, then per column int32 length (-1: NULL), bytes, NUL */
-				char	   *p = (char *) data;
-				int16		ncols;
-				int			c;
-
-				memcpy(&ncols, p, sizeof(int16));
-				p += sizeof(int16);
-				for (c = 0; c < ncols; c++)
-				{
-					int32		len;
-
-					memcpy(&len, p, sizeof(int32));
-					p += sizeof(int32);
-					if (len < 0)
-					{
-						par->values[c] = NULL;
-						lengths_buf[c] = 0;
-					}
-					else
-					{
-						par->values[c] = p;
-						lengths_buf[c] = (unsigned long) len;
-						p += len + 1;
-					}
-				}
-				*values = par->values;
-				*lengths = lengths_buf;
-				return true;
-			}
+			par->msg = (char *) data;
+			par->msg_end = par->msg + nbytes;
+			break;
 		}
+		if (par->msg < par->msg_end)
+			continue;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 1000L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
@@ -445,6 +458,23 @@ void
 EtlPullParallelEnd(EtlPullParallel *par)
 {
 	dsm_detach(par->seg);
+}
+
+/*
+ * Send the rows gathered in "msg" as one message, and empty it.  If the
+ * leader is gone there is nothing left to do.
+ */
+static void
+send_rows(EtlPullConnection *conn, shm_mq_handle *mqh, StringInfo msg)
+{
+	if (msg->len == 0)
+		return;
+	if (shm_mq_send(mqh, msg->len, msg->data, false, true) != SHM_MQ_SUCCESS)
+	{
+		EtlPullDisconnect(conn);
+		proc_exit(0);
+	}
+	resetStringInfo(msg);
 }
 
 /*
@@ -529,7 +559,6 @@ etl_pull_parallel_worker_main(Datum main_arg)
 				int			i;
 
 				CHECK_FOR_INTERRUPTS();
-				resetStringInfo(&msg);
 				appendBinaryStringInfo(&msg, (char *) &n16, sizeof(int16));
 				for (i = 0; i < ncols; i++)
 				{
@@ -542,16 +571,13 @@ etl_pull_parallel_worker_main(Datum main_arg)
 						appendStringInfoChar(&msg, '\0');
 					}
 				}
-				if (shm_mq_send(mqh, msg.len, msg.data, false, false) != SHM_MQ_SUCCESS)
-				{
-					/* the leader is gone: nothing left to do */
-					EtlPullQueryEnd(conn);
-					proc_exit(0);
-				}
+				if (msg.len >= MESSAGE_SIZE)
+					send_rows(conn, mqh, &msg);
 				slot->rows++;
 				if (slot->rows % 1024 == 0)
 					EtlPullReportWorkerProgress(slot->rows, false);
 			}
+			send_rows(conn, mqh, &msg);
 			EtlPullQueryEnd(conn);
 		}
 		EtlPullDisconnect(conn);

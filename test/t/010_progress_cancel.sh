@@ -47,11 +47,11 @@ is "$(cat "$out")" "20000" "the load finished"
 is "$(q "SELECT count(*) FROM etl_pull.progress")" "0" "nothing in progress afterwards"
 
 # progress messages every etl_pull.progress_rows rows, to the client when asked
-out=$(etl_psql -d "$TAP_DB" -Atq -c "SET etl_pull.progress_messages = notice" \
+msgs=$(etl_psql -d "$TAP_DB" -Atq -c "SET etl_pull.progress_messages = notice" \
 	-c "SET etl_pull.progress_rows = 5000" -c "SELECT rows FROM etl_pull.load_table('slow')" 2>&1)
-like "$out" 'NOTICE:  etl_pull: slow: 5000 rows in [0-9.]+ s \([0-9]+ rows/s\), backend peak memory [0-9]+ kB' \
+like "$msgs" 'NOTICE:  etl_pull: slow: 5000 rows in [0-9.]+ s \([0-9]+ rows/s\), backend peak memory [0-9]+ kB' \
 	"a progress message after 5000 rows, with the rate and the memory"
-is "$(echo "$out" | grep -c 'NOTICE:  etl_pull: slow:')" "4" "one every 5000 rows"
+is "$(echo "$msgs" | grep -c 'NOTICE:  etl_pull: slow:')" "4" "one every 5000 rows"
 
 # cancel mid-stream: the old rows stay, nothing is left behind
 q "UPDATE slow_target SET v = 'old'" >/dev/null
