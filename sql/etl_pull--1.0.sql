@@ -424,7 +424,7 @@ END
 $$;
 GRANT USAGE ON SCHEMA etl_pull TO PUBLIC;
 REVOKE ALL ON etl_pull.tables, etl_pull.watermarks, etl_pull.runs, etl_pull.rejects FROM PUBLIC;
-GRANT SELECT ON etl_pull.tables, etl_pull.watermarks, etl_pull.runs TO PUBLIC;
+GRANT SELECT ON etl_pull.tables, etl_pull.watermarks, etl_pull.runs, etl_pull.run_comparison TO PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON etl_pull.tables, etl_pull.watermarks TO etl_pull_admin;
 GRANT SELECT, DELETE ON etl_pull.rejects TO etl_pull_admin;
 GRANT UPDATE (is_baseline) ON etl_pull.runs TO etl_pull_admin;

@@ -16,6 +16,7 @@ SET ROLE regress_etl_analyst;
 SELECT count(*) > 0 AS can_read_tables FROM etl_pull.tables;
 SELECT count(*) > 0 AS can_read_runs FROM etl_pull.runs;
 SELECT count(*) >= 0 AS can_read_progress FROM etl_pull.progress;
+SELECT etl_pull.performance_report() LIKE '# etl_pull performance report%' AS can_read_report;
 SELECT etl_pull.add_table('analyst_perio', server => 'replica', source_table => 'periomeasure');
 SELECT etl_pull.set_table_option('periomeasure', 'strategy', 'standard');
 UPDATE etl_pull.tables SET strategy = 'standard';
