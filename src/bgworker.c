@@ -15,9 +15,11 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
+#include "utils/memutils.h"
 
 #include "etl_pull.h"
 
@@ -43,4 +45,24 @@ EtlPullStartWorker(const char *function, const char *type, dsm_segment *seg,
 	memcpy(worker.bgw_extra, &slot, sizeof(int));
 	worker.bgw_notify_pid = MyProcPid;
 	return RegisterDynamicBackgroundWorker(&worker, handle);
+}
+
+/*
+ * In a worker's PG_CATCH: write the error being handled ("message: detail")
+ * into buf for the backend that started the worker, and abort the
+ * worker's transaction.
+ */
+void
+EtlPullWorkerCatch(char *buf, Size len)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(TopMemoryContext);
+	edata = CopyErrorData();
+	FlushErrorState();
+	if (edata->detail)
+		snprintf(buf, len, "%s: %s", edata->message, edata->detail);
+	else
+		strlcpy(buf, edata->message, len);
+	AbortCurrentTransaction();
 }

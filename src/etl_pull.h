@@ -274,6 +274,7 @@ struct dsm_segment;
 extern bool EtlPullStartWorker(const char *function, const char *type,
 							   struct dsm_segment *seg, int slot,
 							   struct BackgroundWorkerHandle **handle);
+extern void EtlPullWorkerCatch(char *buf, Size len);
 
 /* in catalog.c */
 extern EtlPullTable *EtlPullReadTable(const char *name);

@@ -586,17 +586,8 @@ etl_pull_parallel_worker_main(Datum main_arg)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(TopMemoryContext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		if (edata->detail)
-			snprintf(slot->error, ERROR_LEN, "%s: %s", edata->message, edata->detail);
-		else
-			strlcpy(slot->error, edata->message, ERROR_LEN);
+		EtlPullWorkerCatch(slot->error, ERROR_LEN);
 		slot->failed = true;
-		AbortCurrentTransaction();
 	}
 	PG_END_TRY();
 

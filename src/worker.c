@@ -306,18 +306,9 @@ etl_pull_load_worker_main(Datum main_arg)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(TopMemoryContext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		if (edata->detail)
-			snprintf(slot->error, SLOT_ERROR_LEN, "%s: %s", edata->message, edata->detail);
-		else
-			strlcpy(slot->error, edata->message, SLOT_ERROR_LEN);
+		EtlPullWorkerCatch(slot->error, SLOT_ERROR_LEN);
 		strlcpy(slot->status, "failed", sizeof(slot->status));
 		slot->succeeded = false;
-		AbortCurrentTransaction();
 	}
 	PG_END_TRY();
 	pgstat_report_activity(STATE_IDLE, NULL);
