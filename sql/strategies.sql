@@ -178,3 +178,22 @@ SELECT etl_pull.set_table_option('session_vars', 'strategy', 'parallel');
 SELECT strategy, rows FROM etl_pull.load_table('session_vars');
 DROP VIEW perio_matches;
 DROP VIEW perio_checksum_pg;
+
+-- a target of the user's with more columns than the source: the others get
+-- their defaults under every strategy; generated columns rule stream out
+CREATE TABLE iso_defaults (id integer PRIMARY KEY, v varchar(10), note text DEFAULT 'from mysql',
+                           n bigserial, flag boolean DEFAULT true, empty text);
+SELECT etl_pull.add_table('iso_defaults', server => 'replica', source_table => 'iso_small');
+SELECT strategy, rows FROM etl_pull.load_table('iso_defaults');
+SELECT count(*), min(note), max(note), min(n), max(n), bool_and(flag), count(empty)
+  FROM iso_defaults;
+SELECT etl_pull.set_table_option('iso_defaults', 'strategy', 'standard');
+SELECT strategy, rows FROM etl_pull.load_table('iso_defaults');
+SELECT count(*), min(note), min(n), max(n), bool_and(flag) FROM iso_defaults;
+CREATE TABLE iso_generated (id integer PRIMARY KEY, v varchar(10),
+                            twice integer GENERATED ALWAYS AS (id * 2) STORED);
+SELECT etl_pull.add_table('iso_generated', server => 'replica', source_table => 'iso_small');
+SELECT etl_pull.set_table_option('iso_generated', 'estimated_size_mb', '1');
+SELECT strategy, rows FROM etl_pull.load_table('iso_generated');
+SELECT strategy_reason FROM etl_pull.runs ORDER BY run_id DESC LIMIT 1;
+SELECT count(*), sum(twice) = 2 * sum(id) AS generated FROM iso_generated;

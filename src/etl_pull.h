@@ -203,7 +203,8 @@ extern bool EtlPullConvertRowOrReject(EtlPullConverter *conv, char **values,
 typedef struct EtlPullSink EtlPullSink;
 
 extern EtlPullSink *EtlPullSinkBegin(Relation target, Relation into,
-									 int batch_size, int ti_options);
+									 int batch_size, int ti_options,
+									 AttrNumber *attnums, int nmapped);
 extern void EtlPullSinkNext(EtlPullSink *sink, Datum **values, bool **nulls);
 extern void EtlPullSinkRowDone(EtlPullSink *sink);
 extern void EtlPullSinkRowSkip(EtlPullSink *sink);

@@ -286,6 +286,8 @@ stream_unsuitable(Relation rel)
 		return "the target has rules";
 	if (rel->rd_rel->relrowsecurity)
 		return "the target has row-level security";
+	if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
+		return "the target has generated columns";
 	return NULL;
 }
 
@@ -659,7 +661,8 @@ load_stream(LoadState *ls, Relation rel)
 	newrel = table_open(newheap, NoLock);
 	stream_into_sink(ls, rel, ls->attnums,
 					 EtlPullSinkBegin(rel, newrel, ls->table->batch_size,
-									  TABLE_INSERT_SKIP_FSM | TABLE_INSERT_FROZEN),
+									  TABLE_INSERT_SKIP_FSM | TABLE_INSERT_FROZEN,
+									  ls->attnums, ls->source->ncolumns),
 					 NULL);
 	table_close(newrel, NoLock);
 	table_close(rel, NoLock);
@@ -689,7 +692,8 @@ load_parallel(LoadState *ls, Relation rel)
 	rs.lengths_buf = palloc(sizeof(unsigned long) * ls->source->ncolumns);
 	rows_into_sink(ls, &rs, rel, ls->attnums,
 				   EtlPullSinkBegin(rel, newrel, ls->table->batch_size,
-									TABLE_INSERT_SKIP_FSM | TABLE_INSERT_FROZEN));
+									TABLE_INSERT_SKIP_FSM | TABLE_INSERT_FROZEN,
+									ls->attnums, ls->source->ncolumns));
 	EtlPullParallelEnd(rs.par);
 	table_close(newrel, NoLock);
 	table_close(rel, NoLock);
@@ -742,7 +746,7 @@ load_incremental(LoadState *ls, Relation rel, const char *where)
 	match_columns(&stage_ls, stage);
 	stream_into_sink(ls, stage, stage_ls.attnums,
 					 EtlPullSinkBegin(stage, stage, ls->table->batch_size,
-									  TABLE_INSERT_SKIP_FSM),
+									  TABLE_INSERT_SKIP_FSM, NULL, 0),
 					 where);
 	table_close(stage, NoLock);
 

@@ -28,6 +28,7 @@
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_relation.h"
+#include "rewrite/rewriteHandler.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -35,6 +36,13 @@
 
 /* flush a batch early once its rows hold this much memory */
 #define SINK_MAX_BATCH_BYTES	(16 * 1024 * 1024)
+
+/* The default of a target column no source column fills */
+typedef struct ColumnDefault
+{
+	AttrNumber	attnum;
+	ExprState  *expr;
+} ColumnDefault;
 
 struct EtlPullSink
 {
@@ -50,6 +58,8 @@ struct EtlPullSink
 	int			ti_options;
 	bool		check_constraints;
 	bool		insert_indexes;
+	ColumnDefault *defaults;	/* evaluated for every row */
+	int			ndefaults;
 	MemoryContext batchcxt;
 	MemoryContext callercxt;	/* between Next and RowDone */
 };
@@ -59,11 +69,14 @@ struct EtlPullSink
  * receives the rows (it may be the target itself, whose indexes are then
  * maintained).  ti_options are table_multi_insert's options; the caller
  * decides which are safe (e.g. TABLE_INSERT_FROZEN only for a relation
- * created in this transaction).
+ * created in this transaction).  attnums (nmapped of them) are the target
+ * columns the caller fills; the others get their defaults, as an INSERT
+ * naming only the mapped columns would give them.  With attnums NULL no
+ * default is evaluated.
  */
 EtlPullSink *
 EtlPullSinkBegin(Relation target, Relation into, int batch_size,
-				 int ti_options)
+				 int ti_options, AttrNumber *attnums, int nmapped)
 {
 	EtlPullSink *sink = palloc0(sizeof(EtlPullSink));
 	RangeTblEntry *rte;
@@ -92,6 +105,35 @@ EtlPullSinkBegin(Relation target, Relation into, int batch_size,
 	{
 		ExecOpenIndices(sink->rri, false);
 		sink->insert_indexes = (sink->rri->ri_NumIndices > 0);
+	}
+
+	if (attnums != NULL)
+	{
+		TupleDesc	tupdesc = RelationGetDescr(target);
+		int			a;
+
+		sink->defaults = palloc(sizeof(ColumnDefault) * tupdesc->natts);
+		for (a = 1; a <= tupdesc->natts; a++)
+		{
+			Form_pg_attribute att = TupleDescAttr(tupdesc, a - 1);
+			Node	   *def;
+			int			i;
+
+			if (att->attisdropped || att->attgenerated)
+				continue;
+			for (i = 0; i < nmapped; i++)
+				if (attnums[i] == a)
+					break;
+			if (i < nmapped)
+				continue;
+			def = build_column_default(target, a);
+			if (def == NULL)
+				continue;
+			sink->defaults[sink->ndefaults].attnum = a;
+			sink->defaults[sink->ndefaults].expr = ExecPrepareExpr((Expr *) def,
+																	sink->estate);
+			sink->ndefaults++;
+		}
 	}
 
 	sink->slots = palloc(sizeof(TupleTableSlot *) * sink->nslots);
@@ -156,14 +198,25 @@ EtlPullSinkNext(EtlPullSink *sink, Datum **values, bool **nulls)
 }
 
 /*
- * Accept the row filled since EtlPullSinkNext: check the target's NOT NULL
- * and CHECK constraints, and flush when the batch is full.
+ * Accept the row filled since EtlPullSinkNext: fill in the defaults, check
+ * the target's NOT NULL and CHECK constraints, and flush when the batch is
+ * full.
  */
 void
 EtlPullSinkRowDone(EtlPullSink *sink)
 {
 	TupleTableSlot *slot = sink->slots[sink->nused];
+	int			i;
 
+	/* defaults, evaluated in the batch context (we are still in it) */
+	for (i = 0; i < sink->ndefaults; i++)
+	{
+		AttrNumber	a = sink->defaults[i].attnum;
+
+		slot->tts_values[a - 1] = ExecEvalExpr(sink->defaults[i].expr,
+											   GetPerTupleExprContext(sink->estate),
+											   &slot->tts_isnull[a - 1]);
+	}
 	ExecStoreVirtualTuple(slot);
 	if (sink->check_constraints)
 		ExecConstraints(sink->rri, slot, sink->estate);
