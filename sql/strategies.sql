@@ -171,7 +171,7 @@ DROP TRIGGER see_settings ON perio_parts;
 DROP FUNCTION see_settings();
 DROP TABLE seen_settings;
 
--- parallel needs a single integer key, and a target stream could load
+-- parallel needs a primary key, and a target stream could load
 SELECT etl_pull.set_table_option('perio_parts', 'strategy', 'parallel');
 SELECT strategy, rows FROM etl_pull.load_table('perio_parts');
 SELECT etl_pull.set_table_option('session_vars', 'strategy', 'parallel');

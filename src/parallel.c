@@ -72,14 +72,6 @@ typedef struct WorkerSlot
 	char		error[ERROR_LEN];
 } WorkerSlot;
 
-typedef struct Chunk
-{
-	bool		has_lo;
-	bool		has_hi;
-	int64		lo;				/* key >= lo */
-	int64		hi;				/* key < hi */
-} Chunk;
-
 typedef struct ParallelShared
 {
 	Oid			dboid;
@@ -91,8 +83,7 @@ typedef struct ParallelShared
 	pg_atomic_uint32 next_chunk;
 	Size		name_off;		/* registered table name */
 	Size		sql_off;		/* SELECT without WHERE */
-	Size		key_off;		/* quoted key column */
-	Size		chunks_off;
+	Size		chunks_off;		/* nchunks offsets of WHERE conditions ("" = all) */
 	Size		queues_off;
 	WorkerSlot	workers[MAX_PARALLEL_WORKERS];
 } ParallelShared;
@@ -120,10 +111,13 @@ shared_string(ParallelShared *shared, Size off)
 	return (char *) shared + off;
 }
 
-static Chunk *
-shared_chunks(ParallelShared *shared)
+/* The WHERE condition of chunk c ("" for the whole table) */
+static char *
+shared_chunk(ParallelShared *shared, int c)
 {
-	return (Chunk *) ((char *) shared + shared->chunks_off);
+	Size	   *offs = (Size *) ((char *) shared + shared->chunks_off);
+
+	return shared_string(shared, offs[c]);
 }
 
 static shm_mq *
@@ -158,30 +152,145 @@ check_worker(EtlPullParallel *par, int i)
 }
 
 /*
- * Cut the key range [min, max] into chunks.  The first and last are open
- * ended, so rows committed past the bounds read by the leader are not
- * missed by any snapshot.
+ * Chunks of a single integer key: the range [MIN, MAX] cut into equal
+ * steps.  The first and last chunks are open ended, so rows committed past
+ * the bounds the leader read are not missed by any snapshot.
  */
-static int
-make_chunks(Chunk *chunks, int nchunks, bool empty, int64 min, int64 max)
+static List *
+integer_chunks(EtlPullConnection *control, const char *qtable, const char *qkey,
+			   int nchunks)
 {
-	int			i;
+	List	   *chunks = NIL;
+	char	  **row;
+	unsigned long *lengths;
+	int64		min = 0,
+				max = 0;
+	bool		empty = true;
 	int64		step;
+	int			i;
 
-	if (empty || nchunks <= 1 || max - min < nchunks)
+	EtlPullQueryStart(control, psprintf("SELECT MIN(%s), MAX(%s) FROM %s", qkey, qkey, qtable));
+	if (EtlPullFetch(control, &row, &lengths) && row[0] != NULL)
 	{
-		chunks[0].has_lo = chunks[0].has_hi = false;
-		return 1;
+		empty = false;
+		min = strtoll(row[0], NULL, 10);
+		max = strtoll(row[1], NULL, 10);
 	}
+	EtlPullQueryEnd(control);
+	if (empty || nchunks <= 1 || max - min < nchunks)
+		return list_make1("");
 	step = (max - min) / nchunks + 1;
 	for (i = 0; i < nchunks; i++)
 	{
-		chunks[i].has_lo = (i > 0);
-		chunks[i].lo = min + step * i;
-		chunks[i].has_hi = (i < nchunks - 1);
-		chunks[i].hi = min + step * (i + 1);
+		int64		lo = min + step * i;
+		int64		hi = min + step * (i + 1);
+
+		if (i == 0)
+			chunks = lappend(chunks, psprintf("%s < " INT64_FORMAT, qkey, hi));
+		else if (i == nchunks - 1)
+			chunks = lappend(chunks, psprintf("%s >= " INT64_FORMAT, qkey, lo));
+		else
+			chunks = lappend(chunks, psprintf("%s >= " INT64_FORMAT " AND %s < " INT64_FORMAT,
+											  qkey, lo, qkey, hi));
 	}
-	return nchunks;
+	return chunks;
+}
+
+/*
+ * "(k1, k2, ...) >= (v1, v2, ...)" (or "<") spelled out with AND and OR,
+ * which MySQL's range optimizer reads as index ranges.
+ */
+static char *
+key_compare(EtlPullConnection *control, char **qkeys, char **values, int nkeys,
+			bool at_least)
+{
+	StringInfoData buf;
+	int			i;
+	int			j;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '(');
+	for (i = 0; i < nkeys; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&buf, " OR ");
+		appendStringInfoChar(&buf, '(');
+		for (j = 0; j < i; j++)
+			appendStringInfo(&buf, "%s = %s AND ", qkeys[j],
+							 EtlPullQuoteLiteral(control, values[j]));
+		appendStringInfo(&buf, "%s %s %s)", qkeys[i],
+						 i == nkeys - 1 ? (at_least ? ">=" : "<") : (at_least ? ">" : "<"),
+						 EtlPullQuoteLiteral(control, values[i]));
+	}
+	appendStringInfoChar(&buf, ')');
+	return buf.data;
+}
+
+/*
+ * Chunks of any other key (composite, text, dates): one pass over the key
+ * columns alone, in key order, keeping every n-th key as a boundary.  The
+ * pass costs one scan of the key; it buys chunks of equal row counts
+ * however the keys are spread.
+ */
+static List *
+sampled_chunks(EtlPullConnection *control, EtlPullSource *source,
+			   const char *qtable, int nchunks)
+{
+	char	  **qkeys = palloc(sizeof(char *) * source->ncolumns);
+	char	  **bounds[MAX_PARALLEL_WORKERS * CHUNKS_PER_WORKER];
+	StringInfoData cols;
+	List	   *chunks = NIL;
+	char	  **row;
+	unsigned long *lengths;
+	int64		step = Max(source->estimated_rows, 1) / nchunks + 1;
+	int64		n = 0;
+	int			nkeys = 0;
+	int			nbounds = 0;
+	int			i;
+	int			k;
+
+	initStringInfo(&cols);
+	for (k = 1;; k++)
+	{
+		for (i = 0; i < source->ncolumns; i++)
+			if (source->columns[i].pk_position == k)
+				break;
+		if (i == source->ncolumns)
+			break;
+		qkeys[nkeys++] = EtlPullQuoteIdent(source->columns[i].name);
+		appendStringInfo(&cols, "%s%s", cols.len ? ", " : "", qkeys[nkeys - 1]);
+	}
+
+	EtlPullQueryStart(control, psprintf("SELECT %s FROM %s ORDER BY %s",
+										cols.data, qtable, cols.data));
+	while (EtlPullFetch(control, &row, &lengths))
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (++n % step == 0 && nbounds < nchunks - 1)
+		{
+			bounds[nbounds] = palloc(sizeof(char *) * nkeys);
+			for (i = 0; i < nkeys; i++)
+				bounds[nbounds][i] = pnstrdup(row[i], lengths[i]);
+			nbounds++;
+		}
+	}
+	EtlPullQueryEnd(control);
+
+	if (nbounds == 0)
+		return list_make1("");
+	for (i = 0; i <= nbounds; i++)
+	{
+		if (i == 0)
+			chunks = lappend(chunks, key_compare(control, qkeys, bounds[0], nkeys, false));
+		else if (i == nbounds)
+			chunks = lappend(chunks, key_compare(control, qkeys, bounds[i - 1], nkeys, true));
+		else
+			chunks = lappend(chunks,
+							 psprintf("%s AND %s",
+									  key_compare(control, qkeys, bounds[i - 1], nkeys, true),
+									  key_compare(control, qkeys, bounds[i], nkeys, false)));
+	}
+	return chunks;
 }
 
 /*
@@ -197,37 +306,36 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 	EtlPullParallel *par;
 	ParallelShared *shared;
 	EtlPullSourceColumn *key = NULL;
+	int			nkeys = 0;
 	char	   *select_sql = EtlPullSourceSelect(source, NULL);
-	char	   *qkey;
 	char	   *qtable;
 	char	   *err = NULL;
 	bool		locked;
-	bool		empty = true;
-	int64		min = 0,
-				max = 0;
+	List	   *chunks;
+	ListCell   *lc;
+	Size	   *chunk_offs;
 	int			nchunks;
 	Size		size;
 	Size		off;
 	char	  **row;
 	unsigned long *lengths;
-	Chunk		chunks[MAX_PARALLEL_WORKERS * CHUNKS_PER_WORKER];
 	int			i;
 	TimestampTz deadline;
 
 	for (i = 0; i < source->ncolumns; i++)
+	{
 		if (source->columns[i].pk_position == 1)
 			key = &source->columns[i];
-	for (i = 0; i < source->ncolumns; i++)
-		if (source->columns[i].pk_position == 2)
-			key = NULL;
-	if (key == NULL || key->kind != SRC_INT || (key->int_bytes == 8 && key->is_unsigned))
+		if (source->columns[i].pk_position > 0)
+			nkeys++;
+	}
+	if (key == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("strategy \"parallel\" needs a single-column integer primary key"),
-				 errdetail("MySQL table \"%s.%s\" has no such key.", source->db, source->table),
+				 errmsg("strategy \"parallel\" needs a primary key to cut the table into chunks"),
+				 errdetail("MySQL table \"%s.%s\" has none.", source->db, source->table),
 				 errhint("Use strategy \"stream\" for this table.")));
 	nworkers = Min(Max(nworkers, 1), MAX_PARALLEL_WORKERS);
-	qkey = EtlPullQuoteIdent(key->name);
 	qtable = psprintf("%s.%s", EtlPullQuoteIdent(source->db), EtlPullQuoteIdent(source->table));
 
 	/*
@@ -245,22 +353,20 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 				 errdetail("MySQL said: %s. Each parallel worker reads its own snapshot, taken a few milliseconds apart; rows changed meanwhile may be seen by one chunk and not another.", err),
 				 errhint("Grant the MySQL user RELOAD and LOCK TABLES, or use strategy \"stream\".")));
 
-	EtlPullQueryStart(control, psprintf("SELECT MIN(%s), MAX(%s) FROM %s", qkey, qkey, qtable));
-	if (EtlPullFetch(control, &row, &lengths) && row[0] != NULL)
-	{
-		empty = false;
-		min = strtoll(row[0], NULL, 10);
-		max = strtoll(row[1], NULL, 10);
-	}
-	EtlPullQueryEnd(control);
-	nchunks = make_chunks(chunks, nworkers * CHUNKS_PER_WORKER, empty, min, max);
+	if (nkeys == 1 && key->kind == SRC_INT && !(key->int_bytes == 8 && key->is_unsigned))
+		chunks = integer_chunks(control, qtable, EtlPullQuoteIdent(key->name),
+								nworkers * CHUNKS_PER_WORKER);
+	else
+		chunks = sampled_chunks(control, source, qtable, nworkers * CHUNKS_PER_WORKER);
+	nchunks = list_length(chunks);
 	nworkers = Min(nworkers, nchunks);
 
-	/* the segment: header, strings, chunks, one queue per worker */
+	/* the segment: header, strings, chunk conditions, one queue per worker */
 	off = MAXALIGN(sizeof(ParallelShared));
 	size = off + MAXALIGN(strlen(table->name) + 1) + MAXALIGN(strlen(select_sql) + 1) +
-		MAXALIGN(strlen(qkey) + 1) + MAXALIGN(sizeof(Chunk) * nchunks) +
-		(Size) QUEUE_SIZE * nworkers;
+		MAXALIGN(sizeof(Size) * nchunks) + (Size) QUEUE_SIZE * nworkers;
+	foreach(lc, chunks)
+		size += MAXALIGN(strlen((char *) lfirst(lc)) + 1);
 	par = MemoryContextAllocZero(TopTransactionContext,
 								 offsetof(EtlPullParallel, values) +
 								 sizeof(char *) * source->ncolumns);
@@ -279,12 +385,16 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 	shared->sql_off = off;
 	strcpy(shared_string(shared, off), select_sql);
 	off += MAXALIGN(strlen(select_sql) + 1);
-	shared->key_off = off;
-	strcpy(shared_string(shared, off), qkey);
-	off += MAXALIGN(strlen(qkey) + 1);
 	shared->chunks_off = off;
-	memcpy(shared_chunks(shared), chunks, sizeof(Chunk) * nchunks);
-	off += MAXALIGN(sizeof(Chunk) * nchunks);
+	chunk_offs = (Size *) shared_string(shared, off);
+	off += MAXALIGN(sizeof(Size) * nchunks);
+	i = 0;
+	foreach(lc, chunks)
+	{
+		chunk_offs[i++] = off;
+		strcpy(shared_string(shared, off), (char *) lfirst(lc));
+		off += MAXALIGN(strlen((char *) lfirst(lc)) + 1);
+	}
 	shared->queues_off = off;
 	on_dsm_detach(par->seg, terminate_workers, PointerGetDatum(par));
 
@@ -531,25 +641,18 @@ etl_pull_parallel_worker_main(Datum main_arg)
 		for (;;)
 		{
 			uint32		c = pg_atomic_fetch_add_u32(&shared->next_chunk, 1);
-			Chunk	   *chunk;
+			const char *where;
 			StringInfoData sql;
 			char	  **values;
 			unsigned long *lengths;
-			const char *key = shared_string(shared, shared->key_off);
 
 			if (c >= (uint32) shared->nchunks)
 				break;
-			chunk = &shared_chunks(shared)[c];
+			where = shared_chunk(shared, c);
 			initStringInfo(&sql);
 			appendStringInfoString(&sql, shared_string(shared, shared->sql_off));
-			if (chunk->has_lo || chunk->has_hi)
-				appendStringInfoString(&sql, " WHERE ");
-			if (chunk->has_lo)
-				appendStringInfo(&sql, "%s >= " INT64_FORMAT, key, chunk->lo);
-			if (chunk->has_lo && chunk->has_hi)
-				appendStringInfoString(&sql, " AND ");
-			if (chunk->has_hi)
-				appendStringInfo(&sql, "%s < " INT64_FORMAT, key, chunk->hi);
+			if (where[0])
+				appendStringInfo(&sql, " WHERE %s", where);
 
 			EtlPullQueryStart(conn, sql.data);
 			ncols = EtlPullQueryFieldCount(conn);

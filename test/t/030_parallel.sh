@@ -124,6 +124,32 @@ is "$(q "SELECT count(*) || ' ' || min(owner) FROM accounts")" "1000300 old" "th
 is "$(q "SELECT count(*) FROM pg_class WHERE relname LIKE 'pg_temp_%'")" "0" "no transient heap left"
 q "ALTER TABLE accounts DROP CONSTRAINT gate" >/dev/null
 
+# other keys: a composite key with text, and a date key, cut at sampled boundaries
+etl_mysql -e "
+	DROP TABLE IF EXISTS regional;
+	CREATE TABLE regional (region varchar(20) NOT NULL, n int NOT NULL, amount decimal(12,2) NOT NULL,
+	                       PRIMARY KEY (region, n));
+	INSERT INTO regional SELECT ELT(1 + seq % 5, 'north', 'south', 'east', 'west', 'it''s \"central\"'),
+	                            seq, seq / 7 FROM seq_1_to_200000;
+	ANALYZE TABLE regional;
+	DROP TABLE IF EXISTS daily;
+	CREATE TABLE daily (day date NOT NULL PRIMARY KEY, total bigint NOT NULL);
+	INSERT INTO daily SELECT '1900-01-01' + INTERVAL seq DAY, seq FROM seq_1_to_40000;
+	ANALYZE TABLE daily;" >/dev/null
+q "SELECT etl_pull.add_table('regional', server => 'replica');
+   SELECT etl_pull.set_table_option('regional', 'strategy', 'parallel');
+   SELECT etl_pull.add_table('daily', server => 'replica');
+   SELECT etl_pull.set_table_option('daily', 'strategy', 'parallel')" >/dev/null
+is "$(q "SELECT strategy || ' ' || rows FROM etl_pull.load_table('regional')")" "parallel 200000" \
+	"a composite text key is cut into chunks"
+is "$(q "SELECT count(*) || ' ' || count(DISTINCT (region, n)) || ' ' || sum(amount) FROM regional")" \
+	"$(etl_mysql -N -e "SELECT COUNT(*), COUNT(DISTINCT region, n), SUM(amount) FROM regional" | tr '\t' ' ')" \
+	"and loads every row once"
+is "$(q "SELECT strategy || ' ' || rows FROM etl_pull.load_table('daily')")" "parallel 40000" \
+	"a date key is cut into chunks"
+is "$(q "SELECT count(DISTINCT day) || ' ' || sum(total) FROM daily")" "40000 800020000" \
+	"and loads every row once"
+
 # without RELOAD and LOCK TABLES: a WARNING, and the load goes on
 etl_psql -q -d "$TAP_DB" -v user="$ETL_PULL_MYSQL_LIMITED_USER" \
 	-v password="$ETL_PULL_MYSQL_LIMITED_PASSWORD" <<-'SQL'
