@@ -82,6 +82,14 @@ SELECT count(*) AS differing_rows FROM (
     (SELECT * FROM alltypes_stream EXCEPT SELECT * FROM alltypes)) d;
 SELECT * FROM type_mismatches ORDER BY id, col;
 
+-- and so does the parallel strategy, whose workers convert the rows
+SELECT etl_pull.set_table_option('alltypes', 'strategy', 'parallel');
+SELECT strategy, rows FROM etl_pull.load_table('alltypes');
+SELECT count(*) AS differing_rows FROM (
+    (SELECT * FROM alltypes EXCEPT SELECT * FROM alltypes_stream)
+    UNION ALL
+    (SELECT * FROM alltypes_stream EXCEPT SELECT * FROM alltypes)) d;
+
 -- and so does the copy strategy
 SELECT etl_pull.set_table_option('alltypes', 'strategy', 'copy');
 SELECT strategy, rows FROM etl_pull.load_table('alltypes');

@@ -48,21 +48,24 @@ EtlPullStartWorker(const char *function, const char *type, dsm_segment *seg,
 }
 
 /*
- * In a worker's PG_CATCH: write the error being handled ("message: detail")
+ * In a worker's PG_CATCH: write the error being handled ("message: detail
+ * (context)", the context only if asked)
  * into buf for the backend that started the worker, and abort the
  * worker's transaction.
  */
 void
-EtlPullWorkerCatch(char *buf, Size len)
+EtlPullWorkerCatch(char *buf, Size len, bool with_context)
 {
 	ErrorData  *edata;
 
 	MemoryContextSwitchTo(TopMemoryContext);
 	edata = CopyErrorData();
 	FlushErrorState();
-	if (edata->detail)
-		snprintf(buf, len, "%s: %s", edata->message, edata->detail);
-	else
-		strlcpy(buf, edata->message, len);
+	if (!with_context)
+		edata->context = NULL;
+	snprintf(buf, len, "%s%s%s%s%s%s", edata->message,
+			 edata->detail ? ": " : "", edata->detail ? edata->detail : "",
+			 edata->context ? " (" : "", edata->context ? edata->context : "",
+			 edata->context ? ")" : "");
 	AbortCurrentTransaction();
 }

@@ -15,6 +15,7 @@
 #ifndef ETL_PULL_H
 #define ETL_PULL_H
 
+#include "access/htup.h"
 #include "access/tupdesc.h"
 #include "fmgr.h"
 #include "foreign/foreign.h"
@@ -204,7 +205,9 @@ typedef struct EtlPullSink EtlPullSink;
 
 extern EtlPullSink *EtlPullSinkBegin(Relation target, Relation into,
 									 int batch_size, int ti_options,
-									 AttrNumber *attnums, int nmapped);
+									 AttrNumber *attnums, int nmapped,
+									 bool tuples);
+extern void EtlPullSinkAddTuple(EtlPullSink *sink, MinimalTuple tuple);
 extern void EtlPullSinkNext(EtlPullSink *sink, Datum **values, bool **nulls);
 extern void EtlPullSinkRowDone(EtlPullSink *sink);
 extern void EtlPullSinkRowSkip(EtlPullSink *sink);
@@ -224,11 +227,13 @@ typedef struct EtlPullParallel EtlPullParallel;
 extern EtlPullParallel *EtlPullParallelBegin(EtlPullConnection *control,
 											 EtlPullTable *table,
 											 EtlPullSource *source,
-											 Oid target_relid, int nworkers,
-											 char **position);
+											 Relation target,
+											 AttrNumber *attnums, bool tuples,
+											 int nworkers, char **position);
 extern bool EtlPullParallelNext(EtlPullParallel *par, char ***values,
 								unsigned long **lengths,
 								unsigned long *lengths_buf);
+extern bool EtlPullParallelNextTuple(EtlPullParallel *par, MinimalTuple *tuple);
 extern void EtlPullParallelEnd(EtlPullParallel *par);
 
 /* in load.c */
@@ -275,7 +280,7 @@ struct dsm_segment;
 extern bool EtlPullStartWorker(const char *function, const char *type,
 							   struct dsm_segment *seg, int slot,
 							   struct BackgroundWorkerHandle **handle);
-extern void EtlPullWorkerCatch(char *buf, Size len);
+extern void EtlPullWorkerCatch(char *buf, Size len, bool with_context);
 
 /* in catalog.c */
 extern EtlPullTable *EtlPullReadTable(const char *name);

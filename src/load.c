@@ -662,7 +662,7 @@ load_stream(LoadState *ls, Relation rel)
 	stream_into_sink(ls, rel, ls->attnums,
 					 EtlPullSinkBegin(rel, newrel, ls->table->batch_size,
 									  TABLE_INSERT_SKIP_FSM | TABLE_INSERT_FROZEN,
-									  ls->attnums, ls->source->ncolumns),
+									  ls->attnums, ls->source->ncolumns, false),
 					 NULL);
 	table_close(newrel, NoLock);
 	table_close(rel, NoLock);
@@ -670,8 +670,41 @@ load_stream(LoadState *ls, Relation rel)
 }
 
 /*
+ * Whether the parallel workers can convert the rows themselves: only the
+ * NOT NULL constraints to check (the workers do), no default to fill, and
+ * no row to reject (rejects are written in this backend's transaction).
+ */
+static bool
+workers_can_convert(LoadState *ls, Relation rel)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	int			a;
+
+	if (ls->table->reject_bad_rows)
+		return false;
+	if (tupdesc->constr && tupdesc->constr->num_check > 0)
+		return false;
+	for (a = 1; a <= tupdesc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, a - 1);
+		int			i;
+
+		if (att->attisdropped)
+			continue;
+		for (i = 0; i < ls->source->ncolumns; i++)
+			if (ls->attnums[i] == a)
+				break;
+		if (i == ls->source->ncolumns && att->atthasdef)
+			return false;
+	}
+	return true;
+}
+
+/*
  * Parallel strategy: as stream, but the rows are read by background
- * workers, key range by key range, under one snapshot (parallel.c).
+ * workers, key range by key range, under one snapshot (parallel.c).  When
+ * the target allows it the workers also convert the rows and send formed
+ * tuples, leaving this backend only the writing.
  */
 static void
 load_parallel(LoadState *ls, Relation rel)
@@ -681,19 +714,40 @@ load_parallel(LoadState *ls, Relation rel)
 	char		relpersistence = rel->rd_rel->relpersistence;
 	RowSource	rs = {NULL, NULL, NULL};
 	char	   *position;
+	EtlPullSink *sink;
+	bool		tuples;
 
 	newheap = make_new_heap(ls->target_oid, rel->rd_rel->reltablespace,
 							rel->rd_rel->relam, relpersistence,
 							ExclusiveLock);
 	newrel = table_open(newheap, NoLock);
-	rs.par = EtlPullParallelBegin(ls->conn, ls->table, ls->source, ls->target_oid,
-								  ls->table->parallel_chunks, &position);
+	tuples = workers_can_convert(ls, rel);
+	rs.par = EtlPullParallelBegin(ls->conn, ls->table, ls->source, rel, ls->attnums,
+								  tuples, ls->table->parallel_chunks, &position);
 	ls->result->source_position = position;
-	rs.lengths_buf = palloc(sizeof(unsigned long) * ls->source->ncolumns);
-	rows_into_sink(ls, &rs, rel, ls->attnums,
-				   EtlPullSinkBegin(rel, newrel, ls->table->batch_size,
-									TABLE_INSERT_SKIP_FSM | TABLE_INSERT_FROZEN,
-									ls->attnums, ls->source->ncolumns));
+	sink = EtlPullSinkBegin(rel, newrel, ls->table->batch_size,
+							TABLE_INSERT_SKIP_FSM | TABLE_INSERT_FROZEN,
+							ls->attnums, ls->source->ncolumns, tuples);
+	if (tuples)
+	{
+		MinimalTuple tuple;
+
+		while (EtlPullParallelNextTuple(rs.par, &tuple))
+		{
+			CHECK_FOR_INTERRUPTS();
+			EtlPullSinkAddTuple(sink, tuple);
+			ls->result->rows++;
+			ls->result->bytes += tuple->t_len;
+			if (ls->result->rows % PROGRESS_EVERY_ROWS == 0)
+				pgstat_progress_update_param(PROGRESS_ETL_ROWS, ls->result->rows);
+		}
+		EtlPullSinkEnd(sink);
+	}
+	else
+	{
+		rs.lengths_buf = palloc(sizeof(unsigned long) * ls->source->ncolumns);
+		rows_into_sink(ls, &rs, rel, ls->attnums, sink);
+	}
 	EtlPullParallelEnd(rs.par);
 	table_close(newrel, NoLock);
 	table_close(rel, NoLock);
@@ -746,7 +800,7 @@ load_incremental(LoadState *ls, Relation rel, const char *where)
 	match_columns(&stage_ls, stage);
 	stream_into_sink(ls, stage, stage_ls.attnums,
 					 EtlPullSinkBegin(stage, stage, ls->table->batch_size,
-									  TABLE_INSERT_SKIP_FSM, NULL, 0),
+									  TABLE_INSERT_SKIP_FSM, NULL, 0, false),
 					 where);
 	table_close(stage, NoLock);
 

@@ -38,7 +38,9 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -52,7 +54,9 @@
 #include "storage/shm_mq.h"
 #include "tcop/tcopprot.h"
 #include "utils/backend_progress.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/wait_event.h"
 
@@ -85,8 +89,31 @@ typedef struct ParallelShared
 	Size		sql_off;		/* SELECT without WHERE */
 	Size		chunks_off;		/* nchunks offsets of WHERE conditions ("" = all) */
 	Size		queues_off;
+	Size		source_db_off;	/* MySQL database and table */
+	Size		source_table_off;
+
+	/*
+	 * Tuple mode: the workers convert the rows themselves and send formed
+	 * tuples of the target's row type, described here (the workers never
+	 * open the target: see the lock trap above).
+	 */
+	bool		tuples;
+	int			natts;
+	int			ncolumns;
+	Size		atts_off;		/* natts TargetAtt */
+	Size		attnums_off;	/* ncolumns AttrNumber: source column -> attribute */
 	WorkerSlot	workers[MAX_PARALLEL_WORKERS];
 } ParallelShared;
+
+/* One attribute of the target's row type, for tuple mode */
+typedef struct TargetAtt
+{
+	Oid			typid;
+	int32		typmod;
+	bool		notnull;
+	bool		dropped;
+	NameData	name;
+} TargetAtt;
 
 struct EtlPullParallel
 {
@@ -100,6 +127,7 @@ struct EtlPullParallel
 	int			current;		/* queue to read next */
 	char	   *msg;			/* rows of the message being read */
 	char	   *msg_end;
+	char	   *target_name;
 	char	   *values[1];		/* resized to ncolumns */
 };
 
@@ -295,14 +323,18 @@ sampled_chunks(EtlPullConnection *control, EtlPullSource *source,
 
 /*
  * Start the parallel read of "source" under the leader's MySQL connection
- * "control".  Returns the reader; *position is the binary log position of
- * the snapshot (or NULL).
+ * "control".  With "tuples", the workers convert the rows into tuples of
+ * the target's row type (attnums maps source columns to attributes), and
+ * check NOT NULL; the caller must know the target needs no other check
+ * and no default.  Returns the reader; *position is the binary log
+ * position of the snapshot (or NULL).
  */
 EtlPullParallel *
 EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
-					 EtlPullSource *source, Oid target_relid, int nworkers,
-					 char **position)
+					 EtlPullSource *source, Relation target, AttrNumber *attnums,
+					 bool tuples, int nworkers, char **position)
 {
+	TupleDesc	tupdesc = RelationGetDescr(target);
 	EtlPullParallel *par;
 	ParallelShared *shared;
 	EtlPullSourceColumn *key = NULL;
@@ -364,7 +396,10 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 	/* the segment: header, strings, chunk conditions, one queue per worker */
 	off = MAXALIGN(sizeof(ParallelShared));
 	size = off + MAXALIGN(strlen(table->name) + 1) + MAXALIGN(strlen(select_sql) + 1) +
-		MAXALIGN(sizeof(Size) * nchunks) + (Size) QUEUE_SIZE * nworkers;
+		MAXALIGN(sizeof(Size) * nchunks) + (Size) QUEUE_SIZE * nworkers +
+		MAXALIGN(strlen(source->db) + 1) + MAXALIGN(strlen(source->table) + 1) +
+		MAXALIGN(sizeof(TargetAtt) * tupdesc->natts) +
+		MAXALIGN(sizeof(AttrNumber) * source->ncolumns);
 	foreach(lc, chunks)
 		size += MAXALIGN(strlen((char *) lfirst(lc)) + 1);
 	par = MemoryContextAllocZero(TopTransactionContext,
@@ -374,8 +409,9 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 	shared = par->shared = (ParallelShared *) dsm_segment_address(par->seg);
 	memset(shared, 0, sizeof(ParallelShared));
 	shared->dboid = MyDatabaseId;
+	par->target_name = pstrdup(RelationGetRelationName(target));
 	shared->roleid = GetUserId();
-	shared->target_relid = target_relid;
+	shared->target_relid = RelationGetRelid(target);
 	shared->leader = MyProc;
 	shared->nchunks = nchunks;
 	pg_atomic_init_u32(&shared->next_chunk, 0);
@@ -385,6 +421,31 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 	shared->sql_off = off;
 	strcpy(shared_string(shared, off), select_sql);
 	off += MAXALIGN(strlen(select_sql) + 1);
+	shared->source_db_off = off;
+	strcpy(shared_string(shared, off), source->db);
+	off += MAXALIGN(strlen(source->db) + 1);
+	shared->source_table_off = off;
+	strcpy(shared_string(shared, off), source->table);
+	off += MAXALIGN(strlen(source->table) + 1);
+	shared->tuples = tuples;
+	shared->natts = tupdesc->natts;
+	shared->ncolumns = source->ncolumns;
+	shared->atts_off = off;
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		TargetAtt  *ta = &((TargetAtt *) shared_string(shared, off))[i];
+
+		ta->typid = att->atttypid;
+		ta->typmod = att->atttypmod;
+		ta->notnull = att->attnotnull;
+		ta->dropped = att->attisdropped;
+		namestrcpy(&ta->name, NameStr(att->attname));
+	}
+	off += MAXALIGN(sizeof(TargetAtt) * tupdesc->natts);
+	shared->attnums_off = off;
+	memcpy(shared_string(shared, off), attnums, sizeof(AttrNumber) * source->ncolumns);
+	off += MAXALIGN(sizeof(AttrNumber) * source->ncolumns);
 	shared->chunks_off = off;
 	chunk_offs = (Size *) shared_string(shared, off);
 	off += MAXALIGN(sizeof(Size) * nchunks);
@@ -480,54 +541,20 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 }
 
 /*
- * The next row from any worker, as values/lengths valid until the next
- * call.  Returns false when every worker is done.  A worker's error is
- * raised here.
+ * Make sure a message with rows is in hand: true if there is one, false
+ * when every worker is done.  A worker's error is raised here.
  */
-bool
-EtlPullParallelNext(EtlPullParallel *par, char ***values, unsigned long **lengths,
-					unsigned long *lengths_buf)
+static bool
+next_message(EtlPullParallel *par)
 {
 	for (;;)
 	{
 		int			tried;
 
+		if (par->msg < par->msg_end)
+			return true;
 		if (par->ndone == par->nworkers)
 			return false;
-		/* the next row of the message in hand */
-		if (par->msg < par->msg_end)
-		{
-			char	   *p = par->msg;
-			int16		ncols;
-			int			c;
-
-			memcpy(&ncols, p, sizeof(int16));
-			p += sizeof(int16);
-			for (c = 0; c < ncols; c++)
-			{
-				int32		len;
-
-				memcpy(&len, p, sizeof(int32));
-				p += sizeof(int32);
-				if (len < 0)
-				{
-					par->values[c] = NULL;
-					lengths_buf[c] = 0;
-				}
-				else
-				{
-					par->values[c] = p;
-					lengths_buf[c] = (unsigned long) len;
-					p += len + 1;
-				}
-			}
-			par->msg = p;
-			*values = par->values;
-			*lengths = lengths_buf;
-			return true;
-		}
-
-		/* else the next message from any worker */
 		for (tried = 0; tried < par->nworkers; tried++)
 		{
 			int			i = par->current;
@@ -552,16 +579,75 @@ EtlPullParallelNext(EtlPullParallel *par, char ***values, unsigned long **length
 			}
 			par->msg = (char *) data;
 			par->msg_end = par->msg + nbytes;
-			break;
+			return true;
 		}
-		if (par->msg < par->msg_end)
-			continue;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 1000L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
 }
+
+/*
+ * The next row from any worker, as values/lengths valid until the next
+ * call (text mode).  Returns false when every worker is done.
+ */
+bool
+EtlPullParallelNext(EtlPullParallel *par, char ***values, unsigned long **lengths,
+					unsigned long *lengths_buf)
+{
+	char	   *p;
+	int16		ncols;
+	int			c;
+
+	if (!next_message(par))
+		return false;
+	/* a row: int16 ncols, then per column int32 length (-1: NULL), bytes, NUL */
+	p = par->msg;
+	memcpy(&ncols, p, sizeof(int16));
+	p += sizeof(int16);
+	for (c = 0; c < ncols; c++)
+	{
+		int32		len;
+
+		memcpy(&len, p, sizeof(int32));
+		p += sizeof(int32);
+		if (len < 0)
+		{
+			par->values[c] = NULL;
+			lengths_buf[c] = 0;
+		}
+		else
+		{
+			par->values[c] = p;
+			lengths_buf[c] = (unsigned long) len;
+			p += len + 1;
+		}
+	}
+	par->msg = p;
+	*values = par->values;
+	*lengths = lengths_buf;
+	return true;
+}
+
+/*
+ * The next tuple from any worker (tuple mode), valid until the next call.
+ * Returns false when every worker is done.
+ */
+bool
+EtlPullParallelNextTuple(EtlPullParallel *par, MinimalTuple *tuple)
+{
+	uint32		len;
+
+	if (!next_message(par))
+		return false;
+	/* a tuple: uint32 length, then the MinimalTuple, padded to MAXALIGN */
+	memcpy(&len, par->msg, sizeof(uint32));
+	*tuple = (MinimalTuple) (par->msg + MAXALIGN(sizeof(uint32)));
+	par->msg += MAXALIGN(sizeof(uint32)) + MAXALIGN(len);
+	return true;
+}
+
 
 /* Detach from the workers (all done) */
 void
@@ -585,6 +671,62 @@ send_rows(EtlPullConnection *conn, shm_mq_handle *mqh, StringInfo msg)
 		proc_exit(0);
 	}
 	resetStringInfo(msg);
+}
+
+/*
+ * Tuple mode: the target's row type as the leader described it.  Dropped
+ * attributes stand as int4 placeholders (they are always NULL).
+ */
+static TupleDesc
+worker_tupdesc(ParallelShared *shared)
+{
+	TargetAtt  *atts = (TargetAtt *) shared_string(shared, shared->atts_off);
+	TupleDesc	desc = CreateTemplateTupleDesc(shared->natts);
+	int			i;
+
+	for (i = 0; i < shared->natts; i++)
+	{
+		TupleDescInitEntry(desc, i + 1, NameStr(atts[i].name),
+						   atts[i].dropped ? INT4OID : atts[i].typid,
+						   atts[i].dropped ? -1 : atts[i].typmod, 0);
+		TupleDescAttr(desc, i)->attnotnull = atts[i].notnull;
+		TupleDescAttr(desc, i)->attisdropped = atts[i].dropped;
+	}
+	return desc;
+}
+
+/*
+ * Tuple mode: convert one row, check NOT NULL as ExecConstraints would, and
+ * append the formed tuple to "msg".  Memory goes to the current context,
+ * which the caller resets per row.
+ */
+static void
+append_tuple(StringInfo msg, EtlPullConverter *conv, TupleDesc desc,
+			 char **values, unsigned long *lengths, Datum *datums, bool *nulls,
+			 const char *relname)
+{
+	MinimalTuple tup;
+	uint32		len;
+	int			i;
+	static const char pad[MAXIMUM_ALIGNOF] = {0};
+
+	EtlPullConvertRow(conv, values, lengths, datums, nulls);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attnotnull && !att->attisdropped && nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+							NameStr(att->attname), relname)));
+	}
+	tup = heap_form_minimal_tuple(desc, datums, nulls);
+	len = tup->t_len;
+	appendBinaryStringInfo(msg, (char *) &len, sizeof(uint32));
+	appendBinaryStringInfo(msg, pad, MAXALIGN(sizeof(uint32)) - sizeof(uint32));
+	appendBinaryStringInfo(msg, (char *) tup, len);
+	appendBinaryStringInfo(msg, pad, MAXALIGN(len) - len);
 }
 
 /*
@@ -624,6 +766,11 @@ etl_pull_parallel_worker_main(Datum main_arg)
 		EtlPullConnection *conn;
 		StringInfoData msg;
 		int			ncols = 0;
+		TupleDesc	desc = NULL;
+		EtlPullConverter *conv = NULL;
+		Datum	   *datums = NULL;
+		bool	   *nulls = NULL;
+		MemoryContext rowcxt = NULL;
 
 		PushActiveSnapshot(GetTransactionSnapshot());
 		table = EtlPullReadTable(shared_string(shared, shared->name_off));
@@ -633,6 +780,25 @@ etl_pull_parallel_worker_main(Datum main_arg)
 		EtlPullStartSnapshot(conn);
 		slot->snapshot_taken = true;
 		SetLatch(&shared->leader->procLatch);
+
+		if (shared->tuples)
+		{
+			EtlPullSource *source;
+
+			source = EtlPullDescribeSource(conn, shared_string(shared, shared->source_db_off),
+										   shared_string(shared, shared->source_table_off));
+			if (source->ncolumns != shared->ncolumns)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("the MySQL table changed while the load started")));
+			desc = worker_tupdesc(shared);
+			conv = EtlPullMakeConverters(table, source, desc,
+										 (AttrNumber *) shared_string(shared, shared->attnums_off));
+			datums = palloc(sizeof(Datum) * desc->natts);
+			nulls = palloc(sizeof(bool) * desc->natts);
+			rowcxt = AllocSetContextCreate(CurrentMemoryContext, "etl_pull worker row",
+										   ALLOCSET_DEFAULT_SIZES);
+		}
 
 		pgstat_progress_start_command(PROGRESS_COMMAND_COPY, shared->target_relid);
 		EtlPullReportWorkerProgress(0, true);
@@ -662,16 +828,28 @@ etl_pull_parallel_worker_main(Datum main_arg)
 				int			i;
 
 				CHECK_FOR_INTERRUPTS();
-				appendBinaryStringInfo(&msg, (char *) &n16, sizeof(int16));
-				for (i = 0; i < ncols; i++)
+				if (shared->tuples)
 				{
-					int32		len = values[i] ? (int32) lengths[i] : -1;
+					MemoryContext oldcxt = MemoryContextSwitchTo(rowcxt);
 
-					appendBinaryStringInfo(&msg, (char *) &len, sizeof(int32));
-					if (values[i])
+					append_tuple(&msg, conv, desc, values, lengths, datums, nulls,
+								 shared_string(shared, shared->name_off));
+					MemoryContextSwitchTo(oldcxt);
+					MemoryContextReset(rowcxt);
+				}
+				else
+				{
+					appendBinaryStringInfo(&msg, (char *) &n16, sizeof(int16));
+					for (i = 0; i < ncols; i++)
 					{
-						appendBinaryStringInfo(&msg, values[i], lengths[i]);
-						appendStringInfoChar(&msg, '\0');
+						int32		len = values[i] ? (int32) lengths[i] : -1;
+
+						appendBinaryStringInfo(&msg, (char *) &len, sizeof(int32));
+						if (values[i])
+						{
+							appendBinaryStringInfo(&msg, values[i], lengths[i]);
+							appendStringInfoChar(&msg, '\0');
+						}
 					}
 				}
 				if (msg.len >= MESSAGE_SIZE)
@@ -689,7 +867,7 @@ etl_pull_parallel_worker_main(Datum main_arg)
 	}
 	PG_CATCH();
 	{
-		EtlPullWorkerCatch(slot->error, ERROR_LEN);
+		EtlPullWorkerCatch(slot->error, ERROR_LEN, true);
 		slot->failed = true;
 	}
 	PG_END_TRY();

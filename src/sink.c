@@ -72,11 +72,12 @@ struct EtlPullSink
  * created in this transaction).  attnums (nmapped of them) are the target
  * columns the caller fills; the others get their defaults, as an INSERT
  * naming only the mapped columns would give them.  With attnums NULL no
- * default is evaluated.
+ * default is evaluated.  With "tuples" the rows come formed, through
+ * EtlPullSinkAddTuple.
  */
 EtlPullSink *
 EtlPullSinkBegin(Relation target, Relation into, int batch_size,
-				 int ti_options, AttrNumber *attnums, int nmapped)
+				 int ti_options, AttrNumber *attnums, int nmapped, bool tuples)
 {
 	EtlPullSink *sink = palloc0(sizeof(EtlPullSink));
 	RangeTblEntry *rte;
@@ -138,7 +139,9 @@ EtlPullSinkBegin(Relation target, Relation into, int batch_size,
 
 	sink->slots = palloc(sizeof(TupleTableSlot *) * sink->nslots);
 	for (i = 0; i < sink->nslots; i++)
-		sink->slots[i] = table_slot_create(target, NULL);
+		sink->slots[i] = tuples ?
+			MakeSingleTupleTableSlot(RelationGetDescr(target), &TTSOpsMinimalTuple) :
+			table_slot_create(target, NULL);
 
 	sink->batchcxt = AllocSetContextCreate(CurrentMemoryContext,
 										   "etl_pull batch context",
@@ -223,6 +226,27 @@ EtlPullSinkRowDone(EtlPullSink *sink)
 	sink->nused++;
 	MemoryContextSwitchTo(sink->callercxt);
 
+	if (sink->nused >= sink->nslots ||
+		MemoryContextMemAllocated(sink->batchcxt, false) > SINK_MAX_BATCH_BYTES)
+		flush(sink);
+}
+
+/*
+ * Add a tuple formed elsewhere (by a parallel worker, which converted the
+ * row and checked NOT NULL; the caller knows the target needs no other
+ * check and no default).  The tuple is copied.
+ */
+void
+EtlPullSinkAddTuple(EtlPullSink *sink, MinimalTuple tuple)
+{
+	TupleTableSlot *slot = sink->slots[sink->nused];
+	MinimalTuple copy;
+
+	ExecClearTuple(slot);
+	copy = (MinimalTuple) MemoryContextAlloc(sink->batchcxt, tuple->t_len);
+	memcpy(copy, tuple, tuple->t_len);
+	ExecForceStoreMinimalTuple(copy, slot, false);
+	sink->nused++;
 	if (sink->nused >= sink->nslots ||
 		MemoryContextMemAllocated(sink->batchcxt, false) > SINK_MAX_BATCH_BYTES)
 		flush(sink);

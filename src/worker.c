@@ -306,7 +306,7 @@ etl_pull_load_worker_main(Datum main_arg)
 	}
 	PG_CATCH();
 	{
-		EtlPullWorkerCatch(slot->error, SLOT_ERROR_LEN);
+		EtlPullWorkerCatch(slot->error, SLOT_ERROR_LEN, false);
 		strlcpy(slot->status, "failed", sizeof(slot->status));
 		slot->succeeded = false;
 	}
