@@ -6,25 +6,33 @@
  *		  and feed the rows to the leader through shm_mq.
  *
  * Design (reference/internals.md A.6, "leader as single writer").  The
- * leader keeps the write side: it converts every row and writes it into
- * the transient heap exactly as the stream strategy does, so the load
- * still commits as one and a failure leaves the old rows.  The workers only
- * read: each opens its own MySQL connection as the calling role, and all
- * of them start their transactions WITH CONSISTENT SNAPSHOT while the
- * leader holds FLUSH TABLES ... WITH READ LOCK on the source table (the
- * handshake mydumper uses), so they read one point in time.  The leader
- * records the binary log position of that point, then unlocks.  Without
- * the privilege for the lock (or if it cannot be had within
- * etl_pull.lock_timeout) the load goes on with a WARNING: each worker then
- * reads its own, slightly later, snapshot.
+ * leader keeps the write side: it writes every row into the transient heap
+ * exactly as the stream strategy does, so the load still commits as one
+ * and a failure leaves the old rows.  The workers read: each opens its own
+ * MySQL connection as the calling role, and all of them start their
+ * transactions WITH CONSISTENT SNAPSHOT while the leader holds FLUSH
+ * TABLES ... WITH READ LOCK on the source table (the handshake mydumper
+ * uses), so they read one point in time.  The leader records the binary
+ * log position of that point, then unlocks.  Without the privilege for the
+ * lock (or if it cannot be had within etl_pull.lock_timeout) the load goes
+ * on with a WARNING: each worker then reads its own, slightly later,
+ * snapshot.
  *
- * Rows travel in messages of about 64 kB (many rows each), so the queue's
- * per-message cost is paid per batch, not per row.  The key range is cut
- * into more chunks than workers; a worker that
- * finishes early takes the next chunk from a shared counter, so no
- * straggler holds the load.  Workers never touch the target relation (the
- * leader holds an ExclusiveLock on it and created the transient heap in
- * its own transaction: see the lock trap in internals.md A.6).
+ * When the target needs no more than NOT NULL checks (no CHECK constraint,
+ * no default to fill, no row to reject), the workers also convert: they
+ * build the target's row type from a description in the DSM segment,
+ * convert each row with the same converters as the stream strategy, check
+ * NOT NULL, and send formed tuples; the leader only writes them.
+ * Otherwise they send MySQL's text values and the leader converts.
+ * Either way rows travel in messages of about 64 kB, so the queue's
+ * per-message cost is paid per batch, not per row.
+ *
+ * The key range is cut into more chunks than workers: an integer key into
+ * equal ranges, any other key at boundaries sampled in one pass over it.
+ * A worker that finishes early takes the next chunk from a shared counter,
+ * so no straggler holds the load.  Workers never touch the target relation
+ * (the leader holds an ExclusiveLock on it and may have created it in its
+ * own transaction: see the lock trap in internals.md A.6).
  *
  * A worker's error is written into its slot in the DSM segment before it
  * detaches from its queue; the leader re-raises it.  If the leader errors
