@@ -19,6 +19,7 @@
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
+#include "tcop/tcopprot.h"
 #include "utils/memutils.h"
 
 #include "etl_pull.h"
@@ -45,6 +46,27 @@ EtlPullStartWorker(const char *function, const char *type, dsm_segment *seg,
 	memcpy(worker.bgw_extra, &slot, sizeof(int));
 	worker.bgw_notify_pid = MyProcPid;
 	return RegisterDynamicBackgroundWorker(&worker, handle);
+}
+
+/*
+ * The first steps of every etl_pull worker: die on SIGTERM, take signals,
+ * map the segment the starting backend handed over.  *slot is the slot
+ * number it was started with.
+ */
+dsm_segment *
+EtlPullWorkerAttach(Datum main_arg, int *slot)
+{
+	dsm_segment *seg;
+
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	seg = dsm_attach(DatumGetUInt32(main_arg));
+	if (seg == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not map the shared memory of etl_pull's background worker")));
+	memcpy(slot, MyBgworkerEntry->bgw_extra, sizeof(int));
+	return seg;
 }
 
 /*

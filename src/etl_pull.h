@@ -280,6 +280,7 @@ struct dsm_segment;
 extern bool EtlPullStartWorker(const char *function, const char *type,
 							   struct dsm_segment *seg, int slot,
 							   struct BackgroundWorkerHandle **handle);
+extern struct dsm_segment *EtlPullWorkerAttach(Datum main_arg, int *slot);
 extern void EtlPullWorkerCatch(char *buf, Size len, bool with_context);
 
 /* in catalog.c */

@@ -749,16 +749,8 @@ etl_pull_parallel_worker_main(Datum main_arg)
 	shm_mq_handle *mqh;
 	int			me;
 
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-
-	seg = dsm_attach(DatumGetUInt32(main_arg));
-	if (seg == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not map the parallel load segment")));
+	seg = EtlPullWorkerAttach(main_arg, &me);
 	shared = (ParallelShared *) dsm_segment_address(seg);
-	memcpy(&me, MyBgworkerEntry->bgw_extra, sizeof(int));
 	slot = &shared->workers[me];
 	shm_mq_set_sender(shared_queue(shared, me), MyProc);
 	mqh = shm_mq_attach(shared_queue(shared, me), seg, NULL);

@@ -142,13 +142,9 @@ etl_pull_recorder_main(Datum main_arg)
 	Datum		args[13];
 	char		nulls[14];
 	int			i;
+	int			slot;
 
-	BackgroundWorkerUnblockSignals();
-	seg = dsm_attach(DatumGetUInt32(main_arg));
-	if (seg == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not map the run to record")));
+	seg = EtlPullWorkerAttach(main_arg, &slot);
 	rec = (RunRecord *) dsm_segment_address(seg);
 	BackgroundWorkerInitializeConnectionByOid(rec->dboid, InvalidOid, 0);
 

@@ -263,16 +263,8 @@ etl_pull_load_worker_main(Datum main_arg)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-
-	seg = dsm_attach(DatumGetUInt32(main_arg));
-	if (seg == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not map the load_all segment")));
+	seg = EtlPullWorkerAttach(main_arg, &slotno);
 	shared = (LoadAllShared *) dsm_segment_address(seg);
-	memcpy(&slotno, MyBgworkerEntry->bgw_extra, sizeof(int));
 	slot = &shared->slots[slotno];
 
 	BackgroundWorkerInitializeConnectionByOid(shared->dboid, shared->roleid, 0);
