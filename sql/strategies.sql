@@ -1,16 +1,7 @@
 --
 -- Strategies: each one, how auto picks, its fallbacks, and the flag
 --
-CREATE VIEW perio_checksum_pg AS
-SELECT count(*) AS row_count,
-       sum(('x' || left(md5(concat_ws('|',
-           periomeasurenum, perioexamnum, sequencetype, inttooth, toothvalue,
-           mbvalue, bvalue, dbvalue, mlvalue, lvalue, dlvalue,
-           coalesce(to_char(secdatetentry, 'YYYY-MM-DD HH24:MI:SS'), '\N'),
-           coalesce(to_char(secdatetedit AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), '\N'),
-           coalesce(to_char(datetmeasured, 'YYYY-MM-DD HH24:MI:SS.US'), '\N'))),
-           15))::bit(60)::bigint) AS checksum
-  FROM periomeasure;
+-- perio_checksum_pg is the view load.sql made
 CREATE VIEW perio_matches AS
 SELECT m.row_count = p.row_count AS counts_match, m.checksum = p.checksum AS checksums_match
   FROM periomeasure_checksum m, perio_checksum_pg p;
