@@ -88,7 +88,6 @@ typedef struct LoadState
 	EtlPullStrategy strategy;
 	EtlPullRunResult *result;	/* filled in as the load goes */
 	TimestampTz started;
-	TimestampTz last_progress;
 	int64		last_progress_rows;
 } LoadState;
 
@@ -474,7 +473,6 @@ report_progress(LoadState *ls)
 					ls->table->name, ls->result->rows, elapsed,
 					elapsed > 0 ? ls->result->rows / elapsed : 0.0,
 					EtlPullPeakMemoryKb())));
-	ls->last_progress = now;
 	ls->last_progress_rows = ls->result->rows;
 }
 
