@@ -518,14 +518,12 @@ progress_phase(int phase)
 	pgstat_progress_update_param(PROGRESS_ETL_PHASE, phase);
 }
 
+/* Count a row of "bytes" bytes: run totals, progress slots, messages */
 static inline void
-row_done(LoadState *ls, unsigned long *lengths)
+count_row(LoadState *ls, int64 bytes)
 {
-	int			i;
-
 	ls->result->rows++;
-	for (i = 0; i < ls->source->ncolumns; i++)
-		ls->result->bytes += lengths[i];
+	ls->result->bytes += bytes;
 	if (ls->result->rows % PROGRESS_EVERY_ROWS == 0)
 	{
 		const int	index[] = {PROGRESS_ETL_ROWS, PROGRESS_ETL_BYTES};
@@ -538,6 +536,18 @@ row_done(LoadState *ls, unsigned long *lengths)
 	if (EtlPullProgressMessages > 0 && EtlPullProgressRows > 0 &&
 		ls->result->rows - ls->last_progress_rows >= EtlPullProgressRows)
 		report_progress(ls);
+}
+
+/* Count a MySQL row */
+static inline void
+row_done(LoadState *ls, unsigned long *lengths)
+{
+	int64		bytes = 0;
+	int			i;
+
+	for (i = 0; i < ls->source->ncolumns; i++)
+		bytes += lengths[i];
+	count_row(ls, bytes);
 }
 
 /*
@@ -734,10 +744,7 @@ load_parallel(LoadState *ls, Relation rel)
 		{
 			CHECK_FOR_INTERRUPTS();
 			EtlPullSinkAddTuple(sink, tuple);
-			ls->result->rows++;
-			ls->result->bytes += tuple->t_len;
-			if (ls->result->rows % PROGRESS_EVERY_ROWS == 0)
-				pgstat_progress_update_param(PROGRESS_ETL_ROWS, ls->result->rows);
+			count_row(ls, tuple->t_len);
 		}
 		EtlPullSinkEnd(sink);
 	}
