@@ -181,6 +181,8 @@ extern EtlPullSource *EtlPullDescribeSource(EtlPullConnection *conn,
 											const char *db, const char *table);
 extern char *EtlPullSourceSelect(EtlPullSource *source, const char *where);
 extern char *EtlPullTargetTypeName(EtlPullSourceColumn *col);
+extern List *EtlPullSourceKey(EtlPullSource *source);
+extern EtlPullSourceColumn *EtlPullIntegerKey(EtlPullSource *source);
 extern void EtlPullCheckTypeOverride(EtlPullSource *source,
 									 EtlPullSourceColumn *col,
 									 const char *type_name);
@@ -288,6 +290,9 @@ extern EtlPullTable *EtlPullReadTable(const char *name);
 extern void EtlPullAsOwner(EtlPullUserState *st);
 extern void EtlPullAsCaller(EtlPullUserState *st);
 extern int64 EtlPullNextRunId(void);
+extern void EtlPullOwnerExec(const char *sql, int nargs, Oid *argtypes,
+							 Datum *args, const char *nulls, int expected,
+							 const char *what);
 extern void EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *result);
 extern void EtlPullRecordReject(EtlPullTable *table, int64 run_id,
 								EtlPullReject *reject);

@@ -161,7 +161,7 @@ create_target(LoadState *ls)
 	StringInfoData sql;
 	List	   *pk = NIL;
 	int			i;
-	int			k;
+	ListCell   *lc;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "CREATE TABLE %s (", ls->target_qname);
@@ -180,25 +180,10 @@ create_target(LoadState *ls)
 						 target_type(ls, col),
 						 notnull ? " NOT NULL" : "");
 	}
-	for (k = 1;; k++)
-	{
-		bool		found = false;
-
-		for (i = 0; i < ls->source->ncolumns; i++)
-		{
-			if (ls->source->columns[i].pk_position == k)
-			{
-				pk = lappend(pk, ls->source->columns[i].target_name);
-				found = true;
-			}
-		}
-		if (!found)
-			break;
-	}
+	foreach(lc, EtlPullSourceKey(ls->source))
+		pk = lappend(pk, ((EtlPullSourceColumn *) lfirst(lc))->target_name);
 	if (pk != NIL)
 	{
-		ListCell   *lc;
-
 		appendStringInfoString(&sql, ", PRIMARY KEY (");
 		foreach(lc, pk)
 			appendStringInfo(&sql, "%s%s", lc == list_head(pk) ? "" : ", ",
@@ -303,25 +288,6 @@ copy_unsuitable(LoadState *ls, Relation rel)
 	return NULL;
 }
 
-/* Whether the source has the single integer key the parallel strategy splits */
-static bool
-parallel_key(EtlPullSource *source)
-{
-	int			i;
-	int			nkeys = 0;
-	bool		integer = false;
-
-	for (i = 0; i < source->ncolumns; i++)
-	{
-		if (source->columns[i].pk_position > 0)
-		{
-			nkeys++;
-			integer = (source->columns[i].kind == SRC_INT &&
-					   !(source->columns[i].int_bytes == 8 && source->columns[i].is_unsigned));
-		}
-	}
-	return nkeys == 1 && integer;
-}
 
 /*
  * Pick the strategy: what the table asks for, or (auto) by the table's
@@ -397,7 +363,7 @@ choose_strategy(LoadState *ls, Relation rel)
 
 	if (!no_stream && EtlPullParallelThresholdRows > 0 &&
 		ls->source->estimated_rows >= EtlPullParallelThresholdRows &&
-		parallel_key(ls->source))
+		EtlPullIntegerKey(ls->source) != NULL)
 	{
 		ls->strategy = ETL_STRATEGY_PARALLEL;
 		ls->result->strategy_reason =
@@ -776,7 +742,7 @@ load_incremental(LoadState *ls, Relation rel, const char *where)
 	List	   *columns = NIL;
 	List	   *pk = NIL;
 	int			i;
-	int			k;
+	ListCell   *lc;
 
 	table_close(rel, NoLock);
 
@@ -813,37 +779,24 @@ load_incremental(LoadState *ls, Relation rel, const char *where)
 	for (i = 0; i < ls->source->ncolumns; i++)
 		columns = lappend(columns,
 						  (char *) quote_identifier(ls->source->columns[i].target_name));
-	for (k = 1; !ls->table->append_only; k++)
-	{
-		bool		found = false;
-
-		for (i = 0; i < ls->source->ncolumns; i++)
-		{
-			if (ls->source->columns[i].pk_position == k)
-			{
-				pk = lappend(pk, (char *) quote_identifier(ls->source->columns[i].target_name));
-				found = true;
-			}
-		}
-		if (!found)
-			break;
-	}
+	if (!ls->table->append_only)
+		foreach(lc, EtlPullSourceKey(ls->source))
+			pk = lappend(pk, (char *) quote_identifier(((EtlPullSourceColumn *) lfirst(lc))->target_name));
 	ls->result->merged_rows = EtlPullMerge(ls->target_qname, stage_qname,
 										   columns, pk);
 
 	if (ls->table->delete_missing)
 	{
-		EtlPullSourceColumn *key = NULL;
+		List	   *key = EtlPullSourceKey(ls->source);
 
-		for (i = 0; i < ls->source->ncolumns; i++)
-			if (ls->source->columns[i].pk_position == 1)
-				key = &ls->source->columns[i];
-		if (key == NULL || list_length(pk) != 1)
+		if (list_length(key) != 1 || pk == NIL)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("\"delete_missing\" needs a single-column integer primary key")));
-		ls->result->deleted_rows = EtlPullDeleteMissing(ls->conn, ls->source, key,
-														ls->target_qname);
+		ls->result->deleted_rows =
+			EtlPullDeleteMissing(ls->conn, ls->source,
+								 (EtlPullSourceColumn *) linitial(key),
+								 ls->target_qname);
 	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)

@@ -283,17 +283,12 @@ sampled_chunks(EtlPullConnection *control, EtlPullSource *source,
 	int			nkeys = 0;
 	int			nbounds = 0;
 	int			i;
-	int			k;
+	ListCell   *lc;
 
 	initStringInfo(&cols);
-	for (k = 1;; k++)
+	foreach(lc, EtlPullSourceKey(source))
 	{
-		for (i = 0; i < source->ncolumns; i++)
-			if (source->columns[i].pk_position == k)
-				break;
-		if (i == source->ncolumns)
-			break;
-		qkeys[nkeys++] = EtlPullQuoteIdent(source->columns[i].name);
+		qkeys[nkeys++] = EtlPullQuoteIdent(((EtlPullSourceColumn *) lfirst(lc))->name);
 		appendStringInfo(&cols, "%s%s", cols.len ? ", " : "", qkeys[nkeys - 1]);
 	}
 
@@ -345,8 +340,7 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 	TupleDesc	tupdesc = RelationGetDescr(target);
 	EtlPullParallel *par;
 	ParallelShared *shared;
-	EtlPullSourceColumn *key = NULL;
-	int			nkeys = 0;
+	EtlPullSourceColumn *key;
 	char	   *select_sql = EtlPullSourceSelect(source, NULL);
 	char	   *qtable;
 	char	   *err = NULL;
@@ -362,14 +356,7 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 	int			i;
 	TimestampTz deadline;
 
-	for (i = 0; i < source->ncolumns; i++)
-	{
-		if (source->columns[i].pk_position == 1)
-			key = &source->columns[i];
-		if (source->columns[i].pk_position > 0)
-			nkeys++;
-	}
-	if (key == NULL)
+	if (EtlPullSourceKey(source) == NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("strategy \"parallel\" needs a primary key to cut the table into chunks"),
@@ -393,7 +380,8 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 				 errdetail("MySQL said: %s. Each parallel worker reads its own snapshot, taken a few milliseconds apart; rows changed meanwhile may be seen by one chunk and not another.", err),
 				 errhint("Grant the MySQL user RELOAD and LOCK TABLES, or use strategy \"stream\".")));
 
-	if (nkeys == 1 && key->kind == SRC_INT && !(key->int_bytes == 8 && key->is_unsigned))
+	key = EtlPullIntegerKey(source);
+	if (key != NULL)
 		chunks = integer_chunks(control, qtable, EtlPullQuoteIdent(key->name),
 								nworkers * CHUNKS_PER_WORKER);
 	else

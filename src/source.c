@@ -269,6 +269,47 @@ EtlPullSourceSelect(EtlPullSource *source, const char *where)
 }
 
 /*
+ * The columns of the source's primary key, in key order (NIL if none), as
+ * pointers into source->columns.
+ */
+List *
+EtlPullSourceKey(EtlPullSource *source)
+{
+	List	   *key = NIL;
+	int			k;
+
+	for (k = 1;; k++)
+	{
+		int			i;
+
+		for (i = 0; i < source->ncolumns; i++)
+			if (source->columns[i].pk_position == k)
+				break;
+		if (i == source->ncolumns)
+			return key;
+		key = lappend(key, &source->columns[i]);
+	}
+}
+
+/*
+ * The source's primary key if it is a single integer column that fits in
+ * a bigint (what ranges of MIN..MAX can cut), else NULL.
+ */
+EtlPullSourceColumn *
+EtlPullIntegerKey(EtlPullSource *source)
+{
+	List	   *key = EtlPullSourceKey(source);
+	EtlPullSourceColumn *col;
+
+	if (list_length(key) != 1)
+		return NULL;
+	col = (EtlPullSourceColumn *) linitial(key);
+	if (col->kind != SRC_INT || (col->int_bytes == 8 && col->is_unsigned))
+		return NULL;
+	return col;
+}
+
+/*
  * The default (lossless) PostgreSQL type for a source column, as SQL text.
  */
 char *
