@@ -285,6 +285,26 @@ EtlPullAsCaller(EtlPullUserState *st)
 }
 
 /*
+ * Run one statement on etl_pull's own tables as their owner, and check it
+ * did what "expected" (an SPI_OK_* code) says; "what" names it in the
+ * can't-happen error.
+ */
+void
+EtlPullOwnerExec(const char *sql, int nargs, Oid *argtypes, Datum *args,
+				 const char *nulls, int expected, const char *what)
+{
+	EtlPullUserState st;
+
+	EtlPullAsOwner(&st);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(sql, nargs, argtypes, args, nulls, false, 0) != expected)
+		elog(ERROR, "could not %s", what);
+	SPI_finish();
+	EtlPullAsCaller(&st);
+}
+
+/*
  * A new run id, taken when a run starts, so that its rejects can refer to
  * it and a failed run keeps it.
  */
@@ -319,7 +339,6 @@ EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *r)
 	INT8OID, INT8OID, TEXTOID, TEXTOID};
 	Datum		args[16];
 	char		nulls[17] = "                ";
-	EtlPullUserState st;
 
 	args[0] = CStringGetTextDatum(table->name);
 	args[1] = CStringGetTextDatum(r->strategy ? r->strategy : "");
@@ -341,22 +360,17 @@ EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *r)
 	else
 		nulls[15] = 'n';
 
-	EtlPullAsOwner(&st);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("INSERT INTO etl_pull.runs"
-							  " (table_name, strategy, strategy_reason, extraction,"
-							  "  started_at, finished_at, seconds, rows, bytes,"
-							  "  peak_memory_kb, server, run_as, merged_rows, deleted_rows,"
-							  "  rejected_rows, run_id, status, source_position)"
-							  " VALUES ($1, $2, $3, $4,"
-							  "  clock_timestamp() - make_interval(secs => $5),"
-							  "  clock_timestamp(), $5, $6, $7, $8, $9, $10, $11, $12,"
-							  "  $13, $14, $15, $16)",
-							  16, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not record the run in etl_pull.runs");
-	SPI_finish();
-	EtlPullAsCaller(&st);
+	EtlPullOwnerExec("INSERT INTO etl_pull.runs"
+					 " (table_name, strategy, strategy_reason, extraction,"
+					 "  started_at, finished_at, seconds, rows, bytes,"
+					 "  peak_memory_kb, server, run_as, merged_rows, deleted_rows,"
+					 "  rejected_rows, run_id, status, source_position)"
+					 " VALUES ($1, $2, $3, $4,"
+					 "  clock_timestamp() - make_interval(secs => $5),"
+					 "  clock_timestamp(), $5, $6, $7, $8, $9, $10, $11, $12,"
+					 "  $13, $14, $15, $16)",
+					 16, argtypes, args, nulls, SPI_OK_INSERT,
+					 "record the run in etl_pull.runs");
 }
 
 /*
@@ -369,7 +383,6 @@ EtlPullRecordReject(EtlPullTable *table, int64 run_id, EtlPullReject *reject)
 	TEXTOID, BYTEAOID};
 	Datum		args[7];
 	char		nulls[8] = "       ";
-	EtlPullUserState st;
 
 	args[0] = Int64GetDatum(run_id);
 	args[1] = CStringGetTextDatum(table->name);
@@ -394,17 +407,12 @@ EtlPullRecordReject(EtlPullTable *table, int64 run_id, EtlPullReject *reject)
 		args[5] = args[6] = (Datum) 0;
 	}
 
-	EtlPullAsOwner(&st);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("INSERT INTO etl_pull.rejects"
-							  " (run_id, table_name, row_key, column_name, reason,"
-							  "  raw_text, raw_bytes)"
-							  " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-							  7, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not record a rejected row in etl_pull.rejects");
-	SPI_finish();
-	EtlPullAsCaller(&st);
+	EtlPullOwnerExec("INSERT INTO etl_pull.rejects"
+					 " (run_id, table_name, row_key, column_name, reason,"
+					 "  raw_text, raw_bytes)"
+					 " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+					 7, argtypes, args, nulls, SPI_OK_INSERT,
+					 "record a rejected row in etl_pull.rejects");
 }
 
 /*

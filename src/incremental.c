@@ -153,7 +153,6 @@ EtlPullWriteWatermark(EtlPullTable *table, List *values)
 	Datum		args[3];
 	ListCell   *lc;
 	int			i = 0;
-	EtlPullUserState st;
 
 	foreach(lc, table->incremental_columns)
 		cols[i++] = CStringGetTextDatum((char *) lfirst(lc));
@@ -169,19 +168,14 @@ EtlPullWriteWatermark(EtlPullTable *table, List *values)
 	args[2] = PointerGetDatum(construct_md_array(vals, nulls, 1, dims, lbs,
 												 TEXTOID, -1, false, TYPALIGN_INT));
 
-	EtlPullAsOwner(&st);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("INSERT INTO etl_pull.watermarks AS w"
-							  " (table_name, columns, vals)"
-							  " VALUES ($1, $2, $3)"
-							  " ON CONFLICT (table_name) DO UPDATE"
-							  " SET columns = EXCLUDED.columns, vals = EXCLUDED.vals,"
-							  "     updated_at = now()",
-							  3, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not write etl_pull.watermarks");
-	SPI_finish();
-	EtlPullAsCaller(&st);
+	EtlPullOwnerExec("INSERT INTO etl_pull.watermarks AS w"
+					 " (table_name, columns, vals)"
+					 " VALUES ($1, $2, $3)"
+					 " ON CONFLICT (table_name) DO UPDATE"
+					 " SET columns = EXCLUDED.columns, vals = EXCLUDED.vals,"
+					 "     updated_at = now()",
+					 3, argtypes, args, NULL, SPI_OK_INSERT,
+					 "write etl_pull.watermarks");
 }
 
 static bool
@@ -269,6 +263,17 @@ EtlPullSourceMaxima(EtlPullConnection *conn, EtlPullSource *source, int *cols,
 	return result;
 }
 
+/* Append "p.a, p.b, ..." for the (quoted) names of a list */
+static void
+append_names(StringInfo buf, const char *prefix, List *names)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+		appendStringInfo(buf, "%s%s%s", lc == list_head(names) ? "" : ", ",
+						 prefix, (char *) lfirst(lc));
+}
+
 /*
  * Merge the staging table into the target by primary key: insert new
  * rows, update the rows that differ.  "columns" are the target's column
@@ -285,35 +290,23 @@ EtlPullMerge(const char *target_qname, const char *stage_qname,
 	int64		n;
 
 	initStringInfo(&cols);
-	foreach(lc, columns)
-		appendStringInfo(&cols, "%s%s", cols.len ? ", " : "", (char *) lfirst(lc));
+	append_names(&cols, "", columns);
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "INSERT INTO %s AS t (%s) SELECT %s FROM %s",
 					 target_qname, cols.data, cols.data, stage_qname);
 	if (pk != NIL)
 	{
-		bool		first = true;
-
 		appendStringInfoString(&sql, " ON CONFLICT (");
-		foreach(lc, pk)
-			appendStringInfo(&sql, "%s%s", lc == list_head(pk) ? "" : ", ",
-							 (char *) lfirst(lc));
+		append_names(&sql, "", pk);
 		appendStringInfoString(&sql, ") DO UPDATE SET ");
 		foreach(lc, columns)
-		{
-			appendStringInfo(&sql, "%s%s = EXCLUDED.%s", first ? "" : ", ",
+			appendStringInfo(&sql, "%s%s = EXCLUDED.%s", lc == list_head(columns) ? "" : ", ",
 							 (char *) lfirst(lc), (char *) lfirst(lc));
-			first = false;
-		}
-		appendStringInfo(&sql, " WHERE (");
-		foreach(lc, columns)
-			appendStringInfo(&sql, "%st.%s", lc == list_head(columns) ? "" : ", ",
-							 (char *) lfirst(lc));
-		appendStringInfo(&sql, ") IS DISTINCT FROM (");
-		foreach(lc, columns)
-			appendStringInfo(&sql, "%sEXCLUDED.%s", lc == list_head(columns) ? "" : ", ",
-							 (char *) lfirst(lc));
+		appendStringInfoString(&sql, " WHERE (");
+		append_names(&sql, "t.", columns);
+		appendStringInfoString(&sql, ") IS DISTINCT FROM (");
+		append_names(&sql, "EXCLUDED.", columns);
 		appendStringInfoChar(&sql, ')');
 	}
 
