@@ -2,7 +2,7 @@
 # the MySQL client flags come from mariadb_config (or mysql_config).
 
 EXTENSION = etl_pull
-EXTVERSION = 1.0
+EXTVERSION = 1.1
 MODULE_big = etl_pull
 OBJS = \
 	src/bgworker.o \
@@ -21,7 +21,13 @@ OBJS = \
 	src/sink.o \
 	src/source.o \
 	src/worker.o
-DATA = sql/etl_pull--$(EXTVERSION).sql
+# 1.0's script is released and never edited: changes go into upgrade
+# scripts, and a fresh install's script is built from the checks that
+# refuse to adopt foreign objects, 1.0's script and the upgrades, so that a
+# fresh install and an upgraded one are the same by construction
+DATA = sql/etl_pull--1.0.sql sql/etl_pull--1.0--1.1.sql
+DATA_built = etl_pull--$(EXTVERSION).sql
+EXTRA_CLEAN = etl_pull--$(EXTVERSION).sql
 PGFILEDESC = "etl_pull - load MySQL and MariaDB tables into PostgreSQL"
 
 # pg_regress tests: sql/<test>.sql, expected/<test>.out (they need the
@@ -36,6 +42,10 @@ SHLIB_LINK = $(shell $(MYSQL_CONFIG) --libs)
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+etl_pull--$(EXTVERSION).sql: sql/install_checks.sql sql/etl_pull--1.0.sql sql/etl_pull--1.0--1.1.sql
+	{ echo '/* etl_pull install script, version $(EXTVERSION): built by the Makefile from sql/ */'; \
+	  for f in $^; do echo; echo "-- from $$f"; grep -v '^\\echo Use ' $$f; done; } > $@
 
 # every object depends on the module header
 $(OBJS): src/etl_pull.h
