@@ -15,8 +15,9 @@
 
 # shellcheck shell=bash disable=SC2119,SC2120 # optional arguments
 ETL_PULL_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-ETL_PG_BIN=/usr/lib/postgresql/15/bin
-ETL_PG_CONFIG=$ETL_PG_BIN/pg_config
+# PG_CONFIG picks the PostgreSQL installation (default: Debian 12's PostgreSQL 15)
+ETL_PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+ETL_PG_BIN=$("$ETL_PG_CONFIG" --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
 ETL_MARKER=.etl_pull_workdir
 ETL_PACKAGES=(postgresql-15 postgresql-server-dev-15 mariadb-server mariadb-client
 	default-libmysqlclient-dev build-essential postgresql-15-cron postgresql-15-mysql-fdw
