@@ -274,6 +274,7 @@ typedef struct EtlPullUserState
 {
 	Oid			userid;
 	int			sec_context;
+	int			nestlevel;		/* of the pinned search_path */
 } EtlPullUserState;
 
 /* in bgworker.c */
@@ -287,6 +288,12 @@ extern void EtlPullWorkerCatch(char *buf, Size len, bool with_context);
 
 /* in catalog.c */
 extern EtlPullTable *EtlPullReadTable(const char *name);
+extern void EtlPullResolveTarget(const char *name, const char *target,
+								 char **schema, char **table);
+extern void EtlPullCheckTargetSchema(const char *schema);
+extern void EtlPullCheckTargetRelation(Oid relid, const char *qname);
+extern int	EtlPullPinSearchPath(void);
+extern Oid	EtlPullExtensionOwner(void);
 extern void EtlPullAsOwner(EtlPullUserState *st);
 extern void EtlPullAsCaller(EtlPullUserState *st);
 extern int64 EtlPullNextRunId(void);
@@ -302,9 +309,15 @@ extern int64 EtlPullPeakMemoryKb(void);
 extern int *EtlPullIncrementalColumns(EtlPullTable *table, EtlPullSource *source);
 extern List *EtlPullReadWatermark(EtlPullTable *table);
 extern void EtlPullWriteWatermark(EtlPullTable *table, List *values);
-extern char *EtlPullWatermarkPredicate(EtlPullConnection *conn, EtlPullTable *table,
+extern char *EtlPullWatermarkPredicate(EtlPullConnection *conn,
 									   EtlPullSource *source, int *cols,
-									   List *watermark);
+									   List *bounds, double lookback);
+extern List *EtlPullAppendOnlyBounds(EtlPullConnection *conn, EtlPullTable *table,
+									 EtlPullSource *source, int *cols,
+									 List *watermark);
+extern int64 EtlPullDeleteReloaded(EtlPullTable *table, EtlPullSource *source,
+								   Relation rel, const char *target_qname,
+								   AttrNumber *attnums, int *cols, List *bounds);
 extern List *EtlPullSourceMaxima(EtlPullConnection *conn, EtlPullSource *source,
 								 int *cols, int ncols, const char *where,
 								 List *old);

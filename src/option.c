@@ -276,6 +276,8 @@ EtlPullCheckTableOption(const char *key, const char *value)
 				if (!SplitIdentifierString(pstrdup(value), '.', &names) ||
 					list_length(names) < 1 || list_length(names) > 2)
 					bad_setting(key, value, "\"table\" or \"schema.table\"");
+				if (list_length(names) == 2)
+					EtlPullCheckTargetSchema((char *) linitial(names));
 				break;
 			}
 		case SET_COLUMN_LIST:
