@@ -164,9 +164,10 @@ extern void EtlPullExec(EtlPullConnection *conn, const char *sql);
 extern void EtlPullStartSnapshot(EtlPullConnection *conn);
 extern char *EtlPullQuoteLiteral(EtlPullConnection *conn, const char *value);
 extern char *EtlPullQuoteIdent(const char *ident);
-extern void EtlPullQueryStart(EtlPullConnection *conn, const char *sql);
+extern void EtlPullQueryStart(EtlPullConnection *conn, const char *sql,
+							  int nfields);
 extern bool EtlPullTryQueryStart(EtlPullConnection *conn, const char *sql,
-								 char **error);
+								 int nfields, char **error);
 extern bool EtlPullTryExec(EtlPullConnection *conn, const char *sql, char **error);
 extern int	EtlPullQueryFieldCount(EtlPullConnection *conn);
 extern bool EtlPullFetch(EtlPullConnection *conn, char ***values,
@@ -328,7 +329,8 @@ extern int64 EtlPullDeleteMissing(EtlPullConnection *conn, EtlPullSource *source
 								  const char *target_qname);
 
 /* in session.c */
-extern bool EtlPullSettingsListValid(const char *list, char **bad);
+extern bool EtlPullSettingsListValid(const char *list, bool pg, bool check_rights,
+									 char **bad, const char **why);
 extern void EtlPullCheckSettingsList(const char *what, const char *list, bool pg);
 extern int	EtlPullApplyPgSettings(EtlPullTable *table);
 extern void EtlPullApplyMysqlSettings(EtlPullConnection *conn, EtlPullTable *table);

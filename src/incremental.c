@@ -387,7 +387,7 @@ EtlPullSourceMaxima(EtlPullConnection *conn, EtlPullSource *source, int *cols,
 	if (where)
 		appendStringInfo(&sql, " WHERE %s", where);
 
-	EtlPullQueryStart(conn, sql.data);
+	EtlPullQueryStart(conn, sql.data, ncols);
 	if (!EtlPullFetch(conn, &values, &lengths))
 		elog(ERROR, "MAX() query returned no row");
 	for (i = 0; i < ncols; i++)
@@ -479,9 +479,12 @@ source_range(Reconcile *r, int64 lo, int64 hi, char **count, char **sum)
 
 	EtlPullQueryStart(r->conn, psprintf("SELECT COUNT(*), SUM(%s) FROM %s"
 										" WHERE %s BETWEEN " INT64_FORMAT " AND " INT64_FORMAT,
-										r->src_key, r->src_from, r->src_key, lo, hi));
-	if (!EtlPullFetch(r->conn, &values, &lengths))
-		elog(ERROR, "COUNT query returned no row");
+										r->src_key, r->src_from, r->src_key, lo, hi), 2);
+	if (!EtlPullFetch(r->conn, &values, &lengths) || values[0] == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("MySQL server \"%s\" returned no row count for %s",
+						EtlPullServerName(r->conn), r->src_from)));
 	*count = pstrdup(values[0]);
 	*sum = values[1] ? pstrdup(values[1]) : NULL;
 	EtlPullQueryEnd(r->conn);
@@ -531,7 +534,7 @@ settle_range(Reconcile *r, int64 lo, int64 hi)
 	keys = palloc(sizeof(Datum) * maxkeys);
 	EtlPullQueryStart(r->conn, psprintf("SELECT %s FROM %s WHERE %s BETWEEN "
 										INT64_FORMAT " AND " INT64_FORMAT,
-										r->src_key, r->src_from, r->src_key, lo, hi));
+										r->src_key, r->src_from, r->src_key, lo, hi), 1);
 	while (EtlPullFetch(r->conn, &values, &lengths))
 	{
 		CHECK_FOR_INTERRUPTS();

@@ -610,7 +610,8 @@ stream_into_sink(LoadState *ls, Relation target, AttrNumber *attnums,
 {
 	RowSource	rs = {ls->conn, NULL, NULL};
 
-	EtlPullQueryStart(ls->conn, EtlPullSourceSelect(ls->source, where));
+	EtlPullQueryStart(ls->conn, EtlPullSourceSelect(ls->source, where),
+					  ls->source->ncolumns);
 	rows_into_sink(ls, &rs, target, attnums, sink);
 	EtlPullQueryEnd(ls->conn);
 }
@@ -891,7 +892,8 @@ load_standard(LoadState *ls, Relation rel)
 
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "etl_pull row context",
 								   ALLOCSET_DEFAULT_SIZES);
-	EtlPullQueryStart(ls->conn, EtlPullSourceSelect(ls->source, NULL));
+	EtlPullQueryStart(ls->conn, EtlPullSourceSelect(ls->source, NULL),
+					  ls->source->ncolumns);
 	while (EtlPullFetch(ls->conn, &values, &lengths))
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -940,7 +942,8 @@ load_copy(LoadState *ls, Relation rel)
 		elog(ERROR, "could not delete the rows of %s", ls->target_qname);
 	SPI_finish();
 
-	EtlPullQueryStart(ls->conn, EtlPullSourceSelect(ls->source, NULL));
+	EtlPullQueryStart(ls->conn, EtlPullSourceSelect(ls->source, NULL),
+					  ls->source->ncolumns);
 	(void) EtlPullCopyRows(ls->conn, ls->table, ls->source, rel, ls->attnums,
 						   copy_row_done, ls);
 	EtlPullQueryEnd(ls->conn);
