@@ -56,7 +56,7 @@ check_settings_list(char **newval, GucSource source, bool pg)
 	{
 		GUC_check_errmsg("setting \"%s\" is not allowed in \"%s\"", bad,
 						 pg ? "etl_pull.pg_settings" : "etl_pull.mysql_settings");
-		GUC_check_errdetail("%c%s", pg_toupper((unsigned char) why[0]), why + 1);
+		GUC_check_errdetail("%s", why);
 	}
 	return false;
 }

@@ -179,14 +179,26 @@ etl_pull_fdw_validator(PG_FUNCTION_ARGS)
 				break;
 			case OPT_CHOICE_LIST:
 				{
-					List	   *items = NIL;
-					ListCell   *lci;
-					bool		ok = SplitIdentifierString(pstrdup(value), ',', &items) &&
-						items != NIL;
+					char	   *copy = pstrdup(value);
+					char	   *save = NULL;
+					char	   *item;
+					bool		ok = false;
 
-					foreach(lci, items)
-						if (!in_choices((char *) lfirst(lci), opt->choices))
-							ok = false;
+					/* as Connector/C reads it: names, case and all */
+					for (item = strtok_r(copy, ",", &save); item;
+						 item = strtok_r(NULL, ",", &save))
+					{
+						char	   *end;
+
+						while (*item == ' ')
+							item++;
+						end = item + strlen(item);
+						while (end > item && end[-1] == ' ')
+							*--end = '\0';
+						ok = in_choices(item, opt->choices);
+						if (!ok)
+							break;
+					}
 					if (!ok)
 						ereport(ERROR,
 								(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),

@@ -110,31 +110,31 @@ typedef struct RefusedSetting
 
 static const RefusedSetting refused_mysql[] = {
 	{"time_zone", false,
-	"etl_pull reads MySQL timestamps in UTC (time_zone \"+00:00\"); another zone would shift every value."},
+	"A load reads MySQL timestamps in UTC (time_zone \"+00:00\"); another zone would shift every value."},
 	{"character_set_", true,
-	"etl_pull reads text and escapes literals in utf8mb4, the character set it sets itself."},
+	"A load reads text and escapes literals in utf8mb4, which etl_pull sets itself."},
 	{"collation_connection", false,
-	"etl_pull compares and escapes text in the connection's utf8mb4 collation, which it sets itself."},
+	"A load compares and escapes text in the utf8mb4 collation that etl_pull sets itself."},
 	{"names", false,
-	"etl_pull reads text and escapes literals in utf8mb4, the character set it sets itself."},
+	"A load reads text and escapes literals in utf8mb4, which etl_pull sets itself."},
 	{"sql_select_limit", false,
-	"a row limit would end a load early without an error."},
+	"A row limit would end a load early without an error."},
 	{"transaction_", true,
-	"a load reads one consistent snapshot in a read-only REPEATABLE READ transaction that etl_pull starts itself."},
+	"A load reads one consistent snapshot in a read-only REPEATABLE READ transaction that etl_pull starts itself."},
 	{"tx_", true,
-	"a load reads one consistent snapshot in a read-only REPEATABLE READ transaction that etl_pull starts itself."},
+	"A load reads one consistent snapshot in a read-only REPEATABLE READ transaction that etl_pull starts itself."},
 	{"autocommit", false,
-	"a load reads one consistent snapshot in a transaction that etl_pull starts itself."},
+	"A load reads one consistent snapshot in a transaction that etl_pull starts itself."},
 	{NULL, false, NULL}
 };
 
 static const RefusedSetting refused_pg[] = {
 	{"search_path", false,
-	"etl_pull resolves names with a search_path of its own; a load must not resolve them through another."},
+	"A load resolves names with a search_path of its own, never through another."},
 	{"session_authorization", false,
-	"a load runs with the rights of the role that calls it, never another's."},
+	"A load runs with the rights of the role that calls it, never another's."},
 	{"role", false,
-	"a load runs with the rights of the role that calls it, never another's."},
+	"A load runs with the rights of the role that calls it, never another's."},
 	{NULL, false, NULL}
 };
 
@@ -182,14 +182,14 @@ refusal(const Setting *s, bool pg, bool check_rights)
 		int			i;
 
 		if (dot != NULL)
-			return "a MySQL setting is named without a scope or component (they are all SET SESSION).";
+			return "MySQL settings are named without a scope or component: etl_pull sets them all with SET SESSION.";
 		why = refused_by_table(refused_mysql, s->name);
 		if (why)
 			return why;
 		if (pg_strcasecmp(s->name, "sql_mode") == 0)
 			for (i = 0; refused_sql_modes[i]; i++)
 				if (pg_strcasecmp(s->value, refused_sql_modes[i]) == 0)
-					return "this sql_mode changes how MySQL reads the quotes, escapes and operators etl_pull sends, or the values it returns.";
+					return "This sql_mode changes how MySQL reads the quotes, escapes and operators etl_pull sends, or the values it returns.";
 		return NULL;
 	}
 
@@ -210,7 +210,7 @@ refusal(const Setting *s, bool pg, bool check_rights)
 				!superuser_arg(GetOuterUserId()) &&
 				pg_parameter_aclcheck(vars[i]->name, GetOuterUserId(),
 									  ACL_SET) != ACLCHECK_OK)
-				return "only a superuser may change it, and whoever runs a load would apply it with their own rights.";
+				return "Only a superuser may change it, and whoever runs a load would apply it with their own rights.";
 			break;
 		}
 	}
@@ -255,7 +255,7 @@ refuse_setting(const char *what, const char *name, const char *why)
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("setting \"%s\" is not allowed in \"%s\"", name, what),
-			 errdetail("%c%s", pg_toupper((unsigned char) why[0]), why + 1)));
+			 errdetail_internal("%s", why)));
 }
 
 /*
