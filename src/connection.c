@@ -51,6 +51,7 @@
 #include "access/xact.h"
 #include "commands/defrem.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/latch.h"
 #include "utils/memutils.h"
@@ -135,11 +136,54 @@ errcode_for_mysql(unsigned int err, int fallback)
  * the detail and the statement into the context; neither can contain the
  * password, which is only ever passed to connect.
  */
+/*
+ * A copy of text from the MySQL server (an error message, a value) that is
+ * safe to put in a PostgreSQL message: cut to "maxlen" bytes, and every
+ * byte that is not part of a valid character of the database's encoding,
+ * or is a control character, shown as '?'.  The server may be hostile: what
+ * it sends must not break the error report that carries it.
+ */
+char *
+EtlPullPrintable(const char *text, size_t maxlen)
+{
+	int			encoding = GetDatabaseEncoding();
+	size_t		len = strlen(text);
+	StringInfoData buf;
+	size_t		i = 0;
+
+	initStringInfo(&buf);
+	while (i < len && (size_t) buf.len < maxlen)
+	{
+		unsigned char c = (unsigned char) text[i];
+		int			n;
+
+		if (c < 0x80)
+		{
+			appendStringInfoChar(&buf, (c < 0x20 || c == 0x7f) ? '?' : (char) c);
+			i++;
+			continue;
+		}
+		n = pg_encoding_mblen(encoding, text + i);
+		if (n <= 1 || i + n > len ||
+			pg_encoding_verifymbchar(encoding, text + i, len - i) != n)
+		{
+			appendStringInfoChar(&buf, '?');
+			i++;
+			continue;
+		}
+		appendBinaryStringInfo(&buf, text + i, n);
+		i += n;
+	}
+	if (i < len)
+		appendStringInfoString(&buf, "...");
+	return buf.data;
+}
+
 static void
 relay_error(EtlPullConnection *conn, int sqlerrcode, const char *fmt)
 {
 	unsigned int err = mysql_errno(conn->mysql);
-	char	   *text = pstrdup(mysql_error(conn->mysql));
+	char	   *text = EtlPullPrintable(mysql_error(conn->mysql), 1000);
 	char	   *sql = conn->sql ? pstrdup(conn->sql) : NULL;
 	const char *hint = NULL;
 
@@ -154,9 +198,13 @@ relay_error(EtlPullConnection *conn, int sqlerrcode, const char *fmt)
 				 errdetail("The MySQL client library rejected the server's reply as malformed."),
 				 sql ? errcontext("remote SQL command: %s", sql) : 0));
 	if (err == CR_PLUGIN_NOT_ALLOWED)
+	{
+		/* Connector/C 3.3 may print a stale pointer as the plugin's name */
+		text = "the server asked for an authentication plugin that is not allowed on this connection";
 		hint = "etl_pull allows authentication methods that hand the password to the server "
 			"(mysql_clear_password, dialog, sha256_password, caching_sha2_password) only with "
 			"ssl_mode \"verify_identity\".";
+	}
 	else if (err == CR_SSL_CONNECTION_ERROR)
 		hint = "Check the server options ssl_mode, ssl_ca, ssl_cert, ssl_key and tls_version, "
 			"and that the MySQL server's certificate is issued for the host name in \"host\".";
@@ -645,7 +693,8 @@ run_query(EtlPullConnection *conn, const char *sql, char **error)
 	if (error == NULL || err == 0 || (err >= 2000 && err < 3000))
 		relay_error(conn, ERRCODE_FDW_ERROR,
 					"could not execute query on MySQL server \"%s\"");
-	*error = psprintf("MySQL error %u: %s", err, mysql_error(conn->mysql));
+	*error = psprintf("MySQL error %u: %s", err,
+					  EtlPullPrintable(mysql_error(conn->mysql), 1000));
 	conn->sql = NULL;
 	return false;
 }
@@ -782,7 +831,7 @@ EtlPullFetch(EtlPullConnection *conn, char ***values, unsigned long **lengths)
 		if (mysql_errno(conn->mysql) == CR_UNKNOWN_ERROR)
 			bad_reply(conn, psprintf("A row does not hold the %u values its result's columns announce (MySQL error %u: %s).",
 									 conn->nfields, mysql_errno(conn->mysql),
-									 mysql_error(conn->mysql)));
+									 EtlPullPrintable(mysql_error(conn->mysql), 200)));
 		if (mysql_errno(conn->mysql) != 0)
 			relay_error(conn, ERRCODE_CONNECTION_FAILURE,
 						"could not fetch rows from MySQL server \"%s\"");

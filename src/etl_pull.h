@@ -164,6 +164,7 @@ extern void EtlPullExec(EtlPullConnection *conn, const char *sql);
 extern void EtlPullStartSnapshot(EtlPullConnection *conn);
 extern char *EtlPullQuoteLiteral(EtlPullConnection *conn, const char *value);
 extern char *EtlPullQuoteIdent(const char *ident);
+extern char *EtlPullPrintable(const char *text, size_t maxlen);
 extern void EtlPullQueryStart(EtlPullConnection *conn, const char *sql,
 							  int nfields);
 extern bool EtlPullTryQueryStart(EtlPullConnection *conn, const char *sql,
