@@ -286,7 +286,7 @@ EtlPullAppendOnlyBounds(EtlPullConnection *conn, EtlPullTable *table,
 			appendStringInfo(&sql, " - INTERVAL %.6f SECOND", table->lookback);
 		else if (table->lookback > 0)
 			appendStringInfo(&sql, " - %.6f", table->lookback);
-		EtlPullQueryStart(conn, sql.data);
+		EtlPullQueryStart(conn, sql.data, 1);
 		if (!EtlPullFetch(conn, &values, &lengths))
 			elog(ERROR, "MIN() query returned no row");
 		/* no row there any more: the watermark itself selects none */
