@@ -76,6 +76,7 @@ struct EtlPullConnection
 
 /* Open connections, in TopMemoryContext */
 static EtlPullConnection *open_connections = NULL;
+static bool callbacks_registered = false;
 
 /*
  * The authentication plugins a server may ask for.  mysql_native_password
@@ -90,7 +91,6 @@ static EtlPullConnection *open_connections = NULL;
 #define AUTH_PLUGINS "mysql_native_password,client_ed25519"
 #define AUTH_PLUGINS_VERIFIED_TLS \
 	AUTH_PLUGINS ",caching_sha2_password,sha256_password,mysql_clear_password,dialog"
-static bool callbacks_registered = false;
 
 static void close_connection(EtlPullConnection *conn, bool abort);
 static void relay_error(EtlPullConnection *conn, int sqlerrcode,
@@ -130,12 +130,6 @@ errcode_for_mysql(unsigned int err, int fallback)
 	return fallback;
 }
 
-/*
- * Report the connection's current MySQL error as an ERROR.  "fmt" is the
- * message, with one %s for the server's name.  MySQL's own text goes into
- * the detail and the statement into the context; neither can contain the
- * password, which is only ever passed to connect.
- */
 /*
  * A copy of text from the MySQL server (an error message, a value) that is
  * safe to put in a PostgreSQL message: cut to "maxlen" bytes, and every
@@ -179,6 +173,12 @@ EtlPullPrintable(const char *text, size_t maxlen)
 	return buf.data;
 }
 
+/*
+ * Report the connection's current MySQL error as an ERROR.  "fmt" is the
+ * message, with one %s for the server's name.  MySQL's own text goes into
+ * the detail and the statement into the context; neither can contain the
+ * password, which is only ever passed to connect.
+ */
 static void
 relay_error(EtlPullConnection *conn, int sqlerrcode, const char *fmt)
 {
@@ -826,7 +826,8 @@ EtlPullFetch(EtlPullConnection *conn, char ***values, unsigned long **lengths)
 	{
 		/*
 		 * Connector/C reports a row holding fewer values than the result
-		 * has columns as CR_UNKNOWN_ERROR (it never sends that one itself).
+		 * has columns as CR_UNKNOWN_ERROR (a client error number, which no
+		 * real server sends).
 		 */
 		if (mysql_errno(conn->mysql) == CR_UNKNOWN_ERROR)
 			bad_reply(conn, psprintf("A row does not hold the %u values its result's columns announce (MySQL error %u: %s).",
@@ -839,7 +840,7 @@ EtlPullFetch(EtlPullConnection *conn, char ***values, unsigned long **lengths)
 	}
 	*values = row;
 	*lengths = mysql_fetch_lengths(conn->result);
-	if (*lengths == NULL || mysql_num_fields(conn->result) != conn->nfields)
+	if (*lengths == NULL)
 		bad_reply(conn, "A row came without the lengths of its values.");
 	return true;
 }
