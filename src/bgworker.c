@@ -4,9 +4,12 @@
  *		  Starting etl_pull's dynamic background workers.
  *
  * Every etl_pull worker is the same kind of process: a dynamic worker of
- * this library, never restarted, connected to a database, handed a DSM
- * segment (as its main argument) and a slot number (in bgw_extra), and
- * reporting its exit to the backend that started it.
+ * this library, never restarted, connected to a database with a pinned
+ * search_path, handed a DSM segment (as its main argument) and a slot
+ * number (in bgw_extra), and reporting its exit to the backend that
+ * started it.  Workers do not flatten their errors into strings: those
+ * that report to a backend redirect their protocol output to a shm_mq
+ * (pq_redirect_to_shm_mq), and the backend re-raises what arrives.
  *
  * IDENTIFICATION
  *		  src/bgworker.c
@@ -20,7 +23,7 @@
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
 #include "tcop/tcopprot.h"
-#include "utils/memutils.h"
+#include "utils/guc.h"
 
 #include "etl_pull.h"
 
@@ -70,24 +73,14 @@ EtlPullWorkerAttach(Datum main_arg, int *slot)
 }
 
 /*
- * In a worker's PG_CATCH: write the error being handled ("message: detail
- * (context)", the context only if asked)
- * into buf for the backend that started the worker, and abort the
- * worker's transaction.
+ * Connect a worker to database "dboid" as role "roleid", and pin its
+ * search_path to pg_catalog, pg_temp: ALTER DATABASE/ROLE ... SET
+ * search_path applies to background workers too, and nothing a worker
+ * runs may resolve a name through a path someone else controls.
  */
 void
-EtlPullWorkerCatch(char *buf, Size len, bool with_context)
+EtlPullWorkerConnect(Oid dboid, Oid roleid)
 {
-	ErrorData  *edata;
-
-	MemoryContextSwitchTo(TopMemoryContext);
-	edata = CopyErrorData();
-	FlushErrorState();
-	if (!with_context)
-		edata->context = NULL;
-	snprintf(buf, len, "%s%s%s%s%s%s", edata->message,
-			 edata->detail ? ": " : "", edata->detail ? edata->detail : "",
-			 edata->context ? " (" : "", edata->context ? edata->context : "",
-			 edata->context ? ")" : "");
-	AbortCurrentTransaction();
+	BackgroundWorkerInitializeConnectionByOid(dboid, roleid, 0);
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 }

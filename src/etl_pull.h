@@ -238,7 +238,7 @@ extern bool EtlPullParallelNext(EtlPullParallel *par, char ***values,
 								unsigned long **lengths,
 								unsigned long *lengths_buf);
 extern bool EtlPullParallelNextTuple(EtlPullParallel *par, MinimalTuple *tuple);
-extern void EtlPullParallelEnd(EtlPullParallel *par);
+extern void EtlPullParallelEnd(EtlPullParallel *par, int64 rows_written);
 
 /* in load.c */
 extern void EtlPullReportWorkerProgress(int64 rows, bool start);
@@ -286,7 +286,7 @@ extern bool EtlPullStartWorker(const char *function, const char *type,
 							   struct dsm_segment *seg, int slot,
 							   struct BackgroundWorkerHandle **handle);
 extern struct dsm_segment *EtlPullWorkerAttach(Datum main_arg, int *slot);
-extern void EtlPullWorkerCatch(char *buf, Size len, bool with_context);
+extern void EtlPullWorkerConnect(Oid dboid, Oid roleid);
 
 /* in catalog.c */
 extern EtlPullTable *EtlPullReadTable(const char *name);

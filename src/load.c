@@ -705,6 +705,7 @@ load_parallel(LoadState *ls, Relation rel)
 	char	   *position;
 	EtlPullSink *sink;
 	bool		tuples;
+	int64		rows_before = ls->result->rows;
 
 	newheap = make_new_heap(ls->target_oid, rel->rd_rel->reltablespace,
 							rel->rd_rel->relam, relpersistence,
@@ -734,7 +735,7 @@ load_parallel(LoadState *ls, Relation rel)
 		rs.lengths_buf = palloc(sizeof(unsigned long) * ls->source->ncolumns);
 		rows_into_sink(ls, &rs, rel, ls->attnums, sink);
 	}
-	EtlPullParallelEnd(rs.par);
+	EtlPullParallelEnd(rs.par, ls->result->rows - rows_before);
 	table_close(newrel, NoLock);
 	table_close(rel, NoLock);
 	swap_into_target(ls, newheap, relpersistence);

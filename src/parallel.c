@@ -34,10 +34,32 @@
  * (the leader holds an ExclusiveLock on it and may have created it in its
  * own transaction: see the lock trap in internals.md A.6).
  *
- * A worker's error is written into its slot in the DSM segment before it
- * detaches from its queue; the leader re-raises it.  If the leader errors
- * out or is cancelled, the segment is detached and its callback terminates
- * every worker.
+ * Every chunk is accounted for.  Each worker has a data queue, on which
+ * every message starts with a small header: rows of a chunk, then the
+ * chunk's acknowledgement with its row count, and after its last chunk
+ * (and its commit) a "finished" message.  The leader counts the rows it
+ * takes from each worker and checks them against each acknowledgement; it
+ * ends the read only when every worker has finished and every chunk is
+ * acknowledged, and the caller checks that the rows it wrote are the rows
+ * acknowledged.  A worker that goes away otherwise (ERROR, FATAL, SIGTERM,
+ * a kill that leaves its queue attached: seen as its handle reporting it
+ * stopped while its queue is empty) fails the load.  Nothing here depends
+ * on timing.
+ *
+ * Errors keep their identity.  Each worker also has a small error queue
+ * to which it redirects its frontend protocol output
+ * (pq_redirect_to_shm_mq), so an ERROR or FATAL it raises, and any NOTICE
+ * or WARNING, reaches the leader as the protocol message the client would
+ * have seen; the leader parses it (pq_parse_errornotice) and re-raises it
+ * with ThrowErrorData, SQLSTATE, detail, hint and context intact, plus a
+ * context line naming the worker.  The error queue is separate from the
+ * data queue, so an error raised while a data message is half sent cannot
+ * corrupt either.  If the leader errors out or is cancelled, the segment
+ * is detached and its callback terminates every worker.
+ *
+ * Workers run no SQL through a search_path someone else controls: they
+ * pin search_path to pg_catalog, pg_temp right after connecting
+ * (EtlPullWorkerConnect).
  *
  * IDENTIFICATION
  *		  src/parallel.c
@@ -51,6 +73,8 @@
 #include "catalog/pg_type.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "libpq/pqmq.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "port/atomics.h"
@@ -63,6 +87,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/backend_progress.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -73,16 +98,35 @@
 #define MAX_PARALLEL_WORKERS	16
 #define CHUNKS_PER_WORKER		4
 #define QUEUE_SIZE				(1024 * 1024)
+#define ERROR_QUEUE_SIZE		16384
 #define MESSAGE_SIZE			(64 * 1024)	/* rows are sent in messages of this size */
-#define ERROR_LEN				1024
 
 typedef struct WorkerSlot
 {
 	bool		snapshot_taken;
-	bool		failed;
-	int64		rows;
-	char		error[ERROR_LEN];
+	int64		rows;			/* read so far, for progress */
 } WorkerSlot;
+
+/*
+ * The header of every message on a data queue.  Rows follow a MSG_ROWS
+ * header; the others stand alone.  Its size keeps the tuples that follow
+ * MAXALIGNed.
+ */
+typedef enum MessageKind
+{
+	MSG_ROWS = 'D',				/* rows of "chunk" ("rows" of them) */
+	MSG_ACK = 'A',				/* "chunk" is done: "rows" rows in all */
+	MSG_FINISHED = 'X'			/* no chunk left; committed */
+} MessageKind;
+
+typedef struct MessageHeader
+{
+	char		kind;			/* MessageKind */
+	uint32		chunk;
+	int64		rows;
+} MessageHeader;
+
+#define HEADER_SIZE				MAXALIGN(sizeof(MessageHeader))
 
 typedef struct ParallelShared
 {
@@ -96,9 +140,12 @@ typedef struct ParallelShared
 	Size		name_off;		/* registered table name */
 	Size		sql_off;		/* SELECT without WHERE */
 	Size		chunks_off;		/* nchunks offsets of WHERE conditions ("" = all) */
-	Size		queues_off;
+	Size		queues_off;		/* nworkers data queues */
+	Size		error_queues_off;	/* nworkers error queues */
 	Size		source_db_off;	/* MySQL database and table */
 	Size		source_table_off;
+	Size		target_schema_off;	/* the target, for messages only */
+	Size		target_rel_off;
 
 	/*
 	 * Tuple mode: the workers convert the rows themselves and send formed
@@ -130,12 +177,20 @@ struct EtlPullParallel
 	int			nworkers;		/* started */
 	BackgroundWorkerHandle *handles[MAX_PARALLEL_WORKERS];
 	shm_mq_handle *queues[MAX_PARALLEL_WORKERS];
-	bool		done[MAX_PARALLEL_WORKERS];
+	shm_mq_handle *error_queues[MAX_PARALLEL_WORKERS];
+	bool		done[MAX_PARALLEL_WORKERS];	/* data queue detached */
+	bool		finished[MAX_PARALLEL_WORKERS]; /* sent MSG_FINISHED */
+	bool		stopped[MAX_PARALLEL_WORKERS];	/* seen stopped, queue open */
+	int64		chunk_rows[MAX_PARALLEL_WORKERS];	/* taken since last ack */
+	int64		chunk[MAX_PARALLEL_WORKERS];	/* chunk being read, or -1 */
 	int			ndone;
+	bool	   *acked;			/* nchunks */
+	int			nacked;
+	int64		acked_rows;
 	int			current;		/* queue to read next */
+	int			msg_worker;		/* whose rows are being read */
 	char	   *msg;			/* rows of the message being read */
 	char	   *msg_end;
-	char	   *target_name;
 	char	   *values[1];		/* resized to ncolumns */
 };
 
@@ -162,6 +217,13 @@ shared_queue(ParallelShared *shared, int i)
 	return (shm_mq *) ((char *) shared + shared->queues_off + (Size) i * QUEUE_SIZE);
 }
 
+static shm_mq *
+shared_error_queue(ParallelShared *shared, int i)
+{
+	return (shm_mq *) ((char *) shared + shared->error_queues_off +
+					   (Size) i * ERROR_QUEUE_SIZE);
+}
+
 /* DSM detach callback: stop the workers still running */
 static void
 terminate_workers(dsm_segment *seg, Datum arg)
@@ -174,17 +236,114 @@ terminate_workers(dsm_segment *seg, Datum arg)
 			TerminateBackgroundWorker(par->handles[i]);
 }
 
-/* Re-raise a worker's error in the leader */
+/*
+ * Re-raise in the leader an ErrorResponse or NoticeResponse that worker i
+ * sent on its error queue, as it was raised there, with a context line
+ * naming the worker.  A worker's FATAL is the leader's ERROR.  Other
+ * protocol messages are ignored.
+ */
 static void
-check_worker(EtlPullParallel *par, int i)
+relay_message(int i, void *data, Size nbytes)
 {
-	WorkerSlot *w = &par->shared->workers[i];
+	StringInfoData msg;
+	ErrorData	edata;
+	char		type;
 
-	if (w->failed)
+	initStringInfo(&msg);
+	appendBinaryStringInfo(&msg, data, nbytes);
+	type = pq_getmsgbyte(&msg);
+	if (type != 'E' && type != 'N')
+	{
+		pfree(msg.data);
+		return;
+	}
+	pq_parse_errornotice(&msg, &edata);
+	edata.elevel = Min(edata.elevel, ERROR);
+	if (edata.context)
+		edata.context = psprintf("%s\netl_pull parallel worker %d", edata.context, i + 1);
+	else
+		edata.context = psprintf("etl_pull parallel worker %d", i + 1);
+	ThrowErrorData(&edata);
+	pfree(msg.data);
+}
+
+/*
+ * Relay what worker i has sent on its error queue.  With "wait", keep at
+ * it until the queue is detached or the worker is gone (its handle says
+ * stopped, and nothing more came after that); otherwise take only what is
+ * there.  Raises the worker's error, if it sent one.
+ */
+static void
+relay_errors(EtlPullParallel *par, int i, bool wait)
+{
+	bool		stopped = false;
+
+	for (;;)
+	{
+		Size		nbytes;
+		void	   *data;
+		shm_mq_result res;
+		pid_t		pid;
+
+		res = shm_mq_receive(par->error_queues[i], &nbytes, &data, true);
+		if (res == SHM_MQ_SUCCESS)
+		{
+			relay_message(i, data, nbytes);
+			continue;
+		}
+		if (res == SHM_MQ_DETACHED || !wait || stopped)
+			return;
+		stopped = (GetBackgroundWorkerPid(par->handles[i], &pid) == BGWH_STOPPED);
+		if (!stopped)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 100L, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+}
+
+/*
+ * Worker i is gone without having finished: raise its own error if it
+ * sent one, or else say what it left unacknowledged.
+ */
+static void
+worker_lost(EtlPullParallel *par, int i)
+{
+	relay_errors(par, i, true);
+	if (par->chunk[i] >= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
-				 errmsg("parallel worker %d failed: %s", i + 1, w->error),
-				 errcontext("parallel load worker")));
+				 errmsg("parallel worker %d exited without acknowledging its chunk", i + 1),
+				 errdetail("Chunk %d of %d was not acknowledged; " INT64_FORMAT " of its rows had arrived.",
+						   (int) par->chunk[i] + 1, par->shared->nchunks, par->chunk_rows[i]),
+				 errhint("See the server log for why the worker exited.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_CONNECTION_FAILURE),
+			 errmsg("parallel worker %d exited before finishing its work", i + 1),
+			 errhint("See the server log for why the worker exited.")));
+}
+
+/* Worker i acknowledged "chunk" with "rows" rows: check it against what came */
+static void
+acknowledge(EtlPullParallel *par, int i, uint32 chunk, int64 rows)
+{
+	if (chunk >= (uint32) par->shared->nchunks || par->acked[chunk] ||
+		(par->chunk[i] >= 0 && par->chunk[i] != (int64) chunk))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("parallel worker %d acknowledged chunk %u unexpectedly", i + 1, chunk + 1)));
+	if (rows != par->chunk_rows[i])
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("parallel worker %d acknowledged " INT64_FORMAT " rows of chunk %u, but " INT64_FORMAT " arrived",
+						i + 1, rows, chunk + 1, par->chunk_rows[i])));
+	par->acked[chunk] = true;
+	par->nacked++;
+	par->acked_rows += rows;
+	par->chunk_rows[i] = 0;
+	par->chunk[i] = -1;
 }
 
 /*
@@ -343,6 +502,8 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 	ParallelShared *shared;
 	EtlPullSourceColumn *key;
 	char	   *select_sql = EtlPullSourceSelect(source, NULL);
+	char	   *target_schema = get_namespace_name(RelationGetNamespace(target));
+	char	   *target_rel = RelationGetRelationName(target);
 	char	   *qtable;
 	char	   *err = NULL;
 	bool		locked;
@@ -390,11 +551,15 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 	nchunks = list_length(chunks);
 	nworkers = Min(nworkers, nchunks);
 
-	/* the segment: header, strings, chunk conditions, one queue per worker */
+	/*
+	 * The segment: header, strings, chunk conditions, two queues per worker
+	 */
 	off = MAXALIGN(sizeof(ParallelShared));
 	size = off + MAXALIGN(strlen(table->name) + 1) + MAXALIGN(strlen(select_sql) + 1) +
-		MAXALIGN(sizeof(Size) * nchunks) + (Size) QUEUE_SIZE * nworkers +
+		MAXALIGN(sizeof(Size) * nchunks) +
+		(Size) (QUEUE_SIZE + ERROR_QUEUE_SIZE) * nworkers +
 		MAXALIGN(strlen(source->db) + 1) + MAXALIGN(strlen(source->table) + 1) +
+		MAXALIGN(strlen(target_schema) + 1) + MAXALIGN(strlen(target_rel) + 1) +
 		MAXALIGN(sizeof(TargetAtt) * tupdesc->natts) +
 		MAXALIGN(sizeof(AttrNumber) * source->ncolumns);
 	foreach(lc, chunks)
@@ -402,11 +567,13 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 	par = MemoryContextAllocZero(TopTransactionContext,
 								 offsetof(EtlPullParallel, values) +
 								 sizeof(char *) * source->ncolumns);
+	par->acked = MemoryContextAllocZero(TopTransactionContext, sizeof(bool) * nchunks);
+	for (i = 0; i < MAX_PARALLEL_WORKERS; i++)
+		par->chunk[i] = -1;
 	par->seg = dsm_create(size, 0);
 	shared = par->shared = (ParallelShared *) dsm_segment_address(par->seg);
 	memset(shared, 0, sizeof(ParallelShared));
 	shared->dboid = MyDatabaseId;
-	par->target_name = pstrdup(RelationGetRelationName(target));
 	shared->roleid = GetUserId();
 	shared->target_relid = RelationGetRelid(target);
 	shared->leader = MyProc;
@@ -424,6 +591,12 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 	shared->source_table_off = off;
 	strcpy(shared_string(shared, off), source->table);
 	off += MAXALIGN(strlen(source->table) + 1);
+	shared->target_schema_off = off;
+	strcpy(shared_string(shared, off), target_schema);
+	off += MAXALIGN(strlen(target_schema) + 1);
+	shared->target_rel_off = off;
+	strcpy(shared_string(shared, off), target_rel);
+	off += MAXALIGN(strlen(target_rel) + 1);
 	shared->tuples = tuples;
 	shared->natts = tupdesc->natts;
 	shared->ncolumns = source->ncolumns;
@@ -454,18 +627,23 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 		off += MAXALIGN(strlen((char *) lfirst(lc)) + 1);
 	}
 	shared->queues_off = off;
+	off += (Size) QUEUE_SIZE * nworkers;
+	shared->error_queues_off = off;
 	on_dsm_detach(par->seg, terminate_workers, PointerGetDatum(par));
 
 	for (i = 0; i < nworkers; i++)
 	{
 		shm_mq	   *mq = shm_mq_create(shared_queue(shared, i), QUEUE_SIZE);
+		shm_mq	   *errq = shm_mq_create(shared_error_queue(shared, i), ERROR_QUEUE_SIZE);
 
 		shm_mq_set_receiver(mq, MyProc);
+		shm_mq_set_receiver(errq, MyProc);
 		if (!EtlPullStartWorker("etl_pull_parallel_worker_main",
 								"etl_pull parallel worker", par->seg, i,
 								&par->handles[i]))
 			break;
 		par->queues[i] = shm_mq_attach(mq, par->seg, par->handles[i]);
+		par->error_queues[i] = shm_mq_attach(errq, par->seg, par->handles[i]);
 		par->nworkers++;
 	}
 	shared->nworkers = par->nworkers;
@@ -492,14 +670,17 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 		{
 			pid_t		pid;
 
-			check_worker(par, i);
+			relay_errors(par, i, false);
 			if (shared->workers[i].snapshot_taken)
 				taken++;
 			else if (GetBackgroundWorkerPid(par->handles[i], &pid) == BGWH_STOPPED)
+			{
+				relay_errors(par, i, true);
 				ereport(ERROR,
 						(errcode(ERRCODE_CONNECTION_FAILURE),
 						 errmsg("parallel worker %d exited before taking its snapshot", i + 1),
-						 errhint("See the server log.")));
+						 errhint("See the server log for why the worker exited.")));
+			}
 		}
 		if (taken == par->nworkers)
 			break;
@@ -538,8 +719,27 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 }
 
 /*
+ * Every worker has finished: wait until each is gone (relaying what it
+ * still says), and check that every chunk was acknowledged.
+ */
+static void
+all_finished(EtlPullParallel *par)
+{
+	int			i;
+
+	for (i = 0; i < par->nworkers; i++)
+		relay_errors(par, i, true);
+	if (par->nacked != par->shared->nchunks)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("parallel workers acknowledged %d of %d chunks",
+						par->nacked, par->shared->nchunks)));
+}
+
+/*
  * Make sure a message with rows is in hand: true if there is one, false
- * when every worker is done.  A worker's error is raised here.
+ * when every worker has finished and every chunk is acknowledged.  A
+ * worker's error is raised here, and so is the loss of a worker.
  */
 static bool
 next_message(EtlPullParallel *par)
@@ -551,32 +751,83 @@ next_message(EtlPullParallel *par)
 		if (par->msg < par->msg_end)
 			return true;
 		if (par->ndone == par->nworkers)
+		{
+			all_finished(par);
 			return false;
+		}
 		for (tried = 0; tried < par->nworkers; tried++)
 		{
 			int			i = par->current;
 			Size		nbytes;
 			void	   *data;
 			shm_mq_result res;
+			MessageHeader hdr;
 
 			par->current = (par->current + 1) % par->nworkers;
 			if (par->done[i])
 				continue;
 			res = shm_mq_receive(par->queues[i], &nbytes, &data, true);
 			if (res == SHM_MQ_WOULD_BLOCK)
-				continue;
-			if (res == SHM_MQ_DETACHED)
 			{
-				check_worker(par, i);
-				par->done[i] = true;
-				par->ndone++;
-				if (par->ndone == par->nworkers)
-					return false;
+				/* seen stopped before this empty read: it died attached */
+				if (par->stopped[i])
+					worker_lost(par, i);
+				relay_errors(par, i, false);
 				continue;
 			}
-			par->msg = (char *) data;
-			par->msg_end = par->msg + nbytes;
-			return true;
+			if (res == SHM_MQ_DETACHED)
+			{
+				if (!par->finished[i])
+					worker_lost(par, i);
+				par->done[i] = true;
+				par->ndone++;
+				continue;
+			}
+			if (nbytes < HEADER_SIZE)
+				elog(ERROR, "short message from parallel worker %d", i + 1);
+			memcpy(&hdr, data, sizeof(MessageHeader));
+			switch (hdr.kind)
+			{
+				case MSG_ROWS:
+					par->chunk[i] = hdr.chunk;
+					par->msg_worker = i;
+					par->msg = (char *) data + HEADER_SIZE;
+					par->msg_end = (char *) data + nbytes;
+					return true;
+				case MSG_ACK:
+					acknowledge(par, i, hdr.chunk, hdr.rows);
+					break;
+				case MSG_FINISHED:
+					if (par->chunk[i] >= 0 || par->chunk_rows[i] != 0)
+						worker_lost(par, i);
+					par->finished[i] = true;
+					break;
+				default:
+					elog(ERROR, "unrecognized message kind %d from parallel worker %d",
+						 hdr.kind, i + 1);
+			}
+			tried = -1;			/* something came: go round again */
+		}
+
+		/*
+		 * Nothing to read.  A worker whose handle says it stopped is read
+		 * once more; if its queue is still empty and attached then, it died
+		 * without detaching (SIGKILL).
+		 */
+		{
+			bool		newly_stopped = false;
+			int			i;
+
+			for (i = 0; i < par->nworkers; i++)
+			{
+				pid_t		pid;
+
+				if (!par->done[i] && !par->stopped[i] &&
+					GetBackgroundWorkerPid(par->handles[i], &pid) == BGWH_STOPPED)
+					par->stopped[i] = newly_stopped = true;
+			}
+			if (newly_stopped)
+				continue;
 		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 1000L, PG_WAIT_EXTENSION);
@@ -622,6 +873,7 @@ EtlPullParallelNext(EtlPullParallel *par, char ***values, unsigned long **length
 		}
 	}
 	par->msg = p;
+	par->chunk_rows[par->msg_worker]++;
 	*values = par->values;
 	*lengths = lengths_buf;
 	return true;
@@ -642,32 +894,89 @@ EtlPullParallelNextTuple(EtlPullParallel *par, MinimalTuple *tuple)
 	memcpy(&len, par->msg, sizeof(uint32));
 	*tuple = (MinimalTuple) (par->msg + MAXALIGN(sizeof(uint32)));
 	par->msg += MAXALIGN(sizeof(uint32)) + MAXALIGN(len);
+	par->chunk_rows[par->msg_worker]++;
 	return true;
 }
 
 
-/* Detach from the workers (all done) */
+/*
+ * Detach from the workers, all finished (EtlPullParallelNext* returned
+ * false).  "rows_written" is how many of the rows read the caller wrote
+ * (or rejected): every one of them, or the load fails.
+ */
 void
-EtlPullParallelEnd(EtlPullParallel *par)
+EtlPullParallelEnd(EtlPullParallel *par, int64 rows_written)
 {
+	if (par->ndone != par->nworkers || par->nacked != par->shared->nchunks)
+		elog(ERROR, "parallel read ended before every worker finished");
+	if (rows_written != par->acked_rows)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("parallel load wrote " INT64_FORMAT " rows, but its workers acknowledged " INT64_FORMAT,
+						rows_written, par->acked_rows)));
 	dsm_detach(par->seg);
 }
 
 /*
- * Send the rows gathered in "msg" as one message, and empty it.  If the
- * leader is gone there is nothing left to do.
+ * Send one message.  If the leader is gone there is nothing left to do.
  */
 static void
-send_rows(EtlPullConnection *conn, shm_mq_handle *mqh, StringInfo msg)
+send_message(EtlPullConnection *conn, shm_mq_handle *mqh, const void *data, Size len)
 {
-	if (msg->len == 0)
-		return;
-	if (shm_mq_send(mqh, msg->len, msg->data, false, true) != SHM_MQ_SUCCESS)
+	if (shm_mq_send(mqh, len, data, false, true) != SHM_MQ_SUCCESS)
 	{
-		EtlPullDisconnect(conn);
+		if (conn)
+			EtlPullDisconnect(conn);
 		proc_exit(0);
 	}
+}
+
+/* Start a message of rows of "chunk" in "msg" (its header comes first) */
+static void
+start_rows(StringInfo msg, uint32 chunk)
+{
+	MessageHeader hdr;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.kind = MSG_ROWS;
+	hdr.chunk = chunk;
 	resetStringInfo(msg);
+	appendBinaryStringInfo(msg, (char *) &hdr, sizeof(hdr));
+	while (msg->len < HEADER_SIZE)
+		appendStringInfoChar(msg, '\0');
+}
+
+/*
+ * Send the "rows" rows gathered in "msg" as one message, and start the
+ * next one.
+ */
+static void
+send_rows(EtlPullConnection *conn, shm_mq_handle *mqh, StringInfo msg,
+		  uint32 chunk, int64 rows)
+{
+	if (rows == 0)
+		return;
+	((MessageHeader *) msg->data)->rows = rows;
+	send_message(conn, mqh, msg->data, msg->len);
+	start_rows(msg, chunk);
+}
+
+/* Send a message without rows: an acknowledgement, or the end */
+static void
+send_control(EtlPullConnection *conn, shm_mq_handle *mqh, MessageKind kind,
+			 uint32 chunk, int64 rows)
+{
+	union
+	{
+		MessageHeader hdr;
+		char		bytes[HEADER_SIZE];
+	}			m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.kind = kind;
+	m.hdr.chunk = chunk;
+	m.hdr.rows = rows;
+	send_message(conn, mqh, m.bytes, HEADER_SIZE);
 }
 
 /*
@@ -693,14 +1002,66 @@ worker_tupdesc(ParallelShared *shared)
 }
 
 /*
+ * Tuple mode: raise the NOT NULL violation of attribute "att" as
+ * ExecConstraints would (same SQLSTATE, message, detail and diagnostic
+ * fields), with the MySQL row's key in the context.
+ */
+static void
+not_null_violation(ParallelShared *shared, EtlPullSource *source, TupleDesc desc,
+				   Form_pg_attribute att, Datum *datums, bool *nulls, char **values)
+{
+	StringInfoData row;
+	StringInfoData key;
+	int			i;
+
+	initStringInfo(&row);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+
+		if (a->attisdropped)
+			continue;
+		if (row.len > 0)
+			appendStringInfoString(&row, ", ");
+		if (nulls[i])
+			appendStringInfoString(&row, "null");
+		else
+		{
+			Oid			outfunc;
+			bool		varlena;
+
+			getTypeOutputInfo(a->atttypid, &outfunc, &varlena);
+			appendStringInfoString(&row, OidOutputFunctionCall(outfunc, datums[i]));
+		}
+	}
+	initStringInfo(&key);
+	for (i = 0; i < source->ncolumns; i++)
+		if (source->columns[i].pk_position > 0)
+			appendStringInfo(&key, "%s%s=%s", key.len ? ", " : "", source->columns[i].name,
+							 values[i] ? values[i] : "NULL");
+	ereport(ERROR,
+			(errcode(ERRCODE_NOT_NULL_VIOLATION),
+			 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+					NameStr(att->attname), shared_string(shared, shared->target_rel_off)),
+			 errdetail("Failing row contains (%s).", row.data),
+			 errcontext("MySQL table \"%s.%s\", row with key (%s)",
+						source->db, source->table, key.data),
+			 err_generic_string(PG_DIAG_SCHEMA_NAME,
+								shared_string(shared, shared->target_schema_off)),
+			 err_generic_string(PG_DIAG_TABLE_NAME,
+								shared_string(shared, shared->target_rel_off)),
+			 err_generic_string(PG_DIAG_COLUMN_NAME, NameStr(att->attname))));
+}
+
+/*
  * Tuple mode: convert one row, check NOT NULL as ExecConstraints would, and
  * append the formed tuple to "msg".  Memory goes to the current context,
  * which the caller resets per row.
  */
 static void
-append_tuple(StringInfo msg, EtlPullConverter *conv, TupleDesc desc,
-			 char **values, unsigned long *lengths, Datum *datums, bool *nulls,
-			 const char *relname)
+append_tuple(StringInfo msg, ParallelShared *shared, EtlPullSource *source,
+			 EtlPullConverter *conv, TupleDesc desc, char **values,
+			 unsigned long *lengths, Datum *datums, bool *nulls)
 {
 	MinimalTuple tup;
 	uint32		len;
@@ -713,10 +1074,7 @@ append_tuple(StringInfo msg, EtlPullConverter *conv, TupleDesc desc,
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 
 		if (att->attnotnull && !att->attisdropped && nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NOT_NULL_VIOLATION),
-					 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
-							NameStr(att->attname), relname)));
+			not_null_violation(shared, source, desc, att, datums, nulls, values);
 	}
 	tup = heap_form_minimal_tuple(desc, datums, nulls);
 	len = tup->t_len;
@@ -727,7 +1085,10 @@ append_tuple(StringInfo msg, EtlPullConverter *conv, TupleDesc desc,
 }
 
 /*
- * Background worker: take snapshot, then read chunks into the queue.
+ * Background worker: take the snapshot, then read chunks into the data
+ * queue, acknowledging each.  Errors are not caught: the background
+ * worker's own error handling reports them, through the error queue, to
+ * the leader, and exits.
  */
 void
 etl_pull_parallel_worker_main(Datum main_arg)
@@ -736,132 +1097,136 @@ etl_pull_parallel_worker_main(Datum main_arg)
 	ParallelShared *shared;
 	WorkerSlot *slot;
 	shm_mq_handle *mqh;
+	shm_mq_handle *errqh;
 	int			me;
+	EtlPullTable *table;
+	EtlPullConnection *conn;
+	EtlPullSource *source = NULL;
+	StringInfoData msg;
+	int			ncols = 0;
+	TupleDesc	desc = NULL;
+	EtlPullConverter *conv = NULL;
+	Datum	   *datums = NULL;
+	bool	   *nulls = NULL;
+	MemoryContext rowcxt = NULL;
 
 	seg = EtlPullWorkerAttach(main_arg, &me);
 	shared = (ParallelShared *) dsm_segment_address(seg);
 	slot = &shared->workers[me];
 	shm_mq_set_sender(shared_queue(shared, me), MyProc);
 	mqh = shm_mq_attach(shared_queue(shared, me), seg, NULL);
+	shm_mq_set_sender(shared_error_queue(shared, me), MyProc);
+	errqh = shm_mq_attach(shared_error_queue(shared, me), seg, NULL);
+	pq_redirect_to_shm_mq(seg, errqh);
 
-	BackgroundWorkerInitializeConnectionByOid(shared->dboid, shared->roleid, 0);
+	EtlPullWorkerConnect(shared->dboid, shared->roleid);
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	pgstat_report_activity(STATE_RUNNING, "etl_pull: parallel load worker");
 
-	PG_TRY();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	table = EtlPullReadTable(shared_string(shared, shared->name_off));
+	PopActiveSnapshot();
+	conn = EtlPullConnect(GetForeignServer(table->serverid), shared->roleid);
+	EtlPullApplyMysqlSettings(conn, table);
+	EtlPullStartSnapshot(conn);
+	slot->snapshot_taken = true;
+	SetLatch(&shared->leader->procLatch);
+
+	if (shared->tuples)
 	{
-		EtlPullTable *table;
-		EtlPullConnection *conn;
-		StringInfoData msg;
-		int			ncols = 0;
-		TupleDesc	desc = NULL;
-		EtlPullConverter *conv = NULL;
-		Datum	   *datums = NULL;
-		bool	   *nulls = NULL;
-		MemoryContext rowcxt = NULL;
+		source = EtlPullDescribeSource(conn, shared_string(shared, shared->source_db_off),
+									   shared_string(shared, shared->source_table_off));
+		if (source->ncolumns != shared->ncolumns)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the MySQL table changed while the load started")));
+		desc = worker_tupdesc(shared);
+		conv = EtlPullMakeConverters(table, source, desc,
+									 (AttrNumber *) shared_string(shared, shared->attnums_off));
+		datums = palloc(sizeof(Datum) * desc->natts);
+		nulls = palloc(sizeof(bool) * desc->natts);
+		rowcxt = AllocSetContextCreate(CurrentMemoryContext, "etl_pull worker row",
+									   ALLOCSET_DEFAULT_SIZES);
+	}
 
-		PushActiveSnapshot(GetTransactionSnapshot());
-		table = EtlPullReadTable(shared_string(shared, shared->name_off));
-		PopActiveSnapshot();
-		conn = EtlPullConnect(GetForeignServer(table->serverid), shared->roleid);
-		EtlPullApplyMysqlSettings(conn, table);
-		EtlPullStartSnapshot(conn);
-		slot->snapshot_taken = true;
-		SetLatch(&shared->leader->procLatch);
+	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, shared->target_relid);
+	EtlPullReportWorkerProgress(0, true);
 
-		if (shared->tuples)
+	initStringInfo(&msg);
+	for (;;)
+	{
+		uint32		c = pg_atomic_fetch_add_u32(&shared->next_chunk, 1);
+		const char *where;
+		StringInfoData sql;
+		char	  **values;
+		unsigned long *lengths;
+		int64		chunk_rows = 0;
+		int64		msg_rows = 0;
+
+		if (c >= (uint32) shared->nchunks)
+			break;
+		where = shared_chunk(shared, c);
+		initStringInfo(&sql);
+		appendStringInfoString(&sql, shared_string(shared, shared->sql_off));
+		if (where[0])
+			appendStringInfo(&sql, " WHERE %s", where);
+
+		start_rows(&msg, c);
+		EtlPullQueryStart(conn, sql.data, shared->ncolumns);
+		ncols = EtlPullQueryFieldCount(conn);
+		while (EtlPullFetch(conn, &values, &lengths))
 		{
-			EtlPullSource *source;
+			int16		n16 = (int16) ncols;
+			int			i;
 
-			source = EtlPullDescribeSource(conn, shared_string(shared, shared->source_db_off),
-										   shared_string(shared, shared->source_table_off));
-			if (source->ncolumns != shared->ncolumns)
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("the MySQL table changed while the load started")));
-			desc = worker_tupdesc(shared);
-			conv = EtlPullMakeConverters(table, source, desc,
-										 (AttrNumber *) shared_string(shared, shared->attnums_off));
-			datums = palloc(sizeof(Datum) * desc->natts);
-			nulls = palloc(sizeof(bool) * desc->natts);
-			rowcxt = AllocSetContextCreate(CurrentMemoryContext, "etl_pull worker row",
-										   ALLOCSET_DEFAULT_SIZES);
-		}
-
-		pgstat_progress_start_command(PROGRESS_COMMAND_COPY, shared->target_relid);
-		EtlPullReportWorkerProgress(0, true);
-
-		initStringInfo(&msg);
-		for (;;)
-		{
-			uint32		c = pg_atomic_fetch_add_u32(&shared->next_chunk, 1);
-			const char *where;
-			StringInfoData sql;
-			char	  **values;
-			unsigned long *lengths;
-
-			if (c >= (uint32) shared->nchunks)
-				break;
-			where = shared_chunk(shared, c);
-			initStringInfo(&sql);
-			appendStringInfoString(&sql, shared_string(shared, shared->sql_off));
-			if (where[0])
-				appendStringInfo(&sql, " WHERE %s", where);
-
-			EtlPullQueryStart(conn, sql.data, shared->ncolumns);
-			ncols = EtlPullQueryFieldCount(conn);
-			while (EtlPullFetch(conn, &values, &lengths))
+			CHECK_FOR_INTERRUPTS();
+			if (shared->tuples)
 			{
-				int16		n16 = (int16) ncols;
-				int			i;
+				MemoryContext oldcxt = MemoryContextSwitchTo(rowcxt);
 
-				CHECK_FOR_INTERRUPTS();
-				if (shared->tuples)
+				append_tuple(&msg, shared, source, conv, desc, values, lengths,
+							 datums, nulls);
+				MemoryContextSwitchTo(oldcxt);
+				MemoryContextReset(rowcxt);
+			}
+			else
+			{
+				appendBinaryStringInfo(&msg, (char *) &n16, sizeof(int16));
+				for (i = 0; i < ncols; i++)
 				{
-					MemoryContext oldcxt = MemoryContextSwitchTo(rowcxt);
+					int32		len = values[i] ? (int32) lengths[i] : -1;
 
-					append_tuple(&msg, conv, desc, values, lengths, datums, nulls,
-								 shared_string(shared, shared->name_off));
-					MemoryContextSwitchTo(oldcxt);
-					MemoryContextReset(rowcxt);
-				}
-				else
-				{
-					appendBinaryStringInfo(&msg, (char *) &n16, sizeof(int16));
-					for (i = 0; i < ncols; i++)
+					appendBinaryStringInfo(&msg, (char *) &len, sizeof(int32));
+					if (values[i])
 					{
-						int32		len = values[i] ? (int32) lengths[i] : -1;
-
-						appendBinaryStringInfo(&msg, (char *) &len, sizeof(int32));
-						if (values[i])
-						{
-							appendBinaryStringInfo(&msg, values[i], lengths[i]);
-							appendStringInfoChar(&msg, '\0');
-						}
+						appendBinaryStringInfo(&msg, values[i], lengths[i]);
+						appendStringInfoChar(&msg, '\0');
 					}
 				}
-				if (msg.len >= MESSAGE_SIZE)
-					send_rows(conn, mqh, &msg);
-				slot->rows++;
-				if (slot->rows % 1024 == 0)
-					EtlPullReportWorkerProgress(slot->rows, false);
 			}
-			send_rows(conn, mqh, &msg);
-			EtlPullQueryEnd(conn);
+			msg_rows++;
+			chunk_rows++;
+			if (msg.len >= MESSAGE_SIZE)
+			{
+				send_rows(conn, mqh, &msg, c, msg_rows);
+				msg_rows = 0;
+			}
+			slot->rows++;
+			if (slot->rows % 1024 == 0)
+				EtlPullReportWorkerProgress(slot->rows, false);
 		}
-		EtlPullDisconnect(conn);
-		pgstat_progress_end_command();
-		CommitTransactionCommand();
+		EtlPullQueryEnd(conn);
+		send_rows(conn, mqh, &msg, c, msg_rows);
+		/* the chunk is read to its end, without error: acknowledge it */
+		send_control(conn, mqh, MSG_ACK, c, chunk_rows);
 	}
-	PG_CATCH();
-	{
-		EtlPullWorkerCatch(slot->error, ERROR_LEN, true);
-		slot->failed = true;
-	}
-	PG_END_TRY();
+	EtlPullDisconnect(conn);
+	pgstat_progress_end_command();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	send_control(NULL, mqh, MSG_FINISHED, 0, slot->rows);
 
-	/* detaching tells the leader this queue is finished */
-	shm_mq_detach(mqh);
+	/* detaching tells the leader this worker is gone */
 	dsm_detach(seg);
 }

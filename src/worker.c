@@ -7,9 +7,13 @@
  * Design.  The leader (the backend that called load_all) puts one slot per
  * table in a DSM segment and starts up to max_parallel dynamic background
  * workers at a time.  Each worker connects to the leader's database as the
- * leader's current role, runs etl_pull.load_table(name) in its own
- * transaction, and writes the outcome (run id, rows, seconds, or the
- * error) into its slot; one table's failure does not touch the others.
+ * leader's current role (with search_path pinned to pg_catalog, pg_temp),
+ * runs etl_pull.load_table(name) in its own transaction, and writes the
+ * outcome (run id, rows, seconds) into its slot; one table's failure does
+ * not touch the others.  A worker's error is not flattened in the worker:
+ * its protocol output goes to a small shm_mq of its slot
+ * (pq_redirect_to_shm_mq), and the leader parses the ErrorResponse
+ * (pq_parse_errornotice) into the row it returns for the table.
  * The leader waits on its latch, which the postmaster sets when a worker
  * it started exits (bgw_notify_pid), and starts the next one.  If the
  * leader errors out or is cancelled, its DSM segment is detached and the
@@ -27,12 +31,16 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "libpq/pqformat.h"
+#include "libpq/pqmq.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/proc.h"
+#include "storage/shm_mq.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -42,7 +50,7 @@
 #include "etl_pull.h"
 
 #define SLOT_NAME_LEN	1024
-#define SLOT_ERROR_LEN	1024
+#define ERROR_QUEUE_SIZE	16384
 
 typedef enum SlotState
 {
@@ -62,7 +70,6 @@ typedef struct LoadSlot
 	int64		rows;
 	double		seconds;
 	char		status[16];
-	char		error[SLOT_ERROR_LEN];
 } LoadSlot;
 
 typedef struct LoadAllShared
@@ -70,17 +77,54 @@ typedef struct LoadAllShared
 	Oid			dboid;
 	Oid			roleid;
 	int			nslots;
+	Size		error_queues_off;	/* nslots queues of ERROR_QUEUE_SIZE */
 	LoadSlot	slots[FLEXIBLE_ARRAY_MEMBER];
 } LoadAllShared;
 
-/* The leader's handles, for the detach callback */
+/* The leader's handles, for the detach callback, and what it was told */
 typedef struct LoadAllWorkers
 {
 	int			n;
 	BackgroundWorkerHandle **handles;
+	shm_mq_handle **error_queues;
+	char	  **errors;			/* a worker's error, as the result shows it */
 } LoadAllWorkers;
 
 PGDLLEXPORT void etl_pull_load_worker_main(Datum main_arg);
+
+static shm_mq *
+error_queue(LoadAllShared *shared, int i)
+{
+	return (shm_mq *) ((char *) shared + shared->error_queues_off +
+					   (Size) i * ERROR_QUEUE_SIZE);
+}
+
+/*
+ * Take what worker i sent on its error queue.  Its ErrorResponse becomes
+ * the error of its table ("message: detail", as etl_pull.runs has it);
+ * notices stay in the worker's log.  Returns when the queue is empty.
+ */
+static void
+read_errors(LoadAllWorkers *w, int i)
+{
+	for (;;)
+	{
+		Size		nbytes;
+		void	   *data;
+		StringInfoData msg;
+		ErrorData	edata;
+
+		if (shm_mq_receive(w->error_queues[i], &nbytes, &data, true) != SHM_MQ_SUCCESS)
+			return;
+		initStringInfo(&msg);
+		appendBinaryStringInfo(&msg, data, nbytes);
+		if (pq_getmsgbyte(&msg) != 'E')
+			continue;
+		pq_parse_errornotice(&msg, &edata);
+		w->errors[i] = edata.detail ?
+			psprintf("%s: %s", edata.message, edata.detail) : pstrdup(edata.message);
+	}
+}
 
 /* DSM detach callback: stop every worker still running */
 static void
@@ -111,7 +155,7 @@ tables_to_load(text *group)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("SELECT name FROM etl_pull.tables"
-							  " WHERE enabled AND ($1 IS NULL OR load_group = $1)"
+							  " WHERE enabled AND ($1 IS NULL OR load_group OPERATOR(pg_catalog.=) $1)"
 							  " ORDER BY name",
 							  1, argtypes, args, nulls, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read etl_pull.tables");
@@ -158,9 +202,11 @@ etl_pull_load_all(PG_FUNCTION_ARGS)
 	if (n == 0)
 		return (Datum) 0;
 
-	seg = dsm_create(offsetof(LoadAllShared, slots) + sizeof(LoadSlot) * n, 0);
+	seg = dsm_create(MAXALIGN(offsetof(LoadAllShared, slots) + sizeof(LoadSlot) * n) +
+					 (Size) ERROR_QUEUE_SIZE * n, 0);
 	shared = (LoadAllShared *) dsm_segment_address(seg);
 	memset(shared, 0, offsetof(LoadAllShared, slots) + sizeof(LoadSlot) * n);
+	shared->error_queues_off = MAXALIGN(offsetof(LoadAllShared, slots) + sizeof(LoadSlot) * n);
 	shared->dboid = MyDatabaseId;
 	shared->roleid = GetUserId();
 	shared->nslots = n;
@@ -172,6 +218,8 @@ etl_pull_load_all(PG_FUNCTION_ARGS)
 	workers->n = n;
 	workers->handles = MemoryContextAllocZero(TopTransactionContext,
 											  sizeof(BackgroundWorkerHandle *) * n);
+	workers->error_queues = palloc0(sizeof(shm_mq_handle *) * n);
+	workers->errors = palloc0(sizeof(char *) * n);
 	on_dsm_detach(seg, terminate_workers, PointerGetDatum(workers));
 
 	while (done < n)
@@ -179,6 +227,9 @@ etl_pull_load_all(PG_FUNCTION_ARGS)
 		/* start as many as the limit and the free worker slots allow */
 		while (running < max_parallel && next < n)
 		{
+			shm_mq	   *mq = shm_mq_create(error_queue(shared, next), ERROR_QUEUE_SIZE);
+
+			shm_mq_set_receiver(mq, MyProc);
 			if (!EtlPullStartWorker("etl_pull_load_worker_main", "etl_pull load worker",
 									seg, next, &workers->handles[next]))
 			{
@@ -191,6 +242,7 @@ etl_pull_load_all(PG_FUNCTION_ARGS)
 									 "max_worker_processes")));
 				break;			/* retry when a running one is done */
 			}
+			workers->error_queues[next] = shm_mq_attach(mq, seg, workers->handles[next]);
 			shared->slots[next].state = SLOT_RUNNING;
 			next++;
 			running++;
@@ -207,8 +259,12 @@ etl_pull_load_all(PG_FUNCTION_ARGS)
 
 			if (shared->slots[i].state != SLOT_RUNNING)
 				continue;
+			read_errors(workers, i);
 			if (GetBackgroundWorkerPid(workers->handles[i], &pid) == BGWH_STOPPED)
 			{
+				/* all it sent is in the queue now */
+				read_errors(workers, i);
+				shm_mq_detach(workers->error_queues[i]);
 				shared->slots[i].state = SLOT_DONE;
 				pfree(workers->handles[i]);
 				workers->handles[i] = NULL;
@@ -225,7 +281,13 @@ etl_pull_load_all(PG_FUNCTION_ARGS)
 		bool		nulls[6] = {0};
 
 		values[0] = CStringGetTextDatum(slot->table_name);
-		if (!slot->reported)
+		if (!slot->reported && workers->errors[i] != NULL)
+		{
+			values[1] = CStringGetTextDatum("failed");
+			nulls[2] = nulls[3] = nulls[4] = true;
+			values[5] = CStringGetTextDatum(workers->errors[i]);
+		}
+		else if (!slot->reported)
 		{
 			values[1] = CStringGetTextDatum("failed");
 			nulls[2] = nulls[3] = nulls[4] = true;
@@ -238,10 +300,7 @@ etl_pull_load_all(PG_FUNCTION_ARGS)
 			values[3] = Int64GetDatum(slot->rows);
 			values[4] = Float8GetDatum(slot->seconds);
 			nulls[2] = nulls[3] = nulls[4] = !slot->succeeded;
-			if (slot->error[0])
-				values[5] = CStringGetTextDatum(slot->error);
-			else
-				nulls[5] = true;
+			nulls[5] = true;
 		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
@@ -251,7 +310,9 @@ etl_pull_load_all(PG_FUNCTION_ARGS)
 
 /*
  * Background worker: load one table of a load_all in its own transaction
- * and report the outcome in its slot.
+ * and report the outcome in its slot.  An error is not caught: the
+ * background worker's error handling sends it, through the error queue,
+ * to the leader.
  */
 void
 etl_pull_load_worker_main(Datum main_arg)
@@ -262,47 +323,40 @@ etl_pull_load_worker_main(Datum main_arg)
 	int			slotno;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
+	shm_mq_handle *errqh;
+	bool		isnull;
+	HeapTuple	tup;
+	TupleDesc	desc;
 
 	seg = EtlPullWorkerAttach(main_arg, &slotno);
 	shared = (LoadAllShared *) dsm_segment_address(seg);
 	slot = &shared->slots[slotno];
+	shm_mq_set_sender(error_queue(shared, slotno), MyProc);
+	errqh = shm_mq_attach(error_queue(shared, slotno), seg, NULL);
+	pq_redirect_to_shm_mq(seg, errqh);
 
-	BackgroundWorkerInitializeConnectionByOid(shared->dboid, shared->roleid, 0);
+	EtlPullWorkerConnect(shared->dboid, shared->roleid);
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	pgstat_report_activity(STATE_RUNNING, "etl_pull: load_all worker");
 	args[0] = CStringGetTextDatum(slot->table_name);
-	PG_TRY();
-	{
-		bool		isnull;
-		HeapTuple	tup;
-		TupleDesc	desc;
-
-		SPI_connect();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		if (SPI_execute_with_args("SELECT run_id, rows, seconds, status"
-								  " FROM etl_pull.load_table($1)",
-								  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not run etl_pull.load_table");
-		tup = SPI_tuptable->vals[0];
-		desc = SPI_tuptable->tupdesc;
-		slot->run_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		slot->rows = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
-		slot->seconds = DatumGetFloat8(SPI_getbinval(tup, desc, 3, &isnull));
-		strlcpy(slot->status, SPI_getvalue(tup, desc, 4), sizeof(slot->status));
-		slot->succeeded = (strcmp(slot->status, "succeeded") == 0);
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-	}
-	PG_CATCH();
-	{
-		EtlPullWorkerCatch(slot->error, SLOT_ERROR_LEN, false);
-		strlcpy(slot->status, "failed", sizeof(slot->status));
-		slot->succeeded = false;
-	}
-	PG_END_TRY();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_execute_with_args("SELECT run_id, rows, seconds, status"
+							  " FROM etl_pull.load_table($1)",
+							  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not run etl_pull.load_table");
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	slot->run_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+	slot->rows = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+	slot->seconds = DatumGetFloat8(SPI_getbinval(tup, desc, 3, &isnull));
+	strlcpy(slot->status, SPI_getvalue(tup, desc, 4), sizeof(slot->status));
+	slot->succeeded = (strcmp(slot->status, "succeeded") == 0);
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
 	pgstat_report_activity(STATE_IDLE, NULL);
 	slot->reported = true;
 	dsm_detach(seg);
