@@ -1124,9 +1124,12 @@ etl_pull_parallel_worker_main(Datum main_arg)
 	StartTransactionCommand();
 	pgstat_report_activity(STATE_RUNNING, "etl_pull: parallel load worker");
 
+	/*
+	 * A snapshot for the whole read: converting may run SQL (a domain's
+	 * CHECK, an input function written in SQL or PL/pgSQL).
+	 */
 	PushActiveSnapshot(GetTransactionSnapshot());
 	table = EtlPullReadTable(shared_string(shared, shared->name_off));
-	PopActiveSnapshot();
 	conn = EtlPullConnect(GetForeignServer(table->serverid), shared->roleid);
 	EtlPullApplyMysqlSettings(conn, table);
 	EtlPullStartSnapshot(conn);
@@ -1223,6 +1226,7 @@ etl_pull_parallel_worker_main(Datum main_arg)
 	}
 	EtlPullDisconnect(conn);
 	pgstat_progress_end_command();
+	PopActiveSnapshot();
 	CommitTransactionCommand();
 	pgstat_report_activity(STATE_IDLE, NULL);
 	send_control(NULL, mqh, MSG_FINISHED, 0, slot->rows);
