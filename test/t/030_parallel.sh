@@ -99,8 +99,9 @@ id=$(wait_for_workers_reading)
 etl_mysql -e "KILL $id"
 gate_open
 wait "$LOAD"
-like "$(cat "$TESTDIR/par.out")" 'parallel worker [0-9]+ failed: could not (fetch rows from|execute query on) MySQL server "replica"' \
+like "$(cat "$TESTDIR/par.out")" 'ERROR:  could not (fetch rows from|execute query on) MySQL server "replica"' \
 	"the worker's error is raised in the leader"
+like "$(cat "$TESTDIR/par.out")" 'CONTEXT:  .*etl_pull parallel worker 1' "naming the worker"
 q "SELECT etl_pull.set_table_option('accounts', 'parallel_chunks', '4')" >/dev/null
 is "$(q "SELECT count(*) || ' ' || min(owner) FROM accounts")" "1000300 old" "the old rows are intact"
 sleep 0.5
