@@ -11,8 +11,17 @@
  * function expects: NULL as \N, bytes as \x hex, BIT(n) as a bit string,
  * SET as an array literal, zero dates as the table's policy says.
  *
- * COPY's callback takes no argument, so the state of the one copy in
- * progress is a static variable (as in Citus' local copy).
+ * The rows are handed over as UTF-8 (COPY's ENCODING option), whatever the
+ * session's client_encoding, and text goes through the table's
+ * invalid_utf8 policy first, as in every other strategy.  A DATETIME (or
+ * DATE) bound for a timestamptz column is marked as UTC, as the converters
+ * of the other strategies read it, so the session's TimeZone plays no part.
+ *
+ * COPY's callback takes no argument, so the state of the copy in progress
+ * is a static variable (as in Citus' local copy).  A trigger on the target
+ * may start another load inside CopyFrom: each call saves the state it
+ * found and puts it back when it ends, so the inner copy cannot leave the
+ * outer one without its state.
  *
  * IDENTIFICATION
  *		  src/copy.c
@@ -21,11 +30,13 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "commands/copy.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_relation.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 
 #include "etl_pull.h"
@@ -35,6 +46,7 @@ typedef struct CopyFeed
 	EtlPullConnection *conn;
 	EtlPullTable *table;
 	EtlPullSource *source;
+	bool	   *utc;			/* per source column: append a UTC offset */
 	StringInfoData line;		/* rendered rows not yet handed to COPY */
 	int			pos;			/* read position in line */
 	bool		eof;
@@ -116,6 +128,7 @@ render_value(CopyFeed *f, int i, const char *s, unsigned long len)
 				return;
 			}
 		case SRC_SET:
+			s = EtlPullCheckUtf8(f->table->invalid_text, s, &len);
 			appendStringInfoChar(buf, '{');
 			for (j = 0; j < len; j++)
 			{
@@ -146,13 +159,21 @@ render_value(CopyFeed *f, int i, const char *s, unsigned long len)
 				appendBinaryStringInfo(buf, "\\N", 2);
 				return;
 			}
-			if (col->kind == SRC_TIMESTAMP)
+			if (f->utc[i])
 			{
-				/* MySQL sends TIMESTAMP in the session's zone, UTC */
+				/*
+				 * MySQL sends TIMESTAMP in the session's zone, UTC; DATETIME
+				 * and DATE are read as UTC too
+				 */
 				append_escaped(buf, s, len);
+				if (len == 10)
+					appendBinaryStringInfo(buf, " 00:00:00", 9);
 				appendBinaryStringInfo(buf, "+00", 3);
 				return;
 			}
+			if (col->kind == SRC_CHAR || col->kind == SRC_TEXT ||
+				col->kind == SRC_ENUM || col->kind == SRC_JSON)
+				s = EtlPullCheckUtf8(f->table->invalid_text, s, &len);
 			break;
 	}
 	append_escaped(buf, s, len);
@@ -227,6 +248,8 @@ EtlPullCopyRows(EtlPullConnection *conn, EtlPullTable *table,
 	CopyFromState cstate;
 	List	   *attnames = NIL;
 	CopyFeed	f;
+	CopyFeed   *outer = feed;
+	List	   *options;
 	uint64		n;
 	int			i;
 
@@ -236,13 +259,21 @@ EtlPullCopyRows(EtlPullConnection *conn, EtlPullTable *table,
 	f.source = source;
 	f.on_row = on_row;
 	f.on_row_arg = on_row_arg;
+	f.utc = palloc0(sizeof(bool) * source->ncolumns);
 	initStringInfo(&f.line);
 	for (i = 0; i < source->ncolumns; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, attnums[i] - 1);
+		EtlPullSourceKind kind = source->columns[i].kind;
 
 		attnames = lappend(attnames, makeString(pstrdup(NameStr(att->attname))));
+		f.utc[i] = (getBaseType(att->atttypid) == TIMESTAMPTZOID &&
+					(kind == SRC_DATE || kind == SRC_DATETIME ||
+					 kind == SRC_TIMESTAMP));
 	}
+	/* MySQL's bytes are UTF-8 (utf8mb4), whatever client_encoding says */
+	options = list_make1(makeDefElem("encoding",
+									 (Node *) makeString("UTF8"), -1));
 
 	pstate = make_parsestate(NULL);
 	(void) addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock,
@@ -251,13 +282,13 @@ EtlPullCopyRows(EtlPullConnection *conn, EtlPullTable *table,
 	PG_TRY();
 	{
 		cstate = BeginCopyFrom(pstate, rel, NULL, NULL, false, copy_read,
-							   attnames, NIL);
+							   attnames, options);
 		n = CopyFrom(cstate);
 		EndCopyFrom(cstate);
 	}
 	PG_FINALLY();
 	{
-		feed = NULL;
+		feed = outer;
 	}
 	PG_END_TRY();
 	free_parsestate(pstate);

@@ -190,6 +190,9 @@ extern void EtlPullCheckTypeOverride(EtlPullSource *source,
 /* in convert.c */
 typedef struct EtlPullConverter EtlPullConverter;
 
+extern const char *EtlPullCheckUtf8(EtlPullInvalidText policy, const char *s,
+									unsigned long *len);
+
 extern EtlPullConverter *EtlPullMakeConverters(EtlPullTable *table,
 											   EtlPullSource *source,
 											   TupleDesc tupdesc,
@@ -197,6 +200,7 @@ extern EtlPullConverter *EtlPullMakeConverters(EtlPullTable *table,
 extern void EtlPullConvertRow(EtlPullConverter *conv, char **values,
 							  unsigned long *lengths,
 							  Datum *datums, bool *nulls);
+extern bool EtlPullConvertersTrusted(EtlPullConverter *conv);
 struct EtlPullReject;
 extern bool EtlPullConvertRowOrReject(EtlPullConverter *conv, char **values,
 									  unsigned long *lengths, Datum *datums,

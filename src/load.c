@@ -39,6 +39,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
 #include "commands/cluster.h"
 #include "executor/spi.h"
 #include "foreign/foreign.h"
@@ -645,8 +646,10 @@ load_stream(LoadState *ls, Relation rel)
 
 /*
  * Whether the parallel workers can convert the rows themselves: only the
- * NOT NULL constraints to check (the workers do), no default to fill, and
- * no row to reject (rejects are written in this backend's transaction).
+ * NOT NULL constraints to check (the workers do), no default to fill, no
+ * row to reject (rejects are written in this backend's transaction), and
+ * only converters that run no user code (a domain's CHECK or a type's
+ * input function may run SQL, which needs this backend's snapshot).
  */
 static bool
 workers_can_convert(LoadState *ls, Relation rel)
@@ -658,6 +661,9 @@ workers_can_convert(LoadState *ls, Relation rel)
 		return false;
 	if (tupdesc->constr && tupdesc->constr->num_check > 0)
 		return false;
+	if (!EtlPullConvertersTrusted(EtlPullMakeConverters(ls->table, ls->source,
+														tupdesc, ls->attnums)))
+		return false;
 	for (a = 1; a <= tupdesc->natts; a++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, a - 1);
@@ -668,7 +674,8 @@ workers_can_convert(LoadState *ls, Relation rel)
 		for (i = 0; i < ls->source->ncolumns; i++)
 			if (ls->attnums[i] == a)
 				break;
-		if (i == ls->source->ncolumns && att->atthasdef)
+		if (i == ls->source->ncolumns &&
+			(att->atthasdef || get_typtype(att->atttypid) == TYPTYPE_DOMAIN))
 			return false;
 	}
 	return true;

@@ -26,9 +26,12 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "executor/executor.h"
+#include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
+#include "parser/parse_coerce.h"
 #include "parser/parse_relation.h"
 #include "rewrite/rewriteHandler.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -71,8 +74,9 @@ struct EtlPullSink
  * decides which are safe (e.g. TABLE_INSERT_FROZEN only for a relation
  * created in this transaction).  attnums (nmapped of them) are the target
  * columns the caller fills; the others get their defaults, as an INSERT
- * naming only the mapped columns would give them.  With attnums NULL no
- * default is evaluated.  With "tuples" the rows come formed, through
+ * naming only the mapped columns would give them (a domain column without
+ * a default gets a NULL checked against the domain, as the planner does).
+ * With attnums NULL no default is evaluated.  With "tuples" the rows come formed, through
  * EtlPullSinkAddTuple.
  */
 EtlPullSink *
@@ -128,6 +132,13 @@ EtlPullSinkBegin(Relation target, Relation into, int batch_size,
 			if (i < nmapped)
 				continue;
 			def = build_column_default(target, a);
+			if (def == NULL && get_typtype(att->atttypid) == TYPTYPE_DOMAIN)
+				def = coerce_to_domain((Node *) makeNullConst(att->atttypid,
+															  att->atttypmod,
+															  att->attcollation),
+									   InvalidOid, -1, att->atttypid,
+									   COERCION_IMPLICIT, COERCE_IMPLICIT_CAST,
+									   -1, false);
 			if (def == NULL)
 				continue;
 			sink->defaults[sink->ndefaults].attnum = a;
