@@ -147,6 +147,7 @@ extern int	EtlPullParallelThresholdRows;
 extern char *EtlPullPgSettings;
 extern int	EtlPullMaxParallelLoads;
 extern int	EtlPullLockTimeout;
+extern int	EtlPullSwapLockTimeout;
 extern char *EtlPullMysqlSettings;
 
 /* in option.c */
