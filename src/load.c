@@ -39,6 +39,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_publication.h"
 #include "catalog/pg_type.h"
 #include "commands/cluster.h"
 #include "executor/spi.h"
@@ -50,6 +51,7 @@
 #include "utils/acl.h"
 #include "utils/backend_progress.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -250,13 +252,36 @@ match_columns(LoadState *ls, Relation rel)
 }
 
 /*
+ * The name of a publication the target is in (by name, through its
+ * schema, or FOR ALL TABLES), or NULL.
+ */
+static char *
+target_publication(Relation rel)
+{
+	List	   *pubs;
+
+	if (!is_publishable_relation(rel))
+		return NULL;
+	pubs = GetRelationPublications(RelationGetRelid(rel));
+	pubs = list_concat(pubs, GetSchemaPublications(RelationGetNamespace(rel)));
+	pubs = list_concat(pubs, GetAllTablesPublications());
+	if (pubs == NIL)
+		return NULL;
+	return get_publication_name(linitial_oid(pubs), false);
+}
+
+/*
  * Why the stream strategy cannot load this target, or NULL if it can.  It
  * swaps the target's storage, so it needs a plain heap whose triggers,
- * rules and row security a swap would not bypass.
+ * rules and row security a swap would not bypass, and which no
+ * publication replicates: logical decoding does not see a new relfilenode,
+ * so subscribers would keep the old rows.
  */
 static const char *
 stream_unsuitable(Relation rel)
 {
+	char	   *pubname;
+
 	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
 		return "the target is partitioned";
 	if (rel->rd_rel->relkind == RELKIND_FOREIGN_TABLE)
@@ -273,6 +298,8 @@ stream_unsuitable(Relation rel)
 		return "the target has row-level security";
 	if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
 		return "the target has generated columns";
+	if ((pubname = target_publication(rel)) != NULL)
+		return psprintf("the target is in publication \"%s\"", pubname);
 	return NULL;
 }
 
@@ -603,6 +630,47 @@ stream_into_sink(LoadState *ls, Relation target, AttrNumber *attnums,
 }
 
 /*
+ * Upgrade the target's lock to AccessExclusiveLock for the swap, waiting
+ * at most etl_pull.swap_lock_timeout (as lock_timeout, for this one wait).
+ * A deadlock is still detected after deadlock_timeout, with PostgreSQL's
+ * own error; a timeout is an error that says what was waited for.
+ */
+static void
+lock_for_swap(LoadState *ls)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("lock_timeout",
+							 psprintf("%d", EtlPullSwapLockTimeout),
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	PG_TRY();
+	{
+		LockRelationOid(ls->target_oid, AccessExclusiveLock);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("could not lock table %s to swap in the loaded rows",
+						ls->target_qname),
+				 errdetail("Other sessions held locks on the table for longer than etl_pull.swap_lock_timeout (%d ms).",
+						   EtlPullSwapLockTimeout),
+				 errhint("Find the sessions in pg_locks, or raise etl_pull.swap_lock_timeout; the target keeps its old rows.")));
+	}
+	PG_END_TRY();
+	AtEOXact_GUC(true, nestlevel);
+}
+
+/*
  * Swap a filled transient heap into the target: the only moment readers
  * wait.  The MySQL side is closed first, letting MySQL purge.
  */
@@ -615,7 +683,7 @@ swap_into_target(LoadState *ls, Oid newheap, char relpersistence)
 		ls->conn = NULL;
 	}
 	progress_phase(ETL_PHASE_SWAPPING);
-	LockRelationOid(ls->target_oid, AccessExclusiveLock);
+	lock_for_swap(ls);
 	finish_heap_swap(ls->target_oid, newheap, false, false, true, true,
 					 RecentXmin, ReadNextMultiXactId(), relpersistence);
 }
