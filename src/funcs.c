@@ -13,7 +13,8 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
-#include "common/hashfn.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "funcapi.h"
 #include "utils/backend_progress.h"
 #include "utils/builtins.h"
@@ -36,6 +37,39 @@ seconds_since(TimestampTz start)
 
 /* advisory lock class of "table is loading" locks: "ETLP" */
 #define ETL_LOAD_LOCK_CLASS 1163152464
+
+/*
+ * The key of a table's "loading" lock: its etl_pull.tables.table_id, an
+ * identity no two registered tables share (a UNIQUE integer column), read
+ * as the owner of etl_pull.
+ */
+static int32
+load_lock_key(const char *name)
+{
+	EtlPullUserState st;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	bool		isnull;
+	int32		key;
+
+	args[0] = CStringGetTextDatum(name);
+	EtlPullAsOwner(&st);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT table_id FROM etl_pull.tables"
+							  " WHERE name OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read etl_pull.tables");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("table \"%s\" is not registered with etl_pull", name)));
+	key = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+									  SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	EtlPullAsCaller(&st);
+	return key;
+}
 
 PG_FUNCTION_INFO_V1(etl_pull_load_table);
 
@@ -77,11 +111,11 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 
 	/*
 	 * One load per table at a time: a transaction-level advisory lock on the
-	 * registered name.  With on_busy = skip a busy table returns at once.
+	 * registered table's identity.  With on_busy = skip a busy table returns
+	 * at once.
 	 */
 	lock_args[0] = Int32GetDatum(ETL_LOAD_LOCK_CLASS);
-	lock_args[1] = Int32GetDatum((int32) hash_bytes((const unsigned char *) table->name,
-												   strlen(table->name)));
+	lock_args[1] = Int32GetDatum(load_lock_key(table->name));
 	if (table->skip_if_busy)
 	{
 		if (!DatumGetBool(DirectFunctionCall2(pg_try_advisory_xact_lock_int4,
