@@ -158,6 +158,12 @@ SELECT * FROM rej_dom ORDER BY id;
 SELECT row_key, column_name, reason, raw_text FROM etl_pull.rejects
  WHERE table_name = 'rej_dom' AND run_id = (SELECT max(run_id) FROM etl_pull.runs)
  ORDER BY row_key;
+-- in batches of two rows: two batches fail and are redone row by row,
+-- the last one converts at once
+SELECT etl_pull.set_table_option('rej_dom', 'batch_size', '2');
+SELECT * FROM try_strategies('rej_dom', ARRAY['stream', 'parallel']);
+SELECT * FROM rej_dom ORDER BY id;
+SELECT etl_pull.set_table_option('rej_dom', 'batch_size', NULL);
 -- without reject the first bad row fails the load, in every strategy
 SELECT etl_pull.set_table_option('rej_dom', 'on_error', NULL);
 SELECT * FROM try_strategies('rej_dom');

@@ -945,6 +945,9 @@ EtlPullConvertRowOrReject(EtlPullConverter *conv, char **values,
 			MemoryContextSwitchTo(cxt);
 			CurrentResourceOwner = owner;
 		}
+		/* a cancel or shutdown is not a bad row */
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
+			ReThrowError(edata);
 		ok = false;
 
 		cc = conv->current >= 0 ? &conv->cols[conv->current] : NULL;
@@ -965,6 +968,56 @@ EtlPullConvertRowOrReject(EtlPullConverter *conv, char **values,
 				reject->raw_bytes = (bytea *) DatumGetPointer(convert_bytea(raw, len));
 		}
 		conv->current = -1;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/*
+ * Convert n rows (values[k], lengths[k]) into datums[k]/nulls[k] (arrays
+ * of the target's width) in one subtransaction, for on_error = reject with
+ * untrusted converters: one subtransaction per batch instead of per row.
+ * Returns false, with the subtransaction rolled back and the error
+ * dropped, if any row failed; the caller then converts the rows again one
+ * by one with EtlPullConvertRowOrReject, which finds the bad ones (and
+ * redoes whatever the good rows' code did).  Memory goes to the current
+ * context.
+ */
+bool
+EtlPullConvertRowsTry(EtlPullConverter *conv, int n, char ***values,
+					  unsigned long **lengths, Datum **datums, bool **nulls)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		int			k;
+
+		for (k = 0; k < n; k++)
+			EtlPullConvertRow(conv, values[k], lengths[k], datums[k], nulls[k]);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		conv->current = -1;
+		ok = false;
 	}
 	PG_END_TRY();
 	return ok;

@@ -206,6 +206,9 @@ struct EtlPullReject;
 extern bool EtlPullConvertRowOrReject(EtlPullConverter *conv, char **values,
 									  unsigned long *lengths, Datum *datums,
 									  bool *nulls, struct EtlPullReject *reject);
+extern bool EtlPullConvertRowsTry(EtlPullConverter *conv, int n, char ***values,
+								  unsigned long **lengths, Datum **datums,
+								  bool **nulls);
 
 /* in sink.c */
 typedef struct EtlPullSink EtlPullSink;
@@ -217,6 +220,7 @@ extern EtlPullSink *EtlPullSinkBegin(Relation target, Relation into,
 extern void EtlPullSinkAddTuple(EtlPullSink *sink, MinimalTuple tuple);
 extern void EtlPullSinkNext(EtlPullSink *sink, Datum **values, bool **nulls);
 extern void EtlPullSinkRowDone(EtlPullSink *sink);
+extern void EtlPullSinkAddValues(EtlPullSink *sink, Datum *values, bool *nulls);
 extern void EtlPullSinkRowSkip(EtlPullSink *sink);
 extern void EtlPullSinkEnd(EtlPullSink *sink);
 

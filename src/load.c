@@ -585,6 +585,97 @@ next_row(RowSource *rs, char ***values, unsigned long **lengths)
 	return EtlPullFetch(rs->conn, values, lengths);
 }
 
+/* A copy of "len" bytes, NUL bytes and all, NUL-terminated */
+static char *
+copy_value(const char *s, unsigned long len)
+{
+	char	   *c = palloc(len + 1);
+
+	memcpy(c, s, len);
+	c[len] = '\0';
+	return c;
+}
+
+/*
+ * Rows into a sink when on_error = reject and the converters run code we
+ * do not know (a domain's CHECK, an enum's or an extension type's input
+ * function), whose errors may only be caught by rolling back a
+ * subtransaction.  A batch of rows is copied and converted in one
+ * subtransaction; if any row fails, the batch is converted again row by
+ * row, each in its own subtransaction (EtlPullConvertRowOrReject), so the
+ * bad rows are rejected and the good ones kept.
+ */
+static void
+rows_into_sink_checked(LoadState *ls, RowSource *rs, EtlPullConverter *conv,
+					   EtlPullSink *sink, int natts)
+{
+	int			ncols = ls->source->ncolumns;
+	int			cap = ls->table->batch_size;
+	MemoryContext batchcxt;
+	MemoryContext oldcxt;
+	char	 ***rows = palloc(sizeof(char **) * cap);
+	unsigned long **lens = palloc(sizeof(unsigned long *) * cap);
+	Datum	  **datums = palloc(sizeof(Datum *) * cap);
+	bool	  **nulls = palloc(sizeof(bool *) * cap);
+	char	  **values;
+	unsigned long *lengths;
+	bool		more = true;
+
+	batchcxt = AllocSetContextCreate(CurrentMemoryContext,
+									 "etl_pull reject batch",
+									 ALLOCSET_DEFAULT_SIZES);
+	while (more)
+	{
+		int			n = 0;
+		int			k;
+		int			i;
+		bool		ok;
+
+		MemoryContextReset(batchcxt);
+		oldcxt = MemoryContextSwitchTo(batchcxt);
+		while (n < cap && (more = next_row(rs, &values, &lengths)))
+		{
+			CHECK_FOR_INTERRUPTS();
+			rows[n] = palloc(sizeof(char *) * ncols);
+			lens[n] = palloc(sizeof(unsigned long) * ncols);
+			for (i = 0; i < ncols; i++)
+			{
+				rows[n][i] = values[i] ? copy_value(values[i], lengths[i]) : NULL;
+				lens[n][i] = lengths[i];
+			}
+			datums[n] = palloc(sizeof(Datum) * natts);
+			nulls[n] = palloc(sizeof(bool) * natts);
+			row_done(ls, lengths);
+			n++;
+		}
+		if (n == 0)
+		{
+			MemoryContextSwitchTo(oldcxt);
+			break;
+		}
+		ok = EtlPullConvertRowsTry(conv, n, rows, lens, datums, nulls);
+		MemoryContextSwitchTo(oldcxt);
+		for (k = 0; k < n; k++)
+		{
+			Datum	   *d;
+			bool	   *nl;
+
+			CHECK_FOR_INTERRUPTS();
+			if (ok)
+			{
+				EtlPullSinkAddValues(sink, datums[k], nulls[k]);
+				continue;
+			}
+			EtlPullSinkNext(sink, &d, &nl);
+			if (convert_row(ls, conv, rows[k], lens[k], d, nl))
+				EtlPullSinkRowDone(sink);
+			else
+				EtlPullSinkRowSkip(sink);
+		}
+	}
+	MemoryContextDelete(batchcxt);
+}
+
 /*
  * Convert the rows of a row source into a sink.  The sink's target
  * supplies the row type.
@@ -599,6 +690,12 @@ rows_into_sink(LoadState *ls, RowSource *rs, Relation target,
 
 	conv = EtlPullMakeConverters(ls->table, ls->source,
 								 RelationGetDescr(target), attnums);
+	if (ls->table->reject_bad_rows && !EtlPullConvertersTrusted(conv))
+	{
+		rows_into_sink_checked(ls, rs, conv, sink, RelationGetDescr(target)->natts);
+		EtlPullSinkEnd(sink);
+		return;
+	}
 	while (next_row(rs, &values, &lengths))
 	{
 		Datum	   *datums;

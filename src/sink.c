@@ -160,6 +160,8 @@ EtlPullSinkBegin(Relation target, Relation into, int batch_size,
 	return sink;
 }
 
+static void row_done(EtlPullSink *sink, bool materialize);
+
 /* Write the buffered rows and start a new batch */
 static void
 flush(EtlPullSink *sink)
@@ -219,6 +221,30 @@ EtlPullSinkNext(EtlPullSink *sink, Datum **values, bool **nulls)
 void
 EtlPullSinkRowDone(EtlPullSink *sink)
 {
+	row_done(sink, false);
+}
+
+/*
+ * Add a row whose values were converted elsewhere: they are copied into
+ * the next slot (materialized, so the caller may free them), then as
+ * EtlPullSinkRowDone.
+ */
+void
+EtlPullSinkAddValues(EtlPullSink *sink, Datum *values, bool *nulls)
+{
+	Datum	   *v;
+	bool	   *n;
+	int			natts = RelationGetDescr(sink->target)->natts;
+
+	EtlPullSinkNext(sink, &v, &n);
+	memcpy(v, values, sizeof(Datum) * natts);
+	memcpy(n, nulls, sizeof(bool) * natts);
+	row_done(sink, true);
+}
+
+static void
+row_done(EtlPullSink *sink, bool materialize)
+{
 	TupleTableSlot *slot = sink->slots[sink->nused];
 	int			i;
 
@@ -232,6 +258,8 @@ EtlPullSinkRowDone(EtlPullSink *sink)
 											   &slot->tts_isnull[a - 1]);
 	}
 	ExecStoreVirtualTuple(slot);
+	if (materialize)
+		ExecMaterializeSlot(slot);
 	if (sink->check_constraints)
 		ExecConstraints(sink->rri, slot, sink->estate);
 	sink->nused++;
