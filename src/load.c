@@ -12,8 +12,10 @@
  * OID, grants, dependent views and indexes, rebuilding the indexes in bulk
  * from the new rows.  During the load the target is held in ExclusiveLock:
  * readers go on reading the old rows, writers and a second load wait; only
- * the swap itself takes AccessExclusiveLock.  Any error before commit
- * leaves the old rows in place.
+ * the swap itself takes AccessExclusiveLock, waiting for it at most
+ * etl_pull.swap_lock_timeout.  Any error before commit leaves the old rows
+ * in place.  A target in a publication is never swapped (logical decoding
+ * would not see the new storage): auto sends it to copy or standard.
  *
  * The parallel strategy is the stream strategy with its rows read by
  * background workers (parallel.c); this backend stays the only writer.
