@@ -227,3 +227,13 @@ SELECT (SELECT count(*) FROM reentry_outer) AS outer_rows,
        (SELECT count(*) FROM reentry_inner) AS inner_rows;
 SELECT table_name, strategy, rows, status FROM etl_pull.runs
  WHERE table_name LIKE 'reentry%' ORDER BY run_id;
+-- a trigger that loads the table being loaded is refused, not recursed into
+CREATE OR REPLACE FUNCTION reentry_load() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.id = 2 THEN
+        PERFORM etl_pull.load_table('reentry_outer');
+    END IF;
+    RETURN NEW;
+END $$;
+SELECT strategy, rows FROM etl_pull.load_table('reentry_outer');
+SELECT count(*) AS outer_rows FROM reentry_outer;

@@ -71,6 +71,20 @@ load_lock_key(const char *name)
 	return key;
 }
 
+/*
+ * The loads running in this backend, innermost first: a trigger on a
+ * target may start another load, but not one of a table already loading
+ * here (the advisory lock, held by this very session, would not stop it,
+ * and it would recurse until MySQL refused connections).
+ */
+typedef struct ActiveLoad
+{
+	int32		key;
+	struct ActiveLoad *outer;
+} ActiveLoad;
+
+static ActiveLoad *active_loads = NULL;
+
 PG_FUNCTION_INFO_V1(etl_pull_load_table);
 
 /*
@@ -92,6 +106,8 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 	Datum		lock_args[2];
 	MemoryContext callercxt = CurrentMemoryContext;
 	ResourceOwner callerowner = CurrentResourceOwner;
+	ActiveLoad	this_load;
+	ActiveLoad *al;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -114,8 +130,17 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 	 * registered table's identity.  With on_busy = skip a busy table returns
 	 * at once.
 	 */
+	this_load.key = load_lock_key(table->name);
+	for (al = active_loads; al != NULL; al = al->outer)
+		if (al->key == this_load.key)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("table \"%s\" is already being loaded by this session",
+							table->name),
+					 errhint("A trigger or function called by the load of \"%s\" loads it again.",
+							 table->name)));
 	lock_args[0] = Int32GetDatum(ETL_LOAD_LOCK_CLASS);
-	lock_args[1] = Int32GetDatum(load_lock_key(table->name));
+	lock_args[1] = Int32GetDatum(this_load.key);
 	if (table->skip_if_busy)
 	{
 		if (!DatumGetBool(DirectFunctionCall2(pg_try_advisory_xact_lock_int4,
@@ -144,6 +169,8 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 	 */
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(callercxt);
+	this_load.outer = active_loads;
+	active_loads = &this_load;
 	PG_TRY();
 	{
 		int			nestlevel = EtlPullApplyPgSettings(table);
@@ -154,12 +181,15 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 		result.peak_memory_kb = EtlPullPeakMemoryKb();
 		EtlPullRecordRun(table, &result);
 		ReleaseCurrentSubTransaction();
+		active_loads = this_load.outer;
 		MemoryContextSwitchTo(callercxt);
 		CurrentResourceOwner = callerowner;
 	}
 	PG_CATCH();
 	{
 		ErrorData  *edata;
+
+		active_loads = this_load.outer;
 
 		MemoryContextSwitchTo(callercxt);
 		edata = CopyErrorData();
