@@ -25,8 +25,8 @@
 #include "access/heapam.h"
 #include "access/tableam.h"
 #include "access/xact.h"
-#include "executor/executor.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_coerce.h"
 #include "parser/parse_relation.h"
@@ -76,8 +76,8 @@ struct EtlPullSink
  * columns the caller fills; the others get their defaults, as an INSERT
  * naming only the mapped columns would give them (a domain column without
  * a default gets a NULL checked against the domain, as the planner does).
- * With attnums NULL no default is evaluated.  With "tuples" the rows come formed, through
- * EtlPullSinkAddTuple.
+ * With attnums NULL no default is evaluated.  With "tuples" the rows come
+ * formed, through EtlPullSinkAddTuple.
  */
 EtlPullSink *
 EtlPullSinkBegin(Relation target, Relation into, int batch_size,
