@@ -23,10 +23,12 @@ DROP SERVER doomed;
 SELECT * FROM etl_pull.load_table('orphan');
 SELECT etl_pull.remove_table('orphan');
 
--- no user mapping
+-- no user mapping (a target of its own, with the same rows: two
+-- registered tables cannot share one)
+CREATE TABLE unmapped_target AS SELECT * FROM victim;
 CREATE SERVER unmapped FOREIGN DATA WRAPPER etl_pull
     OPTIONS (host '127.0.0.1', port :'myport', dbname :'mydb');
-SELECT etl_pull.add_table('unmapped_victim', server => 'unmapped', target_table => 'victim',
+SELECT etl_pull.add_table('unmapped_victim', server => 'unmapped', target_table => 'unmapped_target',
                           source_table => 'midstream_src');
 SELECT * FROM etl_pull.load_table('unmapped_victim');
 
@@ -34,12 +36,12 @@ SELECT * FROM etl_pull.load_table('unmapped_victim');
 CREATE USER MAPPING FOR CURRENT_USER SERVER unmapped
     OPTIONS (user :'myuser', password 'wrong-password-xyzzy');
 SELECT * FROM etl_pull.load_table('unmapped_victim');
-SELECT count(*) FROM victim;
+SELECT count(*) FROM unmapped_target;
 
 -- MariaDB down (nothing listens on port 1)
 ALTER SERVER unmapped OPTIONS (SET port '1');
 SELECT * FROM etl_pull.load_table('unmapped_victim');
-SELECT count(*) FROM victim;
+SELECT count(*) FROM unmapped_target;
 
 -- the source table is missing
 SELECT etl_pull.set_table_option('victim', 'source_table', 'no_such_source');
@@ -60,10 +62,11 @@ CREATE SERVER stalling FOREIGN DATA WRAPPER etl_pull
     OPTIONS (host '127.0.0.1', port :'myport', dbname :'mydb', read_timeout '1');
 CREATE USER MAPPING FOR CURRENT_USER SERVER stalling
     OPTIONS (user :'myuser', password :'mypassword');
-SELECT etl_pull.add_table('stall_victim', server => 'stalling', target_table => 'victim',
+CREATE TABLE stall_target AS SELECT * FROM victim;
+SELECT etl_pull.add_table('stall_victim', server => 'stalling', target_table => 'stall_target',
                           source_table => 'midstream_stall');
 SELECT * FROM etl_pull.load_table('stall_victim');
-SELECT count(*) FROM victim;
+SELECT count(*) FROM stall_target;
 
 -- a value the target cannot hold (see also types.sql)
 SELECT etl_pull.set_table_option('victim', 'source_table', 'midstream_src');

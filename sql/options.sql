@@ -22,6 +22,29 @@ CREATE SERVER opts FOREIGN DATA WRAPPER etl_pull
 ALTER SERVER opts OPTIONS (SET port '70000');
 ALTER SERVER opts OPTIONS (SET ssl_mode 'disabled');
 
+-- TLS: verify_ca names its CA, a client certificate comes with its key,
+-- tls_version is a list of TLS versions
+ALTER SERVER opts OPTIONS (SET ssl_mode 'verify_ca', DROP ssl_ca);
+ALTER SERVER opts OPTIONS (ADD ssl_cert '/etc/client.pem');
+ALTER SERVER opts OPTIONS (ADD ssl_key '');
+ALTER SERVER opts OPTIONS (ADD tls_version 'TLSv1.1');
+ALTER SERVER opts OPTIONS (ADD tls_version 'TLSv1.3, SSLv3');
+ALTER SERVER opts OPTIONS (ADD tls_version '');
+ALTER SERVER opts OPTIONS (SET ssl_mode 'verify_identity', ADD ssl_cert '/etc/client.pem',
+                           ADD ssl_key '/etc/client.key', ADD tls_version 'TLSv1.2,TLSv1.3');
+-- the PostgreSQL server reads these files: only superusers name them
+CREATE ROLE regress_etl_server_owner;
+GRANT USAGE ON FOREIGN DATA WRAPPER etl_pull TO regress_etl_server_owner;
+SET ROLE regress_etl_server_owner;
+CREATE SERVER notmine FOREIGN DATA WRAPPER etl_pull
+    OPTIONS (ssl_mode 'verify_ca', ssl_ca '/etc/ssl/private/ssl-cert-snakeoil.key');
+CREATE SERVER notmine FOREIGN DATA WRAPPER etl_pull
+    OPTIONS (ssl_mode 'verify_identity', tls_version 'TLSv1.3');
+DROP SERVER notmine;
+RESET ROLE;
+REVOKE USAGE ON FOREIGN DATA WRAPPER etl_pull FROM regress_etl_server_owner;
+DROP ROLE regress_etl_server_owner;
+
 -- user mappings take user and password only
 CREATE USER MAPPING FOR CURRENT_USER SERVER opts OPTIONS (user 'etl', dbname 'x');
 CREATE USER MAPPING FOR CURRENT_USER SERVER opts OPTIONS (user 'etl', password 'secret');

@@ -14,7 +14,9 @@ ALTER TABLE analyst_perio OWNER TO regress_etl_manager;
 -- a plain role may read the catalog but not change it
 SET ROLE regress_etl_analyst;
 SELECT count(*) > 0 AS can_read_tables FROM etl_pull.tables;
-SELECT count(*) > 0 AS can_read_runs FROM etl_pull.runs;
+-- runs: only its own (errors may quote source values); watermarks: none
+SELECT count(*) AS own_runs_visible FROM etl_pull.runs;
+SELECT count(*) FROM etl_pull.watermarks;
 SELECT count(*) >= 0 AS can_read_progress FROM etl_pull.progress;
 SELECT etl_pull.performance_report() LIKE '# etl_pull performance report%' AS can_read_report;
 SELECT etl_pull.add_table('analyst_perio', server => 'replica', source_table => 'periomeasure');
@@ -23,10 +25,17 @@ UPDATE etl_pull.tables SET strategy = 'standard';
 SELECT count(*) FROM etl_pull.rejects;
 RESET ROLE;
 
--- a member of etl_pull_admin may
+-- a member of etl_pull_admin may, through the functions only
 SET ROLE regress_etl_manager;
 SELECT etl_pull.add_table('analyst_perio', server => 'replica', source_table => 'periomeasure');
 SELECT etl_pull.set_table_option('analyst_perio', 'batch_size', '500');
+UPDATE etl_pull.tables SET batch_size = 0 WHERE name = 'analyst_perio';
+INSERT INTO etl_pull.tables (name, server, target_table)
+VALUES ('sneaky', 'replica', 'pg_catalog.pg_description');
+DELETE FROM etl_pull.watermarks;
+SELECT etl_pull.store_table_option('analyst_perio', 'batch_size', '0');
+SELECT etl_pull.store_table_option('analyst_perio', 'server', 'other');
+SELECT count(*) > 0 AS admin_reads_all_runs FROM etl_pull.runs;
 RESET ROLE;
 
 -- loading: USAGE on the server first ...
@@ -62,6 +71,10 @@ SELECT count(*) FROM analyst_perio;
 -- the runs record who ran them, successful and failed
 SELECT run_as, strategy, status, rows, error FROM etl_pull.runs
  WHERE table_name = 'analyst_perio' ORDER BY run_id;
+-- and the analyst sees exactly its own
+SET ROLE regress_etl_analyst;
+SELECT run_as, count(*) FROM etl_pull.runs GROUP BY run_as;
+RESET ROLE;
 
 SELECT etl_pull.remove_table('analyst_perio');
 DROP TABLE analyst_perio;

@@ -79,6 +79,41 @@ SELECT c.relname FROM pg_extension e, unnest(e.extconfig) AS x(oid)
   JOIN pg_class c ON c.oid = x.oid
  WHERE e.extname = 'etl_pull' ORDER BY 1;
 
+-- settings a load relies on are refused when set, naming the setting and why
+SELECT etl_pull.set_table_option('t1', 'mysql_settings', 'time_zone=+05:00');
+SELECT etl_pull.set_table_option('t1', 'mysql_settings', 'sort_buffer_size=1048576, Character_Set_Results=latin1');
+SELECT etl_pull.set_table_option('t1', 'mysql_settings', 'collation_connection=latin1_swedish_ci');
+SELECT etl_pull.set_table_option('t1', 'mysql_settings', 'names=latin1');
+SELECT etl_pull.set_table_option('t1', 'mysql_settings', 'sql_select_limit=10');
+SELECT etl_pull.set_table_option('t1', 'mysql_settings', 'sql_mode=NO_BACKSLASH_ESCAPES');
+SELECT etl_pull.set_table_option('t1', 'mysql_settings', 'sql_mode=ansi');
+SELECT etl_pull.set_table_option('t1', 'mysql_settings', 'transaction_isolation=READ-COMMITTED');
+SELECT etl_pull.set_table_option('t1', 'mysql_settings', 'tx_read_only=0');
+SELECT etl_pull.set_table_option('t1', 'mysql_settings', 'autocommit=0');
+SELECT etl_pull.set_table_option('t1', 'mysql_settings', 'session.time_zone=+05:00');
+SELECT etl_pull.set_table_option('t1', 'pg_settings', 'search_path=public');
+SELECT etl_pull.set_table_option('t1', 'pg_settings', 'session_authorization=postgres');
+SELECT etl_pull.set_table_option('t1', 'pg_settings', 'work_mem=8MB, ROLE=postgres');
+SET etl_pull.mysql_settings = 'time_zone=SYSTEM';
+SET etl_pull.pg_settings = 'work_mem=8MB, search_path=public';
+SHOW etl_pull.pg_settings;
+-- others are still allowed
+SELECT etl_pull.set_table_option('t1', 'mysql_settings', 'sql_mode=STRICT_TRANS_TABLES, sort_buffer_size=1048576');
+SELECT etl_pull.set_table_option('t1', 'pg_settings', 'work_mem=8MB');
+SELECT pg_settings, mysql_settings FROM etl_pull.tables WHERE name = 't1';
+-- a superuser-only setting: a superuser may set it, an etl_pull_admin may not
+-- (whoever runs the load, perhaps a superuser, would apply it)
+SELECT etl_pull.set_table_option('t1', 'pg_settings', 'session_replication_role=replica');
+CREATE ROLE regress_etl_settings_admin IN ROLE etl_pull_admin;
+SET ROLE regress_etl_settings_admin;
+SELECT etl_pull.set_table_option('t1', 'pg_settings', 'session_replication_role=replica');
+SELECT etl_pull.set_table_option('t1', 'pg_settings', 'work_mem=4MB, log_min_duration_statement=0');
+SET etl_pull.pg_settings = 'session_replication_role=replica';
+SELECT etl_pull.set_table_option('t1', 'pg_settings', 'work_mem=16MB');
+RESET ROLE;
+SELECT pg_settings FROM etl_pull.tables WHERE name = 't1';
+DROP ROLE regress_etl_settings_admin;
+
 SELECT etl_pull.remove_table('t1');
 SELECT etl_pull.remove_table('t1');
 SELECT count(*) FROM etl_pull.tables;

@@ -60,7 +60,7 @@ SELECT etl_pull.set_table_option('periomeasure', 'estimated_size_mb', '10');
 CREATE TABLE perio_audit (n bigint);
 CREATE FUNCTION perio_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE perio_audit SET n = n + 1;
+    UPDATE public.perio_audit SET n = n + 1;  -- loads pin search_path: qualify
     RETURN NEW;
 END $$;
 INSERT INTO perio_audit VALUES (0);
@@ -119,7 +119,7 @@ DROP ROLE regress_etl_copier;
 CREATE TABLE seen_settings (mwm text, sc text, wm text);
 CREATE FUNCTION see_settings() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO seen_settings VALUES (current_setting('maintenance_work_mem'),
+    INSERT INTO public.seen_settings VALUES (current_setting('maintenance_work_mem'),
                                       current_setting('synchronous_commit'),
                                       current_setting('work_mem'));
     RETURN NULL;

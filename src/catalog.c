@@ -16,16 +16,27 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/genam.h"
+#include "access/table.h"
+#include "access/transam.h"
+#include "catalog/catalog.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "commands/sequence.h"
 #include "parser/scansup.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 #include "utils/syscache.h"
@@ -128,6 +139,40 @@ split_source_table(const char *value, char **db, char **table)
 }
 
 /*
+ * The target of registered table "name" whose target_table setting is
+ * "target" (NULL: the default, public.<name> lower-cased).
+ */
+void
+EtlPullResolveTarget(const char *name, const char *target, char **schema,
+					 char **table)
+{
+	List	   *names;
+
+	if (target == NULL)
+	{
+		*schema = "public";
+		*table = downcase_identifier(name, strlen(name), false, true);
+		return;
+	}
+	names = stringToQualifiedNameList(target);
+	if (list_length(names) == 1)
+	{
+		*schema = "public";
+		*table = strVal(linitial(names));
+	}
+	else if (list_length(names) == 2)
+	{
+		*schema = strVal(linitial(names));
+		*table = strVal(lsecond(names));
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid \"target_table\" value \"%s\"", target),
+				 errhint("Write \"table\" or \"schema.table\".")));
+}
+
+/*
  * Read a registered table's settings.  An unknown name, a missing server
  * or a server of another wrapper is an ERROR.  Result is palloc'd in the
  * caller's context.
@@ -145,11 +190,12 @@ EtlPullReadTable(const char *name)
 	char	   *source;
 	char	   *target;
 	char	   *size;
-	List	   *names;
 	MemoryContext callercxt = CurrentMemoryContext;
 	MemoryContext oldcxt;
+	EtlPullUserState st;
 
 	args[0] = CStringGetTextDatum(name);
+	EtlPullAsOwner(&st);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("SELECT name, server, source_table, target_table,"
@@ -214,6 +260,7 @@ EtlPullReadTable(const char *name)
 	t->parallel_chunks = pg_strtoint32(get_text(tup, desc, COL_PARALLEL_CHUNKS));
 	MemoryContextSwitchTo(oldcxt);
 	SPI_finish();
+	EtlPullAsCaller(&st);
 
 	server = GetForeignServerByName(t->server_name, false);
 	fdw = GetForeignDataWrapper(server->fdwid);
@@ -226,61 +273,133 @@ EtlPullReadTable(const char *name)
 
 	split_source_table(source ? source : t->name, &t->source_db, &t->source_table);
 
-	if (target == NULL)
-	{
-		t->target_schema = "public";
-		t->target_table = downcase_identifier(t->name, strlen(t->name), false, true);
-	}
-	else
-	{
-		names = stringToQualifiedNameList(target);
-		if (list_length(names) == 1)
-		{
-			t->target_schema = "public";
-			t->target_table = strVal(linitial(names));
-		}
-		else if (list_length(names) == 2)
-		{
-			t->target_schema = strVal(linitial(names));
-			t->target_table = strVal(lsecond(names));
-		}
-		else
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid \"target_table\" value \"%s\"", target),
-					 errhint("Write \"table\" or \"schema.table\".")));
-	}
+	EtlPullResolveTarget(t->name, target, &t->target_schema, &t->target_table);
 	return t;
 }
 
 /*
- * Switch to the owner of schema etl_pull for writing etl_pull's own
- * bookkeeping (runs, watermarks, rejects), which the calling role may read
- * but not write.  The values written come from the load, never from SQL
- * the caller can influence.  Restore with EtlPullAsCaller; an error
- * restores it with the (sub)transaction.
+ * Refuse a target schema no load may write: the system's (pg_catalog,
+ * information_schema, pg_toast and every other "pg_" schema, temporary
+ * ones included) and etl_pull's own.  Called when target_table is set and
+ * again by every load, on the schema the name resolves to.
+ */
+void
+EtlPullCheckTargetSchema(const char *schema)
+{
+	if (strncmp(schema, "pg_", 3) == 0 ||
+		strcmp(schema, "information_schema") == 0 ||
+		strcmp(schema, "etl_pull") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("etl_pull does not load into schema \"%s\"", schema),
+				 errdetail("Targets in system schemas and in schema etl_pull are refused."),
+				 errhint("Set \"target_table\" to a table in a schema of your own.")));
+}
+
+/*
+ * Refuse an existing target that is a system relation, wherever it is, or
+ * one of etl_pull's own tables.
+ */
+void
+EtlPullCheckTargetRelation(Oid relid, const char *qname)
+{
+	Oid			nspid = get_rel_namespace(relid);
+
+	if (relid < FirstNormalObjectId || IsCatalogNamespace(nspid) ||
+		IsToastNamespace(nspid) ||
+		getExtensionOfObject(RelationRelationId, relid) != InvalidOid)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("etl_pull does not load into table %s", qname),
+				 errdetail("It is a system table or belongs to an extension."),
+				 errhint("Set \"target_table\" to a table of your own.")));
+}
+
+/*
+ * Invariant: code that runs with rights other than the caller's never
+ * resolves a name through a search_path someone else controls.
+ *
+ * etl_pull runs SQL in three kinds of places: as the extension's owner,
+ * writing its own bookkeeping (below); in background workers, which start
+ * with whatever ALTER DATABASE/ROLE SET gave them; and on the caller's
+ * behalf during a load, which may be a superuser's pg_cron job.  Each of
+ * them pins search_path to "pg_catalog, pg_temp" at a GUC nest level of
+ * its own (EtlPullPinSearchPath) for as long as it runs SQL, and the SQL
+ * text names relations, functions and operators schema-qualified.  So a
+ * role that puts its own nextval() or operator - first in its search_path
+ * (or in the database's) gets none of it run with our rights.  No value
+ * read from MySQL or given by a user is ever part of SQL text: values are
+ * parameters, identifiers come from the catalogs and are quoted.
+ */
+
+/*
+ * Pin search_path to "pg_catalog, pg_temp" at a new GUC nest level.
+ * Returns the level to hand to AtEOXact_GUC(true, level) when done; an
+ * error unwinds it with the (sub)transaction.
+ */
+int
+EtlPullPinSearchPath(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nestlevel;
+}
+
+/*
+ * The owner of extension etl_pull: its bookkeeping runs as that role.
+ * (Not the owner of schema etl_pull: the install refuses a schema it did
+ * not create, but the extension's own record is the authority.)
+ */
+Oid
+EtlPullExtensionOwner(void)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			owner;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum("etl_pull"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (!HeapTupleIsValid(tup))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("extension \"etl_pull\" is not installed in this database")));
+	owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return owner;
+}
+
+/*
+ * Switch to the extension's owner for etl_pull's own bookkeeping (runs,
+ * watermarks, rejects), which the calling role may not write, with
+ * search_path pinned (see the invariant above).  The values written come
+ * from the load, as parameters.  Restore with EtlPullAsCaller; an error
+ * restores both with the (sub)transaction.
  */
 void
 EtlPullAsOwner(EtlPullUserState *st)
 {
-	HeapTuple	tup;
-	Oid			owner;
+	Oid			owner = EtlPullExtensionOwner();
 
 	GetUserIdAndSecContext(&st->userid, &st->sec_context);
-	tup = SearchSysCache1(NAMESPACEOID,
-						  ObjectIdGetDatum(get_namespace_oid("etl_pull", false)));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for schema etl_pull");
-	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
-	ReleaseSysCache(tup);
 	SetUserIdAndSecContext(owner, st->sec_context |
 						   SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
+	st->nestlevel = EtlPullPinSearchPath();
 }
 
 void
 EtlPullAsCaller(EtlPullUserState *st)
 {
+	AtEOXact_GUC(true, st->nestlevel);
 	SetUserIdAndSecContext(st->userid, st->sec_context);
 }
 
@@ -306,23 +425,22 @@ EtlPullOwnerExec(const char *sql, int nargs, Oid *argtypes, Datum *args,
 
 /*
  * A new run id, taken when a run starts, so that its rejects can refer to
- * it and a failed run keeps it.
+ * it and a failed run keeps it.  Taken through the sequence API, as the
+ * owner: no SQL, so nothing to resolve.
  */
 int64
 EtlPullNextRunId(void)
 {
 	EtlPullUserState st;
-	bool		isnull;
+	Oid			seqid;
 	int64		run_id;
 
 	EtlPullAsOwner(&st);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT nextval('etl_pull.runs_run_id_seq')", false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not take a run id");
-	run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-										 SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
+	seqid = get_relname_relid("runs_run_id_seq",
+							  get_namespace_oid("etl_pull", false));
+	if (!OidIsValid(seqid))
+		elog(ERROR, "sequence etl_pull.runs_run_id_seq does not exist");
+	run_id = nextval_internal(seqid, true);
 	EtlPullAsCaller(&st);
 	return run_id;
 }
@@ -366,8 +484,9 @@ EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *r)
 					 "  peak_memory_kb, server, run_as, merged_rows, deleted_rows,"
 					 "  rejected_rows, run_id, status, source_position)"
 					 " VALUES ($1, $2, $3, $4,"
-					 "  clock_timestamp() - make_interval(secs => $5),"
-					 "  clock_timestamp(), $5, $6, $7, $8, $9, $10, $11, $12,"
+					 "  pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-)"
+					 "   pg_catalog.make_interval(secs => $5),"
+					 "  pg_catalog.clock_timestamp(), $5, $6, $7, $8, $9, $10, $11, $12,"
 					 "  $13, $14, $15, $16)",
 					 16, argtypes, args, nulls, SPI_OK_INSERT,
 					 "record the run in etl_pull.runs");

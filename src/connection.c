@@ -51,6 +51,7 @@
 #include "access/xact.h"
 #include "commands/defrem.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/latch.h"
 #include "utils/memutils.h"
@@ -69,12 +70,27 @@ struct EtlPullConnection
 	char	   *dbname;			/* default database, or NULL */
 	const char *sql;			/* statement in flight, for errcontext */
 	int			nest_level;		/* transaction nest level that opened it */
+	unsigned int nfields;		/* columns of the result in progress */
 	struct EtlPullConnection *next;
 };
 
 /* Open connections, in TopMemoryContext */
 static EtlPullConnection *open_connections = NULL;
 static bool callbacks_registered = false;
+
+/*
+ * The authentication plugins a server may ask for.  mysql_native_password
+ * and ed25519 answer a challenge and never send the password itself.  The
+ * others send it in clear text (mysql_clear_password, dialog) or encrypted
+ * with a public key that the server itself supplies (sha256_password,
+ * caching_sha2_password): a hostile or impersonated server would learn it,
+ * so they need TLS that verified both the certificate chain and the host
+ * name (ssl_mode verify_identity), the one mode in which Connector/C 3.3
+ * cannot fall back to plain text before authenticating.
+ */
+#define AUTH_PLUGINS "mysql_native_password,client_ed25519"
+#define AUTH_PLUGINS_VERIFIED_TLS \
+	AUTH_PLUGINS ",caching_sha2_password,sha256_password,mysql_clear_password,dialog"
 
 static void close_connection(EtlPullConnection *conn, bool abort);
 static void relay_error(EtlPullConnection *conn, int sqlerrcode,
@@ -115,6 +131,49 @@ errcode_for_mysql(unsigned int err, int fallback)
 }
 
 /*
+ * A copy of text from the MySQL server (an error message, a value) that is
+ * safe to put in a PostgreSQL message: cut to "maxlen" bytes, and every
+ * byte that is not part of a valid character of the database's encoding,
+ * or is a control character, shown as '?'.  The server may be hostile: what
+ * it sends must not break the error report that carries it.
+ */
+char *
+EtlPullPrintable(const char *text, size_t maxlen)
+{
+	int			encoding = GetDatabaseEncoding();
+	size_t		len = strlen(text);
+	StringInfoData buf;
+	size_t		i = 0;
+
+	initStringInfo(&buf);
+	while (i < len && (size_t) buf.len < maxlen)
+	{
+		unsigned char c = (unsigned char) text[i];
+		int			n;
+
+		if (c < 0x80)
+		{
+			appendStringInfoChar(&buf, (c < 0x20 || c == 0x7f) ? '?' : (char) c);
+			i++;
+			continue;
+		}
+		n = pg_encoding_mblen(encoding, text + i);
+		if (n <= 1 || i + n > len ||
+			pg_encoding_verifymbchar(encoding, text + i, len - i) != n)
+		{
+			appendStringInfoChar(&buf, '?');
+			i++;
+			continue;
+		}
+		appendBinaryStringInfo(&buf, text + i, n);
+		i += n;
+	}
+	if (i < len)
+		appendStringInfoString(&buf, "...");
+	return buf.data;
+}
+
+/*
  * Report the connection's current MySQL error as an ERROR.  "fmt" is the
  * message, with one %s for the server's name.  MySQL's own text goes into
  * the detail and the statement into the context; neither can contain the
@@ -124,13 +183,56 @@ static void
 relay_error(EtlPullConnection *conn, int sqlerrcode, const char *fmt)
 {
 	unsigned int err = mysql_errno(conn->mysql);
-	char	   *text = pstrdup(mysql_error(conn->mysql));
+	char	   *text = EtlPullPrintable(mysql_error(conn->mysql), 1000);
 	char	   *sql = conn->sql ? pstrdup(conn->sql) : NULL;
+	const char *hint = NULL;
+
+	/*
+	 * The client library gives up on some malformed replies (result
+	 * metadata with a NULL column name, say) without setting an error.
+	 */
+	if (err == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg_internal(fmt, conn->server_name),
+				 errdetail("The MySQL client library rejected the server's reply as malformed."),
+				 sql ? errcontext("remote SQL command: %s", sql) : 0));
+	if (err == CR_PLUGIN_NOT_ALLOWED)
+	{
+		/* Connector/C 3.3 may print a stale pointer as the plugin's name */
+		text = "the server asked for an authentication plugin that is not allowed on this connection";
+		hint = "etl_pull allows authentication methods that hand the password to the server "
+			"(mysql_clear_password, dialog, sha256_password, caching_sha2_password) only with "
+			"ssl_mode \"verify_identity\".";
+	}
+	else if (err == CR_SSL_CONNECTION_ERROR)
+		hint = "Check the server options ssl_mode, ssl_ca, ssl_cert, ssl_key and tls_version, "
+			"and that the MySQL server's certificate is issued for the host name in \"host\".";
 
 	ereport(ERROR,
 			(errcode(errcode_for_mysql(err, sqlerrcode)),
 			 errmsg_internal(fmt, conn->server_name),
 			 errdetail_internal("MySQL error %u: %s", err, text),
+			 hint ? errhint("%s", hint) : 0,
+			 sql ? errcontext("remote SQL command: %s", sql) : 0));
+}
+
+/*
+ * Report a reply that does not have the shape the statement asked for.
+ * A hostile or broken server must never make us read past what it sent.
+ */
+static void
+bad_reply(EtlPullConnection *conn, const char *detail) pg_attribute_noreturn();
+
+static void
+bad_reply(EtlPullConnection *conn, const char *detail)
+{
+	char	   *sql = conn->sql ? pstrdup(conn->sql) : NULL;
+
+	ereport(ERROR,
+			(errcode(ERRCODE_PROTOCOL_VIOLATION),
+			 errmsg("MySQL server \"%s\" sent a malformed result", conn->server_name),
+			 errdetail_internal("%s", detail),
 			 sql ? errcontext("remote SQL command: %s", sql) : 0));
 }
 
@@ -305,7 +407,13 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 	const char *password = NULL;
 	const char *socket_path = NULL;
 	const char *ssl_ca = NULL;
-	const char *ssl_mode = NULL;
+	const char *ssl_cert = NULL;
+	const char *ssl_key = NULL;
+	const char *ssl_mode = "disabled";
+	const char *tls_version = NULL;
+	bool		ssl_mode_set = false;
+	bool		tls_verified;
+	unsigned int local_infile = 0;
 	unsigned int port = 0;
 	unsigned int connect_timeout = 10;
 	unsigned int read_timeout = 0;
@@ -334,12 +442,25 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 		else if (strcmp(def->defname, "write_timeout") == 0)
 			write_timeout = (unsigned int) atoi(def_string(def));
 		else if (strcmp(def->defname, "ssl_mode") == 0)
+		{
 			ssl_mode = def_string(def);
+			ssl_mode_set = true;
+		}
 		else if (strcmp(def->defname, "ssl_ca") == 0)
 			ssl_ca = def_string(def);
+		else if (strcmp(def->defname, "ssl_cert") == 0)
+			ssl_cert = def_string(def);
+		else if (strcmp(def->defname, "ssl_key") == 0)
+			ssl_key = def_string(def);
+		else if (strcmp(def->defname, "tls_version") == 0)
+			tls_version = def_string(def);
 		else if (strcmp(def->defname, "compress") == 0)
 			compress = defGetBoolean(def);
 	}
+	/* a CA without a mode means: verify the chain, as MySQL's own client */
+	if (ssl_ca != NULL && !ssl_mode_set)
+		ssl_mode = "verify_ca";
+
 	foreach(lc, um->options)
 	{
 		DefElem    *def = (DefElem *) lfirst(lc);
@@ -392,9 +513,10 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory")));
 
-	mysql_options(conn->mysql, MYSQL_OPT_NONBLOCK, 0);
-	mysql_options(conn->mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	mysql_options(conn->mysql, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+	if (mysql_options(conn->mysql, MYSQL_OPT_NONBLOCK, 0) != 0 ||
+		mysql_options(conn->mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4") != 0 ||
+		mysql_options(conn->mysql, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout) != 0)
+		elog(ERROR, "could not set MySQL client options");
 	if (read_timeout > 0)
 		mysql_options(conn->mysql, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
 	if (write_timeout > 0)
@@ -407,19 +529,55 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 
 		mysql_options(conn->mysql, MYSQL_OPT_PROTOCOL, &protocol);
 	}
-	if (ssl_mode != NULL && strcmp(ssl_mode, "disabled") != 0)
+
+	/*
+	 * The server may be hostile or impersonated (invariant 10).  It must
+	 * not read our files: a LOAD DATA LOCAL INFILE request is refused.  It
+	 * must not learn the password: only the authentication plugins that
+	 * never hand it over are allowed, unless TLS has verified whom we talk
+	 * to.  Either failing option is an error, never a silent downgrade.
+	 */
+	tls_verified = strcmp(ssl_mode, "verify_identity") == 0;
+	if (mysql_options(conn->mysql, MYSQL_OPT_LOCAL_INFILE, &local_infile) != 0 ||
+		mysql_options(conn->mysql, MARIADB_OPT_RESTRICTED_AUTH,
+					  tls_verified ? AUTH_PLUGINS_VERIFIED_TLS : AUTH_PLUGINS) != 0)
+		elog(ERROR, "could not restrict the MySQL client library");
+
+	/*
+	 * TLS.  Connector/C 3.3 verifies the certificate chain whenever a CA
+	 * is given, and the host name only with MYSQL_OPT_SSL_VERIFY_SERVER_CERT
+	 * (which also checks the chain, against the system's CAs when there is
+	 * no ssl_ca); verify_ca must name its CA.  Only that option also stops
+	 * the library from going on in plain text with a server that offers no
+	 * TLS: for required and verify_ca, the check after the handshake below
+	 * refuses such a session, and until then the restricted plugins above
+	 * never hand the password over.
+	 */
+	if (strcmp(ssl_mode, "disabled") != 0)
 	{
 		my_bool		on = 1;
 
-		mysql_ssl_set(conn->mysql, NULL, NULL, ssl_ca, NULL, NULL);
-		if (strcmp(ssl_mode, "preferred") != 0)
-			mysql_options(conn->mysql, MYSQL_OPT_SSL_ENFORCE, &on);
-		if (strcmp(ssl_mode, "verify_ca") == 0 ||
-			strcmp(ssl_mode, "verify_identity") == 0)
-			mysql_options(conn->mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
+		if (ssl_ca && mysql_options(conn->mysql, MYSQL_OPT_SSL_CA, ssl_ca) != 0)
+			elog(ERROR, "could not set MySQL option ssl_ca");
+		if (ssl_cert && mysql_options(conn->mysql, MYSQL_OPT_SSL_CERT, ssl_cert) != 0)
+			elog(ERROR, "could not set MySQL option ssl_cert");
+		if (ssl_key && mysql_options(conn->mysql, MYSQL_OPT_SSL_KEY, ssl_key) != 0)
+			elog(ERROR, "could not set MySQL option ssl_key");
+		if (tls_version &&
+			mysql_options(conn->mysql, MARIADB_OPT_TLS_VERSION, tls_version) != 0)
+			elog(ERROR, "could not set MySQL option tls_version");
+		if (strcmp(ssl_mode, "preferred") != 0 &&
+			mysql_options(conn->mysql, MYSQL_OPT_SSL_ENFORCE, &on) != 0)
+			elog(ERROR, "could not set MySQL option ssl_mode");
+		if (strcmp(ssl_mode, "verify_ca") == 0 && ssl_ca == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+					 errmsg("ssl_mode \"verify_ca\" of server \"%s\" needs option \"ssl_ca\"",
+							server->servername)));
+		if (strcmp(ssl_mode, "verify_identity") == 0 &&
+			mysql_options(conn->mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on) != 0)
+			elog(ERROR, "could not set MySQL option ssl_mode");
 	}
-	else if (ssl_ca != NULL)
-		mysql_ssl_set(conn->mysql, NULL, NULL, ssl_ca, NULL, NULL);
 
 	status = mysql_real_connect_start(&ret, conn->mysql, host, user, password,
 									  NULL, port, socket_path,
@@ -432,6 +590,15 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 	if (ret == NULL)
 		relay_error(conn, ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
 					"could not connect to MySQL server \"%s\"");
+
+	if (strcmp(ssl_mode, "disabled") != 0 && strcmp(ssl_mode, "preferred") != 0 &&
+		mysql_get_ssl_cipher(conn->mysql) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+				 errmsg("could not connect to MySQL server \"%s\" over TLS",
+						server->servername),
+				 errdetail("ssl_mode is \"%s\", but the server does not support TLS.",
+						   ssl_mode)));
 
 	/* From here on the socket is stable: wait on a persistent event set */
 	conn->wes = CreateWaitEventSet(TopMemoryContext, 3);
@@ -523,10 +690,11 @@ run_query(EtlPullConnection *conn, const char *sql, char **error)
 	if (ret == 0)
 		return true;
 	err = mysql_errno(conn->mysql);
-	if (error == NULL || (err >= 2000 && err < 3000))
+	if (error == NULL || err == 0 || (err >= 2000 && err < 3000))
 		relay_error(conn, ERRCODE_FDW_ERROR,
 					"could not execute query on MySQL server \"%s\"");
-	*error = psprintf("MySQL error %u: %s", err, mysql_error(conn->mysql));
+	*error = psprintf("MySQL error %u: %s", err,
+					  EtlPullPrintable(mysql_error(conn->mysql), 1000));
 	conn->sql = NULL;
 	return false;
 }
@@ -549,15 +717,54 @@ EtlPullExec(EtlPullConnection *conn, const char *sql)
 }
 
 /*
+ * Check the metadata of a result the caller is about to read: it has
+ * "nfields" columns (at least -nfields when negative; any number when 0),
+ * each with a name.  The caller indexes the rows by these counts, so a
+ * reply of another shape is an ERROR here, before any row is read.
+ */
+static void
+check_result(EtlPullConnection *conn, int nfields)
+{
+	unsigned int n;
+	MYSQL_FIELD *fields;
+	unsigned int i;
+
+	if (conn->result == NULL)
+	{
+		if (mysql_errno(conn->mysql) != 0)
+			relay_error(conn, ERRCODE_FDW_ERROR,
+						"could not read result from MySQL server \"%s\"");
+		bad_reply(conn, nfields != 0 ?
+				  psprintf("The statement returned no result set where %d columns were asked for.",
+						   abs(nfields)) :
+				  "The statement returned no result set.");
+	}
+	n = mysql_num_fields(conn->result);
+	if (nfields > 0 ? n != (unsigned int) nfields : n < (unsigned int) -nfields)
+		bad_reply(conn, psprintf("The result has %u columns where %s%d were asked for.",
+								 n, nfields < 0 ? "at least " : "", abs(nfields)));
+	fields = mysql_fetch_fields(conn->result);
+	if (fields == NULL && n > 0)
+		bad_reply(conn, "The result has no column descriptions.");
+	for (i = 0; i < n; i++)
+		if (fields[i].name == NULL)
+			bad_reply(conn, psprintf("Column %u of the result has no name.", i + 1));
+	conn->nfields = n;
+}
+
+/*
  * As EtlPullQueryStart, but a statement MySQL refuses returns false with
  * MySQL's message in *error instead of raising an ERROR.
  */
 bool
-EtlPullTryQueryStart(EtlPullConnection *conn, const char *sql, char **error)
+EtlPullTryQueryStart(EtlPullConnection *conn, const char *sql, int nfields,
+					 char **error)
 {
 	if (!run_query(conn, sql, error))
 		return false;
 	conn->result = mysql_use_result(conn->mysql);
+	if (conn->result != NULL || nfields != 0)
+		check_result(conn, nfields);
 	return true;
 }
 
@@ -568,7 +775,7 @@ EtlPullTryQueryStart(EtlPullConnection *conn, const char *sql, char **error)
 bool
 EtlPullTryExec(EtlPullConnection *conn, const char *sql, char **error)
 {
-	if (!EtlPullTryQueryStart(conn, sql, error))
+	if (!EtlPullTryQueryStart(conn, sql, 0, error))
 		return false;
 	EtlPullQueryEnd(conn);
 	return true;
@@ -577,16 +784,16 @@ EtlPullTryExec(EtlPullConnection *conn, const char *sql, char **error)
 /*
  * Start a streamed query: rows are then read one at a time with
  * EtlPullFetch, never buffered whole on our side.  "sql" must stay valid
- * until EtlPullQueryEnd.
+ * until EtlPullQueryEnd.  "nfields" is the number of columns the caller
+ * reads from each row (at least -nfields when negative): a result of
+ * another width is an ERROR.
  */
 void
-EtlPullQueryStart(EtlPullConnection *conn, const char *sql)
+EtlPullQueryStart(EtlPullConnection *conn, const char *sql, int nfields)
 {
 	(void) run_query(conn, sql, NULL);
 	conn->result = mysql_use_result(conn->mysql);
-	if (conn->result == NULL)
-		relay_error(conn, ERRCODE_FDW_ERROR,
-					"could not read result from MySQL server \"%s\"");
+	check_result(conn, nfields);
 }
 
 int
@@ -598,9 +805,10 @@ EtlPullQueryFieldCount(EtlPullConnection *conn)
 /*
  * Fetch the next row of the streamed query.  On success *values and
  * *lengths point into the client library's buffer and stay valid until
- * the next fetch.  Returns false at the end of the rows; a fetch error
- * (connection lost, server killed the query) is an ERROR, never an early
- * end.
+ * the next fetch; there are as many as the caller asked EtlPullQueryStart
+ * for.  Returns false at the end of the rows; a fetch error (connection
+ * lost, server killed the query, a malformed row) is an ERROR, never an
+ * early end.
  */
 bool
 EtlPullFetch(EtlPullConnection *conn, char ***values, unsigned long **lengths)
@@ -616,6 +824,15 @@ EtlPullFetch(EtlPullConnection *conn, char ***values, unsigned long **lengths)
 	}
 	if (row == NULL)
 	{
+		/*
+		 * Connector/C reports a row holding fewer values than the result
+		 * has columns as CR_UNKNOWN_ERROR (a client error number, which no
+		 * real server sends).
+		 */
+		if (mysql_errno(conn->mysql) == CR_UNKNOWN_ERROR)
+			bad_reply(conn, psprintf("A row does not hold the %u values its result's columns announce (MySQL error %u: %s).",
+									 conn->nfields, mysql_errno(conn->mysql),
+									 EtlPullPrintable(mysql_error(conn->mysql), 200)));
 		if (mysql_errno(conn->mysql) != 0)
 			relay_error(conn, ERRCODE_CONNECTION_FAILURE,
 						"could not fetch rows from MySQL server \"%s\"");
@@ -623,6 +840,8 @@ EtlPullFetch(EtlPullConnection *conn, char ***values, unsigned long **lengths)
 	}
 	*values = row;
 	*lengths = mysql_fetch_lengths(conn->result);
+	if (*lengths == NULL)
+		bad_reply(conn, "A row came without the lengths of its values.");
 	return true;
 }
 

@@ -12,7 +12,9 @@
 
 #include <limits.h>
 
+#include "access/xact.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "etl_pull.h"
@@ -32,16 +34,44 @@ int			EtlPullLockTimeout = 10;
 int			EtlPullSwapLockTimeout = 60000;
 char	   *EtlPullMysqlSettings = NULL;
 
-/* GUC check hook of the two settings lists */
+/*
+ * GUC check hooks of the two settings lists.  A superuser-only setting in
+ * etl_pull.pg_settings is refused when a non-superuser sets the list
+ * interactively or for ALTER ROLE/DATABASE ... SET (PGC_S_TEST); values
+ * from the configuration files, or ALTER ... SET values checked then, are
+ * not checked again (there may be no user, nor a transaction).
+ */
 static bool
-check_settings_list(char **newval, void **extra, GucSource source)
+check_settings_list(char **newval, GucSource source, bool pg)
 {
 	char	   *bad;
+	const char *why;
+	bool		check_rights = (source >= PGC_S_INTERACTIVE || source == PGC_S_TEST) &&
+		IsTransactionState() && OidIsValid(GetOuterUserId());
 
-	if (EtlPullSettingsListValid(*newval, &bad))
+	if (EtlPullSettingsListValid(*newval, pg, check_rights, &bad, &why))
 		return true;
-	GUC_check_errdetail("Item \"%s\" is not of the form name=value.", bad);
+	if (why == NULL)
+		GUC_check_errdetail("Item \"%s\" is not of the form name=value.", bad);
+	else
+	{
+		GUC_check_errmsg("setting \"%s\" is not allowed in \"%s\"", bad,
+						 pg ? "etl_pull.pg_settings" : "etl_pull.mysql_settings");
+		GUC_check_errdetail("%s", why);
+	}
 	return false;
+}
+
+static bool
+check_pg_settings(char **newval, void **extra, GucSource source)
+{
+	return check_settings_list(newval, source, true);
+}
+
+static bool
+check_mysql_settings(char **newval, void **extra, GucSource source)
+{
+	return check_settings_list(newval, source, false);
 }
 
 static const struct config_enum_entry progress_message_options[] = {
@@ -142,7 +172,7 @@ _PG_init(void)
 							   &EtlPullPgSettings,
 							   "maintenance_work_mem=16MB, synchronous_commit=off",
 							   PGC_USERSET, 0,
-							   check_settings_list, NULL, NULL);
+							   check_pg_settings, NULL, NULL);
 
 	DefineCustomStringVariable("etl_pull.mysql_settings",
 							   "MySQL session settings of each load's connections.",
@@ -150,7 +180,7 @@ _PG_init(void)
 							   &EtlPullMysqlSettings,
 							   "",
 							   PGC_USERSET, 0,
-							   check_settings_list, NULL, NULL);
+							   check_mysql_settings, NULL, NULL);
 
 	MarkGUCPrefixReserved("etl_pull");
 }

@@ -165,9 +165,11 @@ extern void EtlPullExec(EtlPullConnection *conn, const char *sql);
 extern void EtlPullStartSnapshot(EtlPullConnection *conn);
 extern char *EtlPullQuoteLiteral(EtlPullConnection *conn, const char *value);
 extern char *EtlPullQuoteIdent(const char *ident);
-extern void EtlPullQueryStart(EtlPullConnection *conn, const char *sql);
+extern char *EtlPullPrintable(const char *text, size_t maxlen);
+extern void EtlPullQueryStart(EtlPullConnection *conn, const char *sql,
+							  int nfields);
 extern bool EtlPullTryQueryStart(EtlPullConnection *conn, const char *sql,
-								 char **error);
+								 int nfields, char **error);
 extern bool EtlPullTryExec(EtlPullConnection *conn, const char *sql, char **error);
 extern int	EtlPullQueryFieldCount(EtlPullConnection *conn);
 extern bool EtlPullFetch(EtlPullConnection *conn, char ***values,
@@ -283,6 +285,7 @@ typedef struct EtlPullUserState
 {
 	Oid			userid;
 	int			sec_context;
+	int			nestlevel;		/* of the pinned search_path */
 } EtlPullUserState;
 
 /* in bgworker.c */
@@ -296,6 +299,12 @@ extern void EtlPullWorkerCatch(char *buf, Size len, bool with_context);
 
 /* in catalog.c */
 extern EtlPullTable *EtlPullReadTable(const char *name);
+extern void EtlPullResolveTarget(const char *name, const char *target,
+								 char **schema, char **table);
+extern void EtlPullCheckTargetSchema(const char *schema);
+extern void EtlPullCheckTargetRelation(Oid relid, const char *qname);
+extern int	EtlPullPinSearchPath(void);
+extern Oid	EtlPullExtensionOwner(void);
 extern void EtlPullAsOwner(EtlPullUserState *st);
 extern void EtlPullAsCaller(EtlPullUserState *st);
 extern int64 EtlPullNextRunId(void);
@@ -311,9 +320,15 @@ extern int64 EtlPullPeakMemoryKb(void);
 extern int *EtlPullIncrementalColumns(EtlPullTable *table, EtlPullSource *source);
 extern List *EtlPullReadWatermark(EtlPullTable *table);
 extern void EtlPullWriteWatermark(EtlPullTable *table, List *values);
-extern char *EtlPullWatermarkPredicate(EtlPullConnection *conn, EtlPullTable *table,
+extern char *EtlPullWatermarkPredicate(EtlPullConnection *conn,
 									   EtlPullSource *source, int *cols,
-									   List *watermark);
+									   List *bounds, double lookback);
+extern List *EtlPullAppendOnlyBounds(EtlPullConnection *conn, EtlPullTable *table,
+									 EtlPullSource *source, int *cols,
+									 List *watermark);
+extern int64 EtlPullDeleteReloaded(EtlPullTable *table, EtlPullSource *source,
+								   Relation rel, const char *target_qname,
+								   AttrNumber *attnums, int *cols, List *bounds);
 extern List *EtlPullSourceMaxima(EtlPullConnection *conn, EtlPullSource *source,
 								 int *cols, int ncols, const char *where,
 								 List *old);
@@ -324,7 +339,8 @@ extern int64 EtlPullDeleteMissing(EtlPullConnection *conn, EtlPullSource *source
 								  const char *target_qname);
 
 /* in session.c */
-extern bool EtlPullSettingsListValid(const char *list, char **bad);
+extern bool EtlPullSettingsListValid(const char *list, bool pg, bool check_rights,
+									 char **bad, const char **why);
 extern void EtlPullCheckSettingsList(const char *what, const char *list, bool pg);
 extern int	EtlPullApplyPgSettings(EtlPullTable *table);
 extern void EtlPullApplyMysqlSettings(EtlPullConnection *conn, EtlPullTable *table);

@@ -175,6 +175,8 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 	{
 		int			nestlevel = EtlPullApplyPgSettings(table);
 
+		/* everything the load runs resolves names in pg_catalog only */
+		(void) EtlPullPinSearchPath();
 		EtlPullLoadTable(table, force_full, &result);
 		AtEOXact_GUC(true, nestlevel);
 		result.seconds = seconds_since(started);
@@ -223,4 +225,24 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 	values[11] = CStringGetTextDatum("succeeded");
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
+}
+
+PG_FUNCTION_INFO_V1(etl_pull_target_of);
+
+/*
+ * etl_pull.target_of(name text, target_table text) returns text: the
+ * quoted schema.table that registered table "name" loads into.
+ */
+Datum
+etl_pull_target_of(PG_FUNCTION_ARGS)
+{
+	char	   *schema;
+	char	   *table;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	EtlPullResolveTarget(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+						 PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+						 &schema, &table);
+	PG_RETURN_TEXT_P(cstring_to_text(quote_qualified_identifier(schema, table)));
 }

@@ -10,8 +10,11 @@
  * etl_pull.watermarks in the load's transaction, so it advances exactly
  * when the data commits.  The next load pulls the rows with any column at
  * or past its watermark (>=, not >: rows committed later with the same
- * value still arrive), minus the table's look-back window.  Values are
- * quoted with the client library's escaping, never spliced raw.
+ * value still arrive), minus the table's look-back window, and the rows
+ * whose column is NULL.  Values are quoted with the client library's
+ * escaping, never spliced raw.  Append-only tables, which have no key to
+ * merge on, replace the target's copies of the re-read rows instead
+ * (EtlPullAppendOnlyBounds).
  *
  * Pulled rows go into a temporary staging table and are merged into the
  * target with INSERT ... ON CONFLICT on the primary key, updating only rows
@@ -87,8 +90,11 @@ EtlPullReadWatermark(EtlPullTable *table)
 	Datum		args[1];
 	List	   *result = NIL;
 	MemoryContext callercxt = CurrentMemoryContext;
+	EtlPullUserState st;
 
+	/* as the owner: the watermarks hold source values, not PUBLIC's to read */
 	args[0] = CStringGetTextDatum(table->name);
+	EtlPullAsOwner(&st);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("SELECT columns, vals FROM etl_pull.watermarks"
@@ -134,6 +140,7 @@ EtlPullReadWatermark(EtlPullTable *table)
 		}
 	}
 	SPI_finish();
+	EtlPullAsCaller(&st);
 	return result;
 }
 
@@ -173,7 +180,7 @@ EtlPullWriteWatermark(EtlPullTable *table, List *values)
 					 " VALUES ($1, $2, $3)"
 					 " ON CONFLICT (table_name) DO UPDATE"
 					 " SET columns = EXCLUDED.columns, vals = EXCLUDED.vals,"
-					 "     updated_at = now()",
+					 "     updated_at = pg_catalog.now()",
 					 3, argtypes, args, NULL, SPI_OK_INSERT,
 					 "write etl_pull.watermarks");
 }
@@ -186,20 +193,27 @@ is_temporal(EtlPullSourceColumn *col)
 }
 
 /*
- * The MySQL WHERE condition (without "WHERE") that selects the rows at or
- * past the watermark, or NULL when the watermark bounds nothing (every
- * column was empty: everything is new).
+ * The MySQL WHERE condition (without "WHERE") that selects the rows to
+ * pull: any incremental column at or past its bound, or NULL.  Rows whose
+ * column is NULL have no place on the watermark, so they are read again on
+ * every run rather than never (a merge leaves unchanged ones alone; an
+ * append-only run replaces them).  Returns NULL when the watermark bounds
+ * nothing (a column with no value yet: everything is new).
+ *
+ * "bounds" are MySQL texts: the watermark itself, or for append-only runs
+ * what EtlPullAppendOnlyBounds found.  "lookback" widens them, for the
+ * merge path only.
  */
 char *
-EtlPullWatermarkPredicate(EtlPullConnection *conn, EtlPullTable *table,
-						  EtlPullSource *source, int *cols, List *watermark)
+EtlPullWatermarkPredicate(EtlPullConnection *conn, EtlPullSource *source,
+						  int *cols, List *bounds, double lookback)
 {
 	StringInfoData buf;
 	ListCell   *lc;
 	int			i = 0;
 
 	initStringInfo(&buf);
-	foreach(lc, watermark)
+	foreach(lc, bounds)
 	{
 		const char *value = (const char *) lfirst(lc);
 		EtlPullSourceColumn *col = &source->columns[cols[i++]];
@@ -207,22 +221,146 @@ EtlPullWatermarkPredicate(EtlPullConnection *conn, EtlPullTable *table,
 		char	   *qval;
 
 		if (value == NULL)
-		{
-			/* no value yet in this column: any non-NULL value is new */
-			appendStringInfo(&buf, "%s%s IS NOT NULL", buf.len ? " OR " : "", qcol);
-			continue;
-		}
+			return NULL;
 		qval = EtlPullQuoteLiteral(conn, value);
-		if (table->lookback > 0 && is_temporal(col))
-			appendStringInfo(&buf, "%s%s >= %s - INTERVAL %.6f SECOND",
-							 buf.len ? " OR " : "", qcol, qval, table->lookback);
-		else if (table->lookback > 0 && col->kind != SRC_CHAR && col->kind != SRC_TEXT)
-			appendStringInfo(&buf, "%s%s >= %s - %.6f",
-							 buf.len ? " OR " : "", qcol, qval, table->lookback);
+		appendStringInfo(&buf, "%s%s IS NULL OR ", buf.len ? " OR " : "", qcol);
+		if (lookback > 0 && is_temporal(col))
+			appendStringInfo(&buf, "%s >= %s - INTERVAL %.6f SECOND",
+							 qcol, qval, lookback);
+		else if (lookback > 0 && col->kind != SRC_CHAR && col->kind != SRC_TEXT)
+			appendStringInfo(&buf, "%s >= %s - %.6f", qcol, qval, lookback);
 		else
-			appendStringInfo(&buf, "%s%s >= %s", buf.len ? " OR " : "", qcol, qval);
+			appendStringInfo(&buf, "%s >= %s", qcol, qval);
 	}
 	return buf.len ? buf.data : NULL;
+}
+
+/*
+ * Append-only runs pull again every row at or past the watermark (less
+ * the look-back) and replace the target's copies of them, so that rows tied
+ * with the watermark, or committed late inside the look-back window, are
+ * neither doubled nor lost.  For that both servers must select the same
+ * rows; so the bound of each column is a value of the column itself: the
+ * smallest at or past the watermark less the look-back, as MySQL finds it,
+ * which the target holds converted exactly as it was loaded.  Only numbers
+ * and dates/times compare the same way on both sides (collations differ),
+ * so other incremental columns are refused.  Returns the bounds (NULL
+ * where a column has no such value), or NIL when the watermark bounds
+ * nothing.
+ */
+List *
+EtlPullAppendOnlyBounds(EtlPullConnection *conn, EtlPullTable *table,
+						EtlPullSource *source, int *cols, List *watermark)
+{
+	List	   *bounds = NIL;
+	ListCell   *lc;
+	int			i = 0;
+
+	foreach(lc, watermark)
+	{
+		const char *value = (const char *) lfirst(lc);
+		EtlPullSourceColumn *col = &source->columns[cols[i++]];
+		char	   *qcol = EtlPullQuoteIdent(col->name);
+		char	  **values;
+		unsigned long *lengths;
+		StringInfoData sql;
+
+		if (col->kind != SRC_INT && col->kind != SRC_DECIMAL &&
+			col->kind != SRC_YEAR && !is_temporal(col))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("incremental column \"%s\" of append-only table \"%s\" must be a number or a date/time column",
+							col->name, table->name),
+					 errdetail("The column is %s, which MySQL and PostgreSQL may order differently.",
+							   col->column_type),
+					 errhint("Choose another incremental column, or set \"append_only\" to false to merge by primary key.")));
+		if (value == NULL)
+			return NIL;
+
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "SELECT MIN(%s) FROM %s.%s WHERE %s >= %s",
+						 qcol, EtlPullQuoteIdent(source->db),
+						 EtlPullQuoteIdent(source->table), qcol,
+						 EtlPullQuoteLiteral(conn, value));
+		if (table->lookback > 0 && is_temporal(col))
+			appendStringInfo(&sql, " - INTERVAL %.6f SECOND", table->lookback);
+		else if (table->lookback > 0)
+			appendStringInfo(&sql, " - %.6f", table->lookback);
+		EtlPullQueryStart(conn, sql.data, 1);
+		if (!EtlPullFetch(conn, &values, &lengths))
+			elog(ERROR, "MIN() query returned no row");
+		/* no row there any more: the watermark itself selects none */
+		bounds = lappend(bounds, values[0] ? pnstrdup(values[0], lengths[0]) :
+						 pstrdup(value));
+		EtlPullQueryEnd(conn);
+	}
+	return bounds;
+}
+
+/*
+ * The PostgreSQL side of an append-only run: delete the target's rows
+ * that the run pulls again, those with an incremental column NULL or at or
+ * past its bound.  Each bound is converted by the column's own converter,
+ * as the row holding it was.  Returns the rows deleted.
+ */
+int64
+EtlPullDeleteReloaded(EtlPullTable *table, EtlPullSource *source,
+					  Relation rel, const char *target_qname,
+					  AttrNumber *attnums, int *cols, List *bounds)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	EtlPullConverter *conv = EtlPullMakeConverters(table, source, tupdesc, attnums);
+	int			n = list_length(bounds);
+	char	  **values = palloc0(sizeof(char *) * source->ncolumns);
+	unsigned long *lengths = palloc0(sizeof(unsigned long) * source->ncolumns);
+	Datum	   *datums = palloc(sizeof(Datum) * tupdesc->natts);
+	bool	   *isnull = palloc(sizeof(bool) * tupdesc->natts);
+	Oid		   *argtypes = palloc(sizeof(Oid) * n);
+	Datum	   *args = palloc(sizeof(Datum) * n);
+	char	   *argnulls = palloc(n + 1);
+	StringInfoData sql;
+	ListCell   *lc;
+	int			i = 0;
+	int64		deleted;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "DELETE FROM %s WHERE ", target_qname);
+	foreach(lc, bounds)
+	{
+		const char *value = (const char *) lfirst(lc);
+		int			src = cols[i];
+		Form_pg_attribute att = TupleDescAttr(tupdesc, attnums[src] - 1);
+		const char *qatt = quote_identifier(NameStr(att->attname));
+
+		argtypes[i] = att->atttypid;
+		argnulls[i] = ' ';
+		values[src] = (char *) value;
+		lengths[src] = strlen(value);
+		EtlPullConvertRow(conv, values, lengths, datums, isnull);
+		values[src] = NULL;
+		if (isnull[attnums[src] - 1])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("the watermark \"%s\" of column \"%s\" loads as NULL", value,
+							source->columns[src].name),
+					 errdetail("An append-only run cannot tell which rows of table %s it replaces.",
+							   target_qname),
+					 errhint("Reset the watermark with etl_pull.reset_watermark('%s').",
+							 table->name)));
+		args[i] = datums[attnums[src] - 1];
+		appendStringInfo(&sql, "%s%s IS NULL OR %s OPERATOR(pg_catalog.>=) $%d",
+						 i ? " OR " : "", qatt, qatt, i + 1);
+		i++;
+	}
+	argnulls[n] = '\0';
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(sql.data, n, argtypes, args, argnulls, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete the reloaded rows of %s", target_qname);
+	deleted = (int64) SPI_processed;
+	SPI_finish();
+	return deleted;
 }
 
 /*
@@ -249,7 +387,7 @@ EtlPullSourceMaxima(EtlPullConnection *conn, EtlPullSource *source, int *cols,
 	if (where)
 		appendStringInfo(&sql, " WHERE %s", where);
 
-	EtlPullQueryStart(conn, sql.data);
+	EtlPullQueryStart(conn, sql.data, ncols);
 	if (!EtlPullFetch(conn, &values, &lengths))
 		elog(ERROR, "MAX() query returned no row");
 	for (i = 0; i < ncols; i++)
@@ -303,11 +441,12 @@ EtlPullMerge(const char *target_qname, const char *stage_qname,
 		foreach(lc, columns)
 			appendStringInfo(&sql, "%s%s = EXCLUDED.%s", lc == list_head(columns) ? "" : ", ",
 							 (char *) lfirst(lc), (char *) lfirst(lc));
-		appendStringInfoString(&sql, " WHERE (");
+		/* rows compared by binary image: no operator to look up */
+		appendStringInfoString(&sql, " WHERE NOT pg_catalog.record_image_eq(ROW(");
 		append_names(&sql, "t.", columns);
-		appendStringInfoString(&sql, ") IS DISTINCT FROM (");
+		appendStringInfoString(&sql, "), ROW(");
 		append_names(&sql, "EXCLUDED.", columns);
-		appendStringInfoChar(&sql, ')');
+		appendStringInfoString(&sql, "))");
 	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -340,9 +479,12 @@ source_range(Reconcile *r, int64 lo, int64 hi, char **count, char **sum)
 
 	EtlPullQueryStart(r->conn, psprintf("SELECT COUNT(*), SUM(%s) FROM %s"
 										" WHERE %s BETWEEN " INT64_FORMAT " AND " INT64_FORMAT,
-										r->src_key, r->src_from, r->src_key, lo, hi));
-	if (!EtlPullFetch(r->conn, &values, &lengths))
-		elog(ERROR, "COUNT query returned no row");
+										r->src_key, r->src_from, r->src_key, lo, hi), 2);
+	if (!EtlPullFetch(r->conn, &values, &lengths) || values[0] == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("MySQL server \"%s\" returned no row count for %s",
+						EtlPullServerName(r->conn), r->src_from)));
 	*count = pstrdup(values[0]);
 	*sum = values[1] ? pstrdup(values[1]) : NULL;
 	EtlPullQueryEnd(r->conn);
@@ -351,10 +493,14 @@ source_range(Reconcile *r, int64 lo, int64 hi, char **count, char **sum)
 static void
 target_range(Reconcile *r, int64 lo, int64 hi, char **count, char **sum)
 {
-	if (SPI_execute(psprintf("SELECT count(*), sum(%s) FROM %s WHERE %s BETWEEN "
-							 INT64_FORMAT " AND " INT64_FORMAT,
-							 r->key, r->target_qname, r->key, lo, hi),
-					true, 1) != SPI_OK_SELECT)
+	Oid			argtypes[2] = {INT8OID, INT8OID};
+	Datum		args[2] = {Int64GetDatum(lo), Int64GetDatum(hi)};
+
+	if (SPI_execute_with_args(psprintf("SELECT pg_catalog.count(*), pg_catalog.sum(%s)"
+									   " FROM %s WHERE %s OPERATOR(pg_catalog.>=) $1"
+									   " AND %s OPERATOR(pg_catalog.<=) $2",
+									   r->key, r->target_qname, r->key, r->key),
+							  2, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not count rows of %s", r->target_qname);
 	*count = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	*sum = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
@@ -368,31 +514,65 @@ same_text(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-/* Delete target rows in [lo, hi] whose key is not among the source's */
+/*
+ * Delete target rows in [lo, hi] whose key is not among the source's.  The
+ * source's keys are parsed as integers (anything else is an error: they
+ * come from a server we do not trust) and handed over as one int8[]
+ * parameter.
+ */
 static void
 settle_range(Reconcile *r, int64 lo, int64 hi)
 {
-	StringInfoData keys;
 	char	  **values;
 	unsigned long *lengths;
+	Datum	   *keys;
+	int			nkeys = 0;
+	int			maxkeys = 1024;
+	Oid			argtypes[3] = {INT8OID, INT8OID, INT8ARRAYOID};
+	Datum		args[3];
 
-	initStringInfo(&keys);
+	keys = palloc(sizeof(Datum) * maxkeys);
 	EtlPullQueryStart(r->conn, psprintf("SELECT %s FROM %s WHERE %s BETWEEN "
 										INT64_FORMAT " AND " INT64_FORMAT,
-										r->src_key, r->src_from, r->src_key, lo, hi));
+										r->src_key, r->src_from, r->src_key, lo, hi), 1);
 	while (EtlPullFetch(r->conn, &values, &lengths))
 	{
 		CHECK_FOR_INTERRUPTS();
-		appendStringInfo(&keys, "%s%s", keys.len ? "," : "", values[0]);
+		if (values[0] == NULL || strlen(values[0]) != lengths[0])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("MySQL returned an invalid key value for \"delete_missing\"")));
+		if (nkeys == maxkeys)
+		{
+			maxkeys *= 2;
+			keys = repalloc(keys, sizeof(Datum) * maxkeys);
+		}
+		keys[nkeys++] = Int64GetDatum(pg_strtoint64(values[0]));
 	}
 	EtlPullQueryEnd(r->conn);
 
-	if (SPI_execute(psprintf("DELETE FROM %s WHERE %s BETWEEN " INT64_FORMAT
-							 " AND " INT64_FORMAT " AND %s <> ALL ('{%s}'::bigint[])",
-							 r->target_qname, r->key, lo, hi, r->key, keys.data),
-					false, 0) != SPI_OK_DELETE)
+	args[0] = Int64GetDatum(lo);
+	args[1] = Int64GetDatum(hi);
+	args[2] = PointerGetDatum(construct_array(keys, nkeys, INT8OID, sizeof(int64),
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE %s OPERATOR(pg_catalog.>=) $1"
+									   " AND %s OPERATOR(pg_catalog.<=) $2"
+									   " AND %s OPERATOR(pg_catalog.<>) ALL ($3)",
+									   r->target_qname, r->key, r->key, r->key),
+							  3, argtypes, args, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not delete from %s", r->target_qname);
 	r->deleted += SPI_processed;
+	pfree(keys);
+}
+
+/*
+ * The midpoint of [lo, hi], rounded down, without overflow whatever the
+ * span (hi - lo may not fit in 64 bits).  lo <= mid < hi when lo < hi.
+ */
+static int64
+midpoint(int64 lo, int64 hi)
+{
+	return (lo >> 1) + (hi >> 1) + (lo & hi & 1);
 }
 
 static void
@@ -405,6 +585,7 @@ reconcile_range(Reconcile *r, int64 lo, int64 hi)
 	int64		mid;
 
 	CHECK_FOR_INTERRUPTS();
+	check_stack_depth();
 	source_range(r, lo, hi, &scount, &ssum);
 	target_range(r, lo, hi, &tcount, &tsum);
 	if (same_text(scount, tcount) && same_text(ssum, tsum))
@@ -414,7 +595,7 @@ reconcile_range(Reconcile *r, int64 lo, int64 hi)
 		settle_range(r, lo, hi);
 		return;
 	}
-	mid = lo + (hi - lo) / 2;
+	mid = midpoint(lo, hi);
 	reconcile_range(r, lo, mid);
 	reconcile_range(r, mid + 1, hi);
 }
@@ -449,7 +630,8 @@ EtlPullDeleteMissing(EtlPullConnection *conn, EtlPullSource *source,
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(psprintf("SELECT min(%s)::int8, max(%s)::int8 FROM %s",
+	if (SPI_execute(psprintf("SELECT CAST(pg_catalog.min(%s) AS pg_catalog.int8),"
+							 " CAST(pg_catalog.max(%s) AS pg_catalog.int8) FROM %s",
 							 r.key, r.key, target_qname), true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the key range of %s", target_qname);
 	lo = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

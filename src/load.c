@@ -94,6 +94,7 @@ typedef struct LoadState
 	EtlPullRunResult *result;	/* filled in as the load goes */
 	TimestampTz started;
 	int64		last_progress_rows;
+	int		   *incremental_cols;	/* source index of each incremental column */
 } LoadState;
 
 static void check_target_privileges(LoadState *ls, AclMode mode);
@@ -104,11 +105,24 @@ static void check_target_privileges(LoadState *ls, AclMode mode);
 static Oid
 lookup_target(LoadState *ls)
 {
-	Oid			nspid = get_namespace_oid(ls->table->target_schema, false);
+	Oid			nspid;
+	Oid			relid;
+	AclResult	aclresult;
 
+	EtlPullCheckTargetSchema(ls->table->target_schema);
+	nspid = get_namespace_oid(ls->table->target_schema, false);
 	ls->target_qname = quote_qualified_identifier(ls->table->target_schema,
 												  ls->table->target_table);
-	return get_relname_relid(ls->table->target_table, nspid);
+
+	/* as SQL naming the table would: USAGE on its schema */
+	aclresult = pg_namespace_aclcheck(nspid, GetUserId(), ACL_USAGE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_SCHEMA, ls->table->target_schema);
+
+	relid = get_relname_relid(ls->table->target_table, nspid);
+	if (OidIsValid(relid))
+		EtlPullCheckTargetRelation(relid, ls->target_qname);
+	return relid;
 }
 
 /* Every column_types override must name a source column */
@@ -723,7 +737,8 @@ stream_into_sink(LoadState *ls, Relation target, AttrNumber *attnums,
 {
 	RowSource	rs = {ls->conn, NULL, NULL};
 
-	EtlPullQueryStart(ls->conn, EtlPullSourceSelect(ls->source, where));
+	EtlPullQueryStart(ls->conn, EtlPullSourceSelect(ls->source, where),
+					  ls->source->ncolumns);
 	rows_into_sink(ls, &rs, target, attnums, sink);
 	EtlPullQueryEnd(ls->conn);
 }
@@ -906,7 +921,8 @@ load_parallel(LoadState *ls, Relation rel)
  * if asked, delete the target rows gone from the source.
  */
 static void
-load_incremental(LoadState *ls, Relation rel, const char *where)
+load_incremental(LoadState *ls, Relation rel, const char *where,
+				 List *reload_bounds)
 {
 	char	   *stage_name = psprintf("etl_pull_stage_%u", ls->target_oid);
 	char	   *stage_qname = quote_qualified_identifier("pg_temp", stage_name);
@@ -918,6 +934,26 @@ load_incremental(LoadState *ls, Relation rel, const char *where)
 	int			i;
 	ListCell   *lc;
 
+	/*
+	 * Append-only: the target's copies of the rows pulled again go first
+	 * (all of them when everything is pulled again).
+	 */
+	if (ls->table->append_only)
+	{
+		if (where != NULL)
+			(void) EtlPullDeleteReloaded(ls->table, ls->source, rel,
+										 ls->target_qname, ls->attnums,
+										 ls->incremental_cols, reload_bounds);
+		else
+		{
+			if (SPI_connect() != SPI_OK_CONNECT)
+				elog(ERROR, "SPI_connect failed");
+			if (SPI_execute(psprintf("DELETE FROM %s", ls->target_qname),
+							false, 0) != SPI_OK_DELETE)
+				elog(ERROR, "could not delete the rows of %s", ls->target_qname);
+			SPI_finish();
+		}
+	}
 	table_close(rel, NoLock);
 
 	/* a staging table left by an earlier load in this transaction goes */
@@ -1030,7 +1066,8 @@ load_standard(LoadState *ls, Relation rel)
 
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "etl_pull row context",
 								   ALLOCSET_DEFAULT_SIZES);
-	EtlPullQueryStart(ls->conn, EtlPullSourceSelect(ls->source, NULL));
+	EtlPullQueryStart(ls->conn, EtlPullSourceSelect(ls->source, NULL),
+					  ls->source->ncolumns);
 	while (EtlPullFetch(ls->conn, &values, &lengths))
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -1079,7 +1116,8 @@ load_copy(LoadState *ls, Relation rel)
 		elog(ERROR, "could not delete the rows of %s", ls->target_qname);
 	SPI_finish();
 
-	EtlPullQueryStart(ls->conn, EtlPullSourceSelect(ls->source, NULL));
+	EtlPullQueryStart(ls->conn, EtlPullSourceSelect(ls->source, NULL),
+					  ls->source->ncolumns);
 	(void) EtlPullCopyRows(ls->conn, ls->table, ls->source, rel, ls->attnums,
 						   copy_row_done, ls);
 	EtlPullQueryEnd(ls->conn);
@@ -1103,6 +1141,7 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 	List	   *watermark = NIL;
 	List	   *new_watermark = NIL;
 	char	   *where = NULL;
+	List	   *reload_bounds = NIL;
 	bool		incremental_run = false;
 
 	memset(&ls, 0, sizeof(ls));
@@ -1154,12 +1193,21 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 							table->name, ls.source->db, ls.source->table),
 					 errhint("Set \"append_only\" to true to append the pulled rows instead of merging them.")));
 		watermark = force_full ? NIL : EtlPullReadWatermark(table);
-		if (watermark != NIL)
+		if (watermark != NIL && table->append_only)
 		{
-			where = EtlPullWatermarkPredicate(ls.conn, table, ls.source, cols,
-											  watermark);
+			reload_bounds = EtlPullAppendOnlyBounds(ls.conn, table, ls.source,
+													cols, watermark);
+			where = EtlPullWatermarkPredicate(ls.conn, ls.source, cols,
+											  reload_bounds, 0);
 			incremental_run = true;
 		}
+		else if (watermark != NIL)
+		{
+			where = EtlPullWatermarkPredicate(ls.conn, ls.source, cols,
+											  watermark, table->lookback);
+			incremental_run = true;
+		}
+		ls.incremental_cols = cols;
 		new_watermark = EtlPullSourceMaxima(ls.conn, ls.source, cols,
 											list_length(table->incremental_columns),
 											where, watermark);
@@ -1178,8 +1226,9 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 		result->strategy_reason = "incremental: staged, then merged by primary key";
 		result->extraction = "incremental";
 		check_target_privileges(&ls, ACL_INSERT | ACL_UPDATE |
-								(table->delete_missing ? ACL_DELETE : 0));
-		load_incremental(&ls, rel, where);
+								(table->delete_missing || table->append_only ?
+								 ACL_DELETE : 0));
+		load_incremental(&ls, rel, where, reload_bounds);
 	}
 	else
 	{

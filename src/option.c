@@ -22,6 +22,7 @@
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "parser/parse_type.h"
 #include "utils/guc.h"
@@ -37,7 +38,9 @@ typedef enum OptionKind
 	OPT_PORT,
 	OPT_SECONDS,
 	OPT_BOOL,
-	OPT_CHOICE
+	OPT_CHOICE,
+	OPT_CHOICE_LIST,			/* one or more of the choices, comma-separated */
+	OPT_FILE					/* a file the PostgreSQL server reads */
 } OptionKind;
 
 typedef struct ConnOption
@@ -58,7 +61,10 @@ static const ConnOption conn_options[] = {
 	{"write_timeout", ForeignServerRelationId, OPT_SECONDS, NULL},
 	{"ssl_mode", ForeignServerRelationId, OPT_CHOICE,
 	"disabled, preferred, required, verify_ca, verify_identity"},
-	{"ssl_ca", ForeignServerRelationId, OPT_STRING, NULL},
+	{"ssl_ca", ForeignServerRelationId, OPT_FILE, NULL},
+	{"ssl_cert", ForeignServerRelationId, OPT_FILE, NULL},
+	{"ssl_key", ForeignServerRelationId, OPT_FILE, NULL},
+	{"tls_version", ForeignServerRelationId, OPT_CHOICE_LIST, "TLSv1.2, TLSv1.3"},
 	{"compress", ForeignServerRelationId, OPT_BOOL, NULL},
 	{"user", UserMappingRelationId, OPT_STRING, NULL},
 	{"password", UserMappingRelationId, OPT_STRING, NULL},
@@ -101,6 +107,10 @@ etl_pull_fdw_validator(PG_FUNCTION_ARGS)
 	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
 	Oid			catalog = PG_GETARG_OID(1);
 	ListCell   *lc;
+	const char *ssl_mode = NULL;
+	bool		has_ca = false;
+	bool		has_cert = false;
+	bool		has_key = false;
 
 	foreach(lc, options)
 	{
@@ -167,10 +177,77 @@ etl_pull_fdw_validator(PG_FUNCTION_ARGS)
 									value, opt->name),
 							 errdetail("Valid values are: %s.", opt->choices)));
 				break;
+			case OPT_CHOICE_LIST:
+				{
+					char	   *copy = pstrdup(value);
+					char	   *save = NULL;
+					char	   *item;
+					bool		ok = false;
+
+					/* as Connector/C reads it: names, case and all */
+					for (item = strtok_r(copy, ",", &save); item;
+						 item = strtok_r(NULL, ",", &save))
+					{
+						char	   *end;
+
+						while (*item == ' ')
+							item++;
+						end = item + strlen(item);
+						while (end > item && end[-1] == ' ')
+							*--end = '\0';
+						ok = in_choices(item, opt->choices);
+						if (!ok)
+							break;
+					}
+					if (!ok)
+						ereport(ERROR,
+								(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+								 errmsg("invalid value \"%s\" for option \"%s\"",
+										value, opt->name),
+								 errhint("Valid values are one or more of %s, separated by commas.",
+										 opt->choices)));
+					break;
+				}
+			case OPT_FILE:
+
+				/*
+				 * As file_fdw's filename: the PostgreSQL server opens the
+				 * file with its own rights, so only a superuser names it.
+				 */
+				if (!superuser())
+					ereport(ERROR,
+							(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+							 errmsg("only superusers may set option \"%s\"", opt->name)));
+				if (value[0] == '\0')
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+							 errmsg("invalid value \"\" for option \"%s\"", opt->name),
+							 errdetail("The value is the path of a file.")));
+				break;
 			case OPT_STRING:
 				break;
 		}
+		if (strcmp(opt->name, "ssl_mode") == 0)
+			ssl_mode = value;
+		else if (strcmp(opt->name, "ssl_ca") == 0)
+			has_ca = true;
+		else if (strcmp(opt->name, "ssl_cert") == 0)
+			has_cert = true;
+		else if (strcmp(opt->name, "ssl_key") == 0)
+			has_key = true;
 	}
+
+	/* options that only make sense together (all of a server's are here) */
+	if (ssl_mode != NULL && strcmp(ssl_mode, "verify_ca") == 0 && !has_ca)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("ssl_mode \"verify_ca\" needs option \"ssl_ca\""),
+				 errhint("Name the file of the certificate authority that signs the MySQL server's certificate, or use ssl_mode \"verify_identity\" to verify against the system's authorities.")));
+	if (has_cert != has_key)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("options \"ssl_cert\" and \"ssl_key\" go together"),
+				 errhint("A client certificate needs its private key, and a key its certificate.")));
 	PG_RETURN_VOID();
 }
 
@@ -276,6 +353,8 @@ EtlPullCheckTableOption(const char *key, const char *value)
 				if (!SplitIdentifierString(pstrdup(value), '.', &names) ||
 					list_length(names) < 1 || list_length(names) > 2)
 					bad_setting(key, value, "\"table\" or \"schema.table\"");
+				if (list_length(names) == 2)
+					EtlPullCheckTargetSchema((char *) linitial(names));
 				break;
 			}
 		case SET_COLUMN_LIST:

@@ -205,7 +205,8 @@ integer_chunks(EtlPullConnection *control, const char *qtable, const char *qkey,
 	int64		step;
 	int			i;
 
-	EtlPullQueryStart(control, psprintf("SELECT MIN(%s), MAX(%s) FROM %s", qkey, qkey, qtable));
+	EtlPullQueryStart(control, psprintf("SELECT MIN(%s), MAX(%s) FROM %s", qkey, qkey, qtable),
+					  2);
 	if (EtlPullFetch(control, &row, &lengths) && row[0] != NULL)
 	{
 		empty = false;
@@ -293,7 +294,7 @@ sampled_chunks(EtlPullConnection *control, EtlPullSource *source,
 	}
 
 	EtlPullQueryStart(control, psprintf("SELECT %s FROM %s ORDER BY %s",
-										cols.data, qtable, cols.data));
+										cols.data, qtable, cols.data), nkeys);
 	while (EtlPullFetch(control, &row, &lengths))
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -519,12 +520,12 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 
 		if (EtlPullIsMariaDB(control))
 		{
-			EtlPullQueryStart(control, "SELECT @@gtid_binlog_pos");
+			EtlPullQueryStart(control, "SELECT @@gtid_binlog_pos", 1);
 			if (EtlPullFetch(control, &row, &lengths) && row[0] && row[0][0])
 				*position = psprintf("gtid %s", row[0]);
 			EtlPullQueryEnd(control);
 		}
-		if (EtlPullTryQueryStart(control, "SHOW MASTER STATUS", &pos_err))
+		if (EtlPullTryQueryStart(control, "SHOW MASTER STATUS", -2, &pos_err))
 		{
 			if (EtlPullFetch(control, &row, &lengths) && row[0])
 				*position = psprintf("%s%sbinlog %s:%s", *position ? *position : "",
@@ -808,7 +809,7 @@ etl_pull_parallel_worker_main(Datum main_arg)
 			if (where[0])
 				appendStringInfo(&sql, " WHERE %s", where);
 
-			EtlPullQueryStart(conn, sql.data);
+			EtlPullQueryStart(conn, sql.data, shared->ncolumns);
 			ncols = EtlPullQueryFieldCount(conn);
 			while (EtlPullFetch(conn, &values, &lengths))
 			{

@@ -9,9 +9,11 @@
  * row it wrote with it; so the leader hands the run's description to a
  * short-lived background worker through a DSM segment, and the worker
  * inserts the row in a transaction of its own and commits it.  The worker
- * connects to the same database as the bootstrap superuser: the row it
- * writes is etl_pull's bookkeeping, and every value in it comes from the
- * leader.
+ * connects to the same database as the extension's owner (the role that
+ * writes etl_pull's bookkeeping in the leader too), pins search_path
+ * before it runs anything, since ALTER DATABASE ... SET search_path reaches
+ * workers, and names everything schema-qualified; every value in the row
+ * comes from the leader, as a parameter.
  *
  * IDENTIFICATION
  *		  src/recorder.c
@@ -29,6 +31,7 @@
 #include "storage/dsm.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/snapmgr.h"
 
 #include "etl_pull.h"
@@ -39,6 +42,7 @@
 typedef struct RunRecord
 {
 	Oid			dboid;
+	Oid			owner;			/* the extension's owner: the worker's role */
 	int64		run_id;
 	bool		recorded;		/* set by the worker after its commit */
 	double		seconds;
@@ -92,6 +96,7 @@ EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *r,
 	rec = (RunRecord *) dsm_segment_address(seg);
 	memset(rec, 0, offsetof(RunRecord, data));
 	rec->dboid = MyDatabaseId;
+	rec->owner = EtlPullExtensionOwner();
 	rec->run_id = r->run_id;
 	rec->seconds = r->seconds;
 	rec->rows = r->rows;
@@ -143,10 +148,11 @@ etl_pull_recorder_main(Datum main_arg)
 	char		nulls[14];
 	int			i;
 	int			slot;
+	int			nestlevel;
 
 	seg = EtlPullWorkerAttach(main_arg, &slot);
 	rec = (RunRecord *) dsm_segment_address(seg);
-	BackgroundWorkerInitializeConnectionByOid(rec->dboid, InvalidOid, 0);
+	BackgroundWorkerInitializeConnectionByOid(rec->dboid, rec->owner, 0);
 
 	memset(nulls, ' ', sizeof(nulls) - 1);
 	nulls[13] = '\0';
@@ -168,6 +174,7 @@ etl_pull_recorder_main(Datum main_arg)
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
+	nestlevel = EtlPullPinSearchPath();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "etl_pull: recording a failed run");
@@ -176,12 +183,14 @@ etl_pull_recorder_main(Datum main_arg)
 							  "  extraction, error, seconds, rows, bytes, peak_memory_kb,"
 							  "  rejected_rows, run_id, started_at, finished_at, status)"
 							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-							  "  $13, clock_timestamp() - make_interval(secs => $8),"
-							  "  clock_timestamp(), 'failed')",
+							  "  $13, pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-)"
+							  "   pg_catalog.make_interval(secs => $8),"
+							  "  pg_catalog.clock_timestamp(), 'failed')",
 							  13, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not insert into etl_pull.runs");
 	SPI_finish();
 	PopActiveSnapshot();
+	AtEOXact_GUC(true, nestlevel);
 	CommitTransactionCommand();
 	pgstat_report_activity(STATE_IDLE, NULL);
 

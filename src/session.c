@@ -23,8 +23,12 @@
 
 #include <ctype.h>
 
+#include "catalog/pg_parameter_acl.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 
 #include "etl_pull.h"
 
@@ -91,19 +95,173 @@ parse_settings(const char *list, char **bad)
 }
 
 /*
- * Whether a settings list parses; if not, *bad is the offending item.
- * Never throws (for GUC check hooks).
+ * Settings a list must not change, because a load relies on them (see the
+ * trust model in README.md): what etl_pull sets up on the MySQL session
+ * itself, and which PostgreSQL role and search_path the load runs with.
+ * Names are compared without case, as both servers do; a "prefix" entry
+ * covers every name that starts with it.
+ */
+typedef struct RefusedSetting
+{
+	const char *name;
+	bool		prefix;
+	const char *why;
+} RefusedSetting;
+
+static const RefusedSetting refused_mysql[] = {
+	{"time_zone", false,
+	"A load reads MySQL timestamps in UTC (time_zone \"+00:00\"); another zone would shift every value."},
+	{"character_set_", true,
+	"A load reads text and escapes literals in utf8mb4, which etl_pull sets itself."},
+	{"collation_connection", false,
+	"A load compares and escapes text in the utf8mb4 collation that etl_pull sets itself."},
+	{"names", false,
+	"A load reads text and escapes literals in utf8mb4, which etl_pull sets itself."},
+	{"sql_select_limit", false,
+	"A row limit would end a load early without an error."},
+	{"transaction_", true,
+	"A load reads one consistent snapshot in a read-only REPEATABLE READ transaction that etl_pull starts itself."},
+	{"tx_", true,
+	"A load reads one consistent snapshot in a read-only REPEATABLE READ transaction that etl_pull starts itself."},
+	{"autocommit", false,
+	"A load reads one consistent snapshot in a transaction that etl_pull starts itself."},
+	{NULL, false, NULL}
+};
+
+static const RefusedSetting refused_pg[] = {
+	{"search_path", false,
+	"A load resolves names with a search_path of its own, never through another."},
+	{"session_authorization", false,
+	"A load runs with the rights of the role that calls it, never another's."},
+	{"role", false,
+	"A load runs with the rights of the role that calls it, never another's."},
+	{NULL, false, NULL}
+};
+
+/*
+ * sql_mode values that change how MySQL reads what etl_pull sends (quotes,
+ * escapes, operators) or what it returns (padded CHAR, '' as NULL).  The
+ * combination modes all include ANSI_QUOTES.
+ */
+static const char *const refused_sql_modes[] = {
+	"ansi", "ansi_quotes", "no_backslash_escapes", "pad_char_to_full_length",
+	"empty_string_is_null", "high_not_precedence", "oracle", "mssql", "db2",
+	"maxdb", "postgresql", "traditional_quotes", NULL
+};
+
+static const char *
+refused_by_table(const RefusedSetting *table, const char *name)
+{
+	for (; table->name; table++)
+	{
+		if (table->prefix ?
+			pg_strncasecmp(name, table->name, strlen(table->name)) == 0 :
+			pg_strcasecmp(name, table->name) == 0)
+			return table->why;
+	}
+	return NULL;
+}
+
+/*
+ * Why etl_pull refuses setting "s" in a list of PostgreSQL ("pg") or MySQL
+ * settings, or NULL when it does not.  With check_rights, a PostgreSQL
+ * setting only a superuser may change (any context but PGC_USERSET) is refused
+ * unless the user who sets the list (outside any SECURITY DEFINER function:
+ * the outer user) is a superuser or was granted SET on it: whoever runs a
+ * load, perhaps a superuser from pg_cron, applies the list as their own.
+ * Never throws; call it in a transaction when check_rights is set.
+ */
+static const char *
+refusal(const Setting *s, bool pg, bool check_rights)
+{
+	const char *why;
+
+	if (!pg)
+	{
+		const char *dot = strrchr(s->name, '.');
+		int			i;
+
+		if (dot != NULL)
+			return "MySQL settings are named without a scope or component: etl_pull sets them all with SET SESSION.";
+		why = refused_by_table(refused_mysql, s->name);
+		if (why)
+			return why;
+		if (pg_strcasecmp(s->name, "sql_mode") == 0)
+			for (i = 0; refused_sql_modes[i]; i++)
+				if (pg_strcasecmp(s->value, refused_sql_modes[i]) == 0)
+					return "This sql_mode changes how MySQL reads the quotes, escapes and operators etl_pull sends, or the values it returns.";
+		return NULL;
+	}
+
+	why = refused_by_table(refused_pg, s->name);
+	if (why)
+		return why;
+	if (check_rights)
+	{
+		struct config_generic **vars = get_guc_variables();
+		int			n = GetNumConfigOptions();
+		int			i;
+
+		for (i = 0; i < n; i++)
+		{
+			if (pg_strcasecmp(vars[i]->name, s->name) != 0)
+				continue;
+			if (vars[i]->context != PGC_USERSET &&
+				!superuser_arg(GetOuterUserId()) &&
+				pg_parameter_aclcheck(vars[i]->name, GetOuterUserId(),
+									  ACL_SET) != ACLCHECK_OK)
+				return "Only a superuser may change it, and whoever runs a load would apply it with their own rights.";
+			break;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Whether a settings list parses and changes nothing a load relies on; if
+ * not, *bad is the offending item and *why (may be NULL) the reason.  For
+ * the GUC check hooks: never throws.  check_rights as for refusal().
  */
 bool
-EtlPullSettingsListValid(const char *list, char **bad)
+EtlPullSettingsListValid(const char *list, bool pg, bool check_rights,
+						 char **bad, const char **why)
 {
-	(void) parse_settings(list, bad);
-	return *bad == NULL;
+	List	   *settings = parse_settings(list, bad);
+	ListCell   *lc;
+
+	*why = NULL;
+	if (*bad != NULL)
+		return false;
+	foreach(lc, settings)
+	{
+		Setting    *s = (Setting *) lfirst(lc);
+
+		*why = refusal(s, pg, check_rights);
+		if (*why != NULL)
+		{
+			*bad = s->name;
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Raise the error for a setting of list "what" that a load must not apply.
+ */
+static void
+refuse_setting(const char *what, const char *name, const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("setting \"%s\" is not allowed in \"%s\"", name, what),
+			 errdetail_internal("%s", why)));
 }
 
 /*
  * Check a settings list; "pg" lists must also name PostgreSQL settings
- * with values they accept.  Raises an error naming "what".
+ * with values they accept.  Settings that would break what a load relies
+ * on are refused (see refusal()).  Raises an error naming "what".
  */
 void
 EtlPullCheckSettingsList(const char *what, const char *list, bool pg)
@@ -117,15 +275,19 @@ EtlPullCheckSettingsList(const char *what, const char *list, bool pg)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid item \"%s\" in \"%s\"", bad, what),
 				 errhint("Write a list of name=value items separated by commas.")));
-	if (!pg)
-		return;
 	foreach(lc, settings)
 	{
 		Setting    *s = (Setting *) lfirst(lc);
+		const char *why = refusal(s, pg, true);
 
-		/* validates name and value without applying them */
-		(void) set_config_option(s->name, s->value, PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, false, ERROR, false);
+		if (why)
+			refuse_setting(what, s->name, why);
+		if (pg)
+		{
+			/* validates name and value without applying them */
+			(void) set_config_option(s->name, s->value, PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, false, ERROR, false);
+		}
 	}
 }
 
@@ -148,7 +310,10 @@ EtlPullApplyPgSettings(EtlPullTable *table)
 		foreach(lc, parse_settings(lists[i], &bad))
 		{
 			Setting    *s = (Setting *) lfirst(lc);
+			const char *why = refusal(s, true, false);
 
+			if (why)
+				refuse_setting(i == 0 ? "etl_pull.pg_settings" : "pg_settings", s->name, why);
 			(void) set_config_option(s->name, s->value, PGC_USERSET, PGC_S_SESSION,
 									 strcmp(s->name, "synchronous_commit") == 0 ?
 									 GUC_ACTION_LOCAL : GUC_ACTION_SAVE,
@@ -179,6 +344,11 @@ EtlPullApplyMysqlSettings(EtlPullConnection *conn, EtlPullTable *table)
 			Setting    *s = (Setting *) lfirst(lc);
 			const char *p;
 			bool		number = true;
+			const char *why = refusal(s, false, false);
+
+			if (why)
+				refuse_setting(i == 0 ? "etl_pull.mysql_settings" : "mysql_settings",
+							   s->name, why);
 
 			for (p = s->value; *p; p++)
 				if (!isdigit((unsigned char) *p))

@@ -93,28 +93,48 @@ int_or_zero(const char *s)
 	return s ? atoi(s) : 0;
 }
 
-/* Run a query and collect all its rows as palloc'd strings (small results) */
+/*
+ * Run a query and collect all its rows as palloc'd strings (small
+ * results).  The result must have "nfields" columns.
+ */
 static List *
-fetch_all(EtlPullConnection *conn, const char *sql)
+fetch_all(EtlPullConnection *conn, const char *sql, int nfields)
 {
 	List	   *rows = NIL;
 	char	  **values;
 	unsigned long *lengths;
-	int			nfields;
 
-	EtlPullQueryStart(conn, sql);
-	nfields = EtlPullQueryFieldCount(conn);
+	EtlPullQueryStart(conn, sql, nfields);
 	while (EtlPullFetch(conn, &values, &lengths))
 	{
 		char	  **row = palloc(sizeof(char *) * nfields);
 		int			i;
 
+		CHECK_FOR_INTERRUPTS();
 		for (i = 0; i < nfields; i++)
 			row[i] = values[i] ? pnstrdup(values[i], lengths[i]) : NULL;
 		rows = lappend(rows, row);
 	}
 	EtlPullQueryEnd(conn);
 	return rows;
+}
+
+/*
+ * A value of information_schema that MySQL never leaves NULL or empty; a
+ * server that does is broken or hostile, and is not believed.
+ */
+static char *
+required(EtlPullConnection *conn, EtlPullSource *src, char **row, int i,
+		 const char *view, const char *column, int rowno)
+{
+	if (row[i] == NULL || row[i][0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("MySQL server \"%s\" described table \"%s.%s\" with a missing value",
+						EtlPullServerName(conn), src->db, src->table),
+				 errdetail("Row %d of information_schema.%s has %s %s.", rowno, view,
+						   row[i] ? "an empty" : "a NULL", column)));
+	return row[i];
 }
 
 /*
@@ -141,7 +161,7 @@ EtlPullDescribeSource(EtlPullConnection *conn, const char *db,
 									" CHARACTER_SET_NAME"
 									" FROM information_schema.COLUMNS"
 									" WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s"
-									" ORDER BY ORDINAL_POSITION", qdb, qtable));
+									" ORDER BY ORDINAL_POSITION", qdb, qtable), 9);
 	if (rows == NIL)
 	{
 		/* let MySQL say why: missing table, missing database, no privilege */
@@ -161,6 +181,10 @@ EtlPullDescribeSource(EtlPullConnection *conn, const char *db,
 		char	  **r = (char **) lfirst(lc);
 		EtlPullSourceColumn *col = &src->columns[i++];
 
+		(void) required(conn, src, r, 0, "COLUMNS", "COLUMN_NAME", i);
+		(void) required(conn, src, r, 1, "COLUMNS", "DATA_TYPE", i);
+		(void) required(conn, src, r, 2, "COLUMNS", "COLUMN_TYPE", i);
+		(void) required(conn, src, r, 7, "COLUMNS", "IS_NULLABLE", i);
 		col->name = r[0];
 		/* lower-cased, and cut to NAMEDATALEN as CREATE TABLE would */
 		col->target_name = downcase_identifier(r[0], strlen(r[0]), false, true);
@@ -181,13 +205,14 @@ EtlPullDescribeSource(EtlPullConnection *conn, const char *db,
 									"SELECT COLUMN_NAME FROM information_schema.STATISTICS"
 									" WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s"
 									" AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX",
-									qdb, qtable));
+									qdb, qtable), 1);
 	i = 1;
 	foreach(lc, rows)
 	{
 		char	  **r = (char **) lfirst(lc);
 		int			j;
 
+		(void) required(conn, src, r, 0, "STATISTICS", "COLUMN_NAME", i);
 		for (j = 0; j < src->ncolumns; j++)
 			if (strcmp(src->columns[j].name, r[0]) == 0)
 				src->columns[j].pk_position = i;
@@ -200,7 +225,7 @@ EtlPullDescribeSource(EtlPullConnection *conn, const char *db,
 		rows = fetch_all(conn, psprintf(
 										"SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS"
 										" WHERE CONSTRAINT_SCHEMA = %s AND TABLE_NAME = %s",
-										qdb, qtable));
+										qdb, qtable), 1);
 		foreach(lc, rows)
 		{
 			char	  **r = (char **) lfirst(lc);
@@ -222,7 +247,7 @@ EtlPullDescribeSource(EtlPullConnection *conn, const char *db,
 
 	rows = fetch_all(conn, psprintf(
 									"SELECT TABLE_ROWS, DATA_LENGTH FROM information_schema.TABLES"
-									" WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s", qdb, qtable));
+									" WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s", qdb, qtable), 2);
 	if (rows != NIL)
 	{
 		char	  **r = (char **) linitial(rows);

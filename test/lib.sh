@@ -12,6 +12,7 @@
 #   etl_mysql ARGS / etl_psql ARGS clients as MariaDB root on etl_test / as postgres
 #   etl_load_fixtures              test/fixtures/*.sql into etl_test (periomeasure with 10000 rows)
 #   etl_make_periomeasure ROWS     (re)create etl_test.periomeasure with ROWS rows
+#   etl_hostile_node_modules       install the hostile fake MySQL server's npm packages
 
 # shellcheck shell=bash disable=SC2119,SC2120 # optional arguments
 ETL_PULL_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,7 +22,7 @@ ETL_PG_BIN=$("$ETL_PG_CONFIG" --bindir 2>/dev/null || echo /usr/lib/postgresql/1
 ETL_MARKER=.etl_pull_workdir
 ETL_PACKAGES=(postgresql-15 postgresql-server-dev-15 mariadb-server mariadb-client
 	default-libmysqlclient-dev build-essential postgresql-15-cron postgresql-15-mysql-fdw
-	pgloader libipc-run-perl iproute2 procps)
+	pgloader libipc-run-perl iproute2 procps nodejs openssl)
 ETL_ENV_VARS=(ETL_PULL_WORKDIR ETL_PULL_MYSQL_HOST ETL_PULL_MYSQL_PORT ETL_PULL_MYSQL_SOCKET
 	ETL_PULL_MYSQL_DB ETL_PULL_MYSQL_USER ETL_PULL_MYSQL_PASSWORD
 	ETL_PULL_MYSQL_LIMITED_USER ETL_PULL_MYSQL_LIMITED_PASSWORD
@@ -60,6 +61,32 @@ etl_build_install() {
 		etl_die "build failed"
 	make -C "$ETL_PULL_REPO" -s install PG_CONFIG="$ETL_PG_CONFIG" >/dev/null ||
 		etl_die "make install failed"
+}
+
+# The npm packages of the hostile fake MySQL server (test/hostile/package-lock.json), installed
+# with `npm ci` once per lock file under /var/cache/etl_pull, outside the repository.  Prints the
+# node_modules directory to put in NODE_PATH.
+etl_hostile_node_modules() {
+	local src=$ETL_PULL_REPO/test/hostile sum dir tmp
+	command -v npm >/dev/null ||
+		DEBIAN_FRONTEND=noninteractive apt-get -qq install -y --no-install-recommends npm \
+			>/dev/null 2>&1 || { etl_log "npm is missing"; return 1; }
+	sum=$(cat "$src/package.json" "$src/package-lock.json" | sha256sum | cut -c1-16)
+	dir=/var/cache/etl_pull/hostile-$sum
+	if [ ! -e "$dir/node_modules" ]; then
+		mkdir -p /var/cache/etl_pull
+		tmp=$(mktemp -d "$dir.XXXXXX")
+		cp "$src/package.json" "$src/package-lock.json" "$tmp/"
+		if ! (cd "$tmp" && npm ci --no-audit --no-fund --loglevel=error) >&2; then
+			rm -rf "$tmp"
+			etl_log "npm ci for test/hostile failed"
+			return 1
+		fi
+		chmod -R a+rX "$tmp"
+		# another run may have finished first: keep the one that is there
+		mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"
+	fi
+	echo "$dir/node_modules"
 }
 
 # ---------------------------------------------------------------- small helpers

@@ -81,6 +81,87 @@ q "SELECT etl_pull.set_table_option('inc_nokey', 'append_only', 'true')" >/dev/n
 is "$(q "SELECT rows FROM etl_pull.load_table('inc_nokey')")" "100" "append-only: first run is full"
 etl_mysql -e "INSERT INTO inc_nokey VALUES (101, 101, 'appended', '2030-01-01')"
 is "$(q "SELECT rows || ' ' || merged_rows FROM etl_pull.load_table('inc_nokey')")" "2 2" \
-	"append-only: the next run appends the rows at or past the watermark"
+	"append-only: the next run re-reads the rows at or past the watermark"
+is "$(pg_digest inc_nokey)" "$(mysql_digest inc_nokey)" \
+	"append-only: ... and replaces the target's copies of them: no duplicates"
+
+# append-only, three runs and more: ties with the watermark, a row committed
+# late (behind the watermark, inside the look-back), rows whose incremental
+# column is NULL (read again by every run, never skipped, never doubled)
+etl_mysql -e "
+	DROP TABLE IF EXISTS inc_append;
+	CREATE TABLE inc_append (id bigint NOT NULL, val int NOT NULL, note varchar(20),
+	                         updated datetime(6) NULL);
+	INSERT INTO inc_append SELECT seq, seq, 'a', '2024-01-01' + INTERVAL seq MINUTE
+	  FROM seq_1_to_100;
+	INSERT INTO inc_append VALUES (0, 0, 'null wm', NULL);"
+q "SELECT etl_pull.add_table('inc_append', server => 'replica');
+   SELECT etl_pull.set_table_option('inc_append', 'extraction', 'incremental');
+   SELECT etl_pull.set_table_option('inc_append', 'incremental_columns', 'updated');
+   SELECT etl_pull.set_table_option('inc_append', 'append_only', 'true')" >/dev/null
+is "$(q "SELECT extraction || ' ' || rows FROM etl_pull.load_table('inc_append')")" "full 101" \
+	"append-only run 1: full"
+etl_mysql -e "INSERT INTO inc_append VALUES (101, 1, 'tie', '2024-01-01 01:40:00'),
+	(102, 2, 'new', '2024-01-01 02:00:00')"
+is "$(q "SELECT rows FROM etl_pull.load_table('inc_append')")" "4" \
+	"append-only run 2 pulls the NULL row, the watermark's row, its tie and the new row"
+is "$(pg_digest inc_append)" "$(mysql_digest inc_append)" "append-only run 2: target equals source"
+is "$(q "SELECT rows FROM etl_pull.load_table('inc_append')")" "2" \
+	"append-only run 3, nothing new: the NULL row and the row at the watermark again"
+is "$(pg_digest inc_append)" "$(mysql_digest inc_append)" "append-only run 3: target equals source"
+etl_mysql -e "INSERT INTO inc_append VALUES (103, 3, 'new', '2024-01-01 03:00:00')"
+q "SELECT etl_pull.load_table('inc_append')" >/dev/null
+is "$(pg_digest inc_append)" "$(mysql_digest inc_append)" "append-only run 4: target equals source"
+# a row that commits late, with a time behind the watermark: a look-back
+# of an hour reaches it, and re-reads the hour without doubling it
+q "SELECT etl_pull.set_table_option('inc_append', 'lookback', '3600')" >/dev/null
+etl_mysql -e "INSERT INTO inc_append VALUES (104, 4, 'late', '2024-01-01 02:30:00'),
+	(105, 5, 'null too', NULL)"
+is "$(q "SELECT rows FROM etl_pull.load_table('inc_append')")" "5" \
+	"append-only with a look-back pulls the hour behind the watermark and the NULL rows"
+is "$(pg_digest inc_append)" "$(mysql_digest inc_append)" \
+	"append-only: the late row arrived once, the NULL rows are there once"
+q "SELECT etl_pull.load_table('inc_append')" >/dev/null
+is "$(pg_digest inc_append)" "$(mysql_digest inc_append)" "append-only: ... and stay so"
+
+# the merge path reads rows whose incremental column is NULL again, too
+etl_mysql -e "ALTER TABLE inc_src MODIFY updated datetime(6) NULL;
+	INSERT INTO inc_src VALUES (90001, 1, 'null wm', NULL)"
+q "SELECT etl_pull.load_table('inc_src', force_full => true)" >/dev/null
+etl_mysql -e "UPDATE inc_src SET val = 2 WHERE id = 90001"
+is "$(q "SELECT merged_rows FROM etl_pull.load_table('inc_src')")" "1" \
+	"a change to a row whose incremental column is NULL is merged"
+is "$(pg_digest inc_src)" "$(mysql_digest inc_src)" "target equals source with NULL watermark rows"
+
+# delete_missing over keys spanning more than 2^63 bisects without overflow
+etl_mysql -e "
+	DROP TABLE IF EXISTS inc_wide;
+	CREATE TABLE inc_wide (id bigint NOT NULL PRIMARY KEY, val int NOT NULL, note varchar(20),
+	                       updated datetime(6) NOT NULL);
+	INSERT INTO inc_wide SELECT seq, seq, 'w', '2024-01-01' FROM seq_1_to_25000;
+	INSERT INTO inc_wide VALUES (-9000000000000000000, 0, 'lo', '2024-01-01'),
+	                            (9000000000000000000, 0, 'hi', '2024-01-01');"
+q "SELECT etl_pull.add_table('inc_wide', server => 'replica');
+   SELECT etl_pull.set_table_option('inc_wide', 'extraction', 'incremental');
+   SELECT etl_pull.set_table_option('inc_wide', 'incremental_columns', 'updated');
+   SELECT etl_pull.set_table_option('inc_wide', 'delete_missing', 'true');
+   SELECT etl_pull.load_table('inc_wide')" >/dev/null
+etl_mysql -e "DELETE FROM inc_wide WHERE id IN (-9000000000000000000, 12345)"
+is "$(q "SELECT deleted_rows FROM etl_pull.load_table('inc_wide')")" "2" \
+	"delete_missing over a key span wider than 2^63 terminates and deletes the 2 rows"
+is "$(pg_digest inc_wide)" "$(mysql_digest inc_wide)" "target equals source after it"
+
+# append-only needs incremental columns that both servers order alike
+etl_mysql -e "DROP TABLE IF EXISTS inc_textwm;
+	CREATE TABLE inc_textwm (id int NOT NULL, code varchar(10) NOT NULL);
+	INSERT INTO inc_textwm VALUES (1, 'a'), (2, 'B')"
+q "SELECT etl_pull.add_table('inc_textwm', server => 'replica');
+   SELECT etl_pull.set_table_option('inc_textwm', 'extraction', 'incremental');
+   SELECT etl_pull.set_table_option('inc_textwm', 'incremental_columns', 'code');
+   SELECT etl_pull.set_table_option('inc_textwm', 'append_only', 'true');
+   SELECT etl_pull.load_table('inc_textwm')" >/dev/null
+like "$(q "SELECT * FROM etl_pull.load_table('inc_textwm')")" \
+	'incremental column "code" of append-only table "inc_textwm" must be a number or a date/time column' \
+	"append-only refuses a text incremental column"
 
 done_testing

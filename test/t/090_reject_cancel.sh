@@ -3,7 +3,7 @@
 # rejected row.
 source "$(dirname "$0")/../tap.sh"
 tap_setup_db etl_tap_reject_cancel
-OUT=$TESTDIR/075_reject_cancel
+OUT=$TESTDIR/090_reject_cancel
 mkdir -p "$OUT"
 
 etl_mysql -e "

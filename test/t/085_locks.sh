@@ -3,7 +3,7 @@
 # and a deadlock around it is reported, not waited out.
 source "$(dirname "$0")/../tap.sh"
 tap_setup_db etl_tap_locks
-OUT=$TESTDIR/070_locks
+OUT=$TESTDIR/085_locks
 mkdir -p "$OUT"
 
 etl_mysql -e "

@@ -1,0 +1,283 @@
+// test/hostile/server.js: a deliberately hostile fake MySQL server for etl_pull's TAP tests.
+//
+// It speaks the server side of the MySQL protocol with the packet classes of the npm package
+// mysql2 (pinned in package.json / package-lock.json; the harness installs it outside the
+// repository and points NODE_PATH at it).  It plays a replica with one table, fakedb.hostile_t
+// (id int primary key, val varchar(40)), and the MySQL user name a client logs in with picks
+// how it misbehaves:
+//
+//   good        an honest server: the three rows (1,'one'), (2,'two'), (3,'three')
+//   infile      answers the first statement with a LOAD DATA LOCAL INFILE request for the
+//               file named by --infile (a client that obeys sends the file's bytes)
+//   cleartext   asks, after the handshake, to switch to mysql_clear_password (a client that
+//               obeys sends the password in clear text)
+//   nullname    result metadata whose first column has a NULL name
+//   nullinfo    information_schema.COLUMNS with a NULL COLUMN_NAME
+//   narrow      information_schema.COLUMNS with 3 of the 9 columns asked for
+//   shortrow    data rows with 1 value where the result announces 2 columns
+//   inject      an honest server, except that the keys delete_missing reads back hold
+//               "1}'::bigint[]); COPY (SELECT 1) TO PROGRAM 'touch <--touch>'; --"
+//
+// Everything a client sends is written to --log as one JSON object a line, so a test can show
+// what a client did and did not send (a file's bytes, a password).
+//
+//   NODE_PATH=DIR/node_modules node server.js --port-file F --log F [--infile F] [--touch F]
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const mysql = require('mysql2');
+
+// mysql2 exports its server but not its packet classes: load them from its own directory.
+const lib = path.join(path.dirname(require.resolve('mysql2')), 'lib');
+const Command = require(path.join(lib, 'commands/command.js'));
+const Packets = require(path.join(lib, 'packets/index.js'));
+const Packet = require(path.join(lib, 'packets/packet.js'));
+const Types = mysql.Types;
+
+const args = {};
+for (let i = 2; i < process.argv.length; i += 2) {
+	args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
+}
+const logFd = fs.openSync(args.log, 'a');
+function log(obj) {
+	fs.writeSync(logFd, JSON.stringify(obj) + '\n');
+}
+
+// CLIENT_LONG_PASSWORD | FOUND_ROWS | LONG_FLAG | CONNECT_WITH_DB | PROTOCOL_41 |
+// TRANSACTIONS | SECURE_CONNECTION | MULTI_RESULTS | PLUGIN_AUTH; no SSL, no DEPRECATE_EOF
+const CAPS = 0x1 | 0x2 | 0x4 | 0x8 | 0x200 | 0x2000 | 0x8000 | 0x20000 | 0x80000;
+const UTF8MB4 = 45;
+const ROWS = [['1', 'one'], ['2', 'two'], ['3', 'three']];
+const INJECTION = `1}'::bigint[]); COPY (SELECT 1) TO PROGRAM 'touch ${args.touch || '/nonexistent'}'; --`;
+
+// A packet with these body bytes (the connection writes the header)
+function raw(body) {
+	const buf = Buffer.alloc(body.length + 4);
+	body.copy(buf, 4);
+	return new Packet(0, buf, 0, buf.length);
+}
+
+function lenenc(s) {
+	if (s === null) {
+		return Buffer.from([0xfb]);
+	}
+	const b = Buffer.from(s, 'utf8');
+	if (b.length >= 251) {
+		throw new Error('long strings are not needed here');
+	}
+	return Buffer.concat([Buffer.from([b.length]), b]);
+}
+
+function column(name, type) {
+	return {
+		catalog: 'def', schema: 'fakedb', table: 't', orgTable: 't', name: name,
+		orgName: name, characterSet: UTF8MB4, columnLength: 160,
+		columnType: type || Types.VAR_STRING, flags: 0, decimals: 0,
+	};
+}
+
+// A column definition packet whose name is NULL (0xfb), which no real server sends
+function nullNameColumn() {
+	const fixed = Buffer.alloc(13);
+	fixed[0] = 0x0c;
+	fixed.writeUInt16LE(UTF8MB4, 1);
+	fixed.writeUInt32LE(160, 3);
+	fixed[7] = Types.VAR_STRING;
+	return raw(Buffer.concat([lenenc('def'), lenenc('fakedb'), lenenc('t'), lenenc('t'),
+		lenenc(null), lenenc(null), fixed]));
+}
+
+// Send a text result set: names of the columns, rows of strings (null for NULL)
+function result(conn, names, rows) {
+	conn.writePacket(Packets.ResultSetHeader.toPacket(names.length));
+	names.forEach((n) => conn.writePacket(Packets.ColumnDefinition.toPacket(column(n), 'utf8')));
+	conn.writeEof();
+	rows.forEach((r) => conn.writePacket(raw(Buffer.concat(r.map(lenenc)))));
+	conn.writeEof();
+}
+
+const COLUMNS = ['COLUMN_NAME', 'DATA_TYPE', 'COLUMN_TYPE', 'CHARACTER_MAXIMUM_LENGTH',
+	'NUMERIC_PRECISION', 'NUMERIC_SCALE', 'DATETIME_PRECISION', 'IS_NULLABLE',
+	'CHARACTER_SET_NAME'];
+const COLUMN_ROWS = [
+	['id', 'int', 'int(11)', null, '10', '0', null, 'NO', null],
+	['val', 'varchar', 'varchar(40)', '40', null, null, null, 'YES', 'utf8mb4'],
+];
+
+// Answer one statement as user "user" would have it answered
+function answer(sess, conn, sql) {
+	const user = sess.user;
+
+	if (user === 'infile' && !sess.infileSent) {
+		sess.infileSent = true;
+		sess.infile = { bytes: 0, data: [] };
+		log({ user, event: 'infile_request', file: args.infile });
+		conn.writePacket(raw(Buffer.concat([Buffer.from([0xfb]), Buffer.from(args.infile)])));
+		return false;			// the response waits for the client's file
+	}
+	if (/information_schema\.COLUMNS/i.test(sql)) {
+		if (user === 'nullname') {
+			conn.writePacket(Packets.ResultSetHeader.toPacket(2));
+			conn.writePacket(nullNameColumn());
+			conn.writePacket(Packets.ColumnDefinition.toPacket(column('DATA_TYPE'), 'utf8'));
+			conn.writeEof();
+			conn.writeEof();
+		} else if (user === 'nullinfo') {
+			result(conn, COLUMNS, [[null, 'int', 'int(11)', null, '10', '0', null, 'NO', null]]);
+		} else if (user === 'narrow') {
+			result(conn, COLUMNS.slice(0, 3), COLUMN_ROWS.map((r) => r.slice(0, 3)));
+		} else {
+			result(conn, COLUMNS, COLUMN_ROWS);
+		}
+	} else if (/information_schema\.STATISTICS/i.test(sql)) {
+		result(conn, ['COLUMN_NAME'], [['id']]);
+	} else if (/information_schema\.TABLES/i.test(sql)) {
+		result(conn, ['TABLE_ROWS', 'DATA_LENGTH'], [['3', '16384']]);
+	} else if (/information_schema\.CHECK_CONSTRAINTS/i.test(sql)) {
+		result(conn, ['CHECK_CLAUSE'], []);
+	} else if (/^SELECT COUNT\(\*\), SUM\(/i.test(sql)) {
+		// delete_missing compares ranges: say rows are gone (the honest server lists keys 1
+		// and 2, the attacker key 1 and its payload), so that it reads the keys
+		result(conn, ['COUNT(*)', 'SUM'], [user === 'inject' ? ['1', '1'] : ['2', '3']]);
+	} else if (/^SELECT `id` FROM .* BETWEEN/i.test(sql)) {
+		result(conn, ['id'], user === 'inject' ? [['1'], [INJECTION]] : [['1'], ['2']]);
+	} else if (/^SELECT MIN\(/i.test(sql)) {
+		result(conn, ['MIN', 'MAX'], [['1', '3']]);
+	} else if (/^SELECT MAX\(/i.test(sql)) {
+		const n = (sql.match(/MAX\(/g) || []).length;
+		result(conn, Array.from({ length: n }, (_, i) => `MAX${i}`), [Array(n).fill('3')]);
+	} else if (/^SELECT `id`, `val` FROM /i.test(sql)) {
+		result(conn, ['id', 'val'], ROWS);
+	} else if (/^SELECT @@/i.test(sql)) {
+		result(conn, ['value'], [['']]);
+	} else if (/^SHOW /i.test(sql)) {
+		conn.writeError({ code: 1227, message: 'Access denied; the fake server has no binlog' });
+	} else if (/^SELECT /i.test(sql)) {
+		log({ user, event: 'unknown_query', sql });
+		conn.writeError({ code: 1064, message: 'the fake server does not know this query' });
+	} else {
+		conn.writeOk();
+	}
+	return true;
+}
+
+// shortrow: the real answer to the data SELECT, built by hand
+function shortRows(conn) {
+	conn.writePacket(Packets.ResultSetHeader.toPacket(2));
+	conn.writePacket(Packets.ColumnDefinition.toPacket(column('id'), 'utf8'));
+	conn.writePacket(Packets.ColumnDefinition.toPacket(column('val'), 'utf8'));
+	conn.writeEof();
+	ROWS.forEach((r) => conn.writePacket(raw(lenenc(r[0]))));
+	conn.writeEof();
+}
+
+// One client session: the handshake, then one command after another.
+class Session extends Command {
+	start(packet, conn) {
+		conn.serverConfig = { encoding: 'utf8', characterSet: UTF8MB4 };
+		this.hello = new Packets.Handshake({
+			protocolVersion: 10, serverVersion: '8.0.36-hostile', connectionId: ++Session.ids,
+			statusFlags: 2, characterSet: UTF8MB4, capabilityFlags: CAPS,
+		});
+		this.hello.setScrambleData(() => conn.writePacket(this.hello.toPacket(0)));
+		return Session.prototype.handshakeResponse;
+	}
+
+	handshakeResponse(packet, conn) {
+		const r = Packets.HandshakeResponse.fromPacket(packet, CAPS);
+
+		this.user = r.user;
+		log({ user: r.user, event: 'handshake_response', plugin: r.authPluginName,
+			database: r.database, auth_response_hex: Buffer.from(r.authToken || '').toString('hex') });
+		if (r.user === 'cleartext') {
+			log({ user: r.user, event: 'auth_switch_request', plugin: 'mysql_clear_password' });
+			conn.writePacket(new Packets.AuthSwitchRequest({
+				pluginName: 'mysql_clear_password', pluginData: Buffer.alloc(0),
+			}).toPacket());
+			return Session.prototype.authSwitchResponse;
+		}
+		conn.writeOk();
+		conn.sequenceId = 0;
+		return Session.prototype.command;
+	}
+
+	authSwitchResponse(packet, conn) {
+		const body = packet.buffer.slice(packet.offset, packet.end);
+
+		log({ user: this.user, event: 'auth_switch_response', hex: body.toString('hex'),
+			text: body.toString('latin1') });
+		conn.writeOk();
+		conn.sequenceId = 0;
+		return Session.prototype.command;
+	}
+
+	command(packet, conn) {
+		const body = packet.buffer.slice(packet.offset, packet.end);
+
+		if (this.infile && !this.infile.done) {
+			// the client's answer to a LOCAL INFILE request: data packets, then an empty one
+			if (body.length > 0) {
+				this.infile.bytes += body.length;
+				this.infile.data.push(body.toString('latin1'));
+				return Session.prototype.command;
+			}
+			this.infile.done = true;
+			log({ user: this.user, event: 'infile_data', bytes: this.infile.bytes,
+				text: this.infile.data.join('') });
+			conn.writeOk();
+			conn.sequenceId = 0;
+			return Session.prototype.command;
+		}
+		switch (body[0]) {
+			case 0x01:			// COM_QUIT
+				log({ user: this.user, event: 'quit' });
+				conn.stream.end();
+				return null;
+			case 0x03: {		// COM_QUERY
+				const sql = body.slice(1).toString('utf8');
+				log({ user: this.user, event: 'query', sql });
+				if (this.user === 'shortrow' && /^SELECT `id`, `val` FROM /i.test(sql)) {
+					shortRows(conn);
+				} else if (!answer(this, conn, sql)) {
+					return Session.prototype.command;
+				}
+				break;
+			}
+			case 0x0e:			// COM_PING
+			case 0x02:			// COM_INIT_DB
+				conn.writeOk();
+				break;
+			default:
+				log({ user: this.user, event: 'packet', hex: body.toString('hex') });
+				conn.writeError({ code: 1047, message: 'unknown command' });
+		}
+		conn.sequenceId = 0;
+		return Session.prototype.command;
+	}
+}
+Session.ids = 0;
+
+// Command.execute treats a client packet that starts with 0xff as an error; here every
+// packet is the client's data.
+Session.prototype.execute = function (packet, conn) {
+	if (!this.next) {
+		this.next = this.start;
+		conn._resetSequenceId();
+	}
+	this.next = this.next(packet, conn);
+	return !this.next;
+};
+
+const server = mysql.createServer();
+server.on('connection', (conn) => {
+	const sess = new Session();
+
+	conn.on('error', (err) => log({ user: sess.user, event: 'error', message: err.message }));
+	conn.stream.on('close', () => log({ user: sess.user, event: 'close' }));
+	conn.addCommand(sess);
+});
+server.listen(0, '127.0.0.1', () => {
+	fs.writeFileSync(args['port-file'], String(server._server.address().port));
+});
+process.on('SIGTERM', () => process.exit(0));
