@@ -13,13 +13,16 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "utils/backend_progress.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
@@ -41,7 +44,9 @@ seconds_since(TimestampTz start)
 /*
  * The key of a table's "loading" lock: its etl_pull.tables.table_id, an
  * identity no two registered tables share (a UNIQUE integer column), read
- * as the owner of etl_pull.
+ * as the owner of etl_pull.  An extension still at 1.0 (this library, its
+ * catalog not yet updated) has no table_id: there the key is 1.0's, a hash
+ * of the name, until ALTER EXTENSION etl_pull UPDATE.
  */
 static int32
 load_lock_key(const char *name)
@@ -51,6 +56,11 @@ load_lock_key(const char *name)
 	Datum		args[1];
 	bool		isnull;
 	int32		key;
+	Oid			tables = get_relname_relid("tables",
+										   get_namespace_oid("etl_pull", false));
+
+	if (!OidIsValid(tables) || get_attnum(tables, "table_id") == InvalidAttrNumber)
+		return (int32) hash_bytes((const unsigned char *) name, strlen(name));
 
 	args[0] = CStringGetTextDatum(name);
 	EtlPullAsOwner(&st);
