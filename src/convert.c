@@ -8,7 +8,9 @@
  * bytea, dates, times, bits, sets) are built directly from the bytes MySQL
  * sent, without going through a type's input function; anything else uses
  * the target type's input function with its typmod, so a user's own types
- * and domains still work and keep their checks.
+ * still work.  A domain is converted as its base type and then checked
+ * with domain_check, NULLs included, so its NOT NULL and CHECK constraints
+ * hold on the fast paths too.
  *
  * Errors raised while converting carry a context line naming the MySQL
  * table, the column and the row's primary key.
@@ -22,6 +24,7 @@
 
 #include <math.h>
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
 #include "lib/stringinfo.h"
@@ -30,6 +33,7 @@
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 #include "utils/varbit.h"
 
@@ -65,6 +69,9 @@ typedef struct ColumnConverter
 	bool		notnull;		/* target column is NOT NULL */
 	FmgrInfo	in_func;		/* CV_INPUT */
 	Oid			typioparam;
+	Oid			domain;			/* target domain to check values against */
+	void	   *domain_extra;	/* domain_check's cache */
+	bool		trusted;		/* errors are safe to catch (see below) */
 	EtlPullSourceColumn *scol;
 } ColumnConverter;
 
@@ -76,6 +83,8 @@ struct EtlPullConverter
 	ColumnConverter *cols;
 	int			natts;
 	bool		db_utf8;		/* database encoding is UTF8 */
+	bool		trusted;		/* every column's converter is trusted */
+	MemoryContext mcxt;			/* where the converters live */
 
 	/* error context state */
 	ErrorContextCallback errcb;
@@ -134,18 +143,65 @@ convert_error_callback(void *arg)
 }
 
 /*
- * Pick a converter for one source column and its target attribute.
+ * Input functions whose errors may be caught without a subtransaction:
+ * core types whose input functions only allocate memory and raise errors
+ * (no catalog access, locks, buffers, files or user code), the same ones
+ * PostgreSQL 16 made soft.  Anything else (domains, enums, extension and
+ * user types) may run arbitrary code, so on_error = reject converts rows
+ * that contain one inside a subtransaction.
+ */
+static bool
+trusted_input(Oid typid)
+{
+	switch (typid)
+	{
+		case BOOLOID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case NUMERICOID:
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case BYTEAOID:
+		case BITOID:
+		case VARBITOID:
+		case DATEOID:
+		case TIMEOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+		case INTERVALOID:
+		case JSONOID:
+		case JSONBOID:
+		case UUIDOID:
+		case INETOID:
+		case CIDROID:
+		case MACADDROID:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * Pick a converter for one source column and its target attribute.  A
+ * domain gets the converter of its base type and a domain_check, unless
+ * the converter is the domain's own input function, which checks.
  */
 static void
 choose_converter(ColumnConverter *cc, Form_pg_attribute att)
 {
 	EtlPullSourceKind kind = cc->scol->kind;
-	Oid			typid = att->atttypid;
+	int32		typmod = att->atttypmod;
+	Oid			typid = getBaseTypeAndTypmod(att->atttypid, &typmod);
 
 	cc->typid = typid;
-	cc->typmod = att->atttypmod;
+	cc->typmod = typmod;
 	cc->notnull = att->attnotnull;
 	cc->maxchars = -1;
+	cc->domain = (typid != att->atttypid) ? att->atttypid : InvalidOid;
 
 	switch (typid)
 	{
@@ -171,8 +227,8 @@ choose_converter(ColumnConverter *cc, Form_pg_attribute att)
 		case VARCHAROID:
 		case BPCHAROID:
 			cc->func = CV_TEXT;
-			if (typid != TEXTOID && att->atttypmod >= VARHDRSZ)
-				cc->maxchars = att->atttypmod - VARHDRSZ;
+			if (typid != TEXTOID && typmod >= VARHDRSZ)
+				cc->maxchars = typmod - VARHDRSZ;
 			break;
 		case BYTEAOID:
 			cc->func = CV_BYTEA;
@@ -204,13 +260,21 @@ choose_converter(ColumnConverter *cc, Form_pg_attribute att)
 			break;
 	}
 
+	if (cc->func == CV_INPUT && OidIsValid(cc->domain))
+	{
+		/* domain_in with the attribute's typmod: it checks the domain */
+		cc->typid = att->atttypid;
+		cc->typmod = att->atttypmod;
+	}
 	if (cc->func == CV_INPUT || cc->func == CV_NUMERIC)
 	{
 		Oid			infunc;
 
-		getTypeInputInfo(typid, &infunc, &cc->typioparam);
+		getTypeInputInfo(cc->typid, &infunc, &cc->typioparam);
 		fmgr_info(infunc, &cc->in_func);
 	}
+	cc->trusted = !OidIsValid(cc->domain) &&
+		(cc->func != CV_INPUT || trusted_input(cc->typid));
 }
 
 /*
@@ -230,6 +294,8 @@ EtlPullMakeConverters(EtlPullTable *table, EtlPullSource *source,
 	conv->natts = tupdesc->natts;
 	conv->cols = palloc0(sizeof(ColumnConverter) * conv->ncols);
 	conv->db_utf8 = (GetDatabaseEncoding() == PG_UTF8);
+	conv->trusted = true;
+	conv->mcxt = CurrentMemoryContext;
 	conv->current = -1;
 
 	for (i = 0; i < conv->ncols; i++)
@@ -240,11 +306,23 @@ EtlPullMakeConverters(EtlPullTable *table, EtlPullSource *source,
 		cc->attnum = attnums[i];
 		cc->scol = &source->columns[i];
 		choose_converter(cc, TupleDescAttr(tupdesc, attnums[i] - 1));
+		if (!cc->trusted)
+			conv->trusted = false;
 	}
 
 	conv->errcb.callback = convert_error_callback;
 	conv->errcb.arg = conv;
 	return conv;
+}
+
+/*
+ * Whether every converter is trusted: runs only our parsers and core input
+ * functions, no user code (domains, enums, other types' input functions).
+ */
+bool
+EtlPullConvertersTrusted(EtlPullConverter *conv)
+{
+	return conv->trusted;
 }
 
 /* ---- individual converters ---- */
@@ -336,6 +414,82 @@ convert_float(ColumnConverter *cc, const char *s, bool single)
 }
 
 /*
+ * Check that MySQL's bytes s[0..*len) are valid UTF-8 without NUL bytes.
+ * With the policy "replace" each invalid sequence and each NUL becomes
+ * U+FFFD in a palloc'd, NUL-terminated copy (and *len its length);
+ * otherwise such bytes are an error.  Returns s itself when it is valid.
+ * Every strategy goes through here, so they all treat text alike.
+ */
+const char *
+EtlPullCheckUtf8(EtlPullInvalidText policy, const char *s, unsigned long *len)
+{
+	StringInfoData buf;
+	const char *p = s;
+	const char *end = s + *len;
+
+	if (pg_verify_mbstr_len(PG_UTF8, s, *len, true) >= 0 &&
+		memchr(s, '\0', *len) == NULL)
+		return s;
+
+	if (policy == ETL_INVALID_TEXT_ERROR)
+	{
+		if (memchr(s, '\0', *len) != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+					 errmsg("invalid byte sequence for encoding \"UTF8\": 0x00"),
+					 errhint("Set \"invalid_utf8\" to \"replace\" for this table to replace such bytes.")));
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("invalid byte sequence for encoding \"UTF8\": 0x%02x",
+						(unsigned char) s[pg_encoding_verifymbstr(PG_UTF8, s, *len)]),
+				 errhint("Set \"invalid_utf8\" to \"replace\" for this table to replace such bytes.")));
+	}
+
+	/* replace each invalid sequence and each NUL by U+FFFD */
+	initStringInfo(&buf);
+	while (p < end)
+	{
+		int			l = (*p == '\0') ? -1 :
+		pg_utf8_islegal((const unsigned char *) p,
+						Min(end - p, pg_utf_mblen((const unsigned char *) p))) ?
+		pg_utf_mblen((const unsigned char *) p) : -1;
+
+		if (l > 0 && p + l <= end)
+		{
+			appendBinaryStringInfo(&buf, p, l);
+			p += l;
+		}
+		else
+		{
+			appendStringInfoString(&buf, "\xef\xbf\xbd");
+			p++;
+		}
+	}
+	*len = buf.len;
+	return buf.data;
+}
+
+/*
+ * MySQL's UTF-8 text in the database encoding, NUL-terminated, with the
+ * table's invalid_utf8 policy applied; *len is updated.
+ */
+static const char *
+database_text(EtlPullConverter *conv, const char *s, unsigned long *len)
+{
+	const char *str;
+
+	str = EtlPullCheckUtf8(conv->table->invalid_text, s, len);
+	if (!conv->db_utf8)
+	{
+		str = (const char *) pg_do_encoding_conversion((unsigned char *) str, *len,
+													   PG_UTF8,
+													   GetDatabaseEncoding());
+		*len = strlen(str);
+	}
+	return str;
+}
+
+/*
  * Text: check the encoding, replace or reject invalid bytes and NULs as
  * the table's policy says, enforce varchar(n)/char(n) lengths.
  */
@@ -343,67 +497,8 @@ static Datum
 convert_text(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
 			 unsigned long len)
 {
-	const char *str = s;
+	const char *str = database_text(conv, s, &len);
 	int			nchars;
-
-	if (conv->db_utf8)
-	{
-		if (pg_verify_mbstr_len(PG_UTF8, s, len, true) < 0 ||
-			memchr(s, '\0', len) != NULL)
-		{
-			StringInfoData buf;
-			const char *p = s;
-			const char *end = s + len;
-
-			if (conv->table->invalid_text == ETL_INVALID_TEXT_ERROR)
-			{
-				if (memchr(s, '\0', len) != NULL)
-					ereport(ERROR,
-							(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
-							 errmsg("invalid byte sequence for encoding \"UTF8\": 0x00"),
-							 errhint("Set \"invalid_utf8\" to \"replace\" for this table to replace such bytes.")));
-				{
-					int			valid = pg_encoding_verifymbstr(PG_UTF8, s, len);
-
-					ereport(ERROR,
-							(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
-							 errmsg("invalid byte sequence for encoding \"UTF8\": 0x%02x",
-									(unsigned char) s[valid]),
-							 errhint("Set \"invalid_utf8\" to \"replace\" for this table to replace such bytes.")));
-				}
-			}
-
-			/* replace each invalid sequence and each NUL by U+FFFD */
-			initStringInfo(&buf);
-			while (p < end)
-			{
-				int			l = (*p == '\0') ? -1 :
-				pg_utf8_islegal((const unsigned char *) p,
-								Min(end - p, pg_utf_mblen((const unsigned char *) p))) ?
-				pg_utf_mblen((const unsigned char *) p) : -1;
-
-				if (l > 0 && p + l <= end)
-				{
-					appendBinaryStringInfo(&buf, p, l);
-					p += l;
-				}
-				else
-				{
-					appendStringInfoString(&buf, "\xef\xbf\xbd");
-					p++;
-				}
-			}
-			str = buf.data;
-			len = buf.len;
-		}
-	}
-	else
-	{
-		str = (const char *) pg_do_encoding_conversion((unsigned char *) s, len,
-													   PG_UTF8,
-													   GetDatabaseEncoding());
-		len = strlen(str);
-	}
 
 	if (cc->maxchars >= 0 && len > (unsigned long) cc->maxchars)
 	{
@@ -721,7 +816,16 @@ EtlPullConvertRow(EtlPullConverter *conv, char **values,
 		Datum		d;
 
 		if (s == NULL)
+		{
+			/* a NULL must satisfy the domain too (NOT NULL, CHECK) */
+			if (OidIsValid(cc->domain))
+			{
+				conv->current = i;
+				domain_check((Datum) 0, true, cc->domain, &cc->domain_extra,
+							 conv->mcxt);
+			}
 			continue;
+		}
 		conv->current = i;
 		switch (cc->func)
 		{
@@ -770,12 +874,15 @@ EtlPullConvertRow(EtlPullConverter *conv, char **values,
 				break;
 			case CV_INPUT:
 			default:
+				/* the input function sees the text as convert_text would */
 				if (cc->scol->kind != SRC_BINARY)
-					(void) convert_text(conv, cc, s, len);	/* encoding check */
+					s = database_text(conv, s, &len);
 				d = InputFunctionCall(&cc->in_func, (char *) s,
 									  cc->typioparam, cc->typmod);
 				break;
 		}
+		if (OidIsValid(cc->domain) && cc->func != CV_INPUT)
+			domain_check(d, isnull, cc->domain, &cc->domain_extra, conv->mcxt);
 		datums[a] = d;
 		nulls[a] = isnull;
 	}
@@ -788,11 +895,14 @@ EtlPullConvertRow(EtlPullConverter *conv, char **values,
  * row instead of failing the load: returns false and describes the row,
  * column, reason and raw value in *reject.
  *
- * The error is caught without a subtransaction.  That is safe here because
- * converting a value acquires nothing a transaction abort would have to
- * release (no locks, buffers or files: only memory in the caller's
- * context, which the caller resets); it is the same reasoning as PG 17's
- * soft input errors.
+ * When every column's converter is trusted (our own parsers and the core
+ * input functions trusted_input lists), the error is caught without a
+ * subtransaction: converting acquires nothing a transaction abort would
+ * have to release (no locks, buffers, files or SPI: only memory in the
+ * caller's context, which the caller resets), the reasoning of PG 16's
+ * soft input errors.  Otherwise (a domain, an enum, an extension's type:
+ * code that may do anything) the row is converted in a subtransaction,
+ * rolled back when it fails, so whatever that code held is released.
  */
 bool
 EtlPullConvertRowOrReject(EtlPullConverter *conv, char **values,
@@ -800,11 +910,24 @@ EtlPullConvertRowOrReject(EtlPullConverter *conv, char **values,
 						  EtlPullReject *reject)
 {
 	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	bool		subxact = !conv->trusted;
 	volatile bool ok = true;
 
+	if (subxact)
+	{
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(cxt);
+	}
 	PG_TRY();
 	{
 		EtlPullConvertRow(conv, values, lengths, datums, nulls);
+		if (subxact)
+		{
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+		}
 	}
 	PG_CATCH();
 	{
@@ -816,6 +939,15 @@ EtlPullConvertRowOrReject(EtlPullConverter *conv, char **values,
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
+		if (subxact)
+		{
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+		}
+		/* a cancel or shutdown is not a bad row */
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
+			ReThrowError(edata);
 		ok = false;
 
 		cc = conv->current >= 0 ? &conv->cols[conv->current] : NULL;
@@ -836,6 +968,56 @@ EtlPullConvertRowOrReject(EtlPullConverter *conv, char **values,
 				reject->raw_bytes = (bytea *) DatumGetPointer(convert_bytea(raw, len));
 		}
 		conv->current = -1;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/*
+ * Convert n rows (values[k], lengths[k]) into datums[k]/nulls[k] (arrays
+ * of the target's width) in one subtransaction, for on_error = reject with
+ * untrusted converters: one subtransaction per batch instead of per row.
+ * Returns false, with the subtransaction rolled back and the error
+ * dropped, if any row failed; the caller then converts the rows again one
+ * by one with EtlPullConvertRowOrReject, which finds the bad ones (and
+ * redoes whatever the good rows' code did).  Memory goes to the current
+ * context.
+ */
+bool
+EtlPullConvertRowsTry(EtlPullConverter *conv, int n, char ***values,
+					  unsigned long **lengths, Datum **datums, bool **nulls)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		int			k;
+
+		for (k = 0; k < n; k++)
+			EtlPullConvertRow(conv, values[k], lengths[k], datums[k], nulls[k]);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		conv->current = -1;
+		ok = false;
 	}
 	PG_END_TRY();
 	return ok;

@@ -11,8 +11,17 @@
  * function expects: NULL as \N, bytes as \x hex, BIT(n) as a bit string,
  * SET as an array literal, zero dates as the table's policy says.
  *
- * COPY's callback takes no argument, so the state of the one copy in
- * progress is a static variable (as in Citus' local copy).
+ * The rows are handed over as UTF-8 (COPY's ENCODING option), whatever the
+ * session's client_encoding, and text goes through the table's
+ * invalid_utf8 policy first, as in every other strategy.  A DATETIME (or
+ * DATE) bound for a timestamptz column is marked as UTC, as the converters
+ * of the other strategies read it, so the session's TimeZone plays no part.
+ *
+ * COPY's callback takes no argument, so the state of the copy in progress
+ * is a static variable (as in Citus' local copy).  A trigger on the target
+ * may start another load inside CopyFrom: each call saves the state it
+ * found and puts it back when it ends, so the inner copy cannot leave the
+ * outer one without its state.
  *
  * IDENTIFICATION
  *		  src/copy.c
@@ -21,11 +30,14 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "commands/copy.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_relation.h"
+#include "rewrite/rewriteHandler.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 
 #include "etl_pull.h"
@@ -35,6 +47,9 @@ typedef struct CopyFeed
 	EtlPullConnection *conn;
 	EtlPullTable *table;
 	EtlPullSource *source;
+	bool	   *utc;			/* per source column: append a UTC offset */
+	bool	   *hex;			/* per source column: bytes for a bytea */
+	int			nnulls;			/* domain columns to send NULL for */
 	StringInfoData line;		/* rendered rows not yet handed to COPY */
 	int			pos;			/* read position in line */
 	bool		eof;
@@ -97,6 +112,12 @@ render_value(CopyFeed *f, int i, const char *s, unsigned long len)
 	{
 		case SRC_BINARY:
 		case SRC_GEOMETRY:
+			if (!f->hex[i])
+			{
+				/* bytes bound for text are text, as in the converters */
+				s = EtlPullCheckUtf8(f->table->invalid_text, s, &len);
+				break;
+			}
 			appendBinaryStringInfo(buf, "\\\\x", 3);
 			for (j = 0; j < len; j++)
 				appendStringInfo(buf, "%02x", (unsigned char) s[j]);
@@ -116,6 +137,7 @@ render_value(CopyFeed *f, int i, const char *s, unsigned long len)
 				return;
 			}
 		case SRC_SET:
+			s = EtlPullCheckUtf8(f->table->invalid_text, s, &len);
 			appendStringInfoChar(buf, '{');
 			for (j = 0; j < len; j++)
 			{
@@ -146,13 +168,21 @@ render_value(CopyFeed *f, int i, const char *s, unsigned long len)
 				appendBinaryStringInfo(buf, "\\N", 2);
 				return;
 			}
-			if (col->kind == SRC_TIMESTAMP)
+			if (f->utc[i])
 			{
-				/* MySQL sends TIMESTAMP in the session's zone, UTC */
+				/*
+				 * MySQL sends TIMESTAMP in the session's zone, UTC; DATETIME
+				 * and DATE are read as UTC too
+				 */
 				append_escaped(buf, s, len);
+				if (len == 10)
+					appendBinaryStringInfo(buf, " 00:00:00", 9);
 				appendBinaryStringInfo(buf, "+00", 3);
 				return;
 			}
+			if (col->kind == SRC_CHAR || col->kind == SRC_TEXT ||
+				col->kind == SRC_ENUM || col->kind == SRC_JSON)
+				s = EtlPullCheckUtf8(f->table->invalid_text, s, &len);
 			break;
 	}
 	append_escaped(buf, s, len);
@@ -175,6 +205,8 @@ render_next_row(CopyFeed *f)
 			appendStringInfoChar(&f->line, '\t');
 		render_value(f, i, values[i], lengths[i]);
 	}
+	for (i = 0; i < f->nnulls; i++)
+		appendBinaryStringInfo(&f->line, "\t\\N", 3);
 	appendStringInfoChar(&f->line, '\n');
 	f->on_row(f->on_row_arg, lengths);
 	return true;
@@ -227,6 +259,8 @@ EtlPullCopyRows(EtlPullConnection *conn, EtlPullTable *table,
 	CopyFromState cstate;
 	List	   *attnames = NIL;
 	CopyFeed	f;
+	CopyFeed   *outer = feed;
+	List	   *options;
 	uint64		n;
 	int			i;
 
@@ -236,13 +270,47 @@ EtlPullCopyRows(EtlPullConnection *conn, EtlPullTable *table,
 	f.source = source;
 	f.on_row = on_row;
 	f.on_row_arg = on_row_arg;
+	f.utc = palloc0(sizeof(bool) * source->ncolumns);
+	f.hex = palloc0(sizeof(bool) * source->ncolumns);
 	initStringInfo(&f.line);
 	for (i = 0; i < source->ncolumns; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, attnums[i] - 1);
+		EtlPullSourceKind kind = source->columns[i].kind;
 
 		attnames = lappend(attnames, makeString(pstrdup(NameStr(att->attname))));
+		f.utc[i] = (getBaseType(att->atttypid) == TIMESTAMPTZOID &&
+					(kind == SRC_DATE || kind == SRC_DATETIME ||
+					 kind == SRC_TIMESTAMP));
+		f.hex[i] = (getBaseType(att->atttypid) == BYTEAOID);
 	}
+
+	/*
+	 * COPY leaves a column it is not given NULL (or its default) without
+	 * checking the column's domain; an INSERT checks.  So a domain column
+	 * without a default that no source column fills is given, as NULL, for
+	 * the domain's input function to check, as in the other strategies.
+	 */
+	for (i = 1; i <= tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i - 1);
+		int			j;
+
+		if (att->attisdropped || att->attgenerated ||
+			get_typtype(att->atttypid) != TYPTYPE_DOMAIN)
+			continue;
+		for (j = 0; j < source->ncolumns; j++)
+			if (attnums[j] == i)
+				break;
+		if (j < source->ncolumns || build_column_default(rel, i) != NULL)
+			continue;
+		attnames = lappend(attnames, makeString(pstrdup(NameStr(att->attname))));
+		f.nnulls++;
+	}
+
+	/* MySQL's bytes are UTF-8 (utf8mb4), whatever client_encoding says */
+	options = list_make1(makeDefElem("encoding",
+									 (Node *) makeString("UTF8"), -1));
 
 	pstate = make_parsestate(NULL);
 	(void) addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock,
@@ -251,13 +319,13 @@ EtlPullCopyRows(EtlPullConnection *conn, EtlPullTable *table,
 	PG_TRY();
 	{
 		cstate = BeginCopyFrom(pstate, rel, NULL, NULL, false, copy_read,
-							   attnames, NIL);
+							   attnames, options);
 		n = CopyFrom(cstate);
 		EndCopyFrom(cstate);
 	}
 	PG_FINALLY();
 	{
-		feed = NULL;
+		feed = outer;
 	}
 	PG_END_TRY();
 	free_parsestate(pstate);

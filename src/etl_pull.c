@@ -31,6 +31,7 @@ int			EtlPullParallelThresholdRows = 0;
 char	   *EtlPullPgSettings = NULL;
 int			EtlPullMaxParallelLoads = 2;
 int			EtlPullLockTimeout = 10;
+int			EtlPullSwapLockTimeout = 60000;
 char	   *EtlPullMysqlSettings = NULL;
 
 /*
@@ -155,6 +156,14 @@ _PG_init(void)
 							&EtlPullLockTimeout,
 							10, 1, 3600,
 							PGC_USERSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("etl_pull.swap_lock_timeout",
+							"How long stream and parallel loads wait for the lock that swaps in the new rows.",
+							"The swap needs AccessExclusiveLock on the target; past this the load fails and the target keeps its rows.",
+							&EtlPullSwapLockTimeout,
+							60000, 1, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
 	DefineCustomStringVariable("etl_pull.pg_settings",

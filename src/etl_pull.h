@@ -147,6 +147,7 @@ extern int	EtlPullParallelThresholdRows;
 extern char *EtlPullPgSettings;
 extern int	EtlPullMaxParallelLoads;
 extern int	EtlPullLockTimeout;
+extern int	EtlPullSwapLockTimeout;
 extern char *EtlPullMysqlSettings;
 
 /* in option.c */
@@ -192,6 +193,9 @@ extern void EtlPullCheckTypeOverride(EtlPullSource *source,
 /* in convert.c */
 typedef struct EtlPullConverter EtlPullConverter;
 
+extern const char *EtlPullCheckUtf8(EtlPullInvalidText policy, const char *s,
+									unsigned long *len);
+
 extern EtlPullConverter *EtlPullMakeConverters(EtlPullTable *table,
 											   EtlPullSource *source,
 											   TupleDesc tupdesc,
@@ -199,10 +203,14 @@ extern EtlPullConverter *EtlPullMakeConverters(EtlPullTable *table,
 extern void EtlPullConvertRow(EtlPullConverter *conv, char **values,
 							  unsigned long *lengths,
 							  Datum *datums, bool *nulls);
+extern bool EtlPullConvertersTrusted(EtlPullConverter *conv);
 struct EtlPullReject;
 extern bool EtlPullConvertRowOrReject(EtlPullConverter *conv, char **values,
 									  unsigned long *lengths, Datum *datums,
 									  bool *nulls, struct EtlPullReject *reject);
+extern bool EtlPullConvertRowsTry(EtlPullConverter *conv, int n, char ***values,
+								  unsigned long **lengths, Datum **datums,
+								  bool **nulls);
 
 /* in sink.c */
 typedef struct EtlPullSink EtlPullSink;
@@ -214,6 +222,7 @@ extern EtlPullSink *EtlPullSinkBegin(Relation target, Relation into,
 extern void EtlPullSinkAddTuple(EtlPullSink *sink, MinimalTuple tuple);
 extern void EtlPullSinkNext(EtlPullSink *sink, Datum **values, bool **nulls);
 extern void EtlPullSinkRowDone(EtlPullSink *sink);
+extern void EtlPullSinkAddValues(EtlPullSink *sink, Datum *values, bool *nulls);
 extern void EtlPullSinkRowSkip(EtlPullSink *sink);
 extern void EtlPullSinkEnd(EtlPullSink *sink);
 

@@ -12,8 +12,10 @@
  * OID, grants, dependent views and indexes, rebuilding the indexes in bulk
  * from the new rows.  During the load the target is held in ExclusiveLock:
  * readers go on reading the old rows, writers and a second load wait; only
- * the swap itself takes AccessExclusiveLock.  Any error before commit
- * leaves the old rows in place.
+ * the swap itself takes AccessExclusiveLock, waiting for it at most
+ * etl_pull.swap_lock_timeout.  Any error before commit leaves the old rows
+ * in place.  A target in a publication is never swapped (logical decoding
+ * would not see the new storage): auto sends it to copy or standard.
  *
  * The parallel strategy is the stream strategy with its rows read by
  * background workers (parallel.c); this backend stays the only writer.
@@ -39,6 +41,8 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_publication.h"
+#include "catalog/pg_type.h"
 #include "commands/cluster.h"
 #include "executor/spi.h"
 #include "foreign/foreign.h"
@@ -49,6 +53,7 @@
 #include "utils/acl.h"
 #include "utils/backend_progress.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -263,13 +268,36 @@ match_columns(LoadState *ls, Relation rel)
 }
 
 /*
+ * The name of a publication the target is in (by name, through its
+ * schema, or FOR ALL TABLES), or NULL.
+ */
+static char *
+target_publication(Relation rel)
+{
+	List	   *pubs;
+
+	if (!is_publishable_relation(rel))
+		return NULL;
+	pubs = GetRelationPublications(RelationGetRelid(rel));
+	pubs = list_concat(pubs, GetSchemaPublications(RelationGetNamespace(rel)));
+	pubs = list_concat(pubs, GetAllTablesPublications());
+	if (pubs == NIL)
+		return NULL;
+	return get_publication_name(linitial_oid(pubs), false);
+}
+
+/*
  * Why the stream strategy cannot load this target, or NULL if it can.  It
  * swaps the target's storage, so it needs a plain heap whose triggers,
- * rules and row security a swap would not bypass.
+ * rules and row security a swap would not bypass, and which no
+ * publication replicates: logical decoding does not see a new relfilenode,
+ * so subscribers would keep the old rows.
  */
 static const char *
 stream_unsuitable(Relation rel)
 {
+	char	   *pubname;
+
 	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
 		return "the target is partitioned";
 	if (rel->rd_rel->relkind == RELKIND_FOREIGN_TABLE)
@@ -286,6 +314,8 @@ stream_unsuitable(Relation rel)
 		return "the target has row-level security";
 	if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
 		return "the target has generated columns";
+	if ((pubname = target_publication(rel)) != NULL)
+		return psprintf("the target is in publication \"%s\"", pubname);
 	return NULL;
 }
 
@@ -571,6 +601,97 @@ next_row(RowSource *rs, char ***values, unsigned long **lengths)
 	return EtlPullFetch(rs->conn, values, lengths);
 }
 
+/* A copy of "len" bytes, NUL bytes and all, NUL-terminated */
+static char *
+copy_value(const char *s, unsigned long len)
+{
+	char	   *c = palloc(len + 1);
+
+	memcpy(c, s, len);
+	c[len] = '\0';
+	return c;
+}
+
+/*
+ * Rows into a sink when on_error = reject and the converters run code we
+ * do not know (a domain's CHECK, an enum's or an extension type's input
+ * function), whose errors may only be caught by rolling back a
+ * subtransaction.  A batch of rows is copied and converted in one
+ * subtransaction; if any row fails, the batch is converted again row by
+ * row, each in its own subtransaction (EtlPullConvertRowOrReject), so the
+ * bad rows are rejected and the good ones kept.
+ */
+static void
+rows_into_sink_checked(LoadState *ls, RowSource *rs, EtlPullConverter *conv,
+					   EtlPullSink *sink, int natts)
+{
+	int			ncols = ls->source->ncolumns;
+	int			cap = ls->table->batch_size;
+	MemoryContext batchcxt;
+	MemoryContext oldcxt;
+	char	 ***rows = palloc(sizeof(char **) * cap);
+	unsigned long **lens = palloc(sizeof(unsigned long *) * cap);
+	Datum	  **datums = palloc(sizeof(Datum *) * cap);
+	bool	  **nulls = palloc(sizeof(bool *) * cap);
+	char	  **values;
+	unsigned long *lengths;
+	bool		more = true;
+
+	batchcxt = AllocSetContextCreate(CurrentMemoryContext,
+									 "etl_pull reject batch",
+									 ALLOCSET_DEFAULT_SIZES);
+	while (more)
+	{
+		int			n = 0;
+		int			k;
+		int			i;
+		bool		ok;
+
+		MemoryContextReset(batchcxt);
+		oldcxt = MemoryContextSwitchTo(batchcxt);
+		while (n < cap && (more = next_row(rs, &values, &lengths)))
+		{
+			CHECK_FOR_INTERRUPTS();
+			rows[n] = palloc(sizeof(char *) * ncols);
+			lens[n] = palloc(sizeof(unsigned long) * ncols);
+			for (i = 0; i < ncols; i++)
+			{
+				rows[n][i] = values[i] ? copy_value(values[i], lengths[i]) : NULL;
+				lens[n][i] = lengths[i];
+			}
+			datums[n] = palloc(sizeof(Datum) * natts);
+			nulls[n] = palloc(sizeof(bool) * natts);
+			row_done(ls, lengths);
+			n++;
+		}
+		if (n == 0)
+		{
+			MemoryContextSwitchTo(oldcxt);
+			break;
+		}
+		ok = EtlPullConvertRowsTry(conv, n, rows, lens, datums, nulls);
+		MemoryContextSwitchTo(oldcxt);
+		for (k = 0; k < n; k++)
+		{
+			Datum	   *d;
+			bool	   *nl;
+
+			CHECK_FOR_INTERRUPTS();
+			if (ok)
+			{
+				EtlPullSinkAddValues(sink, datums[k], nulls[k]);
+				continue;
+			}
+			EtlPullSinkNext(sink, &d, &nl);
+			if (convert_row(ls, conv, rows[k], lens[k], d, nl))
+				EtlPullSinkRowDone(sink);
+			else
+				EtlPullSinkRowSkip(sink);
+		}
+	}
+	MemoryContextDelete(batchcxt);
+}
+
 /*
  * Convert the rows of a row source into a sink.  The sink's target
  * supplies the row type.
@@ -585,6 +706,12 @@ rows_into_sink(LoadState *ls, RowSource *rs, Relation target,
 
 	conv = EtlPullMakeConverters(ls->table, ls->source,
 								 RelationGetDescr(target), attnums);
+	if (ls->table->reject_bad_rows && !EtlPullConvertersTrusted(conv))
+	{
+		rows_into_sink_checked(ls, rs, conv, sink, RelationGetDescr(target)->natts);
+		EtlPullSinkEnd(sink);
+		return;
+	}
 	while (next_row(rs, &values, &lengths))
 	{
 		Datum	   *datums;
@@ -617,6 +744,47 @@ stream_into_sink(LoadState *ls, Relation target, AttrNumber *attnums,
 }
 
 /*
+ * Upgrade the target's lock to AccessExclusiveLock for the swap, waiting
+ * at most etl_pull.swap_lock_timeout (as lock_timeout, for this one wait).
+ * A deadlock is still detected after deadlock_timeout, with PostgreSQL's
+ * own error; a timeout is an error that says what was waited for.
+ */
+static void
+lock_for_swap(LoadState *ls)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("lock_timeout",
+							 psprintf("%d", EtlPullSwapLockTimeout),
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	PG_TRY();
+	{
+		LockRelationOid(ls->target_oid, AccessExclusiveLock);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("could not lock table %s to swap in the loaded rows",
+						ls->target_qname),
+				 errdetail("Other sessions held locks on the table for longer than etl_pull.swap_lock_timeout (%d ms).",
+						   EtlPullSwapLockTimeout),
+				 errhint("Find the sessions in pg_locks, or raise etl_pull.swap_lock_timeout; the target keeps its old rows.")));
+	}
+	PG_END_TRY();
+	AtEOXact_GUC(true, nestlevel);
+}
+
+/*
  * Swap a filled transient heap into the target: the only moment readers
  * wait.  The MySQL side is closed first, letting MySQL purge.
  */
@@ -629,7 +797,7 @@ swap_into_target(LoadState *ls, Oid newheap, char relpersistence)
 		ls->conn = NULL;
 	}
 	progress_phase(ETL_PHASE_SWAPPING);
-	LockRelationOid(ls->target_oid, AccessExclusiveLock);
+	lock_for_swap(ls);
 	finish_heap_swap(ls->target_oid, newheap, false, false, true, true,
 					 RecentXmin, ReadNextMultiXactId(), relpersistence);
 }
@@ -660,8 +828,10 @@ load_stream(LoadState *ls, Relation rel)
 
 /*
  * Whether the parallel workers can convert the rows themselves: only the
- * NOT NULL constraints to check (the workers do), no default to fill, and
- * no row to reject (rejects are written in this backend's transaction).
+ * NOT NULL constraints to check (the workers do), no default to fill, no
+ * row to reject (rejects are written in this backend's transaction), and
+ * only converters that run no user code (a domain's CHECK or a type's
+ * input function may run SQL, which needs this backend's snapshot).
  */
 static bool
 workers_can_convert(LoadState *ls, Relation rel)
@@ -673,6 +843,9 @@ workers_can_convert(LoadState *ls, Relation rel)
 		return false;
 	if (tupdesc->constr && tupdesc->constr->num_check > 0)
 		return false;
+	if (!EtlPullConvertersTrusted(EtlPullMakeConverters(ls->table, ls->source,
+														tupdesc, ls->attnums)))
+		return false;
 	for (a = 1; a <= tupdesc->natts; a++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, a - 1);
@@ -683,7 +856,8 @@ workers_can_convert(LoadState *ls, Relation rel)
 		for (i = 0; i < ls->source->ncolumns; i++)
 			if (ls->attnums[i] == a)
 				break;
-		if (i == ls->source->ncolumns && att->atthasdef)
+		if (i == ls->source->ncolumns &&
+			(att->atthasdef || get_typtype(att->atttypid) == TYPTYPE_DOMAIN))
 			return false;
 	}
 	return true;

@@ -25,10 +25,13 @@
 #include "access/heapam.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
+#include "parser/parse_coerce.h"
 #include "parser/parse_relation.h"
 #include "rewrite/rewriteHandler.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -71,9 +74,10 @@ struct EtlPullSink
  * decides which are safe (e.g. TABLE_INSERT_FROZEN only for a relation
  * created in this transaction).  attnums (nmapped of them) are the target
  * columns the caller fills; the others get their defaults, as an INSERT
- * naming only the mapped columns would give them.  With attnums NULL no
- * default is evaluated.  With "tuples" the rows come formed, through
- * EtlPullSinkAddTuple.
+ * naming only the mapped columns would give them (a domain column without
+ * a default gets a NULL checked against the domain, as the planner does).
+ * With attnums NULL no default is evaluated.  With "tuples" the rows come
+ * formed, through EtlPullSinkAddTuple.
  */
 EtlPullSink *
 EtlPullSinkBegin(Relation target, Relation into, int batch_size,
@@ -128,6 +132,13 @@ EtlPullSinkBegin(Relation target, Relation into, int batch_size,
 			if (i < nmapped)
 				continue;
 			def = build_column_default(target, a);
+			if (def == NULL && get_typtype(att->atttypid) == TYPTYPE_DOMAIN)
+				def = coerce_to_domain((Node *) makeNullConst(att->atttypid,
+															  att->atttypmod,
+															  att->attcollation),
+									   InvalidOid, -1, att->atttypid,
+									   COERCION_IMPLICIT, COERCE_IMPLICIT_CAST,
+									   -1, false);
 			if (def == NULL)
 				continue;
 			sink->defaults[sink->ndefaults].attnum = a;
@@ -148,6 +159,8 @@ EtlPullSinkBegin(Relation target, Relation into, int batch_size,
 										   ALLOCSET_DEFAULT_SIZES);
 	return sink;
 }
+
+static void row_done(EtlPullSink *sink, bool materialize);
 
 /* Write the buffered rows and start a new batch */
 static void
@@ -208,6 +221,30 @@ EtlPullSinkNext(EtlPullSink *sink, Datum **values, bool **nulls)
 void
 EtlPullSinkRowDone(EtlPullSink *sink)
 {
+	row_done(sink, false);
+}
+
+/*
+ * Add a row whose values were converted elsewhere: they are copied into
+ * the next slot (materialized, so the caller may free them), then as
+ * EtlPullSinkRowDone.
+ */
+void
+EtlPullSinkAddValues(EtlPullSink *sink, Datum *values, bool *nulls)
+{
+	Datum	   *v;
+	bool	   *n;
+	int			natts = RelationGetDescr(sink->target)->natts;
+
+	EtlPullSinkNext(sink, &v, &n);
+	memcpy(v, values, sizeof(Datum) * natts);
+	memcpy(n, nulls, sizeof(bool) * natts);
+	row_done(sink, true);
+}
+
+static void
+row_done(EtlPullSink *sink, bool materialize)
+{
 	TupleTableSlot *slot = sink->slots[sink->nused];
 	int			i;
 
@@ -221,6 +258,8 @@ EtlPullSinkRowDone(EtlPullSink *sink)
 											   &slot->tts_isnull[a - 1]);
 	}
 	ExecStoreVirtualTuple(slot);
+	if (materialize)
+		ExecMaterializeSlot(slot);
 	if (sink->check_constraints)
 		ExecConstraints(sink->rri, slot, sink->estate);
 	sink->nused++;
