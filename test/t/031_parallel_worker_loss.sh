@@ -5,9 +5,10 @@
 #
 # The load is held deterministically: the target's key is a domain whose
 # CHECK waits on an advisory lock that a "gate" session holds, but only for
-# one key value in the middle of a chunk.  The worker converting that row
-# stops there, mid-chunk, with rows read and none of its chunk
-# acknowledged; the others go on.
+# one key value in the middle of a chunk.  The process converting that row
+# stops there (a domain makes the leader convert), and the workers, mid-chunk
+# with rows read and their chunks unacknowledged, wait for room in their
+# queues.
 source "$(dirname "$0")/../tap.sh"
 tap_setup_db etl_tap_loss
 
@@ -69,14 +70,20 @@ gate_open() {
 		>/dev/null 2>&1
 	wait "$GATE" 2>/dev/null || true
 }
-# the pid of the worker held at the gate, once it has read rows of its chunk
+# the pid of a worker held mid-chunk, with rows read, once the gate holds
+# the load: the worker converting key 777777 waits at the gate itself (tuple
+# mode), or the leader does (a domain makes the leader convert) and every
+# worker soon waits for room in its queue
 held_worker() {
 	local pid=
 	for _ in $(seq 600); do
 		pid=$(q "SELECT a.pid FROM pg_stat_activity a
-		           JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'advisory' AND NOT l.granted
 		           JOIN etl_pull.progress p ON p.pid = a.pid
-		          WHERE a.backend_type = 'etl_pull parallel worker' AND p.rows_done > 0")
+		          WHERE a.backend_type = 'etl_pull parallel worker' AND p.rows_done > 0
+		            AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory'
+		                           AND l.objid = 4242 AND NOT l.granted)
+		            AND (a.wait_event IN ('MessageQueueSend', 'advisory'))
+		          ORDER BY a.pid LIMIT 1")
 		[ -n "$pid" ] && break
 		sleep 0.05
 	done
