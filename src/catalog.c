@@ -154,7 +154,11 @@ EtlPullResolveTarget(const char *name, const char *target, char **schema,
 		*table = downcase_identifier(name, strlen(name), false, true);
 		return;
 	}
+#if PG_VERSION_NUM >= 160000
+	names = stringToQualifiedNameList(target, NULL);
+#else
 	names = stringToQualifiedNameList(target);
+#endif
 	if (list_length(names) == 1)
 	{
 		*schema = "public";

@@ -601,7 +601,12 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 						   ssl_mode)));
 
 	/* From here on the socket is stable: wait on a persistent event set */
+#if PG_VERSION_NUM >= 170000
+	/* no resource owner: the set lives as long as the connection */
+	conn->wes = CreateWaitEventSet(NULL, 3);
+#else
 	conn->wes = CreateWaitEventSet(TopMemoryContext, 3);
+#endif
 	AddWaitEventToSet(conn->wes, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 	AddWaitEventToSet(conn->wes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET,
 					  NULL, NULL);

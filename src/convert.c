@@ -719,7 +719,11 @@ convert_timestamp(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("timestamp out of range: \"%s\"", s)));
 	if (cc->typmod >= 0 && cc->typmod < cc->scol->scale)
+#if PG_VERSION_NUM >= 160000
+		AdjustTimestampForTypmod(&ts, cc->typmod, NULL);
+#else
 		AdjustTimestampForTypmod(&ts, cc->typmod);
+#endif
 	return TimestampGetDatum(ts);
 }
 

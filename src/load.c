@@ -41,6 +41,8 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_publication.h"
 #include "catalog/pg_type.h"
 #include "commands/cluster.h"
@@ -115,7 +117,12 @@ lookup_target(LoadState *ls)
 												  ls->table->target_table);
 
 	/* as SQL naming the table would: USAGE on its schema */
+#if PG_VERSION_NUM >= 160000
+	aclresult = object_aclcheck(NamespaceRelationId, nspid, GetUserId(),
+								ACL_USAGE);
+#else
 	aclresult = pg_namespace_aclcheck(nspid, GetUserId(), ACL_USAGE);
+#endif
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_SCHEMA, ls->table->target_schema);
 
@@ -1152,7 +1159,13 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 	result->extraction = "full";
 
 	server = GetForeignServer(table->serverid);
-	aclresult = pg_foreign_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE);
+#if PG_VERSION_NUM >= 160000
+	aclresult = object_aclcheck(ForeignServerRelationId, server->serverid,
+								GetUserId(), ACL_USAGE);
+#else
+	aclresult = pg_foreign_server_aclcheck(server->serverid, GetUserId(),
+										   ACL_USAGE);
+#endif
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
 
@@ -1266,7 +1279,11 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 
 	/* ANALYZE needs ownership; otherwise autovacuum will see to it */
 	if (table->analyze && !incremental_run &&
+#if PG_VERSION_NUM >= 160000
+		object_ownercheck(RelationRelationId, ls.target_oid, GetUserId()))
+#else
 		pg_class_ownercheck(ls.target_oid, GetUserId()))
+#endif
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");

@@ -198,21 +198,28 @@ refusal(const Setting *s, bool pg, bool check_rights)
 		return why;
 	if (check_rights)
 	{
+		struct config_generic *var = NULL;
+#if PG_VERSION_NUM >= 160000
+		var = find_option(s->name, false, true, DEBUG5);
+#else
 		struct config_generic **vars = get_guc_variables();
 		int			n = GetNumConfigOptions();
 		int			i;
 
 		for (i = 0; i < n; i++)
 		{
-			if (pg_strcasecmp(vars[i]->name, s->name) != 0)
-				continue;
-			if (vars[i]->context != PGC_USERSET &&
-				!superuser_arg(GetOuterUserId()) &&
-				pg_parameter_aclcheck(vars[i]->name, GetOuterUserId(),
-									  ACL_SET) != ACLCHECK_OK)
-				return "Only a superuser may change it, and whoever runs a load would apply it with their own rights.";
-			break;
+			if (pg_strcasecmp(vars[i]->name, s->name) == 0)
+			{
+				var = vars[i];
+				break;
+			}
 		}
+#endif
+		if (var != NULL && var->context != PGC_USERSET &&
+			!superuser_arg(GetOuterUserId()) &&
+			pg_parameter_aclcheck(var->name, GetOuterUserId(),
+								  ACL_SET) != ACLCHECK_OK)
+			return "Only a superuser may change it, and whoever runs a load would apply it with their own rights.";
 	}
 	return NULL;
 }

@@ -85,6 +85,10 @@ EtlPullSinkBegin(Relation target, Relation into, int batch_size,
 {
 	EtlPullSink *sink = palloc0(sizeof(EtlPullSink));
 	RangeTblEntry *rte;
+#if PG_VERSION_NUM >= 160000
+	List	   *perminfos = NIL;
+	RTEPermissionInfo *perminfo;
+#endif
 	int			i;
 
 	sink->target = target;
@@ -101,8 +105,20 @@ EtlPullSinkBegin(Relation target, Relation into, int batch_size,
 	rte->relid = RelationGetRelid(target);
 	rte->relkind = target->rd_rel->relkind;
 	rte->rellockmode = RowExclusiveLock;
+#if PG_VERSION_NUM >= 160000
+	perminfo = addRTEPermissionInfo(&perminfos, rte);
+	perminfo->requiredPerms = ACL_INSERT;
+#else
 	rte->requiredPerms = ACL_INSERT;
+#endif
+#if PG_VERSION_NUM >= 180000
+	ExecInitRangeTable(sink->estate, list_make1(rte), perminfos,
+					   bms_make_singleton(1));
+#elif PG_VERSION_NUM >= 160000
+	ExecInitRangeTable(sink->estate, list_make1(rte), perminfos);
+#else
 	ExecInitRangeTable(sink->estate, list_make1(rte));
+#endif
 	sink->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(sink->rri, target, 1, NULL, 0);
 	sink->check_constraints = (target->rd_att->constr != NULL);
@@ -122,7 +138,6 @@ EtlPullSinkBegin(Relation target, Relation into, int batch_size,
 		{
 			Form_pg_attribute att = TupleDescAttr(tupdesc, a - 1);
 			Node	   *def;
-			int			i;
 
 			if (att->attisdropped || att->attgenerated)
 				continue;
@@ -182,9 +197,15 @@ flush(EtlPullSink *sink)
 		{
 			List	   *recheck;
 
+#if PG_VERSION_NUM >= 160000
+			recheck = ExecInsertIndexTuples(sink->rri, sink->slots[i],
+											sink->estate, false, false,
+											NULL, NIL, false);
+#else
 			recheck = ExecInsertIndexTuples(sink->rri, sink->slots[i],
 											sink->estate, false, false,
 											NULL, NIL);
+#endif
 			list_free(recheck);
 		}
 	}
