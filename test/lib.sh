@@ -1,9 +1,9 @@
 # test/lib.sh: shared helpers for the etl_pull test harness (sourced by test/run and test/demo).
 #
 # Installs what is missing, builds the extension, and starts/stops a throwaway MariaDB and
-# PostgreSQL 15 on their own ports and sockets under one work directory.  The servers never read
-# the repository: everything they need lives in the work directory.  Must run as root (apt-get,
-# and the servers run as the mysql and postgres system users).
+# PostgreSQL (the distribution's, or PG_CONFIG's) on their own ports and sockets under one work
+# directory.  The servers never read the repository: everything they need lives in the work
+# directory.  Must run as root (apt-get, and the servers run as the mysql and postgres users).
 #
 #   etl_install_packages           apt-get install whatever is missing
 #   etl_build_install              make && make install in the repository
@@ -16,12 +16,39 @@
 
 # shellcheck shell=bash disable=SC2119,SC2120 # optional arguments
 ETL_PULL_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# PG_CONFIG picks the PostgreSQL installation (default: Debian 12's PostgreSQL 15)
-ETL_PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-ETL_PG_BIN=$("$ETL_PG_CONFIG" --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
+
+# The PostgreSQL major the distribution ships (its packages are what etl_install_packages
+# installs): Debian 12 has 15, Debian 13 has 17; elsewhere the newest one installed, else 15.
+etl_distribution_pg_major() {
+	local id version_id major
+	id=$(. /etc/os-release 2>/dev/null && echo "${ID:-}")
+	version_id=$(. /etc/os-release 2>/dev/null && echo "${VERSION_ID:-}")
+	case $id:$version_id in
+	debian:12) echo 15 ;;
+	debian:13) echo 17 ;;
+	*)
+		major=$(find /usr/lib/postgresql -mindepth 3 -maxdepth 3 -path '*/bin/pg_config' \
+			2>/dev/null | awk -F/ '{ print $5 }' | sort -n | tail -n 1)
+		echo "${major:-15}"
+		;;
+	esac
+}
+
+# PG_CONFIG picks the PostgreSQL installation; by default the distribution's major.  Its major
+# names the packages (postgresql-N, postgresql-server-dev-N, postgresql-N-cron, ...).
+if [ -n "${PG_CONFIG:-}" ]; then
+	ETL_PG_CONFIG=$PG_CONFIG
+	ETL_PG_MAJOR=$("$ETL_PG_CONFIG" --version 2>/dev/null | sed -n 's/^PostgreSQL \([0-9]*\).*/\1/p')
+	[ -n "$ETL_PG_MAJOR" ] || { echo "etl_pull: error: $PG_CONFIG does not run" >&2; exit 1; }
+else
+	ETL_PG_MAJOR=$(etl_distribution_pg_major)
+	ETL_PG_CONFIG=/usr/lib/postgresql/$ETL_PG_MAJOR/bin/pg_config
+fi
+ETL_PG_BIN=$("$ETL_PG_CONFIG" --bindir 2>/dev/null || echo "/usr/lib/postgresql/$ETL_PG_MAJOR/bin")
 ETL_MARKER=.etl_pull_workdir
-ETL_PACKAGES=(postgresql-15 postgresql-server-dev-15 mariadb-server mariadb-client
-	default-libmysqlclient-dev build-essential postgresql-15-cron postgresql-15-mysql-fdw
+ETL_PACKAGES=("postgresql-$ETL_PG_MAJOR" "postgresql-server-dev-$ETL_PG_MAJOR"
+	"postgresql-$ETL_PG_MAJOR-cron" "postgresql-$ETL_PG_MAJOR-mysql-fdw"
+	mariadb-server mariadb-client default-libmysqlclient-dev build-essential
 	pgloader libipc-run-perl iproute2 procps nodejs openssl)
 ETL_ENV_VARS=(ETL_PULL_WORKDIR ETL_PULL_MYSQL_HOST ETL_PULL_MYSQL_PORT ETL_PULL_MYSQL_SOCKET
 	ETL_PULL_MYSQL_DB ETL_PULL_MYSQL_USER ETL_PULL_MYSQL_PASSWORD
