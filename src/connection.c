@@ -536,8 +536,16 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 	 * must not learn the password: only the authentication plugins that
 	 * never hand it over are allowed, unless TLS has verified whom we talk
 	 * to.  Either failing option is an error, never a silent downgrade.
+	 * Connector/C 3.4.1 and later never check the host name of a loopback
+	 * address or a Unix socket, whatever the options say: there
+	 * verify_identity verifies the chain only, and the plugins stay
+	 * restricted.
 	 */
-	tls_verified = strcmp(ssl_mode, "verify_identity") == 0;
+	tls_verified = strcmp(ssl_mode, "verify_identity") == 0 &&
+		!(mysql_get_client_version() >= 30401 &&
+		  (socket_path != NULL || host == NULL ||
+		   strcmp(host, "localhost") == 0 || strcmp(host, "127.0.0.1") == 0 ||
+		   strcmp(host, "::1") == 0));
 	if (mysql_options(conn->mysql, MYSQL_OPT_LOCAL_INFILE, &local_infile) != 0 ||
 		mysql_options(conn->mysql, MARIADB_OPT_RESTRICTED_AUTH,
 					  tls_verified ? AUTH_PLUGINS_VERIFIED_TLS : AUTH_PLUGINS) != 0)
@@ -552,7 +560,22 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 	 * TLS: for required and verify_ca, the check after the handshake below
 	 * refuses such a session, and until then the restricted plugins above
 	 * never hand the password over.
+	 *
+	 * Connector/C 3.4 verifies by default (chain, and host name unless the
+	 * address is a loopback one) and turns TLS on even when no TLS option
+	 * is set; MYSQL_OPT_SSL_VERIFY_SERVER_CERT off stops all verification.
+	 * So disabled, preferred and required switch it off as 3.3's default
+	 * has it, verify_identity switches it on, and verify_ca keeps the
+	 * library's default: the chain against its CA (on 3.4 the host name
+	 * too, for an address that is not a loopback one).
 	 */
+	if (strcmp(ssl_mode, "verify_ca") != 0)
+	{
+		my_bool		verify = (strcmp(ssl_mode, "verify_identity") == 0);
+
+		if (mysql_options(conn->mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify) != 0)
+			elog(ERROR, "could not set MySQL option ssl_mode");
+	}
 	if (strcmp(ssl_mode, "disabled") != 0)
 	{
 		my_bool		on = 1;
@@ -574,9 +597,6 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 					 errmsg("ssl_mode \"verify_ca\" of server \"%s\" needs option \"ssl_ca\"",
 							server->servername)));
-		if (strcmp(ssl_mode, "verify_identity") == 0 &&
-			mysql_options(conn->mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on) != 0)
-			elog(ERROR, "could not set MySQL option ssl_mode");
 	}
 
 	status = mysql_real_connect_start(&ret, conn->mysql, host, user, password,

@@ -152,8 +152,8 @@ etl_wait_exit() {
 }
 
 etl_mysql() {
-	mariadb --no-defaults --default-character-set=utf8mb4 --socket="$ETL_PULL_MYSQL_SOCKET" \
-		-uroot etl_test "$@"
+	mariadb --no-defaults --skip-ssl --default-character-set=utf8mb4 \
+		--socket="$ETL_PULL_MYSQL_SOCKET" -uroot etl_test "$@"
 }
 
 etl_psql() {
@@ -196,6 +196,8 @@ etl_start_servers() {
 	etl_log "servers up in $dir (MariaDB port $ETL_PULL_MYSQL_PORT, PostgreSQL port $PGPORT)"
 }
 
+# The suite's MariaDB has no TLS (MariaDB 11.4 and later would make themselves a certificate:
+# --skip-ssl), and so its clients say --skip-ssl (11.4 and later clients insist on TLS).
 etl_start_mariadb() {
 	local dir=$ETL_PULL_WORKDIR i
 	export ETL_PULL_MYSQL_HOST=127.0.0.1 ETL_PULL_MYSQL_DB=etl_test
@@ -215,9 +217,9 @@ etl_start_mariadb() {
 		--pid-file="$dir/mysql.pid" --log-error="$dir/mysql.log" \
 		--log-bin="$dir/binlog" --server-id=1 --innodb-buffer-pool-size=1G \
 		--max-allowed-packet=256M --sql-mode='' --character-set-server=utf8mb4 \
-		--collation-server=utf8mb4_general_ci) </dev/null >>"$dir/mysql.out" 2>&1 &
+		--collation-server=utf8mb4_general_ci --skip-ssl) </dev/null >>"$dir/mysql.out" 2>&1 &
 	for ((i = 0; i < 600; i++)); do
-		mariadb-admin --no-defaults --socket="$ETL_PULL_MYSQL_SOCKET" -uroot ping \
+		mariadb-admin --no-defaults --skip-ssl --socket="$ETL_PULL_MYSQL_SOCKET" -uroot ping \
 			>/dev/null 2>&1 && break
 		grep -qs 'Aborting' "$dir/mysql.log" && i=600 && break
 		sleep 0.1
@@ -232,7 +234,7 @@ etl_start_mariadb() {
 # The test database and its users: etl (everything; the loader needs RELOAD and REPLICATION
 # CLIENT) and etl_limited (SELECT on etl_test only).
 etl_mysql_setup() {
-	mariadb --no-defaults --socket="$ETL_PULL_MYSQL_SOCKET" -uroot <<-'SQL' ||
+	mariadb --no-defaults --skip-ssl --socket="$ETL_PULL_MYSQL_SOCKET" -uroot <<-'SQL' ||
 		CREATE DATABASE etl_test CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;
 		CREATE USER 'etl'@'127.0.0.1' IDENTIFIED BY 'etl_secret_pw';
 		CREATE USER 'etl'@'localhost' IDENTIFIED BY 'etl_secret_pw';
@@ -292,7 +294,7 @@ etl_write_env() {
 	local var
 	{
 		echo "# etl_pull test servers: source this file, then run psql (MariaDB as root:"
-		echo "# mariadb --no-defaults --socket=\$ETL_PULL_MYSQL_SOCKET -uroot etl_test)"
+		echo "# mariadb --no-defaults --skip-ssl --socket=\$ETL_PULL_MYSQL_SOCKET -uroot etl_test)"
 		for var in "${ETL_ENV_VARS[@]}"; do
 			printf 'export %s=%q\n' "$var" "${!var}"
 		done
@@ -338,7 +340,7 @@ etl_stop_mariadb() {
 	# Started but no pid file yet: find it by its own (unique) data directory.
 	[ -n "$pid" ] || pid=$(pgrep -f -- "--datadir=$dir/mysql( |$)" | head -n 1)
 	etl_pid_ours "$pid" "$dir/mysql" || return 0
-	mariadb-admin --no-defaults --socket="$dir/mysql.sock" -uroot shutdown >/dev/null 2>&1
+	mariadb-admin --no-defaults --skip-ssl --socket="$dir/mysql.sock" -uroot shutdown >/dev/null 2>&1
 	etl_wait_exit "$pid" "$dir/mysql" 60 && return 0
 	etl_log "MariaDB in $dir did not stop; sending SIGTERM to $pid"
 	kill -TERM "$pid" 2>/dev/null

@@ -18,7 +18,9 @@ CANARY="etl-pull-infile-canary-$$-$RANDOM"
 PW="hostile-test-pw-$$-$RANDOM"
 PWNED=$H/pwned # what the injected COPY ... TO PROGRAM would create
 echo "$CANARY" >"$H/secret.txt"
-chmod 644 "$H/secret.txt"
+# nobody may not read the repository (a clone in root's home): the server runs from a copy
+cp "$ETL_PULL_REPO/test/hostile/server.js" "$H/server.js"
+chmod 644 "$H/secret.txt" "$H/server.js"
 
 FAKE_PID=
 stop_fake() {
@@ -28,7 +30,7 @@ stop_fake() {
 trap stop_fake EXIT
 
 (cd "$H" && exec runuser -u nobody -- env NODE_PATH="$NODE_MODULES" \
-	node "$ETL_PULL_REPO/test/hostile/server.js" --port-file "$H/port" --log "$LOG" \
+	node "$H/server.js" --port-file "$H/port" --log "$LOG" \
 	--infile "$H/secret.txt" --touch "$PWNED") </dev/null >"$H/server.out" 2>&1 &
 FAKE_PID=$!
 for ((i = 0; i < 100; i++)); do
