@@ -38,7 +38,7 @@ apt_install() {
 build() {
 	local out=${1:-$REPO/build} src
 	[[ $out == /* ]] || out=$PWD/$out
-	apt_install debhelper dpkg-dev postgresql-server-dev-all libmariadb-dev
+	apt_install build-essential debhelper dpkg-dev postgresql-server-dev-all libmariadb-dev
 	# dpkg-buildpackage writes its results next to the source: build in a copy
 	src=$(mktemp -d)/etl-pull
 	mkdir -p "$src" "$out"
