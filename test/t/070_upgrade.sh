@@ -70,7 +70,15 @@ etl_psql -q -d etl_tap_upgrade -v port="$ETL_PULL_MYSQL_PORT" -v db="$ETL_PULL_M
 	    OPTIONS (user :'user', password :'password');
 SQL
 is "$(q "SELECT extversion FROM pg_extension WHERE extname = 'etl_pull'")" "1.0" "1.0 installs"
-q "SELECT etl_pull.add_table('periomeasure', server => 'replica')" >/dev/null
+etl_mysql -e "DROP TABLE IF EXISTS upg_src;
+	CREATE TABLE upg_src (id int NOT NULL PRIMARY KEY, updated datetime(6) NOT NULL);
+	INSERT INTO upg_src SELECT seq, '2024-01-01' + INTERVAL seq SECOND FROM seq_1_to_100;"
+q "SELECT etl_pull.add_table('periomeasure', server => 'replica');
+   SELECT etl_pull.add_table('upg_src', server => 'replica');
+   SELECT etl_pull.set_table_option('upg_src', 'extraction', 'incremental');
+   SELECT etl_pull.set_table_option('upg_src', 'incremental_columns', 'updated');
+   SELECT etl_pull.set_table_option('upg_src', 'batch_size', '77');
+   SELECT etl_pull.load_table('upg_src')" >/dev/null
 is "$(q "SELECT status || ' ' || rows FROM etl_pull.load_table('periomeasure')")" \
 	"succeeded 10000" "1.0 loads a table"
 
@@ -84,7 +92,14 @@ else
 	diff <(echo "$fresh") <(echo "$upgraded") | head -40 | sed 's/^/# /'
 fi
 is "$(q "SELECT count(*) FROM periomeasure") $(q "SELECT count(*) FROM etl_pull.runs")" \
-	"10000 1" "the data and the run history survive the upgrade"
+	"10000 2" "the data and the run history survive the upgrade"
+is "$(q "SELECT string_agg(name || ':' || batch_size || ':' || extraction, ',' ORDER BY name) FROM etl_pull.tables")" \
+	"periomeasure:1000:full,upg_src:77:incremental" "the registered tables and their settings survive"
+is "$(q "SELECT vals[1] FROM etl_pull.watermarks WHERE table_name = 'upg_src'")" \
+	"2024-01-01 00:01:40.000000" "the watermark survives"
+etl_mysql -e "INSERT INTO upg_src VALUES (101, '2024-02-01')"
+is "$(q "SELECT extraction || ' ' || rows FROM etl_pull.load_table('upg_src')")" \
+	"incremental 2" "the upgraded extension goes on from the old watermark"
 is "$(q "SELECT status || ' ' || rows FROM etl_pull.load_table('periomeasure')")" \
 	"succeeded 10000" "the upgraded extension loads again"
 
