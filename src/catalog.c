@@ -27,6 +27,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
@@ -68,7 +69,8 @@ enum
 	COL_MYSQL_SETTINGS,
 	COL_ON_ERROR,
 	COL_COLUMN_TYPES,
-	COL_PARALLEL_CHUNKS
+	COL_PARALLEL_CHUNKS,
+	COL_TABLE_ID
 };
 
 static char *
@@ -197,19 +199,29 @@ EtlPullReadTable(const char *name)
 	MemoryContext callercxt = CurrentMemoryContext;
 	MemoryContext oldcxt;
 	EtlPullUserState st;
+	Oid			tables;
+	bool		has_table_id;
 
 	args[0] = CStringGetTextDatum(name);
 	EtlPullAsOwner(&st);
+
+	/*
+	 * table_id came with 1.1: while the catalog is still at 1.0 (this
+	 * library, no ALTER EXTENSION etl_pull UPDATE yet) it is read as NULL.
+	 */
+	tables = get_relname_relid("tables", get_namespace_oid("etl_pull", false));
+	has_table_id = get_attnum(tables, "table_id") != InvalidAttrNumber;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT name, server, source_table, target_table,"
-							  " strategy, batch_size, zero_dates, invalid_utf8,"
-							  " analyze_target, enabled, extraction,"
-							  " incremental_columns, lookback, append_only,"
-							  " delete_missing, on_busy, estimated_size_mb,"
-							  " pg_settings, mysql_settings, on_error, column_types,"
-							  " parallel_chunks"
-							  " FROM etl_pull.tables WHERE name = $1",
+	if (SPI_execute_with_args(psprintf("SELECT name, server, source_table, target_table,"
+									   " strategy, batch_size, zero_dates, invalid_utf8,"
+									   " analyze_target, enabled, extraction,"
+									   " incremental_columns, lookback, append_only,"
+									   " delete_missing, on_busy, estimated_size_mb,"
+									   " pg_settings, mysql_settings, on_error, column_types,"
+									   " parallel_chunks, %s"
+									   " FROM etl_pull.tables WHERE name OPERATOR(pg_catalog.=) $1",
+									   has_table_id ? "table_id" : "NULL::pg_catalog.int4"),
 							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read etl_pull.tables");
 	if (SPI_processed == 0)
@@ -262,6 +274,20 @@ EtlPullReadTable(const char *name)
 	t->reject_bad_rows = strcmp(get_text(tup, desc, COL_ON_ERROR), "reject") == 0;
 	t->column_types = EtlPullParseColumnTypes(get_text(tup, desc, COL_COLUMN_TYPES));
 	t->parallel_chunks = pg_strtoint32(get_text(tup, desc, COL_PARALLEL_CHUNKS));
+
+	/*
+	 * The "loading" lock's key: table_id, which no two registered tables
+	 * share; 1.0's catalog has none, and there it is 1.0's, a hash of the
+	 * name.
+	 */
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(tup, desc, COL_TABLE_ID, &isnull);
+
+		t->lock_key = isnull ?
+			(int32) hash_bytes((const unsigned char *) t->name, strlen(t->name)) :
+			DatumGetInt32(d);
+	}
 	MemoryContextSwitchTo(oldcxt);
 	SPI_finish();
 	EtlPullAsCaller(&st);

@@ -77,6 +77,7 @@ typedef struct EtlPullTable
 	char	   *pg_settings;	/* "name=value, ..." or NULL */
 	char	   *mysql_settings;
 	bool		enabled;
+	int32		lock_key;		/* key of its "loading" advisory lock */
 } EtlPullTable;
 
 /* A per-column override of the target type (setting column_types) */

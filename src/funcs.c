@@ -13,16 +13,11 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_type.h"
-#include "common/hashfn.h"
-#include "executor/spi.h"
 #include "funcapi.h"
 #include "utils/backend_progress.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
-#include "utils/lsyscache.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
@@ -40,46 +35,6 @@ seconds_since(TimestampTz start)
 
 /* advisory lock class of "table is loading" locks: "ETLP" */
 #define ETL_LOAD_LOCK_CLASS 1163152464
-
-/*
- * The key of a table's "loading" lock: its etl_pull.tables.table_id, an
- * identity no two registered tables share (a UNIQUE integer column), read
- * as the owner of etl_pull.  An extension still at 1.0 (this library, its
- * catalog not yet updated) has no table_id: there the key is 1.0's, a hash
- * of the name, until ALTER EXTENSION etl_pull UPDATE.
- */
-static int32
-load_lock_key(const char *name)
-{
-	EtlPullUserState st;
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1];
-	bool		isnull;
-	int32		key;
-	Oid			tables = get_relname_relid("tables",
-										   get_namespace_oid("etl_pull", false));
-
-	if (!OidIsValid(tables) || get_attnum(tables, "table_id") == InvalidAttrNumber)
-		return (int32) hash_bytes((const unsigned char *) name, strlen(name));
-
-	args[0] = CStringGetTextDatum(name);
-	EtlPullAsOwner(&st);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT table_id FROM etl_pull.tables"
-							  " WHERE name OPERATOR(pg_catalog.=) $1",
-							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read etl_pull.tables");
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("table \"%s\" is not registered with etl_pull", name)));
-	key = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-									  SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
-	EtlPullAsCaller(&st);
-	return key;
-}
 
 /*
  * The loads running in this backend, innermost first: a trigger on a
@@ -137,10 +92,10 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 
 	/*
 	 * One load per table at a time: a transaction-level advisory lock on the
-	 * registered table's identity.  With on_busy = skip a busy table returns
+	 * registered table's identity (table_id, read with its settings).  With on_busy = skip a busy table returns
 	 * at once.
 	 */
-	this_load.key = load_lock_key(table->name);
+	this_load.key = table->lock_key;
 	for (al = active_loads; al != NULL; al = al->outer)
 		if (al->key == this_load.key)
 			ereport(ERROR,
