@@ -10,9 +10,10 @@
  * short-lived background worker through a DSM segment, and the worker
  * inserts the row in a transaction of its own and commits it.  The worker
  * connects to the same database as the extension's owner (the role that
- * writes etl_pull's bookkeeping in the leader too), pins search_path
- * before it runs anything, since ALTER DATABASE ... SET search_path reaches
- * workers, and names everything schema-qualified; every value in the row
+ * writes etl_pull's bookkeeping in the leader too) with search_path pinned,
+ * as every etl_pull worker does (EtlPullWorkerConnect), since ALTER
+ * DATABASE ... SET search_path reaches workers, and names everything
+ * schema-qualified; every value in the row
  * comes from the leader, as a parameter.
  *
  * IDENTIFICATION
@@ -31,7 +32,6 @@
 #include "storage/dsm.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/snapmgr.h"
 
 #include "etl_pull.h"
@@ -148,11 +148,10 @@ etl_pull_recorder_main(Datum main_arg)
 	char		nulls[14];
 	int			i;
 	int			slot;
-	int			nestlevel;
 
 	seg = EtlPullWorkerAttach(main_arg, &slot);
 	rec = (RunRecord *) dsm_segment_address(seg);
-	BackgroundWorkerInitializeConnectionByOid(rec->dboid, rec->owner, 0);
+	EtlPullWorkerConnect(rec->dboid, rec->owner);
 
 	memset(nulls, ' ', sizeof(nulls) - 1);
 	nulls[13] = '\0';
@@ -174,7 +173,6 @@ etl_pull_recorder_main(Datum main_arg)
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	nestlevel = EtlPullPinSearchPath();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "etl_pull: recording a failed run");
@@ -190,7 +188,6 @@ etl_pull_recorder_main(Datum main_arg)
 		elog(ERROR, "could not insert into etl_pull.runs");
 	SPI_finish();
 	PopActiveSnapshot();
-	AtEOXact_GUC(true, nestlevel);
 	CommitTransactionCommand();
 	pgstat_report_activity(STATE_IDLE, NULL);
 
