@@ -19,9 +19,13 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "libpq/pqformat.h"
+#include "libpq/pqmq.h"
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
+#include "storage/proc.h"
+#include "storage/shm_mq.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
 
@@ -83,4 +87,38 @@ EtlPullWorkerConnect(Oid dboid, Oid roleid)
 {
 	BackgroundWorkerInitializeConnectionByOid(dboid, roleid, 0);
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+}
+
+/*
+ * In a worker: send this process's protocol output (its errors and
+ * notices) to the backend that started it, over "mq" in segment "seg",
+ * whose receiver that backend is.
+ */
+void
+EtlPullWorkerRedirectErrors(dsm_segment *seg, shm_mq *mq)
+{
+	shm_mq_set_sender(mq, MyProc);
+	pq_redirect_to_shm_mq(seg, shm_mq_attach(mq, seg, NULL));
+}
+
+/*
+ * In the backend: parse a message a worker sent on its error queue.  For
+ * an ErrorResponse or a NoticeResponse, fill *edata as the worker raised
+ * it and return 'E' or 'N'; return 0 for any other message.
+ */
+char
+EtlPullWorkerMessage(void *data, Size nbytes, ErrorData *edata)
+{
+	StringInfoData msg;
+	char		type;
+
+	initStringInfo(&msg);
+	appendBinaryStringInfo(&msg, data, nbytes);
+	type = pq_getmsgbyte(&msg);
+	if (type == 'E' || type == 'N')
+		pq_parse_errornotice(&msg, edata);
+	else
+		type = 0;
+	pfree(msg.data);
+	return type;
 }

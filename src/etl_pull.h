@@ -298,6 +298,12 @@ extern bool EtlPullStartWorker(const char *function, const char *type,
 extern struct dsm_segment *EtlPullWorkerAttach(Datum main_arg, int *slot);
 extern void EtlPullWorkerConnect(Oid dboid, Oid roleid);
 
+/* a worker's queue for its errors and notices, to its backend */
+#define ETL_WORKER_ERROR_QUEUE_SIZE 16384
+struct shm_mq;
+extern void EtlPullWorkerRedirectErrors(struct dsm_segment *seg, struct shm_mq *mq);
+extern char EtlPullWorkerMessage(void *data, Size nbytes, ErrorData *edata);
+
 /* in catalog.c */
 extern EtlPullTable *EtlPullReadTable(const char *name);
 extern void EtlPullResolveTarget(const char *name, const char *target,

@@ -73,8 +73,6 @@
 #include "catalog/pg_type.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
-#include "libpq/pqformat.h"
-#include "libpq/pqmq.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "port/atomics.h"
@@ -98,7 +96,6 @@
 #define MAX_PARALLEL_WORKERS	16
 #define CHUNKS_PER_WORKER		4
 #define QUEUE_SIZE				(1024 * 1024)
-#define ERROR_QUEUE_SIZE		16384
 #define MESSAGE_SIZE			(64 * 1024)	/* rows are sent in messages of this size */
 
 typedef struct WorkerSlot
@@ -221,7 +218,7 @@ static shm_mq *
 shared_error_queue(ParallelShared *shared, int i)
 {
 	return (shm_mq *) ((char *) shared + shared->error_queues_off +
-					   (Size) i * ERROR_QUEUE_SIZE);
+					   (Size) i * ETL_WORKER_ERROR_QUEUE_SIZE);
 }
 
 /* DSM detach callback: stop the workers still running */
@@ -245,26 +242,16 @@ terminate_workers(dsm_segment *seg, Datum arg)
 static void
 relay_message(int i, void *data, Size nbytes)
 {
-	StringInfoData msg;
 	ErrorData	edata;
-	char		type;
 
-	initStringInfo(&msg);
-	appendBinaryStringInfo(&msg, data, nbytes);
-	type = pq_getmsgbyte(&msg);
-	if (type != 'E' && type != 'N')
-	{
-		pfree(msg.data);
+	if (EtlPullWorkerMessage(data, nbytes, &edata) == 0)
 		return;
-	}
-	pq_parse_errornotice(&msg, &edata);
 	edata.elevel = Min(edata.elevel, ERROR);
 	if (edata.context)
 		edata.context = psprintf("%s\netl_pull parallel worker %d", edata.context, i + 1);
 	else
 		edata.context = psprintf("etl_pull parallel worker %d", i + 1);
 	ThrowErrorData(&edata);
-	pfree(msg.data);
 }
 
 /*
@@ -557,7 +544,7 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 	off = MAXALIGN(sizeof(ParallelShared));
 	size = off + MAXALIGN(strlen(table->name) + 1) + MAXALIGN(strlen(select_sql) + 1) +
 		MAXALIGN(sizeof(Size) * nchunks) +
-		(Size) (QUEUE_SIZE + ERROR_QUEUE_SIZE) * nworkers +
+		(Size) (QUEUE_SIZE + ETL_WORKER_ERROR_QUEUE_SIZE) * nworkers +
 		MAXALIGN(strlen(source->db) + 1) + MAXALIGN(strlen(source->table) + 1) +
 		MAXALIGN(strlen(target_schema) + 1) + MAXALIGN(strlen(target_rel) + 1) +
 		MAXALIGN(sizeof(TargetAtt) * tupdesc->natts) +
@@ -634,7 +621,7 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 	for (i = 0; i < nworkers; i++)
 	{
 		shm_mq	   *mq = shm_mq_create(shared_queue(shared, i), QUEUE_SIZE);
-		shm_mq	   *errq = shm_mq_create(shared_error_queue(shared, i), ERROR_QUEUE_SIZE);
+		shm_mq	   *errq = shm_mq_create(shared_error_queue(shared, i), ETL_WORKER_ERROR_QUEUE_SIZE);
 
 		shm_mq_set_receiver(mq, MyProc);
 		shm_mq_set_receiver(errq, MyProc);
@@ -1097,7 +1084,6 @@ etl_pull_parallel_worker_main(Datum main_arg)
 	ParallelShared *shared;
 	WorkerSlot *slot;
 	shm_mq_handle *mqh;
-	shm_mq_handle *errqh;
 	int			me;
 	EtlPullTable *table;
 	EtlPullConnection *conn;
@@ -1115,9 +1101,7 @@ etl_pull_parallel_worker_main(Datum main_arg)
 	slot = &shared->workers[me];
 	shm_mq_set_sender(shared_queue(shared, me), MyProc);
 	mqh = shm_mq_attach(shared_queue(shared, me), seg, NULL);
-	shm_mq_set_sender(shared_error_queue(shared, me), MyProc);
-	errqh = shm_mq_attach(shared_error_queue(shared, me), seg, NULL);
-	pq_redirect_to_shm_mq(seg, errqh);
+	EtlPullWorkerRedirectErrors(seg, shared_error_queue(shared, me));
 
 	EtlPullWorkerConnect(shared->dboid, shared->roleid);
 	SetCurrentStatementStartTimestamp();

@@ -31,8 +31,6 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
-#include "libpq/pqformat.h"
-#include "libpq/pqmq.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -50,7 +48,6 @@
 #include "etl_pull.h"
 
 #define SLOT_NAME_LEN	1024
-#define ERROR_QUEUE_SIZE	16384
 
 typedef enum SlotState
 {
@@ -77,7 +74,7 @@ typedef struct LoadAllShared
 	Oid			dboid;
 	Oid			roleid;
 	int			nslots;
-	Size		error_queues_off;	/* nslots queues of ERROR_QUEUE_SIZE */
+	Size		error_queues_off;	/* nslots queues of ETL_WORKER_ERROR_QUEUE_SIZE */
 	LoadSlot	slots[FLEXIBLE_ARRAY_MEMBER];
 } LoadAllShared;
 
@@ -96,7 +93,7 @@ static shm_mq *
 error_queue(LoadAllShared *shared, int i)
 {
 	return (shm_mq *) ((char *) shared + shared->error_queues_off +
-					   (Size) i * ERROR_QUEUE_SIZE);
+					   (Size) i * ETL_WORKER_ERROR_QUEUE_SIZE);
 }
 
 /*
@@ -111,16 +108,12 @@ read_errors(LoadAllWorkers *w, int i)
 	{
 		Size		nbytes;
 		void	   *data;
-		StringInfoData msg;
 		ErrorData	edata;
 
 		if (shm_mq_receive(w->error_queues[i], &nbytes, &data, true) != SHM_MQ_SUCCESS)
 			return;
-		initStringInfo(&msg);
-		appendBinaryStringInfo(&msg, data, nbytes);
-		if (pq_getmsgbyte(&msg) != 'E')
+		if (EtlPullWorkerMessage(data, nbytes, &edata) != 'E')
 			continue;
-		pq_parse_errornotice(&msg, &edata);
 		w->errors[i] = edata.detail ?
 			psprintf("%s: %s", edata.message, edata.detail) : pstrdup(edata.message);
 	}
@@ -203,7 +196,7 @@ etl_pull_load_all(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 
 	seg = dsm_create(MAXALIGN(offsetof(LoadAllShared, slots) + sizeof(LoadSlot) * n) +
-					 (Size) ERROR_QUEUE_SIZE * n, 0);
+					 (Size) ETL_WORKER_ERROR_QUEUE_SIZE * n, 0);
 	shared = (LoadAllShared *) dsm_segment_address(seg);
 	memset(shared, 0, offsetof(LoadAllShared, slots) + sizeof(LoadSlot) * n);
 	shared->error_queues_off = MAXALIGN(offsetof(LoadAllShared, slots) + sizeof(LoadSlot) * n);
@@ -227,7 +220,7 @@ etl_pull_load_all(PG_FUNCTION_ARGS)
 		/* start as many as the limit and the free worker slots allow */
 		while (running < max_parallel && next < n)
 		{
-			shm_mq	   *mq = shm_mq_create(error_queue(shared, next), ERROR_QUEUE_SIZE);
+			shm_mq	   *mq = shm_mq_create(error_queue(shared, next), ETL_WORKER_ERROR_QUEUE_SIZE);
 
 			shm_mq_set_receiver(mq, MyProc);
 			if (!EtlPullStartWorker("etl_pull_load_worker_main", "etl_pull load worker",
@@ -323,7 +316,6 @@ etl_pull_load_worker_main(Datum main_arg)
 	int			slotno;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
-	shm_mq_handle *errqh;
 	bool		isnull;
 	HeapTuple	tup;
 	TupleDesc	desc;
@@ -331,9 +323,7 @@ etl_pull_load_worker_main(Datum main_arg)
 	seg = EtlPullWorkerAttach(main_arg, &slotno);
 	shared = (LoadAllShared *) dsm_segment_address(seg);
 	slot = &shared->slots[slotno];
-	shm_mq_set_sender(error_queue(shared, slotno), MyProc);
-	errqh = shm_mq_attach(error_queue(shared, slotno), seg, NULL);
-	pq_redirect_to_shm_mq(seg, errqh);
+	EtlPullWorkerRedirectErrors(seg, error_queue(shared, slotno));
 
 	EtlPullWorkerConnect(shared->dboid, shared->roleid);
 
