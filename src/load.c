@@ -923,6 +923,20 @@ load_parallel(LoadState *ls, Relation rel)
 }
 
 /*
+ * DELETE the target's rows through SQL, so that its triggers and rules
+ * run and readers keep seeing the old rows until commit.
+ */
+static void
+delete_target_rows(LoadState *ls)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(psprintf("DELETE FROM %s", ls->target_qname), false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete the rows of %s", ls->target_qname);
+	SPI_finish();
+}
+
+/*
  * Incremental run: stream the rows at or past the watermark into a
  * temporary staging table, merge them into the target by primary key
  * (plain SQL, so the target's triggers and constraints apply), then,
@@ -953,14 +967,7 @@ load_incremental(LoadState *ls, Relation rel, const char *where,
 										 ls->target_qname, ls->attnums,
 										 ls->incremental_cols, reload_bounds);
 		else
-		{
-			if (SPI_connect() != SPI_OK_CONNECT)
-				elog(ERROR, "SPI_connect failed");
-			if (SPI_execute(psprintf("DELETE FROM %s", ls->target_qname),
-							false, 0) != SPI_OK_DELETE)
-				elog(ERROR, "could not delete the rows of %s", ls->target_qname);
-			SPI_finish();
-		}
+			delete_target_rows(ls);
 	}
 	table_close(rel, NoLock);
 
@@ -1063,10 +1070,9 @@ load_standard(LoadState *ls, Relation rel)
 	appendStringInfoChar(&sql, ')');
 	argnulls[n] = '\0';
 
+	delete_target_rows(ls);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(psprintf("DELETE FROM %s", ls->target_qname), false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "could not delete the rows of %s", ls->target_qname);
 	plan = SPI_prepare(sql.data, n, argtypes);
 	if (plan == NULL)
 		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
@@ -1118,12 +1124,7 @@ copy_row_done(void *arg, unsigned long *lengths)
 static void
 load_copy(LoadState *ls, Relation rel)
 {
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(psprintf("DELETE FROM %s", ls->target_qname), false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "could not delete the rows of %s", ls->target_qname);
-	SPI_finish();
-
+	delete_target_rows(ls);
 	EtlPullQueryStart(ls->conn, EtlPullSourceSelect(ls->source, NULL),
 					  ls->source->ncolumns);
 	(void) EtlPullCopyRows(ls->conn, ls->table, ls->source, rel, ls->attnums,
