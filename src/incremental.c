@@ -193,6 +193,21 @@ is_temporal(EtlPullSourceColumn *col)
 }
 
 /*
+ * Append MySQL's " - <lookback>" to a bound of column "col": seconds for
+ * dates and times, units for numbers; nothing for text, or no look-back.
+ */
+static void
+append_lookback(StringInfo buf, EtlPullSourceColumn *col, double lookback)
+{
+	if (lookback <= 0)
+		return;
+	if (is_temporal(col))
+		appendStringInfo(buf, " - INTERVAL %.6f SECOND", lookback);
+	else if (col->kind != SRC_CHAR && col->kind != SRC_TEXT)
+		appendStringInfo(buf, " - %.6f", lookback);
+}
+
+/*
  * The MySQL WHERE condition (without "WHERE") that selects the rows to
  * pull: any incremental column at or past its bound, or NULL.  Rows whose
  * column is NULL have no place on the watermark, so they are read again on
@@ -223,14 +238,9 @@ EtlPullWatermarkPredicate(EtlPullConnection *conn, EtlPullSource *source,
 		if (value == NULL)
 			return NULL;
 		qval = EtlPullQuoteLiteral(conn, value);
-		appendStringInfo(&buf, "%s%s IS NULL OR ", buf.len ? " OR " : "", qcol);
-		if (lookback > 0 && is_temporal(col))
-			appendStringInfo(&buf, "%s >= %s - INTERVAL %.6f SECOND",
-							 qcol, qval, lookback);
-		else if (lookback > 0 && col->kind != SRC_CHAR && col->kind != SRC_TEXT)
-			appendStringInfo(&buf, "%s >= %s - %.6f", qcol, qval, lookback);
-		else
-			appendStringInfo(&buf, "%s >= %s", qcol, qval);
+		appendStringInfo(&buf, "%s%s IS NULL OR %s >= %s",
+						 buf.len ? " OR " : "", qcol, qcol, qval);
+		append_lookback(&buf, col, lookback);
 	}
 	return buf.len ? buf.data : NULL;
 }
@@ -282,10 +292,7 @@ EtlPullAppendOnlyBounds(EtlPullConnection *conn, EtlPullTable *table,
 						 qcol, EtlPullQuoteIdent(source->db),
 						 EtlPullQuoteIdent(source->table), qcol,
 						 EtlPullQuoteLiteral(conn, value));
-		if (table->lookback > 0 && is_temporal(col))
-			appendStringInfo(&sql, " - INTERVAL %.6f SECOND", table->lookback);
-		else if (table->lookback > 0)
-			appendStringInfo(&sql, " - %.6f", table->lookback);
+		append_lookback(&sql, col, table->lookback);
 		EtlPullQueryStart(conn, sql.data, 1);
 		if (!EtlPullFetch(conn, &values, &lengths))
 			elog(ERROR, "MIN() query returned no row");
