@@ -254,9 +254,9 @@ EtlPullWatermarkPredicate(EtlPullConnection *conn, EtlPullSource *source,
  * smallest at or past the watermark less the look-back, as MySQL finds it,
  * which the target holds converted exactly as it was loaded.  Only numbers
  * and dates/times compare the same way on both sides (collations differ),
- * so other incremental columns are refused.  Returns the bounds (NULL
- * where a column has no such value), or NIL when the watermark bounds
- * nothing.
+ * so other incremental columns are refused.  Returns the bounds (the
+ * watermark itself where no row is at or past it any more), or NIL when
+ * the watermark bounds nothing (a column with no value yet).
  */
 List *
 EtlPullAppendOnlyBounds(EtlPullConnection *conn, EtlPullTable *table,
