@@ -241,11 +241,12 @@ EtlPullReadTable(const char *name)
 	t->batch_size = pg_strtoint32(get_text(tup, desc, COL_BATCH_SIZE));
 	t->zero_dates = strcmp(get_text(tup, desc, COL_ZERO_DATES), "error") == 0 ?
 		ETL_ZERO_DATES_ERROR : ETL_ZERO_DATES_NULL;
-	t->invalid_text = strcmp(get_text(tup, desc, COL_INVALID_UTF8), "replace") == 0 ?
-		ETL_INVALID_TEXT_REPLACE : ETL_INVALID_TEXT_ERROR;
-	t->analyze = strcmp(get_text(tup, desc, COL_ANALYZE), "t") == 0;
+	t->invalid_utf8 = strcmp(get_text(tup, desc, COL_INVALID_UTF8), "replace") == 0 ?
+		ETL_INVALID_UTF8_REPLACE : ETL_INVALID_UTF8_ERROR;
+	t->analyze_target = strcmp(get_text(tup, desc, COL_ANALYZE), "t") == 0;
 	t->enabled = strcmp(get_text(tup, desc, COL_ENABLED), "t") == 0;
-	t->incremental = strcmp(get_text(tup, desc, COL_EXTRACTION), "incremental") == 0;
+	t->extraction = strcmp(get_text(tup, desc, COL_EXTRACTION), "incremental") == 0 ?
+		ETL_EXTRACTION_INCREMENTAL : ETL_EXTRACTION_FULL;
 	{
 		bool		isnull;
 		Datum		d = SPI_getbinval(tup, desc, COL_INCREMENTAL_COLUMNS, &isnull);
@@ -266,12 +267,14 @@ EtlPullReadTable(const char *name)
 	t->lookback = strtod(get_text(tup, desc, COL_LOOKBACK), NULL);
 	t->append_only = strcmp(get_text(tup, desc, COL_APPEND_ONLY), "t") == 0;
 	t->delete_missing = strcmp(get_text(tup, desc, COL_DELETE_MISSING), "t") == 0;
-	t->skip_if_busy = strcmp(get_text(tup, desc, COL_ON_BUSY), "skip") == 0;
+	t->on_busy = strcmp(get_text(tup, desc, COL_ON_BUSY), "skip") == 0 ?
+		ETL_ON_BUSY_SKIP : ETL_ON_BUSY_WAIT;
 	size = get_text(tup, desc, COL_ESTIMATED_SIZE_MB);
 	t->estimated_size_mb = size ? strtod(size, NULL) : -1;
 	t->pg_settings = get_text(tup, desc, COL_PG_SETTINGS);
 	t->mysql_settings = get_text(tup, desc, COL_MYSQL_SETTINGS);
-	t->reject_bad_rows = strcmp(get_text(tup, desc, COL_ON_ERROR), "reject") == 0;
+	t->on_error = strcmp(get_text(tup, desc, COL_ON_ERROR), "reject") == 0 ?
+		ETL_ON_ERROR_REJECT : ETL_ON_ERROR_ABORT;
 	t->column_types = EtlPullParseColumnTypes(get_text(tup, desc, COL_COLUMN_TYPES));
 	t->parallel_chunks = pg_strtoint32(get_text(tup, desc, COL_PARALLEL_CHUNKS));
 

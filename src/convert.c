@@ -421,7 +421,7 @@ convert_float(ColumnConverter *cc, const char *s, bool single)
  * Every strategy goes through here, so they all treat text alike.
  */
 const char *
-EtlPullCheckUtf8(EtlPullInvalidText policy, const char *s, unsigned long *len)
+EtlPullCheckUtf8(EtlPullInvalidUtf8 policy, const char *s, unsigned long *len)
 {
 	StringInfoData buf;
 	const char *p = s;
@@ -431,7 +431,7 @@ EtlPullCheckUtf8(EtlPullInvalidText policy, const char *s, unsigned long *len)
 		memchr(s, '\0', *len) == NULL)
 		return s;
 
-	if (policy == ETL_INVALID_TEXT_ERROR)
+	if (policy == ETL_INVALID_UTF8_ERROR)
 	{
 		if (memchr(s, '\0', *len) != NULL)
 			ereport(ERROR,
@@ -478,7 +478,7 @@ database_text(EtlPullConverter *conv, const char *s, unsigned long *len)
 {
 	const char *str;
 
-	str = EtlPullCheckUtf8(conv->table->invalid_text, s, len);
+	str = EtlPullCheckUtf8(conv->table->invalid_utf8, s, len);
 	if (!conv->db_utf8)
 	{
 		str = (const char *) pg_do_encoding_conversion((unsigned char *) str, *len,

@@ -115,7 +115,7 @@ render_value(CopyFeed *f, int i, const char *s, unsigned long len)
 			if (!f->hex[i])
 			{
 				/* bytes bound for text are text, as in the converters */
-				s = EtlPullCheckUtf8(f->table->invalid_text, s, &len);
+				s = EtlPullCheckUtf8(f->table->invalid_utf8, s, &len);
 				break;
 			}
 			appendBinaryStringInfo(buf, "\\\\x", 3);
@@ -137,7 +137,7 @@ render_value(CopyFeed *f, int i, const char *s, unsigned long len)
 				return;
 			}
 		case SRC_SET:
-			s = EtlPullCheckUtf8(f->table->invalid_text, s, &len);
+			s = EtlPullCheckUtf8(f->table->invalid_utf8, s, &len);
 			appendStringInfoChar(buf, '{');
 			for (j = 0; j < len; j++)
 			{
@@ -182,7 +182,7 @@ render_value(CopyFeed *f, int i, const char *s, unsigned long len)
 			}
 			if (col->kind == SRC_CHAR || col->kind == SRC_TEXT ||
 				col->kind == SRC_ENUM || col->kind == SRC_JSON)
-				s = EtlPullCheckUtf8(f->table->invalid_text, s, &len);
+				s = EtlPullCheckUtf8(f->table->invalid_utf8, s, &len);
 			break;
 	}
 	append_escaped(buf, s, len);

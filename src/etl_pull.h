@@ -39,12 +39,33 @@ typedef enum EtlPullZeroDates
 	ETL_ZERO_DATES_ERROR
 } EtlPullZeroDates;
 
-/* What to do with invalid UTF-8 or NUL bytes in text */
-typedef enum EtlPullInvalidText
+/* Which rows a load reads (setting extraction) */
+typedef enum EtlPullExtraction
 {
-	ETL_INVALID_TEXT_ERROR,
-	ETL_INVALID_TEXT_REPLACE
-} EtlPullInvalidText;
+	ETL_EXTRACTION_FULL,
+	ETL_EXTRACTION_INCREMENTAL
+} EtlPullExtraction;
+
+/* What to do with a row that cannot be converted (setting on_error) */
+typedef enum EtlPullOnError
+{
+	ETL_ON_ERROR_ABORT,
+	ETL_ON_ERROR_REJECT
+} EtlPullOnError;
+
+/* What to do when the table is already loading (setting on_busy) */
+typedef enum EtlPullOnBusy
+{
+	ETL_ON_BUSY_WAIT,
+	ETL_ON_BUSY_SKIP
+} EtlPullOnBusy;
+
+/* What to do with invalid UTF-8 or NUL bytes in text */
+typedef enum EtlPullInvalidUtf8
+{
+	ETL_INVALID_UTF8_ERROR,
+	ETL_INVALID_UTF8_REPLACE
+} EtlPullInvalidUtf8;
 
 /*
  * One registered table: a row of etl_pull.tables, resolved and validated.
@@ -60,20 +81,20 @@ typedef struct EtlPullTable
 	char	   *target_schema;	/* PostgreSQL target, unquoted */
 	char	   *target_table;
 	EtlPullStrategy strategy;
-	bool		incremental;	/* extraction = incremental */
+	EtlPullExtraction extraction;
 	List	   *incremental_columns;	/* of char *, MySQL names */
 	double		lookback;		/* seconds (times) or units (numbers) */
 	bool		append_only;	/* incremental without a primary key */
 	bool		delete_missing; /* remove rows gone from the source */
-	bool		skip_if_busy;	/* on_busy = skip */
-	bool		reject_bad_rows;	/* on_error = reject */
+	EtlPullOnBusy on_busy;
+	EtlPullOnError on_error;
 	List	   *column_types;	/* of EtlPullColumnType: target type overrides */
 	int			batch_size;
 	int			parallel_chunks;	/* workers of the parallel strategy */
 	double		estimated_size_mb;	/* < 0: measure at the source */
 	EtlPullZeroDates zero_dates;
-	EtlPullInvalidText invalid_text;
-	bool		analyze;		/* ANALYZE the target after a full load */
+	EtlPullInvalidUtf8 invalid_utf8;
+	bool		analyze_target; /* ANALYZE the target after a full load */
 	char	   *pg_settings;	/* "name=value, ..." or NULL */
 	char	   *mysql_settings;
 	bool		enabled;
@@ -194,7 +215,7 @@ extern void EtlPullCheckTypeOverride(EtlPullSource *source,
 /* in convert.c */
 typedef struct EtlPullConverter EtlPullConverter;
 
-extern const char *EtlPullCheckUtf8(EtlPullInvalidText policy, const char *s,
+extern const char *EtlPullCheckUtf8(EtlPullInvalidUtf8 policy, const char *s,
 									unsigned long *len);
 
 extern EtlPullConverter *EtlPullMakeConverters(EtlPullTable *table,

@@ -106,7 +106,7 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 							 table->name)));
 	lock_args[0] = Int32GetDatum(ETL_LOAD_LOCK_CLASS);
 	lock_args[1] = Int32GetDatum(this_load.key);
-	if (table->skip_if_busy)
+	if (table->on_busy == ETL_ON_BUSY_SKIP)
 	{
 		if (!DatumGetBool(DirectFunctionCall2(pg_try_advisory_xact_lock_int4,
 											  lock_args[0], lock_args[1])))

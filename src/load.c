@@ -330,7 +330,7 @@ stream_unsuitable(Relation rel)
 static const char *
 copy_unsuitable(LoadState *ls, Relation rel)
 {
-	if (ls->table->reject_bad_rows)
+	if (ls->table->on_error == ETL_ON_ERROR_REJECT)
 		return "on_error is reject, which COPY cannot do";
 	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED)
 		return "the target has row-level security";
@@ -577,7 +577,7 @@ convert_row(LoadState *ls, EtlPullConverter *conv, char **values,
 {
 	EtlPullReject reject;
 
-	if (!ls->table->reject_bad_rows)
+	if (ls->table->on_error != ETL_ON_ERROR_REJECT)
 	{
 		EtlPullConvertRow(conv, values, lengths, datums, nulls);
 		return true;
@@ -713,7 +713,7 @@ rows_into_sink(LoadState *ls, RowSource *rs, Relation target,
 
 	conv = EtlPullMakeConverters(ls->table, ls->source,
 								 RelationGetDescr(target), attnums);
-	if (ls->table->reject_bad_rows && !EtlPullConvertersTrusted(conv))
+	if (ls->table->on_error == ETL_ON_ERROR_REJECT && !EtlPullConvertersTrusted(conv))
 	{
 		rows_into_sink_checked(ls, rs, conv, sink, RelationGetDescr(target)->natts);
 		EtlPullSinkEnd(sink);
@@ -846,7 +846,7 @@ workers_can_convert(LoadState *ls, Relation rel)
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	int			a;
 
-	if (ls->table->reject_bad_rows)
+	if (ls->table->on_error == ETL_ON_ERROR_REJECT)
 		return false;
 	if (tupdesc->constr && tupdesc->constr->num_check > 0)
 		return false;
@@ -1192,7 +1192,7 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 	 * runs pull from the watermark.  The new watermark is read now, under
 	 * the same snapshot as the rows.
 	 */
-	if (table->incremental)
+	if (table->extraction == ETL_EXTRACTION_INCREMENTAL)
 	{
 		int		   *cols = EtlPullIncrementalColumns(table, ls.source);
 		bool		has_pk = false;
@@ -1270,7 +1270,7 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 			load_standard(&ls, rel);
 		}
 	}
-	if (table->incremental)
+	if (table->extraction == ETL_EXTRACTION_INCREMENTAL)
 		EtlPullWriteWatermark(table, new_watermark);
 
 	if (ls.conn)
@@ -1279,7 +1279,7 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 	pgstat_progress_end_command();
 
 	/* ANALYZE needs ownership; otherwise autovacuum will see to it */
-	if (table->analyze && !incremental_run &&
+	if (table->analyze_target && !incremental_run &&
 #if PG_VERSION_NUM >= 160000
 		object_ownercheck(RelationRelationId, ls.target_oid, GetUserId()))
 #else
