@@ -44,7 +44,16 @@ else
 	ETL_PG_MAJOR=$(etl_distribution_pg_major)
 	ETL_PG_CONFIG=/usr/lib/postgresql/$ETL_PG_MAJOR/bin/pg_config
 fi
-ETL_PG_BIN=$("$ETL_PG_CONFIG" --bindir 2>/dev/null || echo "/usr/lib/postgresql/$ETL_PG_MAJOR/bin")
+# The installation's bindir, from its pg_config.  Before etl_install_packages has installed
+# postgresql-server-dev-N (a fresh machine) the distribution's pg_config may be missing: its own
+# directory is then the bindir, as in every layout that ships one, and etl_install_packages asks
+# pg_config again once it is there.
+etl_pg_bindir() {
+	ETL_PG_BIN=$("$ETL_PG_CONFIG" --bindir 2>/dev/null) && [ -n "$ETL_PG_BIN" ] && return 0
+	ETL_PG_BIN=$(dirname "$ETL_PG_CONFIG")
+	return 1
+}
+etl_pg_bindir || true
 ETL_MARKER=.etl_pull_workdir
 ETL_PACKAGES=("postgresql-$ETL_PG_MAJOR" "postgresql-server-dev-$ETL_PG_MAJOR"
 	"postgresql-$ETL_PG_MAJOR-cron" "postgresql-$ETL_PG_MAJOR-mysql-fdw"
@@ -80,6 +89,7 @@ etl_install_packages() {
 		etl_die "apt-get failed"
 	fi
 	rm -f "$log"
+	etl_pg_bindir || etl_die "$ETL_PG_CONFIG does not run after installing ${missing[*]}"
 }
 
 # Build and install the extension from the repository root; stops the script on failure.
