@@ -63,7 +63,8 @@ ETL_ENV_VARS=(ETL_PULL_WORKDIR ETL_PULL_MYSQL_HOST ETL_PULL_MYSQL_PORT ETL_PULL_
 	ETL_PULL_MYSQL_DB ETL_PULL_MYSQL_USER ETL_PULL_MYSQL_PASSWORD
 	ETL_PULL_MYSQL_LIMITED_USER ETL_PULL_MYSQL_LIMITED_PASSWORD
 	PGHOST PGPORT PGUSER PGDATABASE
-	ETL_PULL_PGHOST ETL_PULL_PGPORT ETL_PULL_PGUSER ETL_PULL_PGDATABASE ETL_PULL_PGDATA)
+	ETL_PULL_PGHOST ETL_PULL_PGPORT ETL_PULL_PGUSER ETL_PULL_PGDATABASE ETL_PULL_PGDATA
+	ETL_PULL_PGLOG)
 
 etl_log() { printf 'etl_pull: %s\n' "$*" >&2; }
 etl_die() { etl_log "error: $*"; exit 1; }
@@ -265,28 +266,39 @@ etl_start_postgres() {
 	export PGPORT
 	# The same under names that PostgreSQL::Test::Utils (TAP) does not delete.
 	export ETL_PULL_PGHOST=$PGHOST ETL_PULL_PGPORT=$PGPORT ETL_PULL_PGUSER=$PGUSER
-	export ETL_PULL_PGDATABASE=$PGDATABASE ETL_PULL_PGDATA=$dir/pg
-	etl_as postgres "$ETL_PG_BIN/initdb" -D "$dir/pg" -U postgres -A trust --no-sync \
-		-E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
-		{ cat "$dir/initdb.log" >&2; etl_die "initdb failed"; }
-	etl_pg_conf >>"$dir/pg/postgresql.conf"
-	etl_as postgres "$ETL_PG_BIN/pg_ctl" -D "$dir/pg" -l "$dir/pg.log" -w -t 60 start \
-		>/dev/null 2>&1 ||
-		{ cat "$dir/pg.log" >&2; etl_die "PostgreSQL did not start (log above)"; }
+	export ETL_PULL_PGDATABASE=$PGDATABASE ETL_PULL_PGDATA=$dir/pg ETL_PULL_PGLOG=$dir/pg.log
+	etl_init_postgres "$dir/pg" "$PGPORT" "$dir" "$dir/pg.log"
 }
 
-# postgresql.conf additions.  etl_test.* are placeholder settings (not the extension's reserved
-# etl_pull. prefix) so that SQL tests can read the MariaDB coordinates with current_setting().
+# etl_init_postgres PGDATA PORT SOCKETDIR LOG: initdb a new cluster in PGDATA as the postgres
+# user, configure it (etl_pg_conf) and start it, listening on SOCKETDIR/.s.PGSQL.PORT only.
+# The shared cluster of etl_start_servers and a test's own (tap_own_cluster in test/tap.sh).
+etl_init_postgres() {
+	local data=$1 port=$2 sockdir=$3 log=$4
+	[ ${#sockdir} -le 90 ] ||
+		etl_die "$sockdir is too long for a Unix socket directory (use a shorter work directory)"
+	etl_as postgres "$ETL_PG_BIN/initdb" -D "$data" -U postgres -A trust --no-sync \
+		-E UTF8 --locale=C.UTF-8 >"$data.initdb.log" 2>&1 ||
+		{ cat "$data.initdb.log" >&2; etl_die "initdb of $data failed"; }
+	etl_pg_conf "$port" "$sockdir" >>"$data/postgresql.conf"
+	etl_as postgres "$ETL_PG_BIN/pg_ctl" -D "$data" -l "$log" -w -t 60 start \
+		>/dev/null 2>&1 ||
+		{ cat "$log" >&2; etl_die "PostgreSQL in $data did not start (log above)"; }
+}
+
+# etl_pg_conf PORT SOCKETDIR: the postgresql.conf additions.  etl_test.* are placeholder
+# settings (not the extension's reserved etl_pull. prefix) so that SQL tests can read the MariaDB
+# coordinates with current_setting().
 etl_pg_conf() {
 	cat <<-EOF
 
 		# added by test/lib.sh
-		port = $PGPORT
-		unix_socket_directories = '$ETL_PULL_WORKDIR'
+		port = $1
+		unix_socket_directories = '$2'
 		listen_addresses = ''
 		shared_preload_libraries = 'pg_cron'
 		cron.database_name = 'postgres'
-		cron.host = '$ETL_PULL_WORKDIR'
+		cron.host = '$2'
 		max_worker_processes = 24
 		logging_collector = off
 		log_min_messages = info
@@ -315,13 +327,17 @@ etl_write_env() {
 
 # ---------------------------------------------------------------- stop
 
-# Stop both servers of ETL_PULL_WORKDIR and remove it (kept when ETL_PULL_KEEP=1).  Idempotent,
-# quiet and never fails, so it is safe in an EXIT trap.
+# Stop both servers of ETL_PULL_WORKDIR, and any test's own cluster left running in it
+# (WORKDIR/clusters/*), and remove it (kept when ETL_PULL_KEEP=1).  Idempotent, quiet and never
+# fails, so it is safe in an EXIT trap.
 etl_stop_servers() {
-	local - dir=${ETL_PULL_WORKDIR:-}
+	local - dir=${ETL_PULL_WORKDIR:-} data
 	set +e
 	[ -n "$dir" ] && [ -e "$dir/$ETL_MARKER" ] || return 0
-	etl_stop_postgres "$dir"
+	for data in "$dir"/clusters/*/pg; do
+		[ -d "$data" ] && etl_stop_postgres "$data"
+	done
+	etl_stop_postgres "$dir/pg"
 	etl_stop_mariadb "$dir"
 	if [ "${ETL_PULL_KEEP:-0}" = 1 ]; then
 		etl_log "kept $dir"
@@ -331,17 +347,18 @@ etl_stop_servers() {
 	return 0
 }
 
+# etl_stop_postgres PGDATA: stop the cluster in PGDATA if it runs (and is ours).  Never fails.
 etl_stop_postgres() {
-	local dir=$1 pid
-	[ -f "$dir/pg/postmaster.pid" ] || return 0
-	pid=$(head -n 1 "$dir/pg/postmaster.pid")
-	etl_pid_ours "$pid" "$dir/pg" || return 0
-	(cd "$dir" && runuser -u postgres -- "$ETL_PG_BIN/pg_ctl" -D "$dir/pg" -m fast -w -t 60 \
-		stop) >/dev/null 2>&1
-	etl_wait_exit "$pid" "$dir/pg" 5 && return 0
-	etl_log "PostgreSQL in $dir did not stop; sending SIGQUIT to $pid"
+	local data=$1 pid
+	[ -f "$data/postmaster.pid" ] || return 0
+	pid=$(head -n 1 "$data/postmaster.pid")
+	etl_pid_ours "$pid" "$data" || return 0
+	(cd "$(dirname "$data")" && runuser -u postgres -- "$ETL_PG_BIN/pg_ctl" -D "$data" -m fast \
+		-w -t 60 stop) >/dev/null 2>&1
+	etl_wait_exit "$pid" "$data" 5 && return 0
+	etl_log "PostgreSQL in $data did not stop; sending SIGQUIT to $pid"
 	kill -QUIT "$pid" 2>/dev/null
-	etl_wait_exit "$pid" "$dir/pg" 10 || kill -KILL "$pid" 2>/dev/null
+	etl_wait_exit "$pid" "$data" 10 || kill -KILL "$pid" 2>/dev/null
 }
 
 etl_stop_mariadb() {

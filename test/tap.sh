@@ -2,13 +2,87 @@
 #
 # The tests run under `prove --exec bash` from test/run, with the servers'
 # coordinates in the environment (see test/lib.sh).  Each test file works in
-# a database of its own, created by tap_setup_db.
+# a database of its own, created by tap_setup_db, and in MariaDB tables of
+# its own in etl_test.  A test that changes the server's configuration
+# (ALTER SYSTEM, a restart, a crash, cluster-wide roles) calls
+# tap_own_cluster first: it gets a throwaway PostgreSQL of its own, so that
+# nothing it does reaches the next test.
+#
+# tap.sh owns the EXIT trap: a test registers its cleanup with tap_on_exit
+# (never `trap ... EXIT`, which would displace the cluster's stop).
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TAP_N=0
 TAP_FAILED=0
 TAP_DB=
+TAP_EXIT_HANDLERS=()
+TAP_OWN_PGDATA=
+
+# tap_on_exit COMMAND: run COMMAND (a function name, say) when the test exits,
+# however it exits; the last registered runs first, and all of them before
+# the test's own cluster stops.
+tap_on_exit() {
+	TAP_EXIT_HANDLERS+=("$1")
+}
+
+tap_exit() {
+	local rc=$? i
+	trap - EXIT
+	for ((i = ${#TAP_EXIT_HANDLERS[@]} - 1; i >= 0; i--)); do
+		eval "${TAP_EXIT_HANDLERS[i]}"
+	done
+	tap_stop_own_cluster
+	exit "$rc"
+}
+trap tap_exit EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# tap_own_cluster: initdb and start a PostgreSQL cluster for this test alone,
+# in ETL_PULL_WORKDIR/clusters/<test>/ (data in pg/, log in pg.log, socket
+# in the directory itself) on a port of its own, configured as the shared
+# one (test/lib.sh: pg_cron preloaded, the etl_test.* settings), and point
+# PG* and ETL_PULL_PG* at it for the rest of the test.  The extension is
+# already installed in the PostgreSQL installation; tap_setup_db creates it.
+# The cluster is stopped when the test exits and removed unless
+# ETL_PULL_KEEP=1; test/run stops one left running.
+tap_own_cluster() {
+	local dir port
+	if [ -z "${ETL_PULL_WORKDIR:-}" ] || [ ! -e "$ETL_PULL_WORKDIR/$ETL_MARKER" ]; then
+		etl_die "tap_own_cluster needs the harness's work directory (run the test from test/run)"
+	fi
+	[ -z "$TAP_OWN_PGDATA" ] || etl_die "tap_own_cluster: this test has its cluster already"
+	dir=$ETL_PULL_WORKDIR/clusters/$(basename "$0" .sh)
+	if [ -e "$dir" ]; then # a previous run's, in a kept work directory
+		etl_stop_postgres "$dir/pg"
+		rm -rf "$dir"
+	fi
+	mkdir -p "$dir"
+	chown postgres "$dir"
+	chmod 755 "$ETL_PULL_WORKDIR/clusters"
+	# Not the shared cluster's port (35432 and up) nor Debian's (5432), so
+	# that a client given half of the new coordinates (the socket directory
+	# or the port) fails instead of reaching another cluster.  Each cluster
+	# listens on a socket in its own directory only.
+	port=$(etl_free_port 36432)
+	[ "$port" != "${ETL_PULL_PGPORT:-}" ] || port=$(etl_free_port $((port + 1)))
+	TAP_OWN_PGDATA=$dir/pg
+	etl_init_postgres "$dir/pg" "$port" "$dir" "$dir/pg.log"
+	export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=postgres
+	export ETL_PULL_PGHOST=$PGHOST ETL_PULL_PGPORT=$PGPORT ETL_PULL_PGUSER=$PGUSER
+	export ETL_PULL_PGDATABASE=$PGDATABASE ETL_PULL_PGDATA=$dir/pg ETL_PULL_PGLOG=$dir/pg.log
+	echo "# own PostgreSQL cluster in $dir (port $port)"
+}
+
+# Stop the test's own cluster and remove it (kept when ETL_PULL_KEEP=1).
+tap_stop_own_cluster() {
+	[ -n "$TAP_OWN_PGDATA" ] || return 0
+	etl_stop_postgres "$TAP_OWN_PGDATA"
+	[ "${ETL_PULL_KEEP:-0}" = 1 ] || rm -rf "$(dirname "$TAP_OWN_PGDATA")"
+	TAP_OWN_PGDATA=
+}
 
 ok() {
 	TAP_N=$((TAP_N + 1))
