@@ -9,7 +9,7 @@ tap_setup_db etl_tap_hostile
 # start from the fixture's state (the runner loaded it, but this test changes it)
 etl_mysql <"$ETL_PULL_REPO/test/fixtures/hostile.sql" || echo "# could not reload hostile.sql"
 q "CREATE TABLE public.pg_sentinel (id int); INSERT INTO public.pg_sentinel VALUES (1)" >/dev/null
-PG_LOG=$ETL_PULL_WORKDIR/pg.log
+PG_LOG=$ETL_PULL_PGLOG
 LOG_START=$(stat -c %s "$PG_LOG")
 
 # MySQL names, as MySQL quotes them (backticks, not command substitutions)

@@ -27,7 +27,7 @@ stop_fake() {
 	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
 	FAKE_PID=
 }
-trap stop_fake EXIT
+tap_on_exit stop_fake
 
 (cd "$H" && exec runuser -u nobody -- env NODE_PATH="$NODE_MODULES" \
 	node "$H/server.js" --port-file "$H/port" --log "$LOG" \

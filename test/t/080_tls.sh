@@ -50,7 +50,7 @@ chown mysql "$T/mysql"
 stop_tls_mariadb() {
 	mariadb-admin --no-defaults --socket="$SOCK" -uroot shutdown >/dev/null 2>&1
 }
-trap stop_tls_mariadb EXIT
+tap_on_exit stop_tls_mariadb
 mariadb-install-db --no-defaults --user=mysql --datadir="$T/mysql" \
 	--auth-root-authentication-method=socket --skip-test-db >"$T/install.log" 2>&1
 (cd "$T" && exec setsid nohup /usr/sbin/mariadbd --no-defaults --user=mysql \

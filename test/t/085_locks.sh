@@ -20,7 +20,7 @@ cleanup() {
 		wait "$pid" 2>/dev/null
 	done
 }
-trap cleanup EXIT
+tap_on_exit cleanup
 
 # wait_for FILE: until FILE has a line (at most 10 s)
 wait_for() {
