@@ -1,7 +1,8 @@
 # A parallel worker that goes away mid-load fails the load: terminated
 # (pg_terminate_backend) or killed (SIGKILL, which makes the postmaster
 # restart every backend), the target keeps its old rows, and a terminated
-# worker's load is recorded as failed with the worker's own error.
+# worker's load is recorded as failed with the worker's own error.  The
+# SIGKILL restarts the server: the test has a cluster of its own.
 #
 # The load is held deterministically: the target's key is a domain whose
 # CHECK waits on an advisory lock that a "gate" session holds, but only for
@@ -10,6 +11,7 @@
 # with rows read and their chunks unacknowledged, wait for room in their
 # queues.
 source "$(dirname "$0")/../tap.sh"
+tap_own_cluster
 tap_setup_db etl_tap_loss
 
 etl_mysql -e "

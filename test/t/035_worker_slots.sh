@@ -1,18 +1,14 @@
 # Too few background-worker slots: the parallel strategy runs fewer workers
 # and says so, or fails clearly when there is none; never a hang.  The test
-# restarts the server with a small max_worker_processes, and restores it.
+# restarts the server with a small max_worker_processes: its own cluster.
 source "$(dirname "$0")/../tap.sh"
+tap_own_cluster
 tap_setup_db etl_tap_slots
 
 restart() {
-	runuser -u postgres -- "$ETL_PG_BIN/pg_ctl" -D "$ETL_PULL_PGDATA" -w -t 60 restart \
-		-l "$ETL_PULL_WORKDIR/pg.log" >/dev/null
+	etl_as postgres "$ETL_PG_BIN/pg_ctl" -D "$ETL_PULL_PGDATA" -w -t 60 restart \
+		-l "$ETL_PULL_PGLOG" >/dev/null
 }
-restore() {
-	etl_psql -Atqc "ALTER SYSTEM RESET max_worker_processes" >/dev/null
-	restart
-}
-trap restore EXIT
 
 etl_mysql -e "DROP TABLE IF EXISTS slot_src;
 	CREATE TABLE slot_src (id int NOT NULL PRIMARY KEY, v varchar(10) NOT NULL);

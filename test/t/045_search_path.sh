@@ -9,7 +9,11 @@
 # call springs it), then every load must leave it unsprung: the files the
 # shell commands would write are absent.  The extension must also refuse a
 # pre-existing schema etl_pull or role etl_pull_admin it did not create.
+#
+# The test creates roles and changes etl_pull_admin's comment, which every
+# CREATE EXTENSION etl_pull checks: cluster-wide state, so its own cluster.
 source "$(dirname "$0")/../tap.sh"
+tap_own_cluster
 tap_setup_db etl_tap_search_path
 PGDATA_DIR=$ETL_PULL_PGDATA
 
@@ -139,7 +143,6 @@ like "$(etl_psql -d etl_tap_adopt -Atq -c "CREATE EXTENSION etl_pull" 2>&1)" \
 etl_psql -q -d etl_tap_adopt -c "DROP SCHEMA etl_pull" >/dev/null
 comment=$(q "SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = 'etl_pull_admin'")
 restore_comment() { q "COMMENT ON ROLE etl_pull_admin IS '$comment'" >/dev/null; }
-trap restore_comment EXIT
 q "COMMENT ON ROLE etl_pull_admin IS NULL" >/dev/null
 like "$(etl_psql -d etl_tap_adopt -Atq -c "CREATE EXTENSION etl_pull" 2>&1)" \
 	'role "etl_pull_admin" already exists and was not created by etl_pull' \

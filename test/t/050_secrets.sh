@@ -3,7 +3,11 @@
 # loads, with every log turned up, the password is nowhere: not in the server
 # logs of either side, etl_pull's tables and views, pg_stat_activity, MariaDB's
 # process list, or what the client was told.
+#
+# PostgreSQL's logging is turned up with ALTER SYSTEM in a cluster of the
+# test's own; MariaDB's (shared) is put back at exit.
 source "$(dirname "$0")/../tap.sh"
+tap_own_cluster
 tap_setup_db etl_tap_secrets
 
 PW='Sup3r-S3cret-Pa55word'
@@ -12,7 +16,8 @@ NEEDLE='Sup3r-S3cret' # a prefix of both: also catches a truncated leak
 W=$ETL_PULL_WORKDIR
 OUT=$(mktemp -d)
 GENERAL_LOG=$W/mysql-general.log
-old_log_warnings=$(etl_mysql -N -e 'SELECT @@GLOBAL.log_warnings')
+read -r old_log_warnings old_log_output old_general_log_file < <(etl_mysql -N -e \
+	'SELECT @@GLOBAL.log_warnings, @@GLOBAL.log_output, @@GLOBAL.general_log_file')
 
 # MariaDB user, kept out of the binary log (its CREATE USER carries the password)
 etl_mysql -e "SET SESSION sql_log_bin = 0;
@@ -54,18 +59,18 @@ etl_psql -q -d "$TAP_DB" -v port="$ETL_PULL_MYSQL_PORT" -v db="$ETL_PULL_MYSQL_D
 	SQL
 
 # Every log up: PostgreSQL at debug1 with every statement and connection,
-# MariaDB's general query log and access-denied warnings.  Restored at exit.
+# MariaDB's general query log and access-denied warnings.  MariaDB's are
+# restored at exit; PostgreSQL's cluster is the test's own.
 restore() {
-	etl_psql -q -c "ALTER SYSTEM RESET log_min_messages" -c "ALTER SYSTEM RESET log_statement" \
-		-c "ALTER SYSTEM RESET log_error_verbosity" -c "ALTER SYSTEM RESET log_connections" \
-		-c "ALTER SYSTEM RESET log_disconnections" -c "SELECT pg_reload_conf()" >/dev/null
 	etl_mysql -e "SET GLOBAL general_log = OFF; SET GLOBAL log_warnings = $old_log_warnings;
+		SET GLOBAL log_output = '$old_log_output';
+		SET GLOBAL general_log_file = '$old_general_log_file';
 		SET SESSION sql_log_bin = 0;
 		DROP USER IF EXISTS 'etl_secret_user'@'127.0.0.1', 'etl_secret_user'@'localhost';"
 	[ -n "${SAMPLER_PID:-}" ] && kill "$SAMPLER_PID" 2>/dev/null
 	rm -rf "$OUT"
 }
-trap restore EXIT
+tap_on_exit restore
 etl_psql -q -c "ALTER SYSTEM SET log_min_messages = 'debug1'" -c "ALTER SYSTEM SET log_statement = 'all'" \
 	-c "ALTER SYSTEM SET log_error_verbosity = 'verbose'" -c "ALTER SYSTEM SET log_connections = on" \
 	-c "ALTER SYSTEM SET log_disconnections = on" -c "SELECT pg_reload_conf()" >/dev/null
@@ -75,7 +80,7 @@ for _ in $(seq 50); do
 	[ "$(etl_psql -Atc 'SHOW log_statement')" = all ] && break
 	sleep 0.1
 done
-LOG_START=$(stat -c %s "$W/pg.log")
+LOG_START=$(stat -c %s "$ETL_PULL_PGLOG")
 
 # The client: every message down to debug5, in the session and its log lines;
 # progress messages every 1000 rows, as notices.  Prints the result rows, then
@@ -137,7 +142,7 @@ like "$(cat "$OUT/activity")" "load_table\('s_slow'\)" "pg_stat_activity was sam
 like "$(cat "$OUT/progress")" "streaming" "etl_pull.progress was sampled during the slow load"
 like "$(cat "$OUT/processlist")" "etl_secret_user.*secret_slow_view" \
 	"MariaDB's process list was sampled during the slow load"
-pglog=$(tail -c +"$((LOG_START + 1))" "$W/pg.log")
+pglog=$(tail -c +"$((LOG_START + 1))" "$ETL_PULL_PGLOG")
 like "$pglog" "DEBUG:" "the PostgreSQL log has debug messages"
 like "$pglog" "statement: SELECT rows FROM etl_pull.load_table\('s_ok'\)" "the PostgreSQL log has every statement"
 like "$(cat "$GENERAL_LOG" 2>&1)" "etl_secret_user" "MariaDB's general log has the loads' connections"
@@ -155,7 +160,7 @@ not_found() {
 	hits=$(cat "$@" 2>/dev/null | grep -aF -- "$NEEDLE" | head -n 3)
 	is "$hits" "" "the password is not in $place"
 }
-not_found "the PostgreSQL server log" "$W/pg.log"
+not_found "the PostgreSQL server log" "$ETL_PULL_PGLOG"
 not_found "the MariaDB error log" "$W/mysql.log" "$W/mysql.out"
 not_found "the MariaDB general query log" "$GENERAL_LOG"
 not_found "the MariaDB binary log" "$W"/binlog.[0-9]*

@@ -2,12 +2,15 @@
 # pg_cron, and on_busy = skip when a run is due while the table is loading.
 #
 # pg_cron runs its jobs in cron.database_name = 'postgres' (test/lib.sh), so
-# this test works in database postgres and removes all it made there at exit.
+# this test works in database postgres, with pg_cron's launcher running jobs
+# in it: in a cluster of its own (preloading pg_cron as the shared one does),
+# which nothing else uses and which goes away with the test.
 # Its jobs run in pg_cron's libpq mode under test/run (cron.use_background_workers
 # is off: the launcher connects through cron.host, a Unix socket); the test
 # passes in background-worker mode too.  pg_cron has minute
 # granularity: the test waits for one minute boundary (at most ~65 s).
 source "$(dirname "$0")/../tap.sh"
+tap_own_cluster
 
 BUSY="cron \"busy\" 'x'" # a registered name with quotes, scheduled through %L
 BUSY_SQL=${BUSY//\'/\'\'}
@@ -15,9 +18,7 @@ LONG_A=$(printf 'x%.0s' {1..60})a # 61 characters: job names are type name (63 b
 LONG_B=$(printf 'x%.0s' {1..60})b
 OUT=$(mktemp -d)
 HOLDER_PID=
-LOG_START=$(stat -c %s "$ETL_PULL_WORKDIR/pg.log")
-created_cron=0
-created_etl=0
+LOG_START=$(stat -c %s "$ETL_PULL_PGLOG")
 
 # ---- a database without pg_cron: a clear error
 tap_setup_db etl_tap_nocron
@@ -35,30 +36,11 @@ PGOPTIONS="-c client_min_messages=warning" etl_psql -q -c "DROP DATABASE etl_tap
 TAP_DB=postgres
 cleanup() {
 	[ -n "$HOLDER_PID" ] && kill "$HOLDER_PID" 2>/dev/null && wait "$HOLDER_PID" 2>/dev/null
-	if [ "$(q "SELECT count(*) FROM pg_extension WHERE extname = 'pg_cron'")" = 1 ]; then
-		q "DELETE FROM cron.job_run_details WHERE jobid IN
-		       (SELECT jobid FROM cron.job WHERE jobname LIKE 'etl\_pull: %')" >/dev/null
-		q "SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname LIKE 'etl\_pull: %'" >/dev/null
-	fi
-	if [ "$created_etl" = 1 ]; then
-		q "DROP EXTENSION etl_pull CASCADE" >/dev/null
-	elif [ "$(q "SELECT count(*) FROM pg_extension WHERE extname = 'etl_pull'")" = 1 ]; then
-		q "DELETE FROM etl_pull.runs WHERE table_name IN ('cron_t', '$BUSY_SQL', '$LONG_A', '$LONG_B');
-		   DELETE FROM etl_pull.tables WHERE name IN ('cron_t', '$BUSY_SQL', '$LONG_A', '$LONG_B');
-		   DROP SERVER IF EXISTS cron_replica CASCADE" >/dev/null
-	fi
-	[ "$created_cron" = 1 ] && q "DROP EXTENSION pg_cron" >/dev/null
-	q "DROP TABLE IF EXISTS public.cron_target, public.cron_busy_target" >/dev/null
 	rm -rf "$OUT"
 }
-trap cleanup EXIT
+tap_on_exit cleanup
 
-if [ "$(q "SELECT count(*) FROM pg_extension WHERE extname = 'pg_cron'")" = 0 ]; then
-	q "CREATE EXTENSION pg_cron" >/dev/null && created_cron=1
-fi
-if [ "$(q "SELECT count(*) FROM pg_extension WHERE extname = 'etl_pull'")" = 0 ]; then
-	q "CREATE EXTENSION etl_pull" >/dev/null && created_etl=1
-fi
+q "CREATE EXTENSION pg_cron; CREATE EXTENSION etl_pull" >/dev/null
 is "$(q "SELECT string_agg(extname, ',' ORDER BY extname) FROM pg_extension
           WHERE extname IN ('etl_pull', 'pg_cron')")" "etl_pull,pg_cron" \
 	"pg_cron and etl_pull are installed in database postgres"
@@ -67,7 +49,6 @@ if [ "$(q "SHOW cron.use_background_workers")" = on ]; then
 else
 	echo "# pg_cron runs jobs in libpq mode (connecting through cron.host)"
 fi
-q "DROP TABLE IF EXISTS public.cron_target, public.cron_busy_target" >/dev/null
 etl_psql -q -v port="$ETL_PULL_MYSQL_PORT" -v db="$ETL_PULL_MYSQL_DB" \
 	-v user="$ETL_PULL_MYSQL_USER" -v password="$ETL_PULL_MYSQL_PASSWORD" -v busy="$BUSY" \
 	<<-'SQL' >/dev/null
@@ -150,7 +131,7 @@ released=$(sed -n 2p "$OUT/holder")
 is "$(q "SELECT (end_time - start_time < interval '2 s') || ' ' || (end_time <= '$released'::timestamptz)
           FROM cron.job_run_details WHERE jobid = '$busy_jobid' ORDER BY runid LIMIT 1")" "true true" \
 	"it returned at once, while the lock was held (it did not wait)"
-like "$(tail -c +"$((LOG_START + 1))" "$ETL_PULL_WORKDIR/pg.log")" "table \"cron \"busy\" 'x'\" is already being loaded; skipped" \
+like "$(tail -c +"$((LOG_START + 1))" "$ETL_PULL_PGLOG")" "table \"cron \"busy\" 'x'\" is already being loaded; skipped" \
 	"it said it skipped the busy table (NOTICE in the server log)"
 is "$(q "SELECT count(*) || ' ' || string_agg(status || ' ' || rows, ',')
           FROM etl_pull.runs WHERE table_name = '$BUSY_SQL'")" "1 succeeded 1000" \
