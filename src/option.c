@@ -7,7 +7,10 @@
  *
  * Each is a table of names and what they accept, and one function that
  * rejects unknown names with a hint listing the valid ones and bad values
- * with the values that are allowed.
+ * with the values that are allowed.  The per-table settings' table is
+ * built from settinglist.h, and serves the reader of etl_pull.tables
+ * (EtlPullReadTable) as well: each descriptor says where in EtlPullTable
+ * its value goes.
  *
  * IDENTIFICATION
  *		  src/option.c
@@ -71,12 +74,16 @@ static const ConnOption conn_options[] = {
 	{NULL, InvalidOid, OPT_STRING, NULL}
 };
 
-/* Is value one of the comma-separated choices? */
-static bool
-in_choices(const char *value, const char *choices)
+/*
+ * The position of value in a comma-separated list of choices ("a, b, c"),
+ * from 0, or -1 if it is none of them.  A choice setting's field holds it.
+ */
+int
+EtlPullChoiceOrdinal(const char *value, const char *choices)
 {
 	const char *p = choices;
 	size_t		len = strlen(value);
+	int			ordinal = 0;
 
 	while (*p)
 	{
@@ -84,14 +91,15 @@ in_choices(const char *value, const char *choices)
 		size_t		n = end ? (size_t) (end - p) : strlen(p);
 
 		if (n == len && strncmp(p, value, n) == 0)
-			return true;
+			return ordinal;
 		if (!end)
 			break;
 		p = end + 1;
 		while (*p == ' ')
 			p++;
+		ordinal++;
 	}
-	return false;
+	return -1;
 }
 
 PG_FUNCTION_INFO_V1(etl_pull_fdw_validator);
@@ -170,7 +178,7 @@ etl_pull_fdw_validator(PG_FUNCTION_ARGS)
 				(void) defGetBoolean(def);
 				break;
 			case OPT_CHOICE:
-				if (!in_choices(value, opt->choices))
+				if (EtlPullChoiceOrdinal(value, opt->choices) < 0)
 					ereport(ERROR,
 							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 							 errmsg("invalid value \"%s\" for option \"%s\"",
@@ -195,7 +203,7 @@ etl_pull_fdw_validator(PG_FUNCTION_ARGS)
 						end = item + strlen(item);
 						while (end > item && end[-1] == ' ')
 							*--end = '\0';
-						ok = in_choices(item, opt->choices);
+						ok = EtlPullChoiceOrdinal(item, opt->choices) >= 0;
 						if (!ok)
 							break;
 					}
@@ -253,61 +261,90 @@ etl_pull_fdw_validator(PG_FUNCTION_ARGS)
 
 /* ---- per-table settings (etl_pull.tables) ---- */
 
-typedef enum SettingKind
-{
-	SET_TEXT,
-	SET_QUALIFIED_NAME,
-	SET_COLUMN_LIST,
-	SET_CHOICE,
-	SET_INT,
-	SET_NUMERIC,
-	SET_BOOL,
-	SET_PG_SETTINGS,
-	SET_MYSQL_SETTINGS,
-	SET_COLUMN_TYPES
-} SettingKind;
-
-typedef struct TableSetting
-{
-	const char *name;
-	SettingKind kind;
-	const char *choices;		/* SET_CHOICE */
-	int			min;			/* SET_INT */
-	int			max;
-} TableSetting;
-
-static const TableSetting table_settings[] = {
-	{"source_table", SET_TEXT, NULL, 0, 0},
-	{"target_table", SET_QUALIFIED_NAME, NULL, 0, 0},
-	{"extraction", SET_CHOICE, "full, incremental", 0, 0},
-	{"incremental_columns", SET_COLUMN_LIST, NULL, 0, 0},
-	{"strategy", SET_CHOICE, "auto, standard, stream, copy, parallel", 0, 0},
-	{"batch_size", SET_INT, NULL, 1, 100000},
-	{"parallel_chunks", SET_INT, NULL, 1, 16},
-	{"estimated_size_mb", SET_NUMERIC, NULL, 0, 0},
-	{"zero_dates", SET_CHOICE, "null, error", 0, 0},
-	{"invalid_utf8", SET_CHOICE, "error, replace", 0, 0},
-	{"on_error", SET_CHOICE, "abort, reject", 0, 0},
-	{"lookback", SET_NUMERIC, NULL, 0, 0},
-	{"append_only", SET_BOOL, NULL, 0, 0},
-	{"delete_missing", SET_BOOL, NULL, 0, 0},
-	{"on_busy", SET_CHOICE, "wait, skip", 0, 0},
-	{"load_group", SET_TEXT, NULL, 0, 0},
-	{"column_types", SET_COLUMN_TYPES, NULL, 0, 0},
-	{"pg_settings", SET_PG_SETTINGS, NULL, 0, 0},
-	{"mysql_settings", SET_MYSQL_SETTINGS, NULL, 0, 0},
-	{"analyze_target", SET_BOOL, NULL, 0, 0},
-	{"enabled", SET_BOOL, NULL, 0, 0},
-	{NULL, SET_TEXT, NULL, 0, 0}
+/*
+ * The descriptors, one per line of settinglist.h: see there for what a
+ * line says and how to add a setting.
+ */
+const EtlPullSettingDesc EtlPullTableSettings[] = {
+#define ETL_SETTING(name, kind, ctype, default_value, choices, min, max, description) \
+	{#name, kind, default_value, choices, min, max, description, offsetof(EtlPullTable, name)},
+#include "settinglist.h"
+#undef ETL_SETTING
 };
 
+const int	EtlPullNumTableSettings = lengthof(EtlPullTableSettings);
+
+/*
+ * The C type of each kind's field, which settinglist.h must give: the
+ * reader stores through the descriptor's offset, so the compiler checks
+ * here what it cannot check there.  A choice's field is an enum, of int's
+ * size (only the size is checked).
+ */
+#define SETTING_CTYPE_SET_TEXT char *
+#define SETTING_CTYPE_SET_QUALIFIED_NAME char *
+#define SETTING_CTYPE_SET_COLUMN_LIST List *
+#define SETTING_CTYPE_SET_CHOICE int
+#define SETTING_CTYPE_SET_INT int
+#define SETTING_CTYPE_SET_NUMERIC double
+#define SETTING_CTYPE_SET_BOOL bool
+#define SETTING_CTYPE_SET_PG_SETTINGS char *
+#define SETTING_CTYPE_SET_MYSQL_SETTINGS char *
+#define SETTING_CTYPE_SET_COLUMN_TYPES List *
+
+#ifdef HAVE__BUILTIN_TYPES_COMPATIBLE_P
+#define SETTING_CTYPE_OK(kind, ctype) \
+	((kind) == SET_CHOICE ? sizeof(ctype) == sizeof(int) : \
+	 __builtin_types_compatible_p(ctype, SETTING_CTYPE_##kind))
+#else
+#define SETTING_CTYPE_OK(kind, ctype) (sizeof(ctype) == sizeof(SETTING_CTYPE_##kind))
+#endif
+
+#define ETL_SETTING(name, kind, ctype, default_value, choices, min, max, description) \
+	StaticAssertDecl(SETTING_CTYPE_OK(kind, ctype), \
+					 "settinglist.h: the C type of setting " #name " does not match its kind");
+#include "settinglist.h"
+#undef ETL_SETTING
+
+/*
+ * What a setting accepts, in words: the detail of the validator's errors.
+ * palloc'd or constant.
+ */
+static const char *
+setting_allowed(const EtlPullSettingDesc *s)
+{
+	switch (s->kind)
+	{
+		case SET_TEXT:
+			return "a non-empty name";
+		case SET_QUALIFIED_NAME:
+			return "\"table\" or \"schema.table\"";
+		case SET_COLUMN_LIST:
+			return "one or more column names separated by commas";
+		case SET_CHOICE:
+			return s->choices;
+		case SET_INT:
+			return psprintf("integers from %d to %d", s->min, s->max);
+		case SET_NUMERIC:
+			return "a number, 0 or more";
+		case SET_BOOL:
+			return "true, false";
+		case SET_PG_SETTINGS:
+		case SET_MYSQL_SETTINGS:
+			return "name=value items separated by commas";
+		case SET_COLUMN_TYPES:
+			return "column:type items separated by commas";
+	}
+	elog(ERROR, "unknown kind %d of setting \"%s\"", (int) s->kind, s->name);
+	return NULL;				/* keep the compiler quiet */
+}
+
 static void
-bad_setting(const char *key, const char *value, const char *allowed)
+bad_setting(const EtlPullSettingDesc *s, const char *value)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid value \"%s\" for setting \"%s\"", value, key),
-			 errdetail("Allowed values are: %s.", allowed)));
+			 errmsg("invalid value \"%s\" for setting \"%s\"", value, s->name),
+			 errdetail("Allowed values are: %s.", setting_allowed(s))));
 }
 
 /*
@@ -320,18 +357,25 @@ bad_setting(const char *key, const char *value, const char *allowed)
 char *
 EtlPullCheckTableOption(const char *key, const char *value)
 {
-	const TableSetting *s;
+	const EtlPullSettingDesc *s = NULL;
+	int			i;
 
-	for (s = table_settings; s->name; s++)
-		if (strcmp(s->name, key) == 0)
+	for (i = 0; i < EtlPullNumTableSettings; i++)
+	{
+		if (strcmp(EtlPullTableSettings[i].name, key) == 0)
+		{
+			s = &EtlPullTableSettings[i];
 			break;
-	if (s->name == NULL)
+		}
+	}
+	if (s == NULL)
 	{
 		StringInfoData buf;
 
 		initStringInfo(&buf);
-		for (s = table_settings; s->name; s++)
-			appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "", s->name);
+		for (i = 0; i < EtlPullNumTableSettings; i++)
+			appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "",
+							 EtlPullTableSettings[i].name);
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("unrecognized table setting \"%s\"", key),
@@ -343,8 +387,9 @@ EtlPullCheckTableOption(const char *key, const char *value)
 	switch (s->kind)
 	{
 		case SET_TEXT:
+		case SET_COLUMN_LIST:
 			if (value[0] == '\0')
-				bad_setting(key, value, "a non-empty name");
+				bad_setting(s, value);
 			break;
 		case SET_QUALIFIED_NAME:
 			{
@@ -352,26 +397,21 @@ EtlPullCheckTableOption(const char *key, const char *value)
 
 				if (!SplitIdentifierString(pstrdup(value), '.', &names) ||
 					list_length(names) < 1 || list_length(names) > 2)
-					bad_setting(key, value, "\"table\" or \"schema.table\"");
+					bad_setting(s, value);
 				if (list_length(names) == 2)
 					EtlPullCheckTargetSchema((char *) linitial(names));
 				break;
 			}
-		case SET_COLUMN_LIST:
-			if (value[0] == '\0')
-				bad_setting(key, value, "one or more column names separated by commas");
-			break;
 		case SET_CHOICE:
-			if (!in_choices(value, s->choices))
-				bad_setting(key, value, s->choices);
+			if (EtlPullChoiceOrdinal(value, s->choices) < 0)
+				bad_setting(s, value);
 			break;
 		case SET_INT:
 			{
 				int			v;
 
 				if (!parse_int(value, &v, 0, NULL) || v < s->min || v > s->max)
-					bad_setting(key, value,
-								psprintf("integers from %d to %d", s->min, s->max));
+					bad_setting(s, value);
 				break;
 			}
 		case SET_NUMERIC:
@@ -379,12 +419,12 @@ EtlPullCheckTableOption(const char *key, const char *value)
 				double		v;
 
 				if (!parse_real(value, &v, 0, NULL) || v < 0)
-					bad_setting(key, value, "a number, 0 or more");
+					bad_setting(s, value);
 				break;
 			}
 		case SET_BOOL:
 			if (!parse_bool(value, NULL))
-				bad_setting(key, value, "true, false");
+				bad_setting(s, value);
 			break;
 		case SET_PG_SETTINGS:
 			EtlPullCheckSettingsList(key, value, true);
@@ -399,7 +439,7 @@ EtlPullCheckTableOption(const char *key, const char *value)
 				StringInfoData buf;
 
 				if (types == NIL)
-					bad_setting(key, value, "column:type items separated by commas");
+					bad_setting(s, value);
 				initStringInfo(&buf);
 				foreach(lc, types)
 				{
