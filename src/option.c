@@ -9,8 +9,8 @@
  * rejects unknown names with a hint listing the valid ones and bad values
  * with the values that are allowed.  The per-table settings' table is
  * built from settinglist.h, and serves the reader of etl_pull.tables
- * (EtlPullReadTable) as well: each descriptor says where in EtlPullTable
- * its value goes.
+ * (EtlPullReadTable) and etl_pull.table_settings() as well: each
+ * descriptor says where in EtlPullTable its value goes.
  *
  * IDENTIFICATION
  *		  src/option.c
@@ -24,6 +24,7 @@
 #include "catalog/pg_foreign_data_wrapper.h"
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
+#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -305,9 +306,23 @@ const int	EtlPullNumTableSettings = lengthof(EtlPullTableSettings);
 #include "settinglist.h"
 #undef ETL_SETTING
 
+/* The kinds as etl_pull.table_settings() names them */
+static const char *const setting_kind_names[] = {
+	[SET_TEXT] = "text",
+	[SET_QUALIFIED_NAME] = "qualified_name",
+	[SET_COLUMN_LIST] = "column_list",
+	[SET_CHOICE] = "choice",
+	[SET_INT] = "integer",
+	[SET_NUMERIC] = "numeric",
+	[SET_BOOL] = "boolean",
+	[SET_PG_SETTINGS] = "pg_settings",
+	[SET_MYSQL_SETTINGS] = "mysql_settings",
+	[SET_COLUMN_TYPES] = "column_types"
+};
+
 /*
- * What a setting accepts, in words: the detail of the validator's errors.
- * palloc'd or constant.
+ * What a setting accepts, in words: the detail of the validator's errors
+ * and the "allowed" of etl_pull.table_settings().  palloc'd or constant.
  */
 static const char *
 setting_allowed(const EtlPullSettingDesc *s)
@@ -482,6 +497,40 @@ etl_pull_check_table_option(PG_FUNCTION_ARGS)
 	if (value == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(value));
+}
+
+PG_FUNCTION_INFO_V1(etl_pull_table_settings);
+
+/*
+ * SQL: etl_pull.table_settings() returns table (name, kind, allowed,
+ * default_value, description): the descriptors, one row per setting, in
+ * their order.  The regression tests compare them with etl_pull.tables
+ * and with README.md.
+ */
+Datum
+etl_pull_table_settings(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < EtlPullNumTableSettings; i++)
+	{
+		const EtlPullSettingDesc *s = &EtlPullTableSettings[i];
+		Datum		values[5];
+		bool		nulls[5] = {0};
+
+		values[0] = CStringGetTextDatum(s->name);
+		values[1] = CStringGetTextDatum(setting_kind_names[s->kind]);
+		values[2] = CStringGetTextDatum(setting_allowed(s));
+		if (s->default_value)
+			values[3] = CStringGetTextDatum(s->default_value);
+		else
+			nulls[3] = true;
+		values[4] = CStringGetTextDatum(s->description);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }
 
 /*
