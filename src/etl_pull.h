@@ -217,7 +217,36 @@ extern int	EtlPullLockTimeout;
 extern int	EtlPullSwapLockTimeout;
 extern char *EtlPullMysqlSettings;
 
+/*
+ * The options of a connection to a MySQL server: its foreign server's and
+ * user mapping's, as the validator accepted them, with defaults for the
+ * ones not given (EtlPullGetConnOptions).  Each field has its option's
+ * name.
+ */
+typedef struct EtlPullConnOptions
+{
+	/* the foreign server's */
+	const char *host;			/* NULL: localhost */
+	unsigned int port;			/* 0: the client library's default */
+	const char *socket;			/* Unix socket path, or NULL */
+	const char *dbname;			/* default database, or NULL */
+	unsigned int connect_timeout;	/* seconds (default 10) */
+	unsigned int read_timeout;	/* seconds, 0: none */
+	unsigned int write_timeout;
+	const char *ssl_mode;		/* never NULL */
+	const char *ssl_ca;			/* files, or NULL */
+	const char *ssl_cert;
+	const char *ssl_key;
+	const char *tls_version;	/* NULL: the client library's */
+	bool		compress;
+	/* the user mapping's */
+	const char *user;
+	const char *password;
+} EtlPullConnOptions;
+
 /* in option.c */
+extern void EtlPullGetConnOptions(ForeignServer *server, UserMapping *um,
+								  EtlPullConnOptions *opts);
 extern const EtlPullSettingDesc EtlPullTableSettings[];
 extern const int EtlPullNumTableSettings;
 extern int	EtlPullChoiceOrdinal(const char *value, const char *choices);

@@ -3,7 +3,9 @@
  * option.c
  *		  Validation of everything a user can set: the options of the
  *		  etl_pull foreign-data wrapper's servers and user mappings, and the
- *		  per-table settings of etl_pull.tables.
+ *		  per-table settings of etl_pull.tables; and the extraction of a
+ *		  connection's options (EtlPullGetConnOptions), which connection.c
+ *		  connects with.
  *
  * Each is a table of names and what they accept, and one function that
  * rejects unknown names with a hint listing the valid ones and bad values
@@ -53,27 +55,49 @@ typedef struct ConnOption
 	Oid			context;		/* catalog the option belongs to */
 	OptionKind	kind;
 	const char *choices;		/* OPT_CHOICE: comma-separated */
+	size_t		offset;			/* of its field in EtlPullConnOptions */
 } ConnOption;
 
+/* A row of conn_options: the field of EtlPullConnOptions has the option's name */
+#define CONN_OPTION(name, context, kind, choices) \
+	{#name, context, kind, choices, offsetof(EtlPullConnOptions, name)}
+
+/*
+ * The options, what they accept and where EtlPullGetConnOptions puts them:
+ * OPT_PORT and OPT_SECONDS into an unsigned int, OPT_BOOL into a bool,
+ * every other kind as the string given.
+ */
 static const ConnOption conn_options[] = {
-	{"host", ForeignServerRelationId, OPT_STRING, NULL},
-	{"port", ForeignServerRelationId, OPT_PORT, NULL},
-	{"socket", ForeignServerRelationId, OPT_STRING, NULL},
-	{"dbname", ForeignServerRelationId, OPT_STRING, NULL},
-	{"connect_timeout", ForeignServerRelationId, OPT_SECONDS, NULL},
-	{"read_timeout", ForeignServerRelationId, OPT_SECONDS, NULL},
-	{"write_timeout", ForeignServerRelationId, OPT_SECONDS, NULL},
-	{"ssl_mode", ForeignServerRelationId, OPT_CHOICE,
-	"disabled, preferred, required, verify_ca, verify_identity"},
-	{"ssl_ca", ForeignServerRelationId, OPT_FILE, NULL},
-	{"ssl_cert", ForeignServerRelationId, OPT_FILE, NULL},
-	{"ssl_key", ForeignServerRelationId, OPT_FILE, NULL},
-	{"tls_version", ForeignServerRelationId, OPT_CHOICE_LIST, "TLSv1.2, TLSv1.3"},
-	{"compress", ForeignServerRelationId, OPT_BOOL, NULL},
-	{"user", UserMappingRelationId, OPT_STRING, NULL},
-	{"password", UserMappingRelationId, OPT_STRING, NULL},
-	{NULL, InvalidOid, OPT_STRING, NULL}
+	CONN_OPTION(host, ForeignServerRelationId, OPT_STRING, NULL),
+	CONN_OPTION(port, ForeignServerRelationId, OPT_PORT, NULL),
+	CONN_OPTION(socket, ForeignServerRelationId, OPT_STRING, NULL),
+	CONN_OPTION(dbname, ForeignServerRelationId, OPT_STRING, NULL),
+	CONN_OPTION(connect_timeout, ForeignServerRelationId, OPT_SECONDS, NULL),
+	CONN_OPTION(read_timeout, ForeignServerRelationId, OPT_SECONDS, NULL),
+	CONN_OPTION(write_timeout, ForeignServerRelationId, OPT_SECONDS, NULL),
+	CONN_OPTION(ssl_mode, ForeignServerRelationId, OPT_CHOICE,
+				"disabled, preferred, required, verify_ca, verify_identity"),
+	CONN_OPTION(ssl_ca, ForeignServerRelationId, OPT_FILE, NULL),
+	CONN_OPTION(ssl_cert, ForeignServerRelationId, OPT_FILE, NULL),
+	CONN_OPTION(ssl_key, ForeignServerRelationId, OPT_FILE, NULL),
+	CONN_OPTION(tls_version, ForeignServerRelationId, OPT_CHOICE_LIST, "TLSv1.2, TLSv1.3"),
+	CONN_OPTION(compress, ForeignServerRelationId, OPT_BOOL, NULL),
+	CONN_OPTION(user, UserMappingRelationId, OPT_STRING, NULL),
+	CONN_OPTION(password, UserMappingRelationId, OPT_STRING, NULL),
+	{NULL, InvalidOid, OPT_STRING, NULL, 0}
 };
+
+/* The option "name" of catalog "context", or NULL */
+static const ConnOption *
+find_conn_option(const char *name, Oid context)
+{
+	const ConnOption *opt;
+
+	for (opt = conn_options; opt->name; opt++)
+		if (opt->context == context && strcmp(opt->name, name) == 0)
+			return opt;
+	return NULL;
+}
 
 /*
  * The position of value in a comma-separated list of choices ("a, b, c"),
@@ -127,11 +151,8 @@ etl_pull_fdw_validator(PG_FUNCTION_ARGS)
 		const ConnOption *opt;
 		const char *value;
 
-		for (opt = conn_options; opt->name; opt++)
-			if (opt->context == catalog && strcmp(opt->name, def->defname) == 0)
-				break;
-
-		if (opt->name == NULL)
+		opt = find_conn_option(def->defname, catalog);
+		if (opt == NULL)
 		{
 			StringInfoData buf;
 
@@ -258,6 +279,62 @@ etl_pull_fdw_validator(PG_FUNCTION_ARGS)
 				 errmsg("options \"ssl_cert\" and \"ssl_key\" go together"),
 				 errhint("A client certificate needs its private key, and a key its certificate.")));
 	PG_RETURN_VOID();
+}
+
+/* Store the options of one catalog's list in their fields of *opts */
+static void
+store_conn_options(List *options, Oid context, EtlPullConnOptions *opts)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+		const ConnOption *opt = find_conn_option(def->defname, context);
+		char	   *field;
+
+		if (opt == NULL)
+			continue;			/* the validator lets none in */
+		field = (char *) opts + opt->offset;
+		switch (opt->kind)
+		{
+			case OPT_STRING:
+			case OPT_CHOICE:
+			case OPT_CHOICE_LIST:
+			case OPT_FILE:
+				*(const char **) field = defGetString(def);
+				break;
+			case OPT_PORT:
+			case OPT_SECONDS:
+				/* whole numbers in range, as the validator checked */
+				*(unsigned int *) field = (unsigned int) atoi(defGetString(def));
+				break;
+			case OPT_BOOL:
+				*(bool *) field = defGetBoolean(def);
+				break;
+		}
+	}
+}
+
+/*
+ * The options of a connection to "server" under user mapping "um", with
+ * the defaults of the options not given: connect_timeout 10 seconds, no
+ * read or write timeout, no compression, and ssl_mode verify_ca when
+ * ssl_ca is given, disabled otherwise.  The strings point into the
+ * server's and the mapping's option lists.
+ */
+void
+EtlPullGetConnOptions(ForeignServer *server, UserMapping *um,
+					  EtlPullConnOptions *opts)
+{
+	memset(opts, 0, sizeof(EtlPullConnOptions));
+	opts->connect_timeout = 10;
+	store_conn_options(server->options, ForeignServerRelationId, opts);
+	store_conn_options(um->options, UserMappingRelationId, opts);
+
+	/* a CA without a mode means: verify the chain, as MySQL's own client */
+	if (opts->ssl_mode == NULL)
+		opts->ssl_mode = opts->ssl_ca != NULL ? "verify_ca" : "disabled";
 }
 
 /* ---- per-table settings (etl_pull.tables) ---- */
