@@ -48,7 +48,7 @@ etl_pull--$(EXTVERSION).sql: sql/install_checks.sql sql/etl_pull--1.0.sql sql/et
 	  for f in $^; do echo; echo "-- from $$f"; grep -v '^\\echo Use ' $$f; done; } > $@
 
 # every object depends on the module header
-$(OBJS): src/etl_pull.h
+$(OBJS): src/etl_pull.h src/settinglist.h
 
 # the benchmarks (see README.md, Performance): not tests, they print figures
 .PHONY: bench

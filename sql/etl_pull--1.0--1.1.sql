@@ -244,3 +244,13 @@ ALTER SEQUENCE etl_pull.tables_table_id_seq OWNED BY etl_pull.tables.table_id;
 SELECT pg_catalog.pg_extension_config_dump('etl_pull.tables_table_id_seq', '');
 COMMENT ON COLUMN etl_pull.tables.table_id IS
     'stable identity of the registered table: the key of its loading lock';
+
+-- The per-table settings as the library knows them (src/settinglist.h):
+-- the tests compare them with etl_pull.tables' columns and with README.md.
+-- Read-only, for anyone.
+CREATE FUNCTION etl_pull.table_settings()
+RETURNS TABLE (name text, kind text, allowed text, default_value text, description text)
+AS 'MODULE_PATHNAME', 'etl_pull_table_settings'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION etl_pull.table_settings() IS
+    'the per-table settings: name, kind, allowed values, default (NULL: none) and what each does';

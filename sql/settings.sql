@@ -118,3 +118,54 @@ SELECT etl_pull.remove_table('t1');
 SELECT etl_pull.remove_table('t1');
 SELECT count(*) FROM etl_pull.tables;
 DROP SERVER settings_srv;
+
+-- the settings as the library describes them (src/settinglist.h)
+SELECT name, kind, allowed, default_value FROM etl_pull.table_settings();
+-- and etl_pull.tables agree with them: every setting is a column and every
+-- column but the registration's own (name, server, created_at, table_id) is
+-- a setting, of its kind's type, with its default, nullable when it has none
+WITH s AS (
+  SELECT name, kind, default_value,
+         CASE kind WHEN 'column_list' THEN 'text[]' WHEN 'integer' THEN 'integer'
+                   WHEN 'numeric' THEN 'numeric' WHEN 'boolean' THEN 'boolean'
+                   ELSE 'text' END AS type
+    FROM etl_pull.table_settings()
+), c AS (
+  SELECT a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS type,
+         NOT a.attnotnull AS nullable,
+         regexp_replace(pg_get_expr(d.adbin, d.adrelid), '^''(.*)''::text$', '\1') AS default_value
+    FROM pg_attribute a
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+   WHERE a.attrelid = 'etl_pull.tables'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+     AND a.attname NOT IN ('name', 'server', 'created_at', 'table_id')
+)
+SELECT coalesce(s.name, c.name) AS setting, s.type, c.type AS column_type,
+       s.default_value, c.default_value AS column_default, c.nullable
+  FROM s FULL JOIN c ON c.name = s.name
+ WHERE s.name IS NULL OR c.name IS NULL OR s.type <> c.type
+    OR s.default_value IS DISTINCT FROM c.default_value
+    OR (s.default_value IS NULL) <> c.nullable;
+-- the columns' CHECKs allow what the validator allows: a choice's values, an
+-- integer's range
+SELECT s.name, s.allowed, pg_get_constraintdef(k.oid) AS "check"
+  FROM etl_pull.table_settings() s
+  JOIN pg_constraint k ON k.conrelid = 'etl_pull.tables'::regclass AND k.contype = 'c'
+   AND k.conkey = ARRAY[(SELECT attnum FROM pg_attribute
+                          WHERE attrelid = 'etl_pull.tables'::regclass AND attname = s.name)]
+ WHERE (s.kind = 'choice' AND
+        ARRAY(SELECT m[1] FROM regexp_matches(pg_get_constraintdef(k.oid), '''([^'']*)''', 'g') m ORDER BY 1)
+        <> ARRAY(SELECT v FROM unnest(string_to_array(s.allowed, ', ')) v ORDER BY 1))
+    OR (s.kind = 'integer' AND
+        regexp_replace(pg_get_constraintdef(k.oid), '^.* >= (\d+)\) AND .* <= (\d+)\).*$',
+                       'integers from \1 to \2') <> s.allowed);
+SELECT name, kind FROM etl_pull.table_settings() s
+ WHERE kind IN ('choice', 'integer', 'numeric')
+   AND NOT EXISTS (SELECT 1 FROM pg_constraint k
+                    WHERE k.conrelid = 'etl_pull.tables'::regclass AND k.contype = 'c'
+                      AND k.conkey = ARRAY[(SELECT attnum FROM pg_attribute
+                                             WHERE attrelid = 'etl_pull.tables'::regclass
+                                               AND attname = s.name)]);
+-- every default is a value the validator accepts, stored as it is
+SELECT name, default_value FROM etl_pull.table_settings()
+ WHERE default_value IS NOT NULL
+   AND etl_pull.check_table_option(name, default_value) IS DISTINCT FROM default_value;

@@ -45,39 +45,14 @@
 
 #include "etl_pull.h"
 
-/* Column positions of the SELECT in EtlPullReadTable */
-enum
-{
-	COL_NAME = 1,
-	COL_SERVER,
-	COL_SOURCE_TABLE,
-	COL_TARGET_TABLE,
-	COL_STRATEGY,
-	COL_BATCH_SIZE,
-	COL_ZERO_DATES,
-	COL_INVALID_UTF8,
-	COL_ANALYZE,
-	COL_ENABLED,
-	COL_EXTRACTION,
-	COL_INCREMENTAL_COLUMNS,
-	COL_LOOKBACK,
-	COL_APPEND_ONLY,
-	COL_DELETE_MISSING,
-	COL_ON_BUSY,
-	COL_ESTIMATED_SIZE_MB,
-	COL_PG_SETTINGS,
-	COL_MYSQL_SETTINGS,
-	COL_ON_ERROR,
-	COL_COLUMN_TYPES,
-	COL_PARALLEL_CHUNKS,
-	COL_TABLE_ID
-};
-
-static char *
-get_text(HeapTuple tup, TupleDesc desc, int col)
-{
-	return SPI_getvalue(tup, desc, col);
-}
+/*
+ * Column positions of the SELECT in EtlPullReadTable: name, server, the
+ * settings in the order of their descriptors, table_id
+ */
+#define COL_NAME 1
+#define COL_SERVER 2
+#define COL_FIRST_SETTING 3
+#define COL_TABLE_ID (COL_FIRST_SETTING + EtlPullNumTableSettings)
 
 /*
  * Split source_table into database and table.  `Quoted` parts may contain
@@ -179,6 +154,92 @@ EtlPullResolveTarget(const char *name, const char *target, char **schema,
 }
 
 /*
+ * The text of a setting that has a default, so is NOT NULL in
+ * etl_pull.tables.
+ */
+static char *
+not_null(char *text, const EtlPullSettingDesc *s, EtlPullTable *t)
+{
+	if (text == NULL)
+		elog(ERROR, "setting \"%s\" of table \"%s\" is NULL in etl_pull.tables",
+			 s->name, t->name);
+	return text;
+}
+
+/* The elements of a text[] column, as a List of char *; NIL for NULL */
+static List *
+text_array_list(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+	List	   *list = NIL;
+	Datum	   *elems;
+	int			n;
+	int			i;
+
+	if (SPI_gettypeid(desc, col) != TEXTARRAYOID)
+		elog(ERROR, "column \"%s\" of etl_pull.tables is not of type text[]",
+			 SPI_fname(desc, col));
+	if (isnull)
+		return NIL;
+	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false,
+					  TYPALIGN_INT, &elems, NULL, &n);
+	for (i = 0; i < n; i++)
+		list = lappend(list, TextDatumGetCString(elems[i]));
+	return list;
+}
+
+/*
+ * Decode column "col" of the row EtlPullReadTable read, the value of
+ * setting "s", into its field of "t" (see the kinds in etl_pull.h).  The
+ * values come from our own table, whose CHECKs allow what the validator
+ * allows: one out of place is a can't-happen error.
+ */
+static void
+read_setting(EtlPullTable *t, const EtlPullSettingDesc *s, HeapTuple tup,
+			 TupleDesc desc, int col)
+{
+	char	   *field = (char *) t + s->offset;
+	char	   *text = NULL;
+	int			ordinal;
+
+	if (s->kind != SET_COLUMN_LIST)
+		text = SPI_getvalue(tup, desc, col);
+	switch (s->kind)
+	{
+		case SET_TEXT:
+		case SET_QUALIFIED_NAME:
+		case SET_PG_SETTINGS:
+		case SET_MYSQL_SETTINGS:
+			*(char **) field = text;
+			break;
+		case SET_COLUMN_LIST:
+			*(List **) field = text_array_list(tup, desc, col);
+			break;
+		case SET_COLUMN_TYPES:
+			*(List **) field = EtlPullParseColumnTypes(text);
+			break;
+		case SET_NUMERIC:
+			/* NULL, for a setting without a default, is -1: unset */
+			*(double *) field = text ? strtod(text, NULL) : -1;
+			break;
+		case SET_INT:
+			*(int *) field = pg_strtoint32(not_null(text, s, t));
+			break;
+		case SET_BOOL:
+			*(bool *) field = strcmp(not_null(text, s, t), "t") == 0;
+			break;
+		case SET_CHOICE:
+			ordinal = EtlPullChoiceOrdinal(not_null(text, s, t), s->choices);
+			if (ordinal < 0)
+				elog(ERROR, "invalid value \"%s\" of setting \"%s\" in etl_pull.tables",
+					 text, s->name);
+			*(int *) field = ordinal;
+			break;
+	}
+}
+
+/*
  * Read a registered table's settings.  An unknown name, a missing server
  * or a server of another wrapper is an ERROR.  Result is palloc'd in the
  * caller's context.
@@ -193,14 +254,13 @@ EtlPullReadTable(const char *name)
 	TupleDesc	desc;
 	ForeignServer *server;
 	ForeignDataWrapper *fdw;
-	char	   *source;
-	char	   *target;
-	char	   *size;
+	StringInfoData sql;
 	MemoryContext callercxt = CurrentMemoryContext;
 	MemoryContext oldcxt;
 	EtlPullUserState st;
 	Oid			tables;
 	bool		has_table_id;
+	int			i;
 
 	args[0] = CStringGetTextDatum(name);
 	EtlPullAsOwner(&st);
@@ -211,18 +271,18 @@ EtlPullReadTable(const char *name)
 	 */
 	tables = get_relname_relid("tables", get_namespace_oid("etl_pull", false));
 	has_table_id = get_attnum(tables, "table_id") != InvalidAttrNumber;
+
+	/* the settings' names are our own constants, quoted all the same */
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT name, server");
+	for (i = 0; i < EtlPullNumTableSettings; i++)
+		appendStringInfo(&sql, ", %s", quote_identifier(EtlPullTableSettings[i].name));
+	appendStringInfo(&sql, ", %s FROM etl_pull.tables WHERE name OPERATOR(pg_catalog.=) $1",
+					 has_table_id ? "table_id" : "NULL::pg_catalog.int4");
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(psprintf("SELECT name, server, source_table, target_table,"
-									   " strategy, batch_size, zero_dates, invalid_utf8,"
-									   " analyze_target, enabled, extraction,"
-									   " incremental_columns, lookback, append_only,"
-									   " delete_missing, on_busy, estimated_size_mb,"
-									   " pg_settings, mysql_settings, on_error, column_types,"
-									   " parallel_chunks, %s"
-									   " FROM etl_pull.tables WHERE name OPERATOR(pg_catalog.=) $1",
-									   has_table_id ? "table_id" : "NULL::pg_catalog.int4"),
-							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(sql.data, 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read etl_pull.tables");
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -233,50 +293,10 @@ EtlPullReadTable(const char *name)
 	tup = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
 	oldcxt = MemoryContextSwitchTo(callercxt);
-	t->name = get_text(tup, desc, COL_NAME);
-	t->server_name = get_text(tup, desc, COL_SERVER);
-	source = get_text(tup, desc, COL_SOURCE_TABLE);
-	target = get_text(tup, desc, COL_TARGET_TABLE);
-	t->strategy = EtlPullParseStrategy(get_text(tup, desc, COL_STRATEGY));
-	t->batch_size = pg_strtoint32(get_text(tup, desc, COL_BATCH_SIZE));
-	t->zero_dates = strcmp(get_text(tup, desc, COL_ZERO_DATES), "error") == 0 ?
-		ETL_ZERO_DATES_ERROR : ETL_ZERO_DATES_NULL;
-	t->invalid_utf8 = strcmp(get_text(tup, desc, COL_INVALID_UTF8), "replace") == 0 ?
-		ETL_INVALID_UTF8_REPLACE : ETL_INVALID_UTF8_ERROR;
-	t->analyze_target = strcmp(get_text(tup, desc, COL_ANALYZE), "t") == 0;
-	t->enabled = strcmp(get_text(tup, desc, COL_ENABLED), "t") == 0;
-	t->extraction = strcmp(get_text(tup, desc, COL_EXTRACTION), "incremental") == 0 ?
-		ETL_EXTRACTION_INCREMENTAL : ETL_EXTRACTION_FULL;
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(tup, desc, COL_INCREMENTAL_COLUMNS, &isnull);
-
-		if (!isnull)
-		{
-			Datum	   *elems;
-			int			n;
-			int			i;
-
-			deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false,
-							  TYPALIGN_INT, &elems, NULL, &n);
-			for (i = 0; i < n; i++)
-				t->incremental_columns = lappend(t->incremental_columns,
-												 TextDatumGetCString(elems[i]));
-		}
-	}
-	t->lookback = strtod(get_text(tup, desc, COL_LOOKBACK), NULL);
-	t->append_only = strcmp(get_text(tup, desc, COL_APPEND_ONLY), "t") == 0;
-	t->delete_missing = strcmp(get_text(tup, desc, COL_DELETE_MISSING), "t") == 0;
-	t->on_busy = strcmp(get_text(tup, desc, COL_ON_BUSY), "skip") == 0 ?
-		ETL_ON_BUSY_SKIP : ETL_ON_BUSY_WAIT;
-	size = get_text(tup, desc, COL_ESTIMATED_SIZE_MB);
-	t->estimated_size_mb = size ? strtod(size, NULL) : -1;
-	t->pg_settings = get_text(tup, desc, COL_PG_SETTINGS);
-	t->mysql_settings = get_text(tup, desc, COL_MYSQL_SETTINGS);
-	t->on_error = strcmp(get_text(tup, desc, COL_ON_ERROR), "reject") == 0 ?
-		ETL_ON_ERROR_REJECT : ETL_ON_ERROR_ABORT;
-	t->column_types = EtlPullParseColumnTypes(get_text(tup, desc, COL_COLUMN_TYPES));
-	t->parallel_chunks = pg_strtoint32(get_text(tup, desc, COL_PARALLEL_CHUNKS));
+	t->name = SPI_getvalue(tup, desc, COL_NAME);
+	t->server_name = SPI_getvalue(tup, desc, COL_SERVER);
+	for (i = 0; i < EtlPullNumTableSettings; i++)
+		read_setting(t, &EtlPullTableSettings[i], tup, desc, COL_FIRST_SETTING + i);
 
 	/*
 	 * The "loading" lock's key: table_id, which no two registered tables
@@ -304,9 +324,10 @@ EtlPullReadTable(const char *name)
 						t->server_name)));
 	t->serverid = server->serverid;
 
-	split_source_table(source ? source : t->name, &t->source_db, &t->source_table);
-
-	EtlPullResolveTarget(t->name, target, &t->target_schema, &t->target_table);
+	split_source_table(t->source_table ? t->source_table : t->name,
+					   &t->source_db, &t->source_relname);
+	EtlPullResolveTarget(t->name, t->target_table, &t->target_schema,
+						 &t->target_relname);
 	return t;
 }
 

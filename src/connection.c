@@ -4,6 +4,9 @@
  *		  Connections to the MySQL/MariaDB replica: connect, session setup,
  *		  streamed queries and error relay.
  *
+ * The options it connects with come from option.c (EtlPullGetConnOptions),
+ * which validates them too: this file only connects.
+ *
  * This is the only file that includes mysql.h.  Every call that can block
  * on the network uses the client library's non-blocking API and waits on
  * the socket together with our latch, so a load stays cancellable
@@ -49,7 +52,6 @@
 #undef list_walk
 
 #include "access/xact.h"
-#include "commands/defrem.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -383,12 +385,6 @@ close_connection(EtlPullConnection *conn, bool abort)
 	pfree(conn);
 }
 
-static char *
-def_string(DefElem *def)
-{
-	return defGetString(def);
-}
-
 /*
  * Open a connection to the replica behind a foreign server, as the user
  * mapping of "userid" says, and set the session up for loading: utf8mb4,
@@ -400,76 +396,17 @@ EtlPullConnection *
 EtlPullConnect(ForeignServer *server, Oid userid)
 {
 	UserMapping *um = GetUserMapping(userid, server->serverid);
+	EtlPullConnOptions opts;
 	EtlPullConnection *conn;
 	MemoryContext oldcxt;
-	const char *host = NULL;
-	const char *user = NULL;
-	const char *password = NULL;
-	const char *socket_path = NULL;
-	const char *ssl_ca = NULL;
-	const char *ssl_cert = NULL;
-	const char *ssl_key = NULL;
-	const char *ssl_mode = "disabled";
-	const char *tls_version = NULL;
-	bool		ssl_mode_set = false;
 	bool		tls_verified;
 	unsigned int local_infile = 0;
-	unsigned int port = 0;
-	unsigned int connect_timeout = 10;
-	unsigned int read_timeout = 0;
-	unsigned int write_timeout = 0;
-	bool		compress = false;
 	bool		is_superuser = superuser_arg(userid);
 	MYSQL	   *ret = NULL;
 	int			status;
-	ListCell   *lc;
 	char		sql[128];
 
-	foreach(lc, server->options)
-	{
-		DefElem    *def = (DefElem *) lfirst(lc);
-
-		if (strcmp(def->defname, "host") == 0)
-			host = def_string(def);
-		else if (strcmp(def->defname, "port") == 0)
-			port = (unsigned int) atoi(def_string(def));
-		else if (strcmp(def->defname, "socket") == 0)
-			socket_path = def_string(def);
-		else if (strcmp(def->defname, "connect_timeout") == 0)
-			connect_timeout = (unsigned int) atoi(def_string(def));
-		else if (strcmp(def->defname, "read_timeout") == 0)
-			read_timeout = (unsigned int) atoi(def_string(def));
-		else if (strcmp(def->defname, "write_timeout") == 0)
-			write_timeout = (unsigned int) atoi(def_string(def));
-		else if (strcmp(def->defname, "ssl_mode") == 0)
-		{
-			ssl_mode = def_string(def);
-			ssl_mode_set = true;
-		}
-		else if (strcmp(def->defname, "ssl_ca") == 0)
-			ssl_ca = def_string(def);
-		else if (strcmp(def->defname, "ssl_cert") == 0)
-			ssl_cert = def_string(def);
-		else if (strcmp(def->defname, "ssl_key") == 0)
-			ssl_key = def_string(def);
-		else if (strcmp(def->defname, "tls_version") == 0)
-			tls_version = def_string(def);
-		else if (strcmp(def->defname, "compress") == 0)
-			compress = defGetBoolean(def);
-	}
-	/* a CA without a mode means: verify the chain, as MySQL's own client */
-	if (ssl_ca != NULL && !ssl_mode_set)
-		ssl_mode = "verify_ca";
-
-	foreach(lc, um->options)
-	{
-		DefElem    *def = (DefElem *) lfirst(lc);
-
-		if (strcmp(def->defname, "user") == 0)
-			user = def_string(def);
-		else if (strcmp(def->defname, "password") == 0)
-			password = def_string(def);
-	}
+	EtlPullGetConnOptions(server, um, &opts);
 
 	/*
 	 * As postgres_fdw's password_required: a non-superuser must not borrow
@@ -478,13 +415,13 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 	 */
 	if (!is_superuser)
 	{
-		if (password == NULL || password[0] == '\0')
+		if (opts.password == NULL || opts.password[0] == '\0')
 			ereport(ERROR,
 					(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
 					 errmsg("password is required"),
 					 errdetail("Non-superusers must provide a password in the user mapping for server \"%s\".",
 							   server->servername)));
-		if (socket_path != NULL)
+		if (opts.socket != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("only superusers may connect to server \"%s\" through a Unix socket",
@@ -515,13 +452,13 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 
 	if (mysql_options(conn->mysql, MYSQL_OPT_NONBLOCK, 0) != 0 ||
 		mysql_options(conn->mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4") != 0 ||
-		mysql_options(conn->mysql, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout) != 0)
+		mysql_options(conn->mysql, MYSQL_OPT_CONNECT_TIMEOUT, &opts.connect_timeout) != 0)
 		elog(ERROR, "could not set MySQL client options");
-	if (read_timeout > 0)
-		mysql_options(conn->mysql, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
-	if (write_timeout > 0)
-		mysql_options(conn->mysql, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
-	if (compress)
+	if (opts.read_timeout > 0)
+		mysql_options(conn->mysql, MYSQL_OPT_READ_TIMEOUT, &opts.read_timeout);
+	if (opts.write_timeout > 0)
+		mysql_options(conn->mysql, MYSQL_OPT_WRITE_TIMEOUT, &opts.write_timeout);
+	if (opts.compress)
 		mysql_options(conn->mysql, MYSQL_OPT_COMPRESS, NULL);
 	if (!is_superuser)
 	{
@@ -541,11 +478,11 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 	 * verify_identity verifies the chain only, and the plugins stay
 	 * restricted.
 	 */
-	tls_verified = strcmp(ssl_mode, "verify_identity") == 0 &&
+	tls_verified = strcmp(opts.ssl_mode, "verify_identity") == 0 &&
 		!(mysql_get_client_version() >= 30401 &&
-		  (socket_path != NULL || host == NULL ||
-		   strcmp(host, "localhost") == 0 || strcmp(host, "127.0.0.1") == 0 ||
-		   strcmp(host, "::1") == 0));
+		  (opts.socket != NULL || opts.host == NULL ||
+		   strcmp(opts.host, "localhost") == 0 || strcmp(opts.host, "127.0.0.1") == 0 ||
+		   strcmp(opts.host, "::1") == 0));
 	if (mysql_options(conn->mysql, MYSQL_OPT_LOCAL_INFILE, &local_infile) != 0 ||
 		mysql_options(conn->mysql, MARIADB_OPT_RESTRICTED_AUTH,
 					  tls_verified ? AUTH_PLUGINS_VERIFIED_TLS : AUTH_PLUGINS) != 0)
@@ -569,38 +506,41 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 	 * library's default: the chain against its CA (on 3.4 the host name
 	 * too, for an address that is not a loopback one).
 	 */
-	if (strcmp(ssl_mode, "verify_ca") != 0)
+	if (strcmp(opts.ssl_mode, "verify_ca") != 0)
 	{
-		my_bool		verify = (strcmp(ssl_mode, "verify_identity") == 0);
+		my_bool		verify = (strcmp(opts.ssl_mode, "verify_identity") == 0);
 
 		if (mysql_options(conn->mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify) != 0)
 			elog(ERROR, "could not set MySQL option ssl_mode");
 	}
-	if (strcmp(ssl_mode, "disabled") != 0)
+	if (strcmp(opts.ssl_mode, "disabled") != 0)
 	{
 		my_bool		on = 1;
 
-		if (ssl_ca && mysql_options(conn->mysql, MYSQL_OPT_SSL_CA, ssl_ca) != 0)
+		if (opts.ssl_ca &&
+			mysql_options(conn->mysql, MYSQL_OPT_SSL_CA, opts.ssl_ca) != 0)
 			elog(ERROR, "could not set MySQL option ssl_ca");
-		if (ssl_cert && mysql_options(conn->mysql, MYSQL_OPT_SSL_CERT, ssl_cert) != 0)
+		if (opts.ssl_cert &&
+			mysql_options(conn->mysql, MYSQL_OPT_SSL_CERT, opts.ssl_cert) != 0)
 			elog(ERROR, "could not set MySQL option ssl_cert");
-		if (ssl_key && mysql_options(conn->mysql, MYSQL_OPT_SSL_KEY, ssl_key) != 0)
+		if (opts.ssl_key &&
+			mysql_options(conn->mysql, MYSQL_OPT_SSL_KEY, opts.ssl_key) != 0)
 			elog(ERROR, "could not set MySQL option ssl_key");
-		if (tls_version &&
-			mysql_options(conn->mysql, MARIADB_OPT_TLS_VERSION, tls_version) != 0)
+		if (opts.tls_version &&
+			mysql_options(conn->mysql, MARIADB_OPT_TLS_VERSION, opts.tls_version) != 0)
 			elog(ERROR, "could not set MySQL option tls_version");
-		if (strcmp(ssl_mode, "preferred") != 0 &&
+		if (strcmp(opts.ssl_mode, "preferred") != 0 &&
 			mysql_options(conn->mysql, MYSQL_OPT_SSL_ENFORCE, &on) != 0)
 			elog(ERROR, "could not set MySQL option ssl_mode");
-		if (strcmp(ssl_mode, "verify_ca") == 0 && ssl_ca == NULL)
+		if (strcmp(opts.ssl_mode, "verify_ca") == 0 && opts.ssl_ca == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 					 errmsg("ssl_mode \"verify_ca\" of server \"%s\" needs option \"ssl_ca\"",
 							server->servername)));
 	}
 
-	status = mysql_real_connect_start(&ret, conn->mysql, host, user, password,
-									  NULL, port, socket_path,
+	status = mysql_real_connect_start(&ret, conn->mysql, opts.host, opts.user,
+									  opts.password, NULL, opts.port, opts.socket,
 									  CLIENT_REMEMBER_OPTIONS);
 	while (status)
 	{
@@ -611,14 +551,15 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 		relay_error(conn, ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
 					"could not connect to MySQL server \"%s\"");
 
-	if (strcmp(ssl_mode, "disabled") != 0 && strcmp(ssl_mode, "preferred") != 0 &&
+	if (strcmp(opts.ssl_mode, "disabled") != 0 &&
+		strcmp(opts.ssl_mode, "preferred") != 0 &&
 		mysql_get_ssl_cipher(conn->mysql) == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
 				 errmsg("could not connect to MySQL server \"%s\" over TLS",
 						server->servername),
 				 errdetail("ssl_mode is \"%s\", but the server does not support TLS.",
-						   ssl_mode)));
+						   opts.ssl_mode)));
 
 	/* From here on the socket is stable: wait on a persistent event set */
 #if PG_VERSION_NUM >= 170000
@@ -641,14 +582,8 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 			 EtlPullNetTimeout, EtlPullNetTimeout);
 	EtlPullExec(conn, sql);
 
-	foreach(lc, server->options)
-	{
-		DefElem    *def = (DefElem *) lfirst(lc);
-
-		if (strcmp(def->defname, "dbname") == 0)
-			conn->dbname = MemoryContextStrdup(TopMemoryContext,
-											   def_string(def));
-	}
+	if (opts.dbname)
+		conn->dbname = MemoryContextStrdup(TopMemoryContext, opts.dbname);
 	return conn;
 }
 

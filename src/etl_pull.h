@@ -22,7 +22,13 @@
 #include "nodes/pg_list.h"
 #include "utils/relcache.h"
 
-/* Load strategies (etl_pull.tables.strategy) */
+/*
+ * The enums of the choice settings.  A choice's field holds the position of
+ * its value in the setting's list of choices in settinglist.h, so each
+ * enum's members follow that list's order: change both or neither.
+ */
+
+/* Load strategies (setting strategy: auto, standard, stream, copy, parallel) */
 typedef enum EtlPullStrategy
 {
 	ETL_STRATEGY_AUTO,
@@ -32,35 +38,44 @@ typedef enum EtlPullStrategy
 	ETL_STRATEGY_PARALLEL
 } EtlPullStrategy;
 
-/* What to do with a zero date ('0000-00-00', zero month or day) */
+/*
+ * What to do with a zero date, '0000-00-00' or a zero month or day
+ * (setting zero_dates: null, error)
+ */
 typedef enum EtlPullZeroDates
 {
 	ETL_ZERO_DATES_NULL,
 	ETL_ZERO_DATES_ERROR
 } EtlPullZeroDates;
 
-/* Which rows a load reads (setting extraction) */
+/* Which rows a load reads (setting extraction: full, incremental) */
 typedef enum EtlPullExtraction
 {
 	ETL_EXTRACTION_FULL,
 	ETL_EXTRACTION_INCREMENTAL
 } EtlPullExtraction;
 
-/* What to do with a row that cannot be converted (setting on_error) */
+/*
+ * What to do with a row that cannot be converted (setting on_error: abort,
+ * reject)
+ */
 typedef enum EtlPullOnError
 {
 	ETL_ON_ERROR_ABORT,
 	ETL_ON_ERROR_REJECT
 } EtlPullOnError;
 
-/* What to do when the table is already loading (setting on_busy) */
+/* What to do when the table is already loading (setting on_busy: wait, skip) */
 typedef enum EtlPullOnBusy
 {
 	ETL_ON_BUSY_WAIT,
 	ETL_ON_BUSY_SKIP
 } EtlPullOnBusy;
 
-/* What to do with invalid UTF-8 or NUL bytes in text */
+/*
+ * What to do with invalid UTF-8 or NUL bytes in text (setting invalid_utf8:
+ * error, replace)
+ */
 typedef enum EtlPullInvalidUtf8
 {
 	ETL_INVALID_UTF8_ERROR,
@@ -76,30 +91,60 @@ typedef struct EtlPullTable
 	char	   *name;			/* registered name */
 	Oid			serverid;		/* foreign server of the replica */
 	char	   *server_name;
-	char	   *source_db;		/* NULL: the server's dbname */
-	char	   *source_table;	/* table name on MySQL */
-	char	   *target_schema;	/* PostgreSQL target, unquoted */
-	char	   *target_table;
-	EtlPullStrategy strategy;
-	EtlPullExtraction extraction;
-	List	   *incremental_columns;	/* of char *, MySQL names */
-	double		lookback;		/* seconds (times) or units (numbers) */
-	bool		append_only;	/* incremental without a primary key */
-	bool		delete_missing; /* remove rows gone from the source */
-	EtlPullOnBusy on_busy;
-	EtlPullOnError on_error;
-	List	   *column_types;	/* of EtlPullColumnType: target type overrides */
-	int			batch_size;
-	int			parallel_chunks;	/* workers of the parallel strategy */
-	double		estimated_size_mb;	/* < 0: measure at the source */
-	EtlPullZeroDates zero_dates;
-	EtlPullInvalidUtf8 invalid_utf8;
-	bool		analyze_target; /* ANALYZE the target after a full load */
-	char	   *pg_settings;	/* "name=value, ..." or NULL */
-	char	   *mysql_settings;
-	bool		enabled;
 	int32		lock_key;		/* key of its "loading" advisory lock */
+
+	/* what source_table and target_table resolve to */
+	char	   *source_db;		/* NULL: the server's dbname */
+	char	   *source_relname; /* table name on MySQL */
+	char	   *target_schema;	/* PostgreSQL target, unquoted */
+	char	   *target_relname;
+
+	/*
+	 * The settings, one field for each line of settinglist.h, named as its
+	 * column, holding the value as stored: source_table and target_table
+	 * are the raw setting text, NULL for the default; a NULL
+	 * estimated_size_mb is -1 (measure at the source); incremental_columns
+	 * is a List of char *, column_types one of EtlPullColumnType.
+	 */
+#define ETL_SETTING(name, kind, ctype, default_value, choices, min, max, description) \
+	ctype		name;
+#include "settinglist.h"
+#undef ETL_SETTING
 } EtlPullTable;
+
+/*
+ * What a per-table setting is, for the validator and the reader (option.c,
+ * catalog.c).  The kind says what the validator accepts, the SQL type of
+ * the column, and the C type of the field.
+ */
+typedef enum EtlPullSettingKind
+{
+	SET_TEXT,					/* text, non-empty: char * */
+	SET_QUALIFIED_NAME,			/* text, table or schema.table: char * */
+	SET_COLUMN_LIST,			/* text[], from a comma-separated list: List
+								 * of char * */
+	SET_CHOICE,					/* text, one of the choices: its position,
+								 * an enum */
+	SET_INT,					/* integer from min to max: int */
+	SET_NUMERIC,				/* numeric, 0 or more: double (NULL: -1) */
+	SET_BOOL,					/* boolean: bool */
+	SET_PG_SETTINGS,			/* text, name=value, ...: char * */
+	SET_MYSQL_SETTINGS,			/* text, name=value, ...: char * */
+	SET_COLUMN_TYPES			/* text, column:type, ...: List of
+								 * EtlPullColumnType */
+} EtlPullSettingKind;
+
+typedef struct EtlPullSettingDesc
+{
+	const char *name;			/* column of etl_pull.tables */
+	EtlPullSettingKind kind;
+	const char *default_value;	/* the column's DEFAULT as SQL text, or NULL */
+	const char *choices;		/* SET_CHOICE: comma-separated, in enum order */
+	int			min;			/* SET_INT */
+	int			max;
+	const char *description;
+	size_t		offset;			/* of the field in EtlPullTable */
+} EtlPullSettingDesc;
 
 /* A per-column override of the target type (setting column_types) */
 typedef struct EtlPullColumnType
@@ -172,7 +217,39 @@ extern int	EtlPullLockTimeout;
 extern int	EtlPullSwapLockTimeout;
 extern char *EtlPullMysqlSettings;
 
+/*
+ * The options of a connection to a MySQL server: its foreign server's and
+ * user mapping's, as the validator accepted them, with defaults for the
+ * ones not given (EtlPullGetConnOptions).  Each field has its option's
+ * name.
+ */
+typedef struct EtlPullConnOptions
+{
+	/* the foreign server's */
+	const char *host;			/* NULL: localhost */
+	unsigned int port;			/* 0: the client library's default */
+	const char *socket;			/* Unix socket path, or NULL */
+	const char *dbname;			/* default database, or NULL */
+	unsigned int connect_timeout;	/* seconds (default 10) */
+	unsigned int read_timeout;	/* seconds, 0: none */
+	unsigned int write_timeout;
+	const char *ssl_mode;		/* never NULL */
+	const char *ssl_ca;			/* files, or NULL */
+	const char *ssl_cert;
+	const char *ssl_key;
+	const char *tls_version;	/* NULL: the client library's */
+	bool		compress;
+	/* the user mapping's */
+	const char *user;
+	const char *password;
+} EtlPullConnOptions;
+
 /* in option.c */
+extern void EtlPullGetConnOptions(ForeignServer *server, UserMapping *um,
+								  EtlPullConnOptions *opts);
+extern const EtlPullSettingDesc EtlPullTableSettings[];
+extern const int EtlPullNumTableSettings;
+extern int	EtlPullChoiceOrdinal(const char *value, const char *choices);
 extern char *EtlPullCheckTableOption(const char *key, const char *value);
 extern EtlPullStrategy EtlPullParseStrategy(const char *value);
 extern const char *EtlPullStrategyName(EtlPullStrategy strategy);

@@ -114,7 +114,7 @@ lookup_target(LoadState *ls)
 	EtlPullCheckTargetSchema(ls->table->target_schema);
 	nspid = get_namespace_oid(ls->table->target_schema, false);
 	ls->target_qname = quote_qualified_identifier(ls->table->target_schema,
-												  ls->table->target_table);
+												  ls->table->target_relname);
 
 	/* as SQL naming the table would: USAGE on its schema */
 #if PG_VERSION_NUM >= 160000
@@ -126,7 +126,7 @@ lookup_target(LoadState *ls)
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_SCHEMA, ls->table->target_schema);
 
-	relid = get_relname_relid(ls->table->target_table, nspid);
+	relid = get_relname_relid(ls->table->target_relname, nspid);
 	if (OidIsValid(relid))
 		EtlPullCheckTargetRelation(relid, ls->target_qname);
 	return relid;
@@ -227,7 +227,7 @@ create_target(LoadState *ls)
 
 	ereport(NOTICE,
 			(errmsg("created table %s", ls->target_qname)));
-	return get_relname_relid(t->target_table,
+	return get_relname_relid(t->target_relname,
 							 get_namespace_oid(t->target_schema, false));
 }
 
@@ -1184,7 +1184,7 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no MySQL database given for table \"%s\"", table->name),
 				 errhint("Set the server's \"dbname\" option, or set \"source_table\" to \"db.table\".")));
-	ls.source = EtlPullDescribeSource(ls.conn, db, table->source_table);
+	ls.source = EtlPullDescribeSource(ls.conn, db, table->source_relname);
 	check_column_types(&ls);
 
 	/*

@@ -3,11 +3,16 @@
  * option.c
  *		  Validation of everything a user can set: the options of the
  *		  etl_pull foreign-data wrapper's servers and user mappings, and the
- *		  per-table settings of etl_pull.tables.
+ *		  per-table settings of etl_pull.tables; and the extraction of a
+ *		  connection's options (EtlPullGetConnOptions), which connection.c
+ *		  connects with.
  *
  * Each is a table of names and what they accept, and one function that
  * rejects unknown names with a hint listing the valid ones and bad values
- * with the values that are allowed.
+ * with the values that are allowed.  The per-table settings' table is
+ * built from settinglist.h, and serves the reader of etl_pull.tables
+ * (EtlPullReadTable) and etl_pull.table_settings() as well: each
+ * descriptor says where in EtlPullTable its value goes.
  *
  * IDENTIFICATION
  *		  src/option.c
@@ -21,6 +26,7 @@
 #include "catalog/pg_foreign_data_wrapper.h"
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
+#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -49,34 +55,60 @@ typedef struct ConnOption
 	Oid			context;		/* catalog the option belongs to */
 	OptionKind	kind;
 	const char *choices;		/* OPT_CHOICE: comma-separated */
+	size_t		offset;			/* of its field in EtlPullConnOptions */
 } ConnOption;
 
+/* A row of conn_options: the field of EtlPullConnOptions has the option's name */
+#define CONN_OPTION(name, context, kind, choices) \
+	{#name, context, kind, choices, offsetof(EtlPullConnOptions, name)}
+
+/*
+ * The options, what they accept and where EtlPullGetConnOptions puts them:
+ * OPT_PORT and OPT_SECONDS into an unsigned int, OPT_BOOL into a bool,
+ * every other kind as the string given.
+ */
 static const ConnOption conn_options[] = {
-	{"host", ForeignServerRelationId, OPT_STRING, NULL},
-	{"port", ForeignServerRelationId, OPT_PORT, NULL},
-	{"socket", ForeignServerRelationId, OPT_STRING, NULL},
-	{"dbname", ForeignServerRelationId, OPT_STRING, NULL},
-	{"connect_timeout", ForeignServerRelationId, OPT_SECONDS, NULL},
-	{"read_timeout", ForeignServerRelationId, OPT_SECONDS, NULL},
-	{"write_timeout", ForeignServerRelationId, OPT_SECONDS, NULL},
-	{"ssl_mode", ForeignServerRelationId, OPT_CHOICE,
-	"disabled, preferred, required, verify_ca, verify_identity"},
-	{"ssl_ca", ForeignServerRelationId, OPT_FILE, NULL},
-	{"ssl_cert", ForeignServerRelationId, OPT_FILE, NULL},
-	{"ssl_key", ForeignServerRelationId, OPT_FILE, NULL},
-	{"tls_version", ForeignServerRelationId, OPT_CHOICE_LIST, "TLSv1.2, TLSv1.3"},
-	{"compress", ForeignServerRelationId, OPT_BOOL, NULL},
-	{"user", UserMappingRelationId, OPT_STRING, NULL},
-	{"password", UserMappingRelationId, OPT_STRING, NULL},
-	{NULL, InvalidOid, OPT_STRING, NULL}
+	CONN_OPTION(host, ForeignServerRelationId, OPT_STRING, NULL),
+	CONN_OPTION(port, ForeignServerRelationId, OPT_PORT, NULL),
+	CONN_OPTION(socket, ForeignServerRelationId, OPT_STRING, NULL),
+	CONN_OPTION(dbname, ForeignServerRelationId, OPT_STRING, NULL),
+	CONN_OPTION(connect_timeout, ForeignServerRelationId, OPT_SECONDS, NULL),
+	CONN_OPTION(read_timeout, ForeignServerRelationId, OPT_SECONDS, NULL),
+	CONN_OPTION(write_timeout, ForeignServerRelationId, OPT_SECONDS, NULL),
+	CONN_OPTION(ssl_mode, ForeignServerRelationId, OPT_CHOICE,
+				"disabled, preferred, required, verify_ca, verify_identity"),
+	CONN_OPTION(ssl_ca, ForeignServerRelationId, OPT_FILE, NULL),
+	CONN_OPTION(ssl_cert, ForeignServerRelationId, OPT_FILE, NULL),
+	CONN_OPTION(ssl_key, ForeignServerRelationId, OPT_FILE, NULL),
+	CONN_OPTION(tls_version, ForeignServerRelationId, OPT_CHOICE_LIST, "TLSv1.2, TLSv1.3"),
+	CONN_OPTION(compress, ForeignServerRelationId, OPT_BOOL, NULL),
+	CONN_OPTION(user, UserMappingRelationId, OPT_STRING, NULL),
+	CONN_OPTION(password, UserMappingRelationId, OPT_STRING, NULL),
+	{NULL, InvalidOid, OPT_STRING, NULL, 0}
 };
 
-/* Is value one of the comma-separated choices? */
-static bool
-in_choices(const char *value, const char *choices)
+/* The option "name" of catalog "context", or NULL */
+static const ConnOption *
+find_conn_option(const char *name, Oid context)
+{
+	const ConnOption *opt;
+
+	for (opt = conn_options; opt->name; opt++)
+		if (opt->context == context && strcmp(opt->name, name) == 0)
+			return opt;
+	return NULL;
+}
+
+/*
+ * The position of value in a comma-separated list of choices ("a, b, c"),
+ * from 0, or -1 if it is none of them.  A choice setting's field holds it.
+ */
+int
+EtlPullChoiceOrdinal(const char *value, const char *choices)
 {
 	const char *p = choices;
 	size_t		len = strlen(value);
+	int			ordinal = 0;
 
 	while (*p)
 	{
@@ -84,14 +116,15 @@ in_choices(const char *value, const char *choices)
 		size_t		n = end ? (size_t) (end - p) : strlen(p);
 
 		if (n == len && strncmp(p, value, n) == 0)
-			return true;
+			return ordinal;
 		if (!end)
 			break;
 		p = end + 1;
 		while (*p == ' ')
 			p++;
+		ordinal++;
 	}
-	return false;
+	return -1;
 }
 
 PG_FUNCTION_INFO_V1(etl_pull_fdw_validator);
@@ -118,11 +151,8 @@ etl_pull_fdw_validator(PG_FUNCTION_ARGS)
 		const ConnOption *opt;
 		const char *value;
 
-		for (opt = conn_options; opt->name; opt++)
-			if (opt->context == catalog && strcmp(opt->name, def->defname) == 0)
-				break;
-
-		if (opt->name == NULL)
+		opt = find_conn_option(def->defname, catalog);
+		if (opt == NULL)
 		{
 			StringInfoData buf;
 
@@ -170,7 +200,7 @@ etl_pull_fdw_validator(PG_FUNCTION_ARGS)
 				(void) defGetBoolean(def);
 				break;
 			case OPT_CHOICE:
-				if (!in_choices(value, opt->choices))
+				if (EtlPullChoiceOrdinal(value, opt->choices) < 0)
 					ereport(ERROR,
 							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 							 errmsg("invalid value \"%s\" for option \"%s\"",
@@ -195,7 +225,7 @@ etl_pull_fdw_validator(PG_FUNCTION_ARGS)
 						end = item + strlen(item);
 						while (end > item && end[-1] == ' ')
 							*--end = '\0';
-						ok = in_choices(item, opt->choices);
+						ok = EtlPullChoiceOrdinal(item, opt->choices) >= 0;
 						if (!ok)
 							break;
 					}
@@ -251,63 +281,162 @@ etl_pull_fdw_validator(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* Store the options of one catalog's list in their fields of *opts */
+static void
+store_conn_options(List *options, Oid context, EtlPullConnOptions *opts)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+		const ConnOption *opt = find_conn_option(def->defname, context);
+		char	   *field;
+
+		if (opt == NULL)
+			continue;			/* the validator lets none in */
+		field = (char *) opts + opt->offset;
+		switch (opt->kind)
+		{
+			case OPT_STRING:
+			case OPT_CHOICE:
+			case OPT_CHOICE_LIST:
+			case OPT_FILE:
+				*(const char **) field = defGetString(def);
+				break;
+			case OPT_PORT:
+			case OPT_SECONDS:
+				/* whole numbers in range, as the validator checked */
+				*(unsigned int *) field = (unsigned int) atoi(defGetString(def));
+				break;
+			case OPT_BOOL:
+				*(bool *) field = defGetBoolean(def);
+				break;
+		}
+	}
+}
+
+/*
+ * The options of a connection to "server" under user mapping "um", with
+ * the defaults of the options not given: connect_timeout 10 seconds, no
+ * read or write timeout, no compression, and ssl_mode verify_ca when
+ * ssl_ca is given, disabled otherwise.  The strings point into the
+ * server's and the mapping's option lists.
+ */
+void
+EtlPullGetConnOptions(ForeignServer *server, UserMapping *um,
+					  EtlPullConnOptions *opts)
+{
+	memset(opts, 0, sizeof(EtlPullConnOptions));
+	opts->connect_timeout = 10;
+	store_conn_options(server->options, ForeignServerRelationId, opts);
+	store_conn_options(um->options, UserMappingRelationId, opts);
+
+	/* a CA without a mode means: verify the chain, as MySQL's own client */
+	if (opts->ssl_mode == NULL)
+		opts->ssl_mode = opts->ssl_ca != NULL ? "verify_ca" : "disabled";
+}
+
 /* ---- per-table settings (etl_pull.tables) ---- */
 
-typedef enum SettingKind
-{
-	SET_TEXT,
-	SET_QUALIFIED_NAME,
-	SET_COLUMN_LIST,
-	SET_CHOICE,
-	SET_INT,
-	SET_NUMERIC,
-	SET_BOOL,
-	SET_PG_SETTINGS,
-	SET_MYSQL_SETTINGS,
-	SET_COLUMN_TYPES
-} SettingKind;
-
-typedef struct TableSetting
-{
-	const char *name;
-	SettingKind kind;
-	const char *choices;		/* SET_CHOICE */
-	int			min;			/* SET_INT */
-	int			max;
-} TableSetting;
-
-static const TableSetting table_settings[] = {
-	{"source_table", SET_TEXT, NULL, 0, 0},
-	{"target_table", SET_QUALIFIED_NAME, NULL, 0, 0},
-	{"extraction", SET_CHOICE, "full, incremental", 0, 0},
-	{"incremental_columns", SET_COLUMN_LIST, NULL, 0, 0},
-	{"strategy", SET_CHOICE, "auto, standard, stream, copy, parallel", 0, 0},
-	{"batch_size", SET_INT, NULL, 1, 100000},
-	{"parallel_chunks", SET_INT, NULL, 1, 16},
-	{"estimated_size_mb", SET_NUMERIC, NULL, 0, 0},
-	{"zero_dates", SET_CHOICE, "null, error", 0, 0},
-	{"invalid_utf8", SET_CHOICE, "error, replace", 0, 0},
-	{"on_error", SET_CHOICE, "abort, reject", 0, 0},
-	{"lookback", SET_NUMERIC, NULL, 0, 0},
-	{"append_only", SET_BOOL, NULL, 0, 0},
-	{"delete_missing", SET_BOOL, NULL, 0, 0},
-	{"on_busy", SET_CHOICE, "wait, skip", 0, 0},
-	{"load_group", SET_TEXT, NULL, 0, 0},
-	{"column_types", SET_COLUMN_TYPES, NULL, 0, 0},
-	{"pg_settings", SET_PG_SETTINGS, NULL, 0, 0},
-	{"mysql_settings", SET_MYSQL_SETTINGS, NULL, 0, 0},
-	{"analyze_target", SET_BOOL, NULL, 0, 0},
-	{"enabled", SET_BOOL, NULL, 0, 0},
-	{NULL, SET_TEXT, NULL, 0, 0}
+/*
+ * The descriptors, one per line of settinglist.h: see there for what a
+ * line says and how to add a setting.
+ */
+const EtlPullSettingDesc EtlPullTableSettings[] = {
+#define ETL_SETTING(name, kind, ctype, default_value, choices, min, max, description) \
+	{#name, kind, default_value, choices, min, max, description, offsetof(EtlPullTable, name)},
+#include "settinglist.h"
+#undef ETL_SETTING
 };
 
+const int	EtlPullNumTableSettings = lengthof(EtlPullTableSettings);
+
+/*
+ * The C type of each kind's field, which settinglist.h must give: the
+ * reader stores through the descriptor's offset, so the compiler checks
+ * here what it cannot check there.  A choice's field is an enum, of int's
+ * size (only the size is checked).
+ */
+#define SETTING_CTYPE_SET_TEXT char *
+#define SETTING_CTYPE_SET_QUALIFIED_NAME char *
+#define SETTING_CTYPE_SET_COLUMN_LIST List *
+#define SETTING_CTYPE_SET_CHOICE int
+#define SETTING_CTYPE_SET_INT int
+#define SETTING_CTYPE_SET_NUMERIC double
+#define SETTING_CTYPE_SET_BOOL bool
+#define SETTING_CTYPE_SET_PG_SETTINGS char *
+#define SETTING_CTYPE_SET_MYSQL_SETTINGS char *
+#define SETTING_CTYPE_SET_COLUMN_TYPES List *
+
+#ifdef HAVE__BUILTIN_TYPES_COMPATIBLE_P
+#define SETTING_CTYPE_OK(kind, ctype) \
+	((kind) == SET_CHOICE ? sizeof(ctype) == sizeof(int) : \
+	 __builtin_types_compatible_p(ctype, SETTING_CTYPE_##kind))
+#else
+#define SETTING_CTYPE_OK(kind, ctype) (sizeof(ctype) == sizeof(SETTING_CTYPE_##kind))
+#endif
+
+#define ETL_SETTING(name, kind, ctype, default_value, choices, min, max, description) \
+	StaticAssertDecl(SETTING_CTYPE_OK(kind, ctype), \
+					 "settinglist.h: the C type of setting " #name " does not match its kind");
+#include "settinglist.h"
+#undef ETL_SETTING
+
+/* The kinds as etl_pull.table_settings() names them */
+static const char *const setting_kind_names[] = {
+	[SET_TEXT] = "text",
+	[SET_QUALIFIED_NAME] = "qualified_name",
+	[SET_COLUMN_LIST] = "column_list",
+	[SET_CHOICE] = "choice",
+	[SET_INT] = "integer",
+	[SET_NUMERIC] = "numeric",
+	[SET_BOOL] = "boolean",
+	[SET_PG_SETTINGS] = "pg_settings",
+	[SET_MYSQL_SETTINGS] = "mysql_settings",
+	[SET_COLUMN_TYPES] = "column_types"
+};
+
+/*
+ * What a setting accepts, in words: the detail of the validator's errors
+ * and the "allowed" of etl_pull.table_settings().  palloc'd or constant.
+ */
+static const char *
+setting_allowed(const EtlPullSettingDesc *s)
+{
+	switch (s->kind)
+	{
+		case SET_TEXT:
+			return "a non-empty name";
+		case SET_QUALIFIED_NAME:
+			return "\"table\" or \"schema.table\"";
+		case SET_COLUMN_LIST:
+			return "one or more column names separated by commas";
+		case SET_CHOICE:
+			return s->choices;
+		case SET_INT:
+			return psprintf("integers from %d to %d", s->min, s->max);
+		case SET_NUMERIC:
+			return "a number, 0 or more";
+		case SET_BOOL:
+			return "true, false";
+		case SET_PG_SETTINGS:
+		case SET_MYSQL_SETTINGS:
+			return "name=value items separated by commas";
+		case SET_COLUMN_TYPES:
+			return "column:type items separated by commas";
+	}
+	elog(ERROR, "unknown kind %d of setting \"%s\"", (int) s->kind, s->name);
+	return NULL;				/* keep the compiler quiet */
+}
+
 static void
-bad_setting(const char *key, const char *value, const char *allowed)
+bad_setting(const EtlPullSettingDesc *s, const char *value)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid value \"%s\" for setting \"%s\"", value, key),
-			 errdetail("Allowed values are: %s.", allowed)));
+			 errmsg("invalid value \"%s\" for setting \"%s\"", value, s->name),
+			 errdetail("Allowed values are: %s.", setting_allowed(s))));
 }
 
 /*
@@ -320,18 +449,25 @@ bad_setting(const char *key, const char *value, const char *allowed)
 char *
 EtlPullCheckTableOption(const char *key, const char *value)
 {
-	const TableSetting *s;
+	const EtlPullSettingDesc *s = NULL;
+	int			i;
 
-	for (s = table_settings; s->name; s++)
-		if (strcmp(s->name, key) == 0)
+	for (i = 0; i < EtlPullNumTableSettings; i++)
+	{
+		if (strcmp(EtlPullTableSettings[i].name, key) == 0)
+		{
+			s = &EtlPullTableSettings[i];
 			break;
-	if (s->name == NULL)
+		}
+	}
+	if (s == NULL)
 	{
 		StringInfoData buf;
 
 		initStringInfo(&buf);
-		for (s = table_settings; s->name; s++)
-			appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "", s->name);
+		for (i = 0; i < EtlPullNumTableSettings; i++)
+			appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "",
+							 EtlPullTableSettings[i].name);
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("unrecognized table setting \"%s\"", key),
@@ -343,8 +479,9 @@ EtlPullCheckTableOption(const char *key, const char *value)
 	switch (s->kind)
 	{
 		case SET_TEXT:
+		case SET_COLUMN_LIST:
 			if (value[0] == '\0')
-				bad_setting(key, value, "a non-empty name");
+				bad_setting(s, value);
 			break;
 		case SET_QUALIFIED_NAME:
 			{
@@ -352,26 +489,21 @@ EtlPullCheckTableOption(const char *key, const char *value)
 
 				if (!SplitIdentifierString(pstrdup(value), '.', &names) ||
 					list_length(names) < 1 || list_length(names) > 2)
-					bad_setting(key, value, "\"table\" or \"schema.table\"");
+					bad_setting(s, value);
 				if (list_length(names) == 2)
 					EtlPullCheckTargetSchema((char *) linitial(names));
 				break;
 			}
-		case SET_COLUMN_LIST:
-			if (value[0] == '\0')
-				bad_setting(key, value, "one or more column names separated by commas");
-			break;
 		case SET_CHOICE:
-			if (!in_choices(value, s->choices))
-				bad_setting(key, value, s->choices);
+			if (EtlPullChoiceOrdinal(value, s->choices) < 0)
+				bad_setting(s, value);
 			break;
 		case SET_INT:
 			{
 				int			v;
 
 				if (!parse_int(value, &v, 0, NULL) || v < s->min || v > s->max)
-					bad_setting(key, value,
-								psprintf("integers from %d to %d", s->min, s->max));
+					bad_setting(s, value);
 				break;
 			}
 		case SET_NUMERIC:
@@ -379,12 +511,12 @@ EtlPullCheckTableOption(const char *key, const char *value)
 				double		v;
 
 				if (!parse_real(value, &v, 0, NULL) || v < 0)
-					bad_setting(key, value, "a number, 0 or more");
+					bad_setting(s, value);
 				break;
 			}
 		case SET_BOOL:
 			if (!parse_bool(value, NULL))
-				bad_setting(key, value, "true, false");
+				bad_setting(s, value);
 			break;
 		case SET_PG_SETTINGS:
 			EtlPullCheckSettingsList(key, value, true);
@@ -399,7 +531,7 @@ EtlPullCheckTableOption(const char *key, const char *value)
 				StringInfoData buf;
 
 				if (types == NIL)
-					bad_setting(key, value, "column:type items separated by commas");
+					bad_setting(s, value);
 				initStringInfo(&buf);
 				foreach(lc, types)
 				{
@@ -442,6 +574,40 @@ etl_pull_check_table_option(PG_FUNCTION_ARGS)
 	if (value == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(value));
+}
+
+PG_FUNCTION_INFO_V1(etl_pull_table_settings);
+
+/*
+ * SQL: etl_pull.table_settings() returns table (name, kind, allowed,
+ * default_value, description): the descriptors, one row per setting, in
+ * their order.  The regression tests compare them with etl_pull.tables
+ * and with README.md.
+ */
+Datum
+etl_pull_table_settings(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < EtlPullNumTableSettings; i++)
+	{
+		const EtlPullSettingDesc *s = &EtlPullTableSettings[i];
+		Datum		values[5];
+		bool		nulls[5] = {0};
+
+		values[0] = CStringGetTextDatum(s->name);
+		values[1] = CStringGetTextDatum(setting_kind_names[s->kind]);
+		values[2] = CStringGetTextDatum(setting_allowed(s));
+		if (s->default_value)
+			values[3] = CStringGetTextDatum(s->default_value);
+		else
+			nulls[3] = true;
+		values[4] = CStringGetTextDatum(s->description);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }
 
 /*
