@@ -14,8 +14,15 @@ OBJS = \
 	src/funcs.o \
 	src/incremental.o \
 	src/load.o \
+	src/load_copy.o \
+	src/load_incremental.o \
+	src/load_rows.o \
+	src/load_standard.o \
+	src/load_swap.o \
+	src/load_target.o \
 	src/option.o \
 	src/parallel.o \
+	src/progress.o \
 	src/recorder.o \
 	src/session.o \
 	src/sink.o \

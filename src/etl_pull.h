@@ -349,7 +349,6 @@ extern bool EtlPullParallelNextTuple(EtlPullParallel *par, MinimalTuple *tuple);
 extern void EtlPullParallelEnd(EtlPullParallel *par, int64 rows_written);
 
 /* in load.c */
-extern void EtlPullReportWorkerProgress(int64 rows, bool start);
 typedef struct EtlPullRunResult
 {
 	int64		run_id;

@@ -22,6 +22,7 @@
 #include "utils/timestamp.h"
 
 #include "etl_pull.h"
+#include "progress.h"
 
 static double
 seconds_since(TimestampTz start)
@@ -32,9 +33,6 @@ seconds_since(TimestampTz start)
 	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
 	return secs + usecs / 1000000.0;
 }
-
-/* advisory lock class of "table is loading" locks: "ETLP" */
-#define ETL_LOAD_LOCK_CLASS 1163152464
 
 /*
  * The loads running in this backend, innermost first: a trigger on a
@@ -104,7 +102,7 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 							table->name),
 					 errhint("A trigger or function called by the load of \"%s\" loads it again.",
 							 table->name)));
-	lock_args[0] = Int32GetDatum(ETL_LOAD_LOCK_CLASS);
+	lock_args[0] = Int32GetDatum(ETL_PULL_MARKER);
 	lock_args[1] = Int32GetDatum(this_load.key);
 	if (table->on_busy == ETL_ON_BUSY_SKIP)
 	{

@@ -92,6 +92,7 @@
 #include "utils/wait_event.h"
 
 #include "etl_pull.h"
+#include "progress.h"
 
 #define MAX_PARALLEL_WORKERS	16
 #define CHUNKS_PER_WORKER		4
@@ -1137,8 +1138,7 @@ etl_pull_parallel_worker_main(Datum main_arg)
 									   ALLOCSET_DEFAULT_SIZES);
 	}
 
-	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, shared->target_relid);
-	EtlPullReportWorkerProgress(0, true);
+	EtlPullProgressWorkerStart(shared->target_relid);
 
 	initStringInfo(&msg);
 	for (;;)
@@ -1200,8 +1200,8 @@ etl_pull_parallel_worker_main(Datum main_arg)
 				msg_rows = 0;
 			}
 			slot->rows++;
-			if (slot->rows % 1024 == 0)
-				EtlPullReportWorkerProgress(slot->rows, false);
+			if (slot->rows % ETL_PROGRESS_EVERY_ROWS == 0)
+				EtlPullProgressWorkerRows(slot->rows);
 		}
 		EtlPullQueryEnd(conn);
 		send_rows(conn, mqh, &msg, c, msg_rows);

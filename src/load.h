@@ -1,0 +1,106 @@
+/*-------------------------------------------------------------------------
+ *
+ * load.h
+ *		  What the load orchestrator (load.c) and the load strategies
+ *		  (load_*.c) share: the state of a running load, the strategy
+ *		  interface, and the row pipeline from MySQL into a sink
+ *		  (load_rows.c).
+ *
+ * A strategy is one file exporting one const EtlPullStrategyRoutine, listed
+ * in load.c's strategies[] table (adding one: its file, its entry there,
+ * its name in the strategy setting's choices and the SQL CHECK).  The orchestrator finds the target,
+ * matches the columns, picks the strategy (asking each whether it can load
+ * the target), checks the privileges the routine names, then calls its
+ * load function; it records, analyzes and keeps the watermark afterwards.
+ *
+ * IDENTIFICATION
+ *		  src/load.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ETL_PULL_LOAD_H
+#define ETL_PULL_LOAD_H
+
+#include "nodes/parsenodes.h"
+#include "utils/rel.h"
+
+#include "etl_pull.h"
+#include "progress.h"
+
+/*
+ * State of a running load.  The orchestrator holds the target in
+ * ExclusiveLock for the whole load; a strategy opens the target itself
+ * (table_open(target_oid, NoLock)) and closes what it opens.
+ */
+typedef struct EtlPullLoad
+{
+	EtlPullTable *table;
+	EtlPullConnection *conn;	/* NULL once a strategy has closed it */
+	EtlPullSource *source;
+	Oid			target_oid;
+	char	   *target_qname;	/* quoted schema.table */
+	AttrNumber *attnums;		/* target attribute of each source column */
+	EtlPullRunResult *result;	/* filled in as the load goes */
+	EtlPullProgress progress;
+
+	/* incremental runs: set by the orchestrator from the watermark */
+	int		   *incremental_cols;	/* source index of each incremental column */
+	const char *where;			/* the rows past the watermark */
+	List	   *reload_bounds;	/* append-only: the range pulled again */
+} EtlPullLoad;
+
+/*
+ * A load strategy.  "unsuitable" says why it cannot load this target, or
+ * returns NULL when it can (a NULL function: it loads any target);
+ * "privileges" are the ones the caller needs on the target; "load" moves
+ * every row of the source into the target, in the caller's transaction.
+ */
+typedef struct EtlPullStrategyRoutine
+{
+	const char *name;			/* etl_pull.tables.strategy, etl_pull.runs */
+	AclMode		privileges;
+	const char *(*unsuitable) (EtlPullLoad *load, Relation target);
+	void		(*load) (EtlPullLoad *load);
+} EtlPullStrategyRoutine;
+
+/* in load_swap.c */
+extern const EtlPullStrategyRoutine EtlPullStreamStrategy;
+extern const EtlPullStrategyRoutine EtlPullParallelStrategy;
+
+/* in load_copy.c */
+extern const EtlPullStrategyRoutine EtlPullCopyStrategy;
+
+/* in load_standard.c */
+extern const EtlPullStrategyRoutine EtlPullStandardStrategy;
+
+/* in load_incremental.c: the runs that pull from a watermark */
+extern const EtlPullStrategyRoutine EtlPullIncrementalStrategy;
+
+/* in load_target.c */
+extern Oid	EtlPullLookupTarget(EtlPullLoad *load);
+extern void EtlPullCheckColumnTypes(EtlPullLoad *load);
+extern Oid	EtlPullCreateTarget(EtlPullLoad *load);
+extern void EtlPullMatchColumns(EtlPullLoad *load, Relation rel,
+								const char *qname, AttrNumber **attnums);
+extern void EtlPullCheckTargetPrivileges(EtlPullLoad *load, AclMode mode);
+extern void EtlPullDeleteTargetRows(EtlPullLoad *load);
+
+/* in load_rows.c */
+extern bool EtlPullConvertOrReject(EtlPullLoad *load, EtlPullConverter *conv,
+								   char **values, unsigned long *lengths,
+								   Datum *datums, bool *nulls);
+extern void EtlPullRowsIntoSink(EtlPullLoad *load, EtlPullParallel *par,
+								Relation target, AttrNumber *attnums,
+								EtlPullSink *sink);
+extern void EtlPullStreamIntoSink(EtlPullLoad *load, Relation target,
+								  AttrNumber *attnums, EtlPullSink *sink,
+								  const char *where);
+
+/* Count a row fetched from MySQL */
+static inline void
+EtlPullLoadRowDone(EtlPullLoad *load, unsigned long *lengths)
+{
+	EtlPullCountFetchedRow(&load->progress, lengths, load->source->ncolumns);
+}
+
+#endif							/* ETL_PULL_LOAD_H */

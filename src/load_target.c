@@ -1,0 +1,244 @@
+/*-------------------------------------------------------------------------
+ *
+ * load_target.c
+ *		  The target of a load: find it (and refuse what no load may
+ *		  write), create it from the source's columns, match its columns,
+ *		  check the caller's rights on it, empty it through SQL.
+ *
+ * Everything here runs as the calling role, with search_path pinned by
+ * load_table: names are quoted and schema-qualified.
+ *
+ * IDENTIFICATION
+ *		  src/load_target.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "load.h"
+
+/*
+ * Find the target table; InvalidOid if it does not exist yet.  Sets
+ * target_qname.
+ */
+Oid
+EtlPullLookupTarget(EtlPullLoad *load)
+{
+	Oid			nspid;
+	Oid			relid;
+	AclResult	aclresult;
+
+	EtlPullCheckTargetSchema(load->table->target_schema);
+	nspid = get_namespace_oid(load->table->target_schema, false);
+	load->target_qname = quote_qualified_identifier(load->table->target_schema,
+													load->table->target_relname);
+
+	/* as SQL naming the table would: USAGE on its schema */
+#if PG_VERSION_NUM >= 160000
+	aclresult = object_aclcheck(NamespaceRelationId, nspid, GetUserId(),
+								ACL_USAGE);
+#else
+	aclresult = pg_namespace_aclcheck(nspid, GetUserId(), ACL_USAGE);
+#endif
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_SCHEMA, load->table->target_schema);
+
+	relid = get_relname_relid(load->table->target_relname, nspid);
+	if (OidIsValid(relid))
+		EtlPullCheckTargetRelation(relid, load->target_qname);
+	return relid;
+}
+
+/* Every column_types override must name a source column */
+void
+EtlPullCheckColumnTypes(EtlPullLoad *load)
+{
+	ListCell   *lc;
+
+	foreach(lc, load->table->column_types)
+	{
+		EtlPullColumnType *ct = (EtlPullColumnType *) lfirst(lc);
+		int			i;
+
+		for (i = 0; i < load->source->ncolumns; i++)
+			if (pg_strcasecmp(ct->column, load->source->columns[i].name) == 0)
+				break;
+		if (i == load->source->ncolumns)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("\"column_types\" of table \"%s\" names column \"%s\", which MySQL table \"%s.%s\" does not have",
+							load->table->name, ct->column, load->source->db,
+							load->source->table)));
+	}
+}
+
+/*
+ * The type of a created target's column: the table's override, checked
+ * against the source column, or the lossless default.
+ */
+static const char *
+target_type(EtlPullLoad *load, EtlPullSourceColumn *col)
+{
+	ListCell   *lc;
+
+	foreach(lc, load->table->column_types)
+	{
+		EtlPullColumnType *ct = (EtlPullColumnType *) lfirst(lc);
+
+		if (pg_strcasecmp(ct->column, col->name) == 0)
+		{
+			EtlPullCheckTypeOverride(load->source, col, ct->type_name);
+			return ct->type_name;
+		}
+	}
+	return EtlPullTargetTypeName(col);
+}
+
+/*
+ * Create the target with the lossless mapping of the source's columns and
+ * its primary key.  Returns its OID.
+ */
+Oid
+EtlPullCreateTarget(EtlPullLoad *load)
+{
+	EtlPullTable *t = load->table;
+	StringInfoData sql;
+	List	   *pk = NIL;
+	int			i;
+	ListCell   *lc;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "CREATE TABLE %s (", load->target_qname);
+	for (i = 0; i < load->source->ncolumns; i++)
+	{
+		EtlPullSourceColumn *col = &load->source->columns[i];
+		bool		notnull = !col->nullable;
+
+		/* MySQL's NOT NULL dates may hold zero dates, which load as NULL */
+		if ((col->kind == SRC_DATE || col->kind == SRC_DATETIME ||
+			 col->kind == SRC_TIMESTAMP) &&
+			t->zero_dates == ETL_ZERO_DATES_NULL && col->pk_position == 0)
+			notnull = false;
+		appendStringInfo(&sql, "%s%s %s%s", i > 0 ? ", " : "",
+						 quote_identifier(col->target_name),
+						 target_type(load, col),
+						 notnull ? " NOT NULL" : "");
+	}
+	foreach(lc, EtlPullSourceKey(load->source))
+		pk = lappend(pk, ((EtlPullSourceColumn *) lfirst(lc))->target_name);
+	if (pk != NIL)
+	{
+		appendStringInfoString(&sql, ", PRIMARY KEY (");
+		foreach(lc, pk)
+			appendStringInfo(&sql, "%s%s", lc == list_head(pk) ? "" : ", ",
+							 quote_identifier((char *) lfirst(lc)));
+		appendStringInfoChar(&sql, ')');
+	}
+	appendStringInfoChar(&sql, ')');
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not create table %s", load->target_qname);
+	SPI_finish();
+	CommandCounterIncrement();
+
+	ereport(NOTICE,
+			(errmsg("created table %s", load->target_qname)));
+	return get_relname_relid(t->target_relname,
+							 get_namespace_oid(t->target_schema, false));
+}
+
+/*
+ * Match every source column to an attribute of "rel" (the target, or the
+ * incremental stage, named "qname") by name, into a palloc'd *attnums.  A
+ * source column the table lacks is an error before any row moves.
+ */
+void
+EtlPullMatchColumns(EtlPullLoad *load, Relation rel, const char *qname,
+					AttrNumber **attnums)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	AttrNumber *result = palloc0(sizeof(AttrNumber) * load->source->ncolumns);
+	int			i;
+
+	for (i = 0; i < load->source->ncolumns; i++)
+	{
+		EtlPullSourceColumn *col = &load->source->columns[i];
+		int			a;
+
+		for (a = 0; a < tupdesc->natts; a++)
+		{
+			Form_pg_attribute att = TupleDescAttr(tupdesc, a);
+
+			if (!att->attisdropped &&
+				strcmp(NameStr(att->attname), col->target_name) == 0)
+			{
+				if (att->attgenerated)
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("column \"%s\" of table %s is a generated column",
+									col->target_name, qname)));
+				result[i] = att->attnum;
+				break;
+			}
+		}
+		if (result[i] == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of MySQL table \"%s.%s\" has no counterpart in table %s",
+							col->name, load->source->db, load->source->table,
+							qname),
+					 errhint("Add a column \"%s\" of type %s to the target, or drop the target and let etl_pull create it.",
+							 col->target_name, EtlPullTargetTypeName(col))));
+	}
+	*attnums = result;
+}
+
+/*
+ * Check the calling role's rights on the target, as the DML would: every
+ * privilege in "mode" is required.
+ */
+void
+EtlPullCheckTargetPrivileges(EtlPullLoad *load, AclMode mode)
+{
+	const AclMode each[] = {ACL_INSERT, ACL_UPDATE, ACL_DELETE, ACL_TRUNCATE};
+	int			i;
+
+	for (i = 0; i < lengthof(each); i++)
+	{
+		AclResult	aclresult;
+
+		if ((mode & each[i]) == 0)
+			continue;
+		aclresult = pg_class_aclcheck(load->target_oid, GetUserId(), each[i]);
+		if (aclresult != ACLCHECK_OK)
+			aclcheck_error(aclresult,
+						   get_relkind_objtype(get_rel_relkind(load->target_oid)),
+						   get_rel_name(load->target_oid));
+	}
+}
+
+/*
+ * DELETE the target's rows through SQL, so that its triggers and rules
+ * run and readers keep seeing the old rows until commit.
+ */
+void
+EtlPullDeleteTargetRows(EtlPullLoad *load)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(psprintf("DELETE FROM %s", load->target_qname), false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete the rows of %s", load->target_qname);
+	SPI_finish();
+}
