@@ -251,8 +251,7 @@ extern const EtlPullSettingDesc EtlPullTableSettings[];
 extern const int EtlPullNumTableSettings;
 extern int	EtlPullChoiceOrdinal(const char *value, const char *choices);
 extern char *EtlPullCheckTableOption(const char *key, const char *value);
-extern EtlPullStrategy EtlPullParseStrategy(const char *value);
-extern const char *EtlPullStrategyName(EtlPullStrategy strategy);
+extern char *EtlPullChoiceName(const char *setting, int ordinal);
 extern List *EtlPullParseColumnTypes(const char *value);
 
 /* in connection.c */

@@ -116,7 +116,7 @@ choose_strategy(EtlPullLoad *load, Relation rel)
 	{
 		r->strategy_reason = "set for the table";
 		return asked_strategy(load, rel,
-							  EtlPullStrategyName(load->table->strategy));
+							  EtlPullChoiceName("strategy", load->table->strategy));
 	}
 
 	/* auto: by size, measured at the source unless the table says */

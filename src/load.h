@@ -7,11 +7,14 @@
  *		  (load_rows.c).
  *
  * A strategy is one file exporting one const EtlPullStrategyRoutine, listed
- * in load.c's strategies[] table (adding one: its file, its entry there,
- * its name in the strategy setting's choices and the SQL CHECK).  The orchestrator finds the target,
- * matches the columns, picks the strategy (asking each whether it can load
- * the target), checks the privileges the routine names, then calls its
- * load function; it records, analyzes and keeps the watermark afterwards.
+ * in load.c's strategies[] table.  The orchestrator finds the target,
+ * matches the columns, picks the strategy (asking each whether it can
+ * load the target), checks the privileges the routine names, then calls
+ * its load function; it keeps the watermark and analyzes afterwards.
+ *
+ * Adding a strategy: its file, its entry in strategies[], and its name
+ * among the choices of setting "strategy" (settinglist.h, with its
+ * EtlPullStrategy member, and the column's CHECK in the next upgrade).
  *
  * IDENTIFICATION
  *		  src/load.h

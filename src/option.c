@@ -664,28 +664,29 @@ EtlPullParseColumnTypes(const char *value)
 	return result;
 }
 
-static const char *const strategy_names[] = {
-	[ETL_STRATEGY_AUTO] = "auto",
-	[ETL_STRATEGY_STANDARD] = "standard",
-	[ETL_STRATEGY_STREAM] = "stream",
-	[ETL_STRATEGY_COPY] = "copy",
-	[ETL_STRATEGY_PARALLEL] = "parallel"
-};
-
-EtlPullStrategy
-EtlPullParseStrategy(const char *value)
+/*
+ * The name of a choice setting's value: the ordinal-th of its choices
+ * (palloc'd).  "setting" must be a choice.
+ */
+char *
+EtlPullChoiceName(const char *setting, int ordinal)
 {
+	const char *p = NULL;
 	int			i;
 
-	for (i = 0; i < lengthof(strategy_names); i++)
-		if (strcmp(strategy_names[i], value) == 0)
-			return (EtlPullStrategy) i;
-	EtlPullCheckTableOption("strategy", value);	/* reports the error */
-	return ETL_STRATEGY_AUTO;
-}
-
-const char *
-EtlPullStrategyName(EtlPullStrategy strategy)
-{
-	return strategy_names[strategy];
+	for (i = 0; i < EtlPullNumTableSettings; i++)
+		if (strcmp(EtlPullTableSettings[i].name, setting) == 0)
+			p = EtlPullTableSettings[i].choices;
+	if (p == NULL)
+		elog(ERROR, "\"%s\" is not a choice setting", setting);
+	for (i = 0; i < ordinal && p != NULL; i++)
+	{
+		p = strchr(p, ',');
+		if (p != NULL)
+			while (*++p == ' ')
+				;
+	}
+	if (p == NULL)
+		elog(ERROR, "setting \"%s\" has no value %d", setting, ordinal);
+	return pnstrdup(p, strcspn(p, ","));
 }
