@@ -14,13 +14,13 @@ OBJS = \
 	src/funcs.o \
 	src/incremental.o \
 	src/load.o \
+	src/load_all.o \
 	src/option.o \
 	src/parallel.o \
 	src/recorder.o \
 	src/session.o \
 	src/sink.o \
-	src/source.o \
-	src/worker.o
+	src/source.o
 # 1.0's script is released and never edited: changes go into upgrade
 # scripts, and a fresh install's script is built from the checks that
 # refuse to adopt foreign objects, 1.0's script and the upgrades, so that a

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * worker.c
+ * load_all.c
  *		  etl_pull.load_all(): several tables loaded at once by background
  *		  workers, each in a transaction of its own.
  *
@@ -21,7 +21,7 @@
  * that way rolls its own transaction back.
  *
  * IDENTIFICATION
- *		  src/worker.c
+ *		  src/load_all.c
  *
  *-------------------------------------------------------------------------
  */
