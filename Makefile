@@ -47,8 +47,9 @@ etl_pull--$(EXTVERSION).sql: sql/install_checks.sql sql/etl_pull--1.0.sql sql/et
 	{ echo '/* etl_pull install script, version $(EXTVERSION): built by the Makefile from sql/ */'; \
 	  for f in $^; do echo; echo "-- from $$f"; grep -v '^\\echo Use ' $$f; done; } > $@
 
-# every object depends on the module header
-$(OBJS): src/etl_pull.h
+# every object depends on the module header, and some on a module's own
+ETL_PULL_HEADERS = src/etl_pull.h src/bgworker.h src/load_all.h src/parallel.h src/recorder.h
+$(OBJS): $(ETL_PULL_HEADERS)
 
 # the benchmarks (see README.md, Performance): not tests, they print figures
 .PHONY: bench

@@ -30,6 +30,7 @@
 #include "utils/guc.h"
 
 #include "etl_pull.h"
+#include "bgworker.h"
 
 /*
  * Register a worker running "function" of this library on segment "seg"

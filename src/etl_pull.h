@@ -1,8 +1,13 @@
 /*-------------------------------------------------------------------------
  *
  * etl_pull.h
- *		  Module-wide declarations for etl_pull, grouped by the file that
- *		  defines them.
+ *		  Module-wide declarations for etl_pull: the types most files share,
+ *		  and the functions of the files most files call, under the name of
+ *		  the file that defines them.
+ *
+ * A module whose exports only a few files use has a header of its own:
+ * bgworker.h (starting workers), parallel.h (the parallel strategy's
+ * readers), recorder.h (run rows), load_all.h.
  *
  * Only connection.c includes mysql.h: everything else sees the MySQL side
  * through the opaque EtlPullConnection and the plain descriptions below.
@@ -256,21 +261,6 @@ extern uint64 EtlPullCopyRows(EtlPullConnection *conn, EtlPullTable *table,
 							  AttrNumber *attnums, EtlPullRowCallback on_row,
 							  void *on_row_arg);
 
-/* in parallel.c */
-typedef struct EtlPullParallel EtlPullParallel;
-
-extern EtlPullParallel *EtlPullParallelBegin(EtlPullConnection *control,
-											 EtlPullTable *table,
-											 EtlPullSource *source,
-											 Relation target,
-											 AttrNumber *attnums, bool tuples,
-											 int nworkers, char **position);
-extern bool EtlPullParallelNext(EtlPullParallel *par, char ***values,
-								unsigned long **lengths,
-								unsigned long *lengths_buf);
-extern bool EtlPullParallelNextTuple(EtlPullParallel *par, MinimalTuple *tuple);
-extern void EtlPullParallelEnd(EtlPullParallel *par, int64 rows_written);
-
 /* in load.c */
 extern void EtlPullReportWorkerProgress(int64 rows, bool start);
 typedef struct EtlPullRunResult
@@ -309,21 +299,6 @@ typedef struct EtlPullUserState
 	int			sec_context;
 	int			nestlevel;		/* of the pinned search_path */
 } EtlPullUserState;
-
-/* in bgworker.c */
-struct BackgroundWorkerHandle;
-struct dsm_segment;
-extern bool EtlPullStartWorker(const char *function, const char *type,
-							   struct dsm_segment *seg, int slot,
-							   struct BackgroundWorkerHandle **handle);
-extern struct dsm_segment *EtlPullWorkerAttach(Datum main_arg, int *slot);
-extern void EtlPullWorkerConnect(Oid dboid, Oid roleid);
-
-/* a worker's queue for its errors and notices, to its backend */
-#define ETL_WORKER_ERROR_QUEUE_SIZE 16384
-struct shm_mq;
-extern void EtlPullWorkerRedirectErrors(struct dsm_segment *seg, struct shm_mq *mq);
-extern char EtlPullWorkerMessage(void *data, Size nbytes, ErrorData *edata);
 
 /* in catalog.c */
 extern EtlPullTable *EtlPullReadTable(const char *name);
@@ -372,9 +347,5 @@ extern bool EtlPullSettingsListValid(const char *list, bool pg, bool check_right
 extern void EtlPullCheckSettingsList(const char *what, const char *list, bool pg);
 extern int	EtlPullApplyPgSettings(EtlPullTable *table);
 extern void EtlPullApplyMysqlSettings(EtlPullConnection *conn, EtlPullTable *table);
-
-/* in recorder.c */
-extern void EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *result,
-								   const char *error);
 
 #endif							/* ETL_PULL_H */

@@ -22,6 +22,7 @@
 #include "utils/timestamp.h"
 
 #include "etl_pull.h"
+#include "recorder.h"
 
 static double
 seconds_since(TimestampTz start)

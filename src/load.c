@@ -64,6 +64,7 @@
 #include "utils/timestamp.h"
 
 #include "etl_pull.h"
+#include "parallel.h"
 
 /*
  * Progress is published through the backend progress slots of COPY (the

@@ -46,6 +46,8 @@
 #include "utils/wait_event.h"
 
 #include "etl_pull.h"
+#include "bgworker.h"
+#include "load_all.h"
 
 #define SLOT_NAME_LEN	1024
 
@@ -86,8 +88,6 @@ typedef struct LoadAllWorkers
 	shm_mq_handle **error_queues;
 	char	  **errors;			/* a worker's error, as the result shows it */
 } LoadAllWorkers;
-
-PGDLLEXPORT void etl_pull_load_worker_main(Datum main_arg);
 
 static shm_mq *
 error_queue(LoadAllShared *shared, int i)

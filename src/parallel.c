@@ -92,6 +92,8 @@
 #include "utils/wait_event.h"
 
 #include "etl_pull.h"
+#include "bgworker.h"
+#include "parallel.h"
 
 #define MAX_PARALLEL_WORKERS	16
 #define CHUNKS_PER_WORKER		4
@@ -190,8 +192,6 @@ struct EtlPullParallel
 	char	   *msg_end;
 	char	   *values[1];		/* resized to ncolumns */
 };
-
-PGDLLEXPORT void etl_pull_parallel_worker_main(Datum main_arg);
 
 static char *
 shared_string(ParallelShared *shared, Size off)

@@ -35,6 +35,8 @@
 #include "utils/snapmgr.h"
 
 #include "etl_pull.h"
+#include "bgworker.h"
+#include "recorder.h"
 
 #define RECORD_NSTRINGS 7
 
@@ -53,8 +55,6 @@ typedef struct RunRecord
 	Size		offsets[RECORD_NSTRINGS];	/* into data; 0 means NULL */
 	char		data[FLEXIBLE_ARRAY_MEMBER];
 } RunRecord;
-
-PGDLLEXPORT void etl_pull_recorder_main(Datum main_arg);
 
 static const char *
 record_string(RunRecord *rec, int i)
