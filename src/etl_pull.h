@@ -314,7 +314,6 @@ extern int64 EtlPullNextRunId(void);
 extern void EtlPullOwnerExec(const char *sql, int nargs, Oid *argtypes,
 							 Datum *args, const char *nulls, int expected,
 							 const char *what);
-extern void EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *result);
 extern void EtlPullRecordReject(EtlPullTable *table, int64 run_id,
 								EtlPullReject *reject);
 extern int64 EtlPullPeakMemoryKb(void);
