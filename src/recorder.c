@@ -38,6 +38,7 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
+#include "storage/shm_toc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/snapmgr.h"
@@ -46,21 +47,25 @@
 #include "bgworker.h"
 #include "recorder.h"
 
-/* The strings of a failed run, as handed to the worker */
-enum
-{
-	REC_TABLE_NAME,
-	REC_SERVER,
-	REC_RUN_AS,
-	REC_STRATEGY,
-	REC_STRATEGY_REASON,
-	REC_EXTRACTION,
-	REC_SOURCE_POSITION,
-	REC_ERROR,
-	RECORD_NSTRINGS
-};
+/*
+ * The segment handed to the worker, laid out by a shm_toc: the fixed part,
+ * and each of the run's strings under a key of its own (a NULL string has
+ * no key).
+ */
+#define RECORDER_MAGIC					UINT64CONST(0x6574706c72756e73)
+#define RECORDER_KEY_RUN				UINT64CONST(1)	/* RunRecord */
+#define RECORDER_KEY_TABLE_NAME			UINT64CONST(2)
+#define RECORDER_KEY_SERVER				UINT64CONST(3)
+#define RECORDER_KEY_RUN_AS				UINT64CONST(4)
+#define RECORDER_KEY_STRATEGY			UINT64CONST(5)
+#define RECORDER_KEY_STRATEGY_REASON	UINT64CONST(6)
+#define RECORDER_KEY_EXTRACTION			UINT64CONST(7)
+#define RECORDER_KEY_SOURCE_POSITION	UINT64CONST(8)
+#define RECORDER_KEY_ERROR				UINT64CONST(9)
 
-/* The run as handed to the worker, in a DSM segment */
+#define RECORDER_NSTRINGS 8
+
+/* The fixed part of the run as handed to the worker */
 typedef struct RunRecord
 {
 	Oid			dboid;
@@ -75,14 +80,13 @@ typedef struct RunRecord
 	int64		deleted_rows;
 	double		seconds;
 	int64		peak_memory_kb;
-	Size		offsets[RECORD_NSTRINGS];	/* into data; 0 means NULL */
-	char		data[FLEXIBLE_ARRAY_MEMBER];
 } RunRecord;
 
+/* A string of the run in the worker's segment, or NULL */
 static const char *
-record_string(RunRecord *rec, int i)
+record_string(shm_toc *toc, uint64 key)
 {
-	return rec->offsets[i] ? rec->data + rec->offsets[i] - 1 : NULL;
+	return shm_toc_lookup(toc, key, true);
 }
 
 /* Parameter i: text "s", or NULL */
@@ -172,9 +176,22 @@ void
 EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *r,
 					   const char *error)
 {
-	const char *strings[RECORD_NSTRINGS];
-	Size		len = 0;
-	Size		pos = 0;
+	struct
+	{
+		uint64		key;
+		const char *value;
+	}			strings[RECORDER_NSTRINGS] = {
+		{RECORDER_KEY_TABLE_NAME, table->name},
+		{RECORDER_KEY_SERVER, table->server_name},
+		{RECORDER_KEY_RUN_AS, GetUserNameFromId(GetUserId(), false)},
+		{RECORDER_KEY_STRATEGY, r->strategy},
+		{RECORDER_KEY_STRATEGY_REASON, r->strategy_reason},
+		{RECORDER_KEY_EXTRACTION, r->extraction},
+		{RECORDER_KEY_SOURCE_POSITION, r->source_position},
+		{RECORDER_KEY_ERROR, error},
+	};
+	shm_toc_estimator e;
+	shm_toc    *toc;
 	dsm_segment *seg;
 	RunRecord  *rec;
 	BackgroundWorkerHandle *handle;
@@ -182,21 +199,15 @@ EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *r,
 	pid_t		pid;
 	int			i;
 
-	strings[REC_TABLE_NAME] = table->name;
-	strings[REC_SERVER] = table->server_name;
-	strings[REC_RUN_AS] = GetUserNameFromId(GetUserId(), false);
-	strings[REC_STRATEGY] = r->strategy;
-	strings[REC_STRATEGY_REASON] = r->strategy_reason;
-	strings[REC_EXTRACTION] = r->extraction;
-	strings[REC_SOURCE_POSITION] = r->source_position;
-	strings[REC_ERROR] = error;
-	for (i = 0; i < RECORD_NSTRINGS; i++)
-		if (strings[i])
-			len += strlen(strings[i]) + 1;
+	shm_toc_initialize_estimator(&e);
+	shm_toc_estimate_chunk(&e, sizeof(RunRecord));
+	shm_toc_estimate_keys(&e, 1);
+	for (i = 0; i < RECORDER_NSTRINGS; i++)
+		EtlPullEstimateString(&e, strings[i].value);
+	seg = EtlPullSegmentCreate(&e, RECORDER_MAGIC, &toc);
 
-	seg = dsm_create(offsetof(RunRecord, data) + len + 1, 0);
-	rec = (RunRecord *) dsm_segment_address(seg);
-	memset(rec, 0, offsetof(RunRecord, data));
+	rec = shm_toc_allocate(toc, sizeof(RunRecord));
+	memset(rec, 0, sizeof(RunRecord));
 	rec->dboid = MyDatabaseId;
 	rec->owner = EtlPullExtensionOwner();
 	rec->run_id = r->run_id;
@@ -207,14 +218,9 @@ EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *r,
 	rec->deleted_rows = r->deleted_rows;
 	rec->seconds = r->seconds;
 	rec->peak_memory_kb = r->peak_memory_kb;
-	for (i = 0; i < RECORD_NSTRINGS; i++)
-	{
-		if (strings[i] == NULL)
-			continue;
-		strcpy(rec->data + pos, strings[i]);
-		rec->offsets[i] = pos + 1;
-		pos += strlen(strings[i]) + 1;
-	}
+	shm_toc_insert(toc, RECORDER_KEY_RUN, rec);
+	for (i = 0; i < RECORDER_NSTRINGS; i++)
+		EtlPullInsertString(toc, strings[i].key, strings[i].value);
 
 	if (!EtlPullStartWorker("etl_pull_recorder_main", "etl_pull run recorder",
 							seg, 0, &handle))
@@ -247,24 +253,25 @@ void
 etl_pull_recorder_main(Datum main_arg)
 {
 	dsm_segment *seg;
+	shm_toc    *toc;
 	RunRecord  *rec;
 	EtlPullRunResult r;
 	int			slot;
 
-	seg = EtlPullWorkerAttach(main_arg, &slot);
-	rec = (RunRecord *) dsm_segment_address(seg);
+	toc = EtlPullWorkerAttach(main_arg, RECORDER_MAGIC, &seg, &slot);
+	rec = shm_toc_lookup(toc, RECORDER_KEY_RUN, false);
 	EtlPullWorkerConnect(rec->dboid, rec->owner);
 
 	memset(&r, 0, sizeof(r));
 	r.run_id = rec->run_id;
-	r.strategy = record_string(rec, REC_STRATEGY);
-	r.strategy_reason = record_string(rec, REC_STRATEGY_REASON);
-	r.extraction = record_string(rec, REC_EXTRACTION);
+	r.strategy = record_string(toc, RECORDER_KEY_STRATEGY);
+	r.strategy_reason = record_string(toc, RECORDER_KEY_STRATEGY_REASON);
+	r.extraction = record_string(toc, RECORDER_KEY_EXTRACTION);
 	r.rows = rec->rows;
 	r.bytes = rec->bytes;
 	r.rejected_rows = rec->rejected_rows;
 	r.merged_rows = rec->merged_rows;
-	r.source_position = record_string(rec, REC_SOURCE_POSITION);
+	r.source_position = record_string(toc, RECORDER_KEY_SOURCE_POSITION);
 	r.deleted_rows = rec->deleted_rows;
 	r.seconds = rec->seconds;
 	r.peak_memory_kb = rec->peak_memory_kb;
@@ -273,9 +280,10 @@ etl_pull_recorder_main(Datum main_arg)
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "etl_pull: recording a failed run");
-	write_run_row(record_string(rec, REC_TABLE_NAME), record_string(rec, REC_SERVER),
-				  record_string(rec, REC_RUN_AS), &r, "failed",
-				  record_string(rec, REC_ERROR));
+	write_run_row(record_string(toc, RECORDER_KEY_TABLE_NAME),
+				  record_string(toc, RECORDER_KEY_SERVER),
+				  record_string(toc, RECORDER_KEY_RUN_AS), &r, "failed",
+				  record_string(toc, RECORDER_KEY_ERROR));
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	pgstat_report_activity(STATE_IDLE, NULL);
