@@ -1,9 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * etl_pull.h
- *		  Module-wide declarations for etl_pull: the types most files share,
- *		  and the functions of the files most files call, under the name of
- *		  the file that defines them.
+ *		  Module-wide declarations for etl_pull: the types most files share
+ *		  and the functions used across the module, grouped by the file
+ *		  that defines them.
  *
  * A module whose exports only a few files use has a header of its own:
  * bgworker.h (starting workers), parallel.h (the parallel strategy's

@@ -63,7 +63,10 @@
 #define RECORDER_KEY_SOURCE_POSITION	UINT64CONST(8)
 #define RECORDER_KEY_ERROR				UINT64CONST(9)
 
-#define RECORDER_NSTRINGS 8
+#define RECORDER_NSTRINGS 8		/* the keys TABLE_NAME to ERROR */
+
+/* the parameters of write_run_row's INSERT */
+#define RUN_ROW_NPARAMS 17
 
 /* The fixed part of the run as handed to the worker */
 typedef struct RunRecord
@@ -116,14 +119,14 @@ static void
 write_run_row(const char *table_name, const char *server, const char *run_as,
 			  const EtlPullRunResult *r, const char *status, const char *error)
 {
-	Oid			argtypes[17] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	Oid			argtypes[RUN_ROW_NPARAMS] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 		TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, INT8OID, INT8OID, INT8OID,
 	INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID};
-	Datum		args[17];
-	char		nulls[18];
+	Datum		args[RUN_ROW_NPARAMS];
+	char		nulls[RUN_ROW_NPARAMS + 1];
 
-	memset(nulls, ' ', 17);
-	nulls[17] = '\0';
+	memset(nulls, ' ', RUN_ROW_NPARAMS);
+	nulls[RUN_ROW_NPARAMS] = '\0';
 	args[0] = Int64GetDatum(r->run_id);
 	text_param(args, nulls, 1, table_name);
 	text_param(args, nulls, 2, server);
@@ -152,7 +155,7 @@ write_run_row(const char *table_name, const char *server, const char *run_as,
 					 "   pg_catalog.make_interval(secs => $9),"
 					 "  pg_catalog.clock_timestamp(), $9, $10, $11, $12, $13,"
 					 "  $14, $15, $16, $17)",
-					 17, argtypes, args, nulls, SPI_OK_INSERT,
+					 RUN_ROW_NPARAMS, argtypes, args, nulls, SPI_OK_INSERT,
 					 "record the run in etl_pull.runs");
 }
 
