@@ -20,14 +20,14 @@ OBJS = \
 	src/load_standard.o \
 	src/load_swap.o \
 	src/load_target.o \
+	src/load_all.o \
 	src/option.o \
 	src/parallel.o \
 	src/progress.o \
 	src/recorder.o \
 	src/session.o \
 	src/sink.o \
-	src/source.o \
-	src/worker.o
+	src/source.o
 # 1.0's script is released and never edited: changes go into upgrade
 # scripts, and a fresh install's script is built from the checks that
 # refuse to adopt foreign objects, 1.0's script and the upgrades, so that a
@@ -54,8 +54,10 @@ etl_pull--$(EXTVERSION).sql: sql/install_checks.sql sql/etl_pull--1.0.sql sql/et
 	{ echo '/* etl_pull install script, version $(EXTVERSION): built by the Makefile from sql/ */'; \
 	  for f in $^; do echo; echo "-- from $$f"; grep -v '^\\echo Use ' $$f; done; } > $@
 
-# every object depends on the module header
-$(OBJS): src/etl_pull.h src/settinglist.h
+# every object depends on the module-wide headers and the modules' own
+ETL_PULL_HEADERS = src/etl_pull.h src/settinglist.h src/bgworker.h src/load.h \
+	src/load_all.h src/parallel.h src/progress.h src/recorder.h
+$(OBJS): $(ETL_PULL_HEADERS)
 
 # the benchmarks (see README.md, Performance): not tests, they print figures
 .PHONY: bench

@@ -7,7 +7,9 @@
  * this library, never restarted, connected to a database with a pinned
  * search_path, handed a DSM segment (as its main argument) and a slot
  * number (in bgw_extra), and reporting its exit to the backend that
- * started it.  Workers do not flatten their errors into strings: those
+ * started it.  The segment is laid out by a shm_toc whose magic number
+ * says which kind of worker it is for, so a worker finds each part by its
+ * key, never at an offset computed by hand.  Workers do not flatten their errors into strings: those
  * that report to a backend redirect their protocol output to a shm_mq
  * (pq_redirect_to_shm_mq), and the backend re-raises what arrives.
  *
@@ -26,10 +28,12 @@
 #include "storage/dsm.h"
 #include "storage/proc.h"
 #include "storage/shm_mq.h"
+#include "storage/shm_toc.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
 
 #include "etl_pull.h"
+#include "bgworker.h"
 
 /*
  * Register a worker running "function" of this library on segment "seg"
@@ -57,23 +61,30 @@ EtlPullStartWorker(const char *function, const char *type, dsm_segment *seg,
 
 /*
  * The first steps of every etl_pull worker: die on SIGTERM, take signals,
- * map the segment the starting backend handed over.  *slot is the slot
- * number it was started with.
+ * map the segment the starting backend handed over, and find its table of
+ * contents, which must carry "magic".  Returns the table of contents; *seg
+ * is the segment (the worker detaches it when done), *slot the slot number
+ * the worker was started with.
  */
-dsm_segment *
-EtlPullWorkerAttach(Datum main_arg, int *slot)
+shm_toc *
+EtlPullWorkerAttach(Datum main_arg, uint64 magic, dsm_segment **seg, int *slot)
 {
-	dsm_segment *seg;
+	shm_toc    *toc;
 
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
-	seg = dsm_attach(DatumGetUInt32(main_arg));
-	if (seg == NULL)
+	*seg = dsm_attach(DatumGetUInt32(main_arg));
+	if (*seg == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("could not map the shared memory of etl_pull's background worker")));
+	toc = shm_toc_attach(magic, dsm_segment_address(*seg));
+	if (toc == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("invalid magic number in dynamic shared memory segment")));
 	memcpy(slot, MyBgworkerEntry->bgw_extra, sizeof(int));
-	return seg;
+	return toc;
 }
 
 /*
@@ -87,6 +98,49 @@ EtlPullWorkerConnect(Oid dboid, Oid roleid)
 {
 	BackgroundWorkerInitializeConnectionByOid(dboid, roleid, 0);
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+}
+
+/*
+ * Create a segment of the size "e" estimated (every chunk and key the
+ * caller will insert), with a table of contents marked "magic".  Returns
+ * the segment; *toc is its table of contents.
+ */
+dsm_segment *
+EtlPullSegmentCreate(shm_toc_estimator *e, uint64 magic, shm_toc **toc)
+{
+	Size		size = shm_toc_estimate(e);
+	dsm_segment *seg = dsm_create(size, 0);
+
+	*toc = shm_toc_create(magic, dsm_segment_address(seg), size);
+	return seg;
+}
+
+/* Count string "s" (NULL: nothing) in the estimate of a segment */
+void
+EtlPullEstimateString(shm_toc_estimator *e, const char *s)
+{
+	if (s == NULL)
+		return;
+	shm_toc_estimate_chunk(e, strlen(s) + 1);
+	shm_toc_estimate_keys(e, 1);
+}
+
+/*
+ * Copy string "s" into the segment under "key", and return the copy.  A
+ * NULL string gets no key: the worker's shm_toc_lookup with noError finds
+ * NULL.
+ */
+char *
+EtlPullInsertString(shm_toc *toc, uint64 key, const char *s)
+{
+	char	   *copy;
+
+	if (s == NULL)
+		return NULL;
+	copy = shm_toc_allocate(toc, strlen(s) + 1);
+	strcpy(copy, s);
+	shm_toc_insert(toc, key, copy);
+	return copy;
 }
 
 /*

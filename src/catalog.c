@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * catalog.c
- *		  etl_pull's own tables: the registered tables' settings and the
- *		  run history.
+ *		  etl_pull's own tables: the registered tables' settings, run ids
+ *		  and rejected rows (the run rows are recorder.c's).
  *
  * The tables are plain SQL tables in schema etl_pull (see the install
  * script); this file reads and writes them through SPI with parameters,
@@ -497,53 +497,6 @@ EtlPullNextRunId(void)
 	run_id = nextval_internal(seqid, true);
 	EtlPullAsCaller(&st);
 	return run_id;
-}
-
-/*
- * Record a successful run in etl_pull.runs, in the caller's transaction, so
- * that it commits with the data.
- */
-void
-EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *r)
-{
-	Oid			argtypes[16] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID,
-		INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, INT8OID, INT8OID,
-	INT8OID, INT8OID, TEXTOID, TEXTOID};
-	Datum		args[16];
-	char		nulls[17] = "                ";
-
-	args[0] = CStringGetTextDatum(table->name);
-	args[1] = CStringGetTextDatum(r->strategy ? r->strategy : "");
-	args[2] = CStringGetTextDatum(r->strategy_reason ? r->strategy_reason : "");
-	args[3] = CStringGetTextDatum(r->extraction ? r->extraction : "full");
-	args[4] = Float8GetDatum(r->seconds);
-	args[5] = Int64GetDatum(r->rows);
-	args[6] = Int64GetDatum(r->bytes);
-	args[7] = Int64GetDatum(r->peak_memory_kb);
-	args[8] = CStringGetTextDatum(table->server_name);
-	args[9] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
-	args[10] = Int64GetDatum(r->merged_rows);
-	args[11] = Int64GetDatum(r->deleted_rows);
-	args[12] = Int64GetDatum(r->rejected_rows);
-	args[13] = Int64GetDatum(r->run_id);
-	args[14] = CStringGetTextDatum("succeeded");
-	if (r->source_position)
-		args[15] = CStringGetTextDatum(r->source_position);
-	else
-		nulls[15] = 'n';
-
-	EtlPullOwnerExec("INSERT INTO etl_pull.runs"
-					 " (table_name, strategy, strategy_reason, extraction,"
-					 "  started_at, finished_at, seconds, rows, bytes,"
-					 "  peak_memory_kb, server, run_as, merged_rows, deleted_rows,"
-					 "  rejected_rows, run_id, status, source_position)"
-					 " VALUES ($1, $2, $3, $4,"
-					 "  pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-)"
-					 "   pg_catalog.make_interval(secs => $5),"
-					 "  pg_catalog.clock_timestamp(), $5, $6, $7, $8, $9, $10, $11, $12,"
-					 "  $13, $14, $15, $16)",
-					 16, argtypes, args, nulls, SPI_OK_INSERT,
-					 "record the run in etl_pull.runs");
 }
 
 /*

@@ -1,8 +1,15 @@
 /*-------------------------------------------------------------------------
  *
  * etl_pull.h
- *		  Module-wide declarations for etl_pull, grouped by the file that
- *		  defines them.
+ *		  Module-wide declarations for etl_pull: the types most files share
+ *		  and the functions used across the module, grouped by the file
+ *		  that defines them.
+ *
+ * A module whose exports only a few files use has a header of its own:
+ * bgworker.h (starting workers), parallel.h (the parallel strategy's
+ * readers), recorder.h (run rows), load_all.h, progress.h (the progress
+ * slots), load.h (the load's state and the strategy interface, for
+ * load*.c); settinglist.h lists the per-table settings.
  *
  * Only connection.c includes mysql.h: everything else sees the MySQL side
  * through the opaque EtlPullConnection and the plain descriptions below.
@@ -203,6 +210,41 @@ typedef struct EtlPullSource
 	int64		estimated_bytes;
 } EtlPullSource;
 
+/* What a run did, filled in as it goes, for its row of etl_pull.runs */
+typedef struct EtlPullRunResult
+{
+	int64		run_id;
+	const char *strategy;
+	const char *strategy_reason;
+	const char *extraction;
+	int64		rows;
+	int64		bytes;
+	int64		rejected_rows;
+	int64		merged_rows;	/* incremental: inserted or updated */
+	const char *source_position;	/* binlog position of the snapshot */
+	int64		deleted_rows;	/* delete_missing */
+	double		seconds;
+	int64		peak_memory_kb;
+} EtlPullRunResult;
+
+/* A row rejected by on_error = reject */
+typedef struct EtlPullReject
+{
+	char	   *row_key;		/* "col=value, ..." of the primary key */
+	char	   *column;			/* MySQL column that failed */
+	char	   *reason;			/* the error message */
+	char	   *raw_text;		/* the value as MySQL sent it, if text */
+	bytea	   *raw_bytes;		/* or as bytes */
+} EtlPullReject;
+
+/* The caller's identity, saved while writing etl_pull's own tables */
+typedef struct EtlPullUserState
+{
+	Oid			userid;
+	int			sec_context;
+	int			nestlevel;		/* of the pinned search_path */
+} EtlPullUserState;
+
 /* in etl_pull.c */
 extern bool EtlPullEnableOptimizations;
 extern int	EtlPullProgressRows;
@@ -332,73 +374,9 @@ extern uint64 EtlPullCopyRows(EtlPullConnection *conn, EtlPullTable *table,
 							  AttrNumber *attnums, EtlPullRowCallback on_row,
 							  void *on_row_arg);
 
-/* in parallel.c */
-typedef struct EtlPullParallel EtlPullParallel;
-
-extern EtlPullParallel *EtlPullParallelBegin(EtlPullConnection *control,
-											 EtlPullTable *table,
-											 EtlPullSource *source,
-											 Relation target,
-											 AttrNumber *attnums, bool tuples,
-											 int nworkers, char **position);
-extern bool EtlPullParallelNext(EtlPullParallel *par, char ***values,
-								unsigned long **lengths,
-								unsigned long *lengths_buf);
-extern bool EtlPullParallelNextTuple(EtlPullParallel *par, MinimalTuple *tuple);
-extern void EtlPullParallelEnd(EtlPullParallel *par, int64 rows_written);
-
 /* in load.c */
-typedef struct EtlPullRunResult
-{
-	int64		run_id;
-	const char *strategy;
-	const char *strategy_reason;
-	const char *extraction;
-	int64		rows;
-	int64		bytes;
-	int64		rejected_rows;
-	int64		merged_rows;	/* incremental: inserted or updated */
-	const char *source_position;	/* binlog position of the snapshot */
-	int64		deleted_rows;	/* delete_missing */
-	double		seconds;
-	int64		peak_memory_kb;
-} EtlPullRunResult;
-
 extern void EtlPullLoadTable(EtlPullTable *table, bool force_full,
 							 EtlPullRunResult *result);
-
-/* A row rejected by on_error = reject */
-typedef struct EtlPullReject
-{
-	char	   *row_key;		/* "col=value, ..." of the primary key */
-	char	   *column;			/* MySQL column that failed */
-	char	   *reason;			/* the error message */
-	char	   *raw_text;		/* the value as MySQL sent it, if text */
-	bytea	   *raw_bytes;		/* or as bytes */
-} EtlPullReject;
-
-/* The caller's identity, saved while writing etl_pull's own tables */
-typedef struct EtlPullUserState
-{
-	Oid			userid;
-	int			sec_context;
-	int			nestlevel;		/* of the pinned search_path */
-} EtlPullUserState;
-
-/* in bgworker.c */
-struct BackgroundWorkerHandle;
-struct dsm_segment;
-extern bool EtlPullStartWorker(const char *function, const char *type,
-							   struct dsm_segment *seg, int slot,
-							   struct BackgroundWorkerHandle **handle);
-extern struct dsm_segment *EtlPullWorkerAttach(Datum main_arg, int *slot);
-extern void EtlPullWorkerConnect(Oid dboid, Oid roleid);
-
-/* a worker's queue for its errors and notices, to its backend */
-#define ETL_WORKER_ERROR_QUEUE_SIZE 16384
-struct shm_mq;
-extern void EtlPullWorkerRedirectErrors(struct dsm_segment *seg, struct shm_mq *mq);
-extern char EtlPullWorkerMessage(void *data, Size nbytes, ErrorData *edata);
 
 /* in catalog.c */
 extern EtlPullTable *EtlPullReadTable(const char *name);
@@ -414,7 +392,6 @@ extern int64 EtlPullNextRunId(void);
 extern void EtlPullOwnerExec(const char *sql, int nargs, Oid *argtypes,
 							 Datum *args, const char *nulls, int expected,
 							 const char *what);
-extern void EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *result);
 extern void EtlPullRecordReject(EtlPullTable *table, int64 run_id,
 								EtlPullReject *reject);
 extern int64 EtlPullPeakMemoryKb(void);
@@ -447,9 +424,5 @@ extern bool EtlPullSettingsListValid(const char *list, bool pg, bool check_right
 extern void EtlPullCheckSettingsList(const char *what, const char *list, bool pg);
 extern int	EtlPullApplyPgSettings(EtlPullTable *table);
 extern void EtlPullApplyMysqlSettings(EtlPullConnection *conn, EtlPullTable *table);
-
-/* in recorder.c */
-extern void EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *result,
-								   const char *error);
 
 #endif							/* ETL_PULL_H */

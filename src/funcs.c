@@ -23,6 +23,7 @@
 
 #include "etl_pull.h"
 #include "progress.h"
+#include "recorder.h"
 
 static double
 seconds_since(TimestampTz start)

@@ -28,6 +28,7 @@
 #include "utils/rel.h"
 
 #include "etl_pull.h"
+#include "parallel.h"
 #include "progress.h"
 
 /*

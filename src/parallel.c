@@ -82,6 +82,7 @@
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "storage/shm_mq.h"
+#include "storage/shm_toc.h"
 #include "tcop/tcopprot.h"
 #include "utils/backend_progress.h"
 #include "utils/builtins.h"
@@ -92,6 +93,8 @@
 #include "utils/wait_event.h"
 
 #include "etl_pull.h"
+#include "bgworker.h"
+#include "parallel.h"
 #include "progress.h"
 
 #define MAX_PARALLEL_WORKERS	16
@@ -126,6 +129,26 @@ typedef struct MessageHeader
 
 #define HEADER_SIZE				MAXALIGN(sizeof(MessageHeader))
 
+/*
+ * The segment, laid out by a shm_toc as PostgreSQL's parallel.c lays out
+ * its own: the fixed part, one key per string or array, one for the data
+ * queues and one for the error queues (nworkers of each, back to back),
+ * and one per chunk's WHERE condition.
+ */
+#define PARALLEL_MAGIC				UINT64CONST(0x6574706c70617261)
+#define PARALLEL_KEY_SHARED			UINT64CONST(1)	/* ParallelShared */
+#define PARALLEL_KEY_TABLE_NAME		UINT64CONST(2)	/* registered table name */
+#define PARALLEL_KEY_SELECT			UINT64CONST(3)	/* SELECT without WHERE */
+#define PARALLEL_KEY_SOURCE_DB		UINT64CONST(4)	/* MySQL database and table */
+#define PARALLEL_KEY_SOURCE_TABLE	UINT64CONST(5)
+#define PARALLEL_KEY_TARGET_SCHEMA	UINT64CONST(6)	/* the target, for messages only */
+#define PARALLEL_KEY_TARGET_REL		UINT64CONST(7)
+#define PARALLEL_KEY_TARGET_ATTS	UINT64CONST(8)	/* natts TargetAtt */
+#define PARALLEL_KEY_ATTNUMS		UINT64CONST(9)	/* ncolumns AttrNumber */
+#define PARALLEL_KEY_QUEUES			UINT64CONST(10) /* nworkers data queues */
+#define PARALLEL_KEY_ERROR_QUEUES	UINT64CONST(11) /* nworkers error queues */
+#define PARALLEL_KEY_CHUNK(c)		(UINT64CONST(1000) + (c))	/* WHERE of chunk c ("" = all) */
+
 typedef struct ParallelShared
 {
 	Oid			dboid;
@@ -135,26 +158,17 @@ typedef struct ParallelShared
 	int			nworkers;
 	int			nchunks;
 	pg_atomic_uint32 next_chunk;
-	Size		name_off;		/* registered table name */
-	Size		sql_off;		/* SELECT without WHERE */
-	Size		chunks_off;		/* nchunks offsets of WHERE conditions ("" = all) */
-	Size		queues_off;		/* nworkers data queues */
-	Size		error_queues_off;	/* nworkers error queues */
-	Size		source_db_off;	/* MySQL database and table */
-	Size		source_table_off;
-	Size		target_schema_off;	/* the target, for messages only */
-	Size		target_rel_off;
 
 	/*
 	 * Tuple mode: the workers convert the rows themselves and send formed
-	 * tuples of the target's row type, described here (the workers never
-	 * open the target: see the lock trap above).
+	 * tuples of the target's row type, described under
+	 * PARALLEL_KEY_TARGET_ATTS, source column to attribute under
+	 * PARALLEL_KEY_ATTNUMS (the workers never open the target: see the lock
+	 * trap above).
 	 */
 	bool		tuples;
 	int			natts;
 	int			ncolumns;
-	Size		atts_off;		/* natts TargetAtt */
-	Size		attnums_off;	/* ncolumns AttrNumber: source column -> attribute */
 	WorkerSlot	workers[MAX_PARALLEL_WORKERS];
 } ParallelShared;
 
@@ -192,34 +206,11 @@ struct EtlPullParallel
 	char	   *values[1];		/* resized to ncolumns */
 };
 
-PGDLLEXPORT void etl_pull_parallel_worker_main(Datum main_arg);
-
-static char *
-shared_string(ParallelShared *shared, Size off)
-{
-	return (char *) shared + off;
-}
-
-/* The WHERE condition of chunk c ("" for the whole table) */
-static char *
-shared_chunk(ParallelShared *shared, int c)
-{
-	Size	   *offs = (Size *) ((char *) shared + shared->chunks_off);
-
-	return shared_string(shared, offs[c]);
-}
-
+/* Worker i's queue among those under "key", each of "size" bytes */
 static shm_mq *
-shared_queue(ParallelShared *shared, int i)
+toc_queue(shm_toc *toc, uint64 key, Size size, int i)
 {
-	return (shm_mq *) ((char *) shared + shared->queues_off + (Size) i * QUEUE_SIZE);
-}
-
-static shm_mq *
-shared_error_queue(ParallelShared *shared, int i)
-{
-	return (shm_mq *) ((char *) shared + shared->error_queues_off +
-					   (Size) i * ETL_WORKER_ERROR_QUEUE_SIZE);
+	return (shm_mq *) ((char *) shm_toc_lookup(toc, key, false) + (Size) i * size);
 }
 
 /* DSM detach callback: stop the workers still running */
@@ -497,10 +488,13 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 	bool		locked;
 	List	   *chunks;
 	ListCell   *lc;
-	Size	   *chunk_offs;
 	int			nchunks;
-	Size		size;
-	Size		off;
+	shm_toc_estimator e;
+	shm_toc    *toc;
+	TargetAtt  *atts;
+	AttrNumber *shared_attnums;
+	char	   *queues;
+	char	   *error_queues;
 	char	  **row;
 	unsigned long *lengths;
 	int			i;
@@ -540,26 +534,35 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 	nworkers = Min(nworkers, nchunks);
 
 	/*
-	 * The segment: header, strings, chunk conditions, two queues per worker
+	 * The segment: the fixed part, strings, the target's row type, chunk
+	 * conditions, two queues per worker
 	 */
-	off = MAXALIGN(sizeof(ParallelShared));
-	size = off + MAXALIGN(strlen(table->name) + 1) + MAXALIGN(strlen(select_sql) + 1) +
-		MAXALIGN(sizeof(Size) * nchunks) +
-		(Size) (QUEUE_SIZE + ETL_WORKER_ERROR_QUEUE_SIZE) * nworkers +
-		MAXALIGN(strlen(source->db) + 1) + MAXALIGN(strlen(source->table) + 1) +
-		MAXALIGN(strlen(target_schema) + 1) + MAXALIGN(strlen(target_rel) + 1) +
-		MAXALIGN(sizeof(TargetAtt) * tupdesc->natts) +
-		MAXALIGN(sizeof(AttrNumber) * source->ncolumns);
+	shm_toc_initialize_estimator(&e);
+	shm_toc_estimate_chunk(&e, sizeof(ParallelShared));
+	shm_toc_estimate_keys(&e, 1);
+	EtlPullEstimateString(&e, table->name);
+	EtlPullEstimateString(&e, select_sql);
+	EtlPullEstimateString(&e, source->db);
+	EtlPullEstimateString(&e, source->table);
+	EtlPullEstimateString(&e, target_schema);
+	EtlPullEstimateString(&e, target_rel);
+	shm_toc_estimate_chunk(&e, sizeof(TargetAtt) * tupdesc->natts);
+	shm_toc_estimate_chunk(&e, sizeof(AttrNumber) * source->ncolumns);
+	shm_toc_estimate_chunk(&e, mul_size(QUEUE_SIZE, nworkers));
+	shm_toc_estimate_chunk(&e, mul_size(ETL_WORKER_ERROR_QUEUE_SIZE, nworkers));
+	shm_toc_estimate_keys(&e, 4);
 	foreach(lc, chunks)
-		size += MAXALIGN(strlen((char *) lfirst(lc)) + 1);
+		EtlPullEstimateString(&e, (char *) lfirst(lc));
+
 	par = MemoryContextAllocZero(TopTransactionContext,
 								 offsetof(EtlPullParallel, values) +
 								 sizeof(char *) * source->ncolumns);
 	par->acked = MemoryContextAllocZero(TopTransactionContext, sizeof(bool) * nchunks);
 	for (i = 0; i < MAX_PARALLEL_WORKERS; i++)
 		par->chunk[i] = -1;
-	par->seg = dsm_create(size, 0);
-	shared = par->shared = (ParallelShared *) dsm_segment_address(par->seg);
+	par->seg = EtlPullSegmentCreate(&e, PARALLEL_MAGIC, &toc);
+
+	shared = par->shared = shm_toc_allocate(toc, sizeof(ParallelShared));
 	memset(shared, 0, sizeof(ParallelShared));
 	shared->dboid = MyDatabaseId;
 	shared->roleid = GetUserId();
@@ -567,32 +570,23 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 	shared->leader = MyProc;
 	shared->nchunks = nchunks;
 	pg_atomic_init_u32(&shared->next_chunk, 0);
-	shared->name_off = off;
-	strcpy(shared_string(shared, off), table->name);
-	off += MAXALIGN(strlen(table->name) + 1);
-	shared->sql_off = off;
-	strcpy(shared_string(shared, off), select_sql);
-	off += MAXALIGN(strlen(select_sql) + 1);
-	shared->source_db_off = off;
-	strcpy(shared_string(shared, off), source->db);
-	off += MAXALIGN(strlen(source->db) + 1);
-	shared->source_table_off = off;
-	strcpy(shared_string(shared, off), source->table);
-	off += MAXALIGN(strlen(source->table) + 1);
-	shared->target_schema_off = off;
-	strcpy(shared_string(shared, off), target_schema);
-	off += MAXALIGN(strlen(target_schema) + 1);
-	shared->target_rel_off = off;
-	strcpy(shared_string(shared, off), target_rel);
-	off += MAXALIGN(strlen(target_rel) + 1);
 	shared->tuples = tuples;
 	shared->natts = tupdesc->natts;
 	shared->ncolumns = source->ncolumns;
-	shared->atts_off = off;
+	shm_toc_insert(toc, PARALLEL_KEY_SHARED, shared);
+
+	EtlPullInsertString(toc, PARALLEL_KEY_TABLE_NAME, table->name);
+	EtlPullInsertString(toc, PARALLEL_KEY_SELECT, select_sql);
+	EtlPullInsertString(toc, PARALLEL_KEY_SOURCE_DB, source->db);
+	EtlPullInsertString(toc, PARALLEL_KEY_SOURCE_TABLE, source->table);
+	EtlPullInsertString(toc, PARALLEL_KEY_TARGET_SCHEMA, target_schema);
+	EtlPullInsertString(toc, PARALLEL_KEY_TARGET_REL, target_rel);
+
+	atts = shm_toc_allocate(toc, sizeof(TargetAtt) * tupdesc->natts);
 	for (i = 0; i < tupdesc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
-		TargetAtt  *ta = &((TargetAtt *) shared_string(shared, off))[i];
+		TargetAtt  *ta = &atts[i];
 
 		ta->typid = att->atttypid;
 		ta->typmod = att->atttypmod;
@@ -600,29 +594,26 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 		ta->dropped = att->attisdropped;
 		namestrcpy(&ta->name, NameStr(att->attname));
 	}
-	off += MAXALIGN(sizeof(TargetAtt) * tupdesc->natts);
-	shared->attnums_off = off;
-	memcpy(shared_string(shared, off), attnums, sizeof(AttrNumber) * source->ncolumns);
-	off += MAXALIGN(sizeof(AttrNumber) * source->ncolumns);
-	shared->chunks_off = off;
-	chunk_offs = (Size *) shared_string(shared, off);
-	off += MAXALIGN(sizeof(Size) * nchunks);
+	shm_toc_insert(toc, PARALLEL_KEY_TARGET_ATTS, atts);
+	shared_attnums = shm_toc_allocate(toc, sizeof(AttrNumber) * source->ncolumns);
+	memcpy(shared_attnums, attnums, sizeof(AttrNumber) * source->ncolumns);
+	shm_toc_insert(toc, PARALLEL_KEY_ATTNUMS, shared_attnums);
+
 	i = 0;
 	foreach(lc, chunks)
-	{
-		chunk_offs[i++] = off;
-		strcpy(shared_string(shared, off), (char *) lfirst(lc));
-		off += MAXALIGN(strlen((char *) lfirst(lc)) + 1);
-	}
-	shared->queues_off = off;
-	off += (Size) QUEUE_SIZE * nworkers;
-	shared->error_queues_off = off;
+		EtlPullInsertString(toc, PARALLEL_KEY_CHUNK(i++), (char *) lfirst(lc));
+
+	queues = shm_toc_allocate(toc, mul_size(QUEUE_SIZE, nworkers));
+	shm_toc_insert(toc, PARALLEL_KEY_QUEUES, queues);
+	error_queues = shm_toc_allocate(toc, mul_size(ETL_WORKER_ERROR_QUEUE_SIZE, nworkers));
+	shm_toc_insert(toc, PARALLEL_KEY_ERROR_QUEUES, error_queues);
 	on_dsm_detach(par->seg, terminate_workers, PointerGetDatum(par));
 
 	for (i = 0; i < nworkers; i++)
 	{
-		shm_mq	   *mq = shm_mq_create(shared_queue(shared, i), QUEUE_SIZE);
-		shm_mq	   *errq = shm_mq_create(shared_error_queue(shared, i), ETL_WORKER_ERROR_QUEUE_SIZE);
+		shm_mq	   *mq = shm_mq_create(queues + (Size) i * QUEUE_SIZE, QUEUE_SIZE);
+		shm_mq	   *errq = shm_mq_create(error_queues + (Size) i * ETL_WORKER_ERROR_QUEUE_SIZE,
+										 ETL_WORKER_ERROR_QUEUE_SIZE);
 
 		shm_mq_set_receiver(mq, MyProc);
 		shm_mq_set_receiver(errq, MyProc);
@@ -972,9 +963,9 @@ send_control(EtlPullConnection *conn, shm_mq_handle *mqh, MessageKind kind,
  * attributes stand as int4 placeholders (they are always NULL).
  */
 static TupleDesc
-worker_tupdesc(ParallelShared *shared)
+worker_tupdesc(shm_toc *toc, ParallelShared *shared)
 {
-	TargetAtt  *atts = (TargetAtt *) shared_string(shared, shared->atts_off);
+	TargetAtt  *atts = shm_toc_lookup(toc, PARALLEL_KEY_TARGET_ATTS, false);
 	TupleDesc	desc = CreateTemplateTupleDesc(shared->natts);
 	int			i;
 
@@ -995,9 +986,11 @@ worker_tupdesc(ParallelShared *shared)
  * fields), with the MySQL row's key in the context.
  */
 static void
-not_null_violation(ParallelShared *shared, EtlPullSource *source, TupleDesc desc,
+not_null_violation(shm_toc *toc, EtlPullSource *source, TupleDesc desc,
 				   Form_pg_attribute att, Datum *datums, bool *nulls, char **values)
 {
+	const char *target_schema = shm_toc_lookup(toc, PARALLEL_KEY_TARGET_SCHEMA, false);
+	const char *target_rel = shm_toc_lookup(toc, PARALLEL_KEY_TARGET_REL, false);
 	StringInfoData row;
 	StringInfoData key;
 	int			i;
@@ -1030,14 +1023,12 @@ not_null_violation(ParallelShared *shared, EtlPullSource *source, TupleDesc desc
 	ereport(ERROR,
 			(errcode(ERRCODE_NOT_NULL_VIOLATION),
 			 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
-					NameStr(att->attname), shared_string(shared, shared->target_rel_off)),
+					NameStr(att->attname), target_rel),
 			 errdetail("Failing row contains (%s).", row.data),
 			 errcontext("MySQL table \"%s.%s\", row with key (%s)",
 						source->db, source->table, key.data),
-			 err_generic_string(PG_DIAG_SCHEMA_NAME,
-								shared_string(shared, shared->target_schema_off)),
-			 err_generic_string(PG_DIAG_TABLE_NAME,
-								shared_string(shared, shared->target_rel_off)),
+			 err_generic_string(PG_DIAG_SCHEMA_NAME, target_schema),
+			 err_generic_string(PG_DIAG_TABLE_NAME, target_rel),
 			 err_generic_string(PG_DIAG_COLUMN_NAME, NameStr(att->attname))));
 }
 
@@ -1047,7 +1038,7 @@ not_null_violation(ParallelShared *shared, EtlPullSource *source, TupleDesc desc
  * which the caller resets per row.
  */
 static void
-append_tuple(StringInfo msg, ParallelShared *shared, EtlPullSource *source,
+append_tuple(StringInfo msg, shm_toc *toc, EtlPullSource *source,
 			 EtlPullConverter *conv, TupleDesc desc, char **values,
 			 unsigned long *lengths, Datum *datums, bool *nulls)
 {
@@ -1062,7 +1053,7 @@ append_tuple(StringInfo msg, ParallelShared *shared, EtlPullSource *source,
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 
 		if (att->attnotnull && !att->attisdropped && nulls[i])
-			not_null_violation(shared, source, desc, att, datums, nulls, values);
+			not_null_violation(toc, source, desc, att, datums, nulls, values);
 	}
 	tup = heap_form_minimal_tuple(desc, datums, nulls);
 	len = tup->t_len;
@@ -1082,8 +1073,10 @@ void
 etl_pull_parallel_worker_main(Datum main_arg)
 {
 	dsm_segment *seg;
+	shm_toc    *toc;
 	ParallelShared *shared;
 	WorkerSlot *slot;
+	shm_mq	   *mq;
 	shm_mq_handle *mqh;
 	int			me;
 	EtlPullTable *table;
@@ -1097,12 +1090,14 @@ etl_pull_parallel_worker_main(Datum main_arg)
 	bool	   *nulls = NULL;
 	MemoryContext rowcxt = NULL;
 
-	seg = EtlPullWorkerAttach(main_arg, &me);
-	shared = (ParallelShared *) dsm_segment_address(seg);
+	toc = EtlPullWorkerAttach(main_arg, PARALLEL_MAGIC, &seg, &me);
+	shared = shm_toc_lookup(toc, PARALLEL_KEY_SHARED, false);
 	slot = &shared->workers[me];
-	shm_mq_set_sender(shared_queue(shared, me), MyProc);
-	mqh = shm_mq_attach(shared_queue(shared, me), seg, NULL);
-	EtlPullWorkerRedirectErrors(seg, shared_error_queue(shared, me));
+	mq = toc_queue(toc, PARALLEL_KEY_QUEUES, QUEUE_SIZE, me);
+	shm_mq_set_sender(mq, MyProc);
+	mqh = shm_mq_attach(mq, seg, NULL);
+	EtlPullWorkerRedirectErrors(seg, toc_queue(toc, PARALLEL_KEY_ERROR_QUEUES,
+											   ETL_WORKER_ERROR_QUEUE_SIZE, me));
 
 	EtlPullWorkerConnect(shared->dboid, shared->roleid);
 	SetCurrentStatementStartTimestamp();
@@ -1114,7 +1109,7 @@ etl_pull_parallel_worker_main(Datum main_arg)
 	 * CHECK, an input function written in SQL or PL/pgSQL).
 	 */
 	PushActiveSnapshot(GetTransactionSnapshot());
-	table = EtlPullReadTable(shared_string(shared, shared->name_off));
+	table = EtlPullReadTable(shm_toc_lookup(toc, PARALLEL_KEY_TABLE_NAME, false));
 	conn = EtlPullConnect(GetForeignServer(table->serverid), shared->roleid);
 	EtlPullApplyMysqlSettings(conn, table);
 	EtlPullStartSnapshot(conn);
@@ -1123,15 +1118,16 @@ etl_pull_parallel_worker_main(Datum main_arg)
 
 	if (shared->tuples)
 	{
-		source = EtlPullDescribeSource(conn, shared_string(shared, shared->source_db_off),
-									   shared_string(shared, shared->source_table_off));
+		source = EtlPullDescribeSource(conn,
+									   shm_toc_lookup(toc, PARALLEL_KEY_SOURCE_DB, false),
+									   shm_toc_lookup(toc, PARALLEL_KEY_SOURCE_TABLE, false));
 		if (source->ncolumns != shared->ncolumns)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("the MySQL table changed while the load started")));
-		desc = worker_tupdesc(shared);
+		desc = worker_tupdesc(toc, shared);
 		conv = EtlPullMakeConverters(table, source, desc,
-									 (AttrNumber *) shared_string(shared, shared->attnums_off));
+									 shm_toc_lookup(toc, PARALLEL_KEY_ATTNUMS, false));
 		datums = palloc(sizeof(Datum) * desc->natts);
 		nulls = palloc(sizeof(bool) * desc->natts);
 		rowcxt = AllocSetContextCreate(CurrentMemoryContext, "etl_pull worker row",
@@ -1153,9 +1149,9 @@ etl_pull_parallel_worker_main(Datum main_arg)
 
 		if (c >= (uint32) shared->nchunks)
 			break;
-		where = shared_chunk(shared, c);
+		where = shm_toc_lookup(toc, PARALLEL_KEY_CHUNK(c), false);
 		initStringInfo(&sql);
-		appendStringInfoString(&sql, shared_string(shared, shared->sql_off));
+		appendStringInfoString(&sql, shm_toc_lookup(toc, PARALLEL_KEY_SELECT, false));
 		if (where[0])
 			appendStringInfo(&sql, " WHERE %s", where);
 
@@ -1172,7 +1168,7 @@ etl_pull_parallel_worker_main(Datum main_arg)
 			{
 				MemoryContext oldcxt = MemoryContextSwitchTo(rowcxt);
 
-				append_tuple(&msg, shared, source, conv, desc, values, lengths,
+				append_tuple(&msg, toc, source, conv, desc, values, lengths,
 							 datums, nulls);
 				MemoryContextSwitchTo(oldcxt);
 				MemoryContextReset(rowcxt);

@@ -1,20 +1,28 @@
 /*-------------------------------------------------------------------------
  *
  * recorder.c
- *		  Recording a failed run in etl_pull.runs, although the load's own
- *		  transaction is rolled back.
+ *		  The rows of etl_pull.runs: one writer for a successful run and a
+ *		  failed one, and the worker that records a failed run although the
+ *		  load's own transaction is rolled back.
  *
- * A successful run is recorded in the load's transaction, so the run row
- * commits with the data.  A failed run's transaction aborts, taking any
- * row it wrote with it; so the leader hands the run's description to a
- * short-lived background worker through a DSM segment, and the worker
- * inserts the row in a transaction of its own and commits it.  The worker
- * connects to the same database as the extension's owner (the role that
- * writes etl_pull's bookkeeping in the leader too) with search_path pinned,
- * as every etl_pull worker does (EtlPullWorkerConnect), since ALTER
- * DATABASE ... SET search_path reaches workers, and names everything
- * schema-qualified; every value in the row
- * comes from the leader, as a parameter.
+ * One function (write_run_row) owns the INSERT into etl_pull.runs: its
+ * column list and its parameters, built from the run's EtlPullRunResult,
+ * its status and its error.  A successful run is recorded in the load's
+ * transaction, so the run row commits with the data.  A failed run's
+ * transaction aborts, taking any row it wrote with it; so the leader hands
+ * the run's description to a short-lived background worker through a DSM
+ * segment, and the worker rebuilds the EtlPullRunResult from it and
+ * inserts the row through the same writer, in a transaction of its own,
+ * and commits it.  So a failed row has every column a successful one has,
+ * as far as the load got before it failed.
+ *
+ * The worker connects to the same database as the extension's owner (the
+ * role that writes etl_pull's bookkeeping in the leader too) with
+ * search_path pinned, as every etl_pull worker does (EtlPullWorkerConnect),
+ * since ALTER DATABASE ... SET search_path reaches workers; the writer runs
+ * its statement as the owner with search_path pinned in either process
+ * (EtlPullOwnerExec), and names everything schema-qualified; every value
+ * in the row comes from the leader, as a parameter.
  *
  * IDENTIFICATION
  *		  src/recorder.c
@@ -30,36 +38,136 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
+#include "storage/shm_toc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/snapmgr.h"
 
 #include "etl_pull.h"
+#include "bgworker.h"
+#include "recorder.h"
 
-#define RECORD_NSTRINGS 7
+/*
+ * The segment handed to the worker, laid out by a shm_toc: the fixed part,
+ * and each of the run's strings under a key of its own (a NULL string has
+ * no key).
+ */
+#define RECORDER_MAGIC					UINT64CONST(0x6574706c72756e73)
+#define RECORDER_KEY_RUN				UINT64CONST(1)	/* RunRecord */
+#define RECORDER_KEY_TABLE_NAME			UINT64CONST(2)
+#define RECORDER_KEY_SERVER				UINT64CONST(3)
+#define RECORDER_KEY_RUN_AS				UINT64CONST(4)
+#define RECORDER_KEY_STRATEGY			UINT64CONST(5)
+#define RECORDER_KEY_STRATEGY_REASON	UINT64CONST(6)
+#define RECORDER_KEY_EXTRACTION			UINT64CONST(7)
+#define RECORDER_KEY_SOURCE_POSITION	UINT64CONST(8)
+#define RECORDER_KEY_ERROR				UINT64CONST(9)
 
-/* The run as handed to the worker, in a DSM segment */
+#define RECORDER_NSTRINGS 8		/* the keys TABLE_NAME to ERROR */
+
+/* the parameters of write_run_row's INSERT */
+#define RUN_ROW_NPARAMS 17
+
+/* The fixed part of the run as handed to the worker */
 typedef struct RunRecord
 {
 	Oid			dboid;
 	Oid			owner;			/* the extension's owner: the worker's role */
-	int64		run_id;
 	bool		recorded;		/* set by the worker after its commit */
-	double		seconds;
+	/* the numbers of the run's EtlPullRunResult */
+	int64		run_id;
 	int64		rows;
 	int64		bytes;
-	int64		peak_memory_kb;
 	int64		rejected_rows;
-	Size		offsets[RECORD_NSTRINGS];	/* into data; 0 means NULL */
-	char		data[FLEXIBLE_ARRAY_MEMBER];
+	int64		merged_rows;
+	int64		deleted_rows;
+	double		seconds;
+	int64		peak_memory_kb;
 } RunRecord;
 
-PGDLLEXPORT void etl_pull_recorder_main(Datum main_arg);
-
+/* A string of the run in the worker's segment, or NULL */
 static const char *
-record_string(RunRecord *rec, int i)
+record_string(shm_toc *toc, uint64 key)
 {
-	return rec->offsets[i] ? rec->data + rec->offsets[i] - 1 : NULL;
+	return shm_toc_lookup(toc, key, true);
+}
+
+/* Parameter i: text "s", or NULL */
+static void
+text_param(Datum *args, char *nulls, int i, const char *s)
+{
+	if (s)
+		args[i] = CStringGetTextDatum(s);
+	else
+	{
+		args[i] = (Datum) 0;
+		nulls[i] = 'n';
+	}
+}
+
+/*
+ * Insert the row of run "r" of registered table "table_name" (through
+ * server "server", by role "run_as"), with "status" and "error" (NULL for
+ * none), into etl_pull.runs: the one place that knows the table's columns.
+ * Runs the INSERT as the extension's owner with search_path pinned
+ * (EtlPullOwnerExec), in the caller's transaction; every value is a
+ * parameter, and a NULL string is a NULL column, but for extraction, which
+ * is "full" unless the load said otherwise.  started_at is now less the
+ * run's seconds.
+ */
+static void
+write_run_row(const char *table_name, const char *server, const char *run_as,
+			  const EtlPullRunResult *r, const char *status, const char *error)
+{
+	Oid			argtypes[RUN_ROW_NPARAMS] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+		TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, INT8OID, INT8OID, INT8OID,
+	INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID};
+	Datum		args[RUN_ROW_NPARAMS];
+	char		nulls[RUN_ROW_NPARAMS + 1];
+
+	memset(nulls, ' ', RUN_ROW_NPARAMS);
+	nulls[RUN_ROW_NPARAMS] = '\0';
+	args[0] = Int64GetDatum(r->run_id);
+	text_param(args, nulls, 1, table_name);
+	text_param(args, nulls, 2, server);
+	text_param(args, nulls, 3, run_as);
+	text_param(args, nulls, 4, status);
+	text_param(args, nulls, 5, r->strategy);
+	text_param(args, nulls, 6, r->strategy_reason);
+	text_param(args, nulls, 7, r->extraction ? r->extraction : "full");
+	args[8] = Float8GetDatum(r->seconds);
+	args[9] = Int64GetDatum(r->rows);
+	args[10] = Int64GetDatum(r->bytes);
+	args[11] = Int64GetDatum(r->peak_memory_kb);
+	args[12] = Int64GetDatum(r->rejected_rows);
+	args[13] = Int64GetDatum(r->merged_rows);
+	args[14] = Int64GetDatum(r->deleted_rows);
+	text_param(args, nulls, 15, r->source_position);
+	text_param(args, nulls, 16, error);
+
+	EtlPullOwnerExec("INSERT INTO etl_pull.runs"
+					 " (run_id, table_name, server, run_as, status, strategy,"
+					 "  strategy_reason, extraction, started_at, finished_at,"
+					 "  seconds, rows, bytes, peak_memory_kb, rejected_rows,"
+					 "  merged_rows, deleted_rows, source_position, error)"
+					 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+					 "  pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-)"
+					 "   pg_catalog.make_interval(secs => $9),"
+					 "  pg_catalog.clock_timestamp(), $9, $10, $11, $12, $13,"
+					 "  $14, $15, $16, $17)",
+					 RUN_ROW_NPARAMS, argtypes, args, nulls, SPI_OK_INSERT,
+					 "record the run in etl_pull.runs");
+}
+
+/*
+ * Record a successful run of "table" in etl_pull.runs, in the caller's
+ * transaction, so that it commits with the data.
+ */
+void
+EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *r)
+{
+	write_run_row(table->name, table->server_name,
+				  GetUserNameFromId(GetUserId(), false), r, "succeeded", NULL);
 }
 
 /*
@@ -71,9 +179,22 @@ void
 EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *r,
 					   const char *error)
 {
-	const char *strings[RECORD_NSTRINGS];
-	Size		len = 0;
-	Size		pos = 0;
+	struct
+	{
+		uint64		key;
+		const char *value;
+	}			strings[RECORDER_NSTRINGS] = {
+		{RECORDER_KEY_TABLE_NAME, table->name},
+		{RECORDER_KEY_SERVER, table->server_name},
+		{RECORDER_KEY_RUN_AS, GetUserNameFromId(GetUserId(), false)},
+		{RECORDER_KEY_STRATEGY, r->strategy},
+		{RECORDER_KEY_STRATEGY_REASON, r->strategy_reason},
+		{RECORDER_KEY_EXTRACTION, r->extraction},
+		{RECORDER_KEY_SOURCE_POSITION, r->source_position},
+		{RECORDER_KEY_ERROR, error},
+	};
+	shm_toc_estimator e;
+	shm_toc    *toc;
 	dsm_segment *seg;
 	RunRecord  *rec;
 	BackgroundWorkerHandle *handle;
@@ -81,36 +202,28 @@ EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *r,
 	pid_t		pid;
 	int			i;
 
-	strings[0] = table->name;
-	strings[1] = table->server_name;
-	strings[2] = GetUserNameFromId(GetUserId(), false);
-	strings[3] = r->strategy;
-	strings[4] = r->strategy_reason;
-	strings[5] = r->extraction ? r->extraction : "full";
-	strings[6] = error;
-	for (i = 0; i < RECORD_NSTRINGS; i++)
-		if (strings[i])
-			len += strlen(strings[i]) + 1;
+	shm_toc_initialize_estimator(&e);
+	shm_toc_estimate_chunk(&e, sizeof(RunRecord));
+	shm_toc_estimate_keys(&e, 1);
+	for (i = 0; i < RECORDER_NSTRINGS; i++)
+		EtlPullEstimateString(&e, strings[i].value);
+	seg = EtlPullSegmentCreate(&e, RECORDER_MAGIC, &toc);
 
-	seg = dsm_create(offsetof(RunRecord, data) + len + 1, 0);
-	rec = (RunRecord *) dsm_segment_address(seg);
-	memset(rec, 0, offsetof(RunRecord, data));
+	rec = shm_toc_allocate(toc, sizeof(RunRecord));
+	memset(rec, 0, sizeof(RunRecord));
 	rec->dboid = MyDatabaseId;
 	rec->owner = EtlPullExtensionOwner();
 	rec->run_id = r->run_id;
-	rec->seconds = r->seconds;
 	rec->rows = r->rows;
 	rec->bytes = r->bytes;
-	rec->peak_memory_kb = r->peak_memory_kb;
 	rec->rejected_rows = r->rejected_rows;
-	for (i = 0; i < RECORD_NSTRINGS; i++)
-	{
-		if (strings[i] == NULL)
-			continue;
-		strcpy(rec->data + pos, strings[i]);
-		rec->offsets[i] = pos + 1;
-		pos += strlen(strings[i]) + 1;
-	}
+	rec->merged_rows = r->merged_rows;
+	rec->deleted_rows = r->deleted_rows;
+	rec->seconds = r->seconds;
+	rec->peak_memory_kb = r->peak_memory_kb;
+	shm_toc_insert(toc, RECORDER_KEY_RUN, rec);
+	for (i = 0; i < RECORDER_NSTRINGS; i++)
+		EtlPullInsertString(toc, strings[i].key, strings[i].value);
 
 	if (!EtlPullStartWorker("etl_pull_recorder_main", "etl_pull run recorder",
 							seg, 0, &handle))
@@ -135,58 +248,45 @@ EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *r,
 }
 
 /*
- * Background worker: insert the run row described in the DSM segment.
+ * Background worker: rebuild the failed run's EtlPullRunResult from the
+ * DSM segment and insert its row with the same writer as a successful
+ * run's, in a transaction of its own.
  */
 void
 etl_pull_recorder_main(Datum main_arg)
 {
 	dsm_segment *seg;
+	shm_toc    *toc;
 	RunRecord  *rec;
-	Oid			argtypes[13] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	TEXTOID, FLOAT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
-	Datum		args[13];
-	char		nulls[14];
-	int			i;
+	EtlPullRunResult r;
 	int			slot;
 
-	seg = EtlPullWorkerAttach(main_arg, &slot);
-	rec = (RunRecord *) dsm_segment_address(seg);
+	toc = EtlPullWorkerAttach(main_arg, RECORDER_MAGIC, &seg, &slot);
+	rec = shm_toc_lookup(toc, RECORDER_KEY_RUN, false);
 	EtlPullWorkerConnect(rec->dboid, rec->owner);
 
-	memset(nulls, ' ', sizeof(nulls) - 1);
-	nulls[13] = '\0';
-	for (i = 0; i < RECORD_NSTRINGS; i++)
-	{
-		const char *s = record_string(rec, i);
-
-		if (s)
-			args[i] = CStringGetTextDatum(s);
-		else
-			nulls[i] = 'n';
-	}
-	args[7] = Float8GetDatum(rec->seconds);
-	args[8] = Int64GetDatum(rec->rows);
-	args[9] = Int64GetDatum(rec->bytes);
-	args[10] = Int64GetDatum(rec->peak_memory_kb);
-	args[11] = Int64GetDatum(rec->rejected_rows);
-	args[12] = Int64GetDatum(rec->run_id);
+	memset(&r, 0, sizeof(r));
+	r.run_id = rec->run_id;
+	r.strategy = record_string(toc, RECORDER_KEY_STRATEGY);
+	r.strategy_reason = record_string(toc, RECORDER_KEY_STRATEGY_REASON);
+	r.extraction = record_string(toc, RECORDER_KEY_EXTRACTION);
+	r.rows = rec->rows;
+	r.bytes = rec->bytes;
+	r.rejected_rows = rec->rejected_rows;
+	r.merged_rows = rec->merged_rows;
+	r.source_position = record_string(toc, RECORDER_KEY_SOURCE_POSITION);
+	r.deleted_rows = rec->deleted_rows;
+	r.seconds = rec->seconds;
+	r.peak_memory_kb = rec->peak_memory_kb;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "etl_pull: recording a failed run");
-	if (SPI_execute_with_args("INSERT INTO etl_pull.runs"
-							  " (table_name, server, run_as, strategy, strategy_reason,"
-							  "  extraction, error, seconds, rows, bytes, peak_memory_kb,"
-							  "  rejected_rows, run_id, started_at, finished_at, status)"
-							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-							  "  $13, pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-)"
-							  "   pg_catalog.make_interval(secs => $8),"
-							  "  pg_catalog.clock_timestamp(), 'failed')",
-							  13, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not insert into etl_pull.runs");
-	SPI_finish();
+	write_run_row(record_string(toc, RECORDER_KEY_TABLE_NAME),
+				  record_string(toc, RECORDER_KEY_SERVER),
+				  record_string(toc, RECORDER_KEY_RUN_AS), &r, "failed",
+				  record_string(toc, RECORDER_KEY_ERROR));
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	pgstat_report_activity(STATE_IDLE, NULL);

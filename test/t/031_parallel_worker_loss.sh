@@ -120,6 +120,8 @@ is "$(runs_failed)" "$((failed_before + 1))" "the failed run is recorded"
 like "$(q "SELECT status || ': ' || error FROM etl_pull.runs WHERE table_name = 'lossy' ORDER BY run_id DESC LIMIT 1")" \
 	'^failed: terminating background worker "etl_pull parallel worker" due to administrator command' \
 	"with the worker's error"
+like "$(q "SELECT strategy || ' ' || source_position FROM etl_pull.runs WHERE table_name = 'lossy' ORDER BY run_id DESC LIMIT 1")" \
+	'^parallel gtid [0-9-]+, binlog ' "and, as a successful run's row would, the snapshot's binary log position"
 is "$(runs_succeeded)" "$succeeded_before" "and no run is recorded as succeeded"
 is "$(no_workers)" "0" "no worker is left"
 is "$(q "SELECT count(*) FROM pg_class WHERE relname LIKE 'pg_temp_%'")" "0" "no transient heap left"

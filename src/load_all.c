@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * worker.c
+ * load_all.c
  *		  etl_pull.load_all(): several tables loaded at once by background
  *		  workers, each in a transaction of its own.
  *
@@ -21,7 +21,7 @@
  * that way rolls its own transaction back.
  *
  * IDENTIFICATION
- *		  src/worker.c
+ *		  src/load_all.c
  *
  *-------------------------------------------------------------------------
  */
@@ -39,6 +39,7 @@
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "storage/shm_mq.h"
+#include "storage/shm_toc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -46,6 +47,8 @@
 #include "utils/wait_event.h"
 
 #include "etl_pull.h"
+#include "bgworker.h"
+#include "load_all.h"
 
 #define SLOT_NAME_LEN	1024
 
@@ -69,12 +72,19 @@ typedef struct LoadSlot
 	char		status[16];
 } LoadSlot;
 
+/*
+ * The segment, laid out by a shm_toc: the slots, and each slot's worker's
+ * error queue
+ */
+#define LOAD_ALL_MAGIC				UINT64CONST(0x6574706c6c6f6164)
+#define LOAD_ALL_KEY_SHARED			UINT64CONST(1)	/* LoadAllShared */
+#define LOAD_ALL_KEY_ERROR_QUEUES	UINT64CONST(2)	/* nslots error queues */
+
 typedef struct LoadAllShared
 {
 	Oid			dboid;
 	Oid			roleid;
 	int			nslots;
-	Size		error_queues_off;	/* nslots queues of ETL_WORKER_ERROR_QUEUE_SIZE */
 	LoadSlot	slots[FLEXIBLE_ARRAY_MEMBER];
 } LoadAllShared;
 
@@ -87,12 +97,11 @@ typedef struct LoadAllWorkers
 	char	  **errors;			/* a worker's error, as the result shows it */
 } LoadAllWorkers;
 
-PGDLLEXPORT void etl_pull_load_worker_main(Datum main_arg);
-
+/* Slot i's error queue */
 static shm_mq *
-error_queue(LoadAllShared *shared, int i)
+error_queue(shm_toc *toc, int i)
 {
-	return (shm_mq *) ((char *) shared + shared->error_queues_off +
+	return (shm_mq *) ((char *) shm_toc_lookup(toc, LOAD_ALL_KEY_ERROR_QUEUES, false) +
 					   (Size) i * ETL_WORKER_ERROR_QUEUE_SIZE);
 }
 
@@ -177,6 +186,9 @@ etl_pull_load_all(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	int			n;
 	dsm_segment *seg;
+	shm_toc_estimator e;
+	shm_toc    *toc;
+	Size		shared_size;
 	LoadAllShared *shared;
 	LoadAllWorkers *workers;
 	int			next = 0;
@@ -195,11 +207,17 @@ etl_pull_load_all(PG_FUNCTION_ARGS)
 	if (n == 0)
 		return (Datum) 0;
 
-	seg = dsm_create(MAXALIGN(offsetof(LoadAllShared, slots) + sizeof(LoadSlot) * n) +
-					 (Size) ETL_WORKER_ERROR_QUEUE_SIZE * n, 0);
-	shared = (LoadAllShared *) dsm_segment_address(seg);
-	memset(shared, 0, offsetof(LoadAllShared, slots) + sizeof(LoadSlot) * n);
-	shared->error_queues_off = MAXALIGN(offsetof(LoadAllShared, slots) + sizeof(LoadSlot) * n);
+	shared_size = add_size(offsetof(LoadAllShared, slots), mul_size(sizeof(LoadSlot), n));
+	shm_toc_initialize_estimator(&e);
+	shm_toc_estimate_chunk(&e, shared_size);
+	shm_toc_estimate_chunk(&e, mul_size(ETL_WORKER_ERROR_QUEUE_SIZE, n));
+	shm_toc_estimate_keys(&e, 2);
+	seg = EtlPullSegmentCreate(&e, LOAD_ALL_MAGIC, &toc);
+	shared = shm_toc_allocate(toc, shared_size);
+	memset(shared, 0, shared_size);
+	shm_toc_insert(toc, LOAD_ALL_KEY_SHARED, shared);
+	shm_toc_insert(toc, LOAD_ALL_KEY_ERROR_QUEUES,
+				   shm_toc_allocate(toc, mul_size(ETL_WORKER_ERROR_QUEUE_SIZE, n)));
 	shared->dboid = MyDatabaseId;
 	shared->roleid = GetUserId();
 	shared->nslots = n;
@@ -220,7 +238,7 @@ etl_pull_load_all(PG_FUNCTION_ARGS)
 		/* start as many as the limit and the free worker slots allow */
 		while (running < max_parallel && next < n)
 		{
-			shm_mq	   *mq = shm_mq_create(error_queue(shared, next), ETL_WORKER_ERROR_QUEUE_SIZE);
+			shm_mq	   *mq = shm_mq_create(error_queue(toc, next), ETL_WORKER_ERROR_QUEUE_SIZE);
 
 			shm_mq_set_receiver(mq, MyProc);
 			if (!EtlPullStartWorker("etl_pull_load_worker_main", "etl_pull load worker",
@@ -311,6 +329,7 @@ void
 etl_pull_load_worker_main(Datum main_arg)
 {
 	dsm_segment *seg;
+	shm_toc    *toc;
 	LoadAllShared *shared;
 	LoadSlot   *slot;
 	int			slotno;
@@ -320,10 +339,10 @@ etl_pull_load_worker_main(Datum main_arg)
 	HeapTuple	tup;
 	TupleDesc	desc;
 
-	seg = EtlPullWorkerAttach(main_arg, &slotno);
-	shared = (LoadAllShared *) dsm_segment_address(seg);
+	toc = EtlPullWorkerAttach(main_arg, LOAD_ALL_MAGIC, &seg, &slotno);
+	shared = shm_toc_lookup(toc, LOAD_ALL_KEY_SHARED, false);
 	slot = &shared->slots[slotno];
-	EtlPullWorkerRedirectErrors(seg, error_queue(shared, slotno));
+	EtlPullWorkerRedirectErrors(seg, error_queue(toc, slotno));
 
 	EtlPullWorkerConnect(shared->dboid, shared->roleid);
 

@@ -1,0 +1,19 @@
+/*-------------------------------------------------------------------------
+ *
+ * load_all.h
+ *		  etl_pull.load_all() (load_all.c): the entry point of its workers,
+ *		  which it starts by name, one per table.
+ *
+ * IDENTIFICATION
+ *		  src/load_all.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ETL_PULL_LOAD_ALL_H
+#define ETL_PULL_LOAD_ALL_H
+
+#include "fmgr.h"
+
+extern PGDLLEXPORT void etl_pull_load_worker_main(Datum main_arg);
+
+#endif							/* ETL_PULL_LOAD_ALL_H */
