@@ -2,7 +2,7 @@
 # the MySQL client flags come from mariadb_config (or mysql_config).
 
 EXTENSION = etl_pull
-EXTVERSION = 1.1
+EXTVERSION = 1.2
 MODULE_big = etl_pull
 OBJS = \
 	src/bgworker.o \
@@ -28,11 +28,12 @@ OBJS = \
 	src/session.o \
 	src/sink.o \
 	src/source.o
-# 1.0's script is released and never edited: changes go into upgrade
-# scripts, and a fresh install's script is built from the checks that
-# refuse to adopt foreign objects, 1.0's script and the upgrades, so that a
-# fresh install and an upgraded one are the same by construction
-DATA = sql/etl_pull--1.0.sql sql/etl_pull--1.0--1.1.sql
+# Released scripts (1.0's, and the 1.0--1.1 upgrade) are never edited:
+# changes go into the next upgrade script, and a fresh install's script is
+# built from the checks that refuse to adopt foreign objects, 1.0's script
+# and the upgrades, so that a fresh install and an upgraded one are the
+# same by construction
+DATA = sql/etl_pull--1.0.sql sql/etl_pull--1.0--1.1.sql sql/etl_pull--1.1--1.2.sql
 DATA_built = etl_pull--$(EXTVERSION).sql
 EXTRA_CLEAN = etl_pull--$(EXTVERSION).sql
 PGFILEDESC = "etl_pull - load MySQL and MariaDB tables into PostgreSQL"
@@ -50,7 +51,8 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-etl_pull--$(EXTVERSION).sql: sql/install_checks.sql sql/etl_pull--1.0.sql sql/etl_pull--1.0--1.1.sql
+etl_pull--$(EXTVERSION).sql: sql/install_checks.sql sql/etl_pull--1.0.sql sql/etl_pull--1.0--1.1.sql \
+		sql/etl_pull--1.1--1.2.sql
 	{ echo '/* etl_pull install script, version $(EXTVERSION): built by the Makefile from sql/ */'; \
 	  for f in $^; do echo; echo "-- from $$f"; grep -v '^\\echo Use ' $$f; done; } > $@
 

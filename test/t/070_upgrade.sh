@@ -1,8 +1,12 @@
 # The upgrade path: install 1.0, load a table, ALTER EXTENSION etl_pull
-# UPDATE, and the catalog equals a fresh install's (a schema-only dump of the
+# UPDATE to the newest version, and the catalog equals a fresh install's
+# (as does 1.1's updated) (a schema-only dump of the
 # extension's schema, its privileges and policies); the data and history
 # survive, and the upgraded extension loads again.
 source "$(dirname "$0")/../tap.sh"
+
+# the version a fresh install gets
+latest=$(sed -n "s/^default_version = '\(.*\)'$/\1/p" "$ETL_PULL_REPO/etl_pull.control")
 
 # Every object of the extension and its definition, one line each, sorted:
 # functions (definition, security, settings, ACL), relations (columns,
@@ -57,7 +61,21 @@ setup() {
 setup etl_tap_fresh
 etl_psql -q -d etl_tap_fresh -c "CREATE EXTENSION etl_pull" >/dev/null
 is "$(etl_psql -d etl_tap_fresh -Atc "SELECT extversion FROM pg_extension WHERE extname = 'etl_pull'")" \
-	"1.1" "a fresh install is version 1.1"
+	"$latest" "a fresh install is version $latest"
+fresh=$(catalog_of etl_tap_fresh)
+
+# 1.1, as released, updated to the newest version
+setup etl_tap_from11
+etl_psql -q -d etl_tap_from11 -c "CREATE EXTENSION etl_pull VERSION '1.1'" \
+	-c "ALTER EXTENSION etl_pull UPDATE" >/dev/null
+from11=$(catalog_of etl_tap_from11)
+if [ -n "$fresh" ] && [ "$fresh" = "$from11" ]; then
+	ok 0 "1.1 updated to $latest has the catalog of a fresh $latest install"
+else
+	ok 1 "1.1 updated to $latest has the catalog of a fresh $latest install"
+	diff <(echo "$fresh") <(echo "$from11") | head -40 | sed 's/^/# /'
+fi
+q "DROP DATABASE etl_tap_from11" >/dev/null
 
 tap_setup_db etl_tap_upgrade
 etl_psql -q -d etl_tap_upgrade -c "DROP EXTENSION etl_pull CASCADE" \
@@ -83,12 +101,11 @@ is "$(q "SELECT status || ' ' || rows FROM etl_pull.load_table('periomeasure')")
 	"succeeded 10000" "1.0 loads a table"
 
 is "$(q "ALTER EXTENSION etl_pull UPDATE; SELECT extversion FROM pg_extension WHERE extname = 'etl_pull'")" \
-	"1.1" "ALTER EXTENSION etl_pull UPDATE goes to 1.1"
-fresh=$(catalog_of etl_tap_fresh)
+	"$latest" "ALTER EXTENSION etl_pull UPDATE goes from 1.0 to $latest"
 upgraded=$(catalog_of etl_tap_upgrade)
-if [ -n "$fresh" ] && [ "$fresh" = "$upgraded" ]; then ok 0 "the upgraded catalog equals a fresh 1.1 install's ($(echo "$fresh" | wc -l) objects and columns)"
+if [ -n "$fresh" ] && [ "$fresh" = "$upgraded" ]; then ok 0 "the upgraded catalog equals a fresh $latest install's ($(echo "$fresh" | wc -l) objects and columns)"
 else
-	ok 1 "the upgraded catalog equals a fresh 1.1 install's"
+	ok 1 "the upgraded catalog equals a fresh $latest install's"
 	diff <(echo "$fresh") <(echo "$upgraded") | head -40 | sed 's/^/# /'
 fi
 is "$(q "SELECT count(*) FROM periomeasure") $(q "SELECT count(*) FROM etl_pull.runs")" \
