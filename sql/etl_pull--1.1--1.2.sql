@@ -47,3 +47,11 @@ SELECT p.pid,
   LEFT JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) p.datid,
   LATERAL (SELECT pg_catalog.to_timestamp(p.param20 OPERATOR(pg_catalog./) 1000000.0) AS started) s
  WHERE p.param16 OPERATOR(pg_catalog.=) etl_pull.progress_marker();
+
+-- Setting indexes (src/settinglist.h): the source's secondary indexes on a
+-- created target
+ALTER TABLE etl_pull.tables
+    ADD COLUMN indexes text NOT NULL DEFAULT 'primary'
+        CHECK (indexes IN ('primary', 'all'));
+COMMENT ON COLUMN etl_pull.tables.indexes IS
+    'primary: a created target gets the source''s primary key; all: its unique and non-unique B-tree indexes too';

@@ -79,6 +79,13 @@ typedef enum EtlPullOnBusy
 	ETL_ON_BUSY_SKIP
 } EtlPullOnBusy;
 
+/* Which of the source's indexes a created target gets (setting indexes) */
+typedef enum EtlPullIndexes
+{
+	ETL_INDEXES_PRIMARY,
+	ETL_INDEXES_ALL
+} EtlPullIndexes;
+
 /*
  * What to do with invalid UTF-8 or NUL bytes in text (setting invalid_utf8:
  * error, replace)

@@ -92,5 +92,7 @@ ETL_SETTING(mysql_settings, SET_MYSQL_SETTINGS, char *, NULL, NULL, 0, 0,
 			"MySQL SET SESSION settings of this table's loads, after etl_pull.mysql_settings: name=value, ...")
 ETL_SETTING(analyze_target, SET_BOOL, bool, "true", NULL, 0, 0,
 			"ANALYZE the target after a full load")
+ETL_SETTING(indexes, SET_CHOICE, EtlPullIndexes, "primary", "primary, all", 0, 0,
+			"which of the source's indexes a created target gets: its primary key, or every B-tree index too")
 ETL_SETTING(enabled, SET_BOOL, bool, "true", NULL, 0, 0,
 			"a disabled table is not loaded")

@@ -149,7 +149,8 @@ like "$(etl_psql -d etl_tap_adopt -Atq -c "CREATE EXTENSION etl_pull" 2>&1)" \
 	"CREATE EXTENSION refuses a role etl_pull_admin it did not create"
 restore_comment
 is "$(etl_psql -d etl_tap_adopt -Atq -c "CREATE EXTENSION etl_pull" -c "SELECT extversion FROM pg_extension WHERE extname = 'etl_pull'" 2>&1)" \
-	"1.1" "... and installs where the schema is its own and the role is its"
+	"$(sed -n "s/^default_version = '\(.*\)'$/\1/p" "$ETL_PULL_REPO/etl_pull.control")" \
+	"... and installs where the schema is its own and the role is its"
 
 q "DROP DATABASE etl_tap_adopt" >/dev/null
 q "DROP DATABASE etl_tap_evil_db" >/dev/null
