@@ -67,3 +67,4 @@ bench:
 	bash test/bench
 	bash test/bench_incremental
 	bash test/bench_wan
+	bash test/bench_wholedb
