@@ -232,6 +232,7 @@ typedef struct EtlPullRunResult
 	int64		deleted_rows;	/* delete_missing */
 	double		seconds;
 	int64		peak_memory_kb;
+	char	   *notes;			/* what the run noted, "; "-separated, or NULL */
 } EtlPullRunResult;
 
 /* A row rejected by on_error = reject */
