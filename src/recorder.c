@@ -32,6 +32,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -42,6 +43,7 @@
 #include "storage/shm_toc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 
 #include "etl_pull.h"
@@ -126,6 +128,7 @@ write_run_row(const char *table_name, const char *server, const char *run_as,
 	INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID};
 	Datum		args[RUN_ROW_NPARAMS];
 	char		nulls[RUN_ROW_NPARAMS + 1];
+	bool		has_notes;
 
 	memset(nulls, ' ', RUN_ROW_NPARAMS);
 	nulls[RUN_ROW_NPARAMS] = '\0';
@@ -148,17 +151,22 @@ write_run_row(const char *table_name, const char *server, const char *run_as,
 	text_param(args, nulls, 16, error);
 	text_param(args, nulls, 17, r->notes);
 
-	EtlPullOwnerExec("INSERT INTO etl_pull.runs"
-					 " (run_id, table_name, server, run_as, status, strategy,"
-					 "  strategy_reason, extraction, started_at, finished_at,"
-					 "  seconds, rows, bytes, peak_memory_kb, rejected_rows,"
-					 "  merged_rows, deleted_rows, source_position, error, notes)"
-					 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
-					 "  pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-)"
-					 "   pg_catalog.make_interval(secs => $9),"
-					 "  pg_catalog.clock_timestamp(), $9, $10, $11, $12, $13,"
-					 "  $14, $15, $16, $17, $18)",
-					 RUN_ROW_NPARAMS, argtypes, args, nulls, SPI_OK_INSERT,
+	/* notes came with 1.2: a catalog not updated yet has no place for them */
+	has_notes = get_attnum(get_relname_relid("runs", get_namespace_oid("etl_pull", false)),
+						   "notes") != InvalidAttrNumber;
+	EtlPullOwnerExec(psprintf("INSERT INTO etl_pull.runs"
+							  " (run_id, table_name, server, run_as, status, strategy,"
+							  "  strategy_reason, extraction, started_at, finished_at,"
+							  "  seconds, rows, bytes, peak_memory_kb, rejected_rows,"
+							  "  merged_rows, deleted_rows, source_position, error%s)"
+							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+							  "  pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-)"
+							  "   pg_catalog.make_interval(secs => $9),"
+							  "  pg_catalog.clock_timestamp(), $9, $10, $11, $12, $13,"
+							  "  $14, $15, $16, $17%s)",
+							  has_notes ? ", notes" : "", has_notes ? ", $18" : ""),
+					 has_notes ? RUN_ROW_NPARAMS : RUN_ROW_NPARAMS - 1,
+					 argtypes, args, nulls, SPI_OK_INSERT,
 					 "record the run in etl_pull.runs");
 }
 
