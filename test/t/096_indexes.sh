@@ -106,6 +106,18 @@ check_indexes() {
 }
 check_indexes "first load"
 
+# the first load by each strategy: the swap strategies swap the rows' heap
+# in before the indexes are built
+for s in stream parallel copy standard; do
+	q "DROP TABLE public.ix_src;
+	   SELECT etl_pull.set_table_option('ix_src', 'strategy', '$s')" >/dev/null
+	is "$(q "SELECT strategy || ' ' || status FROM etl_pull.load_table('ix_src')")" "$s succeeded" \
+		"a first load by $s"
+	like "$(q "SELECT notes FROM etl_pull.runs WHERE table_name = 'ix_src' ORDER BY run_id DESC LIMIT 1")" \
+		'^index "body_ft": skipped, .* index "taken": created ix_src_taken \(code\)$' "$s: the same notes"
+	check_indexes "$s first load"
+done
+
 next=5001
 for s in stream parallel copy standard; do
 	etl_mysql -e "INSERT INTO etl_indexes_t.ix_src
@@ -121,6 +133,22 @@ for s in stream parallel copy standard; do
 	check_indexes "$s reload"
 	is "$(q "SELECT count(*) FROM ix_src")" "$(mysql_count "true")" "$s: the row count is the source's"
 done
+
+# an incremental table: its first (full) run creates the indexes, the
+# next merges into them
+q "SELECT etl_pull.add_table('ix_inc', server => 'replica', source_table => 'etl_indexes_t.ix_src');
+   SELECT etl_pull.set_table_option('ix_inc', 'indexes', 'all');
+   SELECT etl_pull.set_table_option('ix_inc', 'extraction', 'incremental');
+   SELECT etl_pull.set_table_option('ix_inc', 'incremental_columns', 'id')" >/dev/null
+is "$(q "SELECT extraction || ' ' || status FROM etl_pull.load_table('ix_inc')")" "full succeeded" \
+	"an incremental table's first run"
+etl_mysql -e "INSERT INTO etl_indexes_t.ix_src VALUES (90001, 'inc@example.com', 'ln7', 'fn3', 'x', 'c1', 1)"
+is "$(q "SELECT extraction || ' ' || merged_rows FROM etl_pull.load_table('ix_inc')")" "incremental 1" \
+	"... and its next run merges"
+is "$(q "SELECT count(*) FROM pg_indexes WHERE tablename = 'ix_inc'")" 6 "the incremental target has the 6 indexes"
+is "$(q "SET enable_seqscan = off; SET enable_bitmapscan = off;
+         SELECT count(*) FROM ix_inc WHERE last_name = 'ln7' AND first_name = 'fn3'")" \
+	"$(mysql_count "last_name = 'ln7' AND first_name = 'fn3'")" "... and its index counts as the source"
 
 # HASH on a MEMORY table: a unique B-tree
 q "SELECT etl_pull.add_table('ix_mem', server => 'replica', source_table => 'etl_indexes_t.ix_mem');
