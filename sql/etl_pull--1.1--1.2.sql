@@ -55,3 +55,11 @@ ALTER TABLE etl_pull.tables
         CHECK (indexes IN ('primary', 'all'));
 COMMENT ON COLUMN etl_pull.tables.indexes IS
     'primary: a created target gets the source''s primary key; all: its unique and non-unique B-tree indexes too';
+
+-- What a run noted beyond its numbers (src/recorder.c, EtlPullRunNote):
+-- lines joined by '; ', in the order the load added them; NULL for none.
+-- The first load of a target created with indexes = 'all' notes each
+-- secondary index it created or skipped, with the reason.
+ALTER TABLE etl_pull.runs ADD COLUMN notes text;
+COMMENT ON COLUMN etl_pull.runs.notes IS
+    'what the run noted, lines joined by ''; '' (e.g. the indexes a created target got or skipped, and why)';

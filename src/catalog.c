@@ -239,6 +239,25 @@ read_setting(EtlPullTable *t, const EtlPullSettingDesc *s, HeapTuple tup,
 	}
 }
 
+/* The SQL type of a setting's column in etl_pull.tables */
+static const char *
+setting_sql_type(EtlPullSettingKind kind)
+{
+	switch (kind)
+	{
+		case SET_COLUMN_LIST:
+			return "pg_catalog.text[]";
+		case SET_INT:
+			return "pg_catalog.int4";
+		case SET_NUMERIC:
+			return "pg_catalog.numeric";
+		case SET_BOOL:
+			return "pg_catalog.bool";
+		default:
+			return "pg_catalog.text";
+	}
+}
+
 /*
  * Read a registered table's settings.  An unknown name, a missing server
  * or a server of another wrapper is an ERROR.  Result is palloc'd in the
@@ -272,11 +291,24 @@ EtlPullReadTable(const char *name)
 	tables = get_relname_relid("tables", get_namespace_oid("etl_pull", false));
 	has_table_id = get_attnum(tables, "table_id") != InvalidAttrNumber;
 
-	/* the settings' names are our own constants, quoted all the same */
+	/*
+	 * The settings' names are our own constants, quoted all the same.  A
+	 * setting newer than the catalog (this library, no ALTER EXTENSION
+	 * etl_pull UPDATE yet) has no column: it reads as its default.
+	 */
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT name, server");
 	for (i = 0; i < EtlPullNumTableSettings; i++)
-		appendStringInfo(&sql, ", %s", quote_identifier(EtlPullTableSettings[i].name));
+	{
+		const EtlPullSettingDesc *s = &EtlPullTableSettings[i];
+
+		if (get_attnum(tables, s->name) != InvalidAttrNumber)
+			appendStringInfo(&sql, ", %s", quote_identifier(s->name));
+		else
+			appendStringInfo(&sql, ", %s::%s",
+							 s->default_value ? quote_literal_cstr(s->default_value) : "NULL",
+							 setting_sql_type(s->kind));
+	}
 	appendStringInfo(&sql, ", %s FROM etl_pull.tables WHERE name OPERATOR(pg_catalog.=) $1",
 					 has_table_id ? "table_id" : "NULL::pg_catalog.int4");
 

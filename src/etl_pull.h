@@ -217,6 +217,23 @@ typedef struct EtlPullSource
 	int64		estimated_bytes;
 } EtlPullSource;
 
+/*
+ * A secondary index of the source (not its primary key), as
+ * information_schema.STATISTICS describes it (EtlPullDescribeIndexes).  An
+ * index a created target cannot get as it is has its reason in skip_reason
+ * (and may lack its parts); the others are B-tree indexes on plain columns.
+ */
+typedef struct EtlPullSourceIndex
+{
+	char	   *name;			/* as on MySQL */
+	bool		unique;
+	bool		hash;			/* HASH on MySQL (MEMORY tables): a B-tree here */
+	const char *skip_reason;	/* why it is not created, or NULL */
+	int			nparts;
+	int		   *columns;		/* index in source->columns of each part */
+	bool	   *descending;		/* of each part */
+} EtlPullSourceIndex;
+
 /* What a run did, filled in as it goes, for its row of etl_pull.runs */
 typedef struct EtlPullRunResult
 {
@@ -232,6 +249,7 @@ typedef struct EtlPullRunResult
 	int64		deleted_rows;	/* delete_missing */
 	double		seconds;
 	int64		peak_memory_kb;
+	char	   *notes;			/* what the run noted, "; "-separated, or NULL */
 } EtlPullRunResult;
 
 /* A row rejected by on_error = reject */
@@ -333,6 +351,8 @@ extern char *EtlPullSourceSelect(EtlPullSource *source, const char *where);
 extern char *EtlPullTargetTypeName(EtlPullSourceColumn *col);
 extern List *EtlPullSourceKey(EtlPullSource *source);
 extern EtlPullSourceColumn *EtlPullIntegerKey(EtlPullSource *source);
+extern List *EtlPullDescribeIndexes(EtlPullConnection *conn,
+									EtlPullSource *source);
 extern void EtlPullCheckTypeOverride(EtlPullSource *source,
 									 EtlPullSourceColumn *col,
 									 const char *type_name);

@@ -6,7 +6,8 @@
  * A load finds (or creates) the target, matches its columns to the
  * source's, reads the watermark of an incremental table, picks a strategy,
  * checks the privileges that strategy needs, and hands it the load; then
- * it keeps the new watermark and analyzes the target.  The caller
+ * it builds a created target's secondary indexes (indexes = all), keeps
+ * the new watermark and analyzes the target.  The caller
  * (funcs.c) records the run.  How the rows move is each strategy's own
  * (load.h): load_swap.c (stream, parallel), load_copy.c, load_standard.c,
  * and load_incremental.c for the runs that pull from a watermark.
@@ -310,6 +311,7 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 	result->strategy = strategy->name;
 	EtlPullCheckTargetPrivileges(&load, strategy->privileges);
 	strategy->load(&load);
+	EtlPullCreateIndexes(&load);
 
 	if (table->extraction == ETL_EXTRACTION_INCREMENTAL)
 		EtlPullWriteWatermark(table, new_watermark);

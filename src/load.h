@@ -46,6 +46,8 @@ typedef struct EtlPullLoad
 	AttrNumber *attnums;		/* target attribute of each source column */
 	EtlPullRunResult *result;	/* filled in as the load goes */
 	EtlPullProgress progress;
+	List	   *indexes;		/* a created target's secondary indexes to
+								 * build after the rows (EtlPullSourceIndex) */
 
 	/* incremental runs: set by the orchestrator from the watermark */
 	int		   *incremental_cols;	/* source index of each incremental column */
@@ -84,6 +86,7 @@ extern const EtlPullStrategyRoutine EtlPullIncrementalStrategy;
 extern Oid	EtlPullLookupTarget(EtlPullLoad *load);
 extern void EtlPullCheckColumnTypes(EtlPullLoad *load);
 extern Oid	EtlPullCreateTarget(EtlPullLoad *load);
+extern void EtlPullCreateIndexes(EtlPullLoad *load);
 extern void EtlPullMatchColumns(EtlPullLoad *load, Relation rel,
 								const char *qname, AttrNumber **attnums);
 extern void EtlPullCheckTargetPrivileges(EtlPullLoad *load, AclMode mode);

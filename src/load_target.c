@@ -2,7 +2,8 @@
  *
  * load_target.c
  *		  The target of a load: find it (and refuse what no load may
- *		  write), create it from the source's columns, match its columns,
+ *		  write), create it from the source's columns, build a created
+ *		  target's secondary indexes after its rows, match its columns,
  *		  check the caller's rights on it, empty it through SQL.
  *
  * Everything here runs as the calling role, with search_path pinned by
@@ -17,15 +18,21 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_namespace.h"
+#include "commands/defrem.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "parser/scansup.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
 #include "load.h"
+#include "recorder.h"
 
 /*
  * Find the target table; InvalidOid if it does not exist yet.  Sets
@@ -106,7 +113,10 @@ target_type(EtlPullLoad *load, EtlPullSourceColumn *col)
 
 /*
  * Create the target with the lossless mapping of the source's columns and
- * its primary key.  Returns its OID.
+ * its primary key.  Returns its OID.  With indexes = all, the source's
+ * secondary indexes are read now, under the load's snapshot (the
+ * strategy may close the connection), into load->indexes, for
+ * EtlPullCreateIndexes to build once the rows are in.
  */
 Oid
 EtlPullCreateTarget(EtlPullLoad *load)
@@ -155,8 +165,153 @@ EtlPullCreateTarget(EtlPullLoad *load)
 
 	ereport(NOTICE,
 			(errmsg("created table %s", load->target_qname)));
+	if (t->indexes == ETL_INDEXES_ALL)
+		load->indexes = EtlPullDescribeIndexes(load->conn, load->source);
 	return get_relname_relid(t->target_relname,
 							 get_namespace_oid(t->target_schema, false));
+}
+
+/* Whether no relation of schema "nspid" is named "name" */
+static bool
+relname_free(const char *name, Oid nspid)
+{
+	return !OidIsValid(get_relname_relid(name, nspid));
+}
+
+/*
+ * The name of the index built from MySQL index "source_name" (lower-cased,
+ * as columns are): PostgreSQL's index names are schema-wide and at most
+ * NAMEDATALEN - 1 bytes, MySQL's are per table.  So the source's name when
+ * it fits and no relation of the target's schema has it; else
+ * <table>_<name>; else that cut (on a character boundary) to leave room
+ * for "_" and eight hex digits of a hash of the table and index names,
+ * bumped until free.
+ */
+static char *
+index_name(EtlPullLoad *load, Oid nspid, const char *source_name)
+{
+	char	   *name = downcase_identifier(source_name, strlen(source_name),
+										   false, false);
+	char	   *joined = psprintf("%s_%s", load->table->target_relname, name);
+	uint32		hash;
+	int			cut;
+	int			i;
+
+	if (strlen(name) < NAMEDATALEN && relname_free(name, nspid))
+		return name;
+	if (strlen(joined) < NAMEDATALEN && relname_free(joined, nspid))
+		return joined;
+	hash = hash_bytes((const unsigned char *) joined, strlen(joined));
+	cut = pg_mbcliplen(joined, strlen(joined), NAMEDATALEN - 1 - 9);
+	for (i = 0; i < 1000; i++)
+	{
+		char	   *candidate = psprintf("%.*s_%08x", cut, joined, hash + i);
+
+		CHECK_FOR_INTERRUPTS();
+		if (relname_free(candidate, nspid))
+			return candidate;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_DUPLICATE_OBJECT),
+			 errmsg("could not find a free name for index \"%s\" of table %s",
+					name, load->target_qname)));
+	return NULL;				/* keep compiler quiet */
+}
+
+/* Note and say that MySQL index "ix" was not built, and why */
+static void
+skip_index(EtlPullLoad *load, EtlPullSourceIndex *ix, const char *why)
+{
+	EtlPullRunNote(load->result, "index \"%s\": skipped, %s", ix->name, why);
+	ereport(NOTICE,
+			(errmsg("skipped index \"%s\" of MySQL table \"%s.%s\"",
+					ix->name, load->source->db, load->source->table),
+			 errdetail("The index is %s.", why)));
+}
+
+/*
+ * Build the secondary indexes read by EtlPullCreateTarget (load->indexes,
+ * NIL for none) on the target just created and loaded: bulk builds after
+ * the rows, in the load's transaction, so that a failure takes the table
+ * with it.  The stream and parallel strategies swap a new heap into the
+ * target, rebuilding the indexes it has then: building these afterwards
+ * builds each once.  Each index, built or skipped, gets a note in the run
+ * and a NOTICE.  Runs as the calling role, who created (so owns) the
+ * target; names are quoted, columns are the target's by name.
+ */
+void
+EtlPullCreateIndexes(EtlPullLoad *load)
+{
+	MemoryContext loadcxt = CurrentMemoryContext;
+	Oid			nspid;
+	ListCell   *lc;
+
+	if (load->indexes == NIL)
+		return;
+	nspid = get_rel_namespace(load->target_oid);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* the notes must outlive SPI_finish (and SPI_execute leaves SPI's) */
+	MemoryContextSwitchTo(loadcxt);
+	foreach(lc, load->indexes)
+	{
+		EtlPullSourceIndex *ix = (EtlPullSourceIndex *) lfirst(lc);
+		StringInfoData cols;
+		const char *why = ix->skip_reason;
+		char	   *name;
+		int			j;
+
+		CHECK_FOR_INTERRUPTS();
+		if (why == NULL && !pg_verifymbstr(ix->name, strlen(ix->name), true))
+			why = "named in bytes that are not valid in this database's encoding";
+		initStringInfo(&cols);
+		for (j = 0; why == NULL && j < ix->nparts; j++)
+		{
+			EtlPullSourceColumn *col = &load->source->columns[ix->columns[j]];
+			AttrNumber	attnum = get_attnum(load->target_oid, col->target_name);
+			Oid			typid;
+
+			if (attnum == InvalidAttrNumber)
+			{
+				why = psprintf("on column \"%s\", which table %s does not have",
+							   col->target_name, load->target_qname);
+				break;
+			}
+			typid = get_atttype(load->target_oid, attnum);
+			if (!OidIsValid(GetDefaultOpClass(typid, BTREE_AM_OID)))
+			{
+				why = psprintf("on column \"%s\" of type %s, which has no B-tree operator class",
+							   col->target_name, format_type_be(typid));
+				break;
+			}
+			appendStringInfo(&cols, "%s%s%s", j > 0 ? ", " : "",
+							 quote_identifier(col->target_name),
+							 ix->descending[j] ? " DESC" : "");
+		}
+		if (why)
+		{
+			skip_index(load, ix, why);
+			continue;
+		}
+
+		name = index_name(load, nspid, ix->name);
+		if (SPI_execute(psprintf("CREATE %sINDEX %s ON %s (%s)",
+								 ix->unique ? "UNIQUE " : "",
+								 quote_identifier(name), load->target_qname,
+								 cols.data), false, 0) != SPI_OK_UTILITY)
+			elog(ERROR, "could not create index %s", quote_identifier(name));
+		MemoryContextSwitchTo(loadcxt);
+		CommandCounterIncrement();
+		EtlPullRunNote(load->result, "index \"%s\": created %s%s (%s)%s",
+					   ix->name, ix->unique ? "unique " : "",
+					   quote_identifier(name), cols.data,
+					   ix->hash ? " as a B-tree, HASH on MySQL" : "");
+		ereport(NOTICE,
+				(errmsg("created %sindex %s on table %s from MySQL index \"%s\"",
+						ix->unique ? "unique " : "", quote_identifier(name),
+						load->target_qname, ix->name)));
+	}
+	SPI_finish();
 }
 
 /*

@@ -32,8 +32,10 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -41,6 +43,7 @@
 #include "storage/shm_toc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 
 #include "etl_pull.h"
@@ -62,11 +65,12 @@
 #define RECORDER_KEY_EXTRACTION			UINT64CONST(7)
 #define RECORDER_KEY_SOURCE_POSITION	UINT64CONST(8)
 #define RECORDER_KEY_ERROR				UINT64CONST(9)
+#define RECORDER_KEY_NOTES				UINT64CONST(10)
 
-#define RECORDER_NSTRINGS 8		/* the keys TABLE_NAME to ERROR */
+#define RECORDER_NSTRINGS 9		/* the keys TABLE_NAME to NOTES */
 
 /* the parameters of write_run_row's INSERT */
-#define RUN_ROW_NPARAMS 17
+#define RUN_ROW_NPARAMS 18
 
 /* The fixed part of the run as handed to the worker */
 typedef struct RunRecord
@@ -121,9 +125,10 @@ write_run_row(const char *table_name, const char *server, const char *run_as,
 {
 	Oid			argtypes[RUN_ROW_NPARAMS] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 		TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, INT8OID, INT8OID, INT8OID,
-	INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID};
+	INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID};
 	Datum		args[RUN_ROW_NPARAMS];
 	char		nulls[RUN_ROW_NPARAMS + 1];
+	bool		has_notes;
 
 	memset(nulls, ' ', RUN_ROW_NPARAMS);
 	nulls[RUN_ROW_NPARAMS] = '\0';
@@ -144,19 +149,56 @@ write_run_row(const char *table_name, const char *server, const char *run_as,
 	args[14] = Int64GetDatum(r->deleted_rows);
 	text_param(args, nulls, 15, r->source_position);
 	text_param(args, nulls, 16, error);
+	text_param(args, nulls, 17, r->notes);
 
-	EtlPullOwnerExec("INSERT INTO etl_pull.runs"
-					 " (run_id, table_name, server, run_as, status, strategy,"
-					 "  strategy_reason, extraction, started_at, finished_at,"
-					 "  seconds, rows, bytes, peak_memory_kb, rejected_rows,"
-					 "  merged_rows, deleted_rows, source_position, error)"
-					 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
-					 "  pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-)"
-					 "   pg_catalog.make_interval(secs => $9),"
-					 "  pg_catalog.clock_timestamp(), $9, $10, $11, $12, $13,"
-					 "  $14, $15, $16, $17)",
-					 RUN_ROW_NPARAMS, argtypes, args, nulls, SPI_OK_INSERT,
+	/* notes came with 1.2: a catalog not updated yet has no place for them */
+	has_notes = get_attnum(get_relname_relid("runs", get_namespace_oid("etl_pull", false)),
+						   "notes") != InvalidAttrNumber;
+	EtlPullOwnerExec(psprintf("INSERT INTO etl_pull.runs"
+							  " (run_id, table_name, server, run_as, status, strategy,"
+							  "  strategy_reason, extraction, started_at, finished_at,"
+							  "  seconds, rows, bytes, peak_memory_kb, rejected_rows,"
+							  "  merged_rows, deleted_rows, source_position, error%s)"
+							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+							  "  pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-)"
+							  "   pg_catalog.make_interval(secs => $9),"
+							  "  pg_catalog.clock_timestamp(), $9, $10, $11, $12, $13,"
+							  "  $14, $15, $16, $17%s)",
+							  has_notes ? ", notes" : "", has_notes ? ", $18" : ""),
+					 has_notes ? RUN_ROW_NPARAMS : RUN_ROW_NPARAMS - 1,
+					 argtypes, args, nulls, SPI_OK_INSERT,
 					 "record the run in etl_pull.runs");
+}
+
+/*
+ * Add a note to run "r": a line of etl_pull.runs.notes, where the run says
+ * what it did or left out beyond its numbers (the indexes a created target
+ * got or did not get, say).  Notes are joined by "; " in the order they
+ * were added, so a note should not contain "; " itself.  The text is
+ * palloc'd in the current memory context, which must live as long as the
+ * run's result (the load's context, not a batch's).
+ */
+void
+EtlPullRunNote(EtlPullRunResult *r, const char *fmt,...)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (r->notes)
+		appendStringInfo(&buf, "%s; ", r->notes);
+	for (;;)
+	{
+		va_list		args;
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&buf, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&buf, needed);
+	}
+	r->notes = buf.data;
 }
 
 /*
@@ -192,6 +234,7 @@ EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *r,
 		{RECORDER_KEY_EXTRACTION, r->extraction},
 		{RECORDER_KEY_SOURCE_POSITION, r->source_position},
 		{RECORDER_KEY_ERROR, error},
+		{RECORDER_KEY_NOTES, r->notes},
 	};
 	shm_toc_estimator e;
 	shm_toc    *toc;
@@ -278,6 +321,7 @@ etl_pull_recorder_main(Datum main_arg)
 	r.deleted_rows = rec->deleted_rows;
 	r.seconds = rec->seconds;
 	r.peak_memory_kb = rec->peak_memory_kb;
+	r.notes = (char *) record_string(toc, RECORDER_KEY_NOTES);
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();

@@ -14,6 +14,7 @@
 
 #include "etl_pull.h"
 
+extern void EtlPullRunNote(EtlPullRunResult *r, const char *fmt,...) pg_attribute_printf(2, 3);
 extern void EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *result);
 extern void EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *result,
 								   const char *error);

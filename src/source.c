@@ -1,9 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * source.c
- *		  What a MySQL table looks like: its columns read from
- *		  information_schema, the SELECT that streams it, and the lossless
- *		  PostgreSQL type each column maps to by default.
+ *		  What a MySQL table looks like: its columns and its indexes read
+ *		  from information_schema, the SELECT that streams it, and the
+ *		  lossless PostgreSQL type each column maps to by default.
  *
  * IDENTIFICATION
  *		  src/source.c
@@ -256,6 +256,210 @@ EtlPullDescribeSource(EtlPullConnection *conn, const char *db,
 		src->estimated_bytes = r[1] ? strtoll(r[1], NULL, 10) : 0;
 	}
 	return src;
+}
+
+/*
+ * A non-negative integer of information_schema, in decimal digits only; a
+ * server that sends anything else is not believed.
+ */
+static int
+parse_count(EtlPullConnection *conn, EtlPullSource *src, const char *value,
+			const char *view, const char *column, int rowno)
+{
+	long		n = 0;
+	const char *p;
+
+	for (p = value; *p; p++)
+	{
+		if (*p < '0' || *p > '9' || n > PG_INT32_MAX / 10)
+			break;
+		n = n * 10 + (*p - '0');
+	}
+	if (*p != '\0' || p == value || n > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("MySQL server \"%s\" described table \"%s.%s\" with an invalid value",
+						EtlPullServerName(conn), src->db, src->table),
+				 errdetail("Row %d of information_schema.%s has %s \"%s\", not a number.",
+						   rowno, view, column, EtlPullPrintable(value, 64))));
+	return (int) n;
+}
+
+/* An index description that contradicts itself: an error, not believed */
+static void
+bad_index(EtlPullConnection *conn, EtlPullSource *src, const char *index,
+		  const char *why) pg_attribute_noreturn();
+
+static void
+bad_index(EtlPullConnection *conn, EtlPullSource *src, const char *index,
+		  const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_ERROR),
+			 errmsg("MySQL server \"%s\" described index \"%s\" of table \"%s.%s\" inconsistently",
+					EtlPullServerName(conn), EtlPullPrintable(index, 64),
+					src->db, src->table),
+			 errdetail("%s", why)));
+}
+
+/* more rows than any MySQL or MariaDB table can have in STATISTICS */
+#define MAX_INDEX_ROWS 4096
+
+/*
+ * The secondary indexes of the source (every index but PRIMARY), read from
+ * information_schema.STATISTICS in one query, under the caller's snapshot
+ * connection, as a List of EtlPullSourceIndex in the order of their names.
+ * An index that a PostgreSQL target cannot get as a B-tree on plain
+ * columns is in the list with its skip_reason: FULLTEXT and SPATIAL ones,
+ * prefix indexes (SUB_PART), functional ones (a part with no COLUMN_NAME:
+ * MySQL 8's EXPRESSION), ignored (MariaDB) or invisible (MySQL 8) ones,
+ * and ones on a column the source's description lacks.  HASH (MEMORY
+ * tables) becomes a B-tree, which answers every equality a hash index
+ * answers.  Every value is checked: a part numbered twice or out of range,
+ * parts of one index that disagree about its uniqueness or type, or a
+ * value that is not what MySQL sends, is an error.
+ */
+List *
+EtlPullDescribeIndexes(EtlPullConnection *conn, EtlPullSource *src)
+{
+	List	   *indexes = NIL;
+	List	   *rows;
+	ListCell   *lc;
+	int			rowno = 0;
+
+	/*
+	 * The last column says whether the optimizer may use the index; the
+	 * column that tells exists only in MariaDB 10.6+ (IGNORED) and MySQL 8
+	 * (IS_VISIBLE), read through executable comments that older servers
+	 * skip.  MariaDB runs /x!NNNNN x/ comments too, so each flavour gets its
+	 * own.
+	 */
+	rows = fetch_all(conn, psprintf(
+									"SELECT INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME,"
+									" SUB_PART, INDEX_TYPE, COLLATION,"
+									" IF(FALSE %s, 'YES', 'NO')"
+									" FROM information_schema.STATISTICS"
+									" WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s"
+									" AND INDEX_NAME <> 'PRIMARY'"
+									" ORDER BY INDEX_NAME, SEQ_IN_INDEX",
+									EtlPullIsMariaDB(conn) ?
+									"/*M!100600 OR IGNORED = 'YES' */" :
+									"/*!80000 OR IS_VISIBLE = 'NO' */",
+									EtlPullQuoteLiteral(conn, src->db),
+									EtlPullQuoteLiteral(conn, src->table)), 8);
+	if (list_length(rows) > MAX_INDEX_ROWS)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("MySQL server \"%s\" described table \"%s.%s\" with %d index parts",
+						EtlPullServerName(conn), src->db, src->table,
+						list_length(rows)),
+				 errdetail("No MySQL table has more than %d.", MAX_INDEX_ROWS)));
+
+	foreach(lc, rows)
+	{
+		char	  **r = (char **) lfirst(lc);
+		EtlPullSourceIndex *ix = NULL;
+		ListCell   *il;
+		const char *name;
+		const char *type;
+		bool		unique;
+		int			seq;
+		int			j;
+
+		CHECK_FOR_INTERRUPTS();
+		rowno++;
+		name = required(conn, src, r, 0, "STATISTICS", "INDEX_NAME", rowno);
+		(void) required(conn, src, r, 1, "STATISTICS", "NON_UNIQUE", rowno);
+		(void) required(conn, src, r, 2, "STATISTICS", "SEQ_IN_INDEX", rowno);
+		type = required(conn, src, r, 5, "STATISTICS", "INDEX_TYPE", rowno);
+		(void) required(conn, src, r, 7, "STATISTICS", "IGNORED", rowno);
+		if (strcmp(r[1], "0") != 0 && strcmp(r[1], "1") != 0)
+			bad_index(conn, src, name,
+					  psprintf("NON_UNIQUE is \"%s\", not 0 or 1.",
+							   EtlPullPrintable(r[1], 64)));
+		unique = strcmp(r[1], "0") == 0;
+		seq = parse_count(conn, src, r[2], "STATISTICS", "SEQ_IN_INDEX", rowno);
+		if (seq < 1 || seq > INDEX_MAX_KEYS)
+			bad_index(conn, src, name,
+					  psprintf("SEQ_IN_INDEX is %d, not 1 to %d.", seq, INDEX_MAX_KEYS));
+		if (r[4] != NULL)
+			(void) parse_count(conn, src, r[4], "STATISTICS", "SUB_PART", rowno);
+		if (r[6] != NULL && strcmp(r[6], "A") != 0 && strcmp(r[6], "D") != 0)
+			bad_index(conn, src, name,
+					  psprintf("COLLATION is \"%s\", not A, D or NULL.",
+							   EtlPullPrintable(r[6], 64)));
+		if (strcmp(r[7], "YES") != 0 && strcmp(r[7], "NO") != 0)
+			bad_index(conn, src, name, "The index is neither ignored nor used.");
+
+		foreach(il, indexes)
+			if (strcmp(((EtlPullSourceIndex *) lfirst(il))->name, name) == 0)
+				ix = (EtlPullSourceIndex *) lfirst(il);
+		if (ix == NULL)
+		{
+			ix = palloc0(sizeof(EtlPullSourceIndex));
+			ix->name = pstrdup(name);
+			ix->unique = unique;
+			ix->hash = strcmp(type, "HASH") == 0;
+			ix->columns = palloc(sizeof(int) * INDEX_MAX_KEYS);
+			ix->descending = palloc0(sizeof(bool) * INDEX_MAX_KEYS);
+			for (j = 0; j < INDEX_MAX_KEYS; j++)
+				ix->columns[j] = -2;	/* not described yet */
+			if (strcmp(type, "FULLTEXT") == 0)
+				ix->skip_reason = "a FULLTEXT index";
+			else if (strcmp(type, "SPATIAL") == 0 || strcmp(type, "RTREE") == 0)
+				ix->skip_reason = "a SPATIAL index";
+			else if (strcmp(type, "BTREE") != 0 && !ix->hash)
+				ix->skip_reason = psprintf("of type %s, which etl_pull does not know",
+										   EtlPullPrintable(type, 32));
+			indexes = lappend(indexes, ix);
+		}
+		else if (ix->unique != unique || ix->hash != (strcmp(type, "HASH") == 0))
+			bad_index(conn, src, name, "Its parts disagree about its uniqueness or type.");
+		if (ix->columns[seq - 1] != -2)
+			bad_index(conn, src, name,
+					  psprintf("Part %d is described twice.", seq));
+		ix->columns[seq - 1] = -1;
+		ix->nparts = Max(ix->nparts, seq);
+
+		if (ix->skip_reason)
+			continue;
+		if (strcmp(r[7], "YES") == 0)
+			ix->skip_reason = EtlPullIsMariaDB(conn) ?
+				"ignored by the optimizer (IGNORED)" :
+				"invisible to the optimizer (IS_VISIBLE = NO)";
+		else if (r[3] == NULL)
+			ix->skip_reason = "a functional index";
+		else if (r[4] != NULL)
+			ix->skip_reason = psprintf("a prefix index (%s(%s))",
+									   EtlPullPrintable(r[3], 64), r[4]);
+		else
+		{
+			for (j = 0; j < src->ncolumns; j++)
+				if (strcmp(src->columns[j].name, r[3]) == 0)
+					break;
+			if (j == src->ncolumns)
+				ix->skip_reason = psprintf("on column \"%s\", which the source's columns do not include",
+										   EtlPullPrintable(r[3], 64));
+			else
+			{
+				ix->columns[seq - 1] = j;
+				ix->descending[seq - 1] = r[6] != NULL && strcmp(r[6], "D") == 0;
+			}
+		}
+	}
+
+	/* every index has its parts 1 to n, each once */
+	foreach(lc, indexes)
+	{
+		EtlPullSourceIndex *ix = (EtlPullSourceIndex *) lfirst(lc);
+		int			j;
+
+		for (j = 0; j < ix->nparts; j++)
+			if (ix->columns[j] == -2)
+				bad_index(conn, src, ix->name,
+						  psprintf("It has %d parts but no part %d.", ix->nparts, j + 1));
+	}
+	return indexes;
 }
 
 /*
