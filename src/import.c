@@ -35,6 +35,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_type.h"
@@ -763,6 +764,11 @@ etl_pull_import_tables(PG_FUNCTION_ARGS)
 				 errmsg("target_schema must not be empty")));
 	check_may_register();
 	EtlPullCheckTargetSchema(target_schema);
+	if (!OidIsValid(get_namespace_oid(target_schema, true)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_SCHEMA),
+				 errmsg("schema \"%s\" does not exist", target_schema),
+				 errhint("Create it first: the loads create the targets, not their schema.")));
 
 	server = GetForeignServerByName(server_name, false);
 	fdw = GetForeignDataWrapper(server->fdwid);
