@@ -764,6 +764,8 @@ etl_pull_import_tables(PG_FUNCTION_ARGS)
 				 errmsg("target_schema must not be empty")));
 	check_may_register();
 	EtlPullCheckTargetSchema(target_schema);
+	if (load_group)
+		(void) EtlPullCheckTableOption("load_group", load_group);
 	if (!OidIsValid(get_namespace_oid(target_schema, true)))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_SCHEMA),

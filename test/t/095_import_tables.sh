@@ -73,6 +73,8 @@ like "$(q "SELECT * FROM etl_pull.import_tables('replica', 'etl_import_t', targe
 	'etl_pull does not load into schema "etl_pull"' "schema etl_pull is refused"
 like "$(q "SELECT * FROM etl_pull.import_tables('replica', 'etl_import_t', target_schema => 'nosuch')")" \
 	'schema "nosuch" does not exist' "a missing target schema is refused"
+like "$(q "SELECT * FROM etl_pull.import_tables('replica', 'etl_import_t', load_group => '')")" \
+	'invalid value "" for setting "load_group"' "an empty load_group is refused by the setting's validator"
 like "$(q "SELECT * FROM etl_pull.import_tables('replica', 'no_such_db')")" \
 	'MySQL database "no_such_db" does not exist' "a missing MySQL database is an error"
 like "$(q "SELECT * FROM etl_pull.import_tables('nosuch')")" 'server "nosuch" does not exist' \
