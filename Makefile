@@ -12,6 +12,7 @@ OBJS = \
 	src/copy.o \
 	src/etl_pull.o \
 	src/funcs.o \
+	src/import.o \
 	src/incremental.o \
 	src/load.o \
 	src/load_copy.o \

@@ -63,3 +63,29 @@ COMMENT ON COLUMN etl_pull.tables.indexes IS
 ALTER TABLE etl_pull.runs ADD COLUMN notes text;
 COMMENT ON COLUMN etl_pull.runs.notes IS
     'what the run noted, lines joined by ''; '' (e.g. the indexes a created target got or skipped, and why)';
+
+-- Register every table of a MySQL database with an inferred plan (see
+-- README.md, Importing a whole database).  Runs as the caller: it connects
+-- with the caller's user mapping and registers through add_table and
+-- set_table_option, so it takes what they take (etl_pull_admin), and USAGE
+-- on the server.
+CREATE FUNCTION etl_pull.import_tables(server name,
+                                       source_db text DEFAULT NULL,
+                                       include text DEFAULT '%',
+                                       exclude text DEFAULT NULL,
+                                       load_group text DEFAULT NULL,
+                                       target_schema text DEFAULT 'public',
+                                       views boolean DEFAULT false,
+                                       disable_missing boolean DEFAULT false)
+RETURNS TABLE (name text, source text, target text, action text,
+               extraction text, incremental_columns text[], primary_key text[],
+               estimated_rows bigint, estimated_bytes bigint, engine text,
+               notes text[])
+AS 'MODULE_PATHNAME', 'etl_pull_import_tables'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION etl_pull.import_tables(name, text, text, text, text, text, boolean, boolean) IS
+    'registers every table of a MySQL database with an inferred plan; again, it reports new, existing and missing tables';
+REVOKE EXECUTE ON FUNCTION etl_pull.import_tables(name, text, text, text, text, text, boolean, boolean)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION etl_pull.import_tables(name, text, text, text, text, text, boolean, boolean)
+    TO etl_pull_admin;

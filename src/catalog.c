@@ -115,6 +115,13 @@ split_source_table(const char *value, char **db, char **table)
 	}
 }
 
+/* The database (NULL: the server's dbname) and table of a source_table value */
+void
+EtlPullSplitSourceTable(const char *value, char **db, char **table)
+{
+	split_source_table(value, db, table);
+}
+
 /*
  * The target of registered table "name" whose target_table setting is
  * "target" (NULL: the default, public.<name> lower-cased).

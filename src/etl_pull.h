@@ -407,6 +407,7 @@ extern void EtlPullLoadTable(EtlPullTable *table, bool force_full,
 
 /* in catalog.c */
 extern EtlPullTable *EtlPullReadTable(const char *name);
+extern void EtlPullSplitSourceTable(const char *value, char **db, char **table);
 extern void EtlPullResolveTarget(const char *name, const char *target,
 								 char **schema, char **table);
 extern void EtlPullCheckTargetSchema(const char *schema);

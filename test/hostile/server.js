@@ -17,6 +17,9 @@
 //   shortrow    data rows with 1 value where the result announces 2 columns
 //   inject      an honest server, except that the keys delete_missing reads back hold
 //               "1}'::bigint[]); COPY (SELECT 1) TO PROGRAM 'touch <--touch>'; --"
+//   imp_badname to import_tables' queries: a table whose TABLE_NAME is NULL
+//   imp_odd     to import_tables' queries: a table listed twice, sizes that are no numbers,
+//               a sequence, an engine named like SQL, a functional key part (no COLUMN_NAME)
 //
 // Everything a client sends is written to --log as one JSON object a line, so a test can show
 // what a client did and did not send (a file's bytes, a password).
@@ -105,9 +108,35 @@ const COLUMN_ROWS = [
 	['val', 'varchar', 'varchar(40)', '40', null, null, null, 'YES', 'utf8mb4'],
 ];
 
+// What import_tables reads of fakedb, for the users imp_*
+function importAnswer(user, conn, sql) {
+	if (/information_schema\.SCHEMATA/i.test(sql)) {
+		result(conn, ['SCHEMA_NAME'], [['fakedb']]);
+	} else if (/information_schema\.TABLES/i.test(sql)) {
+		const t = ['hostile_t', 'BASE TABLE', 'InnoDB', '3', '16384'];
+		result(conn, ['TABLE_NAME', 'TABLE_TYPE', 'ENGINE', 'TABLE_ROWS', 'DATA_LENGTH'],
+			user === 'imp_badname' ? [t, [null, 'BASE TABLE', 'InnoDB', '1', '1']] :
+				[t, t, ['odd`seq', 'SEQUENCE', null, null, null],
+					['e', 'BASE TABLE', "x'); DROP TABLE t; --", '99999999999999999999', '-1']]);
+	} else if (/information_schema\.STATISTICS/i.test(sql)) {
+		result(conn, ['TABLE_NAME', 'INDEX_NAME', 'SEQ_IN_INDEX', 'COLUMN_NAME'],
+			[['hostile_t', 'PRIMARY', '1', 'id'], ['e', 'fx', '1', null], ['nosuch', 'PRIMARY', '1', 'id']]);
+	} else if (/information_schema\.COLUMNS/i.test(sql)) {
+		result(conn, ['TABLE_NAME', 'COLUMN_NAME', 'EXTRA', 'COLUMN_DEFAULT'],
+			[['e', 'ts', 'on update current_timestamp()', 'current_timestamp()']]);
+	} else {
+		return false;
+	}
+	return true;
+}
+
 // Answer one statement as user "user" would have it answered
 function answer(sess, conn, sql) {
 	const user = sess.user;
+
+	if (user.startsWith('imp_') && importAnswer(user, conn, sql)) {
+		return true;
+	}
 
 	if (user === 'infile' && !sess.infileSent) {
 		sess.infileSent = true;

@@ -147,5 +147,25 @@ is "$(target)" "$GOOD" "the target is unchanged"
 is "$(q "SELECT count(*) FROM etl_pull.runs WHERE table_name = 'hostile_t' AND status = 'failed'")" \
 	"7" "the seven attacks are seven failed runs"
 
+# ---- import_tables: every value of information_schema is checked before use
+before=$(q "SELECT count(*) FROM etl_pull.tables")
+as_user imp_badname
+is "$(q "SELECT * FROM etl_pull.import_tables('fake')" | grep -aE '^(ERROR|DETAIL):' | tr '\n' '|')" \
+	"ERROR:  MySQL server \"fake\" sent an invalid name in information_schema.TABLES|DETAIL:  A row has a NULL TABLE_NAME.|" \
+	"import_tables: a NULL table name is an error naming the view"
+is "$(q "SELECT count(*) FROM etl_pull.tables")" "$before" "... and nothing is registered"
+as_user imp_odd
+is "$(q "SELECT string_agg(name || ' ' || action || ' ' || coalesce(estimated_rows::text, '-') || ' '
+                          || coalesce(estimated_bytes::text, '-') || ' ' || coalesce(extraction, '-')
+                          || ' ' || coalesce(array_to_string(primary_key, ','), '-'), ', ' ORDER BY name)
+         FROM etl_pull.import_tables('fake')")" \
+	"e registered - - full -, hostile_t exists 3 16384 incremental id, odd\`seq skipped - - - -" \
+	"import_tables: a table listed twice counts once, sizes that are no numbers are unknown, a sequence is skipped"
+is "$(q "SELECT array_to_string(notes, ' / ') FROM etl_pull.import_tables('fake') WHERE name = 'e'")" \
+	"registered already: its settings are left as they are / engine x'); DROP TABLE t; --: not covered by a consistent snapshot / no primary key: loads full" \
+	"... an engine named like SQL is only text"
+is "$(q "SELECT source_table || ' ' || extraction FROM etl_pull.tables WHERE name = 'e'")" \
+	"\`fakedb\`.\`e\` full" "... and the table without a key registers full"
+
 stop_fake
 done_testing
