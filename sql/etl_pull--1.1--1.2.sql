@@ -55,3 +55,16 @@ ALTER TABLE etl_pull.tables
         CHECK (indexes IN ('primary', 'all'));
 COMMENT ON COLUMN etl_pull.tables.indexes IS
     'primary: a created target gets the source''s primary key; all: its unique and non-unique B-tree indexes too';
+
+-- load_all(..., consistent): every table of the group from one MySQL
+-- snapshot (src/load_all.c)
+DROP FUNCTION etl_pull.load_all(text, integer);
+CREATE FUNCTION etl_pull.load_all(load_group text DEFAULT NULL,
+                                  max_parallel integer DEFAULT NULL,
+                                  consistent boolean DEFAULT false)
+RETURNS TABLE (table_name text, status text, run_id bigint, rows bigint,
+               seconds double precision, error text)
+AS 'MODULE_PATHNAME', 'etl_pull_load_all'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION etl_pull.load_all(text, integer, boolean) IS
+    'loads every enabled table (of a group), several at once in background workers, each in its own transaction; with consistent, all from one MySQL snapshot';
