@@ -18,9 +18,8 @@
  * tables it loads, and lends it to each load (EtlPullLendConnection, which
  * load_table calls); before lending it again it undoes what the previous
  * table's mysql_settings changed (EtlPullResetMysqlSettings), so no
- * table's session settings reach the next.  An error that leaves a result
- * streaming cuts the connection off (connection.c); the worker connects
- * again for its next table.
+ * table's session settings reach the next.  After a failed load the
+ * worker closes its connections and connects again for its next table.
  *
  * With consistent, every table of the group is read from one MySQL
  * snapshot, by the handshake the parallel strategy uses for its readers
@@ -30,8 +29,10 @@
  * log position and unlocks.  Each worker then loads all its tables in that
  * snapshot transaction, and every run records the position.  Without the
  * privilege for the lock the leader warns and the workers take a snapshot
- * per table, as without consistent.  A worker whose connection is cut off
- * cannot go back to the snapshot: its later tables fail.
+ * per table, as without consistent.  A failed load leaves the snapshot's
+ * connection to the next table, unless the error left a result streaming:
+ * connection.c then cuts it off, and the worker cannot go back to the
+ * snapshot: its later tables fail.
  *
  * A worker's error outside a table's load (or its FATAL) is not flattened
  * in the worker: its protocol output goes to a small shm_mq of its own
@@ -641,6 +642,30 @@ join_group_snapshot(WorkerState *me)
 }
 
 /*
+ * After a failed load: close the worker's connections, so that the next
+ * table starts on a new one (the error may have been a lost connection,
+ * which an idle kept connection does not notice).  Not the one that holds
+ * the group's snapshot, which the next tables still read.
+ */
+static void
+drop_connections(void)
+{
+	KeptConnection *k;
+
+	if (worker_shared->consistent && worker_shared->group_snapshot)
+		return;
+	for (k = kept; k != NULL; k = k->next)
+	{
+		if (k->conn)
+			EtlPullDisconnect(k->conn);
+		k->conn = NULL;
+		if (k->applied)
+			pfree(k->applied);
+		k->applied = NULL;
+	}
+}
+
+/*
  * Load the table of "slot" in a transaction of its own, and report in the
  * slot.  A failed load's error is reported, not raised: the worker goes on
  * with the next table.
@@ -698,6 +723,7 @@ load_one(LoadSlot *slot)
 		slot->succeeded = false;
 		pfree(text);
 		FreeErrorData(edata);
+		drop_connections();
 	}
 	PG_END_TRY();
 	pgstat_report_activity(STATE_IDLE, NULL);

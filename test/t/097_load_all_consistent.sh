@@ -155,6 +155,48 @@ like "$(q "SELECT source_position FROM etl_pull.runs WHERE table_name = 'm2_acc'
 like "$(q "SELECT table_name || ' ' || status FROM etl_pull.load_all('mixed', 1) ORDER BY table_name")" \
 	'm1_legacy succeeded' "without consistent the MyISAM table loads"
 
+# ---- a worker's MySQL connection killed mid-stream: that table fails; without consistent the
+# worker connects again for the next table, with consistent the snapshot is lost for it.
+# A million rows, so that the server is still sending when the connection is killed.
+etl_mysql -e "CREATE TABLE etl_grp.big (id int NOT NULL PRIMARY KEY, balance bigint NOT NULL) ENGINE = InnoDB;
+	INSERT INTO etl_grp.big SELECT seq, 1 FROM seq_1_to_1000000;"
+q "SELECT etl_pull.add_table('k1_big', server => 'replica', source_table => 'etl_grp.big');
+   SELECT etl_pull.add_table('k2_small', server => 'replica', source_table => 'etl_grp.accounts_b');
+   SELECT etl_pull.set_table_option(t, 'load_group', 'killed') FROM unnest(ARRAY['k1_big', 'k2_small']) t;
+   SELECT rows FROM etl_pull.load_table('k1_big');
+   CREATE TRIGGER gate BEFORE INSERT ON k1_big FOR EACH ROW EXECUTE FUNCTION etl_gate()" >/dev/null
+killed() {
+	local id=
+	gate_close
+	q "SELECT table_name || ' ' || status || ' ' || coalesce(error, '')
+	     FROM etl_pull.load_all('killed', 1, consistent => $1) ORDER BY table_name" >"$TESTDIR/load.out" 2>&1 &
+	LOAD=$!
+	until [ "$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 9797 AND NOT granted")" -ge 1 ]; do
+		sleep 0.05
+	done
+	until [ -n "$id" ]; do
+		id=$(etl_mysql -N -e "SELECT ID FROM information_schema.PROCESSLIST
+		                      WHERE INFO LIKE 'SELECT %FROM _etl_grp_._big_%'
+		                        AND ID <> CONNECTION_ID() LIMIT 1")
+		[ -n "$id" ] || sleep 0.05
+	done
+	etl_mysql -e "KILL $id"
+	gate_open
+	wait "$LOAD"
+}
+killed false
+like "$(cat "$TESTDIR/load.out")" 'k1_big failed could not fetch rows from MySQL server "replica"' \
+	"consistent => false: the killed table fails with the fetch error"
+like "$(cat "$TESTDIR/load.out")" 'k2_small succeeded' "the worker connects again for the next table"
+is "$(q "SELECT count(*) FROM k1_big")" "1000000" "the failed table keeps its rows"
+killed true
+like "$(cat "$TESTDIR/load.out")" 'k1_big failed could not fetch rows from MySQL server "replica"' \
+	"consistent => true: the killed table fails with the fetch error"
+like "$(cat "$TESTDIR/load.out")" 'k2_small failed the group.s consistent snapshot is lost for table "k2_small"' \
+	"the next table cannot go back to the lost snapshot, and says so"
+is "$(etl_psql -Atc "SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'etl_pull%'")" "0" \
+	"no worker is left"
+
 # ---- without RELOAD: a WARNING, and each table reads its own snapshot
 map_user() {
 	etl_psql -q -d "$TAP_DB" -v user="$1" -v password="$2" <<-'SQL'
