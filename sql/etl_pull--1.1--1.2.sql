@@ -89,3 +89,16 @@ REVOKE EXECUTE ON FUNCTION etl_pull.import_tables(name, text, text, text, text, 
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION etl_pull.import_tables(name, text, text, text, text, text, boolean, boolean)
     TO etl_pull_admin;
+
+-- load_all(..., consistent): every table of the group from one MySQL
+-- snapshot (src/load_all.c)
+DROP FUNCTION etl_pull.load_all(text, integer);
+CREATE FUNCTION etl_pull.load_all(load_group text DEFAULT NULL,
+                                  max_parallel integer DEFAULT NULL,
+                                  consistent boolean DEFAULT false)
+RETURNS TABLE (table_name text, status text, run_id bigint, rows bigint,
+               seconds double precision, error text)
+AS 'MODULE_PATHNAME', 'etl_pull_load_all'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION etl_pull.load_all(text, integer, boolean) IS
+    'loads every enabled table (of a group), several at once in background workers, each in its own transaction; with consistent, all from one MySQL snapshot';

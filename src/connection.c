@@ -15,6 +15,10 @@
  * The MYSQL handles are malloc'd by the client library.  Each open
  * connection is on a list that transaction and subtransaction callbacks
  * walk on abort, so no error path leaks a handle or leaves a socket open.
+ * A kept connection (EtlPullKeepConnection: load_all's workers keep one
+ * across the tables they load) outlives its transaction: the callbacks
+ * leave it open when it is idle, and cut it off (EtlPullConnectionLost)
+ * when an error left a result streaming; only EtlPullDisconnect frees it.
  * A result set that is still streaming is never drained on abort: the
  * socket is shut down first, so freeing it cannot read the rest of the
  * table.
@@ -73,6 +77,7 @@ struct EtlPullConnection
 	const char *sql;			/* statement in flight, for errcontext */
 	int			nest_level;		/* transaction nest level that opened it */
 	unsigned int nfields;		/* columns of the result in progress */
+	bool		kept;			/* outlives transactions: EtlPullKeepConnection */
 	struct EtlPullConnection *next;
 };
 
@@ -95,6 +100,7 @@ static bool callbacks_registered = false;
 	AUTH_PLUGINS ",caching_sha2_password,sha256_password,mysql_clear_password,dialog"
 
 static void close_connection(EtlPullConnection *conn, bool abort);
+static void cut_off(EtlPullConnection *conn);
 static void relay_error(EtlPullConnection *conn, int sqlerrcode,
 						const char *fmt) pg_attribute_noreturn();
 
@@ -317,11 +323,22 @@ wait_for_mysql(EtlPullConnection *conn, int status)
 static void
 etl_pull_xact_callback(XactEvent event, void *arg)
 {
+	EtlPullConnection *conn;
+
 	if (event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT &&
 		event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT)
 		return;
-	while (open_connections != NULL)
-		close_connection(open_connections, true);
+	conn = open_connections;
+	while (conn != NULL)
+	{
+		EtlPullConnection *next = conn->next;
+
+		if (!conn->kept)
+			close_connection(conn, true);
+		else if (conn->result != NULL)
+			cut_off(conn);
+		conn = next;
+	}
 }
 
 static void
@@ -339,7 +356,12 @@ etl_pull_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	{
 		EtlPullConnection *next = conn->next;
 
-		if (conn->nest_level >= level)
+		if (conn->kept)
+		{
+			if (conn->result != NULL)
+				cut_off(conn);
+		}
+		else if (conn->nest_level >= level)
 			close_connection(conn, true);
 		conn = next;
 	}
@@ -386,6 +408,73 @@ close_connection(EtlPullConnection *conn, bool abort)
 }
 
 /*
+ * A kept connection left with a result streaming by an error: close the
+ * MySQL side at once, as for any other connection, but leave the struct to
+ * its keeper, who sees EtlPullConnectionLost and calls EtlPullDisconnect.
+ */
+static void
+cut_off(EtlPullConnection *conn)
+{
+	EtlPullConnection **p;
+
+	for (p = &open_connections; *p != NULL; p = &(*p)->next)
+	{
+		if (*p == conn)
+		{
+			*p = conn->next;
+			break;
+		}
+	}
+	conn->next = NULL;
+	if (conn->wes)
+		FreeWaitEventSet(conn->wes);
+	conn->wes = NULL;
+	if (conn->mysql)
+	{
+		pgsocket	sock = mysql_get_socket(conn->mysql);
+
+		if (sock != PGINVALID_SOCKET)
+			shutdown(sock, SHUT_RDWR);
+		if (conn->result)
+			mysql_free_result(conn->result);
+		mysql_close(conn->mysql);
+	}
+	conn->result = NULL;
+	conn->mysql = NULL;
+	conn->sql = NULL;
+}
+
+/*
+ * Keep a connection across transactions (see the file's header): its
+ * owner closes it with EtlPullDisconnect.
+ */
+void
+EtlPullKeepConnection(EtlPullConnection *conn)
+{
+	conn->kept = true;
+}
+
+/* Whether an error has cut a kept connection off (it is then unusable) */
+bool
+EtlPullConnectionLost(EtlPullConnection *conn)
+{
+	return conn->mysql == NULL;
+}
+
+/*
+ * The session settings every load's connection starts with, as the
+ * assignments of one SET statement: UTC, an empty sql_mode, long network
+ * timeouts on the server side.
+ */
+char *
+EtlPullSessionDefaults(void)
+{
+	return psprintf("time_zone = '+00:00', sql_mode = '', "
+					"net_write_timeout = %d, net_read_timeout = %d",
+					EtlPullNetTimeout, EtlPullNetTimeout);
+}
+
+/*
  * Open a connection to the replica behind a foreign server, as the user
  * mapping of "userid" says, and set the session up for loading: utf8mb4,
  * UTC, long network timeouts on the server side.  The caller owns the
@@ -404,7 +493,6 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 	bool		is_superuser = superuser_arg(userid);
 	MYSQL	   *ret = NULL;
 	int			status;
-	char		sql[128];
 
 	EtlPullGetConnOptions(server, um, &opts);
 
@@ -576,11 +664,8 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 									   mysql_get_socket(conn->mysql),
 									   NULL, NULL);
 
-	EtlPullExec(conn, "SET time_zone = '+00:00', sql_mode = ''");
-	snprintf(sql, sizeof(sql),
-			 "SET SESSION net_write_timeout = %d, net_read_timeout = %d",
-			 EtlPullNetTimeout, EtlPullNetTimeout);
-	EtlPullExec(conn, sql);
+	/* one round trip for the whole session setup */
+	EtlPullExec(conn, psprintf("SET SESSION %s", EtlPullSessionDefaults()));
 
 	if (opts.dbname)
 		conn->dbname = MemoryContextStrdup(TopMemoryContext, opts.dbname);
@@ -596,6 +681,59 @@ EtlPullStartSnapshot(EtlPullConnection *conn)
 {
 	EtlPullExec(conn, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
 	EtlPullExec(conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
+}
+
+/*
+ * The snapshot handshake of loads that read with several connections
+ * (mydumper's): the leader holds the source still with FLUSH TABLES ...
+ * WITH READ LOCK on its "control" connection ("tables": the quoted tables,
+ * or NULL for all), every reader starts its consistent snapshot, the
+ * leader reads the position (EtlPullSnapshotPosition) and unlocks.  The
+ * wait for the lock is bounded by etl_pull.lock_timeout.  Returns whether
+ * the lock is held; if not, *error says why (MySQL's words).  The lock
+ * goes with the connection on any error.
+ */
+bool
+EtlPullLockForSnapshot(EtlPullConnection *control, const char *tables,
+					   char **error)
+{
+	EtlPullExec(control, "COMMIT");
+	EtlPullExec(control, psprintf("SET SESSION lock_wait_timeout = %d", EtlPullLockTimeout));
+	return EtlPullTryExec(control,
+						  tables ? psprintf("FLUSH TABLES %s WITH READ LOCK", tables) :
+						  "FLUSH TABLES WITH READ LOCK", error);
+}
+
+/*
+ * Under the lock of EtlPullLockForSnapshot, once every reader holds its
+ * snapshot: the binary log position of that point ("gtid ..., binlog
+ * file:pos", or NULL when the server keeps no binary log or the user may
+ * not read it: then *error says why, if MySQL refused), then UNLOCK TABLES.
+ */
+char *
+EtlPullSnapshotPosition(EtlPullConnection *control, char **error)
+{
+	char	   *position = NULL;
+	char	  **row;
+	unsigned long *lengths;
+
+	*error = NULL;
+	if (EtlPullIsMariaDB(control))
+	{
+		EtlPullQueryStart(control, "SELECT @@gtid_binlog_pos", 1);
+		if (EtlPullFetch(control, &row, &lengths) && row[0] && row[0][0])
+			position = psprintf("gtid %s", row[0]);
+		EtlPullQueryEnd(control);
+	}
+	if (EtlPullTryQueryStart(control, "SHOW MASTER STATUS", -2, error))
+	{
+		if (EtlPullFetch(control, &row, &lengths) && row[0])
+			position = psprintf("%s%sbinlog %s:%s", position ? position : "",
+								position ? ", " : "", row[0], row[1]);
+		EtlPullQueryEnd(control);
+	}
+	EtlPullExec(control, "UNLOCK TABLES");
+	return position;
 }
 
 /*

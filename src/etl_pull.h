@@ -215,6 +215,7 @@ typedef struct EtlPullSource
 	EtlPullSourceColumn *columns;
 	int64		estimated_rows; /* from information_schema.TABLES */
 	int64		estimated_bytes;
+	char	   *engine;			/* InnoDB, MyISAM, ...; NULL for a view */
 } EtlPullSource;
 
 /*
@@ -328,6 +329,12 @@ extern EtlPullConnection *EtlPullConnect(ForeignServer *server, Oid userid);
 extern void EtlPullDisconnect(EtlPullConnection *conn);
 extern void EtlPullExec(EtlPullConnection *conn, const char *sql);
 extern void EtlPullStartSnapshot(EtlPullConnection *conn);
+extern void EtlPullKeepConnection(EtlPullConnection *conn);
+extern bool EtlPullConnectionLost(EtlPullConnection *conn);
+extern char *EtlPullSessionDefaults(void);
+extern bool EtlPullLockForSnapshot(EtlPullConnection *control, const char *tables,
+								   char **error);
+extern char *EtlPullSnapshotPosition(EtlPullConnection *control, char **error);
 extern char *EtlPullQuoteLiteral(EtlPullConnection *conn, const char *value);
 extern char *EtlPullQuoteIdent(const char *ident);
 extern char *EtlPullPrintable(const char *text, size_t maxlen);
@@ -401,9 +408,24 @@ extern uint64 EtlPullCopyRows(EtlPullConnection *conn, EtlPullTable *table,
 							  AttrNumber *attnums, EtlPullRowCallback on_row,
 							  void *on_row_arg);
 
+/*
+ * A connection lent to a load by load_all's worker, which keeps it across
+ * the tables it loads: the load neither connects nor disconnects.  With
+ * "in_snapshot" the connection already reads the group's snapshot (taken
+ * at "position", NULL if unknown): the load starts none of its own.
+ */
+typedef struct EtlPullLentConnection
+{
+	EtlPullConnection *conn;
+	bool		in_snapshot;
+	const char *position;
+} EtlPullLentConnection;
+
 /* in load.c */
 extern void EtlPullLoadTable(EtlPullTable *table, bool force_full,
-							 EtlPullRunResult *result);
+							 EtlPullRunResult *result,
+							 EtlPullLentConnection *lent);
+extern ForeignServer *EtlPullUsableServer(Oid serverid);
 
 /* in catalog.c */
 extern EtlPullTable *EtlPullReadTable(const char *name);
@@ -452,5 +474,6 @@ extern bool EtlPullSettingsListValid(const char *list, bool pg, bool check_right
 extern void EtlPullCheckSettingsList(const char *what, const char *list, bool pg);
 extern int	EtlPullApplyPgSettings(EtlPullTable *table);
 extern void EtlPullApplyMysqlSettings(EtlPullConnection *conn, EtlPullTable *table);
+extern void EtlPullResetMysqlSettings(EtlPullConnection *conn, const char *list);
 
 #endif							/* ETL_PULL_H */

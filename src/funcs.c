@@ -22,6 +22,7 @@
 #include "utils/timestamp.h"
 
 #include "etl_pull.h"
+#include "load_all.h"
 #include "progress.h"
 #include "recorder.h"
 
@@ -141,7 +142,8 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 
 		/* everything the load runs resolves names in pg_catalog only */
 		(void) EtlPullPinSearchPath();
-		EtlPullLoadTable(table, force_full, &result);
+		/* in a load_all worker: with the connection it keeps across tables */
+		EtlPullLoadTable(table, force_full, &result, EtlPullLendConnection(table));
 		AtEOXact_GUC(true, nestlevel);
 		result.seconds = seconds_since(started);
 		result.peak_memory_kb = EtlPullPeakMemoryKb();

@@ -16,6 +16,9 @@
  * ExclusiveLock throughout: on error nothing of the load remains.  The
  * MySQL side reads under one consistent snapshot and streams rows with
  * mysql_use_result: memory is bounded by the batch, not the table.
+ * load_all's workers lend the load a connection they keep across tables
+ * (EtlPullLentConnection), perhaps already reading the group's snapshot;
+ * the load then neither connects nor disconnects.
  *
  * IDENTIFICATION
  *		  src/load.c
@@ -212,11 +215,11 @@ plan_incremental(EtlPullLoad *load, bool force_full, List **new_watermark)
 	return watermark != NIL;
 }
 
-/* The table's server, which the caller needs USAGE on */
-static ForeignServer *
-usable_server(EtlPullTable *table)
+/* A table's server, which the caller needs USAGE on */
+ForeignServer *
+EtlPullUsableServer(Oid serverid)
 {
-	ForeignServer *server = GetForeignServer(table->serverid);
+	ForeignServer *server = GetForeignServer(serverid);
 	AclResult	aclresult;
 
 #if PG_VERSION_NUM >= 160000
@@ -248,12 +251,46 @@ analyze_target(EtlPullLoad *load)
 }
 
 /*
- * Load one registered table in the caller's transaction.  *result is
- * filled in as the load goes (strategy, rows so far), so that a failed run
- * can be recorded with what it had done.
+ * The load is done reading MySQL: close its connection, unless it is lent.
  */
 void
-EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
+EtlPullLoadDoneReading(EtlPullLoad *load)
+{
+	if (load->conn && !load->conn_lent)
+		EtlPullDisconnect(load->conn);
+	load->conn = NULL;
+}
+
+/*
+ * A load that reads the group's snapshot (load_all with consistent): only
+ * a transactional table is in it, and only the load's own connection reads
+ * it, so the parallel strategy gives way to stream.
+ */
+static void
+check_group_snapshot(EtlPullLoad *load)
+{
+	const char *engine = load->source->engine;
+
+	if (engine != NULL && pg_strcasecmp(engine, "InnoDB") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("MySQL table \"%s.%s\" cannot be read from the group's consistent snapshot",
+						load->source->db, load->source->table),
+				 errdetail("The table uses storage engine %s; a consistent snapshot covers InnoDB tables only.",
+						   EtlPullPrintable(engine, 64)),
+				 errhint("Load it without consistent, or in a group of its own.")));
+	load->result->source_position = load->lent->position;
+}
+
+/*
+ * Load one registered table in the caller's transaction.  *result is
+ * filled in as the load goes (strategy, rows so far), so that a failed run
+ * can be recorded with what it had done.  "lent" (or NULL) is a connection
+ * of load_all's worker to load with.
+ */
+void
+EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
+				 EtlPullLentConnection *lent)
 {
 	EtlPullLoad load;
 	ForeignServer *server;
@@ -272,14 +309,17 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 	result->extraction = "full";
 
 	/* a role that may not write the target learns it before we connect */
-	server = usable_server(table);
+	server = EtlPullUsableServer(table->serverid);
 	load.target_oid = EtlPullLookupTarget(&load);
 	if (OidIsValid(load.target_oid))
 		EtlPullCheckTargetPrivileges(&load, ACL_INSERT);
 
-	load.conn = EtlPullConnect(server, GetUserId());
+	load.lent = lent;
+	load.conn_lent = (lent != NULL);
+	load.conn = lent ? lent->conn : EtlPullConnect(server, GetUserId());
 	EtlPullApplyMysqlSettings(load.conn, table);
-	EtlPullStartSnapshot(load.conn);
+	if (!lent || !lent->in_snapshot)
+		EtlPullStartSnapshot(load.conn);
 	db = table->source_db ? table->source_db : EtlPullDefaultDb(load.conn);
 	if (db == NULL)
 		ereport(ERROR,
@@ -287,6 +327,8 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 				 errmsg("no MySQL database given for table \"%s\"", table->name),
 				 errhint("Set the server's \"dbname\" option, or set \"source_table\" to \"db.table\".")));
 	load.source = EtlPullDescribeSource(load.conn, db, table->source_relname);
+	if (lent && lent->in_snapshot)
+		check_group_snapshot(&load);
 	EtlPullCheckColumnTypes(&load);
 	if (table->extraction == ETL_EXTRACTION_INCREMENTAL)
 		incremental_run = plan_incremental(&load, force_full, &new_watermark);
@@ -307,6 +349,13 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 	}
 	else
 		strategy = choose_strategy(&load, rel);
+	if (strategy == &EtlPullParallelStrategy && lent && lent->in_snapshot)
+	{
+		strategy = &EtlPullStreamStrategy;
+		result->strategy_reason =
+			psprintf("%s; stream instead of parallel: the load reads the group's snapshot",
+					 result->strategy_reason);
+	}
 	table_close(rel, NoLock);
 	result->strategy = strategy->name;
 	EtlPullCheckTargetPrivileges(&load, strategy->privileges);
@@ -315,8 +364,7 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result)
 
 	if (table->extraction == ETL_EXTRACTION_INCREMENTAL)
 		EtlPullWriteWatermark(table, new_watermark);
-	if (load.conn)
-		EtlPullDisconnect(load.conn);
+	EtlPullLoadDoneReading(&load);
 	EtlPullProgressEnd(&load.progress);
 	if (table->analyze_target && !incremental_run)
 		analyze_target(&load);

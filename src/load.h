@@ -39,7 +39,9 @@
 typedef struct EtlPullLoad
 {
 	EtlPullTable *table;
-	EtlPullConnection *conn;	/* NULL once a strategy has closed it */
+	EtlPullConnection *conn;	/* NULL once the read is done */
+	bool		conn_lent;		/* conn is load_all's: never disconnected */
+	EtlPullLentConnection *lent;	/* or NULL */
 	EtlPullSource *source;
 	Oid			target_oid;
 	char	   *target_qname;	/* quoted schema.table */
@@ -81,6 +83,9 @@ extern const EtlPullStrategyRoutine EtlPullStandardStrategy;
 
 /* in load_incremental.c: the runs that pull from a watermark */
 extern const EtlPullStrategyRoutine EtlPullIncrementalStrategy;
+
+/* in load.c: a strategy is done with the load's connection */
+extern void EtlPullLoadDoneReading(EtlPullLoad *load);
 
 /* in load_target.c */
 extern Oid	EtlPullLookupTarget(EtlPullLoad *load);

@@ -2,7 +2,8 @@
  *
  * load_all.h
  *		  etl_pull.load_all() (load_all.c): the entry point of its workers,
- *		  which it starts by name, one per table.
+ *		  which it starts by name, and the connection a worker lends to
+ *		  each load it runs.
  *
  * IDENTIFICATION
  *		  src/load_all.h
@@ -13,6 +14,10 @@
 #define ETL_PULL_LOAD_ALL_H
 
 #include "fmgr.h"
+
+#include "etl_pull.h"
+
+extern EtlPullLentConnection *EtlPullLendConnection(EtlPullTable *table);
 
 extern PGDLLEXPORT void etl_pull_load_worker_main(Datum main_arg);
 

@@ -145,11 +145,7 @@ lock_for_swap(EtlPullLoad *load)
 static void
 swap_into_target(EtlPullLoad *load, Oid newheap, char relpersistence)
 {
-	if (load->conn)
-	{
-		EtlPullDisconnect(load->conn);
-		load->conn = NULL;
-	}
+	EtlPullLoadDoneReading(load);
 	EtlPullProgressPhase(ETL_PHASE_SWAPPING);
 	lock_for_swap(load);
 	finish_heap_swap(load->target_oid, newheap, false, false, true, true,

@@ -495,8 +495,6 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 	AttrNumber *shared_attnums;
 	char	   *queues;
 	char	   *error_queues;
-	char	  **row;
-	unsigned long *lengths;
 	int			i;
 	TimestampTz deadline;
 
@@ -514,9 +512,7 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 	 * snapshot, record the position, release.  The wait for the lock is
 	 * bounded; the lock goes with the connection on any error.
 	 */
-	EtlPullExec(control, "COMMIT");
-	EtlPullExec(control, psprintf("SET SESSION lock_wait_timeout = %d", EtlPullLockTimeout));
-	locked = EtlPullTryExec(control, psprintf("FLUSH TABLES %s WITH READ LOCK", qtable), &err);
+	locked = EtlPullLockForSnapshot(control, qtable, &err);
 	if (!locked)
 		ereport(WARNING,
 				(errmsg("could not lock MySQL table \"%s.%s\" for a common snapshot",
@@ -678,21 +674,7 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 	{
 		char	   *pos_err;
 
-		if (EtlPullIsMariaDB(control))
-		{
-			EtlPullQueryStart(control, "SELECT @@gtid_binlog_pos", 1);
-			if (EtlPullFetch(control, &row, &lengths) && row[0] && row[0][0])
-				*position = psprintf("gtid %s", row[0]);
-			EtlPullQueryEnd(control);
-		}
-		if (EtlPullTryQueryStart(control, "SHOW MASTER STATUS", -2, &pos_err))
-		{
-			if (EtlPullFetch(control, &row, &lengths) && row[0])
-				*position = psprintf("%s%sbinlog %s:%s", *position ? *position : "",
-									 *position ? ", " : "", row[0], row[1]);
-			EtlPullQueryEnd(control);
-		}
-		EtlPullExec(control, "UNLOCK TABLES");
+		*position = EtlPullSnapshotPosition(control, &pos_err);
 	}
 	return par;
 }

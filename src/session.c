@@ -368,3 +368,32 @@ EtlPullApplyMysqlSettings(EtlPullConnection *conn, EtlPullTable *table)
 	if (sql.len > 0)
 		EtlPullExec(conn, sql.data);
 }
+
+/*
+ * Undo on a kept connection what a table's mysql_settings ("list", as the
+ * previous load applied it) changed, before the connection loads another
+ * table: each setting back to the server's default, then the session setup
+ * every connection starts with (EtlPullSessionDefaults), in one statement.
+ * The global etl_pull.mysql_settings are the same for every table and are
+ * applied again by the next load.  Works inside the group's snapshot
+ * transaction too, which a reset of the connection would end.
+ */
+void
+EtlPullResetMysqlSettings(EtlPullConnection *conn, const char *list)
+{
+	StringInfoData sql;
+	char	   *bad;
+	ListCell   *lc;
+
+	initStringInfo(&sql);
+	foreach(lc, parse_settings(list, &bad))
+	{
+		Setting    *s = (Setting *) lfirst(lc);
+
+		if (refusal(s, false, false) == NULL)
+			appendStringInfo(&sql, "%s = DEFAULT, ", s->name);
+	}
+	if (sql.len == 0)
+		return;
+	EtlPullExec(conn, psprintf("SET SESSION %s%s", sql.data, EtlPullSessionDefaults()));
+}

@@ -246,14 +246,15 @@ EtlPullDescribeSource(EtlPullConnection *conn, const char *db,
 	}
 
 	rows = fetch_all(conn, psprintf(
-									"SELECT TABLE_ROWS, DATA_LENGTH FROM information_schema.TABLES"
-									" WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s", qdb, qtable), 2);
+									"SELECT TABLE_ROWS, DATA_LENGTH, ENGINE FROM information_schema.TABLES"
+									" WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s", qdb, qtable), 3);
 	if (rows != NIL)
 	{
 		char	  **r = (char **) linitial(rows);
 
 		src->estimated_rows = r[0] ? strtoll(r[0], NULL, 10) : 0;
 		src->estimated_bytes = r[1] ? strtoll(r[1], NULL, 10) : 0;
+		src->engine = r[2];
 	}
 	return src;
 }

@@ -162,7 +162,7 @@ function answer(sess, conn, sql) {
 	} else if (/information_schema\.STATISTICS/i.test(sql)) {
 		result(conn, ['COLUMN_NAME'], [['id']]);
 	} else if (/information_schema\.TABLES/i.test(sql)) {
-		result(conn, ['TABLE_ROWS', 'DATA_LENGTH'], [['3', '16384']]);
+		result(conn, ['TABLE_ROWS', 'DATA_LENGTH', 'ENGINE'], [['3', '16384', 'InnoDB']]);
 	} else if (/information_schema\.CHECK_CONSTRAINTS/i.test(sql)) {
 		result(conn, ['CHECK_CLAUSE'], []);
 	} else if (/^SELECT COUNT\(\*\), SUM\(/i.test(sql)) {
