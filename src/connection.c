@@ -367,12 +367,9 @@ etl_pull_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	}
 }
 
-/*
- * Unlink and close one connection.  With abort, a result still streaming is
- * cut off by shutting the socket down first.
- */
+/* Take a connection out of the list of open ones */
 static void
-close_connection(EtlPullConnection *conn, bool abort)
+unlink_connection(EtlPullConnection *conn)
 {
 	EtlPullConnection **p;
 
@@ -384,12 +381,23 @@ close_connection(EtlPullConnection *conn, bool abort)
 			break;
 		}
 	}
+	conn->next = NULL;
+}
 
+/*
+ * Close the MySQL side of a connection.  With cut, or a result still
+ * streaming, the socket is shut down first, so that closing does not read
+ * the rest of the result.
+ */
+static void
+close_mysql(EtlPullConnection *conn, bool cut)
+{
 	if (conn->wes)
 		FreeWaitEventSet(conn->wes);
+	conn->wes = NULL;
 	if (conn->mysql)
 	{
-		if (abort || conn->result)
+		if (cut || conn->result)
 		{
 			pgsocket	sock = mysql_get_socket(conn->mysql);
 
@@ -400,6 +408,19 @@ close_connection(EtlPullConnection *conn, bool abort)
 			mysql_free_result(conn->result);
 		mysql_close(conn->mysql);
 	}
+	conn->result = NULL;
+	conn->mysql = NULL;
+}
+
+/*
+ * Unlink and close one connection.  With abort, a result still streaming is
+ * cut off by shutting the socket down first.
+ */
+static void
+close_connection(EtlPullConnection *conn, bool abort)
+{
+	unlink_connection(conn);
+	close_mysql(conn, abort);
 	if (conn->server_name)
 		pfree(conn->server_name);
 	if (conn->dbname)
@@ -415,32 +436,8 @@ close_connection(EtlPullConnection *conn, bool abort)
 static void
 cut_off(EtlPullConnection *conn)
 {
-	EtlPullConnection **p;
-
-	for (p = &open_connections; *p != NULL; p = &(*p)->next)
-	{
-		if (*p == conn)
-		{
-			*p = conn->next;
-			break;
-		}
-	}
-	conn->next = NULL;
-	if (conn->wes)
-		FreeWaitEventSet(conn->wes);
-	conn->wes = NULL;
-	if (conn->mysql)
-	{
-		pgsocket	sock = mysql_get_socket(conn->mysql);
-
-		if (sock != PGINVALID_SOCKET)
-			shutdown(sock, SHUT_RDWR);
-		if (conn->result)
-			mysql_free_result(conn->result);
-		mysql_close(conn->mysql);
-	}
-	conn->result = NULL;
-	conn->mysql = NULL;
+	unlink_connection(conn);
+	close_mysql(conn, true);
 	conn->sql = NULL;
 }
 

@@ -724,7 +724,6 @@ etl_pull_import_tables(PG_FUNCTION_ARGS)
 	bool		disable_missing;
 	ForeignServer *server;
 	ForeignDataWrapper *fdw;
-	AclResult	aclresult;
 	EtlPullConnOptions opts;
 	EtlPullConnection *conn;
 	ImportTable *tables;
@@ -779,15 +778,7 @@ etl_pull_import_tables(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("server \"%s\" does not use foreign-data wrapper \"etl_pull\"",
 						server_name)));
-#if PG_VERSION_NUM >= 160000
-	aclresult = object_aclcheck(ForeignServerRelationId, server->serverid,
-								GetUserId(), ACL_USAGE);
-#else
-	aclresult = pg_foreign_server_aclcheck(server->serverid, GetUserId(),
-										   ACL_USAGE);
-#endif
-	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
+	(void) EtlPullUsableServer(server->serverid);
 
 	InitMaterializedSRF(fcinfo, 0);
 	cxt = CurrentMemoryContext;
