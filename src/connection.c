@@ -688,7 +688,8 @@ EtlPullStartSnapshot(EtlPullConnection *conn)
  * leader reads the position (EtlPullSnapshotPosition) and unlocks.  The
  * wait for the lock is bounded by etl_pull.lock_timeout.  Returns whether
  * the lock is held; if not, *error says why (MySQL's words).  The lock
- * goes with the connection on any error.
+ * goes with the connection on any error.  lock_wait_timeout is back to
+ * the server's default once the lock is released (or not taken).
  */
 bool
 EtlPullLockForSnapshot(EtlPullConnection *control, const char *tables,
@@ -696,16 +697,21 @@ EtlPullLockForSnapshot(EtlPullConnection *control, const char *tables,
 {
 	EtlPullExec(control, "COMMIT");
 	EtlPullExec(control, psprintf("SET SESSION lock_wait_timeout = %d", EtlPullLockTimeout));
-	return EtlPullTryExec(control,
-						  tables ? psprintf("FLUSH TABLES %s WITH READ LOCK", tables) :
-						  "FLUSH TABLES WITH READ LOCK", error);
+	if (EtlPullTryExec(control,
+					   tables ? psprintf("FLUSH TABLES %s WITH READ LOCK", tables) :
+					   "FLUSH TABLES WITH READ LOCK", error))
+		return true;
+	/* the connection may go on loading (a kept one, the next table too) */
+	EtlPullExec(control, "SET SESSION lock_wait_timeout = DEFAULT");
+	return false;
 }
 
 /*
  * Under the lock of EtlPullLockForSnapshot, once every reader holds its
  * snapshot: the binary log position of that point ("gtid ..., binlog
  * file:pos", or NULL when the server keeps no binary log or the user may
- * not read it: then *error says why, if MySQL refused), then UNLOCK TABLES.
+ * not read it: then *error says why, if MySQL refused), then UNLOCK TABLES
+ * and lock_wait_timeout back to its default.
  */
 char *
 EtlPullSnapshotPosition(EtlPullConnection *control, char **error)
@@ -730,6 +736,7 @@ EtlPullSnapshotPosition(EtlPullConnection *control, char **error)
 		EtlPullQueryEnd(control);
 	}
 	EtlPullExec(control, "UNLOCK TABLES");
+	EtlPullExec(control, "SET SESSION lock_wait_timeout = DEFAULT");
 	return position;
 }
 

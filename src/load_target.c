@@ -26,6 +26,7 @@
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "parser/scansup.h"
+#include "storage/lmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -249,6 +250,16 @@ EtlPullCreateIndexes(EtlPullLoad *load)
 	if (load->indexes == NIL)
 		return;
 	nspid = get_rel_namespace(load->target_oid);
+
+	/*
+	 * Index names are the schema's: two loads creating targets at once (the
+	 * workers of load_all, say) would both find a name free that neither
+	 * has committed yet, and one would fail.  So the names are chosen and
+	 * the indexes created holding an ExclusiveLock on the schema (it
+	 * conflicts only with itself and DROP SCHEMA, not with creating objects
+	 * there), until commit, when the next load sees these names taken.
+	 */
+	LockDatabaseObject(NamespaceRelationId, nspid, 0, ExclusiveLock);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* the notes must outlive SPI_finish (and SPI_execute leaves SPI's) */

@@ -186,5 +186,23 @@ is "$(q "SELECT to_regclass('public.ix_fail') IS NULL")" t "the created table is
 is "$(q "SELECT status || ': ' || notes FROM etl_pull.runs WHERE table_name = 'ix_fail'")" \
 	'failed: index "a_ok": created unique a_ok (a)' "the failed run records the notes it had"
 
+# load_all's workers create targets at once: two tables whose index has the
+# same name both load, the first to commit keeps the name, the other's is
+# prefixed with its table (without the schema lock, both found the name free
+# and one failed with a duplicate key in pg_class)
+for i in 1 2 3 4; do
+	etl_mysql -e "CREATE TABLE etl_indexes_t.race$i (id int PRIMARY KEY, pat int, KEY PatNum (pat));
+		INSERT INTO etl_indexes_t.race$i SELECT seq, seq % 7 FROM seq_1_to_2000"
+	q "SELECT etl_pull.add_table('race$i', server => 'replica', source_table => 'etl_indexes_t.race$i');
+	   SELECT etl_pull.set_table_option('race$i', 'indexes', 'all');
+	   SELECT etl_pull.set_table_option('race$i', 'load_group', 'race')" >/dev/null
+done
+is "$(q "SELECT string_agg(status, ' ') FROM etl_pull.load_all('race', 4)")" \
+	"succeeded succeeded succeeded succeeded" "four targets with a same-named index created at once"
+is "$(q "SELECT count(*) || ' ' || count(*) FILTER (WHERE indexname = 'patnum') || ' '
+           || count(*) FILTER (WHERE indexname = tablename || '_patnum')
+           FROM pg_indexes WHERE tablename LIKE 'race_' AND indexdef LIKE '%(pat)'")" \
+	"4 1 3" "one keeps the name patnum, the others are prefixed with their table"
+
 etl_mysql -e "DROP DATABASE etl_indexes_t"
 done_testing

@@ -18,8 +18,11 @@ etl_mysql -e "
 	INSERT INTO etl_grp.accounts_b SELECT seq, 1000 FROM seq_1_to_20000;
 	CREATE TABLE etl_grp.legacy (id int NOT NULL PRIMARY KEY) ENGINE = MyISAM;
 	INSERT INTO etl_grp.legacy SELECT seq FROM seq_1_to_10;
+	CREATE FUNCTION etl_grp.session_lock_wait_timeout() RETURNS bigint NOT DETERMINISTIC NO SQL
+	  RETURN @@session.lock_wait_timeout;
 	CREATE VIEW etl_grp.session_view AS
-	  SELECT CONNECTION_ID() AS conn, LENGTH(GROUP_CONCAT(LPAD(seq, 10, '0'))) AS gc_len
+	  SELECT CONNECTION_ID() AS conn, LENGTH(GROUP_CONCAT(LPAD(seq, 10, '0'))) AS gc_len,
+	         etl_grp.session_lock_wait_timeout() AS lwt
 	    FROM seq_1_to_1000;
 	DROP USER IF EXISTS 'etl_grp_ro'@'127.0.0.1', 'etl_grp_reload'@'127.0.0.1';
 	CREATE USER 'etl_grp_ro'@'127.0.0.1' IDENTIFIED BY 'ro_pw';
@@ -41,6 +44,10 @@ q "SELECT etl_pull.add_table('acc_a', server => 'replica', source_table => 'etl_
    SELECT etl_pull.set_table_option('s1_with', 'mysql_settings', 'group_concat_max_len=2000');
    SELECT etl_pull.add_table('s2_without', server => 'replica', source_table => 'etl_grp.session_view');
    SELECT etl_pull.set_table_option(t, 'load_group', 'sess') FROM unnest(ARRAY['s1_with', 's2_without']) t;
+   SELECT etl_pull.add_table('l1_par', server => 'replica', source_table => 'etl_grp.accounts_a');
+   SELECT etl_pull.set_table_option('l1_par', 'strategy', 'parallel');
+   SELECT etl_pull.add_table('l2_sess', server => 'replica', source_table => 'etl_grp.session_view');
+   SELECT etl_pull.set_table_option(t, 'load_group', 'lwt') FROM unnest(ARRAY['l1_par', 'l2_sess']) t;
    SELECT etl_pull.add_table('m1_legacy', server => 'replica', source_table => 'etl_grp.legacy');
    SELECT etl_pull.add_table('m2_acc', server => 'replica', source_table => 'etl_grp.accounts_a');
    SELECT etl_pull.set_table_option(t, 'load_group', 'mixed') FROM unnest(ARRAY['m1_legacy', 'm2_acc']) t" \
@@ -143,6 +150,14 @@ for consistent in false true; do
 	is "$(q "SELECT (SELECT conn FROM s1_with) = (SELECT conn FROM s2_without)")" "t" \
 		"consistent => $consistent: both were read on one MySQL connection"
 done
+
+# the parallel strategy's snapshot handshake sets lock_wait_timeout on the load's connection,
+# which a worker keeps: it is back to the server's default for the next table
+LWT_DEFAULT=$(etl_mysql -N -e "SELECT @@global.lock_wait_timeout")
+is "$(q "SELECT string_agg(status, ' ' ORDER BY table_name) FROM etl_pull.load_all('lwt', 1)")" \
+	"succeeded succeeded" "a parallel table, then another, in one worker"
+is "$(q "SELECT strategy FROM etl_pull.runs WHERE table_name = 'l1_par' ORDER BY run_id DESC LIMIT 1") $(q "SELECT lwt FROM l2_sess")" \
+	"parallel $LWT_DEFAULT" "the parallel load's lock_wait_timeout does not reach the next table"
 
 # ---- a MyISAM table is not in the snapshot: its row fails, the others still read the snapshot
 out=$(q "SELECT table_name || ' ' || status || ' ' || coalesce(error, '')
