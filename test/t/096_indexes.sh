@@ -98,8 +98,10 @@ check_indexes() {
 		"$(mysql_count "last_name = 'ln7' AND first_name = 'fn3'")" "$1: its count is the source's"
 	is "$(uses_index "email = 'user77@example.com'" email_uq)" "using email_uq" \
 		"$1: the unique index is used"
+	# MySQL compares the bytes, as the target's C collation does (MariaDB 11's default
+	# collation, uca1400, sorts ':' before the digits)
 	is "$(pg_index_count "email LIKE 'user%' AND email >= 'user9' AND email < 'user:'")" \
-		"$(mysql_count "Email LIKE 'user%' AND Email >= 'user9' AND Email < 'user:'")" \
+		"$(mysql_count "Email LIKE 'user%' AND CAST(Email AS BINARY) >= 'user9' AND CAST(Email AS BINARY) < 'user:'")" \
 		"$1: its count is the source's"
 	is "$(pg_index_count "score BETWEEN 100 AND 199")" "$(mysql_count "score BETWEEN 100 AND 199")" \
 		"$1: the descending index counts as the source"
