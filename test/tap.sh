@@ -126,6 +126,24 @@ q() {
 	PGOPTIONS='-c client_min_messages=warning' etl_psql -d "$TAP_DB" -Atq -c "$1" 2>&1
 }
 
+# A gate: tap_gate_close KEY holds advisory lock KEY in a background session
+# (application_name etl_gate), so that code under test waiting on it (a trigger
+# or CHECK calling pg_advisory_lock_shared(KEY)) stops there; tap_gate_open ends
+# that session, and the code goes on.
+tap_gate_close() {
+	PGAPPNAME=etl_gate etl_psql -d "$TAP_DB" -Atq -c "SELECT pg_advisory_lock($1), pg_sleep(600)" \
+		>/dev/null 2>&1 &
+	TAP_GATE=$!
+	until [ "$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND granted")" = 1 ]; do
+		sleep 0.05
+	done
+}
+tap_gate_open() {
+	etl_psql -Atqc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'etl_gate'" \
+		>/dev/null 2>&1
+	wait "$TAP_GATE" 2>/dev/null || true
+}
+
 # A database with etl_pull and a server "replica" mapped for postgres
 tap_setup_db() {
 	TAP_DB=$1

@@ -63,18 +63,6 @@ q "CREATE FUNCTION etl_gate(bigint) RETURNS boolean LANGUAGE plpgsql AS \$\$
    BEGIN PERFORM pg_advisory_lock_shared(4242); PERFORM pg_advisory_unlock_shared(4242);
          RETURN true; END \$\$;
    ALTER TABLE accounts ADD CONSTRAINT gate CHECK (etl_gate(id))" >/dev/null
-gate_close() {
-	PGAPPNAME=etl_gate etl_psql -d "$TAP_DB" -Atq -c "SELECT pg_advisory_lock(4242), pg_sleep(600)" \
-		>/dev/null 2>&1 &
-	GATE=$!
-	until [ "$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted")" = 1 ]; do
-		sleep 0.05
-	done
-}
-gate_open() {
-	etl_psql -Atqc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'etl_gate'" >/dev/null
-	wait "$GATE" 2>/dev/null || true
-}
 wait_for_workers_reading() {
 	local id=
 	for _ in $(seq 200); do
@@ -92,12 +80,12 @@ wait_for_workers_reading() {
 # killed one still drains what its socket had buffered: no row lost).
 q "UPDATE accounts SET owner = 'old';
    SELECT etl_pull.set_table_option('accounts', 'parallel_chunks', '1')" >/dev/null
-gate_close
+tap_gate_close 4242
 q "SELECT rows FROM etl_pull.load_table('accounts')" >"$TESTDIR/par.out" 2>&1 &
 LOAD=$!
 id=$(wait_for_workers_reading)
 etl_mysql -e "KILL $id"
-gate_open
+tap_gate_open
 wait "$LOAD"
 like "$(cat "$TESTDIR/par.out")" 'ERROR:  could not (fetch rows from|execute query on) MySQL server "replica"' \
 	"the worker's error is raised in the leader"
@@ -109,14 +97,14 @@ is "$(etl_psql -Atc "SELECT count(*) FROM pg_stat_activity WHERE backend_type LI
 	"no worker is left"
 
 # cancelling the leader mid-stream stops every worker
-gate_close
+tap_gate_close 4242
 q "SELECT rows FROM etl_pull.load_table('accounts')" >"$TESTDIR/par.out" 2>&1 &
 LOAD=$!
 wait_for_workers_reading >/dev/null
 etl_psql -Atc "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
                WHERE query LIKE 'SELECT rows FROM etl_pull.load_table(''accounts'')%'" >/dev/null
 wait "$LOAD"
-gate_open
+tap_gate_open
 like "$(cat "$TESTDIR/par.out")" "canceling statement due to user request" "the load was cancelled"
 sleep 1
 is "$(etl_psql -Atc "SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'etl_pull%'")" "0" \

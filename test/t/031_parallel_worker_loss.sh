@@ -59,19 +59,6 @@ q "UPDATE lossy SET v = -v" >/dev/null
 OLD=$(pg_lossy)
 like "$OLD" '^1000000 -' "old rows in place (count and checksums: $OLD)"
 
-gate_close() {
-	PGAPPNAME=etl_gate etl_psql -d "$TAP_DB" -Atq -c "SELECT pg_advisory_lock(4242), pg_sleep(600)" \
-		>/dev/null 2>&1 &
-	GATE=$!
-	until [ "$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted")" = 1 ]; do
-		sleep 0.05
-	done
-}
-gate_open() {
-	etl_psql -Atqc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'etl_gate'" \
-		>/dev/null 2>&1
-	wait "$GATE" 2>/dev/null || true
-}
 # the pid of a worker held mid-chunk, with rows read, once the gate holds
 # the load: the worker converting key 777777 waits at the gate itself (tuple
 # mode), or the leader does (a domain makes the leader convert) and every
@@ -101,14 +88,14 @@ runs_succeeded() {
 # --- pg_terminate_backend on one worker mid-load
 failed_before=$(runs_failed)
 succeeded_before=$(runs_succeeded)
-gate_close
+tap_gate_close 4242
 etl_psql -d "$TAP_DB" -Atq -v VERBOSITY=verbose \
 	-c "SELECT rows FROM etl_pull.load_table('lossy')" >"$TESTDIR/loss.out" 2>&1 &
 LOAD=$!
 pid=$(held_worker)
 like "$pid" '^[0-9]+$' "a worker is held mid-chunk, with rows read"
 is "$(q "SELECT pg_terminate_backend($pid)")" "t" "the worker is terminated"
-gate_open
+tap_gate_open
 wait "$LOAD"
 is "$?" "1" "the load fails"
 out=$(cat "$TESTDIR/loss.out")
@@ -128,7 +115,7 @@ is "$(q "SELECT count(*) FROM pg_class WHERE relname LIKE 'pg_temp_%'")" "0" "no
 
 # --- SIGKILL of one worker mid-load: the postmaster restarts every backend,
 # the load's with them; after the restart the target has its old rows
-gate_close
+tap_gate_close 4242
 etl_psql -d "$TAP_DB" -Atq -c "SELECT rows FROM etl_pull.load_table('lossy')" >"$TESTDIR/kill.out" 2>&1 &
 LOAD=$!
 pid=$(held_worker)
@@ -138,7 +125,7 @@ wait "$LOAD"
 is "$?" "2" "the load's connection is lost in the restart"
 like "$(cat "$TESTDIR/kill.out")" 'terminating connection because of crash of another server process|server closed the connection unexpectedly' \
 	"because a server process crashed"
-wait "$GATE" 2>/dev/null || true
+wait "$TAP_GATE" 2>/dev/null || true
 for _ in $(seq 600); do
 	etl_psql -d "$TAP_DB" -Atqc "SELECT 1" >/dev/null 2>&1 && break
 	sleep 0.1

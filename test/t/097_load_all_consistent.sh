@@ -104,21 +104,9 @@ q "CREATE FUNCTION etl_gate() RETURNS trigger LANGUAGE plpgsql AS \$\$
    BEGIN PERFORM pg_advisory_lock_shared(9797); PERFORM pg_advisory_unlock_shared(9797);
          RETURN NEW; END \$\$;
    CREATE TRIGGER gate BEFORE INSERT ON acc_a FOR EACH ROW EXECUTE FUNCTION etl_gate()" >/dev/null
-gate_close() {
-	PGAPPNAME=etl_gate etl_psql -d "$TAP_DB" -Atq -c "SELECT pg_advisory_lock(9797), pg_sleep(600)" \
-		>/dev/null 2>&1 &
-	GATE=$!
-	until [ "$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 9797 AND granted")" = 1 ]; do
-		sleep 0.05
-	done
-}
-gate_open() {
-	etl_psql -Atqc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'etl_gate'" >/dev/null
-	wait "$GATE" 2>/dev/null || true
-}
 # load_all('bank', 1, consistent => $1) with a transfer of 500 while acc_a is being written
 interleaved() {
-	gate_close
+	tap_gate_close 9797
 	q "SELECT string_agg(status, ' ' ORDER BY table_name) FROM etl_pull.load_all('bank', 1, consistent => $1)" \
 		>"$TESTDIR/load.out" 2>&1 &
 	LOAD=$!
@@ -129,7 +117,7 @@ interleaved() {
 		UPDATE etl_grp.accounts_a SET balance = balance - 500 WHERE id = 1;
 		UPDATE etl_grp.accounts_b SET balance = balance + 500 WHERE id = 1;
 		COMMIT;"
-	gate_open
+	tap_gate_open
 	wait "$LOAD"
 }
 interleaved false
@@ -182,7 +170,7 @@ q "SELECT etl_pull.add_table('k1_big', server => 'replica', source_table => 'etl
    CREATE TRIGGER gate BEFORE INSERT ON k1_big FOR EACH ROW EXECUTE FUNCTION etl_gate()" >/dev/null
 killed() {
 	local id=
-	gate_close
+	tap_gate_close 9797
 	q "SELECT table_name || ' ' || status || ' ' || coalesce(error, '')
 	     FROM etl_pull.load_all('killed', 1, consistent => $1) ORDER BY table_name" >"$TESTDIR/load.out" 2>&1 &
 	LOAD=$!
@@ -196,7 +184,7 @@ killed() {
 		[ -n "$id" ] || sleep 0.05
 	done
 	etl_mysql -e "KILL $id"
-	gate_open
+	tap_gate_open
 	wait "$LOAD"
 }
 killed false
