@@ -1,6 +1,6 @@
 # The upgrade path: install 1.0, load a table, ALTER EXTENSION etl_pull
 # UPDATE to the newest version, and the catalog equals a fresh install's
-# (as does 1.1's updated) (a schema-only dump of the
+# (as do 1.1's and 1.2's updated) (a schema-only dump of the
 # extension's schema, its privileges and policies); the data and history
 # survive, and the upgraded extension loads again.
 source "$(dirname "$0")/../tap.sh"
@@ -64,18 +64,22 @@ is "$(etl_psql -d etl_tap_fresh -Atc "SELECT extversion FROM pg_extension WHERE 
 	"$latest" "a fresh install is version $latest"
 fresh=$(catalog_of etl_tap_fresh)
 
-# 1.1, as released, updated to the newest version
-setup etl_tap_from11
-etl_psql -q -d etl_tap_from11 -c "CREATE EXTENSION etl_pull VERSION '1.1'" \
-	-c "ALTER EXTENSION etl_pull UPDATE" >/dev/null
-from11=$(catalog_of etl_tap_from11)
-if [ -n "$fresh" ] && [ "$fresh" = "$from11" ]; then
-	ok 0 "1.1 updated to $latest has the catalog of a fresh $latest install"
-else
-	ok 1 "1.1 updated to $latest has the catalog of a fresh $latest install"
-	diff <(echo "$fresh") <(echo "$from11") | head -40 | sed 's/^/# /'
-fi
-q "DROP DATABASE etl_tap_from11" >/dev/null
+# each later release, as released, updated to the newest version
+for from in 1.1 1.2; do
+	[ "$from" = "$latest" ] && continue
+	db=etl_tap_from${from/./}
+	setup "$db"
+	etl_psql -q -d "$db" -c "CREATE EXTENSION etl_pull VERSION '$from'" \
+		-c "ALTER EXTENSION etl_pull UPDATE" >/dev/null
+	updated=$(catalog_of "$db")
+	if [ -n "$fresh" ] && [ "$fresh" = "$updated" ]; then
+		ok 0 "$from updated to $latest has the catalog of a fresh $latest install"
+	else
+		ok 1 "$from updated to $latest has the catalog of a fresh $latest install"
+		diff <(echo "$fresh") <(echo "$updated") | head -40 | sed 's/^/# /'
+	fi
+	q "DROP DATABASE $db" >/dev/null
+done
 
 tap_setup_db etl_tap_upgrade
 etl_psql -q -d etl_tap_upgrade -c "DROP EXTENSION etl_pull CASCADE" \
