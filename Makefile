@@ -12,15 +12,18 @@ OBJS = \
 	src/copy.o \
 	src/etl_pull.o \
 	src/funcs.o \
+	src/funcs_verify.o \
 	src/import.o \
 	src/incremental.o \
 	src/load.o \
 	src/load_copy.o \
+	src/load_diff.o \
 	src/load_incremental.o \
 	src/load_rows.o \
 	src/load_standard.o \
 	src/load_swap.o \
 	src/load_target.o \
+	src/load_verify.o \
 	src/load_all.o \
 	src/option.o \
 	src/parallel.o \
@@ -28,7 +31,8 @@ OBJS = \
 	src/recorder.o \
 	src/session.o \
 	src/sink.o \
-	src/source.o
+	src/source.o \
+	src/verify.o
 # Released scripts (1.0's, and the 1.0--1.1 upgrade) are never edited:
 # changes go into the next upgrade script, and a fresh install's script is
 # built from the checks that refuse to adopt foreign objects, 1.0's script
@@ -60,7 +64,7 @@ etl_pull--$(EXTVERSION).sql: sql/install_checks.sql sql/etl_pull--1.0.sql sql/et
 
 # every object depends on the module-wide headers and the modules' own
 ETL_PULL_HEADERS = src/etl_pull.h src/settinglist.h src/bgworker.h src/load.h \
-	src/load_all.h src/parallel.h src/progress.h src/recorder.h
+	src/load_all.h src/parallel.h src/progress.h src/recorder.h src/verify.h
 $(OBJS): $(ETL_PULL_HEADERS)
 
 # the benchmarks (see README.md, Performance): not tests, they print figures
@@ -70,3 +74,4 @@ bench:
 	bash test/bench_incremental
 	bash test/bench_wan
 	bash test/bench_wholedb
+	bash test/bench_verify

@@ -1,3 +1,51 @@
 /* etl_pull upgrade script, version 1.2 to 1.3 */
 
 \echo Use "ALTER EXTENSION etl_pull UPDATE TO '1.3'" to load this file. \quit
+
+-- Issue 16: verify and repair a table against its source; extraction
+-- 'diff'; setting verify (src/settinglist.h).
+ALTER TABLE etl_pull.tables DROP CONSTRAINT tables_extraction_check;
+ALTER TABLE etl_pull.tables ADD CONSTRAINT tables_extraction_check
+    CHECK (extraction IN ('full', 'incremental', 'diff'));
+ALTER TABLE etl_pull.tables
+    ADD COLUMN verify text NOT NULL DEFAULT 'off'
+        CHECK (verify IN ('off', 'count', 'full'));
+COMMENT ON COLUMN etl_pull.tables.verify IS
+    'off; count: a full load compares its row count with the source''s before it commits; full: every row''s hash';
+
+-- Compares a target with its source under one MySQL snapshot; recorded as
+-- a run of strategy 'verify'.  Runs as the caller, as load_table does: it
+-- needs USAGE on the server, a user mapping and SELECT on the target.
+CREATE FUNCTION etl_pull.verify_table(name text, max_keys integer DEFAULT 10,
+                                      OUT run_id bigint, OUT table_name text,
+                                      OUT status text,
+                                      OUT source_rows bigint, OUT target_rows bigint,
+                                      OUT ranges integer, OUT differing_ranges integer,
+                                      OUT missing_rows bigint, OUT extra_rows bigint,
+                                      OUT different_rows bigint,
+                                      OUT missing_keys text[], OUT extra_keys text[],
+                                      OUT different_keys text[],
+                                      OUT rows_located boolean,
+                                      OUT seconds double precision)
+RETURNS record
+AS 'MODULE_PATHNAME', 'etl_pull_verify_table'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION etl_pull.verify_table(text, integer) IS
+    'compares a registered table''s target with its MySQL source, range hashes bisected to rows';
+
+-- A diff run whatever the table's extraction: the key ranges that differ
+-- pulled again and merged (insert, update, delete) in one transaction.
+-- Runs as the caller, with INSERT, UPDATE and DELETE on the target.
+CREATE FUNCTION etl_pull.repair_table(name text,
+                                      OUT run_id bigint, OUT table_name text,
+                                      OUT strategy text, OUT extraction text,
+                                      OUT rows bigint, OUT seconds double precision,
+                                      OUT rows_per_sec double precision,
+                                      OUT peak_memory_kb bigint,
+                                      OUT merged_rows bigint, OUT deleted_rows bigint,
+                                      OUT rejected_rows bigint, OUT status text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'etl_pull_repair_table'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION etl_pull.repair_table(text) IS
+    'pulls again the key ranges of a registered table that differ from its MySQL source and merges them';

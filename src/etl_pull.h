@@ -55,12 +55,24 @@ typedef enum EtlPullZeroDates
 	ETL_ZERO_DATES_ERROR
 } EtlPullZeroDates;
 
-/* Which rows a load reads (setting extraction: full, incremental) */
+/* Which rows a load reads (setting extraction: full, incremental, diff) */
 typedef enum EtlPullExtraction
 {
 	ETL_EXTRACTION_FULL,
-	ETL_EXTRACTION_INCREMENTAL
+	ETL_EXTRACTION_INCREMENTAL,
+	ETL_EXTRACTION_DIFF
 } EtlPullExtraction;
+
+/*
+ * What a full load checks before it commits (setting verify: off, count,
+ * full)
+ */
+typedef enum EtlPullVerifyMode
+{
+	ETL_VERIFY_OFF,
+	ETL_VERIFY_COUNT,
+	ETL_VERIFY_FULL
+} EtlPullVerifyMode;
 
 /*
  * What to do with a row that cannot be converted (setting on_error: abort,

@@ -14,10 +14,12 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "funcapi.h"
+#include "catalog/namespace.h"
 #include "utils/backend_progress.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
@@ -50,6 +52,8 @@ typedef struct ActiveLoad
 
 static ActiveLoad *active_loads = NULL;
 
+static Datum load_table(FunctionCallInfo fcinfo, bool repair);
+
 PG_FUNCTION_INFO_V1(etl_pull_load_table);
 
 /*
@@ -60,6 +64,26 @@ PG_FUNCTION_INFO_V1(etl_pull_load_table);
  */
 Datum
 etl_pull_load_table(PG_FUNCTION_ARGS)
+{
+	return load_table(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(etl_pull_repair_table);
+
+/*
+ * etl_pull.repair_table(name text): load_table's result, of a diff run
+ * (load_diff.c) whatever the table's extraction: the key ranges whose
+ * hashes differ from the source's pulled again and merged.
+ */
+Datum
+etl_pull_repair_table(PG_FUNCTION_ARGS)
+{
+	return load_table(fcinfo, true);
+}
+
+/* load_table and repair_table */
+static Datum
+load_table(FunctionCallInfo fcinfo, bool repair)
 {
 	EtlPullTable *table;
 	EtlPullRunResult result;
@@ -78,11 +102,25 @@ etl_pull_load_table(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("table name must not be null")));
-	force_full = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
+	force_full = (repair || PG_ARGISNULL(1)) ? false : PG_GETARG_BOOL(1);
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 
 	table = EtlPullReadTable(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	if (repair)
+	{
+		/* a diff run, which needs the target (else it would load in full) */
+		if (!OidIsValid(get_relname_relid(table->target_relname,
+										  get_namespace_oid(table->target_schema, true))))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("target %s of table \"%s\" does not exist",
+							quote_qualified_identifier(table->target_schema,
+													   table->target_relname),
+							table->name),
+					 errhint("Load it first with etl_pull.load_table('%s').", table->name)));
+		table->extraction = ETL_EXTRACTION_DIFF;
+	}
 	if (!table->enabled)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

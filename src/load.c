@@ -299,6 +299,7 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	const char *db;
 	List	   *new_watermark = NIL;
 	bool		incremental_run = false;
+	bool		diff_run;
 
 	memset(&load, 0, sizeof(load));
 	load.table = table;
@@ -332,6 +333,9 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	EtlPullCheckColumnTypes(&load);
 	if (table->extraction == ETL_EXTRACTION_INCREMENTAL)
 		incremental_run = plan_incremental(&load, force_full, &new_watermark);
+	/* diff: the first run (no target yet) or a forced one is a full load */
+	diff_run = (table->extraction == ETL_EXTRACTION_DIFF &&
+				OidIsValid(load.target_oid) && !force_full);
 
 	if (!OidIsValid(load.target_oid))
 		load.target_oid = EtlPullCreateTarget(&load);
@@ -347,8 +351,21 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 		result->strategy_reason = "incremental: staged, then merged by primary key";
 		result->extraction = "incremental";
 	}
+	else if (diff_run)
+	{
+		strategy = &EtlPullDiffStrategy;
+		result->strategy_reason = "diff: key ranges compared by hash, those that differ pulled again and merged by primary key";
+		result->extraction = "diff";
+	}
 	else
 		strategy = choose_strategy(&load, rel);
+	if (strategy == &EtlPullParallelStrategy && table->verify != ETL_VERIFY_OFF)
+	{
+		strategy = &EtlPullStreamStrategy;
+		result->strategy_reason =
+			psprintf("%s; stream instead of parallel: verify checks the rows under the load's own snapshot",
+					 result->strategy_reason);
+	}
 	if (strategy == &EtlPullParallelStrategy && lent && lent->in_snapshot)
 	{
 		strategy = &EtlPullStreamStrategy;
@@ -361,11 +378,19 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	EtlPullCheckTargetPrivileges(&load, strategy->privileges);
 	strategy->load(&load);
 	EtlPullCreateIndexes(&load);
+	/* setting verify: copy and standard leave the connection open */
+	if (!incremental_run && !diff_run && load.conn != NULL &&
+		table->verify != ETL_VERIFY_OFF)
+	{
+		rel = table_open(load.target_oid, NoLock);
+		EtlPullCheckLoaded(&load, rel);
+		table_close(rel, NoLock);
+	}
 
 	if (table->extraction == ETL_EXTRACTION_INCREMENTAL)
 		EtlPullWriteWatermark(table, new_watermark);
 	EtlPullLoadDoneReading(&load);
 	EtlPullProgressEnd(&load.progress);
-	if (table->analyze_target && !incremental_run)
+	if (table->analyze_target && !incremental_run && !diff_run)
 		analyze_target(&load);
 }

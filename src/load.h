@@ -84,6 +84,12 @@ extern const EtlPullStrategyRoutine EtlPullStandardStrategy;
 /* in load_incremental.c: the runs that pull from a watermark */
 extern const EtlPullStrategyRoutine EtlPullIncrementalStrategy;
 
+/* in load_diff.c: the runs that re-pull the key ranges whose hashes differ */
+extern const EtlPullStrategyRoutine EtlPullDiffStrategy;
+
+/* in load_verify.c: setting verify, before a full load commits */
+extern void EtlPullCheckLoaded(EtlPullLoad *load, Relation rows);
+
 /* in load.c: a strategy is done with the load's connection */
 extern void EtlPullLoadDoneReading(EtlPullLoad *load);
 

@@ -140,11 +140,20 @@ lock_for_swap(EtlPullLoad *load)
 
 /*
  * Swap a filled transient heap into the target: the only moment readers
- * wait.  The MySQL side is closed first, letting MySQL purge.
+ * wait.  The MySQL side is closed first, letting MySQL purge (after the
+ * check of setting verify, which reads it under the load's snapshot).
  */
 static void
 swap_into_target(EtlPullLoad *load, Oid newheap, char relpersistence)
 {
+	/* setting verify: the new rows against the source, still in its snapshot */
+	if (load->table->verify != ETL_VERIFY_OFF)
+	{
+		Relation	newrel = table_open(newheap, NoLock);
+
+		EtlPullCheckLoaded(load, newrel);
+		table_close(newrel, NoLock);
+	}
 	EtlPullLoadDoneReading(load);
 	EtlPullProgressPhase(ETL_PHASE_SWAPPING);
 	lock_for_swap(load);

@@ -56,8 +56,8 @@ ETL_SETTING(source_table, SET_TEXT, char *, NULL, NULL, 0, 0,
 			"MySQL table: table or db.table (NULL: the name, in the server's dbname)")
 ETL_SETTING(target_table, SET_QUALIFIED_NAME, char *, NULL, NULL, 0, 0,
 			"PostgreSQL table: table or schema.table (NULL: public.<name>)")
-ETL_SETTING(extraction, SET_CHOICE, EtlPullExtraction, "full", "full, incremental", 0, 0,
-			"which rows a load reads: all, or those past the watermark")
+ETL_SETTING(extraction, SET_CHOICE, EtlPullExtraction, "full", "full, incremental, diff", 0, 0,
+			"which rows a load reads: all, those past the watermark, or the key ranges whose hashes differ")
 ETL_SETTING(incremental_columns, SET_COLUMN_LIST, List *, NULL, NULL, 0, 0,
 			"columns whose maximum is the watermark of incremental loads")
 ETL_SETTING(strategy, SET_CHOICE, EtlPullStrategy, "auto", "auto, standard, stream, copy, parallel", 0, 0,
@@ -94,5 +94,7 @@ ETL_SETTING(analyze_target, SET_BOOL, bool, "true", NULL, 0, 0,
 			"ANALYZE the target after a full load")
 ETL_SETTING(indexes, SET_CHOICE, EtlPullIndexes, "primary", "primary, all", 0, 0,
 			"which of the source's indexes a created target gets: its primary key, or every B-tree index too")
+ETL_SETTING(verify, SET_CHOICE, EtlPullVerifyMode, "off", "off, count, full", 0, 0,
+			"a full load checks what it wrote against the source before it commits: not, by row count, or by every row's hash")
 ETL_SETTING(enabled, SET_BOOL, bool, "true", NULL, 0, 0,
 			"a disabled table is not loaded")

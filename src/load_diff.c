@@ -1,0 +1,130 @@
+/*-------------------------------------------------------------------------
+ *
+ * load_diff.c
+ *		  A diff run (extraction = 'diff', and etl_pull.repair_table): the
+ *		  key ranges whose hashes differ from the source's are pulled again
+ *		  and merged into the target by primary key.
+ *
+ * For tables with a primary key but no watermark column.  The ranges are
+ * compared as etl_pull.verify_table compares them (verify.c: one hash per
+ * range on each side, about ETL_VERIFY_ROWS_PER_RANGE rows a range, under
+ * the load's MySQL snapshot); the source rows of the ranges that differ
+ * stream into a temporary staging table, the target's rows of those ranges
+ * whose key the stage lacks are deleted, and the stage is merged into the
+ * target with EtlPullMerge (insert the new rows, update the ones that
+ * differ).  An unchanged table costs one aggregate query at MySQL and one
+ * scan of the target; nothing is written.
+ *
+ * IDENTIFICATION
+ *		  src/load_diff.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "executor/spi.h"
+#include "nodes/makefuncs.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "load.h"
+#include "recorder.h"
+#include "verify.h"
+
+/* Run one utility statement through SPI */
+static void
+exec_utility(const char *sql, bool check)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY && check)
+		elog(ERROR, "could not run \"%s\"", sql);
+	SPI_finish();
+}
+
+static void
+load_diff(EtlPullLoad *load)
+{
+	EtlPullTable *table = load->table;
+	char	   *stage_name = psprintf("etl_pull_diff_%u", load->target_oid);
+	char	   *stage_qname = quote_qualified_identifier("pg_temp", stage_name);
+	List	   *key = EtlPullSourceKey(load->source);
+	List	   *columns = NIL;
+	List	   *pk = NIL;
+	Relation	rel;
+	Relation	stage;
+	AttrNumber *stage_attnums;
+	EtlPullVerify *v;
+	EtlPullVerifyResult res;
+	ListCell   *lc;
+	int			i;
+
+	if (key == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+				 errmsg("diff loads of table \"%s\" need a primary key on MySQL table \"%s.%s\"",
+						table->name, load->source->db, load->source->table),
+				 errhint("Set \"extraction\" to \"full\" for this table.")));
+	EtlPullCheckTargetPrivileges(load, ACL_DELETE);
+
+	rel = table_open(load->target_oid, NoLock);
+	v = EtlPullVerifyBegin(load->conn, table, load->source, rel, load->attnums,
+						   ETL_VERIFY_ROWS_PER_RANGE);
+	EtlPullVerifyRanges(v, false, &res);
+	EtlPullRunNote(load->result, "diff: %d of %d ranges differ (" INT64_FORMAT " source rows, " INT64_FORMAT " target rows)",
+				   res.differing_ranges, res.ranges, res.source_rows, res.target_rows);
+	if (res.differing_ranges == 0)
+	{
+		EtlPullVerifyEnd(v);
+		table_close(rel, NoLock);
+		return;
+	}
+
+	/* the source rows of the ranges that differ, staged */
+	if (OidIsValid(RangeVarGetRelid(makeRangeVar("pg_temp", stage_name, -1),
+									NoLock, true)))
+		exec_utility(psprintf("DROP TABLE %s", stage_qname), false);
+	exec_utility(psprintf("CREATE TEMP TABLE %s (LIKE %s) ON COMMIT DROP",
+						  quote_identifier(stage_name), load->target_qname), true);
+	CommandCounterIncrement();
+	stage = table_open(get_relname_relid(stage_name,
+										 LookupExplicitNamespace("pg_temp", false)),
+					   AccessExclusiveLock);
+	EtlPullMatchColumns(load, stage, stage_qname, &stage_attnums);
+	EtlPullStreamIntoSink(load, stage, stage_attnums,
+						  EtlPullSinkBegin(stage, stage, table->batch_size,
+										   TABLE_INSERT_SKIP_FSM, NULL, 0, false),
+						  EtlPullVerifySourceFilter(v));
+	table_close(stage, NoLock);
+	CommandCounterIncrement();
+
+	EtlPullProgressPhase(ETL_PHASE_MERGING);
+	foreach(lc, key)
+		pk = lappend(pk, (char *) quote_identifier(((EtlPullSourceColumn *) lfirst(lc))->target_name));
+	/* first the rows gone from the source, while the TIDs still hold */
+	load->result->deleted_rows = EtlPullVerifyDeleteGone(v, load->target_qname,
+														 stage_qname, pk);
+	EtlPullVerifyEnd(v);
+	table_close(rel, NoLock);
+	for (i = 0; i < load->source->ncolumns; i++)
+		columns = lappend(columns,
+						  (char *) quote_identifier(load->source->columns[i].target_name));
+	load->result->merged_rows = EtlPullMerge(load->target_qname, stage_qname,
+											 columns, pk);
+	exec_utility(psprintf("DROP TABLE %s", stage_qname), false);
+}
+
+/*
+ * Not a strategy a table can ask for: the orchestrator runs it for
+ * extraction = 'diff' once the target exists, and for repair_table.
+ */
+const EtlPullStrategyRoutine EtlPullDiffStrategy = {
+	.name = "diff",
+	.privileges = ACL_INSERT | ACL_UPDATE | ACL_DELETE,
+	.unsuitable = NULL,
+	.load = load_diff
+};

@@ -1,0 +1,1263 @@
+/*-------------------------------------------------------------------------
+ *
+ * verify.c
+ *		  Compare a target with its MySQL source: range hashes of a
+ *		  canonical text of every row, computed on each side, and the
+ *		  ranges that differ bisected down to rows.
+ *
+ * Design.  Every row has a canonical text that both servers can produce
+ * exactly: MySQL computes it in SQL from the source columns, PostgreSQL
+ * renders each loaded value back into it here, in C.  A column's piece is
+ * "," followed by "N" for NULL, by "<bytes>:<text>" for text (UTF-8, its
+ * length in bytes first, so that no text can pass for two values), or by
+ * the value's exact form for everything else:
+ *
+ *	integers, decimals, years	decimal digits as MySQL prints them
+ *	float, double				"<m>p<e>": the exact value m * 2^e, m an
+ *								integer (53 bits for normal numbers); 0 is "0"
+ *	bit(n)						n binary digits
+ *	binary, blobs, geometry		upper-case hex of the bytes (WKB for geometry)
+ *	date						YYYY-MM-DD
+ *	datetime, timestamp			YYYY-MM-DD HH:MM:SS.ffffff, in UTC
+ *	time						the signed number of microseconds
+ *	zero dates					NULL under zero_dates = null, else MySQL's
+ *								text (which no loaded value matches)
+ *	json						presence only ("J"): jsonb normalizes the
+ *								document, MySQL cannot
+ *
+ * A row's hash is the first 60 bits of the MD5 of its text; a range's is the
+ * sum of its rows' hashes modulo 2^64 (order-free, and duplicates do not
+ * cancel as they would with XOR).  Ranges cut the key: a single integer key
+ * into intervals of equal width between the source's MIN and MAX; any other
+ * key into buckets by CRC32 of its canonical text, which MySQL's CRC32()
+ * computes on the same bytes.  A table without a key is one range, a
+ * multiset: its rows cannot be located.  The number of ranges follows the
+ * table's size, about rows_per_range rows each, so that a verify costs one
+ * aggregate query at MySQL and one heap scan here; only ranges that differ
+ * are read again, row by row (key and hash), and compared by key.
+ *
+ * Nothing from MySQL becomes SQL: ranges and counts are parsed as numbers
+ * and checked; keys are only compared and reported.
+ *
+ * IDENTIFICATION
+ *		  src/verify.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/heapam.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "common/cryptohash.h"
+#include "common/int.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/varbit.h"
+
+#include "verify.h"
+
+/* The canonical form of a column, by its source kind */
+typedef enum CanonKind
+{
+	CK_NUMBER,
+	CK_FLOAT,
+	CK_BIT,
+	CK_TEXT,
+	CK_HEX,
+	CK_DATE,
+	CK_DATETIME,
+	CK_TIME,
+	CK_JSON
+} CanonKind;
+
+typedef struct CanonColumn
+{
+	EtlPullSourceColumn *scol;
+	CanonKind	kind;
+	AttrNumber	attnum;			/* in the target */
+	Oid			typid;			/* the target's (base) type */
+	FmgrInfo	out;			/* its output function, for the others */
+} CanonColumn;
+
+struct EtlPullVerify
+{
+	EtlPullConnection *conn;
+	EtlPullTable *table;
+	EtlPullSource *source;
+	Relation	rel;
+	int			ncols;
+	CanonColumn *cols;
+	int			nkey;
+	int		   *keycols;		/* index in cols of each key column */
+	bool		int_key;		/* ranges are intervals of one integer key */
+	int64		lo;				/* first key of range 0 */
+	int64		width;			/* keys per range */
+	int			nranges;
+	char	   *src_from;		/* `db`.`table` */
+	char	   *src_row;		/* MySQL: the canonical row text */
+	char	   *src_key;		/* MySQL: the canonical key text */
+	char	   *src_range;		/* MySQL: the range number of a row */
+	/* per range, each side */
+	int64	   *scount;
+	uint64	   *ssum;
+	int64	   *tcount;
+	uint64	   *tsum;
+	bool	   *differs;
+	pg_cryptohash_ctx *md5;
+	MemoryContext rowcxt;
+};
+
+/* ---- CRC-32 (zlib's, as MySQL's CRC32()) ---- */
+
+static uint32 crc_table[256];
+static bool crc_ready = false;
+
+static uint32
+crc32_bytes(const char *s, size_t len)
+{
+	uint32		crc = 0xFFFFFFFF;
+	size_t		i;
+
+	if (!crc_ready)
+	{
+		uint32		n;
+
+		for (n = 0; n < 256; n++)
+		{
+			uint32		c = n;
+			int			k;
+
+			for (k = 0; k < 8; k++)
+				c = (c & 1) ? 0xEDB88320 ^ (c >> 1) : c >> 1;
+			crc_table[n] = c;
+		}
+		crc_ready = true;
+	}
+	for (i = 0; i < len; i++)
+		crc = crc_table[(crc ^ (unsigned char) s[i]) & 0xFF] ^ (crc >> 8);
+	return crc ^ 0xFFFFFFFF;
+}
+
+/* ---- the MySQL side: canonical text in SQL ---- */
+
+static CanonKind
+canon_kind(EtlPullSourceColumn *col)
+{
+	switch (col->kind)
+	{
+		case SRC_INT:
+		case SRC_DECIMAL:
+		case SRC_YEAR:
+			return CK_NUMBER;
+		case SRC_FLOAT:
+		case SRC_DOUBLE:
+			return CK_FLOAT;
+		case SRC_BIT:
+			return CK_BIT;
+		case SRC_BINARY:
+		case SRC_GEOMETRY:
+			return CK_HEX;
+		case SRC_DATE:
+			return CK_DATE;
+		case SRC_DATETIME:
+		case SRC_TIMESTAMP:
+			return CK_DATETIME;
+		case SRC_TIME:
+			return CK_TIME;
+		case SRC_JSON:
+			return CK_JSON;
+		default:
+			return CK_TEXT;
+	}
+}
+
+/*
+ * The exact value of MySQL double "d" as "<m>p<e>" (see the head comment):
+ * e is floor(log2 |d|), kept within the exponents of doubles (LOG2 of
+ * DBL_MAX rounds to 1024), corrected for LOG2's rounding by comparing with
+ * exact powers of two, and never below -1022 (subnormals); m = |d| / 2^(e -
+ * 52) is then an integer below 2^53, exactly.
+ */
+static char *
+mysql_float(const char *d)
+{
+	char	   *a = psprintf("ABS(%s)", d);
+	char	   *l = psprintf("LEAST(GREATEST(FLOOR(LOG2(%s)), -1074), 1023)", a);
+	char	   *e = psprintf("(%s + (POW(2, %s) <= %s / 2) - (POW(2, %s) > %s))",
+							 l, l, a, l, a);
+	char	   *s = psprintf("(GREATEST(%s, -1022) - 52)", e);
+
+	return psprintf("IF(%s = 0, '0', CONCAT(IF(%s < 0, '-', ''), CAST(%s / POW(2, %s) AS UNSIGNED), 'p', %s))",
+					d, d, a, s, s);
+}
+
+/* MySQL's expression of a column's canonical value (NULL for NULL) */
+static char *
+mysql_canon(EtlPullTable *table, CanonColumn *cc)
+{
+	EtlPullSourceColumn *col = cc->scol;
+	char	   *q = EtlPullQuoteIdent(col->name);
+	bool		zero_null = (table->zero_dates == ETL_ZERO_DATES_NULL);
+
+	switch (cc->kind)
+	{
+		case CK_NUMBER:
+			return col->kind == SRC_YEAR ? psprintf("(%s + 0)", q) : q;
+		case CK_FLOAT:
+			return mysql_float(col->kind == SRC_FLOAT ?
+							   psprintf("CAST(%s AS DOUBLE)", q) : q);
+		case CK_BIT:
+			return psprintf("LPAD(BIN(%s + 0), %d, '0')", q, col->length);
+		case CK_HEX:
+			return col->kind == SRC_GEOMETRY ?
+				psprintf("HEX(ST_AsBinary(%s))", q) : psprintf("HEX(%s)", q);
+		case CK_DATE:
+			return zero_null ?
+				psprintf("IF(MONTH(%s) = 0 OR DAYOFMONTH(%s) = 0, NULL, DATE_FORMAT(%s, '%%Y-%%m-%%d'))", q, q, q) :
+				psprintf("DATE_FORMAT(%s, '%%Y-%%m-%%d')", q);
+		case CK_DATETIME:
+			return zero_null ?
+				psprintf("IF(MONTH(%s) = 0 OR DAYOFMONTH(%s) = 0, NULL, DATE_FORMAT(%s, '%%Y-%%m-%%d %%H:%%i:%%s.%%f'))", q, q, q) :
+				psprintf("DATE_FORMAT(%s, '%%Y-%%m-%%d %%H:%%i:%%s.%%f')", q);
+		case CK_TIME:
+			return psprintf("CAST(TIME_TO_SEC(%s) * 1000000 AS SIGNED)", q);
+		case CK_JSON:
+			return psprintf("IF(%s IS NULL, NULL, 'J')", q);
+		case CK_TEXT:
+			break;
+	}
+	return psprintf("CONVERT(%s USING utf8mb4)", q);
+}
+
+/* MySQL's CONCAT of the pieces of columns "which" (n of them) */
+static char *
+mysql_text(EtlPullVerify *v, int *which, int n)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "CONCAT(");
+	for (i = 0; i < n; i++)
+	{
+		CanonColumn *cc = &v->cols[which ? which[i] : i];
+		char	   *e = mysql_canon(v->table, cc);
+
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		if (cc->kind == CK_TEXT)
+			appendStringInfo(&buf, "IFNULL(CONCAT(',', LENGTH(%s), ':', %s), ',N')", e, e);
+		else
+			appendStringInfo(&buf, "IFNULL(CONCAT(',', %s), ',N')", e);
+	}
+	appendStringInfoChar(&buf, ')');
+	return buf.data;
+}
+
+/* ---- the PostgreSQL side: each loaded value rendered back ---- */
+
+static void
+render_float(StringInfo buf, double x)
+{
+	int			e;
+	int			s;
+	double		a = fabs(x);
+
+	if (isnan(x) || isinf(x))
+	{
+		appendStringInfoString(buf, isnan(x) ? "nan" : "inf");
+		return;
+	}
+	if (x == 0)
+	{
+		appendStringInfoChar(buf, '0');
+		return;
+	}
+	(void) frexp(a, &e);		/* a = f * 2^e, f in [0.5, 1) */
+	s = Max(e - 1, -1022) - 52;
+	appendStringInfo(buf, "%s" UINT64_FORMAT "p%d", x < 0 ? "-" : "",
+					 (uint64) ldexp(a, -s), s);
+}
+
+static void
+render_timestamp(StringInfo buf, Timestamp ts, bool with_time)
+{
+	int64		days;
+	int64		usec;
+	int			y,
+				m,
+				d;
+
+	if (TIMESTAMP_NOT_FINITE(ts))
+	{
+		appendStringInfoString(buf, "inf");
+		return;
+	}
+	days = ts / USECS_PER_DAY;
+	usec = ts - days * USECS_PER_DAY;
+	if (usec < 0)
+	{
+		days--;
+		usec += USECS_PER_DAY;
+	}
+	j2date((int) days + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+	appendStringInfo(buf, "%04d-%02d-%02d", y, m, d);
+	if (with_time)
+		appendStringInfo(buf, " %02d:%02d:%02d.%06d",
+						 (int) (usec / USECS_PER_HOUR),
+						 (int) (usec / USECS_PER_MINUTE % 60),
+						 (int) (usec / USECS_PER_SEC % 60),
+						 (int) (usec % USECS_PER_SEC));
+}
+
+/* Append the bytes of text "s" in UTF-8 (the database's may differ) */
+static void
+append_utf8(StringInfo buf, const char *s, int len)
+{
+	if (GetDatabaseEncoding() != PG_UTF8)
+	{
+		s = (const char *) pg_do_encoding_conversion((unsigned char *) s, len,
+													 GetDatabaseEncoding(), PG_UTF8);
+		len = strlen(s);
+	}
+	appendBinaryStringInfo(buf, s, len);
+}
+
+/* The value through its type's output function */
+static void
+render_output(StringInfo buf, CanonColumn *cc, Datum d)
+{
+	appendStringInfoString(buf, OutputFunctionCall(&cc->out, d));
+}
+
+/* Append the canonical value of one loaded column (not NULL) */
+static void
+render_value(StringInfo buf, CanonColumn *cc, Datum d)
+{
+	switch (cc->kind)
+	{
+		case CK_NUMBER:
+			if (cc->typid == INT2OID)
+				appendStringInfo(buf, "%d", (int) DatumGetInt16(d));
+			else if (cc->typid == INT4OID)
+				appendStringInfo(buf, "%d", DatumGetInt32(d));
+			else if (cc->typid == INT8OID)
+				appendStringInfo(buf, INT64_FORMAT, DatumGetInt64(d));
+			else if (cc->typid == BOOLOID)
+				appendStringInfoChar(buf, DatumGetBool(d) ? '1' : '0');
+			else
+				render_output(buf, cc, d);
+			return;
+		case CK_FLOAT:
+			if (cc->typid == FLOAT8OID)
+				render_float(buf, DatumGetFloat8(d));
+			else if (cc->typid == FLOAT4OID)
+				render_float(buf, (double) DatumGetFloat4(d));
+			else
+				render_output(buf, cc, d);
+			return;
+		case CK_HEX:
+			if (cc->typid == BYTEAOID)
+			{
+				bytea	   *b = DatumGetByteaPP(d);
+				const unsigned char *p = (const unsigned char *) VARDATA_ANY(b);
+				int			n = VARSIZE_ANY_EXHDR(b);
+				int			i;
+				static const char hex[] = "0123456789ABCDEF";
+
+				enlargeStringInfo(buf, 2 * n);
+				for (i = 0; i < n; i++)
+				{
+					buf->data[buf->len++] = hex[p[i] >> 4];
+					buf->data[buf->len++] = hex[p[i] & 15];
+				}
+				buf->data[buf->len] = '\0';
+			}
+			else
+				render_output(buf, cc, d);
+			return;
+		case CK_DATE:
+			if (cc->typid == DATEOID)
+			{
+				DateADT		date = DatumGetDateADT(d);
+
+				if (DATE_NOT_FINITE(date))
+					appendStringInfoString(buf, "inf");
+				else
+					render_timestamp(buf, (Timestamp) date * USECS_PER_DAY, false);
+			}
+			else if (cc->typid == TIMESTAMPOID || cc->typid == TIMESTAMPTZOID)
+				render_timestamp(buf, DatumGetTimestamp(d), false);
+			else
+				render_output(buf, cc, d);
+			return;
+		case CK_DATETIME:
+			if (cc->typid == TIMESTAMPOID || cc->typid == TIMESTAMPTZOID)
+				render_timestamp(buf, DatumGetTimestamp(d), true);
+			else
+				render_output(buf, cc, d);
+			return;
+		case CK_TIME:
+			if (cc->typid == INTERVALOID)
+			{
+				Interval   *iv = DatumGetIntervalP(d);
+
+				if (iv->month != 0)
+					appendStringInfo(buf, "%dmon", iv->month);
+				appendStringInfo(buf, INT64_FORMAT,
+								 iv->time + (int64) iv->day * USECS_PER_DAY);
+			}
+			else
+				render_output(buf, cc, d);
+			return;
+		case CK_JSON:
+			appendStringInfoChar(buf, 'J');
+			return;
+		case CK_BIT:
+		case CK_TEXT:
+			break;
+	}
+	render_output(buf, cc, d);
+}
+
+/*
+ * Append the piece of one column of a row: ",N", ",<len>:<text>" or
+ * ",<value>".
+ */
+static void
+render_piece(StringInfo buf, CanonColumn *cc, Datum *values, bool *nulls)
+{
+	Datum		d = values[cc->attnum - 1];
+
+	appendStringInfoChar(buf, ',');
+	if (nulls[cc->attnum - 1])
+	{
+		appendStringInfoChar(buf, 'N');
+		return;
+	}
+	if (cc->kind == CK_TEXT)
+	{
+		StringInfoData t;
+
+		initStringInfo(&t);
+		if (cc->typid == TEXTOID || cc->typid == VARCHAROID ||
+			cc->typid == BPCHAROID)
+		{
+			text	   *txt = DatumGetTextPP(d);
+
+			append_utf8(&t, VARDATA_ANY(txt), VARSIZE_ANY_EXHDR(txt));
+		}
+		else if (cc->typid == TEXTARRAYOID)
+		{
+			ArrayType  *arr = DatumGetArrayTypeP(d);
+			Datum	   *elems;
+			bool	   *enulls;
+			int			n;
+			int			i;
+
+			deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT,
+							  &elems, &enulls, &n);
+			for (i = 0; i < n; i++)
+			{
+				if (i > 0)
+					appendStringInfoChar(&t, ',');
+				if (!enulls[i])
+					append_utf8(&t, VARDATA_ANY(DatumGetTextPP(elems[i])),
+								VARSIZE_ANY_EXHDR(DatumGetTextPP(elems[i])));
+			}
+		}
+		else
+		{
+			char	   *s = OutputFunctionCall(&cc->out, d);
+
+			append_utf8(&t, s, strlen(s));
+		}
+		appendStringInfo(buf, "%d:", t.len);
+		appendBinaryStringInfo(buf, t.data, t.len);
+		return;
+	}
+	render_value(buf, cc, d);
+}
+
+/* The first 60 bits of the MD5 of "s", as MySQL's CONV(LEFT(MD5(s), 15), 16, 10) */
+static uint64
+hash60(EtlPullVerify *v, const char *s, size_t len)
+{
+	uint8		digest[16];
+	uint64		h = 0;
+	int			i;
+
+	if (pg_cryptohash_init(v->md5) < 0 ||
+		pg_cryptohash_update(v->md5, (const uint8 *) s, len) < 0 ||
+		pg_cryptohash_final(v->md5, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not compute an MD5 hash");
+	for (i = 0; i < 8; i++)
+		h = (h << 8) | digest[i];
+	return h >> 4;
+}
+
+/* ---- setup ---- */
+
+/* MySQL's reply "s" as a number, or an error: it comes from a server we do not trust */
+static int64
+reply_int64(EtlPullVerify *v, const char *s, unsigned long len)
+{
+	int64		n;
+	char	   *end;
+
+	if (s == NULL || len == 0 || strlen(s) != len)
+		goto bad;
+	errno = 0;
+	n = strtoi64(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		goto bad;
+	return n;
+bad:
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+			 errmsg("MySQL server \"%s\" sent a malformed result",
+					EtlPullServerName(v->conn)),
+			 errdetail("\"%s\" is not an integer.", s ? EtlPullPrintable(s, 64) : "NULL")));
+	return 0;					/* keep compiler quiet */
+}
+
+static uint64
+reply_uint64(EtlPullVerify *v, const char *s, unsigned long len)
+{
+	uint64		n;
+	char	   *end;
+
+	if (s == NULL || len == 0 || strlen(s) != len || s[0] == '-')
+		goto bad;
+	errno = 0;
+	n = strtou64(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		goto bad;
+	return n;
+bad:
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+			 errmsg("MySQL server \"%s\" sent a malformed result",
+					EtlPullServerName(v->conn)),
+			 errdetail("\"%s\" is not a hash sum.", s ? EtlPullPrintable(s, 64) : "NULL")));
+	return 0;					/* keep compiler quiet */
+}
+
+/* MIN and MAX of the integer key at the source; false if it has no rows */
+static bool
+source_key_bounds(EtlPullVerify *v, int64 *lo, int64 *hi)
+{
+	char	  **values;
+	unsigned long *lengths;
+	char	   *k = EtlPullQuoteIdent(v->cols[v->keycols[0]].scol->name);
+	bool		found;
+
+	EtlPullQueryStart(v->conn, psprintf("SELECT MIN(%s), MAX(%s) FROM %s", k, k,
+										v->src_from), 2);
+	if (!EtlPullFetch(v->conn, &values, &lengths))
+		elog(ERROR, "MIN() query returned no row");
+	found = (values[0] != NULL);
+	if (found)
+	{
+		*lo = reply_int64(v, values[0], lengths[0]);
+		*hi = reply_int64(v, values[1], lengths[1]);
+	}
+	EtlPullQueryEnd(v->conn);
+	return found;
+}
+
+/*
+ * Prepare the comparison of target "rel" (or a new heap of its row type)
+ * with the source, reading under the connection's snapshot.  "attnums"
+ * maps each source column to its target attribute.  The ranges are sized
+ * for about rows_per_range rows each.
+ */
+EtlPullVerify *
+EtlPullVerifyBegin(EtlPullConnection *conn, EtlPullTable *table,
+				   EtlPullSource *source, Relation rel, AttrNumber *attnums,
+				   int rows_per_range)
+{
+	EtlPullVerify *v = palloc0(sizeof(EtlPullVerify));
+	TupleDesc	desc = RelationGetDescr(rel);
+	List	   *key = EtlPullSourceKey(source);
+	ListCell   *lc;
+	int64		rows;
+	int			i;
+
+	v->conn = conn;
+	v->table = table;
+	v->source = source;
+	v->rel = rel;
+	v->ncols = source->ncolumns;
+	v->cols = palloc0(sizeof(CanonColumn) * v->ncols);
+	v->src_from = psprintf("%s.%s", EtlPullQuoteIdent(source->db),
+						   EtlPullQuoteIdent(source->table));
+	for (i = 0; i < v->ncols; i++)
+	{
+		CanonColumn *cc = &v->cols[i];
+		Form_pg_attribute att = TupleDescAttr(desc, attnums[i] - 1);
+		Oid			outfn;
+		bool		varlena;
+
+		cc->scol = &source->columns[i];
+		cc->kind = canon_kind(cc->scol);
+		cc->attnum = attnums[i];
+		cc->typid = getBaseType(att->atttypid);
+		getTypeOutputInfo(att->atttypid, &outfn, &varlena);
+		fmgr_info(outfn, &cc->out);
+	}
+	v->nkey = list_length(key);
+	v->keycols = palloc(sizeof(int) * Max(v->nkey, 1));
+	i = 0;
+	foreach(lc, key)
+		v->keycols[i++] = (EtlPullSourceColumn *) lfirst(lc) - source->columns;
+
+	v->src_row = mysql_text(v, NULL, v->ncols);
+	if (v->nkey > 0)
+		v->src_key = mysql_text(v, v->keycols, v->nkey);
+
+	/* about rows_per_range rows a range, by the larger side's estimate */
+	rows = Max(source->estimated_rows, (int64) rel->rd_rel->reltuples);
+	v->nranges = (int) Min(Max(rows / Max(rows_per_range, 1), 1), 1 << 20);
+	if (v->nkey == 0)
+		v->nranges = 1;
+
+	v->int_key = (v->nkey == 1 && EtlPullIntegerKey(source) != NULL);
+	if (v->int_key)
+	{
+		int64		lo = 0,
+					hi = 0,
+					span;
+
+		if (!source_key_bounds(v, &lo, &hi))
+			v->nranges = 1;
+		if (pg_sub_s64_overflow(hi, lo, &span) || span == PG_INT64_MAX)
+			v->int_key = false; /* spans more than 2^63: buckets by CRC32 */
+		else
+		{
+			v->lo = lo;
+			v->nranges = (int) Min((int64) v->nranges, span + 1);
+			v->width = (span + 1 + v->nranges - 1) / v->nranges;
+			v->nranges = (int) ((span + 1 + v->width - 1) / v->width);
+			v->src_range = psprintf("(CAST(%s AS SIGNED) - (" INT64_FORMAT ")) DIV " INT64_FORMAT,
+									EtlPullQuoteIdent(v->cols[v->keycols[0]].scol->name),
+									lo, v->width);
+		}
+	}
+	if (!v->int_key)
+		v->src_range = v->nkey > 0 ?
+			psprintf("CRC32(%s) %% %d", v->src_key, v->nranges) : "0";
+
+	v->scount = palloc0(sizeof(int64) * v->nranges);
+	v->ssum = palloc0(sizeof(uint64) * v->nranges);
+	v->tcount = palloc0(sizeof(int64) * v->nranges);
+	v->tsum = palloc0(sizeof(uint64) * v->nranges);
+	v->differs = palloc0(sizeof(bool) * v->nranges);
+	v->md5 = pg_cryptohash_create(PG_MD5);
+	if (v->md5 == NULL)
+		elog(ERROR, "out of memory");
+	v->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "etl_pull verify rows",
+									  ALLOCSET_DEFAULT_SIZES);
+	return v;
+}
+
+/* The canonical text of columns "which" (all if NULL) of a target row */
+static void
+target_text(EtlPullVerify *v, StringInfo buf, int *which, int n,
+			Datum *values, bool *nulls)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		render_piece(buf, &v->cols[which ? which[i] : i], values, nulls);
+}
+
+/* The range of a target row (its key's); rows outside the source's keys go to the edges */
+static int
+target_range(EtlPullVerify *v, Datum *values, bool *nulls, StringInfo keybuf)
+{
+	if (v->nkey == 0)
+		return 0;
+	if (v->int_key)
+	{
+		CanonColumn *cc = &v->cols[v->keycols[0]];
+		Datum		d = values[cc->attnum - 1];
+		int64		k;
+		int64		r;
+
+		if (nulls[cc->attnum - 1])
+			return 0;
+		k = cc->typid == INT2OID ? DatumGetInt16(d) :
+			cc->typid == INT4OID ? DatumGetInt32(d) : DatumGetInt64(d);
+		if (k < v->lo)
+			return 0;
+		r = (int64) (((uint64) k - (uint64) v->lo) / (uint64) v->width);
+		return (int) Min(r, (int64) v->nranges - 1);
+	}
+	return (int) (crc32_bytes(keybuf->data, keybuf->len) % (uint32) v->nranges);
+}
+
+/*
+ * Scan the target's rows; for each, call "fn" with its range, key text,
+ * hash and TID.  With "only_differing", rows of ranges that match are
+ * skipped before their text is rendered (where the range says so).
+ */
+typedef void (*TargetRowFn) (EtlPullVerify *v, void *arg, int range,
+							 StringInfo key, uint64 hash, ItemPointer tid);
+
+static void
+scan_target(EtlPullVerify *v, bool only_differing, bool count_only,
+			TargetRowFn fn, void *arg)
+{
+	TupleDesc	desc = RelationGetDescr(v->rel);
+	Snapshot	snap;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	StringInfoData key;
+	StringInfoData row;
+	MemoryContext oldcxt;
+
+	CommandCounterIncrement();
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(v->rel, snap, 0, NULL);
+	slot = table_slot_create(v->rel, NULL);
+	oldcxt = MemoryContextSwitchTo(v->rowcxt);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		int			range;
+		uint64		h = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(v->rowcxt);
+		if (count_only)
+		{
+			fn(v, arg, 0, NULL, 0, &slot->tts_tid);
+			continue;
+		}
+		slot_getallattrs(slot);
+		initStringInfo(&key);
+		if (v->nkey > 0 && !v->int_key)
+			target_text(v, &key, v->keycols, v->nkey, slot->tts_values, slot->tts_isnull);
+		range = target_range(v, slot->tts_values, slot->tts_isnull, &key);
+		if (only_differing && !v->differs[range])
+			continue;
+		if (v->nkey > 0 && v->int_key)
+			target_text(v, &key, v->keycols, v->nkey, slot->tts_values, slot->tts_isnull);
+		initStringInfo(&row);
+		target_text(v, &row, NULL, v->ncols, slot->tts_values, slot->tts_isnull);
+		h = hash60(v, row.data, row.len);
+		fn(v, arg, range, &key, h, &slot->tts_tid);
+	}
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextReset(v->rowcxt);
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
+	(void) desc;
+}
+
+static void
+count_target_row(EtlPullVerify *v, void *arg, int range, StringInfo key,
+				 uint64 hash, ItemPointer tid)
+{
+	v->tcount[range]++;
+	v->tsum[range] += hash;
+}
+
+/*
+ * Compare every range: one aggregate query at MySQL, one scan of the
+ * target.  With count_only, the row counts of the whole table only.
+ */
+void
+EtlPullVerifyRanges(EtlPullVerify *v, bool count_only, EtlPullVerifyResult *res)
+{
+	char	  **values;
+	unsigned long *lengths;
+	int			i;
+
+	memset(res, 0, sizeof(*res));
+	res->located = (v->nkey > 0);
+	if (count_only)
+	{
+		EtlPullQueryStart(v->conn, psprintf("SELECT COUNT(*) FROM %s", v->src_from), 1);
+		if (!EtlPullFetch(v->conn, &values, &lengths))
+			elog(ERROR, "COUNT() query returned no row");
+		v->scount[0] = reply_int64(v, values[0], lengths[0]);
+		EtlPullQueryEnd(v->conn);
+		scan_target(v, false, true, count_target_row, NULL);
+		for (i = 1; i < v->nranges; i++)
+			v->tcount[0] += v->tcount[i];
+		res->ranges = 1;
+		res->source_rows = v->scount[0];
+		res->target_rows = v->tcount[0];
+		res->differing_ranges = (res->source_rows != res->target_rows);
+		v->differs[0] = res->differing_ranges;
+		return;
+	}
+
+	EtlPullQueryStart(v->conn,
+					  psprintf("SELECT %s AS r, COUNT(*),"
+							   " CAST(SUM(CAST(CONV(LEFT(MD5(%s), 15), 16, 10) AS UNSIGNED))"
+							   " %% 18446744073709551616 AS CHAR)"
+							   " FROM %s GROUP BY r ORDER BY NULL",
+							   v->src_range, v->src_row, v->src_from), 3);
+	while (EtlPullFetch(v->conn, &values, &lengths))
+	{
+		int64		r = reply_int64(v, values[0], lengths[0]);
+
+		CHECK_FOR_INTERRUPTS();
+		if (r < 0 || r >= v->nranges || v->scount[r] != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+					 errmsg("MySQL server \"%s\" sent a malformed result",
+							EtlPullServerName(v->conn)),
+					 errdetail("Range " INT64_FORMAT " is not one of the %d asked for, or came twice.",
+							   r, v->nranges)));
+		v->scount[r] = reply_int64(v, values[1], lengths[1]);
+		v->ssum[r] = reply_uint64(v, values[2], lengths[2]);
+	}
+	EtlPullQueryEnd(v->conn);
+
+	scan_target(v, false, false, count_target_row, NULL);
+	res->ranges = v->nranges;
+	for (i = 0; i < v->nranges; i++)
+	{
+		res->source_rows += v->scount[i];
+		res->target_rows += v->tcount[i];
+		v->differs[i] = (v->scount[i] != v->tcount[i] || v->ssum[i] != v->tsum[i]);
+		if (v->differs[i])
+			res->differing_ranges++;
+	}
+}
+
+/* ---- ranges that differ, row by row ---- */
+
+typedef struct TargetRow
+{
+	uint8		keyhash[16];	/* MD5 of the key text: the hash key */
+	uint64		hash;
+	char	   *key;
+	bool		seen;			/* matched by a source row */
+	int			dups;			/* further target rows with this key */
+} TargetRow;
+
+static void
+key_digest(EtlPullVerify *v, const char *s, size_t len, uint8 *out)
+{
+	if (pg_cryptohash_init(v->md5) < 0 ||
+		pg_cryptohash_update(v->md5, (const uint8 *) s, len) < 0 ||
+		pg_cryptohash_final(v->md5, out, 16) < 0)
+		elog(ERROR, "could not compute an MD5 hash");
+}
+
+/*
+ * A key's canonical text as "col=value, ...", for people: the pieces are
+ * read back (a text piece by its length), values shown printable.
+ */
+static char *
+key_label(EtlPullVerify *v, const char *s, size_t len)
+{
+	StringInfoData buf;
+	const char *p = s;
+	const char *end = s + len;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < v->nkey && p < end && *p == ','; i++)
+	{
+		CanonColumn *cc = &v->cols[v->keycols[i]];
+		const char *val;
+		size_t		n;
+
+		p++;
+		if (p < end && *p == 'N' && (p + 1 == end || p[1] == ','))
+		{
+			val = "NULL";
+			n = 4;
+			p++;
+		}
+		else if (cc->kind == CK_TEXT)
+		{
+			long		l = strtol(p, (char **) &val, 10);
+
+			if (val >= end || *val != ':' || l < 0 || l > end - val - 1)
+				break;
+			val++;
+			n = l;
+			p = val + l;
+		}
+		else
+		{
+			val = p;
+			while (p < end && *p != ',')
+				p++;
+			n = p - val;
+		}
+		appendStringInfo(&buf, "%s%s=%s", i ? ", " : "",
+						 cc->scol->target_name,
+						 EtlPullPrintable(pnstrdup(val, n), 200));
+	}
+	return buf.data;
+}
+
+static void
+keep_key(List **list, int max_keys, const char *label)
+{
+	if (list_length(*list) < max_keys)
+		*list = lappend(*list, pstrdup(label));
+}
+
+typedef struct RowsState
+{
+	HTAB	   *rows;
+	EtlPullVerifyResult *res;
+	int			max_keys;
+	MemoryContext cxt;
+} RowsState;
+
+static void
+collect_target_row(EtlPullVerify *v, void *arg, int range, StringInfo key,
+				   uint64 hash, ItemPointer tid)
+{
+	RowsState  *st = (RowsState *) arg;
+	uint8		digest[16];
+	TargetRow  *tr;
+	bool		found;
+
+	key_digest(v, key->data, key->len, digest);
+	tr = hash_search(st->rows, digest, HASH_ENTER, &found);
+	if (found)
+	{
+		/* a key twice in the target: the copy is extra */
+		tr->dups++;
+		st->res->extra_rows++;
+		keep_key(&st->res->extra_keys, st->max_keys, tr->key);
+		return;
+	}
+	tr->hash = hash;
+	tr->seen = false;
+	tr->dups = 0;
+	tr->key = MemoryContextStrdup(st->cxt, key_label(v, key->data, key->len));
+}
+
+/*
+ * The first and last key of integer range i; the edges are open, taking in
+ * target rows outside the source's keys (target_range puts them there).
+ */
+static int64
+range_lo(EtlPullVerify *v, int i)
+{
+	return i == 0 ? PG_INT64_MIN : v->lo + i * v->width;
+}
+
+static int64
+range_hi(EtlPullVerify *v, int i)
+{
+	return i == v->nranges - 1 ? PG_INT64_MAX : v->lo + (i + 1) * v->width - 1;
+}
+
+/*
+ * The predicate (MySQL SQL, without WHERE) selecting the source rows of
+ * the ranges that differ, or NULL when they are most of the table (read
+ * it all).  Ranges are our own numbers, never MySQL's text.
+ */
+char *
+EtlPullVerifySourceFilter(EtlPullVerify *v)
+{
+	StringInfoData buf;
+	int			ndiff = 0;
+	int			i;
+
+	for (i = 0; i < v->nranges; i++)
+		ndiff += v->differs[i];
+	if (v->nkey == 0 || ndiff * 2 > v->nranges)
+		return NULL;
+	initStringInfo(&buf);
+	if (v->int_key)
+	{
+		char	   *k = EtlPullQuoteIdent(v->cols[v->keycols[0]].scol->name);
+
+		for (i = 0; i < v->nranges; i++)
+		{
+			int			j;
+
+			if (!v->differs[i])
+				continue;
+			for (j = i; j + 1 < v->nranges && v->differs[j + 1]; j++)
+				;
+			appendStringInfo(&buf, "%s%s BETWEEN " INT64_FORMAT " AND " INT64_FORMAT,
+							 buf.len ? " OR " : "", k, range_lo(v, i), range_hi(v, j));
+			i = j;
+		}
+	}
+	else
+	{
+		appendStringInfo(&buf, "%s IN (", v->src_range);
+		ndiff = 0;
+		for (i = 0; i < v->nranges; i++)
+			if (v->differs[i])
+				appendStringInfo(&buf, "%s%d", ndiff++ ? ", " : "", i);
+		appendStringInfoChar(&buf, ')');
+	}
+	return buf.data;
+}
+
+/*
+ * Bisect the ranges that differ down to rows: the target's rows of those
+ * ranges by key, then the source's (key and hash), compared key by key.
+ * Fills the row counts and the first max_keys keys of each kind.
+ */
+void
+EtlPullVerifyRows(EtlPullVerify *v, int max_keys, EtlPullVerifyResult *res)
+{
+	RowsState	st;
+	HASHCTL		ctl;
+	char	   *filter;
+	char	  **values;
+	unsigned long *lengths;
+	HASH_SEQ_STATUS seq;
+	TargetRow  *tr;
+
+	if (res->differing_ranges == 0 || v->nkey == 0)
+		return;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = 16;
+	ctl.entrysize = sizeof(TargetRow);
+	ctl.hcxt = CurrentMemoryContext;
+	st.rows = hash_create("etl_pull verify rows", 1024, &ctl,
+						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	st.res = res;
+	st.max_keys = max_keys;
+	st.cxt = CurrentMemoryContext;
+	scan_target(v, true, false, collect_target_row, &st);
+
+	filter = EtlPullVerifySourceFilter(v);
+	EtlPullQueryStart(v->conn,
+					  psprintf("SELECT %s, CAST(CONV(LEFT(MD5(%s), 15), 16, 10) AS UNSIGNED)"
+							   " FROM %s%s%s", v->src_key, v->src_row, v->src_from,
+							   filter ? " WHERE " : "", filter ? filter : ""), 2);
+	while (EtlPullFetch(v->conn, &values, &lengths))
+	{
+		uint8		digest[16];
+		uint64		h;
+
+		CHECK_FOR_INTERRUPTS();
+		if (values[0] == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+					 errmsg("MySQL server \"%s\" sent a malformed result",
+							EtlPullServerName(v->conn)),
+					 errdetail("A row's key text is NULL.")));
+		h = reply_uint64(v, values[1], lengths[1]);
+		key_digest(v, values[0], lengths[0], digest);
+		tr = hash_search(st.rows, digest, HASH_FIND, NULL);
+		if (tr == NULL || tr->seen)
+		{
+			res->missing_rows++;
+			keep_key(&res->missing_keys, max_keys, key_label(v, values[0], lengths[0]));
+			continue;
+		}
+		tr->seen = true;
+		if (tr->hash != h)
+		{
+			res->different_rows++;
+			keep_key(&res->different_keys, max_keys, tr->key);
+		}
+	}
+	EtlPullQueryEnd(v->conn);
+
+	hash_seq_init(&seq, st.rows);
+	while ((tr = hash_seq_search(&seq)) != NULL)
+		if (!tr->seen)
+		{
+			res->extra_rows++;
+			keep_key(&res->extra_keys, max_keys, tr->key);
+		}
+	hash_destroy(st.rows);
+}
+
+/* ---- deleting the target's rows gone from the source (refresh) ---- */
+
+typedef struct TidState
+{
+	ItemPointerData *tids;
+	int			n;
+	int			max;
+} TidState;
+
+static void
+collect_tid(EtlPullVerify *v, void *arg, int range, StringInfo key,
+			uint64 hash, ItemPointer tid)
+{
+	TidState   *st = (TidState *) arg;
+
+	if (st->n == st->max)
+	{
+		st->max *= 2;
+		st->tids = repalloc_huge(st->tids, sizeof(ItemPointerData) * st->max);
+	}
+	st->tids[st->n++] = *tid;
+}
+
+/*
+ * Delete the target's rows of the ranges that differ whose key the staged
+ * source rows of those ranges ("stage_qname") lack.  Integer keys go by
+ * their intervals (the edges open, for rows outside the source's keys);
+ * other keys by the TIDs of the rows a scan finds in those ranges.  "pk"
+ * are the key's quoted target columns.  Returns the rows deleted.
+ */
+int64
+EtlPullVerifyDeleteGone(EtlPullVerify *v, const char *target_qname,
+						const char *stage_qname, List *pk)
+{
+	StringInfoData sql;
+	StringInfoData gone;
+	ListCell   *lc;
+	Oid			argtypes[2];
+	Datum		args[2];
+	int			nargs;
+	int64		deleted;
+	bool		all = (EtlPullVerifySourceFilter(v) == NULL);
+
+	initStringInfo(&gone);
+	appendStringInfo(&gone, "NOT EXISTS (SELECT FROM %s s WHERE ", stage_qname);
+	foreach(lc, pk)
+		appendStringInfo(&gone, "%ss.%s OPERATOR(pg_catalog.=) t.%s",
+						 lc == list_head(pk) ? "" : " AND ",
+						 (char *) lfirst(lc), (char *) lfirst(lc));
+	appendStringInfoChar(&gone, ')');
+
+	initStringInfo(&sql);
+	if (all)
+	{
+		appendStringInfo(&sql, "DELETE FROM %s t WHERE %s", target_qname, gone.data);
+		nargs = 0;
+	}
+	else if (v->int_key)
+	{
+		Datum	   *los = palloc(sizeof(Datum) * v->nranges);
+		Datum	   *his = palloc(sizeof(Datum) * v->nranges);
+		int			n = 0;
+		int			i;
+
+		for (i = 0; i < v->nranges; i++)
+		{
+			if (!v->differs[i])
+				continue;
+			los[n] = Int64GetDatum(range_lo(v, i));
+			his[n] = Int64GetDatum(range_hi(v, i));
+			n++;
+		}
+		argtypes[0] = argtypes[1] = INT8ARRAYOID;
+		args[0] = PointerGetDatum(construct_array(los, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		args[1] = PointerGetDatum(construct_array(his, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		nargs = 2;
+		appendStringInfo(&sql,
+						 "DELETE FROM %s t USING ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS r(lo, hi)"
+						 " WHERE t.%s OPERATOR(pg_catalog.>=) r.lo AND t.%s OPERATOR(pg_catalog.<=) r.hi AND %s",
+						 target_qname, (char *) linitial(pk), (char *) linitial(pk), gone.data);
+	}
+	else
+	{
+		TidState	st;
+		Datum	   *d;
+		int			i;
+
+		st.max = 1024;
+		st.n = 0;
+		st.tids = palloc(sizeof(ItemPointerData) * st.max);
+		scan_target(v, true, false, collect_tid, &st);
+		if (st.n == 0)
+			return 0;
+		d = palloc(sizeof(Datum) * st.n);
+		for (i = 0; i < st.n; i++)
+			d[i] = PointerGetDatum(&st.tids[i]);
+		argtypes[0] = TIDARRAYOID;
+		args[0] = PointerGetDatum(construct_array(d, st.n, TIDOID, sizeof(ItemPointerData),
+												  false, TYPALIGN_SHORT));
+		nargs = 1;
+		appendStringInfo(&sql, "DELETE FROM %s t WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1) AND %s",
+						 target_qname, gone.data);
+	}
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(sql.data, nargs, argtypes, args, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete from %s", target_qname);
+	deleted = (int64) SPI_processed;
+	SPI_finish();
+	return deleted;
+}
+
+/* Release what the comparison holds beyond its memory context */
+void
+EtlPullVerifyEnd(EtlPullVerify *v)
+{
+	if (v->md5)
+		pg_cryptohash_free(v->md5);
+	v->md5 = NULL;
+}
+
+/* ---- reporting ---- */
+
+bool
+EtlPullVerifyEqual(EtlPullVerifyResult *res)
+{
+	return res->differing_ranges == 0 && res->missing_rows == 0 &&
+		res->extra_rows == 0 && res->different_rows == 0;
+}
+
+static void
+append_keys(StringInfo buf, const char *what, int64 n, List *keys)
+{
+	ListCell   *lc;
+
+	if (n == 0)
+		return;
+	appendStringInfo(buf, "%s" INT64_FORMAT " %s", buf->len ? "; " : "", n, what);
+	foreach(lc, keys)
+		appendStringInfo(buf, "%s(%s)", lc == list_head(keys) ? ": " : ", ",
+						 (char *) lfirst(lc));
+	if (list_length(keys) < n)
+		appendStringInfoString(buf, ", ...");
+}
+
+/* One line for etl_pull.runs.notes and messages */
+char *
+EtlPullVerifySummary(EtlPullVerifyResult *res)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (EtlPullVerifyEqual(res))
+		appendStringInfo(&buf, "verify: equal, " INT64_FORMAT " rows in %d ranges",
+						 res->source_rows, res->ranges);
+	else
+	{
+		append_keys(&buf, "missing", res->missing_rows, res->missing_keys);
+		append_keys(&buf, "extra", res->extra_rows, res->extra_keys);
+		append_keys(&buf, "different", res->different_rows, res->different_keys);
+		if (!res->located)
+			appendStringInfo(&buf, "%s" INT64_FORMAT " source rows, " INT64_FORMAT " target rows, not the same multiset (no key: rows cannot be located)",
+							 buf.len ? "; " : "", res->source_rows, res->target_rows);
+		buf.data = psprintf("verify: %d of %d ranges differ; %s", res->differing_ranges,
+							res->ranges, buf.data);
+	}
+	return buf.data;
+}

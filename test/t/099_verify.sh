@@ -1,0 +1,235 @@
+# verify_table, repair_table, extraction = 'diff' and setting verify, on real
+# servers: every type of the mapping compared exactly (a one-unit change in
+# any column is found, at the target or at the source), rows changed,
+# deleted and added on either side reported by key, repair and diff runs
+# leaving the target equal to the source for integer, composite and text
+# keys, and a full load whose rows a trigger changes failing before commit.
+source "$(dirname "$0")/../tap.sh"
+tap_setup_db etl_tap_verify
+q "CREATE FUNCTION keys(text[]) RETURNS text LANGUAGE sql
+     AS \$\$SELECT coalesce(string_agg(k, ',' ORDER BY k), '') FROM unnest(\$1) k\$\$" >/dev/null
+
+# what verify says, in one line: status, then missing / extra / different keys
+vsay() {
+	q "SELECT status || ' m=' || missing_rows || keys(missing_keys)
+	          || ' e=' || extra_rows || keys(extra_keys)
+	          || ' d=' || different_rows || keys(different_keys)
+	     FROM etl_pull.verify_table('$1')"
+}
+
+# ---- every type, each edge value, compared exactly
+etl_mysql -e "
+	DROP TABLE IF EXISTS v_types;
+	CREATE TABLE v_types (
+	  id int PRIMARY KEY,
+	  ti tinyint, su smallint unsigned, mi mediumint, i int, iu int unsigned,
+	  bi bigint, bu bigint unsigned, dc decimal(20,6),
+	  fl float, db double, dd double(10,2),
+	  bt bit(13),
+	  ch char(10), vc varchar(50) CHARACTER SET utf8mb4, tx text CHARACTER SET utf8mb4,
+	  l1 varchar(20) CHARACTER SET latin1,
+	  bn binary(4), vb varbinary(20), bl blob,
+	  en enum('a','b','c'), st set('x','y','z'),
+	  d date, dt datetime(6), ts timestamp(6) NULL DEFAULT NULL, tm time(6), yr year,
+	  js json, geo geometry);
+	INSERT INTO v_types VALUES
+	 (1, -128, 65535, -8388608, -2147483648, 4294967295, -9223372036854775808,
+	  18446744073709551615, -12345678901234.123456,
+	  0.1, 0.1, 1234.56, b'1010101010101',
+	  'abc', 'h\u00e9llo \u{1F600}', 'some text', 'caf\u00e9',
+	  x'00010203', x'ff00', x'deadbeef',
+	  'a', 'x,y', '2024-02-29', '2024-02-29 23:59:59.999999',
+	  '2038-01-19 03:14:07.123456', '-838:59:59.000000', 2155,
+	  '{\"k\": [1, 2.5, \"s\"]}', ST_GeomFromText('POINT(1.5 -2.25)')),
+	 (2, 127, 0, 8388607, 2147483647, 0, 9223372036854775807, 0, 0.000001,
+	  -3.4028235e38, 1.7976931348623157e308, -0.25, b'0000000000000',
+	  '', '', '', '', x'00000000', x'', x'',
+	  'c', '', '1000-01-01', '1000-01-01 00:00:00', '1970-01-01 00:00:01', '838:59:59.999999', 1901,
+	  '[]', ST_GeomFromText('LINESTRING(0 0, 1 1)')),
+	 (3, 0, 1, 0, 0, 1, 0, 1, -0.5,
+	  1e-45, 4.9406564584124654e-324, 0, b'1111111111111',
+	  'z', 'x', REPEAT('long ', 1000), 'x', x'ffffffff', x'00', REPEAT(x'ab', 5000),
+	  'b', 'x,y,z', '0000-00-00', '0000-00-00 00:00:00', NULL, '00:00:00.000001', 0,
+	  NULL, NULL),
+	 (4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+	 (5, 1, 2, 3, 4, 5, 6, 7, 8.5,
+	  123456.789, 2.2250738585072014e-308, 99999999.99, b'0000000000001',
+	  'N', 'N', ',N', ',1:x', x'2c4e2c4e', x'2c', x'4e',
+	  'a', 'z', '2000-01-01', '1999-12-31 23:59:59.5', '2000-01-01 00:00:00', '-00:00:00.5', 2000,
+	  '{\"a\": null}', ST_GeomFromText('POINT(0 0)'));"
+q "SELECT etl_pull.add_table('v_types', server => 'replica')" >/dev/null
+is "$(q "SELECT rows FROM etl_pull.load_table('v_types')")" "5" "the type fixture loads"
+is "$(vsay v_types)" "equal m=0 e=0 d=0" "every type of the mapping renders back into the source's canonical text"
+is "$(q "SELECT ranges || ' ' || rows_located FROM etl_pull.verify_table('v_types')")" "1 true" \
+	"one range; rows are located by key"
+
+# one unit, bit, byte or microsecond in each column of the target; then back
+while IFS='|' read -r col change; do
+	[ -n "$col" ] || continue
+	q "UPDATE v_types SET $col = $change WHERE id = 1" >/dev/null
+	is "$(vsay v_types)" "different m=0 e=0 d=1id=1" "a changed $col in the target is found ($change)"
+	q "SELECT etl_pull.repair_table('v_types')" >/dev/null
+done <<'CHANGES'
+ti|ti + 1
+su|su - 1
+mi|mi + 1
+i|i + 1
+iu|iu - 1
+bi|bi + 1
+bu|bu - 1
+dc|dc + 0.000001
+fl|'0.10000001'::real
+db|'0.10000000000000002'::float8
+dd|'1234.5600000000002'::float8
+bt|bt # B'0000000000001'
+ch|'abd'
+vc|'h\u00e9llo \u{1F601}'
+tx|'some texu'
+l1|'cafe'
+bn|'\x00010202'::bytea
+vb|'\xff01'::bytea
+bl|'\xdeadbeee'::bytea
+en|'b'
+st|'{x,z}'
+d|d + 1
+dt|dt + interval '1 microsecond'
+ts|ts + interval '1 microsecond'
+tm|tm - interval '1 microsecond'
+yr|yr - 1
+geo|overlay(geo placing '\x00'::bytea from 21 for 1)
+CHANGES
+is "$(vsay v_types)" "equal m=0 e=0 d=0" "repair_table restored every changed column"
+
+# NULL against a value, both ways, and the JSON column's presence
+q "UPDATE v_types SET vc = NULL WHERE id = 2; UPDATE v_types SET tx = '' WHERE id = 4;
+   UPDATE v_types SET js = NULL WHERE id = 5" >/dev/null
+is "$(vsay v_types)" "different m=0 e=0 d=3id=2,id=4,id=5" "NULL for '', '' for NULL and a missing document are found"
+q "SELECT etl_pull.repair_table('v_types')" >/dev/null
+
+# one unit at the source, in columns of each family
+etl_mysql -e "UPDATE v_types SET dt = dt + INTERVAL 1 MICROSECOND WHERE id = 2;
+	UPDATE v_types SET db = db * 2 WHERE id = 3;
+	UPDATE v_types SET bl = x'deadbeee' WHERE id = 1;
+	UPDATE v_types SET vc = 'n' WHERE id = 5"
+is "$(vsay v_types)" "different m=0 e=0 d=4id=1,id=2,id=3,id=5" "changes of one unit at the source are found"
+is "$(q "SELECT merged_rows || ' ' || deleted_rows FROM etl_pull.repair_table('v_types')")" "4 0" \
+	"repair_table updates the four rows"
+is "$(vsay v_types)" "equal m=0 e=0 d=0" "and verify is clean"
+
+# zero dates under zero_dates = error: the source's zero date is no loaded value
+q "SELECT etl_pull.set_table_option('v_types', 'zero_dates', 'error')" >/dev/null
+is "$(vsay v_types)" "different m=0 e=0 d=1id=3" "with zero_dates = error a zero date matches no loaded value"
+q "SELECT etl_pull.set_table_option('v_types', 'zero_dates', NULL)" >/dev/null
+
+# ---- rows changed, deleted and added behind etl_pull's back, on both sides
+etl_mysql -e "
+	DROP TABLE IF EXISTS v_big;
+	CREATE TABLE v_big (id bigint PRIMARY KEY, val int NOT NULL, note varchar(20));
+	INSERT INTO v_big SELECT seq * 3, seq, CONCAT('n', seq) FROM seq_1_to_30000;"
+q "SELECT etl_pull.add_table('v_big', server => 'replica')" >/dev/null
+is "$(q "SELECT rows FROM etl_pull.load_table('v_big')")" "30000" "30,000 rows load"
+is "$(vsay v_big)" "equal m=0 e=0 d=0" "verify: equal after the load"
+q "UPDATE v_big SET val = val + 1 WHERE id = 300; DELETE FROM v_big WHERE id = 6000;
+   INSERT INTO v_big VALUES (7, 0, 'x'), (-5, 0, 'below'), (1000000, 0, 'above')" >/dev/null
+is "$(vsay v_big)" "different m=1id=6000 e=3id=-5,id=1000000,id=7 d=1id=300" \
+	"target rows changed, deleted and added are each reported by key (keys outside the source's too)"
+is "$(q "SELECT merged_rows || ' ' || deleted_rows FROM etl_pull.repair_table('v_big')")" "2 3" \
+	"repair_table: one row updated, one inserted, three deleted"
+is "$(vsay v_big)" "equal m=0 e=0 d=0" "repair makes verify clean"
+etl_mysql -e "UPDATE v_big SET note = 'changed' WHERE id = 90; DELETE FROM v_big WHERE id = 45000;
+	INSERT INTO v_big VALUES (8, 1, 'new')"
+is "$(vsay v_big)" "different m=1id=8 e=1id=45000 d=1id=90" "source rows changed, deleted and added are reported by key"
+is "$(q "SELECT max_keys_ok FROM (SELECT cardinality(extra_keys) = 1 AND extra_rows = 1 AS max_keys_ok
+          FROM etl_pull.verify_table('v_big', max_keys => 1)) s")" "t" "max_keys bounds the keys listed"
+is "$(q "SELECT strategy || ' ' || extraction || ' ' || rows || ' ' || status || ' ' || (notes LIKE 'verify: %')
+          FROM etl_pull.runs WHERE table_name = 'v_big' ORDER BY run_id DESC LIMIT 1")" \
+	"verify verify 30000 succeeded true" "a verify is recorded in etl_pull.runs as strategy verify"
+q "SELECT etl_pull.repair_table('v_big')" >/dev/null
+is "$(vsay v_big)" "equal m=0 e=0 d=0" "repair makes verify clean again"
+
+# ---- a table without a key: a multiset
+etl_mysql -e "DROP TABLE IF EXISTS v_nokey; CREATE TABLE v_nokey (a int, b varchar(10));
+	INSERT INTO v_nokey VALUES (1, 'x'), (1, 'x'), (2, 'y');"
+q "SELECT etl_pull.add_table('v_nokey', server => 'replica'); SELECT etl_pull.load_table('v_nokey')" >/dev/null
+is "$(q "SELECT status || ' ' || rows_located FROM etl_pull.verify_table('v_nokey')")" "equal false" \
+	"a table without a key compares as a multiset"
+q "DELETE FROM v_nokey WHERE ctid = (SELECT min(ctid) FROM v_nokey WHERE a = 1); INSERT INTO v_nokey VALUES (2, 'y')" >/dev/null
+is "$(q "SELECT status || ' ' || source_rows || ' ' || target_rows || ' ' || rows_located FROM etl_pull.verify_table('v_nokey')")" \
+	"different 3 3 false" "a duplicate swapped for another is found, though the rows cannot be located"
+
+# ---- extraction = 'diff': integer, composite and text keys
+etl_mysql -e "
+	DROP TABLE IF EXISTS v_dint, v_dcomp, v_dtext;
+	CREATE TABLE v_dint (id int PRIMARY KEY, val int, note varchar(30));
+	INSERT INTO v_dint SELECT seq, seq, CONCAT('n', seq) FROM seq_1_to_20000;
+	CREATE TABLE v_dcomp (a int, b varchar(20), val int, PRIMARY KEY (a, b));
+	INSERT INTO v_dcomp SELECT seq % 50, CONCAT('k', seq), seq FROM seq_1_to_20000;
+	CREATE TABLE v_dtext (k varchar(40) PRIMARY KEY, val int);
+	INSERT INTO v_dtext SELECT CONCAT(CHAR(65 + seq % 26), ':', seq, IF(seq % 7 = 0, 'z', 'Z')), seq FROM seq_1_to_20000;"
+for t in v_dint v_dcomp v_dtext; do
+	q "SELECT etl_pull.add_table('$t', server => 'replica');
+	   SELECT etl_pull.set_table_option('$t', 'extraction', 'diff')" >/dev/null
+	is "$(q "SELECT extraction || ' ' || rows FROM etl_pull.load_table('$t')")" "full 20000" \
+		"$t: the first diff run is a full load"
+	is "$(q "SELECT extraction || ' ' || rows || ' ' || merged_rows || ' ' || deleted_rows FROM etl_pull.load_table('$t')")" \
+		"diff 0 0 0" "$t: an unchanged source pulls nothing"
+done
+etl_mysql -e "
+	UPDATE v_dint SET val = -val WHERE id % 1000 = 0; DELETE FROM v_dint WHERE id BETWEEN 500 AND 504;
+	INSERT INTO v_dint VALUES (30000, 1, 'new'), (0, 0, 'zero');
+	UPDATE v_dcomp SET val = -val WHERE val % 1000 = 0; DELETE FROM v_dcomp WHERE a = 7 AND val < 1000;
+	INSERT INTO v_dcomp VALUES (99, 'new', 1), (-1, '\u00e9', 2);
+	UPDATE v_dtext SET val = -val WHERE val % 1000 = 0; DELETE FROM v_dtext WHERE val BETWEEN 100 AND 104;
+	INSERT INTO v_dtext VALUES ('a:new', 1), ('\u00e9t\u00e9', 2), ('A:1Z ', 3);"
+is "$(q "SELECT merged_rows || ' ' || deleted_rows FROM etl_pull.load_table('v_dint')")" "22 5" \
+	"v_dint: 20 updated and 2 inserted rows merged, 5 deleted"
+is "$(q "SELECT merged_rows || ' ' || deleted_rows FROM etl_pull.load_table('v_dcomp')")" "22 20" \
+	"v_dcomp: 20 updated and 2 inserted rows merged, 20 deleted"
+is "$(q "SELECT merged_rows || ' ' || deleted_rows FROM etl_pull.load_table('v_dtext')")" "23 5" \
+	"v_dtext: 20 updated and 3 inserted rows merged, 5 deleted"
+is "$(etl_mysql -N -e "SELECT COUNT(*), MD5(GROUP_CONCAT(CONCAT_WS('|', id, val, note) ORDER BY id SEPARATOR ',')) FROM v_dint" | tr '\t' ' ')" \
+	"$(q "SELECT count(*) || ' ' || md5(string_agg(concat_ws('|', id, val, note), ',' ORDER BY id)) FROM v_dint")" \
+	"v_dint equals the source row for row"
+is "$(etl_mysql -N -e "SET SESSION group_concat_max_len = 1073741824; SELECT COUNT(*), MD5(GROUP_CONCAT(CONCAT_WS('|', a, b, val) ORDER BY a, BINARY b SEPARATOR ',')) FROM v_dcomp" | tr '\t' ' ')" \
+	"$(q "SELECT count(*) || ' ' || md5(string_agg(concat_ws('|', a, b, val), ',' ORDER BY a, b COLLATE \"C\")) FROM v_dcomp")" \
+	"v_dcomp equals the source row for row"
+is "$(etl_mysql -N -e "SET SESSION group_concat_max_len = 1073741824; SELECT COUNT(*), MD5(GROUP_CONCAT(CONCAT_WS('|', k, val) ORDER BY BINARY k SEPARATOR ',')) FROM v_dtext" | tr '\t' ' ')" \
+	"$(q "SELECT count(*) || ' ' || md5(string_agg(concat_ws('|', k, val), ',' ORDER BY k COLLATE \"C\")) FROM v_dtext")" \
+	"v_dtext equals the source row for row"
+for t in v_dint v_dcomp v_dtext; do
+	is "$(vsay $t)" "equal m=0 e=0 d=0" "$t: verify is clean after the diff run"
+done
+q "UPDATE v_dtext SET val = 0 WHERE k = 'a:new'; DELETE FROM v_dcomp WHERE a = 99" >/dev/null
+is "$(vsay v_dtext)" "different m=0 e=0 d=1k=a:new" "a text key is reported"
+is "$(vsay v_dcomp)" "different m=1a=99, b=new e=0 d=0" "a composite key is reported"
+
+# ---- setting verify: the load checks its rows before it commits
+etl_mysql -e "DROP TABLE IF EXISTS v_load; CREATE TABLE v_load (id int PRIMARY KEY, val int);
+	INSERT INTO v_load SELECT seq, seq FROM seq_1_to_10000;"
+q "SELECT etl_pull.add_table('v_load', server => 'replica');
+   SELECT etl_pull.set_table_option('v_load', 'verify', 'full')" >/dev/null
+is "$(q "SELECT strategy || ' ' || rows FROM etl_pull.load_table('v_load')")" "stream 10000" \
+	"verify = full: a stream load that matches commits"
+like "$(q "SELECT notes FROM etl_pull.runs WHERE table_name = 'v_load' ORDER BY run_id DESC LIMIT 1")" \
+	"verify full: 10000 rows equal" "and its run notes the check"
+q "CREATE FUNCTION public.v_tamper() RETURNS trigger LANGUAGE plpgsql AS
+     \$\$BEGIN IF NEW.id OPERATOR(pg_catalog.=) 4321 THEN NEW.val := 0; END IF; RETURN NEW; END\$\$;
+   CREATE TRIGGER v_tamper BEFORE INSERT ON v_load FOR EACH ROW EXECUTE FUNCTION public.v_tamper()" >/dev/null
+etl_mysql -e "UPDATE v_load SET val = val + 1"
+like "$(q "SELECT * FROM etl_pull.load_table('v_load')")" \
+	'the rows loaded into public.v_load differ from MySQL table' \
+	"a load whose trigger changes one value fails under verify = full"
+is "$(q "SELECT count(*) || ' ' || sum(val) FROM v_load")" "10000 50005000" "the target keeps its old rows"
+like "$(q "SELECT strategy || ' ' || status || ' ' || error FROM etl_pull.runs WHERE table_name = 'v_load' ORDER BY run_id DESC LIMIT 1")" \
+	'copy failed .*1 different: \(id=4321\)' "the failed run names the row"
+q "SELECT etl_pull.set_table_option('v_load', 'verify', 'count')" >/dev/null
+is "$(q "SELECT status FROM etl_pull.load_table('v_load')")" "succeeded" \
+	"verify = count does not see a changed value"
+q "CREATE OR REPLACE FUNCTION public.v_tamper() RETURNS trigger LANGUAGE plpgsql AS
+     \$\$BEGIN IF NEW.id OPERATOR(pg_catalog.=) 4321 THEN RETURN NULL; END IF; RETURN NEW; END\$\$" >/dev/null
+like "$(q "SELECT * FROM etl_pull.load_table('v_load')")" 'verify count: 10000 rows at the source, 9999 loaded' \
+	"but a row a trigger drops fails the load under verify = count"
+is "$(q "SELECT count(*) FROM v_load")" "10000" "the target keeps its rows"
+
+done_testing
