@@ -18,7 +18,7 @@
  *	bit(n)						n binary digits
  *	binary, blobs, geometry		upper-case hex of the bytes (WKB for geometry)
  *	date						YYYY-MM-DD
- *	datetime, timestamp			YYYY-MM-DD HH:MM:SS.ffffff, in UTC
+ *	datetime(p), timestamp(p)	YYYY-MM-DD HH:MM:SS[.f], p digits, in UTC
  *	time						the signed number of microseconds
  *	zero dates					NULL under zero_dates = null, else MySQL's
  *								text (which no loaded value matches)
@@ -232,9 +232,10 @@ mysql_canon(EtlPullTable *table, CanonColumn *cc)
 				psprintf("IF(MONTH(%s) = 0 OR DAYOFMONTH(%s) = 0, NULL, DATE_FORMAT(%s, '%%Y-%%m-%%d'))", q, q, q) :
 				psprintf("DATE_FORMAT(%s, '%%Y-%%m-%%d')", q);
 		case CK_DATETIME:
+			/* MySQL's own text: the column's fractional digits, no more */
 			return zero_null ?
-				psprintf("IF(MONTH(%s) = 0 OR DAYOFMONTH(%s) = 0, NULL, DATE_FORMAT(%s, '%%Y-%%m-%%d %%H:%%i:%%s.%%f'))", q, q, q) :
-				psprintf("DATE_FORMAT(%s, '%%Y-%%m-%%d %%H:%%i:%%s.%%f')", q);
+				psprintf("IF(MONTH(%s) = 0 OR DAYOFMONTH(%s) = 0, NULL, CAST(%s AS CHAR))", q, q, q) :
+				psprintf("CAST(%s AS CHAR)", q);
 		case CK_TIME:
 			return psprintf("CAST(TIME_TO_SEC(%s) * 1000000 AS SIGNED)", q);
 		case CK_JSON:
@@ -261,10 +262,17 @@ mysql_text(EtlPullVerify *v, int *which, int n)
 
 		if (i > 0)
 			appendStringInfoString(&buf, ", ");
+		/* a NOT NULL column needs no IFNULL, unless a zero date is NULL */
 		if (cc->kind == CK_TEXT)
-			appendStringInfo(&buf, "IFNULL(CONCAT(',', LENGTH(%s), ':', %s), ',N')", e, e);
-		else
+			appendStringInfo(&buf, cc->scol->nullable ?
+							 "IFNULL(CONCAT(',', LENGTH(%s), ':', %s), ',N')" :
+							 "',', LENGTH(%s), ':', %s", e, e);
+		else if (cc->scol->nullable ||
+				 ((cc->kind == CK_DATE || cc->kind == CK_DATETIME) &&
+				  v->table->zero_dates == ETL_ZERO_DATES_NULL))
 			appendStringInfo(&buf, "IFNULL(CONCAT(',', %s), ',N')", e);
+		else
+			appendStringInfo(&buf, "',', %s", e);
 	}
 	appendStringInfoChar(&buf, ')');
 	return buf.data;
@@ -295,8 +303,13 @@ render_float(StringInfo buf, double x)
 					 (uint64) ldexp(a, -s), s);
 }
 
+/*
+ * A date, or a date and time with "digits" fractional digits, as MySQL
+ * prints a DATETIME(digits); a value with more precision than that (which
+ * no such MySQL value has) gets all six, so that it matches none.
+ */
 static void
-render_timestamp(StringInfo buf, Timestamp ts, bool with_time)
+render_timestamp(StringInfo buf, Timestamp ts, bool with_time, int digits)
 {
 	int64		days;
 	int64		usec;
@@ -319,11 +332,23 @@ render_timestamp(StringInfo buf, Timestamp ts, bool with_time)
 	j2date((int) days + POSTGRES_EPOCH_JDATE, &y, &m, &d);
 	appendStringInfo(buf, "%04d-%02d-%02d", y, m, d);
 	if (with_time)
-		appendStringInfo(buf, " %02d:%02d:%02d.%06d",
+	{
+		int			frac = (int) (usec % USECS_PER_SEC);
+		int			unit = 1;
+		int			i;
+
+		appendStringInfo(buf, " %02d:%02d:%02d",
 						 (int) (usec / USECS_PER_HOUR),
 						 (int) (usec / USECS_PER_MINUTE % 60),
-						 (int) (usec / USECS_PER_SEC % 60),
-						 (int) (usec % USECS_PER_SEC));
+						 (int) (usec / USECS_PER_SEC % 60));
+		digits = Min(Max(digits, 0), 6);
+		for (i = digits; i < 6; i++)
+			unit *= 10;
+		if (frac % unit != 0)
+			digits = 6, unit = 1;
+		if (digits > 0)
+			appendStringInfo(buf, ".%0*d", digits, frac / unit);
+	}
 }
 
 /* Append the bytes of text "s" in UTF-8 (the database's may differ) */
@@ -400,16 +425,16 @@ render_value(StringInfo buf, CanonColumn *cc, Datum d)
 				if (DATE_NOT_FINITE(date))
 					appendStringInfoString(buf, "inf");
 				else
-					render_timestamp(buf, (Timestamp) date * USECS_PER_DAY, false);
+					render_timestamp(buf, (Timestamp) date * USECS_PER_DAY, false, 0);
 			}
 			else if (cc->typid == TIMESTAMPOID || cc->typid == TIMESTAMPTZOID)
-				render_timestamp(buf, DatumGetTimestamp(d), false);
+				render_timestamp(buf, DatumGetTimestamp(d), false, 0);
 			else
 				render_output(buf, cc, d);
 			return;
 		case CK_DATETIME:
 			if (cc->typid == TIMESTAMPOID || cc->typid == TIMESTAMPTZOID)
-				render_timestamp(buf, DatumGetTimestamp(d), true);
+				render_timestamp(buf, DatumGetTimestamp(d), true, cc->scol->scale);
 			else
 				render_output(buf, cc, d);
 			return;
@@ -716,16 +741,16 @@ target_range(EtlPullVerify *v, Datum *values, bool *nulls, StringInfo keybuf)
 /*
  * Scan the target's rows; for each, call "fn" with its range, key text,
  * hash and TID.  With "only_differing", rows of ranges that match are
- * skipped before their text is rendered (where the range says so).
+ * skipped as soon as their key says so (an integer key is read alone);
+ * without "need_hash" only the range and the TID are computed.
  */
 typedef void (*TargetRowFn) (EtlPullVerify *v, void *arg, int range,
 							 StringInfo key, uint64 hash, ItemPointer tid);
 
 static void
 scan_target(EtlPullVerify *v, bool only_differing, bool count_only,
-			TargetRowFn fn, void *arg)
+			bool need_hash, TargetRowFn fn, void *arg)
 {
-	TupleDesc	desc = RelationGetDescr(v->rel);
 	Snapshot	snap;
 	TableScanDesc scan;
 	TupleTableSlot *slot;
@@ -740,7 +765,7 @@ scan_target(EtlPullVerify *v, bool only_differing, bool count_only,
 	oldcxt = MemoryContextSwitchTo(v->rowcxt);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
-		int			range;
+		int			range = 0;
 		uint64		h = 0;
 
 		CHECK_FOR_INTERRUPTS();
@@ -750,18 +775,38 @@ scan_target(EtlPullVerify *v, bool only_differing, bool count_only,
 			fn(v, arg, 0, NULL, 0, &slot->tts_tid);
 			continue;
 		}
-		slot_getallattrs(slot);
 		initStringInfo(&key);
-		if (v->nkey > 0 && !v->int_key)
+		if (v->int_key)
+		{
+			bool		isnull;
+
+			(void) slot_getattr(slot, v->cols[v->keycols[0]].attnum, &isnull);
+			range = target_range(v, slot->tts_values, slot->tts_isnull, NULL);
+		}
+		else if (v->nkey > 0)
+		{
+			int			i;
+
+			for (i = 0; i < v->nkey; i++)
+			{
+				bool		isnull;
+
+				(void) slot_getattr(slot, v->cols[v->keycols[i]].attnum, &isnull);
+			}
 			target_text(v, &key, v->keycols, v->nkey, slot->tts_values, slot->tts_isnull);
-		range = target_range(v, slot->tts_values, slot->tts_isnull, &key);
+			range = target_range(v, slot->tts_values, slot->tts_isnull, &key);
+		}
 		if (only_differing && !v->differs[range])
 			continue;
-		if (v->nkey > 0 && v->int_key)
-			target_text(v, &key, v->keycols, v->nkey, slot->tts_values, slot->tts_isnull);
-		initStringInfo(&row);
-		target_text(v, &row, NULL, v->ncols, slot->tts_values, slot->tts_isnull);
-		h = hash60(v, row.data, row.len);
+		if (need_hash)
+		{
+			slot_getallattrs(slot);
+			if (v->int_key)
+				target_text(v, &key, v->keycols, v->nkey, slot->tts_values, slot->tts_isnull);
+			initStringInfo(&row);
+			target_text(v, &row, NULL, v->ncols, slot->tts_values, slot->tts_isnull);
+			h = hash60(v, row.data, row.len);
+		}
 		fn(v, arg, range, &key, h, &slot->tts_tid);
 	}
 	MemoryContextSwitchTo(oldcxt);
@@ -769,7 +814,6 @@ scan_target(EtlPullVerify *v, bool only_differing, bool count_only,
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
 	UnregisterSnapshot(snap);
-	(void) desc;
 }
 
 static void
@@ -800,7 +844,7 @@ EtlPullVerifyRanges(EtlPullVerify *v, bool count_only, EtlPullVerifyResult *res)
 			elog(ERROR, "COUNT() query returned no row");
 		v->scount[0] = reply_int64(v, values[0], lengths[0]);
 		EtlPullQueryEnd(v->conn);
-		scan_target(v, false, true, count_target_row, NULL);
+		scan_target(v, false, true, false, count_target_row, NULL);
 		for (i = 1; i < v->nranges; i++)
 			v->tcount[0] += v->tcount[i];
 		res->ranges = 1;
@@ -834,7 +878,7 @@ EtlPullVerifyRanges(EtlPullVerify *v, bool count_only, EtlPullVerifyResult *res)
 	}
 	EtlPullQueryEnd(v->conn);
 
-	scan_target(v, false, false, count_target_row, NULL);
+	scan_target(v, false, false, true, count_target_row, NULL);
 	res->ranges = v->nranges;
 	for (i = 0; i < v->nranges; i++)
 	{
@@ -1045,7 +1089,7 @@ EtlPullVerifyRows(EtlPullVerify *v, int max_keys, EtlPullVerifyResult *res)
 	st.res = res;
 	st.max_keys = max_keys;
 	st.cxt = CurrentMemoryContext;
-	scan_target(v, true, false, collect_target_row, &st);
+	scan_target(v, true, false, true, collect_target_row, &st);
 
 	filter = EtlPullVerifySourceFilter(v);
 	EtlPullQueryStart(v->conn,
@@ -1117,10 +1161,11 @@ collect_tid(EtlPullVerify *v, void *arg, int range, StringInfo key,
 
 /*
  * Delete the target's rows of the ranges that differ whose key the staged
- * source rows of those ranges ("stage_qname") lack.  Integer keys go by
- * their intervals (the edges open, for rows outside the source's keys);
- * other keys by the TIDs of the rows a scan finds in those ranges.  "pk"
- * are the key's quoted target columns.  Returns the rows deleted.
+ * source rows of those ranges ("stage_qname") lack: by the TIDs of the
+ * rows a scan finds in those ranges (a join with the ranges' intervals
+ * would leave the plan to the planner, which may scan the table once per
+ * range), under the ExclusiveLock the load holds.  "pk" are the key's
+ * quoted target columns.  Returns the rows deleted.
  */
 int64
 EtlPullVerifyDeleteGone(EtlPullVerify *v, const char *target_qname,
@@ -1149,30 +1194,6 @@ EtlPullVerifyDeleteGone(EtlPullVerify *v, const char *target_qname,
 		appendStringInfo(&sql, "DELETE FROM %s t WHERE %s", target_qname, gone.data);
 		nargs = 0;
 	}
-	else if (v->int_key)
-	{
-		Datum	   *los = palloc(sizeof(Datum) * v->nranges);
-		Datum	   *his = palloc(sizeof(Datum) * v->nranges);
-		int			n = 0;
-		int			i;
-
-		for (i = 0; i < v->nranges; i++)
-		{
-			if (!v->differs[i])
-				continue;
-			los[n] = Int64GetDatum(range_lo(v, i));
-			his[n] = Int64GetDatum(range_hi(v, i));
-			n++;
-		}
-		argtypes[0] = argtypes[1] = INT8ARRAYOID;
-		args[0] = PointerGetDatum(construct_array(los, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		args[1] = PointerGetDatum(construct_array(his, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		nargs = 2;
-		appendStringInfo(&sql,
-						 "DELETE FROM %s t USING ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS r(lo, hi)"
-						 " WHERE t.%s OPERATOR(pg_catalog.>=) r.lo AND t.%s OPERATOR(pg_catalog.<=) r.hi AND %s",
-						 target_qname, (char *) linitial(pk), (char *) linitial(pk), gone.data);
-	}
 	else
 	{
 		TidState	st;
@@ -1182,7 +1203,7 @@ EtlPullVerifyDeleteGone(EtlPullVerify *v, const char *target_qname,
 		st.max = 1024;
 		st.n = 0;
 		st.tids = palloc(sizeof(ItemPointerData) * st.max);
-		scan_target(v, true, false, collect_tid, &st);
+		scan_target(v, true, false, false, collect_tid, &st);
 		if (st.n == 0)
 			return 0;
 		d = palloc(sizeof(Datum) * st.n);
