@@ -246,7 +246,14 @@ mysql_canon(EtlPullTable *table, CanonColumn *cc)
 	return psprintf("CONVERT(%s USING utf8mb4)", q);
 }
 
-/* MySQL's CONCAT of the pieces of columns "which" (n of them) */
+/*
+ * MySQL's text of the pieces of columns "which" (n of them): one
+ * CONCAT_WS(',', '', ...) whose arguments are the values themselves (each
+ * piece then starts with its comma), "N" for NULL; no value of a non-text
+ * kind reads "N", and a text is prefixed by its length.  A NOT NULL column
+ * needs no IFNULL, unless a zero date is NULL.  (CONCAT_WS over plain
+ * arguments costs MariaDB about half of nested CONCATs.)
+ */
 static char *
 mysql_text(EtlPullVerify *v, int *which, int n)
 {
@@ -254,25 +261,18 @@ mysql_text(EtlPullVerify *v, int *which, int n)
 	int			i;
 
 	initStringInfo(&buf);
-	appendStringInfoString(&buf, "CONCAT(");
+	appendStringInfoString(&buf, "CONCAT_WS(',', ''");
 	for (i = 0; i < n; i++)
 	{
 		CanonColumn *cc = &v->cols[which ? which[i] : i];
 		char	   *e = mysql_canon(v->table, cc);
+		bool		nullable = cc->scol->nullable ||
+			((cc->kind == CK_DATE || cc->kind == CK_DATETIME) &&
+			 v->table->zero_dates == ETL_ZERO_DATES_NULL);
 
-		if (i > 0)
-			appendStringInfoString(&buf, ", ");
-		/* a NOT NULL column needs no IFNULL, unless a zero date is NULL */
 		if (cc->kind == CK_TEXT)
-			appendStringInfo(&buf, cc->scol->nullable ?
-							 "IFNULL(CONCAT(',', LENGTH(%s), ':', %s), ',N')" :
-							 "',', LENGTH(%s), ':', %s", e, e);
-		else if (cc->scol->nullable ||
-				 ((cc->kind == CK_DATE || cc->kind == CK_DATETIME) &&
-				  v->table->zero_dates == ETL_ZERO_DATES_NULL))
-			appendStringInfo(&buf, "IFNULL(CONCAT(',', %s), ',N')", e);
-		else
-			appendStringInfo(&buf, "',', %s", e);
+			e = psprintf("CONCAT(LENGTH(%s), ':', %s)", e, e);
+		appendStringInfo(&buf, nullable ? ", IFNULL(%s, 'N')" : ", %s", e);
 	}
 	appendStringInfoChar(&buf, ')');
 	return buf.data;
