@@ -26,6 +26,7 @@ OBJS = \
 	src/parallel.o \
 	src/progress.o \
 	src/recorder.o \
+	src/schema.o \
 	src/session.o \
 	src/sink.o \
 	src/source.o

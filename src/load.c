@@ -299,6 +299,8 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	const char *db;
 	List	   *new_watermark = NIL;
 	bool		incremental_run = false;
+	EtlPullSchemaState *schema;
+	bool		schema_full;
 
 	memset(&load, 0, sizeof(load));
 	load.table = table;
@@ -330,8 +332,10 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	if (lent && lent->in_snapshot)
 		check_group_snapshot(&load);
 	EtlPullCheckColumnTypes(&load);
+	schema = EtlPullSchemaCheck(&load, &schema_full);
 	if (table->extraction == ETL_EXTRACTION_INCREMENTAL)
-		incremental_run = plan_incremental(&load, force_full, &new_watermark);
+		incremental_run = plan_incremental(&load, force_full || schema_full,
+										   &new_watermark);
 
 	if (!OidIsValid(load.target_oid))
 		load.target_oid = EtlPullCreateTarget(&load);
@@ -349,6 +353,10 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	}
 	else
 		strategy = choose_strategy(&load, rel);
+	if (schema_full && table->extraction == ETL_EXTRACTION_INCREMENTAL && !force_full)
+		result->strategy_reason =
+			psprintf("full load of an incremental table: on_schema_change added columns; %s",
+					 result->strategy_reason);
 	if (strategy == &EtlPullParallelStrategy && lent && lent->in_snapshot)
 	{
 		strategy = &EtlPullStreamStrategy;
@@ -364,6 +372,7 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 
 	if (table->extraction == ETL_EXTRACTION_INCREMENTAL)
 		EtlPullWriteWatermark(table, new_watermark);
+	EtlPullSchemaRemember(&load, schema);
 	EtlPullLoadDoneReading(&load);
 	EtlPullProgressEnd(&load.progress);
 	if (table->analyze_target && !incremental_run)

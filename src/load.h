@@ -96,6 +96,25 @@ extern void EtlPullMatchColumns(EtlPullLoad *load, Relation rel,
 								const char *qname, AttrNumber **attnums);
 extern void EtlPullCheckTargetPrivileges(EtlPullLoad *load, AclMode mode);
 extern void EtlPullDeleteTargetRows(EtlPullLoad *load);
+extern const char *EtlPullColumnTargetType(EtlPullLoad *load,
+										   EtlPullSourceColumn *col);
+
+/* in schema.c: on_schema_change, before any row moves */
+typedef struct EtlPullSchemaState EtlPullSchemaState;
+
+extern EtlPullSchemaState *EtlPullSchemaCheck(EtlPullLoad *load, bool *full);
+extern void EtlPullSchemaRemember(EtlPullLoad *load, EtlPullSchemaState *state);
+
+/* A change etl_pull.plan() reports: what a load would do about it */
+typedef struct EtlPullSchemaDiff
+{
+	const char *action;			/* "alter" (evolve does it, error fails),
+								 * "none" (the target holds it), "refused" */
+	const char *text;
+	const char *hint;			/* NULL, or what to do */
+} EtlPullSchemaDiff;
+
+extern List *EtlPullSchemaPreview(EtlPullLoad *load, Relation rel, char **ddl);
 
 /* in load_rows.c */
 extern bool EtlPullConvertOrReject(EtlPullLoad *load, EtlPullConverter *conv,

@@ -113,6 +113,17 @@ target_type(EtlPullLoad *load, EtlPullSourceColumn *col)
 }
 
 /*
+ * The type a created target gives source column "col", as SQL text: the
+ * table's column_types override, or the lossless default (schema.c, which
+ * adds and widens columns, uses the same).
+ */
+const char *
+EtlPullColumnTargetType(EtlPullLoad *load, EtlPullSourceColumn *col)
+{
+	return target_type(load, col);
+}
+
+/*
  * Create the target with the lossless mapping of the source's columns and
  * its primary key.  Returns its OID.  With indexes = all, the source's
  * secondary indexes are read now, under the load's snapshot (the

@@ -1,0 +1,182 @@
+# on_schema_change: a registered, loaded table whose MySQL table then gains
+# a column, widens a varchar and an int, gains an enum label and loses a
+# nullable column.  With evolve the next load (full and incremental, stream
+# and copy) alters the target first and leaves it equal to the source in
+# every remaining column, the changes listed in the run; with error the
+# load fails naming each change and the target is untouched; a narrowing
+# fails under evolve too, as does widening a column a view uses.
+source "$(dirname "$0")/../tap.sh"
+tap_own_cluster # it creates a role
+tap_setup_db etl_tap_schema_change
+
+# create and fill MySQL table $1, register it with extraction $2, strategy $3,
+# on_schema_change $4, and load it once
+make_table() {
+	etl_mysql -e "
+		DROP TABLE IF EXISTS $1;
+		CREATE TABLE $1 (id int NOT NULL PRIMARY KEY, name varchar(10) NOT NULL,
+		                 kind enum('a','b') NOT NULL, n int, gone varchar(5),
+		                 updated datetime(6) NOT NULL);
+		INSERT INTO $1 VALUES (1, 'one', 'a', 1, 'g1', '2026-01-01 00:00:01'),
+		                      (2, 'two', 'b', -2, NULL, '2026-01-01 00:00:02'),
+		                      (3, 'three', 'a', NULL, 'g3', '2026-01-01 00:00:03');"
+	q "SELECT etl_pull.add_table('$1', server => 'replica');
+	   SELECT etl_pull.set_table_option('$1', 'strategy', '$3');
+	   SELECT etl_pull.set_table_option('$1', 'on_schema_change', '$4');" >/dev/null
+	if [ "$2" = incremental ]; then
+		q "SELECT etl_pull.set_table_option('$1', 'extraction', 'incremental');
+		   SELECT etl_pull.set_table_option('$1', 'incremental_columns', 'updated');" >/dev/null
+	fi
+	is "$(q "SELECT rows || ' ' || status FROM etl_pull.load_table('$1')")" "3 succeeded" \
+		"$1: the first load"
+}
+
+# the source's changes, and rows that need them
+change_source() {
+	etl_mysql -e "
+		ALTER TABLE $1 ADD COLUMN extra int AFTER kind, MODIFY name varchar(40) NOT NULL,
+		    MODIFY kind enum('a','b','c') NOT NULL, MODIFY n bigint, DROP COLUMN gone;
+		UPDATE $1 SET extra = id * 10 WHERE id <= 2;
+		INSERT INTO $1 VALUES (4, 'a name longer than ten', 'c', 40, 9000000000, '2026-01-01 00:00:04');
+		UPDATE $1 SET name = 'one, renamed at length', updated = '2026-01-01 00:00:05' WHERE id = 1;"
+}
+
+# digests of the columns the source has now
+mysql_sum() {
+	etl_mysql -N -e "SELECT COUNT(*), MD5(GROUP_CONCAT(CONCAT_WS('|', id, name, kind,
+		       IFNULL(extra, 'N'), IFNULL(n, 'N'), DATE_FORMAT(updated, '%Y-%m-%d %H:%i:%s.%f'))
+		       ORDER BY id SEPARATOR ',')) FROM $1" | tr '\t' ' '
+}
+pg_sum() {
+	q "SELECT count(*) || ' ' || md5(string_agg(concat_ws('|', id, name, kind,
+	          coalesce(extra::text, 'N'), coalesce(n::text, 'N'),
+	          to_char(updated, 'YYYY-MM-DD HH24:MI:SS.US')), ',' ORDER BY id)) FROM $1"
+}
+columns_of() {
+	q "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod)
+	                     || CASE WHEN attnotnull THEN ' not null' ELSE '' END, ', ' ORDER BY attnum)
+	     FROM pg_attribute WHERE attrelid = '$1'::regclass AND attnum > 0 AND NOT attisdropped"
+}
+last_run() {
+	q "SELECT $2 FROM etl_pull.runs WHERE table_name = '$1' ORDER BY run_id DESC LIMIT 1"
+}
+
+# evolve, each extraction with each of stream and copy
+for extraction in full incremental; do
+	for strategy in stream copy; do
+		t=sc_${extraction:0:4}_$strategy
+		make_table "$t" "$extraction" "$strategy" evolve
+		change_source "$t"
+		out=$(PGOPTIONS='-c client_min_messages=notice' etl_psql -d "$TAP_DB" -Atq \
+			-c "SELECT rows || ' ' || status FROM etl_pull.load_table('$t')" 2>&1)
+		like "$out" "4 succeeded" "$t: the load after the changes succeeds"
+		like "$out" "NOTICE:  table public.$t: column \"extra\" added at the source" \
+			"$t: a NOTICE names the added column"
+		is "$(columns_of "$t")" \
+			"id integer not null, name character varying(40) not null, kind text not null, n bigint, gone character varying(5), updated timestamp(6) without time zone, extra integer" \
+			"$t: the target got the column and the widened types, and keeps the gone one"
+		is "$(pg_sum "$t")" "$(mysql_sum "$t")" "$t: the target equals the source in every remaining column"
+		is "$(q "SELECT count(*) FILTER (WHERE gone IS NOT NULL) FROM $t")" "0" \
+			"$t: the gone column is NULL"
+		is "$(last_run "$t" "array_length(schema_changes, 1)")" "5" "$t: the run lists five changes"
+		changes=$(last_run "$t" "array_to_string(schema_changes, E'\n')")
+		like "$changes" 'column "name" widened from varchar\(10\) NOT NULL to varchar\(40\) NOT NULL: target column name from character varying\(10\) to character varying\(40\)' \
+			"$t: the varchar widening is recorded"
+		like "$changes" 'column "kind" changed from enum\('"'"'a'"'"','"'"'b'"'"'\) NOT NULL to enum\('"'"'a'"'"','"'"'b'"'"','"'"'c'"'"'\) NOT NULL: target type text holds it' \
+			"$t: the enum label is recorded, held by text"
+		like "$changes" 'column "n" widened from int(\(11\))? to bigint(\(20\))?: target column n from integer to bigint' \
+			"$t: the integer widening is recorded"
+		like "$changes" 'column "gone" is gone from the source: target column gone stays and gets NULL from now on' \
+			"$t: the gone column is recorded"
+		if [ "$extraction" = incremental ]; then
+			like "$(last_run "$t" "strategy_reason")" '^full load of an incremental table: on_schema_change added columns' \
+				"$t: the incremental table loaded in full, saying why"
+			# the next run is incremental again, and merges
+			etl_mysql -e "UPDATE $t SET extra = 77, name = 'two again', updated = '2026-01-01 00:00:06' WHERE id = 2"
+			is "$(q "SELECT extraction || ' ' || status FROM etl_pull.load_table('$t')")" "incremental succeeded" \
+				"$t: the next run is incremental"
+			is "$(pg_sum "$t")" "$(mysql_sum "$t")" "$t: and the merge keeps the target equal to the source"
+			is "$(last_run "$t" "schema_changes")" "" "$t: with no change recorded"
+		else
+			is "$(q "SELECT rows FROM etl_pull.load_table('$t')")|$(last_run "$t" "schema_changes")" "4|" \
+				"$t: the next load finds no change"
+		fi
+	done
+done
+
+# error: the load fails naming every change, the target is untouched
+for strategy in stream copy; do
+	t=sc_err_$strategy
+	make_table "$t" full "$strategy" error
+	before_cols=$(columns_of "$t")
+	before=$(q "SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM $t t")
+	change_source "$t"
+	out=$(q "SELECT etl_pull.load_table('$t')")
+	like "$out" "ERROR:  the columns of MySQL table \"etl_test.$t\" changed: table public.$t needs altering before it can be loaded" \
+		"$t: the load fails"
+	for c in '"name" widened from varchar\(10\) NOT NULL to varchar\(40\) NOT NULL' \
+		'"kind" changed from enum' '"n" widened from int(\(11\))? to bigint(\(20\))?' \
+		'"gone" is gone from the source' '"extra" added at the source \(int(\(11\))?\)'; do
+		like "$out" "column $c" "$t: the error names column $c"
+	done
+	like "$out" 'HINT:  Set "on_schema_change" to "evolve" for table "'"$t"'", or run ALTER TABLE public.'"$t"' ALTER COLUMN name TYPE character varying\(40\), ADD COLUMN extra integer, ALTER COLUMN n TYPE bigint; then load again' \
+		"$t: the hint says what to run"
+	is "$(columns_of "$t")" "$before_cols" "$t: the target's columns are untouched"
+	is "$(q "SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM $t t")" "$before" "$t: and its rows"
+	is "$(last_run "$t" "status || ' ' || array_length(schema_changes, 1)")" "failed 5" \
+		"$t: the failed run lists the changes"
+done
+
+# error, and a change the target holds as it is: the load goes on
+t=sc_err_enum
+make_table "$t" full stream error
+etl_mysql -e "ALTER TABLE $t MODIFY kind enum('a','b','z') NOT NULL; INSERT INTO $t VALUES (9, 'nine', 'z', 9, NULL, '2026-01-02')"
+is "$(q "SELECT rows || ' ' || status FROM etl_pull.load_table('$t')")" "4 succeeded" \
+	"$t: an enum label added loads under error: the text target holds it"
+like "$(last_run "$t" "schema_changes[1]")" 'column "kind" changed from .*: target type text holds it' \
+	"$t: and the run says so"
+is "$(q "SELECT kind FROM $t WHERE id = 9")" "z" "$t: the new label arrived"
+
+# evolve refuses a narrowing, naming the column, both types and what to do
+t=sc_narrow
+make_table "$t" full copy evolve
+etl_mysql -e "ALTER TABLE $t MODIFY name varchar(5) NOT NULL"
+before=$(q "SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM $t t")
+out=$(q "SELECT etl_pull.load_table('$t')")
+like "$out" "ERROR:  cannot load table \"$t\": column \"name\" narrowed from varchar\(10\) NOT NULL to varchar\(5\) NOT NULL: target column name is character varying\(10\), and etl_pull does not narrow a column" \
+	"$t: a narrowing fails under evolve"
+like "$out" "HINT:  Alter column name of table public.$t yourself" "$t: with a hint"
+is "$(columns_of "$t" | grep -c 'name character varying(10)')|$(q "SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM $t t")" \
+	"1|$before" "$t: the target is untouched"
+
+# and an incompatible change
+etl_mysql -e "ALTER TABLE $t MODIFY name varchar(10) NOT NULL, MODIFY n varchar(20)"
+like "$(q "SELECT etl_pull.load_table('$t')")" 'column "n" changed from int(\(11\))? to varchar\(20\): target column n is integer, and character varying\(20\) is not a lossless widening of it' \
+	"$t: a type changed incompatibly fails under evolve"
+
+# a view on a column to widen: a clear error
+t=sc_view
+make_table "$t" full stream evolve
+q "CREATE VIEW sc_view_names AS SELECT id, name FROM $t" >/dev/null
+etl_mysql -e "ALTER TABLE $t MODIFY name varchar(20) NOT NULL"
+out=$(q "SELECT etl_pull.load_table('$t')")
+like "$out" "ERROR:  cannot widen a column of table public.$t: view public.sc_view_names depends on it" \
+	"$t: a view on the widened column is named"
+q "DROP VIEW sc_view_names" >/dev/null
+is "$(q "SELECT rows FROM etl_pull.load_table('$t')")|$(columns_of "$t" | grep -c 'name character varying(20)')" "3|1" \
+	"$t: without the view the column widens"
+
+# evolve needs the target's owner
+t=sc_owner
+make_table "$t" full stream evolve
+q "CREATE ROLE sc_loader; GRANT USAGE ON FOREIGN SERVER replica TO sc_loader;
+   CREATE USER MAPPING FOR sc_loader SERVER replica OPTIONS (user '$ETL_PULL_MYSQL_USER', password '$ETL_PULL_MYSQL_PASSWORD');
+   GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON $t TO sc_loader" >/dev/null 2>&1
+tap_on_exit "q 'DROP OWNED BY sc_loader; DROP ROLE sc_loader' >/dev/null 2>&1"
+etl_mysql -e "ALTER TABLE $t ADD COLUMN extra int"
+like "$(q "SET ROLE sc_loader; SELECT etl_pull.load_table('$t')")" \
+	"ERROR:  table \"$t\" needs its target public.$t altered, which only its owner may do" \
+	"$t: a caller who does not own the target cannot evolve it"
+is "$(q "SELECT rows FROM etl_pull.load_table('$t')")" "3" "$t: its owner can"
+
+done_testing
