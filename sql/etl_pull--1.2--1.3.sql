@@ -34,3 +34,13 @@ ALTER TABLE etl_pull.runs ADD COLUMN schema_changes text[];
 COMMENT ON COLUMN etl_pull.runs.schema_changes IS
     'the changes of the source''s columns the run found, and what it did about each';
 
+-- A dry run of load_table (src/plan.c): what it would do now, as rows of
+-- (section, item, detail), reading the source and a sample of its rows,
+-- writing nothing.  Runs as the caller, as load_table does.
+CREATE FUNCTION etl_pull.plan(name text, sample_rows integer DEFAULT 1000,
+                              OUT section text, OUT item text, OUT detail text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'etl_pull_plan'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION etl_pull.plan(text, integer) IS
+    'what load_table(name) would do now, without moving rows: columns and types, schema changes, DDL, strategy, keys, extraction, missing privileges, TLS, data hazards in a sample';

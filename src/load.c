@@ -173,6 +173,16 @@ choose_strategy(EtlPullLoad *load, Relation rel)
 }
 
 /*
+ * The strategy a full load of the target would take now, its reason in
+ * load->result (etl_pull.plan() asks without loading).
+ */
+const EtlPullStrategyRoutine *
+EtlPullChooseStrategy(EtlPullLoad *load, Relation rel)
+{
+	return choose_strategy(load, rel);
+}
+
+/*
  * Incremental extraction: the first run (or a forced one) is full; later
  * runs pull from the watermark (load->where).  The new watermark is read
  * now, under the same snapshot as the rows, into *new_watermark.  Returns

@@ -59,7 +59,8 @@ typedef struct EtlPullLoad
 
 /*
  * A load strategy.  "unsuitable" says why it cannot load this target, or
- * returns NULL when it can (a NULL function: it loads any target);
+ * returns NULL when it can (a NULL function: it loads any target; a NULL
+ * "target" is one the load would create, a plain table: etl_pull.plan());
  * "privileges" are the ones the caller needs on the target; "load" moves
  * every row of the source into the target, in the caller's transaction.
  */
@@ -86,10 +87,13 @@ extern const EtlPullStrategyRoutine EtlPullIncrementalStrategy;
 
 /* in load.c: a strategy is done with the load's connection */
 extern void EtlPullLoadDoneReading(EtlPullLoad *load);
+extern const EtlPullStrategyRoutine *EtlPullChooseStrategy(EtlPullLoad *load,
+														   Relation rel);
 
 /* in load_target.c */
 extern Oid	EtlPullLookupTarget(EtlPullLoad *load);
 extern void EtlPullCheckColumnTypes(EtlPullLoad *load);
+extern char *EtlPullTargetDDL(EtlPullLoad *load);
 extern Oid	EtlPullCreateTarget(EtlPullLoad *load);
 extern void EtlPullCreateIndexes(EtlPullLoad *load);
 extern void EtlPullMatchColumns(EtlPullLoad *load, Relation rel,
