@@ -1,7 +1,7 @@
 # on_schema_change: a registered, loaded table whose MySQL table then gains
 # a column, widens a varchar and an int, gains an enum label and loses a
-# nullable column.  With evolve the next load (full and incremental, stream
-# and copy) alters the target first and leaves it equal to the source in
+# nullable column.  With evolve the next load (full and incremental, every
+# strategy) alters the target first and leaves it equal to the source in
 # every remaining column, the changes listed in the run; with error the
 # load fails naming each change and the target is untouched; a narrowing
 # fails under evolve too, as does widening a column a view uses.
@@ -61,15 +61,17 @@ last_run() {
 	q "SELECT $2 FROM etl_pull.runs WHERE table_name = '$1' ORDER BY run_id DESC LIMIT 1"
 }
 
-# evolve, each extraction with each of stream and copy
+# evolve, each extraction with each strategy (the swap of stream and parallel
+# builds a new heap of the new row type)
 for extraction in full incremental; do
-	for strategy in stream copy; do
+	for strategy in stream copy parallel standard; do
 		t=sc_${extraction:0:4}_$strategy
 		make_table "$t" "$extraction" "$strategy" evolve
 		change_source "$t"
 		out=$(PGOPTIONS='-c client_min_messages=notice' etl_psql -d "$TAP_DB" -Atq \
 			-c "SELECT rows || ' ' || status FROM etl_pull.load_table('$t')" 2>&1)
 		like "$out" "4 succeeded" "$t: the load after the changes succeeds"
+		is "$(last_run "$t" strategy)" "$strategy" "$t: by the $strategy strategy"
 		like "$out" "NOTICE:  table public.$t: column \"extra\" added at the source" \
 			"$t: a NOTICE names the added column"
 		is "$(columns_of "$t")" \
