@@ -67,11 +67,28 @@ typedef struct PlanOut
 	ReturnSetInfo *rsinfo;
 } PlanOut;
 
+/*
+ * Text for a row: MySQL's names and values in it may be bytes the
+ * database's encoding does not have (a hostile server), which are shown
+ * as '?'
+ */
+static const char *
+valid_text(const char *s)
+{
+	if (s == NULL || pg_verifymbstr(s, strlen(s), true))
+		return s;
+	return EtlPullPrintable(s, strlen(s) + 1);
+}
+
+/* One row of the plan */
 static void
 emit(PlanOut *out, const char *section, const char *item, const char *detail)
 {
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
+
+	item = valid_text(item);
+	detail = valid_text(detail);
 
 	values[0] = CStringGetTextDatum(section);
 	if (item)

@@ -171,7 +171,8 @@ numeric_ps(int32 typmod, int *p, int *s)
 	if (typmod < (int32) VARHDRSZ)
 		return false;
 	*p = ((typmod - VARHDRSZ) >> 16) & 0xffff;
-	*s = (typmod - VARHDRSZ) & 0x7ff;
+	/* an 11-bit signed scale, as numeric.c packs it (negative since 15) */
+	*s = (((typmod - VARHDRSZ) & 0x7ff) ^ 1024) - 1024;
 	return true;
 }
 

@@ -156,6 +156,24 @@ etl_mysql -e "ALTER TABLE $t MODIFY name varchar(10) NOT NULL, MODIFY n varchar(
 like "$(q "SELECT etl_pull.load_table('$t')")" 'column "n" changed from int(\(11\))? to varchar\(20\): target column n is integer, and character varying\(20\) is not a lossless widening of it' \
 	"$t: a type changed incompatibly fails under evolve"
 
+# a rename is a drop plus an add; a NOT NULL column gone is an error naming it
+t=sc_rename
+make_table "$t" full stream evolve
+etl_mysql -e "ALTER TABLE $t CHANGE COLUMN n amount int"
+is "$(q "SELECT rows FROM etl_pull.load_table('$t')")" "3" "$t: a renamed column loads under evolve"
+is "$(q "SELECT count(n) || ' ' || string_agg(coalesce(amount::text, 'N'), ',' ORDER BY id) FROM $t")" "0 1,-2,N" \
+	"$t: the new name is filled, the old one NULL"
+like "$(last_run "$t" "array_to_string(schema_changes, ' | ')")" 'column "amount" added at the source .* \| column "n" is gone from the source' \
+	"$t: the run lists the add and the drop"
+etl_mysql -e "ALTER TABLE $t DROP COLUMN name"
+out=$(q "SELECT etl_pull.load_table('$t')")
+like "$out" "ERROR:  cannot load table \"$t\": column \"name\" is gone from the source: target column name is NOT NULL and has no default" \
+	"$t: a NOT NULL column gone from the source is an error naming it"
+like "$out" "HINT:  Drop its NOT NULL \(ALTER TABLE public.$t ALTER COLUMN name DROP NOT NULL\)" "$t: with what to do"
+q "ALTER TABLE $t ALTER COLUMN name DROP NOT NULL" >/dev/null
+is "$(q "SELECT rows FROM etl_pull.load_table('$t')")|$(q "SELECT count(name) FROM $t")" "3|0" \
+	"$t: once nullable, it stays and gets NULL"
+
 # a view on a column to widen: a clear error
 t=sc_view
 make_table "$t" full stream evolve
