@@ -106,6 +106,17 @@ for extraction in full incremental; do
 	done
 done
 
+# an incremental table whose change adds no column stays incremental: the
+# stage is made like the widened target, the merge takes the longer values
+t=sc_incr_widen
+make_table "$t" incremental copy evolve
+etl_mysql -e "ALTER TABLE $t MODIFY name varchar(40) NOT NULL, DROP COLUMN gone;
+	UPDATE $t SET name = 'longer than ten characters', updated = '2026-01-01 00:00:09' WHERE id = 3"
+is "$(q "SELECT extraction || ' ' || rows || ' ' || merged_rows FROM etl_pull.load_table('$t')")" "incremental 1 1" \
+	"$t: a widening alone keeps the run incremental"
+is "$(q "SELECT string_agg(name, ',' ORDER BY id) FROM $t")|$(columns_of "$t" | grep -c 'name character varying(40)')" \
+	"one,two,longer than ten characters|1" "$t: the column widened and the merged row has its value"
+
 # error: the load fails naming every change, the target is untouched
 for strategy in stream copy; do
 	t=sc_err_$strategy
