@@ -197,6 +197,25 @@ q "DROP VIEW sc_view_names" >/dev/null
 is "$(q "SELECT rows FROM etl_pull.load_table('$t')")|$(columns_of "$t" | grep -c 'name character varying(20)')" "3|1" \
 	"$t: without the view the column widens"
 
+# a reader holding the target: evolve waits at most etl_pull.swap_lock_timeout
+t=sc_locked
+make_table "$t" full stream evolve
+etl_mysql -e "ALTER TABLE $t ADD COLUMN extra int"
+PGAPPNAME=sc_reader etl_psql -d "$TAP_DB" -Atq -c "BEGIN; SELECT count(*) FROM $t; SELECT pg_sleep(600)" >/dev/null 2>&1 &
+reader=$!
+until [ "$(q "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+              WHERE a.application_name = 'sc_reader' AND l.relation = '$t'::regclass")" = 1 ]; do
+	sleep 0.05
+done
+out=$(PGOPTIONS='-c etl_pull.swap_lock_timeout=200' etl_psql -d "$TAP_DB" -Atq -c "SELECT etl_pull.load_table('$t')" 2>&1)
+etl_psql -Atqc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'sc_reader'" >/dev/null
+wait "$reader" 2>/dev/null
+like "$out" "ERROR:  could not lock table public.$t to alter it for the source's schema changes" \
+	"$t: a reader holding the target fails the evolving load, saying why"
+is "$(columns_of "$t" | grep -c extra)" "0" "$t: the target is unchanged"
+is "$(q "SELECT rows FROM etl_pull.load_table('$t')")|$(columns_of "$t" | grep -c extra)" "3|1" \
+	"$t: without the reader it evolves"
+
 # evolve needs the target's owner
 t=sc_owner
 make_table "$t" full stream evolve
