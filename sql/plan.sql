@@ -9,6 +9,9 @@ SELECT etl_pull.set_table_option('plan_new', 'estimated_size_mb', '0');
 SELECT section, item, detail FROM etl_pull.plan('plan_new') WHERE section <> 'connection';
 SELECT detail ~ '^(not encrypted|TLS)' AS tls_state_shown
   FROM etl_pull.plan('plan_new', 0) WHERE section = 'connection';
+-- the table's pg_settings apply, as in a load
+SELECT etl_pull.set_table_option('plan_new', 'pg_settings', 'etl_pull.stream_threshold_mb=100');
+SELECT item, detail FROM etl_pull.plan('plan_new', 0) WHERE section = 'strategy';
 -- and nothing was created, recorded or remembered
 SELECT to_regclass('public.plan_new') AS target,
        (SELECT count(*) FROM etl_pull.runs WHERE table_name = 'plan_new') AS runs,

@@ -759,7 +759,9 @@ etl_pull_plan(PG_FUNCTION_ARGS)
 	out.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
 	table = EtlPullReadTable(text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	nestlevel = EtlPullPinSearchPath();
+	/* as load_table: the table's pg_settings (thresholds, say), then the pin */
+	nestlevel = EtlPullApplyPgSettings(table);
+	(void) EtlPullPinSearchPath();
 	plan_table(&out, table, sample);
 	AtEOXact_GUC(true, nestlevel);
 	PG_RETURN_VOID();
