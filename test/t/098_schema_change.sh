@@ -106,6 +106,28 @@ for extraction in full incremental; do
 	done
 done
 
+# the other lossless widenings: decimal precision and scale, unsigned widths,
+# float to double, datetime precision, char to varchar and to text
+t=sc_widen_more
+etl_mysql -e "DROP TABLE IF EXISTS $t;
+	CREATE TABLE $t (id int NOT NULL PRIMARY KEY, d decimal(8,2), su smallint unsigned,
+	                 f float, dt datetime(0), c char(4), v varchar(8));
+	INSERT INTO $t VALUES (1, 123456.78, 65535, 0.5, '2026-01-01 00:00:01', 'abcd', 'eight ch')"
+q "SELECT etl_pull.add_table('$t', server => 'replica');
+   SELECT etl_pull.set_table_option('$t', 'on_schema_change', 'evolve')" >/dev/null
+is "$(q "SELECT rows FROM etl_pull.load_table('$t')")" "1" "$t: the first load"
+etl_mysql -e "ALTER TABLE $t MODIFY d decimal(12,4), MODIFY su int unsigned, MODIFY f double,
+	MODIFY dt datetime(3), MODIFY c varchar(10), MODIFY v text;
+	INSERT INTO $t VALUES (2, 12345678.1234, 4000000000, 0.1, '2026-01-01 00:00:02.125', 'ten chars!', REPEAT('t', 300))"
+is "$(q "SELECT rows FROM etl_pull.load_table('$t')")" "2" "$t: the load after the widenings"
+is "$(columns_of "$t")" \
+	"id integer not null, d numeric(12,4), su bigint, f double precision, dt timestamp(3) without time zone, c character varying(10), v text" \
+	"$t: each column widened to the new mapping"
+is "$(q "SELECT string_agg(concat_ws('|', id, d, su, f, to_char(dt, 'SS.MS'), c, length(v)), ',' ORDER BY id) FROM $t")" \
+	"1|123456.7800|65535|0.5|01.000|abcd|8,2|12345678.1234|4000000000|0.1|02.125|ten chars!|300" \
+	"$t: and holds the wider values"
+is "$(last_run "$t" "array_length(schema_changes, 1)")" "6" "$t: six changes recorded"
+
 # an incremental table whose change adds no column stays incremental: the
 # stage is made like the widened target, the merge takes the longer values
 t=sc_incr_widen
