@@ -27,8 +27,10 @@ OBJS = \
 	src/load_all.o \
 	src/option.o \
 	src/parallel.o \
+	src/plan.o \
 	src/progress.o \
 	src/recorder.o \
+	src/schema.o \
 	src/session.o \
 	src/sink.o \
 	src/source.o \
@@ -46,7 +48,7 @@ PGFILEDESC = "etl_pull - load MySQL and MariaDB tables into PostgreSQL"
 
 # pg_regress tests: sql/<test>.sql, expected/<test>.out (they need the
 # servers test/run starts: see README.md)
-REGRESS = options settings load types failures strategies privileges security load_all integrity
+REGRESS = options settings load types failures strategies privileges security load_all integrity plan
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 
 MYSQL_CONFIG ?= $(shell command -v mariadb_config || command -v mysql_config)

@@ -99,6 +99,16 @@ typedef enum EtlPullIndexes
 } EtlPullIndexes;
 
 /*
+ * What a load does when the source's columns changed (setting
+ * on_schema_change: error, evolve)
+ */
+typedef enum EtlPullSchemaChange
+{
+	ETL_SCHEMA_CHANGE_ERROR,
+	ETL_SCHEMA_CHANGE_EVOLVE
+} EtlPullSchemaChange;
+
+/*
  * What to do with invalid UTF-8 or NUL bytes in text (setting invalid_utf8:
  * error, replace)
  */
@@ -263,6 +273,8 @@ typedef struct EtlPullRunResult
 	double		seconds;
 	int64		peak_memory_kb;
 	char	   *notes;			/* what the run noted, "; "-separated, or NULL */
+	char	   *schema_changes; /* the source's column changes, one a line,
+								 * or NULL */
 } EtlPullRunResult;
 
 /* A row rejected by on_error = reject */

@@ -633,6 +633,7 @@ register_table(const char *name, const char *server, const char *source_table,
 			set_option(name, "incremental_columns", watermark);
 		}
 		set_option(name, "indexes", "all");
+		set_option(name, "on_schema_change", "evolve");
 		if (load_group)
 			set_option(name, "load_group", load_group);
 		ReleaseCurrentSubTransaction();

@@ -173,6 +173,16 @@ choose_strategy(EtlPullLoad *load, Relation rel)
 }
 
 /*
+ * The strategy a full load of the target would take now, its reason in
+ * load->result (etl_pull.plan() asks without loading).
+ */
+const EtlPullStrategyRoutine *
+EtlPullChooseStrategy(EtlPullLoad *load, Relation rel)
+{
+	return choose_strategy(load, rel);
+}
+
+/*
  * Incremental extraction: the first run (or a forced one) is full; later
  * runs pull from the watermark (load->where).  The new watermark is read
  * now, under the same snapshot as the rows, into *new_watermark.  Returns
@@ -300,6 +310,8 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	List	   *new_watermark = NIL;
 	bool		incremental_run = false;
 	bool		diff_run;
+	EtlPullSchemaState *schema;
+	bool		schema_full;
 
 	memset(&load, 0, sizeof(load));
 	load.table = table;
@@ -331,11 +343,17 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	if (lent && lent->in_snapshot)
 		check_group_snapshot(&load);
 	EtlPullCheckColumnTypes(&load);
+	schema = EtlPullSchemaCheck(&load, &schema_full);
 	if (table->extraction == ETL_EXTRACTION_INCREMENTAL)
-		incremental_run = plan_incremental(&load, force_full, &new_watermark);
-	/* diff: the first run (no target yet) or a forced one is a full load */
+		incremental_run = plan_incremental(&load, force_full || schema_full,
+										   &new_watermark);
+
+	/*
+	 * diff: the first run (no target yet), a forced one and one after
+	 * on_schema_change added columns (every row needs them) are full loads
+	 */
 	diff_run = (table->extraction == ETL_EXTRACTION_DIFF &&
-				OidIsValid(load.target_oid) && !force_full);
+				OidIsValid(load.target_oid) && !force_full && !schema_full);
 
 	if (!OidIsValid(load.target_oid))
 		load.target_oid = EtlPullCreateTarget(&load);
@@ -359,6 +377,11 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	}
 	else
 		strategy = choose_strategy(&load, rel);
+	if (schema_full && table->extraction != ETL_EXTRACTION_FULL && !force_full)
+		result->strategy_reason =
+			psprintf("full load of %s table: on_schema_change added columns; %s",
+					 table->extraction == ETL_EXTRACTION_DIFF ? "a diff" : "an incremental",
+					 result->strategy_reason);
 	if (strategy == &EtlPullParallelStrategy && table->verify != ETL_VERIFY_OFF)
 	{
 		strategy = &EtlPullStreamStrategy;
@@ -389,6 +412,7 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 
 	if (table->extraction == ETL_EXTRACTION_INCREMENTAL)
 		EtlPullWriteWatermark(table, new_watermark);
+	EtlPullSchemaRemember(&load, schema);
 	EtlPullLoadDoneReading(&load);
 	EtlPullProgressEnd(&load.progress);
 	if (table->analyze_target && !incremental_run && !diff_run)

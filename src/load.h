@@ -59,7 +59,8 @@ typedef struct EtlPullLoad
 
 /*
  * A load strategy.  "unsuitable" says why it cannot load this target, or
- * returns NULL when it can (a NULL function: it loads any target);
+ * returns NULL when it can (a NULL function: it loads any target; a NULL
+ * "target" is one the load would create, a plain table: etl_pull.plan());
  * "privileges" are the ones the caller needs on the target; "load" moves
  * every row of the source into the target, in the caller's transaction.
  */
@@ -92,16 +93,38 @@ extern void EtlPullCheckLoaded(EtlPullLoad *load, Relation rows);
 
 /* in load.c: a strategy is done with the load's connection */
 extern void EtlPullLoadDoneReading(EtlPullLoad *load);
+extern const EtlPullStrategyRoutine *EtlPullChooseStrategy(EtlPullLoad *load,
+														   Relation rel);
 
 /* in load_target.c */
 extern Oid	EtlPullLookupTarget(EtlPullLoad *load);
 extern void EtlPullCheckColumnTypes(EtlPullLoad *load);
+extern char *EtlPullTargetDDL(EtlPullLoad *load);
 extern Oid	EtlPullCreateTarget(EtlPullLoad *load);
 extern void EtlPullCreateIndexes(EtlPullLoad *load);
 extern void EtlPullMatchColumns(EtlPullLoad *load, Relation rel,
 								const char *qname, AttrNumber **attnums);
 extern void EtlPullCheckTargetPrivileges(EtlPullLoad *load, AclMode mode);
 extern void EtlPullDeleteTargetRows(EtlPullLoad *load);
+extern const char *EtlPullColumnTargetType(EtlPullLoad *load,
+										   EtlPullSourceColumn *col);
+
+/* in schema.c: on_schema_change, before any row moves */
+typedef struct EtlPullSchemaState EtlPullSchemaState;
+
+extern EtlPullSchemaState *EtlPullSchemaCheck(EtlPullLoad *load, bool *full);
+extern void EtlPullSchemaRemember(EtlPullLoad *load, EtlPullSchemaState *state);
+
+/* A change etl_pull.plan() reports: what a load would do about it */
+typedef struct EtlPullSchemaDiff
+{
+	const char *action;			/* "alter" (evolve does it, error fails),
+								 * "none" (the target holds it), "refused" */
+	const char *text;
+	const char *hint;			/* NULL, or what to do */
+} EtlPullSchemaDiff;
+
+extern List *EtlPullSchemaPreview(EtlPullLoad *load, Relation rel, char **ddl);
 
 /* in load_rows.c */
 extern bool EtlPullConvertOrReject(EtlPullLoad *load, EtlPullConverter *conv,

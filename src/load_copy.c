@@ -27,6 +27,8 @@ copy_unsuitable(EtlPullLoad *load, Relation rel)
 {
 	if (load->table->on_error == ETL_ON_ERROR_REJECT)
 		return "on_error is reject, which COPY cannot do";
+	if (rel == NULL)
+		return NULL;			/* a target to create: a plain table */
 	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED)
 		return "the target has row-level security";
 	if (rel->rd_rel->relkind == RELKIND_VIEW)

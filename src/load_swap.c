@@ -76,6 +76,8 @@ swap_unsuitable(EtlPullLoad *load, Relation rel)
 {
 	char	   *pubname;
 
+	if (rel == NULL)
+		return NULL;			/* a target to create: a plain table */
 	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
 		return "the target is partitioned";
 	if (rel->rd_rel->relkind == RELKIND_FOREIGN_TABLE)

@@ -113,14 +113,23 @@ target_type(EtlPullLoad *load, EtlPullSourceColumn *col)
 }
 
 /*
- * Create the target with the lossless mapping of the source's columns and
- * its primary key.  Returns its OID.  With indexes = all, the source's
- * secondary indexes are read now, under the load's snapshot (the
- * strategy may close the connection), into load->indexes, for
- * EtlPullCreateIndexes to build once the rows are in.
+ * The type a created target gives source column "col", as SQL text: the
+ * table's column_types override, or the lossless default (schema.c, which
+ * adds and widens columns, uses the same).
  */
-Oid
-EtlPullCreateTarget(EtlPullLoad *load)
+const char *
+EtlPullColumnTargetType(EtlPullLoad *load, EtlPullSourceColumn *col)
+{
+	return target_type(load, col);
+}
+
+/*
+ * The CREATE TABLE of a target created from the source: the lossless
+ * mapping of its columns (or their column_types overrides) and its primary
+ * key.  EtlPullCreateTarget runs it; etl_pull.plan() shows it.
+ */
+char *
+EtlPullTargetDDL(EtlPullLoad *load)
 {
 	EtlPullTable *t = load->table;
 	StringInfoData sql;
@@ -156,10 +165,25 @@ EtlPullCreateTarget(EtlPullLoad *load)
 		appendStringInfoChar(&sql, ')');
 	}
 	appendStringInfoChar(&sql, ')');
+	return sql.data;
+}
+
+/*
+ * Create the target with the lossless mapping of the source's columns and
+ * its primary key.  Returns its OID.  With indexes = all, the source's
+ * secondary indexes are read now, under the load's snapshot (the
+ * strategy may close the connection), into load->indexes, for
+ * EtlPullCreateIndexes to build once the rows are in.
+ */
+Oid
+EtlPullCreateTarget(EtlPullLoad *load)
+{
+	EtlPullTable *t = load->table;
+	char	   *sql = EtlPullTargetDDL(load);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
+	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "could not create table %s", load->target_qname);
 	SPI_finish();
 	CommandCounterIncrement();

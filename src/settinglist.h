@@ -96,5 +96,7 @@ ETL_SETTING(indexes, SET_CHOICE, EtlPullIndexes, "primary", "primary, all", 0, 0
 			"which of the source's indexes a created target gets: its primary key, or every B-tree index too")
 ETL_SETTING(verify, SET_CHOICE, EtlPullVerifyMode, "off", "off, count, full", 0, 0,
 			"a full load checks what it wrote against the source before it commits: not, by row count, or by every row's hash")
+ETL_SETTING(on_schema_change, SET_CHOICE, EtlPullSchemaChange, "error", "error, evolve", 0, 0,
+			"when the source's columns changed: fail the load, or alter the target first (add columns, widen types)")
 ETL_SETTING(enabled, SET_BOOL, bool, "true", NULL, 0, 0,
 			"a disabled table is not loaded")

@@ -50,6 +50,9 @@ q "SELECT etl_pull.set_table_option('nn', 'strategy', 'parallel')" >/dev/null
 # a conversion error in a worker keeps its SQLSTATE, detail and context
 etl_mysql -e "UPDATE nn_src SET v = 'fine' WHERE id = 77777;
 	ALTER TABLE nn_src MODIFY v varchar(40); UPDATE nn_src SET v = REPEAT('x', 30) WHERE id = 55555"
+# (forgetting the source's columns as last loaded, so that the widening is
+# no schema change that on_schema_change = error refuses before any row moves)
+q "DELETE FROM etl_pull.source_columns WHERE table_name = 'nn'" >/dev/null
 out=$(verbose "SELECT rows FROM etl_pull.load_table('nn')")
 like "$out" 'ERROR:  22001: ' "a value too long for the target arrives as SQLSTATE 22001"
 like "$out" 'DETAIL:  The value has 30 characters\.' "with its detail"

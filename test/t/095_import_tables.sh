@@ -140,6 +140,8 @@ is "$(q "SELECT source_table || '|' || target_table || '|' || extraction || '|'
 	"orders: source, target, extraction, watermark, indexes all, load group"
 is "$(q "SELECT count(*) FROM etl_pull.tables WHERE load_group = 'imp' AND indexes = 'all'
            AND enabled AND server = 'replica'")" "9" "nine tables registered in the group, indexes all"
+is "$(q "SELECT count(*) FROM etl_pull.tables WHERE load_group = 'imp' AND on_schema_change = 'evolve'")" "9" \
+	"and on_schema_change evolve"
 is "$(q "SELECT source_table FROM etl_pull.tables WHERE name = '$HOSTILE_SQL'")" \
 	"\`etl_import_t\`.\`Tick\`\`s 'q' \"dq\" ü.dot'); DROP TABLE pg_sentinel; --\`" \
 	"the hostile source is stored \`quoted\`"
