@@ -22,6 +22,7 @@ OBJS = \
 	src/load_swap.o \
 	src/load_target.o \
 	src/load_all.o \
+	src/merge.o \
 	src/option.o \
 	src/parallel.o \
 	src/progress.o \
