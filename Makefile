@@ -25,6 +25,7 @@ OBJS = \
 	src/load_target.o \
 	src/load_verify.o \
 	src/load_all.o \
+	src/merge.o \
 	src/option.o \
 	src/parallel.o \
 	src/plan.o \

@@ -423,6 +423,24 @@ extern void EtlPullSinkRowDone(EtlPullSink *sink);
 extern void EtlPullSinkAddValues(EtlPullSink *sink, Datum *values, bool *nulls);
 extern void EtlPullSinkRowSkip(EtlPullSink *sink);
 extern void EtlPullSinkEnd(EtlPullSink *sink);
+extern EtlPullSink *EtlPullSinkBeginMerge(Relation target, int batch_size,
+										  AttrNumber *attnums, int nmapped,
+										  Oid indexoid, int64 *merged);
+
+/* in merge.c */
+typedef struct EtlPullMerger EtlPullMerger;
+
+extern const char *EtlPullMergeUnsuitable(Relation rel, AttrNumber *keyattnums,
+										  int nkeys, Oid *indexoid);
+struct ResultRelInfo;
+struct EState;
+struct TupleTableSlot;
+extern EtlPullMerger *EtlPullMergerBegin(struct ResultRelInfo *rri,
+										 struct EState *estate,
+										 Oid indexoid, AttrNumber *attnums,
+										 int nmapped, int64 *merged);
+extern bool EtlPullMergerApply(EtlPullMerger *m, struct TupleTableSlot *slot);
+extern void EtlPullMergerEnd(EtlPullMerger *m);
 
 /* in copy.c */
 typedef void (*EtlPullRowCallback) (void *arg, unsigned long *lengths);

@@ -1,13 +1,17 @@
 /*-------------------------------------------------------------------------
  *
  * load_incremental.c
- *		  An incremental run: the rows past the watermark, staged and
- *		  merged into the target by primary key.
+ *		  An incremental run: the rows past the watermark merged into the
+ *		  target by primary key.
  *
- * The rows the watermark predicate selects stream through a sink into a
- * temporary staging table, which is merged into the target with plain SQL
- * (incremental.c), so the target's triggers and constraints apply; then,
- * if asked, the target rows gone from the source are deleted.  An
+ * The rows the watermark predicate selects stream through a merging sink
+ * straight into the target (merge.c: one primary key probe per row, only
+ * changed rows rewritten), when the target is a plain table the C merge
+ * can load (EtlPullMergeUnsuitable).  Otherwise (triggers, row level
+ * security, ...) they stream into a temporary staging table, which is
+ * merged into the target with plain SQL (incremental.c), so the target's
+ * triggers, policies and rules apply.  Then, if asked, the target rows
+ * gone from the source are deleted.  An
  * append-only table (no primary key) first deletes the target's copies of
  * the rows it pulls again, and appends the staged rows.  The orchestrator
  * (load.c) reads the watermark and builds the predicate; a table's first
@@ -25,7 +29,9 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
@@ -60,6 +66,73 @@ create_stage(EtlPullLoad *load, const char *stage_name, const char *stage_qname)
 	return get_relname_relid(stage_name, LookupExplicitNamespace("pg_temp", false));
 }
 
+/*
+ * Merge the pulled rows into the target as they stream, by primary key
+ * lookups, if the target allows it (merge.c).  Returns false, with the
+ * reason recorded, when it does not: the caller stages and merges by SQL.
+ */
+static bool
+merge_streaming(EtlPullLoad *load)
+{
+	EtlPullSource *source = load->source;
+	Relation	rel = table_open(load->target_oid, NoLock);
+	AttrNumber	keyatts[INDEX_MAX_KEYS];
+	int			nkeys = 0;
+	Oid			indexoid = InvalidOid;
+	const char *why;
+	AclResult	aclresult;
+	int			i;
+
+	for (i = 0; i < source->ncolumns; i++)
+		if (source->columns[i].pk_position > 0 && nkeys < INDEX_MAX_KEYS)
+			keyatts[nkeys++] = load->attnums[i];
+	if (!EtlPullEnableOptimizations)
+		why = "etl_pull.enable_optimizations is off";
+	else if ((why = EtlPullMergeUnsuitable(rel, keyatts, nkeys, &indexoid)) != NULL)
+		why = psprintf("table %s cannot be merged row by row because %s",
+					   load->target_qname, why);
+	if (why != NULL)
+	{
+		load->result->strategy_reason =
+			psprintf("incremental: staged, then merged by primary key in SQL: %s", why);
+		table_close(rel, NoLock);
+		return false;
+	}
+
+	/* the SQL merge reads the target's rows to compare them: so do we */
+	aclresult = pg_class_aclcheck(load->target_oid, GetUserId(), ACL_SELECT);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, get_relkind_objtype(rel->rd_rel->relkind),
+					   RelationGetRelationName(rel));
+
+	load->result->strategy_reason = "incremental: merged by primary key lookups as the rows stream";
+	EtlPullProgressPhase(ETL_PHASE_MERGING);
+	EtlPullStreamIntoSink(load, rel, load->attnums,
+						  EtlPullSinkBeginMerge(rel, load->table->batch_size,
+												load->attnums, source->ncolumns,
+												indexoid,
+												&load->result->merged_rows),
+						  load->where);
+	table_close(rel, NoLock);
+	return true;
+}
+
+/* delete_missing: the target rows whose key is gone from the source */
+static void
+delete_missing(EtlPullLoad *load, bool has_pk)
+{
+	List	   *key = EtlPullSourceKey(load->source);
+
+	if (list_length(key) != 1 || !has_pk)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("\"delete_missing\" needs a single-column integer primary key")));
+	load->result->deleted_rows =
+		EtlPullDeleteMissing(load->conn, load->source,
+							 (EtlPullSourceColumn *) linitial(key),
+							 load->target_qname);
+}
+
 static void
 load_incremental(EtlPullLoad *load)
 {
@@ -76,6 +149,13 @@ load_incremental(EtlPullLoad *load)
 	/* the deletes below need DELETE as well */
 	if (table->append_only || table->delete_missing)
 		EtlPullCheckTargetPrivileges(load, ACL_DELETE);
+
+	if (!table->append_only && merge_streaming(load))
+	{
+		if (table->delete_missing)
+			delete_missing(load, true);
+		return;
+	}
 
 	/*
 	 * Append-only: the target's copies of the rows pulled again go first
@@ -117,18 +197,7 @@ load_incremental(EtlPullLoad *load)
 											 columns, pk);
 
 	if (table->delete_missing)
-	{
-		List	   *key = EtlPullSourceKey(load->source);
-
-		if (list_length(key) != 1 || pk == NIL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("\"delete_missing\" needs a single-column integer primary key")));
-		load->result->deleted_rows =
-			EtlPullDeleteMissing(load->conn, load->source,
-								 (EtlPullSourceColumn *) linitial(key),
-								 load->target_qname);
-	}
+		delete_missing(load, pk != NIL);
 
 	exec_utility(psprintf("DROP TABLE %s", stage_qname), false);
 }

@@ -13,7 +13,9 @@
  *
  * Rows may be written into a different relation than the one whose
  * constraints are checked: a full reload fills a transient heap with the
- * target's row type and swaps it in at the end (see load.c).
+ * target's row type and swaps it in at the end (see load.c).  A merging
+ * sink (EtlPullSinkBeginMerge) hands each batch to merge.c instead, which
+ * applies the rows to the target by primary key.
  *
  * IDENTIFICATION
  *		  src/sink.c
@@ -27,6 +29,7 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_coerce.h"
 #include "parser/parse_relation.h"
@@ -65,6 +68,7 @@ struct EtlPullSink
 	int			ndefaults;
 	MemoryContext batchcxt;
 	MemoryContext callercxt;	/* between Next and RowDone */
+	EtlPullMerger *merger;		/* a merging sink, or NULL */
 };
 
 /*
@@ -177,6 +181,34 @@ EtlPullSinkBegin(Relation target, Relation into, int batch_size,
 
 static void row_done(EtlPullSink *sink, bool materialize);
 
+/* a merging sink's batches: small, a merge gains nothing from big ones */
+#define SINK_MERGE_BATCH	64
+
+/*
+ * Start a sink that merges its rows into "target" by the primary key
+ * index "indexoid" (merge.c; EtlPullMergeUnsuitable must have allowed it)
+ * instead of appending them.  attnums (nmapped) are the columns the caller
+ * fills; a new row gets the others' defaults, an updated one keeps them.
+ * The rows inserted or updated are counted in *merged.  Constraints are
+ * checked by the merge, on the row it writes.
+ */
+EtlPullSink *
+EtlPullSinkBeginMerge(Relation target, int batch_size, AttrNumber *attnums,
+					  int nmapped, Oid indexoid, int64 *merged)
+{
+	EtlPullSink *sink = EtlPullSinkBegin(target, target,
+										 Min(batch_size, SINK_MERGE_BATCH),
+										 0, attnums, nmapped, false);
+
+	/* the indexes are open (insert_indexes), the primary key among them */
+	if (!sink->insert_indexes)
+		elog(ERROR, "a merging sink needs the target's indexes");
+	sink->check_constraints = false;
+	sink->merger = EtlPullMergerBegin(sink->rri, sink->estate, indexoid,
+									  attnums, nmapped, merged);
+	return sink;
+}
+
 /* Write the buffered rows and start a new batch */
 static void
 flush(EtlPullSink *sink)
@@ -189,9 +221,19 @@ flush(EtlPullSink *sink)
 
 	/* heap_multi_insert leaks into the current context: use the batch's */
 	oldcxt = MemoryContextSwitchTo(sink->batchcxt);
-	table_multi_insert(sink->into, sink->slots, sink->nused, sink->cid,
-					   sink->ti_options, sink->bistate);
-	if (sink->insert_indexes)
+	if (sink->merger)
+	{
+		for (i = 0; i < sink->nused; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			(void) EtlPullMergerApply(sink->merger, sink->slots[i]);
+			ResetPerTupleExprContext(sink->estate);
+		}
+	}
+	else
+		table_multi_insert(sink->into, sink->slots, sink->nused, sink->cid,
+						   sink->ti_options, sink->bistate);
+	if (sink->insert_indexes && !sink->merger)
 	{
 		for (i = 0; i < sink->nused; i++)
 		{
@@ -331,6 +373,8 @@ EtlPullSinkEnd(EtlPullSink *sink)
 	int			i;
 
 	flush(sink);
+	if (sink->merger)
+		EtlPullMergerEnd(sink->merger);
 	FreeBulkInsertState(sink->bistate);
 	table_finish_bulk_insert(sink->into, sink->ti_options);
 	if (sink->insert_indexes)

@@ -39,6 +39,63 @@ is "$(q "SELECT vals[1] FROM etl_pull.watermarks WHERE table_name = 'inc_src'")"
 is "$(q "SELECT rows || ' ' || merged_rows FROM etl_pull.load_table('inc_src')")" "50 0" \
 	"an unchanged source re-reads only the rows at the watermark and changes nothing"
 
+# the merge rewrites only what changed: one of the 50 re-read rows edited
+# (its watermark column as it was), the other 49 and the rest keep their xmin
+q "CREATE TABLE inc_xmin AS SELECT id, xmin::text AS x FROM inc_src" >/dev/null
+etl_mysql -e "UPDATE inc_src SET note = 'edited' WHERE id = 20006"
+is "$(q "SELECT rows || ' ' || merged_rows FROM etl_pull.load_table('inc_src')")" "50 1" \
+	"a run re-reading 50 rows, one of them edited, merges that one only"
+is "$(q "SELECT count(*) FILTER (WHERE s.xmin::text <> x.x) || ' ' ||
+	count(*) FILTER (WHERE s.xmin::text <> x.x AND s.id = 20006) || ' ' || count(*)
+	FROM inc_src s JOIN inc_xmin x USING (id)")" "1 1 20055" \
+	"the edited row is rewritten (a new xmin); the unchanged re-read rows and all others are not"
+is "$(q "SELECT strategy_reason FROM etl_pull.runs ORDER BY run_id DESC LIMIT 1")" \
+	"incremental: merged by primary key lookups as the rows stream" \
+	"a plain target is merged row by row as the rows stream, without a stage"
+is "$(pg_digest inc_src)" "$(mysql_digest inc_src)" "target equals source after the edit"
+q "DROP TABLE inc_xmin" >/dev/null
+
+# a run that fails leaves the rows it wrote dead in the target's heap and
+# primary key; the next run's probes step over them (and mark them dead)
+q "CREATE FUNCTION inc_fail() RETURNS trigger LANGUAGE plpgsql AS
+     \$\$BEGIN RAISE EXCEPTION 'inc_fail'; END\$\$;
+   CREATE TRIGGER inc_fail AFTER INSERT ON inc_src FOR EACH ROW EXECUTE FUNCTION inc_fail()" >/dev/null
+etl_mysql -e "UPDATE inc_src SET note = 'edited 2' WHERE id IN (20006, 20007);
+	INSERT INTO inc_src VALUES (20056, 1, 'new', '2024-07-01')"
+like "$(q "SELECT * FROM etl_pull.load_table('inc_src')")" 'inc_fail' "a run whose merge fails is an error"
+q "DROP TRIGGER inc_fail ON inc_src; DROP FUNCTION inc_fail()" >/dev/null
+is "$(q "SELECT rows || ' ' || merged_rows FROM etl_pull.load_table('inc_src')")" "51 3" \
+	"the next run merges the 2 updated and 1 new row over the failed run's dead ones"
+is "$(pg_digest inc_src)" "$(mysql_digest inc_src)" "target equals source after it"
+
+# a target with triggers is staged and merged by SQL, its triggers fire for
+# the rows inserted or updated; the same rows are rewritten
+q "CREATE TABLE inc_log (op text, id bigint);
+   CREATE FUNCTION inc_log() RETURNS trigger LANGUAGE plpgsql AS
+     \$\$BEGIN INSERT INTO public.inc_log VALUES (TG_OP, NEW.id); RETURN NEW; END\$\$;
+   CREATE TRIGGER inc_log AFTER INSERT OR UPDATE ON inc_src
+     FOR EACH ROW EXECUTE FUNCTION inc_log();
+   CREATE TABLE inc_xmin AS SELECT id, xmin::text AS x FROM inc_src" >/dev/null
+etl_mysql -e "UPDATE inc_src SET note = 'edited 3' WHERE id IN (20006, 20007);
+	INSERT INTO inc_src VALUES (20057, 1, 'new', '2024-07-01')"
+is "$(q "SELECT rows || ' ' || merged_rows FROM etl_pull.load_table('inc_src')")" "52 3" \
+	"with a trigger: 52 re-read, 2 updated and 1 inserted"
+like "$(q "SELECT strategy_reason FROM etl_pull.runs ORDER BY run_id DESC LIMIT 1")" \
+	'staged, then merged by primary key in SQL: .* because it has triggers' \
+	"a target with triggers is staged and merged by SQL"
+is "$(q "SELECT string_agg(op || ' ' || id, ', ' ORDER BY id) FROM inc_log")" \
+	"UPDATE 20006, UPDATE 20007, INSERT 20057" "its triggers fired for the merged rows only"
+is "$(q "SELECT count(*) FROM inc_src s JOIN inc_xmin x USING (id) WHERE s.xmin::text <> x.x")" "2" \
+	"the SQL merge, too, rewrites only the changed rows"
+is "$(pg_digest inc_src)" "$(mysql_digest inc_src)" "target equals source after the SQL merge"
+q "DROP TRIGGER inc_log ON inc_src; DROP TABLE inc_log, inc_xmin; DROP FUNCTION inc_log()" >/dev/null
+is "$(q "SET etl_pull.enable_optimizations = off;
+	SELECT rows || ' ' || merged_rows FROM etl_pull.load_table('inc_src')")" "52 0" \
+	"etl_pull.enable_optimizations = off: nothing changed, nothing merged"
+is "$(q "SELECT strategy_reason FROM etl_pull.runs ORDER BY run_id DESC LIMIT 1")" \
+	"incremental: staged, then merged by primary key in SQL: etl_pull.enable_optimizations is off" \
+	"... staged and merged by SQL, as the flag says"
+
 # deletes, found by key ranges
 etl_mysql -e "DELETE FROM inc_src WHERE id BETWEEN 500 AND 509 OR id IN (7, 19999, 20003);"
 q "SELECT etl_pull.set_table_option('inc_src', 'delete_missing', 'true')" >/dev/null
@@ -57,15 +114,15 @@ is "$(q "SELECT vals FROM etl_pull.watermarks WHERE table_name = 'inc_src'")" "$
 
 # look-back re-reads recent rows
 q "SELECT etl_pull.set_table_option('inc_src', 'lookback', '86400')" >/dev/null
-is "$(q "SELECT rows FROM etl_pull.load_table('inc_src')")" "50" \
+is "$(q "SELECT rows FROM etl_pull.load_table('inc_src')")" "52" \
 	"a one-day look-back re-reads the rows of the last day"
 q "SELECT etl_pull.set_table_option('inc_src', 'lookback', '15552000')" >/dev/null
-is "$(q "SELECT rows FROM etl_pull.load_table('inc_src')")" "249" \
+is "$(q "SELECT rows FROM etl_pull.load_table('inc_src')")" "251" \
 	"a 180-day look-back re-reads the rows of the last 180 days"
 
 # force_full reloads everything and resets the watermark
 is "$(q "SELECT extraction || ' ' || rows FROM etl_pull.load_table('inc_src', force_full => true)")" \
-	"full 20042" "force_full reloads every row"
+	"full 20044" "force_full reloads every row"
 is "$(pg_digest inc_src)" "$(mysql_digest inc_src)" "target equals source after force_full"
 q "SELECT etl_pull.reset_watermark('inc_src')" >/dev/null
 is "$(q "SELECT extraction FROM etl_pull.load_table('inc_src')")" "full" \
