@@ -631,7 +631,8 @@ bad_datetime(const char *s)
 
 /*
  * Dates and datetimes ("YYYY-MM-DD[ HH:MM:SS[.ffffff]]").  Returns false
- * for a zero date, which the caller turns into NULL or an error.
+ * for a zero date, which the caller turns into NULL, an error or -infinity
+ * (setting zero_dates).
  */
 static bool
 parse_datetime(const char *s, unsigned long len, bool with_time,
@@ -692,6 +693,13 @@ convert_date(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
 
 	if (!parse_datetime(s, len, false, &jdate, &usec))
 	{
+		if (conv->table->zero_dates == ETL_ZERO_DATES_INFINITY)
+		{
+			DateADT		d;
+
+			DATE_NOBEGIN(d);
+			return DateADTGetDatum(d);
+		}
 		zero_date(conv, cc, s);
 		*isnull = true;
 		return (Datum) 0;
@@ -709,6 +717,11 @@ convert_timestamp(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
 
 	if (!parse_datetime(s, len, true, &jdate, &usec))
 	{
+		if (conv->table->zero_dates == ETL_ZERO_DATES_INFINITY)
+		{
+			TIMESTAMP_NOBEGIN(ts);
+			return TimestampGetDatum(ts);
+		}
 		zero_date(conv, cc, s);
 		*isnull = true;
 		return (Datum) 0;

@@ -218,8 +218,7 @@ EtlPullStreamIntoSink(EtlPullLoad *load, Relation target, AttrNumber *attnums,
 {
 	RowSource	rs = {load->conn, NULL, NULL};
 
-	EtlPullQueryStart(load->conn, EtlPullSourceSelect(load->source, where),
-					  load->source->ncolumns);
+	EtlPullSourceQueryStart(load->conn, load->table, load->source, where);
 	rows_into_sink(load, &rs, target, attnums, sink);
 	EtlPullQueryEnd(load->conn);
 }
