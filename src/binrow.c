@@ -33,16 +33,68 @@
 
 #include "binrow.h"
 
-/* Little-endian unsigned integer of n bytes */
+/* Little-endian unsigned integer of n bytes (1, 2, 4 or 8) */
 static inline uint64
 get_le(const unsigned char *p, int n)
 {
-	uint64		v = 0;
+#ifndef WORDS_BIGENDIAN
+	switch (n)
+	{
+		case 1:
+			return p[0];
+		case 2:
+			{
+				uint16		v;
+
+				memcpy(&v, p, 2);
+				return v;
+			}
+		case 4:
+			{
+				uint32		v;
+
+				memcpy(&v, p, 4);
+				return v;
+			}
+		case 8:
+			{
+				uint64		v;
+
+				memcpy(&v, p, 8);
+				return v;
+			}
+	}
+#endif
+	{
+		uint64		v = 0;
+		int			i;
+
+		for (i = n - 1; i >= 0; i--)
+			v = (v << 8) | p[i];
+		return v;
+	}
+}
+
+/* Write v as exactly n decimal digits (v < 10^n) at out; returns out + n */
+static inline char *
+put_digits(char *out, unsigned long v, int n)
+{
 	int			i;
 
 	for (i = n - 1; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
+	{
+		out[i] = (char) ('0' + v % 10);
+		v /= 10;
+	}
+	return out + n;
+}
+
+/* The complaint about a row that ends before its columns do (allocated only then) */
+static const char *
+short_row(int ncols)
+{
+	return psprintf("A row does not hold the %d values its result's columns announce.",
+					ncols);
 }
 
 static const char *
@@ -69,8 +121,22 @@ render_native(EtlPullBinaryColumn *bc, int i, char **value, unsigned long *lengt
 			{
 				uint64		u = get_le(p, bc->width);
 
+				if (bc->native)
+				{
+					/* granted only where it fits an int64 */
+					int			shift = 64 - 8 * bc->width;
+
+					bc->nat.i = bc->is_unsigned ? (int64) u :
+						(int64) (u << shift) >> shift;
+					*value = (char *) &bc->nat;
+					*length = sizeof(EtlPullNative);
+					return NULL;
+				}
 				if (bc->is_unsigned)
-					n = snprintf(out, sizeof(bc->text), UINT64_FORMAT, u);
+				{
+					n = pg_ulltoa_n(u, out);
+					out[n] = '\0';
+				}
 				else
 				{
 					int			shift = 64 - 8 * bc->width;
@@ -127,18 +193,53 @@ render_native(EtlPullBinaryColumn *bc, int i, char **value, unsigned long *lengt
 					return bad_value(i, "date");
 				if (hour > 23 || minute > 59 || second > 59 || usec > 999999)
 					return bad_value(i, "datetime");
-				n = snprintf(out, sizeof(bc->text), "%04u-%02u-%02u",
-							 year, month, day);
-				if (bc->layout == BL_DATE)
+				if (bc->layout == BL_DATE && (hour || minute || second || usec))
+					return bad_value(i, "date");
+				if (bc->native)
 				{
-					if (hour || minute || second || usec)
-						return bad_value(i, "date");
-					break;
+					EtlPullNative *nat = &bc->nat;
+
+					nat->is_time = true;
+					nat->with_time = (bc->layout == BL_DATETIME);
+					nat->year = year;
+					nat->month = month;
+					nat->day = day;
+					nat->hour = hour;
+					nat->minute = minute;
+					nat->second = second;
+					nat->usec = usec;
+					*value = (char *) nat;
+					*length = sizeof(EtlPullNative);
+					return NULL;
 				}
-				n += snprintf(out + n, sizeof(bc->text) - n, " %02u:%02u:%02u",
-							  hour, minute, second);
-				if (usec > 0)
-					n += snprintf(out + n, sizeof(bc->text) - n, ".%06lu", usec);
+				{
+					char	   *q = out;
+
+					/* "YYYY-MM-DD[ HH:MM:SS[.ffffff]]", without snprintf's cost */
+					q = put_digits(q, year, 4);
+					*q++ = '-';
+					q = put_digits(q, month, 2);
+					*q++ = '-';
+					q = put_digits(q, day, 2);
+					if (bc->layout == BL_DATETIME)
+					{
+						*q++ = ' ';
+						q = put_digits(q, hour, 2);
+						*q++ = ':';
+						q = put_digits(q, minute, 2);
+						*q++ = ':';
+						q = put_digits(q, second, 2);
+						if (usec > 0)
+						{
+							*q++ = '.';
+							q = put_digits(q, usec, 6);
+						}
+					}
+					else if (hour || minute || second || usec)
+						return bad_value(i, "date");
+					*q = '\0';
+					n = q - out;
+				}
 			}
 			break;
 		case BL_TIME:
@@ -193,8 +294,6 @@ EtlPullDecodeBinaryRow(EtlPullBinaryColumn *cols, int ncols, unsigned char *row,
 					   const unsigned char *end, char **values,
 					   unsigned long *lengths, size_t *rowlen)
 {
-	const char *short_row = psprintf("A row does not hold the %d values its result's columns announce.",
-									 ncols);
 	size_t		nullbytes = (ncols + 9) / 8;
 	const unsigned char *nullmap;
 	unsigned char *p = row;
@@ -205,7 +304,7 @@ EtlPullDecodeBinaryRow(EtlPullBinaryColumn *cols, int ncols, unsigned char *row,
 		return "A row of the binary protocol does not start with its header byte.";
 	p++;
 	if ((size_t) (end - p) < nullbytes)
-		return short_row;
+		return short_row(ncols);
 	nullmap = p;
 	p += nullbytes;
 	for (i = 0; i < ncols; i++)
@@ -219,7 +318,7 @@ EtlPullDecodeBinaryRow(EtlPullBinaryColumn *cols, int ncols, unsigned char *row,
 			continue;
 		}
 		if (p >= end)
-			return short_row;
+			return short_row(ncols);
 		switch (bc->layout)
 		{
 			case BL_NULL:
@@ -268,7 +367,7 @@ EtlPullDecodeBinaryRow(EtlPullBinaryColumn *cols, int ncols, unsigned char *row,
 							break;
 					}
 					if ((size_t) (end - p) < (size_t) hdr)
-						return short_row;
+						return short_row(ncols);
 					l = (hdr == 1) ? p[0] : get_le(p + 1, hdr - 1);
 					p += hdr;
 					if (l >= (uint64) (end - p))
@@ -280,14 +379,14 @@ EtlPullDecodeBinaryRow(EtlPullBinaryColumn *cols, int ncols, unsigned char *row,
 		}
 		/* the value, and at least the 0 after the row, lie in the buffer */
 		if ((size_t) (end - p) <= len)
-			return short_row;
+			return short_row(ncols);
 		bc->ptr = p;
 		bc->len = len;
 		p += len;
 	}
 	/* the packet ends exactly here, on the 0 the client library wrote */
 	if (p >= end || *p != 0)
-		return short_row;
+		return short_row(ncols);
 	*rowlen = (p - row) + 1;
 
 	/* natives first: terminating the strings may overwrite their bytes */

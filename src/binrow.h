@@ -12,6 +12,8 @@
 #ifndef ETL_PULL_BINROW_H
 #define ETL_PULL_BINROW_H
 
+#include "etl_pull.h"
+
 /* How a column's values are laid out in a binary row */
 typedef enum EtlPullBinaryLayout
 {
@@ -33,7 +35,9 @@ typedef struct EtlPullBinaryColumn
 	bool		is_unsigned;
 	const unsigned char *ptr;	/* the value in the packet, this row */
 	unsigned long len;			/* its length */
+	bool		native;			/* hand over an EtlPullNative, not text */
 	char		text[64];		/* a native value rendered as text */
+	EtlPullNative nat;			/* or as it was sent */
 } EtlPullBinaryColumn;
 
 extern const char *EtlPullDecodeBinaryRow(EtlPullBinaryColumn *cols, int ncols,

@@ -1205,6 +1205,34 @@ EtlPullQueryStartProtocol(EtlPullConnection *conn, const char *sql,
 }
 
 /*
+ * Of the columns "wanted", those whose values the binary result in
+ * progress hands over as an EtlPullNative (integers that fit an int64,
+ * dates, datetimes) instead of text, from the next row on: a palloc'd
+ * array, all false for a text-protocol result.  The caller's converters
+ * must then take those columns so (EtlPullConvertersUseNative).
+ */
+bool *
+EtlPullQueryNativeColumns(EtlPullConnection *conn, const bool *wanted)
+{
+	bool	   *granted = palloc0(sizeof(bool) * Max(conn->nfields, 1));
+	unsigned int i;
+
+	if (conn->stmt == NULL)
+		return granted;
+	for (i = 0; i < conn->nfields; i++)
+	{
+		EtlPullBinaryColumn *bc = &conn->bcols[i];
+
+		if (!wanted[i])
+			continue;
+		if ((bc->layout == BL_INT && !(bc->width == 8 && bc->is_unsigned)) ||
+			bc->layout == BL_DATE || bc->layout == BL_DATETIME)
+			granted[i] = bc->native = true;
+	}
+	return granted;
+}
+
+/*
  * EtlPullFetch for a binary-protocol result: the next row, each value as
  * text (see binrow.c), valid until the next fetch.
  */

@@ -331,6 +331,27 @@ extern char *EtlPullCheckTableOption(const char *key, const char *value);
 extern char *EtlPullChoiceName(const char *setting, int ordinal);
 extern List *EtlPullParseColumnTypes(const char *value);
 
+/*
+ * A value of the binary protocol handed over as it was sent, for the
+ * converters that take it so (EtlPullQueryNativeColumns): an integer, or a
+ * date or datetime's fields, already checked to be in range (a zero month
+ * or day is a zero date).  Its "text" in a row's values is this struct
+ * (lengths: its size), which EtlPullNativeText renders for messages.
+ */
+typedef struct EtlPullNative
+{
+	int64		i;				/* integer */
+	int32		year,			/* date, datetime */
+				month,
+				day,
+				hour,
+				minute,
+				second,
+				usec;
+	bool		is_time;		/* the fields, not i */
+	bool		with_time;		/* a datetime, not a date */
+} EtlPullNative;
+
 /* in connection.c */
 typedef struct EtlPullConnection EtlPullConnection;
 
@@ -351,6 +372,8 @@ extern void EtlPullQueryStart(EtlPullConnection *conn, const char *sql,
 							  int nfields);
 extern void EtlPullQueryStartProtocol(EtlPullConnection *conn, const char *sql,
 									  int nfields, bool binary);
+extern bool *EtlPullQueryNativeColumns(EtlPullConnection *conn,
+									   const bool *wanted);
 extern bool EtlPullTryQueryStart(EtlPullConnection *conn, const char *sql,
 								 int nfields, char **error);
 extern bool EtlPullTryExec(EtlPullConnection *conn, const char *sql, char **error);
@@ -392,6 +415,11 @@ extern void EtlPullConvertRow(EtlPullConverter *conv, char **values,
 							  unsigned long *lengths,
 							  Datum *datums, bool *nulls);
 extern bool EtlPullConvertersTrusted(EtlPullConverter *conv);
+extern bool *EtlPullConvertersNativeWanted(EtlPullConverter *conv);
+extern void EtlPullConvertersUseNative(EtlPullConverter *conv, const bool *native);
+extern char *EtlPullNativeText(const char *value);
+extern void EtlPullNativeFromConnection(EtlPullConverter *conv,
+										EtlPullConnection *conn);
 struct EtlPullReject;
 extern bool EtlPullConvertRowOrReject(EtlPullConverter *conv, char **values,
 									  unsigned long *lengths, Datum *datums,
