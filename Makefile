@@ -6,6 +6,7 @@ EXTVERSION = 1.3
 MODULE_big = etl_pull
 OBJS = \
 	src/bgworker.o \
+	src/binrow.o \
 	src/catalog.o \
 	src/connection.o \
 	src/convert.o \
@@ -49,7 +50,7 @@ PGFILEDESC = "etl_pull - load MySQL and MariaDB tables into PostgreSQL"
 
 # pg_regress tests: sql/<test>.sql, expected/<test>.out (they need the
 # servers test/run starts: see README.md)
-REGRESS = options settings load types failures strategies privileges security load_all integrity plan
+REGRESS = options settings load types protocol failures strategies privileges security load_all integrity plan
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 
 MYSQL_CONFIG ?= $(shell command -v mariadb_config || command -v mysql_config)
@@ -67,7 +68,8 @@ etl_pull--$(EXTVERSION).sql: sql/install_checks.sql sql/etl_pull--1.0.sql sql/et
 
 # every object depends on the module-wide headers and the modules' own
 ETL_PULL_HEADERS = src/etl_pull.h src/settinglist.h src/bgworker.h src/load.h \
-	src/load_all.h src/parallel.h src/progress.h src/recorder.h src/verify.h
+	src/load_all.h src/parallel.h src/progress.h src/recorder.h src/verify.h \
+	src/binrow.h
 $(OBJS): $(ETL_PULL_HEADERS)
 
 # the benchmarks (see README.md, Performance): not tests, they print figures

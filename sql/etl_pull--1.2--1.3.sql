@@ -112,3 +112,15 @@ AS 'MODULE_PATHNAME', 'etl_pull_plan'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION etl_pull.plan(text, integer) IS
     'what load_table(name) would do now, without moving rows: columns and types, schema changes, DDL, strategy, keys, extraction, missing privileges, TLS, data hazards in a sample';
+
+-- Issue 18: rows read in MySQL's binary protocol by default; zero dates as -infinity
+ALTER TABLE etl_pull.tables
+    ADD COLUMN protocol text NOT NULL DEFAULT 'binary'
+        CHECK (protocol IN ('binary', 'text'));
+COMMENT ON COLUMN etl_pull.tables.protocol IS
+    'binary: rows are read with a prepared statement (exact doubles, dates from their fields); text: with a text query';
+ALTER TABLE etl_pull.tables DROP CONSTRAINT tables_zero_dates_check;
+ALTER TABLE etl_pull.tables ADD CONSTRAINT tables_zero_dates_check
+    CHECK (zero_dates IN ('null', 'error', 'infinity'));
+COMMENT ON COLUMN etl_pull.tables.zero_dates IS
+    'null: zero dates load as NULL; error: they fail the load; infinity: they load as -infinity';

@@ -23,6 +23,11 @@
  * socket is shut down first, so freeing it cannot read the rest of the
  * table.
  *
+ * Rows stream in the text protocol (mysql_use_result) or in the binary
+ * one (a prepared statement, unbuffered, no cursor; EtlPullQueryStartProtocol),
+ * whose rows this file decodes itself (see binary_fetch): either way
+ * EtlPullFetch hands out the values as text.
+ *
  * IDENTIFICATION
  *		  src/connection.c
  *
@@ -63,12 +68,23 @@
 #include "utils/memutils.h"
 #include "utils/wait_event.h"
 
+#include "binrow.h"
 #include "etl_pull.h"
 
 struct EtlPullConnection
 {
 	MYSQL	   *mysql;
 	MYSQL_RES  *result;			/* streamed result in progress, or NULL */
+	MYSQL_STMT *stmt;			/* or a binary-protocol result, or NULL */
+	MYSQL_RES  *stmt_meta;		/* its result metadata */
+	EtlPullBinaryColumn *bcols; /* one per column */
+	char	  **bvalues;		/* what EtlPullFetch returns for it */
+	unsigned long *blengths;
+	unsigned char *net_buff;	/* the client library's buffer, as last seen */
+	unsigned char *net_buff_end;
+	unsigned char *last_row;	/* bytes to wipe before the next row */
+	size_t		last_row_len;
+	MemoryContext stmt_cxt;		/* the above, until the result ends */
 	WaitEventSet *wes;			/* latch + socket + postmaster death */
 	int			sock_pos;		/* position of the socket in wes */
 	uint32		sock_events;	/* events the socket is registered for */
@@ -103,6 +119,9 @@ static void close_connection(EtlPullConnection *conn, bool abort);
 static void cut_off(EtlPullConnection *conn);
 static void relay_error(EtlPullConnection *conn, int sqlerrcode,
 						const char *fmt) pg_attribute_noreturn();
+static bool binary_fetch(EtlPullConnection *conn, char ***values,
+						 unsigned long **lengths);
+static void binary_end(EtlPullConnection *conn);
 
 /*
  * Map a MySQL error number to a PostgreSQL errcode.  Client-side errors
@@ -188,10 +207,22 @@ EtlPullPrintable(const char *text, size_t maxlen)
  * password, which is only ever passed to connect.
  */
 static void
+relay_error_of(EtlPullConnection *conn, unsigned int err, const char *error,
+			   int sqlerrcode, const char *fmt) pg_attribute_noreturn();
+
+static void
 relay_error(EtlPullConnection *conn, int sqlerrcode, const char *fmt)
 {
-	unsigned int err = mysql_errno(conn->mysql);
-	char	   *text = EtlPullPrintable(mysql_error(conn->mysql), 1000);
+	relay_error_of(conn, mysql_errno(conn->mysql), mysql_error(conn->mysql),
+				   sqlerrcode, fmt);
+}
+
+/* As relay_error, for MySQL error "err" with text "error" */
+static void
+relay_error_of(EtlPullConnection *conn, unsigned int err, const char *error,
+			   int sqlerrcode, const char *fmt)
+{
+	char	   *text = EtlPullPrintable(error, 1000);
 	char	   *sql = conn->sql ? pstrdup(conn->sql) : NULL;
 	const char *hint = NULL;
 
@@ -335,7 +366,7 @@ etl_pull_xact_callback(XactEvent event, void *arg)
 
 		if (!conn->kept)
 			close_connection(conn, true);
-		else if (conn->result != NULL)
+		else if (conn->result != NULL || conn->stmt != NULL)
 			cut_off(conn);
 		conn = next;
 	}
@@ -358,7 +389,7 @@ etl_pull_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 
 		if (conn->kept)
 		{
-			if (conn->result != NULL)
+			if (conn->result != NULL || conn->stmt != NULL)
 				cut_off(conn);
 		}
 		else if (conn->nest_level >= level)
@@ -397,7 +428,7 @@ close_mysql(EtlPullConnection *conn, bool cut)
 	conn->wes = NULL;
 	if (conn->mysql)
 	{
-		if (cut || conn->result)
+		if (cut || conn->result || conn->stmt)
 		{
 			pgsocket	sock = mysql_get_socket(conn->mysql);
 
@@ -406,9 +437,19 @@ close_mysql(EtlPullConnection *conn, bool cut)
 		}
 		if (conn->result)
 			mysql_free_result(conn->result);
+		if (conn->stmt_meta)
+			mysql_free_result(conn->stmt_meta);
 		mysql_close(conn->mysql);
+		/* closed, the connection no longer reaches it: this only frees */
+		if (conn->stmt)
+			mysql_stmt_close(conn->stmt);
 	}
 	conn->result = NULL;
+	conn->stmt = NULL;
+	conn->stmt_meta = NULL;
+	if (conn->stmt_cxt)
+		MemoryContextDelete(conn->stmt_cxt);
+	conn->stmt_cxt = NULL;
 	conn->mysql = NULL;
 }
 
@@ -779,7 +820,7 @@ run_query(EtlPullConnection *conn, const char *sql, char **error)
 	int			status;
 	unsigned int err;
 
-	if (conn->result != NULL)
+	if (conn->result != NULL || conn->stmt != NULL)
 		elog(ERROR, "etl_pull connection has a result in progress");
 
 	conn->sql = sql;
@@ -825,12 +866,26 @@ EtlPullExec(EtlPullConnection *conn, const char *sql)
  * reply of another shape is an ERROR here, before any row is read.
  */
 static void
-check_result(EtlPullConnection *conn, int nfields)
+check_fields(EtlPullConnection *conn, unsigned int n, MYSQL_FIELD *fields,
+			 int nfields)
 {
-	unsigned int n;
-	MYSQL_FIELD *fields;
 	unsigned int i;
 
+	if (nfields > 0 ? n != (unsigned int) nfields : n < (unsigned int) -nfields)
+		bad_reply(conn, psprintf("The result has %u columns where %s%d were asked for.",
+								 n, nfields < 0 ? "at least " : "", abs(nfields)));
+	if (fields == NULL && n > 0)
+		bad_reply(conn, "The result has no column descriptions.");
+	for (i = 0; i < n; i++)
+		if (fields[i].name == NULL)
+			bad_reply(conn, psprintf("Column %u of the result has no name.", i + 1));
+	conn->nfields = n;
+}
+
+/* As check_fields, for the text protocol's result in progress */
+static void
+check_result(EtlPullConnection *conn, int nfields)
+{
 	if (conn->result == NULL)
 	{
 		if (mysql_errno(conn->mysql) != 0)
@@ -841,17 +896,8 @@ check_result(EtlPullConnection *conn, int nfields)
 						   abs(nfields)) :
 				  "The statement returned no result set.");
 	}
-	n = mysql_num_fields(conn->result);
-	if (nfields > 0 ? n != (unsigned int) nfields : n < (unsigned int) -nfields)
-		bad_reply(conn, psprintf("The result has %u columns where %s%d were asked for.",
-								 n, nfields < 0 ? "at least " : "", abs(nfields)));
-	fields = mysql_fetch_fields(conn->result);
-	if (fields == NULL && n > 0)
-		bad_reply(conn, "The result has no column descriptions.");
-	for (i = 0; i < n; i++)
-		if (fields[i].name == NULL)
-			bad_reply(conn, psprintf("Column %u of the result has no name.", i + 1));
-	conn->nfields = n;
+	check_fields(conn, mysql_num_fields(conn->result),
+				 mysql_fetch_fields(conn->result), nfields);
 }
 
 /*
@@ -901,6 +947,8 @@ EtlPullQueryStart(EtlPullConnection *conn, const char *sql, int nfields)
 int
 EtlPullQueryFieldCount(EtlPullConnection *conn)
 {
+	if (conn->stmt)
+		return (int) conn->nfields;
 	return (int) mysql_num_fields(conn->result);
 }
 
@@ -918,6 +966,8 @@ EtlPullFetch(EtlPullConnection *conn, char ***values, unsigned long **lengths)
 	MYSQL_ROW	row = NULL;
 	int			status;
 
+	if (conn->stmt)
+		return binary_fetch(conn, values, lengths);
 	status = mysql_fetch_row_start(&row, conn->result);
 	while (status)
 	{
@@ -955,6 +1005,8 @@ EtlPullFetch(EtlPullConnection *conn, char ***values, unsigned long **lengths)
 void
 EtlPullQueryEnd(EtlPullConnection *conn)
 {
+	if (conn->stmt != NULL)
+		binary_end(conn);
 	if (conn->result != NULL)
 	{
 		MYSQL_ROW	row;
@@ -974,6 +1026,303 @@ EtlPullQueryEnd(EtlPullConnection *conn)
 		mysql_free_result(conn->result);
 		conn->result = NULL;
 	}
+	conn->sql = NULL;
+}
+
+/* ---- the binary protocol: prepared statements ---- */
+
+/*
+ * The rows of a prepared statement are decoded by binrow.c, not by
+ * Connector/C, whose decoder reads a row that ends early as empty strings
+ * and zeros (see binrow.c).  So no result buffers are bound:
+ * mysql_stmt_fetch then only reads the packet, into net.read_pos, and
+ * binary_fetch hands it to EtlPullDecodeBinaryRow with the end of the
+ * library's buffer.  The library does not keep a packet's length, but
+ * writes a 0 byte after each one; the rest of its buffer is kept filled
+ * with 0xff (every row is wiped before the next is read, the whole buffer
+ * when the library has grown it), so a row must end exactly on its 0.
+ * With protocol compression the buffer also holds data still to be
+ * decompressed and is left alone: decoding still stays within the buffer,
+ * but a short row is then caught only when its walk does not end on a 0.
+ */
+
+/* Report the error of the statement in progress */
+static void
+stmt_error(EtlPullConnection *conn, int sqlerrcode, const char *fmt)
+{
+	unsigned int err = mysql_stmt_errno(conn->stmt);
+
+	if (err == 0)
+		relay_error(conn, sqlerrcode, fmt);
+	relay_error_of(conn, err, mysql_stmt_error(conn->stmt), sqlerrcode, fmt);
+}
+
+/* How the values of a field of type "type" are sent */
+static void
+column_layout(EtlPullBinaryColumn *bc, MYSQL_FIELD *f)
+{
+	bc->is_unsigned = (f->flags & UNSIGNED_FLAG) != 0;
+	bc->width = 0;
+	switch (f->type)
+	{
+		case MYSQL_TYPE_NULL:
+			bc->layout = BL_NULL;
+			break;
+		case MYSQL_TYPE_TINY:
+			bc->layout = BL_INT, bc->width = 1;
+			break;
+		case MYSQL_TYPE_SHORT:
+		case MYSQL_TYPE_YEAR:
+			bc->layout = BL_INT, bc->width = 2;
+			break;
+		case MYSQL_TYPE_INT24:
+		case MYSQL_TYPE_LONG:
+			bc->layout = BL_INT, bc->width = 4;
+			break;
+		case MYSQL_TYPE_LONGLONG:
+			bc->layout = BL_INT, bc->width = 8;
+			break;
+		case MYSQL_TYPE_FLOAT:
+			bc->layout = BL_FLOAT;
+			break;
+		case MYSQL_TYPE_DOUBLE:
+			bc->layout = BL_DOUBLE;
+			break;
+		case MYSQL_TYPE_DATE:
+		case MYSQL_TYPE_NEWDATE:
+			bc->layout = BL_DATE;
+			break;
+		case MYSQL_TYPE_DATETIME:
+		case MYSQL_TYPE_TIMESTAMP:
+			bc->layout = BL_DATETIME;
+			break;
+		case MYSQL_TYPE_TIME:
+			bc->layout = BL_TIME;
+			break;
+		default:
+			/* decimals' digits, strings, bits, enums, sets, blobs, json */
+			bc->layout = BL_BYTES;
+			break;
+	}
+}
+
+/* Fill the network buffer with 0xff (see above) */
+static void
+wipe_buffer(EtlPullConnection *conn, unsigned char *from, size_t len)
+{
+	if (!conn->mysql->net.compress)
+		memset(from, 0xff, len);
+}
+
+/*
+ * Start a streamed query, as EtlPullQueryStart, in the binary protocol (a
+ * prepared statement, fetched unbuffered, with no server cursor) when
+ * "binary", otherwise in the text protocol.  EtlPullFetch then returns
+ * each value as the text protocol would have sent it, except that the
+ * binary protocol's doubles are exact (rendered with the shortest digits
+ * that read back as the same double, never with a DOUBLE(M,D)'s D
+ * decimals) and its dates and times are rendered from their fields, after
+ * those were checked.
+ */
+void
+EtlPullQueryStartProtocol(EtlPullConnection *conn, const char *sql,
+						  int nfields, bool binary)
+{
+	int			ret = 0;
+	int			status;
+	unsigned int n;
+	unsigned int i;
+	MYSQL_FIELD *fields;
+	NET		   *net = &conn->mysql->net;
+
+	if (!binary)
+	{
+		EtlPullQueryStart(conn, sql, nfields);
+		return;
+	}
+	if (conn->result != NULL || conn->stmt != NULL)
+		elog(ERROR, "etl_pull connection has a result in progress");
+
+	conn->sql = sql;
+	conn->stmt = mysql_stmt_init(conn->mysql);
+	if (conn->stmt == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	status = mysql_stmt_prepare_start(&ret, conn->stmt, sql, strlen(sql));
+	while (status)
+	{
+		status = wait_for_mysql(conn, status);
+		status = mysql_stmt_prepare_cont(&ret, conn->stmt, status);
+	}
+	if (ret != 0)
+		stmt_error(conn, ERRCODE_FDW_ERROR,
+				   "could not prepare query on MySQL server \"%s\"");
+	status = mysql_stmt_execute_start(&ret, conn->stmt);
+	while (status)
+	{
+		status = wait_for_mysql(conn, status);
+		status = mysql_stmt_execute_cont(&ret, conn->stmt, status);
+	}
+	if (ret != 0)
+		stmt_error(conn, ERRCODE_FDW_ERROR,
+				   "could not execute query on MySQL server \"%s\"");
+
+	/* the metadata as the execution sent it */
+	conn->stmt_meta = mysql_stmt_result_metadata(conn->stmt);
+	if (conn->stmt_meta == NULL)
+	{
+		if (mysql_stmt_errno(conn->stmt) != 0)
+			stmt_error(conn, ERRCODE_FDW_ERROR,
+					   "could not read result from MySQL server \"%s\"");
+		bad_reply(conn, psprintf("The statement returned no result set where %d columns were asked for.",
+								 abs(nfields)));
+	}
+	n = mysql_num_fields(conn->stmt_meta);
+	fields = mysql_fetch_fields(conn->stmt_meta);
+	if (n != mysql_stmt_field_count(conn->stmt))
+		bad_reply(conn, "The result's column count disagrees with its column descriptions.");
+	check_fields(conn, n, fields, nfields);
+
+	conn->stmt_cxt = AllocSetContextCreate(TopMemoryContext,
+										   "etl_pull binary result",
+										   ALLOCSET_SMALL_SIZES);
+	conn->bcols = MemoryContextAllocZero(conn->stmt_cxt,
+										 sizeof(EtlPullBinaryColumn) * Max(n, 1));
+	conn->bvalues = MemoryContextAllocZero(conn->stmt_cxt,
+										   sizeof(char *) * Max(n, 1));
+	conn->blengths = MemoryContextAllocZero(conn->stmt_cxt,
+											sizeof(unsigned long) * Max(n, 1));
+	for (i = 0; i < n; i++)
+		column_layout(&conn->bcols[i], &fields[i]);
+
+	/* no row read yet: the whole buffer is wiped */
+	conn->net_buff = net->buff;
+	conn->net_buff_end = net->buff_end;
+	wipe_buffer(conn, net->buff, net->buff_end - net->buff);
+	conn->last_row = NULL;
+	conn->last_row_len = 0;
+}
+
+/*
+ * Of the columns "wanted", those whose values the binary result in
+ * progress hands over as an EtlPullNative (integers that fit an int64,
+ * dates, datetimes) instead of text, from the next row on: a palloc'd
+ * array, all false for a text-protocol result.  The caller's converters
+ * must then take those columns so (EtlPullConvertersUseNative).
+ */
+bool *
+EtlPullQueryNativeColumns(EtlPullConnection *conn, const bool *wanted)
+{
+	bool	   *granted = palloc0(sizeof(bool) * Max(conn->nfields, 1));
+	unsigned int i;
+
+	if (conn->stmt == NULL)
+		return granted;
+	for (i = 0; i < conn->nfields; i++)
+	{
+		EtlPullBinaryColumn *bc = &conn->bcols[i];
+
+		if (!wanted[i])
+			continue;
+		if ((bc->layout == BL_INT && !(bc->width == 8 && bc->is_unsigned)) ||
+			bc->layout == BL_DATE || bc->layout == BL_DATETIME)
+			granted[i] = bc->native = true;
+	}
+	return granted;
+}
+
+/*
+ * EtlPullFetch for a binary-protocol result: the next row, each value as
+ * text (see binrow.c), valid until the next fetch.
+ */
+static bool
+binary_fetch(EtlPullConnection *conn, char ***values, unsigned long **lengths)
+{
+	NET		   *net = &conn->mysql->net;
+	int			ret = 0;
+	int			status;
+	size_t		rowlen = 0;
+	bool		grown = false;
+	const char *bad;
+
+	/* wipe the row read last (see above) */
+	if (conn->last_row)
+		wipe_buffer(conn, conn->last_row, conn->last_row_len);
+	conn->last_row = NULL;
+
+	status = mysql_stmt_fetch_start(&ret, conn->stmt);
+	while (status)
+	{
+		status = wait_for_mysql(conn, status);
+		status = mysql_stmt_fetch_cont(&ret, conn->stmt, status);
+	}
+	if (ret == MYSQL_NO_DATA)
+		return false;
+	if (ret != 0)
+		stmt_error(conn, ERRCODE_CONNECTION_FAILURE,
+				   "could not fetch rows from MySQL server \"%s\"");
+	if (net->read_pos < net->buff || net->read_pos >= net->buff_end)
+		bad_reply(conn, "A row lies outside the client library's buffer.");
+	if (net->buff != conn->net_buff || net->buff_end != conn->net_buff_end)
+	{
+		/*
+		 * The library grew its buffer for this row: past the row lies what
+		 * the allocator left, so the row is checked as well as it can be
+		 * now, and the whole new buffer is wiped before the next one.
+		 */
+		conn->net_buff = net->buff;
+		conn->net_buff_end = net->buff_end;
+		grown = true;
+	}
+	bad = EtlPullDecodeBinaryRow(conn->bcols, (int) conn->nfields, net->read_pos,
+								 net->buff_end, conn->bvalues, conn->blengths,
+								 &rowlen);
+	if (bad)
+		bad_reply(conn, bad);
+	conn->last_row = grown ? net->buff : net->read_pos;
+	conn->last_row_len = grown ? (size_t) (net->buff_end - net->buff) : rowlen;
+	*values = conn->bvalues;
+	*lengths = conn->blengths;
+	return true;
+}
+
+/*
+ * End a binary-protocol result: read what is left of it (see
+ * EtlPullQueryEnd) and close the statement.
+ */
+static void
+binary_end(EtlPullConnection *conn)
+{
+	int			ret;
+	my_bool		closed = 0;
+	int			status;
+
+	if (conn->last_row)
+		wipe_buffer(conn, conn->last_row, conn->last_row_len);
+	conn->last_row = NULL;
+	do
+	{
+		ret = 0;
+		status = mysql_stmt_fetch_start(&ret, conn->stmt);
+		while (status)
+		{
+			status = wait_for_mysql(conn, status);
+			status = mysql_stmt_fetch_cont(&ret, conn->stmt, status);
+		}
+	} while (ret == 0);
+	if (conn->stmt_meta)
+		mysql_free_result(conn->stmt_meta);
+	conn->stmt_meta = NULL;
+	status = mysql_stmt_close_start(&closed, conn->stmt);
+	while (status)
+	{
+		status = wait_for_mysql(conn, status);
+		status = mysql_stmt_close_cont(&closed, conn->stmt, status);
+	}
+	conn->stmt = NULL;
+	MemoryContextDelete(conn->stmt_cxt);
+	conn->stmt_cxt = NULL;
 	conn->sql = NULL;
 }
 

@@ -72,6 +72,7 @@ typedef struct ColumnConverter
 	Oid			domain;			/* target domain to check values against */
 	void	   *domain_extra;	/* domain_check's cache */
 	bool		trusted;		/* errors are safe to catch (see below) */
+	bool		native;			/* values arrive as EtlPullNative */
 	EtlPullSourceColumn *scol;
 } ColumnConverter;
 
@@ -111,7 +112,9 @@ row_key_text(EtlPullConverter *conv)
 		if (col->pk_position == 0)
 			continue;
 		appendStringInfo(&key, "%s%s=%s", key.len ? ", " : "", col->name,
-						 conv->row[i] ? conv->row[i] : "NULL");
+						 conv->row[i] == NULL ? "NULL" :
+						 conv->cols[i].native ? EtlPullNativeText(conv->row[i]) :
+						 conv->row[i]);
 	}
 	return key.len ? key.data : NULL;
 }
@@ -313,6 +316,82 @@ EtlPullMakeConverters(EtlPullTable *table, EtlPullSource *source,
 	conv->errcb.callback = convert_error_callback;
 	conv->errcb.arg = conv;
 	return conv;
+}
+
+/*
+ * The columns whose converters can take binary-protocol values as they
+ * were sent (EtlPullNative): integers into smallint, integer or bigint,
+ * dates and datetimes into date, timestamp or timestamptz.  A palloc'd
+ * array by source column.
+ */
+bool *
+EtlPullConvertersNativeWanted(EtlPullConverter *conv)
+{
+	bool	   *wanted = palloc0(sizeof(bool) * Max(conv->ncols, 1));
+	int			i;
+
+	for (i = 0; i < conv->ncols; i++)
+	{
+		ColumnConverter *cc = &conv->cols[i];
+		EtlPullSourceKind kind = cc->scol->kind;
+
+		switch (cc->func)
+		{
+			case CV_INT2:
+			case CV_INT4:
+			case CV_INT8:
+				wanted[cc->src] = (kind == SRC_INT || kind == SRC_YEAR);
+				break;
+			case CV_DATE:
+			case CV_TIMESTAMP:
+				wanted[cc->src] = (kind == SRC_DATE || kind == SRC_DATETIME ||
+								   kind == SRC_TIMESTAMP);
+				break;
+			default:
+				break;
+		}
+	}
+	return wanted;
+}
+
+/* From now on, the columns "native" says arrive as EtlPullNative */
+void
+EtlPullConvertersUseNative(EtlPullConverter *conv, const bool *native)
+{
+	int			i;
+
+	for (i = 0; i < conv->ncols; i++)
+		conv->cols[i].native = native[conv->cols[i].src];
+}
+
+/*
+ * Have the result in progress on "conn" hand over what these converters
+ * can take natively (nothing, for a text-protocol result).
+ */
+void
+EtlPullNativeFromConnection(EtlPullConverter *conv, EtlPullConnection *conn)
+{
+	EtlPullConvertersUseNative(conv,
+							   EtlPullQueryNativeColumns(conn,
+														 EtlPullConvertersNativeWanted(conv)));
+}
+
+/* An EtlPullNative as the text protocol would have sent it, palloc'd */
+char *
+EtlPullNativeText(const char *value)
+{
+	EtlPullNative nat;
+
+	memcpy(&nat, value, sizeof(nat));
+	if (!nat.is_time)
+		return psprintf(INT64_FORMAT, nat.i);
+	if (!nat.with_time)
+		return psprintf("%04d-%02d-%02d", nat.year, nat.month, nat.day);
+	if (nat.usec == 0)
+		return psprintf("%04d-%02d-%02d %02d:%02d:%02d", nat.year, nat.month,
+						nat.day, nat.hour, nat.minute, nat.second);
+	return psprintf("%04d-%02d-%02d %02d:%02d:%02d.%06d", nat.year, nat.month,
+					nat.day, nat.hour, nat.minute, nat.second, nat.usec);
 }
 
 /*
@@ -631,7 +710,8 @@ bad_datetime(const char *s)
 
 /*
  * Dates and datetimes ("YYYY-MM-DD[ HH:MM:SS[.ffffff]]").  Returns false
- * for a zero date, which the caller turns into NULL or an error.
+ * for a zero date, which the caller turns into NULL, an error or -infinity
+ * (setting zero_dates).
  */
 static bool
 parse_datetime(const char *s, unsigned long len, bool with_time,
@@ -692,6 +772,13 @@ convert_date(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
 
 	if (!parse_datetime(s, len, false, &jdate, &usec))
 	{
+		if (conv->table->zero_dates == ETL_ZERO_DATES_INFINITY)
+		{
+			DateADT		d;
+
+			DATE_NOBEGIN(d);
+			return DateADTGetDatum(d);
+		}
 		zero_date(conv, cc, s);
 		*isnull = true;
 		return (Datum) 0;
@@ -709,6 +796,11 @@ convert_timestamp(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
 
 	if (!parse_datetime(s, len, true, &jdate, &usec))
 	{
+		if (conv->table->zero_dates == ETL_ZERO_DATES_INFINITY)
+		{
+			TIMESTAMP_NOBEGIN(ts);
+			return TimestampGetDatum(ts);
+		}
 		zero_date(conv, cc, s);
 		*isnull = true;
 		return (Datum) 0;
@@ -793,6 +885,77 @@ convert_text_array(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
 }
 
 /*
+ * A value that arrived as an EtlPullNative (see EtlPullConvertersNativeWanted),
+ * converted as its text would be.
+ */
+static Datum
+convert_native(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
+			   bool *isnull)
+{
+	EtlPullNative nat;
+	int			jdate;
+	Timestamp	ts;
+
+	memcpy(&nat, s, sizeof(nat));
+	switch (cc->func)
+	{
+		case CV_INT2:
+			if (nat.i < PG_INT16_MIN || nat.i > PG_INT16_MAX)
+				out_of_range(cc, EtlPullNativeText(s));
+			return Int16GetDatum((int16) nat.i);
+		case CV_INT4:
+			if (nat.i < PG_INT32_MIN || nat.i > PG_INT32_MAX)
+				out_of_range(cc, EtlPullNativeText(s));
+			return Int32GetDatum((int32) nat.i);
+		case CV_INT8:
+			return Int64GetDatum(nat.i);
+		case CV_DATE:
+		case CV_TIMESTAMP:
+			if (nat.month == 0 || nat.day == 0)
+			{
+				if (conv->table->zero_dates == ETL_ZERO_DATES_INFINITY)
+				{
+					if (cc->func == CV_DATE)
+					{
+						DateADT		d;
+
+						DATE_NOBEGIN(d);
+						return DateADTGetDatum(d);
+					}
+					TIMESTAMP_NOBEGIN(ts);
+					return TimestampGetDatum(ts);
+				}
+				zero_date(conv, cc, EtlPullNativeText(s));
+				*isnull = true;
+				return (Datum) 0;
+			}
+			/* the fields are in range (binrow.c); the day in its month */
+			if (nat.day > day_tab[isleap(nat.year)][nat.month - 1])
+				bad_datetime(EtlPullNativeText(s));
+			jdate = date2j(nat.year, nat.month, nat.day) - POSTGRES_EPOCH_JDATE;
+			if (cc->func == CV_DATE)
+				return DateADTGetDatum((DateADT) jdate);
+			ts = (Timestamp) jdate * USECS_PER_DAY +
+				((int64) (nat.hour * 60 + nat.minute) * 60 + nat.second) * USECS_PER_SEC +
+				nat.usec;
+			if (!IS_VALID_TIMESTAMP(ts))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+						 errmsg("timestamp out of range: \"%s\"", EtlPullNativeText(s))));
+			if (cc->typmod >= 0 && cc->typmod < cc->scol->scale)
+#if PG_VERSION_NUM >= 160000
+				AdjustTimestampForTypmod(&ts, cc->typmod, NULL);
+#else
+				AdjustTimestampForTypmod(&ts, cc->typmod);
+#endif
+			return TimestampGetDatum(ts);
+		default:
+			elog(ERROR, "column \"%s\" has no native converter", cc->scol->name);
+	}
+	return (Datum) 0;
+}
+
+/*
  * Convert one MySQL row into the target's values/nulls arrays (indexed by
  * attribute number - 1).  Attributes no source column maps to are NULL.
  * Memory is allocated in the current context, which the caller resets
@@ -831,6 +994,15 @@ EtlPullConvertRow(EtlPullConverter *conv, char **values,
 			continue;
 		}
 		conv->current = i;
+		if (cc->native)
+		{
+			d = convert_native(conv, cc, s, &isnull);
+			if (OidIsValid(cc->domain))
+				domain_check(d, isnull, cc->domain, &cc->domain_extra, conv->mcxt);
+			datums[a] = d;
+			nulls[a] = isnull;
+			continue;
+		}
 		switch (cc->func)
 		{
 			case CV_INT2:
@@ -964,6 +1136,11 @@ EtlPullConvertRowOrReject(EtlPullConverter *conv, char **values,
 		{
 			raw = values[cc->src];
 			len = lengths[cc->src];
+			if (cc->native)
+			{
+				raw = EtlPullNativeText(raw);
+				len = strlen(raw);
+			}
 			if (cc->scol->kind != SRC_BINARY &&
 				pg_verify_mbstr_len(PG_UTF8, raw, len, true) >= 0 &&
 				memchr(raw, '\0', len) == NULL)

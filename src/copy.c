@@ -165,7 +165,10 @@ render_value(CopyFeed *f, int i, const char *s, unsigned long len)
 							(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 							 errmsg("zero date \"%s\" in column \"%s\"", s, col->name),
 							 errhint("Set \"zero_dates\" to \"null\" for this table to load zero dates as NULL.")));
-				appendBinaryStringInfo(buf, "\\N", 2);
+				if (f->table->zero_dates == ETL_ZERO_DATES_INFINITY)
+					appendStringInfoString(buf, "-infinity");
+				else
+					appendBinaryStringInfo(buf, "\\N", 2);
 				return;
 			}
 			if (f->utc[i])

@@ -9,7 +9,8 @@
  * bgworker.h (starting workers), parallel.h (the parallel strategy's
  * readers), recorder.h (run rows), load_all.h, progress.h (the progress
  * slots), load.h (the load's state and the strategy interface, for
- * load*.c); settinglist.h lists the per-table settings.
+ * load*.c), binrow.h (decoding binary-protocol rows, for connection.c);
+ * settinglist.h lists the per-table settings.
  *
  * Only connection.c includes mysql.h: everything else sees the MySQL side
  * through the opaque EtlPullConnection and the plain descriptions below.
@@ -47,13 +48,21 @@ typedef enum EtlPullStrategy
 
 /*
  * What to do with a zero date, '0000-00-00' or a zero month or day
- * (setting zero_dates: null, error)
+ * (setting zero_dates: null, error, infinity)
  */
 typedef enum EtlPullZeroDates
 {
 	ETL_ZERO_DATES_NULL,
-	ETL_ZERO_DATES_ERROR
+	ETL_ZERO_DATES_ERROR,
+	ETL_ZERO_DATES_INFINITY
 } EtlPullZeroDates;
+
+/* How rows are read from MySQL (setting protocol: binary, text) */
+typedef enum EtlPullProtocol
+{
+	ETL_PROTOCOL_BINARY,
+	ETL_PROTOCOL_TEXT
+} EtlPullProtocol;
 
 /* Which rows a load reads (setting extraction: full, incremental, diff) */
 typedef enum EtlPullExtraction
@@ -346,6 +355,27 @@ extern char *EtlPullCheckTableOption(const char *key, const char *value);
 extern char *EtlPullChoiceName(const char *setting, int ordinal);
 extern List *EtlPullParseColumnTypes(const char *value);
 
+/*
+ * A value of the binary protocol handed over as it was sent, for the
+ * converters that take it so (EtlPullQueryNativeColumns): an integer, or a
+ * date or datetime's fields, already checked to be in range (a zero month
+ * or day is a zero date).  Its "text" in a row's values is this struct
+ * (lengths: its size), which EtlPullNativeText renders for messages.
+ */
+typedef struct EtlPullNative
+{
+	int64		i;				/* integer */
+	int32		year,			/* date, datetime */
+				month,
+				day,
+				hour,
+				minute,
+				second,
+				usec;
+	bool		is_time;		/* the fields, not i */
+	bool		with_time;		/* a datetime, not a date */
+} EtlPullNative;
+
 /* in connection.c */
 typedef struct EtlPullConnection EtlPullConnection;
 
@@ -364,6 +394,10 @@ extern char *EtlPullQuoteIdent(const char *ident);
 extern char *EtlPullPrintable(const char *text, size_t maxlen);
 extern void EtlPullQueryStart(EtlPullConnection *conn, const char *sql,
 							  int nfields);
+extern void EtlPullQueryStartProtocol(EtlPullConnection *conn, const char *sql,
+									  int nfields, bool binary);
+extern bool *EtlPullQueryNativeColumns(EtlPullConnection *conn,
+									   const bool *wanted);
 extern bool EtlPullTryQueryStart(EtlPullConnection *conn, const char *sql,
 								 int nfields, char **error);
 extern bool EtlPullTryExec(EtlPullConnection *conn, const char *sql, char **error);
@@ -379,6 +413,9 @@ extern bool EtlPullIsMariaDB(EtlPullConnection *conn);
 extern EtlPullSource *EtlPullDescribeSource(EtlPullConnection *conn,
 											const char *db, const char *table);
 extern char *EtlPullSourceSelect(EtlPullSource *source, const char *where);
+extern char *EtlPullSourceKeyExpr(EtlPullSourceColumn *col);
+extern void EtlPullSourceQueryStart(EtlPullConnection *conn, EtlPullTable *table,
+									EtlPullSource *source, const char *where);
 extern char *EtlPullTargetTypeName(EtlPullSourceColumn *col);
 extern List *EtlPullSourceKey(EtlPullSource *source);
 extern EtlPullSourceColumn *EtlPullIntegerKey(EtlPullSource *source);
@@ -402,6 +439,11 @@ extern void EtlPullConvertRow(EtlPullConverter *conv, char **values,
 							  unsigned long *lengths,
 							  Datum *datums, bool *nulls);
 extern bool EtlPullConvertersTrusted(EtlPullConverter *conv);
+extern bool *EtlPullConvertersNativeWanted(EtlPullConverter *conv);
+extern void EtlPullConvertersUseNative(EtlPullConverter *conv, const bool *native);
+extern char *EtlPullNativeText(const char *value);
+extern void EtlPullNativeFromConnection(EtlPullConverter *conv,
+										EtlPullConnection *conn);
 struct EtlPullReject;
 extern bool EtlPullConvertRowOrReject(EtlPullConverter *conv, char **values,
 									  unsigned long *lengths, Datum *datums,

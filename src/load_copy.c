@@ -55,8 +55,7 @@ load_copy(EtlPullLoad *load)
 
 	EtlPullDeleteTargetRows(load);
 	rel = table_open(load->target_oid, NoLock);
-	EtlPullQueryStart(load->conn, EtlPullSourceSelect(load->source, NULL),
-					  load->source->ncolumns);
+	EtlPullSourceQueryStart(load->conn, load->table, load->source, NULL);
 	(void) EtlPullCopyRows(load->conn, load->table, load->source, rel,
 						   load->attnums, copy_row_done, load);
 	EtlPullQueryEnd(load->conn);

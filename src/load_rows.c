@@ -170,6 +170,9 @@ rows_into_sink(EtlPullLoad *load, RowSource *rs, Relation target,
 
 	conv = EtlPullMakeConverters(load->table, load->source,
 								 RelationGetDescr(target), attnums);
+	/* binary-protocol integers and dates straight from the bytes sent */
+	if (rs->conn)
+		EtlPullNativeFromConnection(conv, rs->conn);
 	if (load->table->on_error == ETL_ON_ERROR_REJECT &&
 		!EtlPullConvertersTrusted(conv))
 	{
@@ -218,8 +221,7 @@ EtlPullStreamIntoSink(EtlPullLoad *load, Relation target, AttrNumber *attnums,
 {
 	RowSource	rs = {load->conn, NULL, NULL};
 
-	EtlPullQueryStart(load->conn, EtlPullSourceSelect(load->source, where),
-					  load->source->ncolumns);
+	EtlPullSourceQueryStart(load->conn, load->table, load->source, where);
 	rows_into_sink(load, &rs, target, attnums, sink);
 	EtlPullQueryEnd(load->conn);
 }

@@ -72,8 +72,8 @@ load_standard(EtlPullLoad *load)
 
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "etl_pull row context",
 								   ALLOCSET_DEFAULT_SIZES);
-	EtlPullQueryStart(load->conn, EtlPullSourceSelect(load->source, NULL),
-					  load->source->ncolumns);
+	EtlPullSourceQueryStart(load->conn, load->table, load->source, NULL);
+	EtlPullNativeFromConnection(conv, load->conn);
 	while (EtlPullFetch(load->conn, &values, &lengths))
 	{
 		CHECK_FOR_INTERRUPTS();

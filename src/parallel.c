@@ -427,7 +427,7 @@ sampled_chunks(EtlPullConnection *control, EtlPullSource *source,
 	initStringInfo(&cols);
 	foreach(lc, EtlPullSourceKey(source))
 	{
-		qkeys[nkeys++] = EtlPullQuoteIdent(((EtlPullSourceColumn *) lfirst(lc))->name);
+		qkeys[nkeys++] = EtlPullSourceKeyExpr((EtlPullSourceColumn *) lfirst(lc));
 		appendStringInfo(&cols, "%s%s", cols.len ? ", " : "", qkeys[nkeys - 1]);
 	}
 
@@ -1138,7 +1138,8 @@ etl_pull_parallel_worker_main(Datum main_arg)
 			appendStringInfo(&sql, " WHERE %s", where);
 
 		start_rows(&msg, c);
-		EtlPullQueryStart(conn, sql.data, shared->ncolumns);
+		EtlPullQueryStartProtocol(conn, sql.data, shared->ncolumns,
+								  table->protocol == ETL_PROTOCOL_BINARY);
 		ncols = EtlPullQueryFieldCount(conn);
 		while (EtlPullFetch(conn, &values, &lengths))
 		{

@@ -68,8 +68,8 @@ ETL_SETTING(parallel_chunks, SET_INT, int, "4", NULL, 1, 16,
 			"workers of the parallel strategy")
 ETL_SETTING(estimated_size_mb, SET_NUMERIC, double, NULL, NULL, 0, 0,
 			"the size strategy auto goes by (NULL: measured at the source)")
-ETL_SETTING(zero_dates, SET_CHOICE, EtlPullZeroDates, "null", "null, error", 0, 0,
-			"zero dates load as NULL, or fail the load")
+ETL_SETTING(zero_dates, SET_CHOICE, EtlPullZeroDates, "null", "null, error, infinity", 0, 0,
+			"zero dates load as NULL, fail the load, or load as -infinity")
 ETL_SETTING(invalid_utf8, SET_CHOICE, EtlPullInvalidUtf8, "error", "error, replace", 0, 0,
 			"invalid UTF-8 or NUL bytes in text fail the load, or become U+FFFD")
 ETL_SETTING(on_error, SET_CHOICE, EtlPullOnError, "abort", "abort, reject", 0, 0,
@@ -100,3 +100,5 @@ ETL_SETTING(on_schema_change, SET_CHOICE, EtlPullSchemaChange, "error", "error, 
 			"when the source's columns changed: fail the load, or alter the target first (add columns, widen types)")
 ETL_SETTING(enabled, SET_BOOL, bool, "true", NULL, 0, 0,
 			"a disabled table is not loaded")
+ETL_SETTING(protocol, SET_CHOICE, EtlPullProtocol, "binary", "binary, text", 0, 0,
+			"how rows are read from MySQL: prepared statements (exact doubles and dates), or text queries")

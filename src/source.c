@@ -463,11 +463,23 @@ EtlPullDescribeIndexes(EtlPullConnection *conn, EtlPullSource *src)
 	return indexes;
 }
 
+/* Whether a column is a YEAR(2), which MySQL prints with two digits */
+static bool
+is_year2(EtlPullSourceColumn *col)
+{
+	return col->kind == SRC_YEAR &&
+		pg_strncasecmp(col->column_type, "year(2)", 7) == 0;
+}
+
 /*
  * The SELECT that streams the rows of the source ("where" without the
  * keyword, or NULL for all of them).  Each column is read in
  * the form its converter expects: geometry as WKB, FLOAT widened to DOUBLE
- * so that its text form keeps every bit.
+ * so that its text form keeps every bit, a DOUBLE(M,D) cast to a plain
+ * DOUBLE so that it is not printed with D decimals, a YEAR(2) as its full
+ * year (MySQL prints two digits, and sends them in the binary protocol
+ * too; YEAR() of it gives the year it holds, and 1900 for its zero year,
+ * which is 0 as in a YEAR(4)).
  */
 char *
 EtlPullSourceSelect(EtlPullSource *source, const char *where)
@@ -486,8 +498,11 @@ EtlPullSourceSelect(EtlPullSource *source, const char *where)
 			appendStringInfoString(&buf, ", ");
 		if (col->kind == SRC_GEOMETRY)
 			appendStringInfo(&buf, "ST_AsBinary(%s)", q);
-		else if (col->kind == SRC_FLOAT)
+		else if (col->kind == SRC_FLOAT ||
+				 (col->kind == SRC_DOUBLE && strchr(col->column_type, '(') != NULL))
 			appendStringInfo(&buf, "CAST(%s AS DOUBLE)", q);
+		else if (is_year2(col))
+			appendStringInfoString(&buf, EtlPullSourceKeyExpr(col));
 		else
 			appendStringInfoString(&buf, q);
 	}
@@ -496,6 +511,34 @@ EtlPullSourceSelect(EtlPullSource *source, const char *where)
 	if (where)
 		appendStringInfo(&buf, " WHERE %s", where);
 	return buf.data;
+}
+
+/*
+ * A key column as the parallel strategy's chunks compare and order it: the
+ * quoted column, but a YEAR(2) as its full year, as it is read (whose two
+ * digits would order 2069 before 1970).
+ */
+char *
+EtlPullSourceKeyExpr(EtlPullSourceColumn *col)
+{
+	char	   *q = EtlPullQuoteIdent(col->name);
+
+	if (is_year2(col))
+		return psprintf("CASE YEAR(%s) WHEN 1900 THEN 0 ELSE YEAR(%s) END", q, q);
+	return q;
+}
+
+/*
+ * Start streaming the source's rows (those "where" selects, or all) on
+ * "conn", in the protocol the table's setting "protocol" names.
+ */
+void
+EtlPullSourceQueryStart(EtlPullConnection *conn, EtlPullTable *table,
+						EtlPullSource *source, const char *where)
+{
+	EtlPullQueryStartProtocol(conn, EtlPullSourceSelect(source, where),
+							  source->ncolumns,
+							  table->protocol == ETL_PROTOCOL_BINARY);
 }
 
 /*

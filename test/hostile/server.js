@@ -14,12 +14,19 @@
 //   nullname    result metadata whose first column has a NULL name
 //   nullinfo    information_schema.COLUMNS with a NULL COLUMN_NAME
 //   narrow      information_schema.COLUMNS with 3 of the 9 columns asked for
-//   shortrow    data rows with 1 value where the result announces 2 columns
+//   shortrow    data rows with 1 value where the result announces 2 columns (in the text
+//               protocol; in the binary one, rows whose packet ends after the first value)
+//   longlen     in the binary protocol, a data row whose val announces 16 MB and holds 1 byte
+//   badtime     in the binary protocol, a data row whose val is a DATETIME with month 13,
+//               day 40, hour 25 (the text protocol gets the honest rows)
 //   inject      an honest server, except that the keys delete_missing reads back hold
 //               "1}'::bigint[]); COPY (SELECT 1) TO PROGRAM 'touch <--touch>'; --"
 //   imp_badname to import_tables' queries: a table whose TABLE_NAME is NULL
 //   imp_odd     to import_tables' queries: a table listed twice, sizes that are no numbers,
 //               a sequence, an engine named like SQL, a functional key part (no COLUMN_NAME)
+//
+// The data SELECT also answers in the binary protocol (COM_STMT_PREPARE, COM_STMT_EXECUTE,
+// COM_STMT_CLOSE), with id as an INT and val as a VARCHAR, as a real server would.
 //
 // Everything a client sends is written to --log as one JSON object a line, so a test can show
 // what a client did and did not send (a file's bytes, a password).
@@ -191,6 +198,70 @@ function answer(sess, conn, sql) {
 	return true;
 }
 
+// A binary-protocol row: header, NULL bitmap (offset 2), then each value in its type's form
+function binaryRow(values, types) {
+	const bitmap = Buffer.alloc(Math.floor((values.length + 7 + 2) / 8));
+	const parts = [];
+
+	values.forEach((v, i) => {
+		if (v === null) {
+			bitmap[(i + 2) >> 3] |= 1 << ((i + 2) & 7);
+		} else if (types[i] === Types.LONG) {
+			const b = Buffer.alloc(4);
+			b.writeInt32LE(Number(v));
+			parts.push(b);
+		} else if (Buffer.isBuffer(v)) {
+			parts.push(v);
+		} else {
+			parts.push(lenenc(v));
+		}
+	});
+	return raw(Buffer.concat([Buffer.from([0]), bitmap].concat(parts)));
+}
+
+const DATA_COLUMNS = [['id', Types.LONG], ['val', Types.VAR_STRING]];
+
+function dataColumns(conn, types) {
+	DATA_COLUMNS.forEach(([n, t], i) =>
+		conn.writePacket(Packets.ColumnDefinition.toPacket(column(n, types ? types[i] : t), 'utf8')));
+	conn.writeEof();
+}
+
+// COM_STMT_PREPARE of the data SELECT: statement id, 2 columns, no parameters
+function prepareAnswer(conn, id) {
+	const ok = Buffer.alloc(12);
+	ok[0] = 0x00;
+	ok.writeUInt32LE(id, 1);
+	ok.writeUInt16LE(DATA_COLUMNS.length, 5);
+	ok.writeUInt16LE(0, 7);
+	conn.writePacket(raw(ok));
+	dataColumns(conn);
+}
+
+// COM_STMT_EXECUTE of the data SELECT, as user "user" would have it answered
+function executeAnswer(user, conn) {
+	const types = DATA_COLUMNS.map(([, t]) => t);
+
+	conn.writePacket(Packets.ResultSetHeader.toPacket(DATA_COLUMNS.length));
+	if (user === 'badtime') {
+		// a DATETIME of 7 bytes: year 2020, month 13, day 40, 25:61:61
+		const dt = Buffer.from([7, 0xe4, 0x07, 13, 40, 25, 61, 61]);
+		dataColumns(conn, [Types.LONG, Types.DATETIME]);
+		conn.writePacket(binaryRow(['1', dt], [Types.LONG, Types.DATETIME]));
+	} else if (user === 'longlen') {
+		// val's length prefix announces 16 MB that the row does not hold
+		dataColumns(conn);
+		conn.writePacket(binaryRow(['1', Buffer.from([0xfd, 0xff, 0xff, 0xff, 0x41])], types));
+	} else if (user === 'shortrow') {
+		dataColumns(conn);
+		ROWS.forEach((r) => conn.writePacket(binaryRow([r[0]], types)));
+	} else {
+		dataColumns(conn);
+		ROWS.forEach((r) => conn.writePacket(binaryRow(r, types)));
+	}
+	conn.writeEof();
+}
+
 // shortrow: the real answer to the data SELECT, built by hand
 function shortRows(conn) {
 	conn.writePacket(Packets.ResultSetHeader.toPacket(2));
@@ -273,6 +344,37 @@ class Session extends Command {
 				}
 				break;
 			}
+			case 0x16: {		// COM_STMT_PREPARE
+				const sql = body.slice(1).toString('utf8');
+				log({ user: this.user, event: 'prepare', sql });
+				if (/^SELECT `id`, `val` FROM /i.test(sql)) {
+					this.stmts = this.stmts || {};
+					this.stmtId = (this.stmtId || 0) + 1;
+					this.stmts[this.stmtId] = sql;
+					prepareAnswer(conn, this.stmtId);
+				} else {
+					log({ user: this.user, event: 'unknown_prepare', sql });
+					conn.writeError({ code: 1064, message: 'the fake server does not prepare this query' });
+				}
+				break;
+			}
+			case 0x17: {		// COM_STMT_EXECUTE
+				const id = body.readUInt32LE(1);
+				log({ user: this.user, event: 'execute', id });
+				if (this.stmts && this.stmts[id]) {
+					executeAnswer(this.user, conn);
+				} else {
+					conn.writeError({ code: 1243, message: 'unknown prepared statement handler' });
+				}
+				break;
+			}
+			case 0x19:			// COM_STMT_CLOSE: no answer
+				log({ user: this.user, event: 'stmt_close' });
+				if (this.stmts) {
+					delete this.stmts[body.readUInt32LE(1)];
+				}
+				conn.sequenceId = 0;
+				return Session.prototype.command;
 			case 0x0e:			// COM_PING
 			case 0x02:			// COM_INIT_DB
 				conn.writeOk();

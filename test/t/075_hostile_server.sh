@@ -118,11 +118,34 @@ is "$(load_error)" \
 	"short metadata (3 of 9 columns) is an error before any row is read"
 is "$(target)" "$GOOD" "the target is unchanged"
 
-# ---- rows with fewer values than the result's columns
+# ---- rows with fewer values than the result's columns: in the binary protocol (the default),
+# then in the text protocol
 as_user shortrow
+is "$(load_error)" \
+	"ERROR:  MySQL server \"fake\" sent a malformed result|DETAIL:  A row does not hold the 2 values its result's columns announce.|" \
+	"a binary row that ends before its last value is an error, never NULLs"
+is "$(target)" "$GOOD" "the target is unchanged"
+like "$(events shortrow)" "prepare execute" "the fake server was asked in the binary protocol"
+q "SELECT etl_pull.set_table_option('hostile_t', 'protocol', 'text')" >/dev/null
 is "$(load_error)" \
 	"ERROR:  MySQL server \"fake\" sent a malformed result|DETAIL:  A row does not hold the 2 values its result's columns announce (MySQL error 2000: Unknown or undefined error code).|" \
 	"a row with the wrong number of fields is an error, never NULLs"
+is "$(target)" "$GOOD" "the target is unchanged"
+q "SELECT etl_pull.set_table_option('hostile_t', 'protocol', NULL)" >/dev/null
+
+# ---- a binary DATETIME whose fields are out of range
+as_user badtime
+is "$(load_error)" \
+	"ERROR:  MySQL server \"fake\" sent a malformed result|DETAIL:  Column 2 of a row holds a date whose fields are out of range.|" \
+	"a binary DATETIME with month 13, day 40, hour 25 is an error before it is used"
+is "$(target)" "$GOOD" "the target is unchanged"
+
+# ---- a binary value whose length prefix points past the row (and past the client's buffer):
+# Connector/C 3.3 refuses that one itself (binary_fetch would too), a short row it does not
+as_user longlen
+like "$(load_error)" \
+	"^ERROR:  (could not fetch rows from|MySQL server \"fake\" sent a malformed result).*16777215" \
+	"a length past the row is an error before a byte of it is read"
 is "$(target)" "$GOOD" "the target is unchanged"
 
 # ---- a key built to break out of the literal delete_missing used to splice it into
@@ -145,7 +168,7 @@ is "$(target)" "$GOOD" "the target is unchanged"
 
 # ---- every failed run is recorded as failed
 is "$(q "SELECT count(*) FROM etl_pull.runs WHERE table_name = 'hostile_t' AND status = 'failed'")" \
-	"7" "the seven attacks are seven failed runs"
+	"10" "the ten attacks are ten failed runs"
 
 # ---- import_tables: every value of information_schema is checked before use
 before=$(q "SELECT count(*) FROM etl_pull.tables")
