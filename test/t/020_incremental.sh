@@ -208,6 +208,25 @@ is "$(q "SELECT deleted_rows FROM etl_pull.load_table('inc_wide')")" "2" \
 	"delete_missing over a key span wider than 2^63 terminates and deletes the 2 rows"
 is "$(pg_digest inc_wide)" "$(mysql_digest inc_wide)" "target equals source after it"
 
+# the merge reads the target's rows to compare them: it needs SELECT on the
+# target, as the SQL upsert (ON CONFLICT ... WHERE reads the row) does
+q "DROP ROLE IF EXISTS regress_inc_writer" >/dev/null
+q "CREATE ROLE regress_inc_writer;
+   GRANT USAGE ON FOREIGN SERVER replica TO regress_inc_writer;
+   CREATE USER MAPPING FOR regress_inc_writer SERVER replica
+     OPTIONS (user '$ETL_PULL_MYSQL_USER', password '$ETL_PULL_MYSQL_PASSWORD');
+   SELECT etl_pull.add_table('inc_priv', server => 'replica', source_table => 'inc_src');
+   SELECT etl_pull.set_table_option('inc_priv', 'extraction', 'incremental');
+   SELECT etl_pull.set_table_option('inc_priv', 'incremental_columns', 'updated');
+   SELECT etl_pull.load_table('inc_priv');
+   GRANT INSERT, UPDATE ON inc_priv TO regress_inc_writer" >/dev/null
+like "$(q "SET ROLE regress_inc_writer; SELECT * FROM etl_pull.load_table('inc_priv')")" \
+	'permission denied for table inc_priv' "a role with INSERT and UPDATE but no SELECT on the target cannot merge"
+q "GRANT SELECT ON inc_priv TO regress_inc_writer" >/dev/null
+is "$(q "SET ROLE regress_inc_writer; SELECT extraction || ' ' || merged_rows FROM etl_pull.load_table('inc_priv')")" \
+	"incremental 0" "... with SELECT it can"
+q "DROP OWNED BY regress_inc_writer; DROP ROLE regress_inc_writer" >/dev/null
+
 # append-only needs incremental columns that both servers order alike
 etl_mysql -e "DROP TABLE IF EXISTS inc_textwm;
 	CREATE TABLE inc_textwm (id int NOT NULL, code varchar(10) NOT NULL);
