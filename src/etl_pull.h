@@ -410,6 +410,8 @@ extern const char *EtlPullDefaultDb(EtlPullConnection *conn);
 extern bool EtlPullIsMariaDB(EtlPullConnection *conn);
 
 /* in source.c */
+extern EtlPullSource *EtlPullDescribeTableSource(EtlPullConnection *conn,
+												 EtlPullTable *table);
 extern EtlPullSource *EtlPullDescribeSource(EtlPullConnection *conn,
 											const char *db, const char *table);
 extern char *EtlPullSourceSelect(EtlPullSource *source, const char *where);

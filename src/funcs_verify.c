@@ -53,7 +53,6 @@ verify(EtlPullTable *table, int max_keys, EtlPullVerifyResult *res)
 	EtlPullLoad load;
 	ForeignServer *server;
 	Relation	rel;
-	const char *db;
 	AclResult	aclresult;
 	EtlPullVerify *v;
 
@@ -75,13 +74,7 @@ verify(EtlPullTable *table, int max_keys, EtlPullVerifyResult *res)
 	load.conn = EtlPullConnect(server, GetUserId());
 	EtlPullApplyMysqlSettings(load.conn, table);
 	EtlPullStartSnapshot(load.conn);
-	db = table->source_db ? table->source_db : EtlPullDefaultDb(load.conn);
-	if (db == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("no MySQL database given for table \"%s\"", table->name),
-				 errhint("Set the server's \"dbname\" option, or set \"source_table\" to \"db.table\".")));
-	load.source = EtlPullDescribeSource(load.conn, db, table->source_relname);
+	load.source = EtlPullDescribeTableSource(load.conn, table);
 	rel = table_open(load.target_oid, AccessShareLock);
 	EtlPullMatchColumns(&load, rel, load.target_qname, &load.attnums);
 

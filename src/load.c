@@ -306,7 +306,6 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	ForeignServer *server;
 	const EtlPullStrategyRoutine *strategy;
 	Relation	rel;
-	const char *db;
 	List	   *new_watermark = NIL;
 	bool		incremental_run = false;
 	bool		diff_run;
@@ -333,13 +332,7 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	EtlPullApplyMysqlSettings(load.conn, table);
 	if (!lent || !lent->in_snapshot)
 		EtlPullStartSnapshot(load.conn);
-	db = table->source_db ? table->source_db : EtlPullDefaultDb(load.conn);
-	if (db == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("no MySQL database given for table \"%s\"", table->name),
-				 errhint("Set the server's \"dbname\" option, or set \"source_table\" to \"db.table\".")));
-	load.source = EtlPullDescribeSource(load.conn, db, table->source_relname);
+	load.source = EtlPullDescribeTableSource(load.conn, table);
 	if (lent && lent->in_snapshot)
 		check_group_snapshot(&load);
 	EtlPullCheckColumnTypes(&load);

@@ -106,6 +106,8 @@ extern void EtlPullMatchColumns(EtlPullLoad *load, Relation rel,
 								const char *qname, AttrNumber **attnums);
 extern void EtlPullCheckTargetPrivileges(EtlPullLoad *load, AclMode mode);
 extern void EtlPullDeleteTargetRows(EtlPullLoad *load);
+extern void EtlPullLockTargetExclusive(EtlPullLoad *load, const char *purpose,
+									   const char *outcome);
 extern const char *EtlPullColumnTargetType(EtlPullLoad *load,
 										   EtlPullSourceColumn *col);
 

@@ -100,47 +100,6 @@ swap_unsuitable(EtlPullLoad *load, Relation rel)
 }
 
 /*
- * Upgrade the target's lock to AccessExclusiveLock for the swap, waiting
- * at most etl_pull.swap_lock_timeout (as lock_timeout, for this one wait).
- * A deadlock is still detected after deadlock_timeout, with PostgreSQL's
- * own error; a timeout is an error that says what was waited for.
- */
-static void
-lock_for_swap(EtlPullLoad *load)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	int			nestlevel = NewGUCNestLevel();
-
-	(void) set_config_option("lock_timeout",
-							 psprintf("%d", EtlPullSwapLockTimeout),
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-	PG_TRY();
-	{
-		LockRelationOid(load->target_oid, AccessExclusiveLock);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
-			PG_RE_THROW();
-		FlushErrorState();
-		ereport(ERROR,
-				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-				 errmsg("could not lock table %s to swap in the loaded rows",
-						load->target_qname),
-				 errdetail("Other sessions held locks on the table for longer than etl_pull.swap_lock_timeout (%d ms).",
-						   EtlPullSwapLockTimeout),
-				 errhint("Find the sessions in pg_locks, or raise etl_pull.swap_lock_timeout; the target keeps its old rows.")));
-	}
-	PG_END_TRY();
-	AtEOXact_GUC(true, nestlevel);
-}
-
-/*
  * Swap a filled transient heap into the target: the only moment readers
  * wait.  The MySQL side is closed first, letting MySQL purge (after the
  * check of setting verify, which reads it under the load's snapshot).
@@ -158,7 +117,8 @@ swap_into_target(EtlPullLoad *load, Oid newheap, char relpersistence)
 	}
 	EtlPullLoadDoneReading(load);
 	EtlPullProgressPhase(ETL_PHASE_SWAPPING);
-	lock_for_swap(load);
+	EtlPullLockTargetExclusive(load, "swap in the loaded rows",
+							   "the target keeps its old rows");
 	finish_heap_swap(load->target_oid, newheap, false, false, true, true,
 					 RecentXmin, ReadNextMultiXactId(), relpersistence);
 }

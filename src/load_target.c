@@ -30,6 +30,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 
 #include "load.h"
@@ -431,4 +432,51 @@ EtlPullDeleteTargetRows(EtlPullLoad *load)
 	if (SPI_execute(psprintf("DELETE FROM %s", load->target_qname), false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not delete the rows of %s", load->target_qname);
 	SPI_finish();
+}
+
+/*
+ * Upgrade the load's lock on the target to AccessExclusiveLock (for the
+ * swap, or for evolve's ALTER TABLE), waiting at most
+ * etl_pull.swap_lock_timeout (as lock_timeout, for this one wait), so that
+ * a long reader of the target fails the load instead of queueing every
+ * other reader behind it for as long as it runs.  A deadlock is still
+ * detected after deadlock_timeout, with PostgreSQL's own error; a timeout
+ * is an error that says what was waited for ("purpose") and what became
+ * of the target ("outcome").
+ */
+void
+EtlPullLockTargetExclusive(EtlPullLoad *load, const char *purpose,
+						   const char *outcome)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("lock_timeout",
+							 psprintf("%d", EtlPullSwapLockTimeout),
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	PG_TRY();
+	{
+		LockRelationOid(load->target_oid, AccessExclusiveLock);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("could not lock table %s to %s",
+						load->target_qname, purpose),
+				 errdetail("Other sessions held locks on the table for longer than etl_pull.swap_lock_timeout (%d ms).",
+						   EtlPullSwapLockTimeout),
+				 errhint("Find the sessions in pg_locks, or raise etl_pull.swap_lock_timeout; %s.",
+						 outcome)));
+	}
+	PG_END_TRY();
+	AtEOXact_GUC(true, nestlevel);
 }

@@ -391,7 +391,6 @@ plan_table(PlanOut *out, EtlPullTable *table, int sample)
 	bool	   *notnull;
 	bool		lacking = false;
 	bool		exists;
-	const char *db;
 	char	   *tls;
 	List	   *indexes;
 	AclResult	aclresult;
@@ -451,16 +450,10 @@ plan_table(PlanOut *out, EtlPullTable *table, int sample)
 	load.conn = EtlPullConnect(server, GetUserId());
 	EtlPullApplyMysqlSettings(load.conn, table);
 	EtlPullStartSnapshot(load.conn);
-	db = table->source_db ? table->source_db : EtlPullDefaultDb(load.conn);
-	if (db == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("no MySQL database given for table \"%s\"", table->name),
-				 errhint("Set the server's \"dbname\" option, or set \"source_table\" to \"db.table\".")));
-	load.source = EtlPullDescribeSource(load.conn, db, table->source_relname);
+	load.source = EtlPullDescribeTableSource(load.conn, table);
 	EtlPullCheckColumnTypes(&load);
 
-	emit(out, "table", "source", psprintf("%s.%s on server %s", EtlPullQuoteIdent(db),
+	emit(out, "table", "source", psprintf("%s.%s on server %s", EtlPullQuoteIdent(load.source->db),
 										  EtlPullQuoteIdent(table->source_relname),
 										  quote_identifier(server->servername)));
 	emit(out, "table", "target",

@@ -535,47 +535,6 @@ record_change(EtlPullRunResult *r, const char *text)
 		psprintf("%s\n%s", r->schema_changes, text) : pstrdup(text);
 }
 
-/*
- * Take the AccessExclusiveLock the ALTER TABLE needs, waiting at most
- * etl_pull.swap_lock_timeout (the swap's wait for the same lock), so that
- * long readers of the target fail the load instead of queueing every
- * other reader behind it for as long as they run.
- */
-static void
-lock_for_alter(EtlPullLoad *load)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	int			nestlevel = NewGUCNestLevel();
-
-	(void) set_config_option("lock_timeout",
-							 psprintf("%d", EtlPullSwapLockTimeout),
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-	PG_TRY();
-	{
-		LockRelationOid(load->target_oid, AccessExclusiveLock);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
-			PG_RE_THROW();
-		FlushErrorState();
-		ereport(ERROR,
-				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-				 errmsg("could not lock table %s to alter it for the source's schema changes",
-						load->target_qname),
-				 errdetail("Other sessions held locks on the table for longer than etl_pull.swap_lock_timeout (%d ms).",
-						   EtlPullSwapLockTimeout),
-				 errhint("Find the sessions in pg_locks, or raise etl_pull.swap_lock_timeout; the target is unchanged.")));
-	}
-	PG_END_TRY();
-	AtEOXact_GUC(true, nestlevel);
-}
-
 /* Apply the changes to the target (evolve), as the calling role */
 static void
 apply_changes(EtlPullLoad *load, List *changes)
@@ -627,7 +586,8 @@ apply_changes(EtlPullLoad *load, List *changes)
 		appendStringInfo(&ddl, "%s%s", ddl.data[ddl.len - 1] == ' ' ? "" : ", ",
 						 c->ddl);
 	}
-	lock_for_alter(load);
+	EtlPullLockTargetExclusive(load, "alter it for the source's schema changes",
+							   "the target is unchanged");
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute(ddl.data, false, 0) != SPI_OK_UTILITY)

@@ -138,6 +138,23 @@ required(EtlPullConnection *conn, EtlPullSource *src, char **row, int i,
 }
 
 /*
+ * Describe a registered table's source: its source_table, in the server's
+ * dbname when source_table names no database.
+ */
+EtlPullSource *
+EtlPullDescribeTableSource(EtlPullConnection *conn, EtlPullTable *table)
+{
+	const char *db = table->source_db ? table->source_db : EtlPullDefaultDb(conn);
+
+	if (db == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no MySQL database given for table \"%s\"", table->name),
+				 errhint("Set the server's \"dbname\" option, or set \"source_table\" to \"db.table\".")));
+	return EtlPullDescribeSource(conn, db, table->source_relname);
+}
+
+/*
  * Describe db.table on the replica.  A missing table is an ERROR carrying
  * MySQL's own message.
  */
