@@ -25,9 +25,13 @@
  *	json						presence only ("J"): jsonb normalizes the
  *								document, MySQL cannot
  *
- * A row's hash is the first 60 bits of the MD5 of its text; a range's is the
- * sum of its rows' hashes modulo 2^64 (order-free, and duplicates do not
- * cancel as they would with XOR).  Ranges cut the key: a single integer key
+ * A row's hash is the CRC-32 of its text (zlib's, which MySQL's CRC32()
+ * computes natively as an integer: a string digest such as MD5 costs MySQL
+ * twice the whole query); a range's is the sum of its rows' hashes modulo
+ * 2^64 (order-free, and duplicates do not cancel as they would with XOR).
+ * A CRC-32 always changes when a row's text changes within 32 consecutive
+ * bits (a one-unit, one-digit, one-byte or one-bit change of a value of
+ * the same length); any other change escapes with a probability of 2^-32.  Ranges cut the key: a single integer key
  * into intervals of equal width between the source's MIN and MAX; any other
  * key into buckets by CRC32 of its canonical text, which MySQL's CRC32()
  * computes on the same bytes.  A table without a key is one range, a
@@ -125,32 +129,53 @@ struct EtlPullVerify
 
 /* ---- CRC-32 (zlib's, as MySQL's CRC32()) ---- */
 
-static uint32 crc_table[256];
+/*
+ * Eight tables, eight bytes a step ("slicing-by-8"): crc_table[0] is the
+ * byte-at-a-time table, crc_table[k][n] the CRC of byte n followed by k
+ * zero bytes.  The words are read little-endian, whatever the machine.
+ */
+static uint32 crc_table[8][256];
 static bool crc_ready = false;
 
 static uint32
 crc32_bytes(const char *s, size_t len)
 {
+	const unsigned char *p = (const unsigned char *) s;
 	uint32		crc = 0xFFFFFFFF;
-	size_t		i;
 
 	if (!crc_ready)
 	{
 		uint32		n;
+		int			k;
 
 		for (n = 0; n < 256; n++)
 		{
 			uint32		c = n;
-			int			k;
 
 			for (k = 0; k < 8; k++)
 				c = (c & 1) ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-			crc_table[n] = c;
+			crc_table[0][n] = c;
 		}
+		for (n = 0; n < 256; n++)
+			for (k = 1; k < 8; k++)
+				crc_table[k][n] = crc_table[0][crc_table[k - 1][n] & 0xFF] ^
+					(crc_table[k - 1][n] >> 8);
 		crc_ready = true;
 	}
-	for (i = 0; i < len; i++)
-		crc = crc_table[(crc ^ (unsigned char) s[i]) & 0xFF] ^ (crc >> 8);
+	for (; len >= 8; len -= 8, p += 8)
+	{
+		uint32		lo = crc ^ ((uint32) p[0] | (uint32) p[1] << 8 |
+								(uint32) p[2] << 16 | (uint32) p[3] << 24);
+		uint32		hi = (uint32) p[4] | (uint32) p[5] << 8 |
+			(uint32) p[6] << 16 | (uint32) p[7] << 24;
+
+		crc = crc_table[7][lo & 0xFF] ^ crc_table[6][(lo >> 8) & 0xFF] ^
+			crc_table[5][(lo >> 16) & 0xFF] ^ crc_table[4][lo >> 24] ^
+			crc_table[3][hi & 0xFF] ^ crc_table[2][(hi >> 8) & 0xFF] ^
+			crc_table[1][(hi >> 16) & 0xFF] ^ crc_table[0][hi >> 24];
+	}
+	for (; len > 0; len--, p++)
+		crc = crc_table[0][(crc ^ *p) & 0xFF] ^ (crc >> 8);
 	return crc ^ 0xFFFFFFFF;
 }
 
@@ -207,7 +232,7 @@ mysql_float(const char *d)
 					d, d, a, s, s);
 }
 
-/* MySQL's expression of a column's canonical value (NULL for NULL) */
+/* MySQL's expression of a column's canonical value (NULL for NULL; dates: see below) */
 static char *
 mysql_canon(EtlPullTable *table, CanonColumn *cc)
 {
@@ -228,14 +253,15 @@ mysql_canon(EtlPullTable *table, CanonColumn *cc)
 			return col->kind == SRC_GEOMETRY ?
 				psprintf("HEX(ST_AsBinary(%s))", q) : psprintf("HEX(%s)", q);
 		case CK_DATE:
-			return zero_null ?
-				psprintf("IF(MONTH(%s) = 0 OR DAYOFMONTH(%s) = 0, NULL, DATE_FORMAT(%s, '%%Y-%%m-%%d'))", q, q, q) :
-				psprintf("DATE_FORMAT(%s, '%%Y-%%m-%%d')", q);
 		case CK_DATETIME:
-			/* MySQL's own text: the column's fractional digits, no more */
-			return zero_null ?
-				psprintf("IF(MONTH(%s) = 0 OR DAYOFMONTH(%s) = 0, NULL, CAST(%s AS CHAR))", q, q, q) :
-				psprintf("CAST(%s AS CHAR)", q);
+			/*
+			 * MySQL's own text, the value itself (YYYY-MM-DD, and the
+			 * column's fractional digits, no more); a zero date, whose
+			 * TO_DAYS is NULL, reads "N" under zero_dates = null, as NULL
+			 * does (one call where MONTH and DAYOFMONTH were two, and no
+			 * IFNULL: see mysql_text).
+			 */
+			return zero_null ? psprintf("IF(TO_DAYS(%s), %s, 'N')", q, q) : q;
 		case CK_TIME:
 			return psprintf("CAST(TIME_TO_SEC(%s) * 1000000 AS SIGNED)", q);
 		case CK_JSON:
@@ -251,8 +277,9 @@ mysql_canon(EtlPullTable *table, CanonColumn *cc)
  * CONCAT_WS(',', '', ...) whose arguments are the values themselves (each
  * piece then starts with its comma), "N" for NULL; no value of a non-text
  * kind reads "N", and a text is prefixed by its length.  A NOT NULL column
- * needs no IFNULL, unless a zero date is NULL.  (CONCAT_WS over plain
- * arguments costs MariaDB about half of nested CONCATs.)
+ * needs no IFNULL, nor does a date under zero_dates = null (mysql_canon
+ * reads NULL as "N" there).  (CONCAT_WS over plain arguments costs
+ * MariaDB about half of nested CONCATs.)
  */
 static char *
 mysql_text(EtlPullVerify *v, int *which, int n)
@@ -266,9 +293,9 @@ mysql_text(EtlPullVerify *v, int *which, int n)
 	{
 		CanonColumn *cc = &v->cols[which ? which[i] : i];
 		char	   *e = mysql_canon(v->table, cc);
-		bool		nullable = cc->scol->nullable ||
-			((cc->kind == CK_DATE || cc->kind == CK_DATETIME) &&
-			 v->table->zero_dates == ETL_ZERO_DATES_NULL);
+		bool		nullable = cc->scol->nullable &&
+			!((cc->kind == CK_DATE || cc->kind == CK_DATETIME) &&
+			  v->table->zero_dates == ETL_ZERO_DATES_NULL);
 
 		if (cc->kind == CK_TEXT)
 			e = psprintf("CONCAT(LENGTH(%s), ':', %s)", e, e);
@@ -279,6 +306,31 @@ mysql_text(EtlPullVerify *v, int *which, int n)
 }
 
 /* ---- the PostgreSQL side: each loaded value rendered back ---- */
+
+/* Decimal digits of "n" (no format string: this runs for every value) */
+static inline void
+append_int64(StringInfo buf, int64 n)
+{
+	enlargeStringInfo(buf, MAXINT8LEN + 1);
+	buf->len += pg_lltoa(n, buf->data + buf->len);
+}
+
+/* "n" (0 <= n < 10^width) in exactly "width" digits */
+static inline void
+append_digits(StringInfo buf, int n, int width)
+{
+	char	   *p;
+
+	enlargeStringInfo(buf, width + 1);
+	p = buf->data + buf->len + width;
+	*p = '\0';
+	buf->len += width;
+	while (width-- > 0)
+	{
+		*--p = '0' + n % 10;
+		n /= 10;
+	}
+}
 
 static void
 render_float(StringInfo buf, double x)
@@ -330,24 +382,36 @@ render_timestamp(StringInfo buf, Timestamp ts, bool with_time, int digits)
 		usec += USECS_PER_DAY;
 	}
 	j2date((int) days + POSTGRES_EPOCH_JDATE, &y, &m, &d);
-	appendStringInfo(buf, "%04d-%02d-%02d", y, m, d);
+	if (y >= 0 && y <= 9999)
+		append_digits(buf, y, 4);
+	else
+		appendStringInfo(buf, "%04d", y);
+	appendStringInfoChar(buf, '-');
+	append_digits(buf, m, 2);
+	appendStringInfoChar(buf, '-');
+	append_digits(buf, d, 2);
 	if (with_time)
 	{
 		int			frac = (int) (usec % USECS_PER_SEC);
 		int			unit = 1;
 		int			i;
 
-		appendStringInfo(buf, " %02d:%02d:%02d",
-						 (int) (usec / USECS_PER_HOUR),
-						 (int) (usec / USECS_PER_MINUTE % 60),
-						 (int) (usec / USECS_PER_SEC % 60));
+		appendStringInfoChar(buf, ' ');
+		append_digits(buf, (int) (usec / USECS_PER_HOUR), 2);
+		appendStringInfoChar(buf, ':');
+		append_digits(buf, (int) (usec / USECS_PER_MINUTE % 60), 2);
+		appendStringInfoChar(buf, ':');
+		append_digits(buf, (int) (usec / USECS_PER_SEC % 60), 2);
 		digits = Min(Max(digits, 0), 6);
 		for (i = digits; i < 6; i++)
 			unit *= 10;
 		if (frac % unit != 0)
 			digits = 6, unit = 1;
 		if (digits > 0)
-			appendStringInfo(buf, ".%0*d", digits, frac / unit);
+		{
+			appendStringInfoChar(buf, '.');
+			append_digits(buf, frac / unit, digits);
+		}
 	}
 }
 
@@ -379,11 +443,11 @@ render_value(StringInfo buf, CanonColumn *cc, Datum d)
 	{
 		case CK_NUMBER:
 			if (cc->typid == INT2OID)
-				appendStringInfo(buf, "%d", (int) DatumGetInt16(d));
+				append_int64(buf, DatumGetInt16(d));
 			else if (cc->typid == INT4OID)
-				appendStringInfo(buf, "%d", DatumGetInt32(d));
+				append_int64(buf, DatumGetInt32(d));
 			else if (cc->typid == INT8OID)
-				appendStringInfo(buf, INT64_FORMAT, DatumGetInt64(d));
+				append_int64(buf, DatumGetInt64(d));
 			else if (cc->typid == BOOLOID)
 				appendStringInfoChar(buf, DatumGetBool(d) ? '1' : '0');
 			else
@@ -520,21 +584,11 @@ render_piece(StringInfo buf, CanonColumn *cc, Datum *values, bool *nulls)
 	render_value(buf, cc, d);
 }
 
-/* The first 60 bits of the MD5 of "s", as MySQL's CONV(LEFT(MD5(s), 15), 16, 10) */
+/* A row's hash: the CRC-32 of its text "s", as MySQL's CRC32(s) */
 static uint64
-hash60(EtlPullVerify *v, const char *s, size_t len)
+row_hash(const char *s, size_t len)
 {
-	uint8		digest[16];
-	uint64		h = 0;
-	int			i;
-
-	if (pg_cryptohash_init(v->md5) < 0 ||
-		pg_cryptohash_update(v->md5, (const uint8 *) s, len) < 0 ||
-		pg_cryptohash_final(v->md5, digest, sizeof(digest)) < 0)
-		elog(ERROR, "could not compute an MD5 hash");
-	for (i = 0; i < 8; i++)
-		h = (h << 8) | digest[i];
-	return h >> 4;
+	return (uint64) crc32_bytes(s, len);
 }
 
 /* ---- setup ---- */
@@ -762,6 +816,8 @@ scan_target(EtlPullVerify *v, bool only_differing, bool count_only,
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	scan = table_beginscan(v->rel, snap, 0, NULL);
 	slot = table_slot_create(v->rel, NULL);
+	initStringInfo(&key);		/* reused for every row */
+	initStringInfo(&row);
 	oldcxt = MemoryContextSwitchTo(v->rowcxt);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
@@ -775,7 +831,7 @@ scan_target(EtlPullVerify *v, bool only_differing, bool count_only,
 			fn(v, arg, 0, NULL, 0, &slot->tts_tid);
 			continue;
 		}
-		initStringInfo(&key);
+		resetStringInfo(&key);
 		if (v->int_key)
 		{
 			bool		isnull;
@@ -803,14 +859,16 @@ scan_target(EtlPullVerify *v, bool only_differing, bool count_only,
 			slot_getallattrs(slot);
 			if (v->int_key)
 				target_text(v, &key, v->keycols, v->nkey, slot->tts_values, slot->tts_isnull);
-			initStringInfo(&row);
+			resetStringInfo(&row);
 			target_text(v, &row, NULL, v->ncols, slot->tts_values, slot->tts_isnull);
-			h = hash60(v, row.data, row.len);
+			h = row_hash(row.data, row.len);
 		}
 		fn(v, arg, range, &key, h, &slot->tts_tid);
 	}
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextReset(v->rowcxt);
+	pfree(key.data);
+	pfree(row.data);
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
 	UnregisterSnapshot(snap);
@@ -826,7 +884,10 @@ count_target_row(EtlPullVerify *v, void *arg, int range, StringInfo key,
 
 /*
  * Compare every range: one aggregate query at MySQL, one scan of the
- * target.  With count_only, the row counts of the whole table only.
+ * target, at the same time (the query is sent before the scan and its
+ * result read after it; a server that finishes first waits on its socket,
+ * within net_write_timeout).  With count_only, the row counts of the whole
+ * table only.
  */
 void
 EtlPullVerifyRanges(EtlPullVerify *v, bool count_only, EtlPullVerifyResult *res)
@@ -855,12 +916,15 @@ EtlPullVerifyRanges(EtlPullVerify *v, bool count_only, EtlPullVerifyResult *res)
 		return;
 	}
 
-	EtlPullQueryStart(v->conn,
-					  psprintf("SELECT %s AS r, COUNT(*),"
-							   " CAST(SUM(CAST(CONV(LEFT(MD5(%s), 15), 16, 10) AS UNSIGNED))"
-							   " %% 18446744073709551616 AS CHAR)"
-							   " FROM %s GROUP BY r ORDER BY NULL",
-							   v->src_range, v->src_row, v->src_from), 3);
+	/* MySQL aggregates its side while the target is scanned */
+	EtlPullQuerySend(v->conn,
+					 psprintf("SELECT %s AS r, COUNT(*),"
+							  " CAST(SUM(CRC32(%s))"
+							  " %% 18446744073709551616 AS CHAR)"
+							  " FROM %s GROUP BY r ORDER BY NULL",
+							  v->src_range, v->src_row, v->src_from));
+	scan_target(v, false, false, true, count_target_row, NULL);
+	EtlPullQueryReceive(v->conn, 3);
 	while (EtlPullFetch(v->conn, &values, &lengths))
 	{
 		int64		r = reply_int64(v, values[0], lengths[0]);
@@ -878,7 +942,6 @@ EtlPullVerifyRanges(EtlPullVerify *v, bool count_only, EtlPullVerifyResult *res)
 	}
 	EtlPullQueryEnd(v->conn);
 
-	scan_target(v, false, false, true, count_target_row, NULL);
 	res->ranges = v->nranges;
 	for (i = 0; i < v->nranges; i++)
 	{
@@ -1089,13 +1152,15 @@ EtlPullVerifyRows(EtlPullVerify *v, int max_keys, EtlPullVerifyResult *res)
 	st.res = res;
 	st.max_keys = max_keys;
 	st.cxt = CurrentMemoryContext;
-	scan_target(v, true, false, true, collect_target_row, &st);
 
+	/* MySQL reads its rows of those ranges while the target's are collected */
 	filter = EtlPullVerifySourceFilter(v);
-	EtlPullQueryStart(v->conn,
-					  psprintf("SELECT %s, CAST(CONV(LEFT(MD5(%s), 15), 16, 10) AS UNSIGNED)"
-							   " FROM %s%s%s", v->src_key, v->src_row, v->src_from,
-							   filter ? " WHERE " : "", filter ? filter : ""), 2);
+	EtlPullQuerySend(v->conn,
+					 psprintf("SELECT %s, CRC32(%s)"
+							  " FROM %s%s%s", v->src_key, v->src_row, v->src_from,
+							  filter ? " WHERE " : "", filter ? filter : ""));
+	scan_target(v, true, false, true, collect_target_row, &st);
+	EtlPullQueryReceive(v->conn, 2);
 	while (EtlPullFetch(v->conn, &values, &lengths))
 	{
 		uint8		digest[16];
