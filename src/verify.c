@@ -123,6 +123,14 @@ struct EtlPullVerify
 	int64	   *tcount;
 	uint64	   *tsum;
 	bool	   *differs;
+	/* a diff run's rows to pull and to delete (EtlPullVerifyChangedRows) */
+	bool		collect;
+	int64	   *pull_keys;
+	int			npull;
+	int			maxpull;
+	ItemPointerData *extra_tids;
+	int			nextra;
+	int			maxextra;
 	pg_cryptohash_ctx *md5;
 	MemoryContext rowcxt;
 };
@@ -959,6 +967,7 @@ typedef struct TargetRow
 {
 	uint8		keyhash[16];	/* MD5 of the key text: the hash key */
 	uint64		hash;
+	ItemPointerData tid;
 	char	   *key;
 	bool		seen;			/* matched by a source row */
 	int			dups;			/* further target rows with this key */
@@ -1058,6 +1067,7 @@ collect_target_row(EtlPullVerify *v, void *arg, int range, StringInfo key,
 		return;
 	}
 	tr->hash = hash;
+	tr->tid = *tid;
 	tr->seen = false;
 	tr->dups = 0;
 	tr->key = MemoryContextStrdup(st->cxt, key_label(v, key->data, key->len));
@@ -1079,6 +1089,44 @@ range_hi(EtlPullVerify *v, int i)
 	return i == v->nranges - 1 ? PG_INT64_MAX : v->lo + (i + 1) * v->width - 1;
 }
 
+/* Whether ranges are intervals of one integer key (a diff run pulls rows by key then) */
+bool
+EtlPullVerifyIntegerKey(EtlPullVerify *v)
+{
+	return v->int_key;
+}
+
+/*
+ * MySQL's predicate "k" in one of the n sorted, disjoint intervals
+ * [lo[i], hi[i]], as a balanced tree: (k < lo[m] AND (left half)) OR (k >=
+ * lo[m] AND (right half)), four BETWEENs at the leaves.  MySQL reads the
+ * intervals by range on the index and then evaluates the predicate again
+ * on every row: a flat OR of n BETWEENs costs n/2 comparisons a row (2.6 s
+ * of MariaDB's time for 125,000 rows in 2,000 intervals), the tree
+ * log2(n).
+ */
+static void
+append_interval_tree(StringInfo buf, const char *k, int64 *lo, int64 *hi, int n)
+{
+	int			i;
+
+	if (n <= 4)
+	{
+		appendStringInfoChar(buf, '(');
+		for (i = 0; i < n; i++)
+			appendStringInfo(buf, "%s%s BETWEEN " INT64_FORMAT " AND " INT64_FORMAT,
+							 i ? " OR " : "", k, lo[i], hi[i]);
+		appendStringInfoChar(buf, ')');
+		return;
+	}
+	i = n / 2;
+	appendStringInfo(buf, "((%s < " INT64_FORMAT " AND ", k, lo[i]);
+	append_interval_tree(buf, k, lo, hi, i);
+	appendStringInfo(buf, ") OR (%s >= " INT64_FORMAT " AND ", k, lo[i]);
+	append_interval_tree(buf, k, lo + i, hi + i, n - i);
+	appendStringInfoString(buf, "))");
+}
+
 /*
  * The predicate (MySQL SQL, without WHERE) selecting the source rows of
  * the ranges that differ, or NULL when they are most of the table (read
@@ -1098,7 +1146,9 @@ EtlPullVerifySourceFilter(EtlPullVerify *v)
 	initStringInfo(&buf);
 	if (v->int_key)
 	{
-		char	   *k = EtlPullQuoteIdent(v->cols[v->keycols[0]].scol->name);
+		int64	   *lo = palloc(sizeof(int64) * ndiff);
+		int64	   *hi = palloc(sizeof(int64) * ndiff);
+		int			n = 0;
 
 		for (i = 0; i < v->nranges; i++)
 		{
@@ -1108,10 +1158,12 @@ EtlPullVerifySourceFilter(EtlPullVerify *v)
 				continue;
 			for (j = i; j + 1 < v->nranges && v->differs[j + 1]; j++)
 				;
-			appendStringInfo(&buf, "%s%s BETWEEN " INT64_FORMAT " AND " INT64_FORMAT,
-							 buf.len ? " OR " : "", k, range_lo(v, i), range_hi(v, j));
+			lo[n] = range_lo(v, i);
+			hi[n++] = range_hi(v, j);
 			i = j;
 		}
+		append_interval_tree(&buf, EtlPullQuoteIdent(v->cols[v->keycols[0]].scol->name),
+							 lo, hi, n);
 	}
 	else
 	{
@@ -1123,6 +1175,122 @@ EtlPullVerifySourceFilter(EtlPullVerify *v)
 		appendStringInfoChar(&buf, ')');
 	}
 	return buf.data;
+}
+
+/*
+ * A diff run's source row to pull: its integer key, parsed from MySQL's
+ * key text (",<digits>") and checked, never passed on as text.
+ */
+static void
+pull_key(EtlPullVerify *v, const char *s, unsigned long len)
+{
+	if (len < 2 || s[0] != ',')
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("MySQL server \"%s\" sent a malformed result",
+						EtlPullServerName(v->conn)),
+				 errdetail("\"%s\" is not the text of an integer key.",
+						   EtlPullPrintable(pnstrdup(s, len), 64))));
+	if (v->npull == v->maxpull)
+	{
+		v->maxpull = Max(1024, v->maxpull * 2);
+		v->pull_keys = v->pull_keys ?
+			repalloc_huge(v->pull_keys, sizeof(int64) * v->maxpull) :
+			palloc(sizeof(int64) * v->maxpull);
+	}
+	v->pull_keys[v->npull++] = reply_int64(v, s + 1, len - 1);
+}
+
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * For a diff run of a table with an integer key: the ranges that differ
+ * bisected to rows (as EtlPullVerifyRows), so that only the rows that
+ * changed are pulled again.  Returns the predicate (MySQL SQL, without
+ * WHERE) selecting the source rows missing from the target or different
+ * there, by key intervals built from their parsed keys (NULL when there
+ * are none), or sets *too_many when they are more than max_rows (the
+ * caller then pulls the ranges).  The target's rows the source lacks are
+ * kept for EtlPullVerifyDeleteExtra.
+ */
+char *
+EtlPullVerifyChangedRows(EtlPullVerify *v, EtlPullVerifyResult *res,
+						 int max_rows, bool *too_many)
+{
+	StringInfoData buf;
+	int64	   *lo;
+	int64	   *hi;
+	int			n = 0;
+	int			i;
+
+	Assert(v->int_key);
+	*too_many = false;
+	v->collect = true;
+	EtlPullVerifyRows(v, 0, res);
+	v->collect = false;
+	if (v->npull > max_rows)
+	{
+		*too_many = true;
+		return NULL;
+	}
+	if (v->npull == 0)
+		return NULL;
+	qsort(v->pull_keys, v->npull, sizeof(int64), cmp_int64);
+	lo = palloc(sizeof(int64) * v->npull);
+	hi = palloc(sizeof(int64) * v->npull);
+	for (i = 0; i < v->npull; i++)
+	{
+		if (n > 0 && hi[n - 1] != PG_INT64_MAX && v->pull_keys[i] <= hi[n - 1] + 1)
+			hi[n - 1] = Max(hi[n - 1], v->pull_keys[i]);
+		else
+		{
+			lo[n] = hi[n] = v->pull_keys[i];
+			n++;
+		}
+	}
+	initStringInfo(&buf);
+	append_interval_tree(&buf, EtlPullQuoteIdent(v->cols[v->keycols[0]].scol->name),
+						 lo, hi, n);
+	return buf.data;
+}
+
+/*
+ * Delete the target's rows that EtlPullVerifyChangedRows found the source
+ * lacks, by their TIDs (the load holds its lock on the target, and nothing
+ * wrote to it since the scan that found them).  Returns the rows deleted.
+ */
+int64
+EtlPullVerifyDeleteExtra(EtlPullVerify *v, const char *target_qname)
+{
+	Datum	   *d;
+	Oid			argtype = TIDARRAYOID;
+	Datum		arg;
+	int64		deleted;
+	int			i;
+
+	if (v->nextra == 0)
+		return 0;
+	d = palloc(sizeof(Datum) * v->nextra);
+	for (i = 0; i < v->nextra; i++)
+		d[i] = PointerGetDatum(&v->extra_tids[i]);
+	arg = PointerGetDatum(construct_array(d, v->nextra, TIDOID, sizeof(ItemPointerData),
+										  false, TYPALIGN_SHORT));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(psprintf("DELETE FROM %s t WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)",
+									   target_qname),
+							  1, &argtype, &arg, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete from %s", target_qname);
+	deleted = (int64) SPI_processed;
+	SPI_finish();
+	return deleted;
 }
 
 /*
@@ -1180,6 +1348,8 @@ EtlPullVerifyRows(EtlPullVerify *v, int max_keys, EtlPullVerifyResult *res)
 		{
 			res->missing_rows++;
 			keep_key(&res->missing_keys, max_keys, key_label(v, values[0], lengths[0]));
+			if (v->collect)
+				pull_key(v, values[0], lengths[0]);
 			continue;
 		}
 		tr->seen = true;
@@ -1187,6 +1357,8 @@ EtlPullVerifyRows(EtlPullVerify *v, int max_keys, EtlPullVerifyResult *res)
 		{
 			res->different_rows++;
 			keep_key(&res->different_keys, max_keys, tr->key);
+			if (v->collect)
+				pull_key(v, values[0], lengths[0]);
 		}
 	}
 	EtlPullQueryEnd(v->conn);
@@ -1197,6 +1369,17 @@ EtlPullVerifyRows(EtlPullVerify *v, int max_keys, EtlPullVerifyResult *res)
 		{
 			res->extra_rows++;
 			keep_key(&res->extra_keys, max_keys, tr->key);
+			if (v->collect)
+			{
+				if (v->nextra == v->maxextra)
+				{
+					v->maxextra = Max(1024, v->maxextra * 2);
+					v->extra_tids = v->extra_tids ?
+						repalloc_huge(v->extra_tids, sizeof(ItemPointerData) * v->maxextra) :
+						palloc(sizeof(ItemPointerData) * v->maxextra);
+				}
+				v->extra_tids[v->nextra++] = tr->tid;
+			}
 		}
 	hash_destroy(st.rows);
 }
