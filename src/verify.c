@@ -26,8 +26,8 @@
  *								document, MySQL cannot
  *
  * A row's hash is the CRC-32 of its text (zlib's, which MySQL's CRC32()
- * computes natively as an integer: a string digest such as MD5 costs MySQL
- * twice the whole query); a range's is the sum of its rows' hashes modulo
+ * computes natively as an integer: an MD5 as text, cut and converted to a
+ * number, cost MariaDB nearly as much as the rest of the query); a range's is the sum of its rows' hashes modulo
  * 2^64 (order-free, and duplicates do not cancel as they would with XOR).
  * A CRC-32 always changes when a row's text changes within 32 consecutive
  * bits (a one-unit, one-digit, one-byte or one-bit change of a value of
