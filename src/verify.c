@@ -1070,7 +1070,9 @@ collect_target_row(EtlPullVerify *v, void *arg, int range, StringInfo key,
 	tr->tid = *tid;
 	tr->seen = false;
 	tr->dups = 0;
-	tr->key = MemoryContextStrdup(st->cxt, key_label(v, key->data, key->len));
+	/* the label only if keys are reported (a diff run reports none) */
+	tr->key = st->max_keys > 0 ?
+		MemoryContextStrdup(st->cxt, key_label(v, key->data, key->len)) : NULL;
 }
 
 /*
@@ -1347,7 +1349,8 @@ EtlPullVerifyRows(EtlPullVerify *v, int max_keys, EtlPullVerifyResult *res)
 		if (tr == NULL || tr->seen)
 		{
 			res->missing_rows++;
-			keep_key(&res->missing_keys, max_keys, key_label(v, values[0], lengths[0]));
+			if (max_keys > 0)
+				keep_key(&res->missing_keys, max_keys, key_label(v, values[0], lengths[0]));
 			if (v->collect)
 				pull_key(v, values[0], lengths[0]);
 			continue;
