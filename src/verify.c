@@ -27,21 +27,25 @@
  *
  * A row's hash is the CRC-32 of its text (zlib's, which MySQL's CRC32()
  * computes natively as an integer: an MD5 as text, cut and converted to a
- * number, cost MariaDB nearly as much as the rest of the query); a range's is the sum of its rows' hashes modulo
- * 2^64 (order-free, and duplicates do not cancel as they would with XOR).
- * A CRC-32 always changes when a row's text changes within 32 consecutive
- * bits (a one-unit, one-digit, one-byte or one-bit change of a value of
- * the same length); any other change escapes with a probability of 2^-32.  Ranges cut the key: a single integer key
- * into intervals of equal width between the source's MIN and MAX; any other
- * key into buckets by CRC32 of its canonical text, which MySQL's CRC32()
- * computes on the same bytes.  A table without a key is one range, a
- * multiset: its rows cannot be located.  The number of ranges follows the
- * table's size, about rows_per_range rows each, so that a verify costs one
- * aggregate query at MySQL and one heap scan here; only ranges that differ
- * are read again, row by row (key and hash), and compared by key.
+ * number, cost MariaDB nearly as much as the rest of the query); a range's
+ * is the sum of its rows' hashes modulo 2^64 (order-free, and duplicates do
+ * not cancel as they would with XOR).  A CRC-32 always changes when the
+ * bytes that differ between a row's two texts lie within 32 consecutive
+ * bits (four bytes: one digit, byte or bit changed, or a carry over at most
+ * four digits, in a value of the same length); any other change escapes
+ * with a probability of 2^-32.  Ranges cut the key: a single
+ * integer key into intervals of equal width between the source's MIN and
+ * MAX; any other key into buckets by CRC32 of its canonical text, which
+ * MySQL's CRC32() computes on the same bytes.  A table without a key is one
+ * range, a multiset: its rows cannot be located.  The number of ranges
+ * follows the table's size, about rows_per_range rows each, so that a
+ * verify costs one aggregate query at MySQL and one heap scan here, at the
+ * same time; only ranges that differ are read again, row by row (key and
+ * hash), and compared by key.
  *
  * Nothing from MySQL becomes SQL: ranges and counts are parsed as numbers
- * and checked; keys are only compared and reported.
+ * and checked; keys are only compared and reported, but for the integer
+ * keys of a diff run's changed rows, parsed as numbers and printed anew.
  *
  * IDENTIFICATION
  *		  src/verify.c
