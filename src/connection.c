@@ -21,7 +21,8 @@
  * when an error left a result streaming; only EtlPullDisconnect frees it.
  * A result set that is still streaming is never drained on abort: the
  * socket is shut down first, so freeing it cannot read the rest of the
- * table.
+ * table.  A query sent without waiting (EtlPullQuerySend) counts as
+ * streaming until its result is received.
  *
  * Rows stream in the text protocol (mysql_use_result) or in the binary
  * one (a prepared statement, unbuffered, no cursor; EtlPullQueryStartProtocol),
@@ -94,6 +95,9 @@ struct EtlPullConnection
 	int			nest_level;		/* transaction nest level that opened it */
 	unsigned int nfields;		/* columns of the result in progress */
 	bool		kept;			/* outlives transactions: EtlPullKeepConnection */
+	bool		in_flight;		/* EtlPullQuerySend: result not received yet */
+	int			send_status;	/* its MYSQL_WAIT_* status, 0 when done */
+	int			send_ret;		/* its return value, once done */
 	struct EtlPullConnection *next;
 };
 
@@ -366,7 +370,7 @@ etl_pull_xact_callback(XactEvent event, void *arg)
 
 		if (!conn->kept)
 			close_connection(conn, true);
-		else if (conn->result != NULL || conn->stmt != NULL)
+		else if (conn->result != NULL || conn->stmt != NULL || conn->in_flight)
 			cut_off(conn);
 		conn = next;
 	}
@@ -389,7 +393,7 @@ etl_pull_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 
 		if (conn->kept)
 		{
-			if (conn->result != NULL || conn->stmt != NULL)
+			if (conn->result != NULL || conn->stmt != NULL || conn->in_flight)
 				cut_off(conn);
 		}
 		else if (conn->nest_level >= level)
@@ -428,12 +432,26 @@ close_mysql(EtlPullConnection *conn, bool cut)
 	conn->wes = NULL;
 	if (conn->mysql)
 	{
-		if (cut || conn->result || conn->stmt)
+		if (cut || conn->result || conn->stmt || conn->in_flight)
 		{
 			pgsocket	sock = mysql_get_socket(conn->mysql);
 
 			if (sock != PGINVALID_SOCKET)
 				shutdown(sock, SHUT_RDWR);
+		}
+		if (conn->in_flight)
+		{
+			int			ret;
+			int			status = conn->send_status;
+			int			i;
+
+			/*
+			 * Let the client library finish the query it suspended: on the
+			 * shut-down socket its read fails at once.
+			 */
+			for (i = 0; status != 0 && i < 16; i++)
+				status = mysql_real_query_cont(&ret, conn->mysql, status);
+			conn->in_flight = false;
 		}
 		if (conn->result)
 			mysql_free_result(conn->result);
@@ -820,7 +838,7 @@ run_query(EtlPullConnection *conn, const char *sql, char **error)
 	int			status;
 	unsigned int err;
 
-	if (conn->result != NULL || conn->stmt != NULL)
+	if (conn->result != NULL || conn->stmt != NULL || conn->in_flight)
 		elog(ERROR, "etl_pull connection has a result in progress");
 
 	conn->sql = sql;
@@ -940,6 +958,52 @@ void
 EtlPullQueryStart(EtlPullConnection *conn, const char *sql, int nfields)
 {
 	(void) run_query(conn, sql, NULL);
+	conn->result = mysql_use_result(conn->mysql);
+	check_result(conn, nfields);
+}
+
+/*
+ * Send a streamed query without waiting for MySQL: the server runs it while
+ * the caller does its own work (verify.c scans the target meanwhile), and
+ * EtlPullQueryReceive then waits for its result as EtlPullQueryStart
+ * would have.  Nothing else may use the connection in between.  An error
+ * in between leaves the query in flight, which the transaction callbacks
+ * cut off as they cut off a streaming result.  A statement longer than the
+ * socket's buffer is sent in part only until EtlPullQueryReceive: it is
+ * then correct but not overlapped.
+ */
+void
+EtlPullQuerySend(EtlPullConnection *conn, const char *sql)
+{
+	if (conn->result != NULL || conn->stmt != NULL || conn->in_flight)
+		elog(ERROR, "etl_pull connection has a result in progress");
+	conn->sql = sql;
+	conn->send_ret = 0;
+	conn->send_status = mysql_real_query_start(&conn->send_ret, conn->mysql,
+											   sql, strlen(sql));
+	conn->in_flight = true;
+}
+
+/* Wait for the result of EtlPullQuerySend; then as after EtlPullQueryStart */
+void
+EtlPullQueryReceive(EtlPullConnection *conn, int nfields)
+{
+	int			ret = conn->send_ret;
+	int			status = conn->send_status;
+
+	if (!conn->in_flight)
+		elog(ERROR, "etl_pull connection has no query in flight");
+	while (status)
+	{
+		status = wait_for_mysql(conn, status);
+		conn->send_status = status;
+		status = mysql_real_query_cont(&ret, conn->mysql, status);
+		conn->send_status = status;
+	}
+	conn->in_flight = false;
+	if (ret != 0)
+		relay_error(conn, ERRCODE_FDW_ERROR,
+					"could not execute query on MySQL server \"%s\"");
 	conn->result = mysql_use_result(conn->mysql);
 	check_result(conn, nfields);
 }

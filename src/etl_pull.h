@@ -402,6 +402,8 @@ extern bool EtlPullTryQueryStart(EtlPullConnection *conn, const char *sql,
 								 int nfields, char **error);
 extern bool EtlPullTryExec(EtlPullConnection *conn, const char *sql, char **error);
 extern int	EtlPullQueryFieldCount(EtlPullConnection *conn);
+extern void EtlPullQuerySend(EtlPullConnection *conn, const char *sql);
+extern void EtlPullQueryReceive(EtlPullConnection *conn, int nfields);
 extern bool EtlPullFetch(EtlPullConnection *conn, char ***values,
 						 unsigned long **lengths);
 extern void EtlPullQueryEnd(EtlPullConnection *conn);

@@ -8,12 +8,17 @@
  * For tables with a primary key but no watermark column.  The ranges are
  * compared as etl_pull.verify_table compares them (verify.c: one hash per
  * range on each side, about ETL_VERIFY_ROWS_PER_RANGE rows a range, under
- * the load's MySQL snapshot); the source rows of the ranges that differ
- * stream into a temporary staging table, the target's rows of those ranges
- * whose key the stage lacks are deleted, and the stage is merged into the
- * target with EtlPullMerge (insert the new rows, update the ones that
- * differ).  An unchanged table costs one aggregate query at MySQL and one
- * scan of the target; nothing is written.
+ * the load's MySQL snapshot).  With a single integer key and few ranges
+ * differing, those ranges are then compared row by row (key and hash on
+ * each side), and only the source rows that are missing from the target
+ * or differ stream into a temporary staging table, by their keys; the
+ * target's rows the source lacks are deleted by TID.  Otherwise (another
+ * key, or many ranges differing) the source rows of the ranges that differ
+ * are staged, and the target's rows of those ranges whose key the stage
+ * lacks are deleted.  The stage is then merged into the target with
+ * EtlPullMerge (insert the new rows, update the ones that differ).  An
+ * unchanged table costs one aggregate query at MySQL and one scan of the
+ * target; nothing is written.
  *
  * IDENTIFICATION
  *		  src/load_diff.c
@@ -46,6 +51,15 @@ exec_utility(const char *sql, bool check)
 	SPI_finish();
 }
 
+/*
+ * Compare row by row when at most one range in DIFF_ROWS_RANGES_FRACTION
+ * differs (the rows of those ranges are then held, one entry each, on our
+ * side), and pull rows by key when at most DIFF_ROWS_MAX_KEYS changed (the
+ * key intervals make one MySQL statement).
+ */
+#define DIFF_ROWS_RANGES_FRACTION 10
+#define DIFF_ROWS_MAX_KEYS 20000
+
 static void
 load_diff(EtlPullLoad *load)
 {
@@ -62,6 +76,8 @@ load_diff(EtlPullLoad *load)
 	EtlPullVerifyResult res;
 	ListCell   *lc;
 	int			i;
+	bool		by_key = false;
+	char	   *filter;
 
 	if (key == NIL)
 		ereport(ERROR,
@@ -84,7 +100,22 @@ load_diff(EtlPullLoad *load)
 		return;
 	}
 
-	/* the source rows of the ranges that differ, staged */
+	/* few rows changed, by an integer key: pull only those */
+	if (EtlPullVerifyIntegerKey(v) &&
+		res.differing_ranges * DIFF_ROWS_RANGES_FRACTION <= res.ranges)
+	{
+		bool		too_many;
+
+		filter = EtlPullVerifyChangedRows(v, &res, DIFF_ROWS_MAX_KEYS, &too_many);
+		by_key = !too_many;
+		if (by_key)
+			EtlPullRunNote(load->result, "diff: " INT64_FORMAT " rows missing, " INT64_FORMAT " different, " INT64_FORMAT " gone",
+						   res.missing_rows, res.different_rows, res.extra_rows);
+	}
+	if (!by_key)
+		filter = EtlPullVerifySourceFilter(v);
+
+	/* the source rows to pull (those rows, or those ranges), staged */
 	if (OidIsValid(RangeVarGetRelid(makeRangeVar("pg_temp", stage_name, -1),
 									NoLock, true)))
 		exec_utility(psprintf("DROP TABLE %s", stage_qname), false);
@@ -95,10 +126,11 @@ load_diff(EtlPullLoad *load)
 										 LookupExplicitNamespace("pg_temp", false)),
 					   AccessExclusiveLock);
 	EtlPullMatchColumns(load, stage, stage_qname, &stage_attnums);
-	EtlPullStreamIntoSink(load, stage, stage_attnums,
-						  EtlPullSinkBegin(stage, stage, table->batch_size,
-										   TABLE_INSERT_SKIP_FSM, NULL, 0, false),
-						  EtlPullVerifySourceFilter(v));
+	if (!by_key || filter != NULL)
+		EtlPullStreamIntoSink(load, stage, stage_attnums,
+							  EtlPullSinkBegin(stage, stage, table->batch_size,
+											   TABLE_INSERT_SKIP_FSM, NULL, 0, false),
+							  filter);
 	table_close(stage, NoLock);
 	CommandCounterIncrement();
 
@@ -106,8 +138,9 @@ load_diff(EtlPullLoad *load)
 	foreach(lc, key)
 		pk = lappend(pk, (char *) quote_identifier(((EtlPullSourceColumn *) lfirst(lc))->target_name));
 	/* first the rows gone from the source, while the TIDs still hold */
-	load->result->deleted_rows = EtlPullVerifyDeleteGone(v, load->target_qname,
-														 stage_qname, pk);
+	load->result->deleted_rows = by_key ?
+		EtlPullVerifyDeleteExtra(v, load->target_qname) :
+		EtlPullVerifyDeleteGone(v, load->target_qname, stage_qname, pk);
 	EtlPullVerifyEnd(v);
 	table_close(rel, NoLock);
 	for (i = 0; i < load->source->ncolumns; i++)

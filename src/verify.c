@@ -25,19 +25,27 @@
  *	json						presence only ("J"): jsonb normalizes the
  *								document, MySQL cannot
  *
- * A row's hash is the first 60 bits of the MD5 of its text; a range's is the
- * sum of its rows' hashes modulo 2^64 (order-free, and duplicates do not
- * cancel as they would with XOR).  Ranges cut the key: a single integer key
- * into intervals of equal width between the source's MIN and MAX; any other
- * key into buckets by CRC32 of its canonical text, which MySQL's CRC32()
- * computes on the same bytes.  A table without a key is one range, a
- * multiset: its rows cannot be located.  The number of ranges follows the
- * table's size, about rows_per_range rows each, so that a verify costs one
- * aggregate query at MySQL and one heap scan here; only ranges that differ
- * are read again, row by row (key and hash), and compared by key.
+ * A row's hash is the CRC-32 of its text (zlib's, which MySQL's CRC32()
+ * computes natively as an integer: an MD5 as text, cut and converted to a
+ * number, cost MariaDB nearly as much as the rest of the query); a range's
+ * is the sum of its rows' hashes modulo 2^64 (order-free, and duplicates do
+ * not cancel as they would with XOR).  A CRC-32 always changes when the
+ * bytes that differ between a row's two texts lie within 32 consecutive
+ * bits (four bytes: one digit, byte or bit changed, or a carry over at most
+ * four digits, in a value of the same length); any other change escapes
+ * with a probability of 2^-32.  Ranges cut the key: a single
+ * integer key into intervals of equal width between the source's MIN and
+ * MAX; any other key into buckets by CRC32 of its canonical text, which
+ * MySQL's CRC32() computes on the same bytes.  A table without a key is one
+ * range, a multiset: its rows cannot be located.  The number of ranges
+ * follows the table's size, about rows_per_range rows each, so that a
+ * verify costs one aggregate query at MySQL and one heap scan here, at the
+ * same time; only ranges that differ are read again, row by row (key and
+ * hash), and compared by key.
  *
  * Nothing from MySQL becomes SQL: ranges and counts are parsed as numbers
- * and checked; keys are only compared and reported.
+ * and checked; keys are only compared and reported, but for the integer
+ * keys of a diff run's changed rows, parsed as numbers and printed anew.
  *
  * IDENTIFICATION
  *		  src/verify.c
@@ -119,38 +127,67 @@ struct EtlPullVerify
 	int64	   *tcount;
 	uint64	   *tsum;
 	bool	   *differs;
+	/* a diff run's rows to pull and to delete (EtlPullVerifyChangedRows) */
+	bool		collect;
+	int64	   *pull_keys;
+	int			npull;
+	int			maxpull;
+	ItemPointerData *extra_tids;
+	int			nextra;
+	int			maxextra;
 	pg_cryptohash_ctx *md5;
 	MemoryContext rowcxt;
 };
 
 /* ---- CRC-32 (zlib's, as MySQL's CRC32()) ---- */
 
-static uint32 crc_table[256];
+/*
+ * Eight tables, eight bytes a step ("slicing-by-8"): crc_table[0] is the
+ * byte-at-a-time table, crc_table[k][n] the CRC of byte n followed by k
+ * zero bytes.  The words are read little-endian, whatever the machine.
+ */
+static uint32 crc_table[8][256];
 static bool crc_ready = false;
 
 static uint32
 crc32_bytes(const char *s, size_t len)
 {
+	const unsigned char *p = (const unsigned char *) s;
 	uint32		crc = 0xFFFFFFFF;
-	size_t		i;
 
 	if (!crc_ready)
 	{
 		uint32		n;
+		int			k;
 
 		for (n = 0; n < 256; n++)
 		{
 			uint32		c = n;
-			int			k;
 
 			for (k = 0; k < 8; k++)
 				c = (c & 1) ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-			crc_table[n] = c;
+			crc_table[0][n] = c;
 		}
+		for (n = 0; n < 256; n++)
+			for (k = 1; k < 8; k++)
+				crc_table[k][n] = crc_table[0][crc_table[k - 1][n] & 0xFF] ^
+					(crc_table[k - 1][n] >> 8);
 		crc_ready = true;
 	}
-	for (i = 0; i < len; i++)
-		crc = crc_table[(crc ^ (unsigned char) s[i]) & 0xFF] ^ (crc >> 8);
+	for (; len >= 8; len -= 8, p += 8)
+	{
+		uint32		lo = crc ^ ((uint32) p[0] | (uint32) p[1] << 8 |
+								(uint32) p[2] << 16 | (uint32) p[3] << 24);
+		uint32		hi = (uint32) p[4] | (uint32) p[5] << 8 |
+			(uint32) p[6] << 16 | (uint32) p[7] << 24;
+
+		crc = crc_table[7][lo & 0xFF] ^ crc_table[6][(lo >> 8) & 0xFF] ^
+			crc_table[5][(lo >> 16) & 0xFF] ^ crc_table[4][lo >> 24] ^
+			crc_table[3][hi & 0xFF] ^ crc_table[2][(hi >> 8) & 0xFF] ^
+			crc_table[1][(hi >> 16) & 0xFF] ^ crc_table[0][hi >> 24];
+	}
+	for (; len > 0; len--, p++)
+		crc = crc_table[0][(crc ^ *p) & 0xFF] ^ (crc >> 8);
 	return crc ^ 0xFFFFFFFF;
 }
 
@@ -207,7 +244,7 @@ mysql_float(const char *d)
 					d, d, a, s, s);
 }
 
-/* MySQL's expression of a column's canonical value (NULL for NULL) */
+/* MySQL's expression of a column's canonical value (NULL for NULL; dates: see below) */
 static char *
 mysql_canon(EtlPullTable *table, CanonColumn *cc)
 {
@@ -228,14 +265,15 @@ mysql_canon(EtlPullTable *table, CanonColumn *cc)
 			return col->kind == SRC_GEOMETRY ?
 				psprintf("HEX(ST_AsBinary(%s))", q) : psprintf("HEX(%s)", q);
 		case CK_DATE:
-			return zero_null ?
-				psprintf("IF(MONTH(%s) = 0 OR DAYOFMONTH(%s) = 0, NULL, DATE_FORMAT(%s, '%%Y-%%m-%%d'))", q, q, q) :
-				psprintf("DATE_FORMAT(%s, '%%Y-%%m-%%d')", q);
 		case CK_DATETIME:
-			/* MySQL's own text: the column's fractional digits, no more */
-			return zero_null ?
-				psprintf("IF(MONTH(%s) = 0 OR DAYOFMONTH(%s) = 0, NULL, CAST(%s AS CHAR))", q, q, q) :
-				psprintf("CAST(%s AS CHAR)", q);
+			/*
+			 * MySQL's own text, the value itself (YYYY-MM-DD, and the
+			 * column's fractional digits, no more); a zero date, whose
+			 * TO_DAYS is NULL, reads "N" under zero_dates = null, as NULL
+			 * does (one call where MONTH and DAYOFMONTH were two, and no
+			 * IFNULL: see mysql_text).
+			 */
+			return zero_null ? psprintf("IF(TO_DAYS(%s), %s, 'N')", q, q) : q;
 		case CK_TIME:
 			return psprintf("CAST(TIME_TO_SEC(%s) * 1000000 AS SIGNED)", q);
 		case CK_JSON:
@@ -251,8 +289,9 @@ mysql_canon(EtlPullTable *table, CanonColumn *cc)
  * CONCAT_WS(',', '', ...) whose arguments are the values themselves (each
  * piece then starts with its comma), "N" for NULL; no value of a non-text
  * kind reads "N", and a text is prefixed by its length.  A NOT NULL column
- * needs no IFNULL, unless a zero date is NULL.  (CONCAT_WS over plain
- * arguments costs MariaDB about half of nested CONCATs.)
+ * needs no IFNULL, nor does a date under zero_dates = null (mysql_canon
+ * reads NULL as "N" there).  (CONCAT_WS over plain arguments costs
+ * MariaDB about half of nested CONCATs.)
  */
 static char *
 mysql_text(EtlPullVerify *v, int *which, int n)
@@ -266,9 +305,9 @@ mysql_text(EtlPullVerify *v, int *which, int n)
 	{
 		CanonColumn *cc = &v->cols[which ? which[i] : i];
 		char	   *e = mysql_canon(v->table, cc);
-		bool		nullable = cc->scol->nullable ||
-			((cc->kind == CK_DATE || cc->kind == CK_DATETIME) &&
-			 v->table->zero_dates == ETL_ZERO_DATES_NULL);
+		bool		nullable = cc->scol->nullable &&
+			!((cc->kind == CK_DATE || cc->kind == CK_DATETIME) &&
+			  v->table->zero_dates == ETL_ZERO_DATES_NULL);
 
 		if (cc->kind == CK_TEXT)
 			e = psprintf("CONCAT(LENGTH(%s), ':', %s)", e, e);
@@ -279,6 +318,31 @@ mysql_text(EtlPullVerify *v, int *which, int n)
 }
 
 /* ---- the PostgreSQL side: each loaded value rendered back ---- */
+
+/* Decimal digits of "n" (no format string: this runs for every value) */
+static inline void
+append_int64(StringInfo buf, int64 n)
+{
+	enlargeStringInfo(buf, MAXINT8LEN + 1);
+	buf->len += pg_lltoa(n, buf->data + buf->len);
+}
+
+/* "n" (0 <= n < 10^width) in exactly "width" digits */
+static inline void
+append_digits(StringInfo buf, int n, int width)
+{
+	char	   *p;
+
+	enlargeStringInfo(buf, width + 1);
+	p = buf->data + buf->len + width;
+	*p = '\0';
+	buf->len += width;
+	while (width-- > 0)
+	{
+		*--p = '0' + n % 10;
+		n /= 10;
+	}
+}
 
 static void
 render_float(StringInfo buf, double x)
@@ -330,24 +394,36 @@ render_timestamp(StringInfo buf, Timestamp ts, bool with_time, int digits)
 		usec += USECS_PER_DAY;
 	}
 	j2date((int) days + POSTGRES_EPOCH_JDATE, &y, &m, &d);
-	appendStringInfo(buf, "%04d-%02d-%02d", y, m, d);
+	if (y >= 0 && y <= 9999)
+		append_digits(buf, y, 4);
+	else
+		appendStringInfo(buf, "%04d", y);
+	appendStringInfoChar(buf, '-');
+	append_digits(buf, m, 2);
+	appendStringInfoChar(buf, '-');
+	append_digits(buf, d, 2);
 	if (with_time)
 	{
 		int			frac = (int) (usec % USECS_PER_SEC);
 		int			unit = 1;
 		int			i;
 
-		appendStringInfo(buf, " %02d:%02d:%02d",
-						 (int) (usec / USECS_PER_HOUR),
-						 (int) (usec / USECS_PER_MINUTE % 60),
-						 (int) (usec / USECS_PER_SEC % 60));
+		appendStringInfoChar(buf, ' ');
+		append_digits(buf, (int) (usec / USECS_PER_HOUR), 2);
+		appendStringInfoChar(buf, ':');
+		append_digits(buf, (int) (usec / USECS_PER_MINUTE % 60), 2);
+		appendStringInfoChar(buf, ':');
+		append_digits(buf, (int) (usec / USECS_PER_SEC % 60), 2);
 		digits = Min(Max(digits, 0), 6);
 		for (i = digits; i < 6; i++)
 			unit *= 10;
 		if (frac % unit != 0)
 			digits = 6, unit = 1;
 		if (digits > 0)
-			appendStringInfo(buf, ".%0*d", digits, frac / unit);
+		{
+			appendStringInfoChar(buf, '.');
+			append_digits(buf, frac / unit, digits);
+		}
 	}
 }
 
@@ -379,11 +455,11 @@ render_value(StringInfo buf, CanonColumn *cc, Datum d)
 	{
 		case CK_NUMBER:
 			if (cc->typid == INT2OID)
-				appendStringInfo(buf, "%d", (int) DatumGetInt16(d));
+				append_int64(buf, DatumGetInt16(d));
 			else if (cc->typid == INT4OID)
-				appendStringInfo(buf, "%d", DatumGetInt32(d));
+				append_int64(buf, DatumGetInt32(d));
 			else if (cc->typid == INT8OID)
-				appendStringInfo(buf, INT64_FORMAT, DatumGetInt64(d));
+				append_int64(buf, DatumGetInt64(d));
 			else if (cc->typid == BOOLOID)
 				appendStringInfoChar(buf, DatumGetBool(d) ? '1' : '0');
 			else
@@ -520,21 +596,11 @@ render_piece(StringInfo buf, CanonColumn *cc, Datum *values, bool *nulls)
 	render_value(buf, cc, d);
 }
 
-/* The first 60 bits of the MD5 of "s", as MySQL's CONV(LEFT(MD5(s), 15), 16, 10) */
+/* A row's hash: the CRC-32 of its text "s", as MySQL's CRC32(s) */
 static uint64
-hash60(EtlPullVerify *v, const char *s, size_t len)
+row_hash(const char *s, size_t len)
 {
-	uint8		digest[16];
-	uint64		h = 0;
-	int			i;
-
-	if (pg_cryptohash_init(v->md5) < 0 ||
-		pg_cryptohash_update(v->md5, (const uint8 *) s, len) < 0 ||
-		pg_cryptohash_final(v->md5, digest, sizeof(digest)) < 0)
-		elog(ERROR, "could not compute an MD5 hash");
-	for (i = 0; i < 8; i++)
-		h = (h << 8) | digest[i];
-	return h >> 4;
+	return (uint64) crc32_bytes(s, len);
 }
 
 /* ---- setup ---- */
@@ -762,6 +828,8 @@ scan_target(EtlPullVerify *v, bool only_differing, bool count_only,
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	scan = table_beginscan(v->rel, snap, 0, NULL);
 	slot = table_slot_create(v->rel, NULL);
+	initStringInfo(&key);		/* reused for every row */
+	initStringInfo(&row);
 	oldcxt = MemoryContextSwitchTo(v->rowcxt);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
@@ -775,7 +843,7 @@ scan_target(EtlPullVerify *v, bool only_differing, bool count_only,
 			fn(v, arg, 0, NULL, 0, &slot->tts_tid);
 			continue;
 		}
-		initStringInfo(&key);
+		resetStringInfo(&key);
 		if (v->int_key)
 		{
 			bool		isnull;
@@ -803,14 +871,16 @@ scan_target(EtlPullVerify *v, bool only_differing, bool count_only,
 			slot_getallattrs(slot);
 			if (v->int_key)
 				target_text(v, &key, v->keycols, v->nkey, slot->tts_values, slot->tts_isnull);
-			initStringInfo(&row);
+			resetStringInfo(&row);
 			target_text(v, &row, NULL, v->ncols, slot->tts_values, slot->tts_isnull);
-			h = hash60(v, row.data, row.len);
+			h = row_hash(row.data, row.len);
 		}
 		fn(v, arg, range, &key, h, &slot->tts_tid);
 	}
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextReset(v->rowcxt);
+	pfree(key.data);
+	pfree(row.data);
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
 	UnregisterSnapshot(snap);
@@ -826,7 +896,10 @@ count_target_row(EtlPullVerify *v, void *arg, int range, StringInfo key,
 
 /*
  * Compare every range: one aggregate query at MySQL, one scan of the
- * target.  With count_only, the row counts of the whole table only.
+ * target, at the same time (the query is sent before the scan and its
+ * result read after it; a server that finishes first waits on its socket,
+ * within net_write_timeout).  With count_only, the row counts of the whole
+ * table only.
  */
 void
 EtlPullVerifyRanges(EtlPullVerify *v, bool count_only, EtlPullVerifyResult *res)
@@ -855,12 +928,15 @@ EtlPullVerifyRanges(EtlPullVerify *v, bool count_only, EtlPullVerifyResult *res)
 		return;
 	}
 
-	EtlPullQueryStart(v->conn,
-					  psprintf("SELECT %s AS r, COUNT(*),"
-							   " CAST(SUM(CAST(CONV(LEFT(MD5(%s), 15), 16, 10) AS UNSIGNED))"
-							   " %% 18446744073709551616 AS CHAR)"
-							   " FROM %s GROUP BY r ORDER BY NULL",
-							   v->src_range, v->src_row, v->src_from), 3);
+	/* MySQL aggregates its side while the target is scanned */
+	EtlPullQuerySend(v->conn,
+					 psprintf("SELECT %s AS r, COUNT(*),"
+							  " CAST(SUM(CRC32(%s))"
+							  " %% 18446744073709551616 AS CHAR)"
+							  " FROM %s GROUP BY r ORDER BY NULL",
+							  v->src_range, v->src_row, v->src_from));
+	scan_target(v, false, false, true, count_target_row, NULL);
+	EtlPullQueryReceive(v->conn, 3);
 	while (EtlPullFetch(v->conn, &values, &lengths))
 	{
 		int64		r = reply_int64(v, values[0], lengths[0]);
@@ -878,7 +954,6 @@ EtlPullVerifyRanges(EtlPullVerify *v, bool count_only, EtlPullVerifyResult *res)
 	}
 	EtlPullQueryEnd(v->conn);
 
-	scan_target(v, false, false, true, count_target_row, NULL);
 	res->ranges = v->nranges;
 	for (i = 0; i < v->nranges; i++)
 	{
@@ -896,6 +971,7 @@ typedef struct TargetRow
 {
 	uint8		keyhash[16];	/* MD5 of the key text: the hash key */
 	uint64		hash;
+	ItemPointerData tid;
 	char	   *key;
 	bool		seen;			/* matched by a source row */
 	int			dups;			/* further target rows with this key */
@@ -995,9 +1071,12 @@ collect_target_row(EtlPullVerify *v, void *arg, int range, StringInfo key,
 		return;
 	}
 	tr->hash = hash;
+	tr->tid = *tid;
 	tr->seen = false;
 	tr->dups = 0;
-	tr->key = MemoryContextStrdup(st->cxt, key_label(v, key->data, key->len));
+	/* the label only if keys are reported (a diff run reports none) */
+	tr->key = st->max_keys > 0 ?
+		MemoryContextStrdup(st->cxt, key_label(v, key->data, key->len)) : NULL;
 }
 
 /*
@@ -1014,6 +1093,44 @@ static int64
 range_hi(EtlPullVerify *v, int i)
 {
 	return i == v->nranges - 1 ? PG_INT64_MAX : v->lo + (i + 1) * v->width - 1;
+}
+
+/* Whether ranges are intervals of one integer key (a diff run pulls rows by key then) */
+bool
+EtlPullVerifyIntegerKey(EtlPullVerify *v)
+{
+	return v->int_key;
+}
+
+/*
+ * MySQL's predicate "k" in one of the n sorted, disjoint intervals
+ * [lo[i], hi[i]], as a balanced tree: (k < lo[m] AND (left half)) OR (k >=
+ * lo[m] AND (right half)), four BETWEENs at the leaves.  MySQL reads the
+ * intervals by range on the index and then evaluates the predicate again
+ * on every row: a flat OR of n BETWEENs costs n/2 comparisons a row (2.6 s
+ * of MariaDB's time for 125,000 rows in 2,000 intervals), the tree
+ * log2(n).
+ */
+static void
+append_interval_tree(StringInfo buf, const char *k, int64 *lo, int64 *hi, int n)
+{
+	int			i;
+
+	if (n <= 4)
+	{
+		appendStringInfoChar(buf, '(');
+		for (i = 0; i < n; i++)
+			appendStringInfo(buf, "%s%s BETWEEN " INT64_FORMAT " AND " INT64_FORMAT,
+							 i ? " OR " : "", k, lo[i], hi[i]);
+		appendStringInfoChar(buf, ')');
+		return;
+	}
+	i = n / 2;
+	appendStringInfo(buf, "((%s < " INT64_FORMAT " AND ", k, lo[i]);
+	append_interval_tree(buf, k, lo, hi, i);
+	appendStringInfo(buf, ") OR (%s >= " INT64_FORMAT " AND ", k, lo[i]);
+	append_interval_tree(buf, k, lo + i, hi + i, n - i);
+	appendStringInfoString(buf, "))");
 }
 
 /*
@@ -1035,7 +1152,9 @@ EtlPullVerifySourceFilter(EtlPullVerify *v)
 	initStringInfo(&buf);
 	if (v->int_key)
 	{
-		char	   *k = EtlPullQuoteIdent(v->cols[v->keycols[0]].scol->name);
+		int64	   *lo = palloc(sizeof(int64) * ndiff);
+		int64	   *hi = palloc(sizeof(int64) * ndiff);
+		int			n = 0;
 
 		for (i = 0; i < v->nranges; i++)
 		{
@@ -1045,10 +1164,12 @@ EtlPullVerifySourceFilter(EtlPullVerify *v)
 				continue;
 			for (j = i; j + 1 < v->nranges && v->differs[j + 1]; j++)
 				;
-			appendStringInfo(&buf, "%s%s BETWEEN " INT64_FORMAT " AND " INT64_FORMAT,
-							 buf.len ? " OR " : "", k, range_lo(v, i), range_hi(v, j));
+			lo[n] = range_lo(v, i);
+			hi[n++] = range_hi(v, j);
 			i = j;
 		}
+		append_interval_tree(&buf, EtlPullQuoteIdent(v->cols[v->keycols[0]].scol->name),
+							 lo, hi, n);
 	}
 	else
 	{
@@ -1060,6 +1181,122 @@ EtlPullVerifySourceFilter(EtlPullVerify *v)
 		appendStringInfoChar(&buf, ')');
 	}
 	return buf.data;
+}
+
+/*
+ * A diff run's source row to pull: its integer key, parsed from MySQL's
+ * key text (",<digits>") and checked, never passed on as text.
+ */
+static void
+pull_key(EtlPullVerify *v, const char *s, unsigned long len)
+{
+	if (len < 2 || s[0] != ',')
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("MySQL server \"%s\" sent a malformed result",
+						EtlPullServerName(v->conn)),
+				 errdetail("\"%s\" is not the text of an integer key.",
+						   EtlPullPrintable(pnstrdup(s, len), 64))));
+	if (v->npull == v->maxpull)
+	{
+		v->maxpull = Max(1024, v->maxpull * 2);
+		v->pull_keys = v->pull_keys ?
+			repalloc_huge(v->pull_keys, sizeof(int64) * v->maxpull) :
+			palloc(sizeof(int64) * v->maxpull);
+	}
+	v->pull_keys[v->npull++] = reply_int64(v, s + 1, len - 1);
+}
+
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * For a diff run of a table with an integer key: the ranges that differ
+ * bisected to rows (as EtlPullVerifyRows), so that only the rows that
+ * changed are pulled again.  Returns the predicate (MySQL SQL, without
+ * WHERE) selecting the source rows missing from the target or different
+ * there, by key intervals built from their parsed keys (NULL when there
+ * are none), or sets *too_many when they are more than max_rows (the
+ * caller then pulls the ranges).  The target's rows the source lacks are
+ * kept for EtlPullVerifyDeleteExtra.
+ */
+char *
+EtlPullVerifyChangedRows(EtlPullVerify *v, EtlPullVerifyResult *res,
+						 int max_rows, bool *too_many)
+{
+	StringInfoData buf;
+	int64	   *lo;
+	int64	   *hi;
+	int			n = 0;
+	int			i;
+
+	Assert(v->int_key);
+	*too_many = false;
+	v->collect = true;
+	EtlPullVerifyRows(v, 0, res);
+	v->collect = false;
+	if (v->npull > max_rows)
+	{
+		*too_many = true;
+		return NULL;
+	}
+	if (v->npull == 0)
+		return NULL;
+	qsort(v->pull_keys, v->npull, sizeof(int64), cmp_int64);
+	lo = palloc(sizeof(int64) * v->npull);
+	hi = palloc(sizeof(int64) * v->npull);
+	for (i = 0; i < v->npull; i++)
+	{
+		if (n > 0 && hi[n - 1] != PG_INT64_MAX && v->pull_keys[i] <= hi[n - 1] + 1)
+			hi[n - 1] = Max(hi[n - 1], v->pull_keys[i]);
+		else
+		{
+			lo[n] = hi[n] = v->pull_keys[i];
+			n++;
+		}
+	}
+	initStringInfo(&buf);
+	append_interval_tree(&buf, EtlPullQuoteIdent(v->cols[v->keycols[0]].scol->name),
+						 lo, hi, n);
+	return buf.data;
+}
+
+/*
+ * Delete the target's rows that EtlPullVerifyChangedRows found the source
+ * lacks, by their TIDs (the load holds its lock on the target, and nothing
+ * wrote to it since the scan that found them).  Returns the rows deleted.
+ */
+int64
+EtlPullVerifyDeleteExtra(EtlPullVerify *v, const char *target_qname)
+{
+	Datum	   *d;
+	Oid			argtype = TIDARRAYOID;
+	Datum		arg;
+	int64		deleted;
+	int			i;
+
+	if (v->nextra == 0)
+		return 0;
+	d = palloc(sizeof(Datum) * v->nextra);
+	for (i = 0; i < v->nextra; i++)
+		d[i] = PointerGetDatum(&v->extra_tids[i]);
+	arg = PointerGetDatum(construct_array(d, v->nextra, TIDOID, sizeof(ItemPointerData),
+										  false, TYPALIGN_SHORT));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(psprintf("DELETE FROM %s t WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)",
+									   target_qname),
+							  1, &argtype, &arg, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete from %s", target_qname);
+	deleted = (int64) SPI_processed;
+	SPI_finish();
+	return deleted;
 }
 
 /*
@@ -1089,13 +1326,15 @@ EtlPullVerifyRows(EtlPullVerify *v, int max_keys, EtlPullVerifyResult *res)
 	st.res = res;
 	st.max_keys = max_keys;
 	st.cxt = CurrentMemoryContext;
-	scan_target(v, true, false, true, collect_target_row, &st);
 
+	/* MySQL reads its rows of those ranges while the target's are collected */
 	filter = EtlPullVerifySourceFilter(v);
-	EtlPullQueryStart(v->conn,
-					  psprintf("SELECT %s, CAST(CONV(LEFT(MD5(%s), 15), 16, 10) AS UNSIGNED)"
-							   " FROM %s%s%s", v->src_key, v->src_row, v->src_from,
-							   filter ? " WHERE " : "", filter ? filter : ""), 2);
+	EtlPullQuerySend(v->conn,
+					 psprintf("SELECT %s, CRC32(%s)"
+							  " FROM %s%s%s", v->src_key, v->src_row, v->src_from,
+							  filter ? " WHERE " : "", filter ? filter : ""));
+	scan_target(v, true, false, true, collect_target_row, &st);
+	EtlPullQueryReceive(v->conn, 2);
 	while (EtlPullFetch(v->conn, &values, &lengths))
 	{
 		uint8		digest[16];
@@ -1114,7 +1353,10 @@ EtlPullVerifyRows(EtlPullVerify *v, int max_keys, EtlPullVerifyResult *res)
 		if (tr == NULL || tr->seen)
 		{
 			res->missing_rows++;
-			keep_key(&res->missing_keys, max_keys, key_label(v, values[0], lengths[0]));
+			if (max_keys > 0)
+				keep_key(&res->missing_keys, max_keys, key_label(v, values[0], lengths[0]));
+			if (v->collect)
+				pull_key(v, values[0], lengths[0]);
 			continue;
 		}
 		tr->seen = true;
@@ -1122,6 +1364,8 @@ EtlPullVerifyRows(EtlPullVerify *v, int max_keys, EtlPullVerifyResult *res)
 		{
 			res->different_rows++;
 			keep_key(&res->different_keys, max_keys, tr->key);
+			if (v->collect)
+				pull_key(v, values[0], lengths[0]);
 		}
 	}
 	EtlPullQueryEnd(v->conn);
@@ -1132,6 +1376,17 @@ EtlPullVerifyRows(EtlPullVerify *v, int max_keys, EtlPullVerifyResult *res)
 		{
 			res->extra_rows++;
 			keep_key(&res->extra_keys, max_keys, tr->key);
+			if (v->collect)
+			{
+				if (v->nextra == v->maxextra)
+				{
+					v->maxextra = Max(1024, v->maxextra * 2);
+					v->extra_tids = v->extra_tids ?
+						repalloc_huge(v->extra_tids, sizeof(ItemPointerData) * v->maxextra) :
+						palloc(sizeof(ItemPointerData) * v->maxextra);
+				}
+				v->extra_tids[v->nextra++] = tr->tid;
+			}
 		}
 	hash_destroy(st.rows);
 }

@@ -50,6 +50,10 @@ extern void EtlPullVerifyRanges(EtlPullVerify *v, bool count_only,
 extern void EtlPullVerifyRows(EtlPullVerify *v, int max_keys,
 							  EtlPullVerifyResult *res);
 extern char *EtlPullVerifySourceFilter(EtlPullVerify *v);
+extern bool EtlPullVerifyIntegerKey(EtlPullVerify *v);
+extern char *EtlPullVerifyChangedRows(EtlPullVerify *v, EtlPullVerifyResult *res,
+									  int max_rows, bool *too_many);
+extern int64 EtlPullVerifyDeleteExtra(EtlPullVerify *v, const char *target_qname);
 extern int64 EtlPullVerifyDeleteGone(EtlPullVerify *v, const char *target_qname,
 									 const char *stage_qname, List *pk);
 extern void EtlPullVerifyEnd(EtlPullVerify *v);

@@ -197,6 +197,9 @@ etl_mysql -e "
 	INSERT INTO v_dtext VALUES ('a:new', 1), ('\u00e9t\u00e9', 2), ('A:1Z ', 3);"
 is "$(q "SELECT merged_rows || ' ' || deleted_rows FROM etl_pull.load_table('v_dint')")" "22 5" \
 	"v_dint: 20 updated and 2 inserted rows merged, 5 deleted"
+is "$(q "SELECT rows || ' ' || (notes LIKE '%diff: 2 rows missing, 20 different, 5 gone%') FROM etl_pull.runs
+	WHERE table_name = 'v_dint' ORDER BY run_id DESC LIMIT 1")" "22 true" \
+	"v_dint: the ranges that differ are compared row by row and only the 22 changed rows pulled"
 is "$(q "SELECT merged_rows || ' ' || deleted_rows FROM etl_pull.load_table('v_dcomp')")" "22 20" \
 	"v_dcomp: 20 updated and 2 inserted rows merged, 20 deleted"
 is "$(q "SELECT merged_rows || ' ' || deleted_rows FROM etl_pull.load_table('v_dtext')")" "23 5" \
