@@ -106,6 +106,9 @@ extern void EtlPullMatchColumns(EtlPullLoad *load, Relation rel,
 								const char *qname, AttrNumber **attnums);
 extern void EtlPullCheckTargetPrivileges(EtlPullLoad *load, AclMode mode);
 extern void EtlPullDeleteTargetRows(EtlPullLoad *load);
+extern Relation EtlPullOpenStage(EtlPullLoad *load, const char *stage_name,
+								 const char *stage_qname, AttrNumber **attnums);
+extern void EtlPullDropStage(const char *stage_qname);
 extern void EtlPullLockTargetExclusive(EtlPullLoad *load, const char *purpose,
 									   const char *outcome);
 extern const char *EtlPullColumnTargetType(EtlPullLoad *load,

@@ -30,26 +30,12 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
-#include "catalog/namespace.h"
-#include "executor/spi.h"
-#include "nodes/makefuncs.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
 #include "load.h"
 #include "recorder.h"
 #include "verify.h"
-
-/* Run one utility statement through SPI */
-static void
-exec_utility(const char *sql, bool check)
-{
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY && check)
-		elog(ERROR, "could not run \"%s\"", sql);
-	SPI_finish();
-}
 
 /*
  * Compare row by row when at most one range in DIFF_ROWS_RANGES_FRACTION
@@ -116,16 +102,7 @@ load_diff(EtlPullLoad *load)
 		filter = EtlPullVerifySourceFilter(v);
 
 	/* the source rows to pull (those rows, or those ranges), staged */
-	if (OidIsValid(RangeVarGetRelid(makeRangeVar("pg_temp", stage_name, -1),
-									NoLock, true)))
-		exec_utility(psprintf("DROP TABLE %s", stage_qname), false);
-	exec_utility(psprintf("CREATE TEMP TABLE %s (LIKE %s) ON COMMIT DROP",
-						  quote_identifier(stage_name), load->target_qname), true);
-	CommandCounterIncrement();
-	stage = table_open(get_relname_relid(stage_name,
-										 LookupExplicitNamespace("pg_temp", false)),
-					   AccessExclusiveLock);
-	EtlPullMatchColumns(load, stage, stage_qname, &stage_attnums);
+	stage = EtlPullOpenStage(load, stage_name, stage_qname, &stage_attnums);
 	if (!by_key || filter != NULL)
 		EtlPullStreamIntoSink(load, stage, stage_attnums,
 							  EtlPullSinkBegin(stage, stage, table->batch_size,
@@ -148,7 +125,7 @@ load_diff(EtlPullLoad *load)
 						  (char *) quote_identifier(load->source->columns[i].target_name));
 	load->result->merged_rows = EtlPullMerge(load->target_qname, stage_qname,
 											 columns, pk);
-	exec_utility(psprintf("DROP TABLE %s", stage_qname), false);
+	EtlPullDropStage(stage_qname);
 }
 
 /*

@@ -27,44 +27,12 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
-#include "catalog/namespace.h"
-#include "executor/spi.h"
 #include "miscadmin.h"
-#include "nodes/makefuncs.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
 #include "load.h"
-
-/* Run one utility statement through SPI */
-static void
-exec_utility(const char *sql, bool check)
-{
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY && check)
-		elog(ERROR, "could not run \"%s\"", sql);
-	SPI_finish();
-}
-
-/*
- * Create the temporary staging table "stage_name" like the target (an
- * earlier load of it in this transaction may have left one) and return
- * its OID.
- */
-static Oid
-create_stage(EtlPullLoad *load, const char *stage_name, const char *stage_qname)
-{
-	if (OidIsValid(RangeVarGetRelid(makeRangeVar("pg_temp", (char *) stage_name, -1),
-									NoLock, true)))
-		exec_utility(psprintf("DROP TABLE %s", stage_qname), false);
-	exec_utility(psprintf("CREATE TEMP TABLE %s (LIKE %s) ON COMMIT DROP",
-						  quote_identifier(stage_name), load->target_qname),
-				 true);
-	CommandCounterIncrement();
-	return get_relname_relid(stage_name, LookupExplicitNamespace("pg_temp", false));
-}
 
 /*
  * Merge the pulled rows into the target as they stream, by primary key
@@ -177,9 +145,7 @@ load_incremental(EtlPullLoad *load)
 			EtlPullDeleteTargetRows(load);
 	}
 
-	stage = table_open(create_stage(load, stage_name, stage_qname),
-					   AccessExclusiveLock);
-	EtlPullMatchColumns(load, stage, stage_qname, &stage_attnums);
+	stage = EtlPullOpenStage(load, stage_name, stage_qname, &stage_attnums);
 	EtlPullStreamIntoSink(load, stage, stage_attnums,
 						  EtlPullSinkBegin(stage, stage, table->batch_size,
 										   TABLE_INSERT_SKIP_FSM, NULL, 0, false),
@@ -199,7 +165,7 @@ load_incremental(EtlPullLoad *load)
 	if (table->delete_missing)
 		delete_missing(load, pk != NIL);
 
-	exec_utility(psprintf("DROP TABLE %s", stage_qname), false);
+	EtlPullDropStage(stage_qname);
 }
 
 /*

@@ -16,6 +16,7 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
@@ -25,6 +26,7 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
+#include "nodes/makefuncs.h"
 #include "parser/scansup.h"
 #include "storage/lmgr.h"
 #include "miscadmin.h"
@@ -479,4 +481,51 @@ EtlPullLockTargetExclusive(EtlPullLoad *load, const char *purpose,
 	}
 	PG_END_TRY();
 	AtEOXact_GUC(true, nestlevel);
+}
+
+/* ---- staging tables (incremental runs' SQL path, diff runs) ---- */
+
+/* Run one utility statement through SPI */
+static void
+exec_utility(const char *sql, bool check)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY && check)
+		elog(ERROR, "could not run \"%s\"", sql);
+	SPI_finish();
+}
+
+/*
+ * Create the temporary staging table "stage_name" (quoted: "stage_qname")
+ * like the target, dropped at commit (an earlier load of it in this
+ * transaction may have left one), and open it with AccessExclusiveLock;
+ * *attnums are its columns for the source's, as EtlPullMatchColumns sets
+ * them.
+ */
+Relation
+EtlPullOpenStage(EtlPullLoad *load, const char *stage_name,
+				 const char *stage_qname, AttrNumber **attnums)
+{
+	Relation	stage;
+
+	if (OidIsValid(RangeVarGetRelid(makeRangeVar("pg_temp", (char *) stage_name, -1),
+									NoLock, true)))
+		exec_utility(psprintf("DROP TABLE %s", stage_qname), false);
+	exec_utility(psprintf("CREATE TEMP TABLE %s (LIKE %s) ON COMMIT DROP",
+						  quote_identifier(stage_name), load->target_qname),
+				 true);
+	CommandCounterIncrement();
+	stage = table_open(get_relname_relid(stage_name,
+										 LookupExplicitNamespace("pg_temp", false)),
+					   AccessExclusiveLock);
+	EtlPullMatchColumns(load, stage, stage_qname, attnums);
+	return stage;
+}
+
+/* Drop a staging table once its rows are merged */
+void
+EtlPullDropStage(const char *stage_qname)
+{
+	exec_utility(psprintf("DROP TABLE %s", stage_qname), false);
 }
