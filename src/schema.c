@@ -660,7 +660,8 @@ EtlPullSchemaPreview(EtlPullLoad *load, Relation rel, char **ddl)
  * Compare the source (load->source) with the existing target and the
  * baseline and act on on_schema_change, before any row moves.  Returns
  * the state EtlPullSchemaRemember records after the load; *full is set
- * when a column was added (an incremental table then loads in full).
+ * when a column was added (an incremental or diff table then loads in
+ * full: the rows loaded before need the column too).
  */
 EtlPullSchemaState *
 EtlPullSchemaCheck(EtlPullLoad *load, bool *full)
@@ -735,7 +736,7 @@ EtlPullSchemaCheck(EtlPullLoad *load, bool *full)
 		ereport(NOTICE,
 				(errmsg("table %s: %s", load->target_qname,
 						((Change *) lfirst(lc))->text)));
-	if (added && load->table->extraction == ETL_EXTRACTION_INCREMENTAL)
+	if (added && load->table->extraction != ETL_EXTRACTION_FULL)
 	{
 		*full = true;
 		EtlPullRunNote(r, "full load: on_schema_change added columns, which rows loaded before need too");

@@ -106,6 +106,24 @@ for extraction in full incremental; do
 	done
 done
 
+# a diff table whose source gains a column loads in full that time (every
+# row needs the new column), then goes back to diff runs
+t=sc_diff
+make_table "$t" full stream evolve
+q "SELECT etl_pull.set_table_option('$t', 'extraction', 'diff')" >/dev/null
+is "$(q "SELECT extraction || ' ' || status FROM etl_pull.load_table('$t')")" "diff succeeded" \
+	"$t: a diff run before the change"
+change_source "$t"
+is "$(q "SELECT extraction || ' ' || rows || ' ' || status FROM etl_pull.load_table('$t')")" \
+	"full 4 succeeded" "$t: the run after the changes is a full load"
+like "$(last_run "$t" strategy_reason)" '^full load of a diff table: on_schema_change added columns' \
+	"$t: saying why"
+is "$(pg_sum "$t")" "$(mysql_sum "$t")" "$t: the target equals the source in every remaining column"
+etl_mysql -e "UPDATE $t SET extra = 77, name = 'two again' WHERE id = 2"
+is "$(q "SELECT extraction || ' ' || merged_rows || ' ' || status FROM etl_pull.load_table('$t')")" \
+	"diff 1 succeeded" "$t: the next run is a diff run again, merging the changed row"
+is "$(pg_sum "$t")" "$(mysql_sum "$t")" "$t: and leaves the target equal to the source"
+
 # the other lossless widenings: decimal precision and scale, unsigned widths,
 # float to double, datetime precision, char to varchar and to text
 t=sc_widen_more
