@@ -747,9 +747,32 @@ parse_datetime(const char *s, unsigned long len, bool with_time,
 	return true;
 }
 
-static void
-zero_date(EtlPullConverter *conv, ColumnConverter *cc, const char *s)
+/*
+ * A zero or partial-zero date ("s", for messages) by the table's
+ * zero_dates policy: -infinity (a timestamp when "timestamp", else a
+ * date), NULL (*isnull), or an ERROR.
+ */
+static Datum
+zero_date(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
+		  bool timestamp, bool *isnull)
 {
+	if (conv->table->zero_dates == ETL_ZERO_DATES_INFINITY)
+	{
+		if (timestamp)
+		{
+			Timestamp	ts;
+
+			TIMESTAMP_NOBEGIN(ts);
+			return TimestampGetDatum(ts);
+		}
+		else
+		{
+			DateADT		d;
+
+			DATE_NOBEGIN(d);
+			return DateADTGetDatum(d);
+		}
+	}
 	if (conv->table->zero_dates == ETL_ZERO_DATES_ERROR)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
@@ -761,6 +784,34 @@ zero_date(EtlPullConverter *conv, ColumnConverter *cc, const char *s)
 				 errmsg("zero date \"%s\" cannot be loaded into NOT NULL column \"%s\"",
 						s, cc->scol->target_name),
 				 errhint("Zero dates load as NULL: make the column nullable, or correct the value at the source.")));
+	*isnull = true;
+	return (Datum) 0;
+}
+
+/*
+ * A date (days since PostgreSQL's epoch) and a time of day as a timestamp,
+ * checked for range and rounded to the target's precision.  "s" is the
+ * value for messages: its text, or when "native" its EtlPullNative,
+ * rendered only for the message.
+ */
+static Datum
+timestamp_datum(ColumnConverter *cc, int jdate, int64 usec, const char *s,
+				bool native)
+{
+	Timestamp	ts = (Timestamp) jdate * USECS_PER_DAY + usec;
+
+	if (!IS_VALID_TIMESTAMP(ts))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range: \"%s\"",
+						native ? EtlPullNativeText(s) : s)));
+	if (cc->typmod >= 0 && cc->typmod < cc->scol->scale)
+#if PG_VERSION_NUM >= 160000
+		AdjustTimestampForTypmod(&ts, cc->typmod, NULL);
+#else
+		AdjustTimestampForTypmod(&ts, cc->typmod);
+#endif
+	return TimestampGetDatum(ts);
 }
 
 static Datum
@@ -771,18 +822,7 @@ convert_date(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
 	int64		usec;
 
 	if (!parse_datetime(s, len, false, &jdate, &usec))
-	{
-		if (conv->table->zero_dates == ETL_ZERO_DATES_INFINITY)
-		{
-			DateADT		d;
-
-			DATE_NOBEGIN(d);
-			return DateADTGetDatum(d);
-		}
-		zero_date(conv, cc, s);
-		*isnull = true;
-		return (Datum) 0;
-	}
+		return zero_date(conv, cc, s, false, isnull);
 	return DateADTGetDatum((DateADT) jdate);
 }
 
@@ -792,31 +832,10 @@ convert_timestamp(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
 {
 	int			jdate;
 	int64		usec;
-	Timestamp	ts;
 
 	if (!parse_datetime(s, len, true, &jdate, &usec))
-	{
-		if (conv->table->zero_dates == ETL_ZERO_DATES_INFINITY)
-		{
-			TIMESTAMP_NOBEGIN(ts);
-			return TimestampGetDatum(ts);
-		}
-		zero_date(conv, cc, s);
-		*isnull = true;
-		return (Datum) 0;
-	}
-	ts = (Timestamp) jdate * USECS_PER_DAY + usec;
-	if (!IS_VALID_TIMESTAMP(ts))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range: \"%s\"", s)));
-	if (cc->typmod >= 0 && cc->typmod < cc->scol->scale)
-#if PG_VERSION_NUM >= 160000
-		AdjustTimestampForTypmod(&ts, cc->typmod, NULL);
-#else
-		AdjustTimestampForTypmod(&ts, cc->typmod);
-#endif
-	return TimestampGetDatum(ts);
+		return zero_date(conv, cc, s, true, isnull);
+	return timestamp_datum(cc, jdate, usec, s, false);
 }
 
 /* TIME ("[-]H+:MM:SS[.ffffff]", up to +-838:59:59) to interval */
@@ -894,7 +913,6 @@ convert_native(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
 {
 	EtlPullNative nat;
 	int			jdate;
-	Timestamp	ts;
 
 	memcpy(&nat, s, sizeof(nat));
 	switch (cc->func)
@@ -912,43 +930,17 @@ convert_native(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
 		case CV_DATE:
 		case CV_TIMESTAMP:
 			if (nat.month == 0 || nat.day == 0)
-			{
-				if (conv->table->zero_dates == ETL_ZERO_DATES_INFINITY)
-				{
-					if (cc->func == CV_DATE)
-					{
-						DateADT		d;
-
-						DATE_NOBEGIN(d);
-						return DateADTGetDatum(d);
-					}
-					TIMESTAMP_NOBEGIN(ts);
-					return TimestampGetDatum(ts);
-				}
-				zero_date(conv, cc, EtlPullNativeText(s));
-				*isnull = true;
-				return (Datum) 0;
-			}
+				return zero_date(conv, cc, EtlPullNativeText(s),
+								 cc->func == CV_TIMESTAMP, isnull);
 			/* the fields are in range (binrow.c); the day in its month */
 			if (nat.day > day_tab[isleap(nat.year)][nat.month - 1])
 				bad_datetime(EtlPullNativeText(s));
 			jdate = date2j(nat.year, nat.month, nat.day) - POSTGRES_EPOCH_JDATE;
 			if (cc->func == CV_DATE)
 				return DateADTGetDatum((DateADT) jdate);
-			ts = (Timestamp) jdate * USECS_PER_DAY +
-				((int64) (nat.hour * 60 + nat.minute) * 60 + nat.second) * USECS_PER_SEC +
-				nat.usec;
-			if (!IS_VALID_TIMESTAMP(ts))
-				ereport(ERROR,
-						(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-						 errmsg("timestamp out of range: \"%s\"", EtlPullNativeText(s))));
-			if (cc->typmod >= 0 && cc->typmod < cc->scol->scale)
-#if PG_VERSION_NUM >= 160000
-				AdjustTimestampForTypmod(&ts, cc->typmod, NULL);
-#else
-				AdjustTimestampForTypmod(&ts, cc->typmod);
-#endif
-			return TimestampGetDatum(ts);
+			return timestamp_datum(cc, jdate,
+								   ((int64) (nat.hour * 60 + nat.minute) * 60 + nat.second) * USECS_PER_SEC +
+								   nat.usec, s, true);
 		default:
 			elog(ERROR, "column \"%s\" has no native converter", cc->scol->name);
 	}
