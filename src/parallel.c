@@ -98,7 +98,6 @@
 #include "progress.h"
 
 #define MAX_PARALLEL_WORKERS	16
-#define CHUNKS_PER_WORKER		4
 #define QUEUE_SIZE				(1024 * 1024)
 #define MESSAGE_SIZE			(64 * 1024)	/* rows are sent in messages of this size */
 
@@ -412,7 +411,7 @@ sampled_chunks(EtlPullConnection *control, EtlPullSource *source,
 			   const char *qtable, int nchunks)
 {
 	char	  **qkeys = palloc(sizeof(char *) * source->ncolumns);
-	char	  **bounds[MAX_PARALLEL_WORKERS * CHUNKS_PER_WORKER];
+	char	  **bounds[MAX_PARALLEL_WORKERS * ETL_PULL_CHUNKS_PER_WORKER];
 	StringInfoData cols;
 	List	   *chunks = NIL;
 	char	  **row;
@@ -523,9 +522,9 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 	key = EtlPullIntegerKey(source);
 	if (key != NULL)
 		chunks = integer_chunks(control, qtable, EtlPullQuoteIdent(key->name),
-								nworkers * CHUNKS_PER_WORKER);
+								nworkers * ETL_PULL_CHUNKS_PER_WORKER);
 	else
-		chunks = sampled_chunks(control, source, qtable, nworkers * CHUNKS_PER_WORKER);
+		chunks = sampled_chunks(control, source, qtable, nworkers * ETL_PULL_CHUNKS_PER_WORKER);
 	nchunks = list_length(chunks);
 	nworkers = Min(nworkers, nchunks);
 

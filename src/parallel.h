@@ -15,6 +15,9 @@
 
 #include "etl_pull.h"
 
+/* the key is cut into this many chunks per worker (etl_pull.plan shows them) */
+#define ETL_PULL_CHUNKS_PER_WORKER	4
+
 typedef struct EtlPullParallel EtlPullParallel;
 
 extern EtlPullParallel *EtlPullParallelBegin(EtlPullConnection *control,

@@ -58,9 +58,7 @@
 #include "utils/syscache.h"
 
 #include "load.h"
-
-/* parallel.c cuts the key into this many chunks per worker */
-#define PLAN_CHUNKS_PER_WORKER 4
+#include "parallel.h"
 
 typedef struct PlanOut
 {
@@ -641,7 +639,7 @@ plan_table(PlanOut *out, EtlPullTable *table, int sample)
 		EtlPullSourceColumn *ikey = EtlPullIntegerKey(load.source);
 		StringInfoData names;
 		ListCell   *lc;
-		int			nchunks = table->parallel_chunks * PLAN_CHUNKS_PER_WORKER;
+		int			nchunks = table->parallel_chunks * ETL_PULL_CHUNKS_PER_WORKER;
 
 		initStringInfo(&names);
 		foreach(lc, key)
