@@ -41,7 +41,10 @@
  * follows the table's size, about rows_per_range rows each, so that a
  * verify costs one aggregate query at MySQL and one heap scan here, at the
  * same time; only ranges that differ are read again, row by row (key and
- * hash), and compared by key.
+ * hash), and compared by key.  With an integer key, the target's rows of
+ * those ranges are read by an index on the key when at most half of them
+ * differ (key_index: a plain btree on a NOT NULL key), not by a second
+ * scan of the heap.
  *
  * Nothing from MySQL becomes SQL: ranges and counts are parsed as numbers
  * and checked; keys are only compared and reported, but for the integer
@@ -56,10 +59,17 @@
 
 #include <math.h>
 
+#include "access/genam.h"
 #include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "common/cryptohash.h"
 #include "common/int.h"
 #include "executor/spi.h"
@@ -74,6 +84,7 @@
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/varbit.h"
@@ -814,82 +825,224 @@ target_range(EtlPullVerify *v, Datum *values, bool *nulls, StringInfo keybuf)
 /*
  * Scan the target's rows; for each, call "fn" with its range, key text,
  * hash and TID.  With "only_differing", rows of ranges that match are
- * skipped as soon as their key says so (an integer key is read alone);
- * without "need_hash" only the range and the TID are computed.
+ * skipped as soon as their key says so (an integer key is read alone), and
+ * with an integer key that an index of the target finds, only the key
+ * intervals of the ranges that differ are read, by that index; without
+ * "need_hash" only the range and the TID are computed.
  */
 typedef void (*TargetRowFn) (EtlPullVerify *v, void *arg, int range,
 							 StringInfo key, uint64 hash, ItemPointer tid);
+
+static int	differing_intervals(EtlPullVerify *v, int64 **lo_p, int64 **hi_p);
+
+typedef struct TargetScan
+{
+	bool		only_differing;
+	bool		count_only;
+	bool		need_hash;
+	TargetRowFn fn;
+	void	   *arg;
+	StringInfoData key;			/* reused for every row */
+	StringInfoData row;
+} TargetScan;
+
+/* target_row's work */
+static void
+target_row_body(EtlPullVerify *v, TargetScan *ts, TupleTableSlot *slot)
+{
+	int			range = 0;
+	uint64		h = 0;
+
+	if (ts->count_only)
+	{
+		ts->fn(v, ts->arg, 0, NULL, 0, &slot->tts_tid);
+		return;
+	}
+	resetStringInfo(&ts->key);
+	if (v->int_key)
+	{
+		bool		isnull;
+
+		(void) slot_getattr(slot, v->cols[v->keycols[0]].attnum, &isnull);
+		range = target_range(v, slot->tts_values, slot->tts_isnull, NULL);
+	}
+	else if (v->nkey > 0)
+	{
+		int			i;
+
+		for (i = 0; i < v->nkey; i++)
+		{
+			bool		isnull;
+
+			(void) slot_getattr(slot, v->cols[v->keycols[i]].attnum, &isnull);
+		}
+		target_text(v, &ts->key, v->keycols, v->nkey, slot->tts_values, slot->tts_isnull);
+		range = target_range(v, slot->tts_values, slot->tts_isnull, &ts->key);
+	}
+	if (ts->only_differing && !v->differs[range])
+		return;
+	if (ts->need_hash)
+	{
+		slot_getallattrs(slot);
+		if (v->int_key)
+			target_text(v, &ts->key, v->keycols, v->nkey, slot->tts_values, slot->tts_isnull);
+		resetStringInfo(&ts->row);
+		target_text(v, &ts->row, NULL, v->ncols, slot->tts_values, slot->tts_isnull);
+		h = row_hash(ts->row.data, ts->row.len);
+	}
+	ts->fn(v, ts->arg, range, &ts->key, h, &slot->tts_tid);
+}
+
+/*
+ * One row of the scan, in v->rowcxt, reset for each (the scan itself keeps
+ * its memory in the caller's context: an index scan allocates there as it
+ * goes).
+ */
+static void
+target_row(EtlPullVerify *v, TargetScan *ts, TupleTableSlot *slot)
+{
+	MemoryContext oldcxt;
+
+	CHECK_FOR_INTERRUPTS();
+	MemoryContextReset(v->rowcxt);
+	oldcxt = MemoryContextSwitchTo(v->rowcxt);
+	target_row_body(v, ts, slot);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * The target's index that finds rows by the integer key, or InvalidOid: a
+ * valid btree whose first column is the key's, with no predicate or
+ * expression, in the default operator family of the column's (integer)
+ * type.  Only when the key column is NOT NULL: a NULL key counts in range
+ * 0, and no interval of keys finds it.
+ */
+static Oid
+key_index(EtlPullVerify *v)
+{
+	CanonColumn *cc = &v->cols[v->keycols[0]];
+	Oid			opclass = GetDefaultOpClass(cc->typid, BTREE_AM_OID);
+	Oid			found = InvalidOid;
+	List	   *indexes;
+	ListCell   *lc;
+
+	if ((cc->typid != INT2OID && cc->typid != INT4OID && cc->typid != INT8OID) ||
+		!TupleDescAttr(RelationGetDescr(v->rel), cc->attnum - 1)->attnotnull ||
+		!OidIsValid(opclass))
+		return InvalidOid;
+	indexes = RelationGetIndexList(v->rel);
+	foreach(lc, indexes)
+	{
+		Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
+		Form_pg_index form = index->rd_index;
+
+		if (form->indisvalid && form->indisready && form->indislive &&
+			index->rd_rel->relam == BTREE_AM_OID &&
+			form->indkey.values[0] == cc->attnum &&
+			index->rd_opfamily[0] == get_opclass_family(opclass) &&
+			heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, NULL) &&
+			heap_attisnull(index->rd_indextuple, Anum_pg_index_indexprs, NULL))
+			found = RelationGetRelid(index);
+		index_close(index, AccessShareLock);
+		if (OidIsValid(found))
+			break;
+	}
+	list_free(indexes);
+	return found;
+}
+
+/* Set scan key "sk" to "key <op> bound" for strategy "strategy" of the key's index */
+static void
+key_bound(EtlPullVerify *v, Relation index, ScanKey sk, StrategyNumber strategy,
+		  int64 bound)
+{
+	Oid			typid = v->cols[v->keycols[0]].typid;
+	Oid			op = get_opfamily_member(index->rd_opfamily[0], typid, INT8OID, strategy);
+
+	if (!OidIsValid(op))
+		elog(ERROR, "missing operator %d(%u,%u) in opfamily %u",
+			 strategy, typid, INT8OID, index->rd_opfamily[0]);
+	ScanKeyEntryInitialize(sk, 0, 1, strategy, INT8OID, InvalidOid,
+						   get_opcode(op), Int64GetDatum(bound));
+}
+
+/*
+ * Read the rows of the n key intervals [lo[i], hi[i]] by index "indexoid"
+ * (the scan lives in the caller's context)
+ */
+static void
+scan_key_intervals(EtlPullVerify *v, TargetScan *ts, Snapshot snap,
+				   TupleTableSlot *slot, Oid indexoid, int64 *lo, int64 *hi, int n)
+{
+	Relation	index = index_open(indexoid, AccessShareLock);
+	IndexScanDesc scan = index_beginscan(v->rel, index, snap, 2, 0);
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		ScanKeyData keys[2];
+
+		/* the edges' bounds are PG_INT64_MIN and MAX: every key */
+		key_bound(v, index, &keys[0], BTGreaterEqualStrategyNumber, lo[i]);
+		key_bound(v, index, &keys[1], BTLessEqualStrategyNumber, hi[i]);
+		index_rescan(scan, keys, 2, NULL, 0);
+		while (index_getnext_slot(scan, ForwardScanDirection, slot))
+			target_row(v, ts, slot);
+	}
+	index_endscan(scan);
+	index_close(index, AccessShareLock);
+}
 
 static void
 scan_target(EtlPullVerify *v, bool only_differing, bool count_only,
 			bool need_hash, TargetRowFn fn, void *arg)
 {
+	TargetScan	ts;
 	Snapshot	snap;
-	TableScanDesc scan;
 	TupleTableSlot *slot;
-	StringInfoData key;
-	StringInfoData row;
-	MemoryContext oldcxt;
+	Oid			indexoid = InvalidOid;
+	int64	   *lo = NULL;
+	int64	   *hi = NULL;
+	int			n = 0;
+
+	ts.only_differing = only_differing;
+	ts.count_only = count_only;
+	ts.need_hash = need_hash;
+	ts.fn = fn;
+	ts.arg = arg;
+	initStringInfo(&ts.key);
+	initStringInfo(&ts.row);
+	if (only_differing && v->int_key)
+	{
+		int			ndiff = 0;
+		int			i;
+
+		/* by index when at most half of the ranges differ, as MySQL reads them */
+		for (i = 0; i < v->nranges; i++)
+			ndiff += v->differs[i];
+		if (ndiff * 2 <= v->nranges)
+			indexoid = key_index(v);
+		if (OidIsValid(indexoid))
+			n = differing_intervals(v, &lo, &hi);
+	}
 
 	CommandCounterIncrement();
 	snap = RegisterSnapshot(GetLatestSnapshot());
-	scan = table_beginscan(v->rel, snap, 0, NULL);
 	slot = table_slot_create(v->rel, NULL);
-	initStringInfo(&key);		/* reused for every row */
-	initStringInfo(&row);
-	oldcxt = MemoryContextSwitchTo(v->rowcxt);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	if (OidIsValid(indexoid))
+		scan_key_intervals(v, &ts, snap, slot, indexoid, lo, hi, n);
+	else
 	{
-		int			range = 0;
-		uint64		h = 0;
+		TableScanDesc scan = table_beginscan(v->rel, snap, 0, NULL);
 
-		CHECK_FOR_INTERRUPTS();
-		MemoryContextReset(v->rowcxt);
-		if (count_only)
-		{
-			fn(v, arg, 0, NULL, 0, &slot->tts_tid);
-			continue;
-		}
-		resetStringInfo(&key);
-		if (v->int_key)
-		{
-			bool		isnull;
-
-			(void) slot_getattr(slot, v->cols[v->keycols[0]].attnum, &isnull);
-			range = target_range(v, slot->tts_values, slot->tts_isnull, NULL);
-		}
-		else if (v->nkey > 0)
-		{
-			int			i;
-
-			for (i = 0; i < v->nkey; i++)
-			{
-				bool		isnull;
-
-				(void) slot_getattr(slot, v->cols[v->keycols[i]].attnum, &isnull);
-			}
-			target_text(v, &key, v->keycols, v->nkey, slot->tts_values, slot->tts_isnull);
-			range = target_range(v, slot->tts_values, slot->tts_isnull, &key);
-		}
-		if (only_differing && !v->differs[range])
-			continue;
-		if (need_hash)
-		{
-			slot_getallattrs(slot);
-			if (v->int_key)
-				target_text(v, &key, v->keycols, v->nkey, slot->tts_values, slot->tts_isnull);
-			resetStringInfo(&row);
-			target_text(v, &row, NULL, v->ncols, slot->tts_values, slot->tts_isnull);
-			h = row_hash(row.data, row.len);
-		}
-		fn(v, arg, range, &key, h, &slot->tts_tid);
+		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+			target_row(v, &ts, slot);
+		table_endscan(scan);
 	}
-	MemoryContextSwitchTo(oldcxt);
 	MemoryContextReset(v->rowcxt);
-	pfree(key.data);
-	pfree(row.data);
+	pfree(ts.key.data);
+	pfree(ts.row.data);
 	ExecDropSingleTupleTableSlot(slot);
-	table_endscan(scan);
 	UnregisterSnapshot(snap);
 }
 
@@ -1098,6 +1251,36 @@ range_hi(EtlPullVerify *v, int i)
 	return i == v->nranges - 1 ? PG_INT64_MAX : v->lo + (i + 1) * v->width - 1;
 }
 
+/*
+ * The key intervals of the ranges that differ (an integer key), adjacent
+ * ranges joined, in key order; returns how many.  The first range reaches
+ * down to the smallest key and the last up to the largest.
+ */
+static int
+differing_intervals(EtlPullVerify *v, int64 **lo_p, int64 **hi_p)
+{
+	int64	   *lo = palloc(sizeof(int64) * v->nranges);
+	int64	   *hi = palloc(sizeof(int64) * v->nranges);
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < v->nranges; i++)
+	{
+		int			j;
+
+		if (!v->differs[i])
+			continue;
+		for (j = i; j + 1 < v->nranges && v->differs[j + 1]; j++)
+			;
+		lo[n] = range_lo(v, i);
+		hi[n++] = range_hi(v, j);
+		i = j;
+	}
+	*lo_p = lo;
+	*hi_p = hi;
+	return n;
+}
+
 /* Whether ranges are intervals of one integer key (a diff run pulls rows by key then) */
 bool
 EtlPullVerifyIntegerKey(EtlPullVerify *v)
@@ -1155,22 +1338,10 @@ EtlPullVerifySourceFilter(EtlPullVerify *v)
 	initStringInfo(&buf);
 	if (v->int_key)
 	{
-		int64	   *lo = palloc(sizeof(int64) * ndiff);
-		int64	   *hi = palloc(sizeof(int64) * ndiff);
-		int			n = 0;
+		int64	   *lo;
+		int64	   *hi;
+		int			n = differing_intervals(v, &lo, &hi);
 
-		for (i = 0; i < v->nranges; i++)
-		{
-			int			j;
-
-			if (!v->differs[i])
-				continue;
-			for (j = i; j + 1 < v->nranges && v->differs[j + 1]; j++)
-				;
-			lo[n] = range_lo(v, i);
-			hi[n++] = range_hi(v, j);
-			i = j;
-		}
 		append_interval_tree(&buf, EtlPullQuoteIdent(v->cols[v->keycols[0]].scol->name),
 							 lo, hi, n);
 	}
