@@ -297,6 +297,7 @@ EtlPullDecodeBinaryRow(EtlPullBinaryColumn *cols, int ncols, unsigned char *row,
 	size_t		nullbytes = (ncols + 9) / 8;
 	const unsigned char *nullmap;
 	unsigned char *p = row;
+	int			nbytes = 0;
 	int			i;
 
 	/* header, NULL bitmap (from bit 2), then the values */
@@ -307,11 +308,19 @@ EtlPullDecodeBinaryRow(EtlPullBinaryColumn *cols, int ncols, unsigned char *row,
 		return short_row(ncols);
 	nullmap = p;
 	p += nullbytes;
+
+	/*
+	 * One pass: each value's length checked against the buffer, then a
+	 * native value decoded at once (before any string is terminated, which
+	 * overwrites the next value's first byte).
+	 */
 	for (i = 0; i < ncols; i++)
 	{
 		EtlPullBinaryColumn *bc = &cols[i];
 		unsigned long len = 0;
 
+		values[i] = NULL;
+		lengths[i] = 0;
 		if (nullmap[(i + 2) / 8] & (1 << ((i + 2) % 8)))
 		{
 			bc->ptr = NULL;
@@ -383,20 +392,9 @@ EtlPullDecodeBinaryRow(EtlPullBinaryColumn *cols, int ncols, unsigned char *row,
 		bc->ptr = p;
 		bc->len = len;
 		p += len;
-	}
-	/* the packet ends exactly here, on the 0 the client library wrote */
-	if (p >= end || *p != 0)
-		return short_row(ncols);
-	*rowlen = (p - row) + 1;
-
-	/* natives first: terminating the strings may overwrite their bytes */
-	for (i = 0; i < ncols; i++)
-	{
-		EtlPullBinaryColumn *bc = &cols[i];
-
-		values[i] = NULL;
-		lengths[i] = 0;
-		if (bc->ptr != NULL && bc->layout != BL_BYTES)
+		if (bc->layout == BL_BYTES)
+			nbytes++;
+		else
 		{
 			const char *bad = render_native(bc, i, &values[i], &lengths[i]);
 
@@ -404,16 +402,22 @@ EtlPullDecodeBinaryRow(EtlPullBinaryColumn *cols, int ncols, unsigned char *row,
 				return bad;
 		}
 	}
-	for (i = 0; i < ncols; i++)
+	/* the packet ends exactly here, on the 0 the client library wrote */
+	if (p >= end || *p != 0)
+		return short_row(ncols);
+	*rowlen = (p - row) + 1;
+
+	/* the byte after a value is the next one's first byte, or the 0 */
+	for (i = 0; nbytes > 0 && i < ncols; i++)
 	{
 		EtlPullBinaryColumn *bc = &cols[i];
 
 		if (bc->ptr == NULL || bc->layout != BL_BYTES)
 			continue;
-		/* the byte after a value is the next one's first byte, or the 0 */
 		((unsigned char *) bc->ptr)[bc->len] = '\0';
 		values[i] = (char *) bc->ptr;
 		lengths[i] = bc->len;
+		nbytes--;
 	}
 	return NULL;
 }

@@ -911,36 +911,38 @@ static Datum
 convert_native(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
 			   bool *isnull)
 {
-	EtlPullNative nat;
+	/* the decoder's own struct (or a palloc'd copy): aligned, read in place */
+	const EtlPullNative *nat = (const EtlPullNative *) s;
 	int			jdate;
 
-	memcpy(&nat, s, sizeof(nat));
+	Assert((uintptr_t) s % sizeof(int64) == 0);
+
 	switch (cc->func)
 	{
 		case CV_INT2:
-			if (nat.i < PG_INT16_MIN || nat.i > PG_INT16_MAX)
+			if (nat->i < PG_INT16_MIN || nat->i > PG_INT16_MAX)
 				out_of_range(cc, EtlPullNativeText(s));
-			return Int16GetDatum((int16) nat.i);
+			return Int16GetDatum((int16) nat->i);
 		case CV_INT4:
-			if (nat.i < PG_INT32_MIN || nat.i > PG_INT32_MAX)
+			if (nat->i < PG_INT32_MIN || nat->i > PG_INT32_MAX)
 				out_of_range(cc, EtlPullNativeText(s));
-			return Int32GetDatum((int32) nat.i);
+			return Int32GetDatum((int32) nat->i);
 		case CV_INT8:
-			return Int64GetDatum(nat.i);
+			return Int64GetDatum(nat->i);
 		case CV_DATE:
 		case CV_TIMESTAMP:
-			if (nat.month == 0 || nat.day == 0)
+			if (nat->month == 0 || nat->day == 0)
 				return zero_date(conv, cc, EtlPullNativeText(s),
 								 cc->func == CV_TIMESTAMP, isnull);
 			/* the fields are in range (binrow.c); the day in its month */
-			if (nat.day > day_tab[isleap(nat.year)][nat.month - 1])
+			if (nat->day > day_tab[isleap(nat->year)][nat->month - 1])
 				bad_datetime(EtlPullNativeText(s));
-			jdate = date2j(nat.year, nat.month, nat.day) - POSTGRES_EPOCH_JDATE;
+			jdate = date2j(nat->year, nat->month, nat->day) - POSTGRES_EPOCH_JDATE;
 			if (cc->func == CV_DATE)
 				return DateADTGetDatum((DateADT) jdate);
 			return timestamp_datum(cc, jdate,
-								   ((int64) (nat.hour * 60 + nat.minute) * 60 + nat.second) * USECS_PER_SEC +
-								   nat.usec, s, true);
+								   ((int64) (nat->hour * 60 + nat->minute) * 60 + nat->second) * USECS_PER_SEC +
+								   nat->usec, s, true);
 		default:
 			elog(ERROR, "column \"%s\" has no native converter", cc->scol->name);
 	}
