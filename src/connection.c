@@ -98,8 +98,15 @@ struct EtlPullConnection
 	bool		in_flight;		/* EtlPullQuerySend: result not received yet */
 	int			send_status;	/* its MYSQL_WAIT_* status, 0 when done */
 	int			send_ret;		/* its return value, once done */
+	/* to stop a statement still running when the connection is cut */
+	EtlPullConnOptions *opts;	/* how it connected (TopMemoryContext) */
+	bool		is_superuser;	/* whose user mapping it used */
+	unsigned long thread_id;	/* MySQL's id of the session */
 	struct EtlPullConnection *next;
 };
+
+/* How long stopping a statement may wait for MySQL's reply (seconds) */
+#define KILL_TIMEOUT 5
 
 /* Open connections, in TopMemoryContext */
 static EtlPullConnection *open_connections = NULL;
@@ -119,6 +126,8 @@ static bool callbacks_registered = false;
 #define AUTH_PLUGINS_VERIFIED_TLS \
 	AUTH_PLUGINS ",caching_sha2_password,sha256_password,mysql_clear_password,dialog"
 
+static const char *configure_client(MYSQL *mysql, const EtlPullConnOptions *opts,
+									bool is_superuser);
 static void close_connection(EtlPullConnection *conn, bool abort);
 static void cut_off(EtlPullConnection *conn);
 static void relay_error(EtlPullConnection *conn, int sqlerrcode,
@@ -229,6 +238,9 @@ relay_error_of(EtlPullConnection *conn, unsigned int err, const char *error,
 	char	   *text = EtlPullPrintable(error, 1000);
 	char	   *sql = conn->sql ? pstrdup(conn->sql) : NULL;
 	const char *hint = NULL;
+
+	/* MySQL has ended the statement, or the connection is gone */
+	conn->sql = NULL;
 
 	/*
 	 * The client library gives up on some malformed replies (result
@@ -419,6 +431,89 @@ unlink_connection(EtlPullConnection *conn)
 	conn->next = NULL;
 }
 
+/* A copy of "opts" in TopMemoryContext, for kill_statement */
+static EtlPullConnOptions *
+copy_conn_options(const EtlPullConnOptions *opts)
+{
+	EtlPullConnOptions *c = MemoryContextAlloc(TopMemoryContext, sizeof(EtlPullConnOptions));
+
+#define COPY_STR(f) (c->f = opts->f ? MemoryContextStrdup(TopMemoryContext, opts->f) : NULL)
+	*c = *opts;
+	COPY_STR(host);
+	COPY_STR(socket);
+	COPY_STR(dbname);
+	COPY_STR(ssl_mode);
+	COPY_STR(ssl_ca);
+	COPY_STR(ssl_cert);
+	COPY_STR(ssl_key);
+	COPY_STR(tls_version);
+	COPY_STR(user);
+	COPY_STR(password);
+#undef COPY_STR
+	return c;
+}
+
+static void
+free_conn_options(EtlPullConnOptions *c)
+{
+	if (c->password)
+		explicit_bzero((char *) c->password, strlen(c->password));
+#define FREE_STR(f) do { if (c->f) pfree((char *) c->f); } while (0)
+	FREE_STR(host);
+	FREE_STR(socket);
+	FREE_STR(dbname);
+	FREE_STR(ssl_mode);
+	FREE_STR(ssl_ca);
+	FREE_STR(ssl_cert);
+	FREE_STR(ssl_key);
+	FREE_STR(tls_version);
+	FREE_STR(user);
+	FREE_STR(password);
+#undef FREE_STR
+	pfree(c);
+}
+
+/*
+ * Stop the statement the connection still has running at the server,
+ * before the connection is closed: KILL QUERY over a second, short-lived
+ * connection, made as the first one was (same user, TLS and restrictions).
+ * Closing the socket alone does not stop a statement that has nothing to
+ * send yet: MySQL would go on aggregating, sorting or waiting for a lock,
+ * for as long as the statement takes, and notice the closed socket only
+ * when it next writes.  (postgres_fdw cancels its remote query on abort
+ * the same way.)  This runs while a transaction aborts, so it raises
+ * nothing: it waits at most connect_timeout to connect and KILL_TIMEOUT
+ * seconds for the reply, and gives up silently.  The session id is a
+ * number, printed anew.
+ */
+static void
+kill_statement(EtlPullConnection *conn)
+{
+	const EtlPullConnOptions *opts = conn->opts;
+	unsigned int timeout = KILL_TIMEOUT;
+	MYSQL	   *m;
+	char		sql[64];
+
+	if (opts == NULL || conn->thread_id == 0)
+		return;
+	m = mysql_init(NULL);
+	if (m == NULL)
+		return;
+	if (configure_client(m, opts, conn->is_superuser) == NULL &&
+		mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &timeout) == 0 &&
+		mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &timeout) == 0 &&
+		mysql_real_connect(m, opts->host, opts->user, opts->password, NULL,
+						   opts->port, opts->socket, 0) != NULL &&
+		(strcmp(opts->ssl_mode, "disabled") == 0 ||
+		 strcmp(opts->ssl_mode, "preferred") == 0 ||
+		 mysql_get_ssl_cipher(m) != NULL))
+	{
+		snprintf(sql, sizeof(sql), "KILL QUERY %lu", conn->thread_id);
+		(void) mysql_real_query(m, sql, strlen(sql));
+	}
+	mysql_close(m);
+}
+
 /*
  * Close the MySQL side of a connection.  With cut, or a result still
  * streaming, the socket is shut down first, so that closing does not read
@@ -430,6 +525,8 @@ close_mysql(EtlPullConnection *conn, bool cut)
 	if (conn->wes)
 		FreeWaitEventSet(conn->wes);
 	conn->wes = NULL;
+	if (conn->mysql && conn->sql)
+		kill_statement(conn);
 	if (conn->mysql)
 	{
 		if (cut || conn->result || conn->stmt || conn->in_flight)
@@ -480,6 +577,8 @@ close_connection(EtlPullConnection *conn, bool abort)
 {
 	unlink_connection(conn);
 	close_mysql(conn, abort);
+	if (conn->opts)
+		free_conn_options(conn->opts);
 	if (conn->server_name)
 		pfree(conn->server_name);
 	if (conn->dbname)
@@ -531,6 +630,104 @@ EtlPullSessionDefaults(void)
 }
 
 /*
+ * Set the client options of a connection about to be made with "opts":
+ * character set, timeouts, compression, TCP for a non-superuser, and what
+ * a hostile server must not get (see below).  Returns NULL, or what could
+ * not be set (the caller decides whether that is an ERROR: not while a
+ * transaction aborts, see kill_statement).
+ */
+static const char *
+configure_client(MYSQL *mysql, const EtlPullConnOptions *opts, bool is_superuser)
+{
+	unsigned int local_infile = 0;
+	bool		tls_verified;
+
+	if (mysql_options(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4") != 0 ||
+		mysql_options(mysql, MYSQL_OPT_CONNECT_TIMEOUT, &opts->connect_timeout) != 0)
+		return "could not set MySQL client options";
+	if (opts->read_timeout > 0)
+		mysql_options(mysql, MYSQL_OPT_READ_TIMEOUT, &opts->read_timeout);
+	if (opts->write_timeout > 0)
+		mysql_options(mysql, MYSQL_OPT_WRITE_TIMEOUT, &opts->write_timeout);
+	if (opts->compress)
+		mysql_options(mysql, MYSQL_OPT_COMPRESS, NULL);
+	if (!is_superuser)
+	{
+		unsigned int protocol = MYSQL_PROTOCOL_TCP;
+
+		mysql_options(mysql, MYSQL_OPT_PROTOCOL, &protocol);
+	}
+
+	/*
+	 * The server may be hostile or impersonated (invariant 10).  It must
+	 * not read our files: a LOAD DATA LOCAL INFILE request is refused.  It
+	 * must not learn the password: only the authentication plugins that
+	 * never hand it over are allowed, unless TLS has verified whom we talk
+	 * to.  Either failing option is an error, never a silent downgrade.
+	 * Connector/C 3.4.1 and later never check the host name of a loopback
+	 * address or a Unix socket, whatever the options say: there
+	 * verify_identity verifies the chain only, and the plugins stay
+	 * restricted.
+	 */
+	tls_verified = strcmp(opts->ssl_mode, "verify_identity") == 0 &&
+		!(mysql_get_client_version() >= 30401 &&
+		  (opts->socket != NULL || opts->host == NULL ||
+		   strcmp(opts->host, "localhost") == 0 || strcmp(opts->host, "127.0.0.1") == 0 ||
+		   strcmp(opts->host, "::1") == 0));
+	if (mysql_options(mysql, MYSQL_OPT_LOCAL_INFILE, &local_infile) != 0 ||
+		mysql_options(mysql, MARIADB_OPT_RESTRICTED_AUTH,
+					  tls_verified ? AUTH_PLUGINS_VERIFIED_TLS : AUTH_PLUGINS) != 0)
+		return "could not restrict the MySQL client library";
+
+	/*
+	 * TLS.  Connector/C 3.3 verifies the certificate chain whenever a CA
+	 * is given, and the host name only with MYSQL_OPT_SSL_VERIFY_SERVER_CERT
+	 * (which also checks the chain, against the system's CAs when there is
+	 * no ssl_ca); verify_ca must name its CA (EtlPullConnect checks that).
+	 * Only that option also stops the library from going on in plain text
+	 * with a server that offers no TLS: for required and verify_ca, the
+	 * check after the handshake refuses such a session, and until then the
+	 * restricted plugins above never hand the password over.
+	 *
+	 * Connector/C 3.4 verifies by default (chain, and host name unless the
+	 * address is a loopback one) and turns TLS on even when no TLS option
+	 * is set; MYSQL_OPT_SSL_VERIFY_SERVER_CERT off stops all verification.
+	 * So disabled, preferred and required switch it off as 3.3's default
+	 * has it, verify_identity switches it on, and verify_ca keeps the
+	 * library's default: the chain against its CA (on 3.4 the host name
+	 * too, for an address that is not a loopback one).
+	 */
+	if (strcmp(opts->ssl_mode, "verify_ca") != 0)
+	{
+		my_bool		verify = (strcmp(opts->ssl_mode, "verify_identity") == 0);
+
+		if (mysql_options(mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify) != 0)
+			return "could not set MySQL option ssl_mode";
+	}
+	if (strcmp(opts->ssl_mode, "disabled") != 0)
+	{
+		my_bool		on = 1;
+
+		if (opts->ssl_ca &&
+			mysql_options(mysql, MYSQL_OPT_SSL_CA, opts->ssl_ca) != 0)
+			return "could not set MySQL option ssl_ca";
+		if (opts->ssl_cert &&
+			mysql_options(mysql, MYSQL_OPT_SSL_CERT, opts->ssl_cert) != 0)
+			return "could not set MySQL option ssl_cert";
+		if (opts->ssl_key &&
+			mysql_options(mysql, MYSQL_OPT_SSL_KEY, opts->ssl_key) != 0)
+			return "could not set MySQL option ssl_key";
+		if (opts->tls_version &&
+			mysql_options(mysql, MARIADB_OPT_TLS_VERSION, opts->tls_version) != 0)
+			return "could not set MySQL option tls_version";
+		if (strcmp(opts->ssl_mode, "preferred") != 0 &&
+			mysql_options(mysql, MYSQL_OPT_SSL_ENFORCE, &on) != 0)
+			return "could not set MySQL option ssl_mode";
+	}
+	return NULL;
+}
+
+/*
  * Open a connection to the replica behind a foreign server, as the user
  * mapping of "userid" says, and set the session up for loading: utf8mb4,
  * UTC, long network timeouts on the server side.  The caller owns the
@@ -544,8 +741,7 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 	EtlPullConnOptions opts;
 	EtlPullConnection *conn;
 	MemoryContext oldcxt;
-	bool		tls_verified;
-	unsigned int local_infile = 0;
+	const char *bad;
 	bool		is_superuser = superuser_arg(userid);
 	MYSQL	   *ret = NULL;
 	int			status;
@@ -594,94 +790,17 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory")));
 
-	if (mysql_options(conn->mysql, MYSQL_OPT_NONBLOCK, 0) != 0 ||
-		mysql_options(conn->mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4") != 0 ||
-		mysql_options(conn->mysql, MYSQL_OPT_CONNECT_TIMEOUT, &opts.connect_timeout) != 0)
+	if (strcmp(opts.ssl_mode, "verify_ca") == 0 && opts.ssl_ca == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("ssl_mode \"verify_ca\" of server \"%s\" needs option \"ssl_ca\"",
+						server->servername)));
+	if (mysql_options(conn->mysql, MYSQL_OPT_NONBLOCK, 0) != 0)
 		elog(ERROR, "could not set MySQL client options");
-	if (opts.read_timeout > 0)
-		mysql_options(conn->mysql, MYSQL_OPT_READ_TIMEOUT, &opts.read_timeout);
-	if (opts.write_timeout > 0)
-		mysql_options(conn->mysql, MYSQL_OPT_WRITE_TIMEOUT, &opts.write_timeout);
-	if (opts.compress)
-		mysql_options(conn->mysql, MYSQL_OPT_COMPRESS, NULL);
-	if (!is_superuser)
-	{
-		unsigned int protocol = MYSQL_PROTOCOL_TCP;
-
-		mysql_options(conn->mysql, MYSQL_OPT_PROTOCOL, &protocol);
-	}
-
-	/*
-	 * The server may be hostile or impersonated (invariant 10).  It must
-	 * not read our files: a LOAD DATA LOCAL INFILE request is refused.  It
-	 * must not learn the password: only the authentication plugins that
-	 * never hand it over are allowed, unless TLS has verified whom we talk
-	 * to.  Either failing option is an error, never a silent downgrade.
-	 * Connector/C 3.4.1 and later never check the host name of a loopback
-	 * address or a Unix socket, whatever the options say: there
-	 * verify_identity verifies the chain only, and the plugins stay
-	 * restricted.
-	 */
-	tls_verified = strcmp(opts.ssl_mode, "verify_identity") == 0 &&
-		!(mysql_get_client_version() >= 30401 &&
-		  (opts.socket != NULL || opts.host == NULL ||
-		   strcmp(opts.host, "localhost") == 0 || strcmp(opts.host, "127.0.0.1") == 0 ||
-		   strcmp(opts.host, "::1") == 0));
-	if (mysql_options(conn->mysql, MYSQL_OPT_LOCAL_INFILE, &local_infile) != 0 ||
-		mysql_options(conn->mysql, MARIADB_OPT_RESTRICTED_AUTH,
-					  tls_verified ? AUTH_PLUGINS_VERIFIED_TLS : AUTH_PLUGINS) != 0)
-		elog(ERROR, "could not restrict the MySQL client library");
-
-	/*
-	 * TLS.  Connector/C 3.3 verifies the certificate chain whenever a CA
-	 * is given, and the host name only with MYSQL_OPT_SSL_VERIFY_SERVER_CERT
-	 * (which also checks the chain, against the system's CAs when there is
-	 * no ssl_ca); verify_ca must name its CA.  Only that option also stops
-	 * the library from going on in plain text with a server that offers no
-	 * TLS: for required and verify_ca, the check after the handshake below
-	 * refuses such a session, and until then the restricted plugins above
-	 * never hand the password over.
-	 *
-	 * Connector/C 3.4 verifies by default (chain, and host name unless the
-	 * address is a loopback one) and turns TLS on even when no TLS option
-	 * is set; MYSQL_OPT_SSL_VERIFY_SERVER_CERT off stops all verification.
-	 * So disabled, preferred and required switch it off as 3.3's default
-	 * has it, verify_identity switches it on, and verify_ca keeps the
-	 * library's default: the chain against its CA (on 3.4 the host name
-	 * too, for an address that is not a loopback one).
-	 */
-	if (strcmp(opts.ssl_mode, "verify_ca") != 0)
-	{
-		my_bool		verify = (strcmp(opts.ssl_mode, "verify_identity") == 0);
-
-		if (mysql_options(conn->mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify) != 0)
-			elog(ERROR, "could not set MySQL option ssl_mode");
-	}
-	if (strcmp(opts.ssl_mode, "disabled") != 0)
-	{
-		my_bool		on = 1;
-
-		if (opts.ssl_ca &&
-			mysql_options(conn->mysql, MYSQL_OPT_SSL_CA, opts.ssl_ca) != 0)
-			elog(ERROR, "could not set MySQL option ssl_ca");
-		if (opts.ssl_cert &&
-			mysql_options(conn->mysql, MYSQL_OPT_SSL_CERT, opts.ssl_cert) != 0)
-			elog(ERROR, "could not set MySQL option ssl_cert");
-		if (opts.ssl_key &&
-			mysql_options(conn->mysql, MYSQL_OPT_SSL_KEY, opts.ssl_key) != 0)
-			elog(ERROR, "could not set MySQL option ssl_key");
-		if (opts.tls_version &&
-			mysql_options(conn->mysql, MARIADB_OPT_TLS_VERSION, opts.tls_version) != 0)
-			elog(ERROR, "could not set MySQL option tls_version");
-		if (strcmp(opts.ssl_mode, "preferred") != 0 &&
-			mysql_options(conn->mysql, MYSQL_OPT_SSL_ENFORCE, &on) != 0)
-			elog(ERROR, "could not set MySQL option ssl_mode");
-		if (strcmp(opts.ssl_mode, "verify_ca") == 0 && opts.ssl_ca == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
-					 errmsg("ssl_mode \"verify_ca\" of server \"%s\" needs option \"ssl_ca\"",
-							server->servername)));
-	}
+	if ((bad = configure_client(conn->mysql, &opts, is_superuser)) != NULL)
+		elog(ERROR, "%s", bad);
+	conn->opts = copy_conn_options(&opts);
+	conn->is_superuser = is_superuser;
 
 	status = mysql_real_connect_start(&ret, conn->mysql, opts.host, opts.user,
 									  opts.password, NULL, opts.port, opts.socket,
@@ -694,6 +813,7 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 	if (ret == NULL)
 		relay_error(conn, ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
 					"could not connect to MySQL server \"%s\"");
+	conn->thread_id = mysql_thread_id(conn->mysql);
 
 	if (strcmp(opts.ssl_mode, "disabled") != 0 &&
 		strcmp(opts.ssl_mode, "preferred") != 0 &&

@@ -1,5 +1,6 @@
 # Live progress seen from a second session; cancelling a load and killing
-# its MySQL connection mid-stream both leave the old rows and nothing else.
+# its MySQL connection mid-stream both leave the old rows and nothing else;
+# a cancelled load's statement does not go on running at MySQL.
 source "$(dirname "$0")/../tap.sh"
 tap_setup_db etl_tap_progress
 
@@ -85,5 +86,33 @@ is "$(q "SELECT count(*) || ' ' || min(v) FROM slow_target")" "20000 old" \
 	"the old rows are intact after the kill"
 is "$(etl_psql -Atc "SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'etl_pull%'")" "0" \
 	"no etl_pull worker is left"
+
+# A cancelled load stops its statement at MySQL too.  A statement that has nothing to send yet
+# (an aggregate, a sort; here a view whose one row takes 30 s to compute) would otherwise run on
+# after PostgreSQL has closed the connection, until it next writes.  (A wait for a table lock
+# is no test of this: MySQL checks its client's socket while it waits for a lock.)
+etl_mysql -e "DROP TABLE IF EXISTS sleepy_src; CREATE TABLE sleepy_src (id int PRIMARY KEY);
+	INSERT INTO sleepy_src VALUES (1);
+	CREATE OR REPLACE VIEW sleepy_view AS SELECT id, SLEEP(30) AS pause FROM sleepy_src"
+q "SELECT etl_pull.add_table('sleepy', server => 'replica', source_table => 'sleepy_view')" >/dev/null
+running() {
+	etl_mysql -N -e "SELECT COUNT(*) FROM information_schema.PROCESSLIST
+	                 WHERE USER = '$ETL_PULL_MYSQL_USER' AND INFO LIKE '%sleepy_view%'"
+}
+t0=$(date +%s.%N)
+out2=$(etl_psql -d "$TAP_DB" -Atq -c "SET statement_timeout = 1500" \
+	-c "SELECT rows FROM etl_pull.load_table('sleepy')" 2>&1)
+t1=$(date +%s.%N)
+like "$out2" "canceling statement due to statement timeout" \
+	"a load whose MySQL statement computes for 30 s before its first row times out"
+ok "$(awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 5) }' && echo 0 || echo 1)" \
+	"... without waiting for MySQL"
+left=$(running)
+for _ in $(seq 30); do
+	[ "$left" = 0 ] && break
+	sleep 0.1
+	left=$(running)
+done
+is "$left" "0" "... and its statement no longer runs at MySQL (KILL QUERY when the connection is cut)"
 rm -f "$out"
 done_testing
