@@ -67,6 +67,7 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
@@ -696,18 +697,33 @@ source_key_bounds(EtlPullVerify *v, int64 *lo, int64 *hi)
  * with the source, reading under the connection's snapshot.  "attnums"
  * maps each source column to its target attribute.  The ranges are sized
  * for about rows_per_range rows each.
+ *
+ * Only a plain table can be compared: its rows are read through its table
+ * access method, by its own attribute numbers, and a diff run deletes them
+ * by TID, which a partitioned table's partitions share; a foreign table
+ * has no such access.  Anything else is refused here, for every caller.
  */
 EtlPullVerify *
 EtlPullVerifyBegin(EtlPullConnection *conn, EtlPullTable *table,
 				   EtlPullSource *source, Relation rel, AttrNumber *attnums,
 				   int rows_per_range)
 {
-	EtlPullVerify *v = palloc0(sizeof(EtlPullVerify));
+	EtlPullVerify *v;
 	TupleDesc	desc = RelationGetDescr(rel);
 	List	   *key = EtlPullSourceKey(source);
 	ListCell   *lc;
 	int64		rows;
 	int			i;
+
+	if (rel->rd_rel->relkind != RELKIND_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("cannot compare \"%s\" with MySQL table \"%s.%s\"",
+						RelationGetRelationName(rel), source->db, source->table),
+				 errdetail_relkind_not_supported(rel->rd_rel->relkind),
+				 errhint("verify_table, repair_table, extraction \"diff\" and the setting \"verify\" compare plain tables only.")));
+
+	v = palloc0(sizeof(EtlPullVerify));
 
 	v->conn = conn;
 	v->table = table;
