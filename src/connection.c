@@ -273,14 +273,12 @@ relay_error_of(EtlPullConnection *conn, unsigned int err, const char *error,
 }
 
 /*
- * Report a reply that does not have the shape the statement asked for.
- * A hostile or broken server must never make us read past what it sent.
+ * Report a reply that does not have the shape the statement asked for (here,
+ * and in verify.c for what a comparison's statements return).  A hostile or
+ * broken server must never make us read past what it sent.
  */
-static void
-bad_reply(EtlPullConnection *conn, const char *detail) pg_attribute_noreturn();
-
-static void
-bad_reply(EtlPullConnection *conn, const char *detail)
+void
+EtlPullBadReply(EtlPullConnection *conn, const char *detail)
 {
 	char	   *sql = conn->sql ? pstrdup(conn->sql) : NULL;
 
@@ -1010,13 +1008,13 @@ check_fields(EtlPullConnection *conn, unsigned int n, MYSQL_FIELD *fields,
 	unsigned int i;
 
 	if (nfields > 0 ? n != (unsigned int) nfields : n < (unsigned int) -nfields)
-		bad_reply(conn, psprintf("The result has %u columns where %s%d were asked for.",
+		EtlPullBadReply(conn, psprintf("The result has %u columns where %s%d were asked for.",
 								 n, nfields < 0 ? "at least " : "", abs(nfields)));
 	if (fields == NULL && n > 0)
-		bad_reply(conn, "The result has no column descriptions.");
+		EtlPullBadReply(conn, "The result has no column descriptions.");
 	for (i = 0; i < n; i++)
 		if (fields[i].name == NULL)
-			bad_reply(conn, psprintf("Column %u of the result has no name.", i + 1));
+			EtlPullBadReply(conn, psprintf("Column %u of the result has no name.", i + 1));
 	conn->nfields = n;
 }
 
@@ -1029,7 +1027,7 @@ check_result(EtlPullConnection *conn, int nfields)
 		if (mysql_errno(conn->mysql) != 0)
 			relay_error(conn, ERRCODE_FDW_ERROR,
 						"could not read result from MySQL server \"%s\"");
-		bad_reply(conn, nfields != 0 ?
+		EtlPullBadReply(conn, nfields != 0 ?
 				  psprintf("The statement returned no result set where %d columns were asked for.",
 						   abs(nfields)) :
 				  "The statement returned no result set.");
@@ -1166,7 +1164,7 @@ EtlPullFetch(EtlPullConnection *conn, char ***values, unsigned long **lengths)
 		 * real server sends).
 		 */
 		if (mysql_errno(conn->mysql) == CR_UNKNOWN_ERROR)
-			bad_reply(conn, psprintf("A row does not hold the %u values its result's columns announce (MySQL error %u: %s).",
+			EtlPullBadReply(conn, psprintf("A row does not hold the %u values its result's columns announce (MySQL error %u: %s).",
 									 conn->nfields, mysql_errno(conn->mysql),
 									 EtlPullPrintable(mysql_error(conn->mysql), 200)));
 		if (mysql_errno(conn->mysql) != 0)
@@ -1177,7 +1175,7 @@ EtlPullFetch(EtlPullConnection *conn, char ***values, unsigned long **lengths)
 	*values = row;
 	*lengths = mysql_fetch_lengths(conn->result);
 	if (*lengths == NULL)
-		bad_reply(conn, "A row came without the lengths of its values.");
+		EtlPullBadReply(conn, "A row came without the lengths of its values.");
 	return true;
 }
 
@@ -1359,13 +1357,13 @@ EtlPullQueryStartProtocol(EtlPullConnection *conn, const char *sql,
 		if (mysql_stmt_errno(conn->stmt) != 0)
 			stmt_error(conn, ERRCODE_FDW_ERROR,
 					   "could not read result from MySQL server \"%s\"");
-		bad_reply(conn, psprintf("The statement returned no result set where %d columns were asked for.",
+		EtlPullBadReply(conn, psprintf("The statement returned no result set where %d columns were asked for.",
 								 abs(nfields)));
 	}
 	n = mysql_num_fields(conn->stmt_meta);
 	fields = mysql_fetch_fields(conn->stmt_meta);
 	if (n != mysql_stmt_field_count(conn->stmt))
-		bad_reply(conn, "The result's column count disagrees with its column descriptions.");
+		EtlPullBadReply(conn, "The result's column count disagrees with its column descriptions.");
 	check_fields(conn, n, fields, nfields);
 
 	conn->stmt_cxt = AllocSetContextCreate(TopMemoryContext,
@@ -1447,7 +1445,7 @@ binary_fetch(EtlPullConnection *conn, char ***values, unsigned long **lengths)
 		stmt_error(conn, ERRCODE_CONNECTION_FAILURE,
 				   "could not fetch rows from MySQL server \"%s\"");
 	if (net->read_pos < net->buff || net->read_pos >= net->buff_end)
-		bad_reply(conn, "A row lies outside the client library's buffer.");
+		EtlPullBadReply(conn, "A row lies outside the client library's buffer.");
 	if (net->buff != conn->net_buff || net->buff_end != conn->net_buff_end)
 	{
 		/*
@@ -1463,7 +1461,7 @@ binary_fetch(EtlPullConnection *conn, char ***values, unsigned long **lengths)
 								 net->buff_end, conn->bvalues, conn->blengths,
 								 &rowlen);
 	if (bad)
-		bad_reply(conn, bad);
+		EtlPullBadReply(conn, bad);
 	conn->last_row = grown ? net->buff : net->read_pos;
 	conn->last_row_len = grown ? (size_t) (net->buff_end - net->buff) : rowlen;
 	*values = conn->bvalues;

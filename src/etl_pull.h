@@ -408,6 +408,7 @@ extern bool EtlPullFetch(EtlPullConnection *conn, char ***values,
 						 unsigned long **lengths);
 extern void EtlPullQueryEnd(EtlPullConnection *conn);
 extern const char *EtlPullServerName(EtlPullConnection *conn);
+extern void EtlPullBadReply(EtlPullConnection *conn, const char *detail) pg_attribute_noreturn();
 extern const char *EtlPullDefaultDb(EtlPullConnection *conn);
 extern bool EtlPullIsMariaDB(EtlPullConnection *conn);
 

@@ -617,23 +617,6 @@ row_hash(const char *s, size_t len)
 
 /* ---- setup ---- */
 
-/*
- * MySQL's reply does not have the shape asked for: an ERROR (it comes
- * from a server we do not trust)
- */
-static void
-malformed(EtlPullVerify *v, const char *detail) pg_attribute_noreturn();
-
-static void
-malformed(EtlPullVerify *v, const char *detail)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-			 errmsg("MySQL server \"%s\" sent a malformed result",
-					EtlPullServerName(v->conn)),
-			 errdetail("%s", detail)));
-}
-
 /* MySQL's reply "s" as a number, or an error: it comes from a server we do not trust */
 static int64
 reply_int64(EtlPullVerify *v, const char *s, unsigned long len)
@@ -649,7 +632,7 @@ reply_int64(EtlPullVerify *v, const char *s, unsigned long len)
 		goto bad;
 	return n;
 bad:
-	malformed(v, psprintf("\"%s\" is not an integer.", s ? EtlPullPrintable(s, 64) : "NULL"));
+	EtlPullBadReply(v->conn, psprintf("\"%s\" is not an integer.", s ? EtlPullPrintable(s, 64) : "NULL"));
 }
 
 static uint64
@@ -666,7 +649,7 @@ reply_uint64(EtlPullVerify *v, const char *s, unsigned long len)
 		goto bad;
 	return n;
 bad:
-	malformed(v, psprintf("\"%s\" is not a hash sum.", s ? EtlPullPrintable(s, 64) : "NULL"));
+	EtlPullBadReply(v->conn, psprintf("\"%s\" is not a hash sum.", s ? EtlPullPrintable(s, 64) : "NULL"));
 }
 
 /* MIN and MAX of the integer key at the source; false if it has no rows */
@@ -1119,7 +1102,7 @@ EtlPullVerifyRanges(EtlPullVerify *v, bool count_only, EtlPullVerifyResult *res)
 
 		CHECK_FOR_INTERRUPTS();
 		if (r < 0 || r >= v->nranges || v->scount[r] != 0)
-			malformed(v, psprintf("Range " INT64_FORMAT " is not one of the %d asked for, or came twice.",
+			EtlPullBadReply(v->conn, psprintf("Range " INT64_FORMAT " is not one of the %d asked for, or came twice.",
 								  r, v->nranges));
 		v->scount[r] = reply_int64(v, values[1], lengths[1]);
 		v->ssum[r] = reply_uint64(v, values[2], lengths[2]);
@@ -1381,7 +1364,7 @@ static void
 pull_key(EtlPullVerify *v, const char *s, unsigned long len)
 {
 	if (len < 2 || s[0] != ',')
-		malformed(v, psprintf("\"%s\" is not the text of an integer key.",
+		EtlPullBadReply(v->conn, psprintf("\"%s\" is not the text of an integer key.",
 							  EtlPullPrintable(pnstrdup(s, len), 64)));
 	if (v->npull == v->maxpull)
 	{
@@ -1528,7 +1511,7 @@ EtlPullVerifyRows(EtlPullVerify *v, int max_keys, EtlPullVerifyResult *res)
 
 		CHECK_FOR_INTERRUPTS();
 		if (values[0] == NULL)
-			malformed(v, "A row's key text is NULL.");
+			EtlPullBadReply(v->conn, "A row's key text is NULL.");
 		h = reply_uint64(v, values[1], lengths[1]);
 		key_digest(v, values[0], lengths[0], digest);
 		tr = hash_search(st.rows, digest, HASH_FIND, NULL);
