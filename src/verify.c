@@ -746,7 +746,18 @@ EtlPullVerifyBegin(EtlPullConnection *conn, EtlPullTable *table,
 	if (v->nkey == 0)
 		v->nranges = 1;
 
+	/*
+	 * Intervals of an integer key need the target's key column to hold
+	 * integers too (target_range reads it as one): a target that declares
+	 * it numeric, text or anything else is bucketed by the key's text.
+	 */
 	v->int_key = (v->nkey == 1 && EtlPullIntegerKey(source) != NULL);
+	if (v->int_key)
+	{
+		Oid			keytype = v->cols[v->keycols[0]].typid;
+
+		v->int_key = (keytype == INT2OID || keytype == INT4OID || keytype == INT8OID);
+	}
 	if (v->int_key)
 	{
 		int64		lo = 0,
