@@ -44,6 +44,21 @@ SELECT count(*) AS rows, (SELECT count(*) FROM etl_pull.watermarks) AS watermark
   FROM plan_drift;
 \d plan_drift
 
+-- a diff table: what its next run compares, or why it cannot
+SELECT etl_pull.set_table_option('plan_drift', 'extraction', 'diff');
+SELECT item, detail FROM etl_pull.plan('plan_drift', 0) WHERE section = 'extraction';
+SELECT etl_pull.set_table_option('plan_new', 'extraction', 'diff');
+SELECT item, detail FROM etl_pull.plan('plan_new', 0) WHERE section = 'extraction';
+CREATE TABLE plan_parted (id integer NOT NULL, v integer) PARTITION BY RANGE (id);
+CREATE TABLE plan_parted_all PARTITION OF plan_parted DEFAULT;
+SELECT etl_pull.add_table('plan_parted', server => 'replica', source_table => 'plan_drift',
+                          target_table => 'public.plan_parted');
+SELECT etl_pull.set_table_option('plan_parted', 'extraction', 'diff');
+SELECT item, detail FROM etl_pull.plan('plan_parted', 0) WHERE section = 'extraction';
+SELECT etl_pull.remove_table('plan_parted');
+DROP TABLE plan_parted;
+SELECT etl_pull.set_table_option('plan_drift', 'extraction', 'incremental');
+
 -- a table with each hazard, in an existing target that cannot take them
 CREATE TABLE plan_hazards (id integer PRIMARY KEY, d date NOT NULL, u integer, t time,
                            b text, nn varchar(10) NOT NULL);

@@ -20,8 +20,9 @@
  *	strategy	the strategy and the rule that picks it
  *	privileges	what the caller lacks for the load (or that nothing is)
  *	keys		the primary key and how parallel would cut it into chunks
- *	extraction	full or incremental: the watermark, its predicate and
- *				whether the watermark column leads an index at the source
+ *	extraction	full, incremental (the watermark, its predicate and
+ *				whether the watermark column leads an index at the source)
+ *				or diff (what the next run compares, or why it is refused)
  *	hazard		values found in the sampled rows that a load would turn
  *				into NULL, refuse or fail on
  *
@@ -59,6 +60,7 @@
 
 #include "load.h"
 #include "parallel.h"
+#include "verify.h"
 
 typedef struct PlanOut
 {
@@ -679,6 +681,30 @@ plan_table(PlanOut *out, EtlPullTable *table, int sample)
 	indexes = EtlPullDescribeIndexes(load.conn, load.source);
 	if (table->extraction == ETL_EXTRACTION_FULL)
 		emit(out, "extraction", "full", "every row, every load");
+	else if (table->extraction == ETL_EXTRACTION_DIFF)
+	{
+		emit(out, "extraction", "diff",
+			 "no watermark: each run compares ranges of the key (a row count and a hash sum each, "
+			 "under one snapshot) and pulls, merges and deletes only the ranges that differ");
+		if (EtlPullSourceKey(load.source) == NIL)
+			emit(out, "extraction", "next run",
+				 "refused: a diff run needs a primary key on the MySQL table");
+		else if (!exists)
+			emit(out, "extraction", "next run",
+				 "full: no target yet: the first run loads every row");
+		else if (rel->rd_rel->relkind != RELKIND_RELATION)
+			emit(out, "extraction", "next run",
+				 psprintf("refused: a diff run compares a plain table only, and the target is %s",
+						  rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ? "a partitioned table" :
+						  rel->rd_rel->relkind == RELKIND_FOREIGN_TABLE ? "a foreign table" :
+						  "not one"));
+		else
+			emit(out, "extraction", "next run",
+				 psprintf("diff: ranges of about %d rows, about " INT64_FORMAT " of them",
+						  ETL_VERIFY_ROWS_PER_RANGE,
+						  Max(Max(load.source->estimated_rows, (int64) rel->rd_rel->reltuples) /
+							  ETL_VERIFY_ROWS_PER_RANGE, 1)));
+	}
 	else
 	{
 		int		   *cols = EtlPullIncrementalColumns(table, load.source);
