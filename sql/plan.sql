@@ -55,6 +55,10 @@ SELECT etl_pull.add_table('plan_parted', server => 'replica', source_table => 'p
                           target_table => 'public.plan_parted');
 SELECT etl_pull.set_table_option('plan_parted', 'extraction', 'diff');
 SELECT item, detail FROM etl_pull.plan('plan_parted', 0) WHERE section = 'extraction';
+-- and a load that would verify it fails: said so
+SELECT etl_pull.set_table_option('plan_parted', 'extraction', 'full');
+SELECT etl_pull.set_table_option('plan_parted', 'verify', 'count');
+SELECT item, detail FROM etl_pull.plan('plan_parted', 0) WHERE section = 'extraction';
 SELECT etl_pull.remove_table('plan_parted');
 DROP TABLE plan_parted;
 SELECT etl_pull.set_table_option('plan_drift', 'extraction', 'incremental');

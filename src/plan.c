@@ -102,6 +102,21 @@ emit(PlanOut *out, const char *section, const char *item, const char *detail)
 	tuplestore_putvalues(out->rsinfo->setResult, out->rsinfo->setDesc, values, nulls);
 }
 
+/* What target "rel", not a plain table, is, for "the target is ..." */
+static const char *
+not_plain(Relation rel)
+{
+	switch (rel->rd_rel->relkind)
+	{
+		case RELKIND_PARTITIONED_TABLE:
+			return "a partitioned table";
+		case RELKIND_FOREIGN_TABLE:
+			return "a foreign table";
+		default:
+			return "not one";
+	}
+}
+
 static bool
 has_user_mapping(Oid serverid)
 {
@@ -460,12 +475,14 @@ plan_table(PlanOut *out, EtlPullTable *table, int sample)
 		 psprintf("%s (%s)", load.target_qname,
 				  exists ? "exists" : "does not exist: the load creates it"));
 	emit(out, "table", "settings",
-		 psprintf("extraction = %s, strategy = %s, on_schema_change = %s, indexes = %s, on_error = %s%s",
+		 psprintf("extraction = %s, strategy = %s, on_schema_change = %s, indexes = %s, on_error = %s, protocol = %s, verify = %s%s",
 				  EtlPullChoiceName("extraction", table->extraction),
 				  EtlPullChoiceName("strategy", table->strategy),
 				  EtlPullChoiceName("on_schema_change", table->on_schema_change),
 				  EtlPullChoiceName("indexes", table->indexes),
 				  EtlPullChoiceName("on_error", table->on_error),
+				  EtlPullChoiceName("protocol", table->protocol),
+				  EtlPullChoiceName("verify", table->verify),
 				  table->enabled ? "" : "; disabled: load_table refuses it"));
 
 	/* the connection */
@@ -695,9 +712,7 @@ plan_table(PlanOut *out, EtlPullTable *table, int sample)
 		else if (rel->rd_rel->relkind != RELKIND_RELATION)
 			emit(out, "extraction", "next run",
 				 psprintf("refused: a diff run compares a plain table only, and the target is %s",
-						  rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ? "a partitioned table" :
-						  rel->rd_rel->relkind == RELKIND_FOREIGN_TABLE ? "a foreign table" :
-						  "not one"));
+						  not_plain(rel)));
 		else
 			emit(out, "extraction", "next run",
 				 psprintf("diff: ranges of about %d rows, about " INT64_FORMAT " of them",
@@ -734,6 +749,13 @@ plan_table(PlanOut *out, EtlPullTable *table, int sample)
 				 psprintf("incremental: WHERE %s", where ? where : "(every row: a watermark is NULL)"));
 		}
 	}
+
+	/* verify checks the rows a load wrote: in a plain table only */
+	if (table->verify != ETL_VERIFY_OFF && rel != NULL &&
+		rel->rd_rel->relkind != RELKIND_RELATION)
+		emit(out, "extraction", "verify",
+			 psprintf("refused: verify = %s compares a plain table only, and the target is %s: every load fails after writing its rows",
+					  EtlPullChoiceName("verify", table->verify), not_plain(rel)));
 
 	if (rel != NULL)
 		table_close(rel, AccessShareLock);
