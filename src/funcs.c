@@ -12,31 +12,16 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "access/xact.h"
 #include "funcapi.h"
 #include "catalog/namespace.h"
-#include "utils/backend_progress.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
-#include "utils/resowner.h"
-#include "utils/timestamp.h"
 
 #include "etl_pull.h"
 #include "load_all.h"
 #include "progress.h"
 #include "recorder.h"
-
-static double
-seconds_since(TimestampTz start)
-{
-	long		secs;
-	int			usecs;
-
-	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
-	return secs + usecs / 1000000.0;
-}
 
 /*
  * The loads running in this backend, innermost first: a trigger on a
@@ -53,6 +38,14 @@ typedef struct ActiveLoad
 static ActiveLoad *active_loads = NULL;
 
 static Datum load_table(FunctionCallInfo fcinfo, bool repair);
+
+/* load_table's run (EtlPullRecordedRun): "arg" is its force_full */
+static void
+load_body(EtlPullTable *table, EtlPullRunResult *result, void *arg)
+{
+	/* in a load_all worker: with the connection it keeps across tables */
+	EtlPullLoadTable(table, *(bool *) arg, result, EtlPullLendConnection(table));
+}
 
 PG_FUNCTION_INFO_V1(etl_pull_load_table);
 
@@ -91,10 +84,7 @@ load_table(FunctionCallInfo fcinfo, bool repair)
 	Datum		values[12];
 	bool		nulls[12] = {0};
 	bool		force_full;
-	TimestampTz started;
 	Datum		lock_args[2];
-	MemoryContext callercxt = CurrentMemoryContext;
-	ResourceOwner callerowner = CurrentResourceOwner;
 	ActiveLoad	this_load;
 	ActiveLoad *al;
 
@@ -162,56 +152,21 @@ load_table(FunctionCallInfo fcinfo, bool repair)
 	else
 		DirectFunctionCall2(pg_advisory_xact_lock_int4, lock_args[0], lock_args[1]);
 
-	memset(&result, 0, sizeof(result));
-	started = GetCurrentTimestamp();
-	result.run_id = EtlPullNextRunId();
-
 	/*
-	 * Run the load in a subtransaction, so that on error it can be rolled
-	 * back cleanly and the failed run recorded before the error goes on.
+	 * The load is one recorded run (in a subtransaction, so that on error it
+	 * can be rolled back cleanly and the failed run recorded before the
+	 * error goes on); this backend's list of loads holds it meanwhile.
 	 */
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(callercxt);
+	memset(&result, 0, sizeof(result));
 	this_load.outer = active_loads;
 	active_loads = &this_load;
 	PG_TRY();
 	{
-		int			nestlevel = EtlPullApplyPgSettings(table);
-
-		/* everything the load runs resolves names in pg_catalog only */
-		(void) EtlPullPinSearchPath();
-		/* in a load_all worker: with the connection it keeps across tables */
-		EtlPullLoadTable(table, force_full, &result, EtlPullLendConnection(table));
-		AtEOXact_GUC(true, nestlevel);
-		result.seconds = seconds_since(started);
-		result.peak_memory_kb = EtlPullPeakMemoryKb();
-		EtlPullRecordRun(table, &result);
-		ReleaseCurrentSubTransaction();
-		active_loads = this_load.outer;
-		MemoryContextSwitchTo(callercxt);
-		CurrentResourceOwner = callerowner;
+		EtlPullRecordedRun(table, &result, load_body, &force_full);
 	}
-	PG_CATCH();
+	PG_FINALLY();
 	{
-		ErrorData  *edata;
-
 		active_loads = this_load.outer;
-
-		MemoryContextSwitchTo(callercxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		pgstat_progress_end_command();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(callercxt);
-		CurrentResourceOwner = callerowner;
-
-		result.seconds = seconds_since(started);
-		result.peak_memory_kb = EtlPullPeakMemoryKb();
-		EtlPullRecordFailedRun(table, &result,
-							   edata->detail ?
-							   psprintf("%s: %s", edata->message, edata->detail) :
-							   edata->message);
-		ReThrowError(edata);
 	}
 	PG_END_TRY();
 

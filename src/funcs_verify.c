@@ -14,17 +14,13 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
-#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
-#include "utils/resowner.h"
-#include "utils/timestamp.h"
 
 #include "load.h"
 #include "recorder.h"
@@ -87,14 +83,21 @@ verify(EtlPullTable *table, int max_keys, EtlPullVerifyResult *res)
 	EtlPullDisconnect(load.conn);
 }
 
-static double
-seconds_since(TimestampTz start)
+/* verify_table's run (EtlPullRecordedRun) */
+typedef struct VerifyArgs
 {
-	long		secs;
-	int			usecs;
+	int			max_keys;
+	EtlPullVerifyResult *res;
+} VerifyArgs;
 
-	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
-	return secs + usecs / 1000000.0;
+static void
+verify_body(EtlPullTable *table, EtlPullRunResult *result, void *arg)
+{
+	VerifyArgs *va = (VerifyArgs *) arg;
+
+	verify(table, va->max_keys, va->res);
+	result->rows = va->res->source_rows;
+	EtlPullRunNote(result, "%s", EtlPullVerifySummary(va->res));
 }
 
 PG_FUNCTION_INFO_V1(etl_pull_verify_table);
@@ -116,9 +119,7 @@ etl_pull_verify_table(PG_FUNCTION_ARGS)
 	Datum		values[15];
 	bool		nulls[15] = {0};
 	int			max_keys;
-	TimestampTz started;
-	MemoryContext callercxt = CurrentMemoryContext;
-	ResourceOwner callerowner = CurrentResourceOwner;
+	VerifyArgs	va;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -137,47 +138,9 @@ etl_pull_verify_table(PG_FUNCTION_ARGS)
 	result.strategy = "verify";
 	result.strategy_reason = "etl_pull.verify_table";
 	result.extraction = "verify";
-	started = GetCurrentTimestamp();
-	result.run_id = EtlPullNextRunId();
-
-	/* in a subtransaction, so that a failed comparison is still recorded */
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(callercxt);
-	PG_TRY();
-	{
-		int			nestlevel = EtlPullApplyPgSettings(table);
-
-		(void) EtlPullPinSearchPath();
-		verify(table, max_keys, &res);
-		AtEOXact_GUC(true, nestlevel);
-		result.rows = res.source_rows;
-		result.seconds = seconds_since(started);
-		result.peak_memory_kb = EtlPullPeakMemoryKb();
-		EtlPullRunNote(&result, "%s", EtlPullVerifySummary(&res));
-		EtlPullRecordRun(table, &result);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(callercxt);
-		CurrentResourceOwner = callerowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(callercxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(callercxt);
-		CurrentResourceOwner = callerowner;
-		result.seconds = seconds_since(started);
-		result.peak_memory_kb = EtlPullPeakMemoryKb();
-		EtlPullRecordFailedRun(table, &result,
-							   edata->detail ?
-							   psprintf("%s: %s", edata->message, edata->detail) :
-							   edata->message);
-		ReThrowError(edata);
-	}
-	PG_END_TRY();
+	va.max_keys = max_keys;
+	va.res = &res;
+	EtlPullRecordedRun(table, &result, verify_body, &va);
 
 	values[0] = Int64GetDatum(result.run_id);
 	values[1] = CStringGetTextDatum(table->name);

@@ -24,6 +24,9 @@
  * (EtlPullOwnerExec), and names everything schema-qualified; every value
  * in the row comes from the leader, as a parameter.
  *
+ * EtlPullRecordedRun wraps what load_table and verify_table run, so that
+ * both record their run, succeeded or failed, the same way.
+ *
  * IDENTIFICATION
  *		  src/recorder.c
  *
@@ -43,8 +46,11 @@
 #include "storage/shm_toc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 
 #include "etl_pull.h"
 #include "bgworker.h"
@@ -351,4 +357,73 @@ etl_pull_recorder_main(Datum main_arg)
 
 	rec->recorded = true;
 	dsm_detach(seg);
+}
+
+static double
+seconds_since(TimestampTz start)
+{
+	long		secs;
+	int			usecs;
+
+	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
+	return secs + usecs / 1000000.0;
+}
+
+/*
+ * Run "body" as one recorded run of "table": "result" gets its run id
+ * here, and its seconds and backend peak memory when the body ends.  The
+ * body runs in a subtransaction, in the caller's memory context, with the
+ * table's PostgreSQL settings (popped when it returns) and search_path
+ * pinned to pg_catalog.  If it returns, the run is recorded as succeeded in
+ * this transaction; if it raises, the subtransaction is rolled back, the
+ * run is recorded as failed (by the recorder worker) with the error's
+ * message and detail, and the error goes on.
+ */
+void
+EtlPullRecordedRun(EtlPullTable *table, EtlPullRunResult *result,
+				   EtlPullRunBody body, void *arg)
+{
+	MemoryContext callercxt = CurrentMemoryContext;
+	ResourceOwner callerowner = CurrentResourceOwner;
+	TimestampTz started = GetCurrentTimestamp();
+
+	result->run_id = EtlPullNextRunId();
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(callercxt);
+	PG_TRY();
+	{
+		int			nestlevel = EtlPullApplyPgSettings(table);
+
+		/* everything the run does resolves names in pg_catalog only */
+		(void) EtlPullPinSearchPath();
+		body(table, result, arg);
+		AtEOXact_GUC(true, nestlevel);
+		result->seconds = seconds_since(started);
+		result->peak_memory_kb = EtlPullPeakMemoryKb();
+		EtlPullRecordRun(table, result);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(callercxt);
+		CurrentResourceOwner = callerowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(callercxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		pgstat_progress_end_command();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(callercxt);
+		CurrentResourceOwner = callerowner;
+
+		result->seconds = seconds_since(started);
+		result->peak_memory_kb = EtlPullPeakMemoryKb();
+		EtlPullRecordFailedRun(table, result,
+							   edata->detail ?
+							   psprintf("%s: %s", edata->message, edata->detail) :
+							   edata->message);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
 }

@@ -19,6 +19,12 @@ extern void EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *result);
 extern void EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *result,
 								   const char *error);
 
+/* what EtlPullRecordedRun runs: fills "result" as it goes */
+typedef void (*EtlPullRunBody) (EtlPullTable *table, EtlPullRunResult *result,
+								void *arg);
+extern void EtlPullRecordedRun(EtlPullTable *table, EtlPullRunResult *result,
+							   EtlPullRunBody body, void *arg);
+
 /* the recorder worker's entry point, started by name */
 extern PGDLLEXPORT void etl_pull_recorder_main(Datum main_arg);
 
