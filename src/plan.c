@@ -715,10 +715,9 @@ plan_table(PlanOut *out, EtlPullTable *table, int sample)
 						  not_plain(rel)));
 		else
 			emit(out, "extraction", "next run",
-				 psprintf("diff: ranges of about %d rows, about " INT64_FORMAT " of them",
+				 psprintf("diff: ranges of about %d rows, about %d of them",
 						  ETL_VERIFY_ROWS_PER_RANGE,
-						  Max(Max(load.source->estimated_rows, (int64) rel->rd_rel->reltuples) /
-							  ETL_VERIFY_ROWS_PER_RANGE, 1)));
+						  EtlPullVerifyRangeCount(load.source, rel, ETL_VERIFY_ROWS_PER_RANGE)));
 	}
 	else
 	{

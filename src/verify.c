@@ -676,6 +676,19 @@ source_key_bounds(EtlPullVerify *v, int64 *lo, int64 *hi)
 }
 
 /*
+ * How many ranges a comparison of "rel" with "source" starts from: about
+ * rows_per_range rows each, by the larger side's estimate (an integer
+ * key's span may cut that down, see EtlPullVerifyBegin).
+ */
+int
+EtlPullVerifyRangeCount(EtlPullSource *source, Relation rel, int rows_per_range)
+{
+	int64		rows = Max(source->estimated_rows, (int64) rel->rd_rel->reltuples);
+
+	return (int) Min(Max(rows / Max(rows_per_range, 1), 1), 1 << 20);
+}
+
+/*
  * Prepare the comparison of target "rel" (or a new heap of its row type)
  * with the source, reading under the connection's snapshot.  "attnums"
  * maps each source column to its target attribute.  The ranges are sized
@@ -695,7 +708,6 @@ EtlPullVerifyBegin(EtlPullConnection *conn, EtlPullTable *table,
 	TupleDesc	desc = RelationGetDescr(rel);
 	List	   *key = EtlPullSourceKey(source);
 	ListCell   *lc;
-	int64		rows;
 	int			i;
 
 	if (rel->rd_rel->relkind != RELKIND_RELATION)
@@ -740,9 +752,7 @@ EtlPullVerifyBegin(EtlPullConnection *conn, EtlPullTable *table,
 	if (v->nkey > 0)
 		v->src_key = mysql_text(v, v->keycols, v->nkey);
 
-	/* about rows_per_range rows a range, by the larger side's estimate */
-	rows = Max(source->estimated_rows, (int64) rel->rd_rel->reltuples);
-	v->nranges = (int) Min(Max(rows / Max(rows_per_range, 1), 1), 1 << 20);
+	v->nranges = EtlPullVerifyRangeCount(source, rel, rows_per_range);
 	if (v->nkey == 0)
 		v->nranges = 1;
 
@@ -843,6 +853,7 @@ target_range(EtlPullVerify *v, Datum *values, bool *nulls, StringInfo keybuf)
 typedef void (*TargetRowFn) (EtlPullVerify *v, void *arg, int range,
 							 StringInfo key, uint64 hash, ItemPointer tid);
 
+static bool few_differ(EtlPullVerify *v);
 static int	differing_intervals(EtlPullVerify *v, int64 **lo_p, int64 **hi_p);
 
 typedef struct TargetScan
@@ -1022,16 +1033,10 @@ scan_target(EtlPullVerify *v, bool only_differing, bool count_only,
 	ts.arg = arg;
 	initStringInfo(&ts.key);
 	initStringInfo(&ts.row);
-	if (only_differing && v->int_key)
+	if (only_differing && v->int_key && few_differ(v))
 	{
-		int			ndiff = 0;
-		int			i;
-
-		/* by index when at most half of the ranges differ, as MySQL reads them */
-		for (i = 0; i < v->nranges; i++)
-			ndiff += v->differs[i];
-		if (ndiff * 2 <= v->nranges)
-			indexoid = key_index(v);
+		/* by index, as MySQL reads them */
+		indexoid = key_index(v);
 		if (OidIsValid(indexoid))
 			n = differing_intervals(v, &lo, &hi);
 	}
@@ -1262,6 +1267,22 @@ range_hi(EtlPullVerify *v, int i)
 }
 
 /*
+ * Whether at most half of the ranges differ: then the rows of those only
+ * are read again, on each side (MySQL by a filter on the key, the target by
+ * its index); else every row is.
+ */
+static bool
+few_differ(EtlPullVerify *v)
+{
+	int			ndiff = 0;
+	int			i;
+
+	for (i = 0; i < v->nranges; i++)
+		ndiff += v->differs[i];
+	return ndiff * 2 <= v->nranges;
+}
+
+/*
  * The key intervals of the ranges that differ (an integer key), adjacent
  * ranges joined, in key order; returns how many.  The first range reaches
  * down to the smallest key and the last up to the largest.
@@ -1341,9 +1362,7 @@ EtlPullVerifySourceFilter(EtlPullVerify *v)
 	int			ndiff = 0;
 	int			i;
 
-	for (i = 0; i < v->nranges; i++)
-		ndiff += v->differs[i];
-	if (v->nkey == 0 || ndiff * 2 > v->nranges)
+	if (v->nkey == 0 || !few_differ(v))
 		return NULL;
 	initStringInfo(&buf);
 	if (v->int_key)
@@ -1358,7 +1377,6 @@ EtlPullVerifySourceFilter(EtlPullVerify *v)
 	else
 	{
 		appendStringInfo(&buf, "%s IN (", v->src_range);
-		ndiff = 0;
 		for (i = 0; i < v->nranges; i++)
 			if (v->differs[i])
 				appendStringInfo(&buf, "%s%d", ndiff++ ? ", " : "", i);

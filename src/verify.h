@@ -40,6 +40,8 @@ typedef struct EtlPullVerifyResult
 /* ranges of about this many rows: one hash per range on each side */
 #define ETL_VERIFY_ROWS_PER_RANGE 64
 
+extern int	EtlPullVerifyRangeCount(EtlPullSource *source, Relation rel,
+									int rows_per_range);
 extern EtlPullVerify *EtlPullVerifyBegin(EtlPullConnection *conn,
 										 EtlPullTable *table,
 										 EtlPullSource *source,
