@@ -128,6 +128,7 @@ static bool callbacks_registered = false;
 
 static const char *configure_client(MYSQL *mysql, const EtlPullConnOptions *opts,
 									bool is_superuser);
+static bool tls_as_required(MYSQL *mysql, const char *ssl_mode);
 static void close_connection(EtlPullConnection *conn, bool abort);
 static void cut_off(EtlPullConnection *conn);
 static void relay_error(EtlPullConnection *conn, int sqlerrcode,
@@ -502,9 +503,7 @@ kill_statement(EtlPullConnection *conn)
 		mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &timeout) == 0 &&
 		mysql_real_connect(m, opts->host, opts->user, opts->password, NULL,
 						   opts->port, opts->socket, 0) != NULL &&
-		(strcmp(opts->ssl_mode, "disabled") == 0 ||
-		 strcmp(opts->ssl_mode, "preferred") == 0 ||
-		 mysql_get_ssl_cipher(m) != NULL))
+		tls_as_required(m, opts->ssl_mode))
 	{
 		snprintf(sql, sizeof(sql), "KILL QUERY %lu", conn->thread_id);
 		(void) mysql_real_query(m, sql, strlen(sql));
@@ -726,6 +725,19 @@ configure_client(MYSQL *mysql, const EtlPullConnOptions *opts, bool is_superuser
 }
 
 /*
+ * Whether a session just made is encrypted if its ssl_mode requires it
+ * (required, verify_ca, verify_identity): the library may have gone on in
+ * plain text with a server that offers no TLS (see configure_client).
+ */
+static bool
+tls_as_required(MYSQL *mysql, const char *ssl_mode)
+{
+	return strcmp(ssl_mode, "disabled") == 0 ||
+		strcmp(ssl_mode, "preferred") == 0 ||
+		mysql_get_ssl_cipher(mysql) != NULL;
+}
+
+/*
  * Open a connection to the replica behind a foreign server, as the user
  * mapping of "userid" says, and set the session up for loading: utf8mb4,
  * UTC, long network timeouts on the server side.  The caller owns the
@@ -813,9 +825,7 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 					"could not connect to MySQL server \"%s\"");
 	conn->thread_id = mysql_thread_id(conn->mysql);
 
-	if (strcmp(opts.ssl_mode, "disabled") != 0 &&
-		strcmp(opts.ssl_mode, "preferred") != 0 &&
-		mysql_get_ssl_cipher(conn->mysql) == NULL)
+	if (!tls_as_required(conn->mysql, opts.ssl_mode))
 		ereport(ERROR,
 				(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
 				 errmsg("could not connect to MySQL server \"%s\" over TLS",
