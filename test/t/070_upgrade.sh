@@ -65,7 +65,7 @@ is "$(etl_psql -d etl_tap_fresh -Atc "SELECT extversion FROM pg_extension WHERE 
 fresh=$(catalog_of etl_tap_fresh)
 
 # each later release, as released, updated to the newest version
-for from in 1.1 1.2; do
+for from in 1.1 1.2 1.3; do
 	[ "$from" = "$latest" ] && continue
 	db=etl_tap_from${from/./}
 	setup "$db"
