@@ -352,6 +352,9 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 		load.target_oid = EtlPullCreateTarget(&load);
 	rel = table_open(load.target_oid, ExclusiveLock);
 	EtlPullMatchColumns(&load, rel, load.target_qname, &load.attnums);
+	if (table->extraction == ETL_EXTRACTION_INCREMENTAL && table->append_only)
+		EtlPullCheckAppendOnlyTarget(table, load.source, rel, load.target_qname,
+									 load.attnums, load.incremental_cols);
 	load.progress.target_oid = load.target_oid;
 	load.progress.estimated_rows = load.source->estimated_rows;
 	EtlPullProgressStart(&load.progress);
