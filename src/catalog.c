@@ -40,6 +40,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
+#include "utils/rls.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -406,6 +407,35 @@ EtlPullCheckTargetRelation(Oid relid, const char *qname)
 				 errmsg("etl_pull does not load into table %s", qname),
 				 errdetail("It is a system table or belongs to an extension."),
 				 errhint("Set \"target_table\" to a table of your own.")));
+}
+
+/*
+ * Refuse "what" (a phrase naming what the caller asked for) on target
+ * "relid" (quoted: "qname") when its row-level security applies to the
+ * calling role.  What is refused either reads or deletes the target's rows
+ * outside the executor, where no policy applies (verify_table's and a diff
+ * run's scans, by the table access method), or must see every row to be
+ * right (a full load replaces all rows, an append-only run all its copies
+ * of the rows it pulls again, delete_missing the rows gone from the
+ * source: a DELETE that the policies cut short would leave the rows they
+ * hide beside the new ones).  PostgreSQL's COPY FROM refuses such a table
+ * the same way; an incremental merge applies the policies, as the INSERT
+ * ... ON CONFLICT it runs would.  The table's owner (unless it forces row
+ * security on itself), a superuser and a role with BYPASSRLS are not
+ * subject to the policies; with row_security off check_enable_rls raises
+ * its own error.
+ */
+void
+EtlPullRefuseRowSecurity(Oid relid, const char *qname, const char *what)
+{
+	if (check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s is not supported with row-level security on table %s",
+						what, qname),
+				 errdetail("The table's policies apply to role \"%s\": %s would read or delete rows they hide from it.",
+						   GetUserNameFromId(GetUserId(), false), what),
+				 errhint("Run it as the table's owner or as a role with BYPASSRLS, or disable the table's row-level security.")));
 }
 
 /*

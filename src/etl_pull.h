@@ -522,6 +522,8 @@ extern void EtlPullSplitSourceTable(const char *value, char **db, char **table);
 extern void EtlPullResolveTarget(const char *name, const char *target,
 								 char **schema, char **table);
 extern void EtlPullCheckTargetSchema(const char *schema);
+extern void EtlPullRefuseRowSecurity(Oid relid, const char *qname,
+									 const char *what);
 extern void EtlPullCheckTargetRelation(Oid relid, const char *qname);
 extern int	EtlPullPinSearchPath(void);
 extern Oid	EtlPullExtensionOwner(void);

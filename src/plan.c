@@ -56,6 +56,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
 #include "utils/syscache.h"
 
 #include "load.h"
@@ -633,6 +634,12 @@ plan_table(PlanOut *out, EtlPullTable *table, int sample)
 		if (table->extraction == ETL_EXTRACTION_INCREMENTAL)
 			lacking |= missing_privileges(out, &load, EtlPullIncrementalStrategy.privileges,
 										  "incremental runs need it");
+		if (check_enable_rls(load.target_oid, InvalidOid, true) == RLS_ENABLED)
+		{
+			emit(out, "privileges", psprintf("row-level security of %s", load.target_qname),
+				 "its policies apply to this role: full loads, diff runs, repair_table, verify_table, append-only runs and delete_missing are refused (they must see every row); incremental merges apply the policies");
+			lacking = true;
+		}
 		if (!owns(load.target_oid))
 			emit(out, "privileges", psprintf("ownership of %s", load.target_qname),
 				 table->on_schema_change == ETL_SCHEMA_CHANGE_EVOLVE ?
