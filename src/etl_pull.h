@@ -522,6 +522,9 @@ extern void EtlPullSplitSourceTable(const char *value, char **db, char **table);
 extern void EtlPullResolveTarget(const char *name, const char *target,
 								 char **schema, char **table);
 extern void EtlPullCheckTargetSchema(const char *schema);
+extern void EtlPullRecordCreatedTarget(Oid relid, const char *table_name);
+extern bool EtlPullCreatedTarget(Oid relid);
+extern void EtlPullCheckAdoptable(Oid relid, Oid registrant);
 extern void EtlPullRefuseRowSecurity(Oid relid, const char *qname,
 									 const char *what);
 extern void EtlPullCheckTargetRelation(Oid relid, const char *qname);
