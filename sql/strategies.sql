@@ -78,8 +78,8 @@ DROP FUNCTION perio_count();
 DROP TABLE perio_audit;
 
 -- row-level security rules out stream, which would bypass the policies;
--- copy applies them as COPY does (for roles subject to them COPY FROM is
--- refused, and auto then falls back to standard)
+-- copy applies them as COPY does (for roles subject to them a full load is
+-- refused: it could not delete the rows they hide; test/t/092_row_security.sh)
 ALTER TABLE periomeasure ENABLE ROW LEVEL SECURITY;
 SELECT strategy, rows FROM etl_pull.load_table('periomeasure');
 SELECT strategy_reason FROM etl_pull.runs ORDER BY run_id DESC LIMIT 1;

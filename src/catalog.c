@@ -34,12 +34,14 @@
 #include "miscadmin.h"
 #include "commands/sequence.h"
 #include "parser/scansup.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
+#include "utils/rls.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -406,6 +408,141 @@ EtlPullCheckTargetRelation(Oid relid, const char *qname)
 				 errmsg("etl_pull does not load into table %s", qname),
 				 errdetail("It is a system table or belongs to an extension."),
 				 errhint("Set \"target_table\" to a table of your own.")));
+}
+
+/* The quoted schema.table of relation "relid" */
+static char *
+relation_qname(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
+/*
+ * Whether the catalog has etl_pull.created_targets, which came with 1.4: a
+ * catalog not updated yet records no created target, and knows of none.
+ */
+static bool
+has_created_targets(void)
+{
+	return OidIsValid(get_relname_relid("created_targets",
+										get_namespace_oid("etl_pull", false)));
+}
+
+/*
+ * Record that a load created relation "relid" as the target of registered
+ * table "table_name" (etl_pull.created_targets), in the load's
+ * transaction, as the extension's owner.  A table etl_pull did not create
+ * becomes a target only when its owner names it (EtlPullCheckAdoptable).
+ */
+void
+EtlPullRecordCreatedTarget(Oid relid, const char *table_name)
+{
+	Oid			argtypes[3] = {REGCLASSOID, TEXTOID, TEXTOID};
+	Datum		args[3];
+
+	if (!has_created_targets())
+		return;
+
+	args[0] = ObjectIdGetDatum(relid);
+	args[1] = CStringGetTextDatum(relation_qname(relid));
+	args[2] = CStringGetTextDatum(table_name);
+	EtlPullOwnerExec("INSERT INTO etl_pull.created_targets AS c"
+					 " (target, target_name, table_name) VALUES ($1, $2, $3)"
+					 " ON CONFLICT (target) DO UPDATE"
+					 " SET target_name = EXCLUDED.target_name,"
+					 "     table_name = EXCLUDED.table_name, created_at = pg_catalog.now()",
+					 3, argtypes, args, NULL, SPI_OK_INSERT,
+					 "record a created target in etl_pull.created_targets");
+}
+
+/*
+ * Whether a load of etl_pull created relation "relid", which still has the
+ * name it was created with (a table renamed, or dropped and made again by
+ * hand under the old name, is not the one etl_pull created).
+ */
+bool
+EtlPullCreatedTarget(Oid relid)
+{
+	Oid			argtypes[2] = {REGCLASSOID, TEXTOID};
+	Datum		args[2];
+	EtlPullUserState st;
+	bool		created;
+
+	if (!has_created_targets())
+		return false;
+	args[0] = ObjectIdGetDatum(relid);
+	args[1] = CStringGetTextDatum(relation_qname(relid));
+	EtlPullAsOwner(&st);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT FROM etl_pull.created_targets c"
+							  " WHERE c.target OPERATOR(pg_catalog.=) $1"
+							  " AND c.target_name OPERATOR(pg_catalog.=) $2",
+							  2, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read etl_pull.created_targets");
+	created = (SPI_processed > 0);
+	SPI_finish();
+	EtlPullAsCaller(&st);
+	return created;
+}
+
+/*
+ * Refuse to make existing relation "relid" the target of a registration by
+ * "registrant" unless etl_pull created it, or the registrant owns it (a
+ * member of the owning role, a superuser) and names it itself (add_table,
+ * set_table_option).  A table of someone else's is never loaded into
+ * because a MySQL table, or a registration, happens to have its name: the
+ * load would replace its rows, and run its triggers and defaults.
+ * import_tables, which derives the names from MySQL's, adopts only what
+ * etl_pull created, and skips the rest itself.
+ */
+void
+EtlPullCheckAdoptable(Oid relid, Oid registrant)
+{
+#if PG_VERSION_NUM >= 160000
+	bool		owns = object_ownercheck(RelationRelationId, relid, registrant);
+#else
+	bool		owns = pg_class_ownercheck(relid, registrant);
+#endif
+
+	if (owns || EtlPullCreatedTarget(relid))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("table %s exists and etl_pull did not create it", relation_qname(relid)),
+			 errdetail("Only its owner may register it as a target; role \"%s\" does not own it.",
+					   GetUserNameFromId(registrant, false)),
+			 errhint("Set \"target_table\" to a table that does not exist yet, or have the table's owner register it.")));
+}
+
+/*
+ * Refuse "what" (a phrase naming what the caller asked for) on target
+ * "relid" (quoted: "qname") when its row-level security applies to the
+ * calling role.  What is refused either reads or deletes the target's rows
+ * outside the executor, where no policy applies (verify_table's and a diff
+ * run's scans, by the table access method), or must see every row to be
+ * right (a full load replaces all rows, an append-only run all its copies
+ * of the rows it pulls again, delete_missing the rows gone from the
+ * source: a DELETE that the policies cut short would leave the rows they
+ * hide beside the new ones).  PostgreSQL's COPY FROM refuses such a table
+ * the same way; an incremental merge applies the policies, as the INSERT
+ * ... ON CONFLICT it runs would.  The table's owner (unless it forces row
+ * security on itself), a superuser and a role with BYPASSRLS are not
+ * subject to the policies; with row_security off check_enable_rls raises
+ * its own error.
+ */
+void
+EtlPullRefuseRowSecurity(Oid relid, const char *qname, const char *what)
+{
+	if (check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s is not supported with row-level security on table %s",
+						what, qname),
+				 errdetail("The table's policies apply to role \"%s\": %s would read or delete rows they hide from it.",
+						   GetUserNameFromId(GetUserId(), false), what),
+				 errhint("Run it as the table's owner or as a role with BYPASSRLS, or disable the table's row-level security.")));
 }
 
 /*

@@ -522,6 +522,11 @@ extern void EtlPullSplitSourceTable(const char *value, char **db, char **table);
 extern void EtlPullResolveTarget(const char *name, const char *target,
 								 char **schema, char **table);
 extern void EtlPullCheckTargetSchema(const char *schema);
+extern void EtlPullRecordCreatedTarget(Oid relid, const char *table_name);
+extern bool EtlPullCreatedTarget(Oid relid);
+extern void EtlPullCheckAdoptable(Oid relid, Oid registrant);
+extern void EtlPullRefuseRowSecurity(Oid relid, const char *qname,
+									 const char *what);
 extern void EtlPullCheckTargetRelation(Oid relid, const char *qname);
 extern int	EtlPullPinSearchPath(void);
 extern Oid	EtlPullExtensionOwner(void);
@@ -545,6 +550,12 @@ extern char *EtlPullWatermarkPredicate(EtlPullConnection *conn,
 extern List *EtlPullAppendOnlyBounds(EtlPullConnection *conn, EtlPullTable *table,
 									 EtlPullSource *source, int *cols,
 									 List *watermark);
+extern const char *EtlPullInexactBoundColumn(EtlPullSourceColumn *col,
+											Oid typid, int32 typmod);
+extern void EtlPullCheckAppendOnlyTarget(EtlPullTable *table,
+										 EtlPullSource *source, Relation rel,
+										 const char *target_qname,
+										 AttrNumber *attnums, int *cols);
 extern int64 EtlPullDeleteReloaded(EtlPullTable *table, EtlPullSource *source,
 								   Relation rel, const char *target_qname,
 								   AttrNumber *attnums, int *cols, List *bounds);

@@ -14,6 +14,7 @@
 #include "access/htup_details.h"
 #include "funcapi.h"
 #include "catalog/namespace.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
@@ -204,4 +205,35 @@ etl_pull_target_of(PG_FUNCTION_ARGS)
 						 PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
 						 &schema, &table);
 	PG_RETURN_TEXT_P(cstring_to_text(quote_qualified_identifier(schema, table)));
+}
+
+PG_FUNCTION_INFO_V1(etl_pull_check_target_adoptable);
+
+/*
+ * etl_pull.check_target_adoptable(name text, target_table text): raise an
+ * error if the target that registered table "name" would load into exists
+ * and the registering role may not make it a target (EtlPullCheckAdoptable).
+ * check_target_free calls it from add_table and store_table_option, which
+ * run as the extension's owner: the registering role is the current role
+ * outside any SECURITY DEFINER function, the outer user (as for the rights
+ * a pg_settings list needs, session.c).
+ */
+Datum
+etl_pull_check_target_adoptable(PG_FUNCTION_ARGS)
+{
+	char	   *schema;
+	char	   *table;
+	Oid			nspid;
+	Oid			relid;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_VOID();
+	EtlPullResolveTarget(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+						 PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+						 &schema, &table);
+	nspid = get_namespace_oid(schema, true);
+	relid = OidIsValid(nspid) ? get_relname_relid(table, nspid) : InvalidOid;
+	if (OidIsValid(relid))
+		EtlPullCheckAdoptable(relid, GetOuterUserId());
+	PG_RETURN_VOID();
 }

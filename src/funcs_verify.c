@@ -41,7 +41,9 @@ text_array(List *list)
 /*
  * Compare the table's target with its source under one MySQL snapshot
  * (a read-only consistent one, as a load reads), as the caller: USAGE on
- * the server, the caller's user mapping, SELECT on the target.
+ * the server, the caller's user mapping, SELECT on the target, and no
+ * row-level security applying to the caller (the target is read by its
+ * access method, which no policy filters: EtlPullRefuseRowSecurity).
  */
 static void
 verify(EtlPullTable *table, int max_keys, EtlPullVerifyResult *res)
@@ -66,6 +68,7 @@ verify(EtlPullTable *table, int max_keys, EtlPullVerifyResult *res)
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, get_relkind_objtype(get_rel_relkind(load.target_oid)),
 					   get_rel_name(load.target_oid));
+	EtlPullRefuseRowSecurity(load.target_oid, load.target_qname, "verify_table");
 
 	load.conn = EtlPullConnect(server, GetUserId());
 	EtlPullApplyMysqlSettings(load.conn, table);

@@ -23,6 +23,12 @@
  * reported as skipped and the others go on; any other error fails the
  * whole call, and nothing of it commits.
  *
+ * A PostgreSQL table that already has the target's name is adopted only
+ * if etl_pull created it (etl_pull.created_targets): a table of someone
+ * else's, or the caller's own, is never loaded into because a MySQL table
+ * has its name; the table is skipped, with a note (its owner may register
+ * it by name with add_table).
+ *
  * Running it again is a sync: a source table already registered (under
  * any name) is left exactly as it is; one registered but gone from the
  * source is reported, and disabled on request.
@@ -51,6 +57,7 @@
 #include "utils/datum.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
@@ -721,6 +728,7 @@ etl_pull_import_tables(PG_FUNCTION_ARGS)
 	List	   *exclude;
 	char	   *load_group;
 	char	   *target_schema;
+	Oid			target_nspid;
 	bool		views;
 	bool		disable_missing;
 	ForeignServer *server;
@@ -766,7 +774,8 @@ etl_pull_import_tables(PG_FUNCTION_ARGS)
 	EtlPullCheckTargetSchema(target_schema);
 	if (load_group)
 		(void) EtlPullCheckTableOption("load_group", load_group);
-	if (!OidIsValid(get_namespace_oid(target_schema, true)))
+	target_nspid = get_namespace_oid(target_schema, true);
+	if (!OidIsValid(target_nspid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_SCHEMA),
 				 errmsg("schema \"%s\" does not exist", target_schema),
@@ -890,6 +899,7 @@ etl_pull_import_tables(PG_FUNCTION_ARGS)
 		{
 			char	   *target_table;
 			char	   *refused;
+			Oid			existing;
 
 			relname = pstrdup(name);
 			if (strlen(relname) >= NAMEDATALEN)
@@ -903,11 +913,16 @@ etl_pull_import_tables(PG_FUNCTION_ARGS)
 			plan_table(t, &incremental, &watermark, &row.notes);
 			row.name = name;
 			row.target = pstrdup(quote_qualified_identifier(target_schema, relname));
-			refused = register_table(name, server->servername,
-									 psprintf("%s.%s", EtlPullQuoteIdent(db),
-											  EtlPullQuoteIdent(t->name)),
-									 target_table, incremental, watermark,
-									 load_group);
+			existing = get_relname_relid(relname, target_nspid);
+			if (OidIsValid(existing) && !EtlPullCreatedTarget(existing))
+				refused = psprintf("table %s exists and etl_pull did not create it: not adopted (its owner may register it by name with add_table)",
+								   row.target);
+			else
+				refused = register_table(name, server->servername,
+										 psprintf("%s.%s", EtlPullQuoteIdent(db),
+												  EtlPullQuoteIdent(t->name)),
+										 target_table, incremental, watermark,
+										 load_group);
 			if (refused)
 			{
 				row.action = "skipped";

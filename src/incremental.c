@@ -35,6 +35,8 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
 
 #include "etl_pull.h"
 
@@ -302,6 +304,103 @@ EtlPullAppendOnlyBounds(EtlPullConnection *conn, EtlPullTable *table,
 		EtlPullQueryEnd(conn);
 	}
 	return bounds;
+}
+
+/*
+ * The scale of a numeric typmod (PostgreSQL 15 and later: 11 bits, signed)
+ */
+static int
+numeric_typmod_scale_of(int32 typmod)
+{
+	return ((((typmod - VARHDRSZ) & 0x7ff) ^ 1024) - 1024);
+}
+
+/*
+ * Why a target column of type "typid" (with "typmod") cannot hold every
+ * value of append-only incremental column "col" exactly and in order, or
+ * NULL when it can.  An append-only run deletes the target's rows at or
+ * past its bound and the source sends again its rows at or past it: the
+ * two sets are the same rows only when the conversion keeps distinct
+ * source values distinct and in the same order.  A coarser column (fewer
+ * fractional digits of a second, a smaller numeric scale, a date for a
+ * datetime, a floating-point or text column) rounds neighbours together,
+ * and a row that rounds up to the bound would be deleted without being
+ * sent again.  Columns neither numbers nor dates/times are refused by
+ * EtlPullAppendOnlyBounds.
+ */
+const char *
+EtlPullInexactBoundColumn(EtlPullSourceColumn *col, Oid typid, int32 typmod)
+{
+	int32		basemod = typmod;
+	Oid			base = getBaseTypeAndTypmod(typid, &basemod);
+	bool		integer = (base == INT2OID || base == INT4OID || base == INT8OID);
+
+	switch (col->kind)
+	{
+		case SRC_INT:
+		case SRC_YEAR:
+			if (integer ||
+				(base == NUMERICOID && (basemod < 0 || numeric_typmod_scale_of(basemod) >= 0)))
+				return NULL;
+			break;
+		case SRC_DECIMAL:
+			if ((integer && col->scale == 0) ||
+				(base == NUMERICOID &&
+				 (basemod < 0 || numeric_typmod_scale_of(basemod) >= col->scale)))
+				return NULL;
+			break;
+		case SRC_DATE:
+			if (base == DATEOID || base == TIMESTAMPOID || base == TIMESTAMPTZOID)
+				return NULL;
+			break;
+		case SRC_DATETIME:
+		case SRC_TIMESTAMP:
+			if ((base == TIMESTAMPOID || base == TIMESTAMPTZOID) &&
+				(basemod < 0 || basemod >= col->scale))
+				return NULL;
+			break;
+		default:
+			return NULL;
+	}
+	return psprintf("%s, which does not keep every value of MySQL's %s distinct and in order",
+					format_type_with_typemod(typid, typmod), col->column_type);
+}
+
+/*
+ * Refuse an append-only table whose target rounds an incremental column
+ * (EtlPullInexactBoundColumn): before anything is deleted or written, on
+ * every run, the first (full) one too, which would leave a target that
+ * every later run could not replace rows of exactly.  "rel" is the target,
+ * attnums its columns for the source's, cols the incremental columns.
+ */
+void
+EtlPullCheckAppendOnlyTarget(EtlPullTable *table, EtlPullSource *source,
+							 Relation rel, const char *target_qname,
+							 AttrNumber *attnums, int *cols)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	int			i;
+
+	for (i = 0; i < list_length(table->incremental_columns); i++)
+	{
+		EtlPullSourceColumn *col = &source->columns[cols[i]];
+		Form_pg_attribute att = TupleDescAttr(tupdesc, attnums[cols[i]] - 1);
+		const char *why = EtlPullInexactBoundColumn(col, att->atttypid,
+													att->atttypmod);
+
+		if (why != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of table %s cannot hold incremental column \"%s\" of append-only table \"%s\" exactly",
+							NameStr(att->attname), target_qname, col->name,
+							table->name),
+					 errdetail("The column is %s: an append-only run replaces the target's rows at or past the watermark, and would delete rows that round to it without sending them again.",
+							   why),
+					 errhint("Change the column to %s (ALTER TABLE %s ALTER COLUMN %s TYPE %s), or set \"append_only\" to false to merge by primary key.",
+							 EtlPullTargetTypeName(col), target_qname,
+							 quote_identifier(NameStr(att->attname)),
+							 EtlPullTargetTypeName(col))));
+	}
 }
 
 /*

@@ -293,6 +293,24 @@ check_group_snapshot(EtlPullLoad *load)
 }
 
 /*
+ * What a run of "table" does that needs every row of the target, or NULL
+ * (EtlPullRefuseRowSecurity): all but an incremental merge.
+ */
+static const char *
+needs_every_row(EtlPullTable *table, bool incremental_run, bool diff_run)
+{
+	if (diff_run)
+		return "a diff run (extraction \"diff\", repair_table)";
+	if (!incremental_run)
+		return "a full load";
+	if (table->append_only)
+		return "an append-only run";
+	if (table->delete_missing)
+		return "delete_missing";
+	return NULL;
+}
+
+/*
  * Load one registered table in the caller's transaction.  *result is
  * filled in as the load goes (strategy, rows so far), so that a failed run
  * can be recorded with what it had done.  "lent" (or NULL) is a connection
@@ -311,6 +329,7 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	bool		diff_run;
 	EtlPullSchemaState *schema;
 	bool		schema_full;
+	const char *what;
 
 	memset(&load, 0, sizeof(load));
 	load.table = table;
@@ -352,6 +371,9 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 		load.target_oid = EtlPullCreateTarget(&load);
 	rel = table_open(load.target_oid, ExclusiveLock);
 	EtlPullMatchColumns(&load, rel, load.target_qname, &load.attnums);
+	if (table->extraction == ETL_EXTRACTION_INCREMENTAL && table->append_only)
+		EtlPullCheckAppendOnlyTarget(table, load.source, rel, load.target_qname,
+									 load.attnums, load.incremental_cols);
 	load.progress.target_oid = load.target_oid;
 	load.progress.estimated_rows = load.source->estimated_rows;
 	EtlPullProgressStart(&load.progress);
@@ -392,6 +414,8 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	table_close(rel, NoLock);
 	result->strategy = strategy->name;
 	EtlPullCheckTargetPrivileges(&load, strategy->privileges);
+	if ((what = needs_every_row(table, incremental_run, diff_run)) != NULL)
+		EtlPullRefuseRowSecurity(load.target_oid, load.target_qname, what);
 	strategy->load(&load);
 	EtlPullCreateIndexes(&load);
 	/* setting verify: copy and standard leave the connection open */

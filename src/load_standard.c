@@ -5,8 +5,10 @@
  *		  one prepared INSERT per row through SPI.
  *
  * The slowest strategy, and the one that loads any target: its triggers,
- * rules, partitions and row security act exactly as they do for SQL.  It
- * is also what every load uses with etl_pull.enable_optimizations off.
+ * rules and partitions act exactly as they do for SQL.  (A target whose
+ * row-level security applies to the caller is refused before any strategy
+ * runs: the DELETE would leave the rows the policies hide.)  It is also
+ * what every load uses with etl_pull.enable_optimizations off.
  *
  * IDENTIFICATION
  *		  src/load_standard.c

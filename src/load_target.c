@@ -173,16 +173,18 @@ EtlPullTargetDDL(EtlPullLoad *load)
 
 /*
  * Create the target with the lossless mapping of the source's columns and
- * its primary key.  Returns its OID.  With indexes = all, the source's
- * secondary indexes are read now, under the load's snapshot (the
- * strategy may close the connection), into load->indexes, for
- * EtlPullCreateIndexes to build once the rows are in.
+ * its primary key, and record that etl_pull created it (which lets another
+ * registration adopt it, EtlPullCheckAdoptable).  Returns its OID.  With
+ * indexes = all, the source's secondary indexes are read now, under the
+ * load's snapshot (the strategy may close the connection), into
+ * load->indexes, for EtlPullCreateIndexes to build once the rows are in.
  */
 Oid
 EtlPullCreateTarget(EtlPullLoad *load)
 {
 	EtlPullTable *t = load->table;
 	char	   *sql = EtlPullTargetDDL(load);
+	Oid			relid;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -195,8 +197,10 @@ EtlPullCreateTarget(EtlPullLoad *load)
 			(errmsg("created table %s", load->target_qname)));
 	if (t->indexes == ETL_INDEXES_ALL)
 		load->indexes = EtlPullDescribeIndexes(load->conn, load->source);
-	return get_relname_relid(t->target_relname,
-							 get_namespace_oid(t->target_schema, false));
+	relid = get_relname_relid(t->target_relname,
+							  get_namespace_oid(t->target_schema, false));
+	EtlPullRecordCreatedTarget(relid, t->name);
+	return relid;
 }
 
 /* Whether no relation of schema "nspid" is named "name" */

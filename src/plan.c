@@ -56,6 +56,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
 #include "utils/syscache.h"
 
 #include "load.h"
@@ -403,6 +404,7 @@ plan_table(PlanOut *out, EtlPullTable *table, int sample)
 	const EtlPullStrategyRoutine *strategy;
 	Oid			nspid;
 	Oid		   *types;
+	int32	   *typmods;
 	bool	   *notnull;
 	bool		lacking = false;
 	bool		exists;
@@ -494,6 +496,7 @@ plan_table(PlanOut *out, EtlPullTable *table, int sample)
 
 	/* the columns, and the drift of an existing target */
 	types = palloc0(sizeof(Oid) * load.source->ncolumns);
+	typmods = palloc0(sizeof(int32) * load.source->ncolumns);
 	notnull = palloc0(sizeof(bool) * load.source->ncolumns);
 	if (exists)
 		rel = table_open(load.target_oid, AccessShareLock);
@@ -509,6 +512,7 @@ plan_table(PlanOut *out, EtlPullTable *table, int sample)
 		parseTypeString(EtlPullColumnTargetType(&load, col), &mtyp, &mmod, false);
 		mapped = format_type_with_typemod(mtyp, mmod);
 		types[i] = mtyp;
+		typmods[i] = mmod;
 		if (rel == NULL)
 		{
 			emit(out, "column", col->name,
@@ -536,6 +540,7 @@ plan_table(PlanOut *out, EtlPullTable *table, int sample)
 				continue;
 			}
 			types[i] = att->atttypid;
+			typmods[i] = att->atttypmod;
 			notnull[i] = att->attnotnull;
 			emit(out, "column", col->name,
 				 psprintf("%s -> %s %s%s (existing)%s", mysql_type,
@@ -629,6 +634,12 @@ plan_table(PlanOut *out, EtlPullTable *table, int sample)
 		if (table->extraction == ETL_EXTRACTION_INCREMENTAL)
 			lacking |= missing_privileges(out, &load, EtlPullIncrementalStrategy.privileges,
 										  "incremental runs need it");
+		if (check_enable_rls(load.target_oid, InvalidOid, true) == RLS_ENABLED)
+		{
+			emit(out, "privileges", psprintf("row-level security of %s", load.target_qname),
+				 "its policies apply to this role: full loads, diff runs, repair_table, verify_table, append-only runs and delete_missing are refused (they must see every row); incremental merges apply the policies");
+			lacking = true;
+		}
 		if (!owns(load.target_oid))
 			emit(out, "privileges", psprintf("ownership of %s", load.target_qname),
 				 table->on_schema_change == ETL_SCHEMA_CHANGE_EVOLVE ?
@@ -727,10 +738,20 @@ plan_table(PlanOut *out, EtlPullTable *table, int sample)
 			pg_class_aclcheck(load.target_oid, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
 
 		for (i = 0; i < list_length(table->incremental_columns); i++)
-			emit(out, "extraction", psprintf("watermark column %s", load.source->columns[cols[i]].name),
+		{
+			EtlPullSourceColumn *col = &load.source->columns[cols[i]];
+			const char *inexact = table->append_only ?
+				EtlPullInexactBoundColumn(col, types[cols[i]], typmods[cols[i]]) : NULL;
+
+			emit(out, "extraction", psprintf("watermark column %s", col->name),
 				 leads_index(load.source, indexes, cols[i]) ?
 				 "leads an index at the source" :
 				 "leads no index at the source: each incremental run scans the table");
+			if (inexact)
+				emit(out, "extraction", psprintf("watermark column %s", col->name),
+					 psprintf("refused: the target's column is %s; an append-only run replaces the target's rows at or past the watermark, and would delete rows that round to it without sending them again: every load fails",
+							  inexact));
+		}
 		if (watermark == NIL || !exists)
 			emit(out, "extraction", "next run",
 				 "full: no watermark yet (or no target): the first run loads every row");

@@ -141,12 +141,33 @@ static const RefusedSetting refused_pg[] = {
 /*
  * sql_mode values that change how MySQL reads what etl_pull sends (quotes,
  * escapes, operators) or what it returns (padded CHAR, '' as NULL).  The
- * combination modes all include ANSI_QUOTES.
+ * combination modes ANSI, ORACLE, MSSQL, DB2, MAXDB and POSTGRESQL include
+ * ANSI_QUOTES, MYSQL323 and MYSQL40 HIGH_NOT_PRECEDENCE.  A load checks the
+ * session's sql_mode as MySQL renders it (check_session_effect), which
+ * names every mode in effect however it was asked for; a list is checked
+ * when set for these names, and for numbers (spelling_refusal).
  */
 static const char *const refused_sql_modes[] = {
 	"ansi", "ansi_quotes", "no_backslash_escapes", "pad_char_to_full_length",
 	"empty_string_is_null", "high_not_precedence", "oracle", "mssql", "db2",
-	"maxdb", "postgresql", "traditional_quotes", NULL
+	"maxdb", "postgresql", "traditional_quotes", "mysql323", "mysql40", NULL
+};
+
+#define REFUSED_SQL_MODE_WHY \
+	"This sql_mode changes how MySQL reads the quotes, escapes and operators etl_pull sends, or the values it returns."
+
+/*
+ * The MySQL session variables a load relies on besides sql_mode, as
+ * etl_pull sets them up on each connection (utf8mb4, UTC, no row limit,
+ * autocommit until it starts its own transaction): a table's settings must
+ * leave them as they found them, whatever they were called
+ * (check_session_effect).  Each is refused by name too (refused_mysql),
+ * which says why.
+ */
+static const char *const guarded_mysql[] = {
+	"time_zone", "character_set_client", "character_set_connection",
+	"character_set_results", "collation_connection", "sql_select_limit",
+	"autocommit", NULL
 };
 
 static const char *
@@ -162,9 +183,46 @@ refused_by_table(const RefusedSetting *table, const char *name)
 	return NULL;
 }
 
+/* Whether a MySQL setting's value is a number: sent as one, unquoted */
+static bool
+is_number(const char *value)
+{
+	const char *p;
+
+	for (p = value; *p; p++)
+		if (!isdigit((unsigned char) *p))
+			return false;
+	return true;
+}
+
+/*
+ * Why etl_pull refuses the value of MySQL setting "s" as it is spelt, or
+ * NULL: an sql_mode that names a refused mode, or a number, whose bits
+ * name different modes on different servers (2147483648 is
+ * PAD_CHAR_TO_FULL_LENGTH on MariaDB and MySQL, 1073741824
+ * HIGH_NOT_PRECEDENCE on MySQL only).  Checked when a list is set, for an
+ * early answer; a load judges sql_mode by its effect instead
+ * (check_session_effect), which no spelling escapes.
+ */
+static const char *
+spelling_refusal(const Setting *s)
+{
+	int			i;
+
+	if (pg_strcasecmp(s->name, "sql_mode") != 0)
+		return NULL;
+	if (is_number(s->value))
+		return "An sql_mode given as a number sets modes by their bits, which differ between servers; name the modes.";
+	for (i = 0; refused_sql_modes[i]; i++)
+		if (pg_strcasecmp(s->value, refused_sql_modes[i]) == 0)
+			return REFUSED_SQL_MODE_WHY;
+	return NULL;
+}
+
 /*
  * Why etl_pull refuses setting "s" in a list of PostgreSQL ("pg") or MySQL
- * settings, or NULL when it does not.  With check_rights, a PostgreSQL
+ * settings by its name, or NULL when it does not (values: see
+ * spelling_refusal).  With check_rights, a PostgreSQL
  * setting only a superuser may change (any context but PGC_USERSET) is refused
  * unless the user who sets the list (outside any SECURITY DEFINER function:
  * the outer user) is a superuser or was granted SET on it: whoever runs a
@@ -179,18 +237,10 @@ refusal(const Setting *s, bool pg, bool check_rights)
 	if (!pg)
 	{
 		const char *dot = strrchr(s->name, '.');
-		int			i;
 
 		if (dot != NULL)
 			return "MySQL settings are named without a scope or component: etl_pull sets them all with SET SESSION.";
-		why = refused_by_table(refused_mysql, s->name);
-		if (why)
-			return why;
-		if (pg_strcasecmp(s->name, "sql_mode") == 0)
-			for (i = 0; refused_sql_modes[i]; i++)
-				if (pg_strcasecmp(s->value, refused_sql_modes[i]) == 0)
-					return "This sql_mode changes how MySQL reads the quotes, escapes and operators etl_pull sends, or the values it returns.";
-		return NULL;
+		return refused_by_table(refused_mysql, s->name);
 	}
 
 	why = refused_by_table(refused_pg, s->name);
@@ -244,6 +294,8 @@ EtlPullSettingsListValid(const char *list, bool pg, bool check_rights,
 		Setting    *s = (Setting *) lfirst(lc);
 
 		*why = refusal(s, pg, check_rights);
+		if (*why == NULL && !pg)
+			*why = spelling_refusal(s);
 		if (*why != NULL)
 		{
 			*bad = s->name;
@@ -287,6 +339,8 @@ EtlPullCheckSettingsList(const char *what, const char *list, bool pg)
 		Setting    *s = (Setting *) lfirst(lc);
 		const char *why = refusal(s, pg, true);
 
+		if (why == NULL && !pg)
+			why = spelling_refusal(s);
 		if (why)
 			refuse_setting(what, s->name, why);
 		if (pg)
@@ -331,7 +385,92 @@ EtlPullApplyPgSettings(EtlPullTable *table)
 }
 
 /*
- * Apply the MySQL settings to a load's connection.
+ * sql_mode and the guarded variables of the connection's session, as MySQL
+ * renders them (sql_mode as the names of its modes, comma-separated).  The
+ * reply is checked as any other: one row of as many values as asked for,
+ * none NULL or holding a NUL byte.
+ */
+static char **
+session_values(EtlPullConnection *conn)
+{
+	int			n = 1 + (lengthof(guarded_mysql) - 1);	/* sql_mode, the guarded */
+	char	  **result = palloc(sizeof(char *) * n);
+	char	  **values;
+	unsigned long *lengths;
+	StringInfoData sql;
+	int			i;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT @@SESSION.sql_mode");
+	for (i = 0; guarded_mysql[i]; i++)
+		appendStringInfo(&sql, ", @@SESSION.%s", guarded_mysql[i]);
+	EtlPullQueryStart(conn, sql.data, n);
+	if (!EtlPullFetch(conn, &values, &lengths))
+		EtlPullBadReply(conn, "The session's variables came without a row.");
+	for (i = 0; i < n; i++)
+	{
+		if (values[i] == NULL || memchr(values[i], '\0', lengths[i]) != NULL)
+			EtlPullBadReply(conn, psprintf("Session variable \"%s\" is %s.",
+										   i == 0 ? "sql_mode" : guarded_mysql[i - 1],
+										   values[i] == NULL ? "NULL" : "text holding a NUL byte"));
+		result[i] = pnstrdup(values[i], lengths[i]);
+	}
+	if (EtlPullFetch(conn, &values, &lengths))
+		EtlPullBadReply(conn, "The session's variables came in more than one row.");
+	EtlPullQueryEnd(conn);
+	return result;
+}
+
+/* Raise the error for a session variable a table's MySQL settings changed */
+static void
+refuse_effect(EtlPullTable *table, const char *var, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("the MySQL settings of table \"%s\" change session variable \"%s\", which a load relies on",
+					table->name, var),
+			 errdetail_internal("%s", detail),
+			 errhint("Remove the setting from the table's \"mysql_settings\" or from etl_pull.mysql_settings.")));
+}
+
+/*
+ * Refuse what the MySQL settings of "table" did to the session, whatever
+ * they were called: "before" and "after" are session_values() around the
+ * SET.  sql_mode must name no refused mode; the guarded variables must be
+ * as they were.  So a number for sql_mode (2147483648 is
+ * PAD_CHAR_TO_FULL_LENGTH), a combination mode (MYSQL40 is
+ * HIGH_NOT_PRECEDENCE), another case or another name of a variable is
+ * refused as the name itself would be.
+ */
+static void
+check_session_effect(EtlPullTable *table, char **before, char **after)
+{
+	char	   *modes = pstrdup(after[0]);
+	char	   *save = NULL;
+	char	   *mode;
+	int			i;
+
+	for (mode = strtok_r(modes, ",", &save); mode; mode = strtok_r(NULL, ",", &save))
+		for (i = 0; refused_sql_modes[i]; i++)
+			if (pg_strcasecmp(mode, refused_sql_modes[i]) == 0)
+				refuse_effect(table, "sql_mode",
+							  psprintf("sql_mode became \"%s\". %s",
+									   EtlPullPrintable(after[0], 200),
+									   REFUSED_SQL_MODE_WHY));
+	for (i = 0; guarded_mysql[i]; i++)
+		if (strcmp(before[i + 1], after[i + 1]) != 0)
+			refuse_effect(table, guarded_mysql[i],
+						  psprintf("%s was \"%s\" and became \"%s\". %s", guarded_mysql[i],
+								   EtlPullPrintable(before[i + 1], 64),
+								   EtlPullPrintable(after[i + 1], 64),
+								   refused_by_table(refused_mysql, guarded_mysql[i])));
+}
+
+/*
+ * Apply the MySQL settings to a load's connection, and check what they
+ * did (check_session_effect): settings refused by name are refused before
+ * anything is sent, and the session is read back before and after the SET.
+ * Nothing is sent without settings.
  */
 void
 EtlPullApplyMysqlSettings(EtlPullConnection *conn, EtlPullTable *table)
@@ -349,24 +488,24 @@ EtlPullApplyMysqlSettings(EtlPullConnection *conn, EtlPullTable *table)
 		foreach(lc, parse_settings(lists[i], &bad))
 		{
 			Setting    *s = (Setting *) lfirst(lc);
-			const char *p;
-			bool		number = true;
 			const char *why = refusal(s, false, false);
 
 			if (why)
 				refuse_setting(i == 0 ? "etl_pull.mysql_settings" : "mysql_settings",
 							   s->name, why);
-
-			for (p = s->value; *p; p++)
-				if (!isdigit((unsigned char) *p))
-					number = false;
 			appendStringInfo(&sql, "%s%s = %s", sql.len ? ", " : "SET SESSION ",
 							 s->name,
-							 number ? s->value : EtlPullQuoteLiteral(conn, s->value));
+							 is_number(s->value) ? s->value :
+							 EtlPullQuoteLiteral(conn, s->value));
 		}
 	}
 	if (sql.len > 0)
+	{
+		char	  **before = session_values(conn);
+
 		EtlPullExec(conn, sql.data);
+		check_session_effect(table, before, session_values(conn));
+	}
 }
 
 /*

@@ -21,6 +21,8 @@
 //               day 40, hour 25 (the text protocol gets the honest rows)
 //   inject      an honest server, except that the keys delete_missing reads back hold
 //               "1}'::bigint[]); COPY (SELECT 1) TO PROGRAM 'touch <--touch>'; --"
+//   sessnull    an honest server, except that the session variables a load reads back around
+//               a table's mysql_settings have a NULL sql_mode
 //   imp_badname to import_tables' queries: a table whose TABLE_NAME is NULL
 //   imp_odd     to import_tables' queries: a table listed twice, sizes that are no numbers,
 //               a sequence, an engine named like SQL, a functional key part (no COLUMN_NAME)
@@ -185,6 +187,9 @@ function answer(sess, conn, sql) {
 		result(conn, Array.from({ length: n }, (_, i) => `MAX${i}`), [Array(n).fill('3')]);
 	} else if (/^SELECT `id`, `val` FROM /i.test(sql)) {
 		result(conn, ['id', 'val'], ROWS);
+	} else if (user === 'sessnull' && /^SELECT @@SESSION\.sql_mode, /i.test(sql)) {
+		const names = sql.replace(/^SELECT /i, '').split(', ');
+		result(conn, names, [names.map((n, i) => (i === 0 ? null : 'x'))]);
 	} else if (/^SELECT @@/i.test(sql)) {
 		result(conn, ['value'], [['']]);
 	} else if (/^SHOW /i.test(sql)) {

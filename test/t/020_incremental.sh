@@ -240,4 +240,67 @@ like "$(q "SELECT * FROM etl_pull.load_table('inc_textwm')")" \
 	'incremental column "code" of append-only table "inc_textwm" must be a number or a date/time column' \
 	"append-only refuses a text incremental column"
 
+# append-only into a target column coarser than the source's watermark
+# column: the run deletes the target's rows at or past the bound and the
+# source sends again only its rows at or past it, so a target that rounds
+# (timestamp(0) for datetime(6), numeric(10,1) for decimal(10,3)) would
+# lose the rows that round up to the bound, under "succeeded".  Refused on
+# every run, before anything is written; exact once the column is widened.
+etl_mysql -e "
+	DROP TABLE IF EXISTS inc_coarse;
+	CREATE TABLE inc_coarse (id bigint NOT NULL, val int NOT NULL, note varchar(20),
+	                         updated datetime(6) NOT NULL);
+	INSERT INTO inc_coarse VALUES (1, 1, 'a', '2024-01-01 09:59:58.100000'),
+	    (2, 2, 'b', '2024-01-01 09:59:59.600000'), (3, 3, 'c', '2024-01-01 10:00:00.200000');"
+q "CREATE TABLE inc_coarse (id bigint NOT NULL, val int NOT NULL, note varchar(20),
+                            updated timestamp(0));
+   SELECT etl_pull.add_table('inc_coarse', server => 'replica');
+   SELECT etl_pull.set_table_option('inc_coarse', 'extraction', 'incremental');
+   SELECT etl_pull.set_table_option('inc_coarse', 'incremental_columns', 'updated');
+   SELECT etl_pull.set_table_option('inc_coarse', 'append_only', 'true')" >/dev/null
+like "$(q "SELECT * FROM etl_pull.plan('inc_coarse', 0) WHERE section = 'extraction'")" \
+	'watermark column updated\|refused: the target.s column is timestamp\(0\) without time zone, which does not keep every value of MySQL.s datetime\(6\) distinct and in order' \
+	"plan: an append-only target coarser than the watermark column is refused"
+for run in 1 2 3; do
+	like "$(q "SELECT * FROM etl_pull.load_table('inc_coarse')")" \
+		'column "updated" of table public.inc_coarse cannot hold incremental column "updated" of append-only table "inc_coarse" exactly' \
+		"append-only into timestamp(0) from datetime(6), run $run: refused"
+	etl_mysql -e "INSERT INTO inc_coarse VALUES ($((run + 3)), $run, 'next', '2024-01-01 10:00:00.$((run * 2))00000')"
+done
+is "$(q "SELECT count(*) FROM inc_coarse")" "0" "... before anything was written"
+is "$(q "SELECT status FROM etl_pull.runs WHERE table_name = 'inc_coarse' ORDER BY run_id DESC LIMIT 1")" \
+	"failed" "... recorded as failed, not succeeded"
+q "ALTER TABLE inc_coarse ALTER COLUMN updated TYPE timestamp(6)" >/dev/null
+for run in 1 2 3; do
+	q "SELECT etl_pull.load_table('inc_coarse')" >/dev/null
+	etl_mysql -e "INSERT INTO inc_coarse VALUES ($((run + 6)), $run, 'more', '2024-01-01 10:00:00.$((run + 6))00000')"
+	is "$(pg_digest inc_coarse)" "$(mysql_digest "inc_coarse WHERE id <= $((run + 5))")" \
+		"widened to timestamp(6), run $run: no row lost, none doubled"
+done
+
+# the same with a narrower numeric: decimal(10,3) at the source, numeric(10,1) in the target
+etl_mysql -e "
+	DROP TABLE IF EXISTS inc_coarse_num;
+	CREATE TABLE inc_coarse_num (id int NOT NULL, amount decimal(10,3) NOT NULL);
+	INSERT INTO inc_coarse_num VALUES (1, 1.100), (2, 1.160), (3, 1.240);"
+q "CREATE TABLE inc_coarse_num (id int NOT NULL, amount numeric(10,1));
+   SELECT etl_pull.add_table('inc_coarse_num', server => 'replica');
+   SELECT etl_pull.set_table_option('inc_coarse_num', 'extraction', 'incremental');
+   SELECT etl_pull.set_table_option('inc_coarse_num', 'incremental_columns', 'amount');
+   SELECT etl_pull.set_table_option('inc_coarse_num', 'append_only', 'true')" >/dev/null
+for run in 1 2; do
+	like "$(q "SELECT * FROM etl_pull.load_table('inc_coarse_num')")" \
+		'column "amount" of table public.inc_coarse_num cannot hold incremental column "amount" of append-only table "inc_coarse_num" exactly' \
+		"append-only into numeric(10,1) from decimal(10,3), run $run: refused"
+	etl_mysql -e "INSERT INTO inc_coarse_num VALUES ($((run + 3)), 1.24$run)"
+done
+q "ALTER TABLE inc_coarse_num ALTER COLUMN amount TYPE numeric(10,3)" >/dev/null
+for run in 1 2 3; do
+	q "SELECT etl_pull.load_table('inc_coarse_num')" >/dev/null
+	etl_mysql -e "INSERT INTO inc_coarse_num VALUES ($((run + 5)), 1.25$run)"
+	is "$(q "SELECT count(*) || ' ' || sum(amount) || ' ' || sum(id) FROM inc_coarse_num")" \
+		"$(etl_mysql -N -e "SELECT COUNT(*), SUM(amount), SUM(id) FROM inc_coarse_num WHERE id <= $((run + 4))" | tr '\t' ' ')" \
+		"widened to numeric(10,3), run $run: no row lost, none doubled"
+done
+
 done_testing

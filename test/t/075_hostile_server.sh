@@ -148,6 +148,22 @@ like "$(load_error)" \
 	"a length past the row is an error before a byte of it is read"
 is "$(target)" "$GOOD" "the target is unchanged"
 
+# ---- the session variables a load reads back around a table's mysql_settings (another
+# table, hostile_set): a reply of the wrong shape and a NULL are errors, never a pass
+q "SELECT etl_pull.add_table('hostile_set', server => 'fake', source_table => 'fakedb.hostile_t',
+                             target_table => 'public.hostile_set');
+   SELECT etl_pull.set_table_option('hostile_set', 'mysql_settings', 'sort_buffer_size=1048576')" >/dev/null
+as_user good
+is "$(q "SELECT status FROM etl_pull.load_table('hostile_set')" | grep -aE '^(ERROR|DETAIL):' | tr '\n' '|')" \
+	"ERROR:  MySQL server \"fake\" sent a malformed result|DETAIL:  The result has 1 columns where 8 were asked for.|" \
+	"mysql_settings: session variables in a result of 1 column are an error"
+as_user sessnull
+is "$(q "SELECT status FROM etl_pull.load_table('hostile_set')" | grep -aE '^(ERROR|DETAIL):' | tr '\n' '|')" \
+	"ERROR:  MySQL server \"fake\" sent a malformed result|DETAIL:  Session variable \"sql_mode\" is NULL.|" \
+	"mysql_settings: a NULL sql_mode is an error"
+is "$(q "SELECT to_regclass('public.hostile_set') IS NULL")" "t" "... and nothing was loaded"
+q "SELECT etl_pull.remove_table('hostile_set')" >/dev/null
+
 # ---- a key built to break out of the literal delete_missing used to splice it into
 q "SELECT etl_pull.set_table_option('hostile_t', 'extraction', 'incremental');
    SELECT etl_pull.set_table_option('hostile_t', 'incremental_columns', 'id');

@@ -4,8 +4,11 @@
 # is like (no key, Aria, generated columns, views), hostile and colliding
 # names; then loaded with load_all; then imported again as a sync (new
 # tables registered, settings changed by hand kept, dropped tables reported
-# and optionally disabled); and who may call it.  Roles are cluster-wide, so
-# the test takes a cluster of its own.
+# and optionally disabled); and who may call it.  An existing PostgreSQL
+# table named like a MySQL table is adopted only if etl_pull created it:
+# another role's table, or the importer's own, is skipped with a note and
+# keeps its rows through load_all; add_table names one only for its owner.
+# Roles are cluster-wide, so the test takes a cluster of its own.
 source "$(dirname "$0")/../tap.sh"
 tap_own_cluster
 tap_setup_db etl_tap_import
@@ -54,12 +57,23 @@ CREATE TABLE mixed (id int PRIMARY KEY);
 CREATE TABLE clash (id int PRIMARY KEY);
 CREATE TABLE targetclash (id int PRIMARY KEY);
 CREATE TABLE tmp_scratch (id int PRIMARY KEY);
+CREATE TABLE accounts (id int PRIMARY KEY, v int);
+INSERT INTO accounts VALUES (1, 100);
+CREATE TABLE mine (id int PRIMARY KEY);
+INSERT INTO mine VALUES (1);
 SQL
 HOSTILE="Tick\`s 'q' \"dq\" ü.dot'); DROP TABLE pg_sentinel; --"
 HOSTILE_LC="tick\`s 'q' \"dq\" ü.dot'); drop table pg_sentinel; --"
 HOSTILE_SQL=${HOSTILE_LC//\'/\'\'}
 
 q "CREATE TABLE public.pg_sentinel (id int); INSERT INTO public.pg_sentinel VALUES (1)" >/dev/null
+# tables etl_pull did not create, named like two of the source's: public.accounts with 5 rows
+# of another role's, and public.mine of the importing role's own
+q "CREATE ROLE imp_other;
+   CREATE TABLE public.accounts (id int, v int);
+   INSERT INTO public.accounts SELECT g, g FROM generate_series(1, 5) g;
+   ALTER TABLE public.accounts OWNER TO imp_other;
+   CREATE TABLE public.mine (id int); INSERT INTO public.mine VALUES (7)" >/dev/null
 # registered by hand before: a name the import would take, and a target
 q "SELECT etl_pull.add_table('clash', server => 'replica', source_table => 'periomeasure',
                              target_table => 'public.clash_elsewhere');
@@ -93,7 +107,7 @@ plan() {
 notes() {
 	q "SELECT array_to_string(notes, ' / ') FROM $1 WHERE source = 'etl_import_t.' || \$\$$2\$\$"
 }
-is "$(q "SELECT count(*) FROM imp1")" "13" "one row per table and view of the source, the excluded one left out"
+is "$(q "SELECT count(*) FROM imp1")" "15" "one row per table and view of the source, the excluded one left out"
 is "$(q "SELECT count(*) FROM imp1 WHERE source LIKE '%tmp_scratch'")" "0" "exclude wins over include"
 is "$(plan imp1 orders)" "orders|registered|incremental|updated_at|id|InnoDB" \
 	"a key and one ON UPDATE column: incremental on it"
@@ -129,6 +143,14 @@ is "$(plan imp1 clash)" "clash|skipped|||id|InnoDB" "a name registered for anoth
 like "$(notes imp1 clash)" 'name "clash" is already registered for another source' "... said so"
 is "$(plan imp1 targetclash)" "targetclash|skipped|||id|InnoDB" "a target another table loads into is skipped"
 like "$(notes imp1 targetclash)" 'table "other" already loads into public.targetclash' "... with add_table's reason"
+is "$(plan imp1 accounts)" "accounts|skipped|||id|InnoDB" \
+	"a table named like an existing table of another role's, which etl_pull did not create, is skipped"
+is "$(notes imp1 accounts)" \
+	"table public.accounts exists and etl_pull did not create it: not adopted (its owner may register it by name with add_table)" \
+	"... said so"
+is "$(plan imp1 mine)" "mine|skipped|||id|InnoDB" "... and so is one named like a table of the importer's own"
+like "$(notes imp1 mine)" "table public.mine exists and etl_pull did not create it: not adopted" "... said so"
+is "$(q "SELECT count(*) FROM etl_pull.tables WHERE name IN ('accounts', 'mine')")" "0" "neither is registered"
 is "$(q "SELECT estimated_rows IS NOT NULL AND estimated_bytes > 0 FROM imp1 WHERE name = 'orders'")" "t" \
 	"estimated rows and size come from information_schema.TABLES"
 
@@ -162,6 +184,9 @@ is "$(counts imp1)" "events=31,gen=35,legacy=34,$LONG_LC=37,mixed=38,nodef=32,no
 is "$(q "SELECT sum(doubled) || ' ' || sum(tripled) FROM public.gen")" "1260 1890" \
 	"generated columns arrive as their computed values"
 is "$(q "SELECT count(*) FROM public.pg_sentinel")" "1" "nothing in a name ran as SQL"
+is "$(q "SELECT count(*) || ' ' || sum(v) FROM public.accounts")" "5 15" \
+	"public.accounts, skipped, keeps its 5 rows through load_all"
+is "$(q "SELECT string_agg(id::text, ',') FROM public.mine")" "7" "... and public.mine its row"
 is "$(q "SELECT count(*) FROM etl_pull.watermarks WHERE table_name IN ('orders', 'events')")" "2" \
 	"the incremental tables have their watermarks"
 
@@ -204,6 +229,13 @@ is "$(q "SELECT action || ' ' || array_to_string(notes, ' / ')
 is "$(q "SELECT count(*) FROM etl_pull.import_tables('replica', 'etl_import_t', include => 'orders, gen')")" \
 	"2" "include takes a list of patterns"
 
+# ---- a target etl_pull created is adopted again once its registration is gone (a sync after
+# remove_table); one it did not create still is not
+q "SELECT etl_pull.remove_table('gen')" >/dev/null
+is "$(q "SELECT string_agg(name || ' ' || action, ', ' ORDER BY name)
+         FROM etl_pull.import_tables('replica', 'etl_import_t', include => 'gen, accounts')")" \
+	"accounts skipped, gen registered" "re-imported, gen loads into the public.gen etl_pull created; accounts is skipped again"
+
 # ---- who may import
 etl_psql -q -d "$TAP_DB" -v user="$ETL_PULL_MYSQL_USER" -v password="$ETL_PULL_MYSQL_PASSWORD" <<-'SQL' >/dev/null
 	CREATE ROLE imp_plain LOGIN;
@@ -231,5 +263,28 @@ is "$(q "SET ROLE imp_admin; SELECT name || ' ' || action FROM etl_pull.import_t
 	"byadmin registered" "with both, an admin imports"
 is "$(q "SELECT count(*) FROM etl_pull.tables WHERE name = 'byadmin' AND indexes = 'all'")" "1" \
 	"... through the same functions"
+
+# ---- add_table and set_table_option name an existing table etl_pull did not create only for
+# its owner, by name or by the default public.<name>
+like "$(q "SET ROLE imp_admin; SELECT etl_pull.add_table('acc', server => 'replica',
+               source_table => 'etl_import_t.accounts', target_table => 'public.accounts')")" \
+	'table public.accounts exists and etl_pull did not create it.*role "imp_admin" does not own it' \
+	"add_table: an admin may not name another role's table as its target"
+like "$(q "SET ROLE imp_admin; SELECT etl_pull.add_table('accounts', server => 'replica',
+               source_table => 'etl_import_t.accounts')")" \
+	'table public.accounts exists and etl_pull did not create it' "... nor have it by its default name"
+q "SET ROLE imp_admin; SELECT etl_pull.add_table('acc', server => 'replica',
+       source_table => 'etl_import_t.accounts', target_table => 'public.acc')" >/dev/null
+like "$(q "SET ROLE imp_admin; SELECT etl_pull.set_table_option('acc', 'target_table', 'public.accounts')")" \
+	'table public.accounts exists and etl_pull did not create it' "set_table_option may not point a table at it either"
+q "ALTER TABLE public.mine OWNER TO imp_admin" >/dev/null
+q "SET ROLE imp_admin; SELECT etl_pull.set_table_option('acc', 'target_table', 'public.mine')" >/dev/null
+is "$(q "SELECT etl_pull.target_of(name, target_table) FROM etl_pull.tables WHERE name = 'acc'")" \
+	"public.mine" "its owner may name it"
+q "GRANT imp_other TO imp_admin" >/dev/null
+q "SET ROLE imp_admin; SELECT etl_pull.add_table('acc2', server => 'replica',
+       source_table => 'etl_import_t.accounts', target_table => 'public.accounts')" >/dev/null
+is "$(q "SELECT count(*) FROM etl_pull.tables WHERE name = 'acc2'")" "1" "... and so may a member of the owning role"
+is "$(q "SELECT count(*) || ' ' || sum(v) FROM public.accounts")" "5 15" "public.accounts still holds its 5 rows"
 
 done_testing
