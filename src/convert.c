@@ -610,7 +610,9 @@ convert_bytea(const char *s, unsigned long len)
 }
 
 /*
- * BIT(n): MySQL sends the value as big-endian bytes, right-aligned.
+ * BIT(n): MySQL sends the value as big-endian bytes, right-aligned.  The
+ * target's length is checked as bit_in and varbit_in check it: bit(m)
+ * takes exactly m bits, varbit(m) at most m.
  */
 static Datum
 convert_bit(ColumnConverter *cc, const unsigned char *s, unsigned long len)
@@ -624,6 +626,11 @@ convert_bit(ColumnConverter *cc, const unsigned char *s, unsigned long len)
 				(errcode(ERRCODE_STRING_DATA_LENGTH_MISMATCH),
 				 errmsg("bit string length %d does not match type bit(%d)",
 						nbits, cc->typmod)));
+	if (cc->typid == VARBITOID && cc->typmod > 0 && nbits > cc->typmod)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("bit string too long for type bit varying(%d)",
+						cc->typmod)));
 	result = (VarBit *) palloc0(VARBITTOTALLEN(nbits));
 	SET_VARSIZE(result, VARBITTOTALLEN(nbits));
 	VARBITLEN(result) = nbits;
@@ -838,9 +845,15 @@ convert_timestamp(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
 	return timestamp_datum(cc, jdate, usec, s, false);
 }
 
-/* TIME ("[-]H+:MM:SS[.ffffff]", up to +-838:59:59) to interval */
+/*
+ * TIME ("[-]H+:MM:SS[.ffffff]", up to +-838:59:59) to interval, with the
+ * target's fields and precision applied (interval HOUR, DAY TO SECOND(0),
+ * ...) as interval_in applies them: MySQL's text is always hours, minutes
+ * and seconds, which interval_in reads the same whatever the fields, and
+ * then restricts to the typmod, as interval_scale does.
+ */
 static Datum
-convert_interval(const char *s, unsigned long len)
+convert_interval(ColumnConverter *cc, const char *s, unsigned long len)
 {
 	const char *p = s;
 	const char *end = s + len;
@@ -870,6 +883,9 @@ convert_interval(const char *s, unsigned long len)
 	iv->time = ((hours * 60 + mi) * 60 + ss) * USECS_PER_SEC + frac;
 	if (neg)
 		iv->time = -iv->time;
+	if (cc->typmod >= 0)
+		return DirectFunctionCall2(interval_scale, IntervalPGetDatum(iv),
+								   Int32GetDatum(cc->typmod));
 	return IntervalPGetDatum(iv);
 }
 
@@ -1033,7 +1049,7 @@ EtlPullConvertRow(EtlPullConverter *conv, char **values,
 				d = convert_timestamp(conv, cc, s, len, &isnull);
 				break;
 			case CV_INTERVAL:
-				d = convert_interval(s, len);
+				d = convert_interval(cc, s, len);
 				break;
 			case CV_TEXT_ARRAY:
 				d = convert_text_array(conv, cc, s, len);
