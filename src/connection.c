@@ -955,6 +955,17 @@ EtlPullIsMariaDB(EtlPullConnection *conn)
 }
 
 /*
+ * The server's version as a number (10.11.6 is 101106), as the client
+ * library reads it from the handshake (MariaDB's "5.5.5-" prefix removed);
+ * 0 if it cannot tell.
+ */
+unsigned long
+EtlPullServerVersion(EtlPullConnection *conn)
+{
+	return mysql_get_server_version(conn->mysql);
+}
+
+/*
  * Send a statement and wait for its result header.  With "error" NULL a
  * refusal is an ERROR; otherwise MySQL's message goes into *error and
  * false is returned (a lost connection is always an ERROR).

@@ -411,6 +411,7 @@ extern const char *EtlPullServerName(EtlPullConnection *conn);
 extern void EtlPullBadReply(EtlPullConnection *conn, const char *detail) pg_attribute_noreturn();
 extern const char *EtlPullDefaultDb(EtlPullConnection *conn);
 extern bool EtlPullIsMariaDB(EtlPullConnection *conn);
+extern unsigned long EtlPullServerVersion(EtlPullConnection *conn);
 
 /* in source.c */
 extern EtlPullSource *EtlPullDescribeTableSource(EtlPullConnection *conn,

@@ -749,6 +749,28 @@ plan_table(PlanOut *out, EtlPullTable *table, int sample)
 		}
 	}
 
+	/* what a comparison (diff, verify, verify_table) cannot see */
+	{
+		List	   *gaps = NIL;
+		List	   *why = NIL;
+
+		for (i = 0; i < load.source->ncolumns; i++)
+		{
+			EtlPullSourceColumn *col = &load.source->columns[i];
+			const char *gap = EtlPullVerifyGap(load.conn, col, getBaseType(types[i]));
+
+			if (gap != NULL)
+			{
+				gaps = lappend(gaps, col->target_name);
+				why = lappend(why, (char *) gap);
+			}
+		}
+		if (gaps != NIL)
+			emit(out, "extraction", "not compared",
+				 psprintf("diff runs, verify = full and verify_table: %s",
+						  EtlPullVerifyUncompared(gaps, why)));
+	}
+
 	/* verify checks the rows a load wrote: in a plain table only */
 	if (table->verify != ETL_VERIFY_OFF && rel != NULL &&
 		rel->rd_rel->relkind != RELKIND_RELATION)
