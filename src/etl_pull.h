@@ -392,6 +392,7 @@ extern char *EtlPullSnapshotPosition(EtlPullConnection *control, char **error);
 extern char *EtlPullQuoteLiteral(EtlPullConnection *conn, const char *value);
 extern char *EtlPullQuoteIdent(const char *ident);
 extern char *EtlPullPrintable(const char *text, size_t maxlen);
+extern char *EtlPullValidText(const char *s, size_t len, int encoding, bool *exact);
 extern void EtlPullQueryStart(EtlPullConnection *conn, const char *sql,
 							  int nfields);
 extern void EtlPullQueryStartProtocol(EtlPullConnection *conn, const char *sql,

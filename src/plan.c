@@ -70,14 +70,14 @@ typedef struct PlanOut
 /*
  * Text for a row: MySQL's names and values in it may be bytes the
  * database's encoding does not have (a hostile server), which are shown
- * as '?'
+ * as \xHH (EtlPullValidText)
  */
 static const char *
 valid_text(const char *s)
 {
-	if (s == NULL || pg_verifymbstr(s, strlen(s), true))
+	if (s == NULL)
 		return s;
-	return EtlPullPrintable(s, strlen(s) + 1);
+	return EtlPullValidText(s, strlen(s), GetDatabaseEncoding(), NULL);
 }
 
 /* One row of the plan */

@@ -3,7 +3,9 @@
 # normal form both servers compute (MariaDB's JSON_NORMALIZE, strings decoded), so a changed
 # value is found while key order, blanks, number spelling and escapes are not differences;
 # documents loaded into json or text (column_types) compare by their exact text.  1.3 compared
-# only whether a document was NULL: it said equal, and a diff run kept the old document.
+# only whether a document was NULL: it said equal, and a diff run kept the old document.  From a
+# server without JSON_NORMALIZE (the hostile fake server playing a MySQL 8) a jsonb document is
+# compared by presence only, and the result, the run's notes and plan() say so: never equal.
 source "$(dirname "$0")/../tap.sh"
 tap_setup_db etl_tap_verify_json
 q "CREATE FUNCTION keys(text[]) RETURNS text LANGUAGE sql
@@ -96,5 +98,30 @@ is "$(q "SELECT status || ' ' || missing_rows || keys(missing_keys) FROM etl_pul
 etl_mysql -e "UPDATE vj_text SET doc = '{\"a\": [false], \"b\": 1}' WHERE id = 1"
 is "$(q "SELECT different_rows || keys(different_keys) FROM etl_pull.verify_table('vj_text')")" "1id=1" \
 	"and a changed value in it is found"
+
+# ---- a server that cannot compute the normal form (MySQL 8, MariaDB before 10.7): a document
+# loaded into jsonb is compared by presence only, and nothing says equal.  The hostile fake
+# server plays a MySQL 8 with a json column, honestly.
+tap_hostile_server jsondoc || { done_testing; exit 1; }
+q "SELECT etl_pull.add_table('hj', server => 'fake', source_table => 'fakedb.hostile_t');
+   SELECT etl_pull.set_table_option('hj', 'protocol', 'text')" >/dev/null
+is "$(q "SELECT rows FROM etl_pull.load_table('hj')")" "3" "the MySQL 8 fake's three rows load"
+is "$(vsay hj)" "not comparable d=0 m=0 e=0 u=doc" \
+	"verify_table: not comparable (never equal), naming the jsonb column it compared by presence only"
+like "$(q "SELECT notes FROM etl_pull.runs WHERE table_name = 'hj' ORDER BY run_id DESC LIMIT 1")" \
+	'^verify: not comparable, no difference in 3 rows in 1 ranges, but columns not compared \(a change in them is not seen\): doc \(JSON into jsonb, only whether NULL: the MySQL server lacks JSON_NORMALIZE' \
+	"the run's notes say which column was not compared and why"
+q "UPDATE hj SET doc = '{\"a\": 2}' WHERE id = 1" >/dev/null
+is "$(vsay hj)" "not comparable d=0 m=0 e=0 u=doc" "a changed document there is not seen, and the status still says so"
+q "UPDATE hj SET doc = NULL WHERE id = 2" >/dev/null
+is "$(vsay hj)" "different d=1id=2 m=0 e=0 u=doc" "a document become NULL is (presence), the column still named"
+q "SELECT etl_pull.set_table_option('hj', 'extraction', 'diff')" >/dev/null
+like "$(q "SELECT merged_rows FROM etl_pull.load_table('hj');
+           SELECT notes FROM etl_pull.runs WHERE table_name = 'hj' ORDER BY run_id DESC LIMIT 1" | tail -n 1)" \
+	'diff: columns not compared \(a change in them is not seen\): doc \(JSON into jsonb' \
+	"a diff run's notes say so"
+like "$(q "SELECT item || ': ' || detail FROM etl_pull.plan('hj', 0) WHERE item = 'not compared'")" \
+	'^not compared: diff runs, verify = full and verify_table: columns not compared \(a change in them is not seen\): doc \(JSON into jsonb' \
+	"plan() shows the column not compared"
 
 done_testing
