@@ -197,3 +197,45 @@ SELECT rows FROM etl_pull.load_table('bigblob');
 SELECT rows FROM etl_pull.load_table('bigblob_digest');
 SELECT d.len, length(b.data) = d.len AS same_length, md5(b.data) = d.md5 AS same_md5
   FROM bigblob b JOIN bigblob_digest d USING (id);
+
+-- typmods of an existing target are applied as PostgreSQL's input applies
+-- them, with either protocol: varbit(n) takes at most n bits (BIT(8) into
+-- varbit(4) is an error, as varbit_in's), an interval's fields and
+-- precision cut and round the time (MySQL's TIME text read as interval_in
+-- reads it under that typmod)
+CREATE TABLE typmods (id integer PRIMARY KEY, b8 varbit(4), b3 varbit(4), t interval hour);
+CREATE TABLE typmods_expected (id integer PRIMARY KEY, mysql_text text);
+INSERT INTO typmods_expected VALUES (1, '-838:59:59'), (2, '26:34:56.7895'), (3, '00:00:59.5');
+SELECT etl_pull.add_table('typmods', server => 'replica');
+SELECT etl_pull.set_table_option('typmods', 'protocol', 'text');
+SELECT rows FROM etl_pull.load_table('typmods');
+SELECT etl_pull.set_table_option('typmods', 'protocol', 'binary');
+SELECT rows FROM etl_pull.load_table('typmods');
+SELECT etl_pull.set_table_option('typmods', 'on_error', 'reject');
+SELECT rows, rejected_rows FROM etl_pull.load_table('typmods');
+SELECT row_key, column_name, reason FROM etl_pull.rejects
+ WHERE table_name = 'typmods' ORDER BY run_id, row_key;
+SELECT etl_pull.set_table_option('typmods', 'on_error', NULL);
+ALTER TABLE typmods ALTER COLUMN b8 TYPE varbit(8);
+CREATE FUNCTION typmods_check(protocol text) RETURNS TABLE (id integer, b8 varbit, b3 varbit,
+    t interval, t_typmod text, as_interval_in boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+    typ text;
+BEGIN
+    PERFORM etl_pull.set_table_option('typmods', 'protocol', protocol);
+    FOREACH typ IN ARRAY ARRAY['interval hour', 'interval day to second(0)',
+                               'interval minute to second(1)', 'interval(2)', 'interval']
+    LOOP
+        EXECUTE format('ALTER TABLE typmods ALTER COLUMN t TYPE %s', typ);
+        PERFORM etl_pull.load_table('typmods');
+        RETURN QUERY EXECUTE format(
+            'SELECT m.id, m.b8, m.b3, m.t, %L::text, m.t = e.mysql_text::%s
+               FROM typmods m JOIN typmods_expected e USING (id) ORDER BY m.id', typ, typ);
+    END LOOP;
+END $$;
+SELECT * FROM typmods_check('text');
+SELECT count(*) AS differ_from_text_protocol FROM (
+    (SELECT * FROM typmods_check('text') EXCEPT SELECT * FROM typmods_check('binary'))
+    UNION ALL
+    (SELECT * FROM typmods_check('binary') EXCEPT SELECT * FROM typmods_check('text'))) d;

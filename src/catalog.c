@@ -31,6 +31,7 @@
 #include "executor/spi.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "commands/sequence.h"
 #include "parser/scansup.h"
@@ -676,6 +677,18 @@ EtlPullNextRunId(void)
 }
 
 /*
+ * Text "s" (not NULL) as a text Datum valid in the database's encoding: a
+ * rejected row's key, reason and value hold what MySQL sent (made valid
+ * where they are built; checked again here, the last step before the
+ * catalog)
+ */
+static Datum
+valid_text_datum(const char *s)
+{
+	return CStringGetTextDatum(EtlPullValidText(s, strlen(s), GetDatabaseEncoding(), NULL));
+}
+
+/*
  * Record a row the load rejected (on_error = reject).
  */
 void
@@ -688,12 +701,12 @@ EtlPullRecordReject(EtlPullTable *table, int64 run_id, EtlPullReject *reject)
 
 	args[0] = Int64GetDatum(run_id);
 	args[1] = CStringGetTextDatum(table->name);
-	args[2] = CStringGetTextDatum(reject->row_key);
-	args[3] = CStringGetTextDatum(reject->column);
-	args[4] = CStringGetTextDatum(reject->reason);
+	args[2] = valid_text_datum(reject->row_key);
+	args[3] = valid_text_datum(reject->column);
+	args[4] = valid_text_datum(reject->reason);
 	if (reject->raw_text)
 	{
-		args[5] = CStringGetTextDatum(reject->raw_text);
+		args[5] = valid_text_datum(reject->raw_text);
 		nulls[6] = 'n';
 		args[6] = (Datum) 0;
 	}

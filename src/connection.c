@@ -172,46 +172,133 @@ errcode_for_mysql(unsigned int err, int fallback)
 }
 
 /*
- * A copy of text from the MySQL server (an error message, a value) that is
- * safe to put in a PostgreSQL message: cut to "maxlen" bytes, and every
- * byte that is not part of a valid character of the database's encoding,
- * or is a control character, shown as '?'.  The server may be hostile: what
- * it sends must not break the error report that carries it.
+ * Append to "buf" the first "len" bytes of "s", whose bytes may be anything
+ * (they came from the MySQL server, or hold what it sent), read as text in
+ * "encoding", as valid text in the database's encoding: each valid
+ * character as it is, but that a character beyond ASCII is written
+ * \u{XXXX} when "encoding" (UTF-8) is not the database's (no conversion
+ * runs here: this may be called while an error is being reported); each
+ * byte that begins no valid character as \xHH, and so a NUL byte, and
+ * with "controls" every other control character too.  Stops before "maxlen"
+ * bytes are exceeded (the rest replaced by "...").  Returns whether the
+ * text was copied unchanged.
  */
-char *
-EtlPullPrintable(const char *text, size_t maxlen)
+static bool
+append_valid_text(StringInfo buf, const char *s, size_t len, int encoding,
+				  bool controls, size_t maxlen)
 {
-	int			encoding = GetDatabaseEncoding();
-	size_t		len = strlen(text);
-	StringInfoData buf;
+	int			dbenc = GetDatabaseEncoding();
+	size_t		start = buf->len;
 	size_t		i = 0;
+	bool		same = true;
 
-	initStringInfo(&buf);
-	while (i < len && (size_t) buf.len < maxlen)
+	while (i < len && (size_t) buf->len - start < maxlen)
 	{
-		unsigned char c = (unsigned char) text[i];
+		unsigned char c = (unsigned char) s[i];
 		int			n;
 
 		if (c < 0x80)
 		{
-			appendStringInfoChar(&buf, (c < 0x20 || c == 0x7f) ? '?' : (char) c);
+			if (c == '\0' || (controls && (c < 0x20 || c == 0x7f)))
+			{
+				appendStringInfo(buf, "\\x%02X", c);
+				same = false;
+			}
+			else
+				appendStringInfoChar(buf, (char) c);
 			i++;
 			continue;
 		}
-		n = pg_encoding_mblen(encoding, text + i);
+		n = pg_encoding_mblen(encoding, s + i);
 		if (n <= 1 || i + n > len ||
-			pg_encoding_verifymbchar(encoding, text + i, len - i) != n)
+			pg_encoding_verifymbchar(encoding, s + i, n) != n)
 		{
-			appendStringInfoChar(&buf, '?');
+			appendStringInfo(buf, "\\x%02X", c);
+			same = false;
 			i++;
 			continue;
 		}
-		appendBinaryStringInfo(&buf, text + i, n);
+		if (encoding == dbenc)
+			appendBinaryStringInfo(buf, s + i, n);
+		else if (encoding == PG_UTF8)
+		{
+			appendStringInfo(buf, "\\u{%04X}",
+							 (unsigned int) utf8_to_unicode((const unsigned char *) s + i));
+			same = false;
+		}
+		else
+		{
+			int			k;
+
+			for (k = 0; k < n; k++)
+				appendStringInfo(buf, "\\x%02X", (unsigned char) s[i + k]);
+			same = false;
+		}
 		i += n;
 	}
 	if (i < len)
-		appendStringInfoString(&buf, "...");
+	{
+		appendStringInfoString(buf, "...");
+		same = false;
+	}
+	return same;
+}
+
+/*
+ * Text that came from the MySQL server as valid text in the database's
+ * encoding, for a catalog (etl_pull.runs, etl_pull.rejects,
+ * etl_pull.source_columns) or a message: the first "len" bytes of "s" read
+ * in "encoding" (PG_UTF8 for what MySQL sends, the database's for a message
+ * built from it), each byte that is not part of a valid character written
+ * \xHH (see append_valid_text).  *exact, if given, says whether nothing
+ * had to be written otherwise.  Every remote text bound for a catalog or a
+ * message goes through here or EtlPullPrintable: a byte that is invalid in
+ * the database's encoding stored in a catalog makes pg_dump's output of
+ * that table unrestorable.
+ */
+char *
+EtlPullValidText(const char *s, size_t len, int encoding, bool *exact)
+{
+	StringInfoData buf;
+	bool		same;
+
+	initStringInfo(&buf);
+	same = append_valid_text(&buf, s, len, encoding, false, SIZE_MAX);
+	if (exact)
+		*exact = same;
 	return buf.data;
+}
+
+/*
+ * A copy of text from the MySQL server (an error message, a value, a name:
+ * UTF-8, the connection's character set, unless it lies) that is safe to
+ * put in a PostgreSQL message: cut to about "maxlen" bytes, and every byte
+ * that is not part of a valid UTF-8 character, and every control character,
+ * shown as \xHH (EtlPullValidText).  The server may be hostile: what it
+ * sends must not break the error report that carries it, nor the catalog
+ * the report is recorded in.
+ */
+char *
+EtlPullPrintable(const char *text, size_t maxlen)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	(void) append_valid_text(&buf, text, strlen(text), PG_UTF8, true, maxlen);
+	return buf.data;
+}
+
+/*
+ * The statement in progress on "conn", for an error's context, or NULL: a
+ * copy made valid text, as it may quote a value MySQL sent (a watermark,
+ * say)
+ */
+static char *
+remote_sql(EtlPullConnection *conn)
+{
+	if (conn->sql == NULL)
+		return NULL;
+	return EtlPullValidText(conn->sql, strlen(conn->sql), PG_UTF8, NULL);
 }
 
 /*
@@ -237,7 +324,7 @@ relay_error_of(EtlPullConnection *conn, unsigned int err, const char *error,
 			   int sqlerrcode, const char *fmt)
 {
 	char	   *text = EtlPullPrintable(error, 1000);
-	char	   *sql = conn->sql ? pstrdup(conn->sql) : NULL;
+	char	   *sql = remote_sql(conn);
 	const char *hint = NULL;
 
 	/* MySQL has ended the statement, or the connection is gone */
@@ -281,7 +368,7 @@ relay_error_of(EtlPullConnection *conn, unsigned int err, const char *error,
 void
 EtlPullBadReply(EtlPullConnection *conn, const char *detail)
 {
-	char	   *sql = conn->sql ? pstrdup(conn->sql) : NULL;
+	char	   *sql = remote_sql(conn);
 
 	ereport(ERROR,
 			(errcode(ERRCODE_PROTOCOL_VIOLATION),
@@ -952,6 +1039,17 @@ bool
 EtlPullIsMariaDB(EtlPullConnection *conn)
 {
 	return strstr(mysql_get_server_info(conn->mysql), "MariaDB") != NULL;
+}
+
+/*
+ * The server's version as a number (10.11.6 is 101106), as the client
+ * library reads it from the handshake (MariaDB's "5.5.5-" prefix removed);
+ * 0 if it cannot tell.
+ */
+unsigned long
+EtlPullServerVersion(EtlPullConnection *conn)
+{
+	return mysql_get_server_version(conn->mysql);
 }
 
 /*

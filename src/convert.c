@@ -95,8 +95,16 @@ struct EtlPullConverter
 };
 
 /*
+ * A MySQL value "s" as it may be quoted in a message or stored in a
+ * catalog: its bytes are the server's, and may be no UTF-8 at all
+ * (EtlPullPrintable shows such bytes as \xHH).
+ */
+#define VALUE_TEXT(s) EtlPullPrintable((s), 200)
+
+/*
  * The primary key of the row being converted, as "col=value, ...", or
- * NULL when the source has no key.
+ * NULL when the source has no key: for the error context and
+ * etl_pull.rejects.row_key, so each value is made valid text first.
  */
 static char *
 row_key_text(EtlPullConverter *conv)
@@ -114,7 +122,7 @@ row_key_text(EtlPullConverter *conv)
 		appendStringInfo(&key, "%s%s=%s", key.len ? ", " : "", col->name,
 						 conv->row[i] == NULL ? "NULL" :
 						 conv->cols[i].native ? EtlPullNativeText(conv->row[i]) :
-						 conv->row[i]);
+						 EtlPullPrintable(conv->row[i], 1000));
 	}
 	return key.len ? key.data : NULL;
 }
@@ -412,7 +420,7 @@ out_of_range(ColumnConverter *cc, const char *value)
 	ereport(ERROR,
 			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 			 errmsg("value \"%s\" is out of range for type %s",
-					value, format_type_with_typemod(cc->typid, cc->typmod))));
+					VALUE_TEXT(value), format_type_with_typemod(cc->typid, cc->typmod))));
 }
 
 /*
@@ -480,7 +488,7 @@ convert_float(ColumnConverter *cc, const char *s, bool single)
 	if (end == s || *end != '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid floating-point value \"%s\"", s)));
+				 errmsg("invalid floating-point value \"%s\"", VALUE_TEXT(s))));
 	if (single)
 	{
 		float4		f = (float4) d;
@@ -610,7 +618,9 @@ convert_bytea(const char *s, unsigned long len)
 }
 
 /*
- * BIT(n): MySQL sends the value as big-endian bytes, right-aligned.
+ * BIT(n): MySQL sends the value as big-endian bytes, right-aligned.  The
+ * target's length is checked as bit_in and varbit_in check it: bit(m)
+ * takes exactly m bits, varbit(m) at most m.
  */
 static Datum
 convert_bit(ColumnConverter *cc, const unsigned char *s, unsigned long len)
@@ -624,6 +634,11 @@ convert_bit(ColumnConverter *cc, const unsigned char *s, unsigned long len)
 				(errcode(ERRCODE_STRING_DATA_LENGTH_MISMATCH),
 				 errmsg("bit string length %d does not match type bit(%d)",
 						nbits, cc->typmod)));
+	if (cc->typid == VARBITOID && cc->typmod > 0 && nbits > cc->typmod)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("bit string too long for type bit varying(%d)",
+						cc->typmod)));
 	result = (VarBit *) palloc0(VARBITTOTALLEN(nbits));
 	SET_VARSIZE(result, VARBITTOTALLEN(nbits));
 	VARBITLEN(result) = nbits;
@@ -652,7 +667,7 @@ convert_bool(ColumnConverter *cc, const char *s, unsigned long len)
 	ereport(ERROR,
 			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 			 errmsg("value \"%s\" cannot be stored in a boolean column",
-					cc->scol->kind == SRC_BIT ? "(bits)" : s),
+					cc->scol->kind == SRC_BIT ? "(bits)" : VALUE_TEXT(s)),
 			 errdetail("Only 0 and 1 convert to boolean.")));
 	return (Datum) 0;			/* keep compiler quiet */
 }
@@ -705,7 +720,7 @@ bad_datetime(const char *s)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
-			 errmsg("invalid date/time value \"%s\"", s)));
+			 errmsg("invalid date/time value \"%s\"", VALUE_TEXT(s))));
 }
 
 /*
@@ -776,13 +791,13 @@ zero_date(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
 	if (conv->table->zero_dates == ETL_ZERO_DATES_ERROR)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("zero date \"%s\" in column \"%s\"", s, cc->scol->name),
+				 errmsg("zero date \"%s\" in column \"%s\"", VALUE_TEXT(s), cc->scol->name),
 				 errhint("Set \"zero_dates\" to \"null\" for this table to load zero dates as NULL.")));
 	if (cc->notnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
 				 errmsg("zero date \"%s\" cannot be loaded into NOT NULL column \"%s\"",
-						s, cc->scol->target_name),
+						VALUE_TEXT(s), cc->scol->target_name),
 				 errhint("Zero dates load as NULL: make the column nullable, or correct the value at the source.")));
 	*isnull = true;
 	return (Datum) 0;
@@ -804,7 +819,7 @@ timestamp_datum(ColumnConverter *cc, int jdate, int64 usec, const char *s,
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("timestamp out of range: \"%s\"",
-						native ? EtlPullNativeText(s) : s)));
+						native ? EtlPullNativeText(s) : VALUE_TEXT(s))));
 	if (cc->typmod >= 0 && cc->typmod < cc->scol->scale)
 #if PG_VERSION_NUM >= 160000
 		AdjustTimestampForTypmod(&ts, cc->typmod, NULL);
@@ -838,9 +853,15 @@ convert_timestamp(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
 	return timestamp_datum(cc, jdate, usec, s, false);
 }
 
-/* TIME ("[-]H+:MM:SS[.ffffff]", up to +-838:59:59) to interval */
+/*
+ * TIME ("[-]H+:MM:SS[.ffffff]", up to +-838:59:59) to interval, with the
+ * target's fields and precision applied (interval HOUR, DAY TO SECOND(0),
+ * ...) as interval_in applies them: MySQL's text is always hours, minutes
+ * and seconds, which interval_in reads the same whatever the fields, and
+ * then restricts to the typmod, as interval_scale does.
+ */
 static Datum
-convert_interval(const char *s, unsigned long len)
+convert_interval(ColumnConverter *cc, const char *s, unsigned long len)
 {
 	const char *p = s;
 	const char *end = s + len;
@@ -870,6 +891,9 @@ convert_interval(const char *s, unsigned long len)
 	iv->time = ((hours * 60 + mi) * 60 + ss) * USECS_PER_SEC + frac;
 	if (neg)
 		iv->time = -iv->time;
+	if (cc->typmod >= 0)
+		return DirectFunctionCall2(interval_scale, IntervalPGetDatum(iv),
+								   Int32GetDatum(cc->typmod));
 	return IntervalPGetDatum(iv);
 }
 
@@ -1033,20 +1057,22 @@ EtlPullConvertRow(EtlPullConverter *conv, char **values,
 				d = convert_timestamp(conv, cc, s, len, &isnull);
 				break;
 			case CV_INTERVAL:
-				d = convert_interval(s, len);
+				d = convert_interval(cc, s, len);
 				break;
 			case CV_TEXT_ARRAY:
 				d = convert_text_array(conv, cc, s, len);
 				break;
 			case CV_NUMERIC:
-				d = InputFunctionCall(&cc->in_func, (char *) s,
-									  cc->typioparam, cc->typmod);
-				break;
 			case CV_INPUT:
 			default:
-				/* the input function sees the text as convert_text would */
-				if (cc->scol->kind != SRC_BINARY)
-					s = database_text(conv, s, &len);
+
+				/*
+				 * The input function sees the text as convert_text would:
+				 * valid in the database's encoding (an input function may
+				 * quote its input in its error, and assumes it is), bytes
+				 * of a binary column too
+				 */
+				s = database_text(conv, s, &len);
 				d = InputFunctionCall(&cc->in_func, (char *) s,
 									  cc->typioparam, cc->typmod);
 				break;
@@ -1135,11 +1161,16 @@ EtlPullConvertRowOrReject(EtlPullConverter *conv, char **values,
 				raw = EtlPullNativeText(raw);
 				len = strlen(raw);
 			}
-			if (cc->scol->kind != SRC_BINARY &&
-				pg_verify_mbstr_len(PG_UTF8, raw, len, true) >= 0 &&
-				memchr(raw, '\0', len) == NULL)
-				reject->raw_text = pnstrdup(raw, len);
-			else
+			if (cc->scol->kind != SRC_BINARY)
+			{
+				bool		exact;
+				char	   *text = EtlPullValidText(raw, len, PG_UTF8, &exact);
+
+				/* text only when it is the value itself, else its bytes */
+				if (exact)
+					reject->raw_text = text;
+			}
+			if (reject->raw_text == NULL)
 				reject->raw_bytes = (bytea *) DatumGetPointer(convert_bytea(raw, len));
 		}
 		conv->current = -1;

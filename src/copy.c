@@ -163,7 +163,8 @@ render_value(CopyFeed *f, int i, const char *s, unsigned long len)
 				if (f->table->zero_dates == ETL_ZERO_DATES_ERROR)
 					ereport(ERROR,
 							(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-							 errmsg("zero date \"%s\" in column \"%s\"", s, col->name),
+							 errmsg("zero date \"%s\" in column \"%s\"",
+									EtlPullPrintable(s, 200), col->name),
 							 errhint("Set \"zero_dates\" to \"null\" for this table to load zero dates as NULL.")));
 				if (f->table->zero_dates == ETL_ZERO_DATES_INFINITY)
 					appendStringInfoString(buf, "-infinity");

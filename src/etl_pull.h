@@ -392,6 +392,7 @@ extern char *EtlPullSnapshotPosition(EtlPullConnection *control, char **error);
 extern char *EtlPullQuoteLiteral(EtlPullConnection *conn, const char *value);
 extern char *EtlPullQuoteIdent(const char *ident);
 extern char *EtlPullPrintable(const char *text, size_t maxlen);
+extern char *EtlPullValidText(const char *s, size_t len, int encoding, bool *exact);
 extern void EtlPullQueryStart(EtlPullConnection *conn, const char *sql,
 							  int nfields);
 extern void EtlPullQueryStartProtocol(EtlPullConnection *conn, const char *sql,
@@ -411,6 +412,7 @@ extern const char *EtlPullServerName(EtlPullConnection *conn);
 extern void EtlPullBadReply(EtlPullConnection *conn, const char *detail) pg_attribute_noreturn();
 extern const char *EtlPullDefaultDb(EtlPullConnection *conn);
 extern bool EtlPullIsMariaDB(EtlPullConnection *conn);
+extern unsigned long EtlPullServerVersion(EtlPullConnection *conn);
 
 /* in source.c */
 extern EtlPullSource *EtlPullDescribeTableSource(EtlPullConnection *conn,

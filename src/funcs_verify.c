@@ -110,7 +110,7 @@ PG_FUNCTION_INFO_V1(etl_pull_verify_table);
  *		returns (run_id, table_name, status, source_rows, target_rows,
  *				 ranges, differing_ranges, missing_rows, extra_rows,
  *				 different_rows, missing_keys, extra_keys, different_keys,
- *				 rows_located, seconds)
+ *				 rows_located, seconds, uncompared_columns)
  */
 Datum
 etl_pull_verify_table(PG_FUNCTION_ARGS)
@@ -119,8 +119,8 @@ etl_pull_verify_table(PG_FUNCTION_ARGS)
 	EtlPullRunResult result;
 	EtlPullVerifyResult res;
 	TupleDesc	tupdesc;
-	Datum		values[15];
-	bool		nulls[15] = {0};
+	Datum		values[16];
+	bool		nulls[16] = {0};
 	int			max_keys;
 	VerifyArgs	va;
 
@@ -147,7 +147,7 @@ etl_pull_verify_table(PG_FUNCTION_ARGS)
 
 	values[0] = Int64GetDatum(result.run_id);
 	values[1] = CStringGetTextDatum(table->name);
-	values[2] = CStringGetTextDatum(EtlPullVerifyEqual(&res) ? "equal" : "different");
+	values[2] = CStringGetTextDatum(EtlPullVerifyStatus(&res));
 	values[3] = Int64GetDatum(res.source_rows);
 	values[4] = Int64GetDatum(res.target_rows);
 	values[5] = Int32GetDatum(res.ranges);
@@ -160,6 +160,9 @@ etl_pull_verify_table(PG_FUNCTION_ARGS)
 	values[12] = text_array(res.different_keys);
 	values[13] = BoolGetDatum(res.located);
 	values[14] = Float8GetDatum(result.seconds);
+	/* a catalog not updated to 1.4 has no column for them (nor the status) */
+	if (tupdesc->natts > 15)
+		values[15] = text_array(res.uncompared);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
 }

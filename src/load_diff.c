@@ -79,6 +79,9 @@ load_diff(EtlPullLoad *load)
 	EtlPullVerifyRanges(v, false, &res);
 	EtlPullRunNote(load->result, "diff: %d of %d ranges differ (" INT64_FORMAT " source rows, " INT64_FORMAT " target rows)",
 				   res.differing_ranges, res.ranges, res.source_rows, res.target_rows);
+	if (res.uncompared != NIL)
+		EtlPullRunNote(load->result, "diff: %s",
+					   EtlPullVerifyUncompared(res.uncompared, res.uncompared_why));
 	if (res.differing_ranges == 0)
 	{
 		EtlPullVerifyEnd(v);

@@ -254,10 +254,13 @@ index_name(EtlPullLoad *load, Oid nspid, const char *source_name)
 static void
 skip_index(EtlPullLoad *load, EtlPullSourceIndex *ix, const char *why)
 {
-	EtlPullRunNote(load->result, "index \"%s\": skipped, %s", ix->name, why);
+	/* the name is MySQL's, and perhaps skipped for its bytes */
+	char	   *name = EtlPullPrintable(ix->name, 200);
+
+	EtlPullRunNote(load->result, "index \"%s\": skipped, %s", name, why);
 	ereport(NOTICE,
 			(errmsg("skipped index \"%s\" of MySQL table \"%s.%s\"",
-					ix->name, load->source->db, load->source->table),
+					name, load->source->db, load->source->table),
 			 errdetail("The index is %s.", why)));
 }
 
@@ -304,8 +307,14 @@ EtlPullCreateIndexes(EtlPullLoad *load)
 		int			j;
 
 		CHECK_FOR_INTERRUPTS();
-		if (why == NULL && !pg_verifymbstr(ix->name, strlen(ix->name), true))
-			why = "named in bytes that are not valid in this database's encoding";
+		if (why == NULL)
+		{
+			bool		exact;
+
+			(void) EtlPullValidText(ix->name, strlen(ix->name), PG_UTF8, &exact);
+			if (!exact)
+				why = "named in bytes that are not valid UTF-8, or not all in this database's encoding";
+		}
 		initStringInfo(&cols);
 		for (j = 0; why == NULL && j < ix->nparts; j++)
 		{

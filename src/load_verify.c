@@ -60,7 +60,12 @@ EtlPullCheckLoaded(EtlPullLoad *load, Relation rows)
 									res.source_rows, res.target_rows) :
 						   EtlPullVerifySummary(&res)),
 				 errhint("The target keeps its old rows.  A trigger, rule or default on the target may change the rows as they are written.")));
-	EtlPullRunNote(load->result, "verify %s: " INT64_FORMAT " rows equal to the source's%s",
-				   count_only ? "count" : "full", res.source_rows,
-				   count_only ? "" : psprintf(", %d ranges", res.ranges));
+	if (!count_only && res.uncompared != NIL)
+		EtlPullRunNote(load->result, "verify full: " INT64_FORMAT " rows without a difference from the source's, %d ranges, but %s",
+					   res.source_rows, res.ranges,
+					   EtlPullVerifyUncompared(res.uncompared, res.uncompared_why));
+	else
+		EtlPullRunNote(load->result, "verify %s: " INT64_FORMAT " rows equal to the source's%s",
+					   count_only ? "count" : "full", res.source_rows,
+					   count_only ? "" : psprintf(", %d ranges", res.ranges));
 }

@@ -71,14 +71,14 @@ typedef struct PlanOut
 /*
  * Text for a row: MySQL's names and values in it may be bytes the
  * database's encoding does not have (a hostile server), which are shown
- * as '?'
+ * as \xHH (EtlPullValidText)
  */
 static const char *
 valid_text(const char *s)
 {
-	if (s == NULL || pg_verifymbstr(s, strlen(s), true))
+	if (s == NULL)
 		return s;
-	return EtlPullPrintable(s, strlen(s) + 1);
+	return EtlPullValidText(s, strlen(s), GetDatabaseEncoding(), NULL);
 }
 
 /* One row of the plan */
@@ -768,6 +768,28 @@ plan_table(PlanOut *out, EtlPullTable *table, int sample)
 			emit(out, "extraction", "next run",
 				 psprintf("incremental: WHERE %s", where ? where : "(every row: a watermark is NULL)"));
 		}
+	}
+
+	/* what a comparison (diff, verify, verify_table) cannot see */
+	{
+		List	   *gaps = NIL;
+		List	   *why = NIL;
+
+		for (i = 0; i < load.source->ncolumns; i++)
+		{
+			EtlPullSourceColumn *col = &load.source->columns[i];
+			const char *gap = EtlPullVerifyGap(load.conn, col, getBaseType(types[i]));
+
+			if (gap != NULL)
+			{
+				gaps = lappend(gaps, col->target_name);
+				why = lappend(why, (char *) gap);
+			}
+		}
+		if (gaps != NIL)
+			emit(out, "extraction", "not compared",
+				 psprintf("diff runs, verify = full and verify_table: %s",
+						  EtlPullVerifyUncompared(gaps, why)));
 	}
 
 	/* verify checks the rows a load wrote: in a plain table only */

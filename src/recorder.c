@@ -39,6 +39,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -103,12 +104,18 @@ record_string(shm_toc *toc, uint64 key)
 	return shm_toc_lookup(toc, key, true);
 }
 
-/* Parameter i: text "s", or NULL */
+/*
+ * Parameter i: text "s", or NULL.  The text is made valid in the database's
+ * encoding first (EtlPullValidText): an error or a note may quote what a
+ * MySQL server sent, and one invalid byte in etl_pull.runs would make
+ * pg_dump's copy of the whole table unrestorable.
+ */
 static void
 text_param(Datum *args, char *nulls, int i, const char *s)
 {
 	if (s)
-		args[i] = CStringGetTextDatum(s);
+		args[i] = CStringGetTextDatum(EtlPullValidText(s, strlen(s),
+													   GetDatabaseEncoding(), NULL));
 	else
 	{
 		args[i] = (Datum) 0;

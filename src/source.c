@@ -15,6 +15,7 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "parser/scansup.h"
 #include "parser/parse_type.h"
@@ -138,6 +139,30 @@ required(EtlPullConnection *conn, EtlPullSource *src, char **row, int i,
 }
 
 /*
+ * A column name MySQL sent must be valid UTF-8 (the connection's character
+ * set), and all in the database's encoding: it becomes the target column's
+ * name, and is stored in etl_pull.source_columns.  A server that sends
+ * anything else (a hostile one: MySQL's own identifiers are UTF-8) is
+ * refused, naming the column by position and its bytes shown as \xHH.
+ */
+static void
+check_column_name(EtlPullConnection *conn, EtlPullSource *src,
+				  const char *name, int rowno)
+{
+	bool		exact;
+	char	   *shown = EtlPullValidText(name, strlen(name), PG_UTF8, &exact);
+
+	if (!exact)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+				 errmsg("column %d of MySQL table \"%s.%s\" has a name that is not valid UTF-8, or not all in this database's encoding",
+						rowno, src->db, src->table),
+				 errdetail("MySQL server \"%s\" sent the name \"%s\" (a byte that is not part of a character shown as \\xHH).",
+						   EtlPullServerName(conn), EtlPullPrintable(shown, 200)),
+				 errhint("Rename the column at the source, or load the table through a view that renames it.")));
+}
+
+/*
  * Describe a registered table's source: its source_table, in the server's
  * dbname when source_table names no database.
  */
@@ -202,10 +227,12 @@ EtlPullDescribeSource(EtlPullConnection *conn, const char *db,
 		(void) required(conn, src, r, 1, "COLUMNS", "DATA_TYPE", i);
 		(void) required(conn, src, r, 2, "COLUMNS", "COLUMN_TYPE", i);
 		(void) required(conn, src, r, 7, "COLUMNS", "IS_NULLABLE", i);
+		check_column_name(conn, src, r[0], i);
 		col->name = r[0];
 		/* lower-cased, and cut to NAMEDATALEN as CREATE TABLE would */
 		col->target_name = downcase_identifier(r[0], strlen(r[0]), false, true);
-		col->column_type = r[2];
+		/* for messages and etl_pull.source_columns: valid text */
+		col->column_type = EtlPullValidText(r[2], strlen(r[2]), PG_UTF8, NULL);
 		classify_column(col, r[1], r[8]);
 		col->is_unsigned = strstr(r[2], "unsigned") != NULL;
 		if (col->kind == SRC_CHAR)

@@ -22,8 +22,32 @@
  *	time						the signed number of microseconds
  *	zero dates					NULL under zero_dates = null, else MySQL's
  *								text (which no loaded value matches)
- *	json						presence only ("J"): jsonb normalizes the
- *								document, MySQL cannot
+ *	json into json or text		the document's text, as a text: MySQL's (the
+ *								bytes MariaDB stores, or MySQL 8's
+ *								rendering) is what the load stored
+ *	json into jsonb				the document in a normal form both sides
+ *								compute (below), or, from a server that
+ *								cannot, presence only ("J"): the column is
+ *								then "not compared", which the result says
+ *
+ * A jsonb target keeps no text: its normal form is MariaDB's JSON_NORMALIZE
+ * (10.7 and later: keys sorted by their bytes, no blanks, every number as
+ * d.dddEn with its exact digits) with the strings decoded, so that how the
+ * source spelled a character (\u00e9, \/) does not matter.  MySQL decodes
+ * them with one JSON_UNQUOTE of the whole normalized document made into one
+ * string: four REGEXP_REPLACEs first turn \u0022 and \u005c into \" and \\,
+ * those into \\\" and \\\\, and the quotes that delimit strings into \",
+ * so that the decoded text has the delimiting quotes bare and a quote or a
+ * backslash inside a string escaped, as PostgreSQL renders them walking the
+ * jsonb (render_json); a document without a backslash has nothing to
+ * decode, and skips that.  Every other character of a string is itself, a
+ * control character included; the form needs no length before it, as a
+ * string ends at its bare quote.  A value JSON_VALID refuses reads "X",
+ * which no document renders as.  Two documents jsonb holds as equal have
+ * the same form but where the source's spelling changes the order of keys
+ * (a key spelled with an escape sorts by its escape at MySQL) or a key is
+ * repeated (MySQL keeps both, jsonb the last): those read as different,
+ * never the other way round.
  *
  * A row's hash is the CRC-32 of its text (zlib's, which MySQL's CRC32()
  * computes natively as an integer: an MD5 as text, cut and converted to a
@@ -83,8 +107,10 @@
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/hsearch.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -103,7 +129,8 @@ typedef enum CanonKind
 	CK_DATE,
 	CK_DATETIME,
 	CK_TIME,
-	CK_JSON
+	CK_JSON,					/* a jsonb document in its normal form */
+	CK_PRESENCE					/* NULL or not: a column not compared */
 } CanonKind;
 
 typedef struct CanonColumn
@@ -123,6 +150,8 @@ struct EtlPullVerify
 	Relation	rel;
 	int			ncols;
 	CanonColumn *cols;
+	List	   *uncompared;		/* the CK_PRESENCE columns' target names */
+	List	   *uncompared_why; /* and why each is not compared */
 	int			nkey;
 	int		   *keycols;		/* index in cols of each key column */
 	bool		int_key;		/* ranges are intervals of one integer key */
@@ -205,9 +234,42 @@ crc32_bytes(const char *s, size_t len)
 
 /* ---- the MySQL side: canonical text in SQL ---- */
 
-static CanonKind
-canon_kind(EtlPullSourceColumn *col)
+/*
+ * Whether MySQL server "conn" computes the normal form of a JSON document
+ * (JSON_NORMALIZE: MariaDB 10.7 and later)
+ */
+static bool
+json_normalizes(EtlPullConnection *conn)
 {
+	return EtlPullIsMariaDB(conn) && EtlPullServerVersion(conn) >= 100700;
+}
+
+/*
+ * Why source column "col", loaded into a column of (base) type "typid",
+ * cannot be compared with its source value on server "conn" (only whether
+ * it is NULL is), or NULL when it can.  A JSON document loaded into jsonb
+ * is compared in its normal form, which only MariaDB 10.7 and later
+ * compute; into json or text, by its text, on every server.
+ */
+const char *
+EtlPullVerifyGap(EtlPullConnection *conn, EtlPullSourceColumn *col, Oid typid)
+{
+	if (col->kind == SRC_JSON && typid == JSONBOID && !json_normalizes(conn))
+		return "JSON into jsonb, only whether NULL: the MySQL server lacks JSON_NORMALIZE, which MariaDB has from 10.7";
+	return NULL;
+}
+
+static CanonKind
+canon_kind(EtlPullConnection *conn, EtlPullSourceColumn *col, Oid typid)
+{
+	if (typid == JSONBOID)
+	{
+		/* a document (or a value loaded as one) jsonb normalized */
+		if (json_normalizes(conn))
+			return CK_JSON;
+		if (col->kind == SRC_JSON)
+			return CK_PRESENCE;
+	}
 	switch (col->kind)
 	{
 		case SRC_INT:
@@ -229,9 +291,8 @@ canon_kind(EtlPullSourceColumn *col)
 			return CK_DATETIME;
 		case SRC_TIME:
 			return CK_TIME;
-		case SRC_JSON:
-			return CK_JSON;
 		default:
+			/* JSON into json or text: MySQL's text is what was stored */
 			return CK_TEXT;
 	}
 }
@@ -256,13 +317,49 @@ mysql_float(const char *d)
 					d, d, a, s, s);
 }
 
+/*
+ * MySQL's normal form of the JSON document "doc" (see the head comment):
+ * "X" for what JSON_VALID refuses, NULL for NULL.  The patterns are PCRE's
+ * (\x5c is a backslash), the replacements REGEXP_REPLACE's (\\ is one).
+ */
+static char *
+mysql_json(EtlPullVerify *v, const char *doc)
+{
+	static const char *const passes[][2] = {
+		/* \u0022, \u005c: \", \\ (an escape starts after an even run of \) */
+		{"(?<!\\x5c)((?:\\x5c\\x5c)*)\\x5cu0022", "\\1\\\\\""},
+		{"(?<!\\x5c)((?:\\x5c\\x5c)*)\\x5cu005[cC]", "\\1\\\\\\\\"},
+		/* \" and \\ survive the decoding as \" and \\ */
+		{"\\x5c([\"\\x5c])", "\\\\\\\\\\\\\\1"},
+		/* a quote that delimits a string: \", decoded as a bare one */
+		{"(?<!\\x5c)((?:\\x5c\\x5c)*)\"", "\\1\\\\\""},
+	};
+	char	   *e = psprintf("JSON_NORMALIZE(%s)", doc);
+	int			i;
+
+	for (i = 0; i < lengthof(passes); i++)
+		e = psprintf("REGEXP_REPLACE(%s, %s, %s)", e,
+					 EtlPullQuoteLiteral(v->conn, passes[i][0]),
+					 EtlPullQuoteLiteral(v->conn, passes[i][1]));
+
+	/*
+	 * A document without a backslash has no escape to decode: its
+	 * normalized text is the form (the decoding costs MariaDB twice what
+	 * JSON_NORMALIZE does)
+	 */
+	return psprintf("CASE JSON_VALID(%s) WHEN 0 THEN 'X' WHEN 1 THEN"
+					" IFNULL(IF(LOCATE(%s, %s) = 0, JSON_NORMALIZE(%s),"
+					" JSON_UNQUOTE(CONCAT('\"', %s, '\"'))), 'X') END",
+					doc, EtlPullQuoteLiteral(v->conn, "\\"), doc, doc, e);
+}
+
 /* MySQL's expression of a column's canonical value (NULL for NULL; dates: see below) */
 static char *
-mysql_canon(EtlPullTable *table, CanonColumn *cc)
+mysql_canon(EtlPullVerify *v, CanonColumn *cc)
 {
 	EtlPullSourceColumn *col = cc->scol;
 	char	   *q = EtlPullQuoteIdent(col->name);
-	bool		zero_null = (table->zero_dates == ETL_ZERO_DATES_NULL);
+	bool		zero_null = (v->table->zero_dates == ETL_ZERO_DATES_NULL);
 
 	switch (cc->kind)
 	{
@@ -289,6 +386,8 @@ mysql_canon(EtlPullTable *table, CanonColumn *cc)
 		case CK_TIME:
 			return psprintf("CAST(TIME_TO_SEC(%s) * 1000000 AS SIGNED)", q);
 		case CK_JSON:
+			return mysql_json(v, psprintf("CONVERT(%s USING utf8mb4)", q));
+		case CK_PRESENCE:
 			return psprintf("IF(%s IS NULL, NULL, 'J')", q);
 		case CK_TEXT:
 			break;
@@ -316,7 +415,7 @@ mysql_text(EtlPullVerify *v, int *which, int n)
 	for (i = 0; i < n; i++)
 	{
 		CanonColumn *cc = &v->cols[which ? which[i] : i];
-		char	   *e = mysql_canon(v->table, cc);
+		char	   *e = mysql_canon(v, cc);
 		bool		nullable = cc->scol->nullable &&
 			!((cc->kind == CK_DATE || cc->kind == CK_DATETIME) &&
 			  v->table->zero_dates == ETL_ZERO_DATES_NULL);
@@ -452,6 +551,190 @@ append_utf8(StringInfo buf, const char *s, int len)
 	appendBinaryStringInfo(buf, s, len);
 }
 
+/* ---- a jsonb document in the normal form (see the head comment) ---- */
+
+/* A key of an object and its value, the key in UTF-8 */
+typedef struct JsonPair
+{
+	char	   *key;
+	int			keylen;
+	JsonbValue	value;
+} JsonPair;
+
+/* Keys in the order of their bytes, a key before the longer ones it begins */
+static int
+cmp_json_pairs(const void *a, const void *b)
+{
+	const JsonPair *x = (const JsonPair *) a;
+	const JsonPair *y = (const JsonPair *) b;
+	int			c = memcmp(x->key, y->key, Min(x->keylen, y->keylen));
+
+	return c != 0 ? c : (x->keylen > y->keylen) - (x->keylen < y->keylen);
+}
+
+/*
+ * A string (in the database's encoding, or in UTF-8 already when "utf8"):
+ * its UTF-8 bytes, a quote and a backslash escaped, between quotes
+ */
+static void
+render_json_string(StringInfo buf, const char *s, int len, bool utf8)
+{
+	StringInfoData u;
+	int			i;
+
+	initStringInfo(&u);
+	if (utf8)
+		appendBinaryStringInfo(&u, s, len);
+	else
+		append_utf8(&u, s, len);
+	appendStringInfoChar(buf, '"');
+	for (i = 0; i < u.len; i++)
+	{
+		if (u.data[i] == '"' || u.data[i] == '\\')
+			appendStringInfoChar(buf, '\\');
+		appendStringInfoChar(buf, u.data[i]);
+	}
+	appendStringInfoChar(buf, '"');
+	pfree(u.data);
+}
+
+/*
+ * A number as JSON_NORMALIZE writes it: its significant digits as
+ * d.ddd (d.0 for one digit), "E" and the power of ten; zero is 0.0E0
+ */
+static void
+render_json_number(StringInfo buf, Numeric num)
+{
+	char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
+	StringInfoData digits;
+	int			point = -1;
+	int			first;
+	char	   *p;
+
+	initStringInfo(&digits);
+	for (p = s; *p; p++)
+	{
+		if (*p == '.')
+			point = digits.len;
+		else if (*p >= '0' && *p <= '9')
+			appendStringInfoChar(&digits, *p);
+	}
+	if (point < 0)
+		point = digits.len;
+	for (first = 0; first < digits.len && digits.data[first] == '0'; first++)
+		;
+	while (digits.len > first && digits.data[digits.len - 1] == '0')
+		digits.len--;
+	if (first == digits.len)
+	{
+		appendStringInfoString(buf, "0.0E0");
+		return;
+	}
+	appendStringInfo(buf, "%s%c.%.*sE%d", s[0] == '-' ? "-" : "",
+					 digits.data[first],
+					 digits.len - first > 1 ? digits.len - first - 1 : 1,
+					 digits.len - first > 1 ? digits.data + first + 1 : "0",
+					 point - first - 1);
+}
+
+static void render_json(StringInfo buf, JsonbContainer *c);
+
+static void
+render_json_value(StringInfo buf, JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			appendStringInfoString(buf, "null");
+			break;
+		case jbvBool:
+			appendStringInfoString(buf, v->val.boolean ? "true" : "false");
+			break;
+		case jbvNumeric:
+			render_json_number(buf, v->val.numeric);
+			break;
+		case jbvString:
+			render_json_string(buf, v->val.string.val, v->val.string.len, false);
+			break;
+		case jbvBinary:
+			render_json(buf, v->val.binary.data);
+			break;
+		default:
+			elog(ERROR, "unexpected jsonb value type %d", (int) v->type);
+	}
+}
+
+/*
+ * A jsonb document (or a nested container of one) in the normal form:
+ * arrays in order, objects with their keys sorted by their UTF-8 bytes
+ * (jsonb keeps them by length first), no blanks
+ */
+static void
+render_json(StringInfo buf, JsonbContainer *c)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	bool		first = true;
+
+	check_stack_depth();
+	if (JsonContainerIsScalar(c))
+	{
+		if (!JsonbExtractScalar(c, &v))
+			elog(ERROR, "could not read a scalar jsonb document");
+		render_json_value(buf, &v);
+		return;
+	}
+	it = JsonbIteratorInit(c);
+	tok = JsonbIteratorNext(&it, &v, true);
+	if (tok == WJB_BEGIN_ARRAY)
+	{
+		appendStringInfoChar(buf, '[');
+		while ((tok = JsonbIteratorNext(&it, &v, true)) == WJB_ELEM)
+		{
+			if (!first)
+				appendStringInfoChar(buf, ',');
+			first = false;
+			render_json_value(buf, &v);
+		}
+		appendStringInfoChar(buf, ']');
+	}
+	else if (tok == WJB_BEGIN_OBJECT)
+	{
+		JsonPair   *pairs = palloc(sizeof(JsonPair) * Max(JsonContainerSize(c), 1));
+		int			n = 0;
+		int			i;
+
+		while ((tok = JsonbIteratorNext(&it, &v, true)) == WJB_KEY)
+		{
+			StringInfoData key;
+
+			if (n >= JsonContainerSize(c))
+				elog(ERROR, "jsonb object has more keys than it says");
+			initStringInfo(&key);
+			append_utf8(&key, v.val.string.val, v.val.string.len);
+			pairs[n].key = key.data;
+			pairs[n].keylen = key.len;
+			if (JsonbIteratorNext(&it, &pairs[n].value, true) != WJB_VALUE)
+				elog(ERROR, "jsonb object key without a value");
+			n++;
+		}
+		qsort(pairs, n, sizeof(JsonPair), cmp_json_pairs);
+		appendStringInfoChar(buf, '{');
+		for (i = 0; i < n; i++)
+		{
+			if (i > 0)
+				appendStringInfoChar(buf, ',');
+			render_json_string(buf, pairs[i].key, pairs[i].keylen, true);
+			appendStringInfoChar(buf, ':');
+			render_json_value(buf, &pairs[i].value);
+		}
+		appendStringInfoChar(buf, '}');
+	}
+	else
+		elog(ERROR, "unexpected jsonb iterator token %d", (int) tok);
+}
+
 /* The value through its type's output function */
 static void
 render_output(StringInfo buf, CanonColumn *cc, Datum d)
@@ -540,6 +823,9 @@ render_value(StringInfo buf, CanonColumn *cc, Datum d)
 				render_output(buf, cc, d);
 			return;
 		case CK_JSON:
+			render_json(buf, &DatumGetJsonbP(d)->root);
+			return;
+		case CK_PRESENCE:
 			appendStringInfoChar(buf, 'J');
 			return;
 		case CK_BIT:
@@ -742,9 +1028,15 @@ EtlPullVerifyBegin(EtlPullConnection *conn, EtlPullTable *table,
 		bool		varlena;
 
 		cc->scol = &source->columns[i];
-		cc->kind = canon_kind(cc->scol);
 		cc->attnum = attnums[i];
 		cc->typid = getBaseType(att->atttypid);
+		cc->kind = canon_kind(conn, cc->scol, cc->typid);
+		if (cc->kind == CK_PRESENCE)
+		{
+			v->uncompared = lappend(v->uncompared, cc->scol->target_name);
+			v->uncompared_why = lappend(v->uncompared_why,
+										(char *) EtlPullVerifyGap(conn, cc->scol, cc->typid));
+		}
 		getTypeOutputInfo(att->atttypid, &outfn, &varlena);
 		fmgr_info(outfn, &cc->out);
 	}
@@ -1091,6 +1383,8 @@ EtlPullVerifyRanges(EtlPullVerify *v, bool count_only, EtlPullVerifyResult *res)
 
 	memset(res, 0, sizeof(*res));
 	res->located = (v->nkey > 0);
+	res->uncompared = v->uncompared;
+	res->uncompared_why = v->uncompared_why;
 	if (count_only)
 	{
 		EtlPullQueryStart(v->conn, psprintf("SELECT COUNT(*) FROM %s", v->src_from), 1);
@@ -1692,11 +1986,49 @@ EtlPullVerifyEnd(EtlPullVerify *v)
 
 /* ---- reporting ---- */
 
+/*
+ * Whether the comparison found no difference (in what it could compare:
+ * see EtlPullVerifyStatus)
+ */
 bool
 EtlPullVerifyEqual(EtlPullVerifyResult *res)
 {
 	return res->differing_ranges == 0 && res->missing_rows == 0 &&
 		res->extra_rows == 0 && res->different_rows == 0;
+}
+
+/*
+ * verify_table's status: "different" when a difference was found, else
+ * "equal" only when every column was compared, "not comparable" when some
+ * could not be (a change confined to them would not have been seen)
+ */
+const char *
+EtlPullVerifyStatus(EtlPullVerifyResult *res)
+{
+	if (!EtlPullVerifyEqual(res))
+		return "different";
+	return res->uncompared != NIL ? "not comparable" : "equal";
+}
+
+/*
+ * "columns not compared (a change in them is not seen): col (why), ..."
+ * for notes and messages, or "" when every column was compared
+ */
+char *
+EtlPullVerifyUncompared(List *columns, List *why)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	ListCell   *lw;
+
+	if (columns == NIL)
+		return "";
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "columns not compared (a change in them is not seen): ");
+	forboth(lc, columns, lw, why)
+		appendStringInfo(&buf, "%s%s (%s)", lc == list_head(columns) ? "" : ", ",
+						 (char *) lfirst(lc), (char *) lfirst(lw));
+	return buf.data;
 }
 
 static void
@@ -1721,9 +2053,13 @@ EtlPullVerifySummary(EtlPullVerifyResult *res)
 	StringInfoData buf;
 
 	initStringInfo(&buf);
-	if (EtlPullVerifyEqual(res))
+	if (EtlPullVerifyEqual(res) && res->uncompared == NIL)
 		appendStringInfo(&buf, "verify: equal, " INT64_FORMAT " rows in %d ranges",
 						 res->source_rows, res->ranges);
+	else if (EtlPullVerifyEqual(res))
+		appendStringInfo(&buf, "verify: not comparable, no difference in " INT64_FORMAT " rows in %d ranges, but %s",
+						 res->source_rows, res->ranges,
+						 EtlPullVerifyUncompared(res->uncompared, res->uncompared_why));
 	else
 	{
 		append_keys(&buf, "missing", res->missing_rows, res->missing_keys);
@@ -1732,6 +2068,9 @@ EtlPullVerifySummary(EtlPullVerifyResult *res)
 		if (!res->located)
 			appendStringInfo(&buf, "%s" INT64_FORMAT " source rows, " INT64_FORMAT " target rows, not the same multiset (no key: rows cannot be located)",
 							 buf.len ? "; " : "", res->source_rows, res->target_rows);
+		if (res->uncompared != NIL)
+			appendStringInfo(&buf, "; %s",
+							 EtlPullVerifyUncompared(res->uncompared, res->uncompared_why));
 		buf.data = psprintf("verify: %d of %d ranges differ; %s", res->differing_ranges,
 							res->ranges, buf.data);
 	}

@@ -35,11 +35,15 @@ typedef struct EtlPullVerifyResult
 	List	   *extra_keys;
 	List	   *different_keys;
 	bool		located;		/* rows have a key (else: a multiset) */
+	List	   *uncompared;		/* columns compared as NULL or not only */
+	List	   *uncompared_why; /* and why, for each */
 } EtlPullVerifyResult;
 
 /* ranges of about this many rows: one hash per range on each side */
 #define ETL_VERIFY_ROWS_PER_RANGE 64
 
+extern const char *EtlPullVerifyGap(EtlPullConnection *conn,
+									EtlPullSourceColumn *col, Oid typid);
 extern int	EtlPullVerifyRangeCount(EtlPullSource *source, Relation rel,
 									int rows_per_range);
 extern EtlPullVerify *EtlPullVerifyBegin(EtlPullConnection *conn,
@@ -61,6 +65,8 @@ extern int64 EtlPullVerifyDeleteGone(EtlPullVerify *v, const char *target_qname,
 extern void EtlPullVerifyEnd(EtlPullVerify *v);
 extern char *EtlPullVerifySummary(EtlPullVerifyResult *res);
 extern bool EtlPullVerifyEqual(EtlPullVerifyResult *res);
+extern const char *EtlPullVerifyStatus(EtlPullVerifyResult *res);
+extern char *EtlPullVerifyUncompared(List *columns, List *why);
 
 
 #endif							/* ETL_PULL_VERIFY_H */

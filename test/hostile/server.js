@@ -26,6 +26,7 @@
 //   imp_badname to import_tables' queries: a table whose TABLE_NAME is NULL
 //   imp_odd     to import_tables' queries: a table listed twice, sizes that are no numbers,
 //               a sequence, an engine named like SQL, a functional key part (no COLUMN_NAME)
+//   badname, jsondoc: see helper F's modes below
 //
 // The data SELECT also answers in the binary protocol (COM_STMT_PREPARE, COM_STMT_EXECUTE,
 // COM_STMT_CLOSE), with id as an INT and val as a VARCHAR, as a real server would.
@@ -139,9 +140,90 @@ function importAnswer(user, conn, sql) {
 	return true;
 }
 
+// ---- helper F's modes (issue 25, items 11 and 12) -----------------------------------------
+//   badname  information_schema.COLUMNS names the second column "v\xFFl": a byte that is no
+//            UTF-8 (MySQL's own identifiers are UTF-8); the data SELECT of that column, sent in
+//            the text protocol, gets the honest rows
+//   jsondoc  plays a MySQL 8 (no JSON_NORMALIZE) whose fakedb.hostile_t is (id int primary key,
+//            doc json) with the rows (1, {"a": 1}), (2, [1, 2]), (3, NULL), and answers the
+//            comparisons of verify_table and diff runs honestly (the hash sums of its rows'
+//            canonical text, in which a document is "J": presence only)
+const F_BADNAME = Buffer.from([0x76, 0xff, 0x6c]);
+const F_DOCS = [['1', '{"a": 1}'], ['2', '[1, 2]'], ['3', null]];
+
+// zlib's CRC-32, as MySQL's CRC32()
+function fCrc32(s) {
+	let crc = 0xffffffff;
+	for (const byte of Buffer.from(s, 'utf8')) {
+		crc ^= byte;
+		for (let k = 0; k < 8; k++) {
+			crc = (crc & 1) ? (0xedb88320 ^ (crc >>> 1)) : (crc >>> 1);
+		}
+	}
+	return (crc ^ 0xffffffff) >>> 0;
+}
+
+// A text result whose values may be Buffers (bytes sent as they are)
+function fResult(conn, names, rows) {
+	const enc = (v) => (Buffer.isBuffer(v) ?
+		Buffer.concat([Buffer.from([v.length]), v]) : lenenc(v));
+	conn.writePacket(Packets.ResultSetHeader.toPacket(names.length));
+	names.forEach((n) => conn.writePacket(Packets.ColumnDefinition.toPacket(column(n), 'utf8')));
+	conn.writeEof();
+	rows.forEach((r) => conn.writePacket(raw(Buffer.concat(r.map(enc)))));
+	conn.writeEof();
+}
+
+// Answer "sql" in helper F's modes; false when the common answers apply
+function answerF(sess, conn, sql) {
+	const user = sess.user;
+
+	if (user === 'badname') {
+		if (/information_schema\.COLUMNS/i.test(sql)) {
+			fResult(conn, COLUMNS, [COLUMN_ROWS[0], [F_BADNAME].concat(COLUMN_ROWS[1].slice(1))]);
+			return true;
+		}
+		if (/^SELECT `id`, `v.l` FROM /i.test(sql)) {
+			result(conn, ['id', 'v'], ROWS);
+			return true;
+		}
+		return false;
+	}
+	if (user !== 'jsondoc') {
+		return false;
+	}
+	if (/information_schema\.COLUMNS/i.test(sql)) {
+		result(conn, COLUMNS, [COLUMN_ROWS[0],
+			['doc', 'json', 'json', null, null, null, null, 'YES', null]]);
+	} else if (/^SELECT `id`, `doc` FROM /i.test(sql)) {
+		result(conn, ['id', 'doc'], F_DOCS);
+	} else if (/^SHOW SESSION STATUS/i.test(sql)) {
+		result(conn, ['Variable_name', 'Value'], []);		// no TLS (what plan() asks)
+	} else if (/information_schema\.STATISTICS/i.test(sql) && /NON_UNIQUE/i.test(sql)) {
+		result(conn, ['INDEX_NAME', 'NON_UNIQUE', 'SEQ_IN_INDEX', 'COLUMN_NAME', 'SUB_PART',
+			'INDEX_TYPE', 'COLLATION', 'IGNORED'], []);		// no secondary index
+	} else if (/SUM\(CRC32\(/i.test(sql) && / GROUP BY r/i.test(sql)) {
+		// one range (three rows): the count and the sum of the rows' CRC-32s
+		const sum = F_DOCS.reduce((a, [id, doc]) => a + fCrc32(`,${id},${doc === null ? 'N' : 'J'}`), 0);
+		result(conn, ['r', 'COUNT(*)', 'SUM'], [['0', String(F_DOCS.length), String(sum)]]);
+	} else if (/^SELECT CONCAT_WS\(/i.test(sql)) {
+		// rows of the ranges that differ: key text and hash
+		result(conn, ['key', 'CRC32'], F_DOCS.map(([id, doc]) =>
+			[`,${id}`, String(fCrc32(`,${id},${doc === null ? 'N' : 'J'}`))]));
+	} else {
+		return false;
+	}
+	return true;
+}
+// ---- end of helper F's modes -----------------------------------------------------------
+
 // Answer one statement as user "user" would have it answered
 function answer(sess, conn, sql) {
 	const user = sess.user;
+
+	if (answerF(sess, conn, sql)) {
+		return true;
+	}
 
 	if (user.startsWith('imp_') && importAnswer(user, conn, sql)) {
 		return true;
