@@ -15,10 +15,18 @@
  * The MYSQL handles are malloc'd by the client library.  Each open
  * connection is on a list that transaction and subtransaction callbacks
  * walk on abort, so no error path leaks a handle or leaves a socket open.
- * A kept connection (EtlPullKeepConnection: load_all's workers keep one
- * across the tables they load) outlives its transaction: the callbacks
- * leave it open when it is idle, and cut it off (EtlPullConnectionLost)
- * when an error left a result streaming; only EtlPullDisconnect frees it.
+ * A connection belongs to the (sub)transaction that opened it, and its
+ * statement in progress to the one that started it (a subtransaction that
+ * commits hands both to its parent).  When a subtransaction aborts, the
+ * connections it owns are closed, and a statement it owns is cut off: the
+ * MySQL side is closed, and the connection then raises an ERROR whenever
+ * it is used (EtlPullConnectionLost says so), until its owner calls
+ * EtlPullDisconnect.  The subtransactions a load aborts under its own
+ * statement (a rejected row, a trigger's exception block, a nested load)
+ * touch neither.  A kept connection (EtlPullKeepConnection: load_all's
+ * workers keep one across the tables they load) outlives its transaction:
+ * the callbacks leave it open when it is idle, cut it off when an error
+ * left its statement running, and only EtlPullDisconnect frees it.
  * A result set that is still streaming is never drained on abort: the
  * socket is shut down first, so freeing it cannot read the rest of the
  * table.  A query sent without waiting (EtlPullQuerySend) counts as
@@ -92,7 +100,8 @@ struct EtlPullConnection
 	char	   *server_name;	/* PostgreSQL name of the foreign server */
 	char	   *dbname;			/* default database, or NULL */
 	const char *sql;			/* statement in flight, for errcontext */
-	int			nest_level;		/* transaction nest level that opened it */
+	int			nest_level;		/* transaction nest level that owns it */
+	int			stmt_level;		/* and the one that owns its statement */
 	unsigned int nfields;		/* columns of the result in progress */
 	bool		kept;			/* outlives transactions: EtlPullKeepConnection */
 	bool		in_flight;		/* EtlPullQuerySend: result not received yet */
@@ -363,8 +372,19 @@ wait_for_mysql(EtlPullConnection *conn, int status)
 }
 
 /*
- * Transaction callbacks: whatever is still open when a (sub)transaction
- * ends was left by an error; close it without waiting for MySQL.
+ * Whether the connection has a statement that MySQL may still be running:
+ * one sent and not yet answered, or whose result is not all read.
+ */
+static bool
+statement_open(EtlPullConnection *conn)
+{
+	return conn->sql != NULL || conn->result != NULL || conn->stmt != NULL ||
+		conn->in_flight;
+}
+
+/*
+ * Transaction callbacks: whatever is still open when a transaction ends was
+ * left by an error; close it without waiting for MySQL.
  */
 static void
 etl_pull_xact_callback(XactEvent event, void *arg)
@@ -381,12 +401,18 @@ etl_pull_xact_callback(XactEvent event, void *arg)
 
 		if (!conn->kept)
 			close_connection(conn, true);
-		else if (conn->result != NULL || conn->stmt != NULL || conn->in_flight)
+		else if (statement_open(conn))
 			cut_off(conn);
 		conn = next;
 	}
 }
 
+/*
+ * Subtransaction callbacks (see the file's header): a subtransaction that
+ * commits hands its connections and statements to its parent; one that
+ * aborts closes the connections it opened and cuts off the statements it
+ * started, and leaves alone those of its parents, which go on reading.
+ */
 static void
 etl_pull_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						  SubTransactionId parentSubid, void *arg)
@@ -394,7 +420,7 @@ etl_pull_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	EtlPullConnection *conn;
 	int			level;
 
-	if (event != SUBXACT_EVENT_ABORT_SUB)
+	if (event != SUBXACT_EVENT_ABORT_SUB && event != SUBXACT_EVENT_COMMIT_SUB)
 		return;
 	level = GetCurrentTransactionNestLevel();
 	conn = open_connections;
@@ -402,13 +428,15 @@ etl_pull_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	{
 		EtlPullConnection *next = conn->next;
 
-		if (conn->kept)
+		if (event == SUBXACT_EVENT_COMMIT_SUB)
 		{
-			if (conn->result != NULL || conn->stmt != NULL || conn->in_flight)
-				cut_off(conn);
+			conn->nest_level = Min(conn->nest_level, level - 1);
+			conn->stmt_level = Min(conn->stmt_level, level - 1);
 		}
-		else if (conn->nest_level >= level)
+		else if (!conn->kept && conn->nest_level >= level)
 			close_connection(conn, true);
+		else if (statement_open(conn) && conn->stmt_level >= level)
+			cut_off(conn);
 		conn = next;
 	}
 }
@@ -584,16 +612,46 @@ close_connection(EtlPullConnection *conn, bool abort)
 }
 
 /*
- * A kept connection left with a result streaming by an error: close the
- * MySQL side at once, as for any other connection, but leave the struct to
- * its keeper, who sees EtlPullConnectionLost and calls EtlPullDisconnect.
+ * A statement whose (sub)transaction aborted, on a connection that outlives
+ * it (a kept one, or one of the parent's): close the MySQL side at once, as
+ * for any other connection, but leave the struct to its owner, who sees
+ * EtlPullConnectionLost (any other use is an ERROR, see check_open) and
+ * calls EtlPullDisconnect.  A connection that is not kept stays on the list,
+ * so that the abort of its own (sub)transaction still frees it.
  */
 static void
 cut_off(EtlPullConnection *conn)
 {
-	unlink_connection(conn);
 	close_mysql(conn, true);
 	conn->sql = NULL;
+}
+
+/*
+ * Report use of a connection that an abort has cut off (cut_off): its
+ * result and its session are gone, so nothing may be read or sent.
+ */
+static void
+check_open(EtlPullConnection *conn)
+{
+	if (conn->mysql == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_DOES_NOT_EXIST),
+				 errmsg("connection to MySQL server \"%s\" was lost", conn->server_name),
+				 errdetail("The connection was closed when the transaction that ran its statement was rolled back.")));
+}
+
+/*
+ * Begin a statement: the connection must be open and have none in
+ * progress.  The statement belongs to the current (sub)transaction.
+ */
+static void
+start_statement(EtlPullConnection *conn, const char *sql)
+{
+	check_open(conn);
+	if (statement_open(conn))
+		elog(ERROR, "etl_pull connection has a result in progress");
+	conn->sql = sql;
+	conn->stmt_level = GetCurrentTransactionNestLevel();
 }
 
 /*
@@ -951,6 +1009,7 @@ EtlPullDefaultDb(EtlPullConnection *conn)
 bool
 EtlPullIsMariaDB(EtlPullConnection *conn)
 {
+	check_open(conn);
 	return strstr(mysql_get_server_info(conn->mysql), "MariaDB") != NULL;
 }
 
@@ -966,10 +1025,7 @@ run_query(EtlPullConnection *conn, const char *sql, char **error)
 	int			status;
 	unsigned int err;
 
-	if (conn->result != NULL || conn->stmt != NULL || conn->in_flight)
-		elog(ERROR, "etl_pull connection has a result in progress");
-
-	conn->sql = sql;
+	start_statement(conn, sql);
 	status = mysql_real_query_start(&ret, conn->mysql, sql, strlen(sql));
 	while (status)
 	{
@@ -1103,9 +1159,7 @@ EtlPullQueryStart(EtlPullConnection *conn, const char *sql, int nfields)
 void
 EtlPullQuerySend(EtlPullConnection *conn, const char *sql)
 {
-	if (conn->result != NULL || conn->stmt != NULL || conn->in_flight)
-		elog(ERROR, "etl_pull connection has a result in progress");
-	conn->sql = sql;
+	start_statement(conn, sql);
 	conn->send_ret = 0;
 	conn->send_status = mysql_real_query_start(&conn->send_ret, conn->mysql,
 											   sql, strlen(sql));
@@ -1119,6 +1173,7 @@ EtlPullQueryReceive(EtlPullConnection *conn, int nfields)
 	int			ret = conn->send_ret;
 	int			status = conn->send_status;
 
+	check_open(conn);
 	if (!conn->in_flight)
 		elog(ERROR, "etl_pull connection has no query in flight");
 	while (status)
@@ -1139,6 +1194,7 @@ EtlPullQueryReceive(EtlPullConnection *conn, int nfields)
 int
 EtlPullQueryFieldCount(EtlPullConnection *conn)
 {
+	check_open(conn);
 	if (conn->stmt)
 		return (int) conn->nfields;
 	return (int) mysql_num_fields(conn->result);
@@ -1158,8 +1214,11 @@ EtlPullFetch(EtlPullConnection *conn, char ***values, unsigned long **lengths)
 	MYSQL_ROW	row = NULL;
 	int			status;
 
+	check_open(conn);
 	if (conn->stmt)
 		return binary_fetch(conn, values, lengths);
+	if (conn->result == NULL)
+		elog(ERROR, "etl_pull connection has no result in progress");
 	status = mysql_fetch_row_start(&row, conn->result);
 	while (status)
 	{
@@ -1332,10 +1391,7 @@ EtlPullQueryStartProtocol(EtlPullConnection *conn, const char *sql,
 		EtlPullQueryStart(conn, sql, nfields);
 		return;
 	}
-	if (conn->result != NULL || conn->stmt != NULL)
-		elog(ERROR, "etl_pull connection has a result in progress");
-
-	conn->sql = sql;
+	start_statement(conn, sql);
 	conn->stmt = mysql_stmt_init(conn->mysql);
 	if (conn->stmt == NULL)
 		ereport(ERROR,
@@ -1526,9 +1582,11 @@ char *
 EtlPullQuoteLiteral(EtlPullConnection *conn, const char *value)
 {
 	size_t		len = strlen(value);
-	char	   *buf = palloc(len * 2 + 3);
+	char	   *buf;
 	unsigned long n;
 
+	check_open(conn);
+	buf = palloc(len * 2 + 3);
 	buf[0] = '\'';
 	n = mysql_real_escape_string(conn->mysql, buf + 1, value, len);
 	buf[n + 1] = '\'';
