@@ -75,6 +75,7 @@
 #include "miscadmin.h"
 #include "storage/latch.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
 #include "binrow.h"
@@ -114,8 +115,20 @@ struct EtlPullConnection
 	struct EtlPullConnection *next;
 };
 
-/* How long stopping a statement may wait for MySQL's reply (seconds) */
-#define KILL_TIMEOUT 5
+/*
+ * How long closing a connection may take in all (seconds): stopping its
+ * statement (KILL QUERY over a second connection: connect, authenticate,
+ * send, read the reply, close) and closing it, whatever MySQL sends or
+ * withholds (see close_mysql)
+ */
+#define CLEANUP_TIMEOUT 5
+
+/* A clean-up under way: its deadline, and whether it consumed a latch set */
+typedef struct Cleanup
+{
+	TimestampTz deadline;
+	bool		woken;
+} Cleanup;
 
 /* Open connections, in TopMemoryContext */
 static EtlPullConnection *open_connections = NULL;
@@ -501,6 +514,75 @@ free_conn_options(EtlPullConnOptions *c)
 }
 
 /*
+ * Wait, during clean-up "c" (see close_mysql), for what the client
+ * library's non-blocking call on "m" asked for ("status"), and return the
+ * events to hand back to its _cont function.  Past the deadline, or as soon
+ * as the backend is told to exit, the socket is shut down and
+ * MYSQL_WAIT_TIMEOUT returned: the library then fails the call at once, and
+ * any read or write it tries after it.  Interrupts are held while a
+ * transaction aborts, so pg_terminate_backend shows here as ProcDiePending
+ * only; a cancel does not end the wait, the deadline bounds it.  A latch set
+ * that is consumed here is set again when the clean-up ends.
+ */
+static int
+cleanup_wait(MYSQL *m, int status, Cleanup *c)
+{
+	pgsocket	sock = mysql_get_socket(m);
+
+	for (;;)
+	{
+		long		timeout;
+		bool		library_timeout = false;
+		int			events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH | WL_TIMEOUT;
+		int			rc;
+
+		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), c->deadline);
+		if (ProcDiePending || timeout <= 0)
+		{
+			if (sock != PGINVALID_SOCKET)
+				shutdown(sock, SHUT_RDWR);
+			return MYSQL_WAIT_TIMEOUT;
+		}
+		if ((status & MYSQL_WAIT_TIMEOUT) &&
+			mysql_get_timeout_value_ms(m) < (unsigned int) timeout)
+		{
+			timeout = mysql_get_timeout_value_ms(m);
+			library_timeout = true;
+		}
+		if (sock != PGINVALID_SOCKET && (status & MYSQL_WAIT_READ))
+			events |= WL_SOCKET_READABLE;
+		if (sock != PGINVALID_SOCKET && (status & MYSQL_WAIT_WRITE))
+			events |= WL_SOCKET_WRITEABLE;
+		rc = WaitLatchOrSocket(MyLatch, events, sock, timeout, PG_WAIT_EXTENSION);
+		if (rc & WL_LATCH_SET)
+		{
+			ResetLatch(MyLatch);
+			c->woken = true;
+			continue;
+		}
+		if (rc & WL_SOCKET_READABLE)
+			return MYSQL_WAIT_READ;
+		if (rc & WL_SOCKET_WRITEABLE)
+			return MYSQL_WAIT_WRITE;
+		if (library_timeout)
+			return MYSQL_WAIT_TIMEOUT;
+	}
+}
+
+/*
+ * Close "m" (COM_QUIT, then free it) within clean-up "c": past its
+ * deadline the socket is shut down and the handle freed without waiting.
+ */
+static void
+close_in_time(MYSQL *m, Cleanup *c)
+{
+	int			status = mysql_close_start(m);
+
+	while (status)
+		status = mysql_close_cont(m, cleanup_wait(m, status, c));
+}
+
+/*
  * Stop the statement the connection still has running at the server,
  * before the connection is closed: KILL QUERY over a second, short-lived
  * connection, made as the first one was (same user, TLS and restrictions).
@@ -509,58 +591,78 @@ free_conn_options(EtlPullConnOptions *c)
  * for as long as the statement takes, and notice the closed socket only
  * when it next writes.  (postgres_fdw cancels its remote query on abort
  * the same way.)  This runs while a transaction aborts, so it raises
- * nothing: it waits at most connect_timeout to connect and KILL_TIMEOUT
- * seconds for the reply, and gives up silently.  The session id is a
- * number, printed anew.
+ * nothing, and gives up silently at the clean-up's deadline or when the
+ * backend is told to exit: every step (connect, TLS, authentication, the
+ * statement, the close) uses the client library's non-blocking calls and
+ * waits in cleanup_wait, so a server that answers one byte at a time
+ * cannot hold it longer, as it would hold a per-read timeout.  The session
+ * id is a number, printed anew.
  */
 static void
-kill_statement(EtlPullConnection *conn)
+kill_statement(EtlPullConnection *conn, Cleanup *c)
 {
 	const EtlPullConnOptions *opts = conn->opts;
-	unsigned int timeout = KILL_TIMEOUT;
 	MYSQL	   *m;
+	MYSQL	   *connected = NULL;
+	int			ret = 0;
+	int			status;
 	char		sql[64];
 
-	if (opts == NULL || conn->thread_id == 0)
+	if (opts == NULL || conn->thread_id == 0 || ProcDiePending)
 		return;
 	m = mysql_init(NULL);
 	if (m == NULL)
 		return;
-	if (configure_client(m, opts, conn->is_superuser) == NULL &&
-		mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &timeout) == 0 &&
-		mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &timeout) == 0 &&
-		mysql_real_connect(m, opts->host, opts->user, opts->password, NULL,
-						   opts->port, opts->socket, 0) != NULL &&
-		tls_as_required(m, opts->ssl_mode))
+	if (mysql_options(m, MYSQL_OPT_NONBLOCK, 0) != 0 ||
+		configure_client(m, opts, conn->is_superuser) != NULL)
+	{
+		mysql_close(m);			/* never connected: this only frees */
+		return;
+	}
+	status = mysql_real_connect_start(&connected, m, opts->host, opts->user,
+									  opts->password, NULL, opts->port,
+									  opts->socket, 0);
+	while (status)
+		status = mysql_real_connect_cont(&connected, m, cleanup_wait(m, status, c));
+	if (connected != NULL && tls_as_required(m, opts->ssl_mode))
 	{
 		snprintf(sql, sizeof(sql), "KILL QUERY %lu", conn->thread_id);
-		(void) mysql_real_query(m, sql, strlen(sql));
+		status = mysql_real_query_start(&ret, m, sql, strlen(sql));
+		while (status)
+			status = mysql_real_query_cont(&ret, m, cleanup_wait(m, status, c));
 	}
-	mysql_close(m);
+	close_in_time(m, c);
 }
 
 /*
- * Close the MySQL side of a connection.  With cut, or a result still
- * streaming, the socket is shut down first, so that closing does not read
- * the rest of the result.
+ * Close the MySQL side of a connection, in CLEANUP_TIMEOUT seconds at most
+ * whatever MySQL does (see kill_statement), and at once when the backend
+ * is told to exit.  A statement still running is stopped (kill_statement).
+ * With cut, or a statement still open, the socket is then shut down, so
+ * that closing neither reads the rest of a result nor waits to send
+ * COM_QUIT; an idle connection says COM_QUIT, within the same deadline.
  */
 static void
 close_mysql(EtlPullConnection *conn, bool cut)
 {
+	Cleanup		c;
+
+	c.deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+											 CLEANUP_TIMEOUT * 1000);
+	c.woken = false;
 	if (conn->wes)
 		FreeWaitEventSet(conn->wes);
 	conn->wes = NULL;
 	if (conn->mysql && conn->sql)
-		kill_statement(conn);
-	if (conn->mysql)
+		kill_statement(conn, &c);
+	if (conn->mysql && !cut && !statement_open(conn))
+		close_in_time(conn->mysql, &c);
+	else if (conn->mysql)
 	{
-		if (cut || conn->result || conn->stmt || conn->in_flight)
-		{
-			pgsocket	sock = mysql_get_socket(conn->mysql);
+		pgsocket	sock = mysql_get_socket(conn->mysql);
 
-			if (sock != PGINVALID_SOCKET)
-				shutdown(sock, SHUT_RDWR);
-		}
+		if (sock != PGINVALID_SOCKET)
+			shutdown(sock, SHUT_RDWR);
 		if (conn->in_flight)
 		{
 			int			ret;
@@ -591,6 +693,8 @@ close_mysql(EtlPullConnection *conn, bool cut)
 		MemoryContextDelete(conn->stmt_cxt);
 	conn->stmt_cxt = NULL;
 	conn->mysql = NULL;
+	if (c.woken)
+		SetLatch(MyLatch);
 }
 
 /*
