@@ -15,10 +15,18 @@
  * The MYSQL handles are malloc'd by the client library.  Each open
  * connection is on a list that transaction and subtransaction callbacks
  * walk on abort, so no error path leaks a handle or leaves a socket open.
- * A kept connection (EtlPullKeepConnection: load_all's workers keep one
- * across the tables they load) outlives its transaction: the callbacks
- * leave it open when it is idle, and cut it off (EtlPullConnectionLost)
- * when an error left a result streaming; only EtlPullDisconnect frees it.
+ * A connection belongs to the (sub)transaction that opened it, and its
+ * statement in progress to the one that started it (a subtransaction that
+ * commits hands both to its parent).  When a subtransaction aborts, the
+ * connections it owns are closed, and a statement it owns is cut off: the
+ * MySQL side is closed, and the connection then raises an ERROR whenever
+ * it is used (EtlPullConnectionLost says so), until its owner calls
+ * EtlPullDisconnect.  The subtransactions a load aborts under its own
+ * statement (a rejected row, a trigger's exception block, a nested load)
+ * touch neither.  A kept connection (EtlPullKeepConnection: load_all's
+ * workers keep one across the tables they load) outlives its transaction:
+ * the callbacks leave it open when it is idle, cut it off when an error
+ * left its statement running, and only EtlPullDisconnect frees it.
  * A result set that is still streaming is never drained on abort: the
  * socket is shut down first, so freeing it cannot read the rest of the
  * table.  A query sent without waiting (EtlPullQuerySend) counts as
@@ -67,6 +75,7 @@
 #include "miscadmin.h"
 #include "storage/latch.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
 #include "binrow.h"
@@ -92,7 +101,8 @@ struct EtlPullConnection
 	char	   *server_name;	/* PostgreSQL name of the foreign server */
 	char	   *dbname;			/* default database, or NULL */
 	const char *sql;			/* statement in flight, for errcontext */
-	int			nest_level;		/* transaction nest level that opened it */
+	int			nest_level;		/* transaction nest level that owns it */
+	int			stmt_level;		/* and the one that owns its statement */
 	unsigned int nfields;		/* columns of the result in progress */
 	bool		kept;			/* outlives transactions: EtlPullKeepConnection */
 	bool		in_flight;		/* EtlPullQuerySend: result not received yet */
@@ -105,8 +115,20 @@ struct EtlPullConnection
 	struct EtlPullConnection *next;
 };
 
-/* How long stopping a statement may wait for MySQL's reply (seconds) */
-#define KILL_TIMEOUT 5
+/*
+ * How long closing a connection may take in all (seconds): stopping its
+ * statement (KILL QUERY over a second connection: connect, authenticate,
+ * send, read the reply, close) and closing it, whatever MySQL sends or
+ * withholds (see close_mysql)
+ */
+#define CLEANUP_TIMEOUT 5
+
+/* A clean-up under way: its deadline, and whether it consumed a latch set */
+typedef struct Cleanup
+{
+	TimestampTz deadline;
+	bool		woken;
+} Cleanup;
 
 /* Open connections, in TopMemoryContext */
 static EtlPullConnection *open_connections = NULL;
@@ -450,8 +472,19 @@ wait_for_mysql(EtlPullConnection *conn, int status)
 }
 
 /*
- * Transaction callbacks: whatever is still open when a (sub)transaction
- * ends was left by an error; close it without waiting for MySQL.
+ * Whether the connection has a statement that MySQL may still be running:
+ * one sent and not yet answered, or whose result is not all read.
+ */
+static bool
+statement_open(EtlPullConnection *conn)
+{
+	return conn->sql != NULL || conn->result != NULL || conn->stmt != NULL ||
+		conn->in_flight;
+}
+
+/*
+ * Transaction callbacks: whatever is still open when a transaction ends was
+ * left by an error; close it without waiting for MySQL.
  */
 static void
 etl_pull_xact_callback(XactEvent event, void *arg)
@@ -468,12 +501,18 @@ etl_pull_xact_callback(XactEvent event, void *arg)
 
 		if (!conn->kept)
 			close_connection(conn, true);
-		else if (conn->result != NULL || conn->stmt != NULL || conn->in_flight)
+		else if (statement_open(conn))
 			cut_off(conn);
 		conn = next;
 	}
 }
 
+/*
+ * Subtransaction callbacks (see the file's header): a subtransaction that
+ * commits hands its connections and statements to its parent; one that
+ * aborts closes the connections it opened and cuts off the statements it
+ * started, and leaves alone those of its parents, which go on reading.
+ */
 static void
 etl_pull_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						  SubTransactionId parentSubid, void *arg)
@@ -481,7 +520,7 @@ etl_pull_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	EtlPullConnection *conn;
 	int			level;
 
-	if (event != SUBXACT_EVENT_ABORT_SUB)
+	if (event != SUBXACT_EVENT_ABORT_SUB && event != SUBXACT_EVENT_COMMIT_SUB)
 		return;
 	level = GetCurrentTransactionNestLevel();
 	conn = open_connections;
@@ -489,13 +528,15 @@ etl_pull_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	{
 		EtlPullConnection *next = conn->next;
 
-		if (conn->kept)
+		if (event == SUBXACT_EVENT_COMMIT_SUB)
 		{
-			if (conn->result != NULL || conn->stmt != NULL || conn->in_flight)
-				cut_off(conn);
+			conn->nest_level = Min(conn->nest_level, level - 1);
+			conn->stmt_level = Min(conn->stmt_level, level - 1);
 		}
-		else if (conn->nest_level >= level)
+		else if (!conn->kept && conn->nest_level >= level)
 			close_connection(conn, true);
+		else if (statement_open(conn) && conn->stmt_level >= level)
+			cut_off(conn);
 		conn = next;
 	}
 }
@@ -560,6 +601,75 @@ free_conn_options(EtlPullConnOptions *c)
 }
 
 /*
+ * Wait, during clean-up "c" (see close_mysql), for what the client
+ * library's non-blocking call on "m" asked for ("status"), and return the
+ * events to hand back to its _cont function.  Past the deadline, or as soon
+ * as the backend is told to exit, the socket is shut down and
+ * MYSQL_WAIT_TIMEOUT returned: the library then fails the call at once, and
+ * any read or write it tries after it.  Interrupts are held while a
+ * transaction aborts, so pg_terminate_backend shows here as ProcDiePending
+ * only; a cancel does not end the wait, the deadline bounds it.  A latch set
+ * that is consumed here is set again when the clean-up ends.
+ */
+static int
+cleanup_wait(MYSQL *m, int status, Cleanup *c)
+{
+	pgsocket	sock = mysql_get_socket(m);
+
+	for (;;)
+	{
+		long		timeout;
+		bool		library_timeout = false;
+		int			events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH | WL_TIMEOUT;
+		int			rc;
+
+		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), c->deadline);
+		if (ProcDiePending || timeout <= 0)
+		{
+			if (sock != PGINVALID_SOCKET)
+				shutdown(sock, SHUT_RDWR);
+			return MYSQL_WAIT_TIMEOUT;
+		}
+		if ((status & MYSQL_WAIT_TIMEOUT) &&
+			mysql_get_timeout_value_ms(m) < (unsigned int) timeout)
+		{
+			timeout = mysql_get_timeout_value_ms(m);
+			library_timeout = true;
+		}
+		if (sock != PGINVALID_SOCKET && (status & MYSQL_WAIT_READ))
+			events |= WL_SOCKET_READABLE;
+		if (sock != PGINVALID_SOCKET && (status & MYSQL_WAIT_WRITE))
+			events |= WL_SOCKET_WRITEABLE;
+		rc = WaitLatchOrSocket(MyLatch, events, sock, timeout, PG_WAIT_EXTENSION);
+		if (rc & WL_LATCH_SET)
+		{
+			ResetLatch(MyLatch);
+			c->woken = true;
+			continue;
+		}
+		if (rc & WL_SOCKET_READABLE)
+			return MYSQL_WAIT_READ;
+		if (rc & WL_SOCKET_WRITEABLE)
+			return MYSQL_WAIT_WRITE;
+		if (library_timeout)
+			return MYSQL_WAIT_TIMEOUT;
+	}
+}
+
+/*
+ * Close "m" (COM_QUIT, then free it) within clean-up "c": past its
+ * deadline the socket is shut down and the handle freed without waiting.
+ */
+static void
+close_in_time(MYSQL *m, Cleanup *c)
+{
+	int			status = mysql_close_start(m);
+
+	while (status)
+		status = mysql_close_cont(m, cleanup_wait(m, status, c));
+}
+
+/*
  * Stop the statement the connection still has running at the server,
  * before the connection is closed: KILL QUERY over a second, short-lived
  * connection, made as the first one was (same user, TLS and restrictions).
@@ -568,58 +678,78 @@ free_conn_options(EtlPullConnOptions *c)
  * for as long as the statement takes, and notice the closed socket only
  * when it next writes.  (postgres_fdw cancels its remote query on abort
  * the same way.)  This runs while a transaction aborts, so it raises
- * nothing: it waits at most connect_timeout to connect and KILL_TIMEOUT
- * seconds for the reply, and gives up silently.  The session id is a
- * number, printed anew.
+ * nothing, and gives up silently at the clean-up's deadline or when the
+ * backend is told to exit: every step (connect, TLS, authentication, the
+ * statement, the close) uses the client library's non-blocking calls and
+ * waits in cleanup_wait, so a server that answers one byte at a time
+ * cannot hold it longer, as it would hold a per-read timeout.  The session
+ * id is a number, printed anew.
  */
 static void
-kill_statement(EtlPullConnection *conn)
+kill_statement(EtlPullConnection *conn, Cleanup *c)
 {
 	const EtlPullConnOptions *opts = conn->opts;
-	unsigned int timeout = KILL_TIMEOUT;
 	MYSQL	   *m;
+	MYSQL	   *connected = NULL;
+	int			ret = 0;
+	int			status;
 	char		sql[64];
 
-	if (opts == NULL || conn->thread_id == 0)
+	if (opts == NULL || conn->thread_id == 0 || ProcDiePending)
 		return;
 	m = mysql_init(NULL);
 	if (m == NULL)
 		return;
-	if (configure_client(m, opts, conn->is_superuser) == NULL &&
-		mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &timeout) == 0 &&
-		mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &timeout) == 0 &&
-		mysql_real_connect(m, opts->host, opts->user, opts->password, NULL,
-						   opts->port, opts->socket, 0) != NULL &&
-		tls_as_required(m, opts->ssl_mode))
+	if (mysql_options(m, MYSQL_OPT_NONBLOCK, 0) != 0 ||
+		configure_client(m, opts, conn->is_superuser) != NULL)
+	{
+		mysql_close(m);			/* never connected: this only frees */
+		return;
+	}
+	status = mysql_real_connect_start(&connected, m, opts->host, opts->user,
+									  opts->password, NULL, opts->port,
+									  opts->socket, 0);
+	while (status)
+		status = mysql_real_connect_cont(&connected, m, cleanup_wait(m, status, c));
+	if (connected != NULL && tls_as_required(m, opts->ssl_mode))
 	{
 		snprintf(sql, sizeof(sql), "KILL QUERY %lu", conn->thread_id);
-		(void) mysql_real_query(m, sql, strlen(sql));
+		status = mysql_real_query_start(&ret, m, sql, strlen(sql));
+		while (status)
+			status = mysql_real_query_cont(&ret, m, cleanup_wait(m, status, c));
 	}
-	mysql_close(m);
+	close_in_time(m, c);
 }
 
 /*
- * Close the MySQL side of a connection.  With cut, or a result still
- * streaming, the socket is shut down first, so that closing does not read
- * the rest of the result.
+ * Close the MySQL side of a connection, in CLEANUP_TIMEOUT seconds at most
+ * whatever MySQL does (see kill_statement), and at once when the backend
+ * is told to exit.  A statement still running is stopped (kill_statement).
+ * With cut, or a statement still open, the socket is then shut down, so
+ * that closing neither reads the rest of a result nor waits to send
+ * COM_QUIT; an idle connection says COM_QUIT, within the same deadline.
  */
 static void
 close_mysql(EtlPullConnection *conn, bool cut)
 {
+	Cleanup		c;
+
+	c.deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+											 CLEANUP_TIMEOUT * 1000);
+	c.woken = false;
 	if (conn->wes)
 		FreeWaitEventSet(conn->wes);
 	conn->wes = NULL;
 	if (conn->mysql && conn->sql)
-		kill_statement(conn);
-	if (conn->mysql)
+		kill_statement(conn, &c);
+	if (conn->mysql && !cut && !statement_open(conn))
+		close_in_time(conn->mysql, &c);
+	else if (conn->mysql)
 	{
-		if (cut || conn->result || conn->stmt || conn->in_flight)
-		{
-			pgsocket	sock = mysql_get_socket(conn->mysql);
+		pgsocket	sock = mysql_get_socket(conn->mysql);
 
-			if (sock != PGINVALID_SOCKET)
-				shutdown(sock, SHUT_RDWR);
-		}
+		if (sock != PGINVALID_SOCKET)
+			shutdown(sock, SHUT_RDWR);
 		if (conn->in_flight)
 		{
 			int			ret;
@@ -650,6 +780,8 @@ close_mysql(EtlPullConnection *conn, bool cut)
 		MemoryContextDelete(conn->stmt_cxt);
 	conn->stmt_cxt = NULL;
 	conn->mysql = NULL;
+	if (c.woken)
+		SetLatch(MyLatch);
 }
 
 /*
@@ -671,16 +803,46 @@ close_connection(EtlPullConnection *conn, bool abort)
 }
 
 /*
- * A kept connection left with a result streaming by an error: close the
- * MySQL side at once, as for any other connection, but leave the struct to
- * its keeper, who sees EtlPullConnectionLost and calls EtlPullDisconnect.
+ * A statement whose (sub)transaction aborted, on a connection that outlives
+ * it (a kept one, or one of the parent's): close the MySQL side at once, as
+ * for any other connection, but leave the struct to its owner, who sees
+ * EtlPullConnectionLost (any other use is an ERROR, see check_open) and
+ * calls EtlPullDisconnect.  A connection that is not kept stays on the list,
+ * so that the abort of its own (sub)transaction still frees it.
  */
 static void
 cut_off(EtlPullConnection *conn)
 {
-	unlink_connection(conn);
 	close_mysql(conn, true);
 	conn->sql = NULL;
+}
+
+/*
+ * Report use of a connection that an abort has cut off (cut_off): its
+ * result and its session are gone, so nothing may be read or sent.
+ */
+static void
+check_open(EtlPullConnection *conn)
+{
+	if (conn->mysql == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_DOES_NOT_EXIST),
+				 errmsg("connection to MySQL server \"%s\" was lost", conn->server_name),
+				 errdetail("The connection was closed when the transaction that ran its statement was rolled back.")));
+}
+
+/*
+ * Begin a statement: the connection must be open and have none in
+ * progress.  The statement belongs to the current (sub)transaction.
+ */
+static void
+start_statement(EtlPullConnection *conn, const char *sql)
+{
+	check_open(conn);
+	if (statement_open(conn))
+		elog(ERROR, "etl_pull connection has a result in progress");
+	conn->sql = sql;
+	conn->stmt_level = GetCurrentTransactionNestLevel();
 }
 
 /*
@@ -1038,6 +1200,7 @@ EtlPullDefaultDb(EtlPullConnection *conn)
 bool
 EtlPullIsMariaDB(EtlPullConnection *conn)
 {
+	check_open(conn);
 	return strstr(mysql_get_server_info(conn->mysql), "MariaDB") != NULL;
 }
 
@@ -1064,10 +1227,7 @@ run_query(EtlPullConnection *conn, const char *sql, char **error)
 	int			status;
 	unsigned int err;
 
-	if (conn->result != NULL || conn->stmt != NULL || conn->in_flight)
-		elog(ERROR, "etl_pull connection has a result in progress");
-
-	conn->sql = sql;
+	start_statement(conn, sql);
 	status = mysql_real_query_start(&ret, conn->mysql, sql, strlen(sql));
 	while (status)
 	{
@@ -1201,9 +1361,7 @@ EtlPullQueryStart(EtlPullConnection *conn, const char *sql, int nfields)
 void
 EtlPullQuerySend(EtlPullConnection *conn, const char *sql)
 {
-	if (conn->result != NULL || conn->stmt != NULL || conn->in_flight)
-		elog(ERROR, "etl_pull connection has a result in progress");
-	conn->sql = sql;
+	start_statement(conn, sql);
 	conn->send_ret = 0;
 	conn->send_status = mysql_real_query_start(&conn->send_ret, conn->mysql,
 											   sql, strlen(sql));
@@ -1217,6 +1375,7 @@ EtlPullQueryReceive(EtlPullConnection *conn, int nfields)
 	int			ret = conn->send_ret;
 	int			status = conn->send_status;
 
+	check_open(conn);
 	if (!conn->in_flight)
 		elog(ERROR, "etl_pull connection has no query in flight");
 	while (status)
@@ -1237,6 +1396,7 @@ EtlPullQueryReceive(EtlPullConnection *conn, int nfields)
 int
 EtlPullQueryFieldCount(EtlPullConnection *conn)
 {
+	check_open(conn);
 	if (conn->stmt)
 		return (int) conn->nfields;
 	return (int) mysql_num_fields(conn->result);
@@ -1256,8 +1416,11 @@ EtlPullFetch(EtlPullConnection *conn, char ***values, unsigned long **lengths)
 	MYSQL_ROW	row = NULL;
 	int			status;
 
+	check_open(conn);
 	if (conn->stmt)
 		return binary_fetch(conn, values, lengths);
+	if (conn->result == NULL)
+		elog(ERROR, "etl_pull connection has no result in progress");
 	status = mysql_fetch_row_start(&row, conn->result);
 	while (status)
 	{
@@ -1430,10 +1593,7 @@ EtlPullQueryStartProtocol(EtlPullConnection *conn, const char *sql,
 		EtlPullQueryStart(conn, sql, nfields);
 		return;
 	}
-	if (conn->result != NULL || conn->stmt != NULL)
-		elog(ERROR, "etl_pull connection has a result in progress");
-
-	conn->sql = sql;
+	start_statement(conn, sql);
 	conn->stmt = mysql_stmt_init(conn->mysql);
 	if (conn->stmt == NULL)
 		ereport(ERROR,
@@ -1624,9 +1784,11 @@ char *
 EtlPullQuoteLiteral(EtlPullConnection *conn, const char *value)
 {
 	size_t		len = strlen(value);
-	char	   *buf = palloc(len * 2 + 3);
+	char	   *buf;
 	unsigned long n;
 
+	check_open(conn);
+	buf = palloc(len * 2 + 3);
 	buf[0] = '\'';
 	n = mysql_real_escape_string(conn->mysql, buf + 1, value, len);
 	buf[n + 1] = '\'';

@@ -26,6 +26,11 @@
 //   imp_badname to import_tables' queries: a table whose TABLE_NAME is NULL
 //   imp_odd     to import_tables' queries: a table listed twice, sizes that are no numbers,
 //               a sequence, an engine named like SQL, a functional key part (no COLUMN_NAME)
+//   trickle     never answers the data SELECT (text or binary protocol); while that session
+//               is open, every new connection (the client's KILL QUERY one) gets its
+//               greeting one byte every 0.5 s, forever (see "trickle" below)
+//   trickle_kill  as trickle, but new connections log in normally, and a KILL statement is
+//               answered one byte every 0.5 s, forever
 //   badname, jsondoc: see helper F's modes below
 //
 // The data SELECT also answers in the binary protocol (COM_STMT_PREPARE, COM_STMT_EXECUTE,
@@ -359,6 +364,68 @@ function shortRows(conn) {
 	conn.writeEof();
 }
 
+// ---- trickle, trickle_kill: a server that holds a client's clean-up (issue 25, item 3) ----
+//
+// The data SELECT of a trickle* session is never answered, so the client gives up on it
+// (statement_timeout) and sends KILL QUERY over a second connection.  That connection is
+// answered one byte every 0.5 s, forever: a per-read timeout never fires.  For trickle the
+// trickling begins with the greeting of any connection made while the stalled session is
+// open; for trickle_kill, with the answer to KILL.  Events: stall, trickle (with the
+// connection's number), and close of a trickled connection with the bytes it got.
+const stalled = new Set();		// trickle* sessions whose data SELECT is unanswered
+let trickled = 0;
+
+// Send "conn" a packet whose header announces 65535 bytes, then one byte every 0.5 s
+function trickleForever(conn, user, what) {
+	const id = ++trickled;
+	let sent = 0;
+
+	log({ user, event: 'trickle', what, connection: id });
+	// mysql2 drops a connection whose client sends nothing for 10 s: this one must not
+	clearTimeout(conn.connectTimeout);
+	conn.connectTimeout = null;
+	conn.on('error', (err) => log({ user, event: 'error', message: err.message }));
+	conn.stream.write(Buffer.from([0xff, 0xff, 0x00, conn.sequenceId || 0]));
+	const timer = setInterval(() => {
+		conn.stream.write(Buffer.from([sent === 0 ? 0x0a : 0x78]));
+		sent++;
+	}, 500);
+	conn.stream.on('close', () => {
+		clearInterval(timer);
+		log({ user, event: 'close', trickled: id, bytes: sent });
+	});
+	conn.stream.on('error', () => clearInterval(timer));
+}
+
+// A new connection: trickle its greeting if a trickle session has stalled.  True if so.
+function trickleGreeting(conn) {
+	const armed = [...stalled].some((sess) => sess.user === 'trickle');
+
+	if (armed) {
+		trickleForever(conn, '(greeting)', 'greeting');
+	}
+	return armed;
+}
+
+// A statement of session "sess": true if it is one a trickle* session does not answer
+function trickleStatement(sess, conn, sql) {
+	if (!sess.user || !sess.user.startsWith('trickle')) {
+		return false;
+	}
+	if (sql === null || /^SELECT `id`, `val` FROM /i.test(sql)) {
+		log({ user: sess.user, event: 'stall' });
+		stalled.add(sess);
+		conn.stream.on('close', () => stalled.delete(sess));
+		return true;
+	}
+	if (sess.user === 'trickle_kill' && /^KILL /i.test(sql) && stalled.size > 0) {
+		trickleForever(conn, sess.user, 'kill');
+		return true;
+	}
+	return false;
+}
+// ---- end of trickle ----
+
 // One client session: the handshake, then one command after another.
 class Session extends Command {
 	start(packet, conn) {
@@ -424,6 +491,9 @@ class Session extends Command {
 			case 0x03: {		// COM_QUERY
 				const sql = body.slice(1).toString('utf8');
 				log({ user: this.user, event: 'query', sql });
+				if (trickleStatement(this, conn, sql)) {
+					return Session.prototype.command;
+				}
 				if (this.user === 'shortrow' && /^SELECT `id`, `val` FROM /i.test(sql)) {
 					shortRows(conn);
 				} else if (!answer(this, conn, sql)) {
@@ -448,6 +518,9 @@ class Session extends Command {
 			case 0x17: {		// COM_STMT_EXECUTE
 				const id = body.readUInt32LE(1);
 				log({ user: this.user, event: 'execute', id });
+				if (this.stmts && this.stmts[id] && trickleStatement(this, conn, null)) {
+					return Session.prototype.command;
+				}
 				if (this.stmts && this.stmts[id]) {
 					executeAnswer(this.user, conn);
 				} else {
@@ -490,6 +563,10 @@ Session.prototype.execute = function (packet, conn) {
 const server = mysql.createServer();
 server.on('connection', (conn) => {
 	const sess = new Session();
+
+	if (trickleGreeting(conn)) {
+		return;
+	}
 
 	conn.on('error', (err) => log({ user: sess.user, event: 'error', message: err.message }));
 	conn.stream.on('close', () => log({ user: sess.user, event: 'close' }));

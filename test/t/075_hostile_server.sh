@@ -206,5 +206,86 @@ is "$(q "SELECT array_to_string(notes, ' / ') FROM etl_pull.import_tables('fake'
 is "$(q "SELECT source_table || ' ' || extraction FROM etl_pull.tables WHERE name = 'e'")" \
 	"\`fakedb\`.\`e\` full" "... and the table without a key registers full"
 
+# ---- a server that holds the clean-up of a failed load (issue 25): etl_pull stops the
+# statement of a cancelled load with KILL QUERY over a second connection.  trickle answers that
+# connection's greeting one byte every 0.5 s, trickle_kill its KILL: 1.3 waited for as long as
+# the bytes came, deaf to pg_cancel_backend and pg_terminate_backend.  Now the clean-up ends
+# within its 5 s bound, and at once on pg_terminate_backend.
+q "SELECT etl_pull.add_table('held_t', server => 'fake', source_table => 'fakedb.hostile_t',
+                             target_table => 'public.held_t')" >/dev/null
+CRASHES=$(grep -ac 'terminated by signal' "$ETL_PULL_PGLOG")
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# wait_for COMMAND: until COMMAND succeeds, at most 30 s
+wait_for() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		eval "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# count EVENT: how many times the fake server logged "event":"EVENT"
+count() { grep -ac "\"event\":\"$1\"" "$LOG"; }
+# held_load: start loading held_t with statement_timeout 2 s in the background (LOAD_PID, its
+# output in $H/held.out); finish_load: wait for it, at most 60 s (past that the fake server is
+# stopped, which lets the load end), and print the milliseconds since $1 and psql's first
+# ERROR or FATAL line
+held_load() {
+	PGOPTIONS='-c client_min_messages=warning -c statement_timeout=2s' etl_psql -d "$TAP_DB" -Atq \
+		-c "SELECT status FROM etl_pull.load_table('held_t')" >"$H/held.out" 2>&1 &
+	LOAD_PID=$!
+}
+finish_load() {
+	wait_for "! kill -0 $LOAD_PID 2>/dev/null" || wait_for "! kill -0 $LOAD_PID 2>/dev/null" || stop_fake
+	wait "$LOAD_PID"
+	echo "$(($(now_ms) - $1)) $(grep -aE '^(ERROR|FATAL):' "$H/held.out" | head -n 1)"
+}
+
+# cancelled USER WHAT: as USER, a load cancelled by statement_timeout ends within 10 s, while
+# WHAT gets a byte every 0.5 s
+cancelled() {
+	local t0 res
+	as_user "$1"
+	t0=$(now_ms)
+	held_load
+	res=$(finish_load "$t0")
+	like "$res" "^[0-9]+ ERROR:  canceling statement due to statement timeout$" \
+		"$1: the load is cancelled by statement_timeout"
+	ok "$([ "${res%% *}" -lt 10000 ]; echo $?)" \
+		"$1: it ends within 10 s (${res%% *} ms), while $2 gets a byte every 0.5 s"
+}
+
+greetings=$(count trickle)
+cancelled trickle "the KILL connection"
+is "$(($(count trickle) - greetings))" "1" "trickle: the KILL connection's greeting was trickled"
+wait_for "[ \$(grep -acF '\"trickled\":' \"\$LOG\") -ge $(count trickle) ]"
+like "$(grep -aF '"trickled":' "$LOG" | tail -n 1)" '"bytes":([0-9]|1[0-9])}$' \
+	"trickle: etl_pull hung up on it after fewer than 20 bytes"
+
+# pg_terminate_backend while the clean-up waits for the trickle: the backend exits at once (the
+# clean-up's bound is 5 s from its start; the terminate comes a fraction of a second after the
+# trickle begins, so a backend that ignored it would take over 4 s)
+greetings=$(count trickle)
+held_load
+wait_for "[ \$(count trickle) -gt $greetings ]"
+pid=$(q "SELECT pid FROM pg_stat_activity WHERE datname = current_database()
+          AND query LIKE '%load_table(''held_t'')%' AND pid <> pg_backend_pid()")
+like "$pid" '^[0-9]+$' "trickle: the backend is in the clean-up, its KILL connection trickled"
+t0=$(now_ms)
+q "SELECT pg_terminate_backend($pid)" >/dev/null
+wait_for "[ \"\$(q \"SELECT count(*) FROM pg_stat_activity WHERE pid = $pid\")\" = 0 ]"
+gone=$(($(now_ms) - t0))
+ok "$([ "$gone" -lt 3000 ]; echo $?)" "trickle: pg_terminate_backend ends it within 3 s (${gone} ms)"
+like "$(finish_load "$t0")" "^[0-9]+ FATAL:  terminating connection due to administrator command$" \
+	"trickle: the session is terminated, not crashed"
+
+# trickle_kill: the KILL connection logs in, and the answer to KILL QUERY is trickled
+cancelled trickle_kill "the answer to KILL QUERY"
+like "$(events trickle_kill)" "stall handshake_response query trickle " \
+	"trickle_kill: the KILL connection logged in, sent KILL QUERY and was trickled"
+is "$(grep -ac 'terminated by signal' "$ETL_PULL_PGLOG")" "$CRASHES" "no backend crashed"
+is "$(q "SELECT count(*) FROM pg_class WHERE relname = 'held_t'")" "0" \
+	"no load of held_t committed anything"
+
 stop_fake
 done_testing
