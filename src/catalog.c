@@ -550,13 +550,14 @@ EtlPullRefuseRowSecurity(Oid relid, const char *qname, const char *what)
  * Invariant: code that runs with rights other than the caller's never
  * resolves a name through a search_path someone else controls.
  *
- * etl_pull runs SQL in three kinds of places: as the extension's owner,
+ * etl_pull runs SQL in four kinds of places: as the extension's owner,
  * writing its own bookkeeping (below); in background workers, which start
- * with whatever ALTER DATABASE/ROLE SET gave them; and on the caller's
- * behalf during a load, which may be a superuser's pg_cron job.  Each of
- * them pins search_path to "pg_catalog, pg_temp" at a GUC nest level of
- * its own (EtlPullPinSearchPath) for as long as it runs SQL, and the SQL
- * text names relations, functions and operators schema-qualified.  So a
+ * with whatever ALTER DATABASE/ROLE SET gave them; on the caller's behalf
+ * during a load, which may be a superuser's pg_cron job; and as the
+ * target's owner while the load writes (load.c).  Each of them pins
+ * search_path to "pg_catalog, pg_temp" at a GUC nest level of its own
+ * (EtlPullPinSearchPath) for as long as it runs SQL, and the SQL text
+ * names relations, functions and operators schema-qualified.  So a
  * role that puts its own nextval() or operator - first in its search_path
  * (or in the database's) gets none of it run with our rights.  No value
  * read from MySQL or given by a user is ever part of SQL text: values are
@@ -609,22 +610,36 @@ EtlPullExtensionOwner(void)
 }
 
 /*
+ * Switch to role "roleid" as PostgreSQL's maintenance commands switch to a
+ * table's owner (REFRESH MATERIALIZED VIEW, VACUUM, ANALYZE): the user id
+ * changed locally, inside a security-restricted operation (no SET ROLE,
+ * no temporary table, no cursor or setting that outlives the operation),
+ * at a GUC nest level of its own with search_path pinned (see the
+ * invariant above).  *st saves what to restore: EtlPullAsCaller restores
+ * it; an error restores it with the (sub)transaction, whose abort resets
+ * the user id and pops the nest level.  Switches nest: each restores the
+ * state the one inside it found, restriction included.
+ */
+void
+EtlPullAsRole(Oid roleid, EtlPullUserState *st)
+{
+	GetUserIdAndSecContext(&st->userid, &st->sec_context);
+	SetUserIdAndSecContext(roleid, st->sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	st->nestlevel = EtlPullPinSearchPath();
+}
+
+/*
  * Switch to the extension's owner for etl_pull's own bookkeeping (runs,
- * watermarks, rejects), which the calling role may not write, with
- * search_path pinned (see the invariant above).  The values written come
- * from the load, as parameters.  Restore with EtlPullAsCaller; an error
- * restores both with the (sub)transaction.
+ * watermarks, rejects), which the calling role may not write.  The values
+ * written come from the load, as parameters.  Restore with
+ * EtlPullAsCaller.
  */
 void
 EtlPullAsOwner(EtlPullUserState *st)
 {
-	Oid			owner = EtlPullExtensionOwner();
-
-	GetUserIdAndSecContext(&st->userid, &st->sec_context);
-	SetUserIdAndSecContext(owner, st->sec_context |
-						   SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	st->nestlevel = EtlPullPinSearchPath();
+	EtlPullAsRole(EtlPullExtensionOwner(), st);
 }
 
 void

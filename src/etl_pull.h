@@ -296,7 +296,10 @@ typedef struct EtlPullReject
 	bytea	   *raw_bytes;		/* or as bytes */
 } EtlPullReject;
 
-/* The caller's identity, saved while writing etl_pull's own tables */
+/*
+ * The caller's identity, saved while running as another role (the
+ * extension's owner for etl_pull's own tables, a target's owner for a load)
+ */
 typedef struct EtlPullUserState
 {
 	Oid			userid;
@@ -532,6 +535,7 @@ extern void EtlPullRefuseRowSecurity(Oid relid, const char *qname,
 extern void EtlPullCheckTargetRelation(Oid relid, const char *qname);
 extern int	EtlPullPinSearchPath(void);
 extern Oid	EtlPullExtensionOwner(void);
+extern void EtlPullAsRole(Oid roleid, EtlPullUserState *st);
 extern void EtlPullAsOwner(EtlPullUserState *st);
 extern void EtlPullAsCaller(EtlPullUserState *st);
 extern int64 EtlPullNextRunId(void);

@@ -14,8 +14,12 @@
  *
  * Everything happens in the caller's transaction, the target held in
  * ExclusiveLock throughout: on error nothing of the load remains.  The
- * MySQL side reads under one consistent snapshot and streams rows with
- * mysql_use_result: memory is bounded by the batch, not the table.
+ * caller's rights are checked and MySQL is read with the caller's user
+ * mapping; the target's own code runs as the target's owner, in a
+ * security-restricted operation, as PostgreSQL's maintenance commands run
+ * a table's code (see EtlPullLoadTable).  The MySQL side reads under one
+ * consistent snapshot and streams rows with mysql_use_result: memory is
+ * bounded by the batch, not the table.
  * load_all's workers lend the load a connection they keep across tables
  * (EtlPullLentConnection), perhaps already reading the group's snapshot;
  * the load then neither connects nor disconnects.
@@ -244,16 +248,28 @@ EtlPullUsableServer(Oid serverid)
 	return server;
 }
 
-/* ANALYZE the target if the caller owns it; otherwise autovacuum will */
+/*
+ * Whether the caller owns the target (or has its owner's rights), which
+ * ANALYZE requires: asked before the load switches to the owner, who
+ * always does
+ */
+static bool
+caller_owns_target(EtlPullLoad *load)
+{
+#if PG_VERSION_NUM >= 160000
+	return object_ownercheck(RelationRelationId, load->target_oid, load->caller);
+#else
+	return pg_class_ownercheck(load->target_oid, load->caller);
+#endif
+}
+
+/*
+ * ANALYZE the target (when the caller owns it; otherwise autovacuum will),
+ * as its owner
+ */
 static void
 analyze_target(EtlPullLoad *load)
 {
-#if PG_VERSION_NUM >= 160000
-	if (!object_ownercheck(RelationRelationId, load->target_oid, GetUserId()))
-#else
-	if (!pg_class_ownercheck(load->target_oid, GetUserId()))
-#endif
-		return;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	SPI_execute(psprintf("ANALYZE %s", load->target_qname), false, 0);
@@ -315,6 +331,17 @@ needs_every_row(EtlPullTable *table, bool incremental_run, bool diff_run)
  * filled in as the load goes (strategy, rows so far), so that a failed run
  * can be recorded with what it had done.  "lent" (or NULL) is a connection
  * of load_all's worker to load with.
+ *
+ * The caller's rights are checked, and MySQL connected with the caller's
+ * user mapping, as the caller; a missing target is created by the caller,
+ * who owns it then.  Once the target is locked (its owner cannot change
+ * until commit) everything else runs as the target's owner inside a
+ * security-restricted operation (EtlPullAsRole): altering it, writing its
+ * rows (its triggers, defaults, constraints, domains and index
+ * expressions), building its indexes, verifying and analyzing it.  The
+ * bookkeeping inside switches to the extension's owner and back, as
+ * always.  An error unwinds the switch with EtlPullRecordedRun's
+ * subtransaction.
  */
 void
 EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
@@ -327,12 +354,14 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	List	   *new_watermark = NIL;
 	bool		incremental_run = false;
 	bool		diff_run;
+	bool		analyze;
 	EtlPullSchemaState *schema;
 	bool		schema_full;
 	const char *what;
 
 	memset(&load, 0, sizeof(load));
 	load.table = table;
+	load.caller = GetUserId();
 	load.result = result;
 	load.progress.table_name = table->name;
 	load.progress.started = GetCurrentTimestamp();
@@ -347,7 +376,7 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 
 	load.lent = lent;
 	load.conn_lent = (lent != NULL);
-	load.conn = lent ? lent->conn : EtlPullConnect(server, GetUserId());
+	load.conn = lent ? lent->conn : EtlPullConnect(server, load.caller);
 	EtlPullApplyMysqlSettings(load.conn, table);
 	if (!lent || !lent->in_snapshot)
 		EtlPullStartSnapshot(load.conn);
@@ -355,6 +384,19 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	if (lent && lent->in_snapshot)
 		check_group_snapshot(&load);
 	EtlPullCheckColumnTypes(&load);
+	if (!OidIsValid(load.target_oid))
+	{
+		load.target_oid = EtlPullCreateTarget(&load);
+		load.created = true;
+	}
+
+	/* the target's code runs as its owner from here on */
+	rel = table_open(load.target_oid, ExclusiveLock);
+	load.owner = EtlPullTargetWriter(&load, rel);
+	table_close(rel, NoLock);
+	analyze = table->analyze_target && caller_owns_target(&load);
+	EtlPullAsRole(load.owner, &load.as_owner);
+
 	schema = EtlPullSchemaCheck(&load, &schema_full);
 	if (table->extraction == ETL_EXTRACTION_INCREMENTAL)
 		incremental_run = plan_incremental(&load, force_full || schema_full,
@@ -365,11 +407,9 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	 * on_schema_change added columns (every row needs them) are full loads
 	 */
 	diff_run = (table->extraction == ETL_EXTRACTION_DIFF &&
-				OidIsValid(load.target_oid) && !force_full && !schema_full);
+				!load.created && !force_full && !schema_full);
 
-	if (!OidIsValid(load.target_oid))
-		load.target_oid = EtlPullCreateTarget(&load);
-	rel = table_open(load.target_oid, ExclusiveLock);
+	rel = table_open(load.target_oid, NoLock);
 	EtlPullMatchColumns(&load, rel, load.target_qname, &load.attnums);
 	if (table->extraction == ETL_EXTRACTION_INCREMENTAL && table->append_only)
 		EtlPullCheckAppendOnlyTarget(table, load.source, rel, load.target_qname,
@@ -432,6 +472,7 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	EtlPullSchemaRemember(&load, schema);
 	EtlPullLoadDoneReading(&load);
 	EtlPullProgressEnd(&load.progress);
-	if (table->analyze_target && !incremental_run && !diff_run)
+	if (analyze && !incremental_run && !diff_run)
 		analyze_target(&load);
+	EtlPullAsCaller(&load.as_owner);
 }

@@ -35,10 +35,22 @@
  * State of a running load.  The orchestrator holds the target in
  * ExclusiveLock for the whole load; a strategy opens the target itself
  * (table_open(target_oid, NoLock)) and closes what it opens.
+ *
+ * Two roles take part: the caller, whose rights are checked and whose user
+ * mapping connects, and the target's owner, as whom (in a
+ * security-restricted operation) the load runs once the target is locked,
+ * so that the target's own code (triggers, defaults, constraints, domains,
+ * index expressions, rules) never runs with more rights than its owner
+ * has.  Code of the strategies that checks a right names load->caller,
+ * never GetUserId().
  */
 typedef struct EtlPullLoad
 {
 	EtlPullTable *table;
+	Oid			caller;			/* the calling role */
+	Oid			owner;			/* the target's owner: the load runs as it */
+	EtlPullUserState as_owner;	/* the caller's state, while running as owner */
+	bool		created;		/* this load created the target */
 	EtlPullConnection *conn;	/* NULL once the read is done */
 	bool		conn_lent;		/* conn is load_all's: never disconnected */
 	EtlPullLentConnection *lent;	/* or NULL */
@@ -99,12 +111,14 @@ extern const EtlPullStrategyRoutine *EtlPullChooseStrategy(EtlPullLoad *load,
 /* in load_target.c */
 extern Oid	EtlPullLookupTarget(EtlPullLoad *load);
 extern void EtlPullCheckColumnTypes(EtlPullLoad *load);
+extern void EtlPullCheckTypeOwner(Oid typid, Oid runner, const char *column);
 extern char *EtlPullTargetDDL(EtlPullLoad *load);
 extern Oid	EtlPullCreateTarget(EtlPullLoad *load);
 extern void EtlPullCreateIndexes(EtlPullLoad *load);
 extern void EtlPullMatchColumns(EtlPullLoad *load, Relation rel,
 								const char *qname, AttrNumber **attnums);
 extern void EtlPullCheckTargetPrivileges(EtlPullLoad *load, AclMode mode);
+extern Oid	EtlPullTargetWriter(EtlPullLoad *load, Relation rel);
 extern void EtlPullDeleteTargetRows(EtlPullLoad *load);
 extern Relation EtlPullOpenStage(EtlPullLoad *load, const char *stage_name,
 								 const char *stage_qname, AttrNumber **attnums);

@@ -21,7 +21,10 @@
 
 #include "load.h"
 
-/* Why COPY cannot load this target, or NULL if it can (as DoCopy checks) */
+/*
+ * Why COPY cannot load this target, or NULL if it can (as DoCopy checks,
+ * for the target's owner, whom the load writes as)
+ */
 static const char *
 copy_unsuitable(EtlPullLoad *load, Relation rel)
 {
@@ -29,7 +32,7 @@ copy_unsuitable(EtlPullLoad *load, Relation rel)
 		return "on_error is reject, which COPY cannot do";
 	if (rel == NULL)
 		return NULL;			/* a target to create: a plain table */
-	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED)
+	if (check_enable_rls(RelationGetRelid(rel), load->owner, true) == RLS_ENABLED)
 		return "the target has row-level security";
 	if (rel->rd_rel->relkind == RELKIND_VIEW)
 		return "the target is a view";

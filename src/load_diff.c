@@ -133,11 +133,12 @@ load_diff(EtlPullLoad *load)
 
 /*
  * Not a strategy a table can ask for: the orchestrator runs it for
- * extraction = 'diff' once the target exists, and for repair_table.
+ * extraction = 'diff' once the target exists, and for repair_table.  It
+ * reads the target's rows to compare them: SELECT too.
  */
 const EtlPullStrategyRoutine EtlPullDiffStrategy = {
 	.name = "diff",
-	.privileges = ACL_INSERT | ACL_UPDATE | ACL_DELETE,
+	.privileges = ACL_INSERT | ACL_UPDATE | ACL_DELETE | ACL_SELECT,
 	.unsuitable = NULL,
 	.load = load_diff
 };

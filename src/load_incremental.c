@@ -48,7 +48,6 @@ merge_streaming(EtlPullLoad *load)
 	int			nkeys = 0;
 	Oid			indexoid = InvalidOid;
 	const char *why;
-	AclResult	aclresult;
 	int			i;
 
 	for (i = 0; i < source->ncolumns; i++)
@@ -66,12 +65,6 @@ merge_streaming(EtlPullLoad *load)
 		table_close(rel, NoLock);
 		return false;
 	}
-
-	/* the SQL merge reads the target's rows to compare them: so do we */
-	aclresult = pg_class_aclcheck(load->target_oid, GetUserId(), ACL_SELECT);
-	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, get_relkind_objtype(rel->rd_rel->relkind),
-					   RelationGetRelationName(rel));
 
 	load->result->strategy_reason = "incremental: merged by primary key lookups as the rows stream";
 	EtlPullProgressPhase(ETL_PHASE_MERGING);
@@ -171,11 +164,13 @@ load_incremental(EtlPullLoad *load)
 /*
  * Recorded as "stream", as 1.0 recorded it: the staged rows stream through
  * the same sink as the stream strategy's.  Not a strategy a table can ask
- * for: the orchestrator runs it when the watermark says to.
+ * for: the orchestrator runs it when the watermark says to.  The merge
+ * reads the target's rows to compare them (and the deletes to choose
+ * them), so it needs SELECT too.
  */
 const EtlPullStrategyRoutine EtlPullIncrementalStrategy = {
 	.name = "stream",
-	.privileges = ACL_INSERT | ACL_UPDATE,
+	.privileges = ACL_INSERT | ACL_UPDATE | ACL_SELECT,
 	.unsuitable = NULL,
 	.load = load_incremental
 };

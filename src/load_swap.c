@@ -222,8 +222,8 @@ fill_parallel(EtlPullLoad *load, Relation rel, Relation newrel)
 	EtlPullSink *sink;
 	char	   *position;
 
-	par = EtlPullParallelBegin(load->conn, load->table, load->source, rel,
-							   load->attnums, tuples,
+	par = EtlPullParallelBegin(load->conn, load->caller, load->table,
+							   load->source, rel, load->attnums, tuples,
 							   load->table->parallel_chunks, &position);
 	load->result->source_position = position;
 	sink = heap_sink(load, rel, newrel, tuples);

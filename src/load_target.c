@@ -4,10 +4,12 @@
  *		  The target of a load: find it (and refuse what no load may
  *		  write), create it from the source's columns, build a created
  *		  target's secondary indexes after its rows, match its columns,
- *		  check the caller's rights on it, empty it through SQL.
+ *		  check the caller's rights on it and the role the load writes as,
+ *		  empty it through SQL.
  *
- * Everything here runs as the calling role, with search_path pinned by
- * load_table: names are quoted and schema-qualified.
+ * Finding, checking and creating the target run as the calling role; the
+ * rest as the target's owner (load.c).  search_path is pinned either way:
+ * names are quoted and schema-qualified.
  *
  * IDENTIFICATION
  *		  src/load_target.c
@@ -20,20 +22,27 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "nodes/makefuncs.h"
+#include "parser/parse_type.h"
 #include "parser/scansup.h"
 #include "storage/lmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/rls.h"
+#include "utils/syscache.h"
+#include "utils/typcache.h"
 
 #include "load.h"
 #include "recorder.h"
@@ -127,6 +136,71 @@ EtlPullColumnTargetType(EtlPullLoad *load, EtlPullSourceColumn *col)
 }
 
 /*
+ * Refuse type "typid" for column "column" of a target whose code runs as
+ * role "runner" (its owner, or the caller about to create and so own it)
+ * if it is, or is built from (as an array's element, a range's subtype, a
+ * composite's column, a domain's base type), a domain owned by a role that
+ * lacks runner's rights.  A domain's CHECK and DEFAULT run at every load
+ * as the target's owner, and the types of the columns a load creates come
+ * from setting column_types, an etl_pull_admin's choice: without this, an
+ * admin's domain would run with the rights of whoever created the target.
+ * Other types run no code of their owner's while a row is written (base
+ * types' functions are C, a superuser's), so their owner does not matter.
+ */
+void
+EtlPullCheckTypeOwner(Oid typid, Oid runner, const char *column)
+{
+	HeapTuple	tup;
+	Form_pg_type typ;
+	Oid			owner;
+	char		typtype;
+	Oid			inner = InvalidOid;
+
+	check_stack_depth();
+	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for type %u", typid);
+	typ = (Form_pg_type) GETSTRUCT(tup);
+	owner = typ->typowner;
+	typtype = typ->typtype;
+	if (typtype == TYPTYPE_DOMAIN)
+		inner = typ->typbasetype;
+	else if (IsTrueArrayType(typ))
+		inner = typ->typelem;
+	ReleaseSysCache(tup);
+
+	if (typtype == TYPTYPE_DOMAIN && !has_privs_of_role(owner, runner))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("domain %s of column \"%s\" is owned by role \"%s\", which lacks the rights of role \"%s\"",
+						format_type_be(typid), column,
+						GetUserNameFromId(owner, false),
+						GetUserNameFromId(runner, false)),
+				 errdetail("A domain's CHECK and DEFAULT run at every load as the target's owner, role \"%s\".",
+						   GetUserNameFromId(runner, false)),
+				 errhint("Give the column a type whose domains role \"%s\" or a superuser owns, in setting \"column_types\".",
+						 GetUserNameFromId(runner, false))));
+
+	if (typtype == TYPTYPE_RANGE)
+		inner = get_range_subtype(typid);
+	else if (typtype == TYPTYPE_MULTIRANGE)
+		inner = get_multirange_range(typid);
+	if (OidIsValid(inner))
+		EtlPullCheckTypeOwner(inner, runner, column);
+	if (typtype == TYPTYPE_COMPOSITE)
+	{
+		TupleDesc	desc = lookup_rowtype_tupdesc(typid, -1);
+		int			i;
+
+		for (i = 0; i < desc->natts; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped)
+				EtlPullCheckTypeOwner(TupleDescAttr(desc, i)->atttypid, runner,
+									  column);
+		ReleaseTupleDesc(desc);
+	}
+}
+
+/*
  * The CREATE TABLE of a target created from the source: the lossless
  * mapping of its columns (or their column_types overrides) and its primary
  * key.  EtlPullCreateTarget runs it; etl_pull.plan() shows it.
@@ -185,7 +259,18 @@ EtlPullCreateTarget(EtlPullLoad *load)
 	EtlPullTable *t = load->table;
 	char	   *sql = EtlPullTargetDDL(load);
 	Oid			relid;
+	int			i;
 
+	/* the caller will own it, and run its types' code */
+	for (i = 0; i < load->source->ncolumns; i++)
+	{
+		EtlPullSourceColumn *col = &load->source->columns[i];
+		Oid			typid;
+		int32		typmod;
+
+		parseTypeString(target_type(load, col), &typid, &typmod, false);
+		EtlPullCheckTypeOwner(typid, load->caller, col->target_name);
+	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
@@ -271,8 +356,8 @@ skip_index(EtlPullLoad *load, EtlPullSourceIndex *ix, const char *why)
  * with it.  The stream and parallel strategies swap a new heap into the
  * target, rebuilding the indexes it has then: building these afterwards
  * builds each once.  Each index, built or skipped, gets a note in the run
- * and a NOTICE.  Runs as the calling role, who created (so owns) the
- * target; names are quoted, columns are the target's by name.
+ * and a NOTICE.  Runs as the target's owner, the calling role that
+ * created it; names are quoted, columns are the target's by name.
  */
 void
 EtlPullCreateIndexes(EtlPullLoad *load)
@@ -413,26 +498,105 @@ EtlPullMatchColumns(EtlPullLoad *load, Relation rel, const char *qname,
 
 /*
  * Check the calling role's rights on the target, as the DML would: every
- * privilege in "mode" is required.
+ * privilege in "mode" is required.  The caller's, whoever the load runs as
+ * by now: the owner it writes as has them all.
  */
 void
 EtlPullCheckTargetPrivileges(EtlPullLoad *load, AclMode mode)
 {
-	const AclMode each[] = {ACL_INSERT, ACL_UPDATE, ACL_DELETE, ACL_TRUNCATE};
+	const AclMode each[] = {ACL_INSERT, ACL_UPDATE, ACL_DELETE, ACL_TRUNCATE,
+	ACL_SELECT};
 	int			i;
 
+	Assert(OidIsValid(load->caller));
 	for (i = 0; i < lengthof(each); i++)
 	{
 		AclResult	aclresult;
 
 		if ((mode & each[i]) == 0)
 			continue;
-		aclresult = pg_class_aclcheck(load->target_oid, GetUserId(), each[i]);
+		aclresult = pg_class_aclcheck(load->target_oid, load->caller, each[i]);
 		if (aclresult != ACLCHECK_OK)
 			aclcheck_error(aclresult,
 						   get_relkind_objtype(get_rel_relkind(load->target_oid)),
 						   get_rel_name(load->target_oid));
 	}
+}
+
+/*
+ * The role a load of target "rel" (locked, so its owner stays) writes as:
+ * its owner, so that the target's code never runs with more rights than
+ * its owner has (see EtlPullLoadTable).  Refused, because writing as the
+ * owner would not be safe:
+ *
+ * - a target with a partition or child table of another owner: the rows
+ *   routed or deleted there run its triggers as the root's owner (as
+ *   PostgreSQL's own COPY and INSERT run them as the current user).  The
+ *   children are locked, so that their owners stay too.
+ * - when the caller lacks the owner's rights (a role granted INSERT on
+ *   another's table): a target whose row-level security applies to the
+ *   caller (as the owner the load would bypass the policies that restrict
+ *   the caller), or that is or has a foreign table (written through the
+ *   owner's user mapping, not the caller's).
+ */
+Oid
+EtlPullTargetWriter(EtlPullLoad *load, Relation rel)
+{
+	Oid			relid = RelationGetRelid(rel);
+	Oid			owner = rel->rd_rel->relowner;
+	bool		borrows = !has_privs_of_role(load->caller, owner);
+	List	   *tree = list_make1_oid(relid);
+	ListCell   *lc;
+
+	if (rel->rd_rel->relhassubclass)
+		tree = find_all_inheritors(relid, RowExclusiveLock, NULL);
+	foreach(lc, tree)
+	{
+		Oid			child = lfirst_oid(lc);
+		HeapTuple	tup;
+		Form_pg_class form;
+
+		tup = SearchSysCache1(RELOID, ObjectIdGetDatum(child));
+		if (!HeapTupleIsValid(tup))
+			continue;			/* dropped meanwhile */
+		form = (Form_pg_class) GETSTRUCT(tup);
+		if (form->relowner != owner)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("%s %s of table %s is owned by role \"%s\", not by the table's owner \"%s\"",
+							form->relispartition ? "partition" : "child table",
+							quote_qualified_identifier(get_namespace_name(form->relnamespace),
+													   NameStr(form->relname)),
+							load->target_qname,
+							GetUserNameFromId(form->relowner, false),
+							GetUserNameFromId(owner, false)),
+					 errdetail("A load runs the code of its target and of the target's partitions and child tables as the target's owner."),
+					 errhint("Make role \"%s\" the owner of every partition and child table of %s.",
+							 GetUserNameFromId(owner, false), load->target_qname)));
+		if (form->relkind == RELKIND_FOREIGN_TABLE && borrows)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("cannot load table %s as role \"%s\": %s is a foreign table of role \"%s\"",
+							load->target_qname, GetUserNameFromId(load->caller, false),
+							child == relid ? "it" :
+							quote_qualified_identifier(get_namespace_name(form->relnamespace),
+													   NameStr(form->relname)),
+							GetUserNameFromId(owner, false)),
+					 errdetail("A load writes as the target's owner, so through the owner's user mapping."),
+					 errhint("Load the table as its owner.")));
+		ReleaseSysCache(tup);
+	}
+
+	if (borrows && check_enable_rls(relid, load->caller, true) == RLS_ENABLED)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot load table %s as role \"%s\": its row-level security applies to that role",
+						load->target_qname, GetUserNameFromId(load->caller, false)),
+				 errdetail("A load writes as the target's owner, role \"%s\", whose rights would bypass the policies that restrict role \"%s\".",
+						   GetUserNameFromId(owner, false),
+						   GetUserNameFromId(load->caller, false)),
+				 errhint("Load the table as its owner or as a role with BYPASSRLS.")));
+	return owner;
 }
 
 /*
@@ -515,19 +679,36 @@ exec_utility(const char *sql, bool check)
  * transaction may have left one), and open it with AccessExclusiveLock;
  * *attnums are its columns for the source's, as EtlPullMatchColumns sets
  * them.
+ *
+ * The load runs as the target's owner in a security-restricted operation,
+ * which may not create a temporary table (code run there must not leave
+ * one behind for the session to find first in its search_path).  So the
+ * stage is created, as REFRESH MATERIALIZED VIEW CONCURRENTLY creates its
+ * diff table, by the owner with the restriction lifted for that statement
+ * alone, which is ours and runs none of the target's code.  Only the
+ * load's own restriction is lifted: a load started inside another
+ * restricted operation (by a trigger of another load's target) keeps it,
+ * and cannot stage.
  */
 Relation
 EtlPullOpenStage(EtlPullLoad *load, const char *stage_name,
 				 const char *stage_qname, AttrNumber **attnums)
 {
 	Relation	stage;
+	Oid			userid;
+	int			sec_context;
 
+	Assert(OidIsValid(load->owner));	/* as_owner holds the caller's context */
 	if (OidIsValid(RangeVarGetRelid(makeRangeVar("pg_temp", (char *) stage_name, -1),
 									NoLock, true)))
 		exec_utility(psprintf("DROP TABLE %s", stage_qname), false);
+	GetUserIdAndSecContext(&userid, &sec_context);
+	SetUserIdAndSecContext(userid, load->as_owner.sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE);
 	exec_utility(psprintf("CREATE TEMP TABLE %s (LIKE %s) ON COMMIT DROP",
 						  quote_identifier(stage_name), load->target_qname),
 				 true);
+	SetUserIdAndSecContext(userid, sec_context);
 	CommandCounterIncrement();
 	stage = table_open(get_relname_relid(stage_name,
 										 LookupExplicitNamespace("pg_temp", false)),

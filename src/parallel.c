@@ -7,9 +7,10 @@
  *
  * Design (reference/internals.md A.6, "leader as single writer").  The
  * leader keeps the write side: it writes every row into the transient heap
- * exactly as the stream strategy does, so the load still commits as one
- * and a failure leaves the old rows.  The workers read: each opens its own
- * MySQL connection as the calling role, and all of them start their
+ * exactly as the stream strategy does (as the target's owner), so the load
+ * still commits as one and a failure leaves the old rows.  The workers
+ * read: each runs as the calling role and opens its own MySQL connection
+ * with its user mapping, and all of them start their
  * transactions WITH CONSISTENT SNAPSHOT while the leader holds FLUSH
  * TABLES ... WITH READ LOCK on the source table (the handshake mydumper
  * uses), so they read one point in time.  The leader records the binary
@@ -464,14 +465,17 @@ sampled_chunks(EtlPullConnection *control, EtlPullSource *source,
 
 /*
  * Start the parallel read of "source" under the leader's MySQL connection
- * "control".  With "tuples", the workers convert the rows into tuples of
- * the target's row type (attnums maps source columns to attributes), and
- * check NOT NULL; the caller must know the target needs no other check
- * and no default.  Returns the reader; *position is the binary log
- * position of the snapshot (or NULL).
+ * "control".  The workers run as role "roleid", the load's caller, and
+ * connect with its user mapping (the leader itself runs as the target's
+ * owner by then); they run none of the target's code.  With "tuples", the
+ * workers convert the rows into tuples of the target's row type (attnums
+ * maps source columns to attributes), and check NOT NULL; the caller must
+ * know the target needs no other check and no default, and that the
+ * converters run only core code (EtlPullConvertersTrusted).  Returns the
+ * reader; *position is the binary log position of the snapshot (or NULL).
  */
 EtlPullParallel *
-EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
+EtlPullParallelBegin(EtlPullConnection *control, Oid roleid, EtlPullTable *table,
 					 EtlPullSource *source, Relation target, AttrNumber *attnums,
 					 bool tuples, int nworkers, char **position)
 {
@@ -560,7 +564,7 @@ EtlPullParallelBegin(EtlPullConnection *control, EtlPullTable *table,
 	shared = par->shared = shm_toc_allocate(toc, sizeof(ParallelShared));
 	memset(shared, 0, sizeof(ParallelShared));
 	shared->dboid = MyDatabaseId;
-	shared->roleid = GetUserId();
+	shared->roleid = roleid;
 	shared->target_relid = RelationGetRelid(target);
 	shared->leader = MyProc;
 	shared->nchunks = nchunks;

@@ -21,6 +21,7 @@
 typedef struct EtlPullParallel EtlPullParallel;
 
 extern EtlPullParallel *EtlPullParallelBegin(EtlPullConnection *control,
+											 Oid roleid,
 											 EtlPullTable *table,
 											 EtlPullSource *source,
 											 Relation target,

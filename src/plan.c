@@ -372,8 +372,9 @@ sample_hazards(PlanOut *out, EtlPullLoad *load, int sample, Oid *types,
 static bool
 missing_privileges(PlanOut *out, EtlPullLoad *load, AclMode mode, const char *why)
 {
-	const AclMode each[] = {ACL_INSERT, ACL_UPDATE, ACL_DELETE, ACL_TRUNCATE};
-	const char *names[] = {"INSERT", "UPDATE", "DELETE", "TRUNCATE"};
+	const AclMode each[] = {ACL_INSERT, ACL_UPDATE, ACL_DELETE, ACL_TRUNCATE,
+	ACL_SELECT};
+	const char *names[] = {"INSERT", "UPDATE", "DELETE", "TRUNCATE", "SELECT"};
 	bool		missing = false;
 	int			i;
 
@@ -499,7 +500,10 @@ plan_table(PlanOut *out, EtlPullTable *table, int sample)
 	typmods = palloc0(sizeof(int32) * load.source->ncolumns);
 	notnull = palloc0(sizeof(bool) * load.source->ncolumns);
 	if (exists)
+	{
 		rel = table_open(load.target_oid, AccessShareLock);
+		load.owner = rel->rd_rel->relowner;	/* whom a load writes as */
+	}
 	for (i = 0; i < load.source->ncolumns; i++)
 	{
 		EtlPullSourceColumn *col = &load.source->columns[i];

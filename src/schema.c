@@ -41,10 +41,10 @@
  * by hand) only added columns are drift: a hand-made target's types are
  * its owner's choice.
  *
- * Evolving runs as the calling role, who must own the target (ALTER TABLE
- * needs it); the DDL is built from the target's catalog names
- * (quote_identifier) and format_type of a parsed type, never from remote
- * text.  A view on a column to widen is an error naming the view.  The
+ * Evolving needs the calling role to own the target (ALTER TABLE needs
+ * it), and runs as the target's owner, as the whole load does; the DDL is
+ * built from the target's catalog names (quote_identifier) and format_type
+ * of a parsed type, never from remote text.  A view on a column to widen is an error naming the view.  The
  * ALTER takes an ACCESS EXCLUSIVE lock on the target until the load
  * commits.
  *
@@ -109,6 +109,8 @@ typedef struct Change
 	char	   *hint;			/* CHANGE_REFUSED: what to do */
 	AttrNumber	widened;		/* attribute whose type changes, or 0 */
 	bool		added;
+	const char *column;			/* added: the target column */
+	Oid			added_type;		/* added: its type */
 } Change;
 
 /* A source column's signature: COLUMN_TYPE, and NOT NULL when it is */
@@ -431,6 +433,7 @@ find_changes(EtlPullLoad *load, EtlPullSchemaState *state, Relation rel)
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	Baseline   *b = state->baseline;
 	List	   *changes = NIL;
+	int32		typmod;
 	int			i;
 
 	for (i = 0; i < load->source->ncolumns; i++)
@@ -456,6 +459,8 @@ find_changes(EtlPullLoad *load, EtlPullSchemaState *state, Relation rel)
 						  state->mapped[i]);
 		c->hint = psprintf("ALTER TABLE %s %s", load->target_qname, c->ddl);
 		c->added = true;
+		c->column = col->target_name;
+		parseTypeString(state->mapped[i], &c->added_type, &typmod, false);
 	}
 
 	for (i = 0; b && i < b->n; i++)
@@ -535,7 +540,12 @@ record_change(EtlPullRunResult *r, const char *text)
 		psprintf("%s\n%s", r->schema_changes, text) : pstrdup(text);
 }
 
-/* Apply the changes to the target (evolve), as the calling role */
+/*
+ * Apply the changes to the target (evolve): the caller must own it, and the
+ * ALTER runs as the owner, as the rest of the load does.  An added
+ * column's type brings code (a domain's CHECK and DEFAULT) that runs as
+ * the owner: so it must be a type the owner trusts.
+ */
 static void
 apply_changes(EtlPullLoad *load, List *changes)
 {
@@ -543,9 +553,9 @@ apply_changes(EtlPullLoad *load, List *changes)
 	ListCell   *lc;
 
 #if PG_VERSION_NUM >= 160000
-	if (!object_ownercheck(RelationRelationId, load->target_oid, GetUserId()))
+	if (!object_ownercheck(RelationRelationId, load->target_oid, load->caller))
 #else
-	if (!pg_class_ownercheck(load->target_oid, GetUserId()))
+	if (!pg_class_ownercheck(load->target_oid, load->caller))
 #endif
 	{
 		initStringInfo(&ddl);
@@ -574,6 +584,8 @@ apply_changes(EtlPullLoad *load, List *changes)
 
 		if (c->kind != CHANGE_ALTER)
 			continue;
+		if (c->added)
+			EtlPullCheckTypeOwner(c->added_type, load->owner, c->column);
 		if (c->widened != 0 &&
 			(views = dependent_views(load->target_oid, c->widened)) != NULL)
 			ereport(ERROR,
@@ -678,7 +690,7 @@ EtlPullSchemaCheck(EtlPullLoad *load, bool *full)
 
 	*full = false;
 	state = make_state(load);
-	if (!OidIsValid(load->target_oid))
+	if (load->created)
 		return state;			/* created from the source as it is now */
 
 	rel = table_open(load->target_oid, AccessShareLock);
