@@ -520,7 +520,8 @@ EtlPullCheckAdoptable(Oid relid, Oid registrant)
 /*
  * Refuse "what" (a phrase naming what the caller asked for) on target
  * "relid" (quoted: "qname") when its row-level security applies to the
- * calling role.  What is refused either reads or deletes the target's rows
+ * role "roleid" (the caller, whose rights a load checks: a load writes as
+ * the target's owner, see EtlPullAsRole).  What is refused either reads or deletes the target's rows
  * outside the executor, where no policy applies (verify_table's and a diff
  * run's scans, by the table access method), or must see every row to be
  * right (a full load replaces all rows, an append-only run all its copies
@@ -534,15 +535,16 @@ EtlPullCheckAdoptable(Oid relid, Oid registrant)
  * its own error.
  */
 void
-EtlPullRefuseRowSecurity(Oid relid, const char *qname, const char *what)
+EtlPullRefuseRowSecurity(Oid relid, Oid roleid, const char *qname,
+						 const char *what)
 {
-	if (check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED)
+	if (check_enable_rls(relid, roleid, false) == RLS_ENABLED)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("%s is not supported with row-level security on table %s",
 						what, qname),
 				 errdetail("The table's policies apply to role \"%s\": %s would read or delete rows they hide from it.",
-						   GetUserNameFromId(GetUserId(), false), what),
+						   GetUserNameFromId(roleid, false), what),
 				 errhint("Run it as the table's owner or as a role with BYPASSRLS, or disable the table's row-level security.")));
 }
 

@@ -530,7 +530,7 @@ extern void EtlPullCheckTargetSchema(const char *schema);
 extern void EtlPullRecordCreatedTarget(Oid relid, const char *table_name);
 extern bool EtlPullCreatedTarget(Oid relid);
 extern void EtlPullCheckAdoptable(Oid relid, Oid registrant);
-extern void EtlPullRefuseRowSecurity(Oid relid, const char *qname,
+extern void EtlPullRefuseRowSecurity(Oid relid, Oid roleid, const char *qname,
 									 const char *what);
 extern void EtlPullCheckTargetRelation(Oid relid, const char *qname);
 extern int	EtlPullPinSearchPath(void);

@@ -68,7 +68,8 @@ verify(EtlPullTable *table, int max_keys, EtlPullVerifyResult *res)
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, get_relkind_objtype(get_rel_relkind(load.target_oid)),
 					   get_rel_name(load.target_oid));
-	EtlPullRefuseRowSecurity(load.target_oid, load.target_qname, "verify_table");
+	EtlPullRefuseRowSecurity(load.target_oid, GetUserId(), load.target_qname,
+							 "verify_table");
 
 	load.conn = EtlPullConnect(server, GetUserId());
 	EtlPullApplyMysqlSettings(load.conn, table);

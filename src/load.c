@@ -455,7 +455,8 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	result->strategy = strategy->name;
 	EtlPullCheckTargetPrivileges(&load, strategy->privileges);
 	if ((what = needs_every_row(table, incremental_run, diff_run)) != NULL)
-		EtlPullRefuseRowSecurity(load.target_oid, load.target_qname, what);
+		EtlPullRefuseRowSecurity(load.target_oid, load.caller,
+								 load.target_qname, what);
 	strategy->load(&load);
 	EtlPullCreateIndexes(&load);
 	/* setting verify: copy and standard leave the connection open */

@@ -641,7 +641,9 @@ plan_table(PlanOut *out, EtlPullTable *table, int sample)
 		if (check_enable_rls(load.target_oid, InvalidOid, true) == RLS_ENABLED)
 		{
 			emit(out, "privileges", psprintf("row-level security of %s", load.target_qname),
-				 "its policies apply to this role: full loads, diff runs, repair_table, verify_table, append-only runs and delete_missing are refused (they must see every row); incremental merges apply the policies");
+				 owns(load.target_oid) ?
+				 "its policies apply to this role: full loads, diff runs, repair_table, verify_table, append-only runs and delete_missing are refused (they must see every row); incremental merges apply the policies" :
+				 "its policies apply to this role: every load is refused (a load writes as the table's owner, whose rights would bypass them), and so is verify_table");
 			lacking = true;
 		}
 		if (!owns(load.target_oid))

@@ -983,9 +983,11 @@ EtlPullVerifyRangeCount(EtlPullSource *source, Relation rel, int rows_per_range)
  * Only a plain table can be compared: its rows are read through its table
  * access method, by its own attribute numbers, and a diff run deletes them
  * by TID, which a partitioned table's partitions share; a foreign table
- * has no such access.  Anything else is refused here, for every caller,
- * and so is a table whose row-level security applies to the caller, since
- * no policy filters that access (EtlPullRefuseRowSecurity).
+ * has no such access.  Anything else is refused here, for every caller.
+ * No policy filters that access either: the callers refuse a table whose
+ * row-level security applies to the caller (EtlPullRefuseRowSecurity:
+ * verify_table before it connects, a load for a diff run or the setting
+ * verify), since a load gets here as the target's owner.
  */
 EtlPullVerify *
 EtlPullVerifyBegin(EtlPullConnection *conn, EtlPullTable *table,
@@ -1005,10 +1007,6 @@ EtlPullVerifyBegin(EtlPullConnection *conn, EtlPullTable *table,
 						RelationGetRelationName(rel), source->db, source->table),
 				 errdetail_relkind_not_supported(rel->rd_rel->relkind),
 				 errhint("verify_table, repair_table, extraction \"diff\" and the setting \"verify\" compare plain tables only.")));
-	EtlPullRefuseRowSecurity(RelationGetRelid(rel),
-							 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-														RelationGetRelationName(rel)),
-							 "a comparison with MySQL");
 
 	v = palloc0(sizeof(EtlPullVerify));
 

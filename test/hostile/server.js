@@ -31,7 +31,7 @@
 //               greeting one byte every 0.5 s, forever (see "trickle" below)
 //   trickle_kill  as trickle, but new connections log in normally, and a KILL statement is
 //               answered one byte every 0.5 s, forever
-//   badname, jsondoc: see helper F's modes below
+//   badname, jsondoc: see their block below (a column name that is no UTF-8; a MySQL 8 JSON column)
 //
 // The data SELECT also answers in the binary protocol (COM_STMT_PREPARE, COM_STMT_EXECUTE,
 // COM_STMT_CLOSE), with id as an INT and val as a VARCHAR, as a real server would.
@@ -145,7 +145,7 @@ function importAnswer(user, conn, sql) {
 	return true;
 }
 
-// ---- helper F's modes (issue 25, items 11 and 12) -----------------------------------------
+// ---- badname and jsondoc: text that is no UTF-8, a MySQL 8 JSON column (issue 25, items 11, 12) ----
 //   badname  information_schema.COLUMNS names the second column "v\xFFl": a byte that is no
 //            UTF-8 (MySQL's own identifiers are UTF-8); the data SELECT of that column, sent in
 //            the text protocol, gets the honest rows
@@ -179,7 +179,7 @@ function fResult(conn, names, rows) {
 	conn.writeEof();
 }
 
-// Answer "sql" in helper F's modes; false when the common answers apply
+// Answer "sql" in the modes badname and jsondoc; false when the common answers apply
 function answerF(sess, conn, sql) {
 	const user = sess.user;
 
@@ -220,7 +220,7 @@ function answerF(sess, conn, sql) {
 	}
 	return true;
 }
-// ---- end of helper F's modes -----------------------------------------------------------
+// ---- end of badname and jsondoc -------------------------------------------------------------
 
 // Answer one statement as user "user" would have it answered
 function answer(sess, conn, sql) {
