@@ -327,6 +327,27 @@ needs_every_row(EtlPullTable *table, bool incremental_run, bool diff_run)
 }
 
 /*
+ * Run as the target's owner from here on (see EtlPullLoadTable).  A caller
+ * that is the owner itself keeps its own rights and context, as its own
+ * INSERT would run the target's code (deferred constraints, a trigger's
+ * temporary table), with search_path pinned all the same: no one else's
+ * code gets rights it lacks.
+ */
+static void
+as_target_owner(EtlPullLoad *load)
+{
+	EtlPullUserState *st = &load->as_owner;
+
+	if (load->owner != load->caller)
+	{
+		EtlPullAsRole(load->owner, st);
+		return;
+	}
+	GetUserIdAndSecContext(&st->userid, &st->sec_context);
+	st->nestlevel = EtlPullPinSearchPath();
+}
+
+/*
  * Load one registered table in the caller's transaction.  *result is
  * filled in as the load goes (strategy, rows so far), so that a failed run
  * can be recorded with what it had done.  "lent" (or NULL) is a connection
@@ -336,7 +357,8 @@ needs_every_row(EtlPullTable *table, bool incremental_run, bool diff_run)
  * user mapping, as the caller; a missing target is created by the caller,
  * who owns it then.  Once the target is locked (its owner cannot change
  * until commit) everything else runs as the target's owner inside a
- * security-restricted operation (EtlPullAsRole): altering it, writing its
+ * security-restricted operation (EtlPullAsRole; unless the caller is the
+ * owner: as_target_owner): altering it, writing its
  * rows (its triggers, defaults, constraints, domains and index
  * expressions), building its indexes, verifying and analyzing it.  The
  * bookkeeping inside switches to the extension's owner and back, as
@@ -395,7 +417,7 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	load.owner = EtlPullTargetWriter(&load, rel);
 	table_close(rel, NoLock);
 	analyze = table->analyze_target && caller_owns_target(&load);
-	EtlPullAsRole(load.owner, &load.as_owner);
+	as_target_owner(&load);
 
 	schema = EtlPullSchemaCheck(&load, &schema_full);
 	if (table->extraction == ETL_EXTRACTION_INCREMENTAL)

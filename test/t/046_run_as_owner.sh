@@ -243,6 +243,26 @@ is "$(load t_own load_table)" "succeeded 20" "a load into the superuser's own ta
 is "$(ran_as 'own trigger') $(ran_as 'own default')" "postgres/postgres postgres/postgres" \
 	"... and its trigger and default ran as the superuser, its owner"
 
+# a caller that is the owner lends no rights: no restriction, so a deferred foreign key (which a
+# security-restricted operation may not queue) and a trigger's temporary table work as in its own
+# INSERT; the same target of the admin's fails the superuser's load, restricted
+q "CREATE TABLE public.t_ref (id bigint PRIMARY KEY);
+   INSERT INTO public.t_ref SELECT generate_series(1, 20);
+   CREATE FUNCTION public.temp_trigger() RETURNS trigger LANGUAGE plpgsql AS
+       \$f\$BEGIN CREATE TEMP TABLE IF NOT EXISTS own_scratch (x int); RETURN NEW; END\$f\$;
+   CREATE TABLE public.t_own_fk (id bigint PRIMARY KEY
+                                     REFERENCES public.t_ref DEFERRABLE INITIALLY DEFERRED,
+                                 val int, note varchar(20), updated timestamp(6));
+   CREATE TRIGGER scratch BEFORE INSERT ON public.t_own_fk
+       FOR EACH ROW EXECUTE FUNCTION public.temp_trigger();
+   SELECT etl_pull.add_table('t_own_fk', server => 'replica', source_table => 'ro_src')" >/dev/null
+is "$(load t_own_fk load_table)" "succeeded 20" \
+	"the superuser's own target with a deferred foreign key and a trigger's temporary table loads"
+q "ALTER TABLE public.t_own_fk OWNER TO $ADMIN; GRANT SELECT, REFERENCES ON public.t_ref TO $ADMIN" >/dev/null
+like "$(load t_own_fk load_table)" "cannot fire deferred trigger within security-restricted operation|cannot create temporary table within security-restricted operation" \
+	"... and, once the admin owns it, fails the superuser's restricted load"
+is "$(q "SELECT count(*) FROM public.t_own_fk")" "20" "... its rows kept"
+
 # a partition owned by another role: its code would run as the root's owner
 q "CREATE TABLE public.t_parts (id bigint PRIMARY KEY, val int, note varchar(20), updated timestamp(6))
        PARTITION BY RANGE (id);
