@@ -144,6 +144,38 @@ tap_gate_open() {
 	wait "$TAP_GATE" 2>/dev/null || true
 }
 
+# The hostile fake MySQL server (test/hostile/server.js): tap_hostile_server DIR [ARG...] starts
+# it in DIR, made anew, with --port-file DIR/port --log DIR/server.log and the ARGs, and sets
+# HOSTILE_PORT (empty when it did not start: DIR/server.out says why).  It runs as nobody, from
+# a copy in DIR (nobody may not read the repository, a clone in root's home).  tap_hostile_stop
+# stops it; so does the test's exit.
+HOSTILE_PID=
+tap_hostile_server() {
+	local dir=$1 modules i
+	shift
+	modules=$(etl_hostile_node_modules) || modules=
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	chmod 1777 "$dir" # the server runs as nobody; PostgreSQL (postgres) could write here too
+	cp "$ETL_PULL_REPO/test/hostile/server.js" "$dir/server.js"
+	chmod 644 "$dir/server.js"
+	tap_hostile_stop
+	tap_on_exit tap_hostile_stop
+	(cd "$dir" && exec runuser -u nobody -- env NODE_PATH="$modules" \
+		node "$dir/server.js" --port-file "$dir/port" --log "$dir/server.log" "$@") \
+		</dev/null >"$dir/server.out" 2>&1 &
+	HOSTILE_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$dir/port" ] && break
+		sleep 0.1
+	done
+	HOSTILE_PORT=$(cat "$dir/port" 2>/dev/null)
+}
+tap_hostile_stop() {
+	[ -n "$HOSTILE_PID" ] && kill "$HOSTILE_PID" 2>/dev/null && wait "$HOSTILE_PID" 2>/dev/null
+	HOSTILE_PID=
+}
+
 # A database with etl_pull and a server "replica" mapped for postgres
 tap_setup_db() {
 	TAP_DB=$1
