@@ -620,8 +620,9 @@ EtlPullSourceKey(EtlPullSource *source)
 }
 
 /*
- * The source's primary key if it is a single integer column that fits in
- * a bigint (what ranges of MIN..MAX can cut), else NULL.
+ * The source's primary key if it is a single integer column, signed or
+ * unsigned (what ranges of MIN..MAX can cut), else NULL.  A BIGINT
+ * UNSIGNED key's values need not fit in a bigint.
  */
 EtlPullSourceColumn *
 EtlPullIntegerKey(EtlPullSource *source)
@@ -632,7 +633,7 @@ EtlPullIntegerKey(EtlPullSource *source)
 	if (list_length(key) != 1)
 		return NULL;
 	col = (EtlPullSourceColumn *) linitial(key);
-	if (col->kind != SRC_INT || (col->int_bytes == 8 && col->is_unsigned))
+	if (col->kind != SRC_INT)
 		return NULL;
 	return col;
 }

@@ -736,8 +736,11 @@ EtlPullVerifyBegin(EtlPullConnection *conn, EtlPullTable *table,
 	if (v->int_key)
 	{
 		Oid			keytype = v->cols[v->keycols[0]].typid;
+		EtlPullSourceColumn *scol = v->cols[v->keycols[0]].scol;
 
-		v->int_key = (keytype == INT2OID || keytype == INT4OID || keytype == INT8OID);
+		/* the interval arithmetic is signed: a BIGINT UNSIGNED key is bucketed */
+		v->int_key = (keytype == INT2OID || keytype == INT4OID || keytype == INT8OID) &&
+			!(scol->int_bytes == 8 && scol->is_unsigned);
 	}
 	if (v->int_key)
 	{
