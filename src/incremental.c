@@ -6,15 +6,17 @@
  *		  from the source.
  *
  * A watermark is MySQL's own text of MAX(column) for each incremental
- * column, checked for its kind (check_bound), read under the load's
- * consistent snapshot and stored in etl_pull.watermarks in the load's
- * transaction, so it advances exactly when the data commits.  The next
- * load pulls the rows with any column at or past its watermark (>=, not
- * >: rows committed later with the same value still arrive), minus the
- * table's look-back window, and the rows whose column is NULL.  Values are
- * quoted with the client library's escaping, never spliced raw.
- * Append-only tables, which have no key to merge on, replace the target's
- * copies of the re-read rows instead (EtlPullAppendOnlyBounds).
+ * column (a FLOAT's or DOUBLE(M,D)'s as a DOUBLE, which MySQL prints with
+ * every digit it needs, where the column's own text rounds it), checked
+ * for its kind (check_bound), read under the load's consistent snapshot
+ * and stored in etl_pull.watermarks in the load's transaction, so it
+ * advances exactly when the data commits.  The next load pulls the rows
+ * with any column at or past its watermark (>=, not >: rows committed
+ * later with the same value still arrive), minus the table's look-back
+ * window, and the rows whose column is NULL.  Values are quoted with the
+ * client library's escaping, never spliced raw.  Append-only tables, which
+ * have no key to merge on, replace the target's copies of the re-read rows
+ * instead (EtlPullAppendOnlyBounds).
  *
  * Pulled rows go into a temporary staging table and are merged into the
  * target with INSERT ... ON CONFLICT on the primary key, updating only rows
@@ -421,6 +423,13 @@ EtlPullDeleteReloaded(EtlPullTable *table, EtlPullSource *source,
 /*
  * MySQL's MAX() of each incremental column, over the rows "where" selects
  * (all rows if NULL).  Columns without a value keep their old watermark.
+ *
+ * MySQL prints a FLOAT with 6 significant digits (16777215 as 16777200)
+ * and a DOUBLE(M,D) with D decimals: a maximum in that text would lie
+ * above or below the true one, and rows past the true one but below the
+ * text would never be pulled.  Their MAX() is read as a DOUBLE instead,
+ * whose text MySQL prints with every digit the value needs (a FLOAT widens
+ * to a DOUBLE exactly), and which compares with the column exactly.
  */
 List *
 EtlPullSourceMaxima(EtlPullConnection *conn, EtlPullSource *source, int *cols,
@@ -434,8 +443,15 @@ EtlPullSourceMaxima(EtlPullConnection *conn, EtlPullSource *source, int *cols,
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT ");
 	for (i = 0; i < ncols; i++)
-		appendStringInfo(&sql, "%sMAX(%s)", i ? ", " : "",
-						 EtlPullQuoteIdent(source->columns[cols[i]].name));
+	{
+		EtlPullSourceColumn *col = &source->columns[cols[i]];
+
+		appendStringInfo(&sql,
+						 col->kind == SRC_FLOAT ||
+						 (col->kind == SRC_DOUBLE && strchr(col->column_type, '(') != NULL) ?
+						 "%sCAST(MAX(%s) AS DOUBLE)" : "%sMAX(%s)",
+						 i ? ", " : "", EtlPullQuoteIdent(col->name));
+	}
 	appendStringInfo(&sql, " FROM %s.%s", EtlPullQuoteIdent(source->db),
 					 EtlPullQuoteIdent(source->table));
 	if (where)
