@@ -101,6 +101,8 @@ struct EtlPullConnection
 	char	   *server_name;	/* PostgreSQL name of the foreign server */
 	char	   *dbname;			/* default database, or NULL */
 	const char *sql;			/* statement in flight, for errcontext */
+	char	   *reply_sql;		/* or the one whose row is being checked
+								 * (EtlPullQueryRow; TopMemoryContext) */
 	int			nest_level;		/* transaction nest level that owns it */
 	int			stmt_level;		/* and the one that owns its statement */
 	unsigned int nfields;		/* columns of the result in progress */
@@ -158,6 +160,8 @@ static void relay_error(EtlPullConnection *conn, int sqlerrcode,
 static bool binary_fetch(EtlPullConnection *conn, char ***values,
 						 unsigned long **lengths);
 static void binary_end(EtlPullConnection *conn);
+static char **one_row(EtlPullConnection *conn, bool optional);
+static void forget_reply(EtlPullConnection *conn);
 
 /*
  * Map a MySQL error number to a PostgreSQL errcode.  Client-side errors
@@ -311,16 +315,19 @@ EtlPullPrintable(const char *text, size_t maxlen)
 }
 
 /*
- * The statement in progress on "conn", for an error's context, or NULL: a
- * copy made valid text, as it may quote a value MySQL sent (a watermark,
+ * The statement in progress on "conn" (or the one whose reply is being
+ * checked: EtlPullQueryRow), for an error's context, or NULL: a copy made
+ * valid text, as it may quote a value MySQL sent (a watermark,
  * say)
  */
 static char *
 remote_sql(EtlPullConnection *conn)
 {
-	if (conn->sql == NULL)
+	const char *from = conn->sql ? conn->sql : conn->reply_sql;
+
+	if (from == NULL)
 		return NULL;
-	return EtlPullValidText(conn->sql, strlen(conn->sql), PG_UTF8, NULL);
+	return EtlPullValidText(from, strlen(from), PG_UTF8, NULL);
 }
 
 /*
@@ -799,6 +806,8 @@ close_connection(EtlPullConnection *conn, bool abort)
 		pfree(conn->server_name);
 	if (conn->dbname)
 		pfree(conn->dbname);
+	if (conn->reply_sql)
+		pfree(conn->reply_sql);
 	pfree(conn);
 }
 
@@ -841,6 +850,7 @@ start_statement(EtlPullConnection *conn, const char *sql)
 	check_open(conn);
 	if (statement_open(conn))
 		elog(ERROR, "etl_pull connection has a result in progress");
+	forget_reply(conn);
 	conn->sql = sql;
 	conn->stmt_level = GetCurrentTransactionNestLevel();
 }
@@ -1116,6 +1126,31 @@ EtlPullStartSnapshot(EtlPullConnection *conn)
 	EtlPullExec(conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
 }
 
+/* Whether "s" is a MariaDB GTID list: domain-server-sequence, comma separated */
+static bool
+is_gtid_list(const char *s)
+{
+	for (;;)
+	{
+		int			part;
+
+		for (part = 0; part < 3; part++)
+		{
+			size_t		n = strspn(s, "0123456789");
+
+			if (n == 0 || n > 20)
+				return false;
+			s += n;
+			if (part < 2 && *s++ != '-')
+				return false;
+		}
+		if (*s == '\0')
+			return true;
+		if (*s++ != ',')
+			return false;
+	}
+}
+
 /*
  * The snapshot handshake of loads that read with several connections
  * (mydumper's): the leader holds the source still with FLUSH TABLES ...
@@ -1154,22 +1189,31 @@ EtlPullSnapshotPosition(EtlPullConnection *control, char **error)
 {
 	char	   *position = NULL;
 	char	  **row;
-	unsigned long *lengths;
 
 	*error = NULL;
 	if (EtlPullIsMariaDB(control))
 	{
-		EtlPullQueryStart(control, "SELECT @@gtid_binlog_pos", 1);
-		if (EtlPullFetch(control, &row, &lengths) && row[0] && row[0][0])
+		row = EtlPullQueryRow(control, "SELECT @@gtid_binlog_pos", 1, false);
+		if (row[0] && row[0][0])
+		{
+			if (!is_gtid_list(row[0]))
+				EtlPullBadReply(control,
+								psprintf("@@gtid_binlog_pos is \"%s\", not a list of GTIDs.",
+										 EtlPullPrintable(row[0], 64)));
 			position = psprintf("gtid %s", row[0]);
-		EtlPullQueryEnd(control);
+		}
 	}
-	if (EtlPullTryQueryStart(control, "SHOW MASTER STATUS", -2, error))
+	/* no row: the server keeps no binary log */
+	if (EtlPullTryQueryStart(control, "SHOW MASTER STATUS", -2, error) &&
+		(row = one_row(control, true)) != NULL)
 	{
-		if (EtlPullFetch(control, &row, &lengths) && row[0])
-			position = psprintf("%s%sbinlog %s:%s", position ? position : "",
-								position ? ", " : "", row[0], row[1]);
-		EtlPullQueryEnd(control);
+		uint64		pos;
+
+		if (row[0] == NULL || row[0][0] == '\0')
+			EtlPullBadReply(control, "The binary log's File is NULL or empty.");
+		pos = EtlPullReplyUint64(control, row[1], "The binary log's Position");
+		position = psprintf("%s%sbinlog %s:" UINT64_FORMAT, position ? position : "",
+							position ? ", " : "", EtlPullPrintable(row[0], 256), pos);
 	}
 	EtlPullExec(control, "UNLOCK TABLES");
 	EtlPullExec(control, "SET SESSION lock_wait_timeout = DEFAULT");
@@ -1480,6 +1524,107 @@ EtlPullQueryEnd(EtlPullConnection *conn)
 		conn->result = NULL;
 	}
 	conn->sql = NULL;
+}
+
+/*
+ * The one row of the result in progress, which EtlPullQueryStart (or
+ * EtlPullTryQueryStart) began, as palloc'd strings (NULL for SQL NULL),
+ * one per column of the result; the result is ended, and the statement
+ * kept for the context of EtlPullBadReply while the caller checks the
+ * values (until the next statement).  A result with no row returns NULL
+ * when "optional", and is a malformed reply otherwise; a second row
+ * always is.
+ */
+static char **
+one_row(EtlPullConnection *conn, bool optional)
+{
+	char	  **values;
+	unsigned long *lengths;
+	char	  **row = NULL;
+	unsigned int i;
+
+	conn->reply_sql = MemoryContextStrdup(TopMemoryContext, conn->sql);
+	if (EtlPullFetch(conn, &values, &lengths))
+	{
+		row = palloc(sizeof(char *) * Max(conn->nfields, 1));
+		for (i = 0; i < conn->nfields; i++)
+			row[i] = values[i] ? pnstrdup(values[i], lengths[i]) : NULL;
+		if (EtlPullFetch(conn, &values, &lengths))
+			EtlPullBadReply(conn, "The statement returned more than one row.");
+	}
+	else if (!optional)
+		EtlPullBadReply(conn, "The statement returned no row.");
+	EtlPullQueryEnd(conn);
+	return row;
+}
+
+/* The statement whose row was being checked is done with */
+static void
+forget_reply(EtlPullConnection *conn)
+{
+	if (conn->reply_sql)
+		pfree(conn->reply_sql);
+	conn->reply_sql = NULL;
+}
+
+/*
+ * Run a statement whose reply is a single row (an aggregate, a variable, a
+ * status line) of "nfields" columns (at least -nfields when negative), and
+ * return its values as palloc'd strings, NULL for SQL NULL.  A reply of
+ * another width, with no row or with more than one, is an ERROR (with
+ * "optional", no row returns NULL instead).  The caller still checks each
+ * value, with EtlPullReplyInt64 for a number.
+ */
+char **
+EtlPullQueryRow(EtlPullConnection *conn, const char *sql, int nfields,
+				bool optional)
+{
+	EtlPullQueryStart(conn, sql, nfields);
+	return one_row(conn, optional);
+}
+
+/*
+ * Parse "s", an integer in a reply of the statement just run on "conn"
+ * ("what" names it for the message: "MAX(`id`)", "A row count"), as
+ * decimal digits with an optional sign, within the 64-bit range: NULL,
+ * anything else or a larger number is a malformed reply, never a zero or a
+ * number cut short.
+ */
+int64
+EtlPullReplyInt64(EtlPullConnection *conn, const char *s, const char *what)
+{
+	int64		n;
+	char	   *end;
+
+	if (s != NULL && s[0] != '\0' && !isspace((unsigned char) s[0]))
+	{
+		errno = 0;
+		n = strtoi64(s, &end, 10);
+		if (errno == 0 && *end == '\0')
+			return n;
+	}
+	EtlPullBadReply(conn, s == NULL ? psprintf("%s is NULL, not an integer.", what) :
+					psprintf("%s is \"%s\", not a 64-bit integer.", what,
+							 EtlPullPrintable(s, 64)));
+}
+
+/* As EtlPullReplyInt64, for an unsigned 64-bit integer (no sign) */
+uint64
+EtlPullReplyUint64(EtlPullConnection *conn, const char *s, const char *what)
+{
+	uint64		n;
+	char	   *end;
+
+	if (s != NULL && s[0] >= '0' && s[0] <= '9')
+	{
+		errno = 0;
+		n = strtou64(s, &end, 10);
+		if (errno == 0 && *end == '\0')
+			return n;
+	}
+	EtlPullBadReply(conn, s == NULL ? psprintf("%s is NULL, not an integer.", what) :
+					psprintf("%s is \"%s\", not an unsigned 64-bit integer.", what,
+							 EtlPullPrintable(s, 64)));
 }
 
 /* ---- the binary protocol: prepared statements ---- */

@@ -411,6 +411,12 @@ extern void EtlPullQueryReceive(EtlPullConnection *conn, int nfields);
 extern bool EtlPullFetch(EtlPullConnection *conn, char ***values,
 						 unsigned long **lengths);
 extern void EtlPullQueryEnd(EtlPullConnection *conn);
+extern char **EtlPullQueryRow(EtlPullConnection *conn, const char *sql,
+							  int nfields, bool optional);
+extern int64 EtlPullReplyInt64(EtlPullConnection *conn, const char *s,
+							   const char *what);
+extern uint64 EtlPullReplyUint64(EtlPullConnection *conn, const char *s,
+								 const char *what);
 extern const char *EtlPullServerName(EtlPullConnection *conn);
 extern void EtlPullBadReply(EtlPullConnection *conn, const char *detail) pg_attribute_noreturn();
 extern const char *EtlPullDefaultDb(EtlPullConnection *conn);

@@ -169,9 +169,11 @@ remote_int64(char **values, unsigned long *lengths, int i, int64 *result)
 		return false;
 	for (k = 0; k < len; k++)
 	{
-		if (values[i][k] < '0' || values[i][k] > '9')
+		int			d = values[i][k] - '0';
+
+		if (d < 0 || d > 9 || v > (PG_INT64_MAX - d) / 10)
 			return false;
-		v = v * 10 + (values[i][k] - '0');
+		v = v * 10 + d;
 	}
 	*result = v;
 	return true;

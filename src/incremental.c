@@ -6,15 +6,17 @@
  *		  from the source.
  *
  * A watermark is MySQL's own text of MAX(column) for each incremental
- * column, read under the load's consistent snapshot and stored in
- * etl_pull.watermarks in the load's transaction, so it advances exactly
- * when the data commits.  The next load pulls the rows with any column at
- * or past its watermark (>=, not >: rows committed later with the same
- * value still arrive), minus the table's look-back window, and the rows
- * whose column is NULL.  Values are quoted with the client library's
- * escaping, never spliced raw.  Append-only tables, which have no key to
- * merge on, replace the target's copies of the re-read rows instead
- * (EtlPullAppendOnlyBounds).
+ * column (a FLOAT's or DOUBLE(M,D)'s as a DOUBLE, which MySQL prints with
+ * every digit it needs, where the column's own text rounds it), checked
+ * for its kind (check_bound), read under the load's consistent snapshot
+ * and stored in etl_pull.watermarks in the load's transaction, so it
+ * advances exactly when the data commits.  The next load pulls the rows
+ * with any column at or past its watermark (>=, not >: rows committed
+ * later with the same value still arrive), minus the table's look-back
+ * window, and the rows whose column is NULL.  Values are quoted with the
+ * client library's escaping, never spliced raw.  Append-only tables, which
+ * have no key to merge on, replace the target's copies of the re-read rows
+ * instead (EtlPullAppendOnlyBounds).
  *
  * Pulled rows go into a temporary staging table and are merged into the
  * target with INSERT ... ON CONFLICT on the primary key, updating only rows
@@ -28,6 +30,8 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <math.h>
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -210,6 +214,55 @@ append_lookback(StringInfo buf, EtlPullSourceColumn *col, double lookback)
 }
 
 /*
+ * Check a bound of column "col" that MySQL sent ("what" names it for the
+ * message): a number for a numeric column, the digits and separators of a
+ * date or time for a temporal one, anything for text.  A server that sends
+ * anything else is not believed: the text would become the watermark, and
+ * the next run's bound.
+ */
+static void
+check_bound(EtlPullConnection *conn, EtlPullSourceColumn *col, const char *value,
+			const char *what)
+{
+	bool		ok;
+	char	   *end;
+
+	switch (col->kind)
+	{
+		case SRC_INT:
+		case SRC_YEAR:
+			if (col->is_unsigned)
+				(void) EtlPullReplyUint64(conn, value, what);
+			else
+				(void) EtlPullReplyInt64(conn, value, what);
+			return;
+		case SRC_DECIMAL:
+		case SRC_FLOAT:
+		case SRC_DOUBLE:
+			ok = false;
+			if (value[0] != '\0' && strspn(value, "0123456789+-.eE") == strlen(value))
+			{
+				double		d = strtod(value, &end);
+
+				ok = (*end == '\0' && !isinf(d));
+			}
+			break;
+		case SRC_DATE:
+		case SRC_DATETIME:
+		case SRC_TIMESTAMP:
+		case SRC_TIME:
+			ok = value[0] != '\0' && strspn(value, "0123456789-:. ") == strlen(value);
+			break;
+		default:
+			return;
+	}
+	if (!ok)
+		EtlPullBadReply(conn, psprintf("%s is \"%s\", not a value of a %s column.", what,
+									   EtlPullPrintable(value, 64),
+									   EtlPullPrintable(col->column_type, 64)));
+}
+
+/*
  * The MySQL WHERE condition (without "WHERE") that selects the rows to
  * pull: any incremental column at or past its bound, or NULL.  Rows whose
  * column is NULL have no place on the watermark, so they are read again on
@@ -273,8 +326,7 @@ EtlPullAppendOnlyBounds(EtlPullConnection *conn, EtlPullTable *table,
 		const char *value = (const char *) lfirst(lc);
 		EtlPullSourceColumn *col = &source->columns[cols[i++]];
 		char	   *qcol = EtlPullQuoteIdent(col->name);
-		char	  **values;
-		unsigned long *lengths;
+		char	  **row;
 		StringInfoData sql;
 
 		if (col->kind != SRC_INT && col->kind != SRC_DECIMAL &&
@@ -295,13 +347,11 @@ EtlPullAppendOnlyBounds(EtlPullConnection *conn, EtlPullTable *table,
 						 EtlPullQuoteIdent(source->table), qcol,
 						 EtlPullQuoteLiteral(conn, value));
 		append_lookback(&sql, col, table->lookback);
-		EtlPullQueryStart(conn, sql.data, 1);
-		if (!EtlPullFetch(conn, &values, &lengths))
-			elog(ERROR, "MIN() query returned no row");
+		row = EtlPullQueryRow(conn, sql.data, 1, false);
 		/* no row there any more: the watermark itself selects none */
-		bounds = lappend(bounds, values[0] ? pnstrdup(values[0], lengths[0]) :
-						 pstrdup(value));
-		EtlPullQueryEnd(conn);
+		if (row[0] != NULL)
+			check_bound(conn, col, row[0], psprintf("MIN(%s)", qcol));
+		bounds = lappend(bounds, row[0] ? row[0] : pstrdup(value));
 	}
 	return bounds;
 }
@@ -472,6 +522,13 @@ EtlPullDeleteReloaded(EtlPullTable *table, EtlPullSource *source,
 /*
  * MySQL's MAX() of each incremental column, over the rows "where" selects
  * (all rows if NULL).  Columns without a value keep their old watermark.
+ *
+ * MySQL prints a FLOAT with 6 significant digits (16777215 as 16777200)
+ * and a DOUBLE(M,D) with D decimals: a maximum in that text would lie
+ * above or below the true one, and rows past the true one but below the
+ * text would never be pulled.  Their MAX() is read as a DOUBLE instead,
+ * whose text MySQL prints with every digit the value needs (a FLOAT widens
+ * to a DOUBLE exactly), and which compares with the column exactly.
  */
 List *
 EtlPullSourceMaxima(EtlPullConnection *conn, EtlPullSource *source, int *cols,
@@ -479,31 +536,40 @@ EtlPullSourceMaxima(EtlPullConnection *conn, EtlPullSource *source, int *cols,
 {
 	StringInfoData sql;
 	List	   *result = NIL;
-	char	  **values;
-	unsigned long *lengths;
+	char	  **row;
 	int			i;
 
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT ");
 	for (i = 0; i < ncols; i++)
-		appendStringInfo(&sql, "%sMAX(%s)", i ? ", " : "",
-						 EtlPullQuoteIdent(source->columns[cols[i]].name));
+	{
+		EtlPullSourceColumn *col = &source->columns[cols[i]];
+
+		appendStringInfo(&sql,
+						 col->kind == SRC_FLOAT ||
+						 (col->kind == SRC_DOUBLE && strchr(col->column_type, '(') != NULL) ?
+						 "%sCAST(MAX(%s) AS DOUBLE)" : "%sMAX(%s)",
+						 i ? ", " : "", EtlPullQuoteIdent(col->name));
+	}
 	appendStringInfo(&sql, " FROM %s.%s", EtlPullQuoteIdent(source->db),
 					 EtlPullQuoteIdent(source->table));
 	if (where)
 		appendStringInfo(&sql, " WHERE %s", where);
 
-	EtlPullQueryStart(conn, sql.data, ncols);
-	if (!EtlPullFetch(conn, &values, &lengths))
-		elog(ERROR, "MAX() query returned no row");
+	row = EtlPullQueryRow(conn, sql.data, ncols, false);
 	for (i = 0; i < ncols; i++)
 	{
-		if (values[i] != NULL)
-			result = lappend(result, pnstrdup(values[i], lengths[i]));
+		EtlPullSourceColumn *col = &source->columns[cols[i]];
+
+		if (row[i] != NULL)
+		{
+			check_bound(conn, col, row[i],
+						psprintf("MAX(%s)", EtlPullQuoteIdent(col->name)));
+			result = lappend(result, row[i]);
+		}
 		else
 			result = lappend(result, old != NIL ? list_nth(old, i) : NULL);
 	}
-	EtlPullQueryEnd(conn);
 	return result;
 }
 
@@ -576,24 +642,35 @@ typedef struct Reconcile
 	int64		deleted;
 } Reconcile;
 
-/* count and sum of the source's keys in [lo, hi], as MySQL prints them */
+/*
+ * Count and sum of the source's keys in [lo, hi], as MySQL prints them:
+ * checked to be a count and an integer sum (NULL for no rows), as the
+ * target's are printed, which they are compared with as text.
+ */
 static void
 source_range(Reconcile *r, int64 lo, int64 hi, char **count, char **sum)
 {
-	char	  **values;
-	unsigned long *lengths;
+	char	  **row;
+	int64		n;
 
-	EtlPullQueryStart(r->conn, psprintf("SELECT COUNT(*), SUM(%s) FROM %s"
-										" WHERE %s BETWEEN " INT64_FORMAT " AND " INT64_FORMAT,
-										r->src_key, r->src_from, r->src_key, lo, hi), 2);
-	if (!EtlPullFetch(r->conn, &values, &lengths) || values[0] == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("MySQL server \"%s\" returned no row count for %s",
-						EtlPullServerName(r->conn), r->src_from)));
-	*count = pstrdup(values[0]);
-	*sum = values[1] ? pstrdup(values[1]) : NULL;
-	EtlPullQueryEnd(r->conn);
+	row = EtlPullQueryRow(r->conn, psprintf("SELECT COUNT(*), SUM(%s) FROM %s"
+											" WHERE %s BETWEEN " INT64_FORMAT " AND " INT64_FORMAT,
+											r->src_key, r->src_from, r->src_key, lo, hi),
+						  2, false);
+	n = EtlPullReplyInt64(r->conn, row[0], "COUNT(*)");
+	if (n < 0 || (n == 0) != (row[1] == NULL))
+		EtlPullBadReply(r->conn, psprintf("COUNT(*) is " INT64_FORMAT " and SUM(%s) %s.", n,
+										  r->src_key, row[1] ? "is not NULL" : "is NULL"));
+	if (row[1] != NULL)
+	{
+		const char *digits = row[1] + (row[1][0] == '-');
+
+		if (digits[0] == '\0' || strspn(digits, "0123456789") != strlen(digits))
+			EtlPullBadReply(r->conn, psprintf("SUM(%s) is \"%s\", not an integer.", r->src_key,
+											  EtlPullPrintable(row[1], 64)));
+	}
+	*count = psprintf(INT64_FORMAT, n);
+	*sum = row[1];
 }
 
 static void
@@ -622,9 +699,9 @@ same_text(const char *a, const char *b)
 
 /*
  * Delete target rows in [lo, hi] whose key is not among the source's.  The
- * source's keys are parsed as integers (anything else is an error: they
- * come from a server we do not trust) and handed over as one int8[]
- * parameter.
+ * source's keys are parsed as integers (anything else, or one outside the
+ * range, is a malformed reply: they come from a server we do not trust)
+ * and handed over as one int8[] parameter.
  */
 static void
 settle_range(Reconcile *r, int64 lo, int64 hi)
@@ -643,17 +720,20 @@ settle_range(Reconcile *r, int64 lo, int64 hi)
 										r->src_key, r->src_from, r->src_key, lo, hi), 1);
 	while (EtlPullFetch(r->conn, &values, &lengths))
 	{
+		int64		key;
+
 		CHECK_FOR_INTERRUPTS();
-		if (values[0] == NULL || strlen(values[0]) != lengths[0])
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("MySQL returned an invalid key value for \"delete_missing\"")));
+		key = EtlPullReplyInt64(r->conn, values[0], psprintf("A value of %s", r->src_key));
+		if (key < lo || key > hi)
+			EtlPullBadReply(r->conn,
+							psprintf("%s " INT64_FORMAT " is not between " INT64_FORMAT
+									 " and " INT64_FORMAT ".", r->src_key, key, lo, hi));
 		if (nkeys == maxkeys)
 		{
 			maxkeys *= 2;
 			keys = repalloc(keys, sizeof(Datum) * maxkeys);
 		}
-		keys[nkeys++] = Int64GetDatum(pg_strtoint64(values[0]));
+		keys[nkeys++] = Int64GetDatum(key);
 	}
 	EtlPullQueryEnd(r->conn);
 

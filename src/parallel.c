@@ -325,48 +325,93 @@ acknowledge(EtlPullParallel *par, int i, uint32 chunk, int64 rows)
 	par->chunk[i] = -1;
 }
 
+/* The sign bit: signed keys are handled as unsigned ones in the same order */
+#define SIGN_BIT	(UINT64CONST(1) << 63)
+
 /*
- * Chunks of a single integer key: the range [MIN, MAX] cut into equal
- * steps.  The first and last chunks are open ended, so rows committed past
- * the bounds the leader read are not missed by any snapshot.
+ * MIN and MAX of integer key "col" (signed or unsigned, up to 64 bits) at
+ * the source ("qtable": `db`.`table`), checked, and mapped onto the
+ * unsigned 64-bit integers in key order: a signed key's values with their
+ * sign bit flipped (EtlPullIntegerKeyText prints them back).  False when
+ * the table has no rows.
  */
-static List *
-integer_chunks(EtlPullConnection *control, const char *qtable, const char *qkey,
-			   int nchunks)
+bool
+EtlPullIntegerKeyRange(EtlPullConnection *conn, const char *qtable,
+					   EtlPullSourceColumn *col, uint64 *min, uint64 *max)
 {
-	List	   *chunks = NIL;
+	char	   *qkey = EtlPullQuoteIdent(col->name);
 	char	  **row;
-	unsigned long *lengths;
-	int64		min = 0,
-				max = 0;
-	bool		empty = true;
-	int64		step;
 	int			i;
 
-	EtlPullQueryStart(control, psprintf("SELECT MIN(%s), MAX(%s) FROM %s", qkey, qkey, qtable),
-					  2);
-	if (EtlPullFetch(control, &row, &lengths) && row[0] != NULL)
+	row = EtlPullQueryRow(conn, psprintf("SELECT MIN(%s), MAX(%s) FROM %s",
+										 qkey, qkey, qtable), 2, false);
+	if (row[0] == NULL && row[1] == NULL)
+		return false;
+	for (i = 0; i < 2; i++)
 	{
-		empty = false;
-		min = strtoll(row[0], NULL, 10);
-		max = strtoll(row[1], NULL, 10);
-	}
-	EtlPullQueryEnd(control);
-	if (empty || nchunks <= 1 || max - min < nchunks)
-		return list_make1("");
-	step = (max - min) / nchunks + 1;
-	for (i = 0; i < nchunks; i++)
-	{
-		int64		lo = min + step * i;
-		int64		hi = min + step * (i + 1);
+		char	   *what = psprintf("%s(%s)", i ? "MAX" : "MIN", qkey);
+		uint64	   *u = i ? max : min;
 
-		if (i == 0)
-			chunks = lappend(chunks, psprintf("%s < " INT64_FORMAT, qkey, hi));
-		else if (i == nchunks - 1)
-			chunks = lappend(chunks, psprintf("%s >= " INT64_FORMAT, qkey, lo));
+		if (col->is_unsigned)
+			*u = EtlPullReplyUint64(conn, row[i], what);
 		else
-			chunks = lappend(chunks, psprintf("%s >= " INT64_FORMAT " AND %s < " INT64_FORMAT,
-											  qkey, lo, qkey, hi));
+			*u = (uint64) EtlPullReplyInt64(conn, row[i], what) ^ SIGN_BIT;
+	}
+	if (*min > *max)
+		EtlPullBadReply(conn, psprintf("MIN(%s) is greater than MAX(%s).", qkey, qkey));
+	return true;
+}
+
+/* A value of integer key "col" as EtlPullIntegerKeyRange maps it, as SQL */
+char *
+EtlPullIntegerKeyText(EtlPullSourceColumn *col, uint64 u)
+{
+	if (col->is_unsigned)
+		return psprintf(UINT64_FORMAT, u);
+	return psprintf(INT64_FORMAT, (int64) (u ^ SIGN_BIT));
+}
+
+/*
+ * Chunks of a single integer key "col": the range [MIN, MAX] cut into
+ * equal steps.  The first and last chunks are open ended, so rows committed
+ * past the bounds the leader read are not missed by any snapshot.  The
+ * bounds are offsets from MIN computed in unsigned 64-bit arithmetic, where
+ * MAX - MIN always fits and no offset passes it: no bound overflows,
+ * whichever end of the 64-bit range the keys are at.
+ */
+static List *
+integer_chunks(EtlPullConnection *control, const char *qtable,
+			   EtlPullSourceColumn *col, int nchunks)
+{
+	List	   *chunks = NIL;
+	char	   *qkey = EtlPullQuoteIdent(col->name);
+	uint64		min,
+				max,
+				span;
+	char	   *lo = NULL;
+	int			i;
+
+	if (!EtlPullIntegerKeyRange(control, qtable, col, &min, &max))
+		return list_make1("");	/* no rows */
+	span = max - min;
+	if (nchunks <= 1 || span < (uint64) nchunks)
+		return list_make1("");
+
+	/* bound i is MIN + floor(span * i / nchunks), without a product that overflows */
+	for (i = 1; i <= nchunks; i++)
+	{
+		char	   *hi = NULL;
+
+		if (i < nchunks)
+			hi = EtlPullIntegerKeyText(col, min + (span / nchunks) * i +
+									   (span % nchunks) * i / nchunks);
+		if (lo == NULL)
+			chunks = lappend(chunks, psprintf("%s < %s", qkey, hi));
+		else if (hi == NULL)
+			chunks = lappend(chunks, psprintf("%s >= %s", qkey, lo));
+		else
+			chunks = lappend(chunks, psprintf("%s >= %s AND %s < %s", qkey, lo, qkey, hi));
+		lo = hi;
 	}
 	return chunks;
 }
@@ -440,7 +485,11 @@ sampled_chunks(EtlPullConnection *control, EtlPullSource *source,
 		{
 			bounds[nbounds] = palloc(sizeof(char *) * nkeys);
 			for (i = 0; i < nkeys; i++)
+			{
+				if (row[i] == NULL)
+					EtlPullBadReply(control, "A primary key value is NULL.");
 				bounds[nbounds][i] = pnstrdup(row[i], lengths[i]);
+			}
 			nbounds++;
 		}
 	}
@@ -525,8 +574,7 @@ EtlPullParallelBegin(EtlPullConnection *control, Oid roleid, EtlPullTable *table
 
 	key = EtlPullIntegerKey(source);
 	if (key != NULL)
-		chunks = integer_chunks(control, qtable, EtlPullQuoteIdent(key->name),
-								nworkers * ETL_PULL_CHUNKS_PER_WORKER);
+		chunks = integer_chunks(control, qtable, key, nworkers * ETL_PULL_CHUNKS_PER_WORKER);
 	else
 		chunks = sampled_chunks(control, source, qtable, nworkers * ETL_PULL_CHUNKS_PER_WORKER);
 	nchunks = list_length(chunks);

@@ -32,6 +32,10 @@ extern bool EtlPullParallelNext(EtlPullParallel *par, char ***values,
 								unsigned long *lengths_buf);
 extern bool EtlPullParallelNextTuple(EtlPullParallel *par, MinimalTuple *tuple);
 extern void EtlPullParallelEnd(EtlPullParallel *par, int64 rows_written);
+extern bool EtlPullIntegerKeyRange(EtlPullConnection *conn, const char *qtable,
+								   EtlPullSourceColumn *col, uint64 *min,
+								   uint64 *max);
+extern char *EtlPullIntegerKeyText(EtlPullSourceColumn *col, uint64 u);
 
 /* the reader workers' entry point, started by name */
 extern PGDLLEXPORT void etl_pull_parallel_worker_main(Datum main_arg);

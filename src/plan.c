@@ -148,17 +148,13 @@ owns(Oid relid)
 static char *
 session_status(EtlPullConnection *conn, const char *name)
 {
-	char	  **values;
-	unsigned long *lengths;
-	char	   *result = NULL;
+	char	  **row;
 
-	EtlPullQueryStart(conn, psprintf("SHOW SESSION STATUS LIKE %s",
-									 EtlPullQuoteLiteral(conn, name)), 2);
-	while (EtlPullFetch(conn, &values, &lengths))
-		if (values[1] && lengths[1] > 0 && result == NULL)
-			result = EtlPullPrintable(pnstrdup(values[1], lengths[1]), 128);
-	EtlPullQueryEnd(conn);
-	return result;
+	row = EtlPullQueryRow(conn, psprintf("SHOW SESSION STATUS LIKE %s",
+										 EtlPullQuoteLiteral(conn, name)), 2, true);
+	if (row == NULL || row[1] == NULL || row[1][0] == '\0')
+		return NULL;
+	return EtlPullPrintable(row[1], 128);
 }
 
 /* Whether source column "col" leads the primary key or a usable index */
@@ -686,20 +682,16 @@ plan_table(PlanOut *out, EtlPullTable *table, int sample)
 			emit(out, "keys", "parallel", "cannot chunk: no primary key");
 		else if (ikey)
 		{
-			char	  **values;
-			unsigned long *lengths;
 			char	   *range = NULL;
-			char	   *qkey = EtlPullQuoteIdent(ikey->name);
+			uint64		min,
+						max;
 
-			EtlPullQueryStart(load.conn, psprintf("SELECT MIN(%s), MAX(%s) FROM %s.%s", qkey, qkey,
-												  EtlPullQuoteIdent(load.source->db),
-												  EtlPullQuoteIdent(load.source->table)), 2);
-			while (EtlPullFetch(load.conn, &values, &lengths))
-				if (values[0] && values[1])
-					range = psprintf("%s to %s",
-									 EtlPullPrintable(pnstrdup(values[0], lengths[0]), 32),
-									 EtlPullPrintable(pnstrdup(values[1], lengths[1]), 32));
-			EtlPullQueryEnd(load.conn);
+			if (EtlPullIntegerKeyRange(load.conn,
+									   psprintf("%s.%s", EtlPullQuoteIdent(load.source->db),
+												EtlPullQuoteIdent(load.source->table)),
+									   ikey, &min, &max))
+				range = psprintf("%s to %s", EtlPullIntegerKeyText(ikey, min),
+								 EtlPullIntegerKeyText(ikey, max));
 			emit(out, "keys", "parallel",
 				 psprintf("%d workers, %d chunks: integer key %s cut into equal ranges of %s",
 						  table->parallel_chunks, nchunks, ikey->name,

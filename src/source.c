@@ -88,11 +88,8 @@ classify_column(EtlPullSourceColumn *col, const char *data_type,
 		col->kind = SRC_TEXT;	/* uuid, inet6, ...: their text form */
 }
 
-static int
-int_or_zero(const char *s)
-{
-	return s ? atoi(s) : 0;
-}
+static int	parse_count(EtlPullConnection *conn, EtlPullSource *src, const char *value,
+						const char *view, const char *column, int rowno);
 
 /*
  * Run a query and collect all its rows as palloc'd strings (small
@@ -130,12 +127,37 @@ required(EtlPullConnection *conn, EtlPullSource *src, char **row, int i,
 {
 	if (row[i] == NULL || row[i][0] == '\0')
 		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
 				 errmsg("MySQL server \"%s\" described table \"%s.%s\" with a missing value",
 						EtlPullServerName(conn), src->db, src->table),
 				 errdetail("Row %d of information_schema.%s has %s %s.", rowno, view,
 						   row[i] ? "an empty" : "a NULL", column)));
 	return row[i];
+}
+
+/* A number of information_schema that may be NULL (then 0), as parse_count */
+static int
+count_or_zero(EtlPullConnection *conn, EtlPullSource *src, char **row, int i,
+			  const char *view, const char *column, int rowno)
+{
+	return row[i] ? parse_count(conn, src, row[i], view, column, rowno) : 0;
+}
+
+/* A source column "name" described twice: an ERROR */
+static void
+bad_column(EtlPullConnection *conn, EtlPullSource *src, const char *view,
+		   const char *name, const char *why) pg_attribute_noreturn();
+
+static void
+bad_column(EtlPullConnection *conn, EtlPullSource *src, const char *view,
+		   const char *name, const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROTOCOL_VIOLATION),
+			 errmsg("MySQL server \"%s\" described table \"%s.%s\" inconsistently",
+					EtlPullServerName(conn), src->db, src->table),
+			 errdetail("information_schema.%s names column \"%s\" %s.", view,
+					   EtlPullPrintable(name, 64), why)));
 }
 
 /*
@@ -192,6 +214,7 @@ EtlPullDescribeSource(EtlPullConnection *conn, const char *db,
 	char	   *qtable = EtlPullQuoteLiteral(conn, table);
 	List	   *rows;
 	ListCell   *lc;
+	char	  **sizes;
 	int			i;
 
 	src->db = pstrdup(db);
@@ -222,12 +245,18 @@ EtlPullDescribeSource(EtlPullConnection *conn, const char *db,
 	{
 		char	  **r = (char **) lfirst(lc);
 		EtlPullSourceColumn *col = &src->columns[i++];
+		int			j;
 
+		CHECK_FOR_INTERRUPTS();
 		(void) required(conn, src, r, 0, "COLUMNS", "COLUMN_NAME", i);
 		(void) required(conn, src, r, 1, "COLUMNS", "DATA_TYPE", i);
 		(void) required(conn, src, r, 2, "COLUMNS", "COLUMN_TYPE", i);
 		(void) required(conn, src, r, 7, "COLUMNS", "IS_NULLABLE", i);
 		check_column_name(conn, src, r[0], i);
+		/* MySQL's column names are unique, ignoring case */
+		for (j = 0; j < i - 1; j++)
+			if (pg_strcasecmp(src->columns[j].name, r[0]) == 0)
+				bad_column(conn, src, "COLUMNS", r[0], "twice");
 		col->name = r[0];
 		/* lower-cased, and cut to NAMEDATALEN as CREATE TABLE would */
 		col->target_name = downcase_identifier(r[0], strlen(r[0]), false, true);
@@ -236,11 +265,13 @@ EtlPullDescribeSource(EtlPullConnection *conn, const char *db,
 		classify_column(col, r[1], r[8]);
 		col->is_unsigned = strstr(r[2], "unsigned") != NULL;
 		if (col->kind == SRC_CHAR)
-			col->length = int_or_zero(r[3]);
-		else if (col->kind == SRC_BIT)
-			col->length = int_or_zero(r[4]);
-		col->precision = int_or_zero(r[4]);
-		col->scale = (col->kind == SRC_DECIMAL) ? int_or_zero(r[5]) : int_or_zero(r[6]);
+			col->length = count_or_zero(conn, src, r, 3, "COLUMNS", "CHARACTER_MAXIMUM_LENGTH", i);
+		col->precision = count_or_zero(conn, src, r, 4, "COLUMNS", "NUMERIC_PRECISION", i);
+		if (col->kind == SRC_BIT)
+			col->length = col->precision;
+		col->scale = (col->kind == SRC_DECIMAL) ?
+			count_or_zero(conn, src, r, 5, "COLUMNS", "NUMERIC_SCALE", i) :
+			count_or_zero(conn, src, r, 6, "COLUMNS", "DATETIME_PRECISION", i);
 		col->nullable = strcmp(r[7], "YES") == 0;
 	}
 
@@ -257,9 +288,14 @@ EtlPullDescribeSource(EtlPullConnection *conn, const char *db,
 		int			j;
 
 		(void) required(conn, src, r, 0, "STATISTICS", "COLUMN_NAME", i);
+		/* a column COLUMNS does not show (no privilege on it) cuts the key short */
 		for (j = 0; j < src->ncolumns; j++)
 			if (strcmp(src->columns[j].name, r[0]) == 0)
+			{
+				if (src->columns[j].pk_position != 0)
+					bad_column(conn, src, "STATISTICS", r[0], "twice in the primary key");
 				src->columns[j].pk_position = i;
+			}
 		i++;
 	}
 
@@ -289,16 +325,18 @@ EtlPullDescribeSource(EtlPullConnection *conn, const char *db,
 		}
 	}
 
-	rows = fetch_all(conn, psprintf(
-									"SELECT TABLE_ROWS, DATA_LENGTH, ENGINE FROM information_schema.TABLES"
-									" WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s", qdb, qtable), 3);
-	if (rows != NIL)
+	/* the sizes are estimates, NULL for a view */
+	sizes = EtlPullQueryRow(conn, psprintf("SELECT TABLE_ROWS, DATA_LENGTH, ENGINE"
+										   " FROM information_schema.TABLES"
+										   " WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+										   qdb, qtable), 3, true);
+	if (sizes != NULL)
 	{
-		char	  **r = (char **) linitial(rows);
-
-		src->estimated_rows = r[0] ? strtoll(r[0], NULL, 10) : 0;
-		src->estimated_bytes = r[1] ? strtoll(r[1], NULL, 10) : 0;
-		src->engine = r[2];
+		src->estimated_rows = sizes[0] ? EtlPullReplyInt64(conn, sizes[0], "TABLE_ROWS") : 0;
+		src->estimated_bytes = sizes[1] ? EtlPullReplyInt64(conn, sizes[1], "DATA_LENGTH") : 0;
+		if (src->estimated_rows < 0 || src->estimated_bytes < 0)
+			EtlPullBadReply(conn, "TABLE_ROWS or DATA_LENGTH is negative.");
+		src->engine = sizes[2];
 	}
 	return src;
 }
@@ -322,7 +360,7 @@ parse_count(EtlPullConnection *conn, EtlPullSource *src, const char *value,
 	}
 	if (*p != '\0' || p == value || n > PG_INT32_MAX)
 		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
 				 errmsg("MySQL server \"%s\" described table \"%s.%s\" with an invalid value",
 						EtlPullServerName(conn), src->db, src->table),
 				 errdetail("Row %d of information_schema.%s has %s \"%s\", not a number.",
@@ -340,7 +378,7 @@ bad_index(EtlPullConnection *conn, EtlPullSource *src, const char *index,
 		  const char *why)
 {
 	ereport(ERROR,
-			(errcode(ERRCODE_FDW_ERROR),
+			(errcode(ERRCODE_PROTOCOL_VIOLATION),
 			 errmsg("MySQL server \"%s\" described index \"%s\" of table \"%s.%s\" inconsistently",
 					EtlPullServerName(conn), EtlPullPrintable(index, 64),
 					src->db, src->table),
@@ -609,8 +647,9 @@ EtlPullSourceKey(EtlPullSource *source)
 }
 
 /*
- * The source's primary key if it is a single integer column that fits in
- * a bigint (what ranges of MIN..MAX can cut), else NULL.
+ * The source's primary key if it is a single integer column, signed or
+ * unsigned (what ranges of MIN..MAX can cut), else NULL.  A BIGINT
+ * UNSIGNED key's values need not fit in a bigint.
  */
 EtlPullSourceColumn *
 EtlPullIntegerKey(EtlPullSource *source)
@@ -621,7 +660,7 @@ EtlPullIntegerKey(EtlPullSource *source)
 	if (list_length(key) != 1)
 		return NULL;
 	col = (EtlPullSourceColumn *) linitial(key);
-	if (col->kind != SRC_INT || (col->int_bytes == 8 && col->is_unsigned))
+	if (col->kind != SRC_INT)
 		return NULL;
 	return col;
 }

@@ -903,62 +903,33 @@ row_hash(const char *s, size_t len)
 
 /* ---- setup ---- */
 
-/* MySQL's reply "s" as a number, or an error: it comes from a server we do not trust */
+/* A row count in MySQL's reply: a malformed reply unless an integer >= 0 */
 static int64
-reply_int64(EtlPullVerify *v, const char *s, unsigned long len)
+reply_count(EtlPullVerify *v, const char *s)
 {
-	int64		n;
-	char	   *end;
+	int64		n = EtlPullReplyInt64(v->conn, s, "A row count");
 
-	if (s == NULL || len == 0 || strlen(s) != len)
-		goto bad;
-	errno = 0;
-	n = strtoi64(s, &end, 10);
-	if (errno != 0 || *end != '\0')
-		goto bad;
+	if (n < 0)
+		EtlPullBadReply(v->conn, psprintf("A row count is " INT64_FORMAT ".", n));
 	return n;
-bad:
-	EtlPullBadReply(v->conn, psprintf("\"%s\" is not an integer.", s ? EtlPullPrintable(s, 64) : "NULL"));
-}
-
-static uint64
-reply_uint64(EtlPullVerify *v, const char *s, unsigned long len)
-{
-	uint64		n;
-	char	   *end;
-
-	if (s == NULL || len == 0 || strlen(s) != len || s[0] == '-')
-		goto bad;
-	errno = 0;
-	n = strtou64(s, &end, 10);
-	if (errno != 0 || *end != '\0')
-		goto bad;
-	return n;
-bad:
-	EtlPullBadReply(v->conn, psprintf("\"%s\" is not a hash sum.", s ? EtlPullPrintable(s, 64) : "NULL"));
 }
 
 /* MIN and MAX of the integer key at the source; false if it has no rows */
 static bool
 source_key_bounds(EtlPullVerify *v, int64 *lo, int64 *hi)
 {
-	char	  **values;
-	unsigned long *lengths;
 	char	   *k = EtlPullQuoteIdent(v->cols[v->keycols[0]].scol->name);
-	bool		found;
+	char	  **row;
 
-	EtlPullQueryStart(v->conn, psprintf("SELECT MIN(%s), MAX(%s) FROM %s", k, k,
-										v->src_from), 2);
-	if (!EtlPullFetch(v->conn, &values, &lengths))
-		elog(ERROR, "MIN() query returned no row");
-	found = (values[0] != NULL);
-	if (found)
-	{
-		*lo = reply_int64(v, values[0], lengths[0]);
-		*hi = reply_int64(v, values[1], lengths[1]);
-	}
-	EtlPullQueryEnd(v->conn);
-	return found;
+	row = EtlPullQueryRow(v->conn, psprintf("SELECT MIN(%s), MAX(%s) FROM %s", k, k,
+											v->src_from), 2, false);
+	if (row[0] == NULL && row[1] == NULL)
+		return false;
+	*lo = EtlPullReplyInt64(v->conn, row[0], psprintf("MIN(%s)", k));
+	*hi = EtlPullReplyInt64(v->conn, row[1], psprintf("MAX(%s)", k));
+	if (*lo > *hi)
+		EtlPullBadReply(v->conn, psprintf("MIN(%s) is greater than MAX(%s).", k, k));
+	return true;
 }
 
 /*
@@ -1061,8 +1032,11 @@ EtlPullVerifyBegin(EtlPullConnection *conn, EtlPullTable *table,
 	if (v->int_key)
 	{
 		Oid			keytype = v->cols[v->keycols[0]].typid;
+		EtlPullSourceColumn *scol = v->cols[v->keycols[0]].scol;
 
-		v->int_key = (keytype == INT2OID || keytype == INT4OID || keytype == INT8OID);
+		/* the interval arithmetic is signed: a BIGINT UNSIGNED key is bucketed */
+		v->int_key = (keytype == INT2OID || keytype == INT4OID || keytype == INT8OID) &&
+			!(scol->int_bytes == 8 && scol->is_unsigned);
 	}
 	if (v->int_key)
 	{
@@ -1385,11 +1359,11 @@ EtlPullVerifyRanges(EtlPullVerify *v, bool count_only, EtlPullVerifyResult *res)
 	res->uncompared_why = v->uncompared_why;
 	if (count_only)
 	{
-		EtlPullQueryStart(v->conn, psprintf("SELECT COUNT(*) FROM %s", v->src_from), 1);
-		if (!EtlPullFetch(v->conn, &values, &lengths))
-			elog(ERROR, "COUNT() query returned no row");
-		v->scount[0] = reply_int64(v, values[0], lengths[0]);
-		EtlPullQueryEnd(v->conn);
+		char	  **row = EtlPullQueryRow(v->conn,
+											psprintf("SELECT COUNT(*) FROM %s", v->src_from),
+											1, false);
+
+		v->scount[0] = reply_count(v, row[0]);
 		scan_target(v, false, true, false, count_target_row, NULL);
 		for (i = 1; i < v->nranges; i++)
 			v->tcount[0] += v->tcount[i];
@@ -1412,14 +1386,14 @@ EtlPullVerifyRanges(EtlPullVerify *v, bool count_only, EtlPullVerifyResult *res)
 	EtlPullQueryReceive(v->conn, 3);
 	while (EtlPullFetch(v->conn, &values, &lengths))
 	{
-		int64		r = reply_int64(v, values[0], lengths[0]);
+		int64		r = EtlPullReplyInt64(v->conn, values[0], "A range number");
 
 		CHECK_FOR_INTERRUPTS();
 		if (r < 0 || r >= v->nranges || v->scount[r] != 0)
 			EtlPullBadReply(v->conn, psprintf("Range " INT64_FORMAT " is not one of the %d asked for, or came twice.",
 								  r, v->nranges));
-		v->scount[r] = reply_int64(v, values[1], lengths[1]);
-		v->ssum[r] = reply_uint64(v, values[2], lengths[2]);
+		v->scount[r] = reply_count(v, values[1]);
+		v->ssum[r] = EtlPullReplyUint64(v->conn, values[2], "A hash sum");
 	}
 	EtlPullQueryEnd(v->conn);
 
@@ -1700,7 +1674,7 @@ pull_key(EtlPullVerify *v, const char *s, unsigned long len)
 			repalloc_huge(v->pull_keys, sizeof(int64) * v->maxpull) :
 			palloc(sizeof(int64) * v->maxpull);
 	}
-	v->pull_keys[v->npull++] = reply_int64(v, s + 1, len - 1);
+	v->pull_keys[v->npull++] = EtlPullReplyInt64(v->conn, s + 1, "A key");
 }
 
 static int
@@ -1839,7 +1813,7 @@ EtlPullVerifyRows(EtlPullVerify *v, int max_keys, EtlPullVerifyResult *res)
 		CHECK_FOR_INTERRUPTS();
 		if (values[0] == NULL)
 			EtlPullBadReply(v->conn, "A row's key text is NULL.");
-		h = reply_uint64(v, values[1], lengths[1]);
+		h = EtlPullReplyUint64(v->conn, values[1], "A row hash");
 		key_digest(v, values[0], lengths[0], digest);
 		tr = hash_search(st.rows, digest, HASH_FIND, NULL);
 		if (tr == NULL || tr->seen)

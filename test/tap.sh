@@ -144,6 +144,38 @@ tap_gate_open() {
 	wait "$TAP_GATE" 2>/dev/null || true
 }
 
+# The hostile fake MySQL server (test/hostile/server.js): tap_hostile_server DIR [ARG...] starts
+# it in DIR, made anew, with --port-file DIR/port --log DIR/server.log and the ARGs, and sets
+# HOSTILE_PORT (empty when it did not start: DIR/server.out says why).  It runs as nobody, from
+# a copy in DIR (nobody may not read the repository, a clone in root's home).  tap_hostile_stop
+# stops it; so does the test's exit.
+HOSTILE_PID=
+tap_hostile_server() {
+	local dir=$1 modules i
+	shift
+	modules=$(etl_hostile_node_modules) || modules=
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	chmod 1777 "$dir" # the server runs as nobody; PostgreSQL (postgres) could write here too
+	cp "$ETL_PULL_REPO/test/hostile/server.js" "$dir/server.js"
+	chmod 644 "$dir/server.js"
+	tap_hostile_stop
+	tap_on_exit tap_hostile_stop
+	(cd "$dir" && exec runuser -u nobody -- env NODE_PATH="$modules" \
+		node "$dir/server.js" --port-file "$dir/port" --log "$dir/server.log" "$@") \
+		</dev/null >"$dir/server.out" 2>&1 &
+	HOSTILE_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$dir/port" ] && break
+		sleep 0.1
+	done
+	HOSTILE_PORT=$(cat "$dir/port" 2>/dev/null)
+}
+tap_hostile_stop() {
+	[ -n "$HOSTILE_PID" ] && kill "$HOSTILE_PID" 2>/dev/null && wait "$HOSTILE_PID" 2>/dev/null
+	HOSTILE_PID=
+}
+
 # A database with etl_pull and a server "replica" mapped for postgres
 tap_setup_db() {
 	TAP_DB=$1
@@ -172,40 +204,17 @@ pg_digest() {
 	          to_char(updated, 'YYYY-MM-DD HH24:MI:SS.US')), ',' ORDER BY id)) FROM $1"
 }
 
-# tap_hostile_server USER: start the hostile fake MySQL server (test/hostile/server.js; the
-# MySQL user name a client logs in with picks its mode) as nobody, from a copy in
-# $TESTDIR/hostile_<test> (nobody may not read the repository), stopped when the test exits,
-# and make it server "fake" of the test's database (dbname fakedb), which postgres reaches as
-# USER.  Sets HOSTILE_PORT and HOSTILE_LOG (what clients sent, one JSON object a line); false,
-# after printing the server's output, when it does not listen.
-tap_hostile_server() {
-	local dir=${TESTDIR:-/tmp}/hostile_$(basename "$0" .sh) modules i
-	modules=$(etl_hostile_node_modules) || modules=
-	rm -rf "$dir"
-	mkdir -p "$dir"
-	chmod 1777 "$dir"
-	cp "$ETL_PULL_REPO/test/hostile/server.js" "$dir/server.js"
-	chmod 644 "$dir/server.js"
-	HOSTILE_LOG=$dir/server.log
-	(cd "$dir" && exec runuser -u nobody -- env NODE_PATH="$modules" \
-		node "$dir/server.js" --port-file "$dir/port" --log "$HOSTILE_LOG") \
-		</dev/null >"$dir/server.out" 2>&1 &
-	TAP_HOSTILE_PID=$!
-	tap_on_exit tap_stop_hostile_server
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$dir/port" ] && break
-		sleep 0.1
-	done
-	HOSTILE_PORT=$(cat "$dir/port" 2>/dev/null)
+# tap_fake_server USER: start the hostile fake MySQL server (tap_hostile_server) in
+# $TESTDIR/hostile_<test> and make it server "fake" of the test's database (dbname fakedb), which
+# postgres reaches as USER (the MySQL user name picks the server's mode); false, after printing
+# the server's output, when it does not listen.
+tap_fake_server() {
+	local dir=${TESTDIR:-/tmp}/hostile_$(basename "$0" .sh)
+	tap_hostile_server "$dir"
 	[[ $HOSTILE_PORT =~ ^[0-9]+$ ]] || { cat "$dir/server.out"; return 1; }
 	etl_psql -q -d "$TAP_DB" -v port="$HOSTILE_PORT" -v user="$1" <<-'SQL' >/dev/null
 		CREATE SERVER fake FOREIGN DATA WRAPPER etl_pull
 		    OPTIONS (host '127.0.0.1', port :'port', dbname 'fakedb');
 		CREATE USER MAPPING FOR postgres SERVER fake OPTIONS (user :'user', password 'pw');
 	SQL
-}
-tap_stop_hostile_server() {
-	[ -n "${TAP_HOSTILE_PID:-}" ] && kill "$TAP_HOSTILE_PID" 2>/dev/null &&
-		wait "$TAP_HOSTILE_PID" 2>/dev/null
-	TAP_HOSTILE_PID=
 }

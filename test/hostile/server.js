@@ -32,6 +32,10 @@
 //   trickle_kill  as trickle, but new connections log in normally, and a KILL statement is
 //               answered one byte every 0.5 s, forever
 //   badname, jsondoc: see their block below (a column name that is no UTF-8; a MySQL 8 JSON column)
+
+//   bad_<class>_<shape>  honest, except that the statements of one class (MIN/MAX, COUNT,
+//               an information_schema view, the binary log position, ...) are answered in one
+//               malformed shape: see "hostile replies" below
 //
 // The data SELECT also answers in the binary protocol (COM_STMT_PREPARE, COM_STMT_EXECUTE,
 // COM_STMT_CLOSE), with id as an INT and val as a VARCHAR, as a real server would.
@@ -40,6 +44,7 @@
 // what a client did and did not send (a file's bytes, a password).
 //
 //   NODE_PATH=DIR/node_modules node server.js --port-file F --log F [--infile F] [--touch F]
+//                                             [--flavour mariadb]
 'use strict';
 
 const fs = require('fs');
@@ -180,7 +185,7 @@ function fResult(conn, names, rows) {
 }
 
 // Answer "sql" in the modes badname and jsondoc; false when the common answers apply
-function answerF(sess, conn, sql) {
+function answerNameJson(sess, conn, sql) {
 	const user = sess.user;
 
 	if (user === 'badname') {
@@ -222,15 +227,136 @@ function answerF(sess, conn, sql) {
 }
 // ---- end of badname and jsondoc -------------------------------------------------------------
 
+// ---- hostile replies (issue 25): users bad_<class>_<shape> -----------------------------------
+//
+// Every statement etl_pull sends that is not a row fetch belongs to one of the classes of
+// REPLY_CLASSES below, with the honest answer of this fake replica.  A user bad_<class>_<shape>
+// gets honest answers to everything, except that the statements of <class> are answered in
+// <shape>:
+//
+//   null   the class's value `at` ([row, column] of a value MySQL never leaves NULL there, if
+//          the class has one: else the first) is NULL
+//   few    the result has one column fewer than the statement asks for (its last dropped)
+//   many   one column more (a last column "EXTRA" holding 1)
+//   text   the class's number `num` is "12abc" (the first value, in a class without a number)
+//   huge   it is 99999999999999999999999 (past every 64-bit integer)
+//   empty  the result has no row
+//   two    the result's first row comes twice (a second row, for a one-row answer)
+//
+// Started with --flavour mariadb, the server calls itself MariaDB (the handshake comes before
+// the user name), so that the statements etl_pull sends to MariaDB only are asked too.
+
+const SERVER_VERSION = args.flavour === 'mariadb' ? '5.5.5-10.11.6-MariaDB-hostile' :
+	'8.0.36-hostile';
+
+// name, the statements of the class, honest column names and rows, `at` and `num`
+const REPLY_CLASSES = [
+	['columns', /^SELECT COLUMN_NAME, DATA_TYPE, .* FROM information_schema\.COLUMNS/s,
+		() => [COLUMNS, COLUMN_ROWS], [0, 0], [1, 3]],
+	['pk', /^SELECT COLUMN_NAME FROM information_schema\.STATISTICS .*INDEX_NAME = 'PRIMARY'/s,
+		() => [['COLUMN_NAME'], [['id']]], [0, 0], null],
+	['indexes', /^SELECT INDEX_NAME, NON_UNIQUE, .* FROM information_schema\.STATISTICS/s,
+		() => [['INDEX_NAME', 'NON_UNIQUE', 'SEQ_IN_INDEX', 'COLUMN_NAME', 'SUB_PART', 'INDEX_TYPE',
+			'COLLATION', 'IGNORED'], [['val_idx', '1', '1', 'val', null, 'BTREE', 'A', 'NO']]],
+		[0, 0], [0, 2]],
+	['checks', /^SELECT CHECK_CLAUSE FROM information_schema\.CHECK_CONSTRAINTS/s,
+		() => [['CHECK_CLAUSE'], [['`id` > 0']]], [0, 0], null],
+	['sizes', /^SELECT TABLE_ROWS, DATA_LENGTH, ENGINE FROM information_schema\.TABLES/s,
+		() => [['TABLE_ROWS', 'DATA_LENGTH', 'ENGINE'], [['3', '16384', 'InnoDB']]], [0, 2], [0, 0]],
+	['minmax', /^SELECT MIN\([^()]*\), MAX\(/,
+		() => [['MIN', 'MAX'], [['1', '3']]], [0, 1], [0, 1]],
+	['appendmin', /^SELECT MIN\([^()]*\) FROM .* WHERE /s,
+		() => [['MIN'], [['1']]], [0, 0], [0, 0]],
+	['watermark', /^SELECT (CAST\()?MAX\(/,
+		(sql) => {
+			const n = (sql.match(/MAX\(/g) || []).length;
+			return [Array.from({ length: n }, (_, i) => `MAX${i}`), [Array(n).fill('3')]];
+		}, [0, 0], [0, 0]],
+	// a count and sum that no target matches, so that delete_missing always reads the keys
+	['rangesum', /^SELECT COUNT\(\*\), SUM\(/,
+		() => [['COUNT(*)', 'SUM'], [['3', '7']]], [0, 0], [0, 0]],
+	['rangekeys', /^SELECT `id` FROM .* BETWEEN /s,
+		() => [['id'], [['1'], ['3']]], [0, 0], [0, 0]],
+	['count', /^SELECT COUNT\(\*\) FROM /,
+		() => [['COUNT(*)'], [['3']]], [0, 0], [0, 0]],
+	['rangehash', / AS r, COUNT\(\*\), CAST\(SUM\(CRC32\(/,
+		() => [['r', 'COUNT(*)', 'SUM'], [['0', '3', '12345']]], [0, 1], [0, 2]],
+	['rowhash', /^SELECT CONCAT_WS\(.*, CRC32\(CONCAT_WS\(/s,
+		() => [['k', 'h'], [[',1', '1'], [',2', '2'], [',3', '3']]], [0, 0], [0, 1]],
+	['gtid', /^SELECT @@gtid_binlog_pos/,
+		() => [['@@gtid_binlog_pos'], [['0-1-42']]], [0, 0], [0, 0]],
+	['binlog', /^SHOW MASTER STATUS/,
+		() => [['File', 'Position'], [['binlog.000001', '1234']]], [0, 1], [0, 1]],
+	['status', /^SHOW SESSION STATUS LIKE /,
+		() => [['Variable_name', 'Value'], [['Ssl_cipher', '']]], [0, 0], null],
+	['schemata', /^SELECT SCHEMA_NAME FROM information_schema\.SCHEMATA/,
+		() => [['SCHEMA_NAME'], [['fakedb']]], [0, 0], null],
+	['imptables', /^SELECT TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_ROWS, DATA_LENGTH FROM /,
+		() => [['TABLE_NAME', 'TABLE_TYPE', 'ENGINE', 'TABLE_ROWS', 'DATA_LENGTH'],
+			[['hostile_t', 'BASE TABLE', 'InnoDB', '3', '16384']]], [0, 0], [0, 3]],
+	['impkeys', /^SELECT TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME FROM /,
+		() => [['TABLE_NAME', 'INDEX_NAME', 'SEQ_IN_INDEX', 'COLUMN_NAME'],
+			[['hostile_t', 'PRIMARY', '1', 'id']]], [0, 0], [0, 2]],
+	['impcolumns', /^SELECT TABLE_NAME, COLUMN_NAME, EXTRA, COLUMN_DEFAULT FROM /,
+		() => [['TABLE_NAME', 'COLUMN_NAME', 'EXTRA', 'COLUMN_DEFAULT'],
+			[['hostile_t', 'val', 'VIRTUAL GENERATED', null]]], [0, 0], null],
+];
+
+// The answer of the class in that shape: [names, rows]
+function malformed(names, rows, at, num, shape) {
+	const n = names.slice();
+	let r = rows.map((row) => row.slice());
+	const set = (pos, v) => {
+		if (r.length > 0) {
+			r[pos ? pos[0] : 0][pos ? pos[1] : 0] = v;
+		}
+	};
+
+	switch (shape) {
+		case 'null': set(at, null); break;
+		case 'few': n.pop(); r = r.map((row) => row.slice(0, n.length)); break;
+		case 'many': n.push('EXTRA'); r = r.map((row) => row.concat(['1'])); break;
+		case 'text': set(num, '12abc'); break;
+		case 'huge': set(num, '99999999999999999999999'); break;
+		case 'empty': r = []; break;
+		case 'two': r = r.concat([r[0]]); break;
+		default: throw new Error(`no shape ${shape}`);
+	}
+	return [n, r];
+}
+
+// Answer a statement of a bad_<class>_<shape> user; false for one that belongs to no class
+// (the data SELECT, SET, ...), which answer() answers as for every user
+function badAnswer(user, conn, sql) {
+	const m = /^bad_([a-z]+)_([a-z]+)(_[a-z0-9]+)?$/.exec(user);
+	const c = REPLY_CLASSES.find(([, re]) => re.test(sql));
+
+	if (c === undefined) {
+		return false;
+	}
+	let [names, rows] = c[2](sql);
+	if (m && m[1] === c[0]) {
+		log({ user, event: 'malformed', class: c[0], shape: m[2] });
+		[names, rows] = malformed(names, rows, c[3], c[4], m[2]);
+	}
+	result(conn, names, rows);
+	return true;
+}
+
+// ---- end of hostile replies ------------------------------------------------------------------
+
 // Answer one statement as user "user" would have it answered
 function answer(sess, conn, sql) {
 	const user = sess.user;
 
-	if (answerF(sess, conn, sql)) {
+	if (answerNameJson(sess, conn, sql)) {
 		return true;
 	}
 
 	if (user.startsWith('imp_') && importAnswer(user, conn, sql)) {
+		return true;
+	}
+	if (user.startsWith('bad_') && badAnswer(user, conn, sql)) {
 		return true;
 	}
 
@@ -431,7 +557,7 @@ class Session extends Command {
 	start(packet, conn) {
 		conn.serverConfig = { encoding: 'utf8', characterSet: UTF8MB4 };
 		this.hello = new Packets.Handshake({
-			protocolVersion: 10, serverVersion: '8.0.36-hostile', connectionId: ++Session.ids,
+			protocolVersion: 10, serverVersion: SERVER_VERSION, connectionId: ++Session.ids,
 			statusFlags: 2, characterSet: UTF8MB4, capabilityFlags: CAPS,
 		});
 		this.hello.setScrambleData(() => conn.writePacket(this.hello.toPacket(0)));
@@ -564,6 +690,7 @@ const server = mysql.createServer();
 server.on('connection', (conn) => {
 	const sess = new Session();
 
+	conn.stream.setNoDelay(true);	// answers are many small packets: no Nagle delays
 	if (trickleGreeting(conn)) {
 		return;
 	}

@@ -303,4 +303,46 @@ for run in 1 2 3; do
 		"widened to numeric(10,3), run $run: no row lost, none doubled"
 done
 
+# a FLOAT watermark is read exactly: MySQL prints a FLOAT with 6 significant digits, MAX(f) of
+# 1234567.5 as 1234570, and a watermark of that text never pulled the rows in between; nor is
+# a DOUBLE(M,D)'s MAX() cut to D decimals
+etl_mysql -e "DROP TABLE IF EXISTS inc_float;
+	CREATE TABLE inc_float (id int NOT NULL PRIMARY KEY, f float NOT NULL, d double(12,2),
+	                        note varchar(20));
+	INSERT INTO inc_float VALUES (1, 1234567, NULL, 'a'), (2, 1234567.25, NULL, 'b'),
+	                             (3, 1234567.5, NULL, 'c')"
+q "SELECT etl_pull.add_table('inc_float', server => 'replica');
+   SELECT etl_pull.set_table_option('inc_float', 'extraction', 'incremental');
+   SELECT etl_pull.set_table_option('inc_float', 'incremental_columns', 'f')" >/dev/null
+float_rows() {
+	q "SELECT count(*) || ' ' || string_agg(id || '=' || f::float8 || '/' || note, ',' ORDER BY id)
+	   FROM inc_float"
+}
+mysql_float_rows() {
+	etl_mysql -N -e "SELECT COUNT(*), GROUP_CONCAT(id, '=', CAST(f AS DOUBLE), '/', note ORDER BY id)
+	                 FROM inc_float" | tr '\t' ' '
+}
+is "$(q "SELECT extraction || ' ' || rows FROM etl_pull.load_table('inc_float')")" "full 3" \
+	"FLOAT watermark: the first run loads the 3 rows"
+is "$(q "SELECT vals[1] FROM etl_pull.watermarks WHERE table_name = 'inc_float'")" "1234567.5" \
+	"the watermark is the FLOAT's exact maximum, not MySQL's 1234570"
+etl_mysql -e "INSERT INTO inc_float VALUES (4, 1234568, NULL, 'd'), (5, 1234569.75, NULL, 'e')"
+is "$(q "SELECT rows FROM etl_pull.load_table('inc_float')")" "3" \
+	"the second run pulls the 2 rows past the watermark (below its 6-digit text) and the tied one"
+etl_mysql -e "INSERT INTO inc_float VALUES (6, 1234569.875, NULL, 'f');
+	UPDATE inc_float SET note = 'e2' WHERE id = 5"
+is "$(q "SELECT rows || ' ' || merged_rows FROM etl_pull.load_table('inc_float')")" "2 2" \
+	"the third run pulls the new row and the edited one, tied with the watermark"
+is "$(q "SELECT rows || ' ' || merged_rows FROM etl_pull.load_table('inc_float')")" "1 0" \
+	"an unchanged source: the run re-reads the one row at the watermark"
+is "$(float_rows)" "$(mysql_float_rows)" "every row arrived, once, as at the source"
+is "$(q "SELECT vals[1] FROM etl_pull.watermarks WHERE table_name = 'inc_float'")" "1234569.875" \
+	"the watermark is the exact maximum"
+# MySQL prints -0.09999999999999998 in a DOUBLE(12,2) as -0.10
+etl_mysql -e "UPDATE inc_float SET d = -id; UPDATE inc_float SET d = -0.09999999999999999 WHERE id = 6"
+q "SELECT etl_pull.set_table_option('inc_float', 'incremental_columns', 'd')" >/dev/null
+q "SELECT etl_pull.load_table('inc_float')" >/dev/null
+is "$(q "SELECT vals[1] FROM etl_pull.watermarks WHERE table_name = 'inc_float'")" \
+	"-0.09999999999999998" "a DOUBLE(M,D) watermark is exact too, not MySQL's -0.10"
+
 done_testing

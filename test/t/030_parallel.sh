@@ -139,6 +139,49 @@ is "$(q "SELECT strategy || ' ' || rows FROM etl_pull.load_table('daily')")" "pa
 is "$(q "SELECT count(DISTINCT day) || ' ' || sum(total) FROM daily")" "40000 800020000" \
 	"and loads every row once"
 
+# integer keys at the ends of the 64-bit ranges: the chunk bounds never overflow (1.3 cut
+# INT64_MAX - 20 .. INT64_MAX into bounds that wrapped around, and loaded 21 rows as 41)
+etl_mysql -e "
+	DROP TABLE IF EXISTS edge_top, edge_bottom, edge_span, edge_utop, edge_uspan;
+	CREATE TABLE edge_top (id bigint NOT NULL PRIMARY KEY, v varchar(30) NOT NULL);
+	INSERT INTO edge_top SELECT 9223372036854775807 - seq, CONCAT('top ', seq) FROM seq_0_to_20;
+	CREATE TABLE edge_bottom LIKE edge_top;
+	INSERT INTO edge_bottom SELECT -9223372036854775808 + CAST(seq AS SIGNED), CONCAT('bottom ', seq)
+	  FROM seq_0_to_20;
+	CREATE TABLE edge_span LIKE edge_top;
+	INSERT INTO edge_span SELECT * FROM edge_top UNION ALL SELECT * FROM edge_bottom;
+	CREATE TABLE edge_utop (id bigint unsigned NOT NULL PRIMARY KEY, v varchar(30) NOT NULL);
+	INSERT INTO edge_utop SELECT 18446744073709551615 - seq, CONCAT('top ', seq) FROM seq_0_to_20;
+	CREATE TABLE edge_uspan LIKE edge_utop;
+	INSERT INTO edge_uspan SELECT * FROM edge_utop UNION ALL SELECT seq, CONCAT('bottom ', seq)
+	  FROM seq_0_to_20;" || echo "Bail out! could not create the edge_* tables"
+# targets without a key, so that a row loaded twice shows
+q "CREATE TABLE edge_top (id bigint NOT NULL, v varchar(30) NOT NULL);
+   CREATE TABLE edge_bottom (LIKE edge_top);
+   CREATE TABLE edge_span (LIKE edge_top);
+   CREATE TABLE edge_utop (id numeric(20,0) NOT NULL, v varchar(30) NOT NULL);
+   CREATE TABLE edge_uspan (LIKE edge_utop)" >/dev/null
+for t in edge_top edge_bottom edge_span edge_utop edge_uspan; do
+	q "SELECT etl_pull.add_table('$t', server => 'replica');
+	   SELECT etl_pull.set_table_option('$t', 'strategy', 'parallel');
+	   SELECT etl_pull.set_table_option('$t', 'parallel_chunks', '4')" >/dev/null
+	rows=$(etl_mysql -N -e "SELECT COUNT(*) FROM $t")
+	is "$(q "SELECT strategy || ' ' || rows || ' ' || status FROM etl_pull.load_table('$t')")" \
+		"parallel $rows succeeded" "$t: a parallel load of the $rows rows"
+	is "$(q "SELECT count(*) || ' ' || count(DISTINCT id) || ' '
+	              || md5(string_agg(id || ':' || v, ',' ORDER BY id)) FROM $t")" \
+		"$(etl_mysql -N -e "SELECT COUNT(*), COUNT(DISTINCT id),
+		                           MD5(GROUP_CONCAT(id, ':', v ORDER BY id SEPARATOR ','))
+		                      FROM $t" | tr '\t' ' ')" \
+		"$t: every row once, as at the source"
+done
+like "$(q "SELECT detail FROM etl_pull.plan('edge_uspan') WHERE section = 'keys' AND item = 'parallel'")" \
+	'integer key id cut into equal ranges of 0 to 18446744073709551615$' \
+	"a BIGINT UNSIGNED key is cut into ranges too, up to 2^64 - 1"
+is "$(q "SELECT count(*) FROM etl_pull.runs r, etl_pull.tables t
+         WHERE t.name LIKE 'edge_u%' AND r.table_name = t.name AND r.strategy = 'parallel'")" "2" \
+	"... by the parallel strategy"
+
 # without RELOAD and LOCK TABLES: a WARNING, and the load goes on
 etl_psql -q -d "$TAP_DB" -v user="$ETL_PULL_MYSQL_LIMITED_USER" \
 	-v password="$ETL_PULL_MYSQL_LIMITED_PASSWORD" <<-'SQL'

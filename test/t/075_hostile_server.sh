@@ -8,36 +8,15 @@
 source "$(dirname "$0")/../tap.sh"
 tap_setup_db etl_tap_hostile_server
 
-NODE_MODULES=$(etl_hostile_node_modules) || NODE_MODULES=
 H=$TESTDIR/hostile_server
-rm -rf "$H"
-mkdir -p "$H"
-chmod 1777 "$H" # the fake server runs as nobody; PostgreSQL (postgres) could write here too
 LOG=$H/server.log
 CANARY="etl-pull-infile-canary-$$-$RANDOM"
 PW="hostile-test-pw-$$-$RANDOM"
 PWNED=$H/pwned # what the injected COPY ... TO PROGRAM would create
+tap_hostile_server "$H" --infile "$H/secret.txt" --touch "$PWNED"
+PORT=$HOSTILE_PORT
 echo "$CANARY" >"$H/secret.txt"
-# nobody may not read the repository (a clone in root's home): the server runs from a copy
-cp "$ETL_PULL_REPO/test/hostile/server.js" "$H/server.js"
-chmod 644 "$H/secret.txt" "$H/server.js"
-
-FAKE_PID=
-stop_fake() {
-	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
-	FAKE_PID=
-}
-tap_on_exit stop_fake
-
-(cd "$H" && exec runuser -u nobody -- env NODE_PATH="$NODE_MODULES" \
-	node "$H/server.js" --port-file "$H/port" --log "$LOG" \
-	--infile "$H/secret.txt" --touch "$PWNED") </dev/null >"$H/server.out" 2>&1 &
-FAKE_PID=$!
-for ((i = 0; i < 100; i++)); do
-	[ -s "$H/port" ] && break
-	sleep 0.1
-done
-PORT=$(cat "$H/port" 2>/dev/null)
+chmod 644 "$H/secret.txt"
 like "$PORT" '^[0-9]+$' "the hostile fake MySQL server is listening" ||
 	{ cat "$H/server.out"; done_testing; exit 1; }
 
@@ -174,8 +153,9 @@ like "$(load)" "^succeeded [0-9]+$" "an honest incremental load with delete_miss
 GOOD=$(target)
 is "$GOOD" "2 1:one,2:two" "delete_missing removed the key the honest fake server no longer lists"
 as_user inject
+INJECTION="1}'::bigint[]); COPY (SELECT 1) TO PROGRAM 'touch $PWNED'; --"
 is "$(load_error)" \
-	"ERROR:  invalid input syntax for type bigint: \"1}'::bigint[]); COPY (SELECT 1) TO PROGRAM 'touch $PWNED'; --\"|" \
+	"ERROR:  MySQL server \"fake\" sent a malformed result|DETAIL:  A value of \`id\` is \"${INJECTION:0:64}...\", not a 64-bit integer.|" \
 	"a key value built to break out of a SQL literal is refused as not an integer"
 like "$(grep -aF '"user":"inject"' "$LOG" | grep -F 'BETWEEN')" "SELECT \`id\` FROM" \
 	"the fake server was asked for the keys (the attack was delivered)"
@@ -236,7 +216,7 @@ held_load() {
 	LOAD_PID=$!
 }
 finish_load() {
-	wait_for "! kill -0 $LOAD_PID 2>/dev/null" || wait_for "! kill -0 $LOAD_PID 2>/dev/null" || stop_fake
+	wait_for "! kill -0 $LOAD_PID 2>/dev/null" || wait_for "! kill -0 $LOAD_PID 2>/dev/null" || tap_hostile_stop
 	wait "$LOAD_PID"
 	echo "$(($(now_ms) - $1)) $(grep -aE '^(ERROR|FATAL):' "$H/held.out" | head -n 1)"
 }
@@ -287,5 +267,5 @@ is "$(grep -ac 'terminated by signal' "$ETL_PULL_PGLOG")" "$CRASHES" "no backend
 is "$(q "SELECT count(*) FROM pg_class WHERE relname = 'held_t'")" "0" \
 	"no load of held_t committed anything"
 
-stop_fake
+tap_hostile_stop
 done_testing

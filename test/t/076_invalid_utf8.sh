@@ -57,7 +57,7 @@ is "$(q "SELECT string_agg(status || ': ' || coalesce(error, ''), ' / ' ORDER BY
 	"etl_pull.runs records both failures in valid text"
 
 # ---- the hostile fake server names a column with a byte that is no UTF-8
-tap_hostile_server badname || { done_testing; exit 1; }
+tap_fake_server badname || { done_testing; exit 1; }
 q "SELECT etl_pull.add_table('hostile_t', server => 'fake', source_table => 'fakedb.hostile_t');
    SELECT etl_pull.set_table_option('hostile_t', 'protocol', 'text')" >/dev/null
 is "$(load_error hostile_t)" \
