@@ -1,6 +1,6 @@
 # The upgrade path: install 1.0, load a table, ALTER EXTENSION etl_pull
 # UPDATE to the newest version, and the catalog equals a fresh install's
-# (as do 1.1's and 1.2's updated) (a schema-only dump of the
+# (as do 1.1's, 1.2's and 1.3's updated) (a schema-only dump of the
 # extension's schema, its privileges and policies); the data and history
 # survive, and the upgraded extension loads again.
 source "$(dirname "$0")/../tap.sh"
