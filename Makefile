@@ -6,37 +6,37 @@ EXTVERSION = 1.4
 MODULE_big = etl_pull
 OBJS = \
 	src/bgworker.o \
-	src/binrow.o \
-	src/catalog.o \
-	src/connection.o \
-	src/convert.o \
-	src/copy.o \
 	src/etl_pull.o \
-	src/funcs.o \
-	src/funcs_verify.o \
-	src/import.o \
-	src/incremental.o \
-	src/load.o \
-	src/load_copy.o \
-	src/load_diff.o \
-	src/load_incremental.o \
-	src/load_rows.o \
-	src/load_standard.o \
-	src/load_swap.o \
-	src/load_target.o \
-	src/load_verify.o \
-	src/load_all.o \
-	src/merge.o \
-	src/option.o \
-	src/parallel.o \
-	src/plan.o \
-	src/progress.o \
-	src/recorder.o \
-	src/schema.o \
-	src/session.o \
-	src/sink.o \
-	src/source.o \
-	src/verify.o
+	src/catalog/catalog.o \
+	src/catalog/option.o \
+	src/catalog/recorder.o \
+	src/remote/binrow.o \
+	src/remote/connection.o \
+	src/remote/session.o \
+	src/remote/source.o \
+	src/verify/verify.o \
+	src/load/check_loaded.o \
+	src/load/convert.o \
+	src/load/copy_feed.o \
+	src/load/incremental.o \
+	src/load/load.o \
+	src/load/merge.o \
+	src/load/parallel.o \
+	src/load/progress.o \
+	src/load/rows.o \
+	src/load/schema.o \
+	src/load/sink.o \
+	src/load/strategy_copy.o \
+	src/load/strategy_diff.o \
+	src/load/strategy_incremental.o \
+	src/load/strategy_standard.o \
+	src/load/strategy_swap.o \
+	src/load/target.o \
+	src/commands/import_tables.o \
+	src/commands/load_all.o \
+	src/commands/load_table.o \
+	src/commands/plan.o \
+	src/commands/verify_table.o
 # Released scripts (1.0's, and the 1.0--1.1 upgrade) are never edited:
 # changes go into the next upgrade script, and a fresh install's script is
 # built from the checks that refuse to adopt foreign objects, 1.0's script
@@ -67,9 +67,7 @@ etl_pull--$(EXTVERSION).sql: sql/install_checks.sql sql/etl_pull--1.0.sql sql/et
 	  for f in $^; do echo; echo "-- from $$f"; grep -v '^\\echo Use ' $$f; done; } > $@
 
 # every object depends on the module-wide headers and the modules' own
-ETL_PULL_HEADERS = src/etl_pull.h src/settinglist.h src/bgworker.h src/load.h \
-	src/load_all.h src/parallel.h src/progress.h src/recorder.h src/verify.h \
-	src/binrow.h
+ETL_PULL_HEADERS = $(wildcard $(srcdir)/src/*.h $(srcdir)/src/*/*.h)
 $(OBJS): $(ETL_PULL_HEADERS)
 
 # the benchmarks (see README.md, Performance): not tests, they print figures

@@ -7,7 +7,7 @@
 -- Catalog changes, if any, follow below, each under the item it serves.
 
 -- Item 5: registration adopts no table etl_pull did not create.  The
--- tables a load created (src/load_target.c), each as a regclass, so that
+-- tables a load created (src/load/target.c), each as a regclass, so that
 -- pg_dump writes it by name and a restore finds the restored table, and
 -- under the name it had (a table renamed, or dropped and made again by
 -- hand, is not the one created).  import_tables registers a MySQL table

@@ -7,7 +7,7 @@
  *
  * A module whose exports only a few files use has a header of its own:
  * bgworker.h (starting workers), parallel.h (the parallel strategy's
- * readers), recorder.h (run rows), load_all.h, progress.h (the progress
+ * readers), recorder.h (run rows), commands/commands.h, progress.h (the progress
  * slots), load.h (the load's state and the strategy interface, for
  * load*.c), binrow.h (decoding binary-protocol rows, for connection.c);
  * settinglist.h lists the per-table settings.
@@ -153,7 +153,7 @@ typedef struct EtlPullTable
 	 */
 #define ETL_SETTING(name, kind, ctype, default_value, choices, min, max, description) \
 	ctype		name;
-#include "settinglist.h"
+#include "catalog/settinglist.h"
 #undef ETL_SETTING
 } EtlPullTable;
 
@@ -500,7 +500,7 @@ extern EtlPullMerger *EtlPullMergerBegin(struct ResultRelInfo *rri,
 extern bool EtlPullMergerApply(EtlPullMerger *m, struct TupleTableSlot *slot);
 extern void EtlPullMergerEnd(EtlPullMerger *m);
 
-/* in copy.c */
+/* in load/copy_feed.c */
 typedef void (*EtlPullRowCallback) (void *arg, unsigned long *lengths);
 
 extern uint64 EtlPullCopyRows(EtlPullConnection *conn, EtlPullTable *table,

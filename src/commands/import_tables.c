@@ -1,0 +1,990 @@
+/*-------------------------------------------------------------------------
+ *
+ * commands/import_tables.c
+ *		  etl_pull.import_tables(): register every table of a MySQL
+ *		  database at once, with a plan inferred from the source.
+ *
+ * The MySQL side is read in three queries, one per kind of metadata
+ * (information_schema.TABLES, COLUMNS and STATISTICS of the whole
+ * database), never one per table, so that a database of hundreds of
+ * tables imports in one round trip per kind.  Every value the server sends
+ * is checked before use: names may hold anything a MySQL name can
+ * (quotes, dots, backticks, non-ASCII) and are never part of SQL text on
+ * either side; a NULL, empty, NUL-holding or invalid UTF-8 name is refused;
+ * sizes may be NULL or garbage, and then are unknown.
+ *
+ * The registration goes through the SQL functions an administrator would
+ * call, etl_pull.add_table and etl_pull.set_table_option, via SPI and with
+ * parameters, as the caller: the same validation and the same privilege
+ * checks apply (EXECUTE on them is etl_pull_admin's), and nothing here
+ * writes etl_pull.tables itself.  Each table registers in a
+ * subtransaction, so a table whose registration is refused as a duplicate
+ * (its target taken by another registered table, a concurrent import) is
+ * reported as skipped and the others go on; any other error fails the
+ * whole call, and nothing of it commits.
+ *
+ * A PostgreSQL table that already has the target's name is adopted only
+ * if etl_pull created it (etl_pull.created_targets): a table of someone
+ * else's, or the caller's own, is never loaded into because a MySQL table
+ * has its name; the table is skipped, with a note (its owner may register
+ * it by name with add_table).
+ *
+ * Running it again is a sync: a source table already registered (under
+ * any name) is left exactly as it is; one registered but gone from the
+ * source is reported, and disabled on request.
+ *
+ * IDENTIFICATION
+ *		  src/commands/import_tables.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "foreign/foreign.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "parser/scansup.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgrprotos.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+#include "etl_pull.h"
+
+/* The columns of import_tables' result */
+#define IMPORT_NCOLS 11
+
+/* An ON UPDATE CURRENT_TIMESTAMP column of a source table */
+typedef struct ImportOnUpdate
+{
+	char	   *name;
+	bool		default_now;	/* DEFAULT CURRENT_TIMESTAMP as well */
+} ImportOnUpdate;
+
+/* One table (or view) of the source database, as information_schema says */
+typedef struct ImportTable
+{
+	char	   *name;			/* MySQL name, in the server encoding */
+	bool		is_view;
+	bool		is_table;		/* a base table (or system-versioned one) */
+	char	   *table_type;		/* TABLE_TYPE as sent */
+	char	   *engine;			/* NULL for views */
+	bool		rows_known;
+	int64		rows;
+	bool		bytes_known;
+	int64		bytes;
+	List	   *pk;				/* char *, in key order */
+	List	   *leading;		/* char *: the first column of each index */
+	List	   *on_update;		/* ImportOnUpdate *, in column order */
+	List	   *generated;		/* char *: generated columns */
+} ImportTable;
+
+/* A row of etl_pull.tables, as far as the import needs it */
+typedef struct ImportRegistered
+{
+	char	   *name;
+	char	   *server;
+	char	   *source_db;		/* NULL: the server's dbname */
+	char	   *source_table;
+	char	   *target_table;	/* the setting, NULL: the default */
+	char	   *extraction;
+	Datum		incremental_columns;	/* text[] */
+	bool		inc_null;
+	bool		enabled;
+} ImportRegistered;
+
+/* What import_tables reports for one table */
+typedef struct ImportRow
+{
+	const char *name;
+	char	   *source;
+	char	   *target;
+	const char *action;
+	const char *extraction;
+	Datum		incremental_columns;
+	bool		inc_null;
+	List	   *pk;
+	ImportTable *src;			/* NULL for a missing table */
+	List	   *notes;			/* char * */
+} ImportRow;
+
+/*
+ * A value of information_schema that must be present: a table or column
+ * name.  Refused when NULL, empty, holding a NUL byte or not UTF-8 (the
+ * connection's character set is utf8mb4); returned in the server encoding.
+ */
+static char *
+remote_name(EtlPullConnection *conn, char **values, unsigned long *lengths,
+			int i, const char *view, const char *column)
+{
+	const char *why = NULL;
+
+	if (values[i] == NULL)
+		why = "a NULL";
+	else if (lengths[i] == 0)
+		why = "an empty";
+	else if (memchr(values[i], '\0', lengths[i]) != NULL)
+		why = "a NUL byte in its";
+	else if (!pg_verify_mbstr(PG_UTF8, values[i], lengths[i], true))
+		why = "invalid UTF-8 in its";
+	if (why)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+				 errmsg("MySQL server \"%s\" sent an invalid name in information_schema.%s",
+						EtlPullServerName(conn), view),
+				 errdetail("A row has %s %s.", why, column)));
+	return pg_any_to_server(pnstrdup(values[i], lengths[i]), lengths[i], PG_UTF8);
+}
+
+/* An optional short value (engine, type, default): NULL stays NULL */
+static char *
+remote_text(char **values, unsigned long *lengths, int i)
+{
+	if (values[i] == NULL)
+		return NULL;
+	return EtlPullPrintable(pnstrdup(values[i], lengths[i]), 64);
+}
+
+/* A non-negative integer as MySQL sent it; false when NULL or not one */
+static bool
+remote_int64(char **values, unsigned long *lengths, int i, int64 *result)
+{
+	unsigned long len = values[i] ? lengths[i] : 0;
+	unsigned long k;
+	int64		v = 0;
+
+	if (len == 0 || len > 19)
+		return false;
+	for (k = 0; k < len; k++)
+	{
+		int			d = values[i][k] - '0';
+
+		if (d < 0 || d > 9 || v > (PG_INT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*result = v;
+	return true;
+}
+
+/* Does "haystack" contain "needle", ignoring ASCII case? */
+static bool
+contains_ci(const char *haystack, const char *needle)
+{
+	size_t		n = strlen(needle);
+
+	if (haystack == NULL)
+		return false;
+	for (; *haystack; haystack++)
+		if (pg_strncasecmp(haystack, needle, n) == 0)
+			return true;
+	return false;
+}
+
+static int
+table_cmp(const void *a, const void *b)
+{
+	return strcmp(((const ImportTable *) a)->name,
+				  ((const ImportTable *) b)->name);
+}
+
+/* The table of that name, or NULL */
+static ImportTable *
+find_table(ImportTable *tables, int ntables, const char *name)
+{
+	ImportTable key;
+
+	key.name = (char *) name;
+	return bsearch(&key, tables, ntables, sizeof(ImportTable), table_cmp);
+}
+
+/*
+ * Read the tables and views of database "db", with their keys, indexes'
+ * leading columns, ON UPDATE and generated columns: one query per view of
+ * information_schema.  Returns them sorted by name (byte order).
+ */
+static ImportTable *
+read_source(EtlPullConnection *conn, const char *db, int *ntables)
+{
+	char	   *qdb = EtlPullQuoteLiteral(conn, db);
+	char	  **values;
+	unsigned long *lengths;
+	ImportTable *tables;
+	int			n = 0,
+				alloc = 64,
+				i,
+				j;
+	bool		db_exists = false;
+
+	EtlPullQueryStart(conn, psprintf("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA"
+									 " WHERE SCHEMA_NAME = %s", qdb), 1);
+	while (EtlPullFetch(conn, &values, &lengths))
+		db_exists = true;
+	EtlPullQueryEnd(conn);
+	if (!db_exists)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_SCHEMA_NOT_FOUND),
+				 errmsg("MySQL database \"%s\" does not exist on server \"%s\"",
+						db, EtlPullServerName(conn)),
+				 errhint("Check the \"source_db\" argument, or the server's \"dbname\", and the MySQL user's privileges.")));
+
+	tables = palloc(sizeof(ImportTable) * alloc);
+	EtlPullQueryStart(conn, psprintf("SELECT TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_ROWS, DATA_LENGTH"
+									 " FROM information_schema.TABLES"
+									 " WHERE TABLE_SCHEMA = %s", qdb), 5);
+	while (EtlPullFetch(conn, &values, &lengths))
+	{
+		ImportTable *t;
+
+		CHECK_FOR_INTERRUPTS();
+		if (n == alloc)
+		{
+			alloc *= 2;
+			tables = repalloc(tables, sizeof(ImportTable) * alloc);
+		}
+		t = &tables[n++];
+		memset(t, 0, sizeof(ImportTable));
+		t->name = remote_name(conn, values, lengths, 0, "TABLES", "TABLE_NAME");
+		t->table_type = remote_text(values, lengths, 1);
+		t->is_view = t->table_type && strcmp(t->table_type, "VIEW") == 0;
+		t->is_table = t->table_type && (strcmp(t->table_type, "BASE TABLE") == 0 ||
+										strcmp(t->table_type, "SYSTEM VERSIONED") == 0);
+		t->engine = remote_text(values, lengths, 2);
+		t->rows_known = remote_int64(values, lengths, 3, &t->rows);
+		t->bytes_known = remote_int64(values, lengths, 4, &t->bytes);
+	}
+	EtlPullQueryEnd(conn);
+
+	/* sorted, and a name a hostile server sent twice counts once */
+	qsort(tables, n, sizeof(ImportTable), table_cmp);
+	for (i = 0, j = 0; i < n; i++)
+		if (j == 0 || strcmp(tables[j - 1].name, tables[i].name) != 0)
+			tables[j++] = tables[i];
+	n = j;
+
+	/* primary keys and the leading column of each index */
+	EtlPullQueryStart(conn, psprintf("SELECT TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME"
+									 " FROM information_schema.STATISTICS"
+									 " WHERE TABLE_SCHEMA = %s"
+									 " ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX", qdb), 4);
+	while (EtlPullFetch(conn, &values, &lengths))
+	{
+		ImportTable *t;
+		char	   *column;
+		int64		seq;
+
+		CHECK_FOR_INTERRUPTS();
+		t = find_table(tables, n, remote_name(conn, values, lengths, 0,
+											  "STATISTICS", "TABLE_NAME"));
+		/* a functional key part (MySQL 8) has no COLUMN_NAME */
+		if (t == NULL || !remote_int64(values, lengths, 2, &seq) || values[3] == NULL)
+			continue;
+		column = remote_name(conn, values, lengths, 3, "STATISTICS", "COLUMN_NAME");
+		if (values[1] && lengths[1] == 7 && memcmp(values[1], "PRIMARY", 7) == 0)
+			t->pk = lappend(t->pk, column);
+		if (seq == 1)
+			t->leading = lappend(t->leading, column);
+	}
+	EtlPullQueryEnd(conn);
+
+	/* ON UPDATE CURRENT_TIMESTAMP columns and generated columns */
+	EtlPullQueryStart(conn, psprintf("SELECT TABLE_NAME, COLUMN_NAME, EXTRA, COLUMN_DEFAULT"
+									 " FROM information_schema.COLUMNS"
+									 " WHERE TABLE_SCHEMA = %s"
+									 " AND (EXTRA LIKE '%%on update%%' OR EXTRA LIKE '%%generated%%')"
+									 " ORDER BY TABLE_NAME, ORDINAL_POSITION", qdb), 4);
+	while (EtlPullFetch(conn, &values, &lengths))
+	{
+		ImportTable *t;
+		char	   *column;
+		char	   *extra;
+		char	   *deflt;
+
+		CHECK_FOR_INTERRUPTS();
+		t = find_table(tables, n, remote_name(conn, values, lengths, 0,
+											  "COLUMNS", "TABLE_NAME"));
+		if (t == NULL)
+			continue;
+		column = remote_name(conn, values, lengths, 1, "COLUMNS", "COLUMN_NAME");
+		extra = remote_text(values, lengths, 2);
+		deflt = remote_text(values, lengths, 3);
+		if (contains_ci(extra, "VIRTUAL GENERATED") || contains_ci(extra, "STORED GENERATED"))
+			t->generated = lappend(t->generated, column);
+		else if (contains_ci(extra, "on update current_timestamp"))
+		{
+			ImportOnUpdate *c = palloc(sizeof(ImportOnUpdate));
+
+			c->name = column;
+			/* MariaDB: current_timestamp(), MySQL: CURRENT_TIMESTAMP */
+			c->default_now = deflt != NULL &&
+				pg_strncasecmp(deflt, "current_timestamp", 17) == 0;
+			t->on_update = lappend(t->on_update, c);
+		}
+	}
+	EtlPullQueryEnd(conn);
+
+	*ntables = n;
+	return tables;
+}
+
+/* The comma-separated LIKE patterns of "list", trimmed; NIL for NULL */
+static List *
+split_patterns(const char *list)
+{
+	List	   *patterns = NIL;
+	const char *p = list;
+
+	if (list == NULL)
+		return NIL;
+	while (true)
+	{
+		const char *end = strchr(p, ',');
+		const char *stop = end ? end : p + strlen(p);
+		const char *b = p;
+
+		while (b < stop && scanner_isspace(*b))
+			b++;
+		while (stop > b && scanner_isspace(stop[-1]))
+			stop--;
+		if (stop > b)
+			patterns = lappend(patterns, cstring_to_text_with_len(b, stop - b));
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return patterns;
+}
+
+/* Does "name" match one of the LIKE patterns (case-sensitive)? */
+static bool
+matches_any(const char *name, List *patterns)
+{
+	ListCell   *lc;
+	text	   *t = cstring_to_text(name);
+
+	foreach(lc, patterns)
+		if (DatumGetBool(DirectFunctionCall2Coll(textlike, C_COLLATION_OID,
+												 PointerGetDatum(t),
+												 PointerGetDatum(lfirst(lc)))))
+			return true;
+	return false;
+}
+
+static bool
+selected(const char *name, List *include, List *exclude)
+{
+	return matches_any(name, include) && !matches_any(name, exclude);
+}
+
+/* A text value of an SPI row, or NULL */
+static char *
+spi_text(HeapTuple tup, TupleDesc desc, int col)
+{
+	return SPI_getvalue(tup, desc, col);
+}
+
+/*
+ * The registered tables (all of them: a name clash may be with another
+ * server's), read as the caller, who may read etl_pull.tables; a source
+ * without a database is on "server_dbname" when it is on "server".
+ * Allocated in the caller's context.
+ */
+static List *
+read_registered(const char *server, const char *server_dbname)
+{
+	List	   *result = NIL;
+	MemoryContext cxt = CurrentMemoryContext;
+	uint64		i;
+
+	if (SPI_execute("SELECT name, server, source_table, target_table, extraction,"
+					" incremental_columns, enabled FROM etl_pull.tables ORDER BY name",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read etl_pull.tables");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		ImportRegistered *r = palloc0(sizeof(ImportRegistered));
+		char	   *source;
+		bool		isnull;
+		Datum		d;
+
+		r->name = spi_text(tup, desc, 1);
+		r->server = spi_text(tup, desc, 2);
+		source = spi_text(tup, desc, 3);
+		r->target_table = spi_text(tup, desc, 4);
+		r->extraction = spi_text(tup, desc, 5);
+		d = SPI_getbinval(tup, desc, 6, &r->inc_null);
+		if (!r->inc_null)
+			r->incremental_columns = datumCopy(d, false, -1);
+		d = SPI_getbinval(tup, desc, 7, &isnull);
+		r->enabled = !isnull && DatumGetBool(d);
+		EtlPullSplitSourceTable(source ? source : r->name, &r->source_db,
+								&r->source_table);
+		if (r->source_db == NULL && server_dbname &&
+			strcmp(r->server, server) == 0)
+			r->source_db = pstrdup(server_dbname);
+		result = lappend(result, r);
+		MemoryContextSwitchTo(old);
+	}
+	return result;
+}
+
+/* The quoted "schema"."table" a registration loads into */
+static char *
+target_of(const char *name, const char *target_table)
+{
+	char	   *schema;
+	char	   *table;
+
+	EtlPullResolveTarget(name, target_table, &schema, &table);
+	return pstrdup(quote_qualified_identifier(schema, table));
+}
+
+/* A text[] of a list of char *, or NULL (*isnull) for NIL */
+static Datum
+text_array(List *items, bool *isnull)
+{
+	Datum	   *elems;
+	ListCell   *lc;
+	int			n = 0;
+
+	*isnull = (items == NIL);
+	if (items == NIL)
+		return (Datum) 0;
+	elems = palloc(sizeof(Datum) * list_length(items));
+	foreach(lc, items)
+		elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* "a, b, c" */
+static char *
+name_list(List *names)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, names)
+		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", (char *) lfirst(lc));
+	return buf.data;
+}
+
+static bool
+list_has(List *names, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+		if (strcmp((char *) lfirst(lc), name) == 0)
+			return true;
+	return false;
+}
+
+/* What the source table is like, whatever its plan */
+static void
+source_notes(ImportTable *t, List **notes)
+{
+	if (t->is_view)
+	{
+		*notes = lappend(*notes, "view: no primary key, loads full");
+		return;
+	}
+	if (t->engine && pg_strcasecmp(t->engine, "InnoDB") != 0)
+		*notes = lappend(*notes,
+						 psprintf("engine %s: not covered by a consistent snapshot", t->engine));
+	if (t->generated != NIL)
+		*notes = lappend(*notes,
+						 psprintf("generated columns %s: loaded as plain columns holding the values computed at the source",
+								  name_list(t->generated)));
+	if (t->pk == NIL)
+		*notes = lappend(*notes, "no primary key: loads full");
+}
+
+/*
+ * The plan of a new table: extraction, its watermark column (or NULL),
+ * and the notes saying why.
+ */
+static void
+plan_table(ImportTable *t, bool *incremental, char **watermark, List **notes)
+{
+	ImportOnUpdate *chosen = NULL;
+	List	   *usable = NIL;
+	ListCell   *lc;
+
+	*incremental = false;
+	*watermark = NULL;
+
+	source_notes(t, notes);
+	if (t->is_view || t->pk == NIL)
+		return;
+
+	foreach(lc, t->on_update)
+	{
+		ImportOnUpdate *c = (ImportOnUpdate *) lfirst(lc);
+
+		if (!c->default_now)
+			*notes = lappend(*notes,
+							 psprintf("ON UPDATE column %s has no DEFAULT CURRENT_TIMESTAMP: new rows may lack a watermark, not used",
+									  c->name));
+		else if (strchr(c->name, ',') != NULL ||
+				 scanner_isspace(c->name[0]) ||
+				 scanner_isspace(c->name[strlen(c->name) - 1]))
+			*notes = lappend(*notes,
+							 psprintf("ON UPDATE column %s: a comma or edge space in its name cannot be an incremental column, not used",
+									  c->name));
+		else
+			usable = lappend(usable, c);
+	}
+	if (usable == NIL)
+		return;
+
+	/* several: the first (by position) that leads an index, else the first */
+	foreach(lc, usable)
+	{
+		ImportOnUpdate *c = (ImportOnUpdate *) lfirst(lc);
+
+		if (list_has(t->leading, c->name))
+		{
+			chosen = c;
+			break;
+		}
+	}
+	if (chosen == NULL)
+		chosen = (ImportOnUpdate *) linitial(usable);
+	if (list_length(usable) > 1)
+	{
+		List	   *names = NIL;
+
+		foreach(lc, usable)
+			names = lappend(names, ((ImportOnUpdate *) lfirst(lc))->name);
+		*notes = lappend(*notes,
+						 psprintf("several ON UPDATE CURRENT_TIMESTAMP columns (%s): chose %s, the first %s",
+								  name_list(names), chosen->name,
+								  list_has(t->leading, chosen->name) ?
+								  "that leads an index" : "by position"));
+	}
+	if (!list_has(t->leading, chosen->name))
+		*notes = lappend(*notes,
+						 psprintf("watermark column %s has no index at the source: each incremental load scans the table",
+								  chosen->name));
+	*incremental = true;
+	*watermark = chosen->name;
+}
+
+/* SELECT etl_pull.<call> with text parameters, as the caller */
+static void
+call_text(const char *sql, int nargs, const char **args)
+{
+	Oid			types[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[4];
+	char		nulls[4];
+	int			i;
+
+	Assert(nargs <= 4);
+	for (i = 0; i < nargs; i++)
+	{
+		values[i] = args[i] ? CStringGetTextDatum(args[i]) : (Datum) 0;
+		nulls[i] = args[i] ? ' ' : 'n';
+	}
+	if (SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not run %s", sql);
+	SPI_freetuptable(SPI_tuptable);
+}
+
+static void
+set_option(const char *name, const char *key, const char *value)
+{
+	const char *args[3] = {name, key, value};
+
+	call_text("SELECT etl_pull.set_table_option($1, $2, $3)", 3, args);
+}
+
+/*
+ * Register one table and its settings in a subtransaction.  A refusal as a
+ * duplicate (SQLSTATE 42710: the target is another table's, or a
+ * concurrent registration took the name) returns its message; any other
+ * error propagates.  NULL on success.
+ */
+static char *
+register_table(const char *name, const char *server, const char *source_table,
+			   const char *target_table, bool incremental, const char *watermark,
+			   const char *load_group)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	char	   *refused = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		const char *args[4] = {name, server, source_table, target_table};
+
+		call_text("SELECT etl_pull.add_table($1, $2, $3, $4)", 4, args);
+		if (incremental)
+		{
+			set_option(name, "extraction", "incremental");
+			set_option(name, "incremental_columns", watermark);
+		}
+		set_option(name, "indexes", "all");
+		set_option(name, "on_schema_change", "evolve");
+		if (load_group)
+			set_option(name, "load_group", load_group);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_DUPLICATE_OBJECT)
+			PG_RE_THROW();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		refused = edata->message;
+	}
+	PG_END_TRY();
+	return refused;
+}
+
+static void
+emit(Tuplestorestate *ts, TupleDesc desc, ImportRow *r)
+{
+	Datum		values[IMPORT_NCOLS];
+	bool		nulls[IMPORT_NCOLS] = {0};
+
+	values[0] = CStringGetTextDatum(r->name);
+	values[1] = CStringGetTextDatum(r->source);
+	nulls[2] = (r->target == NULL);
+	if (r->target)
+		values[2] = CStringGetTextDatum(r->target);
+	values[3] = CStringGetTextDatum(r->action);
+	nulls[4] = (r->extraction == NULL);
+	if (r->extraction)
+		values[4] = CStringGetTextDatum(r->extraction);
+	values[5] = r->incremental_columns;
+	nulls[5] = r->inc_null;
+	values[6] = text_array(r->pk, &nulls[6]);
+	nulls[7] = !(r->src && r->src->rows_known);
+	if (!nulls[7])
+		values[7] = Int64GetDatum(r->src->rows);
+	nulls[8] = !(r->src && r->src->bytes_known);
+	if (!nulls[8])
+		values[8] = Int64GetDatum(r->src->bytes);
+	nulls[9] = !(r->src && r->src->engine);
+	if (!nulls[9])
+		values[9] = CStringGetTextDatum(r->src->engine);
+	values[10] = text_array(r->notes, &nulls[10]);
+	tuplestore_putvalues(ts, desc, values, nulls);
+}
+
+/* The caller must be a member of etl_pull_admin, as registering takes */
+static void
+check_may_register(void)
+{
+	Oid			admin = get_role_oid("etl_pull_admin", true);
+
+	if (!OidIsValid(admin) || !has_privs_of_role(GetUserId(), admin))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to import tables"),
+				 errdetail("Only roles with the privileges of role \"etl_pull_admin\" may register tables.")));
+}
+
+PG_FUNCTION_INFO_V1(etl_pull_import_tables);
+
+/*
+ * etl_pull.import_tables(server name, source_db text, include text,
+ *		exclude text, load_group text, target_schema text, views boolean,
+ *		disable_missing boolean)
+ *	returns (name, source, target, action, extraction, incremental_columns,
+ *		primary_key, estimated_rows, estimated_bytes, engine, notes)
+ */
+Datum
+etl_pull_import_tables(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *server_name;
+	char	   *db;
+	List	   *include;
+	List	   *exclude;
+	char	   *load_group;
+	char	   *target_schema;
+	Oid			target_nspid;
+	bool		views;
+	bool		disable_missing;
+	ForeignServer *server;
+	ForeignDataWrapper *fdw;
+	EtlPullConnOptions opts;
+	EtlPullConnection *conn;
+	ImportTable *tables;
+	int			ntables;
+	List	   *registered;
+	List	   *new_names = NIL;
+	ListCell   *lc;
+	MemoryContext cxt;
+	MemoryContext rowcxt;
+	int			nestlevel;
+	int			i;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("server must not be null")));
+	server_name = NameStr(*PG_GETARG_NAME(0));
+	db = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	include = split_patterns(PG_ARGISNULL(2) ? "%" : text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	exclude = split_patterns(PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)));
+	load_group = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
+	if (PG_ARGISNULL(5))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("target_schema must not be null")));
+	target_schema = text_to_cstring(PG_GETARG_TEXT_PP(5));
+	views = PG_ARGISNULL(6) ? false : PG_GETARG_BOOL(6);
+	disable_missing = PG_ARGISNULL(7) ? false : PG_GETARG_BOOL(7);
+
+	if (db && db[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("source_db must not be empty")));
+	if (target_schema[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target_schema must not be empty")));
+	check_may_register();
+	EtlPullCheckTargetSchema(target_schema);
+	if (load_group)
+		(void) EtlPullCheckTableOption("load_group", load_group);
+	target_nspid = get_namespace_oid(target_schema, true);
+	if (!OidIsValid(target_nspid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_SCHEMA),
+				 errmsg("schema \"%s\" does not exist", target_schema),
+				 errhint("Create it first: the loads create the targets, not their schema.")));
+
+	server = GetForeignServerByName(server_name, false);
+	fdw = GetForeignDataWrapper(server->fdwid);
+	if (strcmp(fdw->fdwname, "etl_pull") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("server \"%s\" does not use foreign-data wrapper \"etl_pull\"",
+						server_name)));
+	(void) EtlPullUsableServer(server->serverid);
+
+	InitMaterializedSRF(fcinfo, 0);
+	cxt = CurrentMemoryContext;
+
+	/* the MySQL side, as the caller's user mapping, all read up front */
+	EtlPullGetConnOptions(server, GetUserMapping(GetUserId(), server->serverid), &opts);
+	conn = EtlPullConnect(server, GetUserId());
+	if (db == NULL)
+		db = opts.dbname ? pstrdup(opts.dbname) : NULL;
+	if (db == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("server \"%s\" has no \"dbname\"", server_name),
+				 errhint("Name the MySQL database with the \"source_db\" argument.")));
+	tables = read_source(conn, db, &ntables);
+	EtlPullDisconnect(conn);
+
+	/*
+	 * The registration runs SQL as the caller, who may be a superuser's
+	 * pg_cron job: search_path is pinned, every name qualified.
+	 */
+	nestlevel = EtlPullPinSearchPath();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	registered = read_registered(server->servername, opts.dbname);
+
+	rowcxt = AllocSetContextCreate(cxt, "etl_pull import row", ALLOCSET_DEFAULT_SIZES);
+	for (i = 0; i < ntables; i++)
+	{
+		ImportTable *t = &tables[i];
+		ImportRow	row = {0};
+		ImportRegistered *same_source = NULL;
+		ImportRegistered *same_name = NULL;
+		char	   *name;
+		char	   *relname;
+		bool		incremental;
+		char	   *watermark;
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!selected(t->name, include, exclude))
+			continue;
+		old = MemoryContextSwitchTo(rowcxt);
+		MemoryContextReset(rowcxt);
+
+		name = downcase_identifier(t->name, strlen(t->name), false, false);
+		foreach(lc, registered)
+		{
+			ImportRegistered *r = (ImportRegistered *) lfirst(lc);
+			bool		here = strcmp(r->server, server->servername) == 0 &&
+				r->source_db && strcmp(r->source_db, db) == 0 &&
+				strcmp(r->source_table, t->name) == 0;
+
+			if (here && same_source == NULL)
+				same_source = r;
+			if (strcmp(r->name, name) == 0)
+				same_name = r;
+		}
+		row.source = psprintf("%s.%s", db, t->name);
+		row.pk = t->pk;
+		row.src = t;
+		row.inc_null = true;
+		if (same_source)
+		{
+			/* registered already: reported as it is, never changed */
+			row.name = same_source->name;
+			row.target = target_of(same_source->name, same_source->target_table);
+			row.action = "exists";
+			row.extraction = same_source->extraction;
+			row.incremental_columns = same_source->incremental_columns;
+			row.inc_null = same_source->inc_null;
+			row.notes = list_make1("registered already: its settings are left as they are");
+			if (!same_source->enabled)
+				row.notes = lappend(row.notes, "disabled");
+			/* what the source looks like now, all the same */
+			source_notes(t, &row.notes);
+		}
+		else if (!t->is_table && !t->is_view)
+		{
+			row.name = name;
+			row.action = "skipped";
+			row.notes = lappend(row.notes,
+								psprintf("table type %s: not a table", t->table_type ? t->table_type : "NULL"));
+		}
+		else if (t->is_view && !views)
+		{
+			row.name = name;
+			row.action = "skipped";
+			row.notes = lappend(row.notes, "view: skipped (views => true registers it)");
+		}
+		else if (same_name || list_has(new_names, name))
+		{
+			row.name = name;
+			row.action = "skipped";
+			if (same_name)
+				row.notes = lappend(row.notes,
+									psprintf("name \"%s\" is already registered for another source (server %s, table %s)",
+											 name, same_name->server,
+											 same_name->source_db ?
+											 psprintf("%s.%s", same_name->source_db, same_name->source_table) :
+											 same_name->source_table));
+			else
+				row.notes = lappend(row.notes,
+									psprintf("name \"%s\" is taken by another table of this import that lower-cases the same",
+											 name));
+		}
+		else
+		{
+			char	   *target_table;
+			char	   *refused;
+			Oid			existing;
+
+			relname = pstrdup(name);
+			if (strlen(relname) >= NAMEDATALEN)
+			{
+				truncate_identifier(relname, strlen(relname), false);
+				row.notes = lappend(row.notes,
+									psprintf("target name truncated to %d bytes", NAMEDATALEN - 1));
+			}
+			target_table = psprintf("%s.%s", quote_identifier(target_schema),
+									quote_identifier(relname));
+			plan_table(t, &incremental, &watermark, &row.notes);
+			row.name = name;
+			row.target = pstrdup(quote_qualified_identifier(target_schema, relname));
+			existing = get_relname_relid(relname, target_nspid);
+			if (OidIsValid(existing) && !EtlPullCreatedTarget(existing))
+				refused = psprintf("table %s exists and etl_pull did not create it: not adopted (its owner may register it by name with add_table)",
+								   row.target);
+			else
+				refused = register_table(name, server->servername,
+										 psprintf("%s.%s", EtlPullQuoteIdent(db),
+												  EtlPullQuoteIdent(t->name)),
+										 target_table, incremental, watermark,
+										 load_group);
+			if (refused)
+			{
+				row.action = "skipped";
+				row.notes = lappend(row.notes, refused);
+			}
+			else
+			{
+				List	   *wm = watermark ? list_make1(watermark) : NIL;
+
+				row.action = "registered";
+				row.extraction = incremental ? "incremental" : "full";
+				row.incremental_columns = text_array(wm, &row.inc_null);
+				MemoryContextSwitchTo(cxt);
+				new_names = lappend(new_names, pstrdup(name));
+				MemoryContextSwitchTo(rowcxt);
+			}
+		}
+		emit(rsinfo->setResult, rsinfo->setDesc, &row);
+		MemoryContextSwitchTo(old);
+	}
+
+	/* registered from this database, selected, and gone from it */
+	foreach(lc, registered)
+	{
+		ImportRegistered *r = (ImportRegistered *) lfirst(lc);
+		ImportRow	row = {0};
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		if (strcmp(r->server, server->servername) != 0 ||
+			r->source_db == NULL || strcmp(r->source_db, db) != 0 ||
+			find_table(tables, ntables, r->source_table) != NULL ||
+			!selected(r->source_table, include, exclude))
+			continue;
+		old = MemoryContextSwitchTo(rowcxt);
+		MemoryContextReset(rowcxt);
+		row.name = r->name;
+		row.source = psprintf("%s.%s", db, r->source_table);
+		row.target = target_of(r->name, r->target_table);
+		row.extraction = r->extraction;
+		row.incremental_columns = r->incremental_columns;
+		row.inc_null = r->inc_null;
+		row.notes = list_make1("gone from the source");
+		if (disable_missing && r->enabled)
+		{
+			set_option(r->name, "enabled", "false");
+			row.action = "disabled";
+		}
+		else if (!r->enabled)
+		{
+			row.action = disable_missing ? "disabled" : "missing";
+			row.notes = lappend(row.notes, "disabled already");
+		}
+		else
+			row.action = "missing";
+		emit(rsinfo->setResult, rsinfo->setDesc, &row);
+		MemoryContextSwitchTo(old);
+	}
+
+	SPI_finish();
+	AtEOXact_GUC(true, nestlevel);
+	return (Datum) 0;
+}

@@ -1,0 +1,774 @@
+/*-------------------------------------------------------------------------
+ *
+ * load_all.c
+ *		  etl_pull.load_all(): several tables loaded at once by background
+ *		  workers, each in a transaction of its own.
+ *
+ * Design.  The leader (the backend that called load_all) puts one slot per
+ * table in a DSM segment and starts up to max_parallel dynamic background
+ * workers.  Each worker connects to the leader's database as the leader's
+ * current role (with search_path pinned to pg_catalog, pg_temp), then
+ * takes the next table from a shared counter until none is left, and runs
+ * etl_pull.load_table(name) for it in a transaction of its own; it writes
+ * the outcome (run id, rows, seconds, or the error) into the table's slot.
+ * One table's failure does not touch the others.  A worker pays its start
+ * once, not once per table.
+ *
+ * A worker keeps its MySQL connection (one per foreign server) across the
+ * tables it loads, and lends it to each load (EtlPullLendConnection, which
+ * load_table calls); before lending it again it undoes what the previous
+ * table's mysql_settings changed (EtlPullResetMysqlSettings), so no
+ * table's session settings reach the next.  After a failed load the
+ * worker closes its connections and connects again for its next table.
+ *
+ * With consistent, every table of the group is read from one MySQL
+ * snapshot, by the handshake the parallel strategy uses for its readers
+ * (connection.c): each worker connects, the leader takes FLUSH TABLES
+ * WITH READ LOCK on a control connection of its own, each worker starts
+ * its transaction WITH CONSISTENT SNAPSHOT, the leader reads the binary
+ * log position and unlocks.  Each worker then loads all its tables in that
+ * snapshot transaction, and every run records the position.  Without the
+ * privilege for the lock the leader warns and the workers take a snapshot
+ * per table, as without consistent.  A failed load leaves the snapshot's
+ * connection to the next table, unless the error left a result streaming:
+ * connection.c then cuts it off, and the worker cannot go back to the
+ * snapshot: its later tables fail.
+ *
+ * A worker's error outside a table's load (or its FATAL) is not flattened
+ * in the worker: its protocol output goes to a small shm_mq of its own
+ * (pq_redirect_to_shm_mq), and the leader parses the ErrorResponse
+ * (pq_parse_errornotice) into the row of the table the worker was on.
+ * The leader waits on its latch, which the postmaster sets when a worker
+ * it started exits (bgw_notify_pid).  If the leader errors out or is
+ * cancelled, its DSM segment is detached and the detach callback
+ * terminates every worker still running; a worker killed that way rolls
+ * its own transaction back.
+ *
+ * IDENTIFICATION
+ *		  src/commands/load_all.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "foreign/foreign.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "port/atomics.h"
+#include "postmaster/bgworker.h"
+#include "storage/dsm.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
+#include "storage/shm_mq.h"
+#include "storage/shm_toc.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/wait_event.h"
+
+#include "etl_pull.h"
+#include "bgworker.h"
+#include "commands/commands.h"
+
+#define SLOT_NAME_LEN	1024
+#define SLOT_ERROR_LEN	1024
+#define POSITION_LEN	512
+#define MAX_LOAD_WORKERS 64
+
+/* One table of a load_all, in shared memory */
+typedef struct LoadSlot
+{
+	char		table_name[SLOT_NAME_LEN];
+	bool		reported;		/* set by the worker when it is done */
+	bool		succeeded;
+	int64		run_id;
+	int64		rows;
+	double		seconds;
+	char		status[16];
+	char		error[SLOT_ERROR_LEN];	/* a failed load's error */
+} LoadSlot;
+
+/* One worker, in shared memory */
+typedef struct WorkerState
+{
+	int			slot;			/* the table it is loading, or -1 */
+	bool		connected;		/* consistent: its connection is open */
+	bool		snapshot_taken; /* consistent: and reads the snapshot */
+} WorkerState;
+
+/*
+ * The segment, laid out by a shm_toc: the shared state with the slots, and
+ * each worker's error queue
+ */
+#define LOAD_ALL_MAGIC				UINT64CONST(0x6574706c6c6f6164)
+#define LOAD_ALL_KEY_SHARED			UINT64CONST(1)	/* LoadAllShared */
+#define LOAD_ALL_KEY_ERROR_QUEUES	UINT64CONST(2)	/* nworkers error queues */
+
+typedef struct LoadAllShared
+{
+	Oid			dboid;
+	Oid			roleid;
+	PGPROC	   *leader;
+	int			nslots;
+	pg_atomic_uint32 next_slot; /* the next table to take */
+
+	/* consistent: the handshake (see the design comment) */
+	bool		consistent;
+	Oid			serverid;		/* the group's one server */
+	bool		go;				/* the leader holds the lock (or gave up) */
+	bool		group_snapshot; /* the lock was taken: take the snapshot */
+	bool		ready;			/* the position is known: load */
+	char		position[POSITION_LEN]; /* "" if unknown */
+
+	WorkerState workers[MAX_LOAD_WORKERS];
+	LoadSlot	slots[FLEXIBLE_ARRAY_MEMBER];
+} LoadAllShared;
+
+/* The leader's handles, for the detach callback, and what it was told */
+typedef struct LoadAllWorkers
+{
+	int			n;
+	BackgroundWorkerHandle **handles;
+	shm_mq_handle **error_queues;
+	char	  **errors;			/* per slot: a worker's error, as the result shows it */
+} LoadAllWorkers;
+
+/* Worker i's error queue */
+static shm_mq *
+error_queue(shm_toc *toc, int i)
+{
+	return (shm_mq *) ((char *) shm_toc_lookup(toc, LOAD_ALL_KEY_ERROR_QUEUES, false) +
+					   (Size) i * ETL_WORKER_ERROR_QUEUE_SIZE);
+}
+
+/* "message: detail", as etl_pull.runs has an error */
+static char *
+error_text(ErrorData *edata)
+{
+	return edata->detail ?
+		psprintf("%s: %s", edata->message, edata->detail) : pstrdup(edata->message);
+}
+
+/*
+ * Take what worker i sent on its error queue.  Its ErrorResponse becomes
+ * the error of the table it was loading; notices stay in the worker's log.
+ * Returns the last error it sent (or NULL) when the queue is empty.
+ */
+static char *
+read_errors(LoadAllWorkers *w, LoadAllShared *shared, int i)
+{
+	char	   *last = NULL;
+
+	for (;;)
+	{
+		Size		nbytes;
+		void	   *data;
+		ErrorData	edata;
+		int			slot;
+
+		if (shm_mq_receive(w->error_queues[i], &nbytes, &data, true) != SHM_MQ_SUCCESS)
+			return last;
+		if (EtlPullWorkerMessage(data, nbytes, &edata) != 'E')
+			continue;
+		last = error_text(&edata);
+		slot = shared->workers[i].slot;
+		if (slot >= 0 && slot < shared->nslots)
+			w->errors[slot] = last;
+	}
+}
+
+/* DSM detach callback: stop every worker still running */
+static void
+terminate_workers(dsm_segment *seg, Datum arg)
+{
+	LoadAllWorkers *w = (LoadAllWorkers *) DatumGetPointer(arg);
+	int			i;
+
+	for (i = 0; i < w->n; i++)
+		if (w->handles[i] != NULL)
+			TerminateBackgroundWorker(w->handles[i]);
+}
+
+/*
+ * The enabled tables of a group (all groups if NULL), by name; *servers
+ * gets each one's server name
+ */
+static List *
+tables_to_load(text *group, List **servers)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	char		nulls[2] = " ";
+	List	   *names = NIL;
+	MemoryContext callercxt = CurrentMemoryContext;
+	uint64		i;
+
+	*servers = NIL;
+	args[0] = group ? PointerGetDatum(group) : (Datum) 0;
+	if (group == NULL)
+		nulls[0] = 'n';
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT name, server FROM etl_pull.tables"
+							  " WHERE enabled AND ($1 IS NULL OR load_group OPERATOR(pg_catalog.=) $1)"
+							  " ORDER BY name",
+							  1, argtypes, args, nulls, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read etl_pull.tables");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		names = lappend(names,
+						MemoryContextStrdup(callercxt,
+											SPI_getvalue(SPI_tuptable->vals[i],
+														 SPI_tuptable->tupdesc, 1)));
+		*servers = lappend(*servers,
+						   MemoryContextStrdup(callercxt,
+											   SPI_getvalue(SPI_tuptable->vals[i],
+															SPI_tuptable->tupdesc, 2)));
+	}
+	SPI_finish();
+	return names;
+}
+
+/* Wake worker i (its handle "h") */
+static void
+wake_worker(BackgroundWorkerHandle *h)
+{
+	pid_t		pid;
+	PGPROC	   *proc;
+
+	if (GetBackgroundWorkerPid(h, &pid) == BGWH_STARTED &&
+		(proc = BackendPidGetProc(pid)) != NULL)
+		SetLatch(&proc->procLatch);
+}
+
+/*
+ * Consistent: wait until every started worker has set its flag (connected
+ * or snapshot_taken, at "offset" in WorkerState).  A worker that stops
+ * before fails the whole load_all with its own error: the group's snapshot
+ * cannot be had without it.
+ */
+static void
+wait_for_workers(LoadAllWorkers *w, LoadAllShared *shared, int nstarted,
+				 size_t offset, const char *what)
+{
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   EtlPullLockTimeout * 1000L + 30000L);
+
+	for (;;)
+	{
+		int			n = 0;
+		int			i;
+
+		for (i = 0; i < nstarted; i++)
+		{
+			pid_t		pid;
+
+			pg_read_barrier();
+			if (*((bool *) ((char *) &shared->workers[i] + offset)))
+			{
+				n++;
+				continue;
+			}
+			if (GetBackgroundWorkerPid(w->handles[i], &pid) == BGWH_STOPPED)
+			{
+				char	   *err = read_errors(w, shared, i);
+
+				ereport(ERROR,
+						(errcode(ERRCODE_CONNECTION_FAILURE),
+						 errmsg("load worker %d exited before %s", i + 1, what),
+						 err ? errdetail_internal("%s", err) :
+						 errhint("See the server log for why the worker exited.")));
+			}
+		}
+		if (n == nstarted)
+			return;
+		if (GetCurrentTimestamp() > deadline)
+			ereport(ERROR,
+					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+					 errmsg("load workers did not %s in time", what)));
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 100L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * Consistent: the handshake, once the workers are started.  Leaves
+ * shared->ready set, the group's snapshot taken by every worker if the
+ * lock could be had (else a WARNING), its position in shared->position.
+ */
+static void
+group_snapshot(LoadAllWorkers *w, LoadAllShared *shared, int nstarted,
+			   ForeignServer *server)
+{
+	EtlPullConnection *control = EtlPullConnect(server, GetUserId());
+	char	   *err = NULL;
+	bool		locked;
+	int			i;
+
+	wait_for_workers(w, shared, nstarted, offsetof(WorkerState, connected),
+					 "connecting to MySQL");
+	locked = EtlPullLockForSnapshot(control, NULL, &err);
+	if (!locked)
+		ereport(WARNING,
+				(errmsg("could not lock MySQL server \"%s\" for the group's consistent snapshot",
+						server->servername),
+				 errdetail("MySQL said: %s. Each table is read from a snapshot of its own, taken when its load starts.", err),
+				 errhint("Grant the MySQL user RELOAD, or raise etl_pull.lock_timeout.")));
+	shared->group_snapshot = locked;
+	pg_write_barrier();
+	shared->go = true;
+	for (i = 0; i < nstarted; i++)
+		wake_worker(w->handles[i]);
+	if (locked)
+	{
+		char	   *position;
+
+		wait_for_workers(w, shared, nstarted, offsetof(WorkerState, snapshot_taken),
+						 "taking the group's snapshot");
+		position = EtlPullSnapshotPosition(control, &err);
+		if (err != NULL || position == NULL)
+			ereport(WARNING,
+					(errmsg("could not read the binary log position of the group's snapshot on MySQL server \"%s\"",
+							server->servername),
+					 err ? errdetail("MySQL said: %s. The runs record %s.", err,
+									 position ? "the GTID position only" : "no position") :
+					 errdetail("The server keeps no binary log."),
+					 errhint("Grant the MySQL user BINLOG MONITOR (MariaDB) or REPLICATION CLIENT (MySQL).")));
+		if (position != NULL)
+			strlcpy(shared->position, position, POSITION_LEN);
+	}
+	EtlPullDisconnect(control);
+	pg_write_barrier();
+	shared->ready = true;
+	for (i = 0; i < nstarted; i++)
+		wake_worker(w->handles[i]);
+}
+
+PG_FUNCTION_INFO_V1(etl_pull_load_all);
+
+/*
+ * etl_pull.load_all(load_group text DEFAULT NULL, max_parallel int DEFAULT NULL,
+ *					 consistent boolean DEFAULT false)
+ *		returns setof (table_name, status, run_id, rows, seconds, error)
+ */
+Datum
+etl_pull_load_all(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	text	   *group = PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0);
+	int			max_parallel = PG_ARGISNULL(1) ? EtlPullMaxParallelLoads : PG_GETARG_INT32(1);
+	bool		consistent = PG_NARGS() > 2 && !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
+	List	   *names;
+	List	   *servers;
+	ForeignServer *server = NULL;
+	ListCell   *lc;
+	int			n;
+	int			nworkers;
+	int			nstarted = 0;
+	dsm_segment *seg;
+	shm_toc_estimator e;
+	shm_toc    *toc;
+	Size		shared_size;
+	LoadAllShared *shared;
+	LoadAllWorkers *workers;
+	int			running;
+	int			i;
+
+	if (max_parallel < 1 || max_parallel > MAX_LOAD_WORKERS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_parallel must be between 1 and %d", MAX_LOAD_WORKERS)));
+
+	InitMaterializedSRF(fcinfo, 0);
+	names = tables_to_load(group, &servers);
+	n = list_length(names);
+	if (n == 0)
+		return (Datum) 0;
+	if (consistent)
+	{
+		foreach(lc, servers)
+			if (strcmp((char *) lfirst(lc), (char *) linitial(servers)) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("a consistent load_all reads every table from one MySQL server"),
+						 errdetail("Tables of the group are on servers \"%s\" and \"%s\".",
+								   (char *) linitial(servers), (char *) lfirst(lc)),
+						 errhint("Put the tables of each server in a group of their own.")));
+		server = EtlPullUsableServer(GetForeignServerByName(linitial(servers), false)->serverid);
+	}
+	nworkers = Min(max_parallel, n);
+
+	shared_size = add_size(offsetof(LoadAllShared, slots), mul_size(sizeof(LoadSlot), n));
+	shm_toc_initialize_estimator(&e);
+	shm_toc_estimate_chunk(&e, shared_size);
+	shm_toc_estimate_chunk(&e, mul_size(ETL_WORKER_ERROR_QUEUE_SIZE, nworkers));
+	shm_toc_estimate_keys(&e, 2);
+	seg = EtlPullSegmentCreate(&e, LOAD_ALL_MAGIC, &toc);
+	shared = shm_toc_allocate(toc, shared_size);
+	memset(shared, 0, shared_size);
+	shm_toc_insert(toc, LOAD_ALL_KEY_SHARED, shared);
+	shm_toc_insert(toc, LOAD_ALL_KEY_ERROR_QUEUES,
+				   shm_toc_allocate(toc, mul_size(ETL_WORKER_ERROR_QUEUE_SIZE, nworkers)));
+	shared->dboid = MyDatabaseId;
+	shared->roleid = GetUserId();
+	shared->leader = MyProc;
+	shared->nslots = n;
+	pg_atomic_init_u32(&shared->next_slot, 0);
+	shared->consistent = consistent;
+	shared->serverid = server ? server->serverid : InvalidOid;
+	for (i = 0; i < MAX_LOAD_WORKERS; i++)
+		shared->workers[i].slot = -1;
+	i = 0;
+	foreach(lc, names)
+		strlcpy(shared->slots[i++].table_name, (char *) lfirst(lc), SLOT_NAME_LEN);
+
+	workers = MemoryContextAllocZero(TopTransactionContext, sizeof(LoadAllWorkers));
+	workers->handles = MemoryContextAllocZero(TopTransactionContext,
+											  sizeof(BackgroundWorkerHandle *) * nworkers);
+	workers->error_queues = palloc0(sizeof(shm_mq_handle *) * nworkers);
+	workers->errors = palloc0(sizeof(char *) * n);
+	on_dsm_detach(seg, terminate_workers, PointerGetDatum(workers));
+
+	for (i = 0; i < nworkers; i++)
+	{
+		shm_mq	   *mq = shm_mq_create(error_queue(toc, i), ETL_WORKER_ERROR_QUEUE_SIZE);
+
+		shm_mq_set_receiver(mq, MyProc);
+		if (!EtlPullStartWorker("etl_pull_load_worker_main", "etl_pull load worker",
+								seg, i, &workers->handles[i]))
+			break;
+		workers->error_queues[i] = shm_mq_attach(mq, seg, workers->handles[i]);
+		workers->n = ++nstarted;
+	}
+	if (nstarted == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("could not start a background worker to load table \"%s\"",
+						shared->slots[0].table_name),
+				 errhint("Consider increasing the configuration parameter \"%s\".",
+						 "max_worker_processes")));
+	if (consistent)
+		group_snapshot(workers, shared, nstarted, server);
+
+	/* wait for the workers to run out of tables */
+	running = nstarted;
+	while (running > 0)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 1000L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+
+		for (i = 0; i < nstarted; i++)
+		{
+			pid_t		pid;
+
+			if (workers->handles[i] == NULL)
+				continue;
+			(void) read_errors(workers, shared, i);
+			if (GetBackgroundWorkerPid(workers->handles[i], &pid) == BGWH_STOPPED)
+			{
+				/* all it sent is in the queue now */
+				(void) read_errors(workers, shared, i);
+				shm_mq_detach(workers->error_queues[i]);
+				pfree(workers->handles[i]);
+				workers->handles[i] = NULL;
+				running--;
+			}
+		}
+	}
+
+	for (i = 0; i < n; i++)
+	{
+		LoadSlot   *slot = &shared->slots[i];
+		Datum		values[6];
+		bool		nulls[6] = {0};
+
+		values[0] = CStringGetTextDatum(slot->table_name);
+		if (slot->reported && slot->succeeded)
+		{
+			values[1] = CStringGetTextDatum(slot->status);
+			values[2] = Int64GetDatum(slot->run_id);
+			values[3] = Int64GetDatum(slot->rows);
+			values[4] = Float8GetDatum(slot->seconds);
+			nulls[5] = true;
+		}
+		else
+		{
+			values[1] = CStringGetTextDatum(slot->reported ? slot->status : "failed");
+			nulls[2] = nulls[3] = nulls[4] = true;
+			if (slot->reported && slot->error[0] != '\0')
+				values[5] = CStringGetTextDatum(slot->error);
+			else if (!slot->reported && workers->errors[i] != NULL)
+				values[5] = CStringGetTextDatum(workers->errors[i]);
+			else if (!slot->reported)
+				values[5] = CStringGetTextDatum("the load worker exited without reporting; see the server log");
+			else
+				nulls[5] = true;	/* skipped: the table was busy */
+		}
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	dsm_detach(seg);
+	return (Datum) 0;
+}
+
+/*
+ * A worker's MySQL connection to one server, kept across its tables
+ */
+typedef struct KeptConnection
+{
+	Oid			serverid;
+	EtlPullConnection *conn;
+	char	   *applied;		/* the mysql_settings its last load applied */
+	struct KeptConnection *next;
+} KeptConnection;
+
+/* In a load worker: its shared state and its connections */
+static LoadAllShared *worker_shared = NULL;
+static KeptConnection *kept = NULL;
+static bool lendable = false;	/* load_table may borrow a connection now */
+static EtlPullLentConnection lent;
+
+/*
+ * For load_table: the connection this load_all worker keeps to the table's
+ * server, its session as new, or NULL outside a worker (or for a load that
+ * a load started).  Connects if the worker has none to that server yet.
+ */
+EtlPullLentConnection *
+EtlPullLendConnection(EtlPullTable *table)
+{
+	KeptConnection *k;
+
+	if (!lendable || GetUserId() != worker_shared->roleid)
+		return NULL;
+	lendable = false;
+	for (k = kept; k != NULL; k = k->next)
+		if (k->serverid == table->serverid)
+			break;
+	if (worker_shared->consistent && worker_shared->group_snapshot &&
+		(k == NULL || k->conn == NULL || EtlPullConnectionLost(k->conn)))
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("the group's consistent snapshot is lost for table \"%s\"", table->name),
+				 errdetail("The load worker's MySQL connection, which held the snapshot, was closed by the error of an earlier table."),
+				 errhint("Load the table again.")));
+	if (k != NULL && k->conn != NULL && EtlPullConnectionLost(k->conn))
+	{
+		EtlPullDisconnect(k->conn);
+		k->conn = NULL;
+	}
+	if (k == NULL)
+	{
+		k = MemoryContextAllocZero(TopMemoryContext, sizeof(KeptConnection));
+		k->serverid = table->serverid;
+		k->next = kept;
+		kept = k;
+	}
+	if (k->conn == NULL)
+	{
+		k->conn = EtlPullConnect(EtlPullUsableServer(table->serverid), GetUserId());
+		EtlPullKeepConnection(k->conn);
+	}
+	else if (k->applied != NULL)
+		EtlPullResetMysqlSettings(k->conn, k->applied);
+	if (k->applied)
+		pfree(k->applied);
+	k->applied = table->mysql_settings ?
+		MemoryContextStrdup(TopMemoryContext, table->mysql_settings) : NULL;
+
+	lent.conn = k->conn;
+	lent.in_snapshot = worker_shared->consistent && worker_shared->group_snapshot;
+	lent.position = worker_shared->position[0] ? worker_shared->position : NULL;
+	return &lent;
+}
+
+/* Wait until the leader sets *flag */
+static void
+wait_for_leader(bool *flag)
+{
+	for (;;)
+	{
+		pg_read_barrier();
+		if (*flag)
+			return;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 100L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * Consistent: the worker's side of the handshake.  Connect, say so, wait
+ * for the leader's lock, take the snapshot, say so, wait for the position.
+ */
+static void
+join_group_snapshot(WorkerState *me)
+{
+	KeptConnection *k;
+
+	StartTransactionCommand();
+	k = MemoryContextAllocZero(TopMemoryContext, sizeof(KeptConnection));
+	k->serverid = worker_shared->serverid;
+	k->conn = EtlPullConnect(GetForeignServer(worker_shared->serverid),
+							 worker_shared->roleid);
+	EtlPullKeepConnection(k->conn);
+	kept = k;
+	CommitTransactionCommand();
+	pg_write_barrier();
+	me->connected = true;
+	SetLatch(&worker_shared->leader->procLatch);
+
+	wait_for_leader(&worker_shared->go);
+	if (worker_shared->group_snapshot)
+	{
+		StartTransactionCommand();
+		EtlPullStartSnapshot(k->conn);
+		CommitTransactionCommand();
+		pg_write_barrier();
+		me->snapshot_taken = true;
+		SetLatch(&worker_shared->leader->procLatch);
+	}
+	wait_for_leader(&worker_shared->ready);
+}
+
+/*
+ * After a failed load: close the worker's connections, so that the next
+ * table starts on a new one (the error may have been a lost connection,
+ * which an idle kept connection does not notice).  Not the one that holds
+ * the group's snapshot, which the next tables still read.
+ */
+static void
+drop_connections(void)
+{
+	KeptConnection *k;
+
+	if (worker_shared->consistent && worker_shared->group_snapshot)
+		return;
+	for (k = kept; k != NULL; k = k->next)
+	{
+		if (k->conn)
+			EtlPullDisconnect(k->conn);
+		k->conn = NULL;
+		if (k->applied)
+			pfree(k->applied);
+		k->applied = NULL;
+	}
+}
+
+/*
+ * Load the table of "slot" in a transaction of its own, and report in the
+ * slot.  A failed load's error is reported, not raised: the worker goes on
+ * with the next table.
+ */
+static void
+load_one(LoadSlot *slot)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	bool		isnull;
+	HeapTuple	tup;
+	TupleDesc	desc;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	pgstat_report_activity(STATE_RUNNING, "etl_pull: load_all worker");
+	PG_TRY();
+	{
+		args[0] = CStringGetTextDatum(slot->table_name);
+		SPI_connect();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		lendable = true;
+		if (SPI_execute_with_args("SELECT run_id, rows, seconds, status"
+								  " FROM etl_pull.load_table($1)",
+								  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not run etl_pull.load_table");
+		lendable = false;
+		tup = SPI_tuptable->vals[0];
+		desc = SPI_tuptable->tupdesc;
+		slot->run_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		slot->rows = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+		slot->seconds = DatumGetFloat8(SPI_getbinval(tup, desc, 3, &isnull));
+		strlcpy(slot->status, SPI_getvalue(tup, desc, 4), sizeof(slot->status));
+		slot->succeeded = (strcmp(slot->status, "succeeded") == 0);
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		char	   *text;
+
+		lendable = false;
+		MemoryContextSwitchTo(cxt);
+		EmitErrorReport();		/* to the server log (and the leader's queue) */
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		MemoryContextSwitchTo(cxt);
+		strlcpy(slot->status, "failed", sizeof(slot->status));
+		text = error_text(edata);
+		strlcpy(slot->error, text, SLOT_ERROR_LEN);
+		slot->succeeded = false;
+		pfree(text);
+		FreeErrorData(edata);
+		drop_connections();
+	}
+	PG_END_TRY();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	pg_write_barrier();
+	slot->reported = true;
+}
+
+/*
+ * Background worker: load tables of a load_all, the next one from the
+ * shared counter, until none is left.  An error outside a table's load is
+ * not caught: the background worker's error handling sends it, through
+ * the error queue, to the leader.
+ */
+void
+etl_pull_load_worker_main(Datum main_arg)
+{
+	dsm_segment *seg;
+	shm_toc    *toc;
+	WorkerState *me;
+	int			workerno;
+	KeptConnection *k;
+
+	toc = EtlPullWorkerAttach(main_arg, LOAD_ALL_MAGIC, &seg, &workerno);
+	worker_shared = shm_toc_lookup(toc, LOAD_ALL_KEY_SHARED, false);
+	me = &worker_shared->workers[workerno];
+	EtlPullWorkerRedirectErrors(seg, error_queue(toc, workerno));
+
+	EtlPullWorkerConnect(worker_shared->dboid, worker_shared->roleid);
+	if (worker_shared->consistent)
+		join_group_snapshot(me);
+
+	for (;;)
+	{
+		uint32		slotno = pg_atomic_fetch_add_u32(&worker_shared->next_slot, 1);
+
+		CHECK_FOR_INTERRUPTS();
+		if (slotno >= (uint32) worker_shared->nslots)
+			break;
+		me->slot = (int) slotno;
+		pg_write_barrier();
+		load_one(&worker_shared->slots[slotno]);
+	}
+	me->slot = -1;
+	for (k = kept; k != NULL; k = k->next)
+		if (k->conn)
+			EtlPullDisconnect(k->conn);
+	dsm_detach(seg);
+}

@@ -1,0 +1,71 @@
+/*-------------------------------------------------------------------------
+ *
+ * load/check_loaded.c
+ *		  Setting verify: a full load checks the rows it wrote against the
+ *		  source before it commits.
+ *
+ * The check reads the source under the load's own MySQL snapshot, on the
+ * load's connection, still inside the transaction the rows were read in:
+ * so it compares with exactly the rows the load read, whatever the source
+ * does meanwhile (a check after commit would race it).  The stream
+ * strategy checks its new heap just before the swap (load/strategy_swap.c), copy
+ * and standard the target after their rows (load.c); the parallel
+ * strategy's rows come from its workers' snapshots, which the backend's
+ * connection does not share, so a table with verify loads with stream
+ * instead.  "count" compares the row counts, "full" the range hashes of
+ * every row (verify.c).  A difference is an ERROR: the load's transaction
+ * rolls back, the target keeps its old rows and the failed run says what
+ * differed.
+ *
+ * IDENTIFICATION
+ *		  src/load/check_loaded.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "load/load.h"
+#include "catalog/recorder.h"
+#include "verify/verify.h"
+
+/*
+ * Check "rows" (the target, or the new heap about to be swapped in)
+ * against the source under the load's snapshot.
+ */
+void
+EtlPullCheckLoaded(EtlPullLoad *load, Relation rows)
+{
+	EtlPullTable *table = load->table;
+	bool		count_only = (table->verify == ETL_VERIFY_COUNT);
+	EtlPullVerify *v;
+	EtlPullVerifyResult res;
+
+	if (table->verify == ETL_VERIFY_OFF)
+		return;
+	if (load->conn == NULL)
+		elog(ERROR, "the load's connection is closed before its check");
+	v = EtlPullVerifyBegin(load->conn, table, load->source, rows, load->attnums,
+						   ETL_VERIFY_ROWS_PER_RANGE);
+	EtlPullVerifyRanges(v, count_only, &res);
+	if (!count_only)
+		EtlPullVerifyRows(v, 10, &res);
+	EtlPullVerifyEnd(v);
+	if (!EtlPullVerifyEqual(&res))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the rows loaded into %s differ from MySQL table \"%s.%s\"",
+						load->target_qname, load->source->db, load->source->table),
+				 errdetail("%s", count_only ?
+						   psprintf("verify count: " INT64_FORMAT " rows at the source, " INT64_FORMAT " loaded.",
+									res.source_rows, res.target_rows) :
+						   EtlPullVerifySummary(&res)),
+				 errhint("The target keeps its old rows.  A trigger, rule or default on the target may change the rows as they are written.")));
+	if (!count_only && res.uncompared != NIL)
+		EtlPullRunNote(load->result, "verify full: " INT64_FORMAT " rows without a difference from the source's, %d ranges, but %s",
+					   res.source_rows, res.ranges,
+					   EtlPullVerifyUncompared(res.uncompared, res.uncompared_why));
+	else
+		EtlPullRunNote(load->result, "verify %s: " INT64_FORMAT " rows equal to the source's%s",
+					   count_only ? "count" : "full", res.source_rows,
+					   count_only ? "" : psprintf(", %d ranges", res.ranges));
+}

@@ -1,0 +1,166 @@
+/*-------------------------------------------------------------------------
+ *
+ * load.h
+ *		  What the load orchestrator (load.c) and the load strategies
+ *		  (load_*.c) share: the state of a running load, the strategy
+ *		  interface, and the row pipeline from MySQL into a sink
+ *		  (load/rows.c).
+ *
+ * A strategy is one file exporting one const EtlPullStrategyRoutine, listed
+ * in load.c's strategies[] table.  The orchestrator finds the target,
+ * matches the columns, picks the strategy (asking each whether it can
+ * load the target), checks the privileges the routine names, then calls
+ * its load function; it keeps the watermark and analyzes afterwards.
+ *
+ * Adding a strategy: its file, its entry in strategies[], and its name
+ * among the choices of setting "strategy" (settinglist.h, with its
+ * EtlPullStrategy member, and the column's CHECK in the next upgrade).
+ *
+ * IDENTIFICATION
+ *		  src/load/load.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ETL_PULL_LOAD_H
+#define ETL_PULL_LOAD_H
+
+#include "nodes/parsenodes.h"
+#include "utils/rel.h"
+
+#include "etl_pull.h"
+#include "load/parallel.h"
+#include "load/progress.h"
+
+/*
+ * State of a running load.  The orchestrator holds the target in
+ * ExclusiveLock for the whole load; a strategy opens the target itself
+ * (table_open(target_oid, NoLock)) and closes what it opens.
+ *
+ * Two roles take part: the caller, whose rights are checked and whose user
+ * mapping connects, and the target's owner, as whom (in a
+ * security-restricted operation) the load runs once the target is locked,
+ * so that the target's own code (triggers, defaults, constraints, domains,
+ * index expressions, rules) never runs with more rights than its owner
+ * has.  Code of the strategies that checks a right names load->caller,
+ * never GetUserId().
+ */
+typedef struct EtlPullLoad
+{
+	EtlPullTable *table;
+	Oid			caller;			/* the calling role */
+	Oid			owner;			/* the target's owner: the load runs as it */
+	EtlPullUserState as_owner;	/* the caller's state, while running as owner */
+	bool		created;		/* this load created the target */
+	EtlPullConnection *conn;	/* NULL once the read is done */
+	bool		conn_lent;		/* conn is load_all's: never disconnected */
+	EtlPullLentConnection *lent;	/* or NULL */
+	EtlPullSource *source;
+	Oid			target_oid;
+	char	   *target_qname;	/* quoted schema.table */
+	AttrNumber *attnums;		/* target attribute of each source column */
+	EtlPullRunResult *result;	/* filled in as the load goes */
+	EtlPullProgress progress;
+	List	   *indexes;		/* a created target's secondary indexes to
+								 * build after the rows (EtlPullSourceIndex) */
+
+	/* incremental runs: set by the orchestrator from the watermark */
+	int		   *incremental_cols;	/* source index of each incremental column */
+	const char *where;			/* the rows past the watermark */
+	List	   *reload_bounds;	/* append-only: the range pulled again */
+} EtlPullLoad;
+
+/*
+ * A load strategy.  "unsuitable" says why it cannot load this target, or
+ * returns NULL when it can (a NULL function: it loads any target; a NULL
+ * "target" is one the load would create, a plain table: etl_pull.plan());
+ * "privileges" are the ones the caller needs on the target; "load" moves
+ * every row of the source into the target, in the caller's transaction.
+ */
+typedef struct EtlPullStrategyRoutine
+{
+	const char *name;			/* etl_pull.tables.strategy, etl_pull.runs */
+	AclMode		privileges;
+	const char *(*unsuitable) (EtlPullLoad *load, Relation target);
+	void		(*load) (EtlPullLoad *load);
+} EtlPullStrategyRoutine;
+
+/* in load/strategy_swap.c */
+extern const EtlPullStrategyRoutine EtlPullStreamStrategy;
+extern const EtlPullStrategyRoutine EtlPullParallelStrategy;
+
+/* in load/strategy_copy.c */
+extern const EtlPullStrategyRoutine EtlPullCopyStrategy;
+
+/* in load/strategy_standard.c */
+extern const EtlPullStrategyRoutine EtlPullStandardStrategy;
+
+/* in load/strategy_incremental.c: the runs that pull from a watermark */
+extern const EtlPullStrategyRoutine EtlPullIncrementalStrategy;
+
+/* in load/strategy_diff.c: the runs that re-pull the key ranges whose hashes differ */
+extern const EtlPullStrategyRoutine EtlPullDiffStrategy;
+
+/* in load/check_loaded.c: setting verify, before a full load commits */
+extern void EtlPullCheckLoaded(EtlPullLoad *load, Relation rows);
+
+/* in load.c: a strategy is done with the load's connection */
+extern void EtlPullLoadDoneReading(EtlPullLoad *load);
+extern const EtlPullStrategyRoutine *EtlPullChooseStrategy(EtlPullLoad *load,
+														   Relation rel);
+
+/* in load/target.c */
+extern Oid	EtlPullLookupTarget(EtlPullLoad *load);
+extern void EtlPullCheckColumnTypes(EtlPullLoad *load);
+extern void EtlPullCheckTypeOwner(Oid typid, Oid runner, const char *column);
+extern char *EtlPullTargetDDL(EtlPullLoad *load);
+extern Oid	EtlPullCreateTarget(EtlPullLoad *load);
+extern void EtlPullCreateIndexes(EtlPullLoad *load);
+extern void EtlPullMatchColumns(EtlPullLoad *load, Relation rel,
+								const char *qname, AttrNumber **attnums);
+extern void EtlPullCheckTargetPrivileges(EtlPullLoad *load, AclMode mode);
+extern Oid	EtlPullTargetWriter(EtlPullLoad *load, Relation rel);
+extern void EtlPullDeleteTargetRows(EtlPullLoad *load);
+extern Relation EtlPullOpenStage(EtlPullLoad *load, const char *stage_name,
+								 const char *stage_qname, AttrNumber **attnums);
+extern void EtlPullDropStage(const char *stage_qname);
+extern void EtlPullLockTargetExclusive(EtlPullLoad *load, const char *purpose,
+									   const char *outcome);
+extern const char *EtlPullColumnTargetType(EtlPullLoad *load,
+										   EtlPullSourceColumn *col);
+
+/* in schema.c: on_schema_change, before any row moves */
+typedef struct EtlPullSchemaState EtlPullSchemaState;
+
+extern EtlPullSchemaState *EtlPullSchemaCheck(EtlPullLoad *load, bool *full);
+extern void EtlPullSchemaRemember(EtlPullLoad *load, EtlPullSchemaState *state);
+
+/* A change etl_pull.plan() reports: what a load would do about it */
+typedef struct EtlPullSchemaDiff
+{
+	const char *action;			/* "alter" (evolve does it, error fails),
+								 * "none" (the target holds it), "refused" */
+	const char *text;
+	const char *hint;			/* NULL, or what to do */
+} EtlPullSchemaDiff;
+
+extern List *EtlPullSchemaPreview(EtlPullLoad *load, Relation rel, char **ddl);
+
+/* in load/rows.c */
+extern bool EtlPullConvertOrReject(EtlPullLoad *load, EtlPullConverter *conv,
+								   char **values, unsigned long *lengths,
+								   Datum *datums, bool *nulls);
+extern void EtlPullRowsIntoSink(EtlPullLoad *load, EtlPullParallel *par,
+								Relation target, AttrNumber *attnums,
+								EtlPullSink *sink);
+extern void EtlPullStreamIntoSink(EtlPullLoad *load, Relation target,
+								  AttrNumber *attnums, EtlPullSink *sink,
+								  const char *where);
+
+/* Count a row fetched from MySQL */
+static inline void
+EtlPullLoadRowDone(EtlPullLoad *load, unsigned long *lengths)
+{
+	EtlPullCountFetchedRow(&load->progress, lengths, load->source->ncolumns);
+}
+
+#endif							/* ETL_PULL_LOAD_H */

@@ -1,0 +1,361 @@
+/*-------------------------------------------------------------------------
+ *
+ * merge.c
+ *		  The incremental merge in C: each pulled row applied to the target
+ *		  by a lookup on its primary key index.
+ *
+ * An incremental run merges the rows it pulls as they stream from MySQL
+ * (sink.c hands each converted batch here), so its cost is that of the
+ * changes, not of the table: for every row one probe of the target's
+ * primary key index; a row whose columns are byte for byte those of the
+ * target's copy is left alone (not rewritten: its xmin stays), a row that
+ * differs is updated in place, a new one is inserted with its index
+ * entries.  This is what "INSERT ... ON CONFLICT (key) DO UPDATE ... WHERE
+ * NOT record_image_eq(...)" does (incremental.c's EtlPullMerge, which
+ * stays for the targets this path does not take), in the shape of
+ * PostgreSQL's logical replication apply (execReplication.c): the table
+ * AM's insert and update, ExecInsertIndexTuples, ExecConstraints.
+ *
+ * Only a target the same statement would load with nothing more than
+ * that takes this path (EtlPullMergeUnsuitable): a plain heap table with
+ * no triggers (which also rules out foreign keys and deferred
+ * constraints), no row level security, no rules, no stored generated
+ * columns, whose primary key is the source's key.  Publications need
+ * nothing: the heap's updates are WAL-logged with their key for logical
+ * decoding, and the primary key is the replica identity.
+ *
+ * The load holds the target in ExclusiveLock, so no other session writes
+ * or locks its rows while the merge runs: the probes read one snapshot
+ * taken after that lock, and no tuple needs locking before its update.
+ * Under REPEATABLE READ a row committed after the transaction's snapshot
+ * is a serialization failure, as the SQL statement reports it.
+ *
+ * IDENTIFICATION
+ *		  src/load/merge.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/nbtree.h"
+#include "access/relscan.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "executor/executor.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "etl_pull.h"
+
+struct EtlPullMerger
+{
+	Relation	rel;
+	MemoryContext cxt;			/* the scan's: lives as long as the merge */
+	ResultRelInfo *rri;
+	EState	   *estate;
+	Relation	index;			/* the target's primary key */
+	IndexScanDesc scan;
+	ScanKeyData skey[INDEX_MAX_KEYS];
+	int			nkeys;
+	Snapshot	snapshot;		/* taken under the load's lock */
+	TupleTableSlot *found;		/* the target's copy of a row */
+	TupleTableSlot *updated;	/* the row an update writes */
+	bool	   *mapped;			/* per attribute: a source column fills it */
+	CommandId	cid;
+	int64	   *merged;			/* rows inserted or updated, the caller's */
+};
+
+/*
+ * Why the C merge cannot load "rel" whose key, for the source, is the
+ * target attributes keyattnums[0..nkeys-1]; NULL if it can, with the
+ * primary key index in *indexoid.  The reasons are the things the SQL
+ * merge would run that this path does not (or would refuse itself).
+ */
+const char *
+EtlPullMergeUnsuitable(Relation rel, AttrNumber *keyattnums, int nkeys,
+					   Oid *indexoid)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	Relation	index;
+	Oid			pk;
+	const char *why = NULL;
+	int			i;
+
+	if (rel->rd_rel->relkind != RELKIND_RELATION)
+		return "it is not a plain table";
+	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID)
+		return "it does not use the heap table access method";
+	if (rel->trigdesc != NULL)
+		return "it has triggers (or foreign keys, or deferrable constraints)";
+	if (rel->rd_rel->relrowsecurity)
+		return "it has row level security enabled";
+	if (rel->rd_rules != NULL)
+		return "it has rules";
+	if (tupdesc->constr && tupdesc->constr->has_generated_stored)
+		return "it has generated columns";
+#if PG_VERSION_NUM >= 180000
+	pk = RelationGetPrimaryKeyIndex(rel, false);
+#else
+	pk = RelationGetPrimaryKeyIndex(rel);
+#endif
+	if (!OidIsValid(pk))
+		return "it has no primary key";
+
+	index = index_open(pk, AccessShareLock);
+	if (!index->rd_index->indimmediate)
+		why = "its primary key is deferrable";
+	else if (index->rd_rel->relam != BTREE_AM_OID)
+		why = "its primary key is not a btree";
+	else if (IndexRelationGetNumberOfKeyAttributes(index) != nkeys)
+		why = "its primary key is not the source's key";
+	for (i = 0; why == NULL && i < nkeys; i++)
+	{
+		int			k;
+
+		for (k = 0; k < nkeys; k++)
+			if (index->rd_index->indkey.values[k] == keyattnums[i])
+				break;
+		if (k == nkeys)
+			why = "its primary key is not the source's key";
+	}
+	index_close(index, NoLock);
+	*indexoid = pk;
+	return why;
+}
+
+/*
+ * Start merging into the relation of "rri" (whose indexes the caller has
+ * opened, ExecOpenIndices) by its primary key "indexoid".  attnums
+ * (nmapped) are the attributes the incoming rows fill; an update keeps the
+ * others as they are.  The count of rows inserted or updated goes to
+ * *merged.  Call in the memory context that is to hold the merge's state.
+ */
+EtlPullMerger *
+EtlPullMergerBegin(ResultRelInfo *rri, EState *estate, Oid indexoid,
+				   AttrNumber *attnums, int nmapped, int64 *merged)
+{
+	EtlPullMerger *m = palloc0(sizeof(EtlPullMerger));
+	Relation	rel = rri->ri_RelationDesc;
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	int			i;
+
+	m->rel = rel;
+	m->cxt = CurrentMemoryContext;
+	m->rri = rri;
+	m->estate = estate;
+	m->merged = merged;
+	m->cid = GetCurrentCommandId(true);
+	m->index = index_open(indexoid, RowExclusiveLock);
+	m->nkeys = IndexRelationGetNumberOfKeyAttributes(m->index);
+
+	/*
+	 * The key's equality operators, from its operator classes, as the
+	 * unique index itself compares (execReplication.c's
+	 * build_replindex_scan_key); only the arguments change per row.
+	 */
+	for (i = 0; i < m->nkeys; i++)
+	{
+		Oid			optype = m->index->rd_opcintype[i];
+		Oid			opfamily = m->index->rd_opfamily[i];
+		Oid			op = get_opfamily_member(opfamily, optype, optype,
+											 BTEqualStrategyNumber);
+
+		if (!OidIsValid(op))
+			elog(ERROR, "missing operator %d(%u,%u) in opfamily %u",
+				 BTEqualStrategyNumber, optype, optype, opfamily);
+		ScanKeyInit(&m->skey[i], i + 1, BTEqualStrategyNumber,
+					get_opcode(op), (Datum) 0);
+		m->skey[i].sk_collation = m->index->rd_indcollation[i];
+	}
+
+	/* after the load's lock: every committed row, and nobody else writing */
+	m->snapshot = RegisterSnapshot(GetLatestSnapshot());
+#if PG_VERSION_NUM >= 180000
+	m->scan = index_beginscan(rel, m->index, m->snapshot, NULL, m->nkeys, 0);
+#else
+	m->scan = index_beginscan(rel, m->index, m->snapshot, m->nkeys, 0);
+#endif
+	m->found = table_slot_create(rel, NULL);
+	m->updated = MakeSingleTupleTableSlot(tupdesc, &TTSOpsVirtual);
+	m->mapped = palloc0(sizeof(bool) * tupdesc->natts);
+	for (i = 0; i < nmapped; i++)
+		m->mapped[attnums[i] - 1] = true;
+	return m;
+}
+
+/* Whether the mapped columns of the two slots are the same bytes */
+static bool
+same_image(EtlPullMerger *m, TupleTableSlot *a, TupleTableSlot *b)
+{
+	TupleDesc	tupdesc = RelationGetDescr(m->rel);
+	int			i;
+
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		if (!m->mapped[i])
+			continue;
+		if (a->tts_isnull[i] != b->tts_isnull[i])
+			return false;
+		if (a->tts_isnull[i])
+			continue;
+		if (!datum_image_eq(a->tts_values[i], b->tts_values[i],
+							att->attbyval, att->attlen))
+			return false;
+	}
+	return true;
+}
+
+/* Insert "slot" (defaults filled in) with its index entries */
+static void
+merge_insert(EtlPullMerger *m, TupleTableSlot *slot)
+{
+	List	   *recheck;
+
+	if (m->rel->rd_att->constr)
+		ExecConstraints(m->rri, slot, m->estate);
+	table_tuple_insert(m->rel, slot, m->cid, 0, NULL);
+	if (m->rri->ri_NumIndices > 0)
+	{
+#if PG_VERSION_NUM >= 160000
+		recheck = ExecInsertIndexTuples(m->rri, slot, m->estate, false, false,
+										NULL, NIL, false);
+#else
+		recheck = ExecInsertIndexTuples(m->rri, slot, m->estate, false, false,
+										NULL, NIL);
+#endif
+		list_free(recheck);
+	}
+}
+
+/*
+ * Update the target's row in m->found with the mapped columns of "slot",
+ * keeping the others; new index entries unless the update was HOT.
+ */
+static void
+merge_update(EtlPullMerger *m, TupleTableSlot *slot)
+{
+	TupleDesc	tupdesc = RelationGetDescr(m->rel);
+	TupleTableSlot *upd = m->updated;
+	TM_FailureData tmfd;
+	LockTupleMode lockmode;
+	TM_Result	res;
+	List	   *recheck = NIL;
+	int			i;
+#if PG_VERSION_NUM >= 160000
+	TU_UpdateIndexes update_indexes;
+#else
+	bool		update_indexes;
+#endif
+
+	ExecClearTuple(upd);
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		TupleTableSlot *from = m->mapped[i] ? slot : m->found;
+
+		upd->tts_values[i] = from->tts_values[i];
+		upd->tts_isnull[i] = from->tts_isnull[i];
+	}
+	ExecStoreVirtualTuple(upd);
+
+	CheckCmdReplicaIdentity(m->rel, CMD_UPDATE);
+	if (m->rel->rd_att->constr)
+		ExecConstraints(m->rri, upd, m->estate);
+	res = table_tuple_update(m->rel, &m->found->tts_tid, upd, m->cid,
+							 m->snapshot, InvalidSnapshot, true, &tmfd,
+							 &lockmode, &update_indexes);
+	if (res == TM_SelfModified)
+		ereport(ERROR,
+				(errcode(ERRCODE_CARDINALITY_VIOLATION),
+				 errmsg("MySQL returned the same primary key twice for table %s",
+						RelationGetRelationName(m->rel)),
+				 errdetail("A primary key identifies one row; the run cannot tell which copy to keep.")));
+	if (res != TM_Ok)
+		elog(ERROR, "unexpected table_tuple_update status: %u", res);
+
+#if PG_VERSION_NUM >= 160000
+	if (m->rri->ri_NumIndices > 0 && update_indexes != TU_None)
+		recheck = ExecInsertIndexTuples(m->rri, upd, m->estate, true, false,
+										NULL, NIL,
+										update_indexes == TU_Summarizing);
+#else
+	if (m->rri->ri_NumIndices > 0 && update_indexes)
+		recheck = ExecInsertIndexTuples(m->rri, upd, m->estate, true, false,
+										NULL, NIL);
+#endif
+	list_free(recheck);
+}
+
+/*
+ * Merge one row, its values in slot->tts_values (every attribute: the
+ * unmapped ones hold their defaults, for an insert).  Returns whether the
+ * row was inserted or updated.  Allocates in the current memory context,
+ * which the caller resets.
+ */
+bool
+EtlPullMergerApply(EtlPullMerger *m, TupleTableSlot *slot)
+{
+	int16	   *indkey = m->index->rd_index->indkey.values;
+	bool		changed = true;
+	bool		hit;
+	MemoryContext oldcxt;
+	int			i;
+
+	slot_getallattrs(slot);
+	for (i = 0; i < m->nkeys; i++)
+	{
+		m->skey[i].sk_argument = slot->tts_values[indkey[i] - 1];
+		if (slot->tts_isnull[indkey[i] - 1])
+			m->skey[i].sk_flags |= SK_ISNULL;
+		else
+			m->skey[i].sk_flags &= ~SK_ISNULL;
+	}
+
+	/*
+	 * The probe runs in the scan's own context: the index AM keeps what it
+	 * allocates there across rows (btree's list of dead entries to mark).
+	 */
+	oldcxt = MemoryContextSwitchTo(m->cxt);
+	index_rescan(m->scan, m->skey, m->nkeys, NULL, 0);
+	hit = index_getnext_slot(m->scan, ForwardScanDirection, m->found);
+	MemoryContextSwitchTo(oldcxt);
+	if (!hit)
+		merge_insert(m, slot);
+	else
+	{
+		/* REPEATABLE READ: a row the transaction cannot see, as SQL says */
+		if (IsolationUsesXactSnapshot() &&
+			!table_tuple_satisfies_snapshot(m->rel, m->found,
+											GetTransactionSnapshot()))
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to concurrent update")));
+		slot_getallattrs(m->found);
+		if (same_image(m, slot, m->found))
+			changed = false;
+		else
+			merge_update(m, slot);
+	}
+	ExecClearTuple(m->found);
+	if (changed)
+		(*m->merged)++;
+	return changed;
+}
+
+/* End the merge; the indexes stay open for the caller to close */
+void
+EtlPullMergerEnd(EtlPullMerger *m)
+{
+	index_endscan(m->scan);
+	index_close(m->index, NoLock);
+	UnregisterSnapshot(m->snapshot);
+	ExecDropSingleTupleTableSlot(m->found);
+	ExecDropSingleTupleTableSlot(m->updated);
+}

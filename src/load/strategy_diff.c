@@ -1,0 +1,144 @@
+/*-------------------------------------------------------------------------
+ *
+ * load/strategy_diff.c
+ *		  A diff run (extraction = 'diff', and etl_pull.repair_table): the
+ *		  key ranges whose hashes differ from the source's are pulled again
+ *		  and merged into the target by primary key.
+ *
+ * For tables with a primary key but no watermark column.  The ranges are
+ * compared as etl_pull.verify_table compares them (verify.c: one hash per
+ * range on each side, about ETL_VERIFY_ROWS_PER_RANGE rows a range, under
+ * the load's MySQL snapshot).  With a single integer key and few ranges
+ * differing, those ranges are then compared row by row (key and hash on
+ * each side), and only the source rows that are missing from the target
+ * or differ stream into a temporary staging table, by their keys; the
+ * target's rows the source lacks are deleted by TID.  Otherwise (another
+ * key, or many ranges differing) the source rows of the ranges that differ
+ * are staged, and the target's rows of those ranges whose key the stage
+ * lacks are deleted.  The stage is then merged into the target with
+ * EtlPullMerge (insert the new rows, update the ones that differ).  An
+ * unchanged table costs one aggregate query at MySQL and one scan of the
+ * target; nothing is written.
+ *
+ * IDENTIFICATION
+ *		  src/load/strategy_diff.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "load/load.h"
+#include "catalog/recorder.h"
+#include "verify/verify.h"
+
+/*
+ * Compare row by row when at most one range in DIFF_ROWS_RANGES_FRACTION
+ * differs (the rows of those ranges are then held, one entry each, on our
+ * side), and pull rows by key when at most DIFF_ROWS_MAX_KEYS changed (the
+ * key intervals make one MySQL statement).
+ */
+#define DIFF_ROWS_RANGES_FRACTION 10
+#define DIFF_ROWS_MAX_KEYS 20000
+
+static void
+load_diff(EtlPullLoad *load)
+{
+	EtlPullTable *table = load->table;
+	char	   *stage_name = psprintf("etl_pull_diff_%u", load->target_oid);
+	char	   *stage_qname = quote_qualified_identifier("pg_temp", stage_name);
+	List	   *key = EtlPullSourceKey(load->source);
+	List	   *columns = NIL;
+	List	   *pk = NIL;
+	Relation	rel;
+	Relation	stage;
+	AttrNumber *stage_attnums;
+	EtlPullVerify *v;
+	EtlPullVerifyResult res;
+	ListCell   *lc;
+	int			i;
+	bool		by_key = false;
+	char	   *filter;
+
+	if (key == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+				 errmsg("diff loads of table \"%s\" need a primary key on MySQL table \"%s.%s\"",
+						table->name, load->source->db, load->source->table),
+				 errhint("Set \"extraction\" to \"full\" for this table.")));
+	EtlPullCheckTargetPrivileges(load, ACL_DELETE);
+
+	rel = table_open(load->target_oid, NoLock);
+	v = EtlPullVerifyBegin(load->conn, table, load->source, rel, load->attnums,
+						   ETL_VERIFY_ROWS_PER_RANGE);
+	EtlPullVerifyRanges(v, false, &res);
+	EtlPullRunNote(load->result, "diff: %d of %d ranges differ (" INT64_FORMAT " source rows, " INT64_FORMAT " target rows)",
+				   res.differing_ranges, res.ranges, res.source_rows, res.target_rows);
+	if (res.uncompared != NIL)
+		EtlPullRunNote(load->result, "diff: %s",
+					   EtlPullVerifyUncompared(res.uncompared, res.uncompared_why));
+	if (res.differing_ranges == 0)
+	{
+		EtlPullVerifyEnd(v);
+		table_close(rel, NoLock);
+		return;
+	}
+
+	/* few rows changed, by an integer key: pull only those */
+	if (EtlPullVerifyIntegerKey(v) &&
+		res.differing_ranges * DIFF_ROWS_RANGES_FRACTION <= res.ranges)
+	{
+		bool		too_many;
+
+		filter = EtlPullVerifyChangedRows(v, &res, DIFF_ROWS_MAX_KEYS, &too_many);
+		by_key = !too_many;
+		if (by_key)
+			EtlPullRunNote(load->result, "diff: " INT64_FORMAT " rows missing, " INT64_FORMAT " different, " INT64_FORMAT " gone",
+						   res.missing_rows, res.different_rows, res.extra_rows);
+	}
+	if (!by_key)
+		filter = EtlPullVerifySourceFilter(v);
+
+	/* the source rows to pull (those rows, or those ranges), staged */
+	stage = EtlPullOpenStage(load, stage_name, stage_qname, &stage_attnums);
+	if (!by_key || filter != NULL)
+		EtlPullStreamIntoSink(load, stage, stage_attnums,
+							  EtlPullSinkBegin(stage, stage, table->batch_size,
+											   TABLE_INSERT_SKIP_FSM, NULL, 0, false),
+							  filter);
+	table_close(stage, NoLock);
+	CommandCounterIncrement();
+
+	EtlPullProgressPhase(ETL_PHASE_MERGING);
+	foreach(lc, key)
+		pk = lappend(pk, (char *) quote_identifier(((EtlPullSourceColumn *) lfirst(lc))->target_name));
+	/* first the rows gone from the source, while the TIDs still hold */
+	load->result->deleted_rows = by_key ?
+		EtlPullVerifyDeleteExtra(v, load->target_qname) :
+		EtlPullVerifyDeleteGone(v, load->target_qname, stage_qname, pk);
+	EtlPullVerifyEnd(v);
+	table_close(rel, NoLock);
+	for (i = 0; i < load->source->ncolumns; i++)
+		columns = lappend(columns,
+						  (char *) quote_identifier(load->source->columns[i].target_name));
+	load->result->merged_rows = EtlPullMerge(load->target_qname, stage_qname,
+											 columns, pk);
+	EtlPullDropStage(stage_qname);
+}
+
+/*
+ * Not a strategy a table can ask for: the orchestrator runs it for
+ * extraction = 'diff' once the target exists, and for repair_table.  It
+ * reads the target's rows to compare them: SELECT too.
+ */
+const EtlPullStrategyRoutine EtlPullDiffStrategy = {
+	.name = "diff",
+	.privileges = ACL_INSERT | ACL_UPDATE | ACL_DELETE | ACL_SELECT,
+	.unsuitable = NULL,
+	.load = load_diff
+};
