@@ -46,6 +46,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "etl_pull.h"
 
 /*
@@ -141,11 +142,7 @@ EtlPullResolveTarget(const char *name, const char *target, char **schema,
 		*table = downcase_identifier(name, strlen(name), false, true);
 		return;
 	}
-#if PG_VERSION_NUM >= 160000
-	names = stringToQualifiedNameList(target, NULL);
-#else
-	names = stringToQualifiedNameList(target);
-#endif
+	names = EtlPullQualifiedNameList(target);
 	if (list_length(names) == 1)
 	{
 		*schema = "public";
@@ -501,13 +498,7 @@ EtlPullCreatedTarget(Oid relid)
 void
 EtlPullCheckAdoptable(Oid relid, Oid registrant)
 {
-#if PG_VERSION_NUM >= 160000
-	bool		owns = object_ownercheck(RelationRelationId, relid, registrant);
-#else
-	bool		owns = pg_class_ownercheck(relid, registrant);
-#endif
-
-	if (owns || EtlPullCreatedTarget(relid))
+	if (EtlPullOwnsRelation(relid, registrant) || EtlPullCreatedTarget(relid))
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

@@ -41,6 +41,7 @@
 #include "utils/acl.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "load/load.h"
 
 /*
@@ -236,13 +237,7 @@ EtlPullUsableServer(Oid serverid)
 	ForeignServer *server = GetForeignServer(serverid);
 	AclResult	aclresult;
 
-#if PG_VERSION_NUM >= 160000
-	aclresult = object_aclcheck(ForeignServerRelationId, server->serverid,
-								GetUserId(), ACL_USAGE);
-#else
-	aclresult = pg_foreign_server_aclcheck(server->serverid, GetUserId(),
-										   ACL_USAGE);
-#endif
+	aclresult = EtlPullServerAclcheck(server->serverid, GetUserId(), ACL_USAGE);
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
 	return server;
@@ -256,11 +251,7 @@ EtlPullUsableServer(Oid serverid)
 static bool
 caller_owns_target(EtlPullLoad *load)
 {
-#if PG_VERSION_NUM >= 160000
-	return object_ownercheck(RelationRelationId, load->target_oid, load->caller);
-#else
-	return pg_class_ownercheck(load->target_oid, load->caller);
-#endif
+	return EtlPullOwnsRelation(load->target_oid, load->caller);
 }
 
 /*

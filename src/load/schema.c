@@ -73,6 +73,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
+#include "compat.h"
 #include "load/load.h"
 #include "catalog/recorder.h"
 
@@ -552,11 +553,7 @@ apply_changes(EtlPullLoad *load, List *changes)
 	StringInfoData ddl;
 	ListCell   *lc;
 
-#if PG_VERSION_NUM >= 160000
-	if (!object_ownercheck(RelationRelationId, load->target_oid, load->caller))
-#else
-	if (!pg_class_ownercheck(load->target_oid, load->caller))
-#endif
+	if (!EtlPullOwnsRelation(load->target_oid, load->caller))
 	{
 		initStringInfo(&ddl);
 		foreach(lc, changes)

@@ -44,6 +44,7 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
+#include "compat.h"
 #include "load/load.h"
 #include "catalog/recorder.h"
 
@@ -64,12 +65,7 @@ EtlPullLookupTarget(EtlPullLoad *load)
 													load->table->target_relname);
 
 	/* as SQL naming the table would: USAGE on its schema */
-#if PG_VERSION_NUM >= 160000
-	aclresult = object_aclcheck(NamespaceRelationId, nspid, GetUserId(),
-								ACL_USAGE);
-#else
-	aclresult = pg_namespace_aclcheck(nspid, GetUserId(), ACL_USAGE);
-#endif
+	aclresult = EtlPullSchemaAclcheck(nspid, GetUserId(), ACL_USAGE);
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_SCHEMA, load->table->target_schema);
 
