@@ -7,9 +7,11 @@ MODULE_big = etl_pull
 OBJS = \
 	src/bgworker.o \
 	src/etl_pull.o \
+	src/valid_text.o \
 	src/catalog/catalog.o \
 	src/catalog/option.o \
 	src/catalog/recorder.o \
+	src/catalog/settings_list.o \
 	src/remote/binrow.o \
 	src/remote/connection.o \
 	src/remote/session.o \

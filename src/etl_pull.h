@@ -580,11 +580,27 @@ extern int64 EtlPullDeleteMissing(EtlPullConnection *conn, EtlPullSource *source
 								  EtlPullSourceColumn *keycol,
 								  const char *target_qname);
 
-/* in session.c */
+/* in catalog/settings_list.c: one "name=value" of a settings list */
+typedef struct EtlPullSetting
+{
+	char	   *name;
+	char	   *value;
+} EtlPullSetting;
+
+extern List *EtlPullParseSettings(const char *list, char **bad);
+extern bool EtlPullSettingIsNumber(const char *value);
+extern const char *EtlPullSettingRefusal(const EtlPullSetting *s, bool pg,
+										 bool check_rights);
+extern void EtlPullRefuseSetting(const char *what, const char *name,
+								 const char *why) pg_attribute_noreturn();
+extern const char *EtlPullRefusedSqlMode(const char *mode);
+extern const char *EtlPullMysqlSettingWhy(const char *name);
 extern bool EtlPullSettingsListValid(const char *list, bool pg, bool check_rights,
 									 char **bad, const char **why);
 extern void EtlPullCheckSettingsList(const char *what, const char *list, bool pg);
 extern int	EtlPullApplyPgSettings(EtlPullTable *table);
+
+/* in remote/session.c */
 extern void EtlPullApplyMysqlSettings(EtlPullConnection *conn, EtlPullTable *table);
 extern void EtlPullResetMysqlSettings(EtlPullConnection *conn, const char *list);
 
