@@ -1070,7 +1070,9 @@ EtlPullVerifyBegin(EtlPullConnection *conn, EtlPullTable *table,
 	v->differs = palloc0(sizeof(bool) * v->nranges);
 	v->md5 = pg_cryptohash_create(PG_MD5);
 	if (v->md5 == NULL)
-		elog(ERROR, "out of memory");
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
 	v->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "etl_pull verify rows",
 									  ALLOCSET_DEFAULT_SIZES);
 	return v;
