@@ -460,10 +460,9 @@ extern void EtlPullConvertersUseNative(EtlPullConverter *conv, const bool *nativ
 extern char *EtlPullNativeText(const char *value);
 extern void EtlPullNativeFromConnection(EtlPullConverter *conv,
 										EtlPullConnection *conn);
-struct EtlPullReject;
 extern bool EtlPullConvertRowOrReject(EtlPullConverter *conv, char **values,
 									  unsigned long *lengths, Datum *datums,
-									  bool *nulls, struct EtlPullReject *reject);
+									  bool *nulls, EtlPullReject *reject);
 extern bool EtlPullConvertRowsTry(EtlPullConverter *conv, int n, char ***values,
 								  unsigned long **lengths, Datum **datums,
 								  bool **nulls);

@@ -59,11 +59,12 @@
 #define COL_TABLE_ID (COL_FIRST_SETTING + EtlPullNumTableSettings)
 
 /*
- * Split source_table into database and table.  `Quoted` parts may contain
- * dots; an unquoted value splits at its first dot.
+ * Split a source_table value into its database (NULL: the server's dbname)
+ * and table.  `Quoted` parts may contain dots; an unquoted value splits at
+ * its first dot.
  */
-static void
-split_source_table(const char *value, char **db, char **table)
+void
+EtlPullSplitSourceTable(const char *value, char **db, char **table)
 {
 	char	   *parts[2] = {NULL, NULL};
 	int			nparts = 0;
@@ -117,13 +118,6 @@ split_source_table(const char *value, char **db, char **table)
 		*db = NULL;
 		*table = parts[0];
 	}
-}
-
-/* The database (NULL: the server's dbname) and table of a source_table value */
-void
-EtlPullSplitSourceTable(const char *value, char **db, char **table)
-{
-	split_source_table(value, db, table);
 }
 
 /*
@@ -363,8 +357,8 @@ EtlPullReadTable(const char *name)
 						t->server_name)));
 	t->serverid = server->serverid;
 
-	split_source_table(t->source_table ? t->source_table : t->name,
-					   &t->source_db, &t->source_relname);
+	EtlPullSplitSourceTable(t->source_table ? t->source_table : t->name,
+							&t->source_db, &t->source_relname);
 	EtlPullResolveTarget(t->name, t->target_table, &t->target_schema,
 						 &t->target_relname);
 	return t;

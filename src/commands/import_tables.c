@@ -120,6 +120,38 @@ typedef struct ImportRow
 	List	   *notes;			/* char * */
 } ImportRow;
 
+/* What becomes of a table of the source (classify_table) */
+typedef enum ImportAction
+{
+	IMPORT_EXISTS,				/* registered already, left as it is */
+	IMPORT_SKIP,				/* not registered, for the reason in its notes */
+	IMPORT_REGISTER				/* to be registered (register_table) */
+} ImportAction;
+
+/* The registration of a new table, as classify_table plans it */
+typedef struct ImportPlan
+{
+	char	   *source_table;	/* `db`.`table` */
+	char	   *target_table;	/* "schema"."table" */
+	bool		incremental;
+	char	   *watermark;		/* its incremental column, or NULL */
+} ImportPlan;
+
+/* import_tables' arguments, checked (import_args) */
+typedef struct ImportArgs
+{
+	char	   *server_name;
+	ForeignServer *server;
+	char	   *db;				/* NULL until the server's dbname is known */
+	List	   *include;		/* text *: LIKE patterns */
+	List	   *exclude;
+	char	   *load_group;		/* or NULL */
+	char	   *target_schema;
+	Oid			target_nspid;
+	bool		views;
+	bool		disable_missing;
+} ImportArgs;
+
 /*
  * A value of information_schema that must be present: a table or column
  * name.  Refused when NULL, empty, holding a NUL byte or not UTF-8 (the
@@ -454,9 +486,9 @@ target_of(const char *name, const char *target_table)
 	return pstrdup(quote_qualified_identifier(schema, table));
 }
 
-/* A text[] of a list of char *, or NULL (*isnull) for NIL */
+/* A text[] of a list of char *, or NULL (*isnull) for NIL, never empty */
 static Datum
-text_array(List *items, bool *isnull)
+text_array_or_null(List *items, bool *isnull)
 {
 	Datum	   *elems;
 	ListCell   *lc;
@@ -516,11 +548,12 @@ source_notes(ImportTable *t, List **notes)
 }
 
 /*
- * The plan of a new table: extraction, its watermark column (or NULL),
- * and the notes saying why.
+ * The extraction of a new table: incremental or not, its watermark column
+ * (or NULL), and the notes saying why.
  */
 static void
-plan_table(ImportTable *t, bool *incremental, char **watermark, List **notes)
+infer_extraction(ImportTable *t, bool *incremental, char **watermark,
+				 List **notes)
 {
 	ImportOnUpdate *chosen = NULL;
 	List	   *usable = NIL;
@@ -614,37 +647,220 @@ set_option(const char *name, const char *key, const char *value)
 	call_text("SELECT etl_pull.set_table_option($1, $2, $3)", 3, args);
 }
 
+/* The caller must be a member of etl_pull_admin, as registering takes */
+static void
+check_may_register(void)
+{
+	Oid			admin = get_role_oid("etl_pull_admin", true);
+
+	if (!OidIsValid(admin) || !has_privs_of_role(GetUserId(), admin))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to import tables"),
+				 errdetail("Only roles with the privileges of role \"etl_pull_admin\" may register tables.")));
+}
+
 /*
- * Register one table and its settings in a subtransaction.  A refusal as a
- * duplicate (SQLSTATE 42710: the target is another table's, or a
- * concurrent registration took the name) returns its message; any other
- * error propagates.  NULL on success.
+ * The checked arguments of import_tables(server, source_db, include,
+ * exclude, load_group, target_schema, views, disable_missing), the server
+ * looked up and its use allowed.  "db" is NULL when the server's dbname is
+ * meant (the caller fills it in once it has the connection's options).
  */
-static char *
-register_table(const char *name, const char *server, const char *source_table,
-			   const char *target_table, bool incremental, const char *watermark,
-			   const char *load_group)
+static void
+import_args(FunctionCallInfo fcinfo, ImportArgs *a)
+{
+	ForeignDataWrapper *fdw;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("server must not be null")));
+	a->server_name = NameStr(*PG_GETARG_NAME(0));
+	a->db = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	a->include = split_patterns(PG_ARGISNULL(2) ? "%" : text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	a->exclude = split_patterns(PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)));
+	a->load_group = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
+	if (PG_ARGISNULL(5))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("target_schema must not be null")));
+	a->target_schema = text_to_cstring(PG_GETARG_TEXT_PP(5));
+	a->views = PG_ARGISNULL(6) ? false : PG_GETARG_BOOL(6);
+	a->disable_missing = PG_ARGISNULL(7) ? false : PG_GETARG_BOOL(7);
+
+	if (a->db && a->db[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("source_db must not be empty")));
+	if (a->target_schema[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target_schema must not be empty")));
+	check_may_register();
+	EtlPullCheckTargetSchema(a->target_schema);
+	if (a->load_group)
+		(void) EtlPullCheckTableOption("load_group", a->load_group);
+	a->target_nspid = get_namespace_oid(a->target_schema, true);
+	if (!OidIsValid(a->target_nspid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_SCHEMA),
+				 errmsg("schema \"%s\" does not exist", a->target_schema),
+				 errhint("Create it first: the loads create the targets, not their schema.")));
+
+	a->server = GetForeignServerByName(a->server_name, false);
+	fdw = GetForeignDataWrapper(a->server->fdwid);
+	if (strcmp(fdw->fdwname, "etl_pull") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("server \"%s\" does not use foreign-data wrapper \"etl_pull\"",
+						a->server_name)));
+	(void) EtlPullUsableServer(a->server->serverid);
+}
+
+/*
+ * What becomes of source table "t", a new one, under name "name": its
+ * target (truncated to a PostgreSQL name), its extraction, and whether the
+ * target may be loaded into.  IMPORT_SKIP when a PostgreSQL table etl_pull
+ * did not create has the target's name.
+ */
+static ImportAction
+classify_new_table(const ImportArgs *a, ImportTable *t, char *name,
+				   ImportRow *row, ImportPlan *plan)
+{
+	char	   *relname = pstrdup(name);
+	Oid			existing;
+
+	if (strlen(relname) >= NAMEDATALEN)
+	{
+		truncate_identifier(relname, strlen(relname), false);
+		row->notes = lappend(row->notes,
+							 psprintf("target name truncated to %d bytes", NAMEDATALEN - 1));
+	}
+	plan->source_table = psprintf("%s.%s", EtlPullQuoteIdent(a->db),
+								  EtlPullQuoteIdent(t->name));
+	plan->target_table = psprintf("%s.%s", quote_identifier(a->target_schema),
+								  quote_identifier(relname));
+	infer_extraction(t, &plan->incremental, &plan->watermark, &row->notes);
+	row->name = name;
+	row->target = pstrdup(quote_qualified_identifier(a->target_schema, relname));
+	existing = get_relname_relid(relname, a->target_nspid);
+	if (OidIsValid(existing) && !EtlPullCreatedTarget(existing))
+	{
+		row->action = "skipped";
+		row->notes = lappend(row->notes,
+							 psprintf("table %s exists and etl_pull did not create it: not adopted (its owner may register it by name with add_table)",
+									  row->target));
+		return IMPORT_SKIP;
+	}
+	return IMPORT_REGISTER;
+}
+
+/*
+ * What becomes of source table "t": registered already under some name
+ * (IMPORT_EXISTS: reported as it is), skipped for one of the reasons in its
+ * notes (IMPORT_SKIP), or to be registered as "plan" says (IMPORT_REGISTER,
+ * its action left for register_table).  "registered" is etl_pull.tables,
+ * "new_names" the names this import has registered so far.  Changes
+ * nothing: the row and the plan are allocated in the current context.
+ */
+static ImportAction
+classify_table(const ImportArgs *a, ImportTable *t, List *registered,
+			   List *new_names, ImportRow *row, ImportPlan *plan)
+{
+	char	   *name = downcase_identifier(t->name, strlen(t->name), false, false);
+	ImportRegistered *same_source = NULL;
+	ImportRegistered *same_name = NULL;
+	char	   *skipped;
+	ListCell   *lc;
+
+	foreach(lc, registered)
+	{
+		ImportRegistered *r = (ImportRegistered *) lfirst(lc);
+		bool		here = strcmp(r->server, a->server->servername) == 0 &&
+			r->source_db && strcmp(r->source_db, a->db) == 0 &&
+			strcmp(r->source_table, t->name) == 0;
+
+		if (here && same_source == NULL)
+			same_source = r;
+		if (strcmp(r->name, name) == 0)
+			same_name = r;
+	}
+	row->source = psprintf("%s.%s", a->db, t->name);
+	row->pk = t->pk;
+	row->src = t;
+	row->inc_null = true;
+
+	if (same_source)
+	{
+		/* registered already: reported as it is, never changed */
+		row->name = same_source->name;
+		row->target = target_of(same_source->name, same_source->target_table);
+		row->action = "exists";
+		row->extraction = same_source->extraction;
+		row->incremental_columns = same_source->incremental_columns;
+		row->inc_null = same_source->inc_null;
+		row->notes = list_make1("registered already: its settings are left as they are");
+		if (!same_source->enabled)
+			row->notes = lappend(row->notes, "disabled");
+		/* what the source looks like now, all the same */
+		source_notes(t, &row->notes);
+		return IMPORT_EXISTS;
+	}
+	/* a new one, unless one of the reasons to skip it holds */
+	if (!t->is_table && !t->is_view)
+		skipped = psprintf("table type %s: not a table",
+						   t->table_type ? t->table_type : "NULL");
+	else if (t->is_view && !a->views)
+		skipped = "view: skipped (views => true registers it)";
+	else if (same_name)
+		skipped = psprintf("name \"%s\" is already registered for another source (server %s, table %s)",
+						   name, same_name->server,
+						   same_name->source_db ?
+						   psprintf("%s.%s", same_name->source_db, same_name->source_table) :
+						   same_name->source_table);
+	else if (list_has(new_names, name))
+		skipped = psprintf("name \"%s\" is taken by another table of this import that lower-cases the same",
+						   name);
+	else
+		return classify_new_table(a, t, name, row, plan);
+	row->name = name;
+	row->action = "skipped";
+	row->notes = list_make1(skipped);
+	return IMPORT_SKIP;
+}
+
+/*
+ * Register a new table and its settings as "plan" says, in a
+ * subtransaction, and say so in its row.  A refusal as a duplicate
+ * (SQLSTATE 42710: the target is another table's, or a concurrent
+ * registration took the name) skips the table, with the refusal as a
+ * note; any other error propagates.  Returns whether it registered.
+ */
+static bool
+register_table(const ImportArgs *a, const ImportPlan *plan, ImportRow *row)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 	char	   *refused = NULL;
+	List	   *wm;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		const char *args[4] = {name, server, source_table, target_table};
+		const char *args[4] = {row->name, a->server->servername,
+			plan->source_table, plan->target_table};
 
 		call_text("SELECT etl_pull.add_table($1, $2, $3, $4)", 4, args);
-		if (incremental)
+		if (plan->incremental)
 		{
-			set_option(name, "extraction", "incremental");
-			set_option(name, "incremental_columns", watermark);
+			set_option(row->name, "extraction", "incremental");
+			set_option(row->name, "incremental_columns", plan->watermark);
 		}
-		set_option(name, "indexes", "all");
-		set_option(name, "on_schema_change", "evolve");
-		if (load_group)
-			set_option(name, "load_group", load_group);
+		set_option(row->name, "indexes", "all");
+		set_option(row->name, "on_schema_change", "evolve");
+		if (a->load_group)
+			set_option(row->name, "load_group", a->load_group);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
@@ -664,11 +880,23 @@ register_table(const char *name, const char *server, const char *source_table,
 		refused = edata->message;
 	}
 	PG_END_TRY();
-	return refused;
+
+	if (refused)
+	{
+		row->action = "skipped";
+		row->notes = lappend(row->notes, refused);
+		return false;
+	}
+	wm = plan->watermark ? list_make1(plan->watermark) : NIL;
+	row->action = "registered";
+	row->extraction = plan->incremental ? "incremental" : "full";
+	row->incremental_columns = text_array_or_null(wm, &row->inc_null);
+	return true;
 }
 
+/* Add "r" to import_tables' result */
 static void
-emit(Tuplestorestate *ts, TupleDesc desc, ImportRow *r)
+emit_import_row(ReturnSetInfo *rsinfo, ImportRow *r)
 {
 	Datum		values[IMPORT_NCOLS];
 	bool		nulls[IMPORT_NCOLS] = {0};
@@ -684,7 +912,7 @@ emit(Tuplestorestate *ts, TupleDesc desc, ImportRow *r)
 		values[4] = CStringGetTextDatum(r->extraction);
 	values[5] = r->incremental_columns;
 	nulls[5] = r->inc_null;
-	values[6] = text_array(r->pk, &nulls[6]);
+	values[6] = text_array_or_null(r->pk, &nulls[6]);
 	nulls[7] = !(r->src && r->src->rows_known);
 	if (!nulls[7])
 		values[7] = Int64GetDatum(r->src->rows);
@@ -694,21 +922,58 @@ emit(Tuplestorestate *ts, TupleDesc desc, ImportRow *r)
 	nulls[9] = !(r->src && r->src->engine);
 	if (!nulls[9])
 		values[9] = CStringGetTextDatum(r->src->engine);
-	values[10] = text_array(r->notes, &nulls[10]);
-	tuplestore_putvalues(ts, desc, values, nulls);
+	values[10] = text_array_or_null(r->notes, &nulls[10]);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
-/* The caller must be a member of etl_pull_admin, as registering takes */
+/*
+ * Report the tables registered from this database, selected, and gone
+ * from it ("tables", the source's): "missing", or "disabled" when
+ * disable_missing asks (and disable them).  Each row in "rowcxt", reset
+ * per row.
+ */
 static void
-check_may_register(void)
+report_missing(const ImportArgs *a, List *registered, ImportTable *tables,
+			   int ntables, ReturnSetInfo *rsinfo, MemoryContext rowcxt)
 {
-	Oid			admin = get_role_oid("etl_pull_admin", true);
+	ListCell   *lc;
 
-	if (!OidIsValid(admin) || !has_privs_of_role(GetUserId(), admin))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to import tables"),
-				 errdetail("Only roles with the privileges of role \"etl_pull_admin\" may register tables.")));
+	foreach(lc, registered)
+	{
+		ImportRegistered *r = (ImportRegistered *) lfirst(lc);
+		ImportRow	row = {0};
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		if (strcmp(r->server, a->server->servername) != 0 ||
+			r->source_db == NULL || strcmp(r->source_db, a->db) != 0 ||
+			find_table(tables, ntables, r->source_table) != NULL ||
+			!selected(r->source_table, a->include, a->exclude))
+			continue;
+		old = MemoryContextSwitchTo(rowcxt);
+		MemoryContextReset(rowcxt);
+		row.name = r->name;
+		row.source = psprintf("%s.%s", a->db, r->source_table);
+		row.target = target_of(r->name, r->target_table);
+		row.extraction = r->extraction;
+		row.incremental_columns = r->incremental_columns;
+		row.inc_null = r->inc_null;
+		row.notes = list_make1("gone from the source");
+		if (a->disable_missing && r->enabled)
+		{
+			set_option(r->name, "enabled", "false");
+			row.action = "disabled";
+		}
+		else if (!r->enabled)
+		{
+			row.action = a->disable_missing ? "disabled" : "missing";
+			row.notes = lappend(row.notes, "disabled already");
+		}
+		else
+			row.action = "missing";
+		emit_import_row(rsinfo, &row);
+		MemoryContextSwitchTo(old);
+	}
 }
 
 PG_FUNCTION_INFO_V1(etl_pull_import_tables);
@@ -724,88 +989,33 @@ Datum
 etl_pull_import_tables(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *server_name;
-	char	   *db;
-	List	   *include;
-	List	   *exclude;
-	char	   *load_group;
-	char	   *target_schema;
-	Oid			target_nspid;
-	bool		views;
-	bool		disable_missing;
-	ForeignServer *server;
-	ForeignDataWrapper *fdw;
+	ImportArgs	a;
 	EtlPullConnOptions opts;
 	EtlPullConnection *conn;
 	ImportTable *tables;
 	int			ntables;
 	List	   *registered;
 	List	   *new_names = NIL;
-	ListCell   *lc;
 	MemoryContext cxt;
 	MemoryContext rowcxt;
 	int			nestlevel;
 	int			i;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("server must not be null")));
-	server_name = NameStr(*PG_GETARG_NAME(0));
-	db = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	include = split_patterns(PG_ARGISNULL(2) ? "%" : text_to_cstring(PG_GETARG_TEXT_PP(2)));
-	exclude = split_patterns(PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)));
-	load_group = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
-	if (PG_ARGISNULL(5))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("target_schema must not be null")));
-	target_schema = text_to_cstring(PG_GETARG_TEXT_PP(5));
-	views = PG_ARGISNULL(6) ? false : PG_GETARG_BOOL(6);
-	disable_missing = PG_ARGISNULL(7) ? false : PG_GETARG_BOOL(7);
-
-	if (db && db[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("source_db must not be empty")));
-	if (target_schema[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("target_schema must not be empty")));
-	check_may_register();
-	EtlPullCheckTargetSchema(target_schema);
-	if (load_group)
-		(void) EtlPullCheckTableOption("load_group", load_group);
-	target_nspid = get_namespace_oid(target_schema, true);
-	if (!OidIsValid(target_nspid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_SCHEMA),
-				 errmsg("schema \"%s\" does not exist", target_schema),
-				 errhint("Create it first: the loads create the targets, not their schema.")));
-
-	server = GetForeignServerByName(server_name, false);
-	fdw = GetForeignDataWrapper(server->fdwid);
-	if (strcmp(fdw->fdwname, "etl_pull") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("server \"%s\" does not use foreign-data wrapper \"etl_pull\"",
-						server_name)));
-	(void) EtlPullUsableServer(server->serverid);
-
+	import_args(fcinfo, &a);
 	InitMaterializedSRF(fcinfo, 0);
 	cxt = CurrentMemoryContext;
 
 	/* the MySQL side, as the caller's user mapping, all read up front */
-	EtlPullGetConnOptions(server, GetUserMapping(GetUserId(), server->serverid), &opts);
-	conn = EtlPullConnect(server, GetUserId());
-	if (db == NULL)
-		db = opts.dbname ? pstrdup(opts.dbname) : NULL;
-	if (db == NULL)
+	EtlPullGetConnOptions(a.server, GetUserMapping(GetUserId(), a.server->serverid), &opts);
+	conn = EtlPullConnect(a.server, GetUserId());
+	if (a.db == NULL)
+		a.db = opts.dbname ? pstrdup(opts.dbname) : NULL;
+	if (a.db == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("server \"%s\" has no \"dbname\"", server_name),
+				 errmsg("server \"%s\" has no \"dbname\"", a.server_name),
 				 errhint("Name the MySQL database with the \"source_db\" argument.")));
-	tables = read_source(conn, db, &ntables);
+	tables = read_source(conn, a.db, &ntables);
 	EtlPullDisconnect(conn);
 
 	/*
@@ -815,174 +1025,33 @@ etl_pull_import_tables(PG_FUNCTION_ARGS)
 	nestlevel = EtlPullPinSearchPath();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	registered = read_registered(server->servername, opts.dbname);
+	registered = read_registered(a.server->servername, opts.dbname);
 
 	rowcxt = AllocSetContextCreate(cxt, "etl_pull import row", ALLOCSET_DEFAULT_SIZES);
 	for (i = 0; i < ntables; i++)
 	{
 		ImportTable *t = &tables[i];
 		ImportRow	row = {0};
-		ImportRegistered *same_source = NULL;
-		ImportRegistered *same_name = NULL;
-		char	   *name;
-		char	   *relname;
-		bool		incremental;
-		char	   *watermark;
+		ImportPlan	plan;
 		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
-		if (!selected(t->name, include, exclude))
+		if (!selected(t->name, a.include, a.exclude))
 			continue;
 		old = MemoryContextSwitchTo(rowcxt);
 		MemoryContextReset(rowcxt);
-
-		name = downcase_identifier(t->name, strlen(t->name), false, false);
-		foreach(lc, registered)
+		if (classify_table(&a, t, registered, new_names, &row, &plan) == IMPORT_REGISTER &&
+			register_table(&a, &plan, &row))
 		{
-			ImportRegistered *r = (ImportRegistered *) lfirst(lc);
-			bool		here = strcmp(r->server, server->servername) == 0 &&
-				r->source_db && strcmp(r->source_db, db) == 0 &&
-				strcmp(r->source_table, t->name) == 0;
-
-			if (here && same_source == NULL)
-				same_source = r;
-			if (strcmp(r->name, name) == 0)
-				same_name = r;
+			/* its name is this import's now: a later table may not take it */
+			MemoryContextSwitchTo(cxt);
+			new_names = lappend(new_names, pstrdup(row.name));
+			MemoryContextSwitchTo(rowcxt);
 		}
-		row.source = psprintf("%s.%s", db, t->name);
-		row.pk = t->pk;
-		row.src = t;
-		row.inc_null = true;
-		if (same_source)
-		{
-			/* registered already: reported as it is, never changed */
-			row.name = same_source->name;
-			row.target = target_of(same_source->name, same_source->target_table);
-			row.action = "exists";
-			row.extraction = same_source->extraction;
-			row.incremental_columns = same_source->incremental_columns;
-			row.inc_null = same_source->inc_null;
-			row.notes = list_make1("registered already: its settings are left as they are");
-			if (!same_source->enabled)
-				row.notes = lappend(row.notes, "disabled");
-			/* what the source looks like now, all the same */
-			source_notes(t, &row.notes);
-		}
-		else if (!t->is_table && !t->is_view)
-		{
-			row.name = name;
-			row.action = "skipped";
-			row.notes = lappend(row.notes,
-								psprintf("table type %s: not a table", t->table_type ? t->table_type : "NULL"));
-		}
-		else if (t->is_view && !views)
-		{
-			row.name = name;
-			row.action = "skipped";
-			row.notes = lappend(row.notes, "view: skipped (views => true registers it)");
-		}
-		else if (same_name || list_has(new_names, name))
-		{
-			row.name = name;
-			row.action = "skipped";
-			if (same_name)
-				row.notes = lappend(row.notes,
-									psprintf("name \"%s\" is already registered for another source (server %s, table %s)",
-											 name, same_name->server,
-											 same_name->source_db ?
-											 psprintf("%s.%s", same_name->source_db, same_name->source_table) :
-											 same_name->source_table));
-			else
-				row.notes = lappend(row.notes,
-									psprintf("name \"%s\" is taken by another table of this import that lower-cases the same",
-											 name));
-		}
-		else
-		{
-			char	   *target_table;
-			char	   *refused;
-			Oid			existing;
-
-			relname = pstrdup(name);
-			if (strlen(relname) >= NAMEDATALEN)
-			{
-				truncate_identifier(relname, strlen(relname), false);
-				row.notes = lappend(row.notes,
-									psprintf("target name truncated to %d bytes", NAMEDATALEN - 1));
-			}
-			target_table = psprintf("%s.%s", quote_identifier(target_schema),
-									quote_identifier(relname));
-			plan_table(t, &incremental, &watermark, &row.notes);
-			row.name = name;
-			row.target = pstrdup(quote_qualified_identifier(target_schema, relname));
-			existing = get_relname_relid(relname, target_nspid);
-			if (OidIsValid(existing) && !EtlPullCreatedTarget(existing))
-				refused = psprintf("table %s exists and etl_pull did not create it: not adopted (its owner may register it by name with add_table)",
-								   row.target);
-			else
-				refused = register_table(name, server->servername,
-										 psprintf("%s.%s", EtlPullQuoteIdent(db),
-												  EtlPullQuoteIdent(t->name)),
-										 target_table, incremental, watermark,
-										 load_group);
-			if (refused)
-			{
-				row.action = "skipped";
-				row.notes = lappend(row.notes, refused);
-			}
-			else
-			{
-				List	   *wm = watermark ? list_make1(watermark) : NIL;
-
-				row.action = "registered";
-				row.extraction = incremental ? "incremental" : "full";
-				row.incremental_columns = text_array(wm, &row.inc_null);
-				MemoryContextSwitchTo(cxt);
-				new_names = lappend(new_names, pstrdup(name));
-				MemoryContextSwitchTo(rowcxt);
-			}
-		}
-		emit(rsinfo->setResult, rsinfo->setDesc, &row);
+		emit_import_row(rsinfo, &row);
 		MemoryContextSwitchTo(old);
 	}
-
-	/* registered from this database, selected, and gone from it */
-	foreach(lc, registered)
-	{
-		ImportRegistered *r = (ImportRegistered *) lfirst(lc);
-		ImportRow	row = {0};
-		MemoryContext old;
-
-		CHECK_FOR_INTERRUPTS();
-		if (strcmp(r->server, server->servername) != 0 ||
-			r->source_db == NULL || strcmp(r->source_db, db) != 0 ||
-			find_table(tables, ntables, r->source_table) != NULL ||
-			!selected(r->source_table, include, exclude))
-			continue;
-		old = MemoryContextSwitchTo(rowcxt);
-		MemoryContextReset(rowcxt);
-		row.name = r->name;
-		row.source = psprintf("%s.%s", db, r->source_table);
-		row.target = target_of(r->name, r->target_table);
-		row.extraction = r->extraction;
-		row.incremental_columns = r->incremental_columns;
-		row.inc_null = r->inc_null;
-		row.notes = list_make1("gone from the source");
-		if (disable_missing && r->enabled)
-		{
-			set_option(r->name, "enabled", "false");
-			row.action = "disabled";
-		}
-		else if (!r->enabled)
-		{
-			row.action = disable_missing ? "disabled" : "missing";
-			row.notes = lappend(row.notes, "disabled already");
-		}
-		else
-			row.action = "missing";
-		emit(rsinfo->setResult, rsinfo->setDesc, &row);
-		MemoryContextSwitchTo(old);
-	}
+	report_missing(&a, registered, tables, ntables, rsinfo, rowcxt);
 
 	SPI_finish();
 	AtEOXact_GUC(true, nestlevel);

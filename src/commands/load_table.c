@@ -1,8 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * commands/load_table.c
- *		  SQL-callable entry points: thin wrappers that check arguments and
- *		  hand over to load.c and catalog.c.
+ *		  etl_pull.load_table() and repair_table(): check the arguments,
+ *		  take the table's advisory lock (refusing a load of a table this
+ *		  session is already loading, as a trigger on its target might
+ *		  start), and record the load (load/load.c) as one run.  Also
+ *		  target_of() and check_target_adoptable(), the target rules the
+ *		  SQL functions ask of C.
  *
  * IDENTIFICATION
  *		  src/commands/load_table.c
@@ -121,8 +125,8 @@ load_table(FunctionCallInfo fcinfo, bool repair)
 
 	/*
 	 * One load per table at a time: a transaction-level advisory lock on the
-	 * registered table's identity (table_id, read with its settings).  With on_busy = skip a busy table returns
-	 * at once.
+	 * registered table's identity (table_id, read with its settings).  With
+	 * on_busy = skip a busy table returns at once.
 	 */
 	this_load.key = table->lock_key;
 	for (al = active_loads; al != NULL; al = al->outer)

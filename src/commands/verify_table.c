@@ -26,8 +26,9 @@
 #include "catalog/recorder.h"
 #include "verify/verify.h"
 
+/* A text[] of a list of char *: empty, never NULL, for NIL */
 static Datum
-text_array(List *list)
+text_array_or_empty(List *list)
 {
 	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(list), 1));
 	ListCell   *lc;
@@ -156,14 +157,14 @@ etl_pull_verify_table(PG_FUNCTION_ARGS)
 	values[7] = Int64GetDatum(res.missing_rows);
 	values[8] = Int64GetDatum(res.extra_rows);
 	values[9] = Int64GetDatum(res.different_rows);
-	values[10] = text_array(res.missing_keys);
-	values[11] = text_array(res.extra_keys);
-	values[12] = text_array(res.different_keys);
+	values[10] = text_array_or_empty(res.missing_keys);
+	values[11] = text_array_or_empty(res.extra_keys);
+	values[12] = text_array_or_empty(res.different_keys);
 	values[13] = BoolGetDatum(res.located);
 	values[14] = Float8GetDatum(result.seconds);
 	/* a catalog not updated to 1.4 has no column for them (nor the status) */
 	if (tupdesc->natts > 15)
-		values[15] = text_array(res.uncompared);
+		values[15] = text_array_or_empty(res.uncompared);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
 }

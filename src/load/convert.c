@@ -1,7 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * convert.c
- *		  MySQL text-protocol values to PostgreSQL Datums.
+ *		  MySQL values to PostgreSQL Datums: the text protocol's, and
+ *		  the binary protocol's native integers, dates and datetimes
+ *		  (EtlPullNative).
  *
  * A converter is chosen once per column from the source column's kind and
  * the target attribute's type.  The common types (integers, floats, text,

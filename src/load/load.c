@@ -263,7 +263,8 @@ analyze_target(EtlPullLoad *load)
 {
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	SPI_execute(psprintf("ANALYZE %s", load->target_qname), false, 0);
+	if (SPI_execute(psprintf("ANALYZE %s", load->target_qname), false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not analyze %s", load->target_qname);
 	SPI_finish();
 }
 

@@ -104,181 +104,217 @@ bad_value(int col, const char *what)
 					col + 1, what);
 }
 
+/* Hand over the column's value as the EtlPullNative in bc->nat */
+static const char *
+native_value(EtlPullBinaryColumn *bc, char **value, unsigned long *length)
+{
+	*value = (char *) &bc->nat;
+	*length = sizeof(EtlPullNative);
+	return NULL;
+}
+
+/* Hand over the column's value as the first n bytes of bc->text */
+static const char *
+text_value(EtlPullBinaryColumn *bc, int n, char **value, unsigned long *length)
+{
+	*value = bc->text;
+	*length = (unsigned long) n;
+	return NULL;
+}
+
+/* An integer of bc->width bytes: an int64, or in decimal */
+static const char *
+render_int(EtlPullBinaryColumn *bc, char **value, unsigned long *length)
+{
+	uint64		u = get_le(bc->ptr, bc->width);
+	int			shift = 64 - 8 * bc->width;
+	int			n;
+
+	if (bc->native)
+	{
+		/* granted only where it fits an int64 */
+		bc->nat.i = bc->is_unsigned ? (int64) u :
+			(int64) (u << shift) >> shift;
+		return native_value(bc, value, length);
+	}
+	if (bc->is_unsigned)
+	{
+		n = pg_ulltoa_n(u, bc->text);
+		bc->text[n] = '\0';
+	}
+	else
+		n = pg_lltoa((int64) (u << shift) >> shift, bc->text);
+	return text_value(bc, n, value, length);
+}
+
+/* A float or a double, in the shortest digits that read back as it */
+static const char *
+render_floating(EtlPullBinaryColumn *bc, char **value, unsigned long *length)
+{
+	int			n;
+
+	if (bc->layout == BL_FLOAT)
+	{
+		uint32		u = (uint32) get_le(bc->ptr, 4);
+		float		f;
+
+		memcpy(&f, &u, sizeof(f));
+		/* as a double: the float's exact value */
+		n = double_to_shortest_decimal_buf((double) f, bc->text);
+	}
+	else
+	{
+		uint64		u = get_le(bc->ptr, 8);
+		double		d;
+
+		memcpy(&d, &u, sizeof(d));
+		n = double_to_shortest_decimal_buf(d, bc->text);
+	}
+	return text_value(bc, n, value, length);
+}
+
+/*
+ * Column i's DATE or DATETIME, its fields checked: the fields in bc->nat,
+ * or "YYYY-MM-DD[ HH:MM:SS[.ffffff]]".  Returns NULL, or what is wrong.
+ */
+static const char *
+render_datetime(EtlPullBinaryColumn *bc, int i, char **value,
+				unsigned long *length)
+{
+	const unsigned char *p = bc->ptr;
+	unsigned int year = 0,
+				month = 0,
+				day = 0,
+				hour = 0,
+				minute = 0,
+				second = 0;
+	unsigned long usec = 0;
+	char	   *q = bc->text;
+
+	if (bc->len >= 5)
+	{
+		year = (unsigned int) get_le(p + 1, 2);
+		month = p[3];
+		day = p[4];
+	}
+	if (bc->len >= 8)
+	{
+		hour = p[5];
+		minute = p[6];
+		second = p[7];
+	}
+	if (bc->len >= 12)
+		usec = (unsigned long) get_le(p + 8, 4);
+	if (year > 9999 || month > 12 || day > 31)
+		return bad_value(i, "date");
+	if (hour > 23 || minute > 59 || second > 59 || usec > 999999)
+		return bad_value(i, "datetime");
+	if (bc->layout == BL_DATE && (hour || minute || second || usec))
+		return bad_value(i, "date");
+	if (bc->native)
+	{
+		EtlPullNative *nat = &bc->nat;
+
+		nat->is_time = true;
+		nat->with_time = (bc->layout == BL_DATETIME);
+		nat->year = year;
+		nat->month = month;
+		nat->day = day;
+		nat->hour = hour;
+		nat->minute = minute;
+		nat->second = second;
+		nat->usec = usec;
+		return native_value(bc, value, length);
+	}
+
+	/* without snprintf's cost */
+	q = put_digits(q, year, 4);
+	*q++ = '-';
+	q = put_digits(q, month, 2);
+	*q++ = '-';
+	q = put_digits(q, day, 2);
+	if (bc->layout == BL_DATETIME)
+	{
+		*q++ = ' ';
+		q = put_digits(q, hour, 2);
+		*q++ = ':';
+		q = put_digits(q, minute, 2);
+		*q++ = ':';
+		q = put_digits(q, second, 2);
+		if (usec > 0)
+		{
+			*q++ = '.';
+			q = put_digits(q, usec, 6);
+		}
+	}
+	*q = '\0';
+	return text_value(bc, q - bc->text, value, length);
+}
+
+/*
+ * Column i's TIME, its fields checked, as "[-]HHH:MM:SS[.ffffff]".
+ * Returns NULL, or what is wrong.
+ */
+static const char *
+render_time(EtlPullBinaryColumn *bc, int i, char **value,
+			unsigned long *length)
+{
+	const unsigned char *p = bc->ptr;
+	unsigned int neg = 0;
+	uint64		days = 0;
+	unsigned int hour = 0,
+				minute = 0,
+				second = 0;
+	unsigned long usec = 0;
+	uint64		hours;
+	int			n;
+
+	if (bc->len >= 9)
+	{
+		neg = p[1];
+		days = get_le(p + 2, 4);
+		hour = p[6];
+		minute = p[7];
+		second = p[8];
+	}
+	if (bc->len >= 13)
+		usec = (unsigned long) get_le(p + 9, 4);
+	hours = days * 24 + hour;
+	/* TIME is +-838:59:59 */
+	if (neg > 1 || days > 34 || hour > 23 || hours > 838 ||
+		minute > 59 || second > 59 || usec > 999999)
+		return bad_value(i, "time");
+	n = snprintf(bc->text, sizeof(bc->text), "%s%02u:%02u:%02u",
+				 neg ? "-" : "", (unsigned int) hours, minute, second);
+	if (usec > 0)
+		n += snprintf(bc->text + n, sizeof(bc->text) - n, ".%06lu", usec);
+	return text_value(bc, n, value, length);
+}
+
 /*
  * Render column i's native value (its bytes checked by the walk) into its
- * text buffer.  Returns NULL, or what is wrong with the value.
+ * text buffer, or into bc->nat where the column hands over native values.
+ * Returns NULL, or what is wrong with the value.
  */
 static const char *
 render_native(EtlPullBinaryColumn *bc, int i, char **value, unsigned long *length)
 {
-	const unsigned char *p = bc->ptr;
-	char	   *out = bc->text;
-	int			n = 0;
-
 	switch (bc->layout)
 	{
 		case BL_INT:
-			{
-				uint64		u = get_le(p, bc->width);
-
-				if (bc->native)
-				{
-					/* granted only where it fits an int64 */
-					int			shift = 64 - 8 * bc->width;
-
-					bc->nat.i = bc->is_unsigned ? (int64) u :
-						(int64) (u << shift) >> shift;
-					*value = (char *) &bc->nat;
-					*length = sizeof(EtlPullNative);
-					return NULL;
-				}
-				if (bc->is_unsigned)
-				{
-					n = pg_ulltoa_n(u, out);
-					out[n] = '\0';
-				}
-				else
-				{
-					int			shift = 64 - 8 * bc->width;
-
-					n = pg_lltoa((int64) (u << shift) >> shift, out);
-				}
-			}
-			break;
+			return render_int(bc, value, length);
 		case BL_FLOAT:
-			{
-				uint32		u = (uint32) get_le(p, 4);
-				float		f;
-
-				memcpy(&f, &u, sizeof(f));
-				/* as a double: the float's exact value */
-				n = double_to_shortest_decimal_buf((double) f, out);
-			}
-			break;
 		case BL_DOUBLE:
-			{
-				uint64		u = get_le(p, 8);
-				double		d;
-
-				memcpy(&d, &u, sizeof(d));
-				n = double_to_shortest_decimal_buf(d, out);
-			}
-			break;
+			return render_floating(bc, value, length);
 		case BL_DATE:
 		case BL_DATETIME:
-			{
-				unsigned int year = 0,
-							month = 0,
-							day = 0,
-							hour = 0,
-							minute = 0,
-							second = 0;
-				unsigned long usec = 0;
-
-				if (bc->len >= 5)
-				{
-					year = (unsigned int) get_le(p + 1, 2);
-					month = p[3];
-					day = p[4];
-				}
-				if (bc->len >= 8)
-				{
-					hour = p[5];
-					minute = p[6];
-					second = p[7];
-				}
-				if (bc->len >= 12)
-					usec = (unsigned long) get_le(p + 8, 4);
-				if (year > 9999 || month > 12 || day > 31)
-					return bad_value(i, "date");
-				if (hour > 23 || minute > 59 || second > 59 || usec > 999999)
-					return bad_value(i, "datetime");
-				if (bc->layout == BL_DATE && (hour || minute || second || usec))
-					return bad_value(i, "date");
-				if (bc->native)
-				{
-					EtlPullNative *nat = &bc->nat;
-
-					nat->is_time = true;
-					nat->with_time = (bc->layout == BL_DATETIME);
-					nat->year = year;
-					nat->month = month;
-					nat->day = day;
-					nat->hour = hour;
-					nat->minute = minute;
-					nat->second = second;
-					nat->usec = usec;
-					*value = (char *) nat;
-					*length = sizeof(EtlPullNative);
-					return NULL;
-				}
-				{
-					char	   *q = out;
-
-					/* "YYYY-MM-DD[ HH:MM:SS[.ffffff]]", without snprintf's cost */
-					q = put_digits(q, year, 4);
-					*q++ = '-';
-					q = put_digits(q, month, 2);
-					*q++ = '-';
-					q = put_digits(q, day, 2);
-					if (bc->layout == BL_DATETIME)
-					{
-						*q++ = ' ';
-						q = put_digits(q, hour, 2);
-						*q++ = ':';
-						q = put_digits(q, minute, 2);
-						*q++ = ':';
-						q = put_digits(q, second, 2);
-						if (usec > 0)
-						{
-							*q++ = '.';
-							q = put_digits(q, usec, 6);
-						}
-					}
-					else if (hour || minute || second || usec)
-						return bad_value(i, "date");
-					*q = '\0';
-					n = q - out;
-				}
-			}
-			break;
+			return render_datetime(bc, i, value, length);
 		case BL_TIME:
-			{
-				unsigned int neg = 0;
-				uint64		days = 0;
-				unsigned int hour = 0,
-							minute = 0,
-							second = 0;
-				unsigned long usec = 0;
-				uint64		hours;
-
-				if (bc->len >= 9)
-				{
-					neg = p[1];
-					days = get_le(p + 2, 4);
-					hour = p[6];
-					minute = p[7];
-					second = p[8];
-				}
-				if (bc->len >= 13)
-					usec = (unsigned long) get_le(p + 9, 4);
-				hours = days * 24 + hour;
-				/* TIME is +-838:59:59 */
-				if (neg > 1 || days > 34 || hour > 23 || hours > 838 ||
-					minute > 59 || second > 59 || usec > 999999)
-					return bad_value(i, "time");
-				n = snprintf(out, sizeof(bc->text), "%s%02u:%02u:%02u",
-							 neg ? "-" : "", (unsigned int) hours, minute, second);
-				if (usec > 0)
-					n += snprintf(out + n, sizeof(bc->text) - n, ".%06lu", usec);
-			}
-			break;
+			return render_time(bc, i, value, length);
 		default:
 			elog(ERROR, "unexpected binary layout %d", (int) bc->layout);
 	}
-	*value = out;
-	*length = (unsigned long) n;
-	return NULL;
+	return NULL;				/* keep the compiler quiet */
 }
 
 /*

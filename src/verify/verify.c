@@ -744,7 +744,7 @@ render_output(StringInfo buf, CanonColumn *cc, Datum d)
 
 /* Append the canonical value of one loaded column (not NULL) */
 static void
-render_value(StringInfo buf, CanonColumn *cc, Datum d)
+render_target_value(StringInfo buf, CanonColumn *cc, Datum d)
 {
 	switch (cc->kind)
 	{
@@ -891,7 +891,7 @@ render_piece(StringInfo buf, CanonColumn *cc, Datum *values, bool *nulls)
 		appendBinaryStringInfo(buf, t.data, t.len);
 		return;
 	}
-	render_value(buf, cc, d);
+	render_target_value(buf, cc, d);
 }
 
 /* A row's hash: the CRC-32 of its text "s", as MySQL's CRC32(s) */
@@ -1025,7 +1025,7 @@ EtlPullVerifyBegin(EtlPullConnection *conn, EtlPullTable *table,
 
 	/*
 	 * Intervals of an integer key need the target's key column to hold
-	 * integers too (target_range reads it as one): a target that declares
+	 * integers too (target_row_range reads it as one): a target that declares
 	 * it numeric, text or anything else is bucketed by the key's text.
 	 */
 	v->int_key = (v->nkey == 1 && EtlPullIntegerKey(source) != NULL);
@@ -1070,7 +1070,9 @@ EtlPullVerifyBegin(EtlPullConnection *conn, EtlPullTable *table,
 	v->differs = palloc0(sizeof(bool) * v->nranges);
 	v->md5 = pg_cryptohash_create(PG_MD5);
 	if (v->md5 == NULL)
-		elog(ERROR, "out of memory");
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
 	v->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "etl_pull verify rows",
 									  ALLOCSET_DEFAULT_SIZES);
 	return v;
@@ -1089,7 +1091,7 @@ target_text(EtlPullVerify *v, StringInfo buf, int *which, int n,
 
 /* The range of a target row (its key's); rows outside the source's keys go to the edges */
 static int
-target_range(EtlPullVerify *v, Datum *values, bool *nulls, StringInfo keybuf)
+target_row_range(EtlPullVerify *v, Datum *values, bool *nulls, StringInfo keybuf)
 {
 	if (v->nkey == 0)
 		return 0;
@@ -1155,7 +1157,7 @@ target_row_body(EtlPullVerify *v, TargetScan *ts, TupleTableSlot *slot)
 		bool		isnull;
 
 		(void) slot_getattr(slot, v->cols[v->keycols[0]].attnum, &isnull);
-		range = target_range(v, slot->tts_values, slot->tts_isnull, NULL);
+		range = target_row_range(v, slot->tts_values, slot->tts_isnull, NULL);
 	}
 	else if (v->nkey > 0)
 	{
@@ -1168,7 +1170,7 @@ target_row_body(EtlPullVerify *v, TargetScan *ts, TupleTableSlot *slot)
 			(void) slot_getattr(slot, v->cols[v->keycols[i]].attnum, &isnull);
 		}
 		target_text(v, &ts->key, v->keycols, v->nkey, slot->tts_values, slot->tts_isnull);
-		range = target_range(v, slot->tts_values, slot->tts_isnull, &ts->key);
+		range = target_row_range(v, slot->tts_values, slot->tts_isnull, &ts->key);
 	}
 	if (ts->only_differing && !v->differs[range])
 		return;
@@ -1524,7 +1526,7 @@ collect_target_row(EtlPullVerify *v, void *arg, int range, StringInfo key,
 
 /*
  * The first and last key of integer range i; the edges are open, taking in
- * target rows outside the source's keys (target_range puts them there).
+ * target rows outside the source's keys (target_row_range puts them there).
  */
 static int64
 range_lo(EtlPullVerify *v, int i)
