@@ -3,9 +3,10 @@
  * option.c
  *		  Validation of everything a user can set: the options of the
  *		  etl_pull foreign-data wrapper's servers and user mappings, and the
- *		  per-table settings of etl_pull.tables; and the extraction of a
- *		  connection's options (EtlPullGetConnOptions), which connection.c
- *		  connects with.
+ *		  per-table settings of etl_pull.tables, source_table's and
+ *		  target_table's grammar and the targets no load may write; and the
+ *		  extraction of a connection's options (EtlPullGetConnOptions), which
+ *		  connection.c connects with.
  *
  * Each is a table of names and what they accept, and one function that
  * rejects unknown names with a hint listing the valid ones and bad values
@@ -22,6 +23,9 @@
 #include "postgres.h"
 
 #include "access/reloptions.h"
+#include "access/transam.h"
+#include "catalog/catalog.h"
+#include "catalog/dependency.h"
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_foreign_data_wrapper.h"
 #include "catalog/pg_user_mapping.h"
@@ -31,9 +35,12 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "parser/parse_type.h"
+#include "parser/scansup.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/varlena.h"
 
+#include "compat.h"
 #include "etl_pull.h"
 
 /* ---- foreign server and user mapping options ---- */
@@ -689,4 +696,143 @@ EtlPullChoiceName(const char *setting, int ordinal)
 	if (p == NULL)
 		elog(ERROR, "setting \"%s\" has no value %d", setting, ordinal);
 	return pnstrdup(p, strcspn(p, ","));
+}
+
+/*
+ * The settings source_table and target_table: their grammar, and the
+ * targets no load may write.
+ */
+
+/*
+ * Split a source_table value into its database (NULL: the server's dbname)
+ * and table.  `Quoted` parts may contain dots; an unquoted value splits at
+ * its first dot.
+ */
+void
+EtlPullSplitSourceTable(const char *value, char **db, char **table)
+{
+	char	   *parts[2] = {NULL, NULL};
+	int			nparts = 0;
+	const char *p = value;
+
+	while (*p && nparts < 2)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		if (*p == '`')
+		{
+			for (p++; *p; p++)
+			{
+				if (*p == '`')
+				{
+					if (p[1] == '`')
+						p++;
+					else
+						break;
+				}
+				appendStringInfoChar(&buf, *p);
+			}
+			if (*p != '`')
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("unterminated quoted name in \"source_table\" value \"%s\"", value)));
+			p++;
+		}
+		else
+		{
+			while (*p && (*p != '.' || nparts == 1))
+				appendStringInfoChar(&buf, *p++);
+		}
+		parts[nparts++] = buf.data;
+		if (*p == '.')
+			p++;
+		else if (*p)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid \"source_table\" value \"%s\"", value),
+					 errhint("Write \"table\", \"db.table\" or `quoted`.`names`.")));
+	}
+	if (nparts == 2)
+	{
+		*db = parts[0];
+		*table = parts[1];
+	}
+	else
+	{
+		*db = NULL;
+		*table = parts[0];
+	}
+}
+
+/*
+ * The target of registered table "name" whose target_table setting is
+ * "target" (NULL: the default, public.<name> lower-cased).
+ */
+void
+EtlPullResolveTarget(const char *name, const char *target, char **schema,
+					 char **table)
+{
+	List	   *names;
+
+	if (target == NULL)
+	{
+		*schema = "public";
+		*table = downcase_identifier(name, strlen(name), false, true);
+		return;
+	}
+	names = EtlPullQualifiedNameList(target);
+	if (list_length(names) == 1)
+	{
+		*schema = "public";
+		*table = strVal(linitial(names));
+	}
+	else if (list_length(names) == 2)
+	{
+		*schema = strVal(linitial(names));
+		*table = strVal(lsecond(names));
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid \"target_table\" value \"%s\"", target),
+				 errhint("Write \"table\" or \"schema.table\".")));
+}
+
+/*
+ * Refuse a target schema no load may write: the system's (pg_catalog,
+ * information_schema, pg_toast and every other "pg_" schema, temporary
+ * ones included) and etl_pull's own.  Called when target_table is set and
+ * again by every load, on the schema the name resolves to.
+ */
+void
+EtlPullCheckTargetSchema(const char *schema)
+{
+	if (strncmp(schema, "pg_", 3) == 0 ||
+		strcmp(schema, "information_schema") == 0 ||
+		strcmp(schema, "etl_pull") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("etl_pull does not load into schema \"%s\"", schema),
+				 errdetail("Targets in system schemas and in schema etl_pull are refused."),
+				 errhint("Set \"target_table\" to a table in a schema of your own.")));
+}
+
+/*
+ * Refuse an existing target that is a system relation, wherever it is, or
+ * one of etl_pull's own tables.
+ */
+void
+EtlPullCheckTargetRelation(Oid relid, const char *qname)
+{
+	Oid			nspid = get_rel_namespace(relid);
+
+	if (relid < FirstNormalObjectId || IsCatalogNamespace(nspid) ||
+		IsToastNamespace(nspid) ||
+		getExtensionOfObject(RelationRelationId, relid) != InvalidOid)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("etl_pull does not load into table %s", qname),
+				 errdetail("It is a system table or belongs to an extension."),
+				 errhint("Set \"target_table\" to a table of your own.")));
 }

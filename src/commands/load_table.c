@@ -220,7 +220,7 @@ PG_FUNCTION_INFO_V1(etl_pull_check_target_adoptable);
  * check_target_free calls it from add_table and store_table_option, which
  * run as the extension's owner: the registering role is the current role
  * outside any SECURITY DEFINER function, the outer user (as for the rights
- * a pg_settings list needs, session.c).
+ * a pg_settings list needs, catalog/settings_list.c).
  */
 Datum
 etl_pull_check_target_adoptable(PG_FUNCTION_ARGS)
