@@ -8,8 +8,9 @@
  * load's connection, still inside the transaction the rows were read in:
  * so it compares with exactly the rows the load read, whatever the source
  * does meanwhile (a check after commit would race it).  The stream
- * strategy checks its new heap just before the swap (load/strategy_swap.c), copy
- * and standard the target after their rows (load.c); the parallel
+ * strategy checks its new heap just before the swap
+ * (load/strategy_swap.c), copy and standard the target after their rows
+ * (load.c); the parallel
  * strategy's rows come from its workers' snapshots, which the backend's
  * connection does not share, so a table with verify loads with stream
  * instead.  "count" compares the row counts, "full" the range hashes of

@@ -8,9 +8,10 @@
  * checks the privileges that strategy needs, and hands it the load; then
  * it builds a created target's secondary indexes (indexes = all), keeps
  * the new watermark and analyzes the target.  The caller
- * (commands/load_table.c) records the run.  How the rows move is each strategy's own
- * (load.h): load/strategy_swap.c (stream, parallel), load/strategy_copy.c, load/strategy_standard.c,
- * and load/strategy_incremental.c for the runs that pull from a watermark.
+ * (commands/load_table.c) records the run.  How the rows move is each
+ * strategy's own (load.h): strategy_swap.c (stream, parallel),
+ * strategy_copy.c, strategy_standard.c, and strategy_incremental.c for
+ * the runs that pull from a watermark.
  *
  * Everything happens in the caller's transaction, the target held in
  * ExclusiveLock throughout: on error nothing of the load remains.  The

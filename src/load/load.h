@@ -97,7 +97,7 @@ extern const EtlPullStrategyRoutine EtlPullStandardStrategy;
 /* in load/strategy_incremental.c: the runs that pull from a watermark */
 extern const EtlPullStrategyRoutine EtlPullIncrementalStrategy;
 
-/* in load/strategy_diff.c: the runs that re-pull the key ranges whose hashes differ */
+/* in strategy_diff.c: the runs that re-pull the ranges whose hashes differ */
 extern const EtlPullStrategyRoutine EtlPullDiffStrategy;
 
 /* in load/check_loaded.c: setting verify, before a full load commits */

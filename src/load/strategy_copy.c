@@ -3,8 +3,8 @@
  * load/strategy_copy.c
  *		  The copy strategy: DELETE the old rows, then COPY FROM the stream.
  *
- * The rows reach the target through COPY FROM (load/copy_feed.c feeds it MySQL's
- * rows as COPY text), so the target's triggers, rules and partitions act
+ * The rows reach the target through COPY FROM (copy_feed.c feeds it
+ * MySQL's rows as COPY text), so the target's triggers, rules and partitions act
  * exactly as they do for COPY.  Readers keep seeing the old rows until
  * commit.
  *
