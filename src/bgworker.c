@@ -9,9 +9,19 @@
  * number (in bgw_extra), and reporting its exit to the backend that
  * started it.  The segment is laid out by a shm_toc whose magic number
  * says which kind of worker it is for, so a worker finds each part by its
- * key, never at an offset computed by hand.  Workers do not flatten their errors into strings: those
- * that report to a backend redirect their protocol output to a shm_mq
- * (pq_redirect_to_shm_mq), and the backend re-raises what arrives.
+ * key, never at an offset computed by hand.  Workers do not flatten their
+ * errors into strings: those that report to a backend redirect their
+ * protocol output to a shm_mq (pq_redirect_to_shm_mq), and the backend
+ * re-raises what arrives, or keeps it.
+ *
+ * The worker group is the backend's side of a pool of such workers, which
+ * the parallel strategy's readers and load_all's loaders both are: it
+ * creates one error queue per worker, starts them, relays what they send
+ * (through the kind's relay callback), waits under a deadline until each
+ * has set a flag of the caller's, and waits for them to exit.  If the
+ * backend errors out or is cancelled, the segment is detached and its
+ * callback terminates every worker still running.  The snapshot handshake
+ * built on it, which talks to MySQL, is parallel.c's.
  *
  * IDENTIFICATION
  *		  src/bgworker.c
@@ -26,11 +36,17 @@
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
 #include "storage/proc.h"
+#include "storage/procarray.h"
 #include "storage/shm_mq.h"
 #include "storage/shm_toc.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
 
 #include "etl_pull.h"
 #include "bgworker.h"
@@ -144,15 +160,26 @@ EtlPullInsertString(shm_toc *toc, uint64 key, const char *s)
 }
 
 /*
- * In a worker: send this process's protocol output (its errors and
- * notices) to the backend that started it, over "mq" in segment "seg",
- * whose receiver that backend is.
+ * In a worker of a group: send this process's protocol output (its errors
+ * and notices) to the backend that started it, over the error queue of
+ * slot "slot" in segment "seg", whose receiver that backend is.
  */
 void
-EtlPullWorkerRedirectErrors(dsm_segment *seg, shm_mq *mq)
+EtlPullWorkerRedirectErrors(dsm_segment *seg, shm_toc *toc, int slot)
 {
+	shm_mq	   *mq = (shm_mq *) ((char *) shm_toc_lookup(toc, ETL_WORKER_KEY_ERROR_QUEUES, false) +
+								 (Size) slot * ETL_WORKER_ERROR_QUEUE_SIZE);
+
 	shm_mq_set_sender(mq, MyProc);
 	pq_redirect_to_shm_mq(seg, shm_mq_attach(mq, seg, NULL));
+}
+
+/* "message: detail", as a worker's error is written down (etl_pull.runs) */
+char *
+EtlPullErrorText(ErrorData *edata)
+{
+	return edata->detail ?
+		psprintf("%s: %s", edata->message, edata->detail) : pstrdup(edata->message);
 }
 
 /*
@@ -160,8 +187,8 @@ EtlPullWorkerRedirectErrors(dsm_segment *seg, shm_mq *mq)
  * an ErrorResponse or a NoticeResponse, fill *edata as the worker raised
  * it and return 'E' or 'N'; return 0 for any other message.
  */
-char
-EtlPullWorkerMessage(void *data, Size nbytes, ErrorData *edata)
+static char
+worker_message(void *data, Size nbytes, ErrorData *edata)
 {
 	StringInfoData msg;
 	char		type;
@@ -175,4 +202,220 @@ EtlPullWorkerMessage(void *data, Size nbytes, ErrorData *edata)
 		type = 0;
 	pfree(msg.data);
 	return type;
+}
+
+/* Count a group's "nworkers" error queues in the estimate of its segment */
+void
+EtlPullEstimateErrorQueues(shm_toc_estimator *e, int nworkers)
+{
+	shm_toc_estimate_chunk(e, mul_size(ETL_WORKER_ERROR_QUEUE_SIZE, nworkers));
+	shm_toc_estimate_keys(e, 1);
+}
+
+/* DSM detach callback: stop every worker of the group still running */
+static void
+terminate_group(dsm_segment *seg, Datum arg)
+{
+	EtlPullWorkerGroup *group = (EtlPullWorkerGroup *) DatumGetPointer(arg);
+	int			i;
+
+	for (i = 0; i < group->nworkers; i++)
+		if (group->handles[i] != NULL)
+			TerminateBackgroundWorker(group->handles[i]);
+}
+
+/*
+ * Start up to "nworkers" workers of "kind" on segment "seg" (whose table
+ * of contents "toc" has room for EtlPullEstimateErrorQueues), slots 0 on,
+ * each with an error queue whose receiver this backend is; "arg" is for
+ * the kind's relay.  Stops at the first that cannot be had (no free
+ * worker slot).  Returns the group, whose nworkers says how many started:
+ * the caller says what too few means.
+ */
+EtlPullWorkerGroup *
+EtlPullWorkerGroupStart(const EtlPullWorkerKind *kind, dsm_segment *seg,
+						shm_toc *toc, int nworkers, void *arg)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+	EtlPullWorkerGroup *group = palloc0(sizeof(EtlPullWorkerGroup));
+	char	   *queues = shm_toc_allocate(toc, mul_size(ETL_WORKER_ERROR_QUEUE_SIZE, nworkers));
+	int			i;
+
+	group->kind = kind;
+	group->arg = arg;
+	group->seg = seg;
+	group->handles = palloc0(sizeof(BackgroundWorkerHandle *) * nworkers);
+	group->error_queues = palloc0(sizeof(shm_mq_handle *) * nworkers);
+	group->errors = palloc0(sizeof(char *) * nworkers);
+	shm_toc_insert(toc, ETL_WORKER_KEY_ERROR_QUEUES, queues);
+	on_dsm_detach(seg, terminate_group, PointerGetDatum(group));
+
+	for (i = 0; i < nworkers; i++)
+	{
+		shm_mq	   *mq = shm_mq_create(queues + (Size) i * ETL_WORKER_ERROR_QUEUE_SIZE,
+									   ETL_WORKER_ERROR_QUEUE_SIZE);
+
+		shm_mq_set_receiver(mq, MyProc);
+		if (!EtlPullStartWorker(kind->function, kind->type, seg, i, &group->handles[i]))
+			break;
+		group->error_queues[i] = shm_mq_attach(mq, seg, group->handles[i]);
+		group->nworkers++;
+	}
+	MemoryContextSwitchTo(oldcxt);
+	return group;
+}
+
+/* Whether worker i of the group has exited (its handle says so) */
+bool
+EtlPullWorkerStopped(EtlPullWorkerGroup *group, int i)
+{
+	pid_t		pid;
+
+	return GetBackgroundWorkerPid(group->handles[i], &pid) == BGWH_STOPPED;
+}
+
+/*
+ * Relay what worker i has sent on its error queue: keep each ERROR's text
+ * in group->errors[i], and hand each ERROR, NOTICE or WARNING to the
+ * kind's relay (which may raise it).  With "wait", keep at it until the
+ * queue is detached or the worker is gone (its handle says stopped, and
+ * nothing more came after that); otherwise take only what is there.
+ */
+void
+EtlPullWorkerGroupRelay(EtlPullWorkerGroup *group, int i, bool wait)
+{
+	bool		stopped = false;
+
+	for (;;)
+	{
+		Size		nbytes;
+		void	   *data;
+		shm_mq_result res;
+
+		res = shm_mq_receive(group->error_queues[i], &nbytes, &data, true);
+		if (res == SHM_MQ_SUCCESS)
+		{
+			ErrorData	edata;
+			char		type = worker_message(data, nbytes, &edata);
+
+			if (type == 'E')
+				group->errors[i] = EtlPullErrorText(&edata);
+			if (type != 0 && group->kind->relay != NULL)
+				group->kind->relay(group, i, type, &edata);
+			continue;
+		}
+		if (res == SHM_MQ_DETACHED || !wait || stopped)
+			return;
+		stopped = EtlPullWorkerStopped(group, i);
+		if (!stopped)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 100L, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+}
+
+/*
+ * Wait until every worker of the group has set its flag: worker i's is at
+ * "flags" + i * "stride", in the segment.  Relays what they send meanwhile.
+ * A worker that exits first fails the wait with its own error (the kind's
+ * relay raises it, or it is the detail), and so does "timeout_ms" passing;
+ * the messages say "<noun> %d exited before <exited>" and "<noun>s did not
+ * <late> in time".
+ */
+void
+EtlPullWorkerGroupWait(EtlPullWorkerGroup *group, const bool *flags, Size stride,
+					   long timeout_ms, const char *exited, const char *late)
+{
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
+
+	for (;;)
+	{
+		int			n = 0;
+		int			i;
+
+		for (i = 0; i < group->nworkers; i++)
+		{
+			EtlPullWorkerGroupRelay(group, i, false);
+			pg_read_barrier();
+			if (*(const bool *) ((const char *) flags + (Size) i * stride))
+				n++;
+			else if (EtlPullWorkerStopped(group, i))
+			{
+				EtlPullWorkerGroupRelay(group, i, true);
+				ereport(ERROR,
+						(errcode(ERRCODE_CONNECTION_FAILURE),
+						 errmsg("%s %d exited before %s", group->kind->noun, i + 1, exited),
+						 group->errors[i] ? errdetail_internal("%s", group->errors[i]) :
+						 errhint("See the server log for why the worker exited.")));
+			}
+		}
+		if (n == group->nworkers)
+			return;
+		if (GetCurrentTimestamp() > deadline)
+			ereport(ERROR,
+					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+					 errmsg("%ss did not %s in time", group->kind->noun, late)));
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 100L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* Set the latch of every worker of the group still running */
+void
+EtlPullWorkerGroupWake(EtlPullWorkerGroup *group)
+{
+	int			i;
+
+	for (i = 0; i < group->nworkers; i++)
+	{
+		pid_t		pid;
+		PGPROC	   *proc;
+
+		if (group->handles[i] != NULL &&
+			GetBackgroundWorkerPid(group->handles[i], &pid) == BGWH_STARTED &&
+			(proc = BackendPidGetProc(pid)) != NULL)
+			SetLatch(&proc->procLatch);
+	}
+}
+
+/*
+ * Wait until every worker of the group has exited, relaying what each
+ * sends until it is gone; then detach its queue and forget its handle.
+ * The postmaster sets this backend's latch when one exits (bgw_notify_pid).
+ */
+void
+EtlPullWorkerGroupWaitExit(EtlPullWorkerGroup *group)
+{
+	int			running = group->nworkers;
+
+	while (running > 0)
+	{
+		int			i;
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 1000L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+
+		for (i = 0; i < group->nworkers; i++)
+		{
+			if (group->handles[i] == NULL)
+				continue;
+			EtlPullWorkerGroupRelay(group, i, false);
+			if (EtlPullWorkerStopped(group, i))
+			{
+				/* all it sent is in the queue now */
+				EtlPullWorkerGroupRelay(group, i, false);
+				shm_mq_detach(group->error_queues[i]);
+				pfree(group->handles[i]);
+				group->handles[i] = NULL;
+				running--;
+			}
+		}
+	}
 }

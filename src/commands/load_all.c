@@ -23,26 +23,28 @@
  *
  * With consistent, every table of the group is read from one MySQL
  * snapshot, by the handshake the parallel strategy uses for its readers
- * (connection.c): each worker connects, the leader takes FLUSH TABLES
- * WITH READ LOCK on a control connection of its own, each worker starts
- * its transaction WITH CONSISTENT SNAPSHOT, the leader reads the binary
- * log position and unlocks.  Each worker then loads all its tables in that
- * snapshot transaction, and every run records the position.  Without the
- * privilege for the lock the leader warns and the workers take a snapshot
- * per table, as without consistent.  A failed load leaves the snapshot's
- * connection to the next table, unless the error left a result streaming:
- * connection.c then cuts it off, and the worker cannot go back to the
- * snapshot: its later tables fail.
+ * (EtlPullGroupSnapshot, parallel.c): each worker connects, the leader
+ * takes FLUSH TABLES WITH READ LOCK on a control connection of its own,
+ * each worker starts its transaction WITH CONSISTENT SNAPSHOT, the leader
+ * reads the binary log position and unlocks.  Each worker then loads all
+ * its tables in that snapshot transaction, and every run records the
+ * position.  Without the privilege for the lock the leader warns and the
+ * workers take a snapshot per table, as without consistent; without the
+ * privilege for the position it warns too.  A failed load leaves the
+ * snapshot's connection to the next table, unless the error left a result
+ * streaming: connection.c then cuts it off, and the worker cannot go back
+ * to the snapshot: its later tables fail.
  *
- * A worker's error outside a table's load (or its FATAL) is not flattened
- * in the worker: its protocol output goes to a small shm_mq of its own
+ * The workers are a worker group (bgworker.c).  A worker's error outside
+ * a table's load (or its FATAL) is not flattened in the worker: its
+ * protocol output goes to a small shm_mq of its own
  * (pq_redirect_to_shm_mq), and the leader parses the ErrorResponse
- * (pq_parse_errornotice) into the row of the table the worker was on.
- * The leader waits on its latch, which the postmaster sets when a worker
- * it started exits (bgw_notify_pid).  If the leader errors out or is
- * cancelled, its DSM segment is detached and the detach callback
- * terminates every worker still running; a worker killed that way rolls
- * its own transaction back.
+ * (pq_parse_errornotice) into the row of the table the worker was on
+ * (keep_table_error).  The leader waits on its latch, which the postmaster
+ * sets when a worker it started exits (bgw_notify_pid).  If the leader
+ * errors out or is cancelled, its DSM segment is detached and the group's
+ * detach callback terminates every worker still running; a worker killed
+ * that way rolls its own transaction back.
  *
  * IDENTIFICATION
  *		  src/commands/load_all.c
@@ -59,28 +61,21 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "port/atomics.h"
-#include "postmaster/bgworker.h"
 #include "storage/dsm.h"
-#include "storage/ipc.h"
-#include "storage/latch.h"
-#include "storage/proc.h"
-#include "storage/procarray.h"
-#include "storage/shm_mq.h"
 #include "storage/shm_toc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
-#include "utils/wait_event.h"
 
 #include "etl_pull.h"
 #include "bgworker.h"
 #include "commands/commands.h"
+#include "load/parallel.h"
 
 #define SLOT_NAME_LEN	1024
 #define SLOT_ERROR_LEN	1024
-#define POSITION_LEN	512
-#define MAX_LOAD_WORKERS 64
+#define MAX_LOAD_WORKERS ETL_PULL_MAX_GROUP_WORKERS
 
 /* One table of a load_all, in shared memory */
 typedef struct LoadSlot
@@ -99,102 +94,60 @@ typedef struct LoadSlot
 typedef struct WorkerState
 {
 	int			slot;			/* the table it is loading, or -1 */
-	bool		connected;		/* consistent: its connection is open */
-	bool		snapshot_taken; /* consistent: and reads the snapshot */
 } WorkerState;
 
 /*
- * The segment, laid out by a shm_toc: the shared state with the slots, and
- * each worker's error queue
+ * The segment, laid out by a shm_toc: the shared state with the slots; the
+ * worker group adds each worker's error queue
  */
 #define LOAD_ALL_MAGIC				UINT64CONST(0x6574706c6c6f6164)
 #define LOAD_ALL_KEY_SHARED			UINT64CONST(1)	/* LoadAllShared */
-#define LOAD_ALL_KEY_ERROR_QUEUES	UINT64CONST(2)	/* nworkers error queues */
 
 typedef struct LoadAllShared
 {
 	Oid			dboid;
 	Oid			roleid;
-	PGPROC	   *leader;
 	int			nslots;
 	pg_atomic_uint32 next_slot; /* the next table to take */
 
 	/* consistent: the handshake (see the design comment) */
 	bool		consistent;
 	Oid			serverid;		/* the group's one server */
-	bool		go;				/* the leader holds the lock (or gave up) */
-	bool		group_snapshot; /* the lock was taken: take the snapshot */
-	bool		ready;			/* the position is known: load */
-	char		position[POSITION_LEN]; /* "" if unknown */
+	EtlPullSnapshotState snapshot;
 
 	WorkerState workers[MAX_LOAD_WORKERS];
 	LoadSlot	slots[FLEXIBLE_ARRAY_MEMBER];
 } LoadAllShared;
 
-/* The leader's handles, for the detach callback, and what it was told */
-typedef struct LoadAllWorkers
+/* The leader's load_all: its segment, its workers, and what they said */
+typedef struct LoadAll
 {
-	int			n;
-	BackgroundWorkerHandle **handles;
-	shm_mq_handle **error_queues;
+	dsm_segment *seg;
+	LoadAllShared *shared;
+	EtlPullWorkerGroup *group;
 	char	  **errors;			/* per slot: a worker's error, as the result shows it */
-} LoadAllWorkers;
-
-/* Worker i's error queue */
-static shm_mq *
-error_queue(shm_toc *toc, int i)
-{
-	return (shm_mq *) ((char *) shm_toc_lookup(toc, LOAD_ALL_KEY_ERROR_QUEUES, false) +
-					   (Size) i * ETL_WORKER_ERROR_QUEUE_SIZE);
-}
-
-/* "message: detail", as etl_pull.runs has an error */
-static char *
-error_text(ErrorData *edata)
-{
-	return edata->detail ?
-		psprintf("%s: %s", edata->message, edata->detail) : pstrdup(edata->message);
-}
+} LoadAll;
 
 /*
- * Take what worker i sent on its error queue.  Its ErrorResponse becomes
- * the error of the table it was loading; notices stay in the worker's log.
- * Returns the last error it sent (or NULL) when the queue is empty.
+ * The worker group's relay: an ErrorResponse of worker i becomes the error
+ * of the table it was loading; notices stay in the worker's log.
  */
-static char *
-read_errors(LoadAllWorkers *w, LoadAllShared *shared, int i)
-{
-	char	   *last = NULL;
-
-	for (;;)
-	{
-		Size		nbytes;
-		void	   *data;
-		ErrorData	edata;
-		int			slot;
-
-		if (shm_mq_receive(w->error_queues[i], &nbytes, &data, true) != SHM_MQ_SUCCESS)
-			return last;
-		if (EtlPullWorkerMessage(data, nbytes, &edata) != 'E')
-			continue;
-		last = error_text(&edata);
-		slot = shared->workers[i].slot;
-		if (slot >= 0 && slot < shared->nslots)
-			w->errors[slot] = last;
-	}
-}
-
-/* DSM detach callback: stop every worker still running */
 static void
-terminate_workers(dsm_segment *seg, Datum arg)
+keep_table_error(EtlPullWorkerGroup *group, int i, char type, ErrorData *edata)
 {
-	LoadAllWorkers *w = (LoadAllWorkers *) DatumGetPointer(arg);
-	int			i;
+	LoadAll    *all = (LoadAll *) group->arg;
+	int			slot = all->shared->workers[i].slot;
 
-	for (i = 0; i < w->n; i++)
-		if (w->handles[i] != NULL)
-			TerminateBackgroundWorker(w->handles[i]);
+	if (type == 'E' && slot >= 0 && slot < all->shared->nslots)
+		all->errors[slot] = group->errors[i];
 }
+
+static const EtlPullWorkerKind load_workers = {
+	.function = "etl_pull_load_worker_main",
+	.type = "etl_pull load worker",
+	.noun = "load worker",
+	.relay = keep_table_error
+};
 
 /*
  * The enabled tables of a group (all groups if NULL), by name; *servers
@@ -236,121 +189,137 @@ tables_to_load(text *group, List **servers)
 	return names;
 }
 
-/* Wake worker i (its handle "h") */
-static void
-wake_worker(BackgroundWorkerHandle *h)
-{
-	pid_t		pid;
-	PGPROC	   *proc;
-
-	if (GetBackgroundWorkerPid(h, &pid) == BGWH_STARTED &&
-		(proc = BackendPidGetProc(pid)) != NULL)
-		SetLatch(&proc->procLatch);
-}
-
 /*
- * Consistent: wait until every started worker has set its flag (connected
- * or snapshot_taken, at "offset" in WorkerState).  A worker that stops
- * before fails the whole load_all with its own error: the group's snapshot
- * cannot be had without it.
+ * Consistent: the group's one server.  Every table of the group must be on
+ * it, or nothing is loaded.
  */
-static void
-wait_for_workers(LoadAllWorkers *w, LoadAllShared *shared, int nstarted,
-				 size_t offset, const char *what)
+static ForeignServer *
+one_server(List *servers)
 {
-	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-													   EtlPullLockTimeout * 1000L + 30000L);
+	ListCell   *lc;
 
-	for (;;)
-	{
-		int			n = 0;
-		int			i;
-
-		for (i = 0; i < nstarted; i++)
-		{
-			pid_t		pid;
-
-			pg_read_barrier();
-			if (*((bool *) ((char *) &shared->workers[i] + offset)))
-			{
-				n++;
-				continue;
-			}
-			if (GetBackgroundWorkerPid(w->handles[i], &pid) == BGWH_STOPPED)
-			{
-				char	   *err = read_errors(w, shared, i);
-
-				ereport(ERROR,
-						(errcode(ERRCODE_CONNECTION_FAILURE),
-						 errmsg("load worker %d exited before %s", i + 1, what),
-						 err ? errdetail_internal("%s", err) :
-						 errhint("See the server log for why the worker exited.")));
-			}
-		}
-		if (n == nstarted)
-			return;
-		if (GetCurrentTimestamp() > deadline)
+	foreach(lc, servers)
+		if (strcmp((char *) lfirst(lc), (char *) linitial(servers)) != 0)
 			ereport(ERROR,
-					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-					 errmsg("load workers did not %s in time", what)));
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 100L, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-	}
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("a consistent load_all reads every table from one MySQL server"),
+					 errdetail("Tables of the group are on servers \"%s\" and \"%s\".",
+							   (char *) linitial(servers), (char *) lfirst(lc)),
+					 errhint("Put the tables of each server in a group of their own.")));
+	return EtlPullUsableServer(GetForeignServerByName(linitial(servers), false)->serverid);
 }
 
 /*
- * Consistent: the handshake, once the workers are started.  Leaves
- * shared->ready set, the group's snapshot taken by every worker if the
- * lock could be had (else a WARNING), its position in shared->position.
+ * The segment, with one slot per table of "names", and up to "nworkers"
+ * workers started on it ("server": consistent's one server, or NULL)
  */
-static void
-group_snapshot(LoadAllWorkers *w, LoadAllShared *shared, int nstarted,
-			   ForeignServer *server)
+static LoadAll *
+start_load_workers(List *names, int nworkers, ForeignServer *server)
 {
-	EtlPullConnection *control = EtlPullConnect(server, GetUserId());
-	char	   *err = NULL;
-	bool		locked;
+	LoadAll    *all = palloc0(sizeof(LoadAll));
+	int			n = list_length(names);
+	Size		shared_size = add_size(offsetof(LoadAllShared, slots),
+									   mul_size(sizeof(LoadSlot), n));
+	shm_toc_estimator e;
+	shm_toc    *toc;
+	LoadAllShared *shared;
+	ListCell   *lc;
 	int			i;
 
-	wait_for_workers(w, shared, nstarted, offsetof(WorkerState, connected),
-					 "connecting to MySQL");
-	locked = EtlPullLockForSnapshot(control, NULL, &err);
-	if (!locked)
+	shm_toc_initialize_estimator(&e);
+	shm_toc_estimate_chunk(&e, shared_size);
+	shm_toc_estimate_keys(&e, 1);
+	EtlPullEstimateErrorQueues(&e, nworkers);
+	all->seg = EtlPullSegmentCreate(&e, LOAD_ALL_MAGIC, &toc);
+	shared = all->shared = shm_toc_allocate(toc, shared_size);
+	memset(shared, 0, shared_size);
+	shm_toc_insert(toc, LOAD_ALL_KEY_SHARED, shared);
+	shared->dboid = MyDatabaseId;
+	shared->roleid = GetUserId();
+	shared->nslots = n;
+	pg_atomic_init_u32(&shared->next_slot, 0);
+	shared->consistent = (server != NULL);
+	shared->serverid = server ? server->serverid : InvalidOid;
+	EtlPullSnapshotInit(&shared->snapshot);
+	for (i = 0; i < MAX_LOAD_WORKERS; i++)
+		shared->workers[i].slot = -1;
+	i = 0;
+	foreach(lc, names)
+		strlcpy(shared->slots[i++].table_name, (char *) lfirst(lc), SLOT_NAME_LEN);
+
+	all->errors = palloc0(sizeof(char *) * n);
+	all->group = EtlPullWorkerGroupStart(&load_workers, all->seg, toc, nworkers, all);
+	if (all->group->nworkers == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("could not start a background worker to load table \"%s\"",
+						shared->slots[0].table_name),
+				 errhint("Consider increasing the configuration parameter \"%s\".",
+						 "max_worker_processes")));
+	return all;
+}
+
+/*
+ * Consistent: the handshake on the whole of "server", once the workers are
+ * started.  The group's snapshot is taken by every worker if the lock
+ * could be had (else a WARNING), its position is in the shared state.
+ */
+static void
+group_snapshot(LoadAll *all, ForeignServer *server)
+{
+	EtlPullHandshake hs = {
+		.control = EtlPullConnect(server, GetUserId()),
+		.tables = NULL,
+		.exited = "taking the group's snapshot",
+		.late = "taking the group's snapshot"
+	};
+
+	(void) EtlPullGroupSnapshot(all->group, &all->shared->snapshot, &hs);
+	if (!hs.locked)
 		ereport(WARNING,
 				(errmsg("could not lock MySQL server \"%s\" for the group's consistent snapshot",
 						server->servername),
-				 errdetail("MySQL said: %s. Each table is read from a snapshot of its own, taken when its load starts.", err),
+				 errdetail("MySQL said: %s. Each table is read from a snapshot of its own, taken when its load starts.", hs.lock_error),
 				 errhint("Grant the MySQL user RELOAD, or raise etl_pull.lock_timeout.")));
-	shared->group_snapshot = locked;
-	pg_write_barrier();
-	shared->go = true;
-	for (i = 0; i < nstarted; i++)
-		wake_worker(w->handles[i]);
-	if (locked)
-	{
-		char	   *position;
+	EtlPullDisconnect(hs.control);
+}
 
-		wait_for_workers(w, shared, nstarted, offsetof(WorkerState, snapshot_taken),
-						 "taking the group's snapshot");
-		position = EtlPullSnapshotPosition(control, &err);
-		if (err != NULL || position == NULL)
-			ereport(WARNING,
-					(errmsg("could not read the binary log position of the group's snapshot on MySQL server \"%s\"",
-							server->servername),
-					 err ? errdetail("MySQL said: %s. The runs record %s.", err,
-									 position ? "the GTID position only" : "no position") :
-					 errdetail("The server keeps no binary log."),
-					 errhint("Grant the MySQL user BINLOG MONITOR (MariaDB) or REPLICATION CLIENT (MySQL).")));
-		if (position != NULL)
-			strlcpy(shared->position, position, POSITION_LEN);
+/* The result: one row per table, in the slots' order */
+static void
+emit_results(ReturnSetInfo *rsinfo, LoadAll *all)
+{
+	int			i;
+
+	for (i = 0; i < all->shared->nslots; i++)
+	{
+		LoadSlot   *slot = &all->shared->slots[i];
+		Datum		values[6];
+		bool		nulls[6] = {0};
+
+		values[0] = CStringGetTextDatum(slot->table_name);
+		if (slot->reported && slot->succeeded)
+		{
+			values[1] = CStringGetTextDatum(slot->status);
+			values[2] = Int64GetDatum(slot->run_id);
+			values[3] = Int64GetDatum(slot->rows);
+			values[4] = Float8GetDatum(slot->seconds);
+			nulls[5] = true;
+		}
+		else
+		{
+			values[1] = CStringGetTextDatum(slot->reported ? slot->status : "failed");
+			nulls[2] = nulls[3] = nulls[4] = true;
+			if (slot->reported && slot->error[0] != '\0')
+				values[5] = CStringGetTextDatum(slot->error);
+			else if (!slot->reported && all->errors[i] != NULL)
+				values[5] = CStringGetTextDatum(all->errors[i]);
+			else if (!slot->reported)
+				values[5] = CStringGetTextDatum("the load worker exited without reporting; see the server log");
+			else
+				nulls[5] = true;	/* skipped: the table was busy */
+		}
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	EtlPullDisconnect(control);
-	pg_write_barrier();
-	shared->ready = true;
-	for (i = 0; i < nstarted; i++)
-		wake_worker(w->handles[i]);
 }
 
 PG_FUNCTION_INFO_V1(etl_pull_load_all);
@@ -370,18 +339,7 @@ etl_pull_load_all(PG_FUNCTION_ARGS)
 	List	   *names;
 	List	   *servers;
 	ForeignServer *server = NULL;
-	ListCell   *lc;
-	int			n;
-	int			nworkers;
-	int			nstarted = 0;
-	dsm_segment *seg;
-	shm_toc_estimator e;
-	shm_toc    *toc;
-	Size		shared_size;
-	LoadAllShared *shared;
-	LoadAllWorkers *workers;
-	int			running;
-	int			i;
+	LoadAll    *all;
 
 	if (max_parallel < 1 || max_parallel > MAX_LOAD_WORKERS)
 		ereport(ERROR,
@@ -390,134 +348,17 @@ etl_pull_load_all(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	names = tables_to_load(group, &servers);
-	n = list_length(names);
-	if (n == 0)
+	if (names == NIL)
 		return (Datum) 0;
 	if (consistent)
-	{
-		foreach(lc, servers)
-			if (strcmp((char *) lfirst(lc), (char *) linitial(servers)) != 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("a consistent load_all reads every table from one MySQL server"),
-						 errdetail("Tables of the group are on servers \"%s\" and \"%s\".",
-								   (char *) linitial(servers), (char *) lfirst(lc)),
-						 errhint("Put the tables of each server in a group of their own.")));
-		server = EtlPullUsableServer(GetForeignServerByName(linitial(servers), false)->serverid);
-	}
-	nworkers = Min(max_parallel, n);
+		server = one_server(servers);
 
-	shared_size = add_size(offsetof(LoadAllShared, slots), mul_size(sizeof(LoadSlot), n));
-	shm_toc_initialize_estimator(&e);
-	shm_toc_estimate_chunk(&e, shared_size);
-	shm_toc_estimate_chunk(&e, mul_size(ETL_WORKER_ERROR_QUEUE_SIZE, nworkers));
-	shm_toc_estimate_keys(&e, 2);
-	seg = EtlPullSegmentCreate(&e, LOAD_ALL_MAGIC, &toc);
-	shared = shm_toc_allocate(toc, shared_size);
-	memset(shared, 0, shared_size);
-	shm_toc_insert(toc, LOAD_ALL_KEY_SHARED, shared);
-	shm_toc_insert(toc, LOAD_ALL_KEY_ERROR_QUEUES,
-				   shm_toc_allocate(toc, mul_size(ETL_WORKER_ERROR_QUEUE_SIZE, nworkers)));
-	shared->dboid = MyDatabaseId;
-	shared->roleid = GetUserId();
-	shared->leader = MyProc;
-	shared->nslots = n;
-	pg_atomic_init_u32(&shared->next_slot, 0);
-	shared->consistent = consistent;
-	shared->serverid = server ? server->serverid : InvalidOid;
-	for (i = 0; i < MAX_LOAD_WORKERS; i++)
-		shared->workers[i].slot = -1;
-	i = 0;
-	foreach(lc, names)
-		strlcpy(shared->slots[i++].table_name, (char *) lfirst(lc), SLOT_NAME_LEN);
-
-	workers = MemoryContextAllocZero(TopTransactionContext, sizeof(LoadAllWorkers));
-	workers->handles = MemoryContextAllocZero(TopTransactionContext,
-											  sizeof(BackgroundWorkerHandle *) * nworkers);
-	workers->error_queues = palloc0(sizeof(shm_mq_handle *) * nworkers);
-	workers->errors = palloc0(sizeof(char *) * n);
-	on_dsm_detach(seg, terminate_workers, PointerGetDatum(workers));
-
-	for (i = 0; i < nworkers; i++)
-	{
-		shm_mq	   *mq = shm_mq_create(error_queue(toc, i), ETL_WORKER_ERROR_QUEUE_SIZE);
-
-		shm_mq_set_receiver(mq, MyProc);
-		if (!EtlPullStartWorker("etl_pull_load_worker_main", "etl_pull load worker",
-								seg, i, &workers->handles[i]))
-			break;
-		workers->error_queues[i] = shm_mq_attach(mq, seg, workers->handles[i]);
-		workers->n = ++nstarted;
-	}
-	if (nstarted == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("could not start a background worker to load table \"%s\"",
-						shared->slots[0].table_name),
-				 errhint("Consider increasing the configuration parameter \"%s\".",
-						 "max_worker_processes")));
+	all = start_load_workers(names, Min(max_parallel, list_length(names)), server);
 	if (consistent)
-		group_snapshot(workers, shared, nstarted, server);
-
-	/* wait for the workers to run out of tables */
-	running = nstarted;
-	while (running > 0)
-	{
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 1000L, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-
-		for (i = 0; i < nstarted; i++)
-		{
-			pid_t		pid;
-
-			if (workers->handles[i] == NULL)
-				continue;
-			(void) read_errors(workers, shared, i);
-			if (GetBackgroundWorkerPid(workers->handles[i], &pid) == BGWH_STOPPED)
-			{
-				/* all it sent is in the queue now */
-				(void) read_errors(workers, shared, i);
-				shm_mq_detach(workers->error_queues[i]);
-				pfree(workers->handles[i]);
-				workers->handles[i] = NULL;
-				running--;
-			}
-		}
-	}
-
-	for (i = 0; i < n; i++)
-	{
-		LoadSlot   *slot = &shared->slots[i];
-		Datum		values[6];
-		bool		nulls[6] = {0};
-
-		values[0] = CStringGetTextDatum(slot->table_name);
-		if (slot->reported && slot->succeeded)
-		{
-			values[1] = CStringGetTextDatum(slot->status);
-			values[2] = Int64GetDatum(slot->run_id);
-			values[3] = Int64GetDatum(slot->rows);
-			values[4] = Float8GetDatum(slot->seconds);
-			nulls[5] = true;
-		}
-		else
-		{
-			values[1] = CStringGetTextDatum(slot->reported ? slot->status : "failed");
-			nulls[2] = nulls[3] = nulls[4] = true;
-			if (slot->reported && slot->error[0] != '\0')
-				values[5] = CStringGetTextDatum(slot->error);
-			else if (!slot->reported && workers->errors[i] != NULL)
-				values[5] = CStringGetTextDatum(workers->errors[i]);
-			else if (!slot->reported)
-				values[5] = CStringGetTextDatum("the load worker exited without reporting; see the server log");
-			else
-				nulls[5] = true;	/* skipped: the table was busy */
-		}
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	dsm_detach(seg);
+		group_snapshot(all, server);
+	EtlPullWorkerGroupWaitExit(all->group);
+	emit_results(rsinfo, all);
+	dsm_detach(all->seg);
 	return (Datum) 0;
 }
 
@@ -554,7 +395,7 @@ EtlPullLendConnection(EtlPullTable *table)
 	for (k = kept; k != NULL; k = k->next)
 		if (k->serverid == table->serverid)
 			break;
-	if (worker_shared->consistent && worker_shared->group_snapshot &&
+	if (worker_shared->consistent && worker_shared->snapshot.locked &&
 		(k == NULL || k->conn == NULL || EtlPullConnectionLost(k->conn)))
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
@@ -586,33 +427,18 @@ EtlPullLendConnection(EtlPullTable *table)
 		MemoryContextStrdup(TopMemoryContext, table->mysql_settings) : NULL;
 
 	lent.conn = k->conn;
-	lent.in_snapshot = worker_shared->consistent && worker_shared->group_snapshot;
-	lent.position = worker_shared->position[0] ? worker_shared->position : NULL;
+	lent.in_snapshot = worker_shared->consistent && worker_shared->snapshot.locked;
+	lent.position = worker_shared->snapshot.position[0] ? worker_shared->snapshot.position : NULL;
 	return &lent;
 }
 
-/* Wait until the leader sets *flag */
-static void
-wait_for_leader(bool *flag)
-{
-	for (;;)
-	{
-		pg_read_barrier();
-		if (*flag)
-			return;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 100L, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-	}
-}
-
 /*
- * Consistent: the worker's side of the handshake.  Connect, say so, wait
- * for the leader's lock, take the snapshot, say so, wait for the position.
+ * Consistent: the worker's side of the handshake, as worker "workerno".
+ * Connect (the connection kept for the group's server), then take part
+ * (EtlPullJoinGroupSnapshot): a snapshot only if the leader could lock.
  */
 static void
-join_group_snapshot(WorkerState *me)
+join_group_snapshot(int workerno)
 {
 	KeptConnection *k;
 
@@ -624,21 +450,10 @@ join_group_snapshot(WorkerState *me)
 	EtlPullKeepConnection(k->conn);
 	kept = k;
 	CommitTransactionCommand();
-	pg_write_barrier();
-	me->connected = true;
-	SetLatch(&worker_shared->leader->procLatch);
 
-	wait_for_leader(&worker_shared->go);
-	if (worker_shared->group_snapshot)
-	{
-		StartTransactionCommand();
-		EtlPullStartSnapshot(k->conn);
-		CommitTransactionCommand();
-		pg_write_barrier();
-		me->snapshot_taken = true;
-		SetLatch(&worker_shared->leader->procLatch);
-	}
-	wait_for_leader(&worker_shared->ready);
+	StartTransactionCommand();
+	(void) EtlPullJoinGroupSnapshot(&worker_shared->snapshot, workerno, k->conn, false);
+	CommitTransactionCommand();
 }
 
 /*
@@ -652,7 +467,7 @@ drop_connections(void)
 {
 	KeptConnection *k;
 
-	if (worker_shared->consistent && worker_shared->group_snapshot)
+	if (worker_shared->consistent && worker_shared->snapshot.locked)
 		return;
 	for (k = kept; k != NULL; k = k->next)
 	{
@@ -718,7 +533,7 @@ load_one(LoadSlot *slot)
 		AbortCurrentTransaction();
 		MemoryContextSwitchTo(cxt);
 		strlcpy(slot->status, "failed", sizeof(slot->status));
-		text = error_text(edata);
+		text = EtlPullErrorText(edata);
 		strlcpy(slot->error, text, SLOT_ERROR_LEN);
 		slot->succeeded = false;
 		pfree(text);
@@ -749,11 +564,11 @@ etl_pull_load_worker_main(Datum main_arg)
 	toc = EtlPullWorkerAttach(main_arg, LOAD_ALL_MAGIC, &seg, &workerno);
 	worker_shared = shm_toc_lookup(toc, LOAD_ALL_KEY_SHARED, false);
 	me = &worker_shared->workers[workerno];
-	EtlPullWorkerRedirectErrors(seg, error_queue(toc, workerno));
+	EtlPullWorkerRedirectErrors(seg, toc, workerno);
 
 	EtlPullWorkerConnect(worker_shared->dboid, worker_shared->roleid);
 	if (worker_shared->consistent)
-		join_group_snapshot(me);
+		join_group_snapshot(workerno);
 
 	for (;;)
 	{

@@ -10,14 +10,19 @@
  * exactly as the stream strategy does (as the target's owner), so the load
  * still commits as one and a failure leaves the old rows.  The workers
  * read: each runs as the calling role and opens its own MySQL connection
- * with its user mapping, and all of them start their
- * transactions WITH CONSISTENT SNAPSHOT while the leader holds FLUSH
- * TABLES ... WITH READ LOCK on the source table (the handshake mydumper
- * uses), so they read one point in time.  The leader records the binary
- * log position of that point, then unlocks.  Without the privilege for the
- * lock (or if it cannot be had within etl_pull.lock_timeout) the load goes
- * on with a WARNING: each worker then reads its own, slightly later,
- * snapshot.
+ * with its user mapping, and once every worker is connected, all of them
+ * start their transactions WITH CONSISTENT SNAPSHOT while the leader holds
+ * FLUSH TABLES ... WITH READ LOCK on the source table (the handshake
+ * mydumper uses), so they read one point in time.  The leader records the
+ * binary log position of that point, then unlocks; a position it may not
+ * read is a WARNING.  Without the privilege for the lock (or if it cannot
+ * be had within etl_pull.lock_timeout) the load goes on with a WARNING:
+ * each worker then reads its own, slightly later, snapshot.
+ *
+ * That handshake is EtlPullGroupSnapshot below, on the worker group of
+ * bgworker.c; load_all's consistent groups use it too, locking the whole
+ * server instead of one table.  The lock is held only from the moment
+ * every worker is connected until every one holds its snapshot.
  *
  * When the target needs no more than NOT NULL checks (no CHECK constraint,
  * no default to fill, no row to reject), the workers also convert: they
@@ -53,10 +58,11 @@
  * or WARNING, reaches the leader as the protocol message the client would
  * have seen; the leader parses it (pq_parse_errornotice) and re-raises it
  * with ThrowErrorData, SQLSTATE, detail, hint and context intact, plus a
- * context line naming the worker.  The error queue is separate from the
- * data queue, so an error raised while a data message is half sent cannot
- * corrupt either.  If the leader errors out or is cancelled, the segment
- * is detached and its callback terminates every worker.
+ * context line naming the worker (relay_to_leader, the worker group's
+ * relay).  The error queue is separate from the data queue, so an error
+ * raised while a data message is half sent cannot corrupt either.  If the
+ * leader errors out or is cancelled, the segment is detached and the
+ * group's callback terminates every worker.
  *
  * Workers run no SQL through a search_path someone else controls: they
  * pin search_path to pg_catalog, pg_temp right after connecting
@@ -77,7 +83,6 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "port/atomics.h"
-#include "postmaster/bgworker.h"
 #include "storage/dsm.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
@@ -104,7 +109,6 @@
 
 typedef struct WorkerSlot
 {
-	bool		snapshot_taken;
 	int64		rows;			/* read so far, for progress */
 } WorkerSlot;
 
@@ -132,8 +136,8 @@ typedef struct MessageHeader
 /*
  * The segment, laid out by a shm_toc as PostgreSQL's parallel.c lays out
  * its own: the fixed part, one key per string or array, one for the data
- * queues and one for the error queues (nworkers of each, back to back),
- * and one per chunk's WHERE condition.
+ * queues (nworkers, back to back), and one per chunk's WHERE condition;
+ * the worker group adds the error queues under its own key.
  */
 #define PARALLEL_MAGIC				UINT64CONST(0x6574706c70617261)
 #define PARALLEL_KEY_SHARED			UINT64CONST(1)	/* ParallelShared */
@@ -146,7 +150,6 @@ typedef struct MessageHeader
 #define PARALLEL_KEY_TARGET_ATTS	UINT64CONST(8)	/* natts TargetAtt */
 #define PARALLEL_KEY_ATTNUMS		UINT64CONST(9)	/* ncolumns AttrNumber */
 #define PARALLEL_KEY_QUEUES			UINT64CONST(10) /* nworkers data queues */
-#define PARALLEL_KEY_ERROR_QUEUES	UINT64CONST(11) /* nworkers error queues */
 #define PARALLEL_KEY_CHUNK(c)		(UINT64CONST(1000) + (c))	/* WHERE of chunk c ("" = all) */
 
 typedef struct ParallelShared
@@ -154,10 +157,10 @@ typedef struct ParallelShared
 	Oid			dboid;
 	Oid			roleid;
 	Oid			target_relid;	/* for progress only; never opened */
-	PGPROC	   *leader;
 	int			nworkers;
 	int			nchunks;
 	pg_atomic_uint32 next_chunk;
+	EtlPullSnapshotState snapshot;	/* the handshake */
 
 	/*
 	 * Tuple mode: the workers convert the rows themselves and send formed
@@ -182,14 +185,16 @@ typedef struct TargetAtt
 	NameData	name;
 } TargetAtt;
 
+StaticAssertDecl(MAX_PARALLEL_WORKERS <= ETL_PULL_MAX_GROUP_WORKERS,
+				 "a group snapshot has room for every parallel worker");
+
 struct EtlPullParallel
 {
 	dsm_segment *seg;
 	ParallelShared *shared;
-	int			nworkers;		/* started */
-	BackgroundWorkerHandle *handles[MAX_PARALLEL_WORKERS];
+	EtlPullWorkerGroup *group;	/* the workers, and their error queues */
+	int			nworkers;		/* started (group->nworkers) */
 	shm_mq_handle *queues[MAX_PARALLEL_WORKERS];
-	shm_mq_handle *error_queues[MAX_PARALLEL_WORKERS];
 	bool		done[MAX_PARALLEL_WORKERS];	/* data queue detached */
 	bool		finished[MAX_PARALLEL_WORKERS]; /* sent MSG_FINISHED */
 	bool		stopped[MAX_PARALLEL_WORKERS];	/* seen stopped, queue open */
@@ -213,75 +218,28 @@ toc_queue(shm_toc *toc, uint64 key, Size size, int i)
 	return (shm_mq *) ((char *) shm_toc_lookup(toc, key, false) + (Size) i * size);
 }
 
-/* DSM detach callback: stop the workers still running */
-static void
-terminate_workers(dsm_segment *seg, Datum arg)
-{
-	EtlPullParallel *par = (EtlPullParallel *) DatumGetPointer(arg);
-	int			i;
-
-	for (i = 0; i < par->nworkers; i++)
-		if (par->handles[i] != NULL)
-			TerminateBackgroundWorker(par->handles[i]);
-}
-
 /*
- * Re-raise in the leader an ErrorResponse or NoticeResponse that worker i
- * sent on its error queue, as it was raised there, with a context line
- * naming the worker.  A worker's FATAL is the leader's ERROR.  Other
- * protocol messages are ignored.
+ * The worker group's relay: re-raise in the leader an ErrorResponse or
+ * NoticeResponse that worker i sent, as it was raised there, with a
+ * context line naming the worker.  A worker's FATAL is the leader's ERROR.
  */
 static void
-relay_message(int i, void *data, Size nbytes)
+relay_to_leader(EtlPullWorkerGroup *group, int i, char type, ErrorData *edata)
 {
-	ErrorData	edata;
-
-	if (EtlPullWorkerMessage(data, nbytes, &edata) == 0)
-		return;
-	edata.elevel = Min(edata.elevel, ERROR);
-	if (edata.context)
-		edata.context = psprintf("%s\netl_pull parallel worker %d", edata.context, i + 1);
+	edata->elevel = Min(edata->elevel, ERROR);
+	if (edata->context)
+		edata->context = psprintf("%s\netl_pull parallel worker %d", edata->context, i + 1);
 	else
-		edata.context = psprintf("etl_pull parallel worker %d", i + 1);
-	ThrowErrorData(&edata);
+		edata->context = psprintf("etl_pull parallel worker %d", i + 1);
+	ThrowErrorData(edata);
 }
 
-/*
- * Relay what worker i has sent on its error queue.  With "wait", keep at
- * it until the queue is detached or the worker is gone (its handle says
- * stopped, and nothing more came after that); otherwise take only what is
- * there.  Raises the worker's error, if it sent one.
- */
-static void
-relay_errors(EtlPullParallel *par, int i, bool wait)
-{
-	bool		stopped = false;
-
-	for (;;)
-	{
-		Size		nbytes;
-		void	   *data;
-		shm_mq_result res;
-		pid_t		pid;
-
-		res = shm_mq_receive(par->error_queues[i], &nbytes, &data, true);
-		if (res == SHM_MQ_SUCCESS)
-		{
-			relay_message(i, data, nbytes);
-			continue;
-		}
-		if (res == SHM_MQ_DETACHED || !wait || stopped)
-			return;
-		stopped = (GetBackgroundWorkerPid(par->handles[i], &pid) == BGWH_STOPPED);
-		if (!stopped)
-		{
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 100L, PG_WAIT_EXTENSION);
-			ResetLatch(MyLatch);
-			CHECK_FOR_INTERRUPTS();
-		}
-	}
-}
+static const EtlPullWorkerKind parallel_workers = {
+	.function = "etl_pull_parallel_worker_main",
+	.type = "etl_pull parallel worker",
+	.noun = "parallel worker",
+	.relay = relay_to_leader
+};
 
 /*
  * Worker i is gone without having finished: raise its own error if it
@@ -290,7 +248,7 @@ relay_errors(EtlPullParallel *par, int i, bool wait)
 static void
 worker_lost(EtlPullParallel *par, int i)
 {
-	relay_errors(par, i, true);
+	EtlPullWorkerGroupRelay(par->group, i, true);
 	if (par->chunk[i] >= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
@@ -513,6 +471,204 @@ sampled_chunks(EtlPullConnection *control, EtlPullSource *source,
 }
 
 /*
+ * The chunks of "source" ("qtable": `db`.`table`), as WHERE conditions
+ * ("" for all): "nchunks" of them or fewer.  Its key must be a primary key.
+ */
+static List *
+plan_chunks(EtlPullConnection *control, EtlPullSource *source,
+			const char *qtable, int nchunks)
+{
+	EtlPullSourceColumn *key;
+
+	if (EtlPullSourceKey(source) == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("strategy \"parallel\" needs a primary key to cut the table into chunks"),
+				 errdetail("MySQL table \"%s.%s\" has none.", source->db, source->table),
+				 errhint("Use strategy \"stream\" for this table.")));
+	key = EtlPullIntegerKey(source);
+	if (key != NULL)
+		return integer_chunks(control, qtable, key, nchunks);
+	return sampled_chunks(control, source, qtable, nchunks);
+}
+
+/* What the workers read and convert, as the segment holds it */
+typedef struct ReadPlan
+{
+	EtlPullTable *table;
+	EtlPullSource *source;
+	Relation	target;
+	AttrNumber *attnums;		/* source column to target attribute */
+	bool		tuples;
+	Oid			roleid;
+	char	   *select_sql;		/* SELECT without WHERE */
+	char	   *target_schema;
+	List	   *chunks;			/* WHERE conditions */
+	int			nworkers;
+} ReadPlan;
+
+/* The segment's size: the fixed part, strings, row type, chunks, queues */
+static void
+estimate_segment(shm_toc_estimator *e, ReadPlan *plan)
+{
+	ListCell   *lc;
+
+	shm_toc_initialize_estimator(e);
+	shm_toc_estimate_chunk(e, sizeof(ParallelShared));
+	shm_toc_estimate_keys(e, 1);
+	EtlPullEstimateString(e, plan->table->name);
+	EtlPullEstimateString(e, plan->select_sql);
+	EtlPullEstimateString(e, plan->source->db);
+	EtlPullEstimateString(e, plan->source->table);
+	EtlPullEstimateString(e, plan->target_schema);
+	EtlPullEstimateString(e, RelationGetRelationName(plan->target));
+	shm_toc_estimate_chunk(e, sizeof(TargetAtt) * RelationGetDescr(plan->target)->natts);
+	shm_toc_estimate_chunk(e, sizeof(AttrNumber) * plan->source->ncolumns);
+	shm_toc_estimate_chunk(e, mul_size(QUEUE_SIZE, plan->nworkers));
+	shm_toc_estimate_keys(e, 3);
+	EtlPullEstimateErrorQueues(e, plan->nworkers);
+	foreach(lc, plan->chunks)
+		EtlPullEstimateString(e, (char *) lfirst(lc));
+}
+
+/*
+ * Tuple mode's description of the target's row type, and the map of
+ * source columns to its attributes, into the segment
+ */
+static void
+describe_target(shm_toc *toc, ReadPlan *plan)
+{
+	TupleDesc	tupdesc = RelationGetDescr(plan->target);
+	TargetAtt  *atts = shm_toc_allocate(toc, sizeof(TargetAtt) * tupdesc->natts);
+	AttrNumber *attnums = shm_toc_allocate(toc, sizeof(AttrNumber) * plan->source->ncolumns);
+	int			i;
+
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		TargetAtt  *ta = &atts[i];
+
+		ta->typid = att->atttypid;
+		ta->typmod = att->atttypmod;
+		ta->notnull = att->attnotnull;
+		ta->dropped = att->attisdropped;
+		namestrcpy(&ta->name, NameStr(att->attname));
+	}
+	shm_toc_insert(toc, PARALLEL_KEY_TARGET_ATTS, atts);
+	memcpy(attnums, plan->attnums, sizeof(AttrNumber) * plan->source->ncolumns);
+	shm_toc_insert(toc, PARALLEL_KEY_ATTNUMS, attnums);
+}
+
+/*
+ * The reader, in TopTransactionContext (the segment's detach callback reads
+ * its group), with its segment: the fixed part, the strings, the target's
+ * row type, the chunks and the data queues.  *toc is the segment's table
+ * of contents, for the worker group to add its error queues to.
+ */
+static EtlPullParallel *
+build_segment(ReadPlan *plan, shm_toc **toc)
+{
+	EtlPullParallel *par;
+	ParallelShared *shared;
+	shm_toc_estimator e;
+	ListCell   *lc;
+	int			nchunks = list_length(plan->chunks);
+	int			i;
+
+	estimate_segment(&e, plan);
+	par = MemoryContextAllocZero(TopTransactionContext,
+								 offsetof(EtlPullParallel, values) +
+								 sizeof(char *) * plan->source->ncolumns);
+	par->acked = MemoryContextAllocZero(TopTransactionContext, sizeof(bool) * nchunks);
+	for (i = 0; i < MAX_PARALLEL_WORKERS; i++)
+		par->chunk[i] = -1;
+	par->seg = EtlPullSegmentCreate(&e, PARALLEL_MAGIC, toc);
+
+	shared = par->shared = shm_toc_allocate(*toc, sizeof(ParallelShared));
+	memset(shared, 0, sizeof(ParallelShared));
+	shared->dboid = MyDatabaseId;
+	shared->roleid = plan->roleid;
+	shared->target_relid = RelationGetRelid(plan->target);
+	shared->nchunks = nchunks;
+	pg_atomic_init_u32(&shared->next_chunk, 0);
+	EtlPullSnapshotInit(&shared->snapshot);
+	shared->tuples = plan->tuples;
+	shared->natts = RelationGetDescr(plan->target)->natts;
+	shared->ncolumns = plan->source->ncolumns;
+	shm_toc_insert(*toc, PARALLEL_KEY_SHARED, shared);
+
+	EtlPullInsertString(*toc, PARALLEL_KEY_TABLE_NAME, plan->table->name);
+	EtlPullInsertString(*toc, PARALLEL_KEY_SELECT, plan->select_sql);
+	EtlPullInsertString(*toc, PARALLEL_KEY_SOURCE_DB, plan->source->db);
+	EtlPullInsertString(*toc, PARALLEL_KEY_SOURCE_TABLE, plan->source->table);
+	EtlPullInsertString(*toc, PARALLEL_KEY_TARGET_SCHEMA, plan->target_schema);
+	EtlPullInsertString(*toc, PARALLEL_KEY_TARGET_REL, RelationGetRelationName(plan->target));
+	describe_target(*toc, plan);
+	i = 0;
+	foreach(lc, plan->chunks)
+		EtlPullInsertString(*toc, PARALLEL_KEY_CHUNK(i++), (char *) lfirst(lc));
+	shm_toc_insert(*toc, PARALLEL_KEY_QUEUES,
+				   shm_toc_allocate(*toc, mul_size(QUEUE_SIZE, plan->nworkers)));
+	return par;
+}
+
+/*
+ * Start up to "nworkers" readers, each with a data queue this backend
+ * receives; fewer is a NOTICE, none an error
+ */
+static void
+launch_readers(EtlPullParallel *par, shm_toc *toc, int nworkers)
+{
+	int			i;
+
+	for (i = 0; i < nworkers; i++)
+		shm_mq_set_receiver(shm_mq_create(toc_queue(toc, PARALLEL_KEY_QUEUES, QUEUE_SIZE, i),
+										  QUEUE_SIZE),
+							MyProc);
+	par->group = EtlPullWorkerGroupStart(&parallel_workers, par->seg, toc, nworkers, par);
+	par->nworkers = par->shared->nworkers = par->group->nworkers;
+	for (i = 0; i < par->nworkers; i++)
+		par->queues[i] = shm_mq_attach(toc_queue(toc, PARALLEL_KEY_QUEUES, QUEUE_SIZE, i),
+									   par->seg, par->group->handles[i]);
+	if (par->nworkers == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("could not start any parallel worker"),
+				 errhint("Consider increasing the configuration parameter \"%s\", or use strategy \"stream\".",
+						 "max_worker_processes")));
+	if (par->nworkers < nworkers)
+		ereport(NOTICE,
+				(errmsg("started %d of %d parallel workers", par->nworkers, nworkers),
+				 errhint("Consider increasing the configuration parameter \"%s\".",
+						 "max_worker_processes")));
+}
+
+/*
+ * The handshake on the source table: returns the binary log position of
+ * the readers' common snapshot, or NULL (and a WARNING says why)
+ */
+static char *
+common_snapshot(EtlPullParallel *par, EtlPullConnection *control,
+				EtlPullSource *source, const char *qtable)
+{
+	EtlPullHandshake hs = {
+		.control = control,
+		.tables = qtable,
+		.exited = "taking its snapshot",
+		.late = "take their snapshots"
+	};
+	char	   *position = EtlPullGroupSnapshot(par->group, &par->shared->snapshot, &hs);
+
+	if (!hs.locked)
+		ereport(WARNING,
+				(errmsg("could not lock MySQL table \"%s.%s\" for a common snapshot",
+						source->db, source->table),
+				 errdetail("MySQL said: %s. Each parallel worker reads its own snapshot, taken a few milliseconds apart; rows changed meanwhile may be seen by one chunk and not another.", hs.lock_error),
+				 errhint("Grant the MySQL user RELOAD and LOCK TABLES, or use strategy \"stream\".")));
+	return position;
+}
+
+/*
  * Start the parallel read of "source" under the leader's MySQL connection
  * "control".  The workers run as role "roleid", the load's caller, and
  * connect with its user mapping (the leader itself runs as the target's
@@ -528,206 +684,136 @@ EtlPullParallelBegin(EtlPullConnection *control, Oid roleid, EtlPullTable *table
 					 EtlPullSource *source, Relation target, AttrNumber *attnums,
 					 bool tuples, int nworkers, char **position)
 {
-	TupleDesc	tupdesc = RelationGetDescr(target);
-	EtlPullParallel *par;
-	ParallelShared *shared;
-	EtlPullSourceColumn *key;
-	char	   *select_sql = EtlPullSourceSelect(source, NULL);
-	char	   *target_schema = get_namespace_name(RelationGetNamespace(target));
-	char	   *target_rel = RelationGetRelationName(target);
+	ReadPlan	plan = {
+		.table = table,
+		.source = source,
+		.target = target,
+		.attnums = attnums,
+		.tuples = tuples,
+		.roleid = roleid,
+		.select_sql = EtlPullSourceSelect(source, NULL),
+		.target_schema = get_namespace_name(RelationGetNamespace(target))
+	};
 	char	   *qtable;
-	char	   *err = NULL;
-	bool		locked;
-	List	   *chunks;
-	ListCell   *lc;
-	int			nchunks;
-	shm_toc_estimator e;
+	EtlPullParallel *par;
 	shm_toc    *toc;
-	TargetAtt  *atts;
-	AttrNumber *shared_attnums;
-	char	   *queues;
-	char	   *error_queues;
-	int			i;
-	TimestampTz deadline;
 
-	if (EtlPullSourceKey(source) == NIL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("strategy \"parallel\" needs a primary key to cut the table into chunks"),
-				 errdetail("MySQL table \"%s.%s\" has none.", source->db, source->table),
-				 errhint("Use strategy \"stream\" for this table.")));
 	nworkers = Min(Max(nworkers, 1), MAX_PARALLEL_WORKERS);
 	qtable = psprintf("%s.%s", EtlPullQuoteIdent(source->db), EtlPullQuoteIdent(source->table));
+	plan.chunks = plan_chunks(control, source, qtable,
+							  nworkers * ETL_PULL_CHUNKS_PER_WORKER);
+	plan.nworkers = Min(nworkers, list_length(plan.chunks));
 
-	/*
-	 * The handshake: hold the table still, let every worker take its
-	 * snapshot, record the position, release.  The wait for the lock is
-	 * bounded; the lock goes with the connection on any error.
-	 */
-	locked = EtlPullLockForSnapshot(control, qtable, &err);
-	if (!locked)
-		ereport(WARNING,
-				(errmsg("could not lock MySQL table \"%s.%s\" for a common snapshot",
-						source->db, source->table),
-				 errdetail("MySQL said: %s. Each parallel worker reads its own snapshot, taken a few milliseconds apart; rows changed meanwhile may be seen by one chunk and not another.", err),
-				 errhint("Grant the MySQL user RELOAD and LOCK TABLES, or use strategy \"stream\".")));
+	par = build_segment(&plan, &toc);
+	launch_readers(par, toc, plan.nworkers);
+	*position = common_snapshot(par, control, source, qtable);
+	return par;
+}
 
-	key = EtlPullIntegerKey(source);
-	if (key != NULL)
-		chunks = integer_chunks(control, qtable, key, nworkers * ETL_PULL_CHUNKS_PER_WORKER);
-	else
-		chunks = sampled_chunks(control, source, qtable, nworkers * ETL_PULL_CHUNKS_PER_WORKER);
-	nchunks = list_length(chunks);
-	nworkers = Min(nworkers, nchunks);
+/*
+ * The leader's side of the snapshot handshake of a worker group (the
+ * parallel readers, a consistent load_all): once every worker is
+ * connected, hold the source still with FLUSH TABLES ... WITH READ LOCK on
+ * hs->control, let every worker start its consistent snapshot, read the
+ * binary log position, unlock.  Each wait is bounded by
+ * etl_pull.lock_timeout and 30 s.  Returns the position, or NULL: a
+ * position that cannot be read is a WARNING here; a lock that cannot be
+ * had is hs->locked false, with MySQL's words in hs->lock_error, for the
+ * caller to say what that means.  On return every worker goes on (ready).
+ */
+char *
+EtlPullGroupSnapshot(EtlPullWorkerGroup *group, EtlPullSnapshotState *state,
+					 EtlPullHandshake *hs)
+{
+	long		timeout = EtlPullLockTimeout * 1000L + 30000L;
+	char	   *position = NULL;
 
-	/*
-	 * The segment: the fixed part, strings, the target's row type, chunk
-	 * conditions, two queues per worker
-	 */
-	shm_toc_initialize_estimator(&e);
-	shm_toc_estimate_chunk(&e, sizeof(ParallelShared));
-	shm_toc_estimate_keys(&e, 1);
-	EtlPullEstimateString(&e, table->name);
-	EtlPullEstimateString(&e, select_sql);
-	EtlPullEstimateString(&e, source->db);
-	EtlPullEstimateString(&e, source->table);
-	EtlPullEstimateString(&e, target_schema);
-	EtlPullEstimateString(&e, target_rel);
-	shm_toc_estimate_chunk(&e, sizeof(TargetAtt) * tupdesc->natts);
-	shm_toc_estimate_chunk(&e, sizeof(AttrNumber) * source->ncolumns);
-	shm_toc_estimate_chunk(&e, mul_size(QUEUE_SIZE, nworkers));
-	shm_toc_estimate_chunk(&e, mul_size(ETL_WORKER_ERROR_QUEUE_SIZE, nworkers));
-	shm_toc_estimate_keys(&e, 4);
-	foreach(lc, chunks)
-		EtlPullEstimateString(&e, (char *) lfirst(lc));
-
-	par = MemoryContextAllocZero(TopTransactionContext,
-								 offsetof(EtlPullParallel, values) +
-								 sizeof(char *) * source->ncolumns);
-	par->acked = MemoryContextAllocZero(TopTransactionContext, sizeof(bool) * nchunks);
-	for (i = 0; i < MAX_PARALLEL_WORKERS; i++)
-		par->chunk[i] = -1;
-	par->seg = EtlPullSegmentCreate(&e, PARALLEL_MAGIC, &toc);
-
-	shared = par->shared = shm_toc_allocate(toc, sizeof(ParallelShared));
-	memset(shared, 0, sizeof(ParallelShared));
-	shared->dboid = MyDatabaseId;
-	shared->roleid = roleid;
-	shared->target_relid = RelationGetRelid(target);
-	shared->leader = MyProc;
-	shared->nchunks = nchunks;
-	pg_atomic_init_u32(&shared->next_chunk, 0);
-	shared->tuples = tuples;
-	shared->natts = tupdesc->natts;
-	shared->ncolumns = source->ncolumns;
-	shm_toc_insert(toc, PARALLEL_KEY_SHARED, shared);
-
-	EtlPullInsertString(toc, PARALLEL_KEY_TABLE_NAME, table->name);
-	EtlPullInsertString(toc, PARALLEL_KEY_SELECT, select_sql);
-	EtlPullInsertString(toc, PARALLEL_KEY_SOURCE_DB, source->db);
-	EtlPullInsertString(toc, PARALLEL_KEY_SOURCE_TABLE, source->table);
-	EtlPullInsertString(toc, PARALLEL_KEY_TARGET_SCHEMA, target_schema);
-	EtlPullInsertString(toc, PARALLEL_KEY_TARGET_REL, target_rel);
-
-	atts = shm_toc_allocate(toc, sizeof(TargetAtt) * tupdesc->natts);
-	for (i = 0; i < tupdesc->natts; i++)
+	/* every worker connected (in the words load_all has always used) */
+	EtlPullWorkerGroupWait(group, &state->workers[0].connected,
+						   sizeof(EtlPullSnapshotWorker), timeout,
+						   "connecting to MySQL", "connecting to MySQL");
+	hs->lock_error = NULL;
+	hs->locked = EtlPullLockForSnapshot(hs->control, hs->tables, &hs->lock_error);
+	state->locked = hs->locked;
+	pg_write_barrier();
+	state->go = true;
+	EtlPullWorkerGroupWake(group);
+	if (hs->locked)
 	{
-		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
-		TargetAtt  *ta = &atts[i];
+		char	   *err;
 
-		ta->typid = att->atttypid;
-		ta->typmod = att->atttypmod;
-		ta->notnull = att->attnotnull;
-		ta->dropped = att->attisdropped;
-		namestrcpy(&ta->name, NameStr(att->attname));
+		EtlPullWorkerGroupWait(group, &state->workers[0].snapshot_taken,
+							   sizeof(EtlPullSnapshotWorker), timeout,
+							   hs->exited, hs->late);
+		position = EtlPullSnapshotPosition(hs->control, &err);
+		if (err != NULL || position == NULL)
+			ereport(WARNING,
+					(errmsg("could not read the binary log position of the group's snapshot on MySQL server \"%s\"",
+							EtlPullServerName(hs->control)),
+					 err ? errdetail("MySQL said: %s. The runs record %s.", err,
+									 position ? "the GTID position only" : "no position") :
+					 errdetail("The server keeps no binary log."),
+					 errhint("Grant the MySQL user BINLOG MONITOR (MariaDB) or REPLICATION CLIENT (MySQL).")));
+		if (position != NULL)
+			strlcpy(state->position, position, ETL_PULL_POSITION_LEN);
 	}
-	shm_toc_insert(toc, PARALLEL_KEY_TARGET_ATTS, atts);
-	shared_attnums = shm_toc_allocate(toc, sizeof(AttrNumber) * source->ncolumns);
-	memcpy(shared_attnums, attnums, sizeof(AttrNumber) * source->ncolumns);
-	shm_toc_insert(toc, PARALLEL_KEY_ATTNUMS, shared_attnums);
+	pg_write_barrier();
+	state->ready = true;
+	EtlPullWorkerGroupWake(group);
+	return position;
+}
 
-	i = 0;
-	foreach(lc, chunks)
-		EtlPullInsertString(toc, PARALLEL_KEY_CHUNK(i++), (char *) lfirst(lc));
+/* A group snapshot's state, as the leader starts it */
+void
+EtlPullSnapshotInit(EtlPullSnapshotState *state)
+{
+	memset(state, 0, sizeof(EtlPullSnapshotState));
+	state->leader = MyProc;
+}
 
-	queues = shm_toc_allocate(toc, mul_size(QUEUE_SIZE, nworkers));
-	shm_toc_insert(toc, PARALLEL_KEY_QUEUES, queues);
-	error_queues = shm_toc_allocate(toc, mul_size(ETL_WORKER_ERROR_QUEUE_SIZE, nworkers));
-	shm_toc_insert(toc, PARALLEL_KEY_ERROR_QUEUES, error_queues);
-	on_dsm_detach(par->seg, terminate_workers, PointerGetDatum(par));
-
-	for (i = 0; i < nworkers; i++)
-	{
-		shm_mq	   *mq = shm_mq_create(queues + (Size) i * QUEUE_SIZE, QUEUE_SIZE);
-		shm_mq	   *errq = shm_mq_create(error_queues + (Size) i * ETL_WORKER_ERROR_QUEUE_SIZE,
-										 ETL_WORKER_ERROR_QUEUE_SIZE);
-
-		shm_mq_set_receiver(mq, MyProc);
-		shm_mq_set_receiver(errq, MyProc);
-		if (!EtlPullStartWorker("etl_pull_parallel_worker_main",
-								"etl_pull parallel worker", par->seg, i,
-								&par->handles[i]))
-			break;
-		par->queues[i] = shm_mq_attach(mq, par->seg, par->handles[i]);
-		par->error_queues[i] = shm_mq_attach(errq, par->seg, par->handles[i]);
-		par->nworkers++;
-	}
-	shared->nworkers = par->nworkers;
-	if (par->nworkers == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("could not start any parallel worker"),
-				 errhint("Consider increasing the configuration parameter \"%s\", or use strategy \"stream\".",
-						 "max_worker_processes")));
-	if (par->nworkers < nworkers)
-		ereport(NOTICE,
-				(errmsg("started %d of %d parallel workers", par->nworkers, nworkers),
-				 errhint("Consider increasing the configuration parameter \"%s\".",
-						 "max_worker_processes")));
-
-	/* wait until every worker holds its snapshot, then release the lock */
-	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-										   EtlPullLockTimeout * 1000L + 30000L);
+/* In a worker: wait until the leader sets *flag */
+static void
+wait_for_leader(bool *flag)
+{
 	for (;;)
 	{
-		int			taken = 0;
-
-		for (i = 0; i < par->nworkers; i++)
-		{
-			pid_t		pid;
-
-			relay_errors(par, i, false);
-			if (shared->workers[i].snapshot_taken)
-				taken++;
-			else if (GetBackgroundWorkerPid(par->handles[i], &pid) == BGWH_STOPPED)
-			{
-				relay_errors(par, i, true);
-				ereport(ERROR,
-						(errcode(ERRCODE_CONNECTION_FAILURE),
-						 errmsg("parallel worker %d exited before taking its snapshot", i + 1),
-						 errhint("See the server log for why the worker exited.")));
-			}
-		}
-		if (taken == par->nworkers)
-			break;
-		if (GetCurrentTimestamp() > deadline)
-			ereport(ERROR,
-					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-					 errmsg("parallel workers did not take their snapshots in time")));
+		pg_read_barrier();
+		if (*flag)
+			return;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 100L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
+}
 
-	*position = NULL;
-	if (locked)
+/*
+ * The worker's side of the handshake, as worker "slot", on its connection
+ * "conn", open: say so, wait for the leader's lock, start the snapshot,
+ * say so, wait for the position.  If the leader could not lock, start a
+ * snapshot of its own only if "always".  Returns whether "conn" reads the
+ * group's snapshot.  Runs in a transaction.
+ */
+bool
+EtlPullJoinGroupSnapshot(EtlPullSnapshotState *state, int slot,
+						 EtlPullConnection *conn, bool always)
+{
+	EtlPullSnapshotWorker *me = &state->workers[slot];
+
+	pg_write_barrier();
+	me->connected = true;
+	SetLatch(&state->leader->procLatch);
+	wait_for_leader(&state->go);
+	if (state->locked || always)
+		EtlPullStartSnapshot(conn);
+	if (state->locked)
 	{
-		char	   *pos_err;
-
-		*position = EtlPullSnapshotPosition(control, &pos_err);
+		pg_write_barrier();
+		me->snapshot_taken = true;
+		SetLatch(&state->leader->procLatch);
 	}
-	return par;
+	wait_for_leader(&state->ready);
+	return state->locked;
 }
 
 /*
@@ -740,7 +826,7 @@ all_finished(EtlPullParallel *par)
 	int			i;
 
 	for (i = 0; i < par->nworkers; i++)
-		relay_errors(par, i, true);
+		EtlPullWorkerGroupRelay(par->group, i, true);
 	if (par->nacked != par->shared->nchunks)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
@@ -784,7 +870,7 @@ next_message(EtlPullParallel *par)
 				/* seen stopped before this empty read: it died attached */
 				if (par->stopped[i])
 					worker_lost(par, i);
-				relay_errors(par, i, false);
+				EtlPullWorkerGroupRelay(par->group, i, false);
 				continue;
 			}
 			if (res == SHM_MQ_DETACHED)
@@ -831,13 +917,9 @@ next_message(EtlPullParallel *par)
 			int			i;
 
 			for (i = 0; i < par->nworkers; i++)
-			{
-				pid_t		pid;
-
 				if (!par->done[i] && !par->stopped[i] &&
-					GetBackgroundWorkerPid(par->handles[i], &pid) == BGWH_STOPPED)
+					EtlPullWorkerStopped(par->group, i))
 					par->stopped[i] = newly_stopped = true;
-			}
 			if (newly_stopped)
 				continue;
 		}
@@ -1129,8 +1211,7 @@ etl_pull_parallel_worker_main(Datum main_arg)
 	mq = toc_queue(toc, PARALLEL_KEY_QUEUES, QUEUE_SIZE, me);
 	shm_mq_set_sender(mq, MyProc);
 	mqh = shm_mq_attach(mq, seg, NULL);
-	EtlPullWorkerRedirectErrors(seg, toc_queue(toc, PARALLEL_KEY_ERROR_QUEUES,
-											   ETL_WORKER_ERROR_QUEUE_SIZE, me));
+	EtlPullWorkerRedirectErrors(seg, toc, me);
 
 	EtlPullWorkerConnect(shared->dboid, shared->roleid);
 	SetCurrentStatementStartTimestamp();
@@ -1145,9 +1226,7 @@ etl_pull_parallel_worker_main(Datum main_arg)
 	table = EtlPullReadTable(shm_toc_lookup(toc, PARALLEL_KEY_TABLE_NAME, false));
 	conn = EtlPullConnect(GetForeignServer(table->serverid), shared->roleid);
 	EtlPullApplyMysqlSettings(conn, table);
-	EtlPullStartSnapshot(conn);
-	slot->snapshot_taken = true;
-	SetLatch(&shared->leader->procLatch);
+	(void) EtlPullJoinGroupSnapshot(&shared->snapshot, me, conn, true);
 
 	if (shared->tuples)
 	{
