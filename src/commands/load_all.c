@@ -271,7 +271,7 @@ group_snapshot(LoadAll *all, ForeignServer *server)
 		.control = EtlPullConnect(server, GetUserId()),
 		.tables = NULL,
 		.exited = "taking the group's snapshot",
-		.late = "taking the group's snapshot"
+		.late = "take the group's snapshot"
 	};
 
 	(void) EtlPullGroupSnapshot(all->group, &all->shared->snapshot, &hs);

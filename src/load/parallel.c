@@ -728,10 +728,10 @@ EtlPullGroupSnapshot(EtlPullWorkerGroup *group, EtlPullSnapshotState *state,
 	long		timeout = EtlPullLockTimeout * 1000L + 30000L;
 	char	   *position = NULL;
 
-	/* every worker connected (in the words load_all has always used) */
+	/* every worker connected */
 	EtlPullWorkerGroupWait(group, &state->workers[0].connected,
 						   sizeof(EtlPullSnapshotWorker), timeout,
-						   "connecting to MySQL", "connecting to MySQL");
+						   "connecting to MySQL", "connect to MySQL");
 	hs->lock_error = NULL;
 	hs->locked = EtlPullLockForSnapshot(hs->control, hs->tables, &hs->lock_error);
 	state->locked = hs->locked;
