@@ -446,6 +446,12 @@ typedef struct EtlPullConverter EtlPullConverter;
 
 extern const char *EtlPullCheckUtf8(EtlPullInvalidUtf8 policy, const char *s,
 									unsigned long *len);
+extern bool EtlPullIsZeroDate(EtlPullSourceColumn *col, const char *s,
+							  unsigned long len);
+extern EtlPullZeroDates EtlPullZeroDateAction(EtlPullTable *table,
+											  EtlPullSourceColumn *col,
+											  const char *s);
+extern const char *EtlPullZeroDateOutcome(EtlPullTable *table);
 
 extern EtlPullConverter *EtlPullMakeConverters(EtlPullTable *table,
 											   EtlPullSource *source,
