@@ -542,6 +542,7 @@ extern void EtlPullCheckTargetSchema(const char *schema);
 extern void EtlPullRecordCreatedTarget(Oid relid, const char *table_name);
 extern bool EtlPullCreatedTarget(Oid relid);
 extern void EtlPullCheckAdoptable(Oid relid, Oid registrant);
+extern bool EtlPullRowSecurityApplies(Oid relid, Oid roleid, bool noerror);
 extern void EtlPullRefuseRowSecurity(Oid relid, Oid roleid, const char *qname,
 									 const char *what);
 extern void EtlPullCheckTargetRelation(Oid relid, const char *qname);
