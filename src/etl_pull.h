@@ -569,8 +569,9 @@ extern char *EtlPullWatermarkPredicate(EtlPullConnection *conn,
 extern List *EtlPullAppendOnlyBounds(EtlPullConnection *conn, EtlPullTable *table,
 									 EtlPullSource *source, int *cols,
 									 List *watermark);
-extern const char *EtlPullInexactBoundColumn(EtlPullSourceColumn *col,
-											Oid typid, int32 typmod);
+extern char *EtlPullAppendOnlyUnsuitable(EtlPullTable *table,
+										 EtlPullSourceColumn *col,
+										 Oid typid, int32 typmod);
 extern void EtlPullCheckAppendOnlyTarget(EtlPullTable *table,
 										 EtlPullSource *source, Relation rel,
 										 const char *target_qname,

@@ -451,9 +451,8 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 
 	rel = table_open(load.target_oid, NoLock);
 	EtlPullMatchColumns(&load, rel, load.target_qname, &load.attnums);
-	if (table->extraction == ETL_EXTRACTION_INCREMENTAL && table->append_only)
-		EtlPullCheckAppendOnlyTarget(table, load.source, rel, load.target_qname,
-									 load.attnums, load.incremental_cols);
+	EtlPullCheckAppendOnlyTarget(table, load.source, rel, load.target_qname,
+								 load.attnums, load.incremental_cols);
 	load.progress.target_oid = load.target_oid;
 	load.progress.estimated_rows = load.source->estimated_rows;
 	EtlPullProgressStart(&load.progress);
