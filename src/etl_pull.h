@@ -446,6 +446,12 @@ typedef struct EtlPullConverter EtlPullConverter;
 
 extern const char *EtlPullCheckUtf8(EtlPullInvalidUtf8 policy, const char *s,
 									unsigned long *len);
+extern bool EtlPullIsZeroDate(EtlPullSourceColumn *col, const char *s,
+							  unsigned long len);
+extern EtlPullZeroDates EtlPullZeroDateAction(EtlPullTable *table,
+											  EtlPullSourceColumn *col,
+											  const char *s);
+extern const char *EtlPullZeroDateOutcome(EtlPullTable *table);
 
 extern EtlPullConverter *EtlPullMakeConverters(EtlPullTable *table,
 											   EtlPullSource *source,
@@ -535,6 +541,7 @@ extern void EtlPullCheckTargetSchema(const char *schema);
 extern void EtlPullRecordCreatedTarget(Oid relid, const char *table_name);
 extern bool EtlPullCreatedTarget(Oid relid);
 extern void EtlPullCheckAdoptable(Oid relid, Oid registrant);
+extern bool EtlPullRowSecurityApplies(Oid relid, Oid roleid, bool noerror);
 extern void EtlPullRefuseRowSecurity(Oid relid, Oid roleid, const char *qname,
 									 const char *what);
 extern void EtlPullCheckTargetRelation(Oid relid, const char *qname);
@@ -561,8 +568,9 @@ extern char *EtlPullWatermarkPredicate(EtlPullConnection *conn,
 extern List *EtlPullAppendOnlyBounds(EtlPullConnection *conn, EtlPullTable *table,
 									 EtlPullSource *source, int *cols,
 									 List *watermark);
-extern const char *EtlPullInexactBoundColumn(EtlPullSourceColumn *col,
-											Oid typid, int32 typmod);
+extern char *EtlPullAppendOnlyUnsuitable(EtlPullTable *table,
+										 EtlPullSourceColumn *col,
+										 Oid typid, int32 typmod);
 extern void EtlPullCheckAppendOnlyTarget(EtlPullTable *table,
 										 EtlPullSource *source, Relation rel,
 										 const char *target_qname,

@@ -369,27 +369,38 @@ EtlPullCheckAdoptable(Oid relid, Oid registrant)
 }
 
 /*
+ * Whether the row-level security of relation "relid" applies to role
+ * "roleid": its policies would filter what the role reads and writes.  The
+ * table's owner (unless it forces row security on itself), a superuser
+ * and a role with BYPASSRLS are not subject to them.  With row_security
+ * off, check_enable_rls raises its own error unless "noerror".
+ */
+bool
+EtlPullRowSecurityApplies(Oid relid, Oid roleid, bool noerror)
+{
+	return check_enable_rls(relid, roleid, noerror) == RLS_ENABLED;
+}
+
+/*
  * Refuse "what" (a phrase naming what the caller asked for) on target
  * "relid" (quoted: "qname") when its row-level security applies to the
- * role "roleid" (the caller, whose rights a load checks: a load writes as
- * the target's owner, see EtlPullAsRole).  What is refused either reads or deletes the target's rows
- * outside the executor, where no policy applies (verify_table's and a diff
- * run's scans, by the table access method), or must see every row to be
- * right (a full load replaces all rows, an append-only run all its copies
- * of the rows it pulls again, delete_missing the rows gone from the
- * source: a DELETE that the policies cut short would leave the rows they
- * hide beside the new ones).  PostgreSQL's COPY FROM refuses such a table
- * the same way; an incremental merge applies the policies, as the INSERT
- * ... ON CONFLICT it runs would.  The table's owner (unless it forces row
- * security on itself), a superuser and a role with BYPASSRLS are not
- * subject to the policies; with row_security off check_enable_rls raises
- * its own error.
+ * role "roleid" (EtlPullRowSecurityApplies; the caller, whose rights a
+ * load checks: a load writes as the target's owner, see EtlPullAsRole).
+ * What is refused either reads or deletes the target's rows outside the
+ * executor, where no policy applies (verify_table's and a diff run's
+ * scans, by the table access method), or must see every row to be right
+ * (a full load replaces all rows, an append-only run all its copies of the
+ * rows it pulls again, delete_missing the rows gone from the source: a
+ * DELETE that the policies cut short would leave the rows they hide beside
+ * the new ones).  PostgreSQL's COPY FROM refuses such a table the same
+ * way; an incremental merge applies the policies, as the INSERT ... ON
+ * CONFLICT it runs would.
  */
 void
 EtlPullRefuseRowSecurity(Oid relid, Oid roleid, const char *qname,
 						 const char *what)
 {
-	if (check_enable_rls(relid, roleid, false) == RLS_ENABLED)
+	if (EtlPullRowSecurityApplies(relid, roleid, false))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("%s is not supported with row-level security on table %s",

@@ -33,6 +33,13 @@
  * who may read the target (its values are source values).  It writes
  * nothing, takes only AccessShareLock on the target, and records no run.
  *
+ * The plan re-codes none of the load's rules: each refusal it reports is
+ * asked of the code that enforces it (EtlPullServerAccess and
+ * EtlPullSchemaAccess, EtlPullLackedTargetPrivileges, the row-level
+ * security checks, the strategies' "unsuitable", EtlPullVerifyUnsuitable,
+ * EtlPullAppendOnlyUnsuitable, EtlPullIsZeroDate), so that it cannot
+ * disagree with the load.
+ *
  * IDENTIFICATION
  *		  src/commands/plan.c
  *
@@ -41,10 +48,6 @@
 #include "postgres.h"
 
 #include "access/table.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_class.h"
-#include "catalog/pg_foreign_server.h"
-#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -55,18 +58,33 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/rls.h"
-#include "utils/syscache.h"
 
+#include "compat.h"
 #include "load/load.h"
 #include "load/parallel.h"
 #include "verify/verify.h"
 
-typedef struct PlanOut
+/*
+ * One table's plan in the making: the rows so far, and what the sections
+ * have read for the ones after them
+ */
+typedef struct TablePlan
 {
-	ReturnSetInfo *rsinfo;
-} PlanOut;
+	ReturnSetInfo *rsinfo;		/* the rows */
+	EtlPullTable *table;
+	ForeignServer *server;
+	EtlPullLoad load;			/* as a load fills it in, up to its strategy */
+	EtlPullRunResult result;	/* the load's: the strategy's reason */
+	Oid			nspid;			/* the target's schema */
+	bool		exists;			/* whether the target exists */
+	Relation	rel;			/* the target, or NULL: the load creates it */
+	const EtlPullStrategyRoutine *strategy; /* a full load's */
+	Oid		   *types;			/* per source column: the target's type */
+	int32	   *typmods;
+	bool	   *notnull;		/* an existing target's NOT NULL */
+} TablePlan;
 
 /*
  * Text for a row: MySQL's names and values in it may be bytes the
@@ -83,7 +101,7 @@ valid_text(const char *s)
 
 /* One row of the plan */
 static void
-emit(PlanOut *out, const char *section, const char *item, const char *detail)
+emit(TablePlan *p, const char *section, const char *item, const char *detail)
 {
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
@@ -100,48 +118,7 @@ emit(PlanOut *out, const char *section, const char *item, const char *detail)
 		values[2] = CStringGetTextDatum(detail);
 	else
 		nulls[2] = true;
-	tuplestore_putvalues(out->rsinfo->setResult, out->rsinfo->setDesc, values, nulls);
-}
-
-/* What target "rel", not a plain table, is, for "the target is ..." */
-static const char *
-not_plain(Relation rel)
-{
-	switch (rel->rd_rel->relkind)
-	{
-		case RELKIND_PARTITIONED_TABLE:
-			return "a partitioned table";
-		case RELKIND_FOREIGN_TABLE:
-			return "a foreign table";
-		default:
-			return "not one";
-	}
-}
-
-static bool
-has_user_mapping(Oid serverid)
-{
-	HeapTuple	tup;
-
-	tup = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(GetUserId()),
-						  ObjectIdGetDatum(serverid));
-	if (!HeapTupleIsValid(tup))
-		tup = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
-							  ObjectIdGetDatum(serverid));
-	if (!HeapTupleIsValid(tup))
-		return false;
-	ReleaseSysCache(tup);
-	return true;
-}
-
-static bool
-owns(Oid relid)
-{
-#if PG_VERSION_NUM >= 160000
-	return object_ownercheck(RelationRelationId, relid, GetUserId());
-#else
-	return pg_class_ownercheck(relid, GetUserId());
-#endif
+	tuplestore_putvalues(p->rsinfo->setResult, p->rsinfo->setDesc, values, nulls);
 }
 
 /* One value of a MySQL session status variable, or NULL */
@@ -176,26 +153,35 @@ leads_index(EtlPullSource *source, List *indexes, int col)
 	return false;
 }
 
+/* ---- the hazards of a sample of the rows ---- */
+
+/* What a sampled value can be that a load would not take as it is */
+typedef enum HazardKind
+{
+	HZ_ZERO_DATE,
+	HZ_PAST_TYPE,				/* unsigned values the target type cannot hold */
+	HZ_LONG_TIME,				/* TIME beyond 24 h into a time target */
+	HZ_BAD_UTF8,
+	HZ_NULL,					/* NULLs (or zero dates) for a NOT NULL column */
+	HZ_KINDS
+} HazardKind;
+
 /* What the sample found in one column */
 typedef struct Hazard
 {
-	int64		zero_dates;
-	int64		past_type;		/* unsigned values the target type cannot hold */
-	int64		long_times;		/* TIME beyond 24 h into a time target */
-	int64		bad_utf8;
-	int64		nulls;			/* NULLs (or zero dates) for a NOT NULL column */
-	char	   *first[5];		/* row key of the first of each */
+	bool		textual;		/* the target type holds text: UTF-8 checked */
+	int64		count[HZ_KINDS];
+	char	   *first[HZ_KINDS];	/* row key of the first of each */
 } Hazard;
 
-static bool
-is_zero_date(const char *s, unsigned long len)
+/* The sampled row at hand */
+typedef struct SampleRow
 {
-	/* YYYY-MM-DD...: a zero year, month or day */
-	if (len < 10)
-		return false;
-	return strncmp(s, "0000-00-00", 10) == 0 ||
-		strncmp(s + 5, "00", 2) == 0 || strncmp(s + 8, "00", 2) == 0;
-}
+	EtlPullSource *source;
+	char	  **values;
+	unsigned long *lengths;
+	MemoryContext keep;			/* where the first rows' keys are kept */
+} SampleRow;
 
 /* The largest value of an integer type, or 0 for another type */
 static uint64
@@ -213,267 +199,244 @@ int_max(Oid typid)
 	return 0;
 }
 
+/* The row's key, "(col=value, ...)", for the report */
 static char *
-row_key(EtlPullSource *source, char **values, unsigned long *lengths)
+row_key(SampleRow *row)
 {
 	StringInfoData buf;
 	ListCell   *lc;
 
 	initStringInfo(&buf);
-	foreach(lc, EtlPullSourceKey(source))
+	foreach(lc, EtlPullSourceKey(row->source))
 	{
 		EtlPullSourceColumn *col = (EtlPullSourceColumn *) lfirst(lc);
-		int			i = col - source->columns;
+		int			i = col - row->source->columns;
 
 		appendStringInfo(&buf, "%s%s=%s", buf.len ? ", " : "", col->name,
-						 values[i] ? EtlPullPrintable(pnstrdup(values[i], lengths[i]), 64) : "NULL");
+						 row->values[i] ?
+						 EtlPullPrintable(pnstrdup(row->values[i], row->lengths[i]), 64) :
+						 "NULL");
 	}
 	return buf.len ? psprintf("(%s)", buf.data) : pstrdup("(no key)");
 }
 
+/* Count hazard "which" in a column, keeping the key of its first row */
 static void
-note(Hazard *h, int which, int64 *count, EtlPullSource *source, char **values,
-	 unsigned long *lengths)
+note(Hazard *h, HazardKind which, SampleRow *row)
 {
-	if ((*count)++ == 0)
-		h->first[which] = row_key(source, values, lengths);
+	if (h->count[which]++ == 0)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(row->keep);
+
+		h->first[which] = row_key(row);
+		MemoryContextSwitchTo(oldcxt);
+	}
+}
+
+/* Look for the hazards in one sampled row, each column into h[column] */
+static void
+scan_row(TablePlan *p, Hazard *h, SampleRow *row)
+{
+	int			i;
+
+	for (i = 0; i < row->source->ncolumns; i++)
+	{
+		EtlPullSourceColumn *col = &row->source->columns[i];
+		const char *v = row->values[i];
+		unsigned long len = row->lengths[i];
+
+		if (v == NULL)
+		{
+			if (p->notnull[i])
+				note(&h[i], HZ_NULL, row);
+			continue;
+		}
+		if (EtlPullIsZeroDate(col, v, len))
+		{
+			note(&h[i], HZ_ZERO_DATE, row);
+			if (p->notnull[i] && p->table->zero_dates == ETL_ZERO_DATES_NULL)
+				note(&h[i], HZ_NULL, row);
+		}
+		if (col->kind == SRC_INT && col->is_unsigned && int_max(p->types[i]) > 0 &&
+			strtou64(pnstrdup(v, len), NULL, 10) > int_max(p->types[i]))
+			note(&h[i], HZ_PAST_TYPE, row);
+		/* [-]H+:MM:SS: negative, or 24 hours or more */
+		if (col->kind == SRC_TIME && p->types[i] == TIMEOID &&
+			(v[0] == '-' || (len > 2 && v[2] != ':') || strncmp(v, "24", 2) >= 0))
+			note(&h[i], HZ_LONG_TIME, row);
+		if (h[i].textual && pg_encoding_verifymbstr(PG_UTF8, v, len) != (int) len)
+			note(&h[i], HZ_BAD_UTF8, row);
+	}
+}
+
+/* One hazard row: "N of M sampled rows: what; first at key K" */
+static void
+emit_hazard(TablePlan *p, EtlPullSourceColumn *col, Hazard *h, HazardKind which,
+			int64 rows, const char *what)
+{
+	emit(p, "hazard", col->name,
+		 psprintf(INT64_FORMAT " of " INT64_FORMAT " sampled rows: %s; first at key %s",
+				  h->count[which], rows, what, h->first[which]));
+}
+
+/* The hazards found in "rows" sampled rows, h[column] */
+static void
+report_hazards(TablePlan *p, Hazard *h, int64 rows)
+{
+	EtlPullTable *table = p->table;
+	bool		found = false;
+	int			i;
+	int			k;
+
+	for (i = 0; i < p->load.source->ncolumns; i++)
+	{
+		EtlPullSourceColumn *col = &p->load.source->columns[i];
+
+		if (h[i].count[HZ_ZERO_DATE])
+			emit_hazard(p, col, &h[i], HZ_ZERO_DATE, rows,
+						psprintf("zero dates, which %s (zero_dates = %s)",
+								 EtlPullZeroDateOutcome(table),
+								 EtlPullChoiceName("zero_dates", table->zero_dates)));
+		if (h[i].count[HZ_PAST_TYPE])
+			emit_hazard(p, col, &h[i], HZ_PAST_TYPE, rows,
+						psprintf("unsigned values past the target's %s, which fail the load",
+								 format_type_be(p->types[i])));
+		if (h[i].count[HZ_LONG_TIME])
+			emit_hazard(p, col, &h[i], HZ_LONG_TIME, rows,
+						"TIME values outside 00:00:00 to 24:00:00, which a time column cannot hold (interval can)");
+		if (h[i].count[HZ_BAD_UTF8])
+			emit_hazard(p, col, &h[i], HZ_BAD_UTF8, rows,
+						psprintf("invalid UTF-8 or NUL bytes, which %s (invalid_utf8 = %s)",
+								 table->invalid_utf8 == ETL_INVALID_UTF8_ERROR ?
+								 "fail the load" : "become U+FFFD",
+								 EtlPullChoiceName("invalid_utf8", table->invalid_utf8)));
+		if (h[i].count[HZ_NULL])
+			emit_hazard(p, col, &h[i], HZ_NULL, rows,
+						psprintf("NULL (or a zero date loading as NULL) for NOT NULL target column %s, which fails the load",
+								 quote_identifier(col->target_name)));
+		for (k = 0; k < HZ_KINDS; k++)
+			if (h[i].count[k] > 0)
+				found = true;
+	}
+	if (!found)
+		emit(p, "hazard", NULL,
+			 psprintf("none in " INT64_FORMAT " sampled rows", rows));
 }
 
 /*
  * Sample the first "sample" rows of the source and look for the values a
- * load would not take as they are.  "types" and "notnull" are the target
- * column's (existing or mapped) for each source column.
+ * load would not take as they are, into the target's (existing or mapped)
+ * types.  Each row is looked at in a memory context reset per row.
  */
 static void
-sample_hazards(PlanOut *out, EtlPullLoad *load, int sample, Oid *types,
-			   bool *notnull)
+sample_hazards(TablePlan *p, int sample)
 {
-	EtlPullSource *source = load->source;
+	EtlPullSource *source = p->load.source;
 	Hazard	   *h = palloc0(sizeof(Hazard) * source->ncolumns);
-	char	  **values;
-	unsigned long *lengths;
+	SampleRow	row = {source, NULL, NULL, CurrentMemoryContext};
+	MemoryContext rowcxt;
 	int64		rows = 0;
-	bool		found = false;
 	int			i;
-
-	EtlPullQueryStart(load->conn,
-					  psprintf("%s LIMIT %d", EtlPullSourceSelect(source, NULL), sample),
-					  source->ncolumns);
-	while (EtlPullFetch(load->conn, &values, &lengths))
-	{
-		CHECK_FOR_INTERRUPTS();
-		rows++;
-		for (i = 0; i < source->ncolumns; i++)
-		{
-			EtlPullSourceColumn *col = &source->columns[i];
-			const char *v = values[i];
-			unsigned long len = lengths[i];
-			bool		is_date = (col->kind == SRC_DATE || col->kind == SRC_DATETIME ||
-								   col->kind == SRC_TIMESTAMP);
-			char		category;
-			bool		preferred;
-
-			if (v == NULL)
-			{
-				if (notnull[i])
-					note(&h[i], 4, &h[i].nulls, source, values, lengths);
-				continue;
-			}
-			if (is_date && is_zero_date(v, len))
-			{
-				note(&h[i], 0, &h[i].zero_dates, source, values, lengths);
-				if (notnull[i] && load->table->zero_dates == ETL_ZERO_DATES_NULL)
-					note(&h[i], 4, &h[i].nulls, source, values, lengths);
-			}
-			if (col->kind == SRC_INT && col->is_unsigned && int_max(types[i]) > 0)
-			{
-				char	   *s = pnstrdup(v, len);
-				uint64		u = strtou64(s, NULL, 10);
-
-				if (u > int_max(types[i]))
-					note(&h[i], 1, &h[i].past_type, source, values, lengths);
-			}
-			if (col->kind == SRC_TIME && types[i] == TIMEOID)
-			{
-				/* [-]H+:MM:SS: negative, or 24 hours or more */
-				if (v[0] == '-' || (len > 2 && v[2] != ':') || strncmp(v, "24", 2) >= 0)
-					note(&h[i], 2, &h[i].long_times, source, values, lengths);
-			}
-			get_type_category_preferred(types[i], &category, &preferred);
-			if (category == TYPCATEGORY_STRING || types[i] == JSONBOID ||
-				types[i] == TEXTARRAYOID)
-			{
-				if (pg_encoding_verifymbstr(PG_UTF8, v, len) != (int) len)
-					note(&h[i], 3, &h[i].bad_utf8, source, values, lengths);
-			}
-		}
-	}
-	EtlPullQueryEnd(load->conn);
 
 	for (i = 0; i < source->ncolumns; i++)
 	{
-		EtlPullSourceColumn *col = &source->columns[i];
-		Hazard	   *c = &h[i];
+		char		category;
+		bool		preferred;
 
-		if (c->zero_dates)
-		{
-			found = true;
-			emit(out, "hazard", col->name,
-				 psprintf(INT64_FORMAT " of " INT64_FORMAT " sampled rows: zero dates, which %s (zero_dates = %s); first at key %s",
-						  c->zero_dates, rows,
-						  load->table->zero_dates == ETL_ZERO_DATES_NULL ?
-						  "load as NULL" : "fail the load",
-						  EtlPullChoiceName("zero_dates", load->table->zero_dates),
-						  c->first[0]));
-		}
-		if (c->past_type)
-		{
-			found = true;
-			emit(out, "hazard", col->name,
-				 psprintf(INT64_FORMAT " of " INT64_FORMAT " sampled rows: unsigned values past the target's %s, which fail the load; first at key %s",
-						  c->past_type, rows, format_type_be(types[i]), c->first[1]));
-		}
-		if (c->long_times)
-		{
-			found = true;
-			emit(out, "hazard", col->name,
-				 psprintf(INT64_FORMAT " of " INT64_FORMAT " sampled rows: TIME values outside 00:00:00 to 24:00:00, which a time column cannot hold (interval can); first at key %s",
-						  c->long_times, rows, c->first[2]));
-		}
-		if (c->bad_utf8)
-		{
-			found = true;
-			emit(out, "hazard", col->name,
-				 psprintf(INT64_FORMAT " of " INT64_FORMAT " sampled rows: invalid UTF-8 or NUL bytes, which %s (invalid_utf8 = %s); first at key %s",
-						  c->bad_utf8, rows,
-						  load->table->invalid_utf8 == ETL_INVALID_UTF8_ERROR ?
-						  "fail the load" : "become U+FFFD",
-						  EtlPullChoiceName("invalid_utf8", load->table->invalid_utf8),
-						  c->first[3]));
-		}
-		if (c->nulls)
-		{
-			found = true;
-			emit(out, "hazard", col->name,
-				 psprintf(INT64_FORMAT " of " INT64_FORMAT " sampled rows: NULL (or a zero date loading as NULL) for NOT NULL target column %s, which fails the load; first at key %s",
-						  c->nulls, rows, quote_identifier(col->target_name), c->first[4]));
-		}
+		get_type_category_preferred(p->types[i], &category, &preferred);
+		h[i].textual = (category == TYPCATEGORY_STRING ||
+						p->types[i] == JSONBOID || p->types[i] == TEXTARRAYOID);
 	}
-	if (!found)
-		emit(out, "hazard", NULL,
-			 psprintf("none in " INT64_FORMAT " sampled rows", rows));
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "etl_pull plan sample",
+								   ALLOCSET_DEFAULT_SIZES);
+	EtlPullQueryStart(p->load.conn,
+					  psprintf("%s LIMIT %d", EtlPullSourceSelect(source, NULL), sample),
+					  source->ncolumns);
+	while (EtlPullFetch(p->load.conn, &row.values, &row.lengths))
+	{
+		MemoryContext oldcxt;
+
+		CHECK_FOR_INTERRUPTS();
+		rows++;
+		oldcxt = MemoryContextSwitchTo(rowcxt);
+		scan_row(p, h, &row);
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(rowcxt);
+	}
+	EtlPullQueryEnd(p->load.conn);
+	MemoryContextDelete(rowcxt);
+	report_hazards(p, h, rows);
 }
 
-/* The privileges the caller lacks on an existing target for "mode" */
-static bool
-missing_privileges(PlanOut *out, EtlPullLoad *load, AclMode mode, const char *why)
-{
-	const AclMode each[] = {ACL_INSERT, ACL_UPDATE, ACL_DELETE, ACL_TRUNCATE,
-	ACL_SELECT};
-	const char *names[] = {"INSERT", "UPDATE", "DELETE", "TRUNCATE", "SELECT"};
-	bool		missing = false;
-	int			i;
+/* ---- the sections ---- */
 
-	for (i = 0; i < lengthof(each); i++)
-		if ((mode & each[i]) &&
-			pg_class_aclcheck(load->target_oid, GetUserId(), each[i]) != ACLCHECK_OK)
-		{
-			emit(out, "privileges", psprintf("%s on %s", names[i], load->target_qname),
-				 psprintf("missing: %s", why));
-			missing = true;
-		}
-	return missing;
+/*
+ * What the caller may do, as a load asks it before it reads MySQL: USAGE
+ * on the server and a user mapping (EtlPullServerAccess), USAGE on the
+ * target's schema (EtlPullSchemaAccess).  Returns false where the plan
+ * stops, saying what is missing; otherwise finds the target.
+ */
+static bool
+plan_access(TablePlan *p)
+{
+	const char *server = quote_identifier(p->server->servername);
+	EtlPullAccessLack lack = EtlPullServerAccess(p->server, GetUserId());
+
+	if (lack == ETL_LACKS_SERVER_USAGE)
+	{
+		emit(p, "privileges", psprintf("USAGE on server %s", server),
+			 "missing: load_table fails before it connects; the plan stops here");
+		return false;
+	}
+	if (lack == ETL_LACKS_USER_MAPPING)
+	{
+		emit(p, "privileges", psprintf("user mapping for %s on server %s",
+									   quote_identifier(GetUserNameFromId(GetUserId(), false)),
+									   server),
+			 "missing: load_table cannot connect; the plan stops here");
+		return false;
+	}
+
+	p->nspid = EtlPullTargetSchema(&p->load);
+	if (EtlPullSchemaAccess(p->nspid, GetUserId(), false) == ETL_LACKS_SCHEMA_USAGE)
+	{
+		emit(p, "privileges", psprintf("USAGE on schema %s",
+									   quote_identifier(p->table->target_schema)),
+			 "missing: load_table fails before it connects; the plan stops here");
+		return false;
+	}
+	p->load.target_oid = EtlPullLookupTarget(&p->load);
+	p->exists = OidIsValid(p->load.target_oid);
+	return true;
 }
 
 /*
- * The plan of one table into "out".  Runs as the caller with search_path
- * pinned.
+ * The source, read under a read-only snapshot as a load reads it; the
+ * table's rows (source, target, settings) and the connection's TLS
  */
 static void
-plan_table(PlanOut *out, EtlPullTable *table, int sample)
+plan_source(TablePlan *p)
 {
-	EtlPullLoad load;
-	EtlPullRunResult result;
-	ForeignServer *server;
-	UserMapping *um;
+	EtlPullTable *table = p->table;
 	EtlPullConnOptions opts;
-	Relation	rel = NULL;
-	const EtlPullStrategyRoutine *strategy;
-	Oid			nspid;
-	Oid		   *types;
-	int32	   *typmods;
-	bool	   *notnull;
-	bool		lacking = false;
-	bool		exists;
 	char	   *tls;
-	List	   *indexes;
-	AclResult	aclresult;
-	int			i;
 
-	memset(&load, 0, sizeof(load));
-	memset(&result, 0, sizeof(result));
-	load.table = table;
-	load.result = &result;
+	EtlPullGetConnOptions(p->server, GetUserMapping(GetUserId(), p->server->serverid),
+						  &opts);
+	p->load.conn = EtlPullConnect(p->server, GetUserId());
+	EtlPullApplyMysqlSettings(p->load.conn, table);
+	EtlPullStartSnapshot(p->load.conn);
+	p->load.source = EtlPullDescribeTableSource(p->load.conn, table);
+	EtlPullCheckColumnTypes(&p->load);
 
-	/* what the caller may do: USAGE on the server, a user mapping */
-	server = GetForeignServer(table->serverid);
-#if PG_VERSION_NUM >= 160000
-	aclresult = object_aclcheck(ForeignServerRelationId, server->serverid,
-								GetUserId(), ACL_USAGE);
-#else
-	aclresult = pg_foreign_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE);
-#endif
-	emit(out, "table", "name", table->name);
-	if (aclresult != ACLCHECK_OK)
-	{
-		emit(out, "privileges", psprintf("USAGE on server %s", quote_identifier(server->servername)),
-			 "missing: load_table fails before it connects; the plan stops here");
-		return;
-	}
-	if (!has_user_mapping(server->serverid))
-	{
-		emit(out, "privileges", psprintf("user mapping for %s on server %s",
-										 quote_identifier(GetUserNameFromId(GetUserId(), false)),
-										 quote_identifier(server->servername)),
-			 "missing: load_table cannot connect; the plan stops here");
-		return;
-	}
-
-	/* the target's schema: USAGE, as naming the table needs */
-	EtlPullCheckTargetSchema(table->target_schema);
-	nspid = get_namespace_oid(table->target_schema, false);
-	load.target_qname = quote_qualified_identifier(table->target_schema,
-												   table->target_relname);
-#if PG_VERSION_NUM >= 160000
-	aclresult = object_aclcheck(NamespaceRelationId, nspid, GetUserId(), ACL_USAGE);
-#else
-	aclresult = pg_namespace_aclcheck(nspid, GetUserId(), ACL_USAGE);
-#endif
-	if (aclresult != ACLCHECK_OK)
-	{
-		emit(out, "privileges", psprintf("USAGE on schema %s", quote_identifier(table->target_schema)),
-			 "missing: load_table fails before it connects; the plan stops here");
-		return;
-	}
-	load.target_oid = EtlPullLookupTarget(&load);
-	exists = OidIsValid(load.target_oid);
-
-	/* the source, under a read-only snapshot, as a load reads it */
-	um = GetUserMapping(GetUserId(), server->serverid);
-	EtlPullGetConnOptions(server, um, &opts);
-	load.conn = EtlPullConnect(server, GetUserId());
-	EtlPullApplyMysqlSettings(load.conn, table);
-	EtlPullStartSnapshot(load.conn);
-	load.source = EtlPullDescribeTableSource(load.conn, table);
-	EtlPullCheckColumnTypes(&load);
-
-	emit(out, "table", "source", psprintf("%s.%s on server %s", EtlPullQuoteIdent(load.source->db),
-										  EtlPullQuoteIdent(table->source_relname),
-										  quote_identifier(server->servername)));
-	emit(out, "table", "target",
-		 psprintf("%s (%s)", load.target_qname,
-				  exists ? "exists" : "does not exist: the load creates it"));
-	emit(out, "table", "settings",
+	emit(p, "table", "source",
+		 psprintf("%s.%s on server %s", EtlPullQuoteIdent(p->load.source->db),
+				  EtlPullQuoteIdent(table->source_relname),
+				  quote_identifier(p->server->servername)));
+	emit(p, "table", "target",
+		 psprintf("%s (%s)", p->load.target_qname,
+				  p->exists ? "exists" : "does not exist: the load creates it"));
+	emit(p, "table", "settings",
 		 psprintf("extraction = %s, strategy = %s, on_schema_change = %s, indexes = %s, on_error = %s, protocol = %s, verify = %s%s",
 				  EtlPullChoiceName("extraction", table->extraction),
 				  EtlPullChoiceName("strategy", table->strategy),
@@ -484,331 +447,453 @@ plan_table(PlanOut *out, EtlPullTable *table, int sample)
 				  EtlPullChoiceName("verify", table->verify),
 				  table->enabled ? "" : "; disabled: load_table refuses it"));
 
-	/* the connection */
-	tls = session_status(load.conn, "Ssl_version");
-	emit(out, "connection", "tls",
+	tls = session_status(p->load.conn, "Ssl_version");
+	emit(p, "connection", "tls",
 		 tls ? psprintf("%s, cipher %s (ssl_mode %s)", tls,
-						session_status(load.conn, "Ssl_cipher"), opts.ssl_mode) :
+						session_status(p->load.conn, "Ssl_cipher"), opts.ssl_mode) :
 		 psprintf("not encrypted (ssl_mode %s)", opts.ssl_mode));
+}
 
-	/* the columns, and the drift of an existing target */
-	types = palloc0(sizeof(Oid) * load.source->ncolumns);
-	typmods = palloc0(sizeof(int32) * load.source->ncolumns);
-	notnull = palloc0(sizeof(bool) * load.source->ncolumns);
-	if (exists)
+/*
+ * Source column i: its MySQL type, the target's type (mapped for a target
+ * to create, existing otherwise) and the difference.  The target's type
+ * and NOT NULL go into p->types, p->typmods and p->notnull.
+ */
+static void
+plan_column(TablePlan *p, int i)
+{
+	EtlPullSourceColumn *col = &p->load.source->columns[i];
+	const char *mysql_type = col->nullable ? col->column_type :
+		psprintf("%s NOT NULL", col->column_type);
+	Oid			mtyp;
+	int32		mmod;
+	char	   *mapped;
+	AttrNumber	attnum;
+	Form_pg_attribute att;
+
+	parseTypeString(EtlPullColumnTargetType(&p->load, col), &mtyp, &mmod, false);
+	mapped = format_type_with_typemod(mtyp, mmod);
+	p->types[i] = mtyp;
+	p->typmods[i] = mmod;
+	if (p->rel == NULL)
 	{
-		rel = table_open(load.target_oid, AccessShareLock);
-		load.owner = rel->rd_rel->relowner;	/* whom a load writes as */
+		emit(p, "column", col->name,
+			 psprintf("%s -> %s %s (mapped)", mysql_type,
+					  quote_identifier(col->target_name), mapped));
+		return;
 	}
-	for (i = 0; i < load.source->ncolumns; i++)
+	attnum = get_attnum(RelationGetRelid(p->rel), col->target_name);
+	if (attnum <= 0)
 	{
-		EtlPullSourceColumn *col = &load.source->columns[i];
-		const char *mysql_type = col->nullable ? col->column_type :
-			psprintf("%s NOT NULL", col->column_type);
-		Oid			mtyp;
-		int32		mmod;
-		char	   *mapped;
+		emit(p, "column", col->name,
+			 psprintf("%s -> no target column (mapped type %s): %s", mysql_type, mapped,
+					  p->table->on_schema_change == ETL_SCHEMA_CHANGE_EVOLVE ?
+					  "on_schema_change = evolve adds it" :
+					  "the load fails (on_schema_change = error)"));
+		return;
+	}
+	att = TupleDescAttr(RelationGetDescr(p->rel), attnum - 1);
+	p->types[i] = att->atttypid;
+	p->typmods[i] = att->atttypmod;
+	p->notnull[i] = att->attnotnull;
+	emit(p, "column", col->name,
+		 psprintf("%s -> %s %s%s (existing)%s", mysql_type,
+				  quote_identifier(col->target_name),
+				  format_type_with_typemod(att->atttypid, att->atttypmod),
+				  att->attnotnull ? " NOT NULL" : "",
+				  (att->atttypid == mtyp && att->atttypmod == mmod) ? "" :
+				  psprintf("; differs from the mapping, %s", mapped)));
+}
 
-		parseTypeString(EtlPullColumnTargetType(&load, col), &mtyp, &mmod, false);
-		mapped = format_type_with_typemod(mtyp, mmod);
-		types[i] = mtyp;
-		typmods[i] = mmod;
-		if (rel == NULL)
-		{
-			emit(out, "column", col->name,
-				 psprintf("%s -> %s %s (mapped)", mysql_type,
-						  quote_identifier(col->target_name), mapped));
+/* The columns of an existing target that no source column fills */
+static void
+plan_target_only_columns(TablePlan *p)
+{
+	TupleDesc	tupdesc = RelationGetDescr(p->rel);
+	EtlPullSource *source = p->load.source;
+	AttrNumber	a;
+	int			i;
+
+	for (a = 0; a < tupdesc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, a);
+
+		if (att->attisdropped)
 			continue;
-		}
-		else
-		{
-			TupleDesc	tupdesc = RelationGetDescr(rel);
-			AttrNumber	a;
-			Form_pg_attribute att = NULL;
-
-			for (a = 0; a < tupdesc->natts; a++)
-				if (!TupleDescAttr(tupdesc, a)->attisdropped &&
-					strcmp(NameStr(TupleDescAttr(tupdesc, a)->attname), col->target_name) == 0)
-					att = TupleDescAttr(tupdesc, a);
-			if (att == NULL)
-			{
-				emit(out, "column", col->name,
-					 psprintf("%s -> no target column (mapped type %s): %s", mysql_type, mapped,
-							  table->on_schema_change == ETL_SCHEMA_CHANGE_EVOLVE ?
-							  "on_schema_change = evolve adds it" :
-							  "the load fails (on_schema_change = error)"));
-				continue;
-			}
-			types[i] = att->atttypid;
-			typmods[i] = att->atttypmod;
-			notnull[i] = att->attnotnull;
-			emit(out, "column", col->name,
-				 psprintf("%s -> %s %s%s (existing)%s", mysql_type,
-						  quote_identifier(col->target_name),
+		for (i = 0; i < source->ncolumns; i++)
+			if (strcmp(NameStr(att->attname), source->columns[i].target_name) == 0)
+				break;
+		if (i == source->ncolumns)
+			emit(p, "column", psprintf("(target) %s", NameStr(att->attname)),
+				 psprintf("%s%s: no source column, gets %s",
 						  format_type_with_typemod(att->atttypid, att->atttypmod),
 						  att->attnotnull ? " NOT NULL" : "",
-						  (att->atttypid == mtyp && att->atttypmod == mmod) ? "" :
-						  psprintf("; differs from the mapping, %s", mapped)));
-		}
+						  att->atthasdef ? "its default" :
+						  att->attnotnull ? "NULL, which fails the load" : "NULL"));
 	}
-	if (rel != NULL)
+}
+
+/* Each source column, and the drift of an existing target */
+static void
+plan_columns(TablePlan *p)
+{
+	int			n = p->load.source->ncolumns;
+	int			i;
+
+	p->types = palloc0(sizeof(Oid) * n);
+	p->typmods = palloc0(sizeof(int32) * n);
+	p->notnull = palloc0(sizeof(bool) * n);
+	for (i = 0; i < n; i++)
+		plan_column(p, i);
+	if (p->rel != NULL)
+		plan_target_only_columns(p);
+}
+
+/*
+ * What on_schema_change would do about the source's changes to an
+ * existing target (EtlPullSchemaPreview), and the ALTER TABLE of evolve
+ */
+static void
+plan_schema(TablePlan *p)
+{
+	List	   *diffs;
+	ListCell   *lc;
+	char	   *ddl;
+
+	diffs = EtlPullSchemaPreview(&p->load, p->rel, &ddl);
+	foreach(lc, diffs)
 	{
-		TupleDesc	tupdesc = RelationGetDescr(rel);
-		AttrNumber	a;
-		List	   *diffs;
-		ListCell   *lc;
-		char	   *ddl;
+		EtlPullSchemaDiff *d = (EtlPullSchemaDiff *) lfirst(lc);
 
-		for (a = 0; a < tupdesc->natts; a++)
-		{
-			Form_pg_attribute att = TupleDescAttr(tupdesc, a);
-
-			if (att->attisdropped)
-				continue;
-			for (i = 0; i < load.source->ncolumns; i++)
-				if (strcmp(NameStr(att->attname), load.source->columns[i].target_name) == 0)
-					break;
-			if (i == load.source->ncolumns)
-				emit(out, "column", psprintf("(target) %s", NameStr(att->attname)),
-					 psprintf("%s%s: no source column, gets %s",
-							  format_type_with_typemod(att->atttypid, att->atttypmod),
-							  att->attnotnull ? " NOT NULL" : "",
-							  att->atthasdef ? "its default" :
-							  att->attnotnull ? "NULL, which fails the load" : "NULL"));
-		}
-
-		diffs = EtlPullSchemaPreview(&load, rel, &ddl);
-		foreach(lc, diffs)
-		{
-			EtlPullSchemaDiff *d = (EtlPullSchemaDiff *) lfirst(lc);
-
-			emit(out, "schema", d->action, d->hint && strcmp(d->action, "refused") == 0 ?
-				 psprintf("%s. %s", d->text, d->hint) : d->text);
-		}
-		if (ddl)
-			emit(out, "schema", "on_schema_change",
-				 table->on_schema_change == ETL_SCHEMA_CHANGE_EVOLVE ?
-				 psprintf("evolve: the load runs %s first", ddl) :
-				 psprintf("error: the load fails; evolve would run %s", ddl));
-		else if (diffs == NIL)
-			emit(out, "schema", NULL, "no change");
+		emit(p, "schema", d->action, d->hint && strcmp(d->action, "refused") == 0 ?
+			 psprintf("%s. %s", d->text, d->hint) : d->text);
 	}
-	else
+	if (ddl)
+		emit(p, "schema", "on_schema_change",
+			 p->table->on_schema_change == ETL_SCHEMA_CHANGE_EVOLVE ?
+			 psprintf("evolve: the load runs %s first", ddl) :
+			 psprintf("error: the load fails; evolve would run %s", ddl));
+	else if (diffs == NIL)
+		emit(p, "schema", NULL, "no change");
+}
+
+/* A target to create: its CREATE TABLE, and with indexes = all its indexes */
+static void
+plan_ddl(TablePlan *p)
+{
+	EtlPullSource *source = p->load.source;
+	ListCell   *lc;
+
+	emit(p, "ddl", "create table", EtlPullTargetDDL(&p->load));
+	if (p->table->indexes != ETL_INDEXES_ALL)
+		return;
+	foreach(lc, EtlPullDescribeIndexes(p->load.conn, source))
 	{
-		emit(out, "ddl", "create table", EtlPullTargetDDL(&load));
-		if (table->indexes == ETL_INDEXES_ALL)
-		{
-			ListCell   *lc;
+		EtlPullSourceIndex *ix = (EtlPullSourceIndex *) lfirst(lc);
+		StringInfoData cols;
+		int			j;
 
-			foreach(lc, EtlPullDescribeIndexes(load.conn, load.source))
-			{
-				EtlPullSourceIndex *ix = (EtlPullSourceIndex *) lfirst(lc);
-				StringInfoData cols;
-				int			j;
-
-				initStringInfo(&cols);
-				for (j = 0; ix->skip_reason == NULL && j < ix->nparts; j++)
-					appendStringInfo(&cols, "%s%s%s", j ? ", " : "",
-									 quote_identifier(load.source->columns[ix->columns[j]].target_name),
-									 ix->descending[j] ? " DESC" : "");
-				emit(out, "ddl", psprintf("index %s", ix->name),
-					 ix->skip_reason ? psprintf("skipped: %s", ix->skip_reason) :
-					 psprintf("CREATE %sINDEX ON %s (%s), after the rows",
-							  ix->unique ? "UNIQUE " : "", load.target_qname, cols.data));
-			}
-		}
+		initStringInfo(&cols);
+		for (j = 0; ix->skip_reason == NULL && j < ix->nparts; j++)
+			appendStringInfo(&cols, "%s%s%s", j ? ", " : "",
+							 quote_identifier(source->columns[ix->columns[j]].target_name),
+							 ix->descending[j] ? " DESC" : "");
+		emit(p, "ddl", psprintf("index %s", ix->name),
+			 ix->skip_reason ? psprintf("skipped: %s", ix->skip_reason) :
+			 psprintf("CREATE %sINDEX ON %s (%s), after the rows",
+					  ix->unique ? "UNIQUE " : "", p->load.target_qname, cols.data));
 	}
+}
 
-	/* the strategy, as a full load would pick it */
-	strategy = EtlPullChooseStrategy(&load, rel);
-	emit(out, "strategy", strategy->name, result.strategy_reason);
-	if (table->extraction == ETL_EXTRACTION_INCREMENTAL)
-		emit(out, "strategy", "incremental",
+/* The strategy, as a full load would pick it, and the rule that picks it */
+static void
+plan_strategy(TablePlan *p)
+{
+	p->strategy = EtlPullChooseStrategy(&p->load, p->rel);
+	emit(p, "strategy", p->strategy->name, p->result.strategy_reason);
+	if (p->table->extraction == ETL_EXTRACTION_INCREMENTAL)
+		emit(p, "strategy", "incremental",
 			 "runs after the first pull past the watermark: staged, then merged by primary key");
+}
 
-	/* privileges of the load */
-	if (exists)
+/*
+ * The privileges of "mode" the caller lacks on the existing target
+ * (EtlPullLackedTargetPrivileges), one row each; whether any is
+ */
+static bool
+lacked_privileges(TablePlan *p, AclMode mode, const char *why)
+{
+	List	   *lacked = EtlPullLackedTargetPrivileges(p->load.target_oid,
+													   GetUserId(), mode);
+	ListCell   *lc;
+
+	foreach(lc, lacked)
+		emit(p, "privileges", psprintf("%s on %s", (char *) lfirst(lc), p->load.target_qname),
+			 psprintf("missing: %s", why));
+	return lacked != NIL;
+}
+
+/*
+ * What the caller lacks for the load (or that nothing is): its privileges
+ * on the target (or CREATE on the schema, for a target to create), a
+ * target whose row-level security applies to it (EtlPullRowSecurityApplies,
+ * EtlPullRowSecurityBarsWriter), and what not owning the target leaves out
+ */
+static void
+plan_privileges(TablePlan *p)
+{
+	EtlPullTable *table = p->table;
+	Oid			target = p->load.target_oid;
+	const char *qname = p->load.target_qname;
+	bool		lacking = false;
+
+	if (!p->exists)
 	{
-		lacking |= missing_privileges(out, &load, strategy->privileges,
-									  psprintf("the %s strategy needs it", strategy->name));
-		if (table->extraction == ETL_EXTRACTION_INCREMENTAL)
-			lacking |= missing_privileges(out, &load, EtlPullIncrementalStrategy.privileges,
-										  "incremental runs need it");
-		if (check_enable_rls(load.target_oid, InvalidOid, true) == RLS_ENABLED)
+		if (EtlPullSchemaAccess(p->nspid, GetUserId(), true) == ETL_LACKS_SCHEMA_CREATE)
 		{
-			emit(out, "privileges", psprintf("row-level security of %s", load.target_qname),
-				 owns(load.target_oid) ?
-				 "its policies apply to this role: full loads, diff runs, repair_table, verify_table, append-only runs and delete_missing are refused (they must see every row); incremental merges apply the policies" :
-				 "its policies apply to this role: every load is refused (a load writes as the table's owner, whose rights would bypass them), and so is verify_table");
-			lacking = true;
-		}
-		if (!owns(load.target_oid))
-			emit(out, "privileges", psprintf("ownership of %s", load.target_qname),
-				 table->on_schema_change == ETL_SCHEMA_CHANGE_EVOLVE ?
-				 "not the owner: ANALYZE is left to autovacuum, and a schema change evolve must apply fails the load" :
-				 "not the owner: ANALYZE is left to autovacuum");
-	}
-	else
-	{
-#if PG_VERSION_NUM >= 160000
-		aclresult = object_aclcheck(NamespaceRelationId, nspid, GetUserId(), ACL_CREATE);
-#else
-		aclresult = pg_namespace_aclcheck(nspid, GetUserId(), ACL_CREATE);
-#endif
-		if (aclresult != ACLCHECK_OK)
-		{
-			emit(out, "privileges", psprintf("CREATE on schema %s", quote_identifier(table->target_schema)),
+			emit(p, "privileges", psprintf("CREATE on schema %s", quote_identifier(table->target_schema)),
 				 "missing: the load cannot create the target");
 			lacking = true;
 		}
 	}
-	if (!lacking)
-		emit(out, "privileges", NULL, "none missing");
-
-	/* keys, and how parallel would cut them */
-	{
-		List	   *key = EtlPullSourceKey(load.source);
-		EtlPullSourceColumn *ikey = EtlPullIntegerKey(load.source);
-		StringInfoData names;
-		ListCell   *lc;
-		int			nchunks = table->parallel_chunks * ETL_PULL_CHUNKS_PER_WORKER;
-
-		initStringInfo(&names);
-		foreach(lc, key)
-			appendStringInfo(&names, "%s%s", names.len ? ", " : "",
-							 ((EtlPullSourceColumn *) lfirst(lc))->name);
-		emit(out, "keys", "primary key", key ? names.data : "none");
-		if (key == NIL)
-			emit(out, "keys", "parallel", "cannot chunk: no primary key");
-		else if (ikey)
-		{
-			char	   *range = NULL;
-			uint64		min,
-						max;
-
-			if (EtlPullIntegerKeyRange(load.conn,
-									   psprintf("%s.%s", EtlPullQuoteIdent(load.source->db),
-												EtlPullQuoteIdent(load.source->table)),
-									   ikey, &min, &max))
-				range = psprintf("%s to %s", EtlPullIntegerKeyText(ikey, min),
-								 EtlPullIntegerKeyText(ikey, max));
-			emit(out, "keys", "parallel",
-				 psprintf("%d workers, %d chunks: integer key %s cut into equal ranges of %s",
-						  table->parallel_chunks, nchunks, ikey->name,
-						  range ? range : "(empty table)"));
-		}
-		else
-			emit(out, "keys", "parallel",
-				 psprintf("%d workers, %d chunks: key (%s) cut at boundaries sampled in one pass over it",
-						  table->parallel_chunks, nchunks, names.data));
-	}
-
-	/* the extraction */
-	indexes = EtlPullDescribeIndexes(load.conn, load.source);
-	if (table->extraction == ETL_EXTRACTION_FULL)
-		emit(out, "extraction", "full", "every row, every load");
-	else if (table->extraction == ETL_EXTRACTION_DIFF)
-	{
-		emit(out, "extraction", "diff",
-			 "no watermark: each run compares ranges of the key (a row count and a hash sum each, "
-			 "under one snapshot) and pulls, merges and deletes only the ranges that differ");
-		if (EtlPullSourceKey(load.source) == NIL)
-			emit(out, "extraction", "next run",
-				 "refused: a diff run needs a primary key on the MySQL table");
-		else if (!exists)
-			emit(out, "extraction", "next run",
-				 "full: no target yet: the first run loads every row");
-		else if (rel->rd_rel->relkind != RELKIND_RELATION)
-			emit(out, "extraction", "next run",
-				 psprintf("refused: a diff run compares a plain table only, and the target is %s",
-						  not_plain(rel)));
-		else
-			emit(out, "extraction", "next run",
-				 psprintf("diff: ranges of about %d rows, about %d of them",
-						  ETL_VERIFY_ROWS_PER_RANGE,
-						  EtlPullVerifyRangeCount(load.source, rel, ETL_VERIFY_ROWS_PER_RANGE)));
-	}
 	else
 	{
-		int		   *cols = EtlPullIncrementalColumns(table, load.source);
-		List	   *watermark = EtlPullReadWatermark(table);
-		bool		may_read = exists &&
-			pg_class_aclcheck(load.target_oid, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
-
-		for (i = 0; i < list_length(table->incremental_columns); i++)
+		lacking |= lacked_privileges(p, p->strategy->privileges,
+									 psprintf("the %s strategy needs it", p->strategy->name));
+		if (table->extraction == ETL_EXTRACTION_INCREMENTAL)
+			lacking |= lacked_privileges(p, EtlPullIncrementalStrategy.privileges,
+										 "incremental runs need it");
+		if (EtlPullRowSecurityApplies(target, GetUserId(), true))
 		{
-			EtlPullSourceColumn *col = &load.source->columns[cols[i]];
-			const char *inexact = table->append_only ?
-				EtlPullInexactBoundColumn(col, types[cols[i]], typmods[cols[i]]) : NULL;
-
-			emit(out, "extraction", psprintf("watermark column %s", col->name),
-				 leads_index(load.source, indexes, cols[i]) ?
-				 "leads an index at the source" :
-				 "leads no index at the source: each incremental run scans the table");
-			if (inexact)
-				emit(out, "extraction", psprintf("watermark column %s", col->name),
-					 psprintf("refused: the target's column is %s; an append-only run replaces the target's rows at or past the watermark, and would delete rows that round to it without sending them again: every load fails",
-							  inexact));
+			emit(p, "privileges", psprintf("row-level security of %s", qname),
+				 EtlPullRowSecurityBarsWriter(p->rel, GetUserId()) ?
+				 "its policies apply to this role: every load is refused (a load writes as the table's owner, whose rights would bypass them), and so is verify_table" :
+				 "its policies apply to this role: full loads, diff runs, repair_table, verify_table, append-only runs and delete_missing are refused (they must see every row); incremental merges apply the policies");
+			lacking = true;
 		}
-		if (watermark == NIL || !exists)
-			emit(out, "extraction", "next run",
-				 "full: no watermark yet (or no target): the first run loads every row");
-		else if (!may_read)
-			emit(out, "extraction", "next run",
-				 "incremental: past the watermark (its values are shown to roles that may read the target)");
-		else
-		{
-			char	   *where = table->append_only ?
-				"the rows at or past the watermark, replaced (append_only)" :
-				EtlPullWatermarkPredicate(load.conn, load.source, cols, watermark,
-										  table->lookback);
-
-			emit(out, "extraction", "next run",
-				 psprintf("incremental: WHERE %s", where ? where : "(every row: a watermark is NULL)"));
-		}
+		if (!EtlPullOwnsRelation(target, GetUserId()))
+			emit(p, "privileges", psprintf("ownership of %s", qname),
+				 table->on_schema_change == ETL_SCHEMA_CHANGE_EVOLVE ?
+				 "not the owner: ANALYZE is left to autovacuum, and a schema change evolve must apply fails the load" :
+				 "not the owner: ANALYZE is left to autovacuum");
 	}
+	if (!lacking)
+		emit(p, "privileges", NULL, "none missing");
+}
 
-	/* what a comparison (diff, verify, verify_table) cannot see */
+/* The primary key, and how parallel would cut it into chunks */
+static void
+plan_keys(TablePlan *p)
+{
+	EtlPullSource *source = p->load.source;
+	List	   *key = EtlPullSourceKey(source);
+	EtlPullSourceColumn *ikey = EtlPullIntegerKey(source);
+	int			workers = p->table->parallel_chunks;
+	int			nchunks = workers * ETL_PULL_CHUNKS_PER_WORKER;
+	StringInfoData names;
+	ListCell   *lc;
+
+	initStringInfo(&names);
+	foreach(lc, key)
+		appendStringInfo(&names, "%s%s", names.len ? ", " : "",
+						 ((EtlPullSourceColumn *) lfirst(lc))->name);
+	emit(p, "keys", "primary key", key ? names.data : "none");
+	if (key == NIL)
+		emit(p, "keys", "parallel", "cannot chunk: no primary key");
+	else if (ikey)
 	{
-		List	   *gaps = NIL;
-		List	   *why = NIL;
+		char	   *range = NULL;
+		uint64		min,
+					max;
 
-		for (i = 0; i < load.source->ncolumns; i++)
-		{
-			EtlPullSourceColumn *col = &load.source->columns[i];
-			const char *gap = EtlPullVerifyGap(load.conn, col, getBaseType(types[i]));
-
-			if (gap != NULL)
-			{
-				gaps = lappend(gaps, col->target_name);
-				why = lappend(why, (char *) gap);
-			}
-		}
-		if (gaps != NIL)
-			emit(out, "extraction", "not compared",
-				 psprintf("diff runs, verify = full and verify_table: %s",
-						  EtlPullVerifyUncompared(gaps, why)));
+		if (EtlPullIntegerKeyRange(p->load.conn,
+								   psprintf("%s.%s", EtlPullQuoteIdent(source->db),
+											EtlPullQuoteIdent(source->table)),
+								   ikey, &min, &max))
+			range = psprintf("%s to %s", EtlPullIntegerKeyText(ikey, min),
+							 EtlPullIntegerKeyText(ikey, max));
+		emit(p, "keys", "parallel",
+			 psprintf("%d workers, %d chunks: integer key %s cut into equal ranges of %s",
+					  workers, nchunks, ikey->name, range ? range : "(empty table)"));
 	}
+	else
+		emit(p, "keys", "parallel",
+			 psprintf("%d workers, %d chunks: key (%s) cut at boundaries sampled in one pass over it",
+					  workers, nchunks, names.data));
+}
 
-	/* verify checks the rows a load wrote: in a plain table only */
-	if (table->verify != ETL_VERIFY_OFF && rel != NULL &&
-		rel->rd_rel->relkind != RELKIND_RELATION)
-		emit(out, "extraction", "verify",
-			 psprintf("refused: verify = %s compares a plain table only, and the target is %s: every load fails after writing its rows",
-					  EtlPullChoiceName("verify", table->verify), not_plain(rel)));
+/*
+ * A diff table: what its next run compares, or why it cannot
+ * (EtlPullDiffStrategy's unsuitable)
+ */
+static void
+plan_diff(TablePlan *p)
+{
+	const char *why = EtlPullDiffStrategy.unsuitable(&p->load, p->rel);
 
-	if (rel != NULL)
-		table_close(rel, AccessShareLock);
+	emit(p, "extraction", "diff",
+		 "no watermark: each run compares ranges of the key (a row count and a hash sum each, "
+		 "under one snapshot) and pulls, merges and deletes only the ranges that differ");
+	if (why != NULL)
+		emit(p, "extraction", "next run", psprintf("refused: %s", why));
+	else if (!p->exists)
+		emit(p, "extraction", "next run",
+			 "full: no target yet: the first run loads every row");
+	else
+		emit(p, "extraction", "next run",
+			 psprintf("diff: ranges of about %d rows, about %d of them",
+					  ETL_VERIFY_ROWS_PER_RANGE,
+					  EtlPullVerifyRangeCount(p->load.source, p->rel,
+											  ETL_VERIFY_ROWS_PER_RANGE)));
+}
 
-	/* the rows */
+/*
+ * An incremental table: each watermark column (whether it leads an index
+ * at the source, "indexes", and whether an append-only target can take
+ * it), and what the next run pulls.  The watermark is shown only to a
+ * caller who may read the target: its values are source values.
+ */
+static void
+plan_incremental(TablePlan *p, List *indexes)
+{
+	EtlPullTable *table = p->table;
+	EtlPullSource *source = p->load.source;
+	int		   *cols = EtlPullIncrementalColumns(table, source);
+	List	   *watermark = EtlPullReadWatermark(table);
+	bool		may_read = p->exists &&
+		pg_class_aclcheck(p->load.target_oid, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
+	int			i;
+
+	for (i = 0; i < list_length(table->incremental_columns); i++)
+	{
+		EtlPullSourceColumn *col = &source->columns[cols[i]];
+		const char *item = psprintf("watermark column %s", col->name);
+		char	   *refused = EtlPullAppendOnlyUnsuitable(table, col, p->types[cols[i]],
+														  p->typmods[cols[i]]);
+
+		emit(p, "extraction", item,
+			 leads_index(source, indexes, cols[i]) ?
+			 "leads an index at the source" :
+			 "leads no index at the source: each incremental run scans the table");
+		if (refused)
+			emit(p, "extraction", item,
+				 psprintf("refused: %s: every load fails", refused));
+	}
+	if (watermark == NIL || !p->exists)
+		emit(p, "extraction", "next run",
+			 "full: no watermark yet (or no target): the first run loads every row");
+	else if (!may_read)
+		emit(p, "extraction", "next run",
+			 "incremental: past the watermark (its values are shown to roles that may read the target)");
+	else
+	{
+		char	   *where = table->append_only ?
+			"the rows at or past the watermark, replaced (append_only)" :
+			EtlPullWatermarkPredicate(p->load.conn, source, cols, watermark,
+									  table->lookback);
+
+		emit(p, "extraction", "next run",
+			 psprintf("incremental: WHERE %s", where ? where : "(every row: a watermark is NULL)"));
+	}
+}
+
+/*
+ * What a comparison (diff, verify, verify_table) cannot see, and a load
+ * that would verify a target verify cannot compare (EtlPullVerifyUnsuitable)
+ */
+static void
+plan_comparison(TablePlan *p)
+{
+	List	   *gaps = NIL;
+	List	   *why = NIL;
+	const char *refused;
+	int			i;
+
+	for (i = 0; i < p->load.source->ncolumns; i++)
+	{
+		EtlPullSourceColumn *col = &p->load.source->columns[i];
+		const char *gap = EtlPullVerifyGap(p->load.conn, col, getBaseType(p->types[i]));
+
+		if (gap != NULL)
+		{
+			gaps = lappend(gaps, col->target_name);
+			why = lappend(why, (char *) gap);
+		}
+	}
+	if (gaps != NIL)
+		emit(p, "extraction", "not compared",
+			 psprintf("diff runs, verify = full and verify_table: %s",
+					  EtlPullVerifyUncompared(gaps, why)));
+
+	if (p->table->verify == ETL_VERIFY_OFF || p->rel == NULL)
+		return;
+	refused = EtlPullVerifyUnsuitable(p->rel);
+	if (refused != NULL)
+		emit(p, "extraction", "verify",
+			 psprintf("refused: verify = %s compares a plain table only, and %s: every load fails after writing its rows",
+					  EtlPullChoiceName("verify", p->table->verify), refused));
+}
+
+/*
+ * The extraction: full, incremental or diff; then what a comparison
+ * cannot see
+ */
+static void
+plan_extraction(TablePlan *p)
+{
+	/* the source's indexes, read whatever the extraction */
+	List	   *indexes = EtlPullDescribeIndexes(p->load.conn, p->load.source);
+
+	if (p->table->extraction == ETL_EXTRACTION_FULL)
+		emit(p, "extraction", "full", "every row, every load");
+	else if (p->table->extraction == ETL_EXTRACTION_DIFF)
+		plan_diff(p);
+	else
+		plan_incremental(p, indexes);
+	plan_comparison(p);
+}
+
+/*
+ * The plan of one table into "rsinfo", its sections in the order of the
+ * file's head.  Runs as the caller with search_path pinned.
+ */
+static void
+plan_table(ReturnSetInfo *rsinfo, EtlPullTable *table, int sample)
+{
+	TablePlan  *p = palloc0(sizeof(TablePlan));
+
+	p->rsinfo = rsinfo;
+	p->table = table;
+	p->load.table = table;
+	p->load.result = &p->result;
+	p->server = GetForeignServer(table->serverid);
+
+	emit(p, "table", "name", table->name);
+	if (!plan_access(p))
+		return;
+	plan_source(p);
+	if (p->exists)
+	{
+		p->rel = table_open(p->load.target_oid, AccessShareLock);
+		p->load.owner = p->rel->rd_rel->relowner;	/* whom a load writes as */
+	}
+	plan_columns(p);
+	if (p->rel != NULL)
+		plan_schema(p);
+	else
+		plan_ddl(p);
+	plan_strategy(p);
+	plan_privileges(p);
+	plan_keys(p);
+	plan_extraction(p);
+	if (p->rel != NULL)
+		table_close(p->rel, AccessShareLock);
+	p->rel = NULL;
+
+	/* the rows (p->notnull: a created target takes the source's NOT NULL) */
 	if (sample > 0)
-	{
-		if (!exists)
-			for (i = 0; i < load.source->ncolumns; i++)
-				notnull[i] = false; /* a created target takes the source's */
-		sample_hazards(out, &load, sample, types, notnull);
-	}
-	EtlPullDisconnect(load.conn);
+		sample_hazards(p, sample);
+	EtlPullDisconnect(p->load.conn);
 }
 
 PG_FUNCTION_INFO_V1(etl_pull_plan);
@@ -820,7 +905,6 @@ PG_FUNCTION_INFO_V1(etl_pull_plan);
 Datum
 etl_pull_plan(PG_FUNCTION_ARGS)
 {
-	PlanOut		out;
 	EtlPullTable *table;
 	int			sample;
 	int			nestlevel;
@@ -835,13 +919,12 @@ etl_pull_plan(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("sample_rows must be between 0 and 1000000")));
 	InitMaterializedSRF(fcinfo, 0);
-	out.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
 	table = EtlPullReadTable(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	/* as load_table: the table's pg_settings (thresholds, say), then the pin */
 	nestlevel = EtlPullApplyPgSettings(table);
 	(void) EtlPullPinSearchPath();
-	plan_table(&out, table, sample);
+	plan_table((ReturnSetInfo *) fcinfo->resultinfo, table, sample);
 	AtEOXact_GUC(true, nestlevel);
 	PG_RETURN_VOID();
 }

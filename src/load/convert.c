@@ -717,6 +717,72 @@ fraction(const char *s, const char *end, int64 *usec)
 	return true;
 }
 
+/*
+ * A zero date, by its fields: a zero month or day, whatever the year
+ * ('0000-00-00', '2024-00-00', '2024-05-00'), which MySQL keeps (outside
+ * NO_ZERO_DATE and NO_ZERO_IN_DATE) and PostgreSQL has no value for
+ */
+static inline bool
+zero_date_fields(int month, int day)
+{
+	return month == 0 || day == 0;
+}
+
+/*
+ * Whether "s" (len bytes of MySQL's text) in source column "col" is a zero
+ * date (zero_date_fields): a DATE, DATETIME or TIMESTAMP whose month or day
+ * is "00".  What a load makes of it: EtlPullZeroDateAction.
+ */
+bool
+EtlPullIsZeroDate(EtlPullSourceColumn *col, const char *s, unsigned long len)
+{
+	int			month = -1;
+	int			day = -1;
+
+	if (col->kind != SRC_DATE && col->kind != SRC_DATETIME &&
+		col->kind != SRC_TIMESTAMP)
+		return false;
+	if (len < 10)
+		return false;
+	(void) digits(s + 5, 2, &month);
+	(void) digits(s + 8, 2, &day);
+	return zero_date_fields(month, day);
+}
+
+/*
+ * What a load makes of zero date "s" (its text, for the message) in source
+ * column "col", by the table's setting zero_dates: under "error" it fails,
+ * with the one message; otherwise returns the setting, and the caller
+ * loads NULL (ETL_ZERO_DATES_NULL) or -infinity (ETL_ZERO_DATES_INFINITY).
+ */
+EtlPullZeroDates
+EtlPullZeroDateAction(EtlPullTable *table, EtlPullSourceColumn *col,
+					  const char *s)
+{
+	if (table->zero_dates == ETL_ZERO_DATES_ERROR)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("zero date \"%s\" in column \"%s\"", VALUE_TEXT(s), col->name),
+				 errhint("Set \"zero_dates\" to \"null\" for this table to load zero dates as NULL.")));
+	return table->zero_dates;
+}
+
+/* What zero dates become under "table"'s zero_dates, for etl_pull.plan() */
+const char *
+EtlPullZeroDateOutcome(EtlPullTable *table)
+{
+	switch (table->zero_dates)
+	{
+		case ETL_ZERO_DATES_NULL:
+			return "load as NULL";
+		case ETL_ZERO_DATES_INFINITY:
+			return "load as -infinity";
+		case ETL_ZERO_DATES_ERROR:
+			break;
+	}
+	return "fail the load";
+}
+
 static void
 bad_datetime(const char *s)
 {
@@ -745,7 +811,7 @@ parse_datetime(const char *s, unsigned long len, bool with_time,
 	if (len < 10 || s[4] != '-' || s[7] != '-' ||
 		!digits(s, 4, &y) || !digits(s + 5, 2, &m) || !digits(s + 8, 2, &d))
 		bad_datetime(s);
-	if (m == 0 || d == 0)
+	if (zero_date_fields(m, d))
 		return false;
 	if (with_time && len > 10)
 	{
@@ -773,7 +839,7 @@ static Datum
 zero_date(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
 		  bool timestamp, bool *isnull)
 {
-	if (conv->table->zero_dates == ETL_ZERO_DATES_INFINITY)
+	if (EtlPullZeroDateAction(conv->table, cc->scol, s) == ETL_ZERO_DATES_INFINITY)
 	{
 		if (timestamp)
 		{
@@ -790,11 +856,6 @@ zero_date(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
 			return DateADTGetDatum(d);
 		}
 	}
-	if (conv->table->zero_dates == ETL_ZERO_DATES_ERROR)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("zero date \"%s\" in column \"%s\"", VALUE_TEXT(s), cc->scol->name),
-				 errhint("Set \"zero_dates\" to \"null\" for this table to load zero dates as NULL.")));
 	if (cc->notnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
@@ -957,7 +1018,7 @@ convert_native(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
 			return Int64GetDatum(nat->i);
 		case CV_DATE:
 		case CV_TIMESTAMP:
-			if (nat->month == 0 || nat->day == 0)
+			if (zero_date_fields(nat->month, nat->day))
 				return zero_date(conv, cc, EtlPullNativeText(s),
 								 cc->func == CV_TIMESTAMP, isnull);
 			/* the fields are in range (binrow.c); the day in its month */

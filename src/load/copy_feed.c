@@ -86,15 +86,6 @@ append_escaped(StringInfo buf, const char *s, unsigned long len)
 	}
 }
 
-static bool
-is_zero_date(EtlPullSourceColumn *col, const char *s, unsigned long len)
-{
-	if (col->kind != SRC_DATE && col->kind != SRC_DATETIME &&
-		col->kind != SRC_TIMESTAMP)
-		return false;
-	return len >= 10 && (strncmp(s + 5, "00", 2) == 0 || strncmp(s + 8, "00", 2) == 0);
-}
-
 /* Render one MySQL value as a COPY text field */
 static void
 render_value(CopyFeed *f, int i, const char *s, unsigned long len)
@@ -158,15 +149,9 @@ render_value(CopyFeed *f, int i, const char *s, unsigned long len)
 			appendStringInfoChar(buf, '}');
 			return;
 		default:
-			if (is_zero_date(col, s, len))
+			if (EtlPullIsZeroDate(col, s, len))
 			{
-				if (f->table->zero_dates == ETL_ZERO_DATES_ERROR)
-					ereport(ERROR,
-							(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-							 errmsg("zero date \"%s\" in column \"%s\"",
-									EtlPullPrintable(s, 200), col->name),
-							 errhint("Set \"zero_dates\" to \"null\" for this table to load zero dates as NULL.")));
-				if (f->table->zero_dates == ETL_ZERO_DATES_INFINITY)
+				if (EtlPullZeroDateAction(f->table, col, s) == ETL_ZERO_DATES_INFINITY)
 					appendStringInfoString(buf, "-infinity");
 				else
 					appendBinaryStringInfo(buf, "\\N", 2);

@@ -366,6 +366,12 @@ numeric_typmod_scale_of(int32 typmod)
 }
 
 /*
+ * What an append-only run would do with a target column that rounds its
+ * incremental column (inexact_bound_column)
+ */
+#define ROUNDED_AWAY "an append-only run replaces the target's rows at or past the watermark, and would delete rows that round to it without sending them again"
+
+/*
  * Why a target column of type "typid" (with "typmod") cannot hold every
  * value of append-only incremental column "col" exactly and in order, or
  * NULL when it can.  An append-only run deletes the target's rows at or
@@ -378,8 +384,8 @@ numeric_typmod_scale_of(int32 typmod)
  * sent again.  Columns neither numbers nor dates/times are refused by
  * EtlPullAppendOnlyBounds.
  */
-const char *
-EtlPullInexactBoundColumn(EtlPullSourceColumn *col, Oid typid, int32 typmod)
+static const char *
+inexact_bound_column(EtlPullSourceColumn *col, Oid typid, int32 typmod)
 {
 	int32		basemod = typmod;
 	Oid			base = getBaseTypeAndTypmod(typid, &basemod);
@@ -416,12 +422,40 @@ EtlPullInexactBoundColumn(EtlPullSourceColumn *col, Oid typid, int32 typmod)
 					format_type_with_typemod(typid, typmod), col->column_type);
 }
 
+/* Whether "table" is an append-only incremental table */
+static bool
+append_only_table(EtlPullTable *table)
+{
+	return table->extraction == ETL_EXTRACTION_INCREMENTAL && table->append_only;
+}
+
+/*
+ * Why incremental column "col" of "table", if append-only, cannot be
+ * loaded into a target column of type "typid" (with "typmod"), or NULL
+ * (inexact_bound_column): for etl_pull.plan(), as every load of the table
+ * refuses it (EtlPullCheckAppendOnlyTarget).
+ */
+char *
+EtlPullAppendOnlyUnsuitable(EtlPullTable *table, EtlPullSourceColumn *col,
+							Oid typid, int32 typmod)
+{
+	const char *why;
+
+	if (!append_only_table(table))
+		return NULL;
+	why = inexact_bound_column(col, typid, typmod);
+	if (why == NULL)
+		return NULL;
+	return psprintf("the target's column is %s; " ROUNDED_AWAY, why);
+}
+
 /*
  * Refuse an append-only table whose target rounds an incremental column
- * (EtlPullInexactBoundColumn): before anything is deleted or written, on
- * every run, the first (full) one too, which would leave a target that
- * every later run could not replace rows of exactly.  "rel" is the target,
+ * (inexact_bound_column): before anything is deleted or written, on every
+ * run, the first (full) one too, which would leave a target that every
+ * later run could not replace rows of exactly.  "rel" is the target,
  * attnums its columns for the source's, cols the incremental columns.
+ * Another table passes.
  */
 void
 EtlPullCheckAppendOnlyTarget(EtlPullTable *table, EtlPullSource *source,
@@ -431,12 +465,14 @@ EtlPullCheckAppendOnlyTarget(EtlPullTable *table, EtlPullSource *source,
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	int			i;
 
+	if (!append_only_table(table))
+		return;
 	for (i = 0; i < list_length(table->incremental_columns); i++)
 	{
 		EtlPullSourceColumn *col = &source->columns[cols[i]];
 		Form_pg_attribute att = TupleDescAttr(tupdesc, attnums[cols[i]] - 1);
-		const char *why = EtlPullInexactBoundColumn(col, att->atttypid,
-													att->atttypmod);
+		const char *why = inexact_bound_column(col, att->atttypid,
+											   att->atttypmod);
 
 		if (why != NULL)
 			ereport(ERROR,
@@ -444,8 +480,7 @@ EtlPullCheckAppendOnlyTarget(EtlPullTable *table, EtlPullSource *source,
 					 errmsg("column \"%s\" of table %s cannot hold incremental column \"%s\" of append-only table \"%s\" exactly",
 							NameStr(att->attname), target_qname, col->name,
 							table->name),
-					 errdetail("The column is %s: an append-only run replaces the target's rows at or past the watermark, and would delete rows that round to it without sending them again.",
-							   why),
+					 errdetail("The column is %s: " ROUNDED_AWAY ".", why),
 					 errhint("Change the column to %s (ALTER TABLE %s ALTER COLUMN %s TYPE %s), or set \"append_only\" to false to merge by primary key.",
 							 EtlPullTargetTypeName(col), target_qname,
 							 quote_identifier(NameStr(att->attname)),

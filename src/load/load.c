@@ -40,6 +40,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
@@ -231,16 +232,42 @@ plan_incremental(EtlPullLoad *load, bool force_full, List **new_watermark)
 	return watermark != NIL;
 }
 
-/* A table's server, which the caller needs USAGE on */
+/*
+ * What role "roleid" lacks to read MySQL through "server" as a load does:
+ * USAGE on the server, which EtlPullUsableServer requires before anything
+ * else, then a user mapping for it (the role's own or PUBLIC's, looked up
+ * as GetUserMapping looks it up), without which EtlPullConnect fails with
+ * GetUserMapping's error.
+ */
+EtlPullAccessLack
+EtlPullServerAccess(ForeignServer *server, Oid roleid)
+{
+	HeapTuple	tup;
+
+	if (EtlPullServerAclcheck(server->serverid, roleid, ACL_USAGE) != ACLCHECK_OK)
+		return ETL_LACKS_SERVER_USAGE;
+	tup = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(roleid),
+						  ObjectIdGetDatum(server->serverid));
+	if (!HeapTupleIsValid(tup))
+		tup = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
+							  ObjectIdGetDatum(server->serverid));
+	if (!HeapTupleIsValid(tup))
+		return ETL_LACKS_USER_MAPPING;
+	ReleaseSysCache(tup);
+	return ETL_LACKS_NOTHING;
+}
+
+/*
+ * A table's server, which the caller needs USAGE on (EtlPullServerAccess;
+ * a missing user mapping is left to the connection)
+ */
 ForeignServer *
 EtlPullUsableServer(Oid serverid)
 {
 	ForeignServer *server = GetForeignServer(serverid);
-	AclResult	aclresult;
 
-	aclresult = EtlPullServerAclcheck(server->serverid, GetUserId(), ACL_USAGE);
-	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
+	if (EtlPullServerAccess(server, GetUserId()) == ETL_LACKS_SERVER_USAGE)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FOREIGN_SERVER, server->servername);
 	return server;
 }
 
@@ -426,9 +453,8 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 
 	rel = table_open(load.target_oid, NoLock);
 	EtlPullMatchColumns(&load, rel, load.target_qname, &load.attnums);
-	if (table->extraction == ETL_EXTRACTION_INCREMENTAL && table->append_only)
-		EtlPullCheckAppendOnlyTarget(table, load.source, rel, load.target_qname,
-									 load.attnums, load.incremental_cols);
+	EtlPullCheckAppendOnlyTarget(table, load.source, rel, load.target_qname,
+								 load.attnums, load.incremental_cols);
 	load.progress.target_oid = load.target_oid;
 	load.progress.estimated_rows = load.source->estimated_rows;
 	EtlPullProgressStart(&load.progress);

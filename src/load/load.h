@@ -103,12 +103,30 @@ extern const EtlPullStrategyRoutine EtlPullDiffStrategy;
 /* in load/check_loaded.c: setting verify, before a full load commits */
 extern void EtlPullCheckLoaded(EtlPullLoad *load, Relation rows);
 
+/*
+ * What a role lacks for a load, of the rights checked before any row moves
+ * (EtlPullServerAccess, EtlPullSchemaAccess): the first missing, or
+ * ETL_LACKS_NOTHING.  A load refuses it; etl_pull.plan() reports it.
+ */
+typedef enum EtlPullAccessLack
+{
+	ETL_LACKS_NOTHING,
+	ETL_LACKS_SERVER_USAGE,		/* USAGE on the table's server */
+	ETL_LACKS_USER_MAPPING,		/* a user mapping for that server */
+	ETL_LACKS_SCHEMA_USAGE,		/* USAGE on the target's schema */
+	ETL_LACKS_SCHEMA_CREATE		/* CREATE there, for a target to create */
+} EtlPullAccessLack;
+
 /* in load.c: a strategy is done with the load's connection */
 extern void EtlPullLoadDoneReading(EtlPullLoad *load);
 extern const EtlPullStrategyRoutine *EtlPullChooseStrategy(EtlPullLoad *load,
 														   Relation rel);
+extern EtlPullAccessLack EtlPullServerAccess(ForeignServer *server, Oid roleid);
 
 /* in load/target.c */
+extern Oid	EtlPullTargetSchema(EtlPullLoad *load);
+extern EtlPullAccessLack EtlPullSchemaAccess(Oid nspid, Oid roleid,
+											 bool create);
 extern Oid	EtlPullLookupTarget(EtlPullLoad *load);
 extern void EtlPullCheckColumnTypes(EtlPullLoad *load);
 extern void EtlPullCheckTypeOwner(Oid typid, Oid runner, const char *column);
@@ -117,7 +135,9 @@ extern Oid	EtlPullCreateTarget(EtlPullLoad *load);
 extern void EtlPullCreateIndexes(EtlPullLoad *load);
 extern void EtlPullMatchColumns(EtlPullLoad *load, Relation rel,
 								const char *qname, AttrNumber **attnums);
+extern List *EtlPullLackedTargetPrivileges(Oid relid, Oid roleid, AclMode mode);
 extern void EtlPullCheckTargetPrivileges(EtlPullLoad *load, AclMode mode);
+extern bool EtlPullRowSecurityBarsWriter(Relation rel, Oid caller);
 extern Oid	EtlPullTargetWriter(EtlPullLoad *load, Relation rel);
 extern void EtlPullDeleteTargetRows(EtlPullLoad *load);
 extern Relation EtlPullOpenStage(EtlPullLoad *load, const char *stage_name,

@@ -46,6 +46,39 @@
 #define DIFF_ROWS_RANGES_FRACTION 10
 #define DIFF_ROWS_MAX_KEYS 20000
 
+/*
+ * Why a diff run cannot pull from "source", or NULL: it cuts the key ranges
+ * and merges by the source's primary key
+ */
+static const char *
+diff_source_unsuitable(EtlPullSource *source)
+{
+	if (EtlPullSourceKey(source) == NIL)
+		return "a diff run needs a primary key on the MySQL table";
+	return NULL;
+}
+
+/*
+ * Why a diff run cannot refresh target "rel" from the load's source, or
+ * NULL: the source needs a primary key (diff_source_unsuitable, refused by
+ * load_diff), and the target must be one verify can compare
+ * (EtlPullVerifyUnsuitable, refused by EtlPullVerifyBegin).  A NULL "rel"
+ * is a target to create, a plain table.
+ */
+static const char *
+diff_unsuitable(EtlPullLoad *load, Relation rel)
+{
+	const char *why = diff_source_unsuitable(load->source);
+	const char *target;
+
+	if (why != NULL || rel == NULL)
+		return why;
+	target = EtlPullVerifyUnsuitable(rel);
+	if (target != NULL)
+		return psprintf("a diff run compares a plain table only, and %s", target);
+	return NULL;
+}
+
 static void
 load_diff(EtlPullLoad *load)
 {
@@ -65,7 +98,7 @@ load_diff(EtlPullLoad *load)
 	bool		by_key = false;
 	char	   *filter;
 
-	if (key == NIL)
+	if (diff_source_unsuitable(load->source) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
 				 errmsg("diff loads of table \"%s\" need a primary key on MySQL table \"%s.%s\"",
@@ -73,6 +106,7 @@ load_diff(EtlPullLoad *load)
 				 errhint("Set \"extraction\" to \"full\" for this table.")));
 	EtlPullCheckTargetPrivileges(load, ACL_DELETE);
 
+	/* refuses a target it cannot compare (diff_unsuitable) */
 	rel = table_open(load->target_oid, NoLock);
 	v = EtlPullVerifyBegin(load->conn, table, load->source, rel, load->attnums,
 						   ETL_VERIFY_ROWS_PER_RANGE);
@@ -134,11 +168,12 @@ load_diff(EtlPullLoad *load)
 /*
  * Not a strategy a table can ask for: the orchestrator runs it for
  * extraction = 'diff' once the target exists, and for repair_table.  It
- * reads the target's rows to compare them: SELECT too.
+ * reads the target's rows to compare them: SELECT too.  Its "unsuitable"
+ * is asked by etl_pull.plan(); a run raises the same refusals itself.
  */
 const EtlPullStrategyRoutine EtlPullDiffStrategy = {
 	.name = "diff",
 	.privileges = ACL_INSERT | ACL_UPDATE | ACL_DELETE | ACL_SELECT,
-	.unsuitable = NULL,
+	.unsuitable = diff_unsuitable,
 	.load = load_diff
 };

@@ -40,7 +40,6 @@
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
-#include "utils/rls.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
@@ -49,25 +48,46 @@
 #include "catalog/recorder.h"
 
 /*
+ * The target's schema, refused if no load may write there
+ * (EtlPullCheckTargetSchema).  Sets target_qname.
+ */
+Oid
+EtlPullTargetSchema(EtlPullLoad *load)
+{
+	EtlPullCheckTargetSchema(load->table->target_schema);
+	load->target_qname = quote_qualified_identifier(load->table->target_schema,
+													load->table->target_relname);
+	return get_namespace_oid(load->table->target_schema, false);
+}
+
+/*
+ * What role "roleid" lacks on schema "nspid" to load a target there: USAGE,
+ * as SQL naming the table needs (EtlPullLookupTarget requires it), and for
+ * a target to create ("create") CREATE, which the CREATE TABLE of
+ * EtlPullCreateTarget needs.
+ */
+EtlPullAccessLack
+EtlPullSchemaAccess(Oid nspid, Oid roleid, bool create)
+{
+	if (EtlPullSchemaAclcheck(nspid, roleid, ACL_USAGE) != ACLCHECK_OK)
+		return ETL_LACKS_SCHEMA_USAGE;
+	if (create && EtlPullSchemaAclcheck(nspid, roleid, ACL_CREATE) != ACLCHECK_OK)
+		return ETL_LACKS_SCHEMA_CREATE;
+	return ETL_LACKS_NOTHING;
+}
+
+/*
  * Find the target table; InvalidOid if it does not exist yet.  Sets
  * target_qname.
  */
 Oid
 EtlPullLookupTarget(EtlPullLoad *load)
 {
-	Oid			nspid;
+	Oid			nspid = EtlPullTargetSchema(load);
 	Oid			relid;
-	AclResult	aclresult;
 
-	EtlPullCheckTargetSchema(load->table->target_schema);
-	nspid = get_namespace_oid(load->table->target_schema, false);
-	load->target_qname = quote_qualified_identifier(load->table->target_schema,
-													load->table->target_relname);
-
-	/* as SQL naming the table would: USAGE on its schema */
-	aclresult = EtlPullSchemaAclcheck(nspid, GetUserId(), ACL_USAGE);
-	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, OBJECT_SCHEMA, load->table->target_schema);
+	if (EtlPullSchemaAccess(nspid, GetUserId(), false) != ETL_LACKS_NOTHING)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_SCHEMA, load->table->target_schema);
 
 	relid = get_relname_relid(load->table->target_relname, nspid);
 	if (OidIsValid(relid))
@@ -493,6 +513,32 @@ EtlPullMatchColumns(EtlPullLoad *load, Relation rel, const char *qname,
 }
 
 /*
+ * The privileges of "mode" that role "roleid" lacks on relation "relid", by
+ * name ("INSERT", ...), in the order INSERT, UPDATE, DELETE, TRUNCATE,
+ * SELECT; NIL when it has them all
+ */
+List *
+EtlPullLackedTargetPrivileges(Oid relid, Oid roleid, AclMode mode)
+{
+	static const struct
+	{
+		AclMode		mode;
+		const char *name;
+	}			each[] = {
+		{ACL_INSERT, "INSERT"}, {ACL_UPDATE, "UPDATE"}, {ACL_DELETE, "DELETE"},
+		{ACL_TRUNCATE, "TRUNCATE"}, {ACL_SELECT, "SELECT"}
+	};
+	List	   *lacked = NIL;
+	int			i;
+
+	for (i = 0; i < lengthof(each); i++)
+		if ((mode & each[i].mode) != 0 &&
+			pg_class_aclcheck(relid, roleid, each[i].mode) != ACLCHECK_OK)
+			lacked = lappend(lacked, (char *) each[i].name);
+	return lacked;
+}
+
+/*
  * Check the calling role's rights on the target, as the DML would: every
  * privilege in "mode" is required.  The caller's, whoever the load runs as
  * by now: the owner it writes as has them all.
@@ -500,23 +546,26 @@ EtlPullMatchColumns(EtlPullLoad *load, Relation rel, const char *qname,
 void
 EtlPullCheckTargetPrivileges(EtlPullLoad *load, AclMode mode)
 {
-	const AclMode each[] = {ACL_INSERT, ACL_UPDATE, ACL_DELETE, ACL_TRUNCATE,
-	ACL_SELECT};
-	int			i;
-
 	Assert(OidIsValid(load->caller));
-	for (i = 0; i < lengthof(each); i++)
-	{
-		AclResult	aclresult;
+	if (EtlPullLackedTargetPrivileges(load->target_oid, load->caller, mode) != NIL)
+		aclcheck_error(ACLCHECK_NO_PRIV,
+					   get_relkind_objtype(get_rel_relkind(load->target_oid)),
+					   get_rel_name(load->target_oid));
+}
 
-		if ((mode & each[i]) == 0)
-			continue;
-		aclresult = pg_class_aclcheck(load->target_oid, load->caller, each[i]);
-		if (aclresult != ACLCHECK_OK)
-			aclcheck_error(aclresult,
-						   get_relkind_objtype(get_rel_relkind(load->target_oid)),
-						   get_rel_name(load->target_oid));
-	}
+/*
+ * Whether no load of target "rel" may run as role "caller" for the
+ * target's row-level security: the policies apply to the caller, and it
+ * lacks the rights of the owner the load writes as, whose rights would
+ * bypass them (EtlPullTargetWriter refuses it).  A caller with the owner's
+ * rights is refused only what must see every row
+ * (EtlPullRefuseRowSecurity).
+ */
+bool
+EtlPullRowSecurityBarsWriter(Relation rel, Oid caller)
+{
+	return !has_privs_of_role(caller, rel->rd_rel->relowner) &&
+		EtlPullRowSecurityApplies(RelationGetRelid(rel), caller, true);
 }
 
 /*
@@ -583,7 +632,7 @@ EtlPullTargetWriter(EtlPullLoad *load, Relation rel)
 		ReleaseSysCache(tup);
 	}
 
-	if (borrows && check_enable_rls(relid, load->caller, true) == RLS_ENABLED)
+	if (EtlPullRowSecurityBarsWriter(rel, load->caller))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("cannot load table %s as role \"%s\": its row-level security applies to that role",

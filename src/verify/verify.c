@@ -946,19 +946,44 @@ EtlPullVerifyRangeCount(EtlPullSource *source, Relation rel, int rows_per_range)
 }
 
 /*
+ * Why target "rel" cannot be compared with its source, or NULL when it can
+ * (a plain table).  The reason says what the target is instead, completing
+ * "... compares a plain table only, and " (etl_pull.plan() and the diff
+ * strategy word it so); EtlPullVerifyBegin refuses such a target.
+ *
+ * Only a plain table can be compared: its rows are read through its table
+ * access method, by its own attribute numbers, and a diff run deletes them
+ * by TID, which a partitioned table's partitions share; a foreign table
+ * has no such access.
+ */
+const char *
+EtlPullVerifyUnsuitable(Relation rel)
+{
+	switch (rel->rd_rel->relkind)
+	{
+		case RELKIND_RELATION:
+			return NULL;
+		case RELKIND_PARTITIONED_TABLE:
+			return "the target is a partitioned table";
+		case RELKIND_FOREIGN_TABLE:
+			return "the target is a foreign table";
+		default:
+			return "the target is not one";
+	}
+}
+
+/*
  * Prepare the comparison of target "rel" (or a new heap of its row type)
  * with the source, reading under the connection's snapshot.  "attnums"
  * maps each source column to its target attribute.  The ranges are sized
  * for about rows_per_range rows each.
  *
- * Only a plain table can be compared: its rows are read through its table
- * access method, by its own attribute numbers, and a diff run deletes them
- * by TID, which a partitioned table's partitions share; a foreign table
- * has no such access.  Anything else is refused here, for every caller.
- * No policy filters that access either: the callers refuse a table whose
- * row-level security applies to the caller (EtlPullRefuseRowSecurity:
- * verify_table before it connects, a load for a diff run or the setting
- * verify), since a load gets here as the target's owner.
+ * A target that cannot be compared (EtlPullVerifyUnsuitable) is refused
+ * here, for every caller.  No policy filters the access to its rows
+ * either: the callers refuse a table whose row-level security applies to
+ * the caller (EtlPullRefuseRowSecurity: verify_table before it connects,
+ * a load for a diff run or the setting verify), since a load gets here as
+ * the target's owner.
  */
 EtlPullVerify *
 EtlPullVerifyBegin(EtlPullConnection *conn, EtlPullTable *table,
@@ -971,7 +996,7 @@ EtlPullVerifyBegin(EtlPullConnection *conn, EtlPullTable *table,
 	ListCell   *lc;
 	int			i;
 
-	if (rel->rd_rel->relkind != RELKIND_RELATION)
+	if (EtlPullVerifyUnsuitable(rel) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("cannot compare \"%s\" with MySQL table \"%s.%s\"",

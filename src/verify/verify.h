@@ -44,6 +44,7 @@ typedef struct EtlPullVerifyResult
 
 extern const char *EtlPullVerifyGap(EtlPullConnection *conn,
 									EtlPullSourceColumn *col, Oid typid);
+extern const char *EtlPullVerifyUnsuitable(Relation rel);
 extern int	EtlPullVerifyRangeCount(EtlPullSource *source, Relation rel,
 									int rows_per_range);
 extern EtlPullVerify *EtlPullVerifyBegin(EtlPullConnection *conn,
