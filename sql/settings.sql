@@ -119,7 +119,7 @@ SELECT etl_pull.remove_table('t1');
 SELECT count(*) FROM etl_pull.tables;
 DROP SERVER settings_srv;
 
--- the settings as the library describes them (src/catalog/settinglist.h)
+-- the settings as the library describes them (src/settinglist.h)
 SELECT name, kind, allowed, default_value FROM etl_pull.table_settings();
 -- and etl_pull.tables agree with them: every setting is a column and every
 -- column but the registration's own (name, server, created_at, table_id) is

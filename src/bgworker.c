@@ -48,8 +48,8 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-#include "etl_pull.h"
 #include "bgworker.h"
+#include "etl_pull.h"
 
 /*
  * Register a worker running "function" of this library on segment "seg"

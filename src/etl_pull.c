@@ -18,6 +18,7 @@
 #include "utils/guc.h"
 
 #include "etl_pull.h"
+#include "catalog/etl_catalog.h"
 
 PG_MODULE_MAGIC;
 

@@ -1,19 +1,19 @@
 /*-------------------------------------------------------------------------
  *
  * etl_pull.h
- *		  Module-wide declarations for etl_pull: the types most files share
- *		  and the functions used across the module, grouped by the file
- *		  that defines them.
+ *		  The types every part of etl_pull shares (a registered table and
+ *		  its settings, a source's description, a run's result), the GUCs,
+ *		  and the base functions (valid_text.c).
  *
- * A module whose exports only a few files use has a header of its own:
- * bgworker.h (starting workers), parallel.h (the parallel strategy's
- * readers), recorder.h (run rows), commands/commands.h, progress.h (the progress
- * slots), load.h (the load's state and the strategy interface, for
- * load*.c), binrow.h (decoding binary-protocol rows, for connection.c);
- * settinglist.h lists the per-table settings.
+ * Each folder of src/ declares what the others may use in a header of
+ * its own (catalog/etl_catalog.h, remote/remote.h, verify/verify.h,
+ * load/load.h, commands/commands.h; see README.md, Layout), and includes
+ * only the headers of the folders below it: base, catalog, remote,
+ * verify, load, commands.
  *
- * Only connection.c includes mysql.h: everything else sees the MySQL side
- * through the opaque EtlPullConnection and the plain descriptions below.
+ * Only remote/connection.c includes mysql.h: everything else sees the
+ * MySQL side through the opaque EtlPullConnection and the plain
+ * descriptions below.
  *
  * IDENTIFICATION
  *		  src/etl_pull.h
@@ -153,7 +153,7 @@ typedef struct EtlPullTable
 	 */
 #define ETL_SETTING(name, kind, ctype, default_value, choices, min, max, description) \
 	ctype		name;
-#include "catalog/settinglist.h"
+#include "settinglist.h"
 #undef ETL_SETTING
 } EtlPullTable;
 
@@ -348,16 +348,6 @@ typedef struct EtlPullConnOptions
 	const char *password;
 } EtlPullConnOptions;
 
-/* in option.c */
-extern void EtlPullGetConnOptions(ForeignServer *server, UserMapping *um,
-								  EtlPullConnOptions *opts);
-extern const EtlPullSettingDesc EtlPullTableSettings[];
-extern const int EtlPullNumTableSettings;
-extern int	EtlPullChoiceOrdinal(const char *value, const char *choices);
-extern char *EtlPullCheckTableOption(const char *key, const char *value);
-extern char *EtlPullChoiceName(const char *setting, int ordinal);
-extern List *EtlPullParseColumnTypes(const char *value);
-
 /*
  * A value of the binary protocol handed over as it was sent, for the
  * converters that take it so (EtlPullQueryNativeColumns): an integer, or a
@@ -379,236 +369,11 @@ typedef struct EtlPullNative
 	bool		with_time;		/* a datetime, not a date */
 } EtlPullNative;
 
-/* in connection.c */
+/* The connection to a MySQL server: opaque outside remote/connection.c */
 typedef struct EtlPullConnection EtlPullConnection;
 
-extern EtlPullConnection *EtlPullConnect(ForeignServer *server, Oid userid);
-extern void EtlPullDisconnect(EtlPullConnection *conn);
-extern void EtlPullExec(EtlPullConnection *conn, const char *sql);
-extern void EtlPullStartSnapshot(EtlPullConnection *conn);
-extern void EtlPullKeepConnection(EtlPullConnection *conn);
-extern bool EtlPullConnectionLost(EtlPullConnection *conn);
-extern char *EtlPullSessionDefaults(void);
-extern bool EtlPullLockForSnapshot(EtlPullConnection *control, const char *tables,
-								   char **error);
-extern char *EtlPullSnapshotPosition(EtlPullConnection *control, char **error);
-extern char *EtlPullQuoteLiteral(EtlPullConnection *conn, const char *value);
-extern char *EtlPullQuoteIdent(const char *ident);
+/* in valid_text.c: remote text made valid for a message or a catalog */
 extern char *EtlPullPrintable(const char *text, size_t maxlen);
 extern char *EtlPullValidText(const char *s, size_t len, int encoding, bool *exact);
-extern void EtlPullQueryStart(EtlPullConnection *conn, const char *sql,
-							  int nfields);
-extern void EtlPullQueryStartProtocol(EtlPullConnection *conn, const char *sql,
-									  int nfields, bool binary);
-extern bool *EtlPullQueryNativeColumns(EtlPullConnection *conn,
-									   const bool *wanted);
-extern bool EtlPullTryQueryStart(EtlPullConnection *conn, const char *sql,
-								 int nfields, char **error);
-extern bool EtlPullTryExec(EtlPullConnection *conn, const char *sql, char **error);
-extern int	EtlPullQueryFieldCount(EtlPullConnection *conn);
-extern void EtlPullQuerySend(EtlPullConnection *conn, const char *sql);
-extern void EtlPullQueryReceive(EtlPullConnection *conn, int nfields);
-extern bool EtlPullFetch(EtlPullConnection *conn, char ***values,
-						 unsigned long **lengths);
-extern void EtlPullQueryEnd(EtlPullConnection *conn);
-extern char **EtlPullQueryRow(EtlPullConnection *conn, const char *sql,
-							  int nfields, bool optional);
-extern int64 EtlPullReplyInt64(EtlPullConnection *conn, const char *s,
-							   const char *what);
-extern uint64 EtlPullReplyUint64(EtlPullConnection *conn, const char *s,
-								 const char *what);
-extern const char *EtlPullServerName(EtlPullConnection *conn);
-extern void EtlPullBadReply(EtlPullConnection *conn, const char *detail) pg_attribute_noreturn();
-extern const char *EtlPullDefaultDb(EtlPullConnection *conn);
-extern bool EtlPullIsMariaDB(EtlPullConnection *conn);
-extern unsigned long EtlPullServerVersion(EtlPullConnection *conn);
-
-/* in source.c */
-extern EtlPullSource *EtlPullDescribeTableSource(EtlPullConnection *conn,
-												 EtlPullTable *table);
-extern EtlPullSource *EtlPullDescribeSource(EtlPullConnection *conn,
-											const char *db, const char *table);
-extern char *EtlPullSourceSelect(EtlPullSource *source, const char *where);
-extern char *EtlPullSourceKeyExpr(EtlPullSourceColumn *col);
-extern void EtlPullSourceQueryStart(EtlPullConnection *conn, EtlPullTable *table,
-									EtlPullSource *source, const char *where);
-extern char *EtlPullTargetTypeName(EtlPullSourceColumn *col);
-extern List *EtlPullSourceKey(EtlPullSource *source);
-extern EtlPullSourceColumn *EtlPullIntegerKey(EtlPullSource *source);
-extern List *EtlPullDescribeIndexes(EtlPullConnection *conn,
-									EtlPullSource *source);
-extern void EtlPullCheckTypeOverride(EtlPullSource *source,
-									 EtlPullSourceColumn *col,
-									 const char *type_name);
-
-/* in convert.c */
-typedef struct EtlPullConverter EtlPullConverter;
-
-extern const char *EtlPullCheckUtf8(EtlPullInvalidUtf8 policy, const char *s,
-									unsigned long *len);
-extern bool EtlPullIsZeroDate(EtlPullSourceColumn *col, const char *s,
-							  unsigned long len);
-extern EtlPullZeroDates EtlPullZeroDateAction(EtlPullTable *table,
-											  EtlPullSourceColumn *col,
-											  const char *s);
-extern const char *EtlPullZeroDateOutcome(EtlPullTable *table);
-
-extern EtlPullConverter *EtlPullMakeConverters(EtlPullTable *table,
-											   EtlPullSource *source,
-											   TupleDesc tupdesc,
-											   AttrNumber *attnums);
-extern void EtlPullConvertRow(EtlPullConverter *conv, char **values,
-							  unsigned long *lengths,
-							  Datum *datums, bool *nulls);
-extern bool EtlPullConvertersTrusted(EtlPullConverter *conv);
-extern bool *EtlPullConvertersNativeWanted(EtlPullConverter *conv);
-extern void EtlPullConvertersUseNative(EtlPullConverter *conv, const bool *native);
-extern char *EtlPullNativeText(const char *value);
-extern void EtlPullNativeFromConnection(EtlPullConverter *conv,
-										EtlPullConnection *conn);
-extern bool EtlPullConvertRowOrReject(EtlPullConverter *conv, char **values,
-									  unsigned long *lengths, Datum *datums,
-									  bool *nulls, EtlPullReject *reject);
-extern bool EtlPullConvertRowsTry(EtlPullConverter *conv, int n, char ***values,
-								  unsigned long **lengths, Datum **datums,
-								  bool **nulls);
-
-/* in sink.c */
-typedef struct EtlPullSink EtlPullSink;
-
-extern EtlPullSink *EtlPullSinkBegin(Relation target, Relation into,
-									 int batch_size, int ti_options,
-									 AttrNumber *attnums, int nmapped,
-									 bool tuples);
-extern void EtlPullSinkAddTuple(EtlPullSink *sink, MinimalTuple tuple);
-extern void EtlPullSinkNext(EtlPullSink *sink, Datum **values, bool **nulls);
-extern void EtlPullSinkRowDone(EtlPullSink *sink);
-extern void EtlPullSinkAddValues(EtlPullSink *sink, Datum *values, bool *nulls);
-extern void EtlPullSinkRowSkip(EtlPullSink *sink);
-extern void EtlPullSinkEnd(EtlPullSink *sink);
-extern EtlPullSink *EtlPullSinkBeginMerge(Relation target, int batch_size,
-										  AttrNumber *attnums, int nmapped,
-										  Oid indexoid, int64 *merged);
-
-/* in merge.c */
-typedef struct EtlPullMerger EtlPullMerger;
-
-extern const char *EtlPullMergeUnsuitable(Relation rel, AttrNumber *keyattnums,
-										  int nkeys, Oid *indexoid);
-struct ResultRelInfo;
-struct EState;
-struct TupleTableSlot;
-extern EtlPullMerger *EtlPullMergerBegin(struct ResultRelInfo *rri,
-										 struct EState *estate,
-										 Oid indexoid, AttrNumber *attnums,
-										 int nmapped, int64 *merged);
-extern bool EtlPullMergerApply(EtlPullMerger *m, struct TupleTableSlot *slot);
-extern void EtlPullMergerEnd(EtlPullMerger *m);
-
-/* in load/copy_feed.c */
-typedef void (*EtlPullRowCallback) (void *arg, unsigned long *lengths);
-
-extern uint64 EtlPullCopyRows(EtlPullConnection *conn, EtlPullTable *table,
-							  EtlPullSource *source, Relation rel,
-							  AttrNumber *attnums, EtlPullRowCallback on_row,
-							  void *on_row_arg);
-
-/*
- * A connection lent to a load by load_all's worker, which keeps it across
- * the tables it loads: the load neither connects nor disconnects.  With
- * "in_snapshot" the connection already reads the group's snapshot (taken
- * at "position", NULL if unknown): the load starts none of its own.
- */
-typedef struct EtlPullLentConnection
-{
-	EtlPullConnection *conn;
-	bool		in_snapshot;
-	const char *position;
-} EtlPullLentConnection;
-
-/* in load.c */
-extern void EtlPullLoadTable(EtlPullTable *table, bool force_full,
-							 EtlPullRunResult *result,
-							 EtlPullLentConnection *lent);
-extern ForeignServer *EtlPullUsableServer(Oid serverid);
-
-/* in catalog.c */
-extern EtlPullTable *EtlPullReadTable(const char *name);
-extern void EtlPullSplitSourceTable(const char *value, char **db, char **table);
-extern void EtlPullResolveTarget(const char *name, const char *target,
-								 char **schema, char **table);
-extern void EtlPullCheckTargetSchema(const char *schema);
-extern void EtlPullRecordCreatedTarget(Oid relid, const char *table_name);
-extern bool EtlPullCreatedTarget(Oid relid);
-extern void EtlPullCheckAdoptable(Oid relid, Oid registrant);
-extern bool EtlPullRowSecurityApplies(Oid relid, Oid roleid, bool noerror);
-extern void EtlPullRefuseRowSecurity(Oid relid, Oid roleid, const char *qname,
-									 const char *what);
-extern void EtlPullCheckTargetRelation(Oid relid, const char *qname);
-extern int	EtlPullPinSearchPath(void);
-extern Oid	EtlPullExtensionOwner(void);
-extern void EtlPullAsRole(Oid roleid, EtlPullUserState *st);
-extern void EtlPullAsOwner(EtlPullUserState *st);
-extern void EtlPullAsCaller(EtlPullUserState *st);
-extern int64 EtlPullNextRunId(void);
-extern void EtlPullOwnerExec(const char *sql, int nargs, Oid *argtypes,
-							 Datum *args, const char *nulls, int expected,
-							 const char *what);
-extern void EtlPullRecordReject(EtlPullTable *table, int64 run_id,
-								EtlPullReject *reject);
-extern int64 EtlPullPeakMemoryKb(void);
-
-/* in incremental.c */
-extern int *EtlPullIncrementalColumns(EtlPullTable *table, EtlPullSource *source);
-extern List *EtlPullReadWatermark(EtlPullTable *table);
-extern void EtlPullWriteWatermark(EtlPullTable *table, List *values);
-extern char *EtlPullWatermarkPredicate(EtlPullConnection *conn,
-									   EtlPullSource *source, int *cols,
-									   List *bounds, double lookback);
-extern List *EtlPullAppendOnlyBounds(EtlPullConnection *conn, EtlPullTable *table,
-									 EtlPullSource *source, int *cols,
-									 List *watermark);
-extern char *EtlPullAppendOnlyUnsuitable(EtlPullTable *table,
-										 EtlPullSourceColumn *col,
-										 Oid typid, int32 typmod);
-extern void EtlPullCheckAppendOnlyTarget(EtlPullTable *table,
-										 EtlPullSource *source, Relation rel,
-										 const char *target_qname,
-										 AttrNumber *attnums, int *cols);
-extern int64 EtlPullDeleteReloaded(EtlPullTable *table, EtlPullSource *source,
-								   Relation rel, const char *target_qname,
-								   AttrNumber *attnums, int *cols, List *bounds);
-extern List *EtlPullSourceMaxima(EtlPullConnection *conn, EtlPullSource *source,
-								 int *cols, int ncols, const char *where,
-								 List *old);
-extern int64 EtlPullMerge(const char *target_qname, const char *stage_qname,
-						  List *columns, List *pk);
-extern int64 EtlPullDeleteMissing(EtlPullConnection *conn, EtlPullSource *source,
-								  EtlPullSourceColumn *keycol,
-								  const char *target_qname);
-
-/* in catalog/settings_list.c: one "name=value" of a settings list */
-typedef struct EtlPullSetting
-{
-	char	   *name;
-	char	   *value;
-} EtlPullSetting;
-
-extern List *EtlPullParseSettings(const char *list, char **bad);
-extern bool EtlPullSettingIsNumber(const char *value);
-extern const char *EtlPullSettingRefusal(const EtlPullSetting *s, bool pg,
-										 bool check_rights);
-extern void EtlPullRefuseSetting(const char *what, const char *name,
-								 const char *why) pg_attribute_noreturn();
-extern const char *EtlPullRefusedSqlMode(const char *mode);
-extern const char *EtlPullMysqlSettingWhy(const char *name);
-extern bool EtlPullSettingsListValid(const char *list, bool pg, bool check_rights,
-									 char **bad, const char **why);
-extern void EtlPullCheckSettingsList(const char *what, const char *list, bool pg);
-extern int	EtlPullApplyPgSettings(EtlPullTable *table);
-
-/* in remote/session.c */
-extern void EtlPullApplyMysqlSettings(EtlPullConnection *conn, EtlPullTable *table);
-extern void EtlPullResetMysqlSettings(EtlPullConnection *conn, const char *list);
 
 #endif							/* ETL_PULL_H */

@@ -48,6 +48,7 @@
 
 #include "compat.h"
 #include "etl_pull.h"
+#include "catalog/etl_catalog.h"
 
 /*
  * Column positions of the SELECT in EtlPullReadTable: name, server, the

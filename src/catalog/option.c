@@ -42,6 +42,7 @@
 
 #include "compat.h"
 #include "etl_pull.h"
+#include "catalog/etl_catalog.h"
 
 /* ---- foreign server and user mapping options ---- */
 
@@ -353,7 +354,7 @@ EtlPullGetConnOptions(ForeignServer *server, UserMapping *um,
 const EtlPullSettingDesc EtlPullTableSettings[] = {
 #define ETL_SETTING(name, kind, ctype, default_value, choices, min, max, description) \
 	{#name, kind, default_value, choices, min, max, description, offsetof(EtlPullTable, name)},
-#include "catalog/settinglist.h"
+#include "settinglist.h"
 #undef ETL_SETTING
 };
 
@@ -387,7 +388,7 @@ const int	EtlPullNumTableSettings = lengthof(EtlPullTableSettings);
 #define ETL_SETTING(name, kind, ctype, default_value, choices, min, max, description) \
 	StaticAssertDecl(SETTING_CTYPE_OK(kind, ctype), \
 					 "settinglist.h: the C type of setting " #name " does not match its kind");
-#include "catalog/settinglist.h"
+#include "settinglist.h"
 #undef ETL_SETTING
 
 /* The kinds as etl_pull.table_settings() names them */

@@ -53,9 +53,9 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "etl_pull.h"
 #include "bgworker.h"
-#include "catalog/recorder.h"
+#include "etl_pull.h"
+#include "catalog/etl_catalog.h"
 
 /*
  * The segment handed to the worker, laid out by a shm_toc: the fixed part,

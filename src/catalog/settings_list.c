@@ -34,6 +34,7 @@
 #include "utils/guc_tables.h"
 
 #include "etl_pull.h"
+#include "catalog/etl_catalog.h"
 
 static char *
 trim(char *s)

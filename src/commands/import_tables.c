@@ -62,6 +62,9 @@
 #include "utils/resowner.h"
 
 #include "etl_pull.h"
+#include "catalog/etl_catalog.h"
+#include "remote/remote.h"
+#include "load/load.h"
 
 /* The columns of import_tables' result */
 #define IMPORT_NCOLS 11

@@ -68,10 +68,12 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
-#include "etl_pull.h"
 #include "bgworker.h"
-#include "commands/commands.h"
+#include "etl_pull.h"
+#include "remote/remote.h"
+#include "load/load.h"
 #include "load/parallel.h"
+#include "commands/commands.h"
 
 #define SLOT_NAME_LEN	1024
 #define SLOT_ERROR_LEN	1024

@@ -24,9 +24,10 @@
 #include "utils/lsyscache.h"
 
 #include "etl_pull.h"
-#include "commands/commands.h"
+#include "catalog/etl_catalog.h"
+#include "load/load.h"
 #include "load/progress.h"
-#include "catalog/recorder.h"
+#include "commands/commands.h"
 
 /*
  * The loads running in this backend, innermost first: a trigger on a

@@ -62,9 +62,12 @@
 #include "utils/rel.h"
 
 #include "compat.h"
+#include "etl_pull.h"
+#include "catalog/etl_catalog.h"
+#include "remote/remote.h"
+#include "verify/verify.h"
 #include "load/load.h"
 #include "load/parallel.h"
-#include "verify/verify.h"
 
 /*
  * One table's plan in the making: the rows so far, and what the sections

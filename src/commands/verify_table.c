@@ -22,9 +22,11 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
-#include "load/load.h"
-#include "catalog/recorder.h"
+#include "etl_pull.h"
+#include "catalog/etl_catalog.h"
+#include "remote/remote.h"
 #include "verify/verify.h"
+#include "load/load.h"
 
 /* A text[] of a list of char *: empty, never NULL, for NIL */
 static Datum

@@ -25,9 +25,10 @@
  */
 #include "postgres.h"
 
-#include "load/load.h"
-#include "catalog/recorder.h"
+#include "etl_pull.h"
+#include "catalog/etl_catalog.h"
 #include "verify/verify.h"
+#include "load/load.h"
 
 /*
  * Check "rows" (the target, or the new heap about to be swapped in)

@@ -40,6 +40,8 @@
 #include "utils/varbit.h"
 
 #include "etl_pull.h"
+#include "remote/remote.h"
+#include "load/load.h"
 
 typedef enum ConvFunc
 {

@@ -41,6 +41,8 @@
 #include "utils/rel.h"
 
 #include "etl_pull.h"
+#include "remote/remote.h"
+#include "load/load.h"
 
 typedef struct CopyFeed
 {

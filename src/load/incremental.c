@@ -43,6 +43,9 @@
 #include "utils/rel.h"
 
 #include "etl_pull.h"
+#include "catalog/etl_catalog.h"
+#include "remote/remote.h"
+#include "load/load.h"
 
 /* ranges with at most this many target rows are settled key by key */
 #define RECONCILE_LEAF_ROWS 20000

@@ -44,7 +44,11 @@
 #include "utils/timestamp.h"
 
 #include "compat.h"
+#include "etl_pull.h"
+#include "catalog/etl_catalog.h"
+#include "remote/remote.h"
 #include "load/load.h"
+#include "load/progress.h"
 
 /*
  * The strategies a table can ask for, in the order auto prefers them (and

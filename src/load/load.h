@@ -1,10 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * load.h
- *		  What the load orchestrator (load.c) and the load strategies
- *		  (load_*.c) share: the state of a running load, the strategy
- *		  interface, and the row pipeline from MySQL into a sink
- *		  (load/rows.c).
+ *		  What the load folder offers the others (one load of a table,
+ *		  converters, sinks, watermarks), and what the load orchestrator
+ *		  (load.c) and the load strategies (strategy_*.c) share: the state
+ *		  of a running load, the strategy interface, and the row pipeline
+ *		  from MySQL into a sink (rows.c).
  *
  * A strategy is one file exporting one const EtlPullStrategyRoutine, listed
  * in load.c's strategies[] table.  The orchestrator finds the target,
@@ -27,9 +28,137 @@
 #include "nodes/parsenodes.h"
 #include "utils/rel.h"
 
-#include "etl_pull.h"
+#include "remote/remote.h"
 #include "load/parallel.h"
 #include "load/progress.h"
+
+/*
+ * What the load folder offers the others: converting MySQL values
+ * (convert.c), writing rows (sink.c, merge.c, copy_feed.c), one load of a
+ * table (load.c) and watermarks (incremental.c); then, for the
+ * orchestrator and the strategies, a running load's state.
+ */
+
+/* in convert.c */
+typedef struct EtlPullConverter EtlPullConverter;
+
+extern const char *EtlPullCheckUtf8(EtlPullInvalidUtf8 policy, const char *s,
+									unsigned long *len);
+extern bool EtlPullIsZeroDate(EtlPullSourceColumn *col, const char *s,
+							  unsigned long len);
+extern EtlPullZeroDates EtlPullZeroDateAction(EtlPullTable *table,
+											  EtlPullSourceColumn *col,
+											  const char *s);
+extern const char *EtlPullZeroDateOutcome(EtlPullTable *table);
+
+extern EtlPullConverter *EtlPullMakeConverters(EtlPullTable *table,
+											   EtlPullSource *source,
+											   TupleDesc tupdesc,
+											   AttrNumber *attnums);
+extern void EtlPullConvertRow(EtlPullConverter *conv, char **values,
+							  unsigned long *lengths,
+							  Datum *datums, bool *nulls);
+extern bool EtlPullConvertersTrusted(EtlPullConverter *conv);
+extern bool *EtlPullConvertersNativeWanted(EtlPullConverter *conv);
+extern void EtlPullConvertersUseNative(EtlPullConverter *conv, const bool *native);
+extern char *EtlPullNativeText(const char *value);
+extern void EtlPullNativeFromConnection(EtlPullConverter *conv,
+										EtlPullConnection *conn);
+extern bool EtlPullConvertRowOrReject(EtlPullConverter *conv, char **values,
+									  unsigned long *lengths, Datum *datums,
+									  bool *nulls, EtlPullReject *reject);
+extern bool EtlPullConvertRowsTry(EtlPullConverter *conv, int n, char ***values,
+								  unsigned long **lengths, Datum **datums,
+								  bool **nulls);
+
+/* in sink.c */
+typedef struct EtlPullSink EtlPullSink;
+
+extern EtlPullSink *EtlPullSinkBegin(Relation target, Relation into,
+									 int batch_size, int ti_options,
+									 AttrNumber *attnums, int nmapped,
+									 bool tuples);
+extern void EtlPullSinkAddTuple(EtlPullSink *sink, MinimalTuple tuple);
+extern void EtlPullSinkNext(EtlPullSink *sink, Datum **values, bool **nulls);
+extern void EtlPullSinkRowDone(EtlPullSink *sink);
+extern void EtlPullSinkAddValues(EtlPullSink *sink, Datum *values, bool *nulls);
+extern void EtlPullSinkRowSkip(EtlPullSink *sink);
+extern void EtlPullSinkEnd(EtlPullSink *sink);
+extern EtlPullSink *EtlPullSinkBeginMerge(Relation target, int batch_size,
+										  AttrNumber *attnums, int nmapped,
+										  Oid indexoid, int64 *merged);
+
+/* in merge.c */
+typedef struct EtlPullMerger EtlPullMerger;
+
+extern const char *EtlPullMergeUnsuitable(Relation rel, AttrNumber *keyattnums,
+										  int nkeys, Oid *indexoid);
+struct ResultRelInfo;
+struct EState;
+struct TupleTableSlot;
+extern EtlPullMerger *EtlPullMergerBegin(struct ResultRelInfo *rri,
+										 struct EState *estate,
+										 Oid indexoid, AttrNumber *attnums,
+										 int nmapped, int64 *merged);
+extern bool EtlPullMergerApply(EtlPullMerger *m, struct TupleTableSlot *slot);
+extern void EtlPullMergerEnd(EtlPullMerger *m);
+
+/* in load/copy_feed.c */
+typedef void (*EtlPullRowCallback) (void *arg, unsigned long *lengths);
+
+extern uint64 EtlPullCopyRows(EtlPullConnection *conn, EtlPullTable *table,
+							  EtlPullSource *source, Relation rel,
+							  AttrNumber *attnums, EtlPullRowCallback on_row,
+							  void *on_row_arg);
+
+/*
+ * A connection lent to a load by load_all's worker, which keeps it across
+ * the tables it loads: the load neither connects nor disconnects.  With
+ * "in_snapshot" the connection already reads the group's snapshot (taken
+ * at "position", NULL if unknown): the load starts none of its own.
+ */
+typedef struct EtlPullLentConnection
+{
+	EtlPullConnection *conn;
+	bool		in_snapshot;
+	const char *position;
+} EtlPullLentConnection;
+
+/* in load.c */
+extern void EtlPullLoadTable(EtlPullTable *table, bool force_full,
+							 EtlPullRunResult *result,
+							 EtlPullLentConnection *lent);
+extern ForeignServer *EtlPullUsableServer(Oid serverid);
+
+
+/* in incremental.c */
+extern int *EtlPullIncrementalColumns(EtlPullTable *table, EtlPullSource *source);
+extern List *EtlPullReadWatermark(EtlPullTable *table);
+extern void EtlPullWriteWatermark(EtlPullTable *table, List *values);
+extern char *EtlPullWatermarkPredicate(EtlPullConnection *conn,
+									   EtlPullSource *source, int *cols,
+									   List *bounds, double lookback);
+extern List *EtlPullAppendOnlyBounds(EtlPullConnection *conn, EtlPullTable *table,
+									 EtlPullSource *source, int *cols,
+									 List *watermark);
+extern char *EtlPullAppendOnlyUnsuitable(EtlPullTable *table,
+										 EtlPullSourceColumn *col,
+										 Oid typid, int32 typmod);
+extern void EtlPullCheckAppendOnlyTarget(EtlPullTable *table,
+										 EtlPullSource *source, Relation rel,
+										 const char *target_qname,
+										 AttrNumber *attnums, int *cols);
+extern int64 EtlPullDeleteReloaded(EtlPullTable *table, EtlPullSource *source,
+								   Relation rel, const char *target_qname,
+								   AttrNumber *attnums, int *cols, List *bounds);
+extern List *EtlPullSourceMaxima(EtlPullConnection *conn, EtlPullSource *source,
+								 int *cols, int ncols, const char *where,
+								 List *old);
+extern int64 EtlPullMerge(const char *target_qname, const char *stage_qname,
+						  List *columns, List *pk);
+extern int64 EtlPullDeleteMissing(EtlPullConnection *conn, EtlPullSource *source,
+								  EtlPullSourceColumn *keycol,
+								  const char *target_qname);
 
 /*
  * State of a running load.  The orchestrator holds the target in

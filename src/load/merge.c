@@ -52,6 +52,7 @@
 #include "utils/snapmgr.h"
 
 #include "etl_pull.h"
+#include "load/load.h"
 
 struct EtlPullMerger
 {

@@ -98,8 +98,11 @@
 #include "utils/snapmgr.h"
 #include "utils/wait_event.h"
 
-#include "etl_pull.h"
 #include "bgworker.h"
+#include "etl_pull.h"
+#include "catalog/etl_catalog.h"
+#include "remote/remote.h"
+#include "load/load.h"
 #include "load/parallel.h"
 #include "load/progress.h"
 

@@ -32,6 +32,8 @@
 #include "utils/backend_progress.h"
 #include "utils/timestamp.h"
 
+#include "etl_pull.h"
+#include "catalog/etl_catalog.h"
 #include "load/progress.h"
 
 #define PROGRESS_ETL_BYTES		7

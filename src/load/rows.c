@@ -23,7 +23,11 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "etl_pull.h"
+#include "catalog/etl_catalog.h"
+#include "remote/remote.h"
 #include "load/load.h"
+#include "load/parallel.h"
 
 /*
  * Convert a row; with on_error = reject, a row that cannot be converted is

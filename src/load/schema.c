@@ -74,8 +74,9 @@
 #include "utils/rel.h"
 
 #include "compat.h"
+#include "etl_pull.h"
+#include "catalog/etl_catalog.h"
 #include "load/load.h"
-#include "catalog/recorder.h"
 
 /* The source's columns as the last successful load read them */
 typedef struct Baseline

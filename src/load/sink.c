@@ -39,6 +39,7 @@
 #include "utils/rel.h"
 
 #include "etl_pull.h"
+#include "load/load.h"
 
 /* flush a batch early once its rows hold this much memory */
 #define SINK_MAX_BATCH_BYTES	(16 * 1024 * 1024)

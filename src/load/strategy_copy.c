@@ -19,7 +19,10 @@
 #include "catalog/pg_class.h"
 #include "utils/rls.h"
 
+#include "etl_pull.h"
+#include "remote/remote.h"
 #include "load/load.h"
+#include "load/progress.h"
 
 /*
  * Why COPY cannot load this target, or NULL if it can (as DoCopy checks,

@@ -33,9 +33,12 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
-#include "load/load.h"
-#include "catalog/recorder.h"
+#include "etl_pull.h"
+#include "catalog/etl_catalog.h"
+#include "remote/remote.h"
 #include "verify/verify.h"
+#include "load/load.h"
+#include "load/progress.h"
 
 /*
  * Compare row by row when at most one range in DIFF_ROWS_RANGES_FRACTION

@@ -32,7 +32,10 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
+#include "etl_pull.h"
+#include "remote/remote.h"
 #include "load/load.h"
+#include "load/progress.h"
 
 /*
  * Merge the pulled rows into the target as they stream, by primary key

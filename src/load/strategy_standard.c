@@ -24,6 +24,8 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "etl_pull.h"
+#include "remote/remote.h"
 #include "load/load.h"
 
 static void

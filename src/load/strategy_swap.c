@@ -45,7 +45,10 @@
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 
+#include "etl_pull.h"
 #include "load/load.h"
+#include "load/parallel.h"
+#include "load/progress.h"
 
 /*
  * The name of a publication the target is in (by name, through its

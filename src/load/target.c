@@ -44,8 +44,10 @@
 #include "utils/typcache.h"
 
 #include "compat.h"
+#include "etl_pull.h"
+#include "catalog/etl_catalog.h"
+#include "remote/remote.h"
 #include "load/load.h"
-#include "catalog/recorder.h"
 
 /*
  * The target's schema, refused if no load may write there

@@ -31,6 +31,7 @@
 #include "common/shortest_dec.h"
 #include "utils/builtins.h"
 
+#include "etl_pull.h"
 #include "remote/binrow.h"
 
 /* Little-endian unsigned integer of n bytes (1, 2, 4 or 8) */

@@ -78,8 +78,10 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-#include "remote/binrow.h"
 #include "etl_pull.h"
+#include "catalog/etl_catalog.h"
+#include "remote/binrow.h"
+#include "remote/remote.h"
 
 struct EtlPullConnection
 {

@@ -19,6 +19,8 @@
 #include "lib/stringinfo.h"
 
 #include "etl_pull.h"
+#include "catalog/etl_catalog.h"
+#include "remote/remote.h"
 
 /*
  * The MySQL session variables a load relies on besides sql_mode, as

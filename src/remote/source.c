@@ -24,6 +24,7 @@
 #include "utils/syscache.h"
 
 #include "etl_pull.h"
+#include "remote/remote.h"
 
 /* Classify information_schema.COLUMNS.DATA_TYPE */
 static void

@@ -116,6 +116,8 @@
 #include "utils/timestamp.h"
 #include "utils/varbit.h"
 
+#include "etl_pull.h"
+#include "remote/remote.h"
 #include "verify/verify.h"
 
 /* The canonical form of a column, by its source kind */

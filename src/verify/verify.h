@@ -17,7 +17,7 @@
 
 #include "utils/rel.h"
 
-#include "etl_pull.h"
+#include "remote/remote.h"
 
 typedef struct EtlPullVerify EtlPullVerify;
 

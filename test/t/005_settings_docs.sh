@@ -1,5 +1,5 @@
 # README.md's "Per-table settings" table documents every setting the library
-# knows (etl_pull.table_settings(), from src/catalog/settinglist.h) with its default
+# knows (etl_pull.table_settings(), from src/settinglist.h) with its default
 # and, for a choice, its values; and documents no setting the library does
 # not know.  (sql/settings.sql checks the same descriptors against the
 # columns of etl_pull.tables.)

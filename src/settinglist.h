@@ -45,7 +45,7 @@
  * CHECKs), test/t/005_settings_docs.sh with the README.
  *
  * IDENTIFICATION
- *		  src/catalog/settinglist.h
+ *		  src/settinglist.h
  *
  *-------------------------------------------------------------------------
  */

@@ -1,0 +1,81 @@
+/*-------------------------------------------------------------------------
+ *
+ * remote.h
+ *		  What the remote folder offers the others: the connection to a
+ *		  MySQL server and its queries (connection.c), the source's
+ *		  description (source.c) and a table's MySQL settings on a
+ *		  connection (session.c).  binrow.h is the folder's own.
+ *
+ * IDENTIFICATION
+ *		  src/remote/remote.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ETL_PULL_REMOTE_H
+#define ETL_PULL_REMOTE_H
+
+#include "catalog/etl_catalog.h"
+
+/* in connection.c */
+extern EtlPullConnection *EtlPullConnect(ForeignServer *server, Oid userid);
+extern void EtlPullDisconnect(EtlPullConnection *conn);
+extern void EtlPullExec(EtlPullConnection *conn, const char *sql);
+extern void EtlPullStartSnapshot(EtlPullConnection *conn);
+extern void EtlPullKeepConnection(EtlPullConnection *conn);
+extern bool EtlPullConnectionLost(EtlPullConnection *conn);
+extern char *EtlPullSessionDefaults(void);
+extern bool EtlPullLockForSnapshot(EtlPullConnection *control, const char *tables,
+								   char **error);
+extern char *EtlPullSnapshotPosition(EtlPullConnection *control, char **error);
+extern char *EtlPullQuoteLiteral(EtlPullConnection *conn, const char *value);
+extern char *EtlPullQuoteIdent(const char *ident);
+extern void EtlPullQueryStart(EtlPullConnection *conn, const char *sql,
+							  int nfields);
+extern void EtlPullQueryStartProtocol(EtlPullConnection *conn, const char *sql,
+									  int nfields, bool binary);
+extern bool *EtlPullQueryNativeColumns(EtlPullConnection *conn,
+									   const bool *wanted);
+extern bool EtlPullTryQueryStart(EtlPullConnection *conn, const char *sql,
+								 int nfields, char **error);
+extern bool EtlPullTryExec(EtlPullConnection *conn, const char *sql, char **error);
+extern int	EtlPullQueryFieldCount(EtlPullConnection *conn);
+extern void EtlPullQuerySend(EtlPullConnection *conn, const char *sql);
+extern void EtlPullQueryReceive(EtlPullConnection *conn, int nfields);
+extern bool EtlPullFetch(EtlPullConnection *conn, char ***values,
+						 unsigned long **lengths);
+extern void EtlPullQueryEnd(EtlPullConnection *conn);
+extern char **EtlPullQueryRow(EtlPullConnection *conn, const char *sql,
+							  int nfields, bool optional);
+extern int64 EtlPullReplyInt64(EtlPullConnection *conn, const char *s,
+							   const char *what);
+extern uint64 EtlPullReplyUint64(EtlPullConnection *conn, const char *s,
+								 const char *what);
+extern const char *EtlPullServerName(EtlPullConnection *conn);
+extern void EtlPullBadReply(EtlPullConnection *conn, const char *detail) pg_attribute_noreturn();
+extern const char *EtlPullDefaultDb(EtlPullConnection *conn);
+extern bool EtlPullIsMariaDB(EtlPullConnection *conn);
+extern unsigned long EtlPullServerVersion(EtlPullConnection *conn);
+
+/* in source.c */
+extern EtlPullSource *EtlPullDescribeTableSource(EtlPullConnection *conn,
+												 EtlPullTable *table);
+extern EtlPullSource *EtlPullDescribeSource(EtlPullConnection *conn,
+											const char *db, const char *table);
+extern char *EtlPullSourceSelect(EtlPullSource *source, const char *where);
+extern char *EtlPullSourceKeyExpr(EtlPullSourceColumn *col);
+extern void EtlPullSourceQueryStart(EtlPullConnection *conn, EtlPullTable *table,
+									EtlPullSource *source, const char *where);
+extern char *EtlPullTargetTypeName(EtlPullSourceColumn *col);
+extern List *EtlPullSourceKey(EtlPullSource *source);
+extern EtlPullSourceColumn *EtlPullIntegerKey(EtlPullSource *source);
+extern List *EtlPullDescribeIndexes(EtlPullConnection *conn,
+									EtlPullSource *source);
+extern void EtlPullCheckTypeOverride(EtlPullSource *source,
+									 EtlPullSourceColumn *col,
+									 const char *type_name);
+
+/* in session.c */
+extern void EtlPullApplyMysqlSettings(EtlPullConnection *conn, EtlPullTable *table);
+extern void EtlPullResetMysqlSettings(EtlPullConnection *conn, const char *list);
+
+#endif							/* ETL_PULL_REMOTE_H */
