@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * commands/import_tables.c
+ * import_tables.c
  *		  etl_pull.import_tables(): register every table of a MySQL
  *		  database at once, with a plan inferred from the source.
  *

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * commands/load_table.c
+ * load_table.c
  *		  etl_pull.load_table() and repair_table(): check the arguments,
  *		  take the table's advisory lock (refusing a load of a table this
  *		  session is already loading, as a trigger on its target might

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * commands/verify_table.c
+ * verify_table.c
  *		  etl_pull.verify_table(): the SQL entry point that compares a
  *		  registered table's target with its source (verify.c) and records
  *		  the comparison as a run of strategy "verify".

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * load/check_loaded.c
+ * check_loaded.c
  *		  Setting verify: a full load checks the rows it wrote against the
  *		  source before it commits.
  *

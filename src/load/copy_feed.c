@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * load/copy_feed.c
+ * copy_feed.c
  *		  The copy strategy: MySQL rows fed through PostgreSQL's own COPY
  *		  FROM machinery.
  *

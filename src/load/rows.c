@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * load/rows.c
+ * rows.c
  *		  The row pipeline of the strategies that write through a sink
  *		  (stream, parallel, the incremental stage): rows from MySQL, or
  *		  from the parallel workers, converted and handed to the sink.

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * load/strategy_copy.c
+ * strategy_copy.c
  *		  The copy strategy: DELETE the old rows, then COPY FROM the stream.
  *
  * The rows reach the target through COPY FROM (copy_feed.c feeds it

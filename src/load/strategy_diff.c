@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * load/strategy_diff.c
+ * strategy_diff.c
  *		  A diff run (extraction = 'diff', and etl_pull.repair_table): the
  *		  key ranges whose hashes differ from the source's are pulled again
  *		  and merged into the target by primary key.

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * load/strategy_incremental.c
+ * strategy_incremental.c
  *		  An incremental run: the rows past the watermark merged into the
  *		  target by primary key.
  *

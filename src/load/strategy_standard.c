@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * load/strategy_standard.c
+ * strategy_standard.c
  *		  The standard strategy: the plain executor path, DELETE and then
  *		  one prepared INSERT per row through SPI.
  *

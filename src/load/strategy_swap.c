@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * load/strategy_swap.c
+ * strategy_swap.c
  *		  The stream and parallel strategies: fill a new heap, then swap
  *		  it into the target.
  *

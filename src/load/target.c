@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * load/target.c
+ * target.c
  *		  The target of a load: find it (and refuse what no load may
  *		  write), create it from the source's columns, build a created
  *		  target's secondary indexes after its rows, match its columns,
