@@ -16,6 +16,7 @@ OBJS = \
 	src/remote/connection.o \
 	src/remote/session.o \
 	src/remote/source.o \
+	src/verify/canon.o \
 	src/verify/verify.o \
 	src/load/check_loaded.o \
 	src/load/convert.o \

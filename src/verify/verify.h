@@ -2,10 +2,11 @@
  *
  * verify.h
  *		  Comparing a target with its MySQL source (verify.c): range hashes
- *		  of a canonical text of every row, on both sides, bisected to rows;
- *		  the refresh of the ranges that differ (load/strategy_diff.c), behind
- *		  etl_pull.repair_table and extraction = 'diff'; the check of a
- *		  full load before it commits (load/check_loaded.c).
+ *		  of a canonical text of every row (canon.c), on both sides,
+ *		  bisected to rows; the refresh of the ranges that differ
+ *		  (load/strategy_diff.c), behind etl_pull.repair_table and
+ *		  extraction = 'diff'; the check of a full load before it commits
+ *		  (load/check_loaded.c).
  *
  * IDENTIFICATION
  *		  src/verify/verify.h
@@ -42,8 +43,11 @@ typedef struct EtlPullVerifyResult
 /* ranges of about this many rows: one hash per range on each side */
 #define ETL_VERIFY_ROWS_PER_RANGE 64
 
+/* in canon.c */
 extern const char *EtlPullVerifyGap(EtlPullConnection *conn,
 									EtlPullSourceColumn *col, Oid typid);
+
+/* in verify.c */
 extern const char *EtlPullVerifyUnsuitable(Relation rel);
 extern int	EtlPullVerifyRangeCount(EtlPullSource *source, Relation rel,
 									int rows_per_range);
