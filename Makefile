@@ -14,7 +14,10 @@ OBJS = \
 	src/catalog/settings_list.o \
 	src/remote/binrow.o \
 	src/remote/connection.o \
+	src/remote/lifetime.o \
+	src/remote/reply.o \
 	src/remote/session.o \
+	src/remote/snapshot.o \
 	src/remote/source.o \
 	src/verify/canon.o \
 	src/verify/verify.o \

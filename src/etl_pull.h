@@ -369,7 +369,7 @@ typedef struct EtlPullNative
 	bool		with_time;		/* a datetime, not a date */
 } EtlPullNative;
 
-/* The connection to a MySQL server: opaque outside remote/connection.c */
+/* The connection to a MySQL server: opaque outside src/remote/ */
 typedef struct EtlPullConnection EtlPullConnection;
 
 /* in valid_text.c: remote text made valid for a message or a catalog */

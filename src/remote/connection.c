@@ -2,40 +2,31 @@
  *
  * connection.c
  *		  Connections to the MySQL/MariaDB replica: connect, session setup,
- *		  streamed queries and error relay.
+ *		  streamed queries in both protocols, error relay, closing.
  *
  * The options it connects with come from option.c (EtlPullGetConnOptions),
  * which validates them too: this file only connects.
  *
- * This is the only file that includes mysql.h.  Every call that can block
- * on the network uses the client library's non-blocking API and waits on
- * the socket together with our latch, so a load stays cancellable
- * (pg_cancel_backend, statement_timeout) even while MySQL is silent.
+ * This is the only file that includes mysql.h, and the only one that
+ * calls the client library.  Every call that can block on the network
+ * uses the client library's non-blocking API and waits on the socket
+ * together with our latch, so a load stays cancellable (pg_cancel_backend,
+ * statement_timeout) even while MySQL is silent.
  *
- * The MYSQL handles are malloc'd by the client library.  Each open
- * connection is on a list that transaction and subtransaction callbacks
- * walk on abort, so no error path leaks a handle or leaves a socket open.
- * A connection belongs to the (sub)transaction that opened it, and its
- * statement in progress to the one that started it (a subtransaction that
- * commits hands both to its parent).  When a subtransaction aborts, the
- * connections it owns are closed, and a statement it owns is cut off: the
- * MySQL side is closed, and the connection then raises an ERROR whenever
- * it is used (EtlPullConnectionLost says so), until its owner calls
- * EtlPullDisconnect.  The subtransactions a load aborts under its own
- * statement (a rejected row, a trigger's exception block, a nested load)
- * touch neither.  A kept connection (EtlPullKeepConnection: load_all's
- * workers keep one across the tables they load) outlives its transaction:
- * the callbacks leave it open when it is idle, cut it off when an error
- * left its statement running, and only EtlPullDisconnect frees it.
- * A result set that is still streaming is never drained on abort: the
- * socket is shut down first, so freeing it cannot read the rest of the
- * table.  A query sent without waiting (EtlPullQuerySend) counts as
- * streaming until its result is received.
+ * Which (sub)transaction owns a connection and its statement, and what an
+ * abort does to them, is lifetime.c's; it closes the MySQL side with
+ * EtlPullCloseMysql.  A result set that is still streaming is never
+ * drained on abort: the socket is shut down first, so freeing it cannot
+ * read the rest of the table.  A query sent without waiting
+ * (EtlPullQuerySend) counts as streaming until its result is received.
+ * Statements whose reply is one checked row are reply.c's, the snapshot
+ * handshake's statements snapshot.c's; the struct they share is in
+ * connection_int.h.
  *
  * Rows stream in the text protocol (mysql_use_result) or in the binary
  * one (a prepared statement, unbuffered, no cursor; EtlPullQueryStartProtocol),
- * whose rows this file decodes itself (see binary_fetch): either way
- * EtlPullFetch hands out the values as text.
+ * whose rows this file reads itself and binrow.c decodes (see binary_fetch):
+ * either way EtlPullFetch hands out the values as text.
  *
  * IDENTIFICATION
  *		  src/remote/connection.c
@@ -81,49 +72,14 @@
 #include "etl_pull.h"
 #include "catalog/etl_catalog.h"
 #include "remote/binrow.h"
+#include "remote/connection_int.h"
 #include "remote/remote.h"
-
-struct EtlPullConnection
-{
-	MYSQL	   *mysql;
-	MYSQL_RES  *result;			/* streamed result in progress, or NULL */
-	MYSQL_STMT *stmt;			/* or a binary-protocol result, or NULL */
-	MYSQL_RES  *stmt_meta;		/* its result metadata */
-	EtlPullBinaryColumn *bcols; /* one per column */
-	char	  **bvalues;		/* what EtlPullFetch returns for it */
-	unsigned long *blengths;
-	unsigned char *net_buff;	/* the client library's buffer, as last seen */
-	unsigned char *net_buff_end;
-	unsigned char *last_row;	/* bytes to wipe before the next row */
-	size_t		last_row_len;
-	MemoryContext stmt_cxt;		/* the above, until the result ends */
-	WaitEventSet *wes;			/* latch + socket + postmaster death */
-	int			sock_pos;		/* position of the socket in wes */
-	uint32		sock_events;	/* events the socket is registered for */
-	char	   *server_name;	/* PostgreSQL name of the foreign server */
-	char	   *dbname;			/* default database, or NULL */
-	const char *sql;			/* statement in flight, for errcontext */
-	char	   *reply_sql;		/* or the one whose row is being checked
-								 * (EtlPullQueryRow; TopMemoryContext) */
-	int			nest_level;		/* transaction nest level that owns it */
-	int			stmt_level;		/* and the one that owns its statement */
-	unsigned int nfields;		/* columns of the result in progress */
-	bool		kept;			/* outlives transactions: EtlPullKeepConnection */
-	bool		in_flight;		/* EtlPullQuerySend: result not received yet */
-	int			send_status;	/* its MYSQL_WAIT_* status, 0 when done */
-	int			send_ret;		/* its return value, once done */
-	/* to stop a statement still running when the connection is cut */
-	EtlPullConnOptions *opts;	/* how it connected (TopMemoryContext) */
-	bool		is_superuser;	/* whose user mapping it used */
-	unsigned long thread_id;	/* MySQL's id of the session */
-	struct EtlPullConnection *next;
-};
 
 /*
  * How long closing a connection may take in all (seconds): stopping its
  * statement (KILL QUERY over a second connection: connect, authenticate,
  * send, read the reply, close) and closing it, whatever MySQL sends or
- * withholds (see close_mysql)
+ * withholds (see EtlPullCloseMysql)
  */
 #define CLEANUP_TIMEOUT 5
 
@@ -133,10 +89,6 @@ typedef struct Cleanup
 	TimestampTz deadline;
 	bool		woken;
 } Cleanup;
-
-/* Open connections, in TopMemoryContext */
-static EtlPullConnection *open_connections = NULL;
-static bool callbacks_registered = false;
 
 /*
  * The authentication plugins a server may ask for.  mysql_native_password
@@ -155,15 +107,11 @@ static bool callbacks_registered = false;
 static const char *configure_client(MYSQL *mysql, const EtlPullConnOptions *opts,
 									bool is_superuser);
 static bool tls_as_required(MYSQL *mysql, const char *ssl_mode);
-static void close_connection(EtlPullConnection *conn, bool abort);
-static void cut_off(EtlPullConnection *conn);
 static void relay_error(EtlPullConnection *conn, int sqlerrcode,
 						const char *fmt) pg_attribute_noreturn();
 static bool binary_fetch(EtlPullConnection *conn, char ***values,
 						 unsigned long **lengths);
 static void binary_end(EtlPullConnection *conn);
-static char **one_row(EtlPullConnection *conn, bool optional);
-static void forget_reply(EtlPullConnection *conn);
 
 /*
  * Map a MySQL error number to a PostgreSQL errcode.  Client-side errors
@@ -367,133 +315,15 @@ wait_for_mysql(EtlPullConnection *conn, int status)
  * Whether the connection has a statement that MySQL may still be running:
  * one sent and not yet answered, or whose result is not all read.
  */
-static bool
-statement_open(EtlPullConnection *conn)
+bool
+EtlPullStatementOpen(EtlPullConnection *conn)
 {
 	return conn->sql != NULL || conn->result != NULL || conn->stmt != NULL ||
 		conn->in_flight;
 }
 
 /*
- * Transaction callbacks: whatever is still open when a transaction ends was
- * left by an error; close it without waiting for MySQL.
- */
-static void
-etl_pull_xact_callback(XactEvent event, void *arg)
-{
-	EtlPullConnection *conn;
-
-	if (event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT &&
-		event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT)
-		return;
-	conn = open_connections;
-	while (conn != NULL)
-	{
-		EtlPullConnection *next = conn->next;
-
-		if (!conn->kept)
-			close_connection(conn, true);
-		else if (statement_open(conn))
-			cut_off(conn);
-		conn = next;
-	}
-}
-
-/*
- * Subtransaction callbacks (see the file's header): a subtransaction that
- * commits hands its connections and statements to its parent; one that
- * aborts closes the connections it opened and cuts off the statements it
- * started, and leaves alone those of its parents, which go on reading.
- */
-static void
-etl_pull_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-						  SubTransactionId parentSubid, void *arg)
-{
-	EtlPullConnection *conn;
-	int			level;
-
-	if (event != SUBXACT_EVENT_ABORT_SUB && event != SUBXACT_EVENT_COMMIT_SUB)
-		return;
-	level = GetCurrentTransactionNestLevel();
-	conn = open_connections;
-	while (conn != NULL)
-	{
-		EtlPullConnection *next = conn->next;
-
-		if (event == SUBXACT_EVENT_COMMIT_SUB)
-		{
-			conn->nest_level = Min(conn->nest_level, level - 1);
-			conn->stmt_level = Min(conn->stmt_level, level - 1);
-		}
-		else if (!conn->kept && conn->nest_level >= level)
-			close_connection(conn, true);
-		else if (statement_open(conn) && conn->stmt_level >= level)
-			cut_off(conn);
-		conn = next;
-	}
-}
-
-/* Take a connection out of the list of open ones */
-static void
-unlink_connection(EtlPullConnection *conn)
-{
-	EtlPullConnection **p;
-
-	for (p = &open_connections; *p != NULL; p = &(*p)->next)
-	{
-		if (*p == conn)
-		{
-			*p = conn->next;
-			break;
-		}
-	}
-	conn->next = NULL;
-}
-
-/* A copy of "opts" in TopMemoryContext, for kill_statement */
-static EtlPullConnOptions *
-copy_conn_options(const EtlPullConnOptions *opts)
-{
-	EtlPullConnOptions *c = MemoryContextAlloc(TopMemoryContext, sizeof(EtlPullConnOptions));
-
-#define COPY_STR(f) (c->f = opts->f ? MemoryContextStrdup(TopMemoryContext, opts->f) : NULL)
-	*c = *opts;
-	COPY_STR(host);
-	COPY_STR(socket);
-	COPY_STR(dbname);
-	COPY_STR(ssl_mode);
-	COPY_STR(ssl_ca);
-	COPY_STR(ssl_cert);
-	COPY_STR(ssl_key);
-	COPY_STR(tls_version);
-	COPY_STR(user);
-	COPY_STR(password);
-#undef COPY_STR
-	return c;
-}
-
-static void
-free_conn_options(EtlPullConnOptions *c)
-{
-	if (c->password)
-		explicit_bzero((char *) c->password, strlen(c->password));
-#define FREE_STR(f) do { if (c->f) pfree((char *) c->f); } while (0)
-	FREE_STR(host);
-	FREE_STR(socket);
-	FREE_STR(dbname);
-	FREE_STR(ssl_mode);
-	FREE_STR(ssl_ca);
-	FREE_STR(ssl_cert);
-	FREE_STR(ssl_key);
-	FREE_STR(tls_version);
-	FREE_STR(user);
-	FREE_STR(password);
-#undef FREE_STR
-	pfree(c);
-}
-
-/*
- * Wait, during clean-up "c" (see close_mysql), for what the client
+ * Wait, during clean-up "c" (see EtlPullCloseMysql), for what the client
  * library's non-blocking call on "m" asked for ("status"), and return the
  * events to hand back to its _cont function.  Past the deadline, or as soon
  * as the backend is told to exit, the socket is shut down and
@@ -620,9 +450,11 @@ kill_statement(EtlPullConnection *conn, Cleanup *c)
  * With cut, or a statement still open, the socket is then shut down, so
  * that closing neither reads the rest of a result nor waits to send
  * COM_QUIT; an idle connection says COM_QUIT, within the same deadline.
+ * The struct stays: lifetime.c frees it, or leaves a cut-off connection to
+ * its owner.
  */
-static void
-close_mysql(EtlPullConnection *conn, bool cut)
+void
+EtlPullCloseMysql(EtlPullConnection *conn, bool cut)
 {
 	Cleanup		c;
 
@@ -634,7 +466,7 @@ close_mysql(EtlPullConnection *conn, bool cut)
 	conn->wes = NULL;
 	if (conn->mysql && conn->sql)
 		kill_statement(conn, &c);
-	if (conn->mysql && !cut && !statement_open(conn))
+	if (conn->mysql && !cut && !EtlPullStatementOpen(conn))
 		close_in_time(conn->mysql, &c);
 	else if (conn->mysql)
 	{
@@ -677,42 +509,7 @@ close_mysql(EtlPullConnection *conn, bool cut)
 }
 
 /*
- * Unlink and close one connection.  With abort, a result still streaming is
- * cut off by shutting the socket down first.
- */
-static void
-close_connection(EtlPullConnection *conn, bool abort)
-{
-	unlink_connection(conn);
-	close_mysql(conn, abort);
-	if (conn->opts)
-		free_conn_options(conn->opts);
-	if (conn->server_name)
-		pfree(conn->server_name);
-	if (conn->dbname)
-		pfree(conn->dbname);
-	if (conn->reply_sql)
-		pfree(conn->reply_sql);
-	pfree(conn);
-}
-
-/*
- * A statement whose (sub)transaction aborted, on a connection that outlives
- * it (a kept one, or one of the parent's): close the MySQL side at once, as
- * for any other connection, but leave the struct to its owner, who sees
- * EtlPullConnectionLost (any other use is an ERROR, see check_open) and
- * calls EtlPullDisconnect.  A connection that is not kept stays on the list,
- * so that the abort of its own (sub)transaction still frees it.
- */
-static void
-cut_off(EtlPullConnection *conn)
-{
-	close_mysql(conn, true);
-	conn->sql = NULL;
-}
-
-/*
- * Report use of a connection that an abort has cut off (cut_off): its
+ * Report use of a connection that an abort has cut off (lifetime.c): its
  * result and its session are gone, so nothing may be read or sent.
  */
 static void
@@ -725,6 +522,15 @@ check_open(EtlPullConnection *conn)
 				 errdetail("The connection was closed when the transaction that ran its statement was rolled back.")));
 }
 
+/* The statement whose row was being checked (reply.c) is done with */
+static void
+forget_reply(EtlPullConnection *conn)
+{
+	if (conn->reply_sql)
+		pfree(conn->reply_sql);
+	conn->reply_sql = NULL;
+}
+
 /*
  * Begin a statement: the connection must be open and have none in
  * progress.  The statement belongs to the current (sub)transaction.
@@ -733,28 +539,11 @@ static void
 start_statement(EtlPullConnection *conn, const char *sql)
 {
 	check_open(conn);
-	if (statement_open(conn))
+	if (EtlPullStatementOpen(conn))
 		elog(ERROR, "etl_pull connection has a result in progress");
 	forget_reply(conn);
 	conn->sql = sql;
 	conn->stmt_level = GetCurrentTransactionNestLevel();
-}
-
-/*
- * Keep a connection across transactions (see the file's header): its
- * owner closes it with EtlPullDisconnect.
- */
-void
-EtlPullKeepConnection(EtlPullConnection *conn)
-{
-	conn->kept = true;
-}
-
-/* Whether an error has cut a kept connection off (it is then unusable) */
-bool
-EtlPullConnectionLost(EtlPullConnection *conn)
-{
-	return conn->mysql == NULL;
 }
 
 /*
@@ -894,7 +683,6 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 	UserMapping *um = GetUserMapping(userid, server->serverid);
 	EtlPullConnOptions opts;
 	EtlPullConnection *conn;
-	MemoryContext oldcxt;
 	const char *bad;
 	bool		is_superuser = superuser_arg(userid);
 	MYSQL	   *ret = NULL;
@@ -923,20 +711,7 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 					 errhint("Remove the \"socket\" option and connect by host and port.")));
 	}
 
-	if (!callbacks_registered)
-	{
-		RegisterXactCallback(etl_pull_xact_callback, NULL);
-		RegisterSubXactCallback(etl_pull_subxact_callback, NULL);
-		callbacks_registered = true;
-	}
-
-	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
-	conn = palloc0(sizeof(EtlPullConnection));
-	conn->server_name = pstrdup(server->servername);
-	conn->nest_level = GetCurrentTransactionNestLevel();
-	conn->next = open_connections;
-	open_connections = conn;
-	MemoryContextSwitchTo(oldcxt);
+	conn = EtlPullNewConnection(server->servername);
 
 	conn->mysql = mysql_init(NULL);
 	if (conn->mysql == NULL)
@@ -953,7 +728,7 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 		elog(ERROR, "could not set MySQL client options");
 	if ((bad = configure_client(conn->mysql, &opts, is_superuser)) != NULL)
 		elog(ERROR, "%s", bad);
-	conn->opts = copy_conn_options(&opts);
+	conn->opts = EtlPullCopyConnOptions(&opts);
 	conn->is_superuser = is_superuser;
 
 	status = mysql_real_connect_start(&ret, conn->mysql, opts.host, opts.user,
@@ -998,120 +773,6 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 	if (opts.dbname)
 		conn->dbname = MemoryContextStrdup(TopMemoryContext, opts.dbname);
 	return conn;
-}
-
-/*
- * Begin a read-only REPEATABLE READ transaction with a consistent snapshot:
- * every query after this sees the source as of one point in time.
- */
-void
-EtlPullStartSnapshot(EtlPullConnection *conn)
-{
-	EtlPullExec(conn, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
-	EtlPullExec(conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
-}
-
-/* Whether "s" is a MariaDB GTID list: domain-server-sequence, comma separated */
-static bool
-is_gtid_list(const char *s)
-{
-	for (;;)
-	{
-		int			part;
-
-		for (part = 0; part < 3; part++)
-		{
-			size_t		n = strspn(s, "0123456789");
-
-			if (n == 0 || n > 20)
-				return false;
-			s += n;
-			if (part < 2 && *s++ != '-')
-				return false;
-		}
-		if (*s == '\0')
-			return true;
-		if (*s++ != ',')
-			return false;
-	}
-}
-
-/*
- * The snapshot handshake of loads that read with several connections
- * (mydumper's): the leader holds the source still with FLUSH TABLES ...
- * WITH READ LOCK on its "control" connection ("tables": the quoted tables,
- * or NULL for all), every reader starts its consistent snapshot, the
- * leader reads the position (EtlPullSnapshotPosition) and unlocks.  The
- * wait for the lock is bounded by etl_pull.lock_timeout.  Returns whether
- * the lock is held; if not, *error says why (MySQL's words).  The lock
- * goes with the connection on any error.  lock_wait_timeout is back to
- * the server's default once the lock is released (or not taken).
- */
-bool
-EtlPullLockForSnapshot(EtlPullConnection *control, const char *tables,
-					   char **error)
-{
-	EtlPullExec(control, "COMMIT");
-	EtlPullExec(control, psprintf("SET SESSION lock_wait_timeout = %d", EtlPullLockTimeout));
-	if (EtlPullTryExec(control,
-					   tables ? psprintf("FLUSH TABLES %s WITH READ LOCK", tables) :
-					   "FLUSH TABLES WITH READ LOCK", error))
-		return true;
-	/* the connection may go on loading (a kept one, the next table too) */
-	EtlPullExec(control, "SET SESSION lock_wait_timeout = DEFAULT");
-	return false;
-}
-
-/*
- * Under the lock of EtlPullLockForSnapshot, once every reader holds its
- * snapshot: the binary log position of that point ("gtid ..., binlog
- * file:pos", or NULL when the server keeps no binary log or the user may
- * not read it: then *error says why, if MySQL refused), then UNLOCK TABLES
- * and lock_wait_timeout back to its default.
- */
-char *
-EtlPullSnapshotPosition(EtlPullConnection *control, char **error)
-{
-	char	   *position = NULL;
-	char	  **row;
-
-	*error = NULL;
-	if (EtlPullIsMariaDB(control))
-	{
-		row = EtlPullQueryRow(control, "SELECT @@gtid_binlog_pos", 1, false);
-		if (row[0] && row[0][0])
-		{
-			if (!is_gtid_list(row[0]))
-				EtlPullBadReply(control,
-								psprintf("@@gtid_binlog_pos is \"%s\", not a list of GTIDs.",
-										 EtlPullPrintable(row[0], 64)));
-			position = psprintf("gtid %s", row[0]);
-		}
-	}
-	/* no row: the server keeps no binary log */
-	if (EtlPullTryQueryStart(control, "SHOW MASTER STATUS", -2, error) &&
-		(row = one_row(control, true)) != NULL)
-	{
-		uint64		pos;
-
-		if (row[0] == NULL || row[0][0] == '\0')
-			EtlPullBadReply(control, "The binary log's File is NULL or empty.");
-		pos = EtlPullReplyUint64(control, row[1], "The binary log's Position");
-		position = psprintf("%s%sbinlog %s:" UINT64_FORMAT, position ? position : "",
-							position ? ", " : "", EtlPullPrintable(row[0], 256), pos);
-	}
-	EtlPullExec(control, "UNLOCK TABLES");
-	EtlPullExec(control, "SET SESSION lock_wait_timeout = DEFAULT");
-	return position;
-}
-
-/*
- * Close a connection normally (COM_QUIT).  A result still open is cut off.
- */
-void
-EtlPullDisconnect(EtlPullConnection *conn)
-{
-	close_connection(conn, false);
 }
 
 const char *
@@ -1409,107 +1070,6 @@ EtlPullQueryEnd(EtlPullConnection *conn)
 		conn->result = NULL;
 	}
 	conn->sql = NULL;
-}
-
-/*
- * The one row of the result in progress, which EtlPullQueryStart (or
- * EtlPullTryQueryStart) began, as palloc'd strings (NULL for SQL NULL),
- * one per column of the result; the result is ended, and the statement
- * kept for the context of EtlPullBadReply while the caller checks the
- * values (until the next statement).  A result with no row returns NULL
- * when "optional", and is a malformed reply otherwise; a second row
- * always is.
- */
-static char **
-one_row(EtlPullConnection *conn, bool optional)
-{
-	char	  **values;
-	unsigned long *lengths;
-	char	  **row = NULL;
-	unsigned int i;
-
-	conn->reply_sql = MemoryContextStrdup(TopMemoryContext, conn->sql);
-	if (EtlPullFetch(conn, &values, &lengths))
-	{
-		row = palloc(sizeof(char *) * Max(conn->nfields, 1));
-		for (i = 0; i < conn->nfields; i++)
-			row[i] = values[i] ? pnstrdup(values[i], lengths[i]) : NULL;
-		if (EtlPullFetch(conn, &values, &lengths))
-			EtlPullBadReply(conn, "The statement returned more than one row.");
-	}
-	else if (!optional)
-		EtlPullBadReply(conn, "The statement returned no row.");
-	EtlPullQueryEnd(conn);
-	return row;
-}
-
-/* The statement whose row was being checked is done with */
-static void
-forget_reply(EtlPullConnection *conn)
-{
-	if (conn->reply_sql)
-		pfree(conn->reply_sql);
-	conn->reply_sql = NULL;
-}
-
-/*
- * Run a statement whose reply is a single row (an aggregate, a variable, a
- * status line) of "nfields" columns (at least -nfields when negative), and
- * return its values as palloc'd strings, NULL for SQL NULL.  A reply of
- * another width, with no row or with more than one, is an ERROR (with
- * "optional", no row returns NULL instead).  The caller still checks each
- * value, with EtlPullReplyInt64 for a number.
- */
-char **
-EtlPullQueryRow(EtlPullConnection *conn, const char *sql, int nfields,
-				bool optional)
-{
-	EtlPullQueryStart(conn, sql, nfields);
-	return one_row(conn, optional);
-}
-
-/*
- * Parse "s", an integer in a reply of the statement just run on "conn"
- * ("what" names it for the message: "MAX(`id`)", "A row count"), as
- * decimal digits with an optional sign, within the 64-bit range: NULL,
- * anything else or a larger number is a malformed reply, never a zero or a
- * number cut short.
- */
-int64
-EtlPullReplyInt64(EtlPullConnection *conn, const char *s, const char *what)
-{
-	int64		n;
-	char	   *end;
-
-	if (s != NULL && s[0] != '\0' && !isspace((unsigned char) s[0]))
-	{
-		errno = 0;
-		n = strtoi64(s, &end, 10);
-		if (errno == 0 && *end == '\0')
-			return n;
-	}
-	EtlPullBadReply(conn, s == NULL ? psprintf("%s is NULL, not an integer.", what) :
-					psprintf("%s is \"%s\", not a 64-bit integer.", what,
-							 EtlPullPrintable(s, 64)));
-}
-
-/* As EtlPullReplyInt64, for an unsigned 64-bit integer (no sign) */
-uint64
-EtlPullReplyUint64(EtlPullConnection *conn, const char *s, const char *what)
-{
-	uint64		n;
-	char	   *end;
-
-	if (s != NULL && s[0] >= '0' && s[0] <= '9')
-	{
-		errno = 0;
-		n = strtou64(s, &end, 10);
-		if (errno == 0 && *end == '\0')
-			return n;
-	}
-	EtlPullBadReply(conn, s == NULL ? psprintf("%s is NULL, not an integer.", what) :
-					psprintf("%s is \"%s\", not an unsigned 64-bit integer.", what,
-							 EtlPullPrintable(s, 64)));
 }
 
 /* ---- the binary protocol: prepared statements ---- */

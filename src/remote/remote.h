@@ -2,9 +2,11 @@
  *
  * remote.h
  *		  What the remote folder offers the others: the connection to a
- *		  MySQL server and its queries (connection.c), the source's
- *		  description (source.c) and a table's MySQL settings on a
- *		  connection (session.c).  binrow.h is the folder's own.
+ *		  MySQL server and its queries (connection.c), its lifetime
+ *		  (lifetime.c), checked one-row replies (reply.c), the snapshot
+ *		  handshake's statements (snapshot.c), the source's description
+ *		  (source.c) and a table's MySQL settings on a connection
+ *		  (session.c).  binrow.h and connection_int.h are the folder's own.
  *
  * IDENTIFICATION
  *		  src/remote/remote.h
@@ -18,15 +20,8 @@
 
 /* in connection.c */
 extern EtlPullConnection *EtlPullConnect(ForeignServer *server, Oid userid);
-extern void EtlPullDisconnect(EtlPullConnection *conn);
 extern void EtlPullExec(EtlPullConnection *conn, const char *sql);
-extern void EtlPullStartSnapshot(EtlPullConnection *conn);
-extern void EtlPullKeepConnection(EtlPullConnection *conn);
-extern bool EtlPullConnectionLost(EtlPullConnection *conn);
 extern char *EtlPullSessionDefaults(void);
-extern bool EtlPullLockForSnapshot(EtlPullConnection *control, const char *tables,
-								   char **error);
-extern char *EtlPullSnapshotPosition(EtlPullConnection *control, char **error);
 extern char *EtlPullQuoteLiteral(EtlPullConnection *conn, const char *value);
 extern char *EtlPullQuoteIdent(const char *ident);
 extern void EtlPullQueryStart(EtlPullConnection *conn, const char *sql,
@@ -44,17 +39,30 @@ extern void EtlPullQueryReceive(EtlPullConnection *conn, int nfields);
 extern bool EtlPullFetch(EtlPullConnection *conn, char ***values,
 						 unsigned long **lengths);
 extern void EtlPullQueryEnd(EtlPullConnection *conn);
+extern const char *EtlPullServerName(EtlPullConnection *conn);
+extern void EtlPullBadReply(EtlPullConnection *conn, const char *detail) pg_attribute_noreturn();
+extern const char *EtlPullDefaultDb(EtlPullConnection *conn);
+extern bool EtlPullIsMariaDB(EtlPullConnection *conn);
+extern unsigned long EtlPullServerVersion(EtlPullConnection *conn);
+
+/* in lifetime.c */
+extern void EtlPullDisconnect(EtlPullConnection *conn);
+extern void EtlPullKeepConnection(EtlPullConnection *conn);
+extern bool EtlPullConnectionLost(EtlPullConnection *conn);
+
+/* in reply.c */
 extern char **EtlPullQueryRow(EtlPullConnection *conn, const char *sql,
 							  int nfields, bool optional);
 extern int64 EtlPullReplyInt64(EtlPullConnection *conn, const char *s,
 							   const char *what);
 extern uint64 EtlPullReplyUint64(EtlPullConnection *conn, const char *s,
 								 const char *what);
-extern const char *EtlPullServerName(EtlPullConnection *conn);
-extern void EtlPullBadReply(EtlPullConnection *conn, const char *detail) pg_attribute_noreturn();
-extern const char *EtlPullDefaultDb(EtlPullConnection *conn);
-extern bool EtlPullIsMariaDB(EtlPullConnection *conn);
-extern unsigned long EtlPullServerVersion(EtlPullConnection *conn);
+
+/* in snapshot.c */
+extern void EtlPullStartSnapshot(EtlPullConnection *conn);
+extern bool EtlPullLockForSnapshot(EtlPullConnection *control, const char *tables,
+								   char **error);
+extern char *EtlPullSnapshotPosition(EtlPullConnection *control, char **error);
 
 /* in source.c */
 extern EtlPullSource *EtlPullDescribeTableSource(EtlPullConnection *conn,
