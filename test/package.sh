@@ -69,6 +69,13 @@ check() {
 		iproute2 procps
 	so=/usr/lib/postgresql/$major/lib/etl_pull.so
 	dpkg -S "$so" | grep -q "^postgresql-$major-etl-pull:" || die "$so is not from the package"
+	# the license: the PostgreSQL License, as LICENSE and META.json say
+	grep -q '^License: PostgreSQL$' "/usr/share/doc/postgresql-$major-etl-pull/copyright" ||
+		die "the package's copyright file does not name the PostgreSQL License"
+	grep -q '"license": "postgresql"' "$REPO/META.json" || die "META.json does not name the PostgreSQL License"
+	cmp -s <(sed -n '/^ Permission to use/,$p' "/usr/share/doc/postgresql-$major-etl-pull/copyright" |
+		sed 's/^ //; s/^\.$//') <(sed -n '/^Permission to use/,$p' "$REPO/LICENSE") ||
+		die "the package's license text differs from LICENSE"
 
 	unset PG_CONFIG # the packaged PostgreSQL: the distribution's (there is no pg_config here)
 	# shellcheck source=test/lib.sh
