@@ -5,14 +5,17 @@
 # directory.  The servers never read the repository: everything they need lives in the work
 # directory.  Must run as root (apt-get, and the servers run as the mysql and postgres users).
 #
-#   etl_install_packages           apt-get install whatever is missing
+#   etl_install_packages [PKG...]  apt-get install whatever is missing (default: the suite's)
 #   etl_build_install              make && make install in the repository
 #   etl_start_servers [WORKDIR]    start both servers, export ETL_PULL_* and PG* (see env.sh)
 #   etl_stop_servers               stop both, remove WORKDIR unless ETL_PULL_KEEP=1
 #   etl_mysql ARGS / etl_psql ARGS clients as MariaDB root on etl_test / as postgres
+#   etl_mysql_db DB ARGS           the MariaDB client as root on database DB
 #   etl_load_fixtures              test/fixtures/*.sql into etl_test (periomeasure with 10000 rows)
 #   etl_make_periomeasure ROWS     (re)create etl_test.periomeasure with ROWS rows
 #   etl_hostile_node_modules       install the hostile fake MySQL server's npm packages
+#   etl_demo_mysql DB ROWS         the demo's MariaDB tables in DB (periomeasure, test/demo.sql)
+#   etl_demo_setup DB [ARGS]       the demo's PostgreSQL setup (README's examples use it)
 
 # shellcheck shell=bash disable=SC2119,SC2120 # optional arguments
 ETL_PULL_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -55,10 +58,14 @@ etl_pg_bindir() {
 }
 etl_pg_bindir || true
 ETL_MARKER=.etl_pull_workdir
-ETL_PACKAGES=("postgresql-$ETL_PG_MAJOR" "postgresql-server-dev-$ETL_PG_MAJOR"
-	"postgresql-$ETL_PG_MAJOR-cron" "postgresql-$ETL_PG_MAJOR-mysql-fdw"
-	mariadb-server mariadb-client default-libmysqlclient-dev build-essential
-	pgloader libipc-run-perl iproute2 procps nodejs openssl)
+# What the demo needs (build, both servers, pg_cron for README's scheduling example; ss and ps for
+# the harness), and what only the test suite adds (mysql_fdw and pgloader for the benchmarks,
+# IPC::Run for the Perl TAP tests, Node.js for the hostile server, openssl for the TLS test).
+ETL_DEMO_PACKAGES=("postgresql-$ETL_PG_MAJOR" "postgresql-server-dev-$ETL_PG_MAJOR"
+	"postgresql-$ETL_PG_MAJOR-cron" mariadb-server mariadb-client default-libmysqlclient-dev
+	build-essential iproute2 procps)
+ETL_TEST_PACKAGES=("postgresql-$ETL_PG_MAJOR-mysql-fdw" pgloader libipc-run-perl nodejs openssl)
+ETL_PACKAGES=("${ETL_DEMO_PACKAGES[@]}" "${ETL_TEST_PACKAGES[@]}")
 ETL_ENV_VARS=(ETL_PULL_WORKDIR ETL_PULL_MYSQL_HOST ETL_PULL_MYSQL_PORT ETL_PULL_MYSQL_SOCKET
 	ETL_PULL_MYSQL_DB ETL_PULL_MYSQL_USER ETL_PULL_MYSQL_PASSWORD
 	ETL_PULL_MYSQL_LIMITED_USER ETL_PULL_MYSQL_LIMITED_PASSWORD
@@ -71,10 +78,12 @@ etl_die() { etl_log "error: $*"; exit 1; }
 
 # ---------------------------------------------------------------- packages and build
 
-# Install the packages that are not installed yet (nothing at all when all are there).
+# etl_install_packages [PACKAGE...]: install those (default: ETL_PACKAGES, the test suite's) that
+# are not installed yet (nothing at all when all are there).
 etl_install_packages() {
 	local pkg missing=() log
-	for pkg in "${ETL_PACKAGES[@]}"; do
+	[ $# -gt 0 ] || set -- "${ETL_PACKAGES[@]}"
+	for pkg in "$@"; do
 		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
 			missing+=("$pkg")
 	done
@@ -163,8 +172,13 @@ etl_wait_exit() {
 }
 
 etl_mysql() {
+	etl_mysql_db etl_test "$@"
+}
+
+# etl_mysql_db DB ARGS: the client as MariaDB root on database DB
+etl_mysql_db() {
 	mariadb --no-defaults --skip-ssl --default-character-set=utf8mb4 \
-		--socket="$ETL_PULL_MYSQL_SOCKET" -uroot etl_test "$@"
+		--socket="$ETL_PULL_MYSQL_SOCKET" -uroot "$@"
 }
 
 etl_psql() {
@@ -394,4 +408,38 @@ etl_load_fixtures() {
 		*) etl_mysql <"$f" || etl_die "loading test/fixtures/${f##*/} failed" ;;
 		esac
 	done
+}
+
+# ---------------------------------------------------------------- the demo's objects
+
+# etl_demo_mysql DB ROWS: the demo's MariaDB tables in database DB (created if missing):
+# periomeasure with ROWS rows, and test/demo.sql's patient and claimproc.
+etl_demo_mysql() {
+	local db=$1
+	[[ $2 =~ ^[0-9]+$ ]] || etl_die "periomeasure row count must be a number, not \"$2\""
+	etl_mysql_db -e "CREATE DATABASE IF NOT EXISTS \`$db\`" ||
+		etl_die "could not create MariaDB database $db"
+	{
+		echo "SET @rows = $2;"
+		cat "$ETL_PULL_REPO/test/fixtures/periomeasure.sql" "$ETL_PULL_REPO/test/demo.sql"
+	} | etl_mysql_db "$db" || etl_die "could not make the demo's tables in MariaDB database $db"
+}
+
+# etl_demo_setup MYSQL_DB [PSQL ARGS]: in PostgreSQL (PG*), what the demo sets up before its load
+# and README's examples use: the extensions etl_pull and pg_cron, the server replica on MariaDB
+# database MYSQL_DB, the caller's user mapping, and periomeasure registered.  Echoes the SQL.
+etl_demo_setup() {
+	local db=$1
+	shift
+	etl_psql -v port="$ETL_PULL_MYSQL_PORT" -v db="$db" -v user="$ETL_PULL_MYSQL_USER" \
+		-v password="$ETL_PULL_MYSQL_PASSWORD" "$@" <<-'SQL'
+		\set ECHO queries
+		CREATE EXTENSION etl_pull;
+		CREATE EXTENSION pg_cron;
+		CREATE SERVER replica FOREIGN DATA WRAPPER etl_pull
+		    OPTIONS (host '127.0.0.1', port :'port', dbname :'db');
+		CREATE USER MAPPING FOR CURRENT_USER SERVER replica
+		    OPTIONS (user :'user', password :'password');
+		SELECT etl_pull.add_table('periomeasure', server => 'replica');
+	SQL
 }
