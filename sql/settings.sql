@@ -97,6 +97,18 @@ SELECT etl_pull.set_table_option('t1', 'pg_settings', 'work_mem=8MB, ROLE=postgr
 SET etl_pull.mysql_settings = 'time_zone=SYSTEM';
 SET etl_pull.pg_settings = 'work_mem=8MB, search_path=public';
 SHOW etl_pull.pg_settings;
+-- Issue 29 item 13: etl_pull.pg_settings takes what a table's pg_settings
+-- takes: PostgreSQL settings with values they take, checked at SET (and
+-- in ALTER ROLE ... SET) as a load would apply them
+SET etl_pull.pg_settings = 'no_such_setting=1';
+SET etl_pull.pg_settings = 'work_mem=lots';
+SET etl_pull.pg_settings = 'work_mem=8MB, shared_buffers=1GB';
+ALTER ROLE CURRENT_USER SET etl_pull.pg_settings = 'work_mem=lots';
+SHOW etl_pull.pg_settings;
+-- a placeholder, as SET takes it, and settings PostgreSQL takes
+SET etl_pull.pg_settings = 'work_mem=8MB, myapp.load_label=nightly';
+SHOW etl_pull.pg_settings;
+RESET etl_pull.pg_settings;
 -- others are still allowed
 SELECT etl_pull.set_table_option('t1', 'mysql_settings', 'sql_mode=STRICT_TRANS_TABLES, sort_buffer_size=1048576');
 SELECT etl_pull.set_table_option('t1', 'pg_settings', 'work_mem=8MB');

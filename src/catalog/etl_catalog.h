@@ -16,6 +16,8 @@
 #ifndef ETL_PULL_CATALOG_H
 #define ETL_PULL_CATALOG_H
 
+#include "utils/guc.h"
+
 #include "etl_pull.h"
 
 /* in option.c */
@@ -70,7 +72,8 @@ extern void EtlPullRefuseSetting(const char *what, const char *name,
 extern const char *EtlPullRefusedSqlMode(const char *mode);
 extern const char *EtlPullMysqlSettingWhy(const char *name);
 extern bool EtlPullSettingsListValid(const char *list, bool pg, bool check_rights,
-									 char **bad, const char **why);
+									 GucSource source, char **bad,
+									 const char **why, bool *refused);
 extern void EtlPullCheckSettingsList(const char *what, const char *list, bool pg);
 extern int	EtlPullApplyPgSettings(EtlPullTable *table);
 
