@@ -66,6 +66,29 @@ SELECT etl_pull.set_table_option('t1', 'strategy', NULL);
 SELECT etl_pull.set_table_option('t1', 'batch_size', NULL);
 SELECT strategy, batch_size FROM etl_pull.tables WHERE name = 't1';
 
+-- Issue 29 item 12: a value the column cannot hold is refused as any bad
+-- value is (a fraction of an integer is not rounded; an infinite size is
+-- no size), and no error carries PL/pgSQL's context
+SELECT etl_pull.set_table_option('t1', 'batch_size', '5000.5');
+SELECT etl_pull.set_table_option('t1', 'batch_size', '1e3');
+SELECT etl_pull.set_table_option('t1', 'estimated_size_mb', 'infinity');
+SELECT etl_pull.set_table_option('t1', NULL, '1');
+SELECT etl_pull.set_table_option('t1', 'server', 'other');
+-- keys, choices and booleans in any case, stored as table_settings() spells them
+SELECT etl_pull.set_table_option('t1', 'Batch_Size', ' 2000 ');
+SELECT etl_pull.set_table_option('t1', 'STRATEGY', 'Stream');
+SELECT etl_pull.set_table_option('t1', 'on_busy', 'WAIT');
+SELECT etl_pull.set_table_option('t1', 'Append_Only', 'YES');
+SELECT etl_pull.check_table_option('EXTRACTION', 'Incremental');
+SELECT batch_size, strategy, on_busy, append_only FROM etl_pull.tables WHERE name = 't1';
+SELECT etl_pull.set_table_option('t1', 'strategy', NULL);
+SELECT etl_pull.set_table_option('t1', 'batch_size', NULL);
+SELECT etl_pull.set_table_option('t1', 'on_busy', 'skip');
+-- a target in a schema that does not exist (yet) is taken, with a warning
+SELECT etl_pull.add_table('t3', server => 'settings_srv', target_table => 'no_such_schema.t3');
+SELECT etl_pull.set_table_option('t3', 'target_table', 'also_missing.t3');
+SELECT etl_pull.remove_table('t3');
+
 -- watermarks are visible and resettable
 SELECT * FROM etl_pull.watermarks;
 SELECT etl_pull.reset_watermark('t1');

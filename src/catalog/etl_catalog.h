@@ -27,10 +27,12 @@ extern const EtlPullSettingDesc EtlPullTableSettings[];
 extern const int EtlPullNumTableSettings;
 extern int	EtlPullChoiceOrdinal(const char *value, const char *choices);
 extern char *EtlPullCheckTableOption(const char *key, const char *value);
+extern const EtlPullSettingDesc *EtlPullFindTableSetting(const char *key);
 extern char *EtlPullChoiceName(const char *setting, int ordinal);
 extern List *EtlPullParseColumnTypes(const char *value);
 
 /* in catalog.c */
+extern const char *EtlPullSettingSqlType(EtlPullSettingKind kind);
 extern EtlPullTable *EtlPullReadTable(const char *name);
 extern void EtlPullSplitSourceTable(const char *value, char **db, char **table);
 extern void EtlPullResolveTarget(const char *name, const char *target,
