@@ -84,3 +84,37 @@ AS 'MODULE_PATHNAME', 'etl_pull_verify_table'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION etl_pull.verify_table(text, integer) IS
     'compares a registered table''s target with its MySQL source, range hashes bisected to rows; status equal, different, or not comparable (uncompared_columns)';
+
+-- Issue 29 item 12: the functions that write etl_pull.tables are C
+-- (src/catalog/register.c), so that their errors carry no PL/pgSQL
+-- context; keys, choices and booleans are taken in any case and stored as
+-- etl_pull.table_settings() spells them, integers as digits.  Their
+-- signatures, defaults, rights and comments are unchanged.
+CREATE OR REPLACE FUNCTION etl_pull.check_target_free(name text, target_table text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'etl_pull_check_target_free'
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION etl_pull.add_table(name text, server text,
+                                              source_table text DEFAULT NULL,
+                                              target_table text DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'etl_pull_add_table'
+LANGUAGE C
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION etl_pull.store_table_option(name text, key text, value text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'etl_pull_store_table_option'
+LANGUAGE C
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+-- Runs as the caller only to resolve column_types' type names in the
+-- caller's search_path (stored schema-qualified); storing is the owner's
+CREATE OR REPLACE FUNCTION etl_pull.set_table_option(name text, key text, value text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'etl_pull_set_table_option'
+LANGUAGE C;

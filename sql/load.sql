@@ -86,3 +86,16 @@ SELECT regexp_replace(etl_pull.performance_report(), '\d+(\.\d+)?', 'N', 'g') AS
 DROP SCHEMA dental CASCADE;
 REVOKE SELECT ON periomeasure FROM regress_etl_reader;
 DROP ROLE regress_etl_reader;
+
+-- Issue 29 item 12: what only a load can check names the setting in its error
+SELECT etl_pull.add_table('misset', server => 'replica', source_table => 'periomeasure',
+                          target_table => 'no_such_schema.misset');
+SELECT status FROM etl_pull.load_table('misset');
+SELECT etl_pull.set_table_option('misset', 'target_table', NULL);
+SELECT etl_pull.set_table_option('misset', 'extraction', 'incremental');
+SELECT etl_pull.set_table_option('misset', 'incremental_columns', 'DateTMeasured, NoSuchColumn');
+SELECT status FROM etl_pull.load_table('misset');
+SELECT etl_pull.set_table_option('misset', 'extraction', NULL);
+SELECT etl_pull.set_table_option('misset', 'column_types', 'NoSuchColumn:text');
+SELECT status FROM etl_pull.load_table('misset');
+SELECT etl_pull.remove_table('misset');

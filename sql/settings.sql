@@ -66,6 +66,29 @@ SELECT etl_pull.set_table_option('t1', 'strategy', NULL);
 SELECT etl_pull.set_table_option('t1', 'batch_size', NULL);
 SELECT strategy, batch_size FROM etl_pull.tables WHERE name = 't1';
 
+-- Issue 29 item 12: a value the column cannot hold is refused as any bad
+-- value is (a fraction of an integer is not rounded; an infinite size is
+-- no size), and no error carries PL/pgSQL's context
+SELECT etl_pull.set_table_option('t1', 'batch_size', '5000.5');
+SELECT etl_pull.set_table_option('t1', 'batch_size', '1e3');
+SELECT etl_pull.set_table_option('t1', 'estimated_size_mb', 'infinity');
+SELECT etl_pull.set_table_option('t1', NULL, '1');
+SELECT etl_pull.set_table_option('t1', 'server', 'other');
+-- keys, choices and booleans in any case, stored as table_settings() spells them
+SELECT etl_pull.set_table_option('t1', 'Batch_Size', ' 2000 ');
+SELECT etl_pull.set_table_option('t1', 'STRATEGY', 'Stream');
+SELECT etl_pull.set_table_option('t1', 'on_busy', 'WAIT');
+SELECT etl_pull.set_table_option('t1', 'Append_Only', 'YES');
+SELECT etl_pull.check_table_option('EXTRACTION', 'Incremental');
+SELECT batch_size, strategy, on_busy, append_only FROM etl_pull.tables WHERE name = 't1';
+SELECT etl_pull.set_table_option('t1', 'strategy', NULL);
+SELECT etl_pull.set_table_option('t1', 'batch_size', NULL);
+SELECT etl_pull.set_table_option('t1', 'on_busy', 'skip');
+-- a target in a schema that does not exist (yet) is taken, with a warning
+SELECT etl_pull.add_table('t3', server => 'settings_srv', target_table => 'no_such_schema.t3');
+SELECT etl_pull.set_table_option('t3', 'target_table', 'also_missing.t3');
+SELECT etl_pull.remove_table('t3');
+
 -- watermarks are visible and resettable
 SELECT * FROM etl_pull.watermarks;
 SELECT etl_pull.reset_watermark('t1');
@@ -97,6 +120,18 @@ SELECT etl_pull.set_table_option('t1', 'pg_settings', 'work_mem=8MB, ROLE=postgr
 SET etl_pull.mysql_settings = 'time_zone=SYSTEM';
 SET etl_pull.pg_settings = 'work_mem=8MB, search_path=public';
 SHOW etl_pull.pg_settings;
+-- Issue 29 item 13: etl_pull.pg_settings takes what a table's pg_settings
+-- takes: PostgreSQL settings with values they take, checked at SET (and
+-- in ALTER ROLE ... SET) as a load would apply them
+SET etl_pull.pg_settings = 'no_such_setting=1';
+SET etl_pull.pg_settings = 'work_mem=lots';
+SET etl_pull.pg_settings = 'work_mem=8MB, shared_buffers=1GB';
+ALTER ROLE CURRENT_USER SET etl_pull.pg_settings = 'work_mem=lots';
+SHOW etl_pull.pg_settings;
+-- a placeholder, as SET takes it, and settings PostgreSQL takes
+SET etl_pull.pg_settings = 'work_mem=8MB, myapp.load_label=nightly';
+SHOW etl_pull.pg_settings;
+RESET etl_pull.pg_settings;
 -- others are still allowed
 SELECT etl_pull.set_table_option('t1', 'mysql_settings', 'sql_mode=STRICT_TRANS_TABLES, sort_buffer_size=1048576');
 SELECT etl_pull.set_table_option('t1', 'pg_settings', 'work_mem=8MB');

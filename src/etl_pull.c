@@ -36,7 +36,9 @@ int			EtlPullSwapLockTimeout = 60000;
 char	   *EtlPullMysqlSettings = NULL;
 
 /*
- * GUC check hooks of the two settings lists.  A superuser-only setting in
+ * GUC check hooks of the two settings lists: each item must be name=value
+ * and not refused by etl_pull, and a PostgreSQL setting must exist and
+ * take its value (EtlPullSettingsListValid).  A superuser-only setting in
  * etl_pull.pg_settings is refused when a non-superuser sets the list
  * interactively or for ALTER ROLE/DATABASE ... SET (PGC_S_TEST); values
  * from the configuration files, or ALTER ... SET values checked then, are
@@ -47,18 +49,26 @@ check_settings_list(char **newval, GucSource source, bool pg)
 {
 	char	   *bad;
 	const char *why;
+	bool		refused;
+	const char *guc = pg ? "etl_pull.pg_settings" : "etl_pull.mysql_settings";
 	bool		check_rights = (source >= PGC_S_INTERACTIVE || source == PGC_S_TEST) &&
 		IsTransactionState() && OidIsValid(GetOuterUserId());
 
-	if (EtlPullSettingsListValid(*newval, pg, check_rights, &bad, &why))
+	if (EtlPullSettingsListValid(*newval, pg, check_rights, source, &bad, &why,
+								 &refused))
 		return true;
 	if (why == NULL)
 		GUC_check_errdetail("Item \"%s\" is not of the form name=value.", bad);
+	else if (refused)
+	{
+		GUC_check_errmsg("setting \"%s\" is not allowed in \"%s\"", bad, guc);
+		GUC_check_errdetail("%s", why);
+	}
 	else
 	{
-		GUC_check_errmsg("setting \"%s\" is not allowed in \"%s\"", bad,
-						 pg ? "etl_pull.pg_settings" : "etl_pull.mysql_settings");
+		GUC_check_errmsg("invalid setting \"%s\" in \"%s\"", bad, guc);
 		GUC_check_errdetail("%s", why);
+		GUC_check_errhint("Name a PostgreSQL setting and a value it takes, or remove the item.");
 	}
 	return false;
 }
@@ -169,9 +179,9 @@ _PG_init(void)
 
 	DefineCustomStringVariable("etl_pull.pg_settings",
 							   "PostgreSQL settings for the duration of each load.",
-							   "A list of name=value items; synchronous_commit lasts to the end of the load's transaction.",
+							   "A list of name=value items; synchronous_commit, an opt-in, lasts to the end of the load's transaction.",
 							   &EtlPullPgSettings,
-							   "maintenance_work_mem=16MB, synchronous_commit=off",
+							   "maintenance_work_mem=16MB",
 							   PGC_USERSET, 0,
 							   check_pg_settings, NULL, NULL);
 

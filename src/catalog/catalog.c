@@ -146,8 +146,8 @@ read_setting(EtlPullTable *t, const EtlPullSettingDesc *s, HeapTuple tup,
 }
 
 /* The SQL type of a setting's column in etl_pull.tables */
-static const char *
-setting_sql_type(EtlPullSettingKind kind)
+const char *
+EtlPullSettingSqlType(EtlPullSettingKind kind)
 {
 	switch (kind)
 	{
@@ -213,7 +213,7 @@ EtlPullReadTable(const char *name)
 		else
 			appendStringInfo(&sql, ", %s::%s",
 							 s->default_value ? quote_literal_cstr(s->default_value) : "NULL",
-							 setting_sql_type(s->kind));
+							 EtlPullSettingSqlType(s->kind));
 	}
 	appendStringInfo(&sql, ", %s FROM etl_pull.tables WHERE name OPERATOR(pg_catalog.=) $1",
 					 has_table_id ? "table_id" : "NULL::pg_catalog.int4");

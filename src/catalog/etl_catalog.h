@@ -16,6 +16,8 @@
 #ifndef ETL_PULL_CATALOG_H
 #define ETL_PULL_CATALOG_H
 
+#include "utils/guc.h"
+
 #include "etl_pull.h"
 
 /* in option.c */
@@ -25,10 +27,12 @@ extern const EtlPullSettingDesc EtlPullTableSettings[];
 extern const int EtlPullNumTableSettings;
 extern int	EtlPullChoiceOrdinal(const char *value, const char *choices);
 extern char *EtlPullCheckTableOption(const char *key, const char *value);
+extern const EtlPullSettingDesc *EtlPullFindTableSetting(const char *key);
 extern char *EtlPullChoiceName(const char *setting, int ordinal);
 extern List *EtlPullParseColumnTypes(const char *value);
 
 /* in catalog.c */
+extern const char *EtlPullSettingSqlType(EtlPullSettingKind kind);
 extern EtlPullTable *EtlPullReadTable(const char *name);
 extern void EtlPullSplitSourceTable(const char *value, char **db, char **table);
 extern void EtlPullResolveTarget(const char *name, const char *target,
@@ -70,7 +74,8 @@ extern void EtlPullRefuseSetting(const char *what, const char *name,
 extern const char *EtlPullRefusedSqlMode(const char *mode);
 extern const char *EtlPullMysqlSettingWhy(const char *name);
 extern bool EtlPullSettingsListValid(const char *list, bool pg, bool check_rights,
-									 char **bad, const char **why);
+									 GucSource source, char **bad,
+									 const char **why, bool *refused);
 extern void EtlPullCheckSettingsList(const char *what, const char *list, bool pg);
 extern int	EtlPullApplyPgSettings(EtlPullTable *table);
 

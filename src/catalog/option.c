@@ -22,6 +22,9 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+#include <math.h>
+
 #include "access/reloptions.h"
 #include "access/transam.h"
 #include "catalog/catalog.h"
@@ -36,6 +39,7 @@
 #include "utils/builtins.h"
 #include "parser/parse_type.h"
 #include "parser/scansup.h"
+#include "utils/formatting.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/varlena.h"
@@ -448,26 +452,59 @@ bad_setting(const EtlPullSettingDesc *s, const char *value)
 }
 
 /*
+ * The descriptor of per-table setting "key", named in any case (as
+ * PostgreSQL's reloptions are), or NULL
+ */
+const EtlPullSettingDesc *
+EtlPullFindTableSetting(const char *key)
+{
+	int			i;
+
+	for (i = 0; i < EtlPullNumTableSettings; i++)
+		if (pg_strcasecmp(EtlPullTableSettings[i].name, key) == 0)
+			return &EtlPullTableSettings[i];
+	return NULL;
+}
+
+/*
+ * An integer setting's value: digits with an optional sign, and blanks
+ * around them, in the setting's range (a fraction is refused, as
+ * reloptions refuse one, rather than rounded); false if it is not
+ */
+static bool
+parse_whole_number(const char *value, const EtlPullSettingDesc *s, int *result)
+{
+	char	   *end;
+	long		v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (end == value || errno == ERANGE)
+		return false;
+	while (isspace((unsigned char) *end))
+		end++;
+	if (*end != '\0' || v < s->min || v > s->max)
+		return false;
+	*result = (int) v;
+	return true;
+}
+
+/*
  * Check one per-table setting, and return it in the form to store.  A
  * NULL value means "back to the default" and is always accepted for a
- * known key.  Type names of column_types are resolved in the caller's
- * search_path now and stored schema-qualified, so that a load resolves
- * them the same way whoever runs it.
+ * known key.  Keys, choices and booleans are taken in any case and
+ * stored as the descriptors spell them (lower case); an integer is
+ * stored as its digits, a boolean as true or false.  Type names of
+ * column_types are resolved in the caller's search_path now and stored
+ * schema-qualified, so that a load resolves them the same way whoever
+ * runs it.
  */
 char *
 EtlPullCheckTableOption(const char *key, const char *value)
 {
-	const EtlPullSettingDesc *s = NULL;
+	const EtlPullSettingDesc *s = EtlPullFindTableSetting(key);
 	int			i;
 
-	for (i = 0; i < EtlPullNumTableSettings; i++)
-	{
-		if (strcmp(EtlPullTableSettings[i].name, key) == 0)
-		{
-			s = &EtlPullTableSettings[i];
-			break;
-		}
-	}
 	if (s == NULL)
 	{
 		StringInfoData buf;
@@ -503,29 +540,38 @@ EtlPullCheckTableOption(const char *key, const char *value)
 				break;
 			}
 		case SET_CHOICE:
-			if (EtlPullChoiceOrdinal(value, s->choices) < 0)
-				bad_setting(s, value);
-			break;
+			{
+				char	   *lower = asc_tolower(value, strlen(value));
+				int			ordinal = EtlPullChoiceOrdinal(lower, s->choices);
+
+				if (ordinal < 0)
+					bad_setting(s, value);
+				return EtlPullChoiceName(s->name, ordinal);
+			}
 		case SET_INT:
 			{
 				int			v;
 
-				if (!parse_int(value, &v, 0, NULL) || v < s->min || v > s->max)
+				if (!parse_whole_number(value, s, &v))
 					bad_setting(s, value);
-				break;
+				return psprintf("%d", v);
 			}
 		case SET_NUMERIC:
 			{
 				double		v;
 
-				if (!parse_real(value, &v, 0, NULL) || v < 0)
+				if (!parse_real(value, &v, 0, NULL) || v < 0 || isinf(v))
 					bad_setting(s, value);
 				break;
 			}
 		case SET_BOOL:
-			if (!parse_bool(value, NULL))
-				bad_setting(s, value);
-			break;
+			{
+				bool		v;
+
+				if (!parse_bool(value, &v))
+					bad_setting(s, value);
+				return pstrdup(v ? "true" : "false");
+			}
 		case SET_PG_SETTINGS:
 			EtlPullCheckSettingsList(key, value, true);
 			break;

@@ -15,7 +15,8 @@
  * nest level, which the caller pops when the load ends, as a function's
  * SET clause does; synchronous_commit, which only matters at commit, is
  * set LOCAL, so it lasts to the end of the load's transaction and no
- * further.
+ * further: it weakens the durability of all of that transaction, so no
+ * default sets it, and README.md says so.
  *
  * IDENTIFICATION
  *		  src/catalog/settings_list.c
@@ -26,6 +27,7 @@
 
 #include <ctype.h>
 
+#include "access/xact.h"
 #include "catalog/pg_parameter_acl.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -204,6 +206,56 @@ spelling_refusal(const EtlPullSetting *s)
 	return NULL;
 }
 
+/* PostgreSQL's setting "name" (placeholders included), or NULL; never throws */
+static struct config_generic *
+find_guc(const char *name)
+{
+#if PG_VERSION_NUM >= 160000
+	return find_option(name, false, true, DEBUG5);
+#else
+	struct config_generic **vars = get_guc_variables();
+	int			n = GetNumConfigOptions();
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (pg_strcasecmp(vars[i]->name, name) == 0)
+			return vars[i];
+	return NULL;
+#endif
+}
+
+/*
+ * Why PostgreSQL would refuse setting "s" of a list of PostgreSQL settings
+ * when a load applies it, or NULL: an unknown name, or a value the
+ * setting does not take in a session (checked without applying it, by
+ * PostgreSQL's own parser and check hook).  A name with a dot that no
+ * module has defined yet is a placeholder, as SET allows, and is not
+ * checked (but etl_pull's own prefix is reserved).  For the GUC check hooks: never throws (set_config_option
+ * reports at DEBUG5 and returns 0).  With check_rights, the value is
+ * checked as the user who sets it would apply it; from a configuration
+ * file, as a superuser's.
+ */
+static const char *
+pg_value_refusal(const EtlPullSetting *s, bool check_rights, GucSource source)
+{
+	struct config_generic *var = find_guc(s->name);
+
+	if (var == NULL)
+		return (strchr(s->name, '.') != NULL &&
+				pg_strncasecmp(s->name, "etl_pull.", 9) != 0) ? NULL :
+			psprintf("PostgreSQL has no setting \"%s\".", s->name);
+	if (var->flags & GUC_CUSTOM_PLACEHOLDER)
+		return NULL;
+	if (set_config_option(s->name, s->value,
+						  check_rights ? PGC_USERSET : PGC_SUSET,
+						  (source == PGC_S_TEST || !IsTransactionState()) ?
+						  PGC_S_TEST : PGC_S_SESSION,
+						  GUC_ACTION_SAVE, false, DEBUG5, false) == 0)
+		return psprintf("PostgreSQL does not take \"%s\" for setting \"%s\" during a load; SET %s TO '%s' says why.",
+						s->value, s->name, s->name, s->value);
+	return NULL;
+}
+
 /*
  * Why etl_pull refuses setting "s" in a list of PostgreSQL ("pg") or MySQL
  * settings by its name, or NULL when it does not (values: see
@@ -233,23 +285,8 @@ EtlPullSettingRefusal(const EtlPullSetting *s, bool pg, bool check_rights)
 		return why;
 	if (check_rights)
 	{
-		struct config_generic *var = NULL;
-#if PG_VERSION_NUM >= 160000
-		var = find_option(s->name, false, true, DEBUG5);
-#else
-		struct config_generic **vars = get_guc_variables();
-		int			n = GetNumConfigOptions();
-		int			i;
+		struct config_generic *var = find_guc(s->name);
 
-		for (i = 0; i < n; i++)
-		{
-			if (pg_strcasecmp(vars[i]->name, s->name) == 0)
-			{
-				var = vars[i];
-				break;
-			}
-		}
-#endif
 		if (var != NULL && var->context != PGC_USERSET &&
 			!superuser_arg(GetOuterUserId()) &&
 			pg_parameter_aclcheck(var->name, GetOuterUserId(),
@@ -260,18 +297,23 @@ EtlPullSettingRefusal(const EtlPullSetting *s, bool pg, bool check_rights)
 }
 
 /*
- * Whether a settings list parses and changes nothing a load relies on; if
- * not, *bad is the offending item and *why (may be NULL) the reason.  For
- * the GUC check hooks: never throws.  check_rights as for refusal().
+ * Whether a settings list parses and changes nothing a load relies on,
+ * and, for PostgreSQL ("pg") settings, names settings that take its
+ * values (pg_value_refusal); if not, *bad is the offending item and *why
+ * (may be NULL) the reason, and *refused whether etl_pull refuses it
+ * (false: it is malformed, or PostgreSQL would not take it).  For the GUC check hooks: never throws.
+ * check_rights as for EtlPullSettingRefusal; source is the hook's.
  */
 bool
 EtlPullSettingsListValid(const char *list, bool pg, bool check_rights,
-						 char **bad, const char **why)
+						 GucSource source, char **bad, const char **why,
+						 bool *refused)
 {
 	List	   *settings = EtlPullParseSettings(list, bad);
 	ListCell   *lc;
 
 	*why = NULL;
+	*refused = false;
 	if (*bad != NULL)
 		return false;
 	foreach(lc, settings)
@@ -281,6 +323,9 @@ EtlPullSettingsListValid(const char *list, bool pg, bool check_rights,
 		*why = EtlPullSettingRefusal(s, pg, check_rights);
 		if (*why == NULL && !pg)
 			*why = spelling_refusal(s);
+		*refused = (*why != NULL);
+		if (*why == NULL && pg)
+			*why = pg_value_refusal(s, check_rights, source);
 		if (*why != NULL)
 		{
 			*bad = s->name;
@@ -337,9 +382,34 @@ EtlPullCheckSettingsList(const char *what, const char *list, bool pg)
 	}
 }
 
+/* What apply_context_callback names: the list an item comes from */
+typedef struct ApplyContext
+{
+	EtlPullTable *table;
+	bool		global;			/* etl_pull.pg_settings, else the table's */
+	const char *name;
+} ApplyContext;
+
+static void
+apply_context_callback(void *arg)
+{
+	ApplyContext *ac = (ApplyContext *) arg;
+
+	if (ac->global)
+		errcontext("item \"%s\" of configuration parameter \"etl_pull.pg_settings\"",
+				   ac->name);
+	else
+		errcontext("item \"%s\" of setting \"pg_settings\" of table \"%s\"",
+				   ac->name, ac->table->name);
+}
+
 /*
  * Apply the PostgreSQL settings for a load.  Returns the GUC nest level to
- * hand to AtEOXact_GUC when the load ends.
+ * hand to AtEOXact_GUC when the load ends.  An error names the list the
+ * failing item is in (a value in postgresql.conf is checked only there:
+ * its rights, with the user who loads).  synchronous_commit, which acts
+ * only at commit, is set LOCAL: given in a list, it lasts to the end of
+ * the transaction that calls the load (an opt-in: no default sets it).
  */
 int
 EtlPullApplyPgSettings(EtlPullTable *table)
@@ -347,25 +417,35 @@ EtlPullApplyPgSettings(EtlPullTable *table)
 	int			nestlevel = NewGUCNestLevel();
 	const char *lists[2] = {EtlPullPgSettings, table->pg_settings};
 	int			i;
+	ApplyContext ac;
+	ErrorContextCallback errcallback;
 
+	ac.table = table;
+	errcallback.callback = apply_context_callback;
+	errcallback.arg = &ac;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
 	for (i = 0; i < 2; i++)
 	{
 		char	   *bad;
 		ListCell   *lc;
 
+		ac.global = (i == 0);
 		foreach(lc, EtlPullParseSettings(lists[i], &bad))
 		{
 			EtlPullSetting *s = (EtlPullSetting *) lfirst(lc);
 			const char *why = EtlPullSettingRefusal(s, true, false);
 
+			ac.name = s->name;
 			if (why)
 				EtlPullRefuseSetting(i == 0 ? "etl_pull.pg_settings" : "pg_settings", s->name, why);
 			(void) set_config_option(s->name, s->value, PGC_USERSET, PGC_S_SESSION,
-									 strcmp(s->name, "synchronous_commit") == 0 ?
+									 pg_strcasecmp(s->name, "synchronous_commit") == 0 ?
 									 GUC_ACTION_LOCAL : GUC_ACTION_SAVE,
 									 true, ERROR, false);
 		}
 	}
+	error_context_stack = errcallback.previous;
 	return nestlevel;
 }
 

@@ -81,7 +81,11 @@ EtlPullIncrementalColumns(EtlPullTable *table, EtlPullSource *source)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("incremental column \"%s\" is not a column of MySQL table \"%s.%s\"",
-							name, source->db, source->table)));
+							name, source->db, source->table),
+					 errdetail("Setting \"incremental_columns\" of table \"%s\" names it.",
+							   table->name),
+					 errhint("Correct it with etl_pull.set_table_option('%s', 'incremental_columns', '...').",
+							 table->name)));
 		idx[n++] = i;
 	}
 	return idx;

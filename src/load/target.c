@@ -56,10 +56,25 @@
 Oid
 EtlPullTargetSchema(EtlPullLoad *load)
 {
-	EtlPullCheckTargetSchema(load->table->target_schema);
-	load->target_qname = quote_qualified_identifier(load->table->target_schema,
-													load->table->target_relname);
-	return get_namespace_oid(load->table->target_schema, false);
+	EtlPullTable *t = load->table;
+	Oid			nspid;
+
+	EtlPullCheckTargetSchema(t->target_schema);
+	load->target_qname = quote_qualified_identifier(t->target_schema,
+													t->target_relname);
+	nspid = get_namespace_oid(t->target_schema, true);
+	if (!OidIsValid(nspid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_SCHEMA),
+				 errmsg("schema \"%s\" of target %s of table \"%s\" does not exist",
+						t->target_schema, load->target_qname, t->name),
+				 t->target_table ?
+				 errdetail("Setting \"target_table\" of table \"%s\" is \"%s\".",
+						   t->name, t->target_table) :
+				 errdetail("Table \"%s\" has no \"target_table\" setting: its target is in schema \"public\".",
+						   t->name),
+				 errhint("Create the schema, or change setting \"target_table\" with etl_pull.set_table_option().")));
+	return nspid;
 }
 
 /*

@@ -121,6 +121,28 @@ check_session_effect(EtlPullTable *table, char **before, char **after)
 }
 
 /*
+ * Name the lists a failed SET SESSION came from: a value only MySQL can
+ * judge (an unknown variable, a bad value) may come from
+ * etl_pull.mysql_settings, set for every load in postgresql.conf.
+ */
+static void
+mysql_settings_context(void *arg)
+{
+	EtlPullTable *table = (EtlPullTable *) arg;
+	bool		global = EtlPullMysqlSettings && EtlPullMysqlSettings[0];
+	bool		own = table->mysql_settings && table->mysql_settings[0];
+
+	if (global && own)
+		errcontext("applying configuration parameter \"etl_pull.mysql_settings\" and setting \"mysql_settings\" of table \"%s\"",
+				   table->name);
+	else if (global)
+		errcontext("applying configuration parameter \"etl_pull.mysql_settings\"");
+	else
+		errcontext("applying setting \"mysql_settings\" of table \"%s\"",
+				   table->name);
+}
+
+/*
  * Apply the MySQL settings to a load's connection, and check what they
  * did (check_session_effect): settings refused by name are refused before
  * anything is sent, and the session is read back before and after the SET.
@@ -156,8 +178,14 @@ EtlPullApplyMysqlSettings(EtlPullConnection *conn, EtlPullTable *table)
 	if (sql.len > 0)
 	{
 		char	  **before = session_values(conn);
+		ErrorContextCallback errcallback;
 
+		errcallback.callback = mysql_settings_context;
+		errcallback.arg = table;
+		errcallback.previous = error_context_stack;
+		error_context_stack = &errcallback;
 		EtlPullExec(conn, sql.data);
+		error_context_stack = errcallback.previous;
 		check_session_effect(table, before, session_values(conn));
 	}
 }
