@@ -544,6 +544,30 @@ dependent_views(Oid relid, AttrNumber attnum)
 	return views;
 }
 
+/*
+ * Why evolve cannot apply change "c": a view (or rule) on the column it
+ * widens, as the error's message says it; NULL when nothing blocks it
+ */
+static char *
+blocking_views(EtlPullLoad *load, Change *c)
+{
+	char	   *views;
+
+	if (c->kind != CHANGE_ALTER || c->widened == 0 ||
+		(views = dependent_views(load->target_oid, c->widened)) == NULL)
+		return NULL;
+	return psprintf("cannot widen a column of table %s: view %s depends on it",
+					load->target_qname, views);
+}
+
+/* What to do about a change blocked by a view */
+static char *
+blocked_hint(Change *c)
+{
+	return psprintf("Drop the view, load the table, then create the view again; or run %s with the view dropped and recreated.",
+					c->hint);
+}
+
 /* Append one change per line to the run's schema_changes */
 static void
 record_change(EtlPullRunResult *r, const char *text)
@@ -594,15 +618,12 @@ apply_changes(EtlPullLoad *load, List *changes)
 			continue;
 		if (c->added)
 			EtlPullCheckTypeOwner(c->added_type, load->owner, c->column);
-		if (c->widened != 0 &&
-			(views = dependent_views(load->target_oid, c->widened)) != NULL)
+		if ((views = blocking_views(load, c)) != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-					 errmsg("cannot widen a column of table %s: view %s depends on it",
-							load->target_qname, views),
+					 errmsg("%s", views),
 					 errdetail("The source's %s.", c->text),
-					 errhint("Drop the view, load the table, then create the view again; or run %s with the view dropped and recreated.",
-							 c->hint)));
+					 errhint("%s", blocked_hint(c))));
 		appendStringInfo(&ddl, "%s%s", ddl.data[ddl.len - 1] == ' ' ? "" : ", ",
 						 c->ddl);
 	}
@@ -712,6 +733,8 @@ EtlPullSchemaPreview(EtlPullLoad *load, Relation rel, char **ddl)
 		Change	   *c = (Change *) lfirst(lc);
 		EtlPullSchemaDiff *d = palloc(sizeof(EtlPullSchemaDiff));
 
+		char	   *blocked;
+
 		d->action = c->kind == CHANGE_ALTER ? "alter" :
 			c->kind == CHANGE_HELD ? "none" : "refused";
 		d->text = c->text;
@@ -719,6 +742,16 @@ EtlPullSchemaPreview(EtlPullLoad *load, Relation rel, char **ddl)
 		result = lappend(result, d);
 		if (c->kind == CHANGE_ALTER)
 			appendStringInfo(&alter, "%s%s", alter.len ? ", " : "", c->ddl);
+		/* under evolve, a view on the column to widen fails the load */
+		if (load->table->on_schema_change == ETL_SCHEMA_CHANGE_EVOLVE &&
+			(blocked = blocking_views(load, c)) != NULL)
+		{
+			d = palloc(sizeof(EtlPullSchemaDiff));
+			d->action = "refused";
+			d->text = blocked;
+			d->hint = blocked_hint(c);
+			result = lappend(result, d);
+		}
 	}
 	*ddl = alter.len ? psprintf("ALTER TABLE %s %s", load->target_qname, alter.data) : NULL;
 	return result;

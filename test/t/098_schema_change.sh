@@ -266,11 +266,29 @@ q "ALTER TABLE $t ALTER COLUMN name DROP NOT NULL" >/dev/null
 is "$(q "SELECT rows FROM etl_pull.load_table('$t')")|$(q "SELECT count(name) FROM $t")" "3|0" \
 	"$t: once nullable, it stays and gets NULL"
 
+# a column_types entry for a column the source no longer has: the load
+# fails, and plan reports the load's error as a row instead of raising it
+t=sc_ctypes
+make_table "$t" full stream evolve
+q "SELECT etl_pull.set_table_option('$t', 'column_types', 'gone:text')" >/dev/null
+etl_mysql -e "ALTER TABLE $t DROP COLUMN gone"
+err=$(q "SELECT etl_pull.load_table('$t')" | sed -n 's/^ERROR:  //p')
+like "$err" 'column_types.*"gone"' "$t: the load fails on the column_types entry"
+row=$(q "SELECT string_agg(section || '|' || coalesce(item, '') || '|' || detail, E'\n') FROM etl_pull.plan('$t', 0)")
+expect="table|name|$t
+table|column_types|load_table fails: $err"
+ok "$([[ $row == "$expect"* && $row == *"; the plan stops here"* ]]; echo $?)" \
+	"$t: plan says so in a row, with the load's message, and stops"
+[[ $row == "$expect"* ]] || echo "#   got: '$row'"
+
 # a view on a column to widen: a clear error
 t=sc_view
 make_table "$t" full stream evolve
 q "CREATE VIEW sc_view_names AS SELECT id, name FROM $t" >/dev/null
 etl_mysql -e "ALTER TABLE $t MODIFY name varchar(20) NOT NULL"
+like "$(q "SELECT detail FROM etl_pull.plan('$t', 0) WHERE section = 'schema' AND item = 'refused'")" \
+	"^cannot widen a column of table public.$t: view public.sc_view_names depends on it\. Drop the view" \
+	"$t: plan reports the view that blocks the widening"
 out=$(q "SELECT etl_pull.load_table('$t')")
 like "$out" "ERROR:  cannot widen a column of table public.$t: view public.sc_view_names depends on it" \
 	"$t: a view on the widened column is named"
