@@ -44,6 +44,14 @@ SELECT count(*) AS rows, (SELECT count(*) FROM etl_pull.watermarks) AS watermark
   FROM plan_drift;
 \d plan_drift
 
+-- a view on a column to widen: evolve fails the load, and the plan says so
+-- with the load's own message
+CREATE VIEW plan_drift_names AS SELECT id, name FROM plan_drift;
+SELECT item, detail FROM etl_pull.plan('plan_drift', 0)
+ WHERE section = 'schema' AND item IN ('refused', 'on_schema_change');
+SELECT rows FROM etl_pull.load_table('plan_drift');
+DROP VIEW plan_drift_names;
+
 -- a diff table: what its next run compares, or why it cannot
 SELECT etl_pull.set_table_option('plan_drift', 'extraction', 'diff');
 SELECT item, detail FROM etl_pull.plan('plan_drift', 0) WHERE section = 'extraction';
@@ -95,6 +103,31 @@ REVOKE SELECT ON plan_drift FROM regress_plan_reader;
 SET ROLE regress_plan_reader;
 SELECT item, detail FROM etl_pull.plan('plan_drift', 0) WHERE section = 'extraction';
 RESET ROLE;
+
+-- an incremental table without a primary key: every load fails, the
+-- plan says so (and how a run with one merges today)
+SELECT etl_pull.add_table('plan_nokey', server => 'replica');
+SELECT etl_pull.set_table_option('plan_nokey', 'extraction', 'incremental');
+SELECT etl_pull.set_table_option('plan_nokey', 'incremental_columns', 'updated');
+SELECT item, detail FROM etl_pull.plan('plan_nokey', 0)
+ WHERE section = 'strategy' AND item = 'incremental' OR section = 'extraction' AND item = 'next run';
+SELECT rows FROM etl_pull.load_table('plan_nokey');
+-- append_only takes it: the plan says what the runs do
+SELECT etl_pull.set_table_option('plan_nokey', 'append_only', 'true');
+SELECT rows FROM etl_pull.load_table('plan_nokey');
+SELECT item, detail FROM etl_pull.plan('plan_nokey', 0)
+ WHERE section = 'strategy' AND item = 'incremental' OR section = 'extraction' AND item = 'next run';
+SELECT etl_pull.remove_table('plan_nokey');
+DROP TABLE plan_nokey;
+
+-- a target schema that does not exist: a row saying the load fails, as it does
+CREATE SCHEMA plan_gone;
+SELECT etl_pull.add_table('plan_noschema', server => 'replica', source_table => 'plan_new',
+                          target_table => 'plan_gone.plan_new');
+DROP SCHEMA plan_gone;
+SELECT section, item, detail FROM etl_pull.plan('plan_noschema', 0);
+SELECT rows FROM etl_pull.load_table('plan_noschema');
+SELECT etl_pull.remove_table('plan_noschema');
 
 DROP USER MAPPING FOR regress_plan_reader SERVER replica;
 REVOKE USAGE ON FOREIGN SERVER replica FROM regress_plan_reader;

@@ -17,7 +17,9 @@
  *	schema		what on_schema_change would do about the source's changes,
  *				and the ALTER TABLE evolve would run
  *	ddl			for a target to create: its CREATE TABLE (and indexes)
- *	strategy	the strategy and the rule that picks it
+ *	strategy	the strategy and the rule that picks it; for an incremental
+ *				table what the runs past the watermark do (or that every
+ *				load fails: no primary key)
  *	privileges	what the caller lacks for the load (or that nothing is)
  *	keys		the primary key and how parallel would cut it into chunks
  *	extraction	full, incremental (the watermark, its predicate and
@@ -37,8 +39,12 @@
  * asked of the code that enforces it (EtlPullServerAccess and
  * EtlPullSchemaAccess, EtlPullLackedTargetPrivileges, the row-level
  * security checks, the strategies' "unsuitable", EtlPullVerifyUnsuitable,
- * EtlPullAppendOnlyUnsuitable, EtlPullIsZeroDate), so that it cannot
- * disagree with the load.
+ * EtlPullAppendOnlyUnsuitable, EtlPullIncrementalUnsuitable and
+ * EtlPullIncrementalPath, EtlPullSchemaPreview, EtlPullIsZeroDate), so
+ * that it cannot disagree with the load.  Where the rule is an error the
+ * load raises (the target's schema, the connection and its TLS, the
+ * column_types entries) the plan runs the load's own step and reports its
+ * error as a row (plan_try), then stops.
  *
  * IDENTIFICATION
  *		  src/commands/plan.c
@@ -48,6 +54,7 @@
 #include "postgres.h"
 
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -60,6 +67,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 
 #include "compat.h"
 #include "etl_pull.h"
@@ -122,6 +130,58 @@ emit(TablePlan *p, const char *section, const char *item, const char *detail)
 	else
 		nulls[2] = true;
 	tuplestore_putvalues(p->rsinfo->setResult, p->rsinfo->setDesc, values, nulls);
+}
+
+/*
+ * Run "step" as the load runs it, in a subtransaction.  If it raises the
+ * error the load would raise (the rule's owner says why), report it as a
+ * row of "section" and "item" instead, and return false: the plan stops
+ * there.  A cancel and an internal error go on as errors.
+ */
+static bool
+plan_try(TablePlan *p, void (*step) (TablePlan *), const char *section,
+		 const char *item)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *edata;
+	char	   *detail;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		step(p);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		edata = NULL;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_END_TRY();
+	if (edata == NULL)
+		return true;
+	if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+		edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
+		ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INTERNAL_ERROR)
+		ReThrowError(edata);
+	detail = edata->detail ? pstrdup(edata->detail) : NULL;
+	if (detail && detail[0] && detail[strlen(detail) - 1] == '.')
+		detail[strlen(detail) - 1] = '\0';
+	emit(p, section, item,
+		 psprintf("load_table fails: %s%s%s%s; the plan stops here%s%s",
+				  edata->message, detail ? " (" : "", detail ? detail : "",
+				  detail ? ")" : "",
+				  edata->hint ? ". " : "", edata->hint ? edata->hint : ""));
+	return false;
 }
 
 /* One value of a MySQL session status variable, or NULL */
@@ -373,6 +433,34 @@ sample_hazards(TablePlan *p, int sample)
 
 /* ---- the sections ---- */
 
+/* The target's schema, as a load finds it (EtlPullTargetSchema) */
+static void
+find_target_schema(TablePlan *p)
+{
+	p->nspid = EtlPullTargetSchema(&p->load);
+}
+
+/* The target, or that there is none yet (EtlPullLookupTarget) */
+static void
+find_target(TablePlan *p)
+{
+	p->load.target_oid = EtlPullLookupTarget(&p->load);
+}
+
+/* Connect as a load connects, TLS as the server's options ask (EtlPullConnect) */
+static void
+connect_source(TablePlan *p)
+{
+	p->load.conn = EtlPullConnect(p->server, GetUserId());
+}
+
+/* Every column_types entry names a source column (EtlPullCheckColumnTypes) */
+static void
+check_column_types(TablePlan *p)
+{
+	EtlPullCheckColumnTypes(&p->load);
+}
+
 /*
  * What the caller may do, as a load asks it before it reads MySQL: USAGE
  * on the server and a user mapping (EtlPullServerAccess), USAGE on the
@@ -400,7 +488,8 @@ plan_access(TablePlan *p)
 		return false;
 	}
 
-	p->nspid = EtlPullTargetSchema(&p->load);
+	if (!plan_try(p, find_target_schema, "table", "target"))
+		return false;
 	if (EtlPullSchemaAccess(p->nspid, GetUserId(), false) == ETL_LACKS_SCHEMA_USAGE)
 	{
 		emit(p, "privileges", psprintf("USAGE on schema %s",
@@ -408,16 +497,20 @@ plan_access(TablePlan *p)
 			 "missing: load_table fails before it connects; the plan stops here");
 		return false;
 	}
-	p->load.target_oid = EtlPullLookupTarget(&p->load);
+	if (!plan_try(p, find_target, "table", "target"))
+		return false;
 	p->exists = OidIsValid(p->load.target_oid);
 	return true;
 }
 
 /*
  * The source, read under a read-only snapshot as a load reads it; the
- * table's rows (source, target, settings) and the connection's TLS
+ * table's rows (source, target, settings) and the connection's TLS.
+ * Returns false where the plan stops: a connection the load could not
+ * make (TLS the server cannot meet, say), a column_types entry for a
+ * column the source lacks.
  */
-static void
+static bool
 plan_source(TablePlan *p)
 {
 	EtlPullTable *table = p->table;
@@ -426,11 +519,13 @@ plan_source(TablePlan *p)
 
 	EtlPullGetConnOptions(p->server, GetUserMapping(GetUserId(), p->server->serverid),
 						  &opts);
-	p->load.conn = EtlPullConnect(p->server, GetUserId());
+	if (!plan_try(p, connect_source, "connection", "connect"))
+		return false;
 	EtlPullApplyMysqlSettings(p->load.conn, table);
 	EtlPullStartSnapshot(p->load.conn);
 	p->load.source = EtlPullDescribeTableSource(p->load.conn, table);
-	EtlPullCheckColumnTypes(&p->load);
+	if (!plan_try(p, check_column_types, "table", "column_types"))
+		return false;
 
 	emit(p, "table", "source",
 		 psprintf("%s.%s on server %s", EtlPullQuoteIdent(p->load.source->db),
@@ -455,6 +550,7 @@ plan_source(TablePlan *p)
 		 tls ? psprintf("%s, cipher %s (ssl_mode %s)", tls,
 						session_status(p->load.conn, "Ssl_cipher"), opts.ssl_mode) :
 		 psprintf("not encrypted (ssl_mode %s)", opts.ssl_mode));
+	return true;
 }
 
 /*
@@ -562,16 +658,26 @@ plan_schema(TablePlan *p)
 	List	   *diffs;
 	ListCell   *lc;
 	char	   *ddl;
+	int			refused = 0;
 
 	diffs = EtlPullSchemaPreview(&p->load, p->rel, &ddl);
 	foreach(lc, diffs)
 	{
 		EtlPullSchemaDiff *d = (EtlPullSchemaDiff *) lfirst(lc);
 
+		if (strcmp(d->action, "refused") == 0)
+			refused++;
 		emit(p, "schema", d->action, d->hint && strcmp(d->action, "refused") == 0 ?
 			 psprintf("%s. %s", d->text, d->hint) : d->text);
 	}
-	if (ddl)
+	if (refused > 0)
+		emit(p, "schema", "on_schema_change",
+			 psprintf("%s: the load fails on the refused change%s above%s",
+					  EtlPullChoiceName("on_schema_change", p->table->on_schema_change),
+					  refused > 1 ? "s" : "",
+					  ddl && p->table->on_schema_change != ETL_SCHEMA_CHANGE_EVOLVE ?
+					  psprintf("; then evolve would run %s", ddl) : ""));
+	else if (ddl)
 		emit(p, "schema", "on_schema_change",
 			 p->table->on_schema_change == ETL_SCHEMA_CHANGE_EVOLVE ?
 			 psprintf("evolve: the load runs %s first", ddl) :
@@ -612,11 +718,24 @@ plan_ddl(TablePlan *p)
 static void
 plan_strategy(TablePlan *p)
 {
+	const char *refused;
+
 	p->strategy = EtlPullChooseStrategy(&p->load, p->rel);
 	emit(p, "strategy", p->strategy->name, p->result.strategy_reason);
-	if (p->table->extraction == ETL_EXTRACTION_INCREMENTAL)
+	if (p->table->extraction != ETL_EXTRACTION_INCREMENTAL)
+		return;
+	refused = EtlPullIncrementalUnsuitable(p->table, p->load.source);
+	if (refused != NULL)
 		emit(p, "strategy", "incremental",
-			 "runs after the first pull past the watermark: staged, then merged by primary key");
+			 psprintf("refused: %s: every load fails, the first one too (set \"append_only\" to true to append the pulled rows)",
+					  refused));
+	else if (p->rel == NULL)
+		emit(p, "strategy", "incremental",
+			 "the runs after the first (which creates the target) merge the rows past the watermark by primary key; plan again then to see how");
+	else
+		emit(p, "strategy", "incremental",
+			 psprintf("%s (the runs after the first, past the watermark)",
+					  EtlPullIncrementalPath(&p->load, p->rel)));
 }
 
 /*
@@ -765,6 +884,7 @@ plan_incremental(TablePlan *p, List *indexes)
 	List	   *watermark = EtlPullReadWatermark(table);
 	bool		may_read = p->exists &&
 		pg_class_aclcheck(p->load.target_oid, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
+	const char *refused_run = EtlPullIncrementalUnsuitable(table, source);
 	int			i;
 
 	for (i = 0; i < list_length(table->incremental_columns); i++)
@@ -782,7 +902,10 @@ plan_incremental(TablePlan *p, List *indexes)
 			emit(p, "extraction", item,
 				 psprintf("refused: %s: every load fails", refused));
 	}
-	if (watermark == NIL || !p->exists)
+	if (refused_run != NULL)
+		emit(p, "extraction", "next run",
+			 psprintf("refused: %s: the run fails", refused_run));
+	else if (watermark == NIL || !p->exists)
 		emit(p, "extraction", "next run",
 			 "full: no watermark yet (or no target): the first run loads every row");
 	else if (!may_read)
@@ -874,7 +997,12 @@ plan_table(ReturnSetInfo *rsinfo, EtlPullTable *table, int sample)
 	emit(p, "table", "name", table->name);
 	if (!plan_access(p))
 		return;
-	plan_source(p);
+	if (!plan_source(p))
+	{
+		if (p->load.conn != NULL)
+			EtlPullDisconnect(p->load.conn);
+		return;
+	}
 	if (p->exists)
 	{
 		p->rel = table_open(p->load.target_oid, AccessShareLock);

@@ -194,6 +194,26 @@ EtlPullChooseStrategy(EtlPullLoad *load, Relation rel)
 }
 
 /*
+ * Why every load of incremental table "table" (its first, full one too)
+ * fails on "source", or NULL: merging needs the source's primary key,
+ * unless the pulled rows are appended (append_only).  etl_pull.plan()
+ * asks it too.
+ */
+const char *
+EtlPullIncrementalUnsuitable(EtlPullTable *table, EtlPullSource *source)
+{
+	int			i;
+
+	if (table->append_only)
+		return NULL;
+	for (i = 0; i < source->ncolumns; i++)
+		if (source->columns[i].pk_position > 0)
+			return NULL;
+	return psprintf("incremental loads of table \"%s\" need a primary key on MySQL table \"%s.%s\"",
+					table->name, source->db, source->table);
+}
+
+/*
  * Incremental extraction: the first run (or a forced one) is full; later
  * runs pull from the watermark (load->where).  The new watermark is read
  * now, under the same snapshot as the rows, into *new_watermark.  Returns
@@ -205,17 +225,12 @@ plan_incremental(EtlPullLoad *load, bool force_full, List **new_watermark)
 	EtlPullTable *table = load->table;
 	int		   *cols = EtlPullIncrementalColumns(table, load->source);
 	List	   *watermark;
-	bool		has_pk = false;
-	int			i;
+	const char *why = EtlPullIncrementalUnsuitable(table, load->source);
 
-	for (i = 0; i < load->source->ncolumns; i++)
-		if (load->source->columns[i].pk_position > 0)
-			has_pk = true;
-	if (!has_pk && !table->append_only)
+	if (why != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
-				 errmsg("incremental loads of table \"%s\" need a primary key on MySQL table \"%s.%s\"",
-						table->name, load->source->db, load->source->table),
+				 errmsg("%s", why),
 				 errhint("Set \"append_only\" to true to append the pulled rows instead of merging them.")));
 	watermark = force_full ? NIL : EtlPullReadWatermark(table);
 	if (watermark != NIL && table->append_only)

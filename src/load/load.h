@@ -225,6 +225,9 @@ extern const EtlPullStrategyRoutine EtlPullStandardStrategy;
 
 /* in load/strategy_incremental.c: the runs that pull from a watermark */
 extern const EtlPullStrategyRoutine EtlPullIncrementalStrategy;
+extern const char *EtlPullIncrementalPath(EtlPullLoad *load, Relation rel);
+extern const char *EtlPullIncrementalUnsuitable(EtlPullTable *table,
+												EtlPullSource *source);
 
 /* in strategy_diff.c: the runs that re-pull the ranges whose hashes differ */
 extern const EtlPullStrategyRoutine EtlPullDiffStrategy;

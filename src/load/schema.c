@@ -21,17 +21,18 @@
  *				real to double, more fractional seconds): evolve alters
  *				the column's type; one that became nullable at the source
  *				loses its NOT NULL
- *	held		a change the target's type holds as it is (an enum or set
- *				label added: the target is text or text[]; a target chosen
- *				wider than the mapping): nothing to do
+ *	held		a change the target's actual type holds as it is (an enum
+ *				or set label added: the target is text or text[]; a
+ *				narrowing, varchar(40) to varchar(30) into varchar(40); a
+ *				target chosen wider than the mapping): nothing to do
  *	gone		a column of the baseline that the source no longer has
  *				(a rename is gone + added): it stays in the target and gets
  *				its default (NULL) from then on; an error when it is NOT
  *				NULL with no default
- *	refused		narrowed (the target tracks the old mapping, which is
- *				wider than the new), or changed to a type the target
- *				cannot hold: an error in either mode, naming the column,
- *				both types and what to do
+ *	refused		changed to a type the target cannot hold and that is no
+ *				lossless widening of it: an error in either mode, naming
+ *				the column, both types and the ALTER TABLE that fixes
+ *				every refused change
  *
  * With on_schema_change = error a change that needs the target altered
  * fails the load with every change listed, before anything is written;
@@ -109,6 +110,8 @@ typedef struct Change
 	char	   *text;			/* for the NOTICE, the run and the error */
 	char	   *ddl;			/* CHANGE_ALTER: the ALTER TABLE clause */
 	char	   *hint;			/* CHANGE_REFUSED: what to do */
+	char	   *fix;			/* CHANGE_REFUSED: the ALTER TABLE clause that
+								 * would let it load */
 	AttrNumber	widened;		/* attribute whose type changes, or 0 */
 	bool		added;
 	const char *column;			/* added: the target column */
@@ -368,12 +371,15 @@ compare_column(EtlPullLoad *load, EtlPullSchemaState *state, int i,
 	char	   *now_type = format_type_with_typemod(att->atttypid, att->atttypmod);
 	Oid			mtyp;
 	int32		mmod;
+	Oid			old_mtyp;
+	int32		old_mmod;
 	Change	   *c;
 
 	if (b == NULL || bi < 0 || strcmp(b->types[bi], state->types[i]) == 0)
 		return;					/* unchanged, or no baseline to tell */
 	old_type = b->types[bi];
 	parseTypeString(state->mapped[i], &mtyp, &mmod, false);
+	parseTypeString(b->mapped[bi], &old_mtyp, &old_mmod, true);
 
 	if (mtyp == att->atttypid && mmod == att->atttypmod)
 		c = new_change(changes, CHANGE_HELD,
@@ -391,25 +397,27 @@ compare_column(EtlPullLoad *load, EtlPullSchemaState *state, int i,
 		c->widened = att->attnum;
 		c->hint = psprintf("ALTER TABLE %s %s", qname, c->ddl);
 	}
-	else if (holds(mtyp, mmod, att->atttypid, att->atttypmod) &&
-			 strcmp(b->mapped[bi], now_type) != 0)
+	else if (holds(mtyp, mmod, att->atttypid, att->atttypmod))
+	{
+		/* a narrowing (or a change) the target's actual type holds */
 		c = new_change(changes, CHANGE_HELD,
-					   psprintf("column \"%s\" changed from %s to %s: target type %s holds it",
-								col->name, old_type, state->types[i], now_type));
+					   psprintf("column \"%s\" %s from %s to %s: target type %s holds it",
+								col->name,
+								OidIsValid(old_mtyp) &&
+								holds(mtyp, mmod, old_mtyp, old_mmod) ? "narrowed" : "changed",
+								old_type, state->types[i], now_type));
+	}
 	else
 	{
-		bool		narrowed = holds(mtyp, mmod, att->atttypid, att->atttypmod);
 		char	   *to = format_type_with_typemod(mtyp, mmod);
 
 		c = new_change(changes, CHANGE_REFUSED,
-					   psprintf("column \"%s\" %s from %s to %s: target column %s is %s, and %s",
-								col->name, narrowed ? "narrowed" : "changed",
-								old_type, state->types[i], attname, now_type,
-								narrowed ?
-								psprintf("etl_pull does not narrow a column (%s would lose what does not fit)", to) :
-								psprintf("%s is not a lossless widening of it", to)));
-		c->hint = psprintf("Alter column %s of table %s yourself (ALTER TABLE %s ALTER COLUMN %s TYPE %s, with a USING clause if needed) or drop the target so that the next load creates it; then load again.",
-						   attname, qname, qname, attname, to);
+					   psprintf("column \"%s\" changed from %s to %s: target column %s is %s, and %s is not a lossless widening of it",
+								col->name, old_type, state->types[i], attname,
+								now_type, to));
+		c->fix = psprintf("ALTER COLUMN %s TYPE %s", attname, to);
+		c->hint = psprintf("Alter column %s of table %s yourself (ALTER TABLE %s %s, with a USING clause if needed) or drop the target so that the next load creates it; then load again.",
+						   attname, qname, qname, c->fix);
 	}
 
 	/* a source column that became nullable: the target's NOT NULL goes */
@@ -488,8 +496,10 @@ find_changes(EtlPullLoad *load, EtlPullSchemaState *state, Relation rel)
 			c = new_change(&changes, CHANGE_REFUSED,
 						   psprintf("column \"%s\" is gone from the source: target column %s is NOT NULL and has no default",
 									b->names[i], quote_identifier(target_name)));
-			c->hint = psprintf("Drop its NOT NULL (ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL) or the column, then load again.",
-							   load->target_qname, quote_identifier(target_name));
+			c->fix = psprintf("ALTER COLUMN %s DROP NOT NULL",
+							  quote_identifier(target_name));
+			c->hint = psprintf("Drop its NOT NULL (ALTER TABLE %s %s) or the column, then load again.",
+							   load->target_qname, c->fix);
 		}
 		else
 			new_change(&changes, CHANGE_HELD,
@@ -532,6 +542,30 @@ dependent_views(Oid relid, AttrNumber attnum)
 	}
 	SPI_finish();
 	return views;
+}
+
+/*
+ * Why evolve cannot apply change "c": a view (or rule) on the column it
+ * widens, as the error's message says it; NULL when nothing blocks it
+ */
+static char *
+blocking_views(EtlPullLoad *load, Change *c)
+{
+	char	   *views;
+
+	if (c->kind != CHANGE_ALTER || c->widened == 0 ||
+		(views = dependent_views(load->target_oid, c->widened)) == NULL)
+		return NULL;
+	return psprintf("cannot widen a column of table %s: view %s depends on it",
+					load->target_qname, views);
+}
+
+/* What to do about a change blocked by a view */
+static char *
+blocked_hint(Change *c)
+{
+	return psprintf("Drop the view, load the table, then create the view again; or run %s with the view dropped and recreated.",
+					c->hint);
 }
 
 /* Append one change per line to the run's schema_changes */
@@ -584,15 +618,12 @@ apply_changes(EtlPullLoad *load, List *changes)
 			continue;
 		if (c->added)
 			EtlPullCheckTypeOwner(c->added_type, load->owner, c->column);
-		if (c->widened != 0 &&
-			(views = dependent_views(load->target_oid, c->widened)) != NULL)
+		if ((views = blocking_views(load, c)) != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-					 errmsg("cannot widen a column of table %s: view %s depends on it",
-							load->target_qname, views),
+					 errmsg("%s", views),
 					 errdetail("The source's %s.", c->text),
-					 errhint("Drop the view, load the table, then create the view again; or run %s with the view dropped and recreated.",
-							 c->hint)));
+					 errhint("%s", blocked_hint(c))));
 		appendStringInfo(&ddl, "%s%s", ddl.data[ddl.len - 1] == ' ' ? "" : ", ",
 						 c->ddl);
 	}
@@ -604,6 +635,54 @@ apply_changes(EtlPullLoad *load, List *changes)
 		elog(ERROR, "could not alter table %s", load->target_qname);
 	SPI_finish();
 	CommandCounterIncrement();
+}
+
+/*
+ * Fail the load if a change is refused (in either mode): the message names
+ * the refused change (or their number), the DETAIL lists the changes the
+ * message does not, the HINT says how to fix every refused one.
+ */
+static void
+report_refused(EtlPullLoad *load, List *changes)
+{
+	List	   *refused = NIL;
+	Change	   *first;
+	StringInfoData others;
+	StringInfoData fixes;
+	ListCell   *lc;
+	int			n;
+
+	foreach(lc, changes)
+		if (((Change *) lfirst(lc))->kind == CHANGE_REFUSED)
+			refused = lappend(refused, lfirst(lc));
+	if (refused == NIL)
+		return;
+	n = list_length(refused);
+	first = (Change *) linitial(refused);
+	initStringInfo(&others);
+	initStringInfo(&fixes);
+	foreach(lc, changes)
+	{
+		Change	   *c = (Change *) lfirst(lc);
+
+		if (n > 1 || c != first)
+			appendStringInfo(&others, "\n%s", c->text);
+	}
+	foreach(lc, refused)
+		appendStringInfo(&fixes, "%s%s", fixes.len ? ", " : "",
+						 ((Change *) lfirst(lc))->fix);
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 n == 1 ?
+			 errmsg("cannot load table \"%s\": %s", load->table->name, first->text) :
+			 errmsg("cannot load table \"%s\": %d changes of the source's columns need the target altered by hand",
+					load->table->name, n),
+			 others.len == 0 ? 0 :
+			 n == 1 ? errdetail("The source's columns also changed:%s", others.data) :
+			 errdetail("The source's columns changed:%s", others.data),
+			 n == 1 ? errhint("%s", first->hint) :
+			 errhint("Alter table %s yourself (ALTER TABLE %s %s, with a USING clause where a type needs one) or drop it so that the next load creates it; then load again.",
+					 load->target_qname, load->target_qname, fixes.data)));
 }
 
 /*
@@ -654,6 +733,8 @@ EtlPullSchemaPreview(EtlPullLoad *load, Relation rel, char **ddl)
 		Change	   *c = (Change *) lfirst(lc);
 		EtlPullSchemaDiff *d = palloc(sizeof(EtlPullSchemaDiff));
 
+		char	   *blocked;
+
 		d->action = c->kind == CHANGE_ALTER ? "alter" :
 			c->kind == CHANGE_HELD ? "none" : "refused";
 		d->text = c->text;
@@ -661,6 +742,16 @@ EtlPullSchemaPreview(EtlPullLoad *load, Relation rel, char **ddl)
 		result = lappend(result, d);
 		if (c->kind == CHANGE_ALTER)
 			appendStringInfo(&alter, "%s%s", alter.len ? ", " : "", c->ddl);
+		/* under evolve, a view on the column to widen fails the load */
+		if (load->table->on_schema_change == ETL_SCHEMA_CHANGE_EVOLVE &&
+			(blocked = blocking_views(load, c)) != NULL)
+		{
+			d = palloc(sizeof(EtlPullSchemaDiff));
+			d->action = "refused";
+			d->text = blocked;
+			d->hint = blocked_hint(c);
+			result = lappend(result, d);
+		}
 	}
 	*ddl = alter.len ? psprintf("ALTER TABLE %s %s", load->target_qname, alter.data) : NULL;
 	return result;
@@ -708,17 +799,7 @@ EtlPullSchemaCheck(EtlPullLoad *load, bool *full)
 		added |= c->added;
 	}
 
-	foreach(lc, changes)
-	{
-		Change	   *c = (Change *) lfirst(lc);
-
-		if (c->kind == CHANGE_REFUSED)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("cannot load table \"%s\": %s", load->table->name, c->text),
-					 errdetail("The source's columns changed:%s", list.data),
-					 errhint("%s", c->hint)));
-	}
+	report_refused(load, changes);
 	if (alter && !evolve)
 	{
 		StringInfoData todo;

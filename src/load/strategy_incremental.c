@@ -37,6 +37,58 @@
 #include "load/load.h"
 #include "load/progress.h"
 
+/* What an append-only run does, as its strategy_reason says it */
+#define APPEND_ONLY_PATH \
+	"incremental, append-only: the target's copies of the rows pulled again deleted, then the pulled rows staged and appended"
+
+/*
+ * How an incremental run merges into "rel": the run's strategy_reason,
+ * and in *indexoid the primary key index of a merge as the rows stream
+ * (InvalidOid: the run stages and merges in SQL).  load->attnums maps the
+ * source's columns to the target's, or is NULL (etl_pull.plan(): by name).
+ */
+static const char *
+merge_path(EtlPullLoad *load, Relation rel, Oid *indexoid)
+{
+	EtlPullSource *source = load->source;
+	AttrNumber	keyatts[INDEX_MAX_KEYS];
+	int			nkeys = 0;
+	const char *why;
+	int			i;
+
+	*indexoid = InvalidOid;
+	for (i = 0; i < source->ncolumns; i++)
+		if (source->columns[i].pk_position > 0 && nkeys < INDEX_MAX_KEYS)
+			keyatts[nkeys++] = load->attnums ? load->attnums[i] :
+				get_attnum(RelationGetRelid(rel), source->columns[i].target_name);
+	if (!EtlPullEnableOptimizations)
+		why = "etl_pull.enable_optimizations is off";
+	else if ((why = EtlPullMergeUnsuitable(rel, keyatts, nkeys, indexoid)) != NULL)
+		why = psprintf("table %s cannot be merged row by row because %s",
+					   load->target_qname, why);
+	if (why != NULL)
+	{
+		*indexoid = InvalidOid;
+		return psprintf("incremental: staged, then merged by primary key in SQL: %s", why);
+	}
+	return "incremental: merged by primary key lookups as the rows stream";
+}
+
+/*
+ * What an incremental run past the watermark does with the rows it pulls
+ * into the existing target "rel", as the run's strategy_reason says it
+ * (etl_pull.plan() asks)
+ */
+const char *
+EtlPullIncrementalPath(EtlPullLoad *load, Relation rel)
+{
+	Oid			indexoid;
+
+	if (load->table->append_only)
+		return APPEND_ONLY_PATH;
+	return merge_path(load, rel, &indexoid);
+}
+
 /*
  * Merge the pulled rows into the target as they stream, by primary key
  * lookups, if the target allows it (merge.c).  Returns false, with the
@@ -45,35 +97,19 @@
 static bool
 merge_streaming(EtlPullLoad *load)
 {
-	EtlPullSource *source = load->source;
 	Relation	rel = table_open(load->target_oid, NoLock);
-	AttrNumber	keyatts[INDEX_MAX_KEYS];
-	int			nkeys = 0;
-	Oid			indexoid = InvalidOid;
-	const char *why;
-	int			i;
+	Oid			indexoid;
 
-	for (i = 0; i < source->ncolumns; i++)
-		if (source->columns[i].pk_position > 0 && nkeys < INDEX_MAX_KEYS)
-			keyatts[nkeys++] = load->attnums[i];
-	if (!EtlPullEnableOptimizations)
-		why = "etl_pull.enable_optimizations is off";
-	else if ((why = EtlPullMergeUnsuitable(rel, keyatts, nkeys, &indexoid)) != NULL)
-		why = psprintf("table %s cannot be merged row by row because %s",
-					   load->target_qname, why);
-	if (why != NULL)
+	load->result->strategy_reason = merge_path(load, rel, &indexoid);
+	if (!OidIsValid(indexoid))
 	{
-		load->result->strategy_reason =
-			psprintf("incremental: staged, then merged by primary key in SQL: %s", why);
 		table_close(rel, NoLock);
 		return false;
 	}
-
-	load->result->strategy_reason = "incremental: merged by primary key lookups as the rows stream";
 	EtlPullProgressPhase(ETL_PHASE_MERGING);
 	EtlPullStreamIntoSink(load, rel, load->attnums,
 						  EtlPullSinkBeginMerge(rel, load->table->batch_size,
-												load->attnums, source->ncolumns,
+												load->attnums, load->source->ncolumns,
 												indexoid,
 												&load->result->merged_rows),
 						  load->where);
@@ -127,6 +163,7 @@ load_incremental(EtlPullLoad *load)
 	 */
 	if (table->append_only)
 	{
+		load->result->strategy_reason = APPEND_ONLY_PATH;
 		if (load->where != NULL)
 		{
 			Relation	rel = table_open(load->target_oid, NoLock);

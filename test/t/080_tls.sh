@@ -181,6 +181,10 @@ is "$(load_error)" \
 	"ERROR:  could not connect to MySQL server \"tls\" over TLS|DETAIL:  ssl_mode is \"required\", but the server does not support TLS.|" \
 	"required against a server without TLS fails"
 is "$(target)" "$GOOD" "the target is unchanged"
+is "$(q "SELECT string_agg(section || '|' || coalesce(item, '') || '|' || detail, E'\n') FROM etl_pull.plan('tls_t', 0)")" \
+	'table|name|tls_t
+connection|connect|load_table fails: could not connect to MySQL server "tls" over TLS (ssl_mode is "required", but the server does not support TLS); the plan stops here' \
+	"plan reports the TLS setting the server cannot meet as a row, with the load's error, and stops"
 server "SET ssl_mode 'verify_ca'"
 # (Connector/C 3.4 refuses it itself, as for verify_identity)
 like "$(load_error)" \

@@ -4,7 +4,9 @@
 # strategy) alters the target first and leaves it equal to the source in
 # every remaining column, the changes listed in the run; with error the
 # load fails naming each change and the target is untouched; a narrowing
-# fails under evolve too, as does widening a column a view uses.
+# the target holds loads in either mode; an incompatible change fails under
+# evolve too, with a hint fixing every refused change, as does widening a
+# column a view uses.
 source "$(dirname "$0")/../tap.sh"
 tap_own_cluster # it creates a role
 tap_setup_db etl_tap_schema_change
@@ -190,22 +192,61 @@ like "$(last_run "$t" "schema_changes[1]")" 'column "kind" changed from .*: targ
 	"$t: and the run says so"
 is "$(q "SELECT kind FROM $t WHERE id = 9")" "z" "$t: the new label arrived"
 
-# evolve refuses a narrowing, naming the column, both types and what to do
-t=sc_narrow
+# a narrowing the target holds as it is loads, under evolve and error, with
+# nothing altered: compared with the target's type, not the last load's
+t=sc_narrow_evolve
 make_table "$t" full copy evolve
-etl_mysql -e "ALTER TABLE $t MODIFY name varchar(5) NOT NULL"
+etl_mysql -e "ALTER TABLE $t MODIFY name varchar(40) NOT NULL"
+is "$(q "SELECT rows FROM etl_pull.load_table('$t')")|$(columns_of "$t" | grep -c 'name character varying(40)')" \
+	"3|1" "$t: the widening to varchar(40) evolves the target"
+etl_mysql -e "ALTER TABLE $t MODIFY name varchar(30) NOT NULL; UPDATE $t SET name = 'thirty characters, just about' WHERE id = 1"
+is "$(q "SELECT rows || ' ' || status FROM etl_pull.load_table('$t')")" "3 succeeded" \
+	"$t: a varchar(30) source loads into the varchar(40) target"
+like "$(last_run "$t" "array_to_string(schema_changes, ' | ')")" \
+	'^column "name" narrowed from varchar\(40\) NOT NULL to varchar\(30\) NOT NULL: target type character varying\(40\) holds it$' \
+	"$t: the run says the target holds it"
+is "$(columns_of "$t" | grep -c 'name character varying(40)')|$(q "SELECT name FROM $t WHERE id = 1")" \
+	"1|thirty characters, just about" "$t: the target is not altered and has the new value"
+is "$(q "SELECT rows FROM etl_pull.load_table('$t')")|$(last_run "$t" "schema_changes")" "3|" \
+	"$t: the next load finds no change"
+t=sc_narrow_error
+make_table "$t" full stream error
+etl_mysql -e "ALTER TABLE $t MODIFY name varchar(5) NOT NULL, MODIFY n smallint"
+is "$(q "SELECT rows || ' ' || status FROM etl_pull.load_table('$t')")" "3 succeeded" \
+	"$t: narrowings the target holds load under error"
+is "$(columns_of "$t" | grep -c 'name character varying(10) not null, kind text not null, n integer')" "1" \
+	"$t: nothing altered"
+
+# a change the target cannot hold fails under evolve, naming the column,
+# both types and what to do, the message not repeated in a DETAIL
+t=sc_refused
+make_table "$t" full copy evolve
+etl_mysql -e "ALTER TABLE $t MODIFY n varchar(20)"
 before=$(q "SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM $t t")
 out=$(q "SELECT etl_pull.load_table('$t')")
-like "$out" "ERROR:  cannot load table \"$t\": column \"name\" narrowed from varchar\(10\) NOT NULL to varchar\(5\) NOT NULL: target column name is character varying\(10\), and etl_pull does not narrow a column" \
-	"$t: a narrowing fails under evolve"
-like "$out" "HINT:  Alter column name of table public.$t yourself" "$t: with a hint"
-is "$(columns_of "$t" | grep -c 'name character varying(10)')|$(q "SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM $t t")" \
-	"1|$before" "$t: the target is untouched"
-
-# and an incompatible change
-etl_mysql -e "ALTER TABLE $t MODIFY name varchar(10) NOT NULL, MODIFY n varchar(20)"
-like "$(q "SELECT etl_pull.load_table('$t')")" 'column "n" changed from int(\(11\))? to varchar\(20\): target column n is integer, and character varying\(20\) is not a lossless widening of it' \
+like "$out" 'ERROR:  cannot load table "'"$t"'": column "n" changed from int(\(11\))? to varchar\(20\): target column n is integer, and character varying\(20\) is not a lossless widening of it' \
 	"$t: a type changed incompatibly fails under evolve"
+is "$(grep -c 'column "n" changed' <<<"$out")|$(grep -c DETAIL <<<"$out")" "1|0" \
+	"$t: the change is named once, with no DETAIL repeating it"
+like "$out" "HINT:  Alter column n of table public.$t yourself \(ALTER TABLE public.$t ALTER COLUMN n TYPE character varying\(20\), with a USING clause if needed\)" \
+	"$t: the hint says what to run"
+is "$(q "SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM $t t")" "$before" "$t: the target is untouched"
+
+# two refused changes and an added column: one error counting them, the
+# DETAIL listing every change once, the HINT fixing both
+etl_mysql -e "ALTER TABLE $t ADD COLUMN extra int, DROP COLUMN name"
+out=$(q "SELECT etl_pull.load_table('$t')")
+like "$out" "ERROR:  cannot load table \"$t\": 2 changes of the source's columns need the target altered by hand" \
+	"$t: two refused changes fail in one error"
+for c in 'column "n" changed from' 'column "extra" added at the source' 'column "name" is gone from the source: target column name is NOT NULL'; do
+	is "$(grep -c "$c" <<<"$out")" "1" "$t: the DETAIL lists $c once"
+done
+hint="ALTER TABLE public.$t ALTER COLUMN n TYPE character varying(20), ALTER COLUMN name DROP NOT NULL"
+like "$out" "HINT:  Alter table public.$t yourself \(ALTER TABLE public.$t ALTER COLUMN n TYPE character varying\(20\), ALTER COLUMN name DROP NOT NULL, with a USING clause where a type needs one\) or drop it" \
+	"$t: the hint fixes both"
+q "$hint" >/dev/null
+is "$(q "SELECT rows || ' ' || status FROM etl_pull.load_table('$t')")|$(q "SELECT count(name) || ' ' || string_agg(n, ',' ORDER BY id) FROM $t")" \
+	"3 succeeded|0 1,-2" "$t: after the hint's ALTER TABLE the load evolves the rest and succeeds"
 
 # a rename is a drop plus an add; a NOT NULL column gone is an error naming it
 t=sc_rename
@@ -225,11 +266,29 @@ q "ALTER TABLE $t ALTER COLUMN name DROP NOT NULL" >/dev/null
 is "$(q "SELECT rows FROM etl_pull.load_table('$t')")|$(q "SELECT count(name) FROM $t")" "3|0" \
 	"$t: once nullable, it stays and gets NULL"
 
+# a column_types entry for a column the source no longer has: the load
+# fails, and plan reports the load's error as a row instead of raising it
+t=sc_ctypes
+make_table "$t" full stream evolve
+q "SELECT etl_pull.set_table_option('$t', 'column_types', 'gone:text')" >/dev/null
+etl_mysql -e "ALTER TABLE $t DROP COLUMN gone"
+err=$(q "SELECT etl_pull.load_table('$t')" | sed -n 's/^ERROR:  //p')
+like "$err" 'column_types.*"gone"' "$t: the load fails on the column_types entry"
+row=$(q "SELECT string_agg(section || '|' || coalesce(item, '') || '|' || detail, E'\n') FROM etl_pull.plan('$t', 0)")
+expect="table|name|$t
+table|column_types|load_table fails: $err"
+ok "$([[ $row == "$expect"* && $row == *"; the plan stops here"* ]]; echo $?)" \
+	"$t: plan says so in a row, with the load's message, and stops"
+[[ $row == "$expect"* ]] || echo "#   got: '$row'"
+
 # a view on a column to widen: a clear error
 t=sc_view
 make_table "$t" full stream evolve
 q "CREATE VIEW sc_view_names AS SELECT id, name FROM $t" >/dev/null
 etl_mysql -e "ALTER TABLE $t MODIFY name varchar(20) NOT NULL"
+like "$(q "SELECT detail FROM etl_pull.plan('$t', 0) WHERE section = 'schema' AND item = 'refused'")" \
+	"^cannot widen a column of table public.$t: view public.sc_view_names depends on it\. Drop the view" \
+	"$t: plan reports the view that blocks the widening"
 out=$(q "SELECT etl_pull.load_table('$t')")
 like "$out" "ERROR:  cannot widen a column of table public.$t: view public.sc_view_names depends on it" \
 	"$t: a view on the widened column is named"
