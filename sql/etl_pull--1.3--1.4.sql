@@ -84,3 +84,18 @@ AS 'MODULE_PATHNAME', 'etl_pull_verify_table'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION etl_pull.verify_table(text, integer) IS
     'compares a registered table''s target with its MySQL source, range hashes bisected to rows; status equal, different, or not comparable (uncompared_columns)';
+
+-- Issue 29 item 4: what a comparison found, in a column a monitor can
+-- query.  verify_table and a load with the setting verify (count or full)
+-- record 'equal', 'different' or 'not comparable' (no difference found,
+-- but some columns could not be compared); NULL for a run that compared
+-- nothing.  Not the status: status says whether the run completed (a
+-- verify that finds a difference did its work and succeeded; a load whose
+-- check finds one failed and rolled back), this column what the
+-- comparison saw.
+ALTER TABLE etl_pull.runs
+    ADD COLUMN verify_status text
+        CHECK (verify_status IN ('equal', 'different', 'not comparable'));
+COMMENT ON COLUMN etl_pull.runs.verify_status IS
+    'what the run''s comparison with the source found (verify_table, setting verify): equal, different, not comparable; NULL when it compared nothing';
+
