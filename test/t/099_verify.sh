@@ -246,6 +246,40 @@ q "UPDATE v_dtext SET val = 0 WHERE k = 'a:new'; DELETE FROM v_dcomp WHERE a = 9
 is "$(vsay v_dtext)" "different m=0 e=0 d=1k=a:new" "a text key is reported"
 is "$(vsay v_dcomp)" "different m=1a=99, b=new e=0 d=0" "a composite key is reported"
 
+# ---- a baseline is a successful load, compared only with runs of its own extraction
+like "$(q "SELECT etl_pull.set_baseline(max(run_id)) FROM etl_pull.runs WHERE table_name = 'v_dint' AND strategy = 'verify'")" \
+	'ERROR:  run [0-9]+ is a verify run, not a load' "set_baseline refuses a verify run"
+like "$(q "SELECT etl_pull.set_baseline(0)")" 'ERROR:  run 0 does not exist' "... and a run that does not exist"
+q "SELECT etl_pull.set_baseline(min(run_id)) FROM etl_pull.runs WHERE table_name = 'v_dint'" >/dev/null
+is "$(q "SELECT extraction || ' ' || baseline_extraction || ' ' || coalesce(speedup::text, '-') || ' '
+          || coalesce(memory_improvement::text, '-') FROM etl_pull.run_comparison WHERE table_name = 'v_dint'")" \
+	"diff full - -" "a diff run is not compared with a full load's baseline (no speedup, no memory ratio)"
+like "$(q "SELECT etl_pull.performance_report()")" \
+	'\| v_dint \| [a-z]+ \| 22 \| [^|]* \| [^|]* \| [^|]* \| no baseline of this kind \| no baseline of this kind \| succeeded \|' \
+	"performance_report says so instead of a ratio"
+q "SELECT etl_pull.set_baseline(max(run_id)) FROM etl_pull.runs WHERE table_name = 'v_dint' AND extraction = 'diff'" >/dev/null
+is "$(q "SELECT baseline_extraction || ' ' || (speedup IS NOT NULL) || ' ' || (memory_improvement IS NOT NULL)
+          FROM etl_pull.run_comparison WHERE table_name = 'v_dint'")" "diff true true" \
+	"a diff baseline is compared with the latest diff run"
+etl_mysql -e "DROP TABLE IF EXISTS v_inc; CREATE TABLE v_inc (id int PRIMARY KEY, updated datetime NOT NULL);
+	INSERT INTO v_inc SELECT seq, '2024-01-01' + INTERVAL seq SECOND FROM seq_1_to_5000;"
+q "SELECT etl_pull.add_table('v_inc', server => 'replica');
+   SELECT etl_pull.set_table_option('v_inc', 'extraction', 'incremental');
+   SELECT etl_pull.set_table_option('v_inc', 'incremental_columns', 'updated');
+   SELECT etl_pull.load_table('v_inc')" >/dev/null
+etl_mysql -e "INSERT INTO v_inc SELECT 5000 + seq, '2024-02-01' FROM seq_1_to_11"
+is "$(q "SELECT extraction || ' ' || rows FROM etl_pull.load_table('v_inc')")" "incremental 12" \
+	"an incremental run of 12 rows (11 new, 1 at the watermark)"
+q "SELECT etl_pull.set_baseline(min(run_id)) FROM etl_pull.runs WHERE table_name = 'v_inc'" >/dev/null
+like "$(q "SELECT etl_pull.performance_report()")" \
+	'\| v_inc \| [a-z]+ \| 12 \| [^|]* \| [^|]* \| [^|]* \| no baseline of this kind \| no baseline of this kind \| succeeded \|' \
+	"... is not compared with the full load that is its table's baseline"
+is "$(q "SELECT extraction || ' ' || rows FROM etl_pull.load_table('v_inc', force_full => true)")" "full 5011" \
+	"a full load of the same table"
+like "$(q "SELECT etl_pull.performance_report()")" \
+	'\| v_inc \| [a-z]+ \| 5011 \| [^|]* \| [^|]* \| [^|]* \| [0-9.]+x \| [0-9.]+x \| succeeded \|' \
+	"... is compared with it"
+
 # ---- setting verify: the load checks its rows before it commits
 etl_mysql -e "DROP TABLE IF EXISTS v_load; CREATE TABLE v_load (id int PRIMARY KEY, val int);
 	INSERT INTO v_load SELECT seq, seq FROM seq_1_to_10000;"
@@ -267,6 +301,9 @@ is "$(q "SELECT count(*) || ' ' || sum(val) FROM v_load")" "10000 50005000" "the
 like "$(q "SELECT strategy || ' ' || status || ' ' || error FROM etl_pull.runs WHERE table_name = 'v_load' ORDER BY run_id DESC LIMIT 1")" \
 	'copy failed .*1 different: \(id=4321\)' "the failed run names the row"
 is "$(last_run v_load)" "copy failed different" "... and records verify_status different"
+like "$(q "SELECT etl_pull.set_baseline(max(run_id)) FROM etl_pull.runs WHERE table_name = 'v_load'")" \
+	'ERROR:  run [0-9]+ is not a successful load
+DETAIL:  Its status is "failed".' "set_baseline refuses a failed run"
 q "SELECT etl_pull.set_table_option('v_load', 'verify', 'count')" >/dev/null
 is "$(q "SELECT status FROM etl_pull.load_table('v_load')")" "succeeded" \
 	"verify = count does not see a changed value"
