@@ -118,3 +118,108 @@ CREATE OR REPLACE FUNCTION etl_pull.set_table_option(name text, key text, value 
 RETURNS void
 AS 'MODULE_PATHNAME', 'etl_pull_set_table_option'
 LANGUAGE C;
+
+-- Issue 29 item 4: what a comparison found, in a column a monitor can
+-- query.  verify_table and a load with the setting verify (count or full)
+-- record 'equal', 'different' or 'not comparable' (no difference found,
+-- but some columns could not be compared); NULL for a run that compared
+-- nothing.  Not the status: status says whether the run completed (a
+-- verify that finds a difference did its work and succeeded; a load whose
+-- check finds one failed and rolled back), this column what the
+-- comparison saw.
+ALTER TABLE etl_pull.runs
+    ADD COLUMN verify_status text
+        CHECK (verify_status IN ('equal', 'different', 'not comparable'));
+COMMENT ON COLUMN etl_pull.runs.verify_status IS
+    'what the run''s comparison with the source found (verify_table, setting verify): equal, different, not comparable; NULL when it compared nothing';
+
+-- Issue 29 item 11: a baseline is a successful load (not a verify run, a
+-- failed or a skipped one), and a run is compared only with a baseline of
+-- its own extraction (full with full, incremental with incremental, diff
+-- with diff): run_comparison's speedup and memory_improvement are NULL
+-- otherwise, baseline_extraction says why, and performance_report says
+-- "no baseline of this kind".
+CREATE OR REPLACE FUNCTION etl_pull.set_baseline(run_id bigint)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+BEGIN
+    SELECT x.table_name, x.status, x.strategy INTO r FROM etl_pull.runs x
+     WHERE x.run_id OPERATOR(pg_catalog.=) set_baseline.run_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'run % does not exist', set_baseline.run_id
+              USING ERRCODE = 'undefined_object',
+                    HINT = 'Choose a run_id of etl_pull.runs.';
+    END IF;
+    IF r.strategy OPERATOR(pg_catalog.=) 'verify' THEN
+        RAISE EXCEPTION 'run % is a verify run, not a load', set_baseline.run_id
+              USING ERRCODE = 'invalid_parameter_value',
+                    HINT = 'A baseline is a successful load: choose a run whose strategy is not "verify".';
+    END IF;
+    IF r.status OPERATOR(pg_catalog.<>) 'succeeded' THEN
+        RAISE EXCEPTION 'run % is not a successful load', set_baseline.run_id
+              USING ERRCODE = 'invalid_parameter_value',
+                    DETAIL = pg_catalog.format('Its status is "%s".', r.status),
+                    HINT = 'A baseline is a successful load: choose a run whose status is "succeeded".';
+    END IF;
+    UPDATE etl_pull.runs x SET is_baseline = false
+     WHERE x.table_name OPERATOR(pg_catalog.=) r.table_name AND x.is_baseline;
+    UPDATE etl_pull.runs x SET is_baseline = true
+     WHERE x.run_id OPERATOR(pg_catalog.=) set_baseline.run_id;
+END
+$$;
+COMMENT ON FUNCTION etl_pull.set_baseline(bigint) IS
+    'marks a successful load as its table''s baseline for etl_pull.run_comparison (runs of the same extraction are compared with it)';
+
+CREATE OR REPLACE VIEW etl_pull.run_comparison AS
+SELECT l.table_name,
+       l.run_id, l.strategy, l.extraction, l.rows, l.seconds, l.rows_per_sec,
+       l.peak_memory_kb,
+       b.run_id AS baseline_run_id, b.strategy AS baseline_strategy,
+       b.rows_per_sec AS baseline_rows_per_sec, b.peak_memory_kb AS baseline_peak_memory_kb,
+       CASE WHEN b.extraction IS NOT DISTINCT FROM l.extraction
+            THEN pg_catalog.round((l.rows_per_sec OPERATOR(pg_catalog./) NULLIF(b.rows_per_sec, 0))::pg_catalog.numeric, 2)
+       END AS speedup,
+       CASE WHEN b.extraction IS NOT DISTINCT FROM l.extraction
+            THEN pg_catalog.round((b.peak_memory_kb::pg_catalog.numeric OPERATOR(pg_catalog./) NULLIF(l.peak_memory_kb, 0)), 2)
+       END AS memory_improvement,
+       s.status AS last_status, s.finished_at AS last_finished_at,
+       b.extraction AS baseline_extraction
+  FROM (SELECT DISTINCT ON (r.table_name) r.* FROM etl_pull.runs r
+         WHERE r.status OPERATOR(pg_catalog.=) 'succeeded'
+           AND r.strategy IS DISTINCT FROM 'verify'
+         ORDER BY r.table_name, r.run_id DESC) l
+  JOIN (SELECT DISTINCT ON (r.table_name) r.* FROM etl_pull.runs r
+         WHERE r.strategy IS DISTINCT FROM 'verify'
+         ORDER BY r.table_name, r.run_id DESC) s USING (table_name)
+  LEFT JOIN etl_pull.runs b ON b.table_name OPERATOR(pg_catalog.=) l.table_name AND b.is_baseline;
+COMMENT ON VIEW etl_pull.run_comparison IS
+    'each table''s latest successful load against its baseline when that is of the same extraction: speedup (rows/s) and memory improvement';
+
+CREATE OR REPLACE FUNCTION etl_pull.performance_report()
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT E'# etl_pull performance report\n\n'
+    || E'| table | strategy | rows | seconds | rows/s | peak memory | speed vs baseline | memory vs baseline | last status |\n'
+    || E'|---|---|---:|---:|---:|---:|---:|---:|---|\n'
+    || coalesce(string_agg(format('| %s | %s | %s | %s | %s | %s | %s | %s | %s |',
+            c.table_name, c.strategy, c.rows, round(c.seconds::numeric, 2),
+            round(c.rows_per_sec::numeric), coalesce(c.peak_memory_kb || ' kB', '-'),
+            CASE WHEN c.baseline_run_id IS NULL THEN '-'
+                 WHEN c.baseline_extraction IS DISTINCT FROM c.extraction
+                 THEN 'no baseline of this kind'
+                 ELSE coalesce(c.speedup || 'x', '-') END,
+            CASE WHEN c.baseline_run_id IS NULL THEN '-'
+                 WHEN c.baseline_extraction IS DISTINCT FROM c.extraction
+                 THEN 'no baseline of this kind'
+                 ELSE coalesce(c.memory_improvement || 'x', '-') END,
+            c.last_status), E'\n' ORDER BY c.table_name), '(no runs yet)')
+    || E'\n'
+  FROM etl_pull.run_comparison c
+$$;

@@ -284,6 +284,9 @@ typedef struct EtlPullRunResult
 	char	   *notes;			/* what the run noted, "; "-separated, or NULL */
 	char	   *schema_changes; /* the source's column changes, one a line,
 								 * or NULL */
+	const char *verify_status;	/* what a comparison with the source found:
+								 * "equal", "different", "not comparable";
+								 * NULL when the run compared nothing */
 } EtlPullRunResult;
 
 /* A row rejected by on_error = reject */

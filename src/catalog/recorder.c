@@ -74,11 +74,12 @@
 #define RECORDER_KEY_ERROR				UINT64CONST(9)
 #define RECORDER_KEY_NOTES				UINT64CONST(10)
 #define RECORDER_KEY_SCHEMA_CHANGES		UINT64CONST(11)
+#define RECORDER_KEY_VERIFY_STATUS		UINT64CONST(12)
 
-#define RECORDER_NSTRINGS 10	/* the keys TABLE_NAME to SCHEMA_CHANGES */
+#define RECORDER_NSTRINGS 11	/* the keys TABLE_NAME to VERIFY_STATUS */
 
 /* the parameters of write_run_row's INSERT */
-#define RUN_ROW_NPARAMS 19
+#define RUN_ROW_NPARAMS 20
 
 /* The fixed part of the run as handed to the worker */
 typedef struct RunRecord
@@ -139,11 +140,12 @@ write_run_row(const char *table_name, const char *server, const char *run_as,
 {
 	Oid			argtypes[RUN_ROW_NPARAMS] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 		TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, INT8OID, INT8OID, INT8OID,
-	INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 	Datum		args[RUN_ROW_NPARAMS];
 	char		nulls[RUN_ROW_NPARAMS + 1];
 	bool		has_notes;
 	bool		has_changes;
+	bool		has_verify;
 	Oid			runs;
 
 	memset(nulls, ' ', RUN_ROW_NPARAMS);
@@ -167,30 +169,35 @@ write_run_row(const char *table_name, const char *server, const char *run_as,
 	text_param(args, nulls, 16, error);
 	text_param(args, nulls, 17, r->notes);
 	text_param(args, nulls, 18, r->schema_changes);
+	text_param(args, nulls, 19, r->verify_status);
 
 	/*
-	 * notes came with 1.2, schema_changes with 1.3: a catalog not updated yet
-	 * has no place for them
+	 * notes came with 1.2, schema_changes with 1.3, verify_status with 1.4: a
+	 * catalog not updated yet has no place for them
 	 */
 	runs = get_relname_relid("runs", get_namespace_oid("etl_pull", false));
 	has_notes = get_attnum(runs, "notes") != InvalidAttrNumber;
 	has_changes = has_notes && get_attnum(runs, "schema_changes") != InvalidAttrNumber;
+	has_verify = has_changes && get_attnum(runs, "verify_status") != InvalidAttrNumber;
 	EtlPullOwnerExec(psprintf("INSERT INTO etl_pull.runs"
 							  " (run_id, table_name, server, run_as, status, strategy,"
 							  "  strategy_reason, extraction, started_at, finished_at,"
 							  "  seconds, rows, bytes, peak_memory_kb, rejected_rows,"
-							  "  merged_rows, deleted_rows, source_position, error%s%s)"
+							  "  merged_rows, deleted_rows, source_position, error%s%s%s)"
 							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
 							  "  pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-)"
 							  "   pg_catalog.make_interval(secs => $9),"
 							  "  pg_catalog.clock_timestamp(), $9, $10, $11, $12, $13,"
-							  "  $14, $15, $16, $17%s%s)",
+							  "  $14, $15, $16, $17%s%s%s)",
 							  has_notes ? ", notes" : "",
 							  has_changes ? ", schema_changes" : "",
+							  has_verify ? ", verify_status" : "",
 							  has_notes ? ", $18" : "",
-							  has_changes ? ", pg_catalog.string_to_array($19, E'\\n')" : ""),
-					 has_changes ? RUN_ROW_NPARAMS :
-					 has_notes ? RUN_ROW_NPARAMS - 1 : RUN_ROW_NPARAMS - 2,
+							  has_changes ? ", pg_catalog.string_to_array($19, E'\\n')" : "",
+							  has_verify ? ", $20" : ""),
+					 has_verify ? RUN_ROW_NPARAMS :
+					 has_changes ? RUN_ROW_NPARAMS - 1 :
+					 has_notes ? RUN_ROW_NPARAMS - 2 : RUN_ROW_NPARAMS - 3,
 					 argtypes, args, nulls, SPI_OK_INSERT,
 					 "record the run in etl_pull.runs");
 }
@@ -261,6 +268,7 @@ EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *r,
 		{RECORDER_KEY_ERROR, error},
 		{RECORDER_KEY_NOTES, r->notes},
 		{RECORDER_KEY_SCHEMA_CHANGES, r->schema_changes},
+		{RECORDER_KEY_VERIFY_STATUS, r->verify_status},
 	};
 	shm_toc_estimator e;
 	shm_toc    *toc;
@@ -349,6 +357,7 @@ etl_pull_recorder_main(Datum main_arg)
 	r.peak_memory_kb = rec->peak_memory_kb;
 	r.notes = (char *) record_string(toc, RECORDER_KEY_NOTES);
 	r.schema_changes = (char *) record_string(toc, RECORDER_KEY_SCHEMA_CHANGES);
+	r.verify_status = record_string(toc, RECORDER_KEY_VERIFY_STATUS);
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();

@@ -104,6 +104,7 @@ verify_body(EtlPullTable *table, EtlPullRunResult *result, void *arg)
 
 	verify(table, va->max_keys, va->res);
 	result->rows = va->res->source_rows;
+	result->verify_status = EtlPullVerifyStatus(va->res);
 	EtlPullRunNote(result, "%s", EtlPullVerifySummary(va->res));
 }
 

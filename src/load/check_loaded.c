@@ -14,9 +14,11 @@
  * strategy's rows come from its workers' snapshots, which the backend's
  * connection does not share, so a table with verify loads with stream
  * instead.  "count" compares the row counts, "full" the range hashes of
- * every row (verify.c).  A difference is an ERROR: the load's transaction
- * rolls back, the target keeps its old rows and the failed run says what
- * differed.
+ * every row (verify.c).  A difference is an ERROR, SQLSTATE 22000
+ * (data_exception: the data differs, which a trigger on the target can
+ * cause; not XX001, which alerting reads as PostgreSQL's own corruption):
+ * the load's transaction rolls back, the target keeps its old rows and the
+ * failed run says what differed, with verify_status "different".
  *
  * IDENTIFICATION
  *		  src/load/check_loaded.c
@@ -52,9 +54,13 @@ EtlPullCheckLoaded(EtlPullLoad *load, Relation rows)
 	if (!count_only)
 		EtlPullVerifyRows(v, 10, &res);
 	EtlPullVerifyEnd(v);
+	/* recorded in etl_pull.runs.verify_status, the failed run's too */
+	load->result->verify_status = count_only ?
+		(EtlPullVerifyEqual(&res) ? "equal" : "different") :
+		EtlPullVerifyStatus(&res);
 	if (!EtlPullVerifyEqual(&res))
 		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
+				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("the rows loaded into %s differ from MySQL table \"%s.%s\"",
 						load->target_qname, load->source->db, load->source->table),
 				 errdetail("%s", count_only ?

@@ -9,6 +9,17 @@ tap_setup_db etl_tap_verify
 q "CREATE FUNCTION keys(text[]) RETURNS text LANGUAGE sql
      AS \$\$SELECT coalesce(string_agg(k, ',' ORDER BY k), '') FROM unnest(\$1) k\$\$" >/dev/null
 
+# psql with the SQLSTATE before each error's message
+qv() {
+	PGOPTIONS='-c client_min_messages=warning' etl_psql -d "$TAP_DB" -Atq -v VERBOSITY=verbose -c "$1" 2>&1
+}
+
+# the last run of table $1: strategy, status and verify_status (- for NULL)
+last_run() {
+	q "SELECT strategy || ' ' || status || ' ' || coalesce(verify_status, '-') FROM etl_pull.runs
+	    WHERE table_name = '$1' ORDER BY run_id DESC LIMIT 1"
+}
+
 # what verify says, in one line: status, then missing / extra / different keys
 vsay() {
 	q "SELECT status || ' m=' || missing_rows || keys(missing_keys)
@@ -166,10 +177,15 @@ is "$(q "SELECT max_keys_ok FROM (SELECT cardinality(extra_keys) = 1 AND extra_r
 is "$(q "SELECT strategy || ' ' || extraction || ' ' || rows || ' ' || status || ' ' || (notes LIKE 'verify: %')
           FROM etl_pull.runs WHERE table_name = 'v_big' ORDER BY run_id DESC LIMIT 1")" \
 	"verify verify 30000 succeeded true" "a verify is recorded in etl_pull.runs as strategy verify"
+is "$(last_run v_big)" "verify succeeded different" \
+	"a verify that finds differences completes (succeeded) and records verify_status different"
 is "$(q "SELECT strategy FROM etl_pull.run_comparison WHERE table_name = 'v_big'")" "diff" \
 	"run_comparison (performance_report) still shows the latest load, not the verify"
 q "SELECT etl_pull.repair_table('v_big')" >/dev/null
 is "$(vsay v_big)" "equal m=0 e=0 d=0" "repair makes verify clean again"
+is "$(last_run v_big)" "verify succeeded equal" "... and an equal one verify_status equal"
+is "$(q "SELECT count(*) FROM etl_pull.runs WHERE table_name = 'v_big' AND strategy <> 'verify'
+          AND verify_status IS NOT NULL")" "0" "a load without the setting verify compares nothing: NULL"
 
 # ---- a table without a key: a multiset
 etl_mysql -e "DROP TABLE IF EXISTS v_nokey; CREATE TABLE v_nokey (a int, b varchar(10));
@@ -230,6 +246,40 @@ q "UPDATE v_dtext SET val = 0 WHERE k = 'a:new'; DELETE FROM v_dcomp WHERE a = 9
 is "$(vsay v_dtext)" "different m=0 e=0 d=1k=a:new" "a text key is reported"
 is "$(vsay v_dcomp)" "different m=1a=99, b=new e=0 d=0" "a composite key is reported"
 
+# ---- a baseline is a successful load, compared only with runs of its own extraction
+like "$(q "SELECT etl_pull.set_baseline(max(run_id)) FROM etl_pull.runs WHERE table_name = 'v_dint' AND strategy = 'verify'")" \
+	'ERROR:  run [0-9]+ is a verify run, not a load' "set_baseline refuses a verify run"
+like "$(q "SELECT etl_pull.set_baseline(0)")" 'ERROR:  run 0 does not exist' "... and a run that does not exist"
+q "SELECT etl_pull.set_baseline(min(run_id)) FROM etl_pull.runs WHERE table_name = 'v_dint'" >/dev/null
+is "$(q "SELECT extraction || ' ' || baseline_extraction || ' ' || coalesce(speedup::text, '-') || ' '
+          || coalesce(memory_improvement::text, '-') FROM etl_pull.run_comparison WHERE table_name = 'v_dint'")" \
+	"diff full - -" "a diff run is not compared with a full load's baseline (no speedup, no memory ratio)"
+like "$(q "SELECT etl_pull.performance_report()")" \
+	'\| v_dint \| [a-z]+ \| 22 \| [^|]* \| [^|]* \| [^|]* \| no baseline of this kind \| no baseline of this kind \| succeeded \|' \
+	"performance_report says so instead of a ratio"
+q "SELECT etl_pull.set_baseline(max(run_id)) FROM etl_pull.runs WHERE table_name = 'v_dint' AND extraction = 'diff'" >/dev/null
+is "$(q "SELECT baseline_extraction || ' ' || (speedup IS NOT NULL) || ' ' || (memory_improvement IS NOT NULL)
+          FROM etl_pull.run_comparison WHERE table_name = 'v_dint'")" "diff true true" \
+	"a diff baseline is compared with the latest diff run"
+etl_mysql -e "DROP TABLE IF EXISTS v_inc; CREATE TABLE v_inc (id int PRIMARY KEY, updated datetime NOT NULL);
+	INSERT INTO v_inc SELECT seq, '2024-01-01' + INTERVAL seq SECOND FROM seq_1_to_5000;"
+q "SELECT etl_pull.add_table('v_inc', server => 'replica');
+   SELECT etl_pull.set_table_option('v_inc', 'extraction', 'incremental');
+   SELECT etl_pull.set_table_option('v_inc', 'incremental_columns', 'updated');
+   SELECT etl_pull.load_table('v_inc')" >/dev/null
+etl_mysql -e "INSERT INTO v_inc SELECT 5000 + seq, '2024-02-01' FROM seq_1_to_11"
+is "$(q "SELECT extraction || ' ' || rows FROM etl_pull.load_table('v_inc')")" "incremental 12" \
+	"an incremental run of 12 rows (11 new, 1 at the watermark)"
+q "SELECT etl_pull.set_baseline(min(run_id)) FROM etl_pull.runs WHERE table_name = 'v_inc'" >/dev/null
+like "$(q "SELECT etl_pull.performance_report()")" \
+	'\| v_inc \| [a-z]+ \| 12 \| [^|]* \| [^|]* \| [^|]* \| no baseline of this kind \| no baseline of this kind \| succeeded \|' \
+	"... is not compared with the full load that is its table's baseline"
+is "$(q "SELECT extraction || ' ' || rows FROM etl_pull.load_table('v_inc', force_full => true)")" "full 5011" \
+	"a full load of the same table"
+like "$(q "SELECT etl_pull.performance_report()")" \
+	'\| v_inc \| [a-z]+ \| 5011 \| [^|]* \| [^|]* \| [^|]* \| [0-9.]+x \| [0-9.]+x \| succeeded \|' \
+	"... is compared with it"
+
 # ---- setting verify: the load checks its rows before it commits
 etl_mysql -e "DROP TABLE IF EXISTS v_load; CREATE TABLE v_load (id int PRIMARY KEY, val int);
 	INSERT INTO v_load SELECT seq, seq FROM seq_1_to_10000;"
@@ -239,23 +289,30 @@ is "$(q "SELECT strategy || ' ' || rows FROM etl_pull.load_table('v_load')")" "s
 	"verify = full: a stream load that matches commits"
 like "$(q "SELECT notes FROM etl_pull.runs WHERE table_name = 'v_load' ORDER BY run_id DESC LIMIT 1")" \
 	"verify full: 10000 rows equal" "and its run notes the check"
+is "$(last_run v_load)" "stream succeeded equal" "... and records verify_status equal"
 q "CREATE FUNCTION public.v_tamper() RETURNS trigger LANGUAGE plpgsql AS
      \$\$BEGIN IF NEW.id OPERATOR(pg_catalog.=) 4321 THEN NEW.val := 0; END IF; RETURN NEW; END\$\$;
    CREATE TRIGGER v_tamper BEFORE INSERT ON v_load FOR EACH ROW EXECUTE FUNCTION public.v_tamper()" >/dev/null
 etl_mysql -e "UPDATE v_load SET val = val + 1"
-like "$(q "SELECT * FROM etl_pull.load_table('v_load')")" \
-	'the rows loaded into public.v_load differ from MySQL table' \
-	"a load whose trigger changes one value fails under verify = full"
+like "$(qv "SELECT * FROM etl_pull.load_table('v_load')")" \
+	'ERROR:  22000: the rows loaded into public.v_load differ from MySQL table' \
+	"a load whose trigger changes one value fails under verify = full, SQLSTATE 22000 (not XX001)"
 is "$(q "SELECT count(*) || ' ' || sum(val) FROM v_load")" "10000 50005000" "the target keeps its old rows"
 like "$(q "SELECT strategy || ' ' || status || ' ' || error FROM etl_pull.runs WHERE table_name = 'v_load' ORDER BY run_id DESC LIMIT 1")" \
 	'copy failed .*1 different: \(id=4321\)' "the failed run names the row"
+is "$(last_run v_load)" "copy failed different" "... and records verify_status different"
+like "$(q "SELECT etl_pull.set_baseline(max(run_id)) FROM etl_pull.runs WHERE table_name = 'v_load'")" \
+	'ERROR:  run [0-9]+ is not a successful load
+DETAIL:  Its status is "failed".' "set_baseline refuses a failed run"
 q "SELECT etl_pull.set_table_option('v_load', 'verify', 'count')" >/dev/null
 is "$(q "SELECT status FROM etl_pull.load_table('v_load')")" "succeeded" \
 	"verify = count does not see a changed value"
+is "$(last_run v_load)" "copy succeeded equal" "... its run records verify_status equal"
 q "CREATE OR REPLACE FUNCTION public.v_tamper() RETURNS trigger LANGUAGE plpgsql AS
      \$\$BEGIN IF NEW.id OPERATOR(pg_catalog.=) 4321 THEN RETURN NULL; END IF; RETURN NEW; END\$\$" >/dev/null
 like "$(q "SELECT * FROM etl_pull.load_table('v_load')")" 'verify count: 10000 rows at the source, 9999 loaded' \
 	"but a row a trigger drops fails the load under verify = count"
+is "$(last_run v_load)" "copy failed different" "... with verify_status different"
 is "$(q "SELECT count(*) FROM v_load")" "10000" "the target keeps its rows"
 
 # ---- an integer key that the target declares otherwise (numeric, text) is compared by its text:
