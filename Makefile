@@ -11,6 +11,7 @@ OBJS = \
 	src/catalog/catalog.o \
 	src/catalog/option.o \
 	src/catalog/recorder.o \
+	src/catalog/server_ddl.o \
 	src/catalog/settings_list.o \
 	src/remote/binrow.o \
 	src/remote/connection.o \
