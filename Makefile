@@ -39,6 +39,7 @@ OBJS = \
 	src/load/strategy_standard.o \
 	src/load/strategy_swap.o \
 	src/load/target.o \
+	src/commands/cron.o \
 	src/commands/import_tables.o \
 	src/commands/load_all.o \
 	src/commands/load_table.o \

@@ -197,3 +197,90 @@ REVOKE EXECUTE ON FUNCTION etl_pull.server_renamed() FROM PUBLIC;
 CREATE EVENT TRIGGER etl_pull_server_rename ON ddl_command_end
     WHEN TAG IN ('ALTER SERVER')
     EXECUTE FUNCTION etl_pull.server_renamed();
+
+-- Issue 29, items 7 and 9: scheduling with pg_cron from any database.
+-- pg_cron keeps its jobs in cron.database_name; a table registered in
+-- another database is scheduled there with cron.schedule_in_database by a
+-- background worker (src/commands/cron.c).  A job loads one table, in a
+-- transaction of its own.  Its name is "etl_pull: <name>" in pg_cron's
+-- database, "etl_pull: <database>: <name>" in another (a digest when too
+-- long); a job of that name that runs something else is not overwritten.
+-- unschedule and remove_table remove the jobs that load the table, found
+-- by their command and database.
+CREATE FUNCTION etl_pull.cron_schedule_load(job_name text, schedule text, name text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'etl_pull_cron_schedule_load'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION etl_pull.cron_schedule_load(text, text, text) IS
+    'makes or updates the pg_cron job of that name that loads the table of this database (what schedule calls)';
+
+CREATE FUNCTION etl_pull.cron_unschedule_load(name text, removing_table boolean)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'etl_pull_cron_unschedule_load'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION etl_pull.cron_unschedule_load(text, boolean) IS
+    'removes the pg_cron jobs that load the table of this database, as far as the caller sees them; NULL without pg_cron';
+
+CREATE OR REPLACE FUNCTION etl_pull.schedule(name text, schedule text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM etl_pull.tables t
+                   WHERE t.name OPERATOR(pg_catalog.=) schedule.name) THEN
+        RAISE EXCEPTION 'table "%" is not registered with etl_pull', schedule.name
+              USING ERRCODE = 'undefined_object',
+                    HINT = 'Register it with etl_pull.add_table().';
+    END IF;
+    RETURN etl_pull.cron_schedule_load(
+        CASE WHEN pg_catalog.current_setting('cron.database_name', true)
+                  IS NOT DISTINCT FROM pg_catalog.current_database()::pg_catalog.text
+             THEN etl_pull.cron_job_name(schedule.name)
+             ELSE etl_pull.cron_job_name(pg_catalog.current_database()
+                                         OPERATOR(pg_catalog.||) ': '
+                                         OPERATOR(pg_catalog.||) schedule.name) END,
+        schedule.schedule, schedule.name);
+END
+$$;
+COMMENT ON FUNCTION etl_pull.schedule(text, text) IS
+    'schedules a table''s load with pg_cron, from any database (job "etl_pull: <name>", or "etl_pull: <database>: <name>" outside pg_cron''s database); returns the job id';
+
+CREATE OR REPLACE FUNCTION etl_pull.unschedule(name text)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    removed bigint := etl_pull.cron_unschedule_load(unschedule.name, false);
+BEGIN
+    IF removed IS NULL THEN
+        RAISE EXCEPTION 'pg_cron is not installed'
+              USING ERRCODE = 'feature_not_supported',
+                    HINT = 'Add pg_cron to shared_preload_libraries, set cron.database_name, and run CREATE EXTENSION pg_cron in that database.';
+    END IF;
+    RETURN removed OPERATOR(pg_catalog.>) 0;
+END
+$$;
+COMMENT ON FUNCTION etl_pull.unschedule(text) IS
+    'removes the pg_cron jobs that load a table of this database; false when there was none';
+
+-- remove_table takes the table's pg_cron jobs with it (every role's: it
+-- runs as the extension's owner), saying which
+CREATE OR REPLACE FUNCTION etl_pull.remove_table(name text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM etl_pull.tables t WHERE t.name OPERATOR(pg_catalog.=) remove_table.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'table "%" is not registered with etl_pull', remove_table.name
+              USING ERRCODE = 'undefined_object';
+    END IF;
+    PERFORM etl_pull.cron_unschedule_load(remove_table.name, true);
+END
+$$;
+COMMENT ON FUNCTION etl_pull.remove_table(text) IS
+    'unregisters a table and removes the pg_cron jobs that load it (its target table and run history stay)';
