@@ -207,12 +207,12 @@ CREATE EVENT TRIGGER etl_pull_server_rename ON ddl_command_end
 -- long); a job of that name that runs something else is not overwritten.
 -- unschedule and remove_table remove the jobs that load the table, found
 -- by their command and database.
-CREATE FUNCTION etl_pull.cron_schedule_load(job_name text, schedule text, name text)
+CREATE FUNCTION etl_pull.cron_schedule_load(name text, schedule text)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'etl_pull_cron_schedule_load'
 LANGUAGE C STRICT VOLATILE;
-COMMENT ON FUNCTION etl_pull.cron_schedule_load(text, text, text) IS
-    'makes or updates the pg_cron job of that name that loads the table of this database (what schedule calls)';
+COMMENT ON FUNCTION etl_pull.cron_schedule_load(text, text) IS
+    'makes or updates the pg_cron job that loads the table of this database (what schedule calls)';
 
 CREATE FUNCTION etl_pull.cron_unschedule_load(name text, removing_table boolean)
 RETURNS bigint
@@ -233,14 +233,7 @@ BEGIN
               USING ERRCODE = 'undefined_object',
                     HINT = 'Register it with etl_pull.add_table().';
     END IF;
-    RETURN etl_pull.cron_schedule_load(
-        CASE WHEN pg_catalog.current_setting('cron.database_name', true)
-                  IS NOT DISTINCT FROM pg_catalog.current_database()::pg_catalog.text
-             THEN etl_pull.cron_job_name(schedule.name)
-             ELSE etl_pull.cron_job_name(pg_catalog.current_database()
-                                         OPERATOR(pg_catalog.||) ': '
-                                         OPERATOR(pg_catalog.||) schedule.name) END,
-        schedule.schedule, schedule.name);
+    RETURN etl_pull.cron_schedule_load(schedule.name, schedule.schedule);
 END
 $$;
 COMMENT ON FUNCTION etl_pull.schedule(text, text) IS

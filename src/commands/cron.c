@@ -36,6 +36,8 @@
 #include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
 #include "pgstat.h"
 #include "storage/dsm.h"
 #include "storage/shm_toc.h"
@@ -143,8 +145,26 @@ static int64
 cron_schedule(const CronRequest *req)
 {
 	const char *args[4] = {req->job_name, req->schedule, req->command, req->database};
+	bool		here = strcmp(req->database, req->cron_database) == 0;
 	char	   *jobid;
 
+	if (!here)
+	{
+		cron_exec("SELECT pg_catalog.bool_or(pg_catalog.has_schema_privilege(p.pronamespace, 'USAGE')"
+				  "                          AND pg_catalog.has_function_privilege(p.oid, 'EXECUTE'))"
+				  " FROM pg_catalog.pg_proc p"
+				  " WHERE p.pronamespace OPERATOR(pg_catalog.=) 'cron'::pg_catalog.regnamespace"
+				  "   AND p.proname OPERATOR(pg_catalog.=) 'schedule_in_database'",
+				  0, NULL, SPI_OK_SELECT);
+		if (cron_value(0, 1) == NULL || strcmp(cron_value(0, 1), "t") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for function %s", "cron.schedule_in_database"),
+					 errdetail("A table registered in database \"%s\" is scheduled from pg_cron's database \"%s\" with cron.schedule_in_database.",
+							   req->database, req->cron_database),
+					 errhint("A superuser may grant USAGE on schema cron and EXECUTE on cron.schedule_in_database(text, text, text, text, text, boolean), in database \"%s\".",
+							 req->cron_database)));
+	}
 	cron_exec("SELECT j.database, j.command FROM cron.job j"
 			  " WHERE j.jobname OPERATOR(pg_catalog.=) $1"
 			  "   AND j.username OPERATOR(pg_catalog.=) CURRENT_USER::pg_catalog.text",
@@ -161,23 +181,10 @@ cron_schedule(const CronRequest *req)
 				 errhint("Rename or unschedule that job (cron.alter_job, cron.unschedule) in database \"%s\".",
 						 req->cron_database)));
 
-	if (strcmp(req->database, req->cron_database) == 0)
+	if (here)
 		cron_exec("SELECT cron.schedule($1, $2, $3)", 3, args, SPI_OK_SELECT);
 	else
-	{
-		cron_exec("SELECT pg_catalog.has_function_privilege("
-				  "'cron.schedule_in_database(text,text,text,text,text,boolean)', 'EXECUTE')",
-				  0, NULL, SPI_OK_SELECT);
-		if (strcmp(cron_value(0, 1), "t") != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied for function %s", "cron.schedule_in_database"),
-					 errdetail("A table registered in database \"%s\" is scheduled from pg_cron's database \"%s\" with cron.schedule_in_database.",
-							   req->database, req->cron_database),
-					 errhint("A superuser may grant EXECUTE on cron.schedule_in_database(text, text, text, text, text, boolean), in database \"%s\".",
-							 req->cron_database)));
 		cron_exec("SELECT cron.schedule_in_database($1, $2, $3, $4)", 4, args, SPI_OK_SELECT);
-	}
 	jobid = cron_value(0, 1);
 	if (jobid == NULL)
 		elog(ERROR, "pg_cron returned no job id");
@@ -231,7 +238,9 @@ cron_carry_out(const CronRequest *req)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	cron_exec("SELECT pg_catalog.to_regclass('cron.job') IS NOT NULL", 0, NULL, SPI_OK_SELECT);
+	cron_exec("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e"
+			  " WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron')",
+			  0, NULL, SPI_OK_SELECT);
 	if (strcmp(cron_value(0, 1), "t") != 0)
 	{
 		if (!req->make)
@@ -348,10 +357,28 @@ cron_elsewhere(const CronRequest *req, Oid cron_dboid)
 }
 
 /*
- * Carry out "req" for a table of this database: here, in the caller's
- * transaction, when this is pg_cron's database, otherwise through a worker.
- * Returns -2 when pg_cron is not loaded at all (no cron.database_name) and
- * the request may do without it.
+ * The name of the job that loads table "name" of this database: "name"'s
+ * in pg_cron's database, "<database>: <name>"'s in another, as
+ * etl_pull.cron_job_name makes a job name of it
+ */
+static char *
+cron_job_name(const char *name, bool here)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Oid			fn;
+
+	fn = LookupFuncName(list_make2(makeString("etl_pull"), makeString("cron_job_name")),
+						1, argtypes, false);
+	if (!here)
+		name = psprintf("%s: %s", get_database_name(MyDatabaseId), name);
+	return TextDatumGetCString(OidFunctionCall1(fn, CStringGetTextDatum(name)));
+}
+
+/*
+ * Carry out "req" for table "name" of this database: here, in the
+ * caller's transaction, when this is pg_cron's database, otherwise through
+ * a worker.  Returns -2 when pg_cron is not loaded at all (no
+ * cron.database_name) and the request may do without it.
  */
 static int64
 cron_request(CronRequest *req, const char *name)
@@ -373,6 +400,8 @@ cron_request(CronRequest *req, const char *name)
 	}
 	req->cron_database = pstrdup(cron_db);
 	cron_dboid = get_database_oid(cron_db, false);
+	if (req->make)
+		req->job_name = cron_job_name(name, cron_dboid == MyDatabaseId);
 	if (cron_dboid == MyDatabaseId)
 	{
 		int			nestlevel = EtlPullPinSearchPath();
@@ -386,10 +415,10 @@ cron_request(CronRequest *req, const char *name)
 }
 
 /*
- * etl_pull.cron_schedule_load(job_name, schedule, name): make (or update)
- * pg_cron job "job_name" that loads table "name" of this database on
- * "schedule", as the current role; returns the job id.  schedule() calls
- * it, after checking that the table is registered.
+ * etl_pull.cron_schedule_load(name, schedule): make (or update) the pg_cron
+ * job that loads table "name" of this database on "schedule", as the
+ * current role; returns the job id.  schedule() calls it, after checking
+ * that the table is registered.
  */
 Datum
 etl_pull_cron_schedule_load(PG_FUNCTION_ARGS)
@@ -398,9 +427,8 @@ etl_pull_cron_schedule_load(PG_FUNCTION_ARGS)
 
 	memset(&req, 0, sizeof(req));
 	req.make = true;
-	req.job_name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	req.schedule = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	PG_RETURN_INT64(cron_request(&req, text_to_cstring(PG_GETARG_TEXT_PP(2))));
+	PG_RETURN_INT64(cron_request(&req, text_to_cstring(PG_GETARG_TEXT_PP(0))));
 }
 
 /*

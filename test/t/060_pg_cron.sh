@@ -111,17 +111,46 @@ is "$(q "SELECT jobname || ' | ' || command || ' | ' || database || ' | ' || use
           FROM cron.job WHERE jobid = '$other_jobid'")" \
 	"etl_pull: etl_tap_cron_other: cron_t | SELECT etl_pull.load_table('cron_t') | etl_tap_cron_other | postgres" \
 	"its job, in pg_cron's database, loads the table in its own database, under a name of its own"
-q "SELECT cron.schedule('mine', '0 1 * * *', 'SELECT 1')" >/dev/null
-like "$(q "SELECT etl_pull.cron_schedule_load('mine', '* * * * *', 'cron_t')")" \
-	"^ERROR:  pg_cron job \"mine\" already exists and runs something else
+# a job of the name schedule would give, that runs something else
+q "SELECT etl_pull.add_table('cron_mine', server => 'cron_replica', source_table => 'iso_big');
+   SELECT cron.schedule('etl_pull: cron_mine', '0 1 * * *', 'SELECT 1')" >/dev/null
+like "$(q "SELECT etl_pull.schedule('cron_mine', '* * * * *')")" \
+	"^ERROR:  pg_cron job \"etl_pull: cron_mine\" already exists and runs something else
 DETAIL:  It runs \"SELECT 1\" in database \"postgres\".
 HINT:  Rename or unschedule that job \(cron.alter_job, cron.unschedule\) in database \"postgres\"." \
 	"a job of the same name that runs something else is not overwritten"
-like "$(qo "SELECT etl_pull.cron_schedule_load('mine', '* * * * *', 'cron_t')")" \
-	'ERROR:  pg_cron job "mine" already exists and runs something else.*etl_pull cron worker in database "postgres"' \
+q "SELECT cron.schedule('etl_pull: etl_tap_cron_other: cron_mine', '0 1 * * *', 'SELECT 1')" >/dev/null
+qo "SELECT etl_pull.add_table('cron_mine', server => 'replica', source_table => 'iso_big')" >/dev/null
+like "$(qo "SELECT etl_pull.schedule('cron_mine', '* * * * *')")" \
+	'ERROR:  pg_cron job "etl_pull: etl_tap_cron_other: cron_mine" already exists and runs something else.*etl_pull cron worker in database "postgres"' \
 	"nor from another database, whose worker's error is the caller's"
-is "$(q "SELECT command FROM cron.job WHERE jobname = 'mine'")" "SELECT 1" "that job is as it was"
-q "SELECT cron.unschedule('mine')" >/dev/null
+is "$(q "SELECT count(*) || ' ' || min(command) || ' ' || max(command) FROM cron.job WHERE jobname LIKE '%cron_mine'")" \
+	"2 SELECT 1 SELECT 1" "those jobs are as they were"
+q "SELECT cron.unschedule('etl_pull: cron_mine'); SELECT cron.unschedule('etl_pull: etl_tap_cron_other: cron_mine')" >/dev/null
+
+# a role that may not schedule in another database (no EXECUTE on
+# cron.schedule_in_database), or may not log in
+qo "CREATE ROLE cron_plain LOGIN; CREATE ROLE cron_nologin NOLOGIN" >/dev/null
+out=$(etl_psql -d etl_tap_cron_other -U cron_plain -Atq -c "SELECT etl_pull.schedule('cron_mine', '* * * * *')" 2>&1)
+like "$out" "^ERROR:  permission denied for function cron.schedule_in_database
+DETAIL:  A table registered in database \"etl_tap_cron_other\" is scheduled from pg_cron's database \"postgres\" with cron.schedule_in_database.
+HINT:  A superuser may grant USAGE on schema cron and EXECUTE on cron.schedule_in_database\\(text, text, text, text, text, boolean\\), in database \"postgres\"\\." \
+	"without EXECUTE on cron.schedule_in_database, scheduling from another database says so"
+like "$(qo "SET ROLE cron_nologin; SELECT etl_pull.schedule('cron_mine', '* * * * *')")" \
+	'ERROR:  role "cron_nologin" is not permitted to log in' \
+	"a role that may not log in is told so"
+is "$(q "SELECT count(*) FROM cron.job WHERE jobname LIKE '%cron_mine'")" "0" "neither made a job"
+q "GRANT USAGE ON SCHEMA cron TO cron_plain;
+   GRANT EXECUTE ON FUNCTION cron.schedule_in_database(text, text, text, text, text, boolean) TO cron_plain" >/dev/null
+plain_jobid=$(etl_psql -d etl_tap_cron_other -U cron_plain -Atq -c "SELECT etl_pull.schedule('cron_mine', '0 4 * * *')" 2>&1)
+is "$(q "SELECT jobname || ' | ' || database || ' | ' || username FROM cron.job WHERE jobid = '$plain_jobid'")" \
+	"etl_pull: etl_tap_cron_other: cron_mine | etl_tap_cron_other | cron_plain" \
+	"granted them, a role that is not a superuser schedules from another database, a job of its own"
+is "$(etl_psql -d etl_tap_cron_other -U cron_plain -Atq -c "SELECT etl_pull.unschedule('cron_mine')" 2>&1)" "t" \
+	"and unschedules it"
+q "REVOKE USAGE ON SCHEMA cron FROM cron_plain;
+   REVOKE EXECUTE ON FUNCTION cron.schedule_in_database(text, text, text, text, text, boolean) FROM cron_plain" >/dev/null
+qo "DROP ROLE cron_plain; DROP ROLE cron_nologin" >/dev/null
 is "$(q "SELECT jobname || ' | ' || schedule || ' | ' || command || ' | ' || database || ' | ' || username
           FROM cron.job WHERE jobid = '$jobid'")" \
 	"etl_pull: cron_t | * * * * * | SELECT etl_pull.load_table('cron_t') | postgres | postgres" \
