@@ -60,7 +60,7 @@ PG_FUNCTION_INFO_V1(etl_pull_cron_unschedule_load);
 #define CRON_KEY_COMMAND	4
 #define CRON_KEY_DATABASE	5
 
-/* What to do in pg_cron's database, and what came of it */
+/* What to do in pg_cron's database, for which table */
 typedef struct CronRequest
 {
 	bool		make;			/* make (or update) a job; else remove them */
@@ -289,7 +289,7 @@ etl_pull_cron_worker_main(Datum main_arg)
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	req.cron_database = get_database_name(MyDatabaseId);
-	pgstat_report_activity(STATE_RUNNING, "etl_pull: a pg_cron job");
+	pgstat_report_activity(STATE_RUNNING, "etl_pull: scheduling with pg_cron");
 	shared->result = cron_carry_out(&req);
 	PopActiveSnapshot();
 	CommitTransactionCommand();
