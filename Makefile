@@ -12,6 +12,7 @@ OBJS = \
 	src/catalog/option.o \
 	src/catalog/recorder.o \
 	src/catalog/register.o \
+	src/catalog/server_ddl.o \
 	src/catalog/settings_list.o \
 	src/remote/binrow.o \
 	src/remote/connection.o \
@@ -39,6 +40,7 @@ OBJS = \
 	src/load/strategy_standard.o \
 	src/load/strategy_swap.o \
 	src/load/target.o \
+	src/commands/cron.o \
 	src/commands/import_tables.o \
 	src/commands/load_all.o \
 	src/commands/load_table.o \

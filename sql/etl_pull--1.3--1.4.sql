@@ -141,6 +141,16 @@ COMMENT ON COLUMN etl_pull.runs.verify_status IS
 -- "no baseline of this kind".
 CREATE OR REPLACE FUNCTION etl_pull.set_baseline(run_id bigint)
 RETURNS void
+
+-- Issue 29, item 10: housekeeping.  etl_pull.runs keeps a row per run
+-- forever; purge_runs deletes the runs that started before now() minus
+-- "older_than", with the rows they rejected (etl_pull.rejects), but never
+-- a table's baseline, its "keep_per_table" latest runs, nor its latest
+-- successful run of each kind (load, verify): what run_comparison and
+-- performance_report read.  etl_pull_admin's; runs as the extension's
+-- owner, as set_baseline does.  Returns the number of runs deleted.
+CREATE FUNCTION etl_pull.purge_runs(older_than interval, keep_per_table integer DEFAULT 1)
+RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -223,3 +233,182 @@ SELECT E'# etl_pull performance report\n\n'
     || E'\n'
   FROM etl_pull.run_comparison c
 $$;
+
+    purged bigint;
+BEGIN
+    IF purge_runs.older_than IS NULL
+       OR purge_runs.older_than OPERATOR(pg_catalog.<) interval '0' THEN
+        RAISE EXCEPTION 'older_than must be an interval of zero or more, not %',
+              coalesce(purge_runs.older_than::text, 'NULL')
+              USING ERRCODE = 'invalid_parameter_value',
+                    HINT = 'Give the age of the runs to delete, such as interval ''90 days''.';
+    END IF;
+    IF purge_runs.keep_per_table IS NULL
+       OR purge_runs.keep_per_table OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'keep_per_table must be 1 or more, not %',
+              coalesce(purge_runs.keep_per_table::text, 'NULL')
+              USING ERRCODE = 'invalid_parameter_value',
+                    HINT = 'Each table keeps at least its latest run.';
+    END IF;
+    WITH ranked AS (
+        SELECT r.run_id, r.started_at, r.is_baseline, r.status,
+               pg_catalog.row_number() OVER (PARTITION BY r.table_name
+                                             ORDER BY r.run_id DESC) AS nth,
+               pg_catalog.row_number() OVER (PARTITION BY r.table_name, r.status,
+                                                          r.strategy IS NOT DISTINCT FROM 'verify'
+                                             ORDER BY r.run_id DESC) AS nth_of_kind
+          FROM etl_pull.runs r
+    ), gone AS (
+        DELETE FROM etl_pull.runs r
+         USING ranked k
+         WHERE k.run_id OPERATOR(pg_catalog.=) r.run_id
+           AND k.started_at OPERATOR(pg_catalog.<)
+               (pg_catalog.now() OPERATOR(pg_catalog.-) purge_runs.older_than)
+           AND NOT k.is_baseline
+           AND k.nth OPERATOR(pg_catalog.>) purge_runs.keep_per_table
+           AND NOT (k.status OPERATOR(pg_catalog.=) 'succeeded'
+                    AND k.nth_of_kind OPERATOR(pg_catalog.=) 1)
+        RETURNING r.run_id
+    ), rejected AS (
+        DELETE FROM etl_pull.rejects j
+         USING gone g
+         WHERE j.run_id OPERATOR(pg_catalog.=) g.run_id
+    )
+    SELECT pg_catalog.count(*) INTO purged FROM gone;
+    RETURN purged;
+END
+$$;
+COMMENT ON FUNCTION etl_pull.purge_runs(interval, integer) IS
+    'deletes the runs older than older_than and their rejected rows, keeping each table''s baseline, its keep_per_table latest runs and its latest successful load and verify';
+REVOKE EXECUTE ON FUNCTION etl_pull.purge_runs(interval, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION etl_pull.purge_runs(interval, integer) TO etl_pull_admin;
+
+-- Item 10: a registered table names its server (etl_pull.tables.server).
+-- DROP SERVER (or DROP OWNED) of a server that registered tables load
+-- from is refused, naming them; ALTER SERVER ... RENAME TO carries the new
+-- name over to them (src/catalog/server_ddl.c).  Both event triggers are
+-- the extension's: DROP EXTENSION drops them.
+CREATE FUNCTION etl_pull.refuse_server_drop()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    srv text;
+    users text;
+BEGIN
+    SELECT o.address_names[1],
+           pg_catalog.string_agg(pg_catalog.format('"%s"', t.name), ', ' ORDER BY t.name)
+      INTO srv, users
+      FROM pg_catalog.pg_event_trigger_dropped_objects() o
+      JOIN etl_pull.tables t ON t.server OPERATOR(pg_catalog.=) o.address_names[1]
+     WHERE o.object_type OPERATOR(pg_catalog.=) 'server'
+     GROUP BY o.address_names[1]
+     ORDER BY o.address_names[1]
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'cannot drop server "%" because registered tables load from it', srv
+              USING ERRCODE = 'dependent_objects_still_exist',
+                    DETAIL = pg_catalog.format('etl_pull tables loading from server "%s": %s.', srv, users),
+                    HINT = 'Unregister them with etl_pull.remove_table() first.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION etl_pull.refuse_server_drop() IS
+    'event trigger: refuses to drop a server that registered tables load from';
+CREATE EVENT TRIGGER etl_pull_server_drop ON sql_drop
+    WHEN TAG IN ('DROP SERVER', 'DROP OWNED')
+    EXECUTE FUNCTION etl_pull.refuse_server_drop();
+
+CREATE FUNCTION etl_pull.server_renamed()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'etl_pull_server_renamed'
+LANGUAGE C
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION etl_pull.server_renamed() IS
+    'event trigger: the registered tables of a renamed server take its new name';
+REVOKE EXECUTE ON FUNCTION etl_pull.server_renamed() FROM PUBLIC;
+CREATE EVENT TRIGGER etl_pull_server_rename ON ddl_command_end
+    WHEN TAG IN ('ALTER SERVER')
+    EXECUTE FUNCTION etl_pull.server_renamed();
+
+-- Issue 29, items 7 and 9: scheduling with pg_cron from any database.
+-- pg_cron keeps its jobs in cron.database_name; a table registered in
+-- another database is scheduled there with cron.schedule_in_database by a
+-- background worker (src/commands/cron.c).  A job loads one table, in a
+-- transaction of its own.  Its name is "etl_pull: <name>" in pg_cron's
+-- database, "etl_pull: <database>: <name>" in another (a digest when too
+-- long); a job of that name that runs something else is not overwritten.
+-- unschedule and remove_table remove the jobs that load the table, found
+-- by their command and database.
+CREATE FUNCTION etl_pull.cron_schedule_load(name text, schedule text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'etl_pull_cron_schedule_load'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION etl_pull.cron_schedule_load(text, text) IS
+    'makes or updates the pg_cron job that loads the table of this database (what schedule calls)';
+
+CREATE FUNCTION etl_pull.cron_unschedule_load(name text, removing_table boolean)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'etl_pull_cron_unschedule_load'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION etl_pull.cron_unschedule_load(text, boolean) IS
+    'removes the pg_cron jobs that load the table of this database, as far as the caller sees them; NULL without pg_cron';
+
+CREATE OR REPLACE FUNCTION etl_pull.schedule(name text, schedule text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM etl_pull.tables t
+                   WHERE t.name OPERATOR(pg_catalog.=) schedule.name) THEN
+        RAISE EXCEPTION 'table "%" is not registered with etl_pull', schedule.name
+              USING ERRCODE = 'undefined_object',
+                    HINT = 'Register it with etl_pull.add_table().';
+    END IF;
+    RETURN etl_pull.cron_schedule_load(schedule.name, schedule.schedule);
+END
+$$;
+COMMENT ON FUNCTION etl_pull.schedule(text, text) IS
+    'schedules a table''s load with pg_cron, from any database (job "etl_pull: <name>", or "etl_pull: <database>: <name>" outside pg_cron''s database); returns the job id';
+
+CREATE OR REPLACE FUNCTION etl_pull.unschedule(name text)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    removed bigint := etl_pull.cron_unschedule_load(unschedule.name, false);
+BEGIN
+    IF removed IS NULL THEN
+        RAISE EXCEPTION 'pg_cron is not installed'
+              USING ERRCODE = 'feature_not_supported',
+                    HINT = 'Add pg_cron to shared_preload_libraries, set cron.database_name, and run CREATE EXTENSION pg_cron in that database.';
+    END IF;
+    RETURN removed OPERATOR(pg_catalog.>) 0;
+END
+$$;
+COMMENT ON FUNCTION etl_pull.unschedule(text) IS
+    'removes the pg_cron jobs that load a table of this database; false when there was none';
+
+-- remove_table takes the table's pg_cron jobs with it (every role's: it
+-- runs as the extension's owner), saying which
+CREATE OR REPLACE FUNCTION etl_pull.remove_table(name text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM etl_pull.tables t WHERE t.name OPERATOR(pg_catalog.=) remove_table.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'table "%" is not registered with etl_pull', remove_table.name
+              USING ERRCODE = 'undefined_object';
+    END IF;
+    PERFORM etl_pull.cron_unschedule_load(remove_table.name, true);
+END
+$$;
+COMMENT ON FUNCTION etl_pull.remove_table(text) IS
+    'unregisters a table and removes the pg_cron jobs that load it (its target table and run history stay)';

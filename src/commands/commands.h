@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * commands.h
- *		  What the commands folder offers: etl_pull.load_all()'s (load_all.c)
- *		  worker entry point, which it starts by name, and the connection a
+ *		  What the commands folder offers: the worker entry points of
+ *		  etl_pull.load_all() (load_all.c) and of the pg_cron jobs (cron.c),
+ *		  which they start by name, and the connection a
  *		  worker lends to each load it runs (load_table.c asks for it).
  *
  * IDENTIFICATION
@@ -20,5 +21,6 @@
 extern EtlPullLentConnection *EtlPullLendConnection(EtlPullTable *table);
 
 extern PGDLLEXPORT void etl_pull_load_worker_main(Datum main_arg);
+extern PGDLLEXPORT void etl_pull_cron_worker_main(Datum main_arg);
 
 #endif							/* ETL_PULL_COMMANDS_H */

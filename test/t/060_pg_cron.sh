@@ -20,15 +20,15 @@ OUT=$(mktemp -d)
 HOLDER_PID=
 LOG_START=$(stat -c %s "$ETL_PULL_PGLOG")
 
-# ---- a database without pg_cron: a clear error
+# ---- pg_cron preloaded but not yet installed in its database: a clear error
 tap_setup_db etl_tap_nocron
 q "SELECT etl_pull.add_table('nocron', server => 'replica', source_table => 'iso_big')" >/dev/null
 like "$(q "SELECT etl_pull.schedule('nocron', '* * * * *')")" \
-	"ERROR:  pg_cron is not installed in this database" \
-	"schedule in a database without pg_cron says pg_cron is not installed"
-like "$(q "SELECT etl_pull.unschedule('nocron')")" \
-	"ERROR:  pg_cron is not installed in this database" \
+	"ERROR:  pg_cron is not installed in database \"postgres\"" \
+	"schedule says pg_cron is not installed in its database (cron.database_name)"
+like "$(q "SELECT etl_pull.unschedule('nocron')")" "ERROR:  pg_cron is not installed" \
 	"so does unschedule"
+is "$(q "SELECT etl_pull.remove_table('nocron')")" "" "remove_table does without it"
 PGOPTIONS="-c client_min_messages=warning" etl_psql -q -c "DROP DATABASE etl_tap_nocron"
 
 # ---- database postgres: pg_cron, etl_pull, a server and two tables
@@ -65,6 +65,16 @@ etl_psql -q -v port="$ETL_PULL_MYSQL_PORT" -v db="$ETL_PULL_MYSQL_DB" \
 is "$(q "SELECT count(*) FROM etl_pull.tables WHERE name IN ('cron_t', '$BUSY_SQL')")" "2" \
 	"two tables are registered"
 
+# ---- a database other than pg_cron's: etl_tap_cron_other, with a table of
+# the same name as one in postgres
+tap_setup_db etl_tap_cron_other
+TAP_DB=postgres
+qo() {
+	etl_psql -d etl_tap_cron_other -Atq -c "$1" 2>&1
+}
+qo "SELECT etl_pull.add_table('cron_t', server => 'replica', source_table => 'iso_big',
+                              target_table => 'public.cron_other_target')" >/dev/null
+
 # A second session loads the busy table and keeps its transaction (and so the
 # table's load lock) open until pg_cron has run the busy table's job (at most
 # 100 s).  It prints its load's status, then the time it let go.
@@ -94,7 +104,53 @@ is "$(head -n 1 "$OUT/holder")" "succeeded" "a second session loaded the busy ta
 # ---- schedule both, every minute
 jobid=$(q "SELECT etl_pull.schedule('cron_t', '* * * * *')")
 busy_jobid=$(q "SELECT etl_pull.schedule('$BUSY_SQL', '* * * * *')")
+other_jobid=$(qo "SELECT etl_pull.schedule('cron_t', '* * * * *')")
 like "$jobid" '^[0-9]+$' "schedule returns the job id"
+like "$other_jobid" '^[0-9]+$' "schedule in a database other than pg_cron's returns the job id"
+is "$(q "SELECT jobname || ' | ' || command || ' | ' || database || ' | ' || username
+          FROM cron.job WHERE jobid = '$other_jobid'")" \
+	"etl_pull: etl_tap_cron_other: cron_t | SELECT etl_pull.load_table('cron_t') | etl_tap_cron_other | postgres" \
+	"its job, in pg_cron's database, loads the table in its own database, under a name of its own"
+# a job of the name schedule would give, that runs something else
+q "SELECT etl_pull.add_table('cron_mine', server => 'cron_replica', source_table => 'iso_big');
+   SELECT cron.schedule('etl_pull: cron_mine', '0 1 * * *', 'SELECT 1')" >/dev/null
+like "$(q "SELECT etl_pull.schedule('cron_mine', '* * * * *')")" \
+	"^ERROR:  pg_cron job \"etl_pull: cron_mine\" already exists and runs something else
+DETAIL:  It runs \"SELECT 1\" in database \"postgres\".
+HINT:  Rename or unschedule that job \(cron.alter_job, cron.unschedule\) in database \"postgres\"." \
+	"a job of the same name that runs something else is not overwritten"
+q "SELECT cron.schedule('etl_pull: etl_tap_cron_other: cron_mine', '0 1 * * *', 'SELECT 1')" >/dev/null
+qo "SELECT etl_pull.add_table('cron_mine', server => 'replica', source_table => 'iso_big')" >/dev/null
+like "$(qo "SELECT etl_pull.schedule('cron_mine', '* * * * *')")" \
+	'ERROR:  pg_cron job "etl_pull: etl_tap_cron_other: cron_mine" already exists and runs something else.*etl_pull cron worker in database "postgres"' \
+	"nor from another database, whose worker's error is the caller's"
+is "$(q "SELECT count(*) || ' ' || min(command) || ' ' || max(command) FROM cron.job WHERE jobname LIKE '%cron_mine'")" \
+	"2 SELECT 1 SELECT 1" "those jobs are as they were"
+q "SELECT cron.unschedule('etl_pull: cron_mine'); SELECT cron.unschedule('etl_pull: etl_tap_cron_other: cron_mine')" >/dev/null
+
+# a role that may not schedule in another database (no EXECUTE on
+# cron.schedule_in_database), or may not log in
+qo "CREATE ROLE cron_plain LOGIN; CREATE ROLE cron_nologin NOLOGIN" >/dev/null
+out=$(etl_psql -d etl_tap_cron_other -U cron_plain -Atq -c "SELECT etl_pull.schedule('cron_mine', '* * * * *')" 2>&1)
+like "$out" "^ERROR:  permission denied for function cron.schedule_in_database
+DETAIL:  A table registered in database \"etl_tap_cron_other\" is scheduled from pg_cron's database \"postgres\" with cron.schedule_in_database.
+HINT:  A superuser may grant USAGE on schema cron and EXECUTE on cron.schedule_in_database\\(text, text, text, text, text, boolean\\), in database \"postgres\"\\." \
+	"without EXECUTE on cron.schedule_in_database, scheduling from another database says so"
+like "$(qo "SET ROLE cron_nologin; SELECT etl_pull.schedule('cron_mine', '* * * * *')")" \
+	'ERROR:  role "cron_nologin" is not permitted to log in' \
+	"a role that may not log in is told so"
+is "$(q "SELECT count(*) FROM cron.job WHERE jobname LIKE '%cron_mine'")" "0" "neither made a job"
+q "GRANT USAGE ON SCHEMA cron TO cron_plain;
+   GRANT EXECUTE ON FUNCTION cron.schedule_in_database(text, text, text, text, text, boolean) TO cron_plain" >/dev/null
+plain_jobid=$(etl_psql -d etl_tap_cron_other -U cron_plain -Atq -c "SELECT etl_pull.schedule('cron_mine', '0 4 * * *')" 2>&1)
+is "$(q "SELECT jobname || ' | ' || database || ' | ' || username FROM cron.job WHERE jobid = '$plain_jobid'")" \
+	"etl_pull: etl_tap_cron_other: cron_mine | etl_tap_cron_other | cron_plain" \
+	"granted them, a role that is not a superuser schedules from another database, a job of its own"
+is "$(etl_psql -d etl_tap_cron_other -U cron_plain -Atq -c "SELECT etl_pull.unschedule('cron_mine')" 2>&1)" "t" \
+	"and unschedules it"
+q "REVOKE USAGE ON SCHEMA cron FROM cron_plain;
+   REVOKE EXECUTE ON FUNCTION cron.schedule_in_database(text, text, text, text, text, boolean) FROM cron_plain" >/dev/null
+qo "DROP ROLE cron_plain; DROP ROLE cron_nologin" >/dev/null
 is "$(q "SELECT jobname || ' | ' || schedule || ' | ' || command || ' | ' || database || ' | ' || username
           FROM cron.job WHERE jobid = '$jobid'")" \
 	"etl_pull: cron_t | * * * * * | SELECT etl_pull.load_table('cron_t') | postgres | postgres" \
@@ -102,12 +158,12 @@ is "$(q "SELECT jobname || ' | ' || schedule || ' | ' || command || ' | ' || dat
 is "$(q "SELECT command FROM cron.job WHERE jobid = '$busy_jobid'")" \
 	"SELECT etl_pull.load_table('cron \"busy\" ''x''')" "a name with quotes is quoted in the job's command"
 
-# ---- wait (every 2 s, up to 130 s) for pg_cron to run both jobs
+# ---- wait (every 2 s, up to 130 s) for pg_cron to run the three jobs
 t0=$(date +%s)
 for _ in $(seq 65); do
-	[ "$(q "SELECT count(*) FROM cron.job_run_details
-	         WHERE jobid IN ('$jobid', '$busy_jobid') AND end_time IS NOT NULL
-	           AND status IN ('succeeded', 'failed')")" -ge 2 ] && break
+	[ "$(q "SELECT count(DISTINCT jobid) FROM cron.job_run_details
+	         WHERE jobid IN ('$jobid', '$busy_jobid', '$other_jobid') AND end_time IS NOT NULL
+	           AND status IN ('succeeded', 'failed')")" -ge 3 ] && break
 	sleep 2
 done
 echo "# waited $(($(date +%s) - t0)) s for pg_cron"
@@ -122,6 +178,13 @@ is "$(q "SELECT count(*) FROM public.cron_target")" "1000" "the target has the 1
 is "$(q "SELECT status || ' ' || rows || ' ' || run_as FROM etl_pull.runs
           WHERE table_name = 'cron_t' ORDER BY run_id")" "succeeded 1000 postgres" \
 	"etl_pull.runs has the scheduled run: succeeded, 1000 rows, as postgres"
+
+like "$(q "SELECT status || ' | ' || return_message FROM cron.job_run_details
+            WHERE jobid = '$other_jobid' ORDER BY runid LIMIT 1")" '^succeeded \| (1 row|SELECT 1)$' \
+	"pg_cron ran the other database's load"
+is "$(qo "SELECT count(*) FROM public.cron_other_target")" "1000" "in that database: its target has the 1000 rows"
+is "$(qo "SELECT string_agg(status || ' ' || rows, ',') FROM etl_pull.runs WHERE table_name = 'cron_t'")" \
+	"succeeded 1000" "and its etl_pull.runs the run"
 
 # the busy table's run was due while the second session held its lock
 like "$(q "SELECT status || ' | ' || return_message FROM cron.job_run_details
@@ -147,6 +210,20 @@ is "$(q "SELECT count(*) || ' ' || min(schedule) FROM cron.job WHERE jobname = '
 is "$(q "SELECT etl_pull.unschedule('cron_t')")" "t" "unschedule returns true"
 is "$(q "SELECT count(*) FROM cron.job WHERE jobid = '$jobid'")" "0" "the job is gone"
 is "$(q "SELECT etl_pull.unschedule('$BUSY_SQL')")" "t" "unschedule of the name with quotes returns true"
+is "$(q "SELECT etl_pull.unschedule('$BUSY_SQL')")" "f" "unschedule again returns false"
+
+# ---- remove_table removes the table's jobs, from pg_cron's database or another
+is "$(qo "SELECT etl_pull.remove_table('cron_t')")" \
+	"NOTICE:  removed pg_cron job $other_jobid \"etl_pull: etl_tap_cron_other: cron_t\" of role \"postgres\", which loaded the table" \
+	"remove_table in another database removes its table's job, and says so"
+is "$(q "SELECT count(*) FROM cron.job WHERE jobid = '$other_jobid'")" "0" "the job is gone"
+jobid=$(q "SELECT etl_pull.schedule('cron_t', '0 3 * * *')")
+is "$(etl_psql -Atq -c "SELECT etl_pull.remove_table('cron_t')" 2>&1)" \
+	"NOTICE:  removed pg_cron job $jobid \"etl_pull: cron_t\" of role \"postgres\", which loaded the table" \
+	"remove_table in pg_cron's database removes its table's job"
+is "$(q "SELECT count(*) FROM cron.job WHERE command = 'SELECT etl_pull.load_table(''cron_t'')'")" "0" \
+	"no job loads the removed table"
+PGOPTIONS="-c client_min_messages=warning" etl_psql -q -c "DROP DATABASE etl_tap_cron_other"
 
 # ---- two long names that differ only past pg_cron's 63-byte job names
 q "SELECT etl_pull.add_table('$LONG_A', server => 'cron_replica', source_table => 'iso_big');
