@@ -30,7 +30,9 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/pg_authid.h"
 #include "libpq/pqformat.h"
 #include "libpq/pqmq.h"
 #include "miscadmin.h"
@@ -45,6 +47,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
@@ -101,6 +104,34 @@ EtlPullWorkerAttach(Datum main_arg, uint64 magic, dsm_segment **seg, int *slot)
 				 errmsg("invalid magic number in dynamic shared memory segment")));
 	memcpy(slot, MyBgworkerEntry->bgw_extra, sizeof(int));
 	return toc;
+}
+
+/*
+ * Raise an error unless workers may connect as role "roleid", before any
+ * is started.  A background worker connects as a client does, and
+ * PostgreSQL refuses a role without LOGIN (a NOLOGIN group role taken with
+ * SET ROLE, say): each worker would exit at once, its FATAL only in the
+ * server log.  "what" names what needs the workers ("load_all", "the
+ * parallel strategy"); "hint" says what to do instead.
+ */
+void
+EtlPullCheckWorkerRole(Oid roleid, const char *what, const char *hint)
+{
+	HeapTuple	tup = SearchSysCache1(AUTHOID, ObjectIdGetDatum(roleid));
+	bool		canlogin;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for role %u", roleid);
+	canlogin = ((Form_pg_authid) GETSTRUCT(tup))->rolcanlogin;
+	ReleaseSysCache(tup);
+	if (!canlogin)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("%s cannot run as role \"%s\"", what,
+						GetUserNameFromId(roleid, false)),
+				 errdetail("Its background workers connect as the current role, and role \"%s\" is not permitted to log in.",
+						   GetUserNameFromId(roleid, false)),
+				 errhint("%s", hint)));
 }
 
 /*

@@ -73,6 +73,8 @@ extern bool EtlPullStartWorker(const char *function, const char *type,
 							   BackgroundWorkerHandle **handle);
 extern shm_toc *EtlPullWorkerAttach(Datum main_arg, uint64 magic,
 								   dsm_segment **seg, int *slot);
+extern void EtlPullCheckWorkerRole(Oid roleid, const char *what,
+								   const char *hint);
 extern void EtlPullWorkerConnect(Oid dboid, Oid roleid);
 extern void EtlPullWorkerRedirectErrors(dsm_segment *seg, shm_toc *toc,
 										int slot);

@@ -82,8 +82,11 @@ extern int	EtlPullApplyPgSettings(EtlPullTable *table);
 /* in recorder.c */
 extern void EtlPullRunNote(EtlPullRunResult *r, const char *fmt,...) pg_attribute_printf(2, 3);
 extern void EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *result);
-extern void EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *result,
+extern bool EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *result,
 								   const char *error);
+extern int64 EtlPullRecordSkippedRun(EtlPullTable *table);
+extern void EtlPullForgetLastRun(void);
+extern int64 EtlPullLastRunId(void);
 
 /* what EtlPullRecordedRun runs: fills "result" as it goes */
 typedef void (*EtlPullRunBody) (EtlPullTable *table, EtlPullRunResult *result,

@@ -25,7 +25,11 @@
  * in the row comes from the leader, as a parameter.
  *
  * EtlPullRecordedRun wraps what load_table and verify_table run, so that
- * both record their run, succeeded or failed, the same way.
+ * both record their run, succeeded or failed, the same way; it remembers
+ * the id of the last outermost run it recorded (EtlPullLastRunId), which
+ * a load_all worker reports for a table whose load failed.  A load that
+ * on_busy = skip skips is recorded too, with status "skipped"
+ * (EtlPullRecordSkippedRun).
  *
  * IDENTIFICATION
  *		  src/catalog/recorder.c
@@ -81,6 +85,14 @@
 /* the parameters of write_run_row's INSERT */
 #define RUN_ROW_NPARAMS 20
 
+/*
+ * The run in progress in this process that no other run encloses (a load
+ * that the target's code starts runs inside another), or 0; and the last
+ * such run recorded, succeeded or failed, or 0 since EtlPullForgetLastRun
+ */
+static int64 outermost_run = 0;
+static int64 last_run = 0;
+
 /* The fixed part of the run as handed to the worker */
 typedef struct RunRecord
 {
@@ -131,8 +143,8 @@ text_param(Datum *args, char *nulls, int i, const char *s)
  * Runs the INSERT as the extension's owner with search_path pinned
  * (EtlPullOwnerExec), in the caller's transaction; every value is a
  * parameter, and a NULL string is a NULL column, but for extraction, which
- * is "full" unless the load said otherwise.  started_at is now less the
- * run's seconds.
+ * is "full" unless the load said otherwise (a skipped run's is NULL).
+ * started_at is now less the run's seconds.
  */
 static void
 write_run_row(const char *table_name, const char *server, const char *run_as,
@@ -157,7 +169,8 @@ write_run_row(const char *table_name, const char *server, const char *run_as,
 	text_param(args, nulls, 4, status);
 	text_param(args, nulls, 5, r->strategy);
 	text_param(args, nulls, 6, r->strategy_reason);
-	text_param(args, nulls, 7, r->extraction ? r->extraction : "full");
+	text_param(args, nulls, 7, r->extraction ? r->extraction :
+			   strcmp(status, "skipped") == 0 ? NULL : "full");
 	args[8] = Float8GetDatum(r->seconds);
 	args[9] = Int64GetDatum(r->rows);
 	args[10] = Int64GetDatum(r->bytes);
@@ -245,11 +258,30 @@ EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *r)
 }
 
 /*
+ * Record that a load of "table" was skipped, in the caller's transaction:
+ * another session was loading it and its on_busy is skip.  Returns the
+ * run's id.
+ */
+int64
+EtlPullRecordSkippedRun(EtlPullTable *table)
+{
+	EtlPullRunResult r;
+
+	memset(&r, 0, sizeof(r));
+	r.run_id = EtlPullNextRunId();
+	EtlPullRunNote(&r, "skipped: another session was loading the table (on_busy = skip)");
+	write_run_row(table->name, table->server_name,
+				  GetUserNameFromId(GetUserId(), false), &r, "skipped", NULL);
+	return r.run_id;
+}
+
+/*
  * Record a failed run of "table" with error message "error".  Never
  * throws for a recording problem: a WARNING says the run could not be
  * recorded, and the caller goes on to report the load's own error.
+ * Returns whether the run was recorded.
  */
-void
+bool
 EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *r,
 					   const char *error)
 {
@@ -277,6 +309,7 @@ EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *r,
 	BackgroundWorkerHandle *handle;
 	BgwHandleStatus status;
 	pid_t		pid;
+	bool		recorded;
 	int			i;
 
 	shm_toc_initialize_estimator(&e);
@@ -312,7 +345,7 @@ EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *r,
 				 errhint("Consider increasing the configuration parameter \"%s\".",
 						 "max_worker_processes")));
 		dsm_detach(seg);
-		return;
+		return false;
 	}
 	status = WaitForBackgroundWorkerStartup(handle, &pid);
 	if (status == BGWH_STARTED)
@@ -321,7 +354,9 @@ EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *r,
 		ereport(WARNING,
 				(errmsg("could not record the failed run of table \"%s\"", table->name),
 				 errdetail("The recording worker did not finish; see the server log.")));
+	recorded = rec->recorded;
 	dsm_detach(seg);
+	return recorded;
 }
 
 /*
@@ -393,7 +428,8 @@ seconds_since(TimestampTz start)
  * pinned to pg_catalog.  If it returns, the run is recorded as succeeded in
  * this transaction; if it raises, the subtransaction is rolled back, the
  * run is recorded as failed (by the recorder worker) with the error's
- * message and detail, and the error goes on.
+ * message and detail, and the error goes on.  If no run encloses it, its
+ * id is EtlPullLastRunId's once it is recorded.
  */
 void
 EtlPullRecordedRun(EtlPullTable *table, EtlPullRunResult *result,
@@ -402,10 +438,14 @@ EtlPullRecordedRun(EtlPullTable *table, EtlPullRunResult *result,
 	MemoryContext callercxt = CurrentMemoryContext;
 	ResourceOwner callerowner = CurrentResourceOwner;
 	TimestampTz started = GetCurrentTimestamp();
+	bool		outermost;
 
 	result->run_id = EtlPullNextRunId();
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(callercxt);
+	outermost = (outermost_run == 0);
+	if (outermost)
+		outermost_run = result->run_id;
 	PG_TRY();
 	{
 		int			nestlevel = EtlPullApplyPgSettings(table);
@@ -420,11 +460,18 @@ EtlPullRecordedRun(EtlPullTable *table, EtlPullRunResult *result,
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(callercxt);
 		CurrentResourceOwner = callerowner;
+		if (outermost)
+		{
+			outermost_run = 0;
+			last_run = result->run_id;
+		}
 	}
 	PG_CATCH();
 	{
 		ErrorData  *edata;
 
+		if (outermost)
+			outermost_run = 0;
 		MemoryContextSwitchTo(callercxt);
 		edata = CopyErrorData();
 		FlushErrorState();
@@ -435,11 +482,30 @@ EtlPullRecordedRun(EtlPullTable *table, EtlPullRunResult *result,
 
 		result->seconds = seconds_since(started);
 		result->peak_memory_kb = EtlPullPeakMemoryKb();
-		EtlPullRecordFailedRun(table, result,
-							   edata->detail ?
-							   psprintf("%s: %s", edata->message, edata->detail) :
-							   edata->message);
+		if (EtlPullRecordFailedRun(table, result,
+								   edata->detail ?
+								   psprintf("%s: %s", edata->message, edata->detail) :
+								   edata->message) && outermost)
+			last_run = result->run_id;
 		ReThrowError(edata);
 	}
 	PG_END_TRY();
+}
+
+/* Forget the last run recorded: EtlPullLastRunId returns 0 until the next */
+void
+EtlPullForgetLastRun(void)
+{
+	last_run = 0;
+}
+
+/*
+ * The id of the last run EtlPullRecordedRun recorded in this process,
+ * succeeded or failed, that no other run enclosed; 0 if none was since
+ * EtlPullForgetLastRun
+ */
+int64
+EtlPullLastRunId(void)
+{
+	return last_run;
 }

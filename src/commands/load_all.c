@@ -70,6 +70,7 @@
 
 #include "bgworker.h"
 #include "etl_pull.h"
+#include "catalog/etl_catalog.h"
 #include "remote/remote.h"
 #include "load/load.h"
 #include "load/parallel.h"
@@ -85,7 +86,7 @@ typedef struct LoadSlot
 	char		table_name[SLOT_NAME_LEN];
 	bool		reported;		/* set by the worker when it is done */
 	bool		succeeded;
-	int64		run_id;
+	int64		run_id;			/* its run (also a failed or skipped one), or 0 */
 	int64		rows;
 	double		seconds;
 	char		status[16];
@@ -189,6 +190,70 @@ tables_to_load(text *group, List **servers)
 	}
 	SPI_finish();
 	return names;
+}
+
+/*
+ * Raise the error for a load_all that found no enabled table (of "group",
+ * or at all if NULL): a group name misspelt in a pg_cron job would
+ * otherwise load nothing, every night, without a word.  The hint lists
+ * the known groups.
+ */
+static void no_tables_error(text *group) pg_attribute_noreturn();
+
+static void
+no_tables_error(text *group)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	char		nulls[2] = " ";
+	bool		isnull;
+	int64		registered;
+	char	   *groups;
+	char	   *name = group ? text_to_cstring(group) : NULL;
+
+	args[0] = group ? PointerGetDatum(group) : (Datum) 0;
+	if (group == NULL)
+		nulls[0] = 'n';
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT pg_catalog.count(*) FILTER"
+							  "  (WHERE $1 IS NULL OR load_group OPERATOR(pg_catalog.=) $1),"
+							  " pg_catalog.string_agg(DISTINCT"
+							  "  pg_catalog.format('\"%s\"', load_group), ', '"
+							  "  ORDER BY pg_catalog.format('\"%s\"', load_group))"
+							  "  FILTER (WHERE load_group OPERATOR(pg_catalog.<>) '')"
+							  " FROM etl_pull.tables",
+							  1, argtypes, args, nulls, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read etl_pull.tables");
+	registered = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+											 SPI_tuptable->tupdesc, 1, &isnull));
+	groups = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	groups = groups ? pstrdup(groups) : NULL;
+	SPI_finish();
+
+	if (name != NULL && registered == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("load group \"%s\" does not exist", name),
+				 errdetail("No registered table has load_group \"%s\".", name),
+				 groups ?
+				 errhint("The load groups are: %s.", groups) :
+				 errhint("No registered table has a load group yet; set a table's with etl_pull.set_table_option(name, 'load_group', 'group').")));
+	if (name != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("load group \"%s\" has no enabled table", name),
+				 errdetail("Every table of the group is disabled."),
+				 errhint("Enable a table with etl_pull.set_table_option(name, 'enabled', 'true').")));
+	if (registered == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no table is registered with etl_pull"),
+				 errhint("Register a table with etl_pull.add_table() or etl_pull.import_tables().")));
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("no registered table is enabled"),
+			 errhint("Enable a table with etl_pull.set_table_option(name, 'enabled', 'true').")));
 }
 
 /*
@@ -299,10 +364,12 @@ emit_results(ReturnSetInfo *rsinfo, LoadAll *all)
 		bool		nulls[6] = {0};
 
 		values[0] = CStringGetTextDatum(slot->table_name);
+		/* a failed or skipped run has an id too, if it was recorded */
+		values[2] = Int64GetDatum(slot->run_id);
+		nulls[2] = !slot->reported || slot->run_id == 0;
 		if (slot->reported && slot->succeeded)
 		{
 			values[1] = CStringGetTextDatum(slot->status);
-			values[2] = Int64GetDatum(slot->run_id);
 			values[3] = Int64GetDatum(slot->rows);
 			values[4] = Float8GetDatum(slot->seconds);
 			nulls[5] = true;
@@ -310,7 +377,7 @@ emit_results(ReturnSetInfo *rsinfo, LoadAll *all)
 		else
 		{
 			values[1] = CStringGetTextDatum(slot->reported ? slot->status : "failed");
-			nulls[2] = nulls[3] = nulls[4] = true;
+			nulls[3] = nulls[4] = true;
 			if (slot->reported && slot->error[0] != '\0')
 				values[5] = CStringGetTextDatum(slot->error);
 			else if (!slot->reported && all->errors[i] != NULL)
@@ -351,7 +418,9 @@ etl_pull_load_all(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	names = tables_to_load(group, &servers);
 	if (names == NIL)
-		return (Datum) 0;
+		no_tables_error(group);
+	EtlPullCheckWorkerRole(GetUserId(), "load_all",
+						   "Call load_all as a role with LOGIN, or load each table with etl_pull.load_table().");
 	if (consistent)
 		server = one_server(servers);
 
@@ -506,6 +575,7 @@ load_one(LoadSlot *slot)
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		lendable = true;
+		EtlPullForgetLastRun();
 		if (SPI_execute_with_args("SELECT run_id, rows, seconds, status"
 								  " FROM etl_pull.load_table($1)",
 								  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
@@ -513,9 +583,16 @@ load_one(LoadSlot *slot)
 		lendable = false;
 		tup = SPI_tuptable->vals[0];
 		desc = SPI_tuptable->tupdesc;
+		/* a skipped load has a run id, but no rows or seconds */
 		slot->run_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		if (isnull)
+			slot->run_id = 0;
 		slot->rows = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+		if (isnull)
+			slot->rows = 0;
 		slot->seconds = DatumGetFloat8(SPI_getbinval(tup, desc, 3, &isnull));
+		if (isnull)
+			slot->seconds = 0;
 		strlcpy(slot->status, SPI_getvalue(tup, desc, 4), sizeof(slot->status));
 		slot->succeeded = (strcmp(slot->status, "succeeded") == 0);
 		SPI_finish();
@@ -535,6 +612,7 @@ load_one(LoadSlot *slot)
 		AbortCurrentTransaction();
 		MemoryContextSwitchTo(cxt);
 		strlcpy(slot->status, "failed", sizeof(slot->status));
+		slot->run_id = EtlPullLastRunId();	/* its failed run, if recorded */
 		text = EtlPullErrorText(edata);
 		strlcpy(slot->error, text, SLOT_ERROR_LEN);
 		slot->succeeded = false;

@@ -127,7 +127,8 @@ load_table(FunctionCallInfo fcinfo, bool repair)
 	/*
 	 * One load per table at a time: a transaction-level advisory lock on the
 	 * registered table's identity (table_id, read with its settings).  With
-	 * on_busy = skip a busy table returns at once.
+	 * on_busy = skip a busy table returns at once, its run recorded as
+	 * skipped.
 	 */
 	this_load.key = table->lock_key;
 	for (al = active_loads; al != NULL; al = al->outer)
@@ -148,7 +149,8 @@ load_table(FunctionCallInfo fcinfo, bool repair)
 			ereport(NOTICE,
 					(errmsg("table \"%s\" is already being loaded; skipped", table->name)));
 			memset(nulls, true, sizeof(nulls));
-			nulls[1] = nulls[11] = false;
+			nulls[0] = nulls[1] = nulls[11] = false;
+			values[0] = Int64GetDatum(EtlPullRecordSkippedRun(table));
 			values[1] = CStringGetTextDatum(table->name);
 			values[11] = CStringGetTextDatum("skipped");
 			PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),

@@ -701,6 +701,8 @@ EtlPullParallelBegin(EtlPullConnection *control, Oid roleid, EtlPullTable *table
 	EtlPullParallel *par;
 	shm_toc    *toc;
 
+	EtlPullCheckWorkerRole(roleid, "the parallel strategy",
+						   "Load as a role with LOGIN, or set strategy \"stream\" for the table.");
 	nworkers = Min(Max(nworkers, 1), MAX_PARALLEL_WORKERS);
 	qtable = psprintf("%s.%s", EtlPullQuoteIdent(source->db), EtlPullQuoteIdent(source->table));
 	plan.chunks = plan_chunks(control, source, qtable,

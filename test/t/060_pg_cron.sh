@@ -1,5 +1,6 @@
 # Scheduled loads with pg_cron: etl_pull.schedule/unschedule, a load run by
-# pg_cron, and on_busy = skip when a run is due while the table is loading.
+# pg_cron, and on_busy = skip when a run is due while the table is loading
+# (the skip recorded in etl_pull.runs).
 #
 # pg_cron runs its jobs in cron.database_name = 'postgres' (test/lib.sh), so
 # this test works in database postgres, with pg_cron's launcher running jobs
@@ -196,9 +197,11 @@ is "$(q "SELECT (end_time - start_time < interval '2 s') || ' ' || (end_time <= 
 	"it returned at once, while the lock was held (it did not wait)"
 like "$(tail -c +"$((LOG_START + 1))" "$ETL_PULL_PGLOG")" "table \"cron \"busy\" 'x'\" is already being loaded; skipped" \
 	"it said it skipped the busy table (NOTICE in the server log)"
-is "$(q "SELECT count(*) || ' ' || string_agg(status || ' ' || rows, ',')
-          FROM etl_pull.runs WHERE table_name = '$BUSY_SQL'")" "1 succeeded 1000" \
-	"etl_pull.runs has only the second session's run of the busy table"
+is "$(q "SELECT count(*) || ' ' || string_agg(status || ' ' || rows || ' ' || run_as, ',' ORDER BY run_id)
+          FROM etl_pull.runs WHERE table_name = '$BUSY_SQL'")" "2 succeeded 1000 postgres,skipped 0 postgres" \
+	"etl_pull.runs has the second session's run of the busy table, and the scheduled run, skipped"
+is "$(q "SELECT notes FROM etl_pull.runs WHERE table_name = '$BUSY_SQL' AND status = 'skipped'")" \
+	"skipped: another session was loading the table (on_busy = skip)" "the skipped run says why"
 is "$(q "SELECT count(*) FROM public.cron_busy_target")" "1000" \
 	"the busy table's target has its 1000 rows once"
 
