@@ -141,16 +141,6 @@ COMMENT ON COLUMN etl_pull.runs.verify_status IS
 -- "no baseline of this kind".
 CREATE OR REPLACE FUNCTION etl_pull.set_baseline(run_id bigint)
 RETURNS void
-
--- Issue 29, item 10: housekeeping.  etl_pull.runs keeps a row per run
--- forever; purge_runs deletes the runs that started before now() minus
--- "older_than", with the rows they rejected (etl_pull.rejects), but never
--- a table's baseline, its "keep_per_table" latest runs, nor its latest
--- successful run of each kind (load, verify): what run_comparison and
--- performance_report read.  etl_pull_admin's; runs as the extension's
--- owner, as set_baseline does.  Returns the number of runs deleted.
-CREATE FUNCTION etl_pull.purge_runs(older_than interval, keep_per_table integer DEFAULT 1)
-RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -234,6 +224,20 @@ SELECT E'# etl_pull performance report\n\n'
   FROM etl_pull.run_comparison c
 $$;
 
+-- Issue 29, item 10: housekeeping.  etl_pull.runs keeps a row per run
+-- forever; purge_runs deletes the runs that started before now() minus
+-- "older_than", with the rows they rejected (etl_pull.rejects), but never
+-- a table's baseline, its "keep_per_table" latest runs, nor its latest
+-- successful run of each kind (load, verify): what run_comparison and
+-- performance_report read.  etl_pull_admin's; runs as the extension's
+-- owner, as set_baseline does.  Returns the number of runs deleted.
+CREATE FUNCTION etl_pull.purge_runs(older_than interval, keep_per_table integer DEFAULT 1)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
     purged bigint;
 BEGIN
     IF purge_runs.older_than IS NULL
