@@ -346,13 +346,6 @@ CREATE EVENT TRIGGER etl_pull_server_rename ON ddl_command_end
 -- long); a job of that name that runs something else is not overwritten.
 -- unschedule and remove_table remove the jobs that load the table, found
 -- by their command and database.
-CREATE FUNCTION etl_pull.cron_schedule_load(name text, schedule text)
-RETURNS bigint
-AS 'MODULE_PATHNAME', 'etl_pull_cron_schedule_load'
-LANGUAGE C STRICT VOLATILE;
-COMMENT ON FUNCTION etl_pull.cron_schedule_load(text, text) IS
-    'makes or updates the pg_cron job that loads the table of this database (what schedule calls)';
-
 CREATE FUNCTION etl_pull.cron_unschedule_load(name text, removing_table boolean)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'etl_pull_cron_unschedule_load'
@@ -362,38 +355,17 @@ COMMENT ON FUNCTION etl_pull.cron_unschedule_load(text, boolean) IS
 
 CREATE OR REPLACE FUNCTION etl_pull.schedule(name text, schedule text)
 RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM etl_pull.tables t
-                   WHERE t.name OPERATOR(pg_catalog.=) schedule.name) THEN
-        RAISE EXCEPTION 'table "%" is not registered with etl_pull', schedule.name
-              USING ERRCODE = 'undefined_object',
-                    HINT = 'Register it with etl_pull.add_table().';
-    END IF;
-    RETURN etl_pull.cron_schedule_load(schedule.name, schedule.schedule);
-END
-$$;
+AS 'MODULE_PATHNAME', 'etl_pull_schedule'
+LANGUAGE C STRICT
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION etl_pull.schedule(text, text) IS
     'schedules a table''s load with pg_cron, from any database (job "etl_pull: <name>", or "etl_pull: <database>: <name>" outside pg_cron''s database); returns the job id';
 
 CREATE OR REPLACE FUNCTION etl_pull.unschedule(name text)
 RETURNS boolean
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    removed bigint := etl_pull.cron_unschedule_load(unschedule.name, false);
-BEGIN
-    IF removed IS NULL THEN
-        RAISE EXCEPTION 'pg_cron is not installed'
-              USING ERRCODE = 'feature_not_supported',
-                    HINT = 'Add pg_cron to shared_preload_libraries, set cron.database_name, and run CREATE EXTENSION pg_cron in that database.';
-    END IF;
-    RETURN removed OPERATOR(pg_catalog.>) 0;
-END
-$$;
+AS 'MODULE_PATHNAME', 'etl_pull_unschedule'
+LANGUAGE C STRICT
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION etl_pull.unschedule(text) IS
     'removes the pg_cron jobs that load a table of this database; false when there was none';
 

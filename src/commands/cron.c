@@ -50,7 +50,8 @@
 #include "catalog/etl_catalog.h"
 #include "commands/commands.h"
 
-PG_FUNCTION_INFO_V1(etl_pull_cron_schedule_load);
+PG_FUNCTION_INFO_V1(etl_pull_schedule);
+PG_FUNCTION_INFO_V1(etl_pull_unschedule);
 PG_FUNCTION_INFO_V1(etl_pull_cron_unschedule_load);
 
 #define CRON_MAGIC			UINT64CONST(0x45544C5043524F4E)	/* "ETLPCRON" */
@@ -415,23 +416,6 @@ cron_request(CronRequest *req, const char *name)
 }
 
 /*
- * etl_pull.cron_schedule_load(name, schedule): make (or update) the pg_cron
- * job that loads table "name" of this database on "schedule", as the
- * current role; returns the job id.  schedule() calls it, after checking
- * that the table is registered.
- */
-Datum
-etl_pull_cron_schedule_load(PG_FUNCTION_ARGS)
-{
-	CronRequest req;
-
-	memset(&req, 0, sizeof(req));
-	req.make = true;
-	req.schedule = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	PG_RETURN_INT64(cron_request(&req, text_to_cstring(PG_GETARG_TEXT_PP(0))));
-}
-
-/*
  * etl_pull.cron_unschedule_load(name, removing_table): remove the pg_cron
  * jobs that load table "name" of this database, as far as the current
  * role sees them; returns how many, or NULL when pg_cron is not loaded or
@@ -450,4 +434,43 @@ etl_pull_cron_unschedule_load(PG_FUNCTION_ARGS)
 	if (result < 0)
 		PG_RETURN_NULL();
 	PG_RETURN_INT64(result);
+}
+
+/*
+ * etl_pull.schedule(name, schedule): a pg_cron job that loads registered
+ * table "name" on "schedule"; returns the job's id.  In C, as the
+ * functions that write etl_pull.tables are, so that an error carries no
+ * PL/pgSQL context.
+ */
+Datum
+etl_pull_schedule(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	CronRequest req;
+
+	(void) EtlPullReadTable(name);	/* registered, or an error saying so */
+	memset(&req, 0, sizeof(req));
+	req.make = true;
+	req.schedule = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	PG_RETURN_INT64(cron_request(&req, name));
+}
+
+/*
+ * etl_pull.unschedule(name): remove the caller's pg_cron jobs that load
+ * table "name" of this database; whether there was one.
+ */
+Datum
+etl_pull_unschedule(PG_FUNCTION_ARGS)
+{
+	CronRequest req;
+	int64		removed;
+
+	memset(&req, 0, sizeof(req));
+	removed = cron_request(&req, text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	if (removed < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("pg_cron is not installed"),
+				 errhint("Add pg_cron to shared_preload_libraries, set cron.database_name, and run CREATE EXTENSION pg_cron in that database.")));
+	PG_RETURN_BOOL(removed > 0);
 }

@@ -29,6 +29,11 @@ like "$(q "SELECT etl_pull.schedule('nocron', '* * * * *')")" \
 	"schedule says pg_cron is not installed in its database (cron.database_name)"
 like "$(q "SELECT etl_pull.unschedule('nocron')")" "ERROR:  pg_cron is not installed" \
 	"so does unschedule"
+# the errors of schedule and unschedule come from C, without PL/pgSQL's context lines
+out=$(q "SELECT etl_pull.schedule('nosuch', '* * * * *')"; q "SELECT etl_pull.unschedule('nocron')")
+like "$out" 'ERROR:  table "nosuch" is not registered with etl_pull' "schedule of an unregistered table says so"
+ok "$([[ $out != *PL/pgSQL* && $out != *CONTEXT* ]]; echo $?)" \
+	"... and neither error carries PL/pgSQL's context lines"
 is "$(q "SELECT etl_pull.remove_table('nocron')")" "" "remove_table does without it"
 PGOPTIONS="-c client_min_messages=warning" etl_psql -q -c "DROP DATABASE etl_tap_nocron"
 
