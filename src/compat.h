@@ -6,9 +6,9 @@
  *		uses them reads the same on all of them.
  *
  * PostgreSQL 16 folded the per-kind privilege and ownership checks
- * (pg_class_ownercheck, pg_namespace_aclcheck, ...) into object_aclcheck
- * and object_ownercheck, and gave stringToQualifiedNameList an error
- * context.  Include this after the headers that declare them
+ * (pg_class_ownercheck, pg_namespace_aclcheck, pg_proc_aclcheck, ...)
+ * into object_aclcheck and object_ownercheck, and gave
+ * stringToQualifiedNameList an error context.  Include this after the headers that declare them
  * (utils/acl.h, utils/regproc.h).
  *
  * IDENTIFICATION
@@ -22,6 +22,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
 #include "utils/acl.h"
 #include "utils/regproc.h"
 
@@ -55,6 +56,17 @@ EtlPullServerAclcheck(Oid serverid, Oid roleid, AclMode mode)
 	return object_aclcheck(ForeignServerRelationId, serverid, roleid, mode);
 #else
 	return pg_foreign_server_aclcheck(serverid, roleid, mode);
+#endif
+}
+
+/* "roleid"'s privilege "mode" on function "funcid" */
+static inline AclResult
+EtlPullFunctionAclcheck(Oid funcid, Oid roleid, AclMode mode)
+{
+#if PG_VERSION_NUM >= 160000
+	return object_aclcheck(ProcedureRelationId, funcid, roleid, mode);
+#else
+	return pg_proc_aclcheck(funcid, roleid, mode);
 #endif
 }
 

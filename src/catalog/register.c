@@ -36,6 +36,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
+#include "compat.h"
 #include "etl_pull.h"
 #include "catalog/etl_catalog.h"
 
@@ -316,7 +317,7 @@ etl_pull_set_table_option(PG_FUNCTION_ARGS)
 									  makeString("store_table_option")),
 						   3, argtypes, false);
 	/* as a call in SQL would check */
-	if (pg_proc_aclcheck(store, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+	if (EtlPullFunctionAclcheck(store, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FUNCTION, "etl_pull.store_table_option");
 	fmgr_info(store, &flinfo);
 	InitFunctionCallInfoData(*call, &flinfo, 3, InvalidOid, NULL, NULL);
