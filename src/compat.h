@@ -8,7 +8,7 @@
  * PostgreSQL 16 folded the per-kind privilege and ownership checks
  * (pg_class_ownercheck, pg_namespace_aclcheck, pg_proc_aclcheck, ...)
  * into object_aclcheck and object_ownercheck, and gave
- * stringToQualifiedNameList an error context.  Include this after the headers that declare them
+ * stringToQualifiedNameList and parseTypeString an error context.  Include this after the headers that declare them
  * (utils/acl.h, utils/regproc.h).
  *
  * IDENTIFICATION
@@ -19,10 +19,14 @@
 #ifndef ETL_PULL_COMPAT_H
 #define ETL_PULL_COMPAT_H
 
+#if PG_VERSION_NUM >= 160000
+#include "nodes/miscnodes.h"
+#endif
 #include "catalog/pg_class.h"
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
+#include "parser/parse_type.h"
 #include "utils/acl.h"
 #include "utils/regproc.h"
 
@@ -78,6 +82,29 @@ EtlPullQualifiedNameList(const char *name)
 	return stringToQualifiedNameList(name, NULL);
 #else
 	return stringToQualifiedNameList(name);
+#endif
+}
+
+/*
+ * Type name "str" as a type's OID and typmod, or InvalidOid (and -1) when
+ * no such type exists; other errors are raised
+ */
+static inline bool
+EtlPullParseTypeIfExists(const char *str, Oid *typid, int32 *typmod)
+{
+#if PG_VERSION_NUM >= 160000
+	ErrorSaveContext escontext = {T_ErrorSaveContext};
+
+	if (!parseTypeString(str, typid, typmod, (Node *) &escontext))
+	{
+		*typid = InvalidOid;
+		*typmod = -1;
+		return false;
+	}
+	return true;
+#else
+	parseTypeString(str, typid, typmod, true);
+	return OidIsValid(*typid);
 #endif
 }
 

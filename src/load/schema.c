@@ -379,7 +379,7 @@ compare_column(EtlPullLoad *load, EtlPullSchemaState *state, int i,
 		return;					/* unchanged, or no baseline to tell */
 	old_type = b->types[bi];
 	parseTypeString(state->mapped[i], &mtyp, &mmod, false);
-	parseTypeString(b->mapped[bi], &old_mtyp, &old_mmod, true);
+	(void) EtlPullParseTypeIfExists(b->mapped[bi], &old_mtyp, &old_mmod);
 
 	if (mtyp == att->atttypid && mmod == att->atttypmod)
 		c = new_change(changes, CHANGE_HELD,
