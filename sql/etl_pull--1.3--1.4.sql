@@ -195,6 +195,7 @@ SELECT l.table_name,
          ORDER BY r.table_name, r.run_id DESC) l
   JOIN (SELECT DISTINCT ON (r.table_name) r.* FROM etl_pull.runs r
          WHERE r.strategy IS DISTINCT FROM 'verify'
+           AND r.status OPERATOR(pg_catalog.<>) 'skipped'
          ORDER BY r.table_name, r.run_id DESC) s USING (table_name)
   LEFT JOIN etl_pull.runs b ON b.table_name OPERATOR(pg_catalog.=) l.table_name AND b.is_baseline;
 COMMENT ON VIEW etl_pull.run_comparison IS
@@ -392,30 +393,8 @@ COMMENT ON FUNCTION etl_pull.remove_table(text) IS
 -- Issue 29, item 5: a load that on_busy = skip skips is recorded, with
 -- status 'skipped' (no strategy, no extraction, a note saying why).
 -- run_comparison, and so performance_report, compare loads: a skipped
--- run is not one, so its "last status" is that of the latest load.
+-- run is not one, so its "last status" is that of the latest load (the
+-- view is defined once, with item 11's changes, above).
 ALTER TABLE etl_pull.runs DROP CONSTRAINT runs_status_check;
 ALTER TABLE etl_pull.runs ADD CONSTRAINT runs_status_check
     CHECK (status IN ('succeeded', 'failed', 'skipped'));
-CREATE OR REPLACE VIEW etl_pull.run_comparison AS
-SELECT l.table_name,
-       l.run_id, l.strategy, l.extraction, l.rows, l.seconds, l.rows_per_sec,
-       l.peak_memory_kb,
-       b.run_id AS baseline_run_id, b.strategy AS baseline_strategy,
-       b.rows_per_sec AS baseline_rows_per_sec, b.peak_memory_kb AS baseline_peak_memory_kb,
-       CASE WHEN b.extraction IS NOT DISTINCT FROM l.extraction
-            THEN pg_catalog.round((l.rows_per_sec OPERATOR(pg_catalog./) NULLIF(b.rows_per_sec, 0))::pg_catalog.numeric, 2)
-       END AS speedup,
-       CASE WHEN b.extraction IS NOT DISTINCT FROM l.extraction
-            THEN pg_catalog.round((b.peak_memory_kb::pg_catalog.numeric OPERATOR(pg_catalog./) NULLIF(l.peak_memory_kb, 0)), 2)
-       END AS memory_improvement,
-       s.status AS last_status, s.finished_at AS last_finished_at,
-       b.extraction AS baseline_extraction
-  FROM (SELECT DISTINCT ON (r.table_name) r.* FROM etl_pull.runs r
-         WHERE r.status OPERATOR(pg_catalog.=) 'succeeded'
-           AND r.strategy IS DISTINCT FROM 'verify'
-         ORDER BY r.table_name, r.run_id DESC) l
-  JOIN (SELECT DISTINCT ON (r.table_name) r.* FROM etl_pull.runs r
-         WHERE r.strategy IS DISTINCT FROM 'verify'
-           AND r.status OPERATOR(pg_catalog.<>) 'skipped'
-         ORDER BY r.table_name, r.run_id DESC) s USING (table_name)
-  LEFT JOIN etl_pull.runs b ON b.table_name OPERATOR(pg_catalog.=) l.table_name AND b.is_baseline;
