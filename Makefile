@@ -52,7 +52,8 @@ OBJS = \
 # and the upgrades, so that a fresh install and an upgraded one are the
 # same by construction
 DATA = sql/etl_pull--1.0.sql sql/etl_pull--1.0--1.1.sql sql/etl_pull--1.1--1.2.sql \
-	sql/etl_pull--1.2--1.3.sql sql/etl_pull--1.3--1.4.sql
+	sql/etl_pull--1.2--1.3.sql sql/etl_pull--1.3--1.4.sql \
+	sql/etl_pull--1.4--1.5.sql
 DATA_built = etl_pull--$(EXTVERSION).sql
 EXTRA_CLEAN = etl_pull--$(EXTVERSION).sql
 PGFILEDESC = "etl_pull - load MySQL and MariaDB tables into PostgreSQL"
@@ -71,7 +72,8 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 etl_pull--$(EXTVERSION).sql: sql/install_checks.sql sql/etl_pull--1.0.sql sql/etl_pull--1.0--1.1.sql \
-		sql/etl_pull--1.1--1.2.sql sql/etl_pull--1.2--1.3.sql sql/etl_pull--1.3--1.4.sql
+		sql/etl_pull--1.1--1.2.sql sql/etl_pull--1.2--1.3.sql sql/etl_pull--1.3--1.4.sql \
+		sql/etl_pull--1.4--1.5.sql
 	{ echo '/* etl_pull install script, version $(EXTVERSION): built by the Makefile from sql/ */'; \
 	  for f in $^; do echo; echo "-- from $$f"; grep -v '^\\echo Use ' $$f; done; } > $@
 

@@ -1,6 +1,6 @@
 # The upgrade path: install 1.0, load a table, ALTER EXTENSION etl_pull
 # UPDATE to the newest version, and the catalog equals a fresh install's
-# (as do 1.1's, 1.2's and 1.3's updated) (a schema-only dump of the
+# (as do 1.1's, 1.2's, 1.3's and 1.4's updated) (a schema-only dump of the
 # extension's schema, its privileges and policies); the data and history
 # survive, and the upgraded extension loads again.
 source "$(dirname "$0")/../tap.sh"
@@ -65,7 +65,7 @@ is "$(etl_psql -d etl_tap_fresh -Atc "SELECT extversion FROM pg_extension WHERE 
 fresh=$(catalog_of etl_tap_fresh)
 
 # each later release, as released, updated to the newest version
-for from in 1.1 1.2 1.3; do
+for from in 1.1 1.2 1.3 1.4; do
 	[ "$from" = "$latest" ] && continue
 	db=etl_tap_from${from/./}
 	setup "$db"
