@@ -2,7 +2,7 @@
 # the MySQL client flags come from mariadb_config (or mysql_config).
 
 EXTENSION = etl_pull
-EXTVERSION = 1.4
+EXTVERSION = 1.5
 MODULE_big = etl_pull
 OBJS = \
 	src/bgworker.o \
