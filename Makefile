@@ -2,7 +2,7 @@
 # the MySQL client flags come from mariadb_config (or mysql_config).
 
 EXTENSION = etl_pull
-EXTVERSION = 1.4
+EXTVERSION = 1.5
 MODULE_big = etl_pull
 OBJS = \
 	src/bgworker.o \
@@ -40,6 +40,7 @@ OBJS = \
 	src/load/strategy_standard.o \
 	src/load/strategy_swap.o \
 	src/load/target.o \
+	src/load/unchanged.o \
 	src/commands/cron.o \
 	src/commands/import_tables.o \
 	src/commands/load_all.o \

@@ -25,7 +25,8 @@
  *	extraction	full, incremental (the watermark, its predicate and
  *				whether the watermark column leads an index at the source)
  *				or diff (what the next run compares, or why it is refused);
- *				what it sees of the source's changes and what it misses
+ *				what it sees of the source's changes and what it misses;
+ *				whether the next run would skip as unchanged, and why
  *	hazard		values found in the sampled rows that a load would turn
  *				into NULL, refuse or fail on
  *
@@ -1057,6 +1058,9 @@ plan_extraction(TablePlan *p)
 	else
 		plan_incremental(p, indexes);
 	plan_sight(p, plan_comparison(p));
+	emit(p, "extraction", "unchanged",
+		 EtlPullUnchangedVerdict(p->load.conn, p->table,
+								 p->exists ? p->load.target_oid : InvalidOid));
 }
 
 /*
