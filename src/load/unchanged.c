@@ -338,8 +338,8 @@ EtlPullSkipIfUnchanged(EtlPullLoad *load, bool force_full)
  * After a load succeeded, in its transaction: remember the signature it
  * read before reading a row, with the target's identity now and the
  * settings' digest, when it can say "unchanged" next time (a fit engine,
- * UPDATE_TIME 2 s older than the source's clock); else forget what an
- * earlier load remembered.
+ * UPDATE_TIME 2 s older than the source's clock); else (skip_unchanged
+ * off, or UPDATE_TIME too recent) forget what an earlier load remembered.
  */
 void
 EtlPullRememberSignature(EtlPullLoad *load)
@@ -348,10 +348,14 @@ EtlPullRememberSignature(EtlPullLoad *load)
 	Oid			argtypes[6] = {TEXTOID, OIDOID, INT8OID, TEXTOID, OIDOID, OIDOID};
 	Datum		args[6];
 
-	if (!have_signatures())
+	/*
+	 * An engine that cannot tell never consults what is remembered: nothing
+	 * to write, nor to forget (so an InnoDB table's load writes nothing here)
+	 */
+	if (!have_signatures() || (sig != NULL && (!sig->found || sig->unfit)))
 		return;
 	args[0] = CStringGetTextDatum(load->table->name);
-	if (sig == NULL || !sig->found || sig->unfit || !sig->trusted)
+	if (sig == NULL || !sig->trusted)
 	{
 		EtlPullOwnerExec("DELETE FROM etl_pull.source_signatures s"
 						 " WHERE s.table_name OPERATOR(pg_catalog.=) $1",

@@ -89,6 +89,7 @@ is "$(q "SELECT run_id FROM etl_pull.source_signatures WHERE table_name = 'su_m'
 	"... and remembers the source's signature with its run"
 like "$(unchanged_plan su_m)" "^the next run skips: unchanged since run $first " "plan() says the next run would skip"
 is "$(load su_m)" "unchanged 0 -" "the next load is skipped: status unchanged, 0 rows, no strategy"
+echo "# a skip took $(q "SELECT round((seconds * 1000)::numeric, 1) FROM etl_pull.runs WHERE run_id = $(last_run su_m)") ms (not a test)"
 is "$(q "SELECT status || ' ' || rows || ' ' || extraction FROM etl_pull.runs WHERE run_id = $(last_run su_m)")" \
 	"unchanged 0 full" "... recorded in etl_pull.runs"
 like "$(q "SELECT notes FROM etl_pull.runs WHERE run_id = $(last_run su_m)")" \
