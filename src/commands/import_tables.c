@@ -496,19 +496,6 @@ text_array_or_null(List *items, bool *isnull)
 	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
-/* "a, b, c" */
-static char *
-name_list(List *names)
-{
-	StringInfoData buf;
-	ListCell   *lc;
-
-	initStringInfo(&buf);
-	foreach(lc, names)
-		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", (char *) lfirst(lc));
-	return buf.data;
-}
-
 static bool
 list_has(List *names, const char *name)
 {
@@ -535,7 +522,7 @@ source_notes(ImportTable *t, List **notes)
 	if (t->generated != NIL)
 		*notes = lappend(*notes,
 						 psprintf("generated columns %s: loaded as plain columns holding the values computed at the source",
-								  name_list(t->generated)));
+								  EtlPullNameList(t->generated)));
 	if (t->pk == NIL)
 		*notes = lappend(*notes, "no primary key: loads full");
 }
@@ -560,7 +547,7 @@ infer_extraction(ImportTable *t, List **notes)
 		*notes = lappend(*notes,
 						 psprintf("ON UPDATE CURRENT_TIMESTAMP %s %s: not trusted as a watermark (an edit may leave it alone, a delete leaves no trace): diff; where every edit moves it and rows are never deleted, extraction incremental on it reads less",
 								  list_length(t->on_update) > 1 ? "columns" : "column",
-								  name_list(t->on_update)));
+								  EtlPullNameList(t->on_update)));
 	return ETL_EXTRACTION_DIFF;
 }
 

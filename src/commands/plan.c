@@ -847,9 +847,9 @@ plan_keys(TablePlan *p)
 					  workers, nchunks, names.data));
 }
 
-/* "a, b, c" of a list of char * */
-static char *
-comma_list(List *names)
+/* "a, b, c" of a list of char * (import_tables' notes use it too) */
+char *
+EtlPullNameList(List *names)
 {
 	StringInfoData buf;
 	ListCell   *lc;
@@ -871,7 +871,7 @@ EtlPullExtractionSight(EtlPullExtraction extraction, List *columns,
 					   bool append_only, bool delete_missing,
 					   const char **sees, const char **misses)
 {
-	char	   *cols = columns ? comma_list(columns) : "the watermark columns";
+	char	   *cols = columns ? EtlPullNameList(columns) : "the watermark columns";
 
 	switch (extraction)
 	{

@@ -43,8 +43,8 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
@@ -324,8 +324,8 @@ EtlPullSkipIfUnchanged(EtlPullLoad *load, bool force_full)
 	if (force_full || (load->lent && load->lent->in_snapshot) ||
 		!OidIsValid(load->target_oid))
 		return false;
-	/* a TRUNCATE of the target under way: its new relfilenode, once done */
-	LockRelationOid(load->target_oid, AccessShareLock);
+	/* a TRUNCATE of the target committed since: its new relfilenode */
+	AcceptInvalidationMessages();
 	if (!unchanged(table, load->target_oid, load->signature, &why))
 		return false;
 	load->result->unchanged = true;
