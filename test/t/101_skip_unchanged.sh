@@ -12,7 +12,7 @@ source "$(dirname "$0")/../tap.sh"
 tap_setup_db etl_tap_skip_unchanged
 
 cleanup_mysql() {
-	etl_mysql -e "DROP TABLE IF EXISTS su_m, su_i, su_a, su_probe, su_probe_aria" >/dev/null 2>&1 || true
+	etl_mysql -e "DROP TABLE IF EXISTS su_m, su_i, su_a, su_probe, su_probe_aria, su_probe_aria0" >/dev/null 2>&1 || true
 }
 tap_on_exit cleanup_mysql
 cleanup_mysql
@@ -28,6 +28,8 @@ etl_mysql <<-'SQL'
 	INSERT INTO su_probe SELECT seq, seq FROM seq_1_to_5;
 	CREATE TABLE su_probe_aria (id int PRIMARY KEY, v int) ENGINE=Aria;
 	INSERT INTO su_probe_aria SELECT seq, seq FROM seq_1_to_5;
+	CREATE TABLE su_probe_aria0 (id int PRIMARY KEY, v int) ENGINE=Aria TRANSACTIONAL=0;
+	INSERT INTO su_probe_aria0 SELECT seq, seq FROM seq_1_to_5;
 SQL
 
 # ---- what the signal is, on this MariaDB
@@ -61,6 +63,14 @@ etl_mysql -e "UPDATE su_probe_aria SET v = v + 1 WHERE id = 1; DELETE FROM su_pr
 after=$(utime su_probe_aria)
 is "${after%% *}" "${before%% *}" \
 	"transactional Aria: UPDATE_TIME stays across UPDATE, DELETE and INSERT (so such tables are never skipped)"
+for stmt in "UPDATE su_probe_aria0 SET v = v + 1 WHERE id = 1" "DELETE FROM su_probe_aria0 WHERE id = 2" \
+	"INSERT INTO su_probe_aria0 VALUES (9, 9)"; do
+	before=$(utime su_probe_aria0)
+	sleep 1.1
+	etl_mysql -e "$stmt"
+	after=$(utime su_probe_aria0)
+	ok "$(moved "$before" "$after")" "Aria TRANSACTIONAL=0: UPDATE_TIME moves on ${stmt%% *} ($before -> $after)"
+done
 
 # ---- registered; the source left alone for 2 seconds, so that its signature can be trusted
 q "SELECT etl_pull.add_table(t, server => 'replica', source_table => t) FROM unnest(ARRAY['su_m', 'su_i', 'su_a']) t;
@@ -155,6 +165,7 @@ sleep 2.2
 is "$(q "SELECT string_agg(table_name || ' ' || status || ' ' || rows || ' ' || (run_id IS NOT NULL), ', '
                           ORDER BY table_name) FROM etl_pull.load_all('su')")" \
 	"su_i succeeded 21 true, su_m unchanged 0 true" "load_all: the unchanged MyISAM table skipped, the InnoDB table loaded"
+echo "# the skip took $(q "SELECT round((seconds * 1000)::numeric, 1) FROM etl_pull.runs WHERE run_id = $(last_run su_m)") ms in load_all (not a test)"
 like "$(load su_i)" "^succeeded 21 " "InnoDB, unchanged: loaded all the same"
 like "$(unchanged_plan su_i)" "^the next run reads: engine InnoDB keeps no UPDATE_TIME that moves with every write" \
 	"... plan() says why"
