@@ -67,10 +67,13 @@ struct EtlPullSignature
  * The digest of the table's settings row and its server's options, as SQL:
  * $1 is the table's name, $2 the server's OID.  Any setting changed (by
  * set_table_option or otherwise), or the server pointed elsewhere, makes
- * the next load read.
+ * the next load read.  The row as jsonb, less created_at: its text does
+ * not depend on the session's TimeZone or DateStyle, so a load_all worker
+ * and a pg_cron job agree with an interactive session.
  */
 #define SETTINGS_DIGEST \
-	"pg_catalog.md5(coalesce((SELECT t::pg_catalog.text FROM etl_pull.tables t" \
+	"pg_catalog.md5(coalesce((SELECT (pg_catalog.to_jsonb(t) OPERATOR(pg_catalog.-)" \
+	" 'created_at'::pg_catalog.text)::pg_catalog.text FROM etl_pull.tables t" \
 	" WHERE t.name OPERATOR(pg_catalog.=) $1), '')" \
 	" OPERATOR(pg_catalog.||) coalesce((SELECT s.srvoptions::pg_catalog.text" \
 	" FROM pg_catalog.pg_foreign_server s WHERE s.oid OPERATOR(pg_catalog.=) $2), ''))"

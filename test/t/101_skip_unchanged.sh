@@ -192,6 +192,8 @@ is "$(q "SELECT count(*) FROM etl_pull.source_signatures WHERE table_name = 'su_
 q "SELECT etl_pull.set_table_option('su_m', 'skip_unchanged', 'default')" >/dev/null
 like "$(load su_m)" "^succeeded 19 " "back to default: loaded, remembered"
 is "$(load su_m)" "unchanged 0 -" "... then skipped"
+is "$(q "SET TimeZone = 'Asia/Tokyo'; SET DateStyle = 'SQL, DMY'; SELECT status FROM etl_pull.load_table('su_m')")" \
+	"unchanged" "... also from a session with another TimeZone and DateStyle (the settings' digest does not depend on them)"
 is "$(q "SET etl_pull.skip_unchanged = off; SELECT status FROM etl_pull.load_table('su_m')")" "succeeded" \
 	"etl_pull.skip_unchanged = off: loaded"
 same su_m "id, v, remark" "su_m equals its source"
