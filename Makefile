@@ -40,6 +40,7 @@ OBJS = \
 	src/load/strategy_standard.o \
 	src/load/strategy_swap.o \
 	src/load/target.o \
+	src/load/unchanged.o \
 	src/commands/cron.o \
 	src/commands/import_tables.o \
 	src/commands/load_all.o \

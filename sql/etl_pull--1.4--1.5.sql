@@ -6,3 +6,93 @@
 -- tables skipped, gentle reads of MyISAM sources, a full load near the
 -- floor) and the binary-log stream (issue 27).  Each section below is headed
 -- by the item it serves.
+
+-- Issue 28, items 1-2: the default plan is exact, unchanged tables cost
+-- nothing.
+--
+-- Item 2: import_tables registers diff for a table with a primary key
+-- (an ON UPDATE stamp is not trusted: an edit may leave it alone, a delete
+-- leaves no trace) and full for one without, and each row says what its
+-- extraction sees of the source's changes and what it misses (sees,
+-- misses; NULL misses: nothing).  Its result gains those two columns, so
+-- the function is made again (same arguments, same rights).
+DROP FUNCTION etl_pull.import_tables(name, text, text, text, text, text, boolean, boolean);
+CREATE FUNCTION etl_pull.import_tables(server name,
+                                       source_db text DEFAULT NULL,
+                                       include text DEFAULT '%',
+                                       exclude text DEFAULT NULL,
+                                       load_group text DEFAULT NULL,
+                                       target_schema text DEFAULT 'public',
+                                       views boolean DEFAULT false,
+                                       disable_missing boolean DEFAULT false)
+RETURNS TABLE (name text, source text, target text, action text,
+               extraction text, incremental_columns text[], primary_key text[],
+               estimated_rows bigint, estimated_bytes bigint, engine text,
+               notes text[], sees text, misses text)
+AS 'MODULE_PATHNAME', 'etl_pull_import_tables'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION etl_pull.import_tables(name, text, text, text, text, text, boolean, boolean) IS
+    'registers every table of a MySQL database with an exact plan (diff with a primary key, full without), saying what each plan sees and misses; again, it reports new, existing and missing tables';
+REVOKE EXECUTE ON FUNCTION etl_pull.import_tables(name, text, text, text, text, text, boolean, boolean)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION etl_pull.import_tables(name, text, text, text, text, text, boolean, boolean)
+    TO etl_pull_admin;
+
+-- Item 1: a load of a source table that has not changed since the table's
+-- last load is skipped (setting skip_unchanged: default, which follows
+-- the GUC etl_pull.skip_unchanged, on or off; src/load/unchanged.c).  The
+-- signature of the source each load read before its first row is kept in
+-- etl_pull.source_signatures, with the target's identity and a digest of
+-- the table's settings and its server's options; a skipped run is
+-- recorded with status 'unchanged' (no strategy, no rows, a note saying
+-- since which run), which run_comparison, like a skipped one, does not
+-- count as a load.
+ALTER TABLE etl_pull.tables
+    ADD COLUMN skip_unchanged text NOT NULL DEFAULT 'default'
+        CHECK (skip_unchanged IN ('default', 'on', 'off'));
+COMMENT ON COLUMN etl_pull.tables.skip_unchanged IS
+    'skip a load when the source table (MyISAM, non-transactional Aria) is unchanged since the last load: default (etl_pull.skip_unchanged), on, off';
+
+CREATE TABLE etl_pull.source_signatures (
+    table_name      text PRIMARY KEY
+                    REFERENCES etl_pull.tables (name) ON DELETE CASCADE ON UPDATE CASCADE,
+    run_id          bigint NOT NULL,
+    loaded_at       timestamptz NOT NULL,
+    signature       text NOT NULL,
+    settings        text NOT NULL,
+    target          oid NOT NULL,
+    target_filenode oid NOT NULL
+);
+COMMENT ON TABLE etl_pull.source_signatures IS
+    'per table: the source''s signature (information_schema.TABLES) its last load read before its first row, the target''s identity and a digest of the settings then; skip_unchanged compares the next load''s with it';
+REVOKE ALL ON etl_pull.source_signatures FROM PUBLIC;
+GRANT SELECT, DELETE ON etl_pull.source_signatures TO etl_pull_admin;
+
+ALTER TABLE etl_pull.runs DROP CONSTRAINT runs_status_check;
+ALTER TABLE etl_pull.runs ADD CONSTRAINT runs_status_check
+    CHECK (status IN ('succeeded', 'failed', 'skipped', 'unchanged'));
+
+CREATE OR REPLACE VIEW etl_pull.run_comparison AS
+SELECT l.table_name,
+       l.run_id, l.strategy, l.extraction, l.rows, l.seconds, l.rows_per_sec,
+       l.peak_memory_kb,
+       b.run_id AS baseline_run_id, b.strategy AS baseline_strategy,
+       b.rows_per_sec AS baseline_rows_per_sec, b.peak_memory_kb AS baseline_peak_memory_kb,
+       CASE WHEN b.extraction IS NOT DISTINCT FROM l.extraction
+            THEN pg_catalog.round((l.rows_per_sec OPERATOR(pg_catalog./) NULLIF(b.rows_per_sec, 0))::pg_catalog.numeric, 2)
+       END AS speedup,
+       CASE WHEN b.extraction IS NOT DISTINCT FROM l.extraction
+            THEN pg_catalog.round((b.peak_memory_kb::pg_catalog.numeric OPERATOR(pg_catalog./) NULLIF(l.peak_memory_kb, 0)), 2)
+       END AS memory_improvement,
+       s.status AS last_status, s.finished_at AS last_finished_at,
+       b.extraction AS baseline_extraction
+  FROM (SELECT DISTINCT ON (r.table_name) r.* FROM etl_pull.runs r
+         WHERE r.status OPERATOR(pg_catalog.=) 'succeeded'
+           AND r.strategy IS DISTINCT FROM 'verify'
+         ORDER BY r.table_name, r.run_id DESC) l
+  JOIN (SELECT DISTINCT ON (r.table_name) r.* FROM etl_pull.runs r
+         WHERE r.strategy IS DISTINCT FROM 'verify'
+           AND r.status OPERATOR(pg_catalog.<>) 'skipped'
+           AND r.status OPERATOR(pg_catalog.<>) 'unchanged'
+         ORDER BY r.table_name, r.run_id DESC) s USING (table_name)
+  LEFT JOIN etl_pull.runs b ON b.table_name OPERATOR(pg_catalog.=) l.table_name AND b.is_baseline;

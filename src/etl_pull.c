@@ -23,6 +23,7 @@
 PG_MODULE_MAGIC;
 
 bool		EtlPullEnableOptimizations = true;
+bool		EtlPullSkipUnchangedDefault = true;
 int			EtlPullProgressRows = 1000000;
 int			EtlPullProgressMessages = 1;
 int			EtlPullNetTimeout = 3600;
@@ -101,6 +102,14 @@ _PG_init(void)
 							 "Lets loads use the fast strategies.",
 							 "When off, every load uses the standard strategy (plain INSERTs).",
 							 &EtlPullEnableOptimizations,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("etl_pull.skip_unchanged",
+							 "Skips loads of source tables unchanged since their last load.",
+							 "For tables whose setting skip_unchanged is default; only MyISAM and non-transactional Aria sources can tell.",
+							 &EtlPullSkipUnchangedDefault,
 							 true,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);

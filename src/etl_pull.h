@@ -100,6 +100,18 @@ typedef enum EtlPullOnBusy
 	ETL_ON_BUSY_SKIP
 } EtlPullOnBusy;
 
+/*
+ * Whether a load of a source table unchanged since its last load is
+ * skipped (setting skip_unchanged: default, on, off; default follows
+ * etl_pull.skip_unchanged)
+ */
+typedef enum EtlPullSkipUnchanged
+{
+	ETL_SKIP_UNCHANGED_DEFAULT,
+	ETL_SKIP_UNCHANGED_ON,
+	ETL_SKIP_UNCHANGED_OFF
+} EtlPullSkipUnchanged;
+
 /* Which of the source's indexes a created target gets (setting indexes) */
 typedef enum EtlPullIndexes
 {
@@ -287,6 +299,8 @@ typedef struct EtlPullRunResult
 	const char *verify_status;	/* what a comparison with the source found:
 								 * "equal", "different", "not comparable";
 								 * NULL when the run compared nothing */
+	bool		unchanged;		/* skipped: the source is unchanged since the
+								 * last load (skip_unchanged) */
 } EtlPullRunResult;
 
 /* A row rejected by on_error = reject */
@@ -312,6 +326,7 @@ typedef struct EtlPullUserState
 
 /* in etl_pull.c */
 extern bool EtlPullEnableOptimizations;
+extern bool EtlPullSkipUnchangedDefault;
 extern int	EtlPullProgressRows;
 extern int	EtlPullProgressMessages;
 extern int	EtlPullNetTimeout;

@@ -102,3 +102,5 @@ ETL_SETTING(enabled, SET_BOOL, bool, "true", NULL, 0, 0,
 			"a disabled table is not loaded")
 ETL_SETTING(protocol, SET_CHOICE, EtlPullProtocol, "binary", "binary, text", 0, 0,
 			"how rows are read from MySQL: prepared statements (exact doubles and dates), or text queries")
+ETL_SETTING(skip_unchanged, SET_CHOICE, EtlPullSkipUnchanged, "default", "default, on, off", 0, 0,
+			"skip a load when the source table (MyISAM, non-transactional Aria) is unchanged since the last load (default: etl_pull.skip_unchanged)")

@@ -248,13 +248,15 @@ EtlPullRunNote(EtlPullRunResult *r, const char *fmt,...)
 
 /*
  * Record a successful run of "table" in etl_pull.runs, in the caller's
- * transaction, so that it commits with the data.
+ * transaction, so that it commits with the data: status "unchanged" for a
+ * load skipped because its source had not changed (skip_unchanged).
  */
 void
 EtlPullRecordRun(EtlPullTable *table, EtlPullRunResult *r)
 {
 	write_run_row(table->name, table->server_name,
-				  GetUserNameFromId(GetUserId(), false), r, "succeeded", NULL);
+				  GetUserNameFromId(GetUserId(), false), r,
+				  r->unchanged ? "unchanged" : "succeeded", NULL);
 }
 
 /*

@@ -65,16 +65,10 @@
 #include "catalog/etl_catalog.h"
 #include "remote/remote.h"
 #include "load/load.h"
+#include "commands/commands.h"
 
 /* The columns of import_tables' result */
-#define IMPORT_NCOLS 11
-
-/* An ON UPDATE CURRENT_TIMESTAMP column of a source table */
-typedef struct ImportOnUpdate
-{
-	char	   *name;
-	bool		default_now;	/* DEFAULT CURRENT_TIMESTAMP as well */
-} ImportOnUpdate;
+#define IMPORT_NCOLS 13
 
 /* One table (or view) of the source database, as information_schema says */
 typedef struct ImportTable
@@ -89,8 +83,8 @@ typedef struct ImportTable
 	bool		bytes_known;
 	int64		bytes;
 	List	   *pk;				/* char *, in key order */
-	List	   *leading;		/* char *: the first column of each index */
-	List	   *on_update;		/* ImportOnUpdate *, in column order */
+	List	   *on_update;		/* char *: ON UPDATE CURRENT_TIMESTAMP
+								 * columns, in column order */
 	List	   *generated;		/* char *: generated columns */
 } ImportTable;
 
@@ -105,6 +99,8 @@ typedef struct ImportRegistered
 	char	   *extraction;
 	Datum		incremental_columns;	/* text[] */
 	bool		inc_null;
+	bool		append_only;
+	bool		delete_missing;
 	bool		enabled;
 } ImportRegistered;
 
@@ -121,6 +117,8 @@ typedef struct ImportRow
 	List	   *pk;
 	ImportTable *src;			/* NULL for a missing table */
 	List	   *notes;			/* char * */
+	const char *sees;			/* what its extraction sees, misses */
+	const char *misses;
 } ImportRow;
 
 /* What becomes of a table of the source (classify_table) */
@@ -136,8 +134,7 @@ typedef struct ImportPlan
 {
 	char	   *source_table;	/* `db`.`table` */
 	char	   *target_table;	/* "schema"."table" */
-	bool		incremental;
-	char	   *watermark;		/* its incremental column, or NULL */
+	EtlPullExtraction extraction;	/* full or diff */
 } ImportPlan;
 
 /* import_tables' arguments, checked (import_args) */
@@ -246,8 +243,8 @@ find_table(ImportTable *tables, int ntables, const char *name)
 }
 
 /*
- * Read the tables and views of database "db", with their keys, indexes'
- * leading columns, ON UPDATE and generated columns: one query per view of
+ * Read the tables and views of database "db", with their keys, ON UPDATE
+ * and generated columns: one query per view of
  * information_schema.  Returns them sorted by name (byte order).
  */
 static ImportTable *
@@ -309,10 +306,10 @@ read_source(EtlPullConnection *conn, const char *db, int *ntables)
 			tables[j++] = tables[i];
 	n = j;
 
-	/* primary keys and the leading column of each index */
+	/* primary keys */
 	EtlPullQueryStart(conn, psprintf("SELECT TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME"
 									 " FROM information_schema.STATISTICS"
-									 " WHERE TABLE_SCHEMA = %s"
+									 " WHERE TABLE_SCHEMA = %s AND INDEX_NAME = 'PRIMARY'"
 									 " ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX", qdb), 4);
 	while (EtlPullFetch(conn, &values, &lengths))
 	{
@@ -329,23 +326,20 @@ read_source(EtlPullConnection *conn, const char *db, int *ntables)
 		column = remote_name(conn, values, lengths, 3, "STATISTICS", "COLUMN_NAME");
 		if (values[1] && lengths[1] == 7 && memcmp(values[1], "PRIMARY", 7) == 0)
 			t->pk = lappend(t->pk, column);
-		if (seq == 1)
-			t->leading = lappend(t->leading, column);
 	}
 	EtlPullQueryEnd(conn);
 
 	/* ON UPDATE CURRENT_TIMESTAMP columns and generated columns */
-	EtlPullQueryStart(conn, psprintf("SELECT TABLE_NAME, COLUMN_NAME, EXTRA, COLUMN_DEFAULT"
+	EtlPullQueryStart(conn, psprintf("SELECT TABLE_NAME, COLUMN_NAME, EXTRA"
 									 " FROM information_schema.COLUMNS"
 									 " WHERE TABLE_SCHEMA = %s"
 									 " AND (EXTRA LIKE '%%on update%%' OR EXTRA LIKE '%%generated%%')"
-									 " ORDER BY TABLE_NAME, ORDINAL_POSITION", qdb), 4);
+									 " ORDER BY TABLE_NAME, ORDINAL_POSITION", qdb), 3);
 	while (EtlPullFetch(conn, &values, &lengths))
 	{
 		ImportTable *t;
 		char	   *column;
 		char	   *extra;
-		char	   *deflt;
 
 		CHECK_FOR_INTERRUPTS();
 		t = find_table(tables, n, remote_name(conn, values, lengths, 0,
@@ -354,19 +348,10 @@ read_source(EtlPullConnection *conn, const char *db, int *ntables)
 			continue;
 		column = remote_name(conn, values, lengths, 1, "COLUMNS", "COLUMN_NAME");
 		extra = remote_text(values, lengths, 2);
-		deflt = remote_text(values, lengths, 3);
 		if (contains_ci(extra, "VIRTUAL GENERATED") || contains_ci(extra, "STORED GENERATED"))
 			t->generated = lappend(t->generated, column);
 		else if (contains_ci(extra, "on update current_timestamp"))
-		{
-			ImportOnUpdate *c = palloc(sizeof(ImportOnUpdate));
-
-			c->name = column;
-			/* MariaDB: current_timestamp(), MySQL: CURRENT_TIMESTAMP */
-			c->default_now = deflt != NULL &&
-				pg_strncasecmp(deflt, "current_timestamp", 17) == 0;
-			t->on_update = lappend(t->on_update, c);
-		}
+			t->on_update = lappend(t->on_update, column);
 	}
 	EtlPullQueryEnd(conn);
 
@@ -444,7 +429,8 @@ read_registered(const char *server, const char *server_dbname)
 	uint64		i;
 
 	if (SPI_execute("SELECT name, server, source_table, target_table, extraction,"
-					" incremental_columns, enabled FROM etl_pull.tables ORDER BY name",
+					" incremental_columns, enabled, append_only, delete_missing"
+					" FROM etl_pull.tables ORDER BY name",
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read etl_pull.tables");
 	for (i = 0; i < SPI_processed; i++)
@@ -467,6 +453,10 @@ read_registered(const char *server, const char *server_dbname)
 			r->incremental_columns = datumCopy(d, false, -1);
 		d = SPI_getbinval(tup, desc, 7, &isnull);
 		r->enabled = !isnull && DatumGetBool(d);
+		d = SPI_getbinval(tup, desc, 8, &isnull);
+		r->append_only = !isnull && DatumGetBool(d);
+		d = SPI_getbinval(tup, desc, 9, &isnull);
+		r->delete_missing = !isnull && DatumGetBool(d);
 		EtlPullSplitSourceTable(source ? source : r->name, &r->source_db,
 								&r->source_table);
 		if (r->source_db == NULL && server_dbname &&
@@ -506,19 +496,6 @@ text_array_or_null(List *items, bool *isnull)
 	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
-/* "a, b, c" */
-static char *
-name_list(List *names)
-{
-	StringInfoData buf;
-	ListCell   *lc;
-
-	initStringInfo(&buf);
-	foreach(lc, names)
-		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", (char *) lfirst(lc));
-	return buf.data;
-}
-
 static bool
 list_has(List *names, const char *name)
 {
@@ -545,81 +522,59 @@ source_notes(ImportTable *t, List **notes)
 	if (t->generated != NIL)
 		*notes = lappend(*notes,
 						 psprintf("generated columns %s: loaded as plain columns holding the values computed at the source",
-								  name_list(t->generated)));
+								  EtlPullNameList(t->generated)));
 	if (t->pk == NIL)
 		*notes = lappend(*notes, "no primary key: loads full");
 }
 
 /*
- * The extraction of a new table: incremental or not, its watermark column
- * (or NULL), and the notes saying why.
+ * The extraction of a new table, and the notes saying why: diff for a
+ * table with a primary key, full for one without (and for a view).  An
+ * ON UPDATE CURRENT_TIMESTAMP column is not taken as a watermark: an
+ * application may edit a row and leave it alone (OpenDental does), and a
+ * watermark never sees a delete, so an incremental plan by it would drift
+ * from the source without a word.  diff finds every change by comparing
+ * key ranges; a DBA who knows that every edit moves the column, and that
+ * rows are never deleted, may choose incremental on it (the note says how).
  */
-static void
-infer_extraction(ImportTable *t, bool *incremental, char **watermark,
-				 List **notes)
+static EtlPullExtraction
+infer_extraction(ImportTable *t, List **notes)
 {
-	ImportOnUpdate *chosen = NULL;
-	List	   *usable = NIL;
-	ListCell   *lc;
-
-	*incremental = false;
-	*watermark = NULL;
-
 	source_notes(t, notes);
 	if (t->is_view || t->pk == NIL)
-		return;
-
-	foreach(lc, t->on_update)
-	{
-		ImportOnUpdate *c = (ImportOnUpdate *) lfirst(lc);
-
-		if (!c->default_now)
-			*notes = lappend(*notes,
-							 psprintf("ON UPDATE column %s has no DEFAULT CURRENT_TIMESTAMP: new rows may lack a watermark, not used",
-									  c->name));
-		else if (strchr(c->name, ',') != NULL ||
-				 scanner_isspace(c->name[0]) ||
-				 scanner_isspace(c->name[strlen(c->name) - 1]))
-			*notes = lappend(*notes,
-							 psprintf("ON UPDATE column %s: a comma or edge space in its name cannot be an incremental column, not used",
-									  c->name));
-		else
-			usable = lappend(usable, c);
-	}
-	if (usable == NIL)
-		return;
-
-	/* several: the first (by position) that leads an index, else the first */
-	foreach(lc, usable)
-	{
-		ImportOnUpdate *c = (ImportOnUpdate *) lfirst(lc);
-
-		if (list_has(t->leading, c->name))
-		{
-			chosen = c;
-			break;
-		}
-	}
-	if (chosen == NULL)
-		chosen = (ImportOnUpdate *) linitial(usable);
-	if (list_length(usable) > 1)
-	{
-		List	   *names = NIL;
-
-		foreach(lc, usable)
-			names = lappend(names, ((ImportOnUpdate *) lfirst(lc))->name);
+		return ETL_EXTRACTION_FULL;
+	if (t->on_update != NIL)
 		*notes = lappend(*notes,
-						 psprintf("several ON UPDATE CURRENT_TIMESTAMP columns (%s): chose %s, the first %s",
-								  name_list(names), chosen->name,
-								  list_has(t->leading, chosen->name) ?
-								  "that leads an index" : "by position"));
+						 psprintf("ON UPDATE CURRENT_TIMESTAMP %s %s: not trusted as a watermark (an edit may leave it alone, a delete leaves no trace): diff; where every edit moves it and rows are never deleted, extraction incremental on it reads less",
+								  list_length(t->on_update) > 1 ? "columns" : "column",
+								  EtlPullNameList(t->on_update)));
+	return ETL_EXTRACTION_DIFF;
+}
+
+/*
+ * What the extraction of a registered table sees of the source's changes,
+ * and what it misses (NULL: nothing), for import_tables' result
+ * (EtlPullExtractionSight with the registration's settings)
+ */
+static void
+registered_sight(ImportRegistered *r, ImportRow *row)
+{
+	List	   *columns = NIL;
+
+	if (!r->inc_null)
+	{
+		Datum	   *elems;
+		int			n,
+					i;
+
+		deconstruct_array(DatumGetArrayTypeP(r->incremental_columns), TEXTOID,
+						  -1, false, TYPALIGN_INT, &elems, NULL, &n);
+		for (i = 0; i < n; i++)
+			columns = lappend(columns, TextDatumGetCString(elems[i]));
 	}
-	if (!list_has(t->leading, chosen->name))
-		*notes = lappend(*notes,
-						 psprintf("watermark column %s has no index at the source: each incremental load scans the table",
-								  chosen->name));
-	*incremental = true;
-	*watermark = chosen->name;
+	EtlPullExtractionSight(EtlPullChoiceOrdinal(r->extraction, "full, incremental, diff"),
+						   columns, r->append_only, r->delete_missing,
+						   &row->sees, &row->misses);
 }
 
 /* SELECT etl_pull.<call> with text parameters, as the caller */
@@ -743,7 +698,7 @@ classify_new_table(const ImportArgs *a, ImportTable *t, char *name,
 								  EtlPullQuoteIdent(t->name));
 	plan->target_table = psprintf("%s.%s", quote_identifier(a->target_schema),
 								  quote_identifier(relname));
-	infer_extraction(t, &plan->incremental, &plan->watermark, &row->notes);
+	plan->extraction = infer_extraction(t, &row->notes);
 	row->name = name;
 	row->target = pstrdup(quote_qualified_identifier(a->target_schema, relname));
 	existing = get_relname_relid(relname, a->target_nspid);
@@ -803,6 +758,7 @@ classify_table(const ImportArgs *a, ImportTable *t, List *registered,
 		row->incremental_columns = same_source->incremental_columns;
 		row->inc_null = same_source->inc_null;
 		row->notes = list_make1("registered already: its settings are left as they are");
+		registered_sight(same_source, row);
 		if (!same_source->enabled)
 			row->notes = lappend(row->notes, "disabled");
 		/* what the source looks like now, all the same */
@@ -845,7 +801,6 @@ register_table(const ImportArgs *a, const ImportPlan *plan, ImportRow *row)
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 	char	   *refused = NULL;
-	List	   *wm;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
@@ -855,11 +810,9 @@ register_table(const ImportArgs *a, const ImportPlan *plan, ImportRow *row)
 			plan->source_table, plan->target_table};
 
 		call_text("SELECT etl_pull.add_table($1, $2, $3, $4)", 4, args);
-		if (plan->incremental)
-		{
-			set_option(row->name, "extraction", "incremental");
-			set_option(row->name, "incremental_columns", plan->watermark);
-		}
+		if (plan->extraction != ETL_EXTRACTION_FULL)
+			set_option(row->name, "extraction",
+					   EtlPullChoiceName("extraction", plan->extraction));
 		set_option(row->name, "indexes", "all");
 		set_option(row->name, "on_schema_change", "evolve");
 		if (a->load_group)
@@ -890,10 +843,11 @@ register_table(const ImportArgs *a, const ImportPlan *plan, ImportRow *row)
 		row->notes = lappend(row->notes, refused);
 		return false;
 	}
-	wm = plan->watermark ? list_make1(plan->watermark) : NIL;
 	row->action = "registered";
-	row->extraction = plan->incremental ? "incremental" : "full";
-	row->incremental_columns = text_array_or_null(wm, &row->inc_null);
+	row->extraction = EtlPullChoiceName("extraction", plan->extraction);
+	row->inc_null = true;
+	EtlPullExtractionSight(plan->extraction, NIL, false, false,
+						   &row->sees, &row->misses);
 	return true;
 }
 
@@ -926,6 +880,12 @@ emit_import_row(ReturnSetInfo *rsinfo, ImportRow *r)
 	if (!nulls[9])
 		values[9] = CStringGetTextDatum(r->src->engine);
 	values[10] = text_array_or_null(r->notes, &nulls[10]);
+	nulls[11] = (r->sees == NULL);
+	if (r->sees)
+		values[11] = CStringGetTextDatum(r->sees);
+	nulls[12] = (r->misses == NULL);
+	if (r->misses)
+		values[12] = CStringGetTextDatum(r->misses);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
@@ -962,6 +922,7 @@ report_missing(const ImportArgs *a, List *registered, ImportTable *tables,
 		row.incremental_columns = r->incremental_columns;
 		row.inc_null = r->inc_null;
 		row.notes = list_make1("gone from the source");
+		registered_sight(r, &row);
 		if (a->disable_missing && r->enabled)
 		{
 			set_option(r->name, "enabled", "false");
@@ -986,7 +947,8 @@ PG_FUNCTION_INFO_V1(etl_pull_import_tables);
  *		exclude text, load_group text, target_schema text, views boolean,
  *		disable_missing boolean)
  *	returns (name, source, target, action, extraction, incremental_columns,
- *		primary_key, estimated_rows, estimated_bytes, engine, notes)
+ *		primary_key, estimated_rows, estimated_bytes, engine, notes, sees,
+ *		misses)
  */
 Datum
 etl_pull_import_tables(PG_FUNCTION_ARGS)

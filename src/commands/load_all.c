@@ -594,7 +594,9 @@ load_one(LoadSlot *slot)
 		if (isnull)
 			slot->seconds = 0;
 		strlcpy(slot->status, SPI_getvalue(tup, desc, 4), sizeof(slot->status));
-		slot->succeeded = (strcmp(slot->status, "succeeded") == 0);
+		/* a table skipped as unchanged is a success: its rows are the source's */
+		slot->succeeded = (strcmp(slot->status, "succeeded") == 0 ||
+						   strcmp(slot->status, "unchanged") == 0);
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();

@@ -116,6 +116,8 @@ load_table(FunctionCallInfo fcinfo, bool repair)
 							table->name),
 					 errhint("Load it first with etl_pull.load_table('%s').", table->name)));
 		table->extraction = ETL_EXTRACTION_DIFF;
+		/* asked for: never skipped as unchanged */
+		table->skip_unchanged = ETL_SKIP_UNCHANGED_OFF;
 	}
 	if (!table->enabled)
 		ereport(ERROR,
@@ -180,7 +182,10 @@ load_table(FunctionCallInfo fcinfo, bool repair)
 
 	values[0] = Int64GetDatum(result.run_id);
 	values[1] = CStringGetTextDatum(table->name);
-	values[2] = CStringGetTextDatum(result.strategy);
+	/* a skip of an unchanged table has no strategy */
+	nulls[2] = (result.strategy == NULL);
+	if (result.strategy)
+		values[2] = CStringGetTextDatum(result.strategy);
 	values[3] = CStringGetTextDatum(result.extraction);
 	values[4] = Int64GetDatum(result.rows);
 	values[5] = Float8GetDatum(result.seconds);
@@ -189,7 +194,7 @@ load_table(FunctionCallInfo fcinfo, bool repair)
 	values[8] = Int64GetDatum(result.merged_rows);
 	values[9] = Int64GetDatum(result.deleted_rows);
 	values[10] = Int64GetDatum(result.rejected_rows);
-	values[11] = CStringGetTextDatum("succeeded");
+	values[11] = CStringGetTextDatum(result.unchanged ? "unchanged" : "succeeded");
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
 }

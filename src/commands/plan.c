@@ -24,7 +24,9 @@
  *	keys		the primary key and how parallel would cut it into chunks
  *	extraction	full, incremental (the watermark, its predicate and
  *				whether the watermark column leads an index at the source)
- *				or diff (what the next run compares, or why it is refused)
+ *				or diff (what the next run compares, or why it is refused);
+ *				what it sees of the source's changes and what it misses;
+ *				whether the next run would skip as unchanged, and why
  *	hazard		values found in the sampled rows that a load would turn
  *				into NULL, refuse or fail on
  *
@@ -76,6 +78,7 @@
 #include "verify/verify.h"
 #include "load/load.h"
 #include "load/parallel.h"
+#include "commands/commands.h"
 
 /*
  * One table's plan in the making: the rows so far, and what the sections
@@ -844,6 +847,82 @@ plan_keys(TablePlan *p)
 					  workers, nchunks, names.data));
 }
 
+/* "a, b, c" of a list of char * (import_tables' notes use it too) */
+char *
+EtlPullNameList(List *names)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, names)
+		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", (char *) lfirst(lc));
+	return buf.data;
+}
+
+/*
+ * What an extraction sees of the source's changes (*sees) and what it
+ * misses (*misses, NULL for nothing): what a DBA needs to know to trust a
+ * plan.  "columns" are an incremental table's incremental_columns.
+ * import_tables and plan() say it for each table.
+ */
+void
+EtlPullExtractionSight(EtlPullExtraction extraction, List *columns,
+					   bool append_only, bool delete_missing,
+					   const char **sees, const char **misses)
+{
+	char	   *cols = columns ? EtlPullNameList(columns) : "the watermark columns";
+
+	switch (extraction)
+	{
+		case ETL_EXTRACTION_FULL:
+			*sees = "every insert, edit and delete, at the cost of reading every row on every run";
+			*misses = NULL;
+			return;
+		case ETL_EXTRACTION_DIFF:
+			*sees = "every insert, edit and delete: key ranges compared by hash, only the ranges that differ pulled (an unchanged table costs one aggregate query at the source)";
+			*misses = NULL;
+			return;
+		case ETL_EXTRACTION_INCREMENTAL:
+			break;
+	}
+	if (append_only)
+	{
+		*sees = psprintf("rows inserted or edited with %s at or past the watermark", cols);
+		*misses = psprintf("edits that leave %s alone (or set it behind the watermark less lookback); deletes", cols);
+	}
+	else if (delete_missing)
+	{
+		*sees = psprintf("inserts and edits that move %s; deletes (delete_missing)", cols);
+		*misses = psprintf("edits that leave %s alone", cols);
+	}
+	else
+	{
+		*sees = psprintf("inserts and edits that move %s", cols);
+		*misses = psprintf("edits that leave %s alone; deletes", cols);
+	}
+}
+
+/*
+ * What the table's extraction sees and misses (EtlPullExtractionSight); a
+ * diff table also misses what its comparison cannot see ("gaps", the
+ * columns plan_comparison names)
+ */
+static void
+plan_sight(TablePlan *p, bool gaps)
+{
+	const char *sees;
+	const char *misses;
+
+	EtlPullExtractionSight(p->table->extraction, p->table->incremental_columns,
+						   p->table->append_only, p->table->delete_missing,
+						   &sees, &misses);
+	if (misses == NULL && gaps && p->table->extraction == ETL_EXTRACTION_DIFF)
+		misses = "edits of the columns not compared (above) that leave their NULL-ness alone";
+	emit(p, "extraction", "sees", sees);
+	emit(p, "extraction", "misses", misses ? misses : "nothing");
+}
+
 /*
  * A diff table: what its next run compares, or why it cannot
  * (EtlPullDiffStrategy's unsuitable)
@@ -925,9 +1004,10 @@ plan_incremental(TablePlan *p, List *indexes)
 
 /*
  * What a comparison (diff, verify, verify_table) cannot see, and a load
- * that would verify a target verify cannot compare (EtlPullVerifyUnsuitable)
+ * that would verify a target verify cannot compare (EtlPullVerifyUnsuitable).
+ * Returns whether some columns cannot be compared.
  */
-static void
+static bool
 plan_comparison(TablePlan *p)
 {
 	List	   *gaps = NIL;
@@ -952,17 +1032,18 @@ plan_comparison(TablePlan *p)
 					  EtlPullVerifyUncompared(gaps, why)));
 
 	if (p->table->verify == ETL_VERIFY_OFF || p->rel == NULL)
-		return;
+		return gaps != NIL;
 	refused = EtlPullVerifyUnsuitable(p->rel);
 	if (refused != NULL)
 		emit(p, "extraction", "verify",
 			 psprintf("refused: verify = %s compares a plain table only, and %s: every load fails after writing its rows",
 					  EtlPullChoiceName("verify", p->table->verify), refused));
+	return gaps != NIL;
 }
 
 /*
- * The extraction: full, incremental or diff; then what a comparison
- * cannot see
+ * The extraction: full, incremental or diff; what a comparison cannot
+ * see; then what the extraction sees of the source's changes and misses
  */
 static void
 plan_extraction(TablePlan *p)
@@ -976,7 +1057,10 @@ plan_extraction(TablePlan *p)
 		plan_diff(p);
 	else
 		plan_incremental(p, indexes);
-	plan_comparison(p);
+	plan_sight(p, plan_comparison(p));
+	emit(p, "extraction", "unchanged",
+		 EtlPullUnchangedVerdict(p->load.conn, p->table,
+								 p->exists ? p->load.target_oid : InvalidOid));
 }
 
 /*

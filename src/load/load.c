@@ -11,7 +11,8 @@
  * (commands/load_table.c) records the run.  How the rows move is each
  * strategy's own (load.h): strategy_swap.c (stream, parallel),
  * strategy_copy.c, strategy_standard.c, and strategy_incremental.c for
- * the runs that pull from a watermark.
+ * the runs that pull from a watermark.  Before any of it, a source table
+ * unchanged since the last load skips the load (unchanged.c).
  *
  * Everything happens in the caller's transaction, the target held in
  * ExclusiveLock throughout: on error nothing of the load remains.  The
@@ -441,6 +442,13 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	EtlPullApplyMysqlSettings(load.conn, table);
 	if (!lent || !lent->in_snapshot)
 		EtlPullStartSnapshot(load.conn);
+
+	/* skip_unchanged: an unchanged source costs this one query */
+	if (EtlPullSkipIfUnchanged(&load, force_full))
+	{
+		EtlPullLoadDoneReading(&load);
+		return;
+	}
 	load.source = EtlPullDescribeTableSource(load.conn, table);
 	if (lent && lent->in_snapshot)
 		check_group_snapshot(&load);
@@ -531,6 +539,7 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	if (table->extraction == ETL_EXTRACTION_INCREMENTAL)
 		EtlPullWriteWatermark(table, new_watermark);
 	EtlPullSchemaRemember(&load, schema);
+	EtlPullRememberSignature(&load);
 	EtlPullLoadDoneReading(&load);
 	EtlPullProgressEnd(&load.progress);
 	if (analyze && !incremental_run && !diff_run)

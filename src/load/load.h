@@ -196,6 +196,9 @@ typedef struct EtlPullLoad
 	int		   *incremental_cols;	/* source index of each incremental column */
 	const char *where;			/* the rows past the watermark */
 	List	   *reload_bounds;	/* append-only: the range pulled again */
+
+	/* skip_unchanged: the source's signature read before any row, or NULL */
+	struct EtlPullSignature *signature;
 } EtlPullLoad;
 
 /*
@@ -228,6 +231,14 @@ extern const EtlPullStrategyRoutine EtlPullIncrementalStrategy;
 extern const char *EtlPullIncrementalPath(EtlPullLoad *load, Relation rel);
 extern const char *EtlPullIncrementalUnsuitable(EtlPullTable *table,
 												EtlPullSource *source);
+
+/* in load/unchanged.c: setting skip_unchanged */
+typedef struct EtlPullSignature EtlPullSignature;
+
+extern bool EtlPullSkipIfUnchanged(EtlPullLoad *load, bool force_full);
+extern void EtlPullRememberSignature(EtlPullLoad *load);
+extern char *EtlPullUnchangedVerdict(EtlPullConnection *conn, EtlPullTable *table,
+									 Oid target_oid);
 
 /* in strategy_diff.c: the runs that re-pull the ranges whose hashes differ */
 extern const EtlPullStrategyRoutine EtlPullDiffStrategy;

@@ -142,8 +142,8 @@ function importAnswer(user, conn, sql) {
 		result(conn, ['TABLE_NAME', 'INDEX_NAME', 'SEQ_IN_INDEX', 'COLUMN_NAME'],
 			[['hostile_t', 'PRIMARY', '1', 'id'], ['e', 'fx', '1', null], ['nosuch', 'PRIMARY', '1', 'id']]);
 	} else if (/information_schema\.COLUMNS/i.test(sql)) {
-		result(conn, ['TABLE_NAME', 'COLUMN_NAME', 'EXTRA', 'COLUMN_DEFAULT'],
-			[['e', 'ts', 'on update current_timestamp()', 'current_timestamp()']]);
+		result(conn, ['TABLE_NAME', 'COLUMN_NAME', 'EXTRA'],
+			[['e', 'ts', 'on update current_timestamp()']]);
 	} else {
 		return false;
 	}
@@ -249,6 +249,13 @@ function answerNameJson(sess, conn, sql) {
 const SERVER_VERSION = args.flavour === 'mariadb' ? '5.5.5-10.11.6-MariaDB-hostile' :
 	'8.0.36-hostile';
 
+// The signature of skip_unchanged (src/load/unchanged.c), read before every load: honestly an
+// InnoDB table's, which never skips
+const SIGNATURE_SQL = /^SELECT t\.ENGINE, t\.CREATE_OPTIONS, /;
+const SIGNATURE = [['ENGINE', 'CREATE_OPTIONS', 'CREATE_TIME', 'UPDATE_TIME', 'TABLE_ROWS',
+	'DATA_LENGTH', 'CHECKSUM', 'trusted', 'columns'],
+[['InnoDB', '', '2026-01-01 00:00:00', null, '3', '16384', null, null, '2/123/456']]];
+
 // name, the statements of the class, honest column names and rows, `at` and `num`
 const REPLY_CLASSES = [
 	['columns', /^SELECT COLUMN_NAME, DATA_TYPE, .* FROM information_schema\.COLUMNS/s,
@@ -261,6 +268,7 @@ const REPLY_CLASSES = [
 		[0, 0], [0, 2]],
 	['checks', /^SELECT CHECK_CLAUSE FROM information_schema\.CHECK_CONSTRAINTS/s,
 		() => [['CHECK_CLAUSE'], [['`id` > 0']]], [0, 0], null],
+	['signature', SIGNATURE_SQL, () => SIGNATURE, [0, 8], [0, 4]],
 	['sizes', /^SELECT TABLE_ROWS, DATA_LENGTH, ENGINE FROM information_schema\.TABLES/s,
 		() => [['TABLE_ROWS', 'DATA_LENGTH', 'ENGINE'], [['3', '16384', 'InnoDB']]], [0, 2], [0, 0]],
 	['minmax', /^SELECT MIN\([^()]*\), MAX\(/,
@@ -297,9 +305,9 @@ const REPLY_CLASSES = [
 	['impkeys', /^SELECT TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME FROM /,
 		() => [['TABLE_NAME', 'INDEX_NAME', 'SEQ_IN_INDEX', 'COLUMN_NAME'],
 			[['hostile_t', 'PRIMARY', '1', 'id']]], [0, 0], [0, 2]],
-	['impcolumns', /^SELECT TABLE_NAME, COLUMN_NAME, EXTRA, COLUMN_DEFAULT FROM /,
-		() => [['TABLE_NAME', 'COLUMN_NAME', 'EXTRA', 'COLUMN_DEFAULT'],
-			[['hostile_t', 'val', 'VIRTUAL GENERATED', null]]], [0, 0], null],
+	['impcolumns', /^SELECT TABLE_NAME, COLUMN_NAME, EXTRA FROM /,
+		() => [['TABLE_NAME', 'COLUMN_NAME', 'EXTRA'],
+			[['hostile_t', 'val', 'VIRTUAL GENERATED']]], [0, 0], null],
 ];
 
 // The answer of the class in that shape: [names, rows]
@@ -349,6 +357,11 @@ function badAnswer(user, conn, sql) {
 function answer(sess, conn, sql) {
 	const user = sess.user;
 
+	// before the modes that answer whatever names information_schema.COLUMNS
+	if (SIGNATURE_SQL.test(sql) && !user.startsWith('bad_')) {
+		result(conn, SIGNATURE[0], SIGNATURE[1]);
+		return true;
+	}
 	if (answerNameJson(sess, conn, sql)) {
 		return true;
 	}

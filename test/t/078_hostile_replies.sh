@@ -61,11 +61,12 @@ declare -A CALL=(
 )
 # Each class of statements (server.js's REPLY_CLASSES): the functions that send it, and the
 # shapes that no real server sends it in, which must be errors
-CLASSES=(columns pk indexes checks sizes minmax appendmin watermark rangesum rangekeys count
+CLASSES=(columns pk indexes checks signature sizes minmax appendmin watermark rangesum rangekeys count
 	rangehash rowhash gtid binlog status schemata imptables impkeys impcolumns)
 SHAPES=(null few many text huge empty two)
 declare -A SENDERS=(
 	[columns]=load_full [pk]=load_full [checks]=load_full [sizes]=load_full
+	[signature]="load_full plan"
 	[indexes]=plan [status]=plan [minmax]="load_par plan verify" [appendmin]=load_app
 	[watermark]=load_inc [rangesum]=load_inc [rangekeys]=load_inc [count]=load_cnt
 	[rangehash]="verify load_diff" [rowhash]=verify [gtid]="load_par load_all"
@@ -75,7 +76,7 @@ declare -A SENDERS=(
 declare -A MUST_FAIL=(
 	[columns]="null few many text huge empty two" [pk]="null few many two"
 	[indexes]="null few many text huge two" [checks]="few many"
-	[sizes]="few many text huge two" [minmax]="null few many text huge empty two"
+	[signature]="null few many text huge two" [sizes]="few many text huge two" [minmax]="null few many text huge empty two"
 	[appendmin]="few many text huge empty two" [watermark]="few many text huge empty two"
 	[rangesum]="null few many text huge empty two" [rangekeys]="null few many text huge"
 	[count]="null few many text huge empty two" [rangehash]="null few many text huge two"

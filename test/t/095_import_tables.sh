@@ -1,8 +1,11 @@
 # etl_pull.import_tables: a whole MariaDB database registered at once, with
-# a plan inferred per table (incremental on an ON UPDATE CURRENT_TIMESTAMP
-# column where there is a key, full otherwise), notes on what the source
-# is like (no key, Aria, generated columns, views), hostile and colliding
-# names; then loaded with load_all; then imported again as a sync (new
+# an exact plan per table (diff where there is a key, an ON UPDATE
+# CURRENT_TIMESTAMP column or not, full otherwise) and what it sees and
+# misses, notes on what the source is like (no key, Aria, generated
+# columns, views), hostile and colliding names; then loaded with load_all;
+# then, after edits that leave the stamp alone and hard deletes at the
+# source (MyISAM and InnoDB), loaded again: every table equal to the
+# source, compared outside etl_pull; then imported again as a sync (new
 # tables registered, settings changed by hand kept, dropped tables reported
 # and optionally disabled); and who may call it.  An existing PostgreSQL
 # table named like a MySQL table is adopted only if etl_pull created it:
@@ -61,6 +64,12 @@ CREATE TABLE accounts (id int PRIMARY KEY, v int);
 INSERT INTO accounts VALUES (1, 100);
 CREATE TABLE mine (id int PRIMARY KEY);
 INSERT INTO mine VALUES (1);
+CREATE TABLE claims (id int PRIMARY KEY, amount int, note varchar(20),
+    stamp timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP) ENGINE=MyISAM;
+INSERT INTO claims (id, amount, note, stamp)
+    SELECT seq, seq * 3, CONCAT('n', seq), '2020-01-02 03:04:05' FROM seq_1_to_40;
+CREATE TABLE applog (v int, msg varchar(20)) ENGINE=MyISAM;
+INSERT INTO applog SELECT seq, CONCAT('m', seq) FROM seq_1_to_41;
 SQL
 HOSTILE="Tick\`s 'q' \"dq\" ü.dot'); DROP TABLE pg_sentinel; --"
 HOSTILE_LC="tick\`s 'q' \"dq\" ü.dot'); drop table pg_sentinel; --"
@@ -107,36 +116,45 @@ plan() {
 notes() {
 	q "SELECT array_to_string(notes, ' / ') FROM $1 WHERE source = 'etl_import_t.' || \$\$$2\$\$"
 }
-is "$(q "SELECT count(*) FROM imp1")" "15" "one row per table and view of the source, the excluded one left out"
+is "$(q "SELECT count(*) FROM imp1")" "17" "one row per table and view of the source, the excluded one left out"
 is "$(q "SELECT count(*) FROM imp1 WHERE source LIKE '%tmp_scratch'")" "0" "exclude wins over include"
-is "$(plan imp1 orders)" "orders|registered|incremental|updated_at|id|InnoDB" \
-	"a key and one ON UPDATE column: incremental on it"
-is "$(notes imp1 orders)" "" "... with nothing to note (the column leads an index)"
-is "$(plan imp1 events)" "events|registered|incremental|a|id|InnoDB" \
-	"two ON UPDATE columns: the first by position"
-is "$(notes imp1 events)" \
-	"several ON UPDATE CURRENT_TIMESTAMP columns (a, b): chose a, the first by position / watermark column a has no index at the source: each incremental load scans the table" \
-	"... said so, and that the watermark has no index"
-is "$(plan imp1 nodef)" "nodef|registered|full||id|InnoDB" \
-	"an ON UPDATE column without DEFAULT CURRENT_TIMESTAMP is no watermark"
-like "$(notes imp1 nodef)" "ON UPDATE column ts has no DEFAULT CURRENT_TIMESTAMP" "... said so"
+sight() {
+	q "SELECT coalesce(sees, '-') || ' | ' || coalesce(misses, '-')
+	     FROM $1 WHERE source = 'etl_import_t.' || \$\$$2\$\$"
+}
+SEES_DIFF="every insert, edit and delete: key ranges compared by hash, only the ranges that differ pulled (an unchanged table costs one aggregate query at the source) | -"
+SEES_FULL="every insert, edit and delete, at the cost of reading every row on every run | -"
+is "$(plan imp1 orders)" "orders|registered|diff||id|InnoDB" \
+	"a key and an ON UPDATE column: diff, not incremental on the stamp"
+is "$(notes imp1 orders)" \
+	"ON UPDATE CURRENT_TIMESTAMP column updated_at: not trusted as a watermark (an edit may leave it alone, a delete leaves no trace): diff; where every edit moves it and rows are never deleted, extraction incremental on it reads less" \
+	"... saying why the stamp is not trusted, and when the DBA may choose incremental"
+is "$(sight imp1 orders)" "$SEES_DIFF" "... and that diff sees every change and misses nothing"
+is "$(plan imp1 claims)" "claims|registered|diff||id|MyISAM" "a MyISAM table with a key and a stamp: diff"
+is "$(plan imp1 events)" "events|registered|diff||id|InnoDB" "two ON UPDATE columns: diff"
+like "$(notes imp1 events)" "^ON UPDATE CURRENT_TIMESTAMP columns a, b: not trusted as a watermark" "... both named"
+is "$(plan imp1 nodef)" "nodef|registered|diff||id|InnoDB" \
+	"an ON UPDATE column without DEFAULT CURRENT_TIMESTAMP: diff too"
 is "$(plan imp1 nokey)" "nokey|registered|full|||InnoDB" "no primary key: full"
 is "$(notes imp1 nokey)" "no primary key: loads full" "... said so"
-is "$(plan imp1 legacy)" "legacy|registered|full||id|Aria" "an Aria table registers"
+is "$(sight imp1 nokey)" "$SEES_FULL" "... which sees everything, at the cost of a full read"
+is "$(plan imp1 applog)" "applog|registered|full|||MyISAM" "a MyISAM table without a key: full"
+is "$(plan imp1 legacy)" "legacy|registered|diff||id|Aria" "an Aria table registers"
 is "$(notes imp1 legacy)" "engine Aria: not covered by a consistent snapshot" "... with a note on its engine"
-is "$(plan imp1 gen)" "gen|registered|full||id|InnoDB" "a table with generated columns registers"
+is "$(plan imp1 gen)" "gen|registered|diff||id|InnoDB" "a table with generated columns registers"
 is "$(notes imp1 gen)" \
 	"generated columns doubled, tripled: loaded as plain columns holding the values computed at the source" \
 	"... with a note on them"
 is "$(plan imp1 v_orders)" "v_orders|skipped||||" "a view is skipped"
+is "$(sight imp1 v_orders)" "- | -" "... and has no plan to see anything with"
 is "$(notes imp1 v_orders)" "view: skipped (views => true registers it)" "... said so"
-is "$(plan imp1 "$HOSTILE")" "$HOSTILE_LC|registered|full||k'ey|InnoDB" \
+is "$(plan imp1 "$HOSTILE")" "$HOSTILE_LC|registered|diff||k'ey|InnoDB" \
 	"a hostile name registers, lower-cased"
 is "$(q "SELECT target FROM imp1 WHERE name = '$HOSTILE_SQL'")" \
 	"public.$(q "SELECT quote_ident('$HOSTILE_SQL')")" "... into one quoted identifier"
-is "$(plan imp1 "$LONG")" "$LONG_LC|registered|full||id|InnoDB" "a 64-character name registers"
+is "$(plan imp1 "$LONG")" "$LONG_LC|registered|diff||id|InnoDB" "a 64-character name registers"
 is "$(notes imp1 "$LONG")" "target name truncated to 63 bytes" "... its target cut to 63 bytes, said so"
-is "$(plan imp1 Mixed)" "mixed|registered|full||id|InnoDB" "Mixed registers as mixed"
+is "$(plan imp1 Mixed)" "mixed|registered|diff||id|InnoDB" "Mixed registers as mixed"
 is "$(plan imp1 mixed)" "mixed|skipped|||id|InnoDB" "mixed, the same after lower-casing, is skipped"
 like "$(notes imp1 mixed)" 'name "mixed" is taken by another table of this import' "... said so"
 is "$(plan imp1 clash)" "clash|skipped|||id|InnoDB" "a name registered for another source is skipped"
@@ -156,13 +174,16 @@ is "$(q "SELECT estimated_rows IS NOT NULL AND estimated_bytes > 0 FROM imp1 WHE
 
 # ---- what was registered, through add_table and set_table_option
 is "$(q "SELECT source_table || '|' || target_table || '|' || extraction || '|'
-              || array_to_string(incremental_columns, ',') || '|' || indexes || '|' || load_group
+              || coalesce(array_to_string(incremental_columns, ','), '-') || '|' || indexes || '|' || load_group
          FROM etl_pull.tables WHERE name = 'orders'")" \
-	"\`etl_import_t\`.\`orders\`|public.orders|incremental|updated_at|all|imp" \
-	"orders: source, target, extraction, watermark, indexes all, load group"
+	"\`etl_import_t\`.\`orders\`|public.orders|diff|-|all|imp" \
+	"orders: source, target, extraction diff without a watermark, indexes all, load group"
+is "$(q "SELECT string_agg(extraction || '=' || count, ' ' ORDER BY extraction)
+         FROM (SELECT extraction, count(*) FROM etl_pull.tables WHERE load_group = 'imp'
+                GROUP BY extraction) e")" "diff=9 full=2" "nine diff tables (a key), two full (none)"
 is "$(q "SELECT count(*) FROM etl_pull.tables WHERE load_group = 'imp' AND indexes = 'all'
-           AND enabled AND server = 'replica'")" "9" "nine tables registered in the group, indexes all"
-is "$(q "SELECT count(*) FROM etl_pull.tables WHERE load_group = 'imp' AND on_schema_change = 'evolve'")" "9" \
+           AND enabled AND server = 'replica'")" "11" "eleven tables registered in the group, indexes all"
+is "$(q "SELECT count(*) FROM etl_pull.tables WHERE load_group = 'imp' AND on_schema_change = 'evolve'")" "11" \
 	"and on_schema_change evolve"
 is "$(q "SELECT source_table FROM etl_pull.tables WHERE name = '$HOSTILE_SQL'")" \
 	"\`etl_import_t\`.\`Tick\`\`s 'q' \"dq\" ü.dot'); DROP TABLE pg_sentinel; --\`" \
@@ -172,14 +193,14 @@ is "$(q "SELECT target_table FROM etl_pull.tables WHERE name = 'clash'")" "publi
 
 # ---- load them all
 is "$(q "SELECT count(*) FILTER (WHERE status = 'succeeded') || '/' || count(*)
-         FROM etl_pull.load_all('imp')")" "9/9" "load_all loads every imported table"
+         FROM etl_pull.load_all('imp')")" "11/11" "load_all loads every imported table"
 counts() {
 	q "SELECT string_agg(i.name || '=' || (xpath('/row/c/text()',
 	          query_to_xml('SELECT count(*) AS c FROM ' || i.target, false, true, '')))[1]::text,
 	          ',' ORDER BY i.name COLLATE \"C\")
 	     FROM $1 i WHERE i.action = 'registered'"
 }
-is "$(counts imp1)" "events=31,gen=35,legacy=34,$LONG_LC=37,mixed=38,nodef=32,nokey=33,orders=30,$HOSTILE_LC=36" \
+is "$(counts imp1)" "applog=41,claims=40,events=31,gen=35,legacy=34,$LONG_LC=37,mixed=38,nodef=32,nokey=33,orders=30,$HOSTILE_LC=36" \
 	"every target holds its source's rows"
 is "$(q "SELECT sum(doubled) || ' ' || sum(tripled) FROM public.gen")" "1260 1890" \
 	"generated columns arrive as their computed values"
@@ -187,8 +208,47 @@ is "$(q "SELECT count(*) FROM public.pg_sentinel")" "1" "nothing in a name ran a
 is "$(q "SELECT count(*) || ' ' || sum(v) FROM public.accounts")" "5 15" \
 	"public.accounts, skipped, keeps its 5 rows through load_all"
 is "$(q "SELECT string_agg(id::text, ',') FROM public.mine")" "7" "... and public.mine its row"
-is "$(q "SELECT count(*) FROM etl_pull.watermarks WHERE table_name IN ('orders', 'events')")" "2" \
-	"the incremental tables have their watermarks"
+is "$(q "SELECT count(*) FROM etl_pull.watermarks")" "0" "no table has a watermark: none is incremental"
+
+# ---- the default plan is exact: an edit that leaves the stamp alone (as OpenDental's do) and
+# a hard delete, in a MyISAM and an InnoDB table, and an edit of a table without a key; the
+# next load_all makes every table equal to the source, compared outside etl_pull (the mysql
+# client's text against psql's)
+etl_mysql -e "USE etl_import_t;
+	UPDATE claims SET amount = 999, note = 'edited', stamp = stamp WHERE id = 7;
+	DELETE FROM claims WHERE id = 9;
+	UPDATE orders SET amount = 777, updated_at = updated_at WHERE id = 4;
+	DELETE FROM orders WHERE id = 6;
+	UPDATE applog SET msg = 'changed' WHERE v = 3;
+	INSERT INTO claims (id, amount, note, stamp) VALUES (100, 1, 'new', '2020-01-02 03:04:05');"
+is "$(etl_mysql -N -e "SET time_zone = '+00:00'; SELECT stamp, note FROM etl_import_t.claims WHERE id = 7")" \
+	"$(printf '2020-01-02 03:04:05\tedited')" "the source's edit left the stamp where it was"
+last_run=$(q "SELECT max(run_id) FROM etl_pull.runs")
+is "$(q "SELECT count(*) FILTER (WHERE status IN ('succeeded', 'unchanged')) || '/' || count(*)
+         FROM etl_pull.load_all('imp')")" "11/11" "load_all again: every table succeeds (or is unchanged)"
+src_rows() { # the source's rows of table $1, columns $2, in key order $3, as the mysql client prints them
+	etl_mysql -N -e "SET time_zone = '+00:00'; SELECT $2 FROM etl_import_t.\`$1\` ORDER BY $3"
+}
+pg_rows() {
+	q "COPY (SELECT $2 FROM public.\"$1\" ORDER BY $3) TO STDOUT"
+}
+is "$(pg_rows claims "id, amount, note, to_char(stamp AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')" id)" \
+	"$(src_rows claims "id, amount, note, stamp" id)" "claims (MyISAM): the unstamped edit, the delete and the insert arrived"
+is "$(pg_rows orders "id, amount, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')" id)" \
+	"$(src_rows orders "id, amount, updated_at" id)" "orders (InnoDB): the unstamped edit and the delete arrived"
+is "$(pg_rows applog "v, msg" "v, msg")" "$(src_rows applog "v, msg" "v, msg")" "applog (no key): the edit arrived"
+for t in events nodef nokey legacy mixed "$LONG_LC"; do
+	src=$t
+	[ "$t" = mixed ] && src=Mixed
+	[ "$t" = "$LONG_LC" ] && src=$LONG
+	cols=$(etl_mysql -N -e "SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION)
+		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'etl_import_t' AND TABLE_NAME = '$src'
+		AND DATA_TYPE NOT IN ('timestamp')")
+	is "$(pg_rows "$t" "${cols,,}" "${cols,,}")" "$(src_rows "$src" "$cols" "$cols")" "$t equals its source"
+done
+is "$(q "SELECT string_agg(table_name || ':' || extraction, ' ' ORDER BY table_name) FROM etl_pull.runs
+          WHERE table_name IN ('claims', 'orders') AND status = 'succeeded' AND run_id > $last_run")" \
+	"claims:diff orders:diff" "the changed tables were refreshed by diff runs, not reloaded"
 
 # ---- views on request
 q "CREATE TABLE impv AS SELECT * FROM etl_pull.import_tables('replica', 'etl_import_t',
@@ -200,25 +260,28 @@ is "$(q "SELECT rows || ' ' || status FROM etl_pull.load_table('v_orders')")" "5
 
 # ---- again, as a sync: settings changed by hand stay, new and gone tables reported
 q "SELECT etl_pull.set_table_option('orders', 'batch_size', '7');
-   SELECT etl_pull.set_table_option('events', 'extraction', 'full');
+   SELECT etl_pull.set_table_option('events', 'extraction', 'incremental');
+   SELECT etl_pull.set_table_option('events', 'incremental_columns', 'a');
    SELECT etl_pull.set_table_option('nokey', 'indexes', 'primary')" >/dev/null
 etl_mysql -e "USE etl_import_t; DROP TABLE legacy; CREATE TABLE newone (id int PRIMARY KEY);
 	INSERT INTO newone SELECT seq FROM seq_1_to_39;"
 before=$(q "SELECT md5(string_agg(t::text, ',' ORDER BY name)) FROM etl_pull.tables t WHERE name <> 'newone'")
 q "CREATE TABLE imp2 AS SELECT * FROM etl_pull.import_tables('replica', 'etl_import_t',
        exclude => 'tmp\\_%', load_group => 'imp')" >/dev/null
-is "$(plan imp2 newone)" "newone|registered|full||id|InnoDB" "a new source table is registered"
-is "$(plan imp2 legacy)" "legacy|missing|full|||" "a dropped one is reported missing"
+is "$(plan imp2 newone)" "newone|registered|diff||id|InnoDB" "a new source table is registered"
+is "$(plan imp2 legacy)" "legacy|missing|diff|||" "a dropped one is reported missing"
 is "$(q "SELECT enabled FROM etl_pull.tables WHERE name = 'legacy'")" "t" "... and left enabled"
-is "$(plan imp2 orders)" "orders|exists|incremental|updated_at|id|InnoDB" "orders exists"
-is "$(plan imp2 events)" "events|exists|full|a|id|InnoDB" "events exists, as registered: the extraction set by hand"
+is "$(plan imp2 orders)" "orders|exists|diff||id|InnoDB" "orders exists"
+is "$(plan imp2 events)" "events|exists|incremental|a|id|InnoDB" "events exists, as registered: the extraction set by hand"
+is "$(sight imp2 events)" "inserts and edits that move a | edits that leave a alone; deletes" \
+	"... and its row says what an incremental plan by the stamp misses"
 is "$(q "SELECT string_agg(action, ',' ORDER BY action) FROM (SELECT DISTINCT action FROM imp2) a")" \
 	"exists,missing,registered,skipped" "nothing else is registered again"
 is "$(q "SELECT md5(string_agg(t::text, ',' ORDER BY name)) FROM etl_pull.tables t WHERE name <> 'newone'")" \
 	"$before" "no existing registration changed (batch_size, extraction, indexes set by hand kept)"
 is "$(q "SELECT string_agg(name || ':' || batch_size || ':' || extraction || ':' || indexes, ' ' ORDER BY name)
          FROM etl_pull.tables WHERE name IN ('orders', 'events', 'nokey')")" \
-	"events:1000:full:all nokey:1000:full:primary orders:7:incremental:all" "the hand-set values are there"
+	"events:1000:incremental:all nokey:1000:full:primary orders:7:diff:all" "the hand-set values are there"
 is "$(q "SELECT action FROM etl_pull.import_tables('replica', 'etl_import_t', include => 'legacy',
                                                    disable_missing => true)")" "disabled" \
 	"disable_missing => true disables the missing table"
