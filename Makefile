@@ -2,7 +2,7 @@
 # the MySQL client flags come from mariadb_config (or mysql_config).
 
 EXTENSION = etl_pull
-EXTVERSION = 1.4
+EXTVERSION = 1.5
 MODULE_big = etl_pull
 OBJS = \
 	src/bgworker.o \
@@ -43,6 +43,7 @@ OBJS = \
 	src/load/target.o \
 	src/stream/event.o \
 	src/stream/rowimage.o \
+	src/commands/binlog_events.o \
 	src/commands/cron.o \
 	src/commands/import_tables.o \
 	src/commands/load_all.o \

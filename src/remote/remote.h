@@ -112,7 +112,9 @@ extern void EtlPullResetMysqlSettings(EtlPullConnection *conn, const char *list)
  * with MySQL's text in the detail; a position the server no longer has
  * (purged logs, an unknown GTID: MySQL error 1236) is an ERROR with
  * SQLSTATE ERRCODE_ETL_PULL_BINLOG_GONE, which a caller can catch and
- * answer with a new snapshot.
+ * answer with a new snapshot.  After any ERROR from EtlPullReplicationNext
+ * the dump is unusable (a later call is an ERROR): close it and open
+ * another.
  */
 #define ERRCODE_ETL_PULL_BINLOG_GONE	MAKE_SQLSTATE('5','5','P','B','1')
 
