@@ -435,6 +435,13 @@ is_character(uint8 t)
 		t == T_BLOB || t == T_TINY_BLOB || t == T_MEDIUM_BLOB || t == T_LONG_BLOB;
 }
 
+/* MariaDB's: every column with a character set, geometry too */
+static bool
+is_character_mariadb(uint8 t)
+{
+	return is_character(t) || t == T_GEOMETRY;
+}
+
 static bool
 is_numeric(uint8 t)
 {
@@ -538,10 +545,17 @@ str_values(Reader *f, EtlPullTableMap *map, bool (*pred) (uint8))
 	}
 }
 
-/* The TABLE_MAP's optional metadata (binlog_row_metadata MINIMAL or FULL) */
+/*
+ * The TABLE_MAP's optional metadata (binlog_row_metadata MINIMAL or FULL).
+ * Charsets are listed for the "character" columns, which on MariaDB
+ * include geometry (every column with a character set) and on MySQL do
+ * not.
+ */
 static void
-optional_metadata(Reader *r, EtlPullTableMap *map)
+optional_metadata(Reader *r, EtlPullTableMap *map, bool mariadb)
 {
+	bool		(*character) (uint8) = mariadb ? is_character_mariadb : is_character;
+
 	while (r->p < r->end)
 	{
 		uint8		kind = (uint8) get_le(r, 1, "optional metadata");
@@ -574,10 +588,10 @@ optional_metadata(Reader *r, EtlPullTableMap *map)
 				}
 				break;
 			case OPT_DEFAULT_CHARSET:
-				default_charsets(&f, map, is_character);
+				default_charsets(&f, map, character);
 				break;
 			case OPT_COLUMN_CHARSET:
-				column_charsets(&f, map, is_character);
+				column_charsets(&f, map, character);
 				break;
 			case OPT_ENUM_AND_SET_DEFAULT_CHARSET:
 				default_charsets(&f, map, is_enum_or_set);
@@ -688,7 +702,7 @@ parse_table_map(Reader *r, const EtlPullFormat *fmt, EtlPullEvent *ev)
 	map->strings = palloc0(sizeof(char **) * n);
 	map->nstrings = palloc0(sizeof(int) * n);
 	map->npk = -1;
-	optional_metadata(r, map);
+	optional_metadata(r, map, strstr(fmt->server_version, "MariaDB") != NULL);
 	ev->map = map;
 	ev->table_id = map->table_id;
 }
