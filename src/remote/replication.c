@@ -111,6 +111,7 @@ rpl_error(EtlPullReplication *r, const char *fmt)
 	unsigned int err = r->rpl ? mariadb_rpl_errno(r->rpl) : 0;
 	const char *text = r->rpl ? mariadb_rpl_error(r->rpl) : "";
 	MYSQL	   *m = r->conn->mysql;
+	bool		from_rpl = (err != 0);
 
 	if (err == 0 && m != NULL)
 	{
@@ -130,7 +131,10 @@ rpl_error(EtlPullReplication *r, const char *fmt)
 				(errcode(ERRCODE_CONNECTION_FAILURE),
 				 errmsg("MySQL server \"%s\" ended the binary log dump",
 						EtlPullServerName(r->conn))));
-	EtlPullRelayError(r->conn, err, text, ERRCODE_CONNECTION_FAILURE, fmt);
+	/* the library's own complaints (a malformed event, a checksum) are the server's fault */
+	EtlPullRelayError(r->conn, err, text,
+					  from_rpl ? ERRCODE_PROTOCOL_VIOLATION : ERRCODE_CONNECTION_FAILURE,
+					  fmt);
 }
 
 /*

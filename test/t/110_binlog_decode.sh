@@ -123,4 +123,68 @@ is "$(decoded_rows all_t)" "$(mysql_rows all_t "${ALL_COLS[@]}")" \
 	"every type decodes to the text the load's SELECT returns (char(1), a NULL JSON before more columns, zero dates, negative times, unsigned maxima)"
 is "$(decoded_rows old_t)" "$(mysql_rows old_t "${OLD_COLS[@]}")" \
 	"the old (MariaDB 5.3) TIME, DATETIME and TIMESTAMP decode too"
+
+# ---- the rows a load of the same tables gives equal the rows built from the decoded values
+q "SELECT etl_pull.add_table('all_t', server => 'binsrc', source_table => 'etl_test.all_t');
+   SELECT etl_pull.add_table('old_t', server => 'binsrc', source_table => 'etl_test.old_t');
+   SELECT status FROM etl_pull.load_table('all_t');
+   SELECT status FROM etl_pull.load_table('old_t')" >/dev/null
+# decoded_vs_loaded(target, values): the columns of the loaded row whose value differs from the
+# decoded text read by the target type's input (bytes from hex, BIT from its bytes, TIMESTAMP as
+# UTC, zero dates NULL as zero_dates = null loads them, SET as text[])
+q "CREATE FUNCTION decoded_vs_loaded(tbl regclass, vals text[]) RETURNS text LANGUAGE plpgsql AS \$f\$
+DECLARE
+	a record;
+	expr text;
+	same boolean;
+	bad text := '';
+BEGIN
+	FOR a IN SELECT attnum, attname, format_type(atttypid, atttypmod) AS typ, atttypid::regtype::text AS base
+	           FROM pg_attribute WHERE attrelid = tbl AND attnum > 0 AND NOT attisdropped ORDER BY attnum LOOP
+		expr := CASE
+			WHEN a.base = 'bit' THEN format('right((''x'' || substr(\$1, 3))::bit varying::text, %s)::%s',
+			                                substring(a.typ from '\d+'), a.typ)
+			WHEN a.base LIKE 'timestamp%' OR a.base = 'date' THEN
+				format('CASE WHEN \$1 ~ ''^0000-|-00'' THEN NULL ELSE (\$1 || %L)::%s END',
+				       CASE WHEN a.base LIKE '%with time zone' THEN '+00' ELSE '' END, a.typ)
+			WHEN a.base = 'text[]' THEN 'string_to_array(\$1, '','')'
+			ELSE format('\$1::%s', a.typ) END;
+		EXECUTE format('SELECT %I IS NOT DISTINCT FROM %s FROM %s WHERE id = \$2', a.attname, expr, tbl)
+		   INTO same USING vals[a.attnum], vals[1]::int;
+		IF NOT same THEN bad := bad || ' ' || a.attname; END IF;
+	END LOOP;
+	RETURN bad;
+END \$f\$" >/dev/null
+compare_loaded() {
+	q "SELECT string_agg(id || ':' || d, ',' ORDER BY id) FROM (
+	     SELECT DISTINCT ON (new_values[1]::int) new_values[1]::int AS id, decoded_vs_loaded('$1', new_values) AS d
+	       FROM etl_pull.binlog_events('binsrc', '$FILE', 4, 1000)
+	      WHERE table_name = 'etl_test.$1' AND kind IN ('insert', 'update')
+	      ORDER BY new_values[1]::int, position DESC) r"
+}
+is "$(q "SELECT count(*) FROM all_t") $(q "SELECT count(*) FROM old_t")" "4 3" "both tables loaded"
+is "$(compare_loaded all_t)" "1:,2:,3:,4:" "each loaded row of all_t equals the row built from its decoded values"
+is "$(compare_loaded old_t)" "1:,2:,3:" "and of old_t"
+
+# ---- an idle source: the dump ends at the first heartbeat, well within the read timeout
+END_POS=$(my -N -e "SHOW MASTER STATUS" | cut -f2)
+START=$(date +%s%N)
+is "$(q "SELECT string_agg(kind, ',' ORDER BY position) FROM etl_pull.binlog_events('binsrc', '$FILE', $END_POS, 1000000)")" \
+	"rotate,format" "reading at the end of the log returns once the source has been silent for a heartbeat"
+ELAPSED=$((($(date +%s%N) - START) / 1000000))
+ok $((ELAPSED < 10000 ? 0 : 1)) "and within seconds (${ELAPSED} ms)"
+
+# ---- a purged position: its own SQLSTATE, which the stream answers with a new snapshot
+NEW=$(my -N -e "FLUSH BINARY LOGS; SHOW MASTER STATUS" | cut -f1)
+my -e "PURGE BINARY LOGS TO '$NEW'"
+is "$(q "DO \$\$ BEGIN PERFORM * FROM etl_pull.binlog_events('binsrc', '$FILE', 4, 10);
+	EXCEPTION WHEN OTHERS THEN RAISE WARNING '% %', SQLSTATE, SQLERRM; END \$\$")" \
+	"WARNING:  55PB1 MySQL server \"binsrc\" no longer has the binary log position asked for" \
+	"reading a purged binary log is SQLSTATE 55PB1"
+
+# ---- only etl_pull_admin may read the binary log
+q "CREATE ROLE binlog_nobody" >/dev/null
+like "$(q "SET ROLE binlog_nobody; SELECT * FROM etl_pull.binlog_events('binsrc', '$NEW', 4, 1)")" \
+	"permission denied for function binlog_events" "a role without etl_pull_admin may not call binlog_events"
+q "DROP ROLE binlog_nobody" >/dev/null
 done_testing
