@@ -16,6 +16,7 @@ CREATE FUNCTION etl_pull.binlog_events(server name, start_file text,
                                        start_offset bigint DEFAULT 4,
                                        max_events integer DEFAULT 1000,
                                        server_id bigint DEFAULT NULL,
+                                       start_gtid text DEFAULT NULL,
                                        OUT file text, OUT "position" bigint,
                                        OUT next_position bigint, OUT kind text,
                                        OUT event_type integer,
@@ -26,7 +27,7 @@ CREATE FUNCTION etl_pull.binlog_events(server name, start_file text,
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'etl_pull_binlog_events'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
-COMMENT ON FUNCTION etl_pull.binlog_events(name, text, bigint, integer, bigint) IS
-    'the source''s binary log from a file and offset, each event and row image decoded as the binlog stream reads it (a diagnostic; etl_pull_admin only)';
-REVOKE EXECUTE ON FUNCTION etl_pull.binlog_events(name, text, bigint, integer, bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION etl_pull.binlog_events(name, text, bigint, integer, bigint) TO etl_pull_admin;
+COMMENT ON FUNCTION etl_pull.binlog_events(name, text, bigint, integer, bigint, text) IS
+    'the source''s binary log from a file and offset (or after a GTID), each event and row image decoded as the binlog stream reads it (a diagnostic; etl_pull_admin only)';
+REVOKE EXECUTE ON FUNCTION etl_pull.binlog_events(name, text, bigint, integer, bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION etl_pull.binlog_events(name, text, bigint, integer, bigint, text) TO etl_pull_admin;

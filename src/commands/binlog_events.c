@@ -101,7 +101,8 @@ find_map(List *maps, uint64 table_id)
 
 /*
  * etl_pull.binlog_events(server name, start_file text, start_offset bigint,
- * max_events integer, server_id bigint)
+ * max_events integer, server_id bigint, start_gtid text): with start_gtid,
+ * the log after that MariaDB GTID position (start_file may be NULL)
  */
 Datum
 etl_pull_binlog_events(PG_FUNCTION_ARGS)
@@ -109,6 +110,7 @@ etl_pull_binlog_events(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ForeignServer *server;
 	char	   *start_file;
+	char	   *start_gtid;
 	int64		start_offset;
 	int32		max_events;
 	int64		server_id;
@@ -118,12 +120,14 @@ etl_pull_binlog_events(PG_FUNCTION_ARGS)
 	MemoryContext row_cxt;
 	char	   *file;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+	start_gtid = PG_ARGISNULL(5) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(5));
+	if (PG_ARGISNULL(0) || (PG_ARGISNULL(1) && start_gtid == NULL) ||
+		PG_ARGISNULL(2) || PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("server, start_file, start_offset and max_events must not be NULL")));
+				 errmsg("server, start_file (or start_gtid), start_offset and max_events must not be NULL")));
 	server = EtlPullUsableServer(GetForeignServerByName(NameStr(*PG_GETARG_NAME(0)), false)->serverid);
-	start_file = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	start_file = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	start_offset = PG_GETARG_INT64(2);
 	max_events = PG_GETARG_INT32(3);
 	/* a replica id of its own, unlikely to be a real replica's */
@@ -146,7 +150,7 @@ etl_pull_binlog_events(PG_FUNCTION_ARGS)
 	row_cxt = AllocSetContextCreate(CurrentMemoryContext, "binlog_events row",
 									ALLOCSET_DEFAULT_SIZES);
 	EtlPullFormatInit(&fmt);
-	file = pstrdup(start_file);
+	file = pstrdup(start_file ? start_file : "");
 
 	PG_TRY();
 	{
@@ -154,7 +158,7 @@ etl_pull_binlog_events(PG_FUNCTION_ARGS)
 		int			n;
 
 		r = EtlPullReplicationOpen(server, GetUserId(), (uint32) server_id,
-								   start_file, (uint64) start_offset, NULL, 200);
+								   start_file, (uint64) start_offset, start_gtid, 200);
 		for (n = 0; n < max_events; n++)
 		{
 			const unsigned char *buf;
@@ -175,6 +179,9 @@ etl_pull_binlog_events(PG_FUNCTION_ARGS)
 			old = MemoryContextSwitchTo(row_cxt);
 			EtlPullEventParse(buf, len, &fmt, &ev);
 			memset(nulls, true, sizeof(nulls));
+			/* where the event starts: before its end, unless it took no room */
+			if (strcmp(next_file, file) == 0 && next != position && next >= len)
+				position = next - len;
 			values[0] = CStringGetTextDatum(file);
 			values[1] = Int64GetDatum((int64) position);
 			values[2] = Int64GetDatum((int64) next);

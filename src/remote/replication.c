@@ -34,8 +34,8 @@
  * file and offset.  Where the server does write end_log_pos, it must
  * agree with the count, or the stream would record positions it cannot
  * resume from: a disagreement is a protocol violation.  A dump started
- * from a GTID begins wherever the server finds it, so there the first
- * end_log_pos the server writes sets the count.
+ * from a GTID begins wherever the server finds it, so there the server's
+ * end_log_pos sets the count until the first GTID event.
  *
  * IDENTIFICATION
  *		  src/remote/replication.c
@@ -150,6 +150,7 @@ EtlPullReplicationOpen(ForeignServer *server, Oid userid, uint32 server_id,
 	EtlPullConnection *conn;
 	unsigned int timeout;
 	StringInfoData sql;
+	char	  **row;
 
 	if (heartbeat_ms < 1 || heartbeat_ms > 60000)
 		elog(ERROR, "heartbeat of %d ms is out of range", heartbeat_ms);
@@ -186,9 +187,24 @@ EtlPullReplicationOpen(ForeignServer *server, Oid userid, uint32 server_id,
 						 EtlPullQuoteLiteral(conn, gtid));
 	EtlPullExec(conn, sql.data);
 
-	r->rpl = mariadb_rpl_init(conn->mysql);
+	/*
+	 * mariadb_rpl_init(mysql) asks the server for @@binlog_checksum and reads
+	 * the first row of the reply without checking that there is one: a
+	 * server answering with no row, or a NULL, would crash the backend.  So
+	 * the handle is made without the connection, and the question asked
+	 * here with the reply checked; the library needs the answer for the
+	 * dump's made-up ROTATE, which carries a checksum when the log has them.
+	 */
+	row = EtlPullQueryRow(conn, "SELECT @@GLOBAL.binlog_checksum", 1, false);
+	if (row[0] == NULL)
+		EtlPullBadReply(conn, "The binary log's checksum algorithm is NULL.");
+	r->rpl = mariadb_rpl_init(NULL);
 	if (r->rpl == NULL)
-		rpl_error(r, "could not start reading the binary log of MySQL server \"%s\"");
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	r->rpl->mysql = conn->mysql;
+	r->rpl->artificial_checksum = (pg_strcasecmp(row[0], "CRC32") == 0);
 	if (mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_SERVER_ID, (unsigned int) server_id) != 0 ||
 		mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_START, (unsigned long) offset) != 0 ||
 		mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_FLAGS,
@@ -229,7 +245,7 @@ advance(EtlPullReplication *r, MARIADB_RPL_EVENT *ev)
 		r->file = MemoryContextAllocZero(r->cxt, f->length + 1);
 		memcpy(r->file, f->str, f->length);
 		r->offset = ev->event.rotate.position;
-		/* a real rotate, or the first one of a dump from a file */
+		/* a real one; the dump's made-up one leaves a GTID dump's count open */
 		if (!(ev->flags & LOG_EVENT_ARTIFICIAL_F))
 			r->synced = true;
 		return;
@@ -240,21 +256,30 @@ advance(EtlPullReplication *r, MARIADB_RPL_EVENT *ev)
 		(end != 0 && end == (uint32) r->offset))
 		return;
 
+	/*
+	 * A dump from a GTID: the server reads its file from the start and sends
+	 * from the group after the GTID, skipping the rest, so offsets are the
+	 * server's until that group's GTID event (which always carries its
+	 * end_log_pos) makes the count exact.
+	 */
+	if (!r->synced)
+	{
+		if (end != 0)
+			r->offset = end;
+		if (end != 0 && ev->event_type == GTID_EVENT)
+			r->synced = true;
+		return;
+	}
+
 	next = r->offset + ev->event_length;
 	if (end != 0 && end != (uint32) next)
-	{
-		if (r->synced)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROTOCOL_VIOLATION),
-					 errmsg("MySQL server \"%s\" sent a binary log event out of place",
-							EtlPullServerName(r->conn)),
-					 errdetail("An event of %u bytes at offset " UINT64_FORMAT " of \"%s\" says it ends at %u.",
-							   ev->event_length, r->offset,
-							   EtlPullPrintable(r->file, 512), end)));
-		next = end;
-	}
-	if (end != 0)
-		r->synced = true;
+		ereport(ERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("MySQL server \"%s\" sent a binary log event out of place",
+						EtlPullServerName(r->conn)),
+				 errdetail("An event of %u bytes at offset " UINT64_FORMAT " of \"%s\" says it ends at %u.",
+						   ev->event_length, r->offset,
+						   EtlPullPrintable(r->file, 512), end)));
 	r->offset = next;
 }
 

@@ -38,7 +38,9 @@
 //               announces more bytes than the row holds), shortmeta (a table map's column
 //               metadata ends early), badpos (an event's end_log_pos disagrees with its length),
 //               gone (error 1236, as for a purged log), fuzz (the Nth dump of the server's life
-//               has one event truncated or one bit flipped, by N)
+//               has one event truncated or one bit flipped, by N), pos0 (honest, but the events
+//               inside the group have end_log_pos 0, as MariaDB 11.4 and later write them),
+//               nullsum (no row for the binary log's checksum algorithm, before the dump)
 
 //   bad_<class>_<shape>  honest, except that the statements of one class (MIN/MAX, COUNT,
 //               an information_schema view, the binary log position, ...) are answered in one
@@ -410,6 +412,8 @@ function answer(sess, conn, sql) {
 	} else if (user === 'sessnull' && /^SELECT @@SESSION\.sql_mode, /i.test(sql)) {
 		const names = sql.replace(/^SELECT /i, '').split(', ');
 		result(conn, names, [names.map((n, i) => (i === 0 ? null : 'x'))]);
+	} else if (user === 'binlog_nullsum' && /^SELECT @@(GLOBAL\.)?binlog_checksum/i.test(sql)) {
+		result(conn, ['v'], []);
 	} else if (/^SELECT @rpl_semi_sync_slave/i.test(sql)) {
 		result(conn, ['v'], [['0']]);
 	} else if (/^SELECT @@/i.test(sql)) {
@@ -586,13 +590,15 @@ const BINLOG_FILE = 'fake-bin.000001';
 function binlogEvents(mode) {
 	const events = [];
 	let pos = 4;
+	let inGroup = false;
 	const add = (type, body, flags, badPos) => {
 		const len = 19 + body.length;
 		const fake = flags === 0x20;
 		if (!fake) {
 			pos += len;
 		}
-		events.push(binlogEvent(type, body, fake ? 0 : pos + (badPos ? 100 : 0), flags));
+		events.push(binlogEvent(type, body,
+			fake || (mode === 'pos0' && inGroup) ? 0 : pos + (badPos ? 100 : 0), flags));
 	};
 	// the dump's made-up ROTATE naming the file
 	add(4, Buffer.concat([u64(4), Buffer.from(BINLOG_FILE)]), 0x20);
@@ -613,6 +619,7 @@ function binlogEvents(mode) {
 	add(162, Buffer.concat([u64(1), u32(0), Buffer.from([0]), Buffer.alloc(6)]));
 	const query = (q) => Buffer.concat([u32(1), u32(0), Buffer.from([6]), Buffer.alloc(2),
 		Buffer.alloc(2), cstr('fakedb'), Buffer.from(q)]);
+	inGroup = true;
 	add(2, query('BEGIN'));
 	// TABLE_MAP 42: fakedb.hostile_t (id int, val varchar(40)), signedness
 	add(19, Buffer.concat([Buffer.from([42, 0, 0, 0, 0, 0, 0, 0]), Buffer.from([6]), cstr('fakedb'),
@@ -624,6 +631,7 @@ function binlogEvents(mode) {
 		Buffer.from([lenByte === undefined ? Buffer.byteLength(val) : lenByte]), Buffer.from(val)]);
 	add(23, Buffer.concat([Buffer.from([42, 0, 0, 0, 0, 0, 1, 0]), Buffer.from([2]), Buffer.from([0x03]),
 		row(1, 'one'), row(2, 'two', mode === 'longval' ? 200 : undefined)]), 0, mode === 'badpos');
+	inGroup = false;
 	add(2, query('COMMIT'));
 	return events;
 }

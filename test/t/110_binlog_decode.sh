@@ -27,6 +27,21 @@ is "$(q "SELECT string_agg(concat_ws(' ', kind, table_name, old_values::text, ne
 	"insert etl_test.t1 {1,A,hello,4000000000} | insert etl_test.t1 {2,NULL,x,0} | query | update etl_test.t1 {1,A,hello,4000000000} {1,A,bye,4000000000} | query | delete etl_test.t1 {2,NULL,x,0} | query" \
 	"a MyISAM table's insert, update and delete decode, each group ending in its COMMIT"
 
+# From a GTID (the stream's resume point): the groups after it, at the same positions as read
+# from the file (the server skips what comes before; etl_pull counts from the GTID event on)
+GTID=$(q "SELECT gtid FROM etl_pull.binlog_events('binsrc', '$FILE', 4, 100) WHERE kind = 'gtid'
+          ORDER BY position LIMIT 1")
+like "$GTID" '^0-7-[0-9]+$' "the first group has a GTID"
+events_from() {
+	q "SELECT string_agg(concat_ws(' ', file, position, next_position, kind, gtid), ', ' ORDER BY position)
+	     FROM etl_pull.binlog_events('binsrc', $1, 4, 100, start_gtid => $2)
+	    WHERE kind IN ('gtid', 'table_map', 'update', 'delete', 'query', 'annotate') AND position > $3"
+}
+FIRST_AFTER=$(q "SELECT min(position) FROM etl_pull.binlog_events('binsrc', '$FILE', 4, 100)
+                  WHERE kind = 'gtid' AND gtid <> '$GTID'")
+is "$(events_from NULL "'$GTID'" 0)" "$(events_from "'$FILE'" NULL "$FIRST_AFTER - 1")" \
+	"read after a GTID, the later groups come at the positions read from the file"
+
 # ---- every column type, MyISAM as OpenDental's tables, old-format temporals too
 my -e "SET GLOBAL mysql56_temporal_format = OFF"
 my -e "CREATE TABLE old_t (id int PRIMARY KEY, t time, dt datetime, ts timestamp NULL DEFAULT NULL,

@@ -11,7 +11,7 @@ H=$TESTDIR/hostile_binlog
 tap_hostile_server "$H" --flavour mariadb
 like "$HOSTILE_PORT" '^[0-9]+$' "the hostile fake MySQL server is listening" ||
 	{ cat "$H/server.out"; done_testing; exit 1; }
-for mode in good longval shortmeta badpos gone fuzz; do
+for mode in good longval shortmeta badpos gone fuzz pos0 nullsum; do
 	etl_psql -q -d "$TAP_DB" -v port="$HOSTILE_PORT" -v mode="$mode" <<-'SQL' >/dev/null
 		SELECT format('CREATE SERVER %I FOREIGN DATA WRAPPER etl_pull OPTIONS (host %L, port %L, dbname %L)',
 		              'fake_' || :'mode', '127.0.0.1', :'port', 'fakedb') \gexec
@@ -43,6 +43,17 @@ is "$(events gone)" \
 	"WARNING:  55PB1 MySQL server \"fake_gone\" no longer has the binary log position asked for" \
 	"error 1236 (a purged log) is SQLSTATE 55PB1"
 
+positions() {
+	q "SELECT string_agg(position || '-' || next_position || ' ' || kind, ', ' ORDER BY position, next_position)
+	     FROM etl_pull.binlog_events('fake_$1', 'fake-bin.000001', 4, 100)"
+}
+GOOD_POSITIONS=$(positions good)
+like "$GOOD_POSITIONS" "^4-4 rotate, 4-[0-9]+ format" "positions are counted from the file's offset 4"
+is "$(positions pos0)" "$GOOD_POSITIONS" \
+	"events inside a group with end_log_pos 0 (MariaDB 11.4 and later) get the positions counted from their lengths"
+is "$(events nullsum)" "WARNING:  08P01 MySQL server \"fake_nullsum\" sent a malformed result" \
+	"no row for the binary log's checksum algorithm is 08P01 (the client library would read a row that is not there)"
+
 # Many dumps, each with one event truncated or one bit flipped: only clean outcomes, and the
 # backend survives them all (a crash would end this session)
 q "CREATE TABLE fuzz_outcome (i int, sqlstate text, message text)" >/dev/null
@@ -63,6 +74,6 @@ q "SELECT sqlstate, count(*), count(DISTINCT message) FROM fuzz_outcome GROUP BY
 ok "$(q "SELECT CASE WHEN count(*) FILTER (WHERE sqlstate = 'ok') > 0
                      AND count(DISTINCT message) FILTER (WHERE sqlstate = '08P01') >= 5 THEN 0 ELSE 1 END
            FROM fuzz_outcome")" "the spoiled logs reach many different checks, and some decode"
-is "$(grep -c '"binlog_dump"' "$H/server.log")" "205" "every dump reached the fake server"
+is "$(grep -c '"binlog_dump"' "$H/server.log")" "207" "every dump reached the fake server"
 tap_hostile_stop
 done_testing
