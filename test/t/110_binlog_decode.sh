@@ -197,6 +197,14 @@ is "$(q "DO \$\$ BEGIN PERFORM * FROM etl_pull.binlog_events('binsrc', '$FILE', 
 	"WARNING:  55PB1 MySQL server \"binsrc\" no longer has the binary log position asked for" \
 	"reading a purged binary log is SQLSTATE 55PB1"
 
+# ---- text in another character set than utf8mb3/utf8mb4/ascii/binary is refused, never passed on
+my -e "CREATE TABLE latin_t (id int PRIMARY KEY, v varchar(10) CHARACTER SET latin1) ENGINE=MyISAM;
+	INSERT INTO latin_t VALUES (1, 'café')"
+is "$(q "DO \$\$ BEGIN PERFORM * FROM etl_pull.binlog_events('binsrc', '$NEW', 4, 100);
+	EXCEPTION WHEN OTHERS THEN RAISE WARNING '% %', SQLSTATE, SQLERRM; END \$\$")" \
+	"WARNING:  0A000 column 2 of table \"etl_test.latin_t\" has collation 8, which the binary log stream cannot convert" \
+	"a latin1 column is refused with its collation named"
+
 # ---- only etl_pull_admin may read the binary log
 q "CREATE ROLE binlog_nobody" >/dev/null
 like "$(q "SET ROLE binlog_nobody; SELECT * FROM etl_pull.binlog_events('binsrc', '$NEW', 4, 1)")" \
