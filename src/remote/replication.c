@@ -2,8 +2,8 @@
  *
  * replication.c
  *		  The binary log's transport: a connection that reads the log as a
- *		  replica would (COM_BINLOG_DUMP), and the source's binary log
- *		  status.
+ *		  replica would (COM_BINLOG_DUMP), and whether the source still
+ *		  has a binary log file.
  *
  * The client library's replication API frames the events, checks their
  * lengths and knows the dump's handshake; it is used for nothing else.
@@ -339,32 +339,6 @@ EtlPullReplicationClose(EtlPullReplication *r)
 	free_rpl(r);
 	EtlPullDisconnect(r->conn);
 	r->conn = NULL;
-}
-
-/*
- * The source's current binary log position (see remote.h): SHOW MASTER
- * STATUS (file, position) and, on MariaDB, @@gtid_binlog_pos.  False when
- * the binary log is off (SHOW MASTER STATUS returns no row).
- */
-bool
-EtlPullBinlogCurrent(EtlPullConnection *conn, EtlPullBinlogStatus *status)
-{
-	char	  **row;
-
-	memset(status, 0, sizeof(*status));
-	row = EtlPullQueryRow(conn, "SHOW MASTER STATUS", -2, true);
-	if (row == NULL)
-		return false;
-	if (row[0] == NULL || row[1] == NULL)
-		EtlPullBadReply(conn, "SHOW MASTER STATUS returned no file or position.");
-	status->file = pstrdup(row[0]);
-	status->offset = EtlPullReplyUint64(conn, row[1], "binary log position");
-	if (EtlPullIsMariaDB(conn))
-	{
-		row = EtlPullQueryRow(conn, "SELECT @@GLOBAL.gtid_binlog_pos", 1, false);
-		status->gtid = pstrdup(row[0] ? row[0] : "");
-	}
-	return true;
 }
 
 /* Whether SHOW BINARY LOGS still lists "file" */
