@@ -98,6 +98,7 @@ tap_own_mariadb() {
 	TAP_OWN_MARIADB=$dir
 	tap_on_exit tap_stop_own_mariadb
 	etl_mariadb_in "$dir" "$TAP_MYSQL_PORT" "$@"
+	TAP_MYSQL_PORT=$ETL_MARIADB_PORT
 	etl_mysql_setup "$TAP_MYSQL_SOCKET"
 	echo "# own MariaDB in $dir (port $TAP_MYSQL_PORT)"
 }
