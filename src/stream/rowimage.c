@@ -191,6 +191,8 @@ static void
 decimal_value(Row *r, char **value, unsigned long *length)
 {
 	static const int dig2bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
+	static const uint64 powers[10] = {1, 10, 100, 1000, 10000, 100000, 1000000,
+	10000000, 100000000, 1000000000};
 	int			precision = r->map->meta[r->col] >> 8;
 	int			scale = r->map->meta[r->col] & 0xff;
 	int			intg = precision - scale;
@@ -226,7 +228,7 @@ decimal_value(Row *r, char **value, unsigned long *length)
 		uint64		v = be(p, dig2bytes[intg0x]);
 
 		p += dig2bytes[intg0x];
-		if (v >= 1000000000)
+		if (v >= powers[intg0x])
 			bad_value(r, "A decimal's digit group is out of range.");
 		if (v > 0)
 		{
@@ -267,7 +269,7 @@ decimal_value(Row *r, char **value, unsigned long *length)
 		{
 			uint64		v = be(p, dig2bytes[frac0x]);
 
-			if (v >= 1000000000)
+			if (v >= powers[frac0x])
 				bad_value(r, "A decimal's digit group is out of range.");
 			snprintf(digits, sizeof(digits), "%09u", (unsigned int) v);
 			/* the group holds frac0x digits, right-aligned */
