@@ -106,6 +106,14 @@ typedef struct EtlPullTableMap
 	int		   *pk;				/* their positions, 0-based */
 	char	 ***strings;		/* per column, ENUM or SET strings, or NULL */
 	int		   *nstrings;		/* their number */
+	/*
+	 * The fractional digits of old-format (MariaDB 5.3, "/\* mariadb-5.3
+	 * *\/") TIME, DATETIME and TIMESTAMP columns, which the binary log does
+	 * not carry although their values' layout depends on them: 0 unless
+	 * the caller sets them from the source's catalog
+	 * (EtlPullTableMapApplySource).
+	 */
+	uint8	   *legacy_fsp;
 } EtlPullTableMap;
 
 /*
@@ -171,6 +179,9 @@ extern const char *EtlPullEventKindName(EtlPullEventKind kind);
 extern void EtlPullTableMapSetStrings(EtlPullTableMap *map, int col,
 									  char **strings, int n);
 extern bool EtlPullColumnIsBinary(const EtlPullTableMap *map, int col);
+extern bool EtlPullTableMapHasLegacyTemporal(const EtlPullTableMap *map);
+extern void EtlPullTableMapApplySource(EtlPullTableMap *map,
+									   const EtlPullSource *source);
 
 /*
  * in rowimage.c: the next row of a rows event, from *pos (0 for the first):
