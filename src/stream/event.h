@@ -18,10 +18,19 @@
  * (time_zone '+00:00'; see rowimage.c), so load/convert.c's converters
  * make the same Datums as a load.
  *
+ * What the binary log leaves out must come from elsewhere: the source
+ * needs binlog_row_metadata = FULL (signedness, charsets, ENUM and SET
+ * strings; a value that needs what is missing is an ERROR, never a guess),
+ * and a map with old-format (MariaDB 5.3) temporal columns
+ * (EtlPullTableMapHasLegacyTemporal) needs EtlPullTableMapApplySource with
+ * the table's description from the source's catalog before its rows are
+ * walked: their layout depends on fractional digits the log does not carry.
+ *
  * Every length is checked against the event: a malformed event is an
- * ERROR with SQLSTATE 08P01 (protocol violation) naming what is wrong; so
- * is an event the stream must not skip and cannot read (compressed rows
- * events, an unknown rows event).  Events without a meaning for the
+ * ERROR with SQLSTATE 08P01 (protocol violation) naming what is wrong.  An
+ * event the stream must not skip and cannot read (compressed events, an
+ * incident, an unknown rows event, an unknown event not marked ignorable)
+ * is an ERROR with SQLSTATE 0A000.  Events without a meaning for the
  * stream come out as kind ETL_PULL_EV_OTHER.
  *
  * IDENTIFICATION

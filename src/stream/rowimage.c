@@ -767,7 +767,14 @@ decode_value(Row *r, char **value, unsigned long *length)
 					bad_value(r, psprintf("A CHAR value of " UINT64_FORMAT " bytes exceeds its %u.",
 										  n, meta));
 				need(r, n);
-				if (map->charset && map->charset[r->col] == 63)
+				if (map->charset == NULL || map->charset[r->col] < 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("the binary log does not say whether column %d of table \"%s.%s\" is CHAR or BINARY",
+									r->col + 1, EtlPullPrintable(map->db, 64),
+									EtlPullPrintable(map->table, 64)),
+							 errhint("Set binlog_row_metadata = MINIMAL or FULL on the MySQL server.")));
+				if (map->charset[r->col] == 63)
 				{
 					/* BINARY(n): MySQL pads it with NULs, the binary log does not */
 					char	   *v = palloc0(meta + 1);
