@@ -94,3 +94,4 @@ bench:
 	bash test/bench_wan
 	bash test/bench_wholedb
 	bash test/bench_verify
+	bash test/bench_replica

@@ -1,11 +1,13 @@
 /*
- * test/bench_floor.c: the read side's floor for test/bench.  Reads every row of one SELECT
- * from MariaDB over one connection and throws them away, in the text protocol
- * (mysql_real_query + mysql_use_result + mysql_fetch_row) or the binary one (a prepared
- * statement, fetched unbuffered with no result buffers bound, as etl_pull reads it: the
- * packets are read, the values left to the caller).  Prints the row count.  No PostgreSQL.
+ * test/bench_floor.c: the read side's floor for test/bench and test/bench_replica.  Reads
+ * every row of one SELECT (or of several, one after the other) from MariaDB over one
+ * connection and throws them away, in the text protocol (mysql_real_query + mysql_use_result +
+ * mysql_fetch_row) or the binary one (a prepared statement, fetched unbuffered with no result
+ * buffers bound, as etl_pull reads it: the packets are read, the values left to the caller).
+ * Prints the row count (the sum over the statements).  No PostgreSQL.
  *
- *   bench_floor text|binary HOST PORT USER DB 'SELECT ...'     (password in MYSQL_PWD)
+ *   bench_floor text|binary HOST PORT USER DB 'SELECT ...' ['SELECT ...' ...]
+ *                                                              (password in MYSQL_PWD)
  *
  * Built by test/bench with: cc -O2 bench_floor.c $(mariadb_config --cflags --libs)
  */
@@ -21,29 +23,13 @@ die(const char *what, const char *err)
 	exit(1);
 }
 
-int
-main(int argc, char **argv)
+/* read_all: run SQL in the given protocol, read every row, return how many. */
+static unsigned long long
+read_all(MYSQL *m, const char *protocol, const char *sql)
 {
-	MYSQL	   *m;
-	const char *sql;
 	unsigned long long rows = 0;
-	my_bool		off = 0;
 
-	if (argc != 7 || (strcmp(argv[1], "text") != 0 && strcmp(argv[1], "binary") != 0))
-	{
-		fprintf(stderr, "usage: bench_floor text|binary HOST PORT USER DB SQL\n");
-		return 2;
-	}
-	sql = argv[6];
-	m = mysql_init(NULL);
-	mysql_options(m, MYSQL_OPT_SSL_ENFORCE, &off);
-	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	if (!mysql_real_connect(m, argv[2], argv[4], getenv("MYSQL_PWD"), argv[5],
-							(unsigned int) atoi(argv[3]), NULL, 0))
-		die("connect", mysql_error(m));
-	if (mysql_query(m, "SET time_zone = '+00:00', sql_mode = ''"))
-		die("set", mysql_error(m));
-	if (strcmp(argv[1], "text") == 0)
+	if (strcmp(protocol, "text") == 0)
 	{
 		MYSQL_RES  *res;
 
@@ -72,7 +58,34 @@ main(int argc, char **argv)
 			die("fetch", mysql_stmt_error(st));
 		mysql_stmt_close(st);
 	}
+	return rows;
+}
+
+int
+main(int argc, char **argv)
+{
+	MYSQL	   *m;
+	unsigned long long rows = 0;
+	my_bool		off = 0;
+	int			i;
+
+	if (argc < 7 || (strcmp(argv[1], "text") != 0 && strcmp(argv[1], "binary") != 0))
+	{
+		fprintf(stderr, "usage: bench_floor text|binary HOST PORT USER DB SQL [SQL...]\n");
+		return 2;
+	}
+	m = mysql_init(NULL);
+	mysql_options(m, MYSQL_OPT_SSL_ENFORCE, &off);
+	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (!mysql_real_connect(m, argv[2], argv[4], getenv("MYSQL_PWD"), argv[5],
+							(unsigned int) atoi(argv[3]), NULL, 0))
+		die("connect", mysql_error(m));
+	if (mysql_query(m, "SET time_zone = '+00:00', sql_mode = ''"))
+		die("set", mysql_error(m));
+	for (i = 6; i < argc; i++)
+		rows += read_all(m, argv[1], argv[i]);
 	mysql_close(m);
 	printf("%llu\n", rows);
 	return 0;
 }
+
