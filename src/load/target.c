@@ -414,12 +414,44 @@ skip_index(EtlPullLoad *load, EtlPullSourceIndex *ix, const char *why)
 }
 
 /*
+ * Index builds from here to EtlPullIndexBuildEnd (given the returned GUC
+ * nest level) sort in etl_pull.index_build_memory.  A secondary index's
+ * keys come in heap order, not key order: in etl_pull.pg_settings' small
+ * maintenance_work_mem (meant for the swap's primary key rebuild, whose
+ * keys come sorted) each build spills to disk in many runs and merges
+ * them, and never gets a parallel maintenance worker, which PostgreSQL
+ * grants only with 32 MB for each participant.  With the memory, a build
+ * also takes max_parallel_maintenance_workers' workers where the table's
+ * size warrants them and background worker slots are free (none free:
+ * the build runs alone, as PostgreSQL does).
+ */
+int
+EtlPullIndexBuildBegin(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("maintenance_work_mem",
+							 psprintf("%d", EtlPullIndexBuildMemory),
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	return nestlevel;
+}
+
+/* The end of the index builds of EtlPullIndexBuildBegin */
+void
+EtlPullIndexBuildEnd(int nestlevel)
+{
+	AtEOXact_GUC(true, nestlevel);
+}
+
+/*
  * Build the secondary indexes read by EtlPullCreateTarget (load->indexes,
  * NIL for none) on the target just created and loaded: bulk builds after
  * the rows, in the load's transaction, so that a failure takes the table
  * with it.  The stream and parallel strategies swap a new heap into the
  * target, rebuilding the indexes it has then: building these afterwards
- * builds each once.  Each index, built or skipped, gets a note in the run
+ * builds each once.  They sort in etl_pull.index_build_memory
+ * (EtlPullIndexBuildBegin).  Each index, built or skipped, gets a note in the run
  * and a NOTICE.  Runs as the target's owner, the calling role that
  * created it; names are quoted, columns are the target's by name.
  */
@@ -429,10 +461,12 @@ EtlPullCreateIndexes(EtlPullLoad *load)
 	MemoryContext loadcxt = CurrentMemoryContext;
 	Oid			nspid;
 	ListCell   *lc;
+	int			nestlevel;
 
 	if (load->indexes == NIL)
 		return;
 	nspid = get_rel_namespace(load->target_oid);
+	nestlevel = EtlPullIndexBuildBegin();
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -503,6 +537,7 @@ EtlPullCreateIndexes(EtlPullLoad *load)
 						load->target_qname, ix->name)));
 	}
 	SPI_finish();
+	EtlPullIndexBuildEnd(nestlevel);
 }
 
 /*
