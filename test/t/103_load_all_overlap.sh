@@ -19,21 +19,22 @@ etl_mysql -e "
 	                  KEY PatDate (PatNum, DateEntry)) ENGINE = MyISAM;
 	INSERT INTO big SELECT seq, seq % 7919, seq % 31, '2024-01-01' + INTERVAL seq MINUTE, MD5(seq)
 	  FROM seq_1_to_300000;
-	CREATE TABLE hold (id int NOT NULL PRIMARY KEY, v int) ENGINE = MyISAM;
-	INSERT INTO hold SELECT seq, seq FROM seq_1_to_50;
+	CREATE TABLE hold (id int NOT NULL PRIMARY KEY, v varchar(40)) ENGINE = MyISAM;
+	INSERT INTO hold SELECT seq, MD5(seq) FROM seq_1_to_3000;
 	CREATE TABLE small (id int NOT NULL PRIMARY KEY, PatNum int NOT NULL, KEY PatNum (PatNum))
 	  ENGINE = MyISAM;
 	INSERT INTO small SELECT seq, seq * 3 FROM seq_1_to_21;"
 cleanup() { etl_mysql -e "DROP DATABASE IF EXISTS etl_ovl" 2>/dev/null; }
 tap_on_exit cleanup
 
-# a_big, b_hold, c_small: the order of the names and of the sizes alike
+# a_big, b_hold, c_small: the order of the names and of the sizes alike (load_all takes the
+# biggest first)
 q "SELECT etl_pull.add_table('a_big', server => 'replica', source_table => 'etl_ovl.big');
    SELECT etl_pull.add_table('b_hold', server => 'replica', source_table => 'etl_ovl.hold');
    SELECT etl_pull.add_table('c_small', server => 'replica', source_table => 'etl_ovl.small');
    SELECT etl_pull.set_table_option(t, 'load_group', 'ovl'), etl_pull.set_table_option(t, 'indexes', 'all')
      FROM unnest(ARRAY['a_big', 'b_hold', 'c_small']) t;
-   CREATE TABLE b_hold (id int PRIMARY KEY, v int);
+   CREATE TABLE b_hold (id int PRIMARY KEY, v text);
    CREATE FUNCTION etl_gate() RETURNS trigger LANGUAGE plpgsql AS \$\$
    BEGIN PERFORM pg_catalog.pg_advisory_lock_shared(TG_ARGV[0]::bigint);
          PERFORM pg_catalog.pg_advisory_unlock_shared(TG_ARGV[0]::bigint);
