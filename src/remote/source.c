@@ -353,15 +353,8 @@ EtlPullDescribeSource(EtlPullConnection *conn, const char *db,
 		i++;
 	}
 
-	/*
-	 * MariaDB's JSON is longtext with a json_valid() check.  Only a text
-	 * column can be one: a table without any is not asked (the query costs
-	 * about a millisecond, a good part of a small table's load).
-	 */
-	for (i = 0; i < src->ncolumns; i++)
-		if (src->columns[i].kind == SRC_TEXT)
-			break;
-	if (EtlPullIsMariaDB(conn) && i < src->ncolumns)
+	/* MariaDB's JSON is longtext with a json_valid() check */
+	if (EtlPullIsMariaDB(conn))
 	{
 		rows = fetch_all(conn, psprintf(
 										"SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS"
