@@ -346,15 +346,16 @@ biggest_first(LoadAllShared *shared)
 	SizedTable *sized = palloc(sizeof(SizedTable) * n);
 	int64	   *sizes = palloc0(sizeof(int64) * n);
 	bool	   *done = palloc0(sizeof(bool) * n);
+	EtlPullTable **same = palloc(sizeof(EtlPullTable *) * n);
+	int		   *which = palloc(sizeof(int) * n);
+	int64	   *got = palloc(sizeof(int64) * n);
 	int			i;
 
 	for (i = 0; i < n; i++)
 		tables[i] = EtlPullReadTable(shared->slots[i].table_name);
+	/* one query per server, for the tables of that server */
 	for (i = 0; i < n; i++)
 	{
-		EtlPullTable **same = palloc(sizeof(EtlPullTable *) * n);
-		int		   *which = palloc(sizeof(int) * n);
-		int64	   *got = palloc(sizeof(int64) * n);
 		int			m = 0;
 		int			j;
 

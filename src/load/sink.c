@@ -5,12 +5,13 @@
  *
  * The design follows COPY FROM's multi-insert buffer: an array of slots,
  * each made when a row first needs it (a 100-row table makes 100, not
- * batch_size), is filled in place (the converters write straight into each slot's
- * tts_values/tts_isnull), constraints are checked per row against the
- * target's definition, and a full batch goes to table_multi_insert with a
- * BulkInsertState, so each heap page is locked and WAL-logged once.  All
- * per-row memory lives in one batch context that is reset after every
- * flush, which keeps the backend's memory flat however large the table.
+ * batch_size), is filled in place (the converters write straight into
+ * each slot's tts_values/tts_isnull), constraints are checked per row
+ * against the target's definition, and a full batch goes to
+ * table_multi_insert with a BulkInsertState, so each heap page is locked
+ * and WAL-logged once.  All per-row memory lives in one batch context
+ * that is reset after every flush, which keeps the backend's memory flat
+ * however large the table.
  *
  * Rows may be written into a different relation than the one whose
  * constraints are checked: a full reload fills a transient heap with the
@@ -38,6 +39,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 
 #include "etl_pull.h"
 #include "load/load.h"
@@ -63,6 +65,8 @@ struct EtlPullSink
 	int			nmade;			/* slots made so far: slots[0 .. nmade - 1] */
 	int			nused;
 	bool		tuples;			/* slots for minimal tuples */
+	MemoryContext slotcxt;		/* where the slots are made, and */
+	ResourceOwner slotowner;	/* who holds their pins: EtlPullSinkBegin's */
 	BulkInsertState bistate;
 	CommandId	cid;
 	int			ti_options;
@@ -174,6 +178,8 @@ EtlPullSinkBegin(Relation target, Relation into, int batch_size,
 	sink->slots = palloc(sizeof(TupleTableSlot *) * sink->nslots);
 	sink->nmade = 0;
 	sink->tuples = tuples;
+	sink->slotcxt = CurrentMemoryContext;
+	sink->slotowner = CurrentResourceOwner;
 
 	sink->batchcxt = AllocSetContextCreate(CurrentMemoryContext,
 										   "etl_pull batch context",
@@ -265,15 +271,27 @@ flush(EtlPullSink *sink)
 /*
  * The next row's slot, made when first needed: each slot pins the
  * target's tuple descriptor in the resource owner, a cost per slot that
- * a small table should not pay for a whole batch it never fills
+ * a small table should not pay for a whole batch it never fills.  It is
+ * made in the memory context and under the resource owner of
+ * EtlPullSinkBegin, as if made there (not in a row's subtransaction, whose
+ * abort would take the pin with it).
  */
 static TupleTableSlot *
 next_slot(EtlPullSink *sink)
 {
 	if (sink->nused == sink->nmade)
-		sink->slots[sink->nmade++] = sink->tuples ?
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(sink->slotcxt);
+		ResourceOwner oldowner = CurrentResourceOwner;
+
+		CurrentResourceOwner = sink->slotowner;
+		sink->slots[sink->nmade] = sink->tuples ?
 			MakeSingleTupleTableSlot(RelationGetDescr(sink->target), &TTSOpsMinimalTuple) :
 			table_slot_create(sink->target, NULL);
+		sink->nmade++;
+		CurrentResourceOwner = oldowner;
+		MemoryContextSwitchTo(oldcxt);
+	}
 	return sink->slots[sink->nused];
 }
 
