@@ -34,6 +34,7 @@ char	   *EtlPullPgSettings = NULL;
 int			EtlPullMaxParallelLoads = 2;
 int			EtlPullLockTimeout = 10;
 int			EtlPullSwapLockTimeout = 60000;
+int			EtlPullIndexBuildMemory = 262144;
 char	   *EtlPullMysqlSettings = NULL;
 
 /*
@@ -184,6 +185,14 @@ _PG_init(void)
 							&EtlPullSwapLockTimeout,
 							60000, 1, INT_MAX,
 							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("etl_pull.index_build_memory",
+							"maintenance_work_mem of a load's secondary index builds.",
+							"The builds of indexes = all and a swap's rebuild of a target with secondary indexes sort with this much memory, in place of what etl_pull.pg_settings sets; it also bounds their parallel maintenance workers (32 MB each).",
+							&EtlPullIndexBuildMemory,
+							262144, 1024, MAX_KILOBYTES,
+							PGC_USERSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 
 	DefineCustomStringVariable("etl_pull.pg_settings",

@@ -338,6 +338,7 @@ extern char *EtlPullPgSettings;
 extern int	EtlPullMaxParallelLoads;
 extern int	EtlPullLockTimeout;
 extern int	EtlPullSwapLockTimeout;
+extern int	EtlPullIndexBuildMemory;
 extern char *EtlPullMysqlSettings;
 
 /*

@@ -41,6 +41,7 @@
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/regproc.h"
 #include "utils/rls.h"
 #include "utils/syscache.h"
@@ -165,6 +166,47 @@ EtlPullSettingSqlType(EtlPullSettingKind kind)
 }
 
 /*
+ * The statements EtlPullOwnerExec and EtlPullReadTable have run in this
+ * process, each kept prepared: a load reads its table's settings and
+ * writes its run row (and more) with the same few statements every time,
+ * and parsing and planning them again was a good part of a small table's
+ * fixed cost.  The plan cache replans a kept plan
+ * when what it uses changes (an extension update); its names are all
+ * schema-qualified, and it runs with search_path pinned, as before.
+ */
+typedef struct OwnerStatement
+{
+	char	   *sql;
+	SPIPlanPtr	plan;
+	struct OwnerStatement *next;
+} OwnerStatement;
+
+static OwnerStatement *owner_statements = NULL;
+
+/* The kept plan of "sql" (with "nargs" parameters of "argtypes"); in SPI */
+static SPIPlanPtr
+owner_statement(const char *sql, int nargs, Oid *argtypes)
+{
+	OwnerStatement *os;
+	SPIPlanPtr	plan;
+
+	for (os = owner_statements; os != NULL; os = os->next)
+		if (strcmp(os->sql, sql) == 0)
+			return os->plan;
+	plan = SPI_prepare(sql, nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", sql);
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	os = MemoryContextAlloc(TopMemoryContext, sizeof(OwnerStatement));
+	os->sql = MemoryContextStrdup(TopMemoryContext, sql);
+	os->plan = plan;
+	os->next = owner_statements;
+	owner_statements = os;
+	return plan;
+}
+
+/*
  * Read a registered table's settings.  An unknown name, a missing server
  * or a server of another wrapper is an ERROR.  Result is palloc'd in the
  * caller's context.
@@ -220,7 +262,8 @@ EtlPullReadTable(const char *name)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(sql.data, 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_plan(owner_statement(sql.data, 1, argtypes), args, NULL,
+						 true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read etl_pull.tables");
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -517,7 +560,7 @@ EtlPullAsCaller(EtlPullUserState *st)
 /*
  * Run one statement on etl_pull's own tables as their owner, and check it
  * did what "expected" (an SPI_OK_* code) says; "what" names it in the
- * can't-happen error.
+ * can't-happen error.  The statement is kept prepared (owner_statement).
  */
 void
 EtlPullOwnerExec(const char *sql, int nargs, Oid *argtypes, Datum *args,
@@ -528,7 +571,8 @@ EtlPullOwnerExec(const char *sql, int nargs, Oid *argtypes, Datum *args,
 	EtlPullAsOwner(&st);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(sql, nargs, argtypes, args, nulls, false, 0) != expected)
+	if (SPI_execute_plan(owner_statement(sql, nargs, argtypes), args, nulls,
+						 false, 0) != expected)
 		elog(ERROR, "could not %s", what);
 	SPI_finish();
 	EtlPullAsCaller(&st);

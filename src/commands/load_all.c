@@ -8,7 +8,8 @@
  * table in a DSM segment and starts up to max_parallel dynamic background
  * workers.  Each worker connects to the leader's database as the leader's
  * current role (with search_path pinned to pg_catalog, pg_temp), then
- * takes the next table from a shared counter until none is left, and runs
+ * takes the next table from a shared counter until none is left (biggest
+ * first, by their sizes at the source: biggest_first), and runs
  * etl_pull.load_table(name) for it in a transaction of its own; it writes
  * the outcome (run id, rows, seconds, or the error) into the table's slot.
  * One table's failure does not touch the others.  A worker pays its start
@@ -66,6 +67,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 
 #include "bgworker.h"
@@ -84,6 +86,7 @@
 typedef struct LoadSlot
 {
 	char		table_name[SLOT_NAME_LEN];
+	int			nth_biggest;	/* the slot of the table that is the nth to take */
 	bool		reported;		/* set by the worker when it is done */
 	bool		succeeded;
 	int64		run_id;			/* its run (also a failed or skipped one), or 0 */
@@ -276,6 +279,109 @@ one_server(List *servers)
 	return EtlPullUsableServer(GetForeignServerByName(linitial(servers), false)->serverid);
 }
 
+/* A table of the load_all and its size at the source, for biggest_first */
+typedef struct SizedTable
+{
+	int			slot;
+	int64		size;
+} SizedTable;
+
+static int
+bigger_first(const void *a, const void *b)
+{
+	const SizedTable *x = a;
+	const SizedTable *y = b;
+
+	if (x->size != y->size)
+		return x->size > y->size ? -1 : 1;
+	return x->slot - y->slot;
+}
+
+/*
+ * The sizes at the source of the tables "t[0 .. n - 1]" of server "serverid"
+ * into sizes[] (EtlPullSourceSizes), or zeros if the server cannot say:
+ * an error here is left to each table's own load to report.
+ */
+static void
+server_sizes(Oid serverid, EtlPullTable **t, int n, int64 *sizes)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		EtlPullConnection *conn = EtlPullConnect(EtlPullUsableServer(serverid), GetUserId());
+
+		EtlPullSourceSizes(conn, t, n, sizes);
+		EtlPullDisconnect(conn);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		memset(sizes, 0, sizeof(int64) * n);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+}
+
+/*
+ * The order in which the workers take the tables of "shared": biggest
+ * first, by DATA_LENGTH + INDEX_LENGTH at the source (one query per
+ * server), ties by name, into each slot's nth_biggest.  The longest loads
+ * start at once and the small tables fill the end, so that no worker is
+ * left alone with a big table while the others are done (the order of
+ * the result rows stays by name).
+ */
+static void
+biggest_first(LoadAllShared *shared)
+{
+	int			n = shared->nslots;
+	EtlPullTable **tables = palloc(sizeof(EtlPullTable *) * n);
+	SizedTable *sized = palloc(sizeof(SizedTable) * n);
+	int64	   *sizes = palloc0(sizeof(int64) * n);
+	bool	   *done = palloc0(sizeof(bool) * n);
+	EtlPullTable **same = palloc(sizeof(EtlPullTable *) * n);
+	int		   *which = palloc(sizeof(int) * n);
+	int64	   *got = palloc(sizeof(int64) * n);
+	int			i;
+
+	for (i = 0; i < n; i++)
+		tables[i] = EtlPullReadTable(shared->slots[i].table_name);
+	/* one query per server, for the tables of that server */
+	for (i = 0; i < n; i++)
+	{
+		int			m = 0;
+		int			j;
+
+		if (done[i])
+			continue;
+		for (j = i; j < n; j++)
+			if (!done[j] && tables[j]->serverid == tables[i]->serverid)
+			{
+				same[m] = tables[j];
+				which[m++] = j;
+				done[j] = true;
+			}
+		server_sizes(tables[i]->serverid, same, m, got);
+		for (j = 0; j < m; j++)
+			sizes[which[j]] = got[j];
+	}
+	for (i = 0; i < n; i++)
+	{
+		sized[i].slot = i;
+		sized[i].size = sizes[i];
+	}
+	qsort(sized, n, sizeof(SizedTable), bigger_first);
+	for (i = 0; i < n; i++)
+		shared->slots[i].nth_biggest = sized[i].slot;
+}
+
 /*
  * The segment, with one slot per table of "names", and up to "nworkers"
  * workers started on it ("server": consistent's one server, or NULL)
@@ -312,7 +418,11 @@ start_load_workers(List *names, int nworkers, ForeignServer *server)
 		shared->workers[i].slot = -1;
 	i = 0;
 	foreach(lc, names)
+	{
+		shared->slots[i].nth_biggest = i;
 		strlcpy(shared->slots[i++].table_name, (char *) lfirst(lc), SLOT_NAME_LEN);
+	}
+	biggest_first(shared);
 
 	all->errors = palloc0(sizeof(char *) * n);
 	all->group = EtlPullWorkerGroupStart(&load_workers, all->seg, toc, nworkers, all);
@@ -659,6 +769,7 @@ etl_pull_load_worker_main(Datum main_arg)
 		CHECK_FOR_INTERRUPTS();
 		if (slotno >= (uint32) worker_shared->nslots)
 			break;
+		slotno = worker_shared->slots[slotno].nth_biggest;
 		me->slot = (int) slotno;
 		pg_write_barrier();
 		load_one(&worker_shared->slots[slotno]);

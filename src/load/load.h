@@ -276,6 +276,8 @@ extern void EtlPullCheckTypeOwner(Oid typid, Oid runner, const char *column);
 extern char *EtlPullTargetDDL(EtlPullLoad *load);
 extern Oid	EtlPullCreateTarget(EtlPullLoad *load);
 extern void EtlPullCreateIndexes(EtlPullLoad *load);
+extern int	EtlPullIndexBuildBegin(void);
+extern void EtlPullIndexBuildEnd(int nestlevel);
 extern void EtlPullMatchColumns(EtlPullLoad *load, Relation rel,
 								const char *qname, AttrNumber **attnums);
 extern List *EtlPullLackedTargetPrivileges(Oid relid, Oid roleid, AclMode mode);

@@ -3,13 +3,15 @@
  * sink.c
  *		  Batched bulk insertion of converted rows into a heap.
  *
- * The design follows COPY FROM's multi-insert buffer: a fixed array of
- * slots is filled in place (the converters write straight into each slot's
- * tts_values/tts_isnull), constraints are checked per row against the
- * target's definition, and a full batch goes to table_multi_insert with a
- * BulkInsertState, so each heap page is locked and WAL-logged once.  All
- * per-row memory lives in one batch context that is reset after every
- * flush, which keeps the backend's memory flat however large the table.
+ * The design follows COPY FROM's multi-insert buffer: an array of slots,
+ * each made when a row first needs it (a 100-row table makes 100, not
+ * batch_size), is filled in place (the converters write straight into
+ * each slot's tts_values/tts_isnull), constraints are checked per row
+ * against the target's definition, and a full batch goes to
+ * table_multi_insert with a BulkInsertState, so each heap page is locked
+ * and WAL-logged once.  All per-row memory lives in one batch context
+ * that is reset after every flush, which keeps the backend's memory flat
+ * however large the table.
  *
  * Rows may be written into a different relation than the one whose
  * constraints are checked: a full reload fills a transient heap with the
@@ -37,6 +39,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 
 #include "etl_pull.h"
 #include "load/load.h"
@@ -59,7 +62,11 @@ struct EtlPullSink
 	ResultRelInfo *rri;
 	TupleTableSlot **slots;
 	int			nslots;
+	int			nmade;			/* slots made so far: slots[0 .. nmade - 1] */
 	int			nused;
+	bool		tuples;			/* slots for minimal tuples */
+	MemoryContext slotcxt;		/* where the slots are made, and */
+	ResourceOwner slotowner;	/* who holds their pins: EtlPullSinkBegin's */
 	BulkInsertState bistate;
 	CommandId	cid;
 	int			ti_options;
@@ -169,10 +176,10 @@ EtlPullSinkBegin(Relation target, Relation into, int batch_size,
 	}
 
 	sink->slots = palloc(sizeof(TupleTableSlot *) * sink->nslots);
-	for (i = 0; i < sink->nslots; i++)
-		sink->slots[i] = tuples ?
-			MakeSingleTupleTableSlot(RelationGetDescr(target), &TTSOpsMinimalTuple) :
-			table_slot_create(target, NULL);
+	sink->nmade = 0;
+	sink->tuples = tuples;
+	sink->slotcxt = CurrentMemoryContext;
+	sink->slotowner = CurrentResourceOwner;
 
 	sink->batchcxt = AllocSetContextCreate(CurrentMemoryContext,
 										   "etl_pull batch context",
@@ -262,6 +269,33 @@ flush(EtlPullSink *sink)
 }
 
 /*
+ * The next row's slot, made when first needed: each slot pins the
+ * target's tuple descriptor in the resource owner, a cost per slot that
+ * a small table should not pay for a whole batch it never fills.  It is
+ * made in the memory context and under the resource owner of
+ * EtlPullSinkBegin, as if made there (not in a row's subtransaction, whose
+ * abort would take the pin with it).
+ */
+static TupleTableSlot *
+next_slot(EtlPullSink *sink)
+{
+	if (sink->nused == sink->nmade)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(sink->slotcxt);
+		ResourceOwner oldowner = CurrentResourceOwner;
+
+		CurrentResourceOwner = sink->slotowner;
+		sink->slots[sink->nmade] = sink->tuples ?
+			MakeSingleTupleTableSlot(RelationGetDescr(sink->target), &TTSOpsMinimalTuple) :
+			table_slot_create(sink->target, NULL);
+		sink->nmade++;
+		CurrentResourceOwner = oldowner;
+		MemoryContextSwitchTo(oldcxt);
+	}
+	return sink->slots[sink->nused];
+}
+
+/*
  * Hand out the values/nulls arrays of the next row's slot, and switch
  * into the batch memory context for the caller's conversions.  The caller
  * fills every attribute and then calls EtlPullSinkRowDone.
@@ -269,7 +303,7 @@ flush(EtlPullSink *sink)
 void
 EtlPullSinkNext(EtlPullSink *sink, Datum **values, bool **nulls)
 {
-	TupleTableSlot *slot = sink->slots[sink->nused];
+	TupleTableSlot *slot = next_slot(sink);
 
 	ExecClearTuple(slot);
 	*values = slot->tts_values;
@@ -342,7 +376,7 @@ row_done(EtlPullSink *sink, bool materialize)
 void
 EtlPullSinkAddTuple(EtlPullSink *sink, MinimalTuple tuple)
 {
-	TupleTableSlot *slot = sink->slots[sink->nused];
+	TupleTableSlot *slot = next_slot(sink);
 	MinimalTuple copy;
 
 	ExecClearTuple(slot);
@@ -380,7 +414,8 @@ EtlPullSinkEnd(EtlPullSink *sink)
 	table_finish_bulk_insert(sink->into, sink->ti_options);
 	if (sink->insert_indexes)
 		ExecCloseIndices(sink->rri);
-	for (i = 0; i < sink->nslots; i++)
+	/* newest first: the resource owner finds each pin at once */
+	for (i = sink->nmade - 1; i >= 0; i--)
 		ExecDropSingleTupleTableSlot(sink->slots[i]);
 	FreeExecutorState(sink->estate);
 	MemoryContextDelete(sink->batchcxt);

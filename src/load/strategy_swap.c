@@ -43,6 +43,7 @@
 #include "storage/lmgr.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/relcache.h"
 #include "utils/snapmgr.h"
 
 #include "etl_pull.h"
@@ -103,6 +104,25 @@ swap_unsuitable(EtlPullLoad *load, Relation rel)
 }
 
 /*
+ * Whether the target has an index besides its primary key: the swap's
+ * rebuild then sorts keys that come in heap order, in
+ * etl_pull.index_build_memory (EtlPullIndexBuildBegin).  A primary key
+ * alone is rebuilt in etl_pull.pg_settings' maintenance_work_mem: its
+ * keys come sorted, and a small sort spills them cheaply.
+ */
+static bool
+has_secondary_index(Oid target_oid)
+{
+	Relation	rel = table_open(target_oid, NoLock);
+	List	   *indexes = RelationGetIndexList(rel);
+	bool		secondary = list_length(indexes) > (OidIsValid(rel->rd_pkindex) ? 1 : 0);
+
+	list_free(indexes);
+	table_close(rel, NoLock);
+	return secondary;
+}
+
+/*
  * Swap a filled transient heap into the target: the only moment readers
  * wait.  The MySQL side is closed first, letting MySQL purge (after the
  * check of setting verify, which reads it under the load's snapshot).
@@ -110,6 +130,8 @@ swap_unsuitable(EtlPullLoad *load, Relation rel)
 static void
 swap_into_target(EtlPullLoad *load, Oid newheap, char relpersistence)
 {
+	int			nestlevel = -1;
+
 	/* setting verify: the new rows against the source, still in its snapshot */
 	if (load->table->verify != ETL_VERIFY_OFF)
 	{
@@ -122,8 +144,12 @@ swap_into_target(EtlPullLoad *load, Oid newheap, char relpersistence)
 	EtlPullProgressPhase(ETL_PHASE_SWAPPING);
 	EtlPullLockTargetExclusive(load, "swap in the loaded rows",
 							   "the target keeps its old rows");
+	if (has_secondary_index(load->target_oid))
+		nestlevel = EtlPullIndexBuildBegin();
 	finish_heap_swap(load->target_oid, newheap, false, false, true, true,
 					 RecentXmin, ReadNextMultiXactId(), relpersistence);
+	if (nestlevel >= 0)
+		EtlPullIndexBuildEnd(nestlevel);
 }
 
 /* Fills the transient heap "newrel" of target "rel" with every row */

@@ -39,6 +39,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
@@ -321,18 +322,48 @@ EtlPullCreateTarget(EtlPullLoad *load)
 	return relid;
 }
 
-/* Whether no relation of schema "nspid" is named "name" */
+/*
+ * The class (first key) of the advisory locks that reserve index names
+ * ("ETLI"), beside the "table is loading" ones (ETL_PULL_MARKER)
+ */
+#define ETL_PULL_INDEX_NAME_LOCK	0x45544c49
+
+/*
+ * Whether name "name" is free in schema "nspid" for an index of this load,
+ * which then holds it until commit.  PostgreSQL's index names are
+ * schema-wide, and a name another load has just taken is invisible until
+ * that load commits: its CREATE INDEX would wait for that commit on
+ * pg_class's unique index, then fail.  So each load reserves a name before
+ * it looks it up, with a transaction-level advisory lock on (schema, name)
+ * taken without waiting: a name another uncommitted load holds counts as
+ * taken, and this load tries its next candidate.  No load ever waits for
+ * another's names (load_all's workers would wait for each other's
+ * commits); two names whose keys collide only make one load skip one.
+ */
 static bool
 relname_free(const char *name, Oid nspid)
 {
-	return !OidIsValid(get_relname_relid(name, nspid));
+	LOCKTAG		tag;
+	uint32		key = hash_combine(nspid, hash_bytes((const unsigned char *) name,
+													 strlen(name)));
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, ETL_PULL_INDEX_NAME_LOCK, key, 2);
+	if (LockAcquire(&tag, ExclusiveLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
+		return false;
+	/* a load that held it and committed since: its relation is seen now */
+	AcceptInvalidationMessages();
+	if (!OidIsValid(get_relname_relid(name, nspid)))
+		return true;
+	LockRelease(&tag, ExclusiveLock, false);
+	return false;
 }
 
 /*
  * The name of the index built from MySQL index "source_name" (lower-cased,
  * as columns are): PostgreSQL's index names are schema-wide and at most
  * NAMEDATALEN - 1 bytes, MySQL's are per table.  So the source's name when
- * it fits and no relation of the target's schema has it; else
+ * it fits and is free (relname_free: no relation of the target's schema
+ * has it, and no other load is taking it); else
  * <table>_<name>; else that cut (on a character boundary) to leave room
  * for "_" and eight hex digits of a hash of the table and index names,
  * bumped until free.
@@ -383,12 +414,44 @@ skip_index(EtlPullLoad *load, EtlPullSourceIndex *ix, const char *why)
 }
 
 /*
+ * Index builds from here to EtlPullIndexBuildEnd (given the returned GUC
+ * nest level) sort in etl_pull.index_build_memory.  A secondary index's
+ * keys come in heap order, not key order: in etl_pull.pg_settings' small
+ * maintenance_work_mem (meant for the swap's primary key rebuild, whose
+ * keys come sorted) each build spills to disk in many runs and merges
+ * them, and never gets a parallel maintenance worker, which PostgreSQL
+ * grants only with 32 MB for each participant.  With the memory, a build
+ * also takes max_parallel_maintenance_workers' workers where the table's
+ * size warrants them and background worker slots are free (none free:
+ * the build runs alone, as PostgreSQL does).
+ */
+int
+EtlPullIndexBuildBegin(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("maintenance_work_mem",
+							 psprintf("%d", EtlPullIndexBuildMemory),
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	return nestlevel;
+}
+
+/* The end of the index builds of EtlPullIndexBuildBegin */
+void
+EtlPullIndexBuildEnd(int nestlevel)
+{
+	AtEOXact_GUC(true, nestlevel);
+}
+
+/*
  * Build the secondary indexes read by EtlPullCreateTarget (load->indexes,
  * NIL for none) on the target just created and loaded: bulk builds after
  * the rows, in the load's transaction, so that a failure takes the table
  * with it.  The stream and parallel strategies swap a new heap into the
  * target, rebuilding the indexes it has then: building these afterwards
- * builds each once.  Each index, built or skipped, gets a note in the run
+ * builds each once.  They sort in etl_pull.index_build_memory
+ * (EtlPullIndexBuildBegin).  Each index, built or skipped, gets a note in the run
  * and a NOTICE.  Runs as the target's owner, the calling role that
  * created it; names are quoted, columns are the target's by name.
  */
@@ -398,20 +461,13 @@ EtlPullCreateIndexes(EtlPullLoad *load)
 	MemoryContext loadcxt = CurrentMemoryContext;
 	Oid			nspid;
 	ListCell   *lc;
+	int			nestlevel;
 
 	if (load->indexes == NIL)
 		return;
 	nspid = get_rel_namespace(load->target_oid);
+	nestlevel = EtlPullIndexBuildBegin();
 
-	/*
-	 * Index names are the schema's: two loads creating targets at once (the
-	 * workers of load_all, say) would both find a name free that neither
-	 * has committed yet, and one would fail.  So the names are chosen and
-	 * the indexes created holding an ExclusiveLock on the schema (it
-	 * conflicts only with itself and DROP SCHEMA, not with creating objects
-	 * there), until commit, when the next load sees these names taken.
-	 */
-	LockDatabaseObject(NamespaceRelationId, nspid, 0, ExclusiveLock);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* the notes must outlive SPI_finish (and SPI_execute leaves SPI's) */
@@ -481,6 +537,7 @@ EtlPullCreateIndexes(EtlPullLoad *load)
 						load->target_qname, ix->name)));
 	}
 	SPI_finish();
+	EtlPullIndexBuildEnd(nestlevel);
 }
 
 /*

@@ -66,6 +66,8 @@ extern bool EtlPullLockForSnapshot(EtlPullConnection *control, const char *table
 extern char *EtlPullSnapshotPosition(EtlPullConnection *control, char **error);
 
 /* in source.c */
+extern void EtlPullSourceSizes(EtlPullConnection *conn, EtlPullTable **tables,
+							   int ntables, int64 *sizes);
 extern EtlPullSource *EtlPullDescribeTableSource(EtlPullConnection *conn,
 												 EtlPullTable *table);
 extern EtlPullSource *EtlPullDescribeSource(EtlPullConnection *conn,

@@ -119,6 +119,59 @@ fetch_all(EtlPullConnection *conn, const char *sql, int nfields)
 }
 
 /*
+ * The size at the source (DATA_LENGTH + INDEX_LENGTH, MySQL's estimate) of
+ * each of "tables" (all on the server of "conn"), into sizes[i]; 0 for a
+ * table MySQL does not list (a view's are NULL).  One query for all: the
+ * tables of the schemas they are in.
+ */
+void
+EtlPullSourceSizes(EtlPullConnection *conn, EtlPullTable **tables, int ntables,
+				   int64 *sizes)
+{
+	StringInfoData dbs;
+	List	   *rows;
+	ListCell   *lc;
+	int			i;
+
+	initStringInfo(&dbs);
+	for (i = 0; i < ntables; i++)
+	{
+		const char *db = tables[i]->source_db ? tables[i]->source_db : EtlPullDefaultDb(conn);
+
+		char	   *qdb = EtlPullQuoteLiteral(conn, db);
+
+		sizes[i] = 0;
+		if (strstr(dbs.data, qdb) == NULL)
+			appendStringInfo(&dbs, "%s%s", dbs.len > 0 ? ", " : "", qdb);
+	}
+	rows = fetch_all(conn, psprintf("SELECT TABLE_SCHEMA, TABLE_NAME, DATA_LENGTH, INDEX_LENGTH"
+									" FROM information_schema.TABLES"
+									" WHERE TABLE_SCHEMA IN (%s)", dbs.data), 4);
+	foreach(lc, rows)
+	{
+		char	  **r = (char **) lfirst(lc);
+		int64		size = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		if (r[0] == NULL || r[1] == NULL)
+			continue;
+		if (r[2])
+			size += EtlPullReplyInt64(conn, r[2], "DATA_LENGTH");
+		if (r[3])
+			size += EtlPullReplyInt64(conn, r[3], "INDEX_LENGTH");
+		if (size < 0)
+			EtlPullBadReply(conn, "DATA_LENGTH or INDEX_LENGTH is negative.");
+		for (i = 0; i < ntables; i++)
+		{
+			const char *db = tables[i]->source_db ? tables[i]->source_db : EtlPullDefaultDb(conn);
+
+			if (strcmp(db, r[0]) == 0 && strcmp(tables[i]->source_relname, r[1]) == 0)
+				sizes[i] = size;
+		}
+	}
+}
+
+/*
  * A value of information_schema that MySQL never leaves NULL or empty; a
  * server that does is broken or hostile, and is not believed.
  */
