@@ -323,6 +323,7 @@ extern int	EtlPullMaxParallelLoads;
 extern int	EtlPullLockTimeout;
 extern int	EtlPullSwapLockTimeout;
 extern char *EtlPullMysqlSettings;
+extern int	EtlPullSourceStatementMs;
 
 /*
  * The options of a connection to a MySQL server: its foreign server's and

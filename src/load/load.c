@@ -504,6 +504,16 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 			psprintf("%s; stream instead of parallel: verify checks the rows under the load's own snapshot",
 					 result->strategy_reason);
 	}
+	/* a MyISAM table read in key ranges, then made exact (settle.c) */
+	load.settles = (!incremental_run && !diff_run &&
+					EtlPullSourceChunkKey(load.source, NULL) != NULL);
+	if (strategy == &EtlPullParallelStrategy && load.settles)
+	{
+		strategy = &EtlPullStreamStrategy;
+		result->strategy_reason =
+			psprintf("%s; stream instead of parallel: a MyISAM table is read in key-range statements of bounded duration and re-checked, on the load's connection",
+					 result->strategy_reason);
+	}
 	if (strategy == &EtlPullParallelStrategy && lent && lent->in_snapshot)
 	{
 		strategy = &EtlPullStreamStrategy;
@@ -517,10 +527,19 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	if ((what = needs_every_row(table, incremental_run, diff_run)) != NULL)
 		EtlPullRefuseRowSecurity(load.target_oid, load.caller,
 								 load.target_qname, what);
+	if (load.settles)
+		EtlPullCheckTargetPrivileges(&load, EtlPullDiffStrategy.privileges);
+	if (!incremental_run && !diff_run)
+		EtlPullSettleStart(&load);
 	strategy->load(&load);
+	if (load.settles)
+		EtlPullSettle(&load);
+	else if (!incremental_run && !diff_run &&
+			 EtlPullSettlePlan(load.source) != NULL)
+		EtlPullRunNote(result, "%s", EtlPullSettlePlan(load.source));
 	EtlPullCreateIndexes(&load);
 	/* setting verify: copy and standard leave the connection open */
-	if (!incremental_run && !diff_run && load.conn != NULL &&
+	if (!incremental_run && !diff_run && load.conn != NULL && !load.settles &&
 		table->verify != ETL_VERIFY_OFF)
 	{
 		rel = table_open(load.target_oid, NoLock);

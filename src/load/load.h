@@ -196,6 +196,10 @@ typedef struct EtlPullLoad
 	int		   *incremental_cols;	/* source index of each incremental column */
 	const char *where;			/* the rows past the watermark */
 	List	   *reload_bounds;	/* append-only: the range pulled again */
+
+	/* a full load of a MyISAM table read in key ranges (settle.c) */
+	bool		settles;		/* made exact after the read */
+	EtlPullStamp read_from;		/* the source's UPDATE_TIME before the read */
 } EtlPullLoad;
 
 /*
@@ -231,6 +235,13 @@ extern const char *EtlPullIncrementalUnsuitable(EtlPullTable *table,
 
 /* in strategy_diff.c: the runs that re-pull the ranges whose hashes differ */
 extern const EtlPullStrategyRoutine EtlPullDiffStrategy;
+extern int	EtlPullDiffRefresh(EtlPullLoad *load, const char *label,
+							   int64 *merged, int64 *deleted);
+
+/* in load/settle.c: a full load of a MyISAM table read in key ranges */
+extern const char *EtlPullSettlePlan(EtlPullSource *source);
+extern void EtlPullSettleStart(EtlPullLoad *load);
+extern void EtlPullSettle(EtlPullLoad *load);
 
 /* in load/check_loaded.c: setting verify, before a full load commits */
 extern void EtlPullCheckLoaded(EtlPullLoad *load, Relation rows);

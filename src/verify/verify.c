@@ -57,6 +57,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 
 #include "etl_pull.h"
 #include "remote/remote.h"
@@ -274,9 +275,14 @@ EtlPullVerifyBegin(EtlPullConnection *conn, EtlPullTable *table,
 			v->nranges = (int) Min((int64) v->nranges, span + 1);
 			v->width = (span + 1 + v->nranges - 1) / v->nranges;
 			v->nranges = (int) ((span + 1 + v->width - 1) / v->width);
-			v->src_range = psprintf("(CAST(%s AS SIGNED) - (" INT64_FORMAT ")) DIV " INT64_FORMAT,
+			/*
+			 * keys outside MIN and MAX (a table without a snapshot may get
+			 * rows between the two statements) go to the edges, as the
+			 * target's do (target_row_range)
+			 */
+			v->src_range = psprintf("LEAST(GREATEST((CAST(%s AS SIGNED) - (" INT64_FORMAT ")) DIV " INT64_FORMAT ", 0), %d)",
 									EtlPullQuoteIdent(v->cols[v->keycols[0]].scol->name),
-									lo, v->width);
+									lo, v->width, v->nranges - 1);
 		}
 	}
 	if (!v->int_key)
@@ -336,6 +342,9 @@ typedef void (*TargetRowFn) (EtlPullVerify *v, void *arg, int range,
 							 StringInfo key, uint64 hash, ItemPointer tid);
 
 static bool few_differ(EtlPullVerify *v);
+static int64 range_lo(EtlPullVerify *v, int i);
+static int64 range_hi(EtlPullVerify *v, int i);
+static void compare_ranges(EtlPullVerify *v, EtlPullVerifyResult *res);
 static int	differing_intervals(EtlPullVerify *v, int64 **lo_p, int64 **hi_p);
 
 typedef struct TargetScan
@@ -555,6 +564,81 @@ count_target_row(EtlPullVerify *v, void *arg, int range, StringInfo key,
 }
 
 /*
+ * Read the reply of the source's aggregate over ranges first..last (its
+ * statement started): each range's count and hash sum
+ */
+static void
+read_source_ranges(EtlPullVerify *v, int first, int last)
+{
+	char	  **values;
+	unsigned long *lengths;
+
+	while (EtlPullFetch(v->conn, &values, &lengths))
+	{
+		int64		r = EtlPullReplyInt64(v->conn, values[0], "A range number");
+
+		CHECK_FOR_INTERRUPTS();
+		if (r < first || r > last || v->scount[r] != 0)
+			EtlPullBadReply(v->conn, psprintf("Range " INT64_FORMAT " is not one of the %d asked for, or came twice.",
+								  r, last - first + 1));
+		v->scount[r] = reply_count(v, values[1]);
+		v->ssum[r] = EtlPullReplyUint64(v->conn, values[2], "A hash sum");
+	}
+	EtlPullQueryEnd(v->conn);
+}
+
+/* The source's aggregate of the rows "where" selects, by range */
+static char *
+source_ranges_sql(EtlPullVerify *v, const char *where)
+{
+	return psprintf("SELECT %s AS r, COUNT(*),"
+					" CAST(SUM(CRC32(%s))"
+					" %% 18446744073709551616 AS CHAR)"
+					" FROM %s%s%s GROUP BY r ORDER BY NULL",
+					v->src_range, v->src_row, v->src_from,
+					where ? " WHERE " : "", where ? where : "");
+}
+
+/*
+ * The source's side of every range of an integer key, on a table that
+ * locks on read (MyISAM, Aria): statements over runs of adjacent ranges,
+ * by key interval, each sized after the one before to last about
+ * etl_pull.source_statement_ms, so that none holds the application's
+ * writes back for long (design.md, invariant 12).
+ */
+static void
+source_ranges_bounded(EtlPullVerify *v)
+{
+	char	   *k = EtlPullQuoteIdent(v->cols[v->keycols[0]].scol->name);
+	int			per = 16;
+	int			first = 0;
+
+	while (first < v->nranges)
+	{
+		int			last = (int) Min((int64) first + per - 1, (int64) v->nranges - 1);
+		TimestampTz started = GetCurrentTimestamp();
+		long		secs;
+		int			usecs;
+		double		ms;
+		double		factor;
+
+		CHECK_FOR_INTERRUPTS();
+		EtlPullQueryStart(v->conn,
+						  source_ranges_sql(v, psprintf("%s BETWEEN " INT64_FORMAT " AND " INT64_FORMAT,
+														k, range_lo(v, first),
+														range_hi(v, last))),
+						  3);
+		read_source_ranges(v, first, last);
+		TimestampDifference(started, GetCurrentTimestamp(), &secs, &usecs);
+		ms = secs * 1000.0 + usecs / 1000.0;
+		factor = ms > 0.5 ? Max(EtlPullSourceStatementMs, 1) / ms : 4.0;
+		factor = Min(Max(factor, 0.25), 4.0);
+		per = (int) Min(Max(per * factor, 1.0), (double) (1 << 20));
+		first = last + 1;
+	}
+}
+
+/*
  * Compare every range: one aggregate query at MySQL, one scan of the
  * target, at the same time (the query is sent before the scan and its
  * result read after it; a server that finishes first waits on its socket,
@@ -564,8 +648,6 @@ count_target_row(EtlPullVerify *v, void *arg, int range, StringInfo key,
 void
 EtlPullVerifyRanges(EtlPullVerify *v, bool count_only, EtlPullVerifyResult *res)
 {
-	char	  **values;
-	unsigned long *lengths;
 	int			i;
 
 	memset(res, 0, sizeof(*res));
@@ -590,27 +672,29 @@ EtlPullVerifyRanges(EtlPullVerify *v, bool count_only, EtlPullVerifyResult *res)
 		return;
 	}
 
+	/* a table that locks on read: statements of bounded duration */
+	if (v->int_key && EtlPullSourceLocksOnRead(v->source) &&
+		EtlPullSourceStatementMs > 0)
+	{
+		scan_target(v, false, false, true, count_target_row, NULL);
+		source_ranges_bounded(v);
+		compare_ranges(v, res);
+		return;
+	}
+
 	/* MySQL aggregates its side while the target is scanned */
-	EtlPullQuerySend(v->conn,
-					 psprintf("SELECT %s AS r, COUNT(*),"
-							  " CAST(SUM(CRC32(%s))"
-							  " %% 18446744073709551616 AS CHAR)"
-							  " FROM %s GROUP BY r ORDER BY NULL",
-							  v->src_range, v->src_row, v->src_from));
+	EtlPullQuerySend(v->conn, source_ranges_sql(v, NULL));
 	scan_target(v, false, false, true, count_target_row, NULL);
 	EtlPullQueryReceive(v->conn, 3);
-	while (EtlPullFetch(v->conn, &values, &lengths))
-	{
-		int64		r = EtlPullReplyInt64(v->conn, values[0], "A range number");
+	read_source_ranges(v, 0, v->nranges - 1);
+	compare_ranges(v, res);
+}
 
-		CHECK_FOR_INTERRUPTS();
-		if (r < 0 || r >= v->nranges || v->scount[r] != 0)
-			EtlPullBadReply(v->conn, psprintf("Range " INT64_FORMAT " is not one of the %d asked for, or came twice.",
-								  r, v->nranges));
-		v->scount[r] = reply_count(v, values[1]);
-		v->ssum[r] = EtlPullReplyUint64(v->conn, values[2], "A hash sum");
-	}
-	EtlPullQueryEnd(v->conn);
+/* Compare the counts and sums of each range, both sides read */
+static void
+compare_ranges(EtlPullVerify *v, EtlPullVerifyResult *res)
+{
+	int			i;
 
 	res->ranges = v->nranges;
 	for (i = 0; i < v->nranges; i++)
