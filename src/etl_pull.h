@@ -247,6 +247,9 @@ typedef struct EtlPullSource
 	int64		estimated_rows; /* from information_schema.TABLES */
 	int64		estimated_bytes;
 	char	   *engine;			/* InnoDB, MyISAM, ...; NULL for a view */
+	const char *whole_read;		/* set by a load that cannot re-check a read
+								 * in key ranges: read in one statement, and
+								 * why (EtlPullSourceChunkKey) */
 } EtlPullSource;
 
 /*

@@ -506,7 +506,7 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	}
 	/* a MyISAM table read in key ranges, then made exact (settle.c) */
 	load.settles = (!incremental_run && !diff_run &&
-					EtlPullSourceChunkKey(load.source, NULL) != NULL);
+					EtlPullSettleCheck(&load, rel));
 	if (strategy == &EtlPullParallelStrategy && load.settles)
 	{
 		strategy = &EtlPullStreamStrategy;
@@ -527,8 +527,6 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	if ((what = needs_every_row(table, incremental_run, diff_run)) != NULL)
 		EtlPullRefuseRowSecurity(load.target_oid, load.caller,
 								 load.target_qname, what);
-	if (load.settles)
-		EtlPullCheckTargetPrivileges(&load, EtlPullDiffStrategy.privileges);
 	if (!incremental_run && !diff_run)
 		EtlPullSettleStart(&load);
 	strategy->load(&load);

@@ -240,6 +240,7 @@ extern int	EtlPullDiffRefresh(EtlPullLoad *load, const char *label,
 
 /* in load/settle.c: a full load of a MyISAM table read in key ranges */
 extern const char *EtlPullSettlePlan(EtlPullSource *source);
+extern bool EtlPullSettleCheck(EtlPullLoad *load, Relation rel);
 extern void EtlPullSettleStart(EtlPullLoad *load);
 extern void EtlPullSettle(EtlPullLoad *load);
 
@@ -317,7 +318,7 @@ extern void EtlPullRowsIntoSink(EtlPullLoad *load, EtlPullParallel *par,
 								EtlPullSink *sink);
 extern void EtlPullStreamIntoSink(EtlPullLoad *load, Relation target,
 								  AttrNumber *attnums, EtlPullSink *sink,
-								  const char *where);
+								  const char *where, bool by_key);
 
 /* Count a row fetched from MySQL */
 static inline void

@@ -35,6 +35,7 @@
 #include "etl_pull.h"
 #include "catalog/etl_catalog.h"
 #include "remote/remote.h"
+#include "verify/verify.h"
 #include "load/load.h"
 
 /* passes before a table that keeps changing fails the load */
@@ -59,8 +60,32 @@ EtlPullSettlePlan(EtlPullSource *source)
 }
 
 /*
- * Before the read: whether the load settles (set load->settles), and the
- * source's UPDATE_TIME of a table that locks on read
+ * Whether a full load of target "rel" reads its source in key ranges and
+ * settles: a source EtlPullSourceChunkKey reads so, and a target the
+ * passes can compare and write (a plain table, and the caller's SELECT,
+ * UPDATE and DELETE on it, as a diff run needs).  Otherwise the source is
+ * read in one statement (source->whole_read says why).
+ */
+bool
+EtlPullSettleCheck(EtlPullLoad *load, Relation rel)
+{
+	const char *target;
+
+	if (EtlPullSourceChunkKey(load->source, NULL) == NULL)
+		return false;
+	target = EtlPullVerifyUnsuitable(rel);
+	if (target != NULL)
+		load->source->whole_read =
+			psprintf("a read in key ranges is re-checked by comparing a plain table only, and %s", target);
+	else if (EtlPullLackedTargetPrivileges(load->target_oid, load->caller,
+										   EtlPullDiffStrategy.privileges) != NIL)
+		load->source->whole_read =
+			"a read in key ranges is re-checked by a diff of the target, which needs SELECT, INSERT, UPDATE and DELETE on it";
+	return load->source->whole_read == NULL;
+}
+
+/*
+ * Before the read: the source's UPDATE_TIME of a table that locks on read
  */
 void
 EtlPullSettleStart(EtlPullLoad *load)

@@ -150,7 +150,7 @@ EtlPullDiffRefresh(EtlPullLoad *load, const char *label, int64 *merged,
 		EtlPullStreamIntoSink(load, stage, stage_attnums,
 							  EtlPullSinkBegin(stage, stage, table->batch_size,
 											   TABLE_INSERT_SKIP_FSM, NULL, 0, false),
-							  filter);
+							  filter, true);
 	table_close(stage, NoLock);
 	CommandCounterIncrement();
 

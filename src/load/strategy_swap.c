@@ -172,7 +172,7 @@ static void
 fill_stream(EtlPullLoad *load, Relation rel, Relation newrel)
 {
 	EtlPullStreamIntoSink(load, rel, load->attnums,
-						  heap_sink(load, rel, newrel, false), NULL);
+						  heap_sink(load, rel, newrel, false), NULL, true);
 }
 
 static void

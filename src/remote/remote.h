@@ -103,7 +103,8 @@ extern bool EtlPullSourceStamp(EtlPullConnection *conn, EtlPullSource *source,
 extern bool EtlPullSourceUnchanged(const EtlPullStamp *before,
 								   const EtlPullStamp *after);
 extern void EtlPullSourceQueryStart(EtlPullConnection *conn, EtlPullTable *table,
-									EtlPullSource *source, const char *where);
+									EtlPullSource *source, const char *where,
+									bool by_key);
 extern char *EtlPullTargetTypeName(EtlPullSourceColumn *col);
 extern List *EtlPullSourceKey(EtlPullSource *source);
 extern EtlPullSourceColumn *EtlPullIntegerKey(EtlPullSource *source);

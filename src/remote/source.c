@@ -664,6 +664,12 @@ EtlPullSourceChunkKey(EtlPullSource *source, const char **why)
 			*why = "etl_pull.source_statement_ms is 0";
 		return NULL;
 	}
+	if (source->whole_read != NULL)
+	{
+		if (why)
+			*why = source->whole_read;
+		return NULL;
+	}
 	if (pg_strcasecmp(source->engine, "MyISAM") != 0)
 	{
 		if (why)
@@ -735,13 +741,16 @@ EtlPullSourceKeyExpr(EtlPullSourceColumn *col)
  * Start streaming the source's rows (those "where" selects, or all) on
  * "conn", in the protocol the table's setting "protocol" names: in
  * key-range statements of bounded duration for a MyISAM table
- * (EtlPullSourceChunkKey), else in one.
+ * (EtlPullSourceChunkKey), else in one.  "by_key" says that "where" selects
+ * by the primary key (or is NULL): a predicate on another column (a
+ * watermark's) is left to MySQL's own plan, in one statement, since
+ * forcing the key there could scan the whole table for a few rows.
  */
 void
 EtlPullSourceQueryStart(EtlPullConnection *conn, EtlPullTable *table,
-						EtlPullSource *source, const char *where)
+						EtlPullSource *source, const char *where, bool by_key)
 {
-	EtlPullSourceColumn *key = EtlPullSourceChunkKey(source, NULL);
+	EtlPullSourceColumn *key = by_key ? EtlPullSourceChunkKey(source, NULL) : NULL;
 	bool		binary = (table->protocol == ETL_PROTOCOL_BINARY);
 
 	if (key != NULL)

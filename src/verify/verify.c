@@ -564,6 +564,42 @@ count_target_row(EtlPullVerify *v, void *arg, int range, StringInfo key,
 }
 
 /*
+ * Whether the source's statements must be of bounded duration: a table
+ * that locks on read (MyISAM, Aria), with an integer key to cut them by
+ */
+static bool
+bounded(EtlPullVerify *v)
+{
+	return v->int_key && EtlPullSourceLocksOnRead(v->source) &&
+		EtlPullSourceStatementMs > 0;
+}
+
+/*
+ * The next size of a run of statements meant to last about
+ * etl_pull.source_statement_ms each: "size" scaled by how long the last
+ * one took ("ms"), by a factor between 1/4 and 4
+ */
+static int
+next_size(int size, double ms)
+{
+	double		factor = ms > 0.5 ? Max(EtlPullSourceStatementMs, 1) / ms : 4.0;
+
+	factor = Min(Max(factor, 0.25), 4.0);
+	return (int) Min(Max(size * factor, 1.0), (double) (1 << 20));
+}
+
+/* Milliseconds since "started" */
+static double
+ms_since(TimestampTz started)
+{
+	long		secs;
+	int			usecs;
+
+	TimestampDifference(started, GetCurrentTimestamp(), &secs, &usecs);
+	return secs * 1000.0 + usecs / 1000.0;
+}
+
+/*
  * Read the reply of the source's aggregate over ranges first..last (its
  * statement started): each range's count and hash sum
  */
@@ -617,10 +653,6 @@ source_ranges_bounded(EtlPullVerify *v)
 	{
 		int			last = (int) Min((int64) first + per - 1, (int64) v->nranges - 1);
 		TimestampTz started = GetCurrentTimestamp();
-		long		secs;
-		int			usecs;
-		double		ms;
-		double		factor;
 
 		CHECK_FOR_INTERRUPTS();
 		EtlPullQueryStart(v->conn,
@@ -629,11 +661,7 @@ source_ranges_bounded(EtlPullVerify *v)
 														range_hi(v, last))),
 						  3);
 		read_source_ranges(v, first, last);
-		TimestampDifference(started, GetCurrentTimestamp(), &secs, &usecs);
-		ms = secs * 1000.0 + usecs / 1000.0;
-		factor = ms > 0.5 ? Max(EtlPullSourceStatementMs, 1) / ms : 4.0;
-		factor = Min(Max(factor, 0.25), 4.0);
-		per = (int) Min(Max(per * factor, 1.0), (double) (1 << 20));
+		per = next_size(per, ms_since(started));
 		first = last + 1;
 	}
 }
@@ -673,8 +701,7 @@ EtlPullVerifyRanges(EtlPullVerify *v, bool count_only, EtlPullVerifyResult *res)
 	}
 
 	/* a table that locks on read: statements of bounded duration */
-	if (v->int_key && EtlPullSourceLocksOnRead(v->source) &&
-		EtlPullSourceStatementMs > 0)
+	if (bounded(v))
 	{
 		scan_target(v, false, false, true, count_target_row, NULL);
 		source_ranges_bounded(v);
@@ -1020,42 +1047,26 @@ EtlPullVerifyDeleteExtra(EtlPullVerify *v, const char *target_qname)
 	return deleted;
 }
 
-/*
- * Bisect the ranges that differ down to rows: the target's rows of those
- * ranges by key, then the source's (key and hash), compared key by key.
- * Fills the row counts and the first max_keys keys of each kind.
- */
-void
-EtlPullVerifyRows(EtlPullVerify *v, int max_keys, EtlPullVerifyResult *res)
+/* The source's key text and row hash of the rows "where" selects (or all) */
+static char *
+source_rows_sql(EtlPullVerify *v, const char *where)
 {
-	RowsState	st;
-	HASHCTL		ctl;
-	char	   *filter;
+	return psprintf("SELECT %s, CRC32(%s) FROM %s%s%s", v->src_key, v->src_row,
+					v->src_from, where ? " WHERE " : "", where ? where : "");
+}
+
+/*
+ * Match the rows of the source's reply (key text, hash; its statement
+ * started) against the target's rows collected in st->rows
+ */
+static void
+read_source_rows(EtlPullVerify *v, RowsState *st, int max_keys,
+				 EtlPullVerifyResult *res)
+{
 	char	  **values;
 	unsigned long *lengths;
-	HASH_SEQ_STATUS seq;
 	TargetRow  *tr;
 
-	if (res->differing_ranges == 0 || v->nkey == 0)
-		return;
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = 16;
-	ctl.entrysize = sizeof(TargetRow);
-	ctl.hcxt = CurrentMemoryContext;
-	st.rows = hash_create("etl_pull verify rows", 1024, &ctl,
-						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	st.res = res;
-	st.max_keys = max_keys;
-	st.cxt = CurrentMemoryContext;
-
-	/* MySQL reads its rows of those ranges while the target's are collected */
-	filter = EtlPullVerifySourceFilter(v);
-	EtlPullQuerySend(v->conn,
-					 psprintf("SELECT %s, CRC32(%s)"
-							  " FROM %s%s%s", v->src_key, v->src_row, v->src_from,
-							  filter ? " WHERE " : "", filter ? filter : ""));
-	scan_target(v, true, false, true, collect_target_row, &st);
-	EtlPullQueryReceive(v->conn, 2);
 	while (EtlPullFetch(v->conn, &values, &lengths))
 	{
 		uint8		digest[16];
@@ -1066,7 +1077,7 @@ EtlPullVerifyRows(EtlPullVerify *v, int max_keys, EtlPullVerifyResult *res)
 			EtlPullBadReply(v->conn, "A row's key text is NULL.");
 		h = EtlPullReplyUint64(v->conn, values[1], "A row hash");
 		key_digest(v, values[0], lengths[0], digest);
-		tr = hash_search(st.rows, digest, HASH_FIND, NULL);
+		tr = hash_search(st->rows, digest, HASH_FIND, NULL);
 		if (tr == NULL || tr->seen)
 		{
 			res->missing_rows++;
@@ -1088,6 +1099,69 @@ EtlPullVerifyRows(EtlPullVerify *v, int max_keys, EtlPullVerifyResult *res)
 		}
 	}
 	EtlPullQueryEnd(v->conn);
+}
+
+/*
+ * Bisect the ranges that differ down to rows: the target's rows of those
+ * ranges by key, then the source's (key and hash), compared key by key.
+ * Fills the row counts and the first max_keys keys of each kind.
+ */
+void
+EtlPullVerifyRows(EtlPullVerify *v, int max_keys, EtlPullVerifyResult *res)
+{
+	RowsState	st;
+	HASHCTL		ctl;
+	HASH_SEQ_STATUS seq;
+	TargetRow  *tr;
+
+	if (res->differing_ranges == 0 || v->nkey == 0)
+		return;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = 16;
+	ctl.entrysize = sizeof(TargetRow);
+	ctl.hcxt = CurrentMemoryContext;
+	st.rows = hash_create("etl_pull verify rows", 1024, &ctl,
+						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	st.res = res;
+	st.max_keys = max_keys;
+	st.cxt = CurrentMemoryContext;
+
+	if (bounded(v))
+	{
+		/* a table that locks on read: runs of intervals, bounded statements */
+		int64	   *lo;
+		int64	   *hi;
+		int			n;
+		int			per = 16;
+		int			first;
+
+		scan_target(v, true, false, true, collect_target_row, &st);
+		n = differing_intervals(v, &lo, &hi);
+		for (first = 0; first < n;)
+		{
+			StringInfoData where;
+			TimestampTz started = GetCurrentTimestamp();
+			int			count = Min(per, n - first);
+
+			CHECK_FOR_INTERRUPTS();
+			initStringInfo(&where);
+			append_interval_tree(&where,
+								 EtlPullQuoteIdent(v->cols[v->keycols[0]].scol->name),
+								 lo + first, hi + first, count);
+			EtlPullQueryStart(v->conn, source_rows_sql(v, where.data), 2);
+			read_source_rows(v, &st, max_keys, res);
+			per = next_size(count, ms_since(started));
+			first += count;
+		}
+	}
+	else
+	{
+		/* MySQL reads its rows of those ranges while the target's are collected */
+		EtlPullQuerySend(v->conn, source_rows_sql(v, EtlPullVerifySourceFilter(v)));
+		scan_target(v, true, false, true, collect_target_row, &st);
+		EtlPullQueryReceive(v->conn, 2);
+		read_source_rows(v, &st, max_keys, res);
+	}
 
 	hash_seq_init(&seq, st.rows);
 	while ((tr = hash_seq_search(&seq)) != NULL)

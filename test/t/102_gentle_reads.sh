@@ -103,11 +103,17 @@ like "$(notes gentle_big)" "settle" "the run re-checked the ranges the writer ch
 is "$(pg_digest gentle_big)" "$(mysql_digest gentle_big)" "the target equals the source after a load with concurrent updates"
 q "SELECT etl_pull.set_table_option('gentle_big', 'strategy', 'auto')" >/dev/null
 
-# ---- concurrent inserts, updates and deletes: exact at the end, with verify = full too
+# ---- concurrent inserts, updates and deletes: exact at the end (copy, text protocol), with
+# verify = full too (stream, binary protocol)
+q "SELECT etl_pull.set_table_option('gentle_big', 'strategy', 'copy');
+   SELECT etl_pull.set_table_option('gentle_big', 'protocol', 'text')" >/dev/null
 st=$(load_with_writer gentle_big 100 3 1 200)
-like "$st" "^succeeded" "a load while rows are inserted, updated and deleted"
+like "$st" "^succeeded" "a load (copy, text protocol) while rows are inserted, updated and deleted"
 is "$(pg_digest gentle_big)" "$(mysql_digest gentle_big)" "the target equals the source (inserts, updates, deletes during the load)"
-q "SELECT etl_pull.set_table_option('gentle_big', 'verify', 'full')" >/dev/null
+like "$(notes gentle_big)" "read in [0-9]+ statements" "copy and the text protocol read in key ranges too"
+q "SELECT etl_pull.set_table_option('gentle_big', 'strategy', 'auto');
+   SELECT etl_pull.set_table_option('gentle_big', 'protocol', 'binary');
+   SELECT etl_pull.set_table_option('gentle_big', 'verify', 'full')" >/dev/null
 st=$(load_with_writer gentle_big 100 4 1 200)
 like "$st" "^succeeded" "a load with verify = full while rows are inserted, updated and deleted"
 is "$(pg_digest gentle_big)" "$(mysql_digest gentle_big)" "the target equals the source (verify = full)"
