@@ -723,6 +723,11 @@ plan_strategy(TablePlan *p)
 	p->strategy = EtlPullChooseStrategy(&p->load, p->rel);
 	emit(p, "strategy", p->strategy->name, p->result.strategy_reason);
 	/* a source without a snapshot: how a full load reads it (settle.c) */
+	if (p->rel != NULL)
+	{
+		p->load.caller = GetUserId();
+		(void) EtlPullSettleCheck(&p->load, p->rel);
+	}
 	if (EtlPullSettlePlan(p->load.source) != NULL)
 		emit(p, "strategy", "source reads",
 			 psprintf("%s%s", EtlPullSettlePlan(p->load.source),

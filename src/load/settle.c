@@ -16,7 +16,8 @@
  * that differ pulled again (EtlPullDiffRefresh, as a diff run does), in
  * passes, until a pass that finds no range differing while UPDATE_TIME
  * stood still: the target then equals the source as it was during that
- * pass.  With the setting verify the passes run in any case, the last one
+ * pass.  Each pass waits first (a few seconds at most) for a second in
+ * which the table is not written, so that it has a chance to be trusted.  With the setting verify the passes run in any case, the last one
  * being the check (a separate check afterwards would race the
  * application's writes).  A table that keeps changing through
  * SETTLE_PASSES passes fails the load, saying so; one that stands still
@@ -31,6 +32,9 @@
 #include "postgres.h"
 
 #include "miscadmin.h"
+#include "storage/latch.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
 
 #include "etl_pull.h"
 #include "catalog/etl_catalog.h"
@@ -40,6 +44,13 @@
 
 /* passes before a table that keeps changing fails the load */
 #define SETTLE_PASSES 10
+
+/*
+ * Before a pass, how long to wait at most for a second in which the table
+ * is not written (a pass that starts in a busy second cannot be trusted,
+ * and each pass reads the whole table)
+ */
+#define SETTLE_QUIET_MS 3000
 
 /*
  * What a full load does about a source without a snapshot, for the run's
@@ -96,6 +107,27 @@ EtlPullSettleStart(EtlPullLoad *load)
 }
 
 /*
+ * Wait, up to SETTLE_QUIET_MS, until the source's UPDATE_TIME is older
+ * than the source clock's second: a pass started then can be trusted
+ */
+static void
+wait_quiet(EtlPullLoad *load)
+{
+	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													SETTLE_QUIET_MS);
+	EtlPullStamp st;
+
+	while (EtlPullSourceStamp(load->conn, load->source, &st) &&
+		   st.updated >= st.now && GetCurrentTimestamp() < until)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 100, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
  * After the read, on the load's connection still open: make the target
  * exact (see the design above).  Records verify_status when the table
  * has the setting verify.
@@ -133,6 +165,7 @@ EtlPullSettle(EtlPullLoad *load)
 		int			differing;
 
 		CHECK_FOR_INTERRUPTS();
+		wait_quiet(load);
 		(void) EtlPullSourceStamp(load->conn, source, &a);
 		differing = EtlPullDiffRefresh(load, psprintf("settle pass %d", pass),
 									   &merged, &deleted);

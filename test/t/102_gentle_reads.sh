@@ -150,6 +150,8 @@ like "$(q "SELECT status FROM etl_pull.load_table('gentle_part')")" "^succeeded"
 like "$(notes gentle_part)" "MyISAM table read in one statement, which holds its writers back for the whole read \(a read in key ranges is re-checked by comparing a plain table only, and the target is a partitioned table\)" \
 	"in one statement, and the notes say why"
 is "$(pg_digest gentle_part)" "$(mysql_digest gentle_big)" "its rows equal the source's"
+like "$(q "SELECT detail FROM etl_pull.plan('gentle_part') WHERE section = 'strategy' AND item = 'source reads'")" \
+	"^MyISAM table read in one statement, .*the target is a partitioned table" "plan() says so too"
 
 # ---- verify_table and diff runs compare in bounded statements: the writer's wait again
 etl_mysql -e "UPDATE gentle_big SET val = val + 1 WHERE id IN (5, 150000)"
