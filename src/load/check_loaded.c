@@ -33,6 +33,16 @@
 #include "verify/verify.h"
 #include "load/load.h"
 
+/* What the check found, for the error's detail */
+static char *
+difference(EtlPullVerifyResult *res, bool count_only)
+{
+	if (count_only)
+		return psprintf("verify count: " INT64_FORMAT " rows at the source, " INT64_FORMAT " loaded.",
+						res->source_rows, res->target_rows);
+	return EtlPullVerifySummary(res);
+}
+
 /*
  * A difference found on a source without a snapshot (MyISAM, Aria: the
  * check reads the table as it is now) whose UPDATE_TIME moved since the
@@ -55,10 +65,7 @@ source_changed(EtlPullLoad *load, EtlPullVerifyResult *res, bool count_only)
 			(errcode(ERRCODE_DATA_EXCEPTION),
 			 errmsg("the rows loaded into %s differ from MySQL table \"%s.%s\", which changed during the load",
 					load->target_qname, load->source->db, load->source->table),
-			 errdetail("%s", count_only ?
-					   psprintf("verify count: " INT64_FORMAT " rows at the source, " INT64_FORMAT " loaded.",
-								res->source_rows, res->target_rows) :
-					   EtlPullVerifySummary(res)),
+			 errdetail("%s", difference(res, count_only)),
 			 errhint("The target keeps its old rows.  The table uses storage engine %s, which no snapshot covers: its UPDATE_TIME moved after the load began reading it, so rows written since differ.  %s",
 					 EtlPullPrintable(load->source->engine, 64),
 					 EtlPullSourceChunkKey(load->source, NULL) == NULL &&
@@ -100,10 +107,7 @@ EtlPullCheckLoaded(EtlPullLoad *load, Relation rows)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("the rows loaded into %s differ from MySQL table \"%s.%s\"",
 						load->target_qname, load->source->db, load->source->table),
-				 errdetail("%s", count_only ?
-						   psprintf("verify count: " INT64_FORMAT " rows at the source, " INT64_FORMAT " loaded.",
-									res.source_rows, res.target_rows) :
-						   EtlPullVerifySummary(&res)),
+				 errdetail("%s", difference(&res, count_only)),
 				 errhint("The target keeps its old rows.  A trigger, rule or default on the target may change the rows as they are written.")));
 	if (!count_only && res.uncompared != NIL)
 		EtlPullRunNote(load->result, "verify full: " INT64_FORMAT " rows without a difference from the source's, %d ranges, but %s",

@@ -20,7 +20,10 @@
  * security-restricted operation, as PostgreSQL's maintenance commands run
  * a table's code (see EtlPullLoadTable).  The MySQL side reads under one
  * consistent snapshot and streams rows with mysql_use_result: memory is
- * bounded by the batch, not the table.
+ * bounded by the batch, not the table.  A MyISAM table, which no snapshot
+ * covers and which a reading statement holds against its writers, is read
+ * in key-range statements of bounded duration and made exact before
+ * commit (settle.c).
  * load_all's workers lend the load a connection they keep across tables
  * (EtlPullLentConnection), perhaps already reading the group's snapshot;
  * the load then neither connects nor disconnects.

@@ -64,6 +64,32 @@ typedef struct EtlPullRangeRead
 	int			stmt_level;		/* the transaction level that owns the read */
 } EtlPullRangeRead;
 
+/*
+ * The size (rows, ranges) of the next of a run of statements meant to last
+ * about etl_pull.source_statement_ms each: "size" scaled by how long the
+ * last one took ("ms"), by a factor between 1/4 and 4, within [min, max].
+ * verify.c sizes its aggregates so too.
+ */
+int64
+EtlPullNextStatementSize(int64 size, double ms, int64 min, int64 max)
+{
+	double		factor = ms > 0.5 ? Max(EtlPullSourceStatementMs, 1) / ms : 4.0;
+
+	factor = Min(Max(factor, 0.25), 4.0);
+	return (int64) Min(Max(size * factor, (double) min), (double) max);
+}
+
+/* Milliseconds since "started" */
+double
+EtlPullMsSince(TimestampTz started)
+{
+	long		secs;
+	int			usecs;
+
+	TimestampDifference(started, GetCurrentTimestamp(), &secs, &usecs);
+	return secs * 1000.0 + usecs / 1000.0;
+}
+
 /* Start the read's next statement, from key "after" (NULL: the first) */
 static void
 start_range(EtlPullConnection *conn, EtlPullRangeRead *r, const char *after)
@@ -168,16 +194,10 @@ bool
 EtlPullRangeNext(EtlPullConnection *conn)
 {
 	EtlPullRangeRead *r = conn->ranges;
-	long		secs;
-	int			usecs;
-	double		ms;
-	double		target = Max(EtlPullSourceStatementMs, 1);
-	double		factor;
+	double		ms = EtlPullMsSince(r->started);
 	char	   *after;
 	int			i;
 
-	TimestampDifference(r->started, GetCurrentTimestamp(), &secs, &usecs);
-	ms = secs * 1000.0 + usecs / 1000.0;
 	r->longest_ms = Max(r->longest_ms, ms);
 	if (r->rows < r->limit)
 		return false;
@@ -191,9 +211,7 @@ EtlPullRangeNext(EtlPullConnection *conn)
 	EtlPullQueryEnd(conn);
 	conn->ranges = r;
 
-	factor = ms > 0.5 ? target / ms : 4.0;
-	factor = Min(Max(factor, 0.25), 4.0);
-	r->limit = (int64) Min(Max(r->limit * factor, MIN_ROWS), MAX_ROWS);
+	r->limit = EtlPullNextStatementSize(r->limit, ms, MIN_ROWS, MAX_ROWS);
 	start_range(conn, r, after);
 	if (conn->stmt != NULL)
 		for (i = 0; i < r->source->ncolumns; i++)

@@ -16,6 +16,7 @@
 #ifndef ETL_PULL_REMOTE_H
 #define ETL_PULL_REMOTE_H
 
+#include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
 
 #include "catalog/etl_catalog.h"
@@ -65,6 +66,9 @@ extern void EtlPullRangeQueryStart(EtlPullConnection *conn, EtlPullSource *sourc
 								   bool binary);
 extern void EtlPullNoteOneStatement(EtlPullConnection *conn);
 extern int	EtlPullLastReadStatements(EtlPullConnection *conn, double *longest_ms);
+extern int64 EtlPullNextStatementSize(int64 size, double ms, int64 min,
+									  int64 max);
+extern double EtlPullMsSince(TimestampTz started);
 
 /* in lifetime.c */
 extern void EtlPullDisconnect(EtlPullConnection *conn);

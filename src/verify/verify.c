@@ -575,31 +575,6 @@ bounded(EtlPullVerify *v)
 }
 
 /*
- * The next size of a run of statements meant to last about
- * etl_pull.source_statement_ms each: "size" scaled by how long the last
- * one took ("ms"), by a factor between 1/4 and 4
- */
-static int
-next_size(int size, double ms)
-{
-	double		factor = ms > 0.5 ? Max(EtlPullSourceStatementMs, 1) / ms : 4.0;
-
-	factor = Min(Max(factor, 0.25), 4.0);
-	return (int) Min(Max(size * factor, 1.0), (double) (1 << 20));
-}
-
-/* Milliseconds since "started" */
-static double
-ms_since(TimestampTz started)
-{
-	long		secs;
-	int			usecs;
-
-	TimestampDifference(started, GetCurrentTimestamp(), &secs, &usecs);
-	return secs * 1000.0 + usecs / 1000.0;
-}
-
-/*
  * Read the reply of the source's aggregate over ranges first..last (its
  * statement started): each range's count and hash sum
  */
@@ -661,7 +636,7 @@ source_ranges_bounded(EtlPullVerify *v)
 														range_hi(v, last))),
 						  3);
 		read_source_ranges(v, first, last);
-		per = next_size(per, ms_since(started));
+		per = (int) EtlPullNextStatementSize(per, EtlPullMsSince(started), 1, 1 << 20);
 		first = last + 1;
 	}
 }
@@ -1150,7 +1125,7 @@ EtlPullVerifyRows(EtlPullVerify *v, int max_keys, EtlPullVerifyResult *res)
 								 lo + first, hi + first, count);
 			EtlPullQueryStart(v->conn, source_rows_sql(v, where.data), 2);
 			read_source_rows(v, &st, max_keys, res);
-			per = next_size(count, ms_since(started));
+			per = (int) EtlPullNextStatementSize(count, EtlPullMsSince(started), 1, 1 << 20);
 			first += count;
 		}
 	}
