@@ -645,7 +645,8 @@ EtlPullSourceLocksOnRead(EtlPullSource *source)
  * The key by which a full read of the source goes in key-range statements
  * of about etl_pull.source_statement_ms each (chunks.c), or NULL for one
  * statement: a MyISAM table (whose UPDATE_TIME, which the load's re-check
- * relies on, MyISAM keeps current; Aria does not) with a single integer
+ * relies on, MyISAM keeps current; Aria's crash-safe tables set it only
+ * when flushed) with a single integer
  * primary key, while the setting is not 0.  *why, if not NULL, says why
  * not for a table that locks on read.
  */
@@ -673,7 +674,7 @@ EtlPullSourceChunkKey(EtlPullSource *source, const char **why)
 	if (pg_strcasecmp(source->engine, "MyISAM") != 0)
 	{
 		if (why)
-			*why = psprintf("storage engine %s keeps no UPDATE_TIME to re-check a read in ranges against",
+			*why = psprintf("storage engine %s does not keep UPDATE_TIME current (Aria's crash-safe tables, the default, set it when flushed), which a re-check of a read in ranges needs",
 							EtlPullPrintable(source->engine, 64));
 		return NULL;
 	}

@@ -11,7 +11,7 @@ tap_setup_db etl_tap_gentle
 
 ROWS=300000
 etl_mysql -e "
-	DROP TABLE IF EXISTS gentle_big, gentle_nokey, gentle_waits, gentle_ctl;
+	DROP TABLE IF EXISTS gentle_big, gentle_nokey, gentle_aria, gentle_waits, gentle_ctl;
 	DROP PROCEDURE IF EXISTS gentle_writer;
 	CREATE TABLE gentle_big (id int NOT NULL AUTO_INCREMENT PRIMARY KEY, val int NOT NULL,
 	  note varchar(200), updated datetime(6) NOT NULL) ENGINE = MyISAM;
@@ -21,6 +21,8 @@ etl_mysql -e "
 	CREATE TABLE gentle_nokey (id int NOT NULL, val int, note varchar(20),
 	  updated datetime(6) NOT NULL) ENGINE = MyISAM;
 	INSERT INTO gentle_nokey SELECT seq, seq, 'x', '2024-01-01' FROM seq_1_to_20000;
+	CREATE TABLE gentle_aria (id int NOT NULL PRIMARY KEY, val int) ENGINE = Aria;
+	INSERT INTO gentle_aria SELECT seq, seq FROM seq_1_to_1000;
 	CREATE TABLE gentle_waits (run int NOT NULL, us bigint NOT NULL) ENGINE = InnoDB;
 	CREATE TABLE gentle_ctl (k varchar(10) PRIMARY KEY, v int) ENGINE = InnoDB;"
 # gentle_writer(run, n, mode): n writes (0: until gentle_ctl has a row 'stop'), 10 ms
@@ -47,13 +49,14 @@ etl_mysql -e "
 	  END WHILE;
 	END//"
 cleanup() {
-	etl_mysql -e "DROP TABLE IF EXISTS gentle_big, gentle_nokey, gentle_waits, gentle_ctl;
+	etl_mysql -e "DROP TABLE IF EXISTS gentle_big, gentle_nokey, gentle_aria, gentle_waits, gentle_ctl;
 		DROP PROCEDURE IF EXISTS gentle_writer" 2>/dev/null
 }
 tap_on_exit cleanup
 
 q "SELECT etl_pull.add_table('gentle_big', server => 'replica');
-   SELECT etl_pull.add_table('gentle_nokey', server => 'replica')" >/dev/null
+   SELECT etl_pull.add_table('gentle_nokey', server => 'replica');
+   SELECT etl_pull.add_table('gentle_aria', server => 'replica')" >/dev/null
 
 # the writer's longest wait (ms) in run $1
 longest_wait() {
@@ -77,6 +80,12 @@ like "$(q "SELECT detail FROM etl_pull.plan('gentle_big') WHERE section = 'strat
 like "$(q "SELECT detail FROM etl_pull.plan('gentle_nokey') WHERE section = 'strategy' AND item = 'source reads'")" \
 	"^MyISAM table read in one statement, which holds its writers back for the whole read \(the table has no single integer primary key" \
 	"plan(): a table without a key is read in one statement, and says so"
+
+like "$(q "SELECT detail FROM etl_pull.plan('gentle_aria') WHERE section = 'strategy' AND item = 'source reads'")" \
+	"^Aria table read in one statement, .*does not keep UPDATE_TIME current" \
+	"plan(): an Aria table is read in one statement, and says why"
+like "$(q "SELECT status FROM etl_pull.load_table('gentle_aria')")" "^succeeded" "an Aria table loads"
+like "$(notes gentle_aria)" "^Aria table read in one statement" "its notes say it was read in one statement"
 
 # ---- first load (creates the target), quiet source
 like "$(q "SELECT status FROM etl_pull.load_table('gentle_big')")" "^succeeded" "first load"
