@@ -175,11 +175,6 @@ ok $([ "$diff_wait" -ge 0 ] && [ "$diff_wait" -lt 1000 ] && echo 0 || echo 1) \
 like "$(q "SELECT status FROM etl_pull.verify_table('gentle_big')")" "^(equal|different)" "verify_table runs"
 q "SELECT etl_pull.set_table_option('gentle_big', 'extraction', 'full')" >/dev/null
 
-# ---- the source's range aggregate of a table whose key grew past the MAX verify read
-# (no snapshot between the two statements) is not a malformed reply: a target ahead is
-# simply different
-etl_mysql -e "INSERT INTO gentle_big (id, val, note, updated) VALUES (900000, 1, 'far', '2024-01-01')"
-like "$(q "SELECT status FROM etl_pull.verify_table('gentle_big')")" "^different" "verify_table sees the new row"
 
 # ---- a table without a key: one statement; a verify it fails while the source changed blames the source
 q "SELECT etl_pull.set_table_option('gentle_nokey', 'verify', 'count')" >/dev/null
