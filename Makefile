@@ -15,6 +15,7 @@ OBJS = \
 	src/catalog/server_ddl.o \
 	src/catalog/settings_list.o \
 	src/remote/binrow.o \
+	src/remote/chunks.o \
 	src/remote/connection.o \
 	src/remote/lifetime.o \
 	src/remote/replication.o \
@@ -34,6 +35,7 @@ OBJS = \
 	src/load/progress.o \
 	src/load/rows.o \
 	src/load/schema.o \
+	src/load/settle.o \
 	src/load/sink.o \
 	src/load/strategy_copy.o \
 	src/load/strategy_diff.o \

@@ -36,6 +36,7 @@ int			EtlPullLockTimeout = 10;
 int			EtlPullSwapLockTimeout = 60000;
 int			EtlPullIndexBuildMemory = 262144;
 char	   *EtlPullMysqlSettings = NULL;
+int			EtlPullSourceStatementMs = 100;
 
 /*
  * GUC check hooks of the two settings lists: each item must be name=value
@@ -210,6 +211,14 @@ _PG_init(void)
 							   "",
 							   PGC_USERSET, 0,
 							   check_mysql_settings, NULL, NULL);
+
+	DefineCustomIntVariable("etl_pull.source_statement_ms",
+							"Longest a statement reading a MyISAM table should hold it (0: one statement per table).",
+							"A full load reads such a table with an integer primary key in key-range statements of about this duration, then re-checks it until it settles; verify and diff compare its ranges in statements of about this duration.",
+							&EtlPullSourceStatementMs,
+							100, 0, 60000,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("etl_pull");
 }

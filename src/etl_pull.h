@@ -260,6 +260,9 @@ typedef struct EtlPullSource
 	int64		estimated_rows; /* from information_schema.TABLES */
 	int64		estimated_bytes;
 	char	   *engine;			/* InnoDB, MyISAM, ...; NULL for a view */
+	const char *whole_read;		/* set by a load that cannot re-check a read
+								 * in key ranges: read in one statement, and
+								 * why (EtlPullSourceChunkKey) */
 } EtlPullSource;
 
 /*
@@ -340,6 +343,7 @@ extern int	EtlPullLockTimeout;
 extern int	EtlPullSwapLockTimeout;
 extern int	EtlPullIndexBuildMemory;
 extern char *EtlPullMysqlSettings;
+extern int	EtlPullSourceStatementMs;
 
 /*
  * The options of a connection to a MySQL server: its foreign server's and

@@ -725,6 +725,18 @@ plan_strategy(TablePlan *p)
 
 	p->strategy = EtlPullChooseStrategy(&p->load, p->rel);
 	emit(p, "strategy", p->strategy->name, p->result.strategy_reason);
+	/* a source without a snapshot: how a full load reads it (settle.c) */
+	if (p->rel != NULL)
+	{
+		p->load.caller = GetUserId();
+		(void) EtlPullSettleCheck(&p->load, p->rel);
+	}
+	if (EtlPullSettlePlan(p->load.source) != NULL)
+		emit(p, "strategy", "source reads",
+			 psprintf("%s%s", EtlPullSettlePlan(p->load.source),
+					  p->strategy == &EtlPullParallelStrategy &&
+					  EtlPullSourceChunkKey(p->load.source, NULL) != NULL ?
+					  "; stream instead of parallel" : ""));
 	if (p->table->extraction != ETL_EXTRACTION_INCREMENTAL)
 		return;
 	refused = EtlPullIncrementalUnsuitable(p->table, p->load.source);

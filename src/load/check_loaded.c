@@ -29,8 +29,50 @@
 
 #include "etl_pull.h"
 #include "catalog/etl_catalog.h"
+#include "remote/remote.h"
 #include "verify/verify.h"
 #include "load/load.h"
+
+/* What the check found, for the error's detail */
+static char *
+difference(EtlPullVerifyResult *res, bool count_only)
+{
+	if (count_only)
+		return psprintf("verify count: " INT64_FORMAT " rows at the source, " INT64_FORMAT " loaded.",
+						res->source_rows, res->target_rows);
+	return EtlPullVerifySummary(res);
+}
+
+/*
+ * A difference found on a source without a snapshot (MyISAM, Aria: the
+ * check reads the table as it is now) whose UPDATE_TIME moved since the
+ * load began reading it, or cannot tell: the source's own writes may be
+ * the difference, which the error says instead of blaming the target.
+ * (A MyISAM table with an integer key never gets here: it settles, see
+ * settle.c.)
+ */
+static void
+source_changed(EtlPullLoad *load, EtlPullVerifyResult *res, bool count_only)
+{
+	EtlPullStamp now;
+
+	if (!EtlPullSourceLocksOnRead(load->source))
+		return;
+	(void) EtlPullSourceStamp(load->conn, load->source, &now);
+	if (EtlPullSourceUnchanged(&load->read_from, &now))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("the rows loaded into %s differ from MySQL table \"%s.%s\", which changed during the load",
+					load->target_qname, load->source->db, load->source->table),
+			 errdetail("%s", difference(res, count_only)),
+			 errhint("The target keeps its old rows.  The table uses storage engine %s, which no snapshot covers: its UPDATE_TIME moved after the load began reading it, so rows written since differ.  %s",
+					 EtlPullPrintable(load->source->engine, 64),
+					 EtlPullSourceChunkKey(load->source, NULL) == NULL &&
+					 EtlPullSourceLocksOnRead(load->source) ?
+					 "Load it when the source is quiet, or give it a single integer primary key (MyISAM): such a table is re-checked until it settles." :
+					 "Load it again.")));
+}
 
 /*
  * Check "rows" (the target, or the new heap about to be swapped in)
@@ -59,14 +101,13 @@ EtlPullCheckLoaded(EtlPullLoad *load, Relation rows)
 		(EtlPullVerifyEqual(&res) ? "equal" : "different") :
 		EtlPullVerifyStatus(&res);
 	if (!EtlPullVerifyEqual(&res))
+		source_changed(load, &res, count_only);
+	if (!EtlPullVerifyEqual(&res))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("the rows loaded into %s differ from MySQL table \"%s.%s\"",
 						load->target_qname, load->source->db, load->source->table),
-				 errdetail("%s", count_only ?
-						   psprintf("verify count: " INT64_FORMAT " rows at the source, " INT64_FORMAT " loaded.",
-									res.source_rows, res.target_rows) :
-						   EtlPullVerifySummary(&res)),
+				 errdetail("%s", difference(&res, count_only)),
 				 errhint("The target keeps its old rows.  A trigger, rule or default on the target may change the rows as they are written.")));
 	if (!count_only && res.uncompared != NIL)
 		EtlPullRunNote(load->result, "verify full: " INT64_FORMAT " rows without a difference from the source's, %d ranges, but %s",

@@ -21,7 +21,10 @@
  * security-restricted operation, as PostgreSQL's maintenance commands run
  * a table's code (see EtlPullLoadTable).  The MySQL side reads under one
  * consistent snapshot and streams rows with mysql_use_result: memory is
- * bounded by the batch, not the table.
+ * bounded by the batch, not the table.  A MyISAM table, which no snapshot
+ * covers and which a reading statement holds against its writers, is read
+ * in key-range statements of bounded duration and made exact before
+ * commit (settle.c).
  * load_all's workers lend the load a connection they keep across tables
  * (EtlPullLentConnection), perhaps already reading the group's snapshot;
  * the load then neither connects nor disconnects.
@@ -512,6 +515,16 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 			psprintf("%s; stream instead of parallel: verify checks the rows under the load's own snapshot",
 					 result->strategy_reason);
 	}
+	/* a MyISAM table read in key ranges, then made exact (settle.c) */
+	load.settles = (!incremental_run && !diff_run &&
+					EtlPullSettleCheck(&load, rel));
+	if (strategy == &EtlPullParallelStrategy && load.settles)
+	{
+		strategy = &EtlPullStreamStrategy;
+		result->strategy_reason =
+			psprintf("%s; stream instead of parallel: a MyISAM table is read in key-range statements of bounded duration and re-checked, on the load's connection",
+					 result->strategy_reason);
+	}
 	if (strategy == &EtlPullParallelStrategy && lent && lent->in_snapshot)
 	{
 		strategy = &EtlPullStreamStrategy;
@@ -525,10 +538,17 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	if ((what = needs_every_row(table, incremental_run, diff_run)) != NULL)
 		EtlPullRefuseRowSecurity(load.target_oid, load.caller,
 								 load.target_qname, what);
+	if (!incremental_run && !diff_run)
+		EtlPullSettleStart(&load);
 	strategy->load(&load);
+	if (load.settles)
+		EtlPullSettle(&load);
+	else if (!incremental_run && !diff_run &&
+			 EtlPullSettlePlan(load.source) != NULL)
+		EtlPullRunNote(result, "%s", EtlPullSettlePlan(load.source));
 	EtlPullCreateIndexes(&load);
 	/* setting verify: copy and standard leave the connection open */
-	if (!incremental_run && !diff_run && load.conn != NULL &&
+	if (!incremental_run && !diff_run && load.conn != NULL && !load.settles &&
 		table->verify != ETL_VERIFY_OFF)
 	{
 		rel = table_open(load.target_oid, NoLock);

@@ -199,6 +199,10 @@ typedef struct EtlPullLoad
 
 	/* skip_unchanged: the source's signature read before any row, or NULL */
 	struct EtlPullSignature *signature;
+
+	/* a full load of a MyISAM table read in key ranges (settle.c) */
+	bool		settles;		/* made exact after the read */
+	EtlPullStamp read_from;		/* the source's UPDATE_TIME before the read */
 } EtlPullLoad;
 
 /*
@@ -242,6 +246,14 @@ extern char *EtlPullUnchangedVerdict(EtlPullConnection *conn, EtlPullTable *tabl
 
 /* in strategy_diff.c: the runs that re-pull the ranges whose hashes differ */
 extern const EtlPullStrategyRoutine EtlPullDiffStrategy;
+extern int	EtlPullDiffRefresh(EtlPullLoad *load, const char *label,
+							   int64 *merged, int64 *deleted);
+
+/* in load/settle.c: a full load of a MyISAM table read in key ranges */
+extern const char *EtlPullSettlePlan(EtlPullSource *source);
+extern bool EtlPullSettleCheck(EtlPullLoad *load, Relation rel);
+extern void EtlPullSettleStart(EtlPullLoad *load);
+extern void EtlPullSettle(EtlPullLoad *load);
 
 /* in load/check_loaded.c: setting verify, before a full load commits */
 extern void EtlPullCheckLoaded(EtlPullLoad *load, Relation rows);
@@ -319,7 +331,7 @@ extern void EtlPullRowsIntoSink(EtlPullLoad *load, EtlPullParallel *par,
 								EtlPullSink *sink);
 extern void EtlPullStreamIntoSink(EtlPullLoad *load, Relation target,
 								  AttrNumber *attnums, EtlPullSink *sink,
-								  const char *where);
+								  const char *where, bool by_key);
 
 /* Count a row fetched from MySQL */
 static inline void

@@ -217,15 +217,18 @@ EtlPullRowsIntoSink(EtlPullLoad *load, EtlPullParallel *par, Relation target,
 
 /*
  * Stream the source's rows (those "where" selects, or all) over the load's
- * connection into a sink; the sink is ended.
+ * connection into a sink; the sink is ended.  "by_key": "where" selects by
+ * the primary key, so a read in key ranges may serve it
+ * (EtlPullSourceQueryStart).
  */
 void
 EtlPullStreamIntoSink(EtlPullLoad *load, Relation target, AttrNumber *attnums,
-					  EtlPullSink *sink, const char *where)
+					  EtlPullSink *sink, const char *where, bool by_key)
 {
 	RowSource	rs = {load->conn, NULL, NULL};
 
-	EtlPullSourceQueryStart(load->conn, load->table, load->source, where);
+	EtlPullSourceQueryStart(load->conn, load->table, load->source, where,
+							by_key);
 	rows_into_sink(load, &rs, target, attnums, sink);
 	EtlPullQueryEnd(load->conn);
 }

@@ -61,7 +61,7 @@ load_copy(EtlPullLoad *load)
 
 	EtlPullDeleteTargetRows(load);
 	rel = table_open(load->target_oid, NoLock);
-	EtlPullSourceQueryStart(load->conn, load->table, load->source, NULL);
+	EtlPullSourceQueryStart(load->conn, load->table, load->source, NULL, true);
 	(void) EtlPullCopyRows(load->conn, load->table, load->source, rel,
 						   load->attnums, copy_row_done, load);
 	EtlPullQueryEnd(load->conn);

@@ -82,8 +82,16 @@ diff_unsuitable(EtlPullLoad *load, Relation rel)
 	return NULL;
 }
 
-static void
-load_diff(EtlPullLoad *load)
+/*
+ * Compare the target's key ranges with the source's and pull again those
+ * that differ, merging them into the target; the run's notes start with
+ * "label".  *merged and *deleted get the rows merged and deleted.  Returns
+ * how many ranges differed.  The source needs a primary key.  Also the
+ * re-check of a full load read in key ranges (settle.c).
+ */
+int
+EtlPullDiffRefresh(EtlPullLoad *load, const char *label, int64 *merged,
+				   int64 *deleted)
 {
 	EtlPullTable *table = load->table;
 	char	   *stage_name = psprintf("etl_pull_diff_%u", load->target_oid);
@@ -101,29 +109,23 @@ load_diff(EtlPullLoad *load)
 	bool		by_key = false;
 	char	   *filter;
 
-	if (diff_source_unsuitable(load->source) != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
-				 errmsg("diff loads of table \"%s\" need a primary key on MySQL table \"%s.%s\"",
-						table->name, load->source->db, load->source->table),
-				 errhint("Set \"extraction\" to \"full\" for this table.")));
-	EtlPullCheckTargetPrivileges(load, ACL_DELETE);
-
+	*merged = *deleted = 0;
 	/* refuses a target it cannot compare (diff_unsuitable) */
 	rel = table_open(load->target_oid, NoLock);
 	v = EtlPullVerifyBegin(load->conn, table, load->source, rel, load->attnums,
 						   ETL_VERIFY_ROWS_PER_RANGE);
 	EtlPullVerifyRanges(v, false, &res);
-	EtlPullRunNote(load->result, "diff: %d of %d ranges differ (" INT64_FORMAT " source rows, " INT64_FORMAT " target rows)",
-				   res.differing_ranges, res.ranges, res.source_rows, res.target_rows);
+	EtlPullRunNote(load->result, "%s: %d of %d ranges differ (" INT64_FORMAT " source rows, " INT64_FORMAT " target rows)",
+				   label, res.differing_ranges, res.ranges, res.source_rows,
+				   res.target_rows);
 	if (res.uncompared != NIL)
-		EtlPullRunNote(load->result, "diff: %s",
+		EtlPullRunNote(load->result, "%s: %s", label,
 					   EtlPullVerifyUncompared(res.uncompared, res.uncompared_why));
 	if (res.differing_ranges == 0)
 	{
 		EtlPullVerifyEnd(v);
 		table_close(rel, NoLock);
-		return;
+		return 0;
 	}
 
 	/* few rows changed, by an integer key: pull only those */
@@ -135,8 +137,9 @@ load_diff(EtlPullLoad *load)
 		filter = EtlPullVerifyChangedRows(v, &res, DIFF_ROWS_MAX_KEYS, &too_many);
 		by_key = !too_many;
 		if (by_key)
-			EtlPullRunNote(load->result, "diff: " INT64_FORMAT " rows missing, " INT64_FORMAT " different, " INT64_FORMAT " gone",
-						   res.missing_rows, res.different_rows, res.extra_rows);
+			EtlPullRunNote(load->result, "%s: " INT64_FORMAT " rows missing, " INT64_FORMAT " different, " INT64_FORMAT " gone",
+						   label, res.missing_rows, res.different_rows,
+						   res.extra_rows);
 	}
 	if (!by_key)
 		filter = EtlPullVerifySourceFilter(v);
@@ -147,7 +150,7 @@ load_diff(EtlPullLoad *load)
 		EtlPullStreamIntoSink(load, stage, stage_attnums,
 							  EtlPullSinkBegin(stage, stage, table->batch_size,
 											   TABLE_INSERT_SKIP_FSM, NULL, 0, false),
-							  filter);
+							  filter, true);
 	table_close(stage, NoLock);
 	CommandCounterIncrement();
 
@@ -155,7 +158,7 @@ load_diff(EtlPullLoad *load)
 	foreach(lc, key)
 		pk = lappend(pk, (char *) quote_identifier(((EtlPullSourceColumn *) lfirst(lc))->target_name));
 	/* first the rows gone from the source, while the TIDs still hold */
-	load->result->deleted_rows = by_key ?
+	*deleted = by_key ?
 		EtlPullVerifyDeleteExtra(v, load->target_qname) :
 		EtlPullVerifyDeleteGone(v, load->target_qname, stage_qname, pk);
 	EtlPullVerifyEnd(v);
@@ -163,9 +166,25 @@ load_diff(EtlPullLoad *load)
 	for (i = 0; i < load->source->ncolumns; i++)
 		columns = lappend(columns,
 						  (char *) quote_identifier(load->source->columns[i].target_name));
-	load->result->merged_rows = EtlPullMerge(load->target_qname, stage_qname,
-											 columns, pk);
+	*merged = EtlPullMerge(load->target_qname, stage_qname, columns, pk);
 	EtlPullDropStage(stage_qname);
+	return res.differing_ranges;
+}
+
+static void
+load_diff(EtlPullLoad *load)
+{
+	EtlPullTable *table = load->table;
+
+	if (diff_source_unsuitable(load->source) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+				 errmsg("diff loads of table \"%s\" need a primary key on MySQL table \"%s.%s\"",
+						table->name, load->source->db, load->source->table),
+				 errhint("Set \"extraction\" to \"full\" for this table.")));
+	EtlPullCheckTargetPrivileges(load, ACL_DELETE);
+	(void) EtlPullDiffRefresh(load, "diff", &load->result->merged_rows,
+							  &load->result->deleted_rows);
 }
 
 /*

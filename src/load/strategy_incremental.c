@@ -112,7 +112,7 @@ merge_streaming(EtlPullLoad *load)
 												load->attnums, load->source->ncolumns,
 												indexoid,
 												&load->result->merged_rows),
-						  load->where);
+						  load->where, false);
 	table_close(rel, NoLock);
 	return true;
 }
@@ -182,7 +182,7 @@ load_incremental(EtlPullLoad *load)
 	EtlPullStreamIntoSink(load, stage, stage_attnums,
 						  EtlPullSinkBegin(stage, stage, table->batch_size,
 										   TABLE_INSERT_SKIP_FSM, NULL, 0, false),
-						  load->where);
+						  load->where, false);
 	table_close(stage, NoLock);
 
 	EtlPullProgressPhase(ETL_PHASE_MERGING);

@@ -76,7 +76,7 @@ load_standard(EtlPullLoad *load)
 
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "etl_pull row context",
 								   ALLOCSET_DEFAULT_SIZES);
-	EtlPullSourceQueryStart(load->conn, load->table, load->source, NULL);
+	EtlPullSourceQueryStart(load->conn, load->table, load->source, NULL, true);
 	EtlPullNativeFromConnection(conv, load->conn);
 	while (EtlPullFetch(load->conn, &values, &lengths))
 	{

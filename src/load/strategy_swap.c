@@ -132,15 +132,22 @@ swap_into_target(EtlPullLoad *load, Oid newheap, char relpersistence)
 {
 	int			nestlevel = -1;
 
-	/* setting verify: the new rows against the source, still in its snapshot */
-	if (load->table->verify != ETL_VERIFY_OFF)
+	/*
+	 * setting verify: the new rows against the source, still in its
+	 * snapshot; a load that settles (settle.c) checks the target after the
+	 * swap instead, and keeps its connection for it
+	 */
+	if (!load->settles)
 	{
-		Relation	newrel = table_open(newheap, NoLock);
+		if (load->table->verify != ETL_VERIFY_OFF)
+		{
+			Relation	newrel = table_open(newheap, NoLock);
 
-		EtlPullCheckLoaded(load, newrel);
-		table_close(newrel, NoLock);
+			EtlPullCheckLoaded(load, newrel);
+			table_close(newrel, NoLock);
+		}
+		EtlPullLoadDoneReading(load);
 	}
-	EtlPullLoadDoneReading(load);
 	EtlPullProgressPhase(ETL_PHASE_SWAPPING);
 	EtlPullLockTargetExclusive(load, "swap in the loaded rows",
 							   "the target keeps its old rows");
@@ -191,7 +198,7 @@ static void
 fill_stream(EtlPullLoad *load, Relation rel, Relation newrel)
 {
 	EtlPullStreamIntoSink(load, rel, load->attnums,
-						  heap_sink(load, rel, newrel, false), NULL);
+						  heap_sink(load, rel, newrel, false), NULL, true);
 }
 
 static void

@@ -510,6 +510,8 @@ EtlPullCloseMysql(EtlPullConnection *conn, bool cut)
 	conn->result = NULL;
 	conn->stmt = NULL;
 	conn->stmt_meta = NULL;
+	if (conn->ranges)
+		EtlPullRangeDone(conn);
 	if (conn->stmt_cxt)
 		MemoryContextDelete(conn->stmt_cxt);
 	conn->stmt_cxt = NULL;
@@ -1023,8 +1025,8 @@ EtlPullQueryFieldCount(EtlPullConnection *conn)
  * lost, server killed the query, a malformed row) is an ERROR, never an
  * early end.
  */
-bool
-EtlPullFetch(EtlPullConnection *conn, char ***values, unsigned long **lengths)
+static bool
+fetch_row(EtlPullConnection *conn, char ***values, unsigned long **lengths)
 {
 	MYSQL_ROW	row = NULL;
 	int			status;
@@ -1064,6 +1066,23 @@ EtlPullFetch(EtlPullConnection *conn, char ***values, unsigned long **lengths)
 }
 
 /*
+ * Fetch the next row of the streamed query (fetch_row).  A read in key
+ * ranges (chunks.c) goes on with its next statement when one ends.
+ */
+bool
+EtlPullFetch(EtlPullConnection *conn, char ***values, unsigned long **lengths)
+{
+	while (!fetch_row(conn, values, lengths))
+	{
+		if (conn->ranges == NULL || !EtlPullRangeNext(conn))
+			return false;
+	}
+	if (conn->ranges)
+		EtlPullRangeRow(conn, *values, *lengths);
+	return true;
+}
+
+/*
  * Finish a streamed query.  If rows are left, the connection is unusable
  * afterwards (the protocol would need them read); callers only end early
  * on the way to an error.
@@ -1093,6 +1112,8 @@ EtlPullQueryEnd(EtlPullConnection *conn)
 		conn->result = NULL;
 	}
 	conn->sql = NULL;
+	if (conn->ranges)
+		EtlPullRangeDone(conn);
 }
 
 /* ---- the binary protocol: prepared statements ---- */

@@ -62,6 +62,10 @@ struct EtlPullConnection
 	EtlPullConnOptions *opts;	/* how it connected (TopMemoryContext) */
 	bool		is_superuser;	/* whose user mapping it used */
 	unsigned long thread_id;	/* MySQL's id of the session */
+	/* a read in key-range statements (chunks.c), or NULL */
+	struct EtlPullRangeRead *ranges;
+	int			read_statements;	/* of the last source read, when done */
+	double		read_longest_ms;	/* and the longest of them */
 	struct EtlPullConnection *next;
 };
 
@@ -73,6 +77,12 @@ extern void EtlPullRelayError(EtlPullConnection *conn, unsigned int err,
 							  const char *fmt) pg_attribute_noreturn();
 extern bool EtlPullStatementOpen(EtlPullConnection *conn);
 extern void EtlPullCloseMysql(EtlPullConnection *conn, bool cut);
+
+/* in chunks.c */
+extern void EtlPullRangeRow(EtlPullConnection *conn, char **values,
+							unsigned long *lengths);
+extern bool EtlPullRangeNext(EtlPullConnection *conn);
+extern void EtlPullRangeDone(EtlPullConnection *conn);
 
 /* in lifetime.c */
 extern EtlPullConnection *EtlPullNewConnection(const char *server_name);

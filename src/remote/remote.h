@@ -17,7 +17,22 @@
 #ifndef ETL_PULL_REMOTE_H
 #define ETL_PULL_REMOTE_H
 
+#include "datatype/timestamp.h"
+#include "lib/stringinfo.h"
+
 #include "catalog/etl_catalog.h"
+
+/*
+ * A MySQL table's UPDATE_TIME and the server's clock when it was read, in
+ * whole seconds (EtlPullSourceStamp); "known" is false when the server
+ * keeps none for the table
+ */
+typedef struct EtlPullStamp
+{
+	bool		known;
+	int64		updated;
+	int64		now;
+} EtlPullStamp;
 
 /* in connection.c */
 extern EtlPullConnection *EtlPullConnect(ForeignServer *server, Oid userid);
@@ -45,6 +60,16 @@ extern void EtlPullBadReply(EtlPullConnection *conn, const char *detail) pg_attr
 extern const char *EtlPullDefaultDb(EtlPullConnection *conn);
 extern bool EtlPullIsMariaDB(EtlPullConnection *conn);
 extern unsigned long EtlPullServerVersion(EtlPullConnection *conn);
+
+/* in chunks.c */
+extern void EtlPullRangeQueryStart(EtlPullConnection *conn, EtlPullSource *source,
+								   EtlPullSourceColumn *key, const char *where,
+								   bool binary);
+extern void EtlPullNoteOneStatement(EtlPullConnection *conn);
+extern int	EtlPullLastReadStatements(EtlPullConnection *conn, double *longest_ms);
+extern int64 EtlPullNextStatementSize(int64 size, double ms, int64 min,
+									  int64 max);
+extern double EtlPullMsSince(TimestampTz started);
 
 /* in lifetime.c */
 extern void EtlPullDisconnect(EtlPullConnection *conn);
@@ -74,8 +99,19 @@ extern EtlPullSource *EtlPullDescribeSource(EtlPullConnection *conn,
 											const char *db, const char *table);
 extern char *EtlPullSourceSelect(EtlPullSource *source, const char *where);
 extern char *EtlPullSourceKeyExpr(EtlPullSourceColumn *col);
+extern void EtlPullSourceRangeSelect(StringInfo buf, EtlPullSource *source,
+									 EtlPullSourceColumn *key, const char *where,
+									 const char *after, int64 limit);
+extern bool EtlPullSourceLocksOnRead(EtlPullSource *source);
+extern EtlPullSourceColumn *EtlPullSourceChunkKey(EtlPullSource *source,
+												  const char **why);
+extern bool EtlPullSourceStamp(EtlPullConnection *conn, EtlPullSource *source,
+							   EtlPullStamp *stamp);
+extern bool EtlPullSourceUnchanged(const EtlPullStamp *before,
+								   const EtlPullStamp *after);
 extern void EtlPullSourceQueryStart(EtlPullConnection *conn, EtlPullTable *table,
-									EtlPullSource *source, const char *where);
+									EtlPullSource *source, const char *where,
+									bool by_key);
 extern char *EtlPullTargetTypeName(EtlPullSourceColumn *col);
 extern List *EtlPullSourceKey(EtlPullSource *source);
 extern EtlPullSourceColumn *EtlPullIntegerKey(EtlPullSource *source);

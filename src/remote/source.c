@@ -617,36 +617,163 @@ is_year2(EtlPullSourceColumn *col)
  * too; YEAR() of it gives the year it holds, and 1900 for its zero year,
  * which is 0 as in a YEAR(4)).
  */
-char *
-EtlPullSourceSelect(EtlPullSource *source, const char *where)
+static void
+append_select_list(StringInfo buf, EtlPullSource *source)
 {
-	StringInfoData buf;
 	int			i;
 
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "SELECT ");
+	appendStringInfoString(buf, "SELECT ");
 	for (i = 0; i < source->ncolumns; i++)
 	{
 		EtlPullSourceColumn *col = &source->columns[i];
 		char	   *q = EtlPullQuoteIdent(col->name);
 
 		if (i > 0)
-			appendStringInfoString(&buf, ", ");
+			appendStringInfoString(buf, ", ");
 		if (col->kind == SRC_GEOMETRY)
-			appendStringInfo(&buf, "ST_AsBinary(%s)", q);
+			appendStringInfo(buf, "ST_AsBinary(%s)", q);
 		else if (col->kind == SRC_FLOAT ||
 				 (col->kind == SRC_DOUBLE && strchr(col->column_type, '(') != NULL))
-			appendStringInfo(&buf, "CAST(%s AS DOUBLE)", q);
+			appendStringInfo(buf, "CAST(%s AS DOUBLE)", q);
 		else if (is_year2(col))
-			appendStringInfoString(&buf, EtlPullSourceKeyExpr(col));
+			appendStringInfoString(buf, EtlPullSourceKeyExpr(col));
 		else
-			appendStringInfoString(&buf, q);
+			appendStringInfoString(buf, q);
 	}
-	appendStringInfo(&buf, " FROM %s.%s", EtlPullQuoteIdent(source->db),
+	appendStringInfo(buf, " FROM %s.%s", EtlPullQuoteIdent(source->db),
 					 EtlPullQuoteIdent(source->table));
+}
+
+char *
+EtlPullSourceSelect(EtlPullSource *source, const char *where)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	append_select_list(&buf, source);
 	if (where)
 		appendStringInfo(&buf, " WHERE %s", where);
 	return buf.data;
+}
+
+/*
+ * One statement of a read in key ranges (chunks.c): the rows "where"
+ * selects (or all) whose integer key "key" is past "after" (our own
+ * printing of a parsed key; NULL from the first), in key order, at most
+ * "limit" of them, into "buf".  The primary key is forced: the range and
+ * the order are then read from it, never sorted.
+ */
+void
+EtlPullSourceRangeSelect(StringInfo buf, EtlPullSource *source,
+						 EtlPullSourceColumn *key, const char *where,
+						 const char *after, int64 limit)
+{
+	char	   *k = EtlPullQuoteIdent(key->name);
+
+	resetStringInfo(buf);
+	append_select_list(buf, source);
+	appendStringInfoString(buf, " FORCE INDEX (PRIMARY)");
+	if (where && after)
+		appendStringInfo(buf, " WHERE (%s) AND %s > %s", where, k, after);
+	else if (where)
+		appendStringInfo(buf, " WHERE %s", where);
+	else if (after)
+		appendStringInfo(buf, " WHERE %s > %s", k, after);
+	appendStringInfo(buf, " ORDER BY %s LIMIT " INT64_FORMAT, k, limit);
+}
+
+/*
+ * Whether a statement that reads the source holds it against writers for
+ * as long as it runs: a table of an engine without MVCC (MyISAM, Aria,
+ * MEMORY, ...; not a view, whose engine is unknown)
+ */
+bool
+EtlPullSourceLocksOnRead(EtlPullSource *source)
+{
+	return source->engine != NULL &&
+		pg_strcasecmp(source->engine, "InnoDB") != 0;
+}
+
+/*
+ * The key by which a full read of the source goes in key-range statements
+ * of about etl_pull.source_statement_ms each (chunks.c), or NULL for one
+ * statement: a MyISAM table (whose UPDATE_TIME, which the load's re-check
+ * relies on, MyISAM keeps current; Aria's crash-safe tables set it only
+ * when flushed) with a single integer
+ * primary key, while the setting is not 0.  *why, if not NULL, says why
+ * not for a table that locks on read.
+ */
+EtlPullSourceColumn *
+EtlPullSourceChunkKey(EtlPullSource *source, const char **why)
+{
+	EtlPullSourceColumn *key;
+
+	if (why)
+		*why = NULL;
+	if (!EtlPullSourceLocksOnRead(source))
+		return NULL;
+	if (EtlPullSourceStatementMs <= 0)
+	{
+		if (why)
+			*why = "etl_pull.source_statement_ms is 0";
+		return NULL;
+	}
+	if (source->whole_read != NULL)
+	{
+		if (why)
+			*why = source->whole_read;
+		return NULL;
+	}
+	if (pg_strcasecmp(source->engine, "MyISAM") != 0)
+	{
+		if (why)
+			*why = psprintf("storage engine %s does not keep UPDATE_TIME current (Aria's crash-safe tables, the default, set it when flushed), which a re-check of a read in ranges needs",
+							EtlPullPrintable(source->engine, 64));
+		return NULL;
+	}
+	key = EtlPullIntegerKey(source);
+	if (key == NULL && why)
+		*why = "the table has no single integer primary key to read it in ranges by";
+	return key;
+}
+
+/*
+ * The source's UPDATE_TIME and the source's clock, both in whole seconds
+ * since the epoch (information_schema.TABLES; one statement).  False when
+ * the server keeps no UPDATE_TIME for the table.
+ */
+bool
+EtlPullSourceStamp(EtlPullConnection *conn, EtlPullSource *source,
+				   EtlPullStamp *stamp)
+{
+	char	  **row;
+
+	row = EtlPullQueryRow(conn, psprintf("SELECT UNIX_TIMESTAMP(UPDATE_TIME), UNIX_TIMESTAMP()"
+										 " FROM information_schema.TABLES"
+										 " WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+										 EtlPullQuoteLiteral(conn, source->db),
+										 EtlPullQuoteLiteral(conn, source->table)),
+						  2, true);
+	memset(stamp, 0, sizeof(*stamp));
+	if (row == NULL || row[0] == NULL || row[1] == NULL)
+		return false;
+	stamp->updated = EtlPullReplyInt64(conn, row[0], "UNIX_TIMESTAMP(UPDATE_TIME)");
+	stamp->now = EtlPullReplyInt64(conn, row[1], "UNIX_TIMESTAMP()");
+	stamp->known = true;
+	return true;
+}
+
+/*
+ * Whether the source did not change between stamps "before" and "after":
+ * the same UPDATE_TIME, and one strictly older than the second "before"
+ * was read in (a write later in that same second would leave it alone)
+ */
+bool
+EtlPullSourceUnchanged(const EtlPullStamp *before, const EtlPullStamp *after)
+{
+	return before->known && after->known &&
+		before->updated < before->now &&
+		after->updated == before->updated;
 }
 
 /*
@@ -666,15 +793,28 @@ EtlPullSourceKeyExpr(EtlPullSourceColumn *col)
 
 /*
  * Start streaming the source's rows (those "where" selects, or all) on
- * "conn", in the protocol the table's setting "protocol" names.
+ * "conn", in the protocol the table's setting "protocol" names: in
+ * key-range statements of bounded duration for a MyISAM table
+ * (EtlPullSourceChunkKey), else in one.  "by_key" says that "where" selects
+ * by the primary key (or is NULL): a predicate on another column (a
+ * watermark's) is left to MySQL's own plan, in one statement, since
+ * forcing the key there could scan the whole table for a few rows.
  */
 void
 EtlPullSourceQueryStart(EtlPullConnection *conn, EtlPullTable *table,
-						EtlPullSource *source, const char *where)
+						EtlPullSource *source, const char *where, bool by_key)
 {
-	EtlPullQueryStartProtocol(conn, EtlPullSourceSelect(source, where),
-							  source->ncolumns,
-							  table->protocol == ETL_PROTOCOL_BINARY);
+	EtlPullSourceColumn *key = by_key ? EtlPullSourceChunkKey(source, NULL) : NULL;
+	bool		binary = (table->protocol == ETL_PROTOCOL_BINARY);
+
+	if (key != NULL)
+		EtlPullRangeQueryStart(conn, source, key, where, binary);
+	else
+	{
+		EtlPullQueryStartProtocol(conn, EtlPullSourceSelect(source, where),
+								  source->ncolumns, binary);
+		EtlPullNoteOneStatement(conn);
+	}
 }
 
 /*

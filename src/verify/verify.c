@@ -57,6 +57,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 
 #include "etl_pull.h"
 #include "remote/remote.h"
@@ -274,9 +275,14 @@ EtlPullVerifyBegin(EtlPullConnection *conn, EtlPullTable *table,
 			v->nranges = (int) Min((int64) v->nranges, span + 1);
 			v->width = (span + 1 + v->nranges - 1) / v->nranges;
 			v->nranges = (int) ((span + 1 + v->width - 1) / v->width);
-			v->src_range = psprintf("(CAST(%s AS SIGNED) - (" INT64_FORMAT ")) DIV " INT64_FORMAT,
+			/*
+			 * keys outside MIN and MAX (a table without a snapshot may get
+			 * rows between the two statements) go to the edges, as the
+			 * target's do (target_row_range)
+			 */
+			v->src_range = psprintf("LEAST(GREATEST((CAST(%s AS SIGNED) - (" INT64_FORMAT ")) DIV " INT64_FORMAT ", 0), %d)",
 									EtlPullQuoteIdent(v->cols[v->keycols[0]].scol->name),
-									lo, v->width);
+									lo, v->width, v->nranges - 1);
 		}
 	}
 	if (!v->int_key)
@@ -336,6 +342,9 @@ typedef void (*TargetRowFn) (EtlPullVerify *v, void *arg, int range,
 							 StringInfo key, uint64 hash, ItemPointer tid);
 
 static bool few_differ(EtlPullVerify *v);
+static int64 range_lo(EtlPullVerify *v, int i);
+static int64 range_hi(EtlPullVerify *v, int i);
+static void compare_ranges(EtlPullVerify *v, EtlPullVerifyResult *res);
 static int	differing_intervals(EtlPullVerify *v, int64 **lo_p, int64 **hi_p);
 
 typedef struct TargetScan
@@ -555,6 +564,84 @@ count_target_row(EtlPullVerify *v, void *arg, int range, StringInfo key,
 }
 
 /*
+ * Whether the source's statements must be of bounded duration: a table
+ * that locks on read (MyISAM, Aria), with an integer key to cut them by
+ */
+static bool
+bounded(EtlPullVerify *v)
+{
+	return v->int_key && EtlPullSourceLocksOnRead(v->source) &&
+		EtlPullSourceStatementMs > 0;
+}
+
+/*
+ * Read the reply of the source's aggregate over ranges first..last (its
+ * statement started): each range's count and hash sum
+ */
+static void
+read_source_ranges(EtlPullVerify *v, int first, int last)
+{
+	char	  **values;
+	unsigned long *lengths;
+
+	while (EtlPullFetch(v->conn, &values, &lengths))
+	{
+		int64		r = EtlPullReplyInt64(v->conn, values[0], "A range number");
+
+		CHECK_FOR_INTERRUPTS();
+		if (r < first || r > last || v->scount[r] != 0)
+			EtlPullBadReply(v->conn, psprintf("Range " INT64_FORMAT " is not one of the %d asked for, or came twice.",
+								  r, last - first + 1));
+		v->scount[r] = reply_count(v, values[1]);
+		v->ssum[r] = EtlPullReplyUint64(v->conn, values[2], "A hash sum");
+	}
+	EtlPullQueryEnd(v->conn);
+}
+
+/* The source's aggregate of the rows "where" selects, by range */
+static char *
+source_ranges_sql(EtlPullVerify *v, const char *where)
+{
+	return psprintf("SELECT %s AS r, COUNT(*),"
+					" CAST(SUM(CRC32(%s))"
+					" %% 18446744073709551616 AS CHAR)"
+					" FROM %s%s%s GROUP BY r ORDER BY NULL",
+					v->src_range, v->src_row, v->src_from,
+					where ? " WHERE " : "", where ? where : "");
+}
+
+/*
+ * The source's side of every range of an integer key, on a table that
+ * locks on read (MyISAM, Aria): statements over runs of adjacent ranges,
+ * by key interval, each sized after the one before to last about
+ * etl_pull.source_statement_ms, so that none holds the application's
+ * writes back for long (design.md, invariant 12).
+ */
+static void
+source_ranges_bounded(EtlPullVerify *v)
+{
+	char	   *k = EtlPullQuoteIdent(v->cols[v->keycols[0]].scol->name);
+	int			per = 16;
+	int			first = 0;
+
+	while (first < v->nranges)
+	{
+		int			last = (int) Min((int64) first + per - 1, (int64) v->nranges - 1);
+		TimestampTz started = GetCurrentTimestamp();
+
+		CHECK_FOR_INTERRUPTS();
+		EtlPullQueryStart(v->conn,
+						  source_ranges_sql(v, psprintf("%s BETWEEN " INT64_FORMAT " AND " INT64_FORMAT,
+														k, range_lo(v, first),
+														range_hi(v, last))),
+						  3);
+		read_source_ranges(v, first, last);
+		per = (int) EtlPullNextStatementSize(per, EtlPullMsSince(started), 1, 1 << 20);
+		first = last + 1;
+	}
+}
+
+/*
  * Compare every range: one aggregate query at MySQL, one scan of the
  * target, at the same time (the query is sent before the scan and its
  * result read after it; a server that finishes first waits on its socket,
@@ -564,8 +651,6 @@ count_target_row(EtlPullVerify *v, void *arg, int range, StringInfo key,
 void
 EtlPullVerifyRanges(EtlPullVerify *v, bool count_only, EtlPullVerifyResult *res)
 {
-	char	  **values;
-	unsigned long *lengths;
 	int			i;
 
 	memset(res, 0, sizeof(*res));
@@ -590,27 +675,28 @@ EtlPullVerifyRanges(EtlPullVerify *v, bool count_only, EtlPullVerifyResult *res)
 		return;
 	}
 
+	/* a table that locks on read: statements of bounded duration */
+	if (bounded(v))
+	{
+		scan_target(v, false, false, true, count_target_row, NULL);
+		source_ranges_bounded(v);
+		compare_ranges(v, res);
+		return;
+	}
+
 	/* MySQL aggregates its side while the target is scanned */
-	EtlPullQuerySend(v->conn,
-					 psprintf("SELECT %s AS r, COUNT(*),"
-							  " CAST(SUM(CRC32(%s))"
-							  " %% 18446744073709551616 AS CHAR)"
-							  " FROM %s GROUP BY r ORDER BY NULL",
-							  v->src_range, v->src_row, v->src_from));
+	EtlPullQuerySend(v->conn, source_ranges_sql(v, NULL));
 	scan_target(v, false, false, true, count_target_row, NULL);
 	EtlPullQueryReceive(v->conn, 3);
-	while (EtlPullFetch(v->conn, &values, &lengths))
-	{
-		int64		r = EtlPullReplyInt64(v->conn, values[0], "A range number");
+	read_source_ranges(v, 0, v->nranges - 1);
+	compare_ranges(v, res);
+}
 
-		CHECK_FOR_INTERRUPTS();
-		if (r < 0 || r >= v->nranges || v->scount[r] != 0)
-			EtlPullBadReply(v->conn, psprintf("Range " INT64_FORMAT " is not one of the %d asked for, or came twice.",
-								  r, v->nranges));
-		v->scount[r] = reply_count(v, values[1]);
-		v->ssum[r] = EtlPullReplyUint64(v->conn, values[2], "A hash sum");
-	}
-	EtlPullQueryEnd(v->conn);
+/* Compare the counts and sums of each range, both sides read */
+static void
+compare_ranges(EtlPullVerify *v, EtlPullVerifyResult *res)
+{
+	int			i;
 
 	res->ranges = v->nranges;
 	for (i = 0; i < v->nranges; i++)
@@ -936,42 +1022,26 @@ EtlPullVerifyDeleteExtra(EtlPullVerify *v, const char *target_qname)
 	return deleted;
 }
 
-/*
- * Bisect the ranges that differ down to rows: the target's rows of those
- * ranges by key, then the source's (key and hash), compared key by key.
- * Fills the row counts and the first max_keys keys of each kind.
- */
-void
-EtlPullVerifyRows(EtlPullVerify *v, int max_keys, EtlPullVerifyResult *res)
+/* The source's key text and row hash of the rows "where" selects (or all) */
+static char *
+source_rows_sql(EtlPullVerify *v, const char *where)
 {
-	RowsState	st;
-	HASHCTL		ctl;
-	char	   *filter;
+	return psprintf("SELECT %s, CRC32(%s) FROM %s%s%s", v->src_key, v->src_row,
+					v->src_from, where ? " WHERE " : "", where ? where : "");
+}
+
+/*
+ * Match the rows of the source's reply (key text, hash; its statement
+ * started) against the target's rows collected in st->rows
+ */
+static void
+read_source_rows(EtlPullVerify *v, RowsState *st, int max_keys,
+				 EtlPullVerifyResult *res)
+{
 	char	  **values;
 	unsigned long *lengths;
-	HASH_SEQ_STATUS seq;
 	TargetRow  *tr;
 
-	if (res->differing_ranges == 0 || v->nkey == 0)
-		return;
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = 16;
-	ctl.entrysize = sizeof(TargetRow);
-	ctl.hcxt = CurrentMemoryContext;
-	st.rows = hash_create("etl_pull verify rows", 1024, &ctl,
-						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	st.res = res;
-	st.max_keys = max_keys;
-	st.cxt = CurrentMemoryContext;
-
-	/* MySQL reads its rows of those ranges while the target's are collected */
-	filter = EtlPullVerifySourceFilter(v);
-	EtlPullQuerySend(v->conn,
-					 psprintf("SELECT %s, CRC32(%s)"
-							  " FROM %s%s%s", v->src_key, v->src_row, v->src_from,
-							  filter ? " WHERE " : "", filter ? filter : ""));
-	scan_target(v, true, false, true, collect_target_row, &st);
-	EtlPullQueryReceive(v->conn, 2);
 	while (EtlPullFetch(v->conn, &values, &lengths))
 	{
 		uint8		digest[16];
@@ -982,7 +1052,7 @@ EtlPullVerifyRows(EtlPullVerify *v, int max_keys, EtlPullVerifyResult *res)
 			EtlPullBadReply(v->conn, "A row's key text is NULL.");
 		h = EtlPullReplyUint64(v->conn, values[1], "A row hash");
 		key_digest(v, values[0], lengths[0], digest);
-		tr = hash_search(st.rows, digest, HASH_FIND, NULL);
+		tr = hash_search(st->rows, digest, HASH_FIND, NULL);
 		if (tr == NULL || tr->seen)
 		{
 			res->missing_rows++;
@@ -1004,6 +1074,69 @@ EtlPullVerifyRows(EtlPullVerify *v, int max_keys, EtlPullVerifyResult *res)
 		}
 	}
 	EtlPullQueryEnd(v->conn);
+}
+
+/*
+ * Bisect the ranges that differ down to rows: the target's rows of those
+ * ranges by key, then the source's (key and hash), compared key by key.
+ * Fills the row counts and the first max_keys keys of each kind.
+ */
+void
+EtlPullVerifyRows(EtlPullVerify *v, int max_keys, EtlPullVerifyResult *res)
+{
+	RowsState	st;
+	HASHCTL		ctl;
+	HASH_SEQ_STATUS seq;
+	TargetRow  *tr;
+
+	if (res->differing_ranges == 0 || v->nkey == 0)
+		return;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = 16;
+	ctl.entrysize = sizeof(TargetRow);
+	ctl.hcxt = CurrentMemoryContext;
+	st.rows = hash_create("etl_pull verify rows", 1024, &ctl,
+						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	st.res = res;
+	st.max_keys = max_keys;
+	st.cxt = CurrentMemoryContext;
+
+	if (bounded(v))
+	{
+		/* a table that locks on read: runs of intervals, bounded statements */
+		int64	   *lo;
+		int64	   *hi;
+		int			n;
+		int			per = 16;
+		int			first;
+
+		scan_target(v, true, false, true, collect_target_row, &st);
+		n = differing_intervals(v, &lo, &hi);
+		for (first = 0; first < n;)
+		{
+			StringInfoData where;
+			TimestampTz started = GetCurrentTimestamp();
+			int			count = Min(per, n - first);
+
+			CHECK_FOR_INTERRUPTS();
+			initStringInfo(&where);
+			append_interval_tree(&where,
+								 EtlPullQuoteIdent(v->cols[v->keycols[0]].scol->name),
+								 lo + first, hi + first, count);
+			EtlPullQueryStart(v->conn, source_rows_sql(v, where.data), 2);
+			read_source_rows(v, &st, max_keys, res);
+			per = (int) EtlPullNextStatementSize(count, EtlPullMsSince(started), 1, 1 << 20);
+			first += count;
+		}
+	}
+	else
+	{
+		/* MySQL reads its rows of those ranges while the target's are collected */
+		EtlPullQuerySend(v->conn, source_rows_sql(v, EtlPullVerifySourceFilter(v)));
+		scan_target(v, true, false, true, collect_target_row, &st);
+		EtlPullQueryReceive(v->conn, 2);
+		read_source_rows(v, &st, max_keys, res);
+	}
 
 	hash_seq_init(&seq, st.rows);
 	while ((tr = hash_seq_search(&seq)) != NULL)

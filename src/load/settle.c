@@ -1,0 +1,205 @@
+/*-------------------------------------------------------------------------
+ *
+ * settle.c
+ *		  A full load of a MyISAM table read in key ranges, made exact
+ *		  before it commits.
+ *
+ * Design.  No snapshot covers a MyISAM table, and a statement that reads
+ * one holds its writers back until its last row is sent, so a full load
+ * reads it in key-range statements of bounded duration
+ * (remote/chunks.c).  That read is fuzzy: a row written while it runs may
+ * be missed, or seen in two ranges.  Before the load commits, the target
+ * is brought back to the source: the source's UPDATE_TIME (whole seconds,
+ * kept current by MyISAM) is read before the read and after it; if it
+ * moved, or cannot be trusted (it was the second the read began in), the
+ * target's key ranges are compared with the source's by hash and those
+ * that differ pulled again (EtlPullDiffRefresh, as a diff run does), in
+ * passes, until a pass that finds no range differing while UPDATE_TIME
+ * stood still: the target then equals the source as it was during that
+ * pass.  Each pass waits first (a few seconds at most) for a second in
+ * which the table is not written, so that it has a chance to be trusted.  With the setting verify the passes run in any case, the last one
+ * being the check (a separate check afterwards would race the
+ * application's writes).  A table that keeps changing through
+ * SETTLE_PASSES passes fails the load, saying so; one that stands still
+ * while a pass still finds differences fails as a verify does (the
+ * target's code changes the rows).
+ *
+ * IDENTIFICATION
+ *		  src/load/settle.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "storage/latch.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include "etl_pull.h"
+#include "catalog/etl_catalog.h"
+#include "remote/remote.h"
+#include "verify/verify.h"
+#include "load/load.h"
+
+/* passes before a table that keeps changing fails the load */
+#define SETTLE_PASSES 10
+
+/*
+ * Before a pass, how long to wait at most for a second in which the table
+ * is not written (a pass that starts in a busy second cannot be trusted,
+ * and each pass reads the whole table)
+ */
+#define SETTLE_QUIET_MS 3000
+
+/*
+ * What a full load does about a source without a snapshot, for the run's
+ * notes and etl_pull.plan(); NULL for an InnoDB table or a view
+ */
+const char *
+EtlPullSettlePlan(EtlPullSource *source)
+{
+	const char *why;
+
+	if (!EtlPullSourceLocksOnRead(source))
+		return NULL;
+	if (EtlPullSourceChunkKey(source, &why) != NULL)
+		return psprintf("MyISAM: read in key-range statements of about %d ms (etl_pull.source_statement_ms), then re-checked by range hashes until a pass finds the source unchanged and equal",
+						EtlPullSourceStatementMs);
+	return psprintf("%s table read in one statement, which holds its writers back for the whole read (%s)",
+					EtlPullPrintable(source->engine, 64), why);
+}
+
+/*
+ * Whether a full load of target "rel" reads its source in key ranges and
+ * settles: a source EtlPullSourceChunkKey reads so, and a target the
+ * passes can compare and write (a plain table, and the caller's SELECT,
+ * UPDATE and DELETE on it, as a diff run needs).  Otherwise the source is
+ * read in one statement (source->whole_read says why).
+ */
+bool
+EtlPullSettleCheck(EtlPullLoad *load, Relation rel)
+{
+	const char *target;
+
+	if (EtlPullSourceChunkKey(load->source, NULL) == NULL)
+		return false;
+	target = EtlPullVerifyUnsuitable(rel);
+	if (target != NULL)
+		load->source->whole_read =
+			psprintf("a read in key ranges is re-checked by comparing a plain table only, and %s", target);
+	else if (EtlPullLackedTargetPrivileges(load->target_oid, load->caller,
+										   EtlPullDiffStrategy.privileges) != NIL)
+		load->source->whole_read =
+			"a read in key ranges is re-checked by a diff of the target, which needs SELECT, INSERT, UPDATE and DELETE on it";
+	return load->source->whole_read == NULL;
+}
+
+/*
+ * Before the read: the source's UPDATE_TIME of a table that locks on read
+ */
+void
+EtlPullSettleStart(EtlPullLoad *load)
+{
+	if (!EtlPullSourceLocksOnRead(load->source))
+		return;
+	(void) EtlPullSourceStamp(load->conn, load->source, &load->read_from);
+}
+
+/*
+ * Wait, up to SETTLE_QUIET_MS, until the source's UPDATE_TIME is older
+ * than the source clock's second: a pass started then can be trusted
+ */
+static void
+wait_quiet(EtlPullLoad *load)
+{
+	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													SETTLE_QUIET_MS);
+	EtlPullStamp st;
+
+	while (EtlPullSourceStamp(load->conn, load->source, &st) &&
+		   st.updated >= st.now && GetCurrentTimestamp() < until)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 100, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * After the read, on the load's connection still open: make the target
+ * exact (see the design above).  Records verify_status when the table
+ * has the setting verify.
+ */
+void
+EtlPullSettle(EtlPullLoad *load)
+{
+	EtlPullSource *source = load->source;
+	bool		verify = (load->table->verify != ETL_VERIFY_OFF);
+	EtlPullStamp after;
+	EtlPullStamp a;
+	EtlPullStamp b;
+	double		longest;
+	int			statements = EtlPullLastReadStatements(load->conn, &longest);
+	bool		stable = false;
+	int			pass;
+
+	(void) EtlPullSourceStamp(load->conn, source, &after);
+	EtlPullRunNote(load->result, "%s; read in %d statement%s, the longest %.0f ms",
+				   EtlPullSettlePlan(source), statements,
+				   statements == 1 ? "" : "s", longest);
+	/* one statement read one state of the table */
+	if (!verify && statements <= 1)
+		return;
+	if (!verify && EtlPullSourceUnchanged(&load->read_from, &after))
+	{
+		EtlPullRunNote(load->result, "settled: UPDATE_TIME did not move during the read");
+		return;
+	}
+
+	for (pass = 1; pass <= SETTLE_PASSES; pass++)
+	{
+		int64		merged;
+		int64		deleted;
+		int			differing;
+
+		CHECK_FOR_INTERRUPTS();
+		wait_quiet(load);
+		(void) EtlPullSourceStamp(load->conn, source, &a);
+		differing = EtlPullDiffRefresh(load, psprintf("settle pass %d", pass),
+									   &merged, &deleted);
+		(void) EtlPullSourceStamp(load->conn, source, &b);
+		stable = EtlPullSourceUnchanged(&a, &b);
+		if (differing > 0)
+			EtlPullRunNote(load->result, "settle pass %d: " INT64_FORMAT " rows merged, " INT64_FORMAT " deleted",
+						   pass, merged, deleted);
+		if (stable && differing == 0)
+		{
+			EtlPullRunNote(load->result, "settled in pass %d: every range equal to the source's while UPDATE_TIME stood still%s",
+						   pass, verify ? " (the check of setting verify)" : "");
+			if (verify)
+				load->result->verify_status = "equal";
+			return;
+		}
+	}
+	if (stable)
+	{
+		if (verify)
+			load->result->verify_status = "different";
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("the rows loaded into %s differ from MySQL table \"%s.%s\"",
+						load->target_qname, source->db, source->table),
+				 errdetail("The last of %d passes found ranges that differ while the source did not change.",
+						   SETTLE_PASSES),
+				 errhint("The target keeps its old rows.  A trigger, rule or default on the target may change the rows as they are written.")));
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("MySQL table \"%s.%s\" kept changing while it was loaded",
+					source->db, source->table),
+			 errdetail("A %s table has no snapshot; after %d passes re-checking the ranges read, its UPDATE_TIME still moved during each.",
+					   EtlPullPrintable(source->engine, 64), SETTLE_PASSES),
+			 errhint("The target keeps its old rows.  Load it again when the source is quieter.")));
+}
