@@ -6,3 +6,94 @@
 -- tables skipped, gentle reads of MyISAM sources, a full load near the
 -- floor) and the binary-log stream (issue 27).  Each section below is headed
 -- by the item it serves.
+
+-- Issue 27: following the source's binary log.  extraction = 'binlog' keeps
+-- a table current from its group's stream; start_stream and stop_stream
+-- run and stop the group's background worker; etl_pull.stream_state is the
+-- stream's one row (its position is committed in the same transaction as
+-- the changes it applied, so a crash neither loses nor repeats anything),
+-- etl_pull.stream_tables the tables whose snapshot the stream has taken,
+-- etl_pull.streams the view.  Only the library writes them, as the
+-- extension's owner.
+ALTER TABLE etl_pull.tables DROP CONSTRAINT tables_extraction_check;
+ALTER TABLE etl_pull.tables ADD CONSTRAINT tables_extraction_check
+    CHECK (extraction IN ('full', 'incremental', 'diff', 'binlog'));
+
+CREATE TABLE etl_pull.stream_state (
+    load_group      text PRIMARY KEY,
+    server          text NOT NULL,
+    run_as          name NOT NULL,
+    wanted          boolean NOT NULL DEFAULT true,
+    state           text NOT NULL DEFAULT 'snapshotting'
+                    CHECK (state IN ('snapshotting', 'streaming', 'stopped', 'failed')),
+    binlog_file     text,
+    binlog_offset   bigint,
+    gtid            text,
+    source_time     timestamptz,
+    applied_at      timestamptz,
+    caught_up_at    timestamptz,
+    changes_applied bigint NOT NULL DEFAULT 0,
+    resnapshotting  text[],
+    last_error      text,
+    last_error_at   timestamptz,
+    worker_pid      integer,
+    started_at      timestamptz,
+    server_id       bigint NOT NULL
+);
+COMMENT ON TABLE etl_pull.stream_state IS
+    'one row per load group that follows the binary log: its state and the source position applied (written with the changes, in one transaction)';
+SELECT pg_catalog.pg_extension_config_dump('etl_pull.stream_state', '');
+REVOKE ALL ON etl_pull.stream_state FROM PUBLIC;
+GRANT SELECT ON etl_pull.stream_state TO etl_pull_admin;
+
+CREATE TABLE etl_pull.stream_tables (
+    table_name      text PRIMARY KEY
+                    REFERENCES etl_pull.tables (name) ON DELETE CASCADE ON UPDATE CASCADE,
+    load_group      text NOT NULL,
+    snapshot_run_id bigint,
+    snapshot_file   text,
+    snapshot_offset bigint,
+    snapshotted_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE etl_pull.stream_tables IS
+    'the tables a stream has snapshotted (a table without a row is snapshotted before the stream applies its changes)';
+SELECT pg_catalog.pg_extension_config_dump('etl_pull.stream_tables', '');
+REVOKE ALL ON etl_pull.stream_tables FROM PUBLIC;
+GRANT SELECT ON etl_pull.stream_tables TO etl_pull_admin;
+
+-- A stream's errors may quote source values: each role sees the streams it
+-- runs (or a role it is a member of runs), etl_pull_admin sees all
+CREATE VIEW etl_pull.streams WITH (security_barrier) AS
+SELECT s.load_group, s.server, s.run_as,
+       CASE WHEN s.state IN ('snapshotting', 'streaming') AND NOT s.wanted
+            THEN 'stopped' ELSE s.state END AS state,
+       s.binlog_file, s.binlog_offset, s.gtid, s.source_time,
+       CASE WHEN s.state OPERATOR(pg_catalog.<>) 'streaming' THEN NULL
+            WHEN s.caught_up_at IS NOT NULL
+                 AND s.caught_up_at OPERATOR(pg_catalog.>=) s.applied_at
+                 AND s.caught_up_at OPERATOR(pg_catalog.>=) s.started_at
+            THEN 0::double precision
+            ELSE pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-)
+                                      COALESCE(s.source_time, s.started_at)) END AS lag_seconds,
+       s.changes_applied, s.resnapshotting, s.last_error, s.last_error_at,
+       s.worker_pid, s.started_at, s.applied_at
+  FROM etl_pull.stream_state s
+ WHERE pg_catalog.pg_has_role(CURRENT_USER, s.run_as, 'USAGE')
+    OR pg_catalog.pg_has_role(CURRENT_USER, 'etl_pull_admin', 'USAGE');
+COMMENT ON VIEW etl_pull.streams IS
+    'one row per load group that follows the binary log: server, state, the source position applied, lag, changes, re-snapshots, the last error';
+GRANT SELECT ON etl_pull.streams TO PUBLIC;
+
+CREATE FUNCTION etl_pull.start_stream(load_group text)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'etl_pull_start_stream'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION etl_pull.start_stream(text) IS
+    'starts (or resumes from its recorded position) the background worker that keeps the group''s binlog tables current; returns its process id';
+
+CREATE FUNCTION etl_pull.stop_stream(load_group text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'etl_pull_stop_stream'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION etl_pull.stop_stream(text) IS
+    'stops the group''s stream worker (its position is kept: start_stream resumes there); returns whether one was running';

@@ -360,3 +360,57 @@ EtlPullMergerEnd(EtlPullMerger *m)
 	ExecDropSingleTupleTableSlot(m->found);
 	ExecDropSingleTupleTableSlot(m->updated);
 }
+
+/*
+ * Make the rows written so far visible to the merge's next probe, for a
+ * caller that may merge the same key twice (the binary log's stream: an
+ * insert and an update of one row in one transaction): a new command, and
+ * the probes' snapshot moved to it, as logical replication's apply does
+ * between changes.
+ */
+void
+EtlPullMergerNextCommand(EtlPullMerger *m)
+{
+	CommandCounterIncrement();
+	m->cid = GetCurrentCommandId(true);
+	m->snapshot->curcid = m->cid;
+}
+
+/*
+ * Delete the target's row whose primary key is that of "slot" (its key
+ * attributes set; the others are not read).  Returns whether there was
+ * one.  Index entries stay for VACUUM, as for any delete.
+ */
+bool
+EtlPullMergerDelete(EtlPullMerger *m, TupleTableSlot *slot)
+{
+	int16	   *indkey = m->index->rd_index->indkey.values;
+	TM_FailureData tmfd;
+	TM_Result	res;
+	MemoryContext oldcxt;
+	bool		hit;
+	int			i;
+
+	slot_getallattrs(slot);
+	for (i = 0; i < m->nkeys; i++)
+	{
+		m->skey[i].sk_argument = slot->tts_values[indkey[i] - 1];
+		if (slot->tts_isnull[indkey[i] - 1])
+			m->skey[i].sk_flags |= SK_ISNULL;
+		else
+			m->skey[i].sk_flags &= ~SK_ISNULL;
+	}
+	oldcxt = MemoryContextSwitchTo(m->cxt);
+	index_rescan(m->scan, m->skey, m->nkeys, NULL, 0);
+	hit = index_getnext_slot(m->scan, ForwardScanDirection, m->found);
+	MemoryContextSwitchTo(oldcxt);
+	if (!hit)
+		return false;
+	CheckCmdReplicaIdentity(m->rel, CMD_DELETE);
+	res = table_tuple_delete(m->rel, &m->found->tts_tid, m->cid, m->snapshot,
+							 InvalidSnapshot, true, &tmfd, false);
+	if (res != TM_Ok)
+		elog(ERROR, "unexpected table_tuple_delete status: %u", res);
+	ExecClearTuple(m->found);
+	return true;
+}
