@@ -17,6 +17,7 @@ OBJS = \
 	src/remote/binrow.o \
 	src/remote/connection.o \
 	src/remote/lifetime.o \
+	src/remote/replication.o \
 	src/remote/reply.o \
 	src/remote/session.o \
 	src/remote/snapshot.o \
@@ -40,6 +41,8 @@ OBJS = \
 	src/load/strategy_standard.o \
 	src/load/strategy_swap.o \
 	src/load/target.o \
+	src/stream/event.o \
+	src/stream/rowimage.o \
 	src/commands/cron.o \
 	src/commands/import_tables.o \
 	src/commands/load_all.o \

@@ -7,11 +7,12 @@
  *
  * Each folder of src/ declares what the others may use in a header of
  * its own (catalog/etl_catalog.h, remote/remote.h, verify/verify.h,
- * load/load.h, commands/commands.h; see README.md, Layout), and includes
+ * load/load.h, stream/event.h, commands/commands.h; see README.md, Layout), and includes
  * only the headers of the folders below it: base, catalog, remote,
- * verify, load, commands.
+ * verify, load, stream, commands.
  *
- * Only remote/connection.c includes mysql.h: everything else sees the
+ * Only remote/connection.c (and the binary log's transport, remote/
+ * replication.c) include mysql.h: everything else sees the
  * MySQL side through the opaque EtlPullConnection and the plain
  * descriptions below.
  *

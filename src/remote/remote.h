@@ -5,8 +5,9 @@
  *		  MySQL server and its queries (connection.c), its lifetime
  *		  (lifetime.c), checked one-row replies (reply.c), the snapshot
  *		  handshake's statements (snapshot.c), the source's description
- *		  (source.c) and a table's MySQL settings on a connection
- *		  (session.c).  binrow.h and connection_int.h are the folder's own.
+ *		  (source.c), a table's MySQL settings on a connection
+ *		  (session.c) and the binary log's transport (replication.c).
+ *		  binrow.h and connection_int.h are the folder's own.
  *
  * IDENTIFICATION
  *		  src/remote/remote.h
@@ -85,5 +86,64 @@ extern void EtlPullCheckTypeOverride(EtlPullSource *source,
 /* in session.c */
 extern void EtlPullApplyMysqlSettings(EtlPullConnection *conn, EtlPullTable *table);
 extern void EtlPullResetMysqlSettings(EtlPullConnection *conn, const char *list);
+
+/*
+ * in replication.c: a connection that reads the binary log as a replica
+ * would (COM_BINLOG_DUMP), for the stream and the DBA's diagnostic.
+ *
+ * EtlPullReplicationOpen connects to "server" with the user mapping of
+ * "userid" (the same connect path, TLS settings and restrictions as a
+ * load's EtlPullConnect), sets the session up (binlog checksum, MariaDB's
+ * GTID capability, a heartbeat every "heartbeat_ms", and, when "gtid" is
+ * not NULL, @slave_connect_state) and asks for the log from "file" at
+ * "offset" (or from "gtid": then "file" may be NULL) as replica
+ * "server_id".  The result lives in CurrentMemoryContext and outlives
+ * transactions (the connection is kept); EtlPullReplicationClose ends it.
+ *
+ * EtlPullReplicationNext waits for the next event, at most about
+ * heartbeat_ms (CHECK_FOR_INTERRUPTS before and after): false when none
+ * came (a heartbeat, or nothing), so the caller can look at its latch and
+ * stop; true with the event's raw bytes (common header first, the
+ * checksum still at its end; valid until the next call), the binary log
+ * file it is in and the offset of the event that follows it, counted
+ * here from the event's length (MariaDB 11.4+ writes end_log_pos 0 inside
+ * a group; a ROTATE switches to its file and offset).  *file points into
+ * the EtlPullReplication: copy it to keep it.  Errors are 08xxx ERRORs
+ * with MySQL's text in the detail; a position the server no longer has
+ * (purged logs, an unknown GTID: MySQL error 1236) is an ERROR with
+ * SQLSTATE ERRCODE_ETL_PULL_BINLOG_GONE, which a caller can catch and
+ * answer with a new snapshot.
+ */
+#define ERRCODE_ETL_PULL_BINLOG_GONE	MAKE_SQLSTATE('5','5','P','B','1')
+
+typedef struct EtlPullReplication EtlPullReplication;
+
+extern EtlPullReplication *EtlPullReplicationOpen(ForeignServer *server,
+												  Oid userid, uint32 server_id,
+												  const char *file,
+												  uint64 offset,
+												  const char *gtid,
+												  int heartbeat_ms);
+extern bool EtlPullReplicationNext(EtlPullReplication *r,
+								   const unsigned char **event, size_t *len,
+								   const char **file, uint64 *next_offset);
+extern void EtlPullReplicationClose(EtlPullReplication *r);
+
+/*
+ * The source's binary log as SHOW MASTER STATUS and @@gtid_binlog_pos say
+ * (on an open query connection): false when the binary log is off.
+ * EtlPullBinlogFileExists says whether SHOW BINARY LOGS still lists "file"
+ * (false: purged).
+ */
+typedef struct EtlPullBinlogStatus
+{
+	char	   *file;			/* current file */
+	uint64		offset;			/* its end */
+	char	   *gtid;			/* @@gtid_binlog_pos, or NULL (MySQL) */
+} EtlPullBinlogStatus;
+
+extern bool EtlPullBinlogCurrent(EtlPullConnection *conn,
+								 EtlPullBinlogStatus *status);
+extern bool EtlPullBinlogFileExists(EtlPullConnection *conn, const char *file);
 
 #endif							/* ETL_PULL_REMOTE_H */
