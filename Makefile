@@ -2,7 +2,7 @@
 # the MySQL client flags come from mariadb_config (or mysql_config).
 
 EXTENSION = etl_pull
-EXTVERSION = 1.4
+EXTVERSION = 1.5
 MODULE_big = etl_pull
 OBJS = \
 	src/bgworker.o \
@@ -41,8 +41,12 @@ OBJS = \
 	src/load/strategy_standard.o \
 	src/load/strategy_swap.o \
 	src/load/target.o \
+	src/stream/apply.o \
+	src/stream/control.o \
 	src/stream/event.o \
+	src/stream/prereq.o \
 	src/stream/rowimage.o \
+	src/stream/worker.o \
 	src/commands/cron.o \
 	src/commands/import_tables.o \
 	src/commands/load_all.o \

@@ -97,3 +97,29 @@ AS 'MODULE_PATHNAME', 'etl_pull_stop_stream'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION etl_pull.stop_stream(text) IS
     'stops the group''s stream worker (its position is kept: start_stream resumes there); returns whether one was running';
+
+-- import_tables(..., binlog => true) registers each new table that has a
+-- primary key with extraction 'binlog' (the others load full, and a note
+-- says why)
+DROP FUNCTION etl_pull.import_tables(name, text, text, text, text, text, boolean, boolean);
+CREATE FUNCTION etl_pull.import_tables(server name,
+                                       source_db text DEFAULT NULL,
+                                       include text DEFAULT '%',
+                                       exclude text DEFAULT NULL,
+                                       load_group text DEFAULT NULL,
+                                       target_schema text DEFAULT 'public',
+                                       views boolean DEFAULT false,
+                                       disable_missing boolean DEFAULT false,
+                                       binlog boolean DEFAULT false)
+RETURNS TABLE (name text, source text, target text, action text,
+               extraction text, incremental_columns text[], primary_key text[],
+               estimated_rows bigint, estimated_bytes bigint, engine text,
+               notes text[])
+AS 'MODULE_PATHNAME', 'etl_pull_import_tables'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION etl_pull.import_tables(name, text, text, text, text, text, boolean, boolean, boolean) IS
+    'registers every table of a MySQL database with an inferred plan (with binlog, tables with a primary key follow the binary log); again, it reports new, existing and missing tables';
+REVOKE EXECUTE ON FUNCTION etl_pull.import_tables(name, text, text, text, text, text, boolean, boolean, boolean)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION etl_pull.import_tables(name, text, text, text, text, text, boolean, boolean, boolean)
+    TO etl_pull_admin;

@@ -138,6 +138,7 @@ typedef struct ImportPlan
 	char	   *target_table;	/* "schema"."table" */
 	bool		incremental;
 	char	   *watermark;		/* its incremental column, or NULL */
+	bool		binlog;			/* extraction binlog (import with binlog) */
 } ImportPlan;
 
 /* import_tables' arguments, checked (import_args) */
@@ -153,6 +154,7 @@ typedef struct ImportArgs
 	Oid			target_nspid;
 	bool		views;
 	bool		disable_missing;
+	bool		binlog;			/* new tables with a key follow the binary log */
 } ImportArgs;
 
 /*
@@ -690,6 +692,7 @@ import_args(FunctionCallInfo fcinfo, ImportArgs *a)
 	a->target_schema = text_to_cstring(PG_GETARG_TEXT_PP(5));
 	a->views = PG_ARGISNULL(6) ? false : PG_GETARG_BOOL(6);
 	a->disable_missing = PG_ARGISNULL(7) ? false : PG_GETARG_BOOL(7);
+	a->binlog = PG_NARGS() > 8 && !PG_ARGISNULL(8) && PG_GETARG_BOOL(8);
 
 	if (a->db && a->db[0] == '\0')
 		ereport(ERROR,
@@ -744,6 +747,18 @@ classify_new_table(const ImportArgs *a, ImportTable *t, char *name,
 	plan->target_table = psprintf("%s.%s", quote_identifier(a->target_schema),
 								  quote_identifier(relname));
 	infer_extraction(t, &plan->incremental, &plan->watermark, &row->notes);
+	plan->binlog = false;
+	if (a->binlog && !t->is_view && t->pk != NIL)
+	{
+		/* the group's stream keeps it current: no watermark needed */
+		plan->binlog = true;
+		plan->incremental = false;
+		plan->watermark = NULL;
+	}
+	else if (a->binlog)
+		row->notes = lappend(row->notes,
+							 t->is_view ? "a view cannot follow the binary log: loads full" :
+							 "no primary key: cannot follow the binary log (a changed row could not be found exactly): loads full");
 	row->name = name;
 	row->target = pstrdup(quote_qualified_identifier(a->target_schema, relname));
 	existing = get_relname_relid(relname, a->target_nspid);
@@ -855,6 +870,8 @@ register_table(const ImportArgs *a, const ImportPlan *plan, ImportRow *row)
 			plan->source_table, plan->target_table};
 
 		call_text("SELECT etl_pull.add_table($1, $2, $3, $4)", 4, args);
+		if (plan->binlog)
+			set_option(row->name, "extraction", "binlog");
 		if (plan->incremental)
 		{
 			set_option(row->name, "extraction", "incremental");
@@ -892,7 +909,8 @@ register_table(const ImportArgs *a, const ImportPlan *plan, ImportRow *row)
 	}
 	wm = plan->watermark ? list_make1(plan->watermark) : NIL;
 	row->action = "registered";
-	row->extraction = plan->incremental ? "incremental" : "full";
+	row->extraction = plan->binlog ? "binlog" :
+		plan->incremental ? "incremental" : "full";
 	row->incremental_columns = text_array_or_null(wm, &row->inc_null);
 	return true;
 }
