@@ -47,6 +47,7 @@ OBJS = \
 	src/stream/prereq.o \
 	src/stream/rowimage.o \
 	src/stream/worker.o \
+	src/commands/binlog_events.o \
 	src/commands/cron.o \
 	src/commands/import_tables.o \
 	src/commands/load_all.o \

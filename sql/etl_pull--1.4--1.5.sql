@@ -7,6 +7,31 @@
 -- floor) and the binary-log stream (issue 27).  Each section below is headed
 -- by the item it serves.
 
+-- Issue 27, the binary log's decoder: etl_pull.binlog_events(), a DBA's
+-- diagnostic that reads a source's binary log through the stream's own
+-- transport and parser and shows each event, and each row image decoded as
+-- the stream hands it to the converters.  Only etl_pull_admin may run it:
+-- the binary log holds every change of every database on the server.
+CREATE FUNCTION etl_pull.binlog_events(server name, start_file text,
+                                       start_offset bigint DEFAULT 4,
+                                       max_events integer DEFAULT 1000,
+                                       server_id bigint DEFAULT NULL,
+                                       start_gtid text DEFAULT NULL,
+                                       OUT file text, OUT "position" bigint,
+                                       OUT next_position bigint, OUT kind text,
+                                       OUT event_type integer,
+                                       OUT event_server_id bigint,
+                                       OUT gtid text, OUT table_name text,
+                                       OUT statement text,
+                                       OUT old_values text[], OUT new_values text[])
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'etl_pull_binlog_events'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION etl_pull.binlog_events(name, text, bigint, integer, bigint, text) IS
+    'the source''s binary log from a file and offset (or after a GTID), each event and row image decoded as the binlog stream reads it (a diagnostic; etl_pull_admin only)';
+REVOKE EXECUTE ON FUNCTION etl_pull.binlog_events(name, text, bigint, integer, bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION etl_pull.binlog_events(name, text, bigint, integer, bigint, text) TO etl_pull_admin;
+
 -- Issue 27: following the source's binary log.  extraction = 'binlog' keeps
 -- a table current from its group's stream; start_stream and stop_stream
 -- run and stop the group's background worker; etl_pull.stream_state is the

@@ -224,42 +224,61 @@ etl_start_servers() {
 # The suite's MariaDB has no TLS (MariaDB 11.4 and later would make themselves a certificate:
 # --skip-ssl), and so its clients say --skip-ssl (11.4 and later clients insist on TLS).
 etl_start_mariadb() {
-	local dir=$ETL_PULL_WORKDIR i
+	local dir=$ETL_PULL_WORKDIR
 	export ETL_PULL_MYSQL_HOST=127.0.0.1 ETL_PULL_MYSQL_DB=etl_test
 	export ETL_PULL_MYSQL_USER=etl ETL_PULL_MYSQL_PASSWORD=etl_secret_pw
 	export ETL_PULL_MYSQL_LIMITED_USER=etl_limited ETL_PULL_MYSQL_LIMITED_PASSWORD=limited_pw
 	export ETL_PULL_MYSQL_SOCKET=$dir/mysql.sock
 	ETL_PULL_MYSQL_PORT=$(etl_free_port 33306)
 	export ETL_PULL_MYSQL_PORT
+	etl_mariadb_in "$dir" "$ETL_PULL_MYSQL_PORT" --log-bin="$dir/binlog" --server-id=1
+	ETL_PULL_MYSQL_PORT=$ETL_MARIADB_PORT
+	etl_mysql_setup "$ETL_PULL_MYSQL_SOCKET"
+}
+
+# etl_mariadb_in DIR PORT [OPTION...]: initialise and start a MariaDB with its data in DIR/mysql,
+# its socket DIR/mysql.sock, pid file and logs in DIR, on 127.0.0.1:PORT, with the suite's
+# options and the OPTIONs (a binary log's, say); etl_stop_mariadb DIR stops it.  When another
+# process takes PORT between etl_free_port and the start (several suites on one machine), it
+# starts again on the next free port: ETL_MARIADB_PORT is the port it listens on.
+etl_mariadb_in() {
+	local dir=$1 port=$2 i try
+	shift 2
 	mariadb-install-db --no-defaults --user=mysql --datadir="$dir/mysql" \
 		--auth-root-authentication-method=socket --skip-test-db \
 		>"$dir/mysql-install.log" 2>&1 ||
 		{ cat "$dir/mysql-install.log" >&2; etl_die "mariadb-install-db failed"; }
-	# exec: no shell may linger holding the caller's stdout (a pipe would never close).
-	(cd "$dir" && exec setsid nohup /usr/sbin/mariadbd --no-defaults --user=mysql \
-		--datadir="$dir/mysql" --socket="$ETL_PULL_MYSQL_SOCKET" \
-		--port="$ETL_PULL_MYSQL_PORT" --bind-address=127.0.0.1 --skip-name-resolve \
-		--pid-file="$dir/mysql.pid" --log-error="$dir/mysql.log" \
-		--log-bin="$dir/binlog" --server-id=1 --innodb-buffer-pool-size=1G \
-		--max-allowed-packet=256M --sql-mode='' --character-set-server=utf8mb4 \
-		--collation-server=utf8mb4_general_ci --skip-ssl) </dev/null >>"$dir/mysql.out" 2>&1 &
-	for ((i = 0; i < 600; i++)); do
-		mariadb-admin --no-defaults --skip-ssl --socket="$ETL_PULL_MYSQL_SOCKET" -uroot ping \
-			>/dev/null 2>&1 && break
-		grep -qs 'Aborting' "$dir/mysql.log" && i=600 && break
-		sleep 0.1
+	for ((try = 0; try < 5; try++)); do
+		: >"$dir/mysql.log"
+		# exec: no shell may linger holding the caller's stdout (a pipe would never close).
+		(cd "$dir" && exec setsid nohup /usr/sbin/mariadbd --no-defaults --user=mysql \
+			--datadir="$dir/mysql" --socket="$dir/mysql.sock" \
+			--port="$port" --bind-address=127.0.0.1 --skip-name-resolve \
+			--pid-file="$dir/mysql.pid" --log-error="$dir/mysql.log" \
+			--innodb-buffer-pool-size=1G \
+			--max-allowed-packet=256M --sql-mode='' --character-set-server=utf8mb4 \
+			--collation-server=utf8mb4_general_ci --skip-ssl "$@") </dev/null >>"$dir/mysql.out" 2>&1 &
+		for ((i = 0; i < 600; i++)); do
+			mariadb-admin --no-defaults --skip-ssl --socket="$dir/mysql.sock" -uroot ping \
+				>/dev/null 2>&1 && break
+			grep -qs 'Aborting' "$dir/mysql.log" && i=600 && break
+			sleep 0.1
+		done
+		[ "$i" -ge 600 ] && grep -qs 'Address already in use' "$dir/mysql.log" || break
+		etl_wait_exit "$(pgrep -f -- "--datadir=$dir/mysql( |$)" | head -n 1)" "$dir/mysql" 30
+		port=$(etl_free_port $((port + 1)))
 	done
 	if [ "$i" -ge 600 ]; then
 		cat "$dir/mysql.out" "$dir/mysql.log" >&2 2>/dev/null
 		etl_die "MariaDB did not start (log above)"
 	fi
-	etl_mysql_setup
+	ETL_MARIADB_PORT=$port
 }
 
-# The test database and its users: etl (everything; the loader needs RELOAD and REPLICATION
-# CLIENT) and etl_limited (SELECT on etl_test only).
+# The test database and its users on the MariaDB of socket $1: etl (everything; the loader
+# needs RELOAD and REPLICATION CLIENT) and etl_limited (SELECT on etl_test only).
 etl_mysql_setup() {
-	mariadb --no-defaults --skip-ssl --socket="$ETL_PULL_MYSQL_SOCKET" -uroot <<-'SQL' ||
+	mariadb --no-defaults --skip-ssl --socket="$1" -uroot <<-'SQL' ||
 		CREATE DATABASE etl_test CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;
 		CREATE USER 'etl'@'127.0.0.1' IDENTIFIED BY 'etl_secret_pw';
 		CREATE USER 'etl'@'localhost' IDENTIFIED BY 'etl_secret_pw';
@@ -350,6 +369,9 @@ etl_stop_servers() {
 	[ -n "$dir" ] && [ -e "$dir/$ETL_MARKER" ] || return 0
 	for data in "$dir"/clusters/*/pg; do
 		[ -d "$data" ] && etl_stop_postgres "$data"
+	done
+	for data in "$dir"/mariadbs/*/mysql; do
+		[ -d "$data" ] && etl_stop_mariadb "$(dirname "$data")"
 	done
 	etl_stop_postgres "$dir/pg"
 	etl_stop_mariadb "$dir"

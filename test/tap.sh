@@ -76,6 +76,39 @@ tap_own_cluster() {
 	echo "# own PostgreSQL cluster in $dir (port $port)"
 }
 
+# tap_own_mariadb [OPTION...]: start a MariaDB for this test alone, with the suite's options and
+# the OPTIONs (a binary log in row format, say), in ETL_PULL_WORKDIR/mariadbs/<test>/, with the
+# suite's etl_test database and users; sets TAP_MYSQL_PORT and TAP_MYSQL_SOCKET.  It is stopped
+# when the test exits (and by test/run's clean-up if it is left running); the shared MariaDB's
+# configuration is never touched.
+TAP_OWN_MARIADB=
+tap_own_mariadb() {
+	local dir
+	[ -n "${ETL_PULL_WORKDIR:-}" ] && [ -e "$ETL_PULL_WORKDIR/$ETL_MARKER" ] ||
+		etl_die "tap_own_mariadb needs the harness's work directory (run the test from test/run)"
+	dir=$ETL_PULL_WORKDIR/mariadbs/$(basename "$0" .sh)
+	if [ -e "$dir" ]; then
+		etl_stop_mariadb "$dir"
+		rm -rf "$dir"
+	fi
+	mkdir -p "$dir"
+	chmod 1777 "$ETL_PULL_WORKDIR/mariadbs" "$dir"
+	TAP_MYSQL_PORT=$(etl_free_port $((ETL_PULL_MYSQL_PORT + 100)))
+	TAP_MYSQL_SOCKET=$dir/mysql.sock
+	TAP_OWN_MARIADB=$dir
+	tap_on_exit tap_stop_own_mariadb
+	etl_mariadb_in "$dir" "$TAP_MYSQL_PORT" "$@"
+	TAP_MYSQL_PORT=$ETL_MARIADB_PORT
+	etl_mysql_setup "$TAP_MYSQL_SOCKET"
+	echo "# own MariaDB in $dir (port $TAP_MYSQL_PORT)"
+}
+tap_stop_own_mariadb() {
+	[ -n "$TAP_OWN_MARIADB" ] || return 0
+	etl_stop_mariadb "$TAP_OWN_MARIADB"
+	[ "${ETL_PULL_KEEP:-0}" = 1 ] || rm -rf "$TAP_OWN_MARIADB"
+	TAP_OWN_MARIADB=
+}
+
 # Stop the test's own cluster and remove it (kept when ETL_PULL_KEEP=1).
 tap_stop_own_cluster() {
 	[ -n "$TAP_OWN_PGDATA" ] || return 0

@@ -180,7 +180,17 @@ relay_error(EtlPullConnection *conn, int sqlerrcode, const char *fmt)
 				   sqlerrcode, fmt);
 }
 
-/* As relay_error, for MySQL error "err" with text "error" */
+/*
+ * As relay_error, for MySQL error "err" with text "error" (replication.c
+ * reports the replication API's errors through it)
+ */
+void
+EtlPullRelayError(EtlPullConnection *conn, unsigned int err, const char *error,
+				  int sqlerrcode, const char *fmt)
+{
+	relay_error_of(conn, err, error, sqlerrcode, fmt);
+}
+
 static void
 relay_error_of(EtlPullConnection *conn, unsigned int err, const char *error,
 			   int sqlerrcode, const char *fmt)
@@ -680,6 +690,17 @@ tls_as_required(MYSQL *mysql, const char *ssl_mode)
 EtlPullConnection *
 EtlPullConnect(ForeignServer *server, Oid userid)
 {
+	return EtlPullConnectTimed(server, userid, 0);
+}
+
+/*
+ * As EtlPullConnect, with the client's read and write timeouts set to
+ * "net_timeout" seconds whatever the server's options say (0: as they
+ * say): replication.c's reads wait that long at most for a packet.
+ */
+EtlPullConnection *
+EtlPullConnectTimed(ForeignServer *server, Oid userid, unsigned int net_timeout)
+{
 	UserMapping *um = GetUserMapping(userid, server->serverid);
 	EtlPullConnOptions opts;
 	EtlPullConnection *conn;
@@ -689,6 +710,8 @@ EtlPullConnect(ForeignServer *server, Oid userid)
 	int			status;
 
 	EtlPullGetConnOptions(server, um, &opts);
+	if (net_timeout > 0)
+		opts.read_timeout = opts.write_timeout = net_timeout;
 
 	/*
 	 * As postgres_fdw's password_required: a non-superuser must not borrow

@@ -3,7 +3,7 @@
  * connection_int.h
  *		  The remote folder's own view of a connection: struct
  *		  EtlPullConnection, and the functions its files share
- *		  (connection.c, lifetime.c, reply.c, snapshot.c).  Only files in
+ *		  (connection.c, lifetime.c, reply.c, snapshot.c, replication.c).  Only files in
  *		  src/remote/ include it; the other folders see the connection
  *		  through remote.h, as an opaque pointer.
  *
@@ -66,6 +66,11 @@ struct EtlPullConnection
 };
 
 /* in connection.c */
+extern EtlPullConnection *EtlPullConnectTimed(ForeignServer *server, Oid userid,
+											  unsigned int net_timeout);
+extern void EtlPullRelayError(EtlPullConnection *conn, unsigned int err,
+							  const char *error, int sqlerrcode,
+							  const char *fmt) pg_attribute_noreturn();
 extern bool EtlPullStatementOpen(EtlPullConnection *conn);
 extern void EtlPullCloseMysql(EtlPullConnection *conn, bool cut);
 

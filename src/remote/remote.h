@@ -100,10 +100,12 @@ extern void EtlPullResetMysqlSettings(EtlPullConnection *conn, const char *list)
  * "server_id".  The result lives in CurrentMemoryContext and outlives
  * transactions (the connection is kept); EtlPullReplicationClose ends it.
  *
- * EtlPullReplicationNext waits for the next event, at most about
- * heartbeat_ms (CHECK_FOR_INTERRUPTS before and after): false when none
- * came (a heartbeat, or nothing), so the caller can look at its latch and
- * stop; true with the event's raw bytes (common header first, the
+ * EtlPullReplicationNext waits for the next packet (CHECK_FOR_INTERRUPTS
+ * before and after): the server sends a heartbeat after heartbeat_ms
+ * without events, so the wait is that long at most while the source is
+ * idle, and a server silent for three heartbeats (2 s at least) is an
+ * ERROR.  It returns false for a heartbeat, so the caller can look at its
+ * latch and stop; true with the event's raw bytes (common header first, the
  * checksum still at its end; valid until the next call), the binary log
  * file it is in and the offset of the event that follows it, counted
  * here from the event's length (MariaDB 11.4+ writes end_log_pos 0 inside
@@ -112,7 +114,9 @@ extern void EtlPullResetMysqlSettings(EtlPullConnection *conn, const char *list)
  * with MySQL's text in the detail; a position the server no longer has
  * (purged logs, an unknown GTID: MySQL error 1236) is an ERROR with
  * SQLSTATE ERRCODE_ETL_PULL_BINLOG_GONE, which a caller can catch and
- * answer with a new snapshot.
+ * answer with a new snapshot.  After any ERROR from EtlPullReplicationNext
+ * the dump is unusable (a later call is an ERROR): close it and open
+ * another.
  */
 #define ERRCODE_ETL_PULL_BINLOG_GONE	MAKE_SQLSTATE('5','5','P','B','1')
 
@@ -131,15 +135,16 @@ extern void EtlPullReplicationClose(EtlPullReplication *r);
 
 /*
  * The source's binary log as SHOW MASTER STATUS and @@gtid_binlog_pos say
- * (on an open query connection): false when the binary log is off.
- * EtlPullBinlogFileExists says whether SHOW BINARY LOGS still lists "file"
- * (false: purged).
+ * (on an open query connection; snapshot.c): false when the binary log is
+ * off.  EtlPullBinlogFileExists (replication.c) says whether SHOW BINARY
+ * LOGS still lists "file" (false: purged).
  */
 typedef struct EtlPullBinlogStatus
 {
 	char	   *file;			/* current file */
 	uint64		offset;			/* its end */
-	char	   *gtid;			/* @@gtid_binlog_pos, or NULL (MySQL) */
+	char	   *gtid;			/* @@gtid_binlog_pos ("" for none), or NULL
+								 * (MySQL) */
 } EtlPullBinlogStatus;
 
 extern bool EtlPullBinlogCurrent(EtlPullConnection *conn,

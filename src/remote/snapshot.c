@@ -84,6 +84,50 @@ EtlPullLockForSnapshot(EtlPullConnection *control, const char *tables,
 }
 
 /*
+ * The binary log's current position into *status: @@gtid_binlog_pos on
+ * MariaDB (checked to be a list of GTIDs; NULL elsewhere), SHOW MASTER
+ * STATUS's file and position (checked).  Returns false when the server
+ * keeps no binary log (no row), or when MySQL refuses the statement: then
+ * *error says why, or, with "error" NULL, the refusal is an ERROR.
+ */
+static bool
+binlog_position(EtlPullConnection *conn, EtlPullBinlogStatus *status,
+				char **error)
+{
+	char	  **row;
+
+	memset(status, 0, sizeof(*status));
+	if (EtlPullIsMariaDB(conn))
+	{
+		row = EtlPullQueryRow(conn, "SELECT @@gtid_binlog_pos", 1, false);
+		if (row[0] && row[0][0] && !is_gtid_list(row[0]))
+			EtlPullBadReply(conn,
+							psprintf("@@gtid_binlog_pos is \"%s\", not a list of GTIDs.",
+									 EtlPullPrintable(row[0], 64)));
+		status->gtid = pstrdup(row[0] ? row[0] : "");
+	}
+	/* no row: the server keeps no binary log */
+	if (!EtlPullTryQueryStart(conn, "SHOW MASTER STATUS", -2, error) ||
+		(row = EtlPullReplyRow(conn, true)) == NULL)
+		return false;
+	if (row[0] == NULL || row[0][0] == '\0')
+		EtlPullBadReply(conn, "The binary log's File is NULL or empty.");
+	status->file = pstrdup(row[0]);
+	status->offset = EtlPullReplyUint64(conn, row[1], "The binary log's Position");
+	return true;
+}
+
+/*
+ * The source's current binary log position (see remote.h), for the
+ * stream's checks: false when the binary log is off
+ */
+bool
+EtlPullBinlogCurrent(EtlPullConnection *conn, EtlPullBinlogStatus *status)
+{
+	return binlog_position(conn, status, NULL);
+}
+
+/*
  * Under the lock of EtlPullLockForSnapshot, once every reader holds its
  * snapshot: the binary log position of that point ("gtid ..., binlog
  * file:pos", or NULL when the server keeps no binary log or the user may
@@ -94,33 +138,16 @@ char *
 EtlPullSnapshotPosition(EtlPullConnection *control, char **error)
 {
 	char	   *position = NULL;
-	char	  **row;
+	EtlPullBinlogStatus st;
 
 	*error = NULL;
-	if (EtlPullIsMariaDB(control))
-	{
-		row = EtlPullQueryRow(control, "SELECT @@gtid_binlog_pos", 1, false);
-		if (row[0] && row[0][0])
-		{
-			if (!is_gtid_list(row[0]))
-				EtlPullBadReply(control,
-								psprintf("@@gtid_binlog_pos is \"%s\", not a list of GTIDs.",
-										 EtlPullPrintable(row[0], 64)));
-			position = psprintf("gtid %s", row[0]);
-		}
-	}
-	/* no row: the server keeps no binary log */
-	if (EtlPullTryQueryStart(control, "SHOW MASTER STATUS", -2, error) &&
-		(row = EtlPullReplyRow(control, true)) != NULL)
-	{
-		uint64		pos;
-
-		if (row[0] == NULL || row[0][0] == '\0')
-			EtlPullBadReply(control, "The binary log's File is NULL or empty.");
-		pos = EtlPullReplyUint64(control, row[1], "The binary log's Position");
-		position = psprintf("%s%sbinlog %s:" UINT64_FORMAT, position ? position : "",
-							position ? ", " : "", EtlPullPrintable(row[0], 256), pos);
-	}
+	if (binlog_position(control, &st, error))
+		position = psprintf("%s%sbinlog %s:" UINT64_FORMAT,
+							st.gtid && st.gtid[0] ? "gtid " : "",
+							st.gtid && st.gtid[0] ? psprintf("%s, ", st.gtid) : "",
+							EtlPullPrintable(st.file, 256), st.offset);
+	else if (st.gtid && st.gtid[0])
+		position = psprintf("gtid %s", st.gtid);
 	EtlPullExec(control, "UNLOCK TABLES");
 	EtlPullExec(control, "SET SESSION lock_wait_timeout = DEFAULT");
 	return position;

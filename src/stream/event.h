@@ -170,6 +170,7 @@ extern void EtlPullEventParse(const unsigned char *buf, size_t len,
 extern const char *EtlPullEventKindName(EtlPullEventKind kind);
 extern void EtlPullTableMapSetStrings(EtlPullTableMap *map, int col,
 									  char **strings, int n);
+extern bool EtlPullColumnIsBinary(const EtlPullTableMap *map, int col);
 
 /*
  * in rowimage.c: the next row of a rows event, from *pos (0 for the first):

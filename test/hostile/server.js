@@ -32,6 +32,15 @@
 //   trickle_kill  as trickle, but new connections log in normally, and a KILL statement is
 //               answered one byte every 0.5 s, forever
 //   badname, jsondoc: see their block below (a column name that is no UTF-8; a MySQL 8 JSON column)
+//   binlog_<mode>  answers COM_BINLOG_DUMP with a MariaDB binary log of one group (GTID, BEGIN,
+//               a TABLE_MAP of fakedb.hostile_t, a WRITE_ROWS of (1,'one'), (2,'two'), COMMIT)
+//               and a heartbeat, spoiled as <mode> says: good (not at all), longval (a value
+//               announces more bytes than the row holds), shortmeta (a table map's column
+//               metadata ends early), badpos (an event's end_log_pos disagrees with its length),
+//               gone (error 1236, as for a purged log), fuzz (the Nth dump of the server's life
+//               has one event truncated or one bit flipped, by N), pos0 (honest, but the events
+//               inside the group have end_log_pos 0, as MariaDB 11.4 and later write them),
+//               nullsum (no row for the binary log's checksum algorithm, before the dump)
 
 //   bad_<class>_<shape>  honest, except that the statements of one class (MIN/MAX, COUNT,
 //               an information_schema view, the binary log position, ...) are answered in one
@@ -403,6 +412,10 @@ function answer(sess, conn, sql) {
 	} else if (user === 'sessnull' && /^SELECT @@SESSION\.sql_mode, /i.test(sql)) {
 		const names = sql.replace(/^SELECT /i, '').split(', ');
 		result(conn, names, [names.map((n, i) => (i === 0 ? null : 'x'))]);
+	} else if (user === 'binlog_nullsum' && /^SELECT @@(GLOBAL\.)?binlog_checksum/i.test(sql)) {
+		result(conn, ['v'], []);
+	} else if (/^SELECT @rpl_semi_sync_slave/i.test(sql)) {
+		result(conn, ['v'], [['0']]);
 	} else if (/^SELECT @@/i.test(sql)) {
 		result(conn, ['value'], [['']]);
 	} else if (/^SHOW /i.test(sql)) {
@@ -552,6 +565,118 @@ function trickleStatement(sess, conn, sql) {
 }
 // ---- end of trickle ----
 
+// ---------------------------------------------------------------- binary log (binlog_<mode>)
+
+// One event: the common header (timestamp, type, server id 1, length, end_log_pos, flags), the
+// body, no checksum (the format description says so)
+function binlogEvent(type, body, endPos, flags) {
+	const h = Buffer.alloc(19);
+	h.writeUInt32LE(type === 4 && flags ? 0 : 1700000000, 0);
+	h[4] = type;
+	h.writeUInt32LE(1, 5);
+	h.writeUInt32LE(19 + body.length, 9);
+	h.writeUInt32LE(endPos, 13);
+	h.writeUInt16LE(flags || 0, 17);
+	return Buffer.concat([h, body]);
+}
+
+function u32(v) { const b = Buffer.alloc(4); b.writeUInt32LE(v); return b; }
+function u64(v) { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); return b; }
+function cstr(s) { return Buffer.concat([Buffer.from(s, 'utf8'), Buffer.from([0])]); }
+
+const BINLOG_FILE = 'fake-bin.000001';
+
+// The honest events of one dump, with their end positions counted from offset 4
+function binlogEvents(mode) {
+	const events = [];
+	let pos = 4;
+	let inGroup = false;
+	const add = (type, body, flags, badPos) => {
+		const len = 19 + body.length;
+		const fake = flags === 0x20;
+		if (!fake) {
+			pos += len;
+		}
+		events.push(binlogEvent(type, body,
+			fake || (mode === 'pos0' && inGroup) ? 0 : pos + (badPos ? 100 : 0), flags));
+	};
+	// the dump's made-up ROTATE naming the file
+	add(4, Buffer.concat([u64(4), Buffer.from(BINLOG_FILE)]), 0x20);
+	// FORMAT_DESCRIPTION: version 4, MariaDB, header 19, post-header lengths, no checksum
+	const post = Buffer.alloc(166);
+	post[2 - 1] = 13;		// QUERY
+	post[4 - 1] = 8;		// ROTATE
+	post[19 - 1] = 8;		// TABLE_MAP
+	post[23 - 1] = 8; post[24 - 1] = 8; post[25 - 1] = 8;	// rows v1
+	post[161 - 1] = 4;		// BINLOG_CHECKPOINT
+	post[162 - 1] = 19;		// GTID
+	post[163 - 1] = 4;		// GTID_LIST
+	const version = Buffer.alloc(50);
+	version.write('10.11.6-MariaDB-hostile');
+	add(15, Buffer.concat([Buffer.from([4, 0]), version, u32(0), Buffer.from([19]), post,
+		Buffer.from([0]), u32(0)]));
+	// GTID 0-1-1, not standalone
+	add(162, Buffer.concat([u64(1), u32(0), Buffer.from([0]), Buffer.alloc(6)]));
+	const query = (q) => Buffer.concat([u32(1), u32(0), Buffer.from([6]), Buffer.alloc(2),
+		Buffer.alloc(2), cstr('fakedb'), Buffer.from(q)]);
+	inGroup = true;
+	add(2, query('BEGIN'));
+	// TABLE_MAP 42: fakedb.hostile_t (id int, val varchar(40)), signedness
+	add(19, Buffer.concat([Buffer.from([42, 0, 0, 0, 0, 0, 0, 0]), Buffer.from([6]), cstr('fakedb'),
+		Buffer.from([9]), cstr('hostile_t'), Buffer.from([2, 3, 15]),
+		mode === 'shortmeta' ? Buffer.from([1, 40]) : Buffer.from([2, 40, 0]),
+		Buffer.from([0x02]), Buffer.from([1, 1, 0x00])]));
+	// WRITE_ROWS v1: (1, 'one'), (2, 'two')
+	const row = (id, val, lenByte) => Buffer.concat([Buffer.from([0]), u32(id),
+		Buffer.from([lenByte === undefined ? Buffer.byteLength(val) : lenByte]), Buffer.from(val)]);
+	add(23, Buffer.concat([Buffer.from([42, 0, 0, 0, 0, 0, 1, 0]), Buffer.from([2]), Buffer.from([0x03]),
+		row(1, 'one'), row(2, 'two', mode === 'longval' ? 200 : undefined)]), 0, mode === 'badpos');
+	inGroup = false;
+	add(2, query('COMMIT'));
+	return events;
+}
+
+let binlogDumps = 0;
+
+// Spoil one event of the stream for the Nth dump: truncate it (its length fixed to match,
+// so that only what follows the framing is wrong) or flip one bit outside its length field
+function fuzzEvents(events, n) {
+	const k = 1 + (n % (events.length - 1));	// never the first ROTATE alone
+	const ev = Buffer.from(events[k]);
+	let spoiled;
+	if (n % 2 === 0) {
+		const cut = 19 + ((n * 7) % Math.max(1, ev.length - 19));
+		spoiled = ev.subarray(0, cut);
+		spoiled.writeUInt32LE(spoiled.length, 9);
+	} else {
+		let at = (n * 37) % ev.length;
+		if (at >= 9 && at < 13) {
+			at = 13;
+		}
+		ev[at] ^= 1 << (n % 8);
+		spoiled = ev;
+	}
+	events[k] = spoiled;
+	return events;
+}
+
+function binlogDump(user, conn) {
+	const mode = user.replace(/^binlog_/, '');
+	let events;
+
+	conn.sequenceId = 1;
+	if (mode === 'gone') {
+		conn.writeError({ code: 1236, message: "Could not find first log file name in binary log index file" });
+		return;
+	}
+	events = binlogEvents(mode);
+	if (mode === 'fuzz') {
+		events = fuzzEvents(events, ++binlogDumps);
+	}
+	events.push(binlogEvent(27, Buffer.from(BINLOG_FILE), 0, 0));	// heartbeat
+	events.forEach((ev) => conn.writePacket(raw(Buffer.concat([Buffer.from([0]), ev]))));
+}
+
 // One client session: the handshake, then one command after another.
 class Session extends Command {
 	start(packet, conn) {
@@ -660,6 +785,10 @@ class Session extends Command {
 					delete this.stmts[body.readUInt32LE(1)];
 				}
 				conn.sequenceId = 0;
+				return Session.prototype.command;
+			case 0x12:			// COM_BINLOG_DUMP
+				log({ user: this.user, event: 'binlog_dump', hex: body.toString('hex') });
+				binlogDump(this.user, conn);
 				return Session.prototype.command;
 			case 0x0e:			// COM_PING
 			case 0x02:			// COM_INIT_DB
