@@ -80,7 +80,8 @@
 typedef struct StreamWorkerArgs
 {
 	Oid			roleid;
-	char		group[BGW_EXTRALEN - sizeof(Oid)];
+	TransactionId xid;			/* of start_stream, which wrote the row */
+	char		group[BGW_EXTRALEN - sizeof(Oid) - sizeof(TransactionId)];
 } StreamWorkerArgs;
 
 /* The second half of the advisory lock key of the stream of "group" */
@@ -105,6 +106,7 @@ EtlPullStreamWorkerStart(Oid dboid, Oid roleid, const char *group, pid_t *pid)
 	memset(&worker, 0, sizeof(worker));
 	memset(&args, 0, sizeof(args));
 	args.roleid = roleid;
+	args.xid = IsTransactionState() ? GetTopTransactionIdIfAny() : InvalidTransactionId;
 	strlcpy(args.group, group, sizeof(args.group));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
@@ -124,9 +126,14 @@ EtlPullStreamWorkerStart(Oid dboid, Oid roleid, const char *group, pid_t *pid)
 	return true;
 }
 
-/* In the stream worker: its database, role and group, as it was started */
+/*
+ * In the stream worker: its database, role and group, as it was started,
+ * and the transaction of the start_stream that started it (its row is
+ * visible once that is over), or InvalidTransactionId
+ */
 void
-EtlPullStreamWorkerArgs(Datum main_arg, Oid *dboid, Oid *roleid, char **group)
+EtlPullStreamWorkerArgs(Datum main_arg, Oid *dboid, Oid *roleid, char **group,
+						TransactionId *xid)
 {
 	StreamWorkerArgs args;
 
@@ -135,6 +142,7 @@ EtlPullStreamWorkerArgs(Datum main_arg, Oid *dboid, Oid *roleid, char **group)
 	*dboid = DatumGetObjectId(main_arg);
 	*roleid = args.roleid;
 	*group = pstrdup(args.group);
+	*xid = args.xid;
 }
 
 /*
@@ -317,6 +325,7 @@ etl_pull_start_stream(PG_FUNCTION_ARGS)
 	Oid			argtypes[4] = {TEXTOID, TEXTOID, NAMEOID, INT8OID};
 	Datum		args[4];
 	pid_t		pid;
+	TimestampTz deadline;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -385,6 +394,20 @@ etl_pull_start_stream(PG_FUNCTION_ARGS)
 				 errmsg("could not start the stream worker of load group \"%s\"", group),
 				 errhint("Consider increasing the configuration parameter \"%s\".",
 						 "max_worker_processes")));
+
+	/*
+	 * Until the worker holds the group's lock, a second start_stream would
+	 * not see it running: wait for the lock (or the worker's exit)
+	 */
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), STOP_WAIT_MS);
+	while (pid != 0 && stream_holder(group) != pid && BackendPidGetProc(pid) != NULL &&
+		   GetCurrentTimestamp() < deadline)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 10L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
 	PG_RETURN_INT32((int32) pid);
 }
 

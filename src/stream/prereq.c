@@ -6,7 +6,8 @@
  *		  DBA can hand to the MySQL administrator.
  *
  * One check per requirement: the binary log on, binlog_format = ROW,
- * binlog_row_image = FULL, log_slave_updates on a server that is itself
+ * binlog_row_image = FULL, binlog_row_metadata = FULL (the decoder reads
+ * signedness, character sets and ENUM values there), log_slave_updates on a server that is itself
  * a replica (else the changes it replicates never reach its own log),
  * the grants REPLICATION SLAVE and BINLOG MONITOR (MySQL and MariaDB
  * before 10.5: REPLICATION CLIENT), and a retention long enough to
@@ -145,6 +146,7 @@ EtlPullBinlogPrerequisites(EtlPullConnection *conn)
 	char	   *log_bin = variable(conn, "log_bin");
 	char	   *format = variable(conn, "binlog_format");
 	char	   *image = variable(conn, "binlog_row_image");
+	char	   *metadata = variable(conn, "binlog_row_metadata");
 	char	   *slave_updates = variable(conn, "log_slave_updates");
 	char	   *expire_seconds = variable(conn, "binlog_expire_logs_seconds");
 	char	   *expire_days = variable(conn, "expire_logs_days");
@@ -174,6 +176,16 @@ EtlPullBinlogPrerequisites(EtlPullConnection *conn)
 		add(&checks, "binlog_row_image", false,
 			psprintf("missing: binlog_row_image is %s; ask for binlog_row_image = FULL (SET GLOBAL and in my.cnf): the stream applies whole rows",
 					 image));
+
+	if (metadata != NULL && pg_strcasecmp(metadata, "FULL") == 0)
+		add(&checks, "binlog_row_metadata", true, "FULL");
+	else if (metadata != NULL)
+		add(&checks, "binlog_row_metadata", false,
+			psprintf("missing: binlog_row_metadata is %s; ask for binlog_row_metadata = FULL (SET GLOBAL and in my.cnf): the stream reads a column's signedness, character set and ENUM values from the log",
+					 metadata));
+	else
+		add(&checks, "binlog_row_metadata", false,
+			"missing: the server has no binlog_row_metadata (MariaDB 10.5 and MySQL 8.0 have it), and the stream needs binlog_row_metadata = FULL to read a column's signedness, character set and ENUM values from the log");
 
 	if (!replica_known)
 		add(&checks, "log_slave_updates", true,

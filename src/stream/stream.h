@@ -42,7 +42,7 @@ extern bool EtlPullStreamWorkerStart(Oid dboid, Oid roleid, const char *group,
 extern void EtlPullStreamLauncherRegister(void);
 extern int32 EtlPullStreamLockKey(const char *group);
 extern void EtlPullStreamWorkerArgs(Datum main_arg, Oid *dboid, Oid *roleid,
-									char **group);
+									char **group, TransactionId *xid);
 extern bool EtlPullStreamTryLock(const char *group);
 extern const char *EtlPullStreamUnsuitable(EtlPullTable *table,
 										   EtlPullSource *source);

@@ -62,6 +62,7 @@
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lmgr.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -628,6 +629,8 @@ apply_log(Stream *s)
 			oldcxt = MemoryContextSwitchTo(stream_cxt);
 			if (s->file == NULL || strcmp(s->file, file) != 0)
 				s->file = pstrdup(file);
+			if (s->offset != next)
+				s->position_dirty = true;
 			s->offset = next;
 			if (group_ends && group_gtid != NULL)
 				s->gtid = pstrdup(group_gtid);
@@ -759,12 +762,13 @@ etl_pull_stream_worker_main(Datum main_arg)
 {
 	Stream		s;
 	Oid			dboid;
+	TransactionId xid;
 
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	memset(&s, 0, sizeof(s));
 	MemoryContextSwitchTo(TopMemoryContext);
-	EtlPullStreamWorkerArgs(main_arg, &dboid, &s.roleid, &s.group);
+	EtlPullStreamWorkerArgs(main_arg, &dboid, &s.roleid, &s.group, &xid);
 	EtlPullWorkerConnect(dboid, s.roleid);
 	pgstat_report_appname("etl_pull stream");
 
@@ -777,6 +781,9 @@ etl_pull_stream_worker_main(Datum main_arg)
 				(errmsg("the stream of load group \"%s\" is already running", s.group)));
 		proc_exit(0);
 	}
+	/* the row start_stream wrote: visible once its transaction is over */
+	if (TransactionIdIsValid(xid))
+		XactLockTableWait(xid, NULL, NULL, XLTW_None);
 	commit_xact();
 
 	for (;;)

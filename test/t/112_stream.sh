@@ -8,13 +8,17 @@
 # source by a comparison of their rows' text (no etl_pull code); kill -9 of the worker in the
 # middle of a busy writer, then start_stream: nothing lost, nothing applied twice; stop_stream
 # and pg_terminate_backend stop it within a (generous) bound while the source is silent; the
-# source down shows in etl_pull.streams and the stream resumes when it is back.
+# source refusing shows in etl_pull.streams and the stream resumes when it is back.
 source "$(dirname "$0")/../tap.sh"
 
-tap_own_mariadb --log-bin --binlog-format=ROW --server-id=111
+tap_own_mariadb --log-bin --binlog-format=ROW --binlog-row-metadata=FULL --server-id=112
 tap_setup_db etl_tap_stream
+tap_mariadb() {
+	mariadb --no-defaults --skip-ssl --default-character-set=utf8mb4 \
+		--socket="$TAP_MYSQL_SOCKET" -uroot "$@"
+}
 q "CREATE SERVER rowlog FOREIGN DATA WRAPPER etl_pull
-     OPTIONS (host '127.0.0.1', port '$TAP_MARIADB_PORT', dbname 'etl_test');
+     OPTIONS (host '127.0.0.1', port '$TAP_MYSQL_PORT', dbname 'etl_test');
    CREATE USER MAPPING FOR postgres SERVER rowlog
      OPTIONS (user '$ETL_PULL_MYSQL_USER', password '$ETL_PULL_MYSQL_PASSWORD')" >/dev/null
 
@@ -54,7 +58,8 @@ wait_caught_up() {
 	local i pos
 	for ((i = 0; i < $1 * 10; i++)); do
 		pos=$(tap_mariadb -N -e "SHOW MASTER STATUS" | awk '{print $1 " " $2}')
-		[ "$(q "SELECT binlog_file || ' ' || binlog_offset FROM etl_pull.streams WHERE load_group = 'g'")" = "$pos" ] &&
+		[ "$(q "SELECT binlog_file || ' ' || binlog_offset FROM etl_pull.streams
+		          WHERE load_group = 'g' AND state = 'streaming'")" = "$pos" ] &&
 			return 0
 		sleep 0.1
 	done
@@ -79,7 +84,7 @@ is "$(q "SELECT string_agg(extraction, ',' ORDER BY name) FROM etl_pull.tables")
 # plan(): what the server has, and what the MySQL admin must be asked for
 is "$(q "SELECT string_agg(item || ':' || (detail NOT LIKE 'missing%'), ',' ORDER BY item)
            FROM etl_pull.plan('s1', 0) WHERE section = 'binlog'")" \
-	"BINLOG MONITOR:true,REPLICATION SLAVE:true,binlog_format:true,binlog_row_image:true,log_bin:true,log_slave_updates:true,retention:true" \
+	"BINLOG MONITOR:true,REPLICATION SLAVE:true,binlog_format:true,binlog_row_image:true,binlog_row_metadata:true,log_bin:true,log_slave_updates:true,retention:true" \
 	"plan: a server logging in row format has everything"
 like "$(q "SELECT detail FROM etl_pull.plan('stream_mixed', 0)
             WHERE section = 'binlog' AND item = 'binlog_format'")" \
@@ -194,20 +199,27 @@ done
 elapsed=$((($(date +%s%N) - start) / 1000000))
 ok $([ "$elapsed" -lt 3000 ] && echo 0 || echo 1) "pg_terminate_backend stops the worker within a second or so (${elapsed} ms)"
 
-# The source down: the view says so, with the error; back, the stream goes on
+# The source refusing the stream (its user locked, its dump killed): the view says so, with the
+# error, and the worker retries with a back-off; unlocked, the stream goes on by itself
 pid=$(q "SELECT etl_pull.start_stream('g')")
 wait_caught_up 30
-tap_stop_own_mariadb
-for ((i = 0; i < 100; i++)); do
-	[ "$(q "SELECT state FROM etl_pull.streams")" = failed ] && break
+tap_mariadb -e "ALTER USER 'etl'@'127.0.0.1' ACCOUNT LOCK"
+for id in $(tap_mariadb -N -e "SELECT id FROM information_schema.processlist WHERE user = 'etl'"); do
+	tap_mariadb -e "KILL $id" 2>/dev/null
+done
+for ((i = 0; i < 200; i++)); do
+	[ "$(q "SELECT state FROM etl_pull.streams WHERE last_error LIKE '%locked%'")" = failed ] && break
 	sleep 0.1
 done
-like "$(q "SELECT state || ' ' || (last_error IS NOT NULL) FROM etl_pull.streams")" "^failed t" \
-	"the source down: state failed, with the last error"
-tap_start_own_mariadb
+like "$(q "SELECT state || ' ' || last_error FROM etl_pull.streams")" "^failed .*locked" \
+	"the source refusing: state failed, with MySQL's error"
+is "$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'etl_pull stream'")" "1" \
+	"the worker stays, to try again"
+tap_mariadb -e "ALTER USER 'etl'@'127.0.0.1' ACCOUNT UNLOCK"
 tap_mariadb etl_test -e "INSERT INTO s1 VALUES (30000, 'back', 'B', 1, NULL, NULL)"
 wait_caught_up 90
 ok $? "the source back: the stream resumes by itself"
+is "$(q "SELECT state FROM etl_pull.streams")" "streaming" "and says so"
 is "$(dst_rows)" "$(src_rows)" "and the targets equal the sources"
 q "SELECT etl_pull.stop_stream('g')" >/dev/null
 
