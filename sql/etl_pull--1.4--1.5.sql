@@ -103,7 +103,9 @@ SELECT s.load_group, s.server, s.run_as,
        s.changes_applied, s.resnapshotting, s.last_error, s.last_error_at,
        s.worker_pid, s.started_at, s.applied_at
   FROM etl_pull.stream_state s
- WHERE pg_catalog.pg_has_role(CURRENT_USER, s.run_as, 'USAGE')
+ WHERE EXISTS (SELECT FROM pg_catalog.pg_roles r
+                WHERE r.rolname OPERATOR(pg_catalog.=) s.run_as
+                  AND pg_catalog.pg_has_role(CURRENT_USER, r.oid, 'USAGE'))
     OR pg_catalog.pg_has_role(CURRENT_USER, 'etl_pull_admin', 'USAGE');
 COMMENT ON VIEW etl_pull.streams IS
     'one row per load group that follows the binary log: server, state, the source position applied, lag, changes, re-snapshots, the last error';

@@ -56,6 +56,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -326,6 +327,7 @@ etl_pull_start_stream(PG_FUNCTION_ARGS)
 	Datum		args[4];
 	pid_t		pid;
 	TimestampTz deadline;
+	int			nestlevel;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -338,7 +340,7 @@ etl_pull_start_stream(PG_FUNCTION_ARGS)
 				 errmsg("load group name \"%s\" is too long for a stream", group),
 				 errdetail("A stream's group name has at most %d bytes.",
 						   (int) sizeof(((StreamWorkerArgs *) NULL)->group) - 1)));
-	(void) EtlPullPinSearchPath();
+	nestlevel = EtlPullPinSearchPath();
 	server_name = group_server(group);
 	EtlPullCheckWorkerRole(GetUserId(), "start_stream",
 						   "Call start_stream as a role with LOGIN: the stream's worker runs as the caller.");
@@ -408,6 +410,7 @@ etl_pull_start_stream(PG_FUNCTION_ARGS)
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
+	AtEOXact_GUC(true, nestlevel);
 	PG_RETURN_INT32((int32) pid);
 }
 
@@ -430,13 +433,14 @@ etl_pull_stop_stream(PG_FUNCTION_ARGS)
 	pid_t		pid;
 	TimestampTz deadline;
 	EtlPullUserState st;
+	int			nestlevel;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("load group must not be null")));
 	group = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	(void) EtlPullPinSearchPath();
+	nestlevel = EtlPullPinSearchPath();
 
 	args[0] = CStringGetTextDatum(group);
 	EtlPullAsOwner(&st);
@@ -473,7 +477,10 @@ etl_pull_stop_stream(PG_FUNCTION_ARGS)
 
 	pid = stream_holder(group);
 	if (pid == 0)
+	{
+		AtEOXact_GUC(true, nestlevel);
 		PG_RETURN_BOOL(false);
+	}
 
 	/*
 	 * As pg_terminate_backend: the worker rolls back what it had not
@@ -495,6 +502,7 @@ etl_pull_stop_stream(PG_FUNCTION_ARGS)
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
+	AtEOXact_GUC(true, nestlevel);
 	PG_RETURN_BOOL(true);
 }
 

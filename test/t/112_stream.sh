@@ -154,6 +154,14 @@ is "$(q "SELECT state, server, changes_applied > 0, lag_seconds >= 0, last_error
            FROM etl_pull.streams WHERE load_group = 'g'" | tr '|' ' ')" \
 	"streaming rowlog t t t" "etl_pull.streams: one row, streaming, with its changes and lag"
 
+# Another role neither sees the stream (its errors may quote source values) nor stops it
+q "DROP ROLE IF EXISTS stream_other; CREATE ROLE stream_other LOGIN" >/dev/null
+is "$(q "SET ROLE stream_other; SELECT count(*) FROM etl_pull.streams")" "0" \
+	"another role does not see the stream in etl_pull.streams"
+like "$(q "SET ROLE stream_other; SELECT etl_pull.stop_stream('g')")" \
+	"ERROR:  permission denied to stop the stream of load group \"g\"" "nor may it stop the stream"
+q "DROP ROLE stream_other" >/dev/null
+
 # kill -9 of the worker while a writer runs: PostgreSQL restarts; start_stream resumes
 writer() {
 	local i
@@ -183,12 +191,15 @@ is "$(dst_rows)" "$(src_rows)" "after kill -9 in the middle of a writer: nothing
 # stop_stream and pg_terminate_backend stop it quickly while the source is silent
 sleep 1
 start=$(date +%s%N)
-is "$(q "SELECT etl_pull.stop_stream('g')")" "t" "stop_stream stops a running stream"
+is "$(q "SELECT etl_pull.stop_stream('g'); SHOW search_path" | tr '\n' ' ')" 't "$user", public ' \
+	"stop_stream stops a running stream (and leaves the caller's search_path alone)"
 elapsed=$((($(date +%s%N) - start) / 1000000))
 ok $([ "$elapsed" -lt 3000 ] && echo 0 || echo 1) "stop_stream returns within a second or so (${elapsed} ms)"
 is "$(q "SELECT state, worker_pid IS NULL FROM etl_pull.streams" | tr '|' ' ')" "stopped t" "the view says stopped"
 is "$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'etl_pull stream'")" "0" "no worker is left"
-pid=$(q "SELECT etl_pull.start_stream('g')")
+pid=$(q "SELECT etl_pull.start_stream('g'); SHOW search_path" | tr '\n' ' ')
+like "$pid" '^[0-9]+ "\$user", public $' "start_stream leaves the caller's search_path alone"
+pid=${pid%% *}
 wait_caught_up 30
 start=$(date +%s%N)
 q "SELECT pg_terminate_backend($pid)" >/dev/null
