@@ -249,7 +249,7 @@ etl_mariadb_in() {
 		>"$dir/mysql-install.log" 2>&1 ||
 		{ cat "$dir/mysql-install.log" >&2; etl_die "mariadb-install-db failed"; }
 	for ((try = 0; try < 5; try++)); do
-		: >"$dir/mysql.log"
+		rm -f "$dir/mysql.log" # mariadbd (user mysql) makes it anew
 		# exec: no shell may linger holding the caller's stdout (a pipe would never close).
 		(cd "$dir" && exec setsid nohup /usr/sbin/mariadbd --no-defaults --user=mysql \
 			--datadir="$dir/mysql" --socket="$dir/mysql.sock" \

@@ -12,6 +12,10 @@
  * (one heartbeat of silence).  EXECUTE is etl_pull_admin's: the binary log
  * holds every change of every database on the server.
  *
+ * A table map with old-format (MariaDB 5.3) temporal columns gets their
+ * fractional digits from the source's catalog, over a second connection,
+ * as the stream does: the binary log does not carry them.
+ *
  * Values are text as the stream hands them to load/convert.c; bytes (BIT,
  * geometry, binary strings and blobs), and a value that is not valid UTF-8
  * or holds a NUL byte, are shown as \x and their bytes in hex.
@@ -115,6 +119,7 @@ etl_pull_binlog_events(PG_FUNCTION_ARGS)
 	int32		max_events;
 	int64		server_id;
 	EtlPullReplication *volatile r = NULL;
+	EtlPullConnection *volatile query_conn = NULL;
 	EtlPullFormat fmt;
 	List	   *maps = NIL;
 	MemoryContext row_cxt;
@@ -220,6 +225,15 @@ etl_pull_binlog_events(PG_FUNCTION_ARGS)
 					EtlPullEventParse(buf, len, &f2, &ev2);
 					copy = ev2.map;
 				}
+				/* what the log leaves out: old-format times' digits */
+				if (EtlPullTableMapHasLegacyTemporal(copy))
+				{
+					if (query_conn == NULL)
+						query_conn = EtlPullConnect(server, GetUserId());
+					EtlPullTableMapApplySource(copy,
+											   EtlPullDescribeSource(query_conn, copy->db,
+																	 copy->table));
+				}
 				maps = lappend(maps, copy);
 				MemoryContextSwitchTo(row_cxt);
 			}
@@ -270,5 +284,7 @@ etl_pull_binlog_events(PG_FUNCTION_ARGS)
 			EtlPullReplicationClose(r);
 	}
 	PG_END_TRY();
+	if (query_conn != NULL)
+		EtlPullDisconnect(query_conn);
 	return (Datum) 0;
 }

@@ -304,9 +304,7 @@ parse_query(Reader *r, const EtlPullFormat *fmt, EtlPullEvent *ev)
 	ev->query = palloc(qlen + 1);
 	memcpy(ev->query, r->p, qlen);
 	ev->query[qlen] = '\0';
-	/* a NUL inside the statement would hide its rest from query_kind */
-	if (memchr(r->p, '\0', qlen) != NULL)
-		bad_event(r, "Its statement holds a NUL byte.");
+	/* (a NUL byte inside a statement cuts it short: its first words stay) */
 	r->p = r->end;
 	ev->query_kind = query_kind(ev->query);
 }
@@ -702,6 +700,7 @@ parse_table_map(Reader *r, const EtlPullFormat *fmt, EtlPullEvent *ev)
 	map->strings = palloc0(sizeof(char **) * n);
 	map->nstrings = palloc0(sizeof(int) * n);
 	map->npk = -1;
+	map->legacy_fsp = palloc0(n);
 	optional_metadata(r, map, strstr(fmt->server_version, "MariaDB") != NULL);
 	ev->map = map;
 	ev->table_id = map->table_id;
@@ -1029,4 +1028,58 @@ EtlPullColumnIsBinary(const EtlPullTableMap *map, int col)
 	if (t == T_BIT || t == T_GEOMETRY)
 		return true;
 	return is_character(t) && map->charset && map->charset[col] == 63;
+}
+
+/* Whether the map has old-format TIME, DATETIME or TIMESTAMP columns */
+bool
+EtlPullTableMapHasLegacyTemporal(const EtlPullTableMap *map)
+{
+	int			i;
+
+	for (i = 0; i < map->ncols; i++)
+		if (map->types[i] == T_TIME || map->types[i] == T_DATETIME ||
+			map->types[i] == T_TIMESTAMP)
+			return true;
+	return false;
+}
+
+/*
+ * Take what the binary log leaves out from the source's description of the
+ * table (EtlPullDescribeSource, its columns in the table's order): the
+ * fractional digits of old-format temporal columns.  A description whose
+ * columns do not match the map (another number, or a legacy temporal
+ * column that the source does not describe as a time) is an ERROR: the
+ * table changed since its rows were logged, and its values cannot be read
+ * with confidence.
+ */
+void
+EtlPullTableMapApplySource(EtlPullTableMap *map, const EtlPullSource *source)
+{
+	int			i;
+
+	if (source->ncolumns != map->ncols)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("table \"%s.%s\" has %d columns, its rows in the binary log %d",
+						EtlPullPrintable(map->db, 64), EtlPullPrintable(map->table, 64),
+						source->ncolumns, map->ncols)));
+	for (i = 0; i < map->ncols; i++)
+	{
+		const EtlPullSourceColumn *col = &source->columns[i];
+		uint8		t = map->types[i];
+
+		if (t != T_TIME && t != T_DATETIME && t != T_TIMESTAMP)
+			continue;
+		if ((t == T_TIME && col->kind != SRC_TIME) ||
+			(t == T_DATETIME && col->kind != SRC_DATETIME) ||
+			(t == T_TIMESTAMP && col->kind != SRC_TIMESTAMP) ||
+			col->scale < 0 || col->scale > 6)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("column %d of table \"%s.%s\" is %s, not the old-format time its rows in the binary log have",
+							i + 1, EtlPullPrintable(map->db, 64),
+							EtlPullPrintable(map->table, 64),
+							EtlPullPrintable(col->column_type, 64))));
+		map->legacy_fsp[i] = (uint8) col->scale;
+	}
 }

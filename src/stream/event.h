@@ -18,10 +18,19 @@
  * (time_zone '+00:00'; see rowimage.c), so load/convert.c's converters
  * make the same Datums as a load.
  *
+ * What the binary log leaves out must come from elsewhere: the source
+ * needs binlog_row_metadata = FULL (signedness, charsets, ENUM and SET
+ * strings; a value that needs what is missing is an ERROR, never a guess),
+ * and a map with old-format (MariaDB 5.3) temporal columns
+ * (EtlPullTableMapHasLegacyTemporal) needs EtlPullTableMapApplySource with
+ * the table's description from the source's catalog before its rows are
+ * walked: their layout depends on fractional digits the log does not carry.
+ *
  * Every length is checked against the event: a malformed event is an
- * ERROR with SQLSTATE 08P01 (protocol violation) naming what is wrong; so
- * is an event the stream must not skip and cannot read (compressed rows
- * events, an unknown rows event).  Events without a meaning for the
+ * ERROR with SQLSTATE 08P01 (protocol violation) naming what is wrong.  An
+ * event the stream must not skip and cannot read (compressed events, an
+ * incident, an unknown rows event, an unknown event not marked ignorable)
+ * is an ERROR with SQLSTATE 0A000.  Events without a meaning for the
  * stream come out as kind ETL_PULL_EV_OTHER.
  *
  * IDENTIFICATION
@@ -106,6 +115,14 @@ typedef struct EtlPullTableMap
 	int		   *pk;				/* their positions, 0-based */
 	char	 ***strings;		/* per column, ENUM or SET strings, or NULL */
 	int		   *nstrings;		/* their number */
+	/*
+	 * The fractional digits of old-format (MariaDB 5.3, "/\* mariadb-5.3
+	 * *\/") TIME, DATETIME and TIMESTAMP columns, which the binary log does
+	 * not carry although their values' layout depends on them: 0 unless
+	 * the caller sets them from the source's catalog
+	 * (EtlPullTableMapApplySource).
+	 */
+	uint8	   *legacy_fsp;
 } EtlPullTableMap;
 
 /*
@@ -171,6 +188,9 @@ extern const char *EtlPullEventKindName(EtlPullEventKind kind);
 extern void EtlPullTableMapSetStrings(EtlPullTableMap *map, int col,
 									  char **strings, int n);
 extern bool EtlPullColumnIsBinary(const EtlPullTableMap *map, int col);
+extern bool EtlPullTableMapHasLegacyTemporal(const EtlPullTableMap *map);
+extern void EtlPullTableMapApplySource(EtlPullTableMap *map,
+									   const EtlPullSource *source);
 
 /*
  * in rowimage.c: the next row of a rows event, from *pos (0 for the first):

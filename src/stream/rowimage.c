@@ -191,6 +191,8 @@ static void
 decimal_value(Row *r, char **value, unsigned long *length)
 {
 	static const int dig2bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
+	static const uint64 powers[10] = {1, 10, 100, 1000, 10000, 100000, 1000000,
+	10000000, 100000000, 1000000000};
 	int			precision = r->map->meta[r->col] >> 8;
 	int			scale = r->map->meta[r->col] & 0xff;
 	int			intg = precision - scale;
@@ -226,7 +228,7 @@ decimal_value(Row *r, char **value, unsigned long *length)
 		uint64		v = be(p, dig2bytes[intg0x]);
 
 		p += dig2bytes[intg0x];
-		if (v >= 1000000000)
+		if (v >= powers[intg0x])
 			bad_value(r, "A decimal's digit group is out of range.");
 		if (v > 0)
 		{
@@ -267,7 +269,7 @@ decimal_value(Row *r, char **value, unsigned long *length)
 		{
 			uint64		v = be(p, dig2bytes[frac0x]);
 
-			if (v >= 1000000000)
+			if (v >= powers[frac0x])
 				bad_value(r, "A decimal's digit group is out of range.");
 			snprintf(digits, sizeof(digits), "%09u", (unsigned int) v);
 			/* the group holds frac0x digits, right-aligned */
@@ -406,6 +408,77 @@ to_usec(int64 frac, int fsp)
 	}
 }
 
+/* 10^(6 - fsp): what a value of fsp digits is scaled by to microseconds */
+static int64
+usec_scale(int fsp)
+{
+	static const int64 scale[7] = {1000000, 100000, 10000, 1000, 100, 10, 1};
+
+	return scale[fsp];
+}
+
+/*
+ * MariaDB 5.3's TIME(n), DATETIME(n) and TIMESTAMP(n) with n > 0 (columns
+ * created with mysql56_temporal_format off), whose digits the caller took
+ * from the source's catalog: big-endian numbers of (time_hires_bytes,
+ * datetime_hires_bytes) bytes counting units of 10^-n s, a TIME's from
+ * the lowest -838:59:59.999999 on; a TIMESTAMP's seconds in 4 bytes, then
+ * its fraction.
+ */
+static void
+legacy_hires(Row *r, uint8 t, int fsp, char **value, unsigned long *length)
+{
+	static const int time_bytes[7] = {3, 4, 4, 5, 5, 5, 6};
+	static const int datetime_bytes[7] = {5, 6, 6, 7, 7, 7, 8};
+	static const int frac_bytes[7] = {0, 1, 1, 2, 2, 3, 3};
+
+	if (t == T_TIMESTAMP)
+	{
+		int64		secs;
+		int64		frac;
+
+		need(r, 4 + frac_bytes[fsp]);
+		secs = (int64) be(r->p, 4);
+		frac = (int64) be(r->p + 4, frac_bytes[fsp]);
+		r->p += 4 + frac_bytes[fsp];
+		if (frac * usec_scale(fsp) > 999999)
+			bad_value(r, "An old-format TIMESTAMP's fraction is out of range.");
+		epoch_text(r, secs, (int) (frac * usec_scale(fsp)), fsp, value, length);
+	}
+	else if (t == T_TIME)
+	{
+		int			n = time_bytes[fsp];
+		int64		zero = INT64CONST(3020400) * 1000000 / usec_scale(fsp);
+		int64		v;
+		bool		neg;
+
+		need(r, n);
+		v = ((int64) be(r->p, n) - zero) * usec_scale(fsp);
+		r->p += n;
+		neg = v < 0;
+		if (neg)
+			v = -v;
+		time_text(r, neg, v / 3600000000,
+				  (int) ((v / 60000000) % 60), (int) ((v / 1000000) % 60),
+				  (int) (v % 1000000), fsp, value, length);
+	}
+	else
+	{
+		int			n = datetime_bytes[fsp];
+		uint64		v;
+		uint64		ymd;
+
+		need(r, n);
+		v = be(r->p, n) * (uint64) usec_scale(fsp);
+		r->p += n;
+		ymd = v / UINT64CONST(86400000000);
+		datetime_text(r, (int) ((ymd / 32) / 13), (int) ((ymd / 32) % 13), (int) (ymd % 32),
+					  (int) ((v / 3600000000) % 24), (int) ((v / 60000000) % 60),
+					  (int) ((v / 1000000) % 60), (int) (v % 1000000), fsp, true,
+					  value, length);
+	}
+}
+
 /* One column's value (not NULL) at r->p */
 static void
 decode_value(Row *r, char **value, unsigned long *length)
@@ -413,6 +486,13 @@ decode_value(Row *r, char **value, unsigned long *length)
 	const EtlPullTableMap *map = r->map;
 	uint8		t = map->types[r->col];
 	uint32		meta = map->meta[r->col];
+
+	if ((t == T_TIME || t == T_DATETIME || t == T_TIMESTAMP) &&
+		map->legacy_fsp && map->legacy_fsp[r->col] > 0)
+	{
+		legacy_hires(r, t, Min(map->legacy_fsp[r->col], 6), value, length);
+		return;
+	}
 
 	switch (t)
 	{
@@ -687,7 +767,14 @@ decode_value(Row *r, char **value, unsigned long *length)
 					bad_value(r, psprintf("A CHAR value of " UINT64_FORMAT " bytes exceeds its %u.",
 										  n, meta));
 				need(r, n);
-				if (map->charset && map->charset[r->col] == 63)
+				if (map->charset == NULL || map->charset[r->col] < 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("the binary log does not say whether column %d of table \"%s.%s\" is CHAR or BINARY",
+									r->col + 1, EtlPullPrintable(map->db, 64),
+									EtlPullPrintable(map->table, 64)),
+							 errhint("Set binlog_row_metadata = MINIMAL or FULL on the MySQL server.")));
+				if (map->charset[r->col] == 63)
 				{
 					/* BINARY(n): MySQL pads it with NULs, the binary log does not */
 					char	   *v = palloc0(meta + 1);

@@ -205,6 +205,36 @@ is "$(q "DO \$\$ BEGIN PERFORM * FROM etl_pull.binlog_events('binsrc', '$NEW', 4
 	"WARNING:  0A000 column 2 of table \"etl_test.latin_t\" has collation 8, which the binary log stream cannot convert" \
 	"a latin1 column is refused with its collation named"
 
+# ---- old-format times with fractional digits (MariaDB 5.3's), whose digits only the catalog knows
+N2=$(my -N -e "FLUSH BINARY LOGS; SHOW MASTER STATUS" | cut -f1)
+my -e "SET GLOBAL mysql56_temporal_format = OFF"
+my -e "CREATE TABLE old_h (id int PRIMARY KEY, t1 time(1), t3 time(3), t6 time(6), dt1 datetime(1),
+	dt4 datetime(4), dt6 datetime(6), ts2 timestamp(2) NULL DEFAULT NULL,
+	ts5 timestamp(5) NULL DEFAULT NULL, a varchar(5)) ENGINE=MyISAM"
+my -e "SET GLOBAL mysql56_temporal_format = ON"
+is "$(my -N -e "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'etl_test'
+	AND TABLE_NAME = 'old_h' AND COLUMN_TYPE LIKE '%mariadb-5.3%'")" "8" "old_h's times are old-format ones"
+my -e "SET time_zone = '+00:00';
+	INSERT INTO old_h VALUES (1, '-838:59:59.9', '-12:34:56.789', '838:59:59.999999',
+	  '2024-02-29 23:59:59.1', '1000-01-01 00:00:00.0001', '9999-12-31 23:59:59.999999',
+	  '2038-01-19 03:14:07.99', '1970-01-01 00:00:01.00001', 'x'),
+	(2, '00:00:00.1', '-00:00:00.001', '-838:59:59.999999', '0000-00-00 00:00:00.0',
+	  '2024-00-00 00:00:00.0000', '2001-02-03 04:05:06.000007', '0000-00-00 00:00:00.00',
+	  '2001-02-03 04:05:06.78901', 'y'),
+	(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'z')"
+OLD_H_COLS=(id t1 t3 t6 dt1 dt4 dt6 ts2 ts5 a)
+FILE=$N2
+is "$(decoded_rows old_h)" "$(mysql_rows old_h "${OLD_H_COLS[@]}")" \
+	"old-format TIME, DATETIME and TIMESTAMP with 1 to 6 fractional digits decode (their digits from the catalog)"
+
+# ---- compressed events (log_bin_compress) are refused, never skipped
+my -e "SET GLOBAL log_bin_compress = ON, GLOBAL log_bin_compress_min_len = 10"
+my -e "INSERT INTO old_h (id, a) VALUES (4, REPEAT('c', 5))"
+my -e "SET GLOBAL log_bin_compress = OFF"
+like "$(q "SELECT count(*) FROM etl_pull.binlog_events('binsrc', '$N2', 4, 1000)")" \
+	"binary log event of type 16[6-9] cannot be read: compressed row changes" \
+	"a compressed rows event is an error naming it"
+
 # ---- only etl_pull_admin may read the binary log
 q "CREATE ROLE binlog_nobody" >/dev/null
 like "$(q "SET ROLE binlog_nobody; SELECT * FROM etl_pull.binlog_events('binsrc', '$NEW', 4, 1)")" \
