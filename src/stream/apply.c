@@ -154,6 +154,13 @@ EtlPullApplyFind(EtlPullApply *a, const char *db, const char *table)
 	return NULL;
 }
 
+/* The source's description of a stream's table, as the stream started */
+const EtlPullSource *
+EtlPullApplySource(EtlPullStreamTable *st)
+{
+	return ((StreamTable *) st)->source;
+}
+
 /* The registered name of a stream's table */
 const char *
 EtlPullApplyTableName(EtlPullStreamTable *st)

@@ -57,6 +57,7 @@ extern EtlPullApply *EtlPullApplyCreate(List *tables, EtlPullConnection *conn);
 extern EtlPullStreamTable *EtlPullApplyFind(EtlPullApply *a, const char *db,
 											const char *table);
 extern const char *EtlPullApplyTableName(EtlPullStreamTable *st);
+extern const EtlPullSource *EtlPullApplySource(EtlPullStreamTable *st);
 extern int64 EtlPullApplyRows(EtlPullApply *a, EtlPullStreamTable *st,
 							  const struct EtlPullEvent *ev,
 							  const struct EtlPullTableMap *map);

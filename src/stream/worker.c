@@ -588,6 +588,10 @@ apply_log(Stream *s)
 					{
 						EtlPullEventParse(buf, len, &fmt, &ev);
 						gm->map = ev.map;
+						/* old-format times: their digits are not in the log */
+						if (EtlPullTableMapHasLegacyTemporal(gm->map))
+							EtlPullTableMapApplySource(gm->map,
+													   EtlPullApplySource(gm->table));
 					}
 					maps = lappend(maps, gm);
 					MemoryContextSwitchTo(event_cxt);
