@@ -42,7 +42,8 @@
  *
  * Failures.  An error (the source down, a lost connection, a value the
  * target refuses) rolls the open transaction back, is written to the
- * stream's row (last_error, its time, state failed), and the worker
+ * stream's row (last_error, its time, state failed) and, once per distinct
+ * error, to etl_pull.runs as a failed run of each table, and the worker
  * tries again after a back-off that doubles from one second to a minute.
  * A position the source no longer has (purged logs) makes every table
  * snapshot again, and the row says why.
@@ -116,6 +117,12 @@ typedef struct Stream
 /* A round's memory (deleted after a failed one), and the back-off */
 static MemoryContext stream_cxt;
 static long backoff_ms = 1000;
+
+/*
+ * The failure last recorded in etl_pull.runs, so that a retry failing the
+ * same way is not recorded again (NULL after a commit: the stream worked)
+ */
+static char *recorded_failure = NULL;
 
 /* Run one statement on etl_pull's tables as their owner, the group $1 */
 static void
@@ -377,6 +384,9 @@ commit_position(Stream *s, bool caught_up)
 	s->position_dirty = false;
 	s->last_record = GetCurrentTimestamp();
 	backoff_ms = 1000;
+	if (recorded_failure != NULL)
+		pfree(recorded_failure);
+	recorded_failure = NULL;
 }
 
 /* The source is idle and everything is applied: say so now and then */
@@ -661,7 +671,41 @@ apply_log(Stream *s)
 	}
 }
 
-/* Record an error in the stream's row: state failed, last_error */
+/*
+ * Record a failure of the stream in etl_pull.runs, as a failed run of each
+ * of its tables (strategy "stream", extraction "binlog", the position it
+ * stood at), once per distinct error
+ */
+static void
+record_failed_runs(Stream *s, const char *error)
+{
+	ListCell   *lc;
+
+	if (recorded_failure != NULL && strcmp(recorded_failure, error) == 0)
+		return;
+	foreach(lc, s->tables)
+	{
+		EtlPullTable *table = (EtlPullTable *) lfirst(lc);
+		EtlPullRunResult r;
+
+		memset(&r, 0, sizeof(r));
+		r.run_id = EtlPullNextRunId();
+		r.strategy = "stream";
+		r.strategy_reason = psprintf("the binary log's stream of load group \"%s\"", s->group);
+		r.extraction = "binlog";
+		r.source_position = s->file ?
+			psprintf("binlog file:pos %s:" UINT64_FORMAT, s->file, s->offset) : NULL;
+		(void) EtlPullRecordFailedRun(table, &r, error);
+	}
+	if (recorded_failure != NULL)
+		pfree(recorded_failure);
+	recorded_failure = MemoryContextStrdup(TopMemoryContext, error);
+}
+
+/*
+ * Record an error in the stream's row (state failed, last_error) and in
+ * etl_pull.runs
+ */
 static void
 record_error(Stream *s, const char *error)
 {
@@ -669,6 +713,7 @@ record_error(Stream *s, const char *error)
 	Datum		args[2];
 
 	begin_xact();
+	record_failed_runs(s, error);
 	args[0] = CStringGetTextDatum(s->group);
 	args[1] = CStringGetTextDatum(error);
 	exec_state(psprintf("UPDATE etl_pull.stream_state"
@@ -816,17 +861,23 @@ etl_pull_stream_worker_main(Datum main_arg)
 			break;				/* not wanted any more */
 
 		clean_up(&s);
-		MemoryContextDelete(stream_cxt);
-		stream_cxt = NULL;
 		pgstat_report_activity(STATE_IDLE, NULL);
 		if (edata->sqlerrcode == ERRCODE_ETL_PULL_BINLOG_GONE)
 		{
 			forget_position(&s, EtlPullErrorText(edata));
+			MemoryContextDelete(stream_cxt);
+			stream_cxt = NULL;
+			s.tables = NIL;
+			s.file = NULL;
 			backoff_ms = 1000;
 			continue;
 		}
 		record_error(&s, EtlPullErrorText(edata));
 		FreeErrorData(edata);
+		MemoryContextDelete(stream_cxt);
+		stream_cxt = NULL;
+		s.tables = NIL;
+		s.file = NULL;
 
 		/* back off: from a second, doubling, to a minute */
 		{

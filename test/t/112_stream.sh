@@ -226,6 +226,10 @@ like "$(q "SELECT state || ' ' || last_error FROM etl_pull.streams")" "^failed .
 	"the source refusing: state failed, with MySQL's error"
 is "$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'etl_pull stream'")" "1" \
 	"the worker stays, to try again"
+is "$(q "SELECT count(*) > 0, count(*) = count(DISTINCT (table_name, error))
+           FROM etl_pull.runs WHERE strategy = 'stream' AND status = 'failed'
+            AND extraction = 'binlog' AND error LIKE '%locked%'" | tr '|' ' ')" "t t" \
+	"the failure is a failed run of each table in etl_pull.runs, once, not at every retry"
 tap_mariadb -e "ALTER USER 'etl'@'127.0.0.1' ACCOUNT UNLOCK"
 tap_mariadb etl_test -e "INSERT INTO s1 VALUES (30000, 'back', 'B', 1, NULL, NULL)"
 wait_caught_up 90
