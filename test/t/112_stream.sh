@@ -124,7 +124,8 @@ is "$(q "SELECT string_agg(table_name || ':' || (snapshot_run_id IS NOT NULL), '
            FROM etl_pull.stream_tables")" "s1:true,s2:true" "each table's snapshot is a recorded run"
 is "$(dst_rows)" "$(src_rows)" "after the snapshot the targets equal the sources"
 
-# Every kind of change
+# Every kind of change (a target column the source lacks gets its default, as in a load)
+q "ALTER TABLE public.s1 ADD COLUMN extra text DEFAULT 'dflt'" >/dev/null
 tap_mariadb etl_test -e "
 	INSERT INTO s1 VALUES (1001, 'new', 'N', 1.25, '2025-01-01 10:00:00', 'x');
 	INSERT INTO s1 VALUES (1002, 'a', NULL, 2, NULL, NULL), (1003, 'b', 'Z', 3, NULL, 'multi');
@@ -145,6 +146,8 @@ ok $? "the stream applies the changes"
 is "$(dst_rows)" "$(src_rows)" "inserts, updates (stamp left alone too), deletes, a key change, a transaction: the targets equal the sources"
 is "$(q "SELECT name, stamp FROM public.s1 WHERE id = 7" | tr '|' ' ')" "same stamp 2024-01-01 00:07:00" \
 	"an update that leaves the stamp alone is applied"
+is "$(q "SELECT extra FROM public.s1 WHERE id = 1001")" "dflt" \
+	"a streamed insert gives a target column the source lacks its default"
 tap_mariadb etl_test -e "TRUNCATE TABLE s2; INSERT INTO s2 VALUES (9, 'after', 1)"
 wait_caught_up 30
 is "$(q "SELECT string_agg(a || b, ',') FROM public.s2")" "9after" "TRUNCATE empties the target"
