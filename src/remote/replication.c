@@ -224,6 +224,16 @@ EtlPullReplicationOpen(ForeignServer *server, Oid userid, uint32 server_id,
 	return r;
 }
 
+static void
+bad_rotate(EtlPullReplication *r)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROTOCOL_VIOLATION),
+			 errmsg("MySQL server \"%s\" sent a malformed binary log event",
+					EtlPullServerName(r->conn)),
+			 errdetail("A ROTATE event names no valid file.")));
+}
+
 /* The position after event "ev" (see the file's head) */
 static void
 advance(EtlPullReplication *r, MARIADB_RPL_EVENT *ev)
@@ -233,18 +243,32 @@ advance(EtlPullReplication *r, MARIADB_RPL_EVENT *ev)
 
 	if (ev->event_type == ROTATE_EVENT)
 	{
-		MARIADB_STRING *f = &ev->event.rotate.filename;
+		/*
+		 * Parsed here: the client library (3.3) reads a ROTATE's position
+		 * from after its post-header once a FORMAT_DESCRIPTION has given
+		 * that a length, i.e. from the file name.  The body: the position
+		 * (8 bytes), the name, and the checksum when the log has them (the
+		 * dump's made-up one before the FORMAT_DESCRIPTION has one when
+		 * the server's log has them).
+		 */
+		const unsigned char *body = ev->raw_data + ev->raw_data_ofs + 19;
+		size_t		left = ev->raw_data_size - ev->raw_data_ofs - 19;
+		bool		checksum = r->rpl->num_post_header_lengths > 0 ?
+			r->rpl->use_checksum : r->rpl->artificial_checksum;
+		size_t		name_len;
+		int			i;
 
-		if (f->length == 0 || f->length > 512 || memchr(f->str, '\0', f->length))
-			ereport(ERROR,
-					(errcode(ERRCODE_PROTOCOL_VIOLATION),
-					 errmsg("MySQL server \"%s\" sent a malformed binary log event",
-							EtlPullServerName(r->conn)),
-					 errdetail("A ROTATE event names no valid file.")));
+		if (left < 8 + (checksum ? 4 : 0) + 1)
+			bad_rotate(r);
+		name_len = left - 8 - (checksum ? 4 : 0);
+		if (name_len > 512 || memchr(body + 8, '\0', name_len) != NULL)
+			bad_rotate(r);
 		pfree(r->file);
-		r->file = MemoryContextAllocZero(r->cxt, f->length + 1);
-		memcpy(r->file, f->str, f->length);
-		r->offset = ev->event.rotate.position;
+		r->file = MemoryContextAllocZero(r->cxt, name_len + 1);
+		memcpy(r->file, body + 8, name_len);
+		r->offset = 0;
+		for (i = 7; i >= 0; i--)
+			r->offset = (r->offset << 8) | body[i];
 		/* a real one; the dump's made-up one leaves a GTID dump's count open */
 		if (!(ev->flags & LOG_EVENT_ARTIFICIAL_F))
 			r->synced = true;

@@ -197,6 +197,21 @@ is "$(q "DO \$\$ BEGIN PERFORM * FROM etl_pull.binlog_events('binsrc', '$FILE', 
 	"WARNING:  55PB1 MySQL server \"binsrc\" no longer has the binary log position asked for" \
 	"reading a purged binary log is SQLSTATE 55PB1"
 
+# ---- OpenDental's collation (utf8mb3_uca1400_ai_ci, MariaDB 10.10+) and other UTF-8 ones pass
+UCA=$(my -N -e "FLUSH BINARY LOGS; SHOW MASTER STATUS" | cut -f1)
+my -e "CREATE TABLE uca_t (id int PRIMARY KEY, a varchar(10) COLLATE utf8mb3_uca1400_ai_ci,
+	b char(3) COLLATE utf8mb4_uca1400_as_cs, c text COLLATE utf8mb3_general_ci,
+	d varchar(5) COLLATE utf8mb4_bin, e char(2) CHARACTER SET ascii) ENGINE=MyISAM;
+	INSERT INTO uca_t VALUES (1, 'ÉtÉ', '☃é', 'naïve', 'ß', 'ok')"
+# (read from the file before: across a real ROTATE, whose position and name etl_pull parses)
+is "$(q "SELECT array_to_string(new_values, '|') FROM etl_pull.binlog_events('binsrc', '$NEW', 4, 100)
+          WHERE kind = 'insert'")" "1|ÉtÉ|☃é|naïve|ß|ok" \
+	"utf8mb3 and utf8mb4 columns of the UCA 14.0, general and bin collations, and ascii, decode"
+is "$(q "SELECT string_agg(file || ':' || position, ' ' ORDER BY file, position)
+           FROM etl_pull.binlog_events('binsrc', '$NEW', 4, 100) WHERE kind IN ('rotate', 'format')")" \
+	"$NEW:4 $NEW:4 $NEW:$(my -N -e "SHOW BINARY LOGS" | awk -v f="$NEW" '$1 == f { print $2 - 44 }') $UCA:4 $UCA:4" \
+	"a real ROTATE at a file's end leads to the next file's offset 4 (its made-up ROTATE, its FORMAT_DESCRIPTION)"
+
 # ---- text in another character set than utf8mb3/utf8mb4/ascii/binary is refused, never passed on
 my -e "CREATE TABLE latin_t (id int PRIMARY KEY, v varchar(10) CHARACTER SET latin1) ENGINE=MyISAM;
 	INSERT INTO latin_t VALUES (1, 'café')"
