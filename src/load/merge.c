@@ -295,16 +295,13 @@ merge_update(EtlPullMerger *m, TupleTableSlot *slot)
 }
 
 /*
- * Merge one row, its values in slot->tts_values (every attribute: the
- * unmapped ones hold their defaults, for an insert).  Returns whether the
- * row was inserted or updated.  Allocates in the current memory context,
- * which the caller resets.
+ * Probe the primary key for the key of "slot": whether the target has the
+ * row, then in m->found
  */
-bool
-EtlPullMergerApply(EtlPullMerger *m, TupleTableSlot *slot)
+static bool
+probe(EtlPullMerger *m, TupleTableSlot *slot)
 {
 	int16	   *indkey = m->index->rd_index->indkey.values;
-	bool		changed = true;
 	bool		hit;
 	MemoryContext oldcxt;
 	int			i;
@@ -327,7 +324,21 @@ EtlPullMergerApply(EtlPullMerger *m, TupleTableSlot *slot)
 	index_rescan(m->scan, m->skey, m->nkeys, NULL, 0);
 	hit = index_getnext_slot(m->scan, ForwardScanDirection, m->found);
 	MemoryContextSwitchTo(oldcxt);
-	if (!hit)
+	return hit;
+}
+
+/*
+ * Merge one row, its values in slot->tts_values (every attribute: the
+ * unmapped ones hold their defaults, for an insert).  Returns whether the
+ * row was inserted or updated.  Allocates in the current memory context,
+ * which the caller resets.
+ */
+bool
+EtlPullMergerApply(EtlPullMerger *m, TupleTableSlot *slot)
+{
+	bool		changed = true;
+
+	if (!probe(m, slot))
 		merge_insert(m, slot);
 	else
 	{
@@ -384,27 +395,10 @@ EtlPullMergerNextCommand(EtlPullMerger *m)
 bool
 EtlPullMergerDelete(EtlPullMerger *m, TupleTableSlot *slot)
 {
-	int16	   *indkey = m->index->rd_index->indkey.values;
 	TM_FailureData tmfd;
 	TM_Result	res;
-	MemoryContext oldcxt;
-	bool		hit;
-	int			i;
 
-	slot_getallattrs(slot);
-	for (i = 0; i < m->nkeys; i++)
-	{
-		m->skey[i].sk_argument = slot->tts_values[indkey[i] - 1];
-		if (slot->tts_isnull[indkey[i] - 1])
-			m->skey[i].sk_flags |= SK_ISNULL;
-		else
-			m->skey[i].sk_flags &= ~SK_ISNULL;
-	}
-	oldcxt = MemoryContextSwitchTo(m->cxt);
-	index_rescan(m->scan, m->skey, m->nkeys, NULL, 0);
-	hit = index_getnext_slot(m->scan, ForwardScanDirection, m->found);
-	MemoryContextSwitchTo(oldcxt);
-	if (!hit)
+	if (!probe(m, slot))
 		return false;
 	CheckCmdReplicaIdentity(m->rel, CMD_DELETE);
 	res = table_tuple_delete(m->rel, &m->found->tts_tid, m->cid, m->snapshot,

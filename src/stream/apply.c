@@ -72,6 +72,8 @@ typedef struct StreamTable
 	int			nkeys;
 	EtlPullConverter *conv;		/* built on first use, for the stream */
 	int			natts;
+	char	   *skip_file;		/* its events up to here are in its snapshot */
+	uint64		skip_offset;
 
 	/* while open, in the current transaction */
 	bool		open;
@@ -141,6 +143,18 @@ EtlPullApplyCreate(List *tables, EtlPullConnection *conn)
 	return a;
 }
 
+/* The stream's table registered as "name", or NULL */
+EtlPullStreamTable *
+EtlPullApplyFindName(EtlPullApply *a, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < a->ntables; i++)
+		if (strcmp(a->tables[i].table->name, name) == 0)
+			return (EtlPullStreamTable *) &a->tables[i];
+	return NULL;
+}
+
 /* The stream's table for MySQL's "db"."table", or NULL: not one of ours */
 EtlPullStreamTable *
 EtlPullApplyFind(EtlPullApply *a, const char *db, const char *table)
@@ -154,11 +168,56 @@ EtlPullApplyFind(EtlPullApply *a, const char *db, const char *table)
 	return NULL;
 }
 
-/* The source's description of a stream's table, as the stream started */
-const EtlPullSource *
-EtlPullApplySource(EtlPullStreamTable *st)
+/*
+ * Whether table map "map" describes the table as the stream knows it (its
+ * description when the stream started): as many columns, and the same
+ * names where the log gives them (binlog_row_metadata = FULL).  A map that
+ * does not is a schema change at the source: the stream snapshots the
+ * table again (worker.c) rather than read its rows with the wrong layout.
+ */
+bool
+EtlPullApplyMapMatches(EtlPullStreamTable *st, const EtlPullTableMap *map)
 {
-	return ((StreamTable *) st)->source;
+	StreamTable *t = (StreamTable *) st;
+	int			i;
+
+	if (map->ncols != t->source->ncolumns)
+		return false;
+	for (i = 0; map->names != NULL && i < map->ncols; i++)
+		if (map->names[i] == NULL ||
+			pg_strcasecmp(map->names[i], t->source->columns[i].name) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * The table's events up to "file" at "offset" are in its snapshot (whose
+ * copy began after that position): the stream skips them
+ */
+void
+EtlPullApplySkipUntil(EtlPullApply *a, EtlPullStreamTable *st, const char *file,
+					  uint64 offset)
+{
+	StreamTable *t = (StreamTable *) st;
+
+	t->skip_file = MemoryContextStrdup(a->cxt, file);
+	t->skip_offset = offset;
+}
+
+/*
+ * Whether the table's event that ends at "file", "next" is in its snapshot
+ * already.  Binary log files of one server sort by name.
+ */
+bool
+EtlPullApplySkips(EtlPullStreamTable *st, const char *file, uint64 next)
+{
+	StreamTable *t = (StreamTable *) st;
+	int			c;
+
+	if (t->skip_file == NULL)
+		return false;
+	c = strcmp(file, t->skip_file);
+	return c < 0 || (c == 0 && next <= t->skip_offset);
 }
 
 /* The registered name of a stream's table */
@@ -166,6 +225,13 @@ const char *
 EtlPullApplyTableName(EtlPullStreamTable *st)
 {
 	return ((StreamTable *) st)->table->name;
+}
+
+/* The source's description of a stream's table, as the stream started */
+const EtlPullSource *
+EtlPullApplySource(EtlPullStreamTable *st)
+{
+	return ((StreamTable *) st)->source;
 }
 
 /*
@@ -331,14 +397,9 @@ EtlPullApplyRows(EtlPullApply *a, EtlPullStreamTable *st, const EtlPullEvent *ev
 	EtlPullUserState us;
 	MemoryContext oldcxt;
 
-	if (map->ncols != ncols)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("the binary log's table map of MySQL table \"%s.%s\" has %d columns, the table had %d when the stream started",
-						t->db, t->source->table, map->ncols, ncols),
-				 errdetail("The table's columns changed at the source (an ALTER TABLE)."),
-				 errhint("Stop the stream, reload the table with etl_pull.load_table('%s'), and start the stream again.",
-						 t->table->name)));
+	if (!EtlPullApplyMapMatches(st, map))
+		elog(ERROR, "table map of \"%s.%s\" does not match its description",
+			 t->db, t->source->table);
 	if (!t->open)
 		apply_open(a, t);
 	if (ev->kind == ETL_PULL_EV_UPDATE_ROWS)

@@ -58,6 +58,13 @@ extern EtlPullStreamTable *EtlPullApplyFind(EtlPullApply *a, const char *db,
 											const char *table);
 extern const char *EtlPullApplyTableName(EtlPullStreamTable *st);
 extern const EtlPullSource *EtlPullApplySource(EtlPullStreamTable *st);
+extern EtlPullStreamTable *EtlPullApplyFindName(EtlPullApply *a, const char *name);
+extern bool EtlPullApplyMapMatches(EtlPullStreamTable *st,
+								   const struct EtlPullTableMap *map);
+extern void EtlPullApplySkipUntil(EtlPullApply *a, EtlPullStreamTable *st,
+								  const char *file, uint64 offset);
+extern bool EtlPullApplySkips(EtlPullStreamTable *st, const char *file,
+							  uint64 next);
 extern int64 EtlPullApplyRows(EtlPullApply *a, EtlPullStreamTable *st,
 							  const struct EtlPullEvent *ev,
 							  const struct EtlPullTableMap *map);

@@ -35,6 +35,12 @@
  * change is applied once.  The offsets are counted by the transport from
  * event lengths (replication.c), never read from end_log_pos.
  *
+ * Schema changes.  A rows event whose table map does not match the table
+ * as the stream knows it is never decoded with the wrong layout: at the
+ * end of its group the table is snapshotted again (load_table, so
+ * on_schema_change decides) and the apply made again; each table's events
+ * up to its snapshot's position (read before its copy began) are skipped.
+ *
  * Stopping.  SIGTERM (stop_stream, pg_terminate_backend, a shutdown) is
  * PostgreSQL's die(): the next CHECK_FOR_INTERRUPTS exits, and the
  * transport returns at least every HEARTBEAT_MS while the source is
@@ -112,7 +118,11 @@ typedef struct Stream
 
 	EtlPullApply *apply;
 	EtlPullReplication *repl;
+	List	   *resnapshot;		/* registered names of tables to snapshot
+								 * again (their maps changed) */
 } Stream;
+
+static void in_xact(Stream *s);
 
 /* A round's memory (deleted after a failed one), and the back-off */
 static MemoryContext stream_cxt;
@@ -303,8 +313,10 @@ record_low_watermark(Stream *s)
 }
 
 /*
- * Snapshot table "name": a full load_table, recorded as a run, and its row
- * of etl_pull.stream_tables, in one transaction
+ * Snapshot table "name": the source's position read first (the copy's low
+ * watermark: the table's events up to there are in the copy, and the
+ * stream skips them), then a full load_table, recorded as a run, and its
+ * row of etl_pull.stream_tables, in one transaction
  */
 static void
 snapshot_table(Stream *s, const char *name)
@@ -313,9 +325,17 @@ snapshot_table(Stream *s, const char *name)
 	Datum		args[4];
 	bool		isnull;
 	int64		run_id;
+	EtlPullConnection *conn;
+	EtlPullBinlogStatus status;
 
 	begin_xact();
 	pgstat_report_activity(STATE_RUNNING, psprintf("etl_pull stream: snapshot of %s", name));
+	conn = EtlPullConnect(s->server, s->roleid);
+	if (!EtlPullBinlogCurrent(conn, &status))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("MySQL server \"%s\" has no binary log", s->server_name)));
+	EtlPullDisconnect(conn);
 	args[0] = CStringGetTextDatum(name);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -326,8 +346,8 @@ snapshot_table(Stream *s, const char *name)
 	SPI_finish();
 
 	args[1] = CStringGetTextDatum(s->group);
-	args[2] = CStringGetTextDatum(s->file);
-	args[3] = Int64GetDatum((int64) s->offset);
+	args[2] = CStringGetTextDatum(status.file);
+	args[3] = Int64GetDatum((int64) status.offset);
 	EtlPullOwnerExec(psprintf("INSERT INTO etl_pull.stream_tables AS t"
 							  " (table_name, load_group, snapshot_run_id, snapshot_file, snapshot_offset)"
 							  " VALUES ($1, $2, " INT64_FORMAT ", $3, $4)"
@@ -484,6 +504,118 @@ typedef struct GroupMap
 	EtlPullStreamTable *table;
 } GroupMap;
 
+/*
+ * Each table's events up to its snapshot's position are in its copy: the
+ * stream skips them (etl_pull.stream_tables, in the open transaction)
+ */
+static void
+read_skips(Stream *s)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	EtlPullUserState st;
+	uint64		i;
+
+	args[0] = CStringGetTextDatum(s->group);
+	EtlPullAsOwner(&st);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT table_name, snapshot_file, snapshot_offset"
+							  " FROM etl_pull.stream_tables"
+							  " WHERE load_group OPERATOR(pg_catalog.=) $1"
+							  "   AND snapshot_file IS NOT NULL",
+							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read etl_pull.stream_tables");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		EtlPullStreamTable *t = EtlPullApplyFindName(s->apply, SPI_getvalue(tup, desc, 1));
+		bool		isnull;
+
+		if (t != NULL)
+			EtlPullApplySkipUntil(s->apply, t, SPI_getvalue(tup, desc, 2),
+								  (uint64) DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull)));
+	}
+	SPI_finish();
+	EtlPullAsCaller(&st);
+}
+
+/*
+ * The apply of the stream's tables, their sources described now, and the
+ * positions up to which each one's events are in its snapshot
+ */
+static void
+make_apply(Stream *s)
+{
+	EtlPullConnection *conn = EtlPullConnect(s->server, s->roleid);
+	MemoryContext oldcxt = MemoryContextSwitchTo(stream_cxt);
+
+	s->apply = EtlPullApplyCreate(s->tables, conn);
+	MemoryContextSwitchTo(oldcxt);
+	EtlPullDisconnect(conn);
+	read_skips(s);
+}
+
+/*
+ * Tables whose table map no longer matches (a schema change at the
+ * source): at a group boundary, everything before committed, each is
+ * snapshotted again (load_table: on_schema_change decides what happens to
+ * the target, as for any load), and the apply is made again with their new
+ * descriptions; the stream then goes on from where it was, skipping each
+ * table's events up to its new snapshot.
+ */
+static void
+resnapshot(Stream *s)
+{
+	ListCell   *lc;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+
+	/*
+	 * The position moves past events of these tables that were not
+	 * applied: in the same commit, they lose their snapshot, so that if
+	 * this round ends before their new one is taken, the next round takes
+	 * it first
+	 */
+	in_xact(s);
+	foreach(lc, s->resnapshot)
+	{
+		args[0] = CStringGetTextDatum((char *) lfirst(lc));
+		EtlPullOwnerExec("DELETE FROM etl_pull.stream_tables"
+						 " WHERE table_name OPERATOR(pg_catalog.=) $1",
+						 1, argtypes, args, NULL, SPI_OK_DELETE,
+						 "forget a snapshot in etl_pull.stream_tables");
+	}
+	commit_position(s, false);
+	begin_xact();
+	set_state(s, "snapshotting", s->resnapshot);
+	commit_xact();
+	foreach(lc, s->resnapshot)
+		snapshot_table(s, (char *) lfirst(lc));
+	begin_xact();
+	EtlPullApplyForget(s->apply);
+	make_apply(s);
+	set_state(s, "streaming", NIL);
+	commit_xact();
+	s->resnapshot = NIL;
+}
+
+/* Add registered table "name" to the tables to snapshot again */
+static void
+want_resnapshot(Stream *s, const char *name)
+{
+	ListCell   *lc;
+	MemoryContext oldcxt;
+
+	foreach(lc, s->resnapshot)
+		if (strcmp((char *) lfirst(lc), name) == 0)
+			return;
+	oldcxt = MemoryContextSwitchTo(stream_cxt);
+	s->resnapshot = lappend(s->resnapshot, pstrdup(name));
+	MemoryContextSwitchTo(oldcxt);
+}
+
 /* The open transaction, started if it is not */
 static void
 in_xact(Stream *s)
@@ -512,18 +644,15 @@ apply_log(Stream *s)
 	bool		in_group = false;
 	bool		standalone = false;
 	char	   *group_gtid = NULL;
-	EtlPullConnection *conn;
 	MemoryContext oldcxt;
 
 	/* the sources described, the replication connection opened */
 	begin_xact();
-	conn = EtlPullConnect(s->server, s->roleid);
+	make_apply(s);
 	oldcxt = MemoryContextSwitchTo(stream_cxt);
-	s->apply = EtlPullApplyCreate(s->tables, conn);
 	s->repl = EtlPullReplicationOpen(s->server, s->roleid, s->server_id,
 									 s->file, s->offset, NULL, HEARTBEAT_MS);
 	MemoryContextSwitchTo(oldcxt);
-	EtlPullDisconnect(conn);
 	set_state(s, "streaming", NIL);
 	commit_xact();
 	pgstat_report_activity(STATE_RUNNING, "etl_pull stream: applying the binary log");
@@ -599,7 +728,8 @@ apply_log(Stream *s)
 						EtlPullEventParse(buf, len, &fmt, &ev);
 						gm->map = ev.map;
 						/* old-format times: their digits are not in the log */
-						if (EtlPullTableMapHasLegacyTemporal(gm->map))
+						if (EtlPullApplyMapMatches(gm->table, gm->map) &&
+							EtlPullTableMapHasLegacyTemporal(gm->map))
 							EtlPullTableMapApplySource(gm->map,
 													   EtlPullApplySource(gm->table));
 					}
@@ -622,10 +752,18 @@ apply_log(Stream *s)
 								(errcode(ERRCODE_PROTOCOL_VIOLATION),
 								 errmsg("a rows event of the binary log names table id " UINT64_FORMAT ", which no table map of its group described",
 										ev.table_id)));
-					if (found->table != NULL)
+					if (found->table != NULL &&
+						!EtlPullApplySkips(found->table, file, next))
 					{
-						in_xact(s);
-						s->xact_changes += EtlPullApplyRows(s->apply, found->table, &ev, found->map);
+						if (EtlPullApplyMapMatches(found->table, found->map))
+						{
+							in_xact(s);
+							s->xact_changes += EtlPullApplyRows(s->apply, found->table,
+																&ev, found->map);
+						}
+						else
+							/* a schema change: snapshot it again at the group's end */
+							want_resnapshot(s, EtlPullApplyTableName(found->table));
 					}
 					/* a rows event without a group (no GTID, no BEGIN) */
 					if (!in_group && (ev.rows_flags & 1))
@@ -663,9 +801,11 @@ apply_log(Stream *s)
 				maps = NIL;
 				MemoryContextReset(group_cxt);
 			}
-			if (s->in_xact &&
-				(s->xact_changes >= BATCH_CHANGES ||
-				 TimestampDifferenceExceeds(s->xact_started, GetCurrentTimestamp(), BATCH_MS)))
+			if (group_ends && s->resnapshot != NIL)
+				resnapshot(s);
+			else if (s->in_xact &&
+					 (s->xact_changes >= BATCH_CHANGES ||
+					  TimestampDifferenceExceeds(s->xact_started, GetCurrentTimestamp(), BATCH_MS)))
 				commit_position(s, false);
 		}
 	}
@@ -797,6 +937,7 @@ clean_up(Stream *s)
 	if (s->apply != NULL)
 		EtlPullApplyForget(s->apply);
 	s->apply = NULL;
+	s->resnapshot = NIL;
 	s->in_xact = false;
 	s->xact_changes = 0;
 	s->position_dirty = false;
