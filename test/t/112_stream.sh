@@ -13,16 +13,9 @@ source "$(dirname "$0")/../tap.sh"
 
 tap_own_mariadb --log-bin --binlog-format=ROW --binlog-row-metadata=FULL --server-id=112
 tap_setup_db etl_tap_stream
-tap_mariadb() {
-	mariadb --no-defaults --skip-ssl --default-character-set=utf8mb4 \
-		--socket="$TAP_MYSQL_SOCKET" -uroot "$@"
-}
-q "CREATE SERVER rowlog FOREIGN DATA WRAPPER etl_pull
-     OPTIONS (host '127.0.0.1', port '$TAP_MYSQL_PORT', dbname 'etl_test');
-   CREATE USER MAPPING FOR postgres SERVER rowlog
-     OPTIONS (user '$ETL_PULL_MYSQL_USER', password '$ETL_PULL_MYSQL_PASSWORD')" >/dev/null
+tap_own_mysql_server rowlog
 
-tap_mariadb etl_test -e "
+tap_own_mysql etl_test -e "
 	CREATE TABLE s1 (id int NOT NULL PRIMARY KEY, name varchar(20), c char(1),
 	                 amount decimal(10,2), stamp datetime, note text) ENGINE = MyISAM;
 	INSERT INTO s1 SELECT seq, CONCAT('n', seq), IF(seq % 2, 'Y', NULL), seq / 4,
@@ -41,7 +34,7 @@ tap_on_exit cleanup
 
 # The source's rows and the target's, as text, by SQL of their own
 src_rows() {
-	tap_mariadb -N etl_test -e "SELECT MD5(GROUP_CONCAT(CONCAT_WS('|', id, name, c, amount, stamp, note)
+	tap_own_mysql -N etl_test -e "SELECT MD5(GROUP_CONCAT(CONCAT_WS('|', id, name, c, amount, stamp, note)
 		ORDER BY id SEPARATOR ';')), COUNT(*) FROM s1;
 		SELECT MD5(GROUP_CONCAT(CONCAT_WS('|', a, b, v) ORDER BY a, b SEPARATOR ';')), COUNT(*) FROM s2" |
 		tr '\t\n' '  '
@@ -52,18 +45,6 @@ dst_rows() {
 	     FROM public.s1;
 	   SELECT md5(string_agg(concat_ws('|', a, b, v), ';' ORDER BY a, b)) || ' ' || count(*)
 	     FROM public.s2" | tr '\n' ' '
-}
-# Wait (up to $1 seconds) until the stream has applied the source's whole binary log
-wait_caught_up() {
-	local i pos
-	for ((i = 0; i < $1 * 10; i++)); do
-		pos=$(tap_mariadb -N -e "SHOW MASTER STATUS" | awk '{print $1 " " $2}')
-		[ "$(q "SELECT binlog_file || ' ' || binlog_offset FROM etl_pull.streams
-		          WHERE load_group = 'g' AND state = 'streaming'")" = "$pos" ] &&
-			return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 # extraction = 'binlog' is a setting like the others
@@ -118,7 +99,7 @@ pid=$(q "SELECT etl_pull.start_stream('g')")
 like "$pid" '^[0-9]+$' "start_stream returns the worker's process id"
 like "$(q "SELECT etl_pull.start_stream('g')")" \
 	"ERROR:  the stream of load group \"g\" is already running" "a second start_stream is refused"
-wait_caught_up 60
+tap_stream_caught_up g 60
 ok $? "the stream snapshots its tables and catches up"
 is "$(q "SELECT string_agg(table_name || ':' || (snapshot_run_id IS NOT NULL), ',' ORDER BY table_name)
            FROM etl_pull.stream_tables")" "s1:true,s2:true" "each table's snapshot is a recorded run"
@@ -126,7 +107,7 @@ is "$(dst_rows)" "$(src_rows)" "after the snapshot the targets equal the sources
 
 # Every kind of change (a target column the source lacks gets its default, as in a load)
 q "ALTER TABLE public.s1 ADD COLUMN extra text DEFAULT 'dflt'" >/dev/null
-tap_mariadb etl_test -e "
+tap_own_mysql etl_test -e "
 	INSERT INTO s1 VALUES (1001, 'new', 'N', 1.25, '2025-01-01 10:00:00', 'x');
 	INSERT INTO s1 VALUES (1002, 'a', NULL, 2, NULL, NULL), (1003, 'b', 'Z', 3, NULL, 'multi');
 	UPDATE s1 SET name = 'same stamp' WHERE id = 7;
@@ -141,15 +122,15 @@ tap_mariadb etl_test -e "
 	DELETE FROM s2 WHERE a = 3;
 	INSERT INTO s2 VALUES (3, 'z', 31);
 	COMMIT;"
-wait_caught_up 30
+tap_stream_caught_up g 30
 ok $? "the stream applies the changes"
 is "$(dst_rows)" "$(src_rows)" "inserts, updates (stamp left alone too), deletes, a key change, a transaction: the targets equal the sources"
 is "$(q "SELECT name, stamp FROM public.s1 WHERE id = 7" | tr '|' ' ')" "same stamp 2024-01-01 00:07:00" \
 	"an update that leaves the stamp alone is applied"
 is "$(q "SELECT extra FROM public.s1 WHERE id = 1001")" "dflt" \
 	"a streamed insert gives a target column the source lacks its default"
-tap_mariadb etl_test -e "TRUNCATE TABLE s2; INSERT INTO s2 VALUES (9, 'after', 1)"
-wait_caught_up 30
+tap_own_mysql etl_test -e "TRUNCATE TABLE s2; INSERT INTO s2 VALUES (9, 'after', 1)"
+tap_stream_caught_up g 30
 is "$(q "SELECT string_agg(a || b, ',') FROM public.s2")" "9after" "TRUNCATE empties the target"
 
 # The view
@@ -169,7 +150,7 @@ q "DROP ROLE stream_other" >/dev/null
 writer() {
 	local i
 	for ((i = 1; i <= 150; i++)); do
-		tap_mariadb etl_test -e "INSERT INTO s1 VALUES ($((20000 + i)), 'w$i', 'W', $i, NOW(), 'k');
+		tap_own_mysql etl_test -e "INSERT INTO s1 VALUES ($((20000 + i)), 'w$i', 'W', $i, NOW(), 'k');
 			UPDATE s1 SET amount = amount + 1 WHERE id = $((20000 + i / 2));
 			DELETE FROM s1 WHERE id = $((200 + i));
 			INSERT INTO s2 VALUES ($((100 + i)), 'w', $i)"
@@ -187,7 +168,7 @@ done
 wait "$wpid"
 pid=$(q "SELECT etl_pull.start_stream('g')")
 like "$pid" '^[0-9]+$' "start_stream resumes after the worker was killed"
-wait_caught_up 60
+tap_stream_caught_up g 60
 ok $? "the resumed stream catches up"
 is "$(dst_rows)" "$(src_rows)" "after kill -9 in the middle of a writer: nothing lost, nothing applied twice"
 
@@ -203,7 +184,7 @@ is "$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'etl_pull st
 pid=$(q "SELECT etl_pull.start_stream('g'); SHOW search_path" | tr '\n' ' ')
 like "$pid" '^[0-9]+ "\$user", public $' "start_stream leaves the caller's search_path alone"
 pid=${pid%% *}
-wait_caught_up 30
+tap_stream_caught_up g 30
 start=$(date +%s%N)
 q "SELECT pg_terminate_backend($pid)" >/dev/null
 for ((i = 0; i < 100; i++)); do
@@ -216,10 +197,10 @@ ok $([ "$elapsed" -lt 3000 ] && echo 0 || echo 1) "pg_terminate_backend stops th
 # The source refusing the stream (its user locked, its dump killed): the view says so, with the
 # error, and the worker retries with a back-off; unlocked, the stream goes on by itself
 pid=$(q "SELECT etl_pull.start_stream('g')")
-wait_caught_up 30
-tap_mariadb -e "ALTER USER 'etl'@'127.0.0.1' ACCOUNT LOCK"
-for id in $(tap_mariadb -N -e "SELECT id FROM information_schema.processlist WHERE user = 'etl'"); do
-	tap_mariadb -e "KILL $id" 2>/dev/null
+tap_stream_caught_up g 30
+tap_own_mysql -e "ALTER USER 'etl'@'127.0.0.1' ACCOUNT LOCK"
+for id in $(tap_own_mysql -N -e "SELECT id FROM information_schema.processlist WHERE user = 'etl'"); do
+	tap_own_mysql -e "KILL $id" 2>/dev/null
 done
 for ((i = 0; i < 200; i++)); do
 	[ "$(q "SELECT state FROM etl_pull.streams WHERE last_error LIKE '%locked%'")" = failed ] && break
@@ -233,9 +214,9 @@ is "$(q "SELECT count(*) > 0, count(*) = count(DISTINCT (table_name, error))
            FROM etl_pull.runs WHERE strategy = 'stream' AND status = 'failed'
             AND extraction = 'binlog' AND error LIKE '%locked%'" | tr '|' ' ')" "t t" \
 	"the failure is a failed run of each table in etl_pull.runs, once, not at every retry"
-tap_mariadb -e "ALTER USER 'etl'@'127.0.0.1' ACCOUNT UNLOCK"
-tap_mariadb etl_test -e "INSERT INTO s1 VALUES (30000, 'back', 'B', 1, NULL, NULL)"
-wait_caught_up 90
+tap_own_mysql -e "ALTER USER 'etl'@'127.0.0.1' ACCOUNT UNLOCK"
+tap_own_mysql etl_test -e "INSERT INTO s1 VALUES (30000, 'back', 'B', 1, NULL, NULL)"
+tap_stream_caught_up g 90
 ok $? "the source back: the stream resumes by itself"
 is "$(q "SELECT state FROM etl_pull.streams")" "streaming" "and says so"
 is "$(dst_rows)" "$(src_rows)" "and the targets equal the sources"

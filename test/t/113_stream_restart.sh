@@ -15,15 +15,8 @@ restart() {
 }
 restart
 tap_setup_db etl_tap_restart
-tap_mariadb() {
-	mariadb --no-defaults --skip-ssl --default-character-set=utf8mb4 \
-		--socket="$TAP_MYSQL_SOCKET" -uroot "$@"
-}
-q "CREATE SERVER rowlog FOREIGN DATA WRAPPER etl_pull
-     OPTIONS (host '127.0.0.1', port '$TAP_MYSQL_PORT', dbname 'etl_test');
-   CREATE USER MAPPING FOR postgres SERVER rowlog
-     OPTIONS (user '$ETL_PULL_MYSQL_USER', password '$ETL_PULL_MYSQL_PASSWORD')" >/dev/null
-tap_mariadb etl_test -e "
+tap_own_mysql_server rowlog
+tap_own_mysql etl_test -e "
 	CREATE TABLE r1 (id int NOT NULL PRIMARY KEY, v varchar(20)) ENGINE = MyISAM;
 	INSERT INTO r1 SELECT seq, CONCAT('v', seq) FROM seq_1_to_100;"
 q "SELECT etl_pull.add_table('r1', server => 'rowlog'),
@@ -31,21 +24,11 @@ q "SELECT etl_pull.add_table('r1', server => 'rowlog'),
           etl_pull.set_table_option('r1', 'load_group', 'g')" >/dev/null
 
 src_rows() {
-	tap_mariadb -N etl_test -e "SELECT MD5(GROUP_CONCAT(CONCAT_WS('|', id, v) ORDER BY id)), COUNT(*) FROM r1" |
+	tap_own_mysql -N etl_test -e "SELECT MD5(GROUP_CONCAT(CONCAT_WS('|', id, v) ORDER BY id)), COUNT(*) FROM r1" |
 		tr '\t' ' '
 }
 dst_rows() {
 	q "SELECT md5(string_agg(concat_ws('|', id, v), ',' ORDER BY id)) || ' ' || count(*) FROM public.r1"
-}
-wait_caught_up() {
-	local i pos
-	for ((i = 0; i < $1 * 10; i++)); do
-		pos=$(tap_mariadb -N -e "SHOW MASTER STATUS" | awk '{print $1 " " $2}')
-		[ "$(q "SELECT binlog_file || ' ' || binlog_offset FROM etl_pull.streams
-		          WHERE load_group = 'g' AND state = 'streaming'")" = "$pos" ] && return 0
-		sleep 0.1
-	done
-	return 1
 }
 workers() {
 	q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'etl_pull stream'"
@@ -61,15 +44,15 @@ wait_up() {
 }
 
 like "$(q "SELECT etl_pull.start_stream('g')")" '^[0-9]+$' "the stream starts"
-wait_caught_up 60
+tap_stream_caught_up g 60
 ok $? "and catches up"
 
 # PostgreSQL stopped as by a crash, changes made meanwhile, PostgreSQL back
 restart -m immediate
-tap_mariadb etl_test -e "INSERT INTO r1 VALUES (101, 'while down'); UPDATE r1 SET v = 'changed' WHERE id = 5;
+tap_own_mysql etl_test -e "INSERT INTO r1 VALUES (101, 'while down'); UPDATE r1 SET v = 'changed' WHERE id = 5;
 	DELETE FROM r1 WHERE id = 6"
 wait_up
-wait_caught_up 60
+tap_stream_caught_up g 60
 ok $? "after a restart the launcher starts the stream again by itself"
 is "$(workers)" "1" "one worker"
 is "$(q "SELECT run_as FROM etl_pull.streams")" "postgres" "as the stream's role"
@@ -79,9 +62,9 @@ is "$(dst_rows)" "$(src_rows)" "the changes made while PostgreSQL was down are a
 pid=$(q "SELECT worker_pid FROM etl_pull.streams")
 kill -9 "$pid"
 sleep 1
-tap_mariadb etl_test -e "INSERT INTO r1 VALUES (102, 'after the kill')"
+tap_own_mysql etl_test -e "INSERT INTO r1 VALUES (102, 'after the kill')"
 wait_up
-wait_caught_up 60
+tap_stream_caught_up g 60
 ok $? "after kill -9 of the worker the stream comes back by itself"
 like "$(q "SELECT worker_pid FROM etl_pull.streams")" '^[0-9]+$' "with a new worker"
 isnt_pid=$(q "SELECT worker_pid <> $pid FROM etl_pull.streams")

@@ -8,15 +8,8 @@ source "$(dirname "$0")/../tap.sh"
 
 tap_own_mariadb --log-bin --binlog-format=ROW --binlog-row-metadata=FULL --server-id=115
 tap_setup_db etl_tap_schema
-tap_mariadb() {
-	mariadb --no-defaults --skip-ssl --default-character-set=utf8mb4 \
-		--socket="$TAP_MYSQL_SOCKET" -uroot "$@"
-}
-q "CREATE SERVER rowlog FOREIGN DATA WRAPPER etl_pull
-     OPTIONS (host '127.0.0.1', port '$TAP_MYSQL_PORT', dbname 'etl_test');
-   CREATE USER MAPPING FOR postgres SERVER rowlog
-     OPTIONS (user '$ETL_PULL_MYSQL_USER', password '$ETL_PULL_MYSQL_PASSWORD')" >/dev/null
-tap_mariadb etl_test -e "
+tap_own_mysql_server rowlog
+tap_own_mysql etl_test -e "
 	CREATE TABLE a1 (id int NOT NULL PRIMARY KEY, v varchar(20)) ENGINE = MyISAM;
 	CREATE TABLE a2 (id int NOT NULL PRIMARY KEY, v varchar(20)) ENGINE = MyISAM;
 	INSERT INTO a1 SELECT seq, CONCAT('v', seq) FROM seq_1_to_50;
@@ -28,7 +21,7 @@ for t in a1 a2; do
 done
 q "SELECT etl_pull.set_table_option('a1', 'on_schema_change', 'evolve')" >/dev/null
 src_rows() {
-	tap_mariadb -N etl_test -e "SELECT MD5(GROUP_CONCAT(CONCAT_WS('|', id, v, w) ORDER BY id)), COUNT(*) FROM a1;
+	tap_own_mysql -N etl_test -e "SELECT MD5(GROUP_CONCAT(CONCAT_WS('|', id, v, w) ORDER BY id)), COUNT(*) FROM a1;
 		SELECT MD5(GROUP_CONCAT(CONCAT_WS('|', id, v) ORDER BY id)), COUNT(*) FROM a2" | tr '\t\n' '  '
 }
 dst_rows() {
@@ -36,28 +29,18 @@ dst_rows() {
 	   SELECT md5(string_agg(concat_ws('|', id, v), ',' ORDER BY id)) || ' ' || count(*) FROM public.a2" |
 		tr '\n' ' '
 }
-wait_caught_up() {
-	local i pos
-	for ((i = 0; i < $1 * 10; i++)); do
-		pos=$(tap_mariadb -N -e "SHOW MASTER STATUS" | awk '{print $1 " " $2}')
-		[ "$(q "SELECT binlog_file || ' ' || binlog_offset FROM etl_pull.streams
-		          WHERE load_group = 'gs' AND state = 'streaming'")" = "$pos" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 q "SELECT etl_pull.start_stream('gs')" >/dev/null
-wait_caught_up 60
+tap_stream_caught_up gs 60
 ok $? "the stream catches up"
 first_run=$(q "SELECT snapshot_run_id FROM etl_pull.stream_tables WHERE table_name = 'a1'")
 
 # a column added at the source (on_schema_change = evolve), with changes around it
-tap_mariadb etl_test -e "INSERT INTO a1 VALUES (51, 'before');
+tap_own_mysql etl_test -e "INSERT INTO a1 VALUES (51, 'before');
 	ALTER TABLE a1 ADD COLUMN w varchar(5) DEFAULT 'd';
 	INSERT INTO a1 VALUES (52, 'after', 'x'); UPDATE a1 SET v = 'upd' WHERE id = 3;
 	INSERT INTO a2 VALUES (51, 'a2 goes on'); DELETE FROM a1 WHERE id = 4"
-wait_caught_up 60
+tap_stream_caught_up gs 60
 ok $? "the stream goes on after the schema change"
 is "$(q "SELECT column_name FROM information_schema.columns
            WHERE table_name = 'a1' AND column_name = 'w'")" "w" "evolve added the column to the target"
@@ -65,12 +48,12 @@ is "$(dst_rows)" "$(src_rows)" "both targets equal their sources"
 new_run=$(q "SELECT snapshot_run_id FROM etl_pull.stream_tables WHERE table_name = 'a1'")
 is "$(q "SELECT $new_run > $first_run AND status = 'succeeded' FROM etl_pull.runs WHERE run_id = $new_run")" "t" \
 	"the table was snapshotted again, a recorded run"
-tap_mariadb etl_test -e "INSERT INTO a1 VALUES (53, 'later', 'y')"
-wait_caught_up 30
+tap_own_mysql etl_test -e "INSERT INTO a1 VALUES (53, 'later', 'y')"
+tap_stream_caught_up gs 30
 is "$(dst_rows)" "$(src_rows)" "and streams on with its new column"
 
 # on_schema_change = error: the snapshot fails, which the view and the runs show
-tap_mariadb etl_test -e "ALTER TABLE a2 ADD COLUMN z int; INSERT INTO a2 VALUES (52, 'z', 1)"
+tap_own_mysql etl_test -e "ALTER TABLE a2 ADD COLUMN z int; INSERT INTO a2 VALUES (52, 'z', 1)"
 for ((i = 0; i < 200; i++)); do
 	[ "$(q "SELECT state FROM etl_pull.streams")" = failed ] && break
 	sleep 0.1
