@@ -134,6 +134,9 @@ static long backoff_ms = 1000;
  */
 static char *recorded_failure = NULL;
 
+/* Why the next round's snapshots are taken, when it is not the first */
+static const char *snapshot_reason = NULL;
+
 /* Run one statement on etl_pull's tables as their owner, the group $1 */
 static void
 exec_state(const char *sql, int nargs, Oid *argtypes, Datum *args, const char *nulls)
@@ -319,7 +322,7 @@ record_low_watermark(Stream *s)
  * row of etl_pull.stream_tables, in one transaction
  */
 static void
-snapshot_table(Stream *s, const char *name)
+snapshot_table(Stream *s, const char *name, const char *why)
 {
 	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, INT8OID};
 	Datum		args[4];
@@ -344,6 +347,17 @@ snapshot_table(Stream *s, const char *name)
 		elog(ERROR, "could not run etl_pull.load_table");
 	run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
+
+	/* the run says why it was taken */
+	args[1] = CStringGetTextDatum(psprintf("snapshot of the binary log's stream of load group \"%s\": %s",
+										   s->group, why));
+	EtlPullOwnerExec(psprintf("UPDATE etl_pull.runs"
+							  " SET notes = CASE WHEN notes IS NULL THEN $2"
+							  "                  ELSE notes OPERATOR(pg_catalog.||) '; '"
+							  "                       OPERATOR(pg_catalog.||) $2 END"
+							  " WHERE run_id OPERATOR(pg_catalog.=) " INT64_FORMAT, run_id),
+					 2, argtypes, args, NULL, SPI_OK_UPDATE,
+					 "note why a snapshot was taken in etl_pull.runs");
 
 	args[1] = CStringGetTextDatum(s->group);
 	args[2] = CStringGetTextDatum(status.file);
@@ -592,7 +606,8 @@ resnapshot(Stream *s)
 	set_state(s, "snapshotting", s->resnapshot);
 	commit_xact();
 	foreach(lc, s->resnapshot)
-		snapshot_table(s, (char *) lfirst(lc));
+		snapshot_table(s, (char *) lfirst(lc),
+					   "its table map no longer matched the table (a schema change at the source)");
 	begin_xact();
 	EtlPullApplyForget(s->apply);
 	make_apply(s);
@@ -813,7 +828,7 @@ apply_log(Stream *s)
 
 /*
  * Record a failure of the stream in etl_pull.runs, as a failed run of each
- * of its tables (strategy "stream", extraction "binlog", the position it
+ * of its tables (strategy "binlog stream", extraction "binlog", the position it
  * stood at), once per distinct error
  */
 static void
@@ -830,7 +845,7 @@ record_failed_runs(Stream *s, const char *error)
 
 		memset(&r, 0, sizeof(r));
 		r.run_id = EtlPullNextRunId();
-		r.strategy = "stream";
+		r.strategy = "binlog stream";
 		r.strategy_reason = psprintf("the binary log's stream of load group \"%s\"", s->group);
 		r.extraction = "binlog";
 		r.source_position = s->file ?
@@ -912,8 +927,10 @@ run_stream(Stream *s)
 		begin_xact();
 		set_state(s, "snapshotting", s->unsnapshotted);
 		commit_xact();
-		snapshot_table(s, (char *) lfirst(lc));
+		snapshot_table(s, (char *) lfirst(lc),
+					   snapshot_reason ? snapshot_reason : "not snapshotted for this stream yet");
 	}
+	snapshot_reason = NULL;
 	apply_log(s);
 }
 
@@ -1006,6 +1023,7 @@ etl_pull_stream_worker_main(Datum main_arg)
 		if (edata->sqlerrcode == ERRCODE_ETL_PULL_BINLOG_GONE)
 		{
 			forget_position(&s, EtlPullErrorText(edata));
+			snapshot_reason = "the recorded position was purged at the source";
 			MemoryContextDelete(stream_cxt);
 			stream_cxt = NULL;
 			s.tables = NIL;

@@ -55,8 +55,9 @@ like "$(q "SELECT last_error FROM etl_pull.streams")" \
 	"^the recorded position is gone at the source .*: every table of the group is snapshotted again" \
 	"etl_pull.streams says the position was purged and the tables snapshotted again"
 new_run=$(q "SELECT snapshot_run_id FROM etl_pull.stream_tables WHERE table_name = 'p1'")
-is "$(q "SELECT $new_run > $first_run AND status = 'succeeded' FROM etl_pull.runs WHERE run_id = $new_run")" "t" \
-	"the new snapshot is a recorded run"
+is "$(q "SELECT $new_run > $first_run AND status = 'succeeded' AND notes LIKE '%snapshot of the binary log''s stream of load group \"gp\": the recorded position was purged at the source%'
+           FROM etl_pull.runs WHERE run_id = $new_run")" "t" \
+	"the new snapshot is a recorded run, which says why it was taken"
 is "$(dst_rows)" "$(src_rows)" "the target equals the source, the changes made while stopped included"
 tap_own_mysql etl_test -e "INSERT INTO p1 VALUES (102, 'after')"
 tap_stream_caught_up gp 30

@@ -46,8 +46,9 @@ is "$(q "SELECT column_name FROM information_schema.columns
            WHERE table_name = 'a1' AND column_name = 'w'")" "w" "evolve added the column to the target"
 is "$(dst_rows)" "$(src_rows)" "both targets equal their sources"
 new_run=$(q "SELECT snapshot_run_id FROM etl_pull.stream_tables WHERE table_name = 'a1'")
-is "$(q "SELECT $new_run > $first_run AND status = 'succeeded' FROM etl_pull.runs WHERE run_id = $new_run")" "t" \
-	"the table was snapshotted again, a recorded run"
+is "$(q "SELECT $new_run > $first_run AND status = 'succeeded' AND notes LIKE '%its table map no longer matched the table (a schema change at the source)%'
+           FROM etl_pull.runs WHERE run_id = $new_run")" "t" \
+	"the table was snapshotted again, a recorded run that says why"
 tap_own_mysql etl_test -e "INSERT INTO a1 VALUES (53, 'later', 'y')"
 tap_stream_caught_up gs 30
 is "$(dst_rows)" "$(src_rows)" "and streams on with its new column"
