@@ -44,8 +44,12 @@ OBJS = \
 	src/load/strategy_swap.o \
 	src/load/target.o \
 	src/load/unchanged.o \
+	src/stream/apply.o \
+	src/stream/control.o \
 	src/stream/event.o \
+	src/stream/prereq.o \
 	src/stream/rowimage.o \
+	src/stream/worker.o \
 	src/commands/binlog_events.o \
 	src/commands/cron.o \
 	src/commands/import_tables.o \

@@ -15,7 +15,9 @@
 -- leaves no trace) and full for one without, and each row says what its
 -- extraction sees of the source's changes and what it misses (sees,
 -- misses; NULL misses: nothing).  Its result gains those two columns, so
--- the function is made again (same arguments, same rights).
+-- the function is made again (same rights), with issue 27's argument
+-- binlog too (binlog => true: each new table with a primary key follows the
+-- binary log).
 DROP FUNCTION etl_pull.import_tables(name, text, text, text, text, text, boolean, boolean);
 CREATE FUNCTION etl_pull.import_tables(server name,
                                        source_db text DEFAULT NULL,
@@ -24,18 +26,19 @@ CREATE FUNCTION etl_pull.import_tables(server name,
                                        load_group text DEFAULT NULL,
                                        target_schema text DEFAULT 'public',
                                        views boolean DEFAULT false,
-                                       disable_missing boolean DEFAULT false)
+                                       disable_missing boolean DEFAULT false,
+                                       binlog boolean DEFAULT false)
 RETURNS TABLE (name text, source text, target text, action text,
                extraction text, incremental_columns text[], primary_key text[],
                estimated_rows bigint, estimated_bytes bigint, engine text,
                notes text[], sees text, misses text)
 AS 'MODULE_PATHNAME', 'etl_pull_import_tables'
 LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION etl_pull.import_tables(name, text, text, text, text, text, boolean, boolean) IS
-    'registers every table of a MySQL database with an exact plan (diff with a primary key, full without), saying what each plan sees and misses; again, it reports new, existing and missing tables';
-REVOKE EXECUTE ON FUNCTION etl_pull.import_tables(name, text, text, text, text, text, boolean, boolean)
+COMMENT ON FUNCTION etl_pull.import_tables(name, text, text, text, text, text, boolean, boolean, boolean) IS
+    'registers every table of a MySQL database with an exact plan (diff with a primary key, full without; with binlog, tables with a primary key follow the binary log), saying what each plan sees and misses; again, it reports new, existing and missing tables';
+REVOKE EXECUTE ON FUNCTION etl_pull.import_tables(name, text, text, text, text, text, boolean, boolean, boolean)
     FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION etl_pull.import_tables(name, text, text, text, text, text, boolean, boolean)
+GRANT EXECUTE ON FUNCTION etl_pull.import_tables(name, text, text, text, text, text, boolean, boolean, boolean)
     TO etl_pull_admin;
 
 -- Item 1: a load of a source table that has not changed since the table's
@@ -121,3 +124,101 @@ COMMENT ON FUNCTION etl_pull.binlog_events(name, text, bigint, integer, bigint, 
     'the source''s binary log from a file and offset (or after a GTID), each event and row image decoded as the binlog stream reads it (a diagnostic; etl_pull_admin only)';
 REVOKE EXECUTE ON FUNCTION etl_pull.binlog_events(name, text, bigint, integer, bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION etl_pull.binlog_events(name, text, bigint, integer, bigint, text) TO etl_pull_admin;
+
+-- Issue 27: following the source's binary log.  extraction = 'binlog' keeps
+-- a table current from its group's stream; start_stream and stop_stream
+-- run and stop the group's background worker; etl_pull.stream_state is the
+-- stream's one row (its position is committed in the same transaction as
+-- the changes it applied, so a crash neither loses nor repeats anything),
+-- etl_pull.stream_tables the tables whose snapshot the stream has taken,
+-- etl_pull.streams the view.  Only the library writes them, as the
+-- extension's owner.
+ALTER TABLE etl_pull.tables DROP CONSTRAINT tables_extraction_check;
+ALTER TABLE etl_pull.tables ADD CONSTRAINT tables_extraction_check
+    CHECK (extraction IN ('full', 'incremental', 'diff', 'binlog'));
+
+CREATE TABLE etl_pull.stream_state (
+    load_group      text PRIMARY KEY,
+    server          text NOT NULL,
+    run_as          name NOT NULL,
+    wanted          boolean NOT NULL DEFAULT true,
+    state           text NOT NULL DEFAULT 'snapshotting'
+                    CHECK (state IN ('snapshotting', 'streaming', 'stopped', 'failed')),
+    binlog_file     text,
+    binlog_offset   bigint,
+    gtid            text,
+    source_time     timestamptz,
+    applied_at      timestamptz,
+    caught_up_at    timestamptz,
+    changes_applied bigint NOT NULL DEFAULT 0,
+    resnapshotting  text[],
+    last_error      text,
+    last_error_at   timestamptz,
+    worker_pid      integer,
+    started_at      timestamptz,
+    server_id       bigint NOT NULL
+);
+COMMENT ON TABLE etl_pull.stream_state IS
+    'one row per load group that follows the binary log: its state and the source position applied (written with the changes, in one transaction)';
+SELECT pg_catalog.pg_extension_config_dump('etl_pull.stream_state', '');
+REVOKE ALL ON etl_pull.stream_state FROM PUBLIC;
+GRANT SELECT ON etl_pull.stream_state TO etl_pull_admin;
+
+CREATE TABLE etl_pull.stream_tables (
+    table_name      text PRIMARY KEY
+                    REFERENCES etl_pull.tables (name) ON DELETE CASCADE ON UPDATE CASCADE,
+    load_group      text NOT NULL,
+    snapshot_run_id bigint,
+    snapshot_file   text,
+    snapshot_offset bigint,
+    snapshotted_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE etl_pull.stream_tables IS
+    'the tables a stream has snapshotted (a table without a row is snapshotted before the stream applies its changes)';
+SELECT pg_catalog.pg_extension_config_dump('etl_pull.stream_tables', '');
+REVOKE ALL ON etl_pull.stream_tables FROM PUBLIC;
+GRANT SELECT ON etl_pull.stream_tables TO etl_pull_admin;
+
+-- A stream's errors may quote source values: each role sees the streams it
+-- runs (or a role it is a member of runs), etl_pull_admin sees all
+CREATE VIEW etl_pull.streams WITH (security_barrier) AS
+SELECT s.load_group, s.server, s.run_as,
+       CASE WHEN s.state IN ('snapshotting', 'streaming') AND NOT s.wanted
+            THEN 'stopped' ELSE s.state END AS state,
+       s.binlog_file, s.binlog_offset, s.gtid, s.source_time,
+       CASE WHEN s.state OPERATOR(pg_catalog.<>) 'streaming' THEN NULL
+            WHEN s.caught_up_at IS NOT NULL
+                 AND s.caught_up_at OPERATOR(pg_catalog.>=) s.applied_at
+                 AND s.caught_up_at OPERATOR(pg_catalog.>=) s.started_at
+            THEN 0::double precision
+            ELSE pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-)
+                                      COALESCE(s.source_time, s.started_at)) END AS lag_seconds,
+       s.changes_applied, s.resnapshotting, s.last_error, s.last_error_at,
+       s.worker_pid, s.started_at, s.applied_at
+  FROM etl_pull.stream_state s
+ WHERE EXISTS (SELECT FROM pg_catalog.pg_roles r
+                WHERE r.rolname OPERATOR(pg_catalog.=) s.run_as
+                  AND pg_catalog.pg_has_role(CURRENT_USER, r.oid, 'USAGE'))
+    OR pg_catalog.pg_has_role(CURRENT_USER, 'etl_pull_admin', 'USAGE');
+COMMENT ON VIEW etl_pull.streams IS
+    'one row per load group that follows the binary log: server, state, the source position applied, lag, changes, re-snapshots, the last error';
+GRANT SELECT ON etl_pull.streams TO PUBLIC;
+
+CREATE FUNCTION etl_pull.start_stream(load_group text)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'etl_pull_start_stream'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION etl_pull.start_stream(text) IS
+    'starts (or resumes from its recorded position) the background worker that keeps the group''s binlog tables current; returns its process id';
+
+CREATE FUNCTION etl_pull.stop_stream(load_group text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'etl_pull_stop_stream'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION etl_pull.stop_stream(text) IS
+    'stops the group''s stream worker (its position is kept: start_stream resumes there); returns whether one was running';
+
+-- import_tables(..., binlog => true) registers each new table that has a
+-- primary key with extraction 'binlog' (the others load full, and a note
+-- says why): the argument is in import_tables' one definition above, in
+-- issue 28's section, which remakes the function for its new columns too.

@@ -19,6 +19,7 @@
 
 #include "etl_pull.h"
 #include "catalog/etl_catalog.h"
+#include "stream/stream.h"
 
 PG_MODULE_MAGIC;
 
@@ -221,4 +222,8 @@ _PG_init(void)
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("etl_pull");
+
+	/* in shared_preload_libraries: resume the streams after a restart */
+	if (process_shared_preload_libraries_in_progress)
+		EtlPullStreamLauncherRegister();
 }

@@ -65,12 +65,17 @@ typedef enum EtlPullProtocol
 	ETL_PROTOCOL_TEXT
 } EtlPullProtocol;
 
-/* Which rows a load reads (setting extraction: full, incremental, diff) */
+/*
+ * Which rows a load reads (setting extraction: full, incremental, diff,
+ * binlog: the group's stream keeps the table current, and a load of it is
+ * full)
+ */
 typedef enum EtlPullExtraction
 {
 	ETL_EXTRACTION_FULL,
 	ETL_EXTRACTION_INCREMENTAL,
-	ETL_EXTRACTION_DIFF
+	ETL_EXTRACTION_DIFF,
+	ETL_EXTRACTION_BINLOG
 } EtlPullExtraction;
 
 /*

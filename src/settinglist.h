@@ -56,8 +56,8 @@ ETL_SETTING(source_table, SET_TEXT, char *, NULL, NULL, 0, 0,
 			"MySQL table: table or db.table (NULL: the name, in the server's dbname)")
 ETL_SETTING(target_table, SET_QUALIFIED_NAME, char *, NULL, NULL, 0, 0,
 			"PostgreSQL table: table or schema.table (NULL: public.<name>)")
-ETL_SETTING(extraction, SET_CHOICE, EtlPullExtraction, "full", "full, incremental, diff", 0, 0,
-			"which rows a load reads: all, those past the watermark, or the key ranges whose hashes differ")
+ETL_SETTING(extraction, SET_CHOICE, EtlPullExtraction, "full", "full, incremental, diff, binlog", 0, 0,
+			"which rows a load reads: all, those past the watermark, or the key ranges whose hashes differ; or binlog: the group's stream applies the source's binary log")
 ETL_SETTING(incremental_columns, SET_COLUMN_LIST, List *, NULL, NULL, 0, 0,
 			"columns whose maximum is the watermark of incremental loads")
 ETL_SETTING(strategy, SET_CHOICE, EtlPullStrategy, "auto", "auto, standard, stream, copy, parallel", 0, 0,

@@ -109,6 +109,34 @@ tap_stop_own_mariadb() {
 	TAP_OWN_MARIADB=
 }
 
+# tap_own_mysql ARGS: the MariaDB client as root on the test's own MariaDB (tap_own_mariadb).
+tap_own_mysql() {
+	mariadb --no-defaults --skip-ssl --default-character-set=utf8mb4 \
+		--socket="$TAP_MYSQL_SOCKET" -uroot "$@"
+}
+
+# tap_own_mysql_server NAME: a foreign server NAME for the test's own MariaDB (database etl_test),
+# and a user mapping for postgres with the suite's user, in TAP_DB (after tap_setup_db).
+tap_own_mysql_server() {
+	q "CREATE SERVER $1 FOREIGN DATA WRAPPER etl_pull
+	     OPTIONS (host '127.0.0.1', port '$TAP_MYSQL_PORT', dbname 'etl_test');
+	   CREATE USER MAPPING FOR postgres SERVER $1
+	     OPTIONS (user '$ETL_PULL_MYSQL_USER', password '$ETL_PULL_MYSQL_PASSWORD')" >/dev/null
+}
+
+# tap_stream_caught_up GROUP SECONDS: wait up to SECONDS until the stream of load group GROUP
+# streams at the position of the end of the own MariaDB's binary log; false if it does not.
+tap_stream_caught_up() {
+	local i pos
+	for ((i = 0; i < $2 * 10; i++)); do
+		pos=$(tap_own_mysql -N -e "SHOW MASTER STATUS" | awk '{print $1 " " $2}')
+		[ "$(q "SELECT binlog_file || ' ' || binlog_offset FROM etl_pull.streams
+		          WHERE load_group = '$1' AND state = 'streaming'")" = "$pos" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # Stop the test's own cluster and remove it (kept when ETL_PULL_KEEP=1).
 tap_stop_own_cluster() {
 	[ -n "$TAP_OWN_PGDATA" ] || return 0

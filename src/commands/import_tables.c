@@ -150,6 +150,7 @@ typedef struct ImportArgs
 	Oid			target_nspid;
 	bool		views;
 	bool		disable_missing;
+	bool		binlog;			/* new tables with a key follow the binary log */
 } ImportArgs;
 
 /*
@@ -645,6 +646,7 @@ import_args(FunctionCallInfo fcinfo, ImportArgs *a)
 	a->target_schema = text_to_cstring(PG_GETARG_TEXT_PP(5));
 	a->views = PG_ARGISNULL(6) ? false : PG_GETARG_BOOL(6);
 	a->disable_missing = PG_ARGISNULL(7) ? false : PG_GETARG_BOOL(7);
+	a->binlog = PG_NARGS() > 8 && !PG_ARGISNULL(8) && PG_GETARG_BOOL(8);
 
 	if (a->db && a->db[0] == '\0')
 		ereport(ERROR,
@@ -699,6 +701,12 @@ classify_new_table(const ImportArgs *a, ImportTable *t, char *name,
 	plan->target_table = psprintf("%s.%s", quote_identifier(a->target_schema),
 								  quote_identifier(relname));
 	plan->extraction = infer_extraction(t, &row->notes);
+	if (a->binlog && !t->is_view && t->pk != NIL)
+		plan->extraction = ETL_EXTRACTION_BINLOG;	/* its group's stream keeps it current */
+	else if (a->binlog)
+		row->notes = lappend(row->notes,
+							 t->is_view ? "a view cannot follow the binary log: loads full" :
+							 "no primary key: cannot follow the binary log (a changed row could not be found exactly): loads full");
 	row->name = name;
 	row->target = pstrdup(quote_qualified_identifier(a->target_schema, relname));
 	existing = get_relname_relid(relname, a->target_nspid);

@@ -23,10 +23,13 @@
  *	privileges	what the caller lacks for the load (or that nothing is)
  *	keys		the primary key and how parallel would cut it into chunks
  *	extraction	full, incremental (the watermark, its predicate and
- *				whether the watermark column leads an index at the source)
- *				or diff (what the next run compares, or why it is refused);
+ *				whether the watermark column leads an index at the source),
+ *				diff (what the next run compares, or why it is refused) or
+ *				binlog (its group's stream, or why the table cannot have one);
  *				what it sees of the source's changes and what it misses;
  *				whether the next run would skip as unchanged, and why
+ *	binlog		for a binlog table: each thing the server needs for its
+ *				binary log to be followed, and what to ask for if it lacks it
  *	hazard		values found in the sampled rows that a load would turn
  *				into NULL, refuse or fail on
  *
@@ -79,6 +82,7 @@
 #include "load/load.h"
 #include "load/parallel.h"
 #include "commands/commands.h"
+#include "stream/stream.h"
 
 /*
  * One table's plan in the making: the rows so far, and what the sections
@@ -895,6 +899,10 @@ EtlPullExtractionSight(EtlPullExtraction extraction, List *columns,
 			*sees = "every insert, edit and delete: key ranges compared by hash, only the ranges that differ pulled (an unchanged table costs one aggregate query at the source)";
 			*misses = NULL;
 			return;
+		case ETL_EXTRACTION_BINLOG:
+			*sees = "every insert, edit, delete and TRUNCATE, as the source's binary log records them (a stopped stream resumes from its recorded position; a change it cannot apply exactly snapshots the table again)";
+			*misses = NULL;
+			return;
 		case ETL_EXTRACTION_INCREMENTAL:
 			break;
 	}
@@ -1054,8 +1062,35 @@ plan_comparison(TablePlan *p)
 }
 
 /*
- * The extraction: full, incremental or diff; what a comparison cannot
- * see; then what the extraction sees of the source's changes and misses
+ * A binlog table: what its stream needs of the server (each requirement,
+ * and what to ask the MySQL administrator for when it is missing), and
+ * whether the table can be streamed at all (a primary key)
+ */
+static void
+plan_binlog(TablePlan *p)
+{
+	const char *why = EtlPullStreamUnsuitable(p->table, p->load.source);
+	ListCell   *lc;
+
+	emit(p, "extraction", "binlog",
+		 p->table->load_group ?
+		 psprintf("kept current by the stream of load group \"%s\" (etl_pull.start_stream), which snapshots it first; load_table loads it in full",
+				  p->table->load_group) :
+		 "kept current by its load group's stream, but the table has no load_group: set one, then etl_pull.start_stream(group); load_table loads it in full");
+	if (why != NULL)
+		emit(p, "extraction", "stream", psprintf("refused: %s", why));
+	foreach(lc, EtlPullBinlogPrerequisites(p->load.conn))
+	{
+		EtlPullBinlogCheck *c = (EtlPullBinlogCheck *) lfirst(lc);
+
+		emit(p, "binlog", c->item, c->detail);
+	}
+}
+
+/*
+ * The extraction: full, incremental, diff or binlog; what a comparison
+ * cannot see; then what the extraction sees of the source's changes and
+ * misses, and whether the next run would skip as unchanged
  */
 static void
 plan_extraction(TablePlan *p)
@@ -1067,6 +1102,8 @@ plan_extraction(TablePlan *p)
 		emit(p, "extraction", "full", "every row, every load");
 	else if (p->table->extraction == ETL_EXTRACTION_DIFF)
 		plan_diff(p);
+	else if (p->table->extraction == ETL_EXTRACTION_BINLOG)
+		plan_binlog(p);
 	else
 		plan_incremental(p, indexes);
 	plan_sight(p, plan_comparison(p));

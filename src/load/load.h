@@ -101,6 +101,9 @@ extern EtlPullMerger *EtlPullMergerBegin(struct ResultRelInfo *rri,
 										 Oid indexoid, AttrNumber *attnums,
 										 int nmapped, int64 *merged);
 extern bool EtlPullMergerApply(EtlPullMerger *m, struct TupleTableSlot *slot);
+extern void EtlPullMergerNextCommand(EtlPullMerger *m);
+extern bool EtlPullMergerDelete(EtlPullMerger *m, struct TupleTableSlot *slot);
+extern EtlPullMerger *EtlPullSinkMerger(EtlPullSink *sink);	/* in sink.c */
 extern void EtlPullMergerEnd(EtlPullMerger *m);
 
 /* in load/copy_feed.c */

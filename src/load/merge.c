@@ -295,16 +295,13 @@ merge_update(EtlPullMerger *m, TupleTableSlot *slot)
 }
 
 /*
- * Merge one row, its values in slot->tts_values (every attribute: the
- * unmapped ones hold their defaults, for an insert).  Returns whether the
- * row was inserted or updated.  Allocates in the current memory context,
- * which the caller resets.
+ * Probe the primary key for the key of "slot": whether the target has the
+ * row, then in m->found
  */
-bool
-EtlPullMergerApply(EtlPullMerger *m, TupleTableSlot *slot)
+static bool
+probe(EtlPullMerger *m, TupleTableSlot *slot)
 {
 	int16	   *indkey = m->index->rd_index->indkey.values;
-	bool		changed = true;
 	bool		hit;
 	MemoryContext oldcxt;
 	int			i;
@@ -327,7 +324,21 @@ EtlPullMergerApply(EtlPullMerger *m, TupleTableSlot *slot)
 	index_rescan(m->scan, m->skey, m->nkeys, NULL, 0);
 	hit = index_getnext_slot(m->scan, ForwardScanDirection, m->found);
 	MemoryContextSwitchTo(oldcxt);
-	if (!hit)
+	return hit;
+}
+
+/*
+ * Merge one row, its values in slot->tts_values (every attribute: the
+ * unmapped ones hold their defaults, for an insert).  Returns whether the
+ * row was inserted or updated.  Allocates in the current memory context,
+ * which the caller resets.
+ */
+bool
+EtlPullMergerApply(EtlPullMerger *m, TupleTableSlot *slot)
+{
+	bool		changed = true;
+
+	if (!probe(m, slot))
 		merge_insert(m, slot);
 	else
 	{
@@ -359,4 +370,41 @@ EtlPullMergerEnd(EtlPullMerger *m)
 	UnregisterSnapshot(m->snapshot);
 	ExecDropSingleTupleTableSlot(m->found);
 	ExecDropSingleTupleTableSlot(m->updated);
+}
+
+/*
+ * Make the rows written so far visible to the merge's next probe, for a
+ * caller that may merge the same key twice (the binary log's stream: an
+ * insert and an update of one row in one transaction): a new command, and
+ * the probes' snapshot moved to it, as logical replication's apply does
+ * between changes.
+ */
+void
+EtlPullMergerNextCommand(EtlPullMerger *m)
+{
+	CommandCounterIncrement();
+	m->cid = GetCurrentCommandId(true);
+	m->snapshot->curcid = m->cid;
+}
+
+/*
+ * Delete the target's row whose primary key is that of "slot" (its key
+ * attributes set; the others are not read).  Returns whether there was
+ * one.  Index entries stay for VACUUM, as for any delete.
+ */
+bool
+EtlPullMergerDelete(EtlPullMerger *m, TupleTableSlot *slot)
+{
+	TM_FailureData tmfd;
+	TM_Result	res;
+
+	if (!probe(m, slot))
+		return false;
+	CheckCmdReplicaIdentity(m->rel, CMD_DELETE);
+	res = table_tuple_delete(m->rel, &m->found->tts_tid, m->cid, m->snapshot,
+							 InvalidSnapshot, true, &tmfd, false);
+	if (res != TM_Ok)
+		elog(ERROR, "unexpected table_tuple_delete status: %u", res);
+	ExecClearTuple(m->found);
+	return true;
 }

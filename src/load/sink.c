@@ -420,3 +420,13 @@ EtlPullSinkEnd(EtlPullSink *sink)
 	FreeExecutorState(sink->estate);
 	MemoryContextDelete(sink->batchcxt);
 }
+
+/*
+ * The merge of a merging sink (EtlPullSinkBeginMerge), for a caller that
+ * also deletes by key between its rows (the binary log's stream)
+ */
+EtlPullMerger *
+EtlPullSinkMerger(EtlPullSink *sink)
+{
+	return sink->merger;
+}

@@ -310,7 +310,7 @@ etl_mysql -e "CREATE TABLE etl_import_t.byadmin (id int PRIMARY KEY)"
 registered=$(q "SELECT count(*) FROM etl_pull.tables")
 like "$(q "SET ROLE imp_plain; SELECT * FROM etl_pull.import_tables('replica', 'etl_import_t')")" \
 	"permission denied for function import_tables" "a role without etl_pull_admin may not import"
-q "GRANT EXECUTE ON FUNCTION etl_pull.import_tables(name, text, text, text, text, text, boolean, boolean) TO imp_plain" >/dev/null
+q "GRANT EXECUTE ON FUNCTION etl_pull.import_tables(name, text, text, text, text, text, boolean, boolean, boolean) TO imp_plain" >/dev/null
 like "$(q "SET ROLE imp_plain; SELECT * FROM etl_pull.import_tables('replica', 'etl_import_t')")" \
 	"permission denied to import tables" "... not even when granted EXECUTE: registering is etl_pull_admin's"
 like "$(q "SET ROLE imp_admin; SELECT * FROM etl_pull.import_tables('replica', 'etl_import_t')")" \
