@@ -15,9 +15,7 @@
  * target's key ranges are compared with the source's by hash and those
  * that differ pulled again (EtlPullDiffRefresh, as a diff run does), in
  * passes, until a pass during which UPDATE_TIME stood still: the target
- * then equals the source as it was during that pass.  Each pass waits
- * first (a few seconds at most) for a second in which the table is not
- * written, so that it has a chance to be trusted.  With the setting
+ * then equals the source as it was during that pass.  With the setting
  * verify the passes run in any case, and the last one, which must find
  * no range differing, is the check (a separate check afterwards would
  * race the application's writes).
@@ -25,11 +23,15 @@
  * A table the practice writes all the time (a log appended to every
  * second) never gives a pass that can be trusted.  Each pass still brings
  * every range to a state of the source no older than the pass's start, so
- * after SETTLE_PASSES passes the load commits, and its notes say what it
- * holds: every change made before the last pass began, some made during
- * it; the next run brings the rest.  With the setting verify, which asks
- * for the copy to be checked equal, such a table fails the load instead,
- * after SETTLE_PASSES_VERIFY passes.  One that stands still while a pass
+ * after SETTLE_PASSES passes (the second after a wait of a second at most
+ * for a quiet one) the load commits, and its notes say what it holds:
+ * every change made before the last pass began, some made during it; the
+ * next run brings the rest (more passes would cost a whole comparison
+ * each for a table that is never quiet).  With the setting verify, which
+ * asks for the copy to be checked equal, each pass waits first (a few
+ * seconds at most) for a second in which the table is not written,
+ * and a table that keeps changing fails the load after
+ * SETTLE_PASSES_VERIFY passes.  One that stands still while a pass
  * still finds differences fails as a verify does (the target's code
  * changes the rows).
  *
@@ -61,9 +63,11 @@
 /*
  * Before a pass, how long to wait at most for a second in which the table
  * is not written (a pass that starts in a busy second cannot be trusted,
- * and each pass reads the whole table)
+ * and each pass reads the whole table): with the setting verify, before
+ * each pass; without, before the second only, and not as long
  */
 #define SETTLE_QUIET_MS 3000
+#define SETTLE_QUIET_MS_AGAIN 1000
 
 /*
  * What a full load does about a source without a snapshot, for the run's
@@ -120,14 +124,13 @@ EtlPullSettleStart(EtlPullLoad *load)
 }
 
 /*
- * Wait, up to SETTLE_QUIET_MS, until the source's UPDATE_TIME is older
+ * Wait, up to "ms", until the source's UPDATE_TIME is older
  * than the source clock's second: a pass started then can be trusted
  */
 static void
-wait_quiet(EtlPullLoad *load)
+wait_quiet(EtlPullLoad *load, int ms)
 {
-	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-													SETTLE_QUIET_MS);
+	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
 	EtlPullStamp st;
 
 	while (EtlPullSourceStamp(load->conn, load->source, &st) &&
@@ -179,7 +182,10 @@ EtlPullSettle(EtlPullLoad *load)
 		int			differing;
 
 		CHECK_FOR_INTERRUPTS();
-		wait_quiet(load);
+		if (verify)
+			wait_quiet(load, SETTLE_QUIET_MS);
+		else if (pass > 1)
+			wait_quiet(load, SETTLE_QUIET_MS_AGAIN);
 		(void) EtlPullSourceStamp(load->conn, source, &a);
 		differing = EtlPullDiffRefresh(load, psprintf("settle pass %d", pass),
 									   &merged, &deleted);
@@ -222,6 +228,6 @@ EtlPullSettle(EtlPullLoad *load)
 				 errdetail("A %s table has no snapshot; after %d passes re-checking the ranges read, its UPDATE_TIME still moved during each, so the copy could not be checked equal.",
 						   EtlPullPrintable(source->engine, 64), passes),
 				 errhint("The target keeps its old rows.  Load it again when the source is quieter, or set \"verify\" to \"off\": the load then commits what the last pass left.")));
-	EtlPullRunNote(load->result, "the source was written during each of %d passes re-checking the ranges read: every change made before the last pass began is loaded, some made during it too; the next run loads the rest",
+	EtlPullRunNote(load->result, "the source was written during each of the %d passes re-checking the ranges read: every change made before the last one began is loaded, some made during it too; the next run loads the rest",
 				   passes);
 }

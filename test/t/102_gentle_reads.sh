@@ -146,7 +146,7 @@ etl_mysql -e "CALL gentle_writer(6, 0, 0)" &
 busy=$!
 out=$(q "SELECT status FROM etl_pull.load_table('gentle_big')")
 like "$out" "^succeeded" "a source that never settles, verify off: the load commits"
-like "$(notes gentle_big)" "the source was written during each of 2 passes re-checking the ranges read: every change made before the last pass began is loaded" \
+like "$(notes gentle_big)" "the source was written during each of the 2 passes re-checking the ranges read: every change made before the last one began is loaded" \
 	"and its notes say what it holds"
 q "SELECT etl_pull.set_table_option('gentle_big', 'verify', 'full')" >/dev/null
 before=$(pg_digest gentle_big)
