@@ -81,7 +81,7 @@ EtlPullSettlePlan(EtlPullSource *source)
 	if (!EtlPullSourceLocksOnRead(source))
 		return NULL;
 	if (EtlPullSourceChunkKey(source, &why) != NULL)
-		return psprintf("MyISAM: read in key-range statements of about %d ms (etl_pull.source_statement_ms), then re-checked by range hashes until a pass finds the source unchanged and equal",
+		return psprintf("MyISAM: read in key-range statements of about %d ms (etl_pull.source_statement_ms); if the source changed meanwhile, re-checked by range hashes and the ranges that differ pulled again before the load commits",
 						EtlPullSourceStatementMs);
 	return psprintf("%s table read in one statement, which holds its writers back for the whole read (%s)",
 					EtlPullPrintable(source->engine, 64), why);
