@@ -11,7 +11,8 @@
  * be missed, or seen in two ranges.  Before the load commits, the target
  * is brought back to the source: the source's UPDATE_TIME (whole seconds,
  * kept current by MyISAM) is read before the read and after it; if it
- * moved, or cannot be trusted (it was the second the read began in), the
+ * moved, or cannot be trusted (it was within two seconds of the source's
+ * clock when the read began: EtlPullSourceUnchanged), the
  * target's key ranges are compared with the source's by hash and those
  * that differ pulled again (EtlPullDiffRefresh, as a diff run does), in
  * passes, until a pass during which UPDATE_TIME stood still: the target
@@ -124,8 +125,9 @@ EtlPullSettleStart(EtlPullLoad *load)
 }
 
 /*
- * Wait, up to "ms", until the source's UPDATE_TIME is older
- * than the source clock's second: a pass started then can be trusted
+ * Wait, up to "ms", until the source's UPDATE_TIME is old enough that a
+ * write would move it (EtlPullStampSettled): a pass started then can be
+ * trusted
  */
 static void
 wait_quiet(EtlPullLoad *load, int ms)
@@ -134,7 +136,7 @@ wait_quiet(EtlPullLoad *load, int ms)
 	EtlPullStamp st;
 
 	while (EtlPullSourceStamp(load->conn, load->source, &st) &&
-		   st.updated >= st.now && GetCurrentTimestamp() < until)
+		   !EtlPullStampSettled(&st) && GetCurrentTimestamp() < until)
 	{
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 100, PG_WAIT_EXTENSION);

@@ -109,6 +109,7 @@ extern bool EtlPullSourceStamp(EtlPullConnection *conn, EtlPullSource *source,
 							   EtlPullStamp *stamp);
 extern bool EtlPullSourceUnchanged(const EtlPullStamp *before,
 								   const EtlPullStamp *after);
+extern bool EtlPullStampSettled(const EtlPullStamp *st);
 extern void EtlPullSourceQueryStart(EtlPullConnection *conn, EtlPullTable *table,
 									EtlPullSource *source, const char *where,
 									bool by_key);

@@ -765,15 +765,28 @@ EtlPullSourceStamp(EtlPullConnection *conn, EtlPullSource *source,
 
 /*
  * Whether the source did not change between stamps "before" and "after":
- * the same UPDATE_TIME, and one strictly older than the second "before"
- * was read in (a write later in that same second would leave it alone)
+ * the same UPDATE_TIME, and one at least two whole seconds older than the
+ * second "before" was read in.  Older by one would do if the data file's
+ * time came from the source's clock; the kernel stamps files with a clock
+ * a few milliseconds behind it, so a write just after "before" could still
+ * fall in UPDATE_TIME's second (unchanged.c measures the same margin).
  */
 bool
 EtlPullSourceUnchanged(const EtlPullStamp *before, const EtlPullStamp *after)
 {
 	return before->known && after->known &&
-		before->updated < before->now &&
+		EtlPullStampSettled(before) &&
 		after->updated == before->updated;
+}
+
+/*
+ * Whether stamp "st"'s UPDATE_TIME is old enough (see
+ * EtlPullSourceUnchanged) that a later write would move it
+ */
+bool
+EtlPullStampSettled(const EtlPullStamp *st)
+{
+	return st->known && st->updated + 1 < st->now;
 }
 
 /*

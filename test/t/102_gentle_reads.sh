@@ -101,8 +101,10 @@ echo "# standard, one statement: load $old s, the writer's longest UPDATE wait $
 ok $([ "$old_wait" -gt 1000 ] && echo 0 || echo 1) \
 	"in one statement the writer waits more than 1 s ($old_wait ms): the check below can fail"
 
-# ---- bounded statements: the writer's longest wait stays well under a second
-new=$(load_with_writer gentle_big 100 2 0 400)
+# ---- bounded statements: the writer's longest wait stays well under a second. 150 writes (about
+# 2 s) end well before the read does, so the re-check after the read finds every one of them (a
+# writer that outlasts the load's two passes leaves the rest to the next run: tested below)
+new=$(load_with_writer gentle_big 100 2 0 150)
 new_wait=$(longest_wait 2)
 like "$new" "^succeeded" "a load in key-range statements with a writer"
 echo "# standard, key ranges: load $new s, the writer's longest UPDATE wait $new_wait ms"
@@ -116,7 +118,7 @@ q "SELECT etl_pull.set_table_option('gentle_big', 'strategy', 'auto')" >/dev/nul
 # verify = full too (stream, binary protocol)
 q "SELECT etl_pull.set_table_option('gentle_big', 'strategy', 'copy');
    SELECT etl_pull.set_table_option('gentle_big', 'protocol', 'text')" >/dev/null
-st=$(load_with_writer gentle_big 100 3 1 200)
+st=$(load_with_writer gentle_big 100 3 1 120)
 like "$st" "^succeeded" "a load (copy, text protocol) while rows are inserted, updated and deleted"
 is "$(pg_digest gentle_big)" "$(mysql_digest gentle_big)" "the target equals the source (inserts, updates, deletes during the load)"
 like "$(notes gentle_big)" "read in [0-9]+ statements" "copy and the text protocol read in key ranges too"
