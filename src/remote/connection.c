@@ -37,28 +37,7 @@
 
 #include <sys/socket.h>
 
-/*
- * The client library's ma_list.h declares list_length(), list_free() and
- * list_delete() with other signatures than pg_list.h; give its copies
- * other names while mysql.h is read.  Nothing here calls them.
- */
-#define list_add	mysql_client_list_add
-#define list_delete mysql_client_list_delete
-#define list_cons	mysql_client_list_cons
-#define list_reverse mysql_client_list_reverse
-#define list_free	mysql_client_list_free
-#define list_length mysql_client_list_length
-#define list_walk	mysql_client_list_walk
-#include <mysql.h>
-#include <errmsg.h>
-#include <mysqld_error.h>
-#undef list_add
-#undef list_delete
-#undef list_cons
-#undef list_reverse
-#undef list_free
-#undef list_length
-#undef list_walk
+#include "remote/mysql_client.h"
 
 #include "access/xact.h"
 #include "lib/stringinfo.h"

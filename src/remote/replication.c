@@ -44,25 +44,7 @@
  */
 #include "postgres.h"
 
-/* as in connection.c: ma_list.h's list functions renamed while it is read */
-#define list_add	mysql_client_list_add
-#define list_delete mysql_client_list_delete
-#define list_cons	mysql_client_list_cons
-#define list_reverse mysql_client_list_reverse
-#define list_free	mysql_client_list_free
-#define list_length mysql_client_list_length
-#define list_walk	mysql_client_list_walk
-#include <mysql.h>
-#include <errmsg.h>
-#include <mysqld_error.h>
-#include <mariadb_rpl.h>
-#undef list_add
-#undef list_delete
-#undef list_cons
-#undef list_reverse
-#undef list_free
-#undef list_length
-#undef list_walk
+#include "remote/mysql_client.h"
 
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
