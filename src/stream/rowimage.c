@@ -90,6 +90,26 @@ le(const unsigned char *p, int n)
 	return v;
 }
 
+/*
+ * A value's length prefix of "hdr" bytes, read and checked: at most "max"
+ * bytes ("kind" names the type for the message; max 0: no bound but the
+ * row's), and that many left in the row.  The cursor is left on the value.
+ */
+static uint64
+prefixed_length(Row *r, int hdr, uint64 max, const char *kind)
+{
+	uint64		n;
+
+	need(r, hdr);
+	n = le(r->p, hdr);
+	r->p += hdr;
+	if (max > 0 && n > max)
+		bad_value(r, psprintf("A %s value of " UINT64_FORMAT " bytes exceeds its " UINT64_FORMAT ".",
+							  kind, n, max));
+	need(r, n);
+	return n;
+}
+
 static inline uint64
 be(const unsigned char *p, int n)
 {
@@ -757,16 +777,8 @@ decode_value(Row *r, char **value, unsigned long *length)
 		case T_STRING:
 			{
 				/* CHAR(n) or BINARY(n): n bytes at most, 1 or 2 length bytes */
-				int			hdr = meta > 255 ? 2 : 1;
-				uint64		n;
+				uint64		n = prefixed_length(r, meta > 255 ? 2 : 1, meta, "CHAR");
 
-				need(r, hdr);
-				n = le(r->p, hdr);
-				r->p += hdr;
-				if (n > meta)
-					bad_value(r, psprintf("A CHAR value of " UINT64_FORMAT " bytes exceeds its %u.",
-										  n, meta));
-				need(r, n);
 				if (map->charset == NULL || map->charset[r->col] < 0)
 					ereport(ERROR,
 							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -791,16 +803,8 @@ decode_value(Row *r, char **value, unsigned long *length)
 		case T_VARCHAR:
 		case T_VAR_STRING:
 			{
-				int			hdr = meta > 255 ? 2 : 1;
-				uint64		n;
+				uint64		n = prefixed_length(r, meta > 255 ? 2 : 1, meta, "VARCHAR");
 
-				need(r, hdr);
-				n = le(r->p, hdr);
-				r->p += hdr;
-				if (n > meta)
-					bad_value(r, psprintf("A VARCHAR value of " UINT64_FORMAT " bytes exceeds its %u.",
-										  n, meta));
-				need(r, n);
 				text_value(r, r->p, n, value, length);
 				r->p += n;
 			}
@@ -811,12 +815,8 @@ decode_value(Row *r, char **value, unsigned long *length)
 		case T_LONG_BLOB:
 		case T_GEOMETRY:
 			{
-				uint64		n;
+				uint64		n = prefixed_length(r, meta, 0, NULL);
 
-				need(r, meta);
-				n = le(r->p, meta);
-				r->p += meta;
-				need(r, n);
 				if (t == T_GEOMETRY)
 				{
 					/* SRID, then WKB: a load reads ST_AsBinary(), the WKB */
