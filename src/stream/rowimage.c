@@ -56,6 +56,8 @@ typedef struct Row
 } Row;
 
 static void bad_value(const Row *r, const char *detail) pg_attribute_noreturn();
+static void missing_metadata(const Row *r, const char *what,
+							 const char *level) pg_attribute_noreturn();
 
 static void
 bad_value(const Row *r, const char *detail)
@@ -180,6 +182,21 @@ text_value(Row *r, const unsigned char *p, size_t n, char **value,
 	set_text(value, length, (const char *) p, n);
 }
 
+/*
+ * The table map lacks the metadata ("what") that column r->col needs to be
+ * read; "level" is the binlog_row_metadata that gives it
+ */
+static void
+missing_metadata(const Row *r, const char *what, const char *level)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("the binary log's table map lacks the %s of column %d of table \"%s.%s\"",
+					what, r->col + 1, EtlPullPrintable(r->map->db, 64),
+					EtlPullPrintable(r->map->table, 64)),
+			 errhint("Set binlog_row_metadata = %s on the MySQL server.", level)));
+}
+
 /* An integer of n bytes */
 static void
 int_value(Row *r, int n, char **value, unsigned long *length)
@@ -190,12 +207,7 @@ int_value(Row *r, int n, char **value, unsigned long *length)
 	int			len;
 
 	if (r->map->is_unsigned == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("the binary log does not say whether integer column %d of table \"%s.%s\" is signed",
-						r->col + 1, EtlPullPrintable(r->map->db, 64),
-						EtlPullPrintable(r->map->table, 64)),
-				 errhint("Set binlog_row_metadata = FULL on the MySQL server.")));
+		missing_metadata(r, "signedness", "FULL");
 	need(r, n);
 	u = le(r->p, n);
 	r->p += n;
@@ -499,6 +511,298 @@ legacy_hires(Row *r, uint8 t, int fsp, char **value, unsigned long *length)
 	}
 }
 
+/* A FLOAT (n = 4) or DOUBLE (n = 8), in its shortest exact digits */
+static void
+float_value(Row *r, int n, char **value, unsigned long *length)
+{
+	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
+	uint64		u;
+	double		d;
+	int			len;
+
+	need(r, n);
+	u = le(r->p, n);
+	r->p += n;
+	if (n == 4)
+	{
+		uint32		u4 = (uint32) u;
+		float		f;
+
+		memcpy(&f, &u4, 4);
+		d = (double) f;
+	}
+	else
+		memcpy(&d, &u, 8);
+	len = double_to_shortest_decimal_buf(d, buf);
+	set_text(value, length, buf, len);
+}
+
+/*
+ * A temporal value in the layouts older than MySQL 5.6's: YEAR, DATE,
+ * TIME as a signed [-]HHMMSS in 3 bytes, DATETIME as the number
+ * YYYYMMDDhhmmss in 8, TIMESTAMP as 4 bytes of seconds
+ */
+static void
+old_temporal_value(Row *r, uint8 t, char **value, unsigned long *length)
+{
+	switch (t)
+	{
+		case T_YEAR:
+			{
+				int			y;
+
+				need(r, 1);
+				y = r->p[0];
+				r->p++;
+				set_str(value, length, psprintf("%d", y == 0 ? 0 : 1900 + y));
+			}
+			break;
+		case T_DATE:
+		case T_NEWDATE:
+			{
+				uint32		v;
+
+				need(r, 3);
+				v = (uint32) le(r->p, 3);
+				r->p += 3;
+				datetime_text(r, v >> 9, (v >> 5) & 15, v & 31, 0, 0, 0, 0, 0,
+							  false, value, length);
+			}
+			break;
+		case T_TIME:
+			{
+				int32		v;
+				bool		neg;
+
+				need(r, 3);
+				v = (int32) le(r->p, 3);
+				if (v & 0x800000)
+					v -= 0x1000000;
+				r->p += 3;
+				neg = v < 0;
+				if (neg)
+					v = -v;
+				time_text(r, neg, v / 10000, (v / 100) % 100, v % 100, 0, 0,
+						  value, length);
+			}
+			break;
+		case T_DATETIME:
+			{
+				uint64		v;
+				uint64		d,
+							tm;
+
+				need(r, 8);
+				v = le(r->p, 8);
+				r->p += 8;
+				d = v / 1000000;
+				tm = v % 1000000;
+				if (d > 99991231)
+					bad_value(r, "An old-format DATETIME is out of range.");
+				datetime_text(r, (int) (d / 10000), (int) (d / 100 % 100), (int) (d % 100),
+							  (int) (tm / 10000), (int) (tm / 100 % 100), (int) (tm % 100),
+							  0, 0, true, value, length);
+			}
+			break;
+		default:				/* T_TIMESTAMP */
+			{
+				uint32		secs;
+
+				need(r, 4);
+				secs = (uint32) le(r->p, 4);
+				r->p += 4;
+				epoch_text(r, secs, 0, 0, value, length);
+			}
+			break;
+	}
+}
+
+/*
+ * A TIME2 of "fsp" fractional digits: a big-endian signed number of
+ * 3 bytes (hours, minutes, seconds), then (fsp + 1) / 2 bytes of
+ * fraction; with 5 or 6 digits, the whole value as one 6-byte number
+ */
+static void
+time2_value(Row *r, uint32 fsp, char **value, unsigned long *length)
+{
+	int			n = (fsp + 1) / 2;
+	int64		packed;
+	int64		hms;
+	bool		neg;
+
+	if (n == 3)
+	{
+		need(r, 6);
+		packed = (int64) be(r->p, 6) - INT64CONST(0x800000000000);
+		r->p += 6;
+	}
+	else
+	{
+		int64		intpart;
+		int64		frac = 0;
+
+		need(r, 3);
+		intpart = (int64) be(r->p, 3) - 0x800000;
+		r->p += 3;
+		if (n > 0)
+		{
+			need(r, n);
+			frac = (int64) be(r->p, n);
+			r->p += n;
+			if (intpart < 0 && frac != 0)
+			{
+				intpart++;
+				frac -= ((int64) 1) << (8 * n);
+			}
+		}
+		packed = (intpart << 24) + to_usec(frac, fsp);
+	}
+	neg = packed < 0;
+	if (neg)
+		packed = -packed;
+	hms = packed >> 24;
+	time_text(r, neg, (hms >> 12) % 1024, (int) ((hms >> 6) % 64),
+			  (int) (hms % 64), (int) (packed % (1 << 24)), fsp,
+			  value, length);
+}
+
+/*
+ * A TIMESTAMP2 or DATETIME2 of "fsp" fractional digits: big-endian,
+ * seconds since the epoch in 4 bytes or the packed date and time in 5,
+ * then the fraction
+ */
+static void
+temporal2_value(Row *r, uint8 t, uint32 fsp, char **value, unsigned long *length)
+{
+	if (t == T_TIMESTAMP2)
+	{
+		int64		secs;
+		int64		frac;
+
+		need(r, 4);
+		secs = (int64) be(r->p, 4);
+		r->p += 4;
+		frac = fraction(r, fsp, false);
+		epoch_text(r, secs, (int) to_usec(frac, fsp), fsp, value, length);
+	}
+	else
+	{
+		int64		intpart;
+		int64		frac;
+		int64		ymd,
+					ym,
+					hms;
+
+		need(r, 5);
+		intpart = (int64) be(r->p, 5) - INT64CONST(0x8000000000);
+		r->p += 5;
+		frac = to_usec(fraction(r, fsp, true), fsp);
+		if (intpart < 0 || frac < 0)
+			bad_value(r, "A DATETIME is negative.");
+		ymd = intpart >> 17;
+		ym = ymd >> 5;
+		hms = intpart % (1 << 17);
+		datetime_text(r, (int) (ym / 13), (int) (ym % 13), (int) (ymd % 32),
+					  (int) (hms >> 12), (int) ((hms >> 6) % 64), (int) (hms % 64),
+					  (int) frac, fsp, true, value, length);
+	}
+}
+
+/*
+ * An ENUM (its 1-based index in "bytes" bytes, 0 for the empty string) or
+ * a SET (a bitmap of its members), named by the table map's full metadata
+ */
+static void
+member_value(Row *r, uint8 t, uint32 bytes, char **value, unsigned long *length)
+{
+	const EtlPullTableMap *map = r->map;
+	uint64		v;
+
+	need(r, bytes);
+	v = le(r->p, bytes);
+	r->p += bytes;
+	if (v != 0 && map->strings[r->col] == NULL)
+		missing_metadata(r, t == T_ENUM ? "ENUM values" : "SET members", "FULL");
+	if (t == T_ENUM)
+	{
+		if (v == 0)
+			set_str(value, length, pstrdup(""));
+		else if (v > (uint64) map->nstrings[r->col])
+			bad_value(r, psprintf("An ENUM holds value " UINT64_FORMAT " of %d.",
+								  v, map->nstrings[r->col]));
+		else
+			set_str(value, length, pstrdup(map->strings[r->col][v - 1]));
+	}
+	else
+	{
+		StringInfoData s;
+		int			i;
+
+		initStringInfo(&s);
+		for (i = 0; i < 64 && v != 0; i++)
+		{
+			if (!(v & (UINT64CONST(1) << i)))
+				continue;
+			if (i >= map->nstrings[r->col])
+				bad_value(r, "A SET holds a member it does not have.");
+			if (s.len > 0)
+				appendStringInfoChar(&s, ',');
+			appendStringInfoString(&s, map->strings[r->col][i]);
+			v &= ~(UINT64CONST(1) << i);
+		}
+		*value = s.data;
+		*length = s.len;
+	}
+}
+
+/*
+ * A CHAR or BINARY(n) ("meta" is n: 1 or 2 length bytes), VARCHAR,
+ * BLOB/TEXT or geometry ("meta" is its length bytes)
+ */
+static void
+string_value(Row *r, uint8 t, uint32 meta, char **value, unsigned long *length)
+{
+	const EtlPullTableMap *map = r->map;
+	uint64		n;
+
+	if (t == T_STRING)
+	{
+		n = prefixed_length(r, meta > 255 ? 2 : 1, meta, "CHAR");
+		if (map->charset == NULL || map->charset[r->col] < 0)
+			missing_metadata(r, "character set", "MINIMAL or FULL");
+		if (map->charset[r->col] == 63)
+		{
+			/* BINARY(n): MySQL pads it with NULs, the binary log does not */
+			char	   *v = palloc0(meta + 1);
+
+			memcpy(v, r->p, n);
+			*value = v;
+			*length = meta;
+		}
+		else
+			text_value(r, r->p, n, value, length);
+	}
+	else if (t == T_VARCHAR || t == T_VAR_STRING)
+	{
+		n = prefixed_length(r, meta > 255 ? 2 : 1, meta, "VARCHAR");
+		text_value(r, r->p, n, value, length);
+	}
+	else
+	{
+		n = prefixed_length(r, meta, 0, NULL);
+		if (t == T_GEOMETRY)
+		{
+			/* SRID, then WKB: a load reads ST_AsBinary(), the WKB */
+			if (n < 4)
+				bad_value(r, "A geometry is shorter than its SRID.");
+			set_text(value, length, (const char *) r->p + 4, n - 4);
+		}
+		else
+			text_value(r, r->p, n, value, length);
+	}
+	r->p += n;
+}
+
 /* One column's value (not NULL) at r->p */
 static void
 decode_value(Row *r, char **value, unsigned long *length)
@@ -532,183 +836,28 @@ decode_value(Row *r, char **value, unsigned long *length)
 			int_value(r, 8, value, length);
 			break;
 		case T_FLOAT:
-			{
-				uint32		u;
-				float		f;
-				char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
-				int			n;
-
-				need(r, 4);
-				u = (uint32) le(r->p, 4);
-				r->p += 4;
-				memcpy(&f, &u, 4);
-				n = double_to_shortest_decimal_buf((double) f, buf);
-				set_text(value, length, buf, n);
-			}
+			float_value(r, 4, value, length);
 			break;
 		case T_DOUBLE:
-			{
-				uint64		u;
-				double		d;
-				char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
-				int			n;
-
-				need(r, 8);
-				u = le(r->p, 8);
-				r->p += 8;
-				memcpy(&d, &u, 8);
-				n = double_to_shortest_decimal_buf(d, buf);
-				set_text(value, length, buf, n);
-			}
+			float_value(r, 8, value, length);
 			break;
 		case T_NEWDECIMAL:
 			decimal_value(r, value, length);
 			break;
 		case T_YEAR:
-			{
-				int			y;
-
-				need(r, 1);
-				y = r->p[0];
-				r->p++;
-				set_str(value, length, psprintf("%d", y == 0 ? 0 : 1900 + y));
-			}
-			break;
 		case T_DATE:
 		case T_NEWDATE:
-			{
-				uint32		v;
-
-				need(r, 3);
-				v = (uint32) le(r->p, 3);
-				r->p += 3;
-				datetime_text(r, v >> 9, (v >> 5) & 15, v & 31, 0, 0, 0, 0, 0,
-							  false, value, length);
-			}
-			break;
 		case T_TIME:
-			{
-				/* the old TIME: a signed [-]HHMMSS in 3 bytes */
-				int32		v;
-				bool		neg;
-
-				need(r, 3);
-				v = (int32) le(r->p, 3);
-				if (v & 0x800000)
-					v -= 0x1000000;
-				r->p += 3;
-				neg = v < 0;
-				if (neg)
-					v = -v;
-				time_text(r, neg, v / 10000, (v / 100) % 100, v % 100, 0, 0,
-						  value, length);
-			}
-			break;
 		case T_DATETIME:
-			{
-				/* the old DATETIME: YYYYMMDDhhmmss as a number in 8 bytes */
-				uint64		v;
-				uint64		d,
-							tm;
-
-				need(r, 8);
-				v = le(r->p, 8);
-				r->p += 8;
-				d = v / 1000000;
-				tm = v % 1000000;
-				if (d > 99991231)
-					bad_value(r, "An old-format DATETIME is out of range.");
-				datetime_text(r, (int) (d / 10000), (int) (d / 100 % 100), (int) (d % 100),
-							  (int) (tm / 10000), (int) (tm / 100 % 100), (int) (tm % 100),
-							  0, 0, true, value, length);
-			}
-			break;
 		case T_TIMESTAMP:
-			{
-				uint32		secs;
-
-				need(r, 4);
-				secs = (uint32) le(r->p, 4);
-				r->p += 4;
-				epoch_text(r, secs, 0, 0, value, length);
-			}
+			old_temporal_value(r, t, value, length);
 			break;
 		case T_TIMESTAMP2:
-			{
-				int64		secs;
-				int64		frac;
-
-				need(r, 4);
-				secs = (int64) be(r->p, 4);
-				r->p += 4;
-				frac = fraction(r, meta, false);
-				epoch_text(r, secs, (int) to_usec(frac, meta), meta, value, length);
-			}
-			break;
 		case T_DATETIME2:
-			{
-				int64		intpart;
-				int64		frac;
-				int64		ymd,
-							ym,
-							hms;
-
-				need(r, 5);
-				intpart = (int64) be(r->p, 5) - INT64CONST(0x8000000000);
-				r->p += 5;
-				frac = to_usec(fraction(r, meta, true), meta);
-				if (intpart < 0 || frac < 0)
-					bad_value(r, "A DATETIME is negative.");
-				ymd = intpart >> 17;
-				ym = ymd >> 5;
-				hms = intpart % (1 << 17);
-				datetime_text(r, (int) (ym / 13), (int) (ym % 13), (int) (ymd % 32),
-							  (int) (hms >> 12), (int) ((hms >> 6) % 64), (int) (hms % 64),
-							  (int) frac, meta, true, value, length);
-			}
+			temporal2_value(r, t, meta, value, length);
 			break;
 		case T_TIME2:
-			{
-				int64		intpart;
-				int64		frac = 0;
-				int64		packed;
-				int64		hms;
-				bool		neg;
-				int			n = (meta + 1) / 2;
-
-				if (n == 3)
-				{
-					/* the whole value as one 6-byte number */
-					need(r, 6);
-					packed = (int64) be(r->p, 6) - INT64CONST(0x800000000000);
-					r->p += 6;
-				}
-				else
-				{
-					need(r, 3);
-					intpart = (int64) be(r->p, 3) - 0x800000;
-					r->p += 3;
-					if (n > 0)
-					{
-						need(r, n);
-						frac = (int64) be(r->p, n);
-						r->p += n;
-						if (intpart < 0 && frac != 0)
-						{
-							intpart++;
-							frac -= ((int64) 1) << (8 * n);
-						}
-					}
-					packed = (intpart << 24) + to_usec(frac, meta);
-				}
-				neg = packed < 0;
-				if (neg)
-					packed = -packed;
-				hms = packed >> 24;
-				time_text(r, neg, (hms >> 12) % 1024, (int) ((hms >> 6) % 64),
-						  (int) (hms % 64), (int) (packed % (1 << 24)), meta,
-						  value, length);
-			}
+			time2_value(r, meta, value, length);
 			break;
 		case T_BIT:
 			{
@@ -720,114 +869,18 @@ decode_value(Row *r, char **value, unsigned long *length)
 			}
 			break;
 		case T_ENUM:
-			{
-				uint64		idx;
-
-				need(r, meta);
-				idx = le(r->p, meta);
-				r->p += meta;
-				if (idx == 0)
-					set_str(value, length, pstrdup(""));
-				else if (map->strings[r->col] == NULL)
-					ereport(ERROR,
-							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-							 errmsg("the binary log does not name the values of ENUM column %d of table \"%s.%s\"",
-									r->col + 1, EtlPullPrintable(map->db, 64),
-									EtlPullPrintable(map->table, 64)),
-							 errhint("Set binlog_row_metadata = FULL on the MySQL server.")));
-				else if (idx > (uint64) map->nstrings[r->col])
-					bad_value(r, psprintf("An ENUM holds value " UINT64_FORMAT " of %d.",
-										  idx, map->nstrings[r->col]));
-				else
-					set_str(value, length, pstrdup(map->strings[r->col][idx - 1]));
-			}
-			break;
 		case T_SET:
-			{
-				uint64		bits;
-				StringInfoData s;
-				int			i;
-
-				need(r, meta);
-				bits = le(r->p, meta);
-				r->p += meta;
-				if (bits != 0 && map->strings[r->col] == NULL)
-					ereport(ERROR,
-							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-							 errmsg("the binary log does not name the values of SET column %d of table \"%s.%s\"",
-									r->col + 1, EtlPullPrintable(map->db, 64),
-									EtlPullPrintable(map->table, 64)),
-							 errhint("Set binlog_row_metadata = FULL on the MySQL server.")));
-				initStringInfo(&s);
-				for (i = 0; i < 64 && bits != 0; i++)
-				{
-					if (!(bits & (UINT64CONST(1) << i)))
-						continue;
-					if (i >= map->nstrings[r->col])
-						bad_value(r, "A SET holds a member it does not have.");
-					if (s.len > 0)
-						appendStringInfoChar(&s, ',');
-					appendStringInfoString(&s, map->strings[r->col][i]);
-					bits &= ~(UINT64CONST(1) << i);
-				}
-				*value = s.data;
-				*length = s.len;
-			}
+			member_value(r, t, meta, value, length);
 			break;
 		case T_STRING:
-			{
-				/* CHAR(n) or BINARY(n): n bytes at most, 1 or 2 length bytes */
-				uint64		n = prefixed_length(r, meta > 255 ? 2 : 1, meta, "CHAR");
-
-				if (map->charset == NULL || map->charset[r->col] < 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-							 errmsg("the binary log does not say whether column %d of table \"%s.%s\" is CHAR or BINARY",
-									r->col + 1, EtlPullPrintable(map->db, 64),
-									EtlPullPrintable(map->table, 64)),
-							 errhint("Set binlog_row_metadata = MINIMAL or FULL on the MySQL server.")));
-				if (map->charset[r->col] == 63)
-				{
-					/* BINARY(n): MySQL pads it with NULs, the binary log does not */
-					char	   *v = palloc0(meta + 1);
-
-					memcpy(v, r->p, n);
-					*value = v;
-					*length = meta;
-				}
-				else
-					text_value(r, r->p, n, value, length);
-				r->p += n;
-			}
-			break;
 		case T_VARCHAR:
 		case T_VAR_STRING:
-			{
-				uint64		n = prefixed_length(r, meta > 255 ? 2 : 1, meta, "VARCHAR");
-
-				text_value(r, r->p, n, value, length);
-				r->p += n;
-			}
-			break;
 		case T_BLOB:
 		case T_TINY_BLOB:
 		case T_MEDIUM_BLOB:
 		case T_LONG_BLOB:
 		case T_GEOMETRY:
-			{
-				uint64		n = prefixed_length(r, meta, 0, NULL);
-
-				if (t == T_GEOMETRY)
-				{
-					/* SRID, then WKB: a load reads ST_AsBinary(), the WKB */
-					if (n < 4)
-						bad_value(r, "A geometry is shorter than its SRID.");
-					set_text(value, length, (const char *) r->p + 4, n - 4);
-				}
-				else
-					text_value(r, r->p, n, value, length);
-				r->p += n;
-			}
+			string_value(r, t, meta, value, length);
 			break;
 		case T_JSON:
 			ereport(ERROR,
