@@ -765,6 +765,148 @@ unreadable(Reader *r, const char *what, const char *hint)
 			 hint ? errhint("%s", hint) : 0));
 }
 
+/* A ROTATE: the next file's name and the position to read it from */
+static void
+parse_rotate(Reader *r, EtlPullFormat *fmt, EtlPullEvent *ev)
+{
+	int			plen = post_len(fmt, EV_ROTATE, 8);
+
+	if (plen != 8)
+		bad_event(r, psprintf("Its post-header is %d bytes long.", plen));
+	ev->rotate_pos = get_le(r, 8, "position");
+	if (r->end - r->p < 1 || r->end - r->p > 512)
+		bad_event(r, "Its file name is empty or too long.");
+	ev->rotate_file = get_string(r, r->end - r->p, "file name");
+}
+
+/* A GTID: the group's sequence number, domain and flags */
+static void
+parse_gtid(Reader *r, EtlPullFormat *fmt, EtlPullEvent *ev)
+{
+	int			plen = post_len(fmt, EV_GTID, 19);
+
+	if (plen < 13)
+		bad_event(r, psprintf("Its post-header is %d bytes long.", plen));
+	need(r, plen, "post-header");
+	ev->gtid_seq = le(r->p, 8);
+	ev->gtid_domain = (uint32) le(r->p + 8, 4);
+	ev->gtid_flags = r->p[12];
+	ev->gtid_standalone = (ev->gtid_flags & 0x01) != 0;
+	ev->gtid = psprintf("%u-%u-" UINT64_FORMAT, ev->gtid_domain,
+						ev->server_id, ev->gtid_seq);
+	r->p = r->end;
+}
+
+/* A GTID_LIST: the log's GTID state, as "domain-server-seq,..." */
+static void
+parse_gtid_list(Reader *r, EtlPullEvent *ev)
+{
+	uint32		count = (uint32) get_le(r, 4, "count") & 0x0fffffff;
+	StringInfoData s;
+	uint32		i;
+
+	if ((size_t) (r->end - r->p) / 16 < count)
+		bad_event(r, psprintf("It announces %u GTIDs, more than it holds.", count));
+	initStringInfo(&s);
+	for (i = 0; i < count; i++)
+	{
+		uint32		d = (uint32) le(r->p, 4);
+		uint32		srv = (uint32) le(r->p + 4, 4);
+		uint64		seq = le(r->p + 8, 8);
+
+		appendStringInfo(&s, "%s%u-%u-" UINT64_FORMAT, i ? "," : "", d, srv, seq);
+		r->p += 16;
+	}
+	ev->gtid_list = s.data;
+}
+
+/*
+ * The common header of the event of "len" bytes at "buf", and its
+ * checksum if it has one (r->end is then moved before it)
+ */
+static void
+parse_common_header(Reader *r, const unsigned char *buf, size_t len,
+					EtlPullFormat *fmt, EtlPullEvent *ev)
+{
+	int			header_len = fmt->known ? fmt->header_len : HEADER_LEN;
+	bool		checksum = false;
+
+	need(r, HEADER_LEN, "common header");
+	ev->timestamp = (uint32) le(buf, 4);
+	ev->type = buf[4];
+	ev->server_id = (uint32) le(buf + 5, 4);
+	ev->event_len = (uint32) le(buf + 9, 4);
+	ev->end_log_pos = (uint32) le(buf + 13, 4);
+	ev->flags = (uint16) le(buf + 17, 2);
+	if (ev->event_len != len)
+		bad_event(r, psprintf("Its header says %u bytes, but it has %zu.",
+							  ev->event_len, len));
+	if (ev->type == EV_FORMAT)
+		header_len = HEADER_LEN;
+	need(r, header_len, "common header");
+	r->p += header_len;
+
+	/*
+	 * The checksum: the last 4 bytes, once a FORMAT_DESCRIPTION says so.
+	 * Before the first one only the dump's made-up ROTATE comes, which
+	 * carries one when the log has them: recognised by its matching.
+	 */
+	if (ev->type == EV_FORMAT)
+		return;
+	if (fmt->known)
+		checksum = (fmt->checksum_alg == 1);
+	else
+		checksum = (ev->type == EV_ROTATE && len >= (size_t) header_len + 4 + 8 &&
+					crc32_of(buf, len - 4) == (uint32) le(buf + len - 4, 4));
+	if (checksum)
+	{
+		need(r, 4, "checksum");
+		if (crc32_of(buf, len - 4) != (uint32) le(buf + len - 4, 4))
+			bad_event(r, "Its checksum does not match.");
+		r->end -= 4;
+	}
+}
+
+/*
+ * An event of a type the stream does not apply: refused if it may hold
+ * changes the stream would miss, else ETL_PULL_EV_OTHER
+ */
+static void
+other_event(Reader *r, EtlPullEvent *ev)
+{
+	switch (ev->type)
+	{
+		case EV_QUERY_COMPRESSED:
+			unreadable(r, "a compressed statement",
+					   "Set log_bin_compress = OFF on the MySQL server.");
+			break;
+		case EV_INCIDENT:
+			unreadable(r, "the source logged an incident (events it could not log)",
+					   "The tables need a new snapshot.");
+			break;
+		case EV_PARTIAL_UPDATE:
+		case EV_TRANSACTION_PAYLOAD:
+			unreadable(r, "partial or compressed row changes",
+					   "Set binlog_row_value_options = '' and binlog_transaction_compression = OFF on the MySQL server.");
+			break;
+		default:
+			break;
+	}
+	if (ev->type >= EV_ROWS_COMPRESSED_FIRST && ev->type <= EV_ROWS_COMPRESSED_LAST)
+		unreadable(r, "compressed row changes",
+				   "Set log_bin_compress = OFF on the MySQL server.");
+	if (ev->type >= EV_PRE_GA_WRITE && ev->type <= EV_PRE_GA_DELETE)
+		unreadable(r, "row changes in a pre-GA format", NULL);
+	/* events up to MariaDB's 171 are known; later ones must say ignorable */
+	if (ev->type > EV_ROWS_COMPRESSED_LAST ||
+		(ev->type > EV_TRANSACTION_PAYLOAD && ev->type < EV_ANNOTATE))
+	{
+		if (!(ev->flags & LOG_EVENT_IGNORABLE_F))
+			unreadable(r, "unknown event type", NULL);
+	}
+	ev->kind = ETL_PULL_EV_OTHER;
+}
+
 /*
  * Parse the event of "len" bytes at "buf" (see event.h).  "fmt" is the
  * connection's format, updated by a FORMAT_DESCRIPTION.
@@ -774,50 +916,12 @@ EtlPullEventParse(const unsigned char *buf, size_t len, EtlPullFormat *fmt,
 				  EtlPullEvent *ev)
 {
 	Reader		r;
-	int			header_len = fmt->known ? fmt->header_len : HEADER_LEN;
-	bool		checksum = false;
 
 	memset(ev, 0, sizeof(*ev));
 	r.p = buf;
 	r.end = buf + len;
 	r.type = len > 4 ? buf[4] : 0;
-
-	/* the common header */
-	need(&r, HEADER_LEN, "common header");
-	ev->timestamp = (uint32) le(buf, 4);
-	ev->type = buf[4];
-	ev->server_id = (uint32) le(buf + 5, 4);
-	ev->event_len = (uint32) le(buf + 9, 4);
-	ev->end_log_pos = (uint32) le(buf + 13, 4);
-	ev->flags = (uint16) le(buf + 17, 2);
-	if (ev->event_len != len)
-		bad_event(&r, psprintf("Its header says %u bytes, but it has %zu.",
-							   ev->event_len, len));
-	if (ev->type == EV_FORMAT)
-		header_len = HEADER_LEN;
-	need(&r, header_len, "common header");
-	r.p += header_len;
-
-	/*
-	 * The checksum: the last 4 bytes, once a FORMAT_DESCRIPTION says so.
-	 * Before the first one only the dump's made-up ROTATE comes, which
-	 * carries one when the log has them: recognised by its matching.
-	 */
-	if (ev->type != EV_FORMAT)
-	{
-		if (fmt->known)
-			checksum = (fmt->checksum_alg == 1);
-		else
-			checksum = (ev->type == EV_ROTATE && len >= (size_t) header_len + 4 + 8 &&
-						crc32_of(buf, len - 4) == (uint32) le(buf + len - 4, 4));
-		if (checksum)
-		{
-			need(&r, 4, "checksum");
-			if (crc32_of(buf, len - 4) != (uint32) le(buf + len - 4, 4))
-				bad_event(&r, "Its checksum does not match.");
-			r.end -= 4;
-		}
-	}
+	parse_common_header(&r, buf, len, fmt, ev);
 
 	switch (ev->type)
 	{
@@ -827,55 +931,15 @@ EtlPullEventParse(const unsigned char *buf, size_t len, EtlPullFormat *fmt,
 			break;
 		case EV_ROTATE:
 			ev->kind = ETL_PULL_EV_ROTATE;
-			{
-				int			plen = post_len(fmt, EV_ROTATE, 8);
-
-				if (plen != 8)
-					bad_event(&r, psprintf("Its post-header is %d bytes long.", plen));
-				ev->rotate_pos = get_le(&r, 8, "position");
-				if (r.end - r.p < 1 || r.end - r.p > 512)
-					bad_event(&r, "Its file name is empty or too long.");
-				ev->rotate_file = get_string(&r, r.end - r.p, "file name");
-			}
+			parse_rotate(&r, fmt, ev);
 			break;
 		case EV_GTID:
 			ev->kind = ETL_PULL_EV_GTID;
-			{
-				int			plen = post_len(fmt, EV_GTID, 19);
-
-				if (plen < 13)
-					bad_event(&r, psprintf("Its post-header is %d bytes long.", plen));
-				need(&r, plen, "post-header");
-				ev->gtid_seq = le(r.p, 8);
-				ev->gtid_domain = (uint32) le(r.p + 8, 4);
-				ev->gtid_flags = r.p[12];
-				ev->gtid_standalone = (ev->gtid_flags & 0x01) != 0;
-				ev->gtid = psprintf("%u-%u-" UINT64_FORMAT, ev->gtid_domain,
-									ev->server_id, ev->gtid_seq);
-				r.p = r.end;
-			}
+			parse_gtid(&r, fmt, ev);
 			break;
 		case EV_GTID_LIST:
 			ev->kind = ETL_PULL_EV_GTID_LIST;
-			{
-				uint32		count = (uint32) get_le(&r, 4, "count") & 0x0fffffff;
-				StringInfoData s;
-				uint32		i;
-
-				if ((size_t) (r.end - r.p) / 16 < count)
-					bad_event(&r, psprintf("It announces %u GTIDs, more than it holds.", count));
-				initStringInfo(&s);
-				for (i = 0; i < count; i++)
-				{
-					uint32		d = (uint32) le(r.p, 4);
-					uint32		srv = (uint32) le(r.p + 4, 4);
-					uint64		seq = le(r.p + 8, 8);
-
-					appendStringInfo(&s, "%s%u-%u-" UINT64_FORMAT, i ? "," : "", d, srv, seq);
-					r.p += 16;
-				}
-				ev->gtid_list = s.data;
-			}
+			parse_gtid_list(&r, ev);
 			break;
 		case EV_CHECKPOINT:
 			ev->kind = ETL_PULL_EV_CHECKPOINT;
@@ -917,6 +981,7 @@ EtlPullEventParse(const unsigned char *buf, size_t len, EtlPullFormat *fmt,
 		case EV_ANNOTATE:
 			ev->kind = ETL_PULL_EV_ANNOTATE;
 			{
+				/* the statement's text, which may hold any byte */
 				size_t		n = r.end - r.p;
 
 				ev->annotate = palloc(n + 1);
@@ -931,33 +996,8 @@ EtlPullEventParse(const unsigned char *buf, size_t len, EtlPullFormat *fmt,
 		case EV_STOP:
 			ev->kind = ETL_PULL_EV_STOP;
 			break;
-		case EV_QUERY_COMPRESSED:
-			unreadable(&r, "a compressed statement",
-					   "Set log_bin_compress = OFF on the MySQL server.");
-			break;
-		case EV_INCIDENT:
-			unreadable(&r, "the source logged an incident (events it could not log)",
-					   "The tables need a new snapshot.");
-			break;
-		case EV_PARTIAL_UPDATE:
-		case EV_TRANSACTION_PAYLOAD:
-			unreadable(&r, "partial or compressed row changes",
-					   "Set binlog_row_value_options = '' and binlog_transaction_compression = OFF on the MySQL server.");
-			break;
 		default:
-			if ((ev->type >= EV_ROWS_COMPRESSED_FIRST && ev->type <= EV_ROWS_COMPRESSED_LAST))
-				unreadable(&r, "compressed row changes",
-						   "Set log_bin_compress = OFF on the MySQL server.");
-			if (ev->type >= EV_PRE_GA_WRITE && ev->type <= EV_PRE_GA_DELETE)
-				unreadable(&r, "row changes in a pre-GA format", NULL);
-			/* events up to MariaDB's 171 are known; later ones must say ignorable */
-			if (ev->type > EV_ROWS_COMPRESSED_LAST ||
-				(ev->type > EV_TRANSACTION_PAYLOAD && ev->type < EV_ANNOTATE))
-			{
-				if (!(ev->flags & LOG_EVENT_IGNORABLE_F))
-					unreadable(&r, "unknown event type", NULL);
-			}
-			ev->kind = ETL_PULL_EV_OTHER;
+			other_event(&r, ev);
 			break;
 	}
 }
