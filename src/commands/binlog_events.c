@@ -103,6 +103,125 @@ find_map(List *maps, uint64 table_id)
 	return NULL;
 }
 
+/* What one call of etl_pull.binlog_events() reads and returns */
+typedef struct Dump
+{
+	ReturnSetInfo *rsinfo;
+	ForeignServer *server;
+	EtlPullFormat fmt;
+	List	   *maps;			/* table maps seen, in the call's context */
+	EtlPullConnection *query_conn;	/* for legacy temporal columns' digits */
+} Dump;
+
+/*
+ * Keep the TABLE_MAP event of "len" bytes at "buf" for the rows events
+ * that follow, parsed again in the call's context "cxt" (the event's own
+ * parse lives in the per-event context), with what the log leaves out
+ * (old-format times' digits) read from the source's catalog
+ */
+static void
+keep_table_map(Dump *d, MemoryContext cxt, const unsigned char *buf, size_t len,
+			   uint64 table_id)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	EtlPullFormat f2 = d->fmt;
+	EtlPullEvent ev;
+	EtlPullTableMap *copy;
+
+	d->maps = list_delete_ptr(d->maps, find_map(d->maps, table_id));
+	EtlPullEventParse(buf, len, &f2, &ev);
+	copy = ev.map;
+	if (EtlPullTableMapHasLegacyTemporal(copy))
+	{
+		if (d->query_conn == NULL)
+			d->query_conn = EtlPullConnect(d->server, GetUserId());
+		EtlPullTableMapApplySource(copy,
+								   EtlPullDescribeSource(d->query_conn, copy->db,
+														 copy->table));
+	}
+	d->maps = lappend(d->maps, copy);
+	MemoryContextSwitchTo(old);
+}
+
+/* One result row per row image of the rows event "ev" */
+static void
+put_rows(Dump *d, const EtlPullEvent *ev, Datum *values, bool *nulls)
+{
+	EtlPullTableMap *map = find_map(d->maps, ev->table_id);
+	size_t		pos = 0;
+	char	  **before,
+			  **after;
+	unsigned long *blen,
+			   *alen;
+
+	if (map == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("rows event for table id " UINT64_FORMAT " comes without its table map",
+						ev->table_id)));
+	values[7] = CStringGetTextDatum(psprintf("%s.%s", map->db, map->table));
+	nulls[7] = false;
+	before = palloc(sizeof(char *) * map->ncols);
+	after = palloc(sizeof(char *) * map->ncols);
+	blen = palloc(sizeof(unsigned long) * map->ncols);
+	alen = palloc(sizeof(unsigned long) * map->ncols);
+	while (EtlPullRowsNext(ev, map, &pos, before, blen, after, alen))
+	{
+		nulls[9] = nulls[10] = true;
+		if (ev->kind != ETL_PULL_EV_WRITE_ROWS)
+			values[9] = values_array(map, before, blen), nulls[9] = false;
+		if (ev->kind != ETL_PULL_EV_DELETE_ROWS)
+			values[10] = values_array(map, after, alen), nulls[10] = false;
+		tuplestore_putvalues(d->rsinfo->setResult, d->rsinfo->setDesc, values, nulls);
+	}
+}
+
+/*
+ * The result rows of the event of "len" bytes at "buf", which starts at
+ * "position" of "file" and ends at "next"; its values are allocated in
+ * the current (per-event) context, what outlives it in "cxt"
+ */
+static void
+put_event(Dump *d, MemoryContext cxt, const unsigned char *buf, size_t len,
+		  const char *file, uint64 position, uint64 next)
+{
+	EtlPullEvent ev;
+	Datum		values[NCOLS];
+	bool		nulls[NCOLS];
+
+	EtlPullEventParse(buf, len, &d->fmt, &ev);
+	memset(nulls, true, sizeof(nulls));
+	values[0] = CStringGetTextDatum(file);
+	values[1] = Int64GetDatum((int64) position);
+	values[2] = Int64GetDatum((int64) next);
+	values[3] = CStringGetTextDatum(EtlPullEventKindName(ev.kind));
+	values[4] = Int32GetDatum((int32) ev.type);
+	values[5] = Int64GetDatum((int64) ev.server_id);
+	nulls[0] = nulls[1] = nulls[2] = nulls[3] = nulls[4] = nulls[5] = false;
+	if (ev.kind == ETL_PULL_EV_GTID)
+		values[6] = CStringGetTextDatum(ev.gtid), nulls[6] = false;
+	else if (ev.kind == ETL_PULL_EV_GTID_LIST)
+		values[6] = CStringGetTextDatum(ev.gtid_list), nulls[6] = false;
+	if (ev.kind == ETL_PULL_EV_QUERY)
+		values[8] = PointerGetDatum(show_value(ev.query, strlen(ev.query), false)), nulls[8] = false;
+	else if (ev.kind == ETL_PULL_EV_ANNOTATE)
+		values[8] = PointerGetDatum(show_value(ev.annotate, strlen(ev.annotate), false)), nulls[8] = false;
+	else if (ev.kind == ETL_PULL_EV_ROTATE)
+		values[8] = CStringGetTextDatum(ev.rotate_file), nulls[8] = false;
+
+	if (ev.kind == ETL_PULL_EV_TABLE_MAP)
+	{
+		values[7] = CStringGetTextDatum(psprintf("%s.%s", ev.map->db, ev.map->table));
+		nulls[7] = false;
+		keep_table_map(d, cxt, buf, len, ev.map->table_id);
+	}
+	if (ev.kind == ETL_PULL_EV_WRITE_ROWS || ev.kind == ETL_PULL_EV_UPDATE_ROWS ||
+		ev.kind == ETL_PULL_EV_DELETE_ROWS)
+		put_rows(d, &ev, values, nulls);
+	else
+		tuplestore_putvalues(d->rsinfo->setResult, d->rsinfo->setDesc, values, nulls);
+}
+
 /*
  * etl_pull.binlog_events(server name, start_file text, start_offset bigint,
  * max_events integer, server_id bigint, start_gtid text): with start_gtid,
@@ -111,17 +230,14 @@ find_map(List *maps, uint64 table_id)
 Datum
 etl_pull_binlog_events(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ForeignServer *server;
 	char	   *start_file;
 	char	   *start_gtid;
 	int64		start_offset;
 	int32		max_events;
 	int64		server_id;
 	EtlPullReplication *volatile r = NULL;
-	EtlPullConnection *volatile query_conn = NULL;
-	EtlPullFormat fmt;
-	List	   *maps = NIL;
+	Dump		d;
+	MemoryContext cxt = CurrentMemoryContext;
 	MemoryContext row_cxt;
 	char	   *file;
 
@@ -131,7 +247,9 @@ etl_pull_binlog_events(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("server, start_file (or start_gtid), start_offset and max_events must not be NULL")));
-	server = EtlPullUsableServer(GetForeignServerByName(NameStr(*PG_GETARG_NAME(0)), false)->serverid);
+	memset(&d, 0, sizeof(d));
+	d.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	d.server = EtlPullUsableServer(GetForeignServerByName(NameStr(*PG_GETARG_NAME(0)), false)->serverid);
 	start_file = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	start_offset = PG_GETARG_INT64(2);
 	max_events = PG_GETARG_INT32(3);
@@ -154,7 +272,7 @@ etl_pull_binlog_events(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	row_cxt = AllocSetContextCreate(CurrentMemoryContext, "binlog_events row",
 									ALLOCSET_DEFAULT_SIZES);
-	EtlPullFormatInit(&fmt);
+	EtlPullFormatInit(&d.fmt);
 	file = pstrdup(start_file ? start_file : "");
 
 	PG_TRY();
@@ -162,7 +280,7 @@ etl_pull_binlog_events(PG_FUNCTION_ARGS)
 		uint64		position = (uint64) start_offset;
 		int			n;
 
-		r = EtlPullReplicationOpen(server, GetUserId(), (uint32) server_id,
+		r = EtlPullReplicationOpen(d.server, GetUserId(), (uint32) server_id,
 								   start_file, (uint64) start_offset, start_gtid, 200);
 		for (n = 0; n < max_events; n++)
 		{
@@ -170,107 +288,18 @@ etl_pull_binlog_events(PG_FUNCTION_ARGS)
 			size_t		len;
 			const char *next_file;
 			uint64		next;
-			EtlPullEvent ev;
-			Datum		values[NCOLS];
-			bool		nulls[NCOLS];
 			MemoryContext old;
-			EtlPullTableMap *map = NULL;
 
 			CHECK_FOR_INTERRUPTS();
 			if (!EtlPullReplicationNext(r, &buf, &len, &next_file, &next))
 				break;			/* nothing more for now */
 
-			MemoryContextReset(row_cxt);
-			old = MemoryContextSwitchTo(row_cxt);
-			EtlPullEventParse(buf, len, &fmt, &ev);
-			memset(nulls, true, sizeof(nulls));
 			/* where the event starts: before its end, unless it took no room */
 			if (strcmp(next_file, file) == 0 && next != position && next >= len)
 				position = next - len;
-			values[0] = CStringGetTextDatum(file);
-			values[1] = Int64GetDatum((int64) position);
-			values[2] = Int64GetDatum((int64) next);
-			values[3] = CStringGetTextDatum(EtlPullEventKindName(ev.kind));
-			values[4] = Int32GetDatum((int32) ev.type);
-			values[5] = Int64GetDatum((int64) ev.server_id);
-			nulls[0] = nulls[1] = nulls[2] = nulls[3] = nulls[4] = nulls[5] = false;
-			if (ev.kind == ETL_PULL_EV_GTID)
-				values[6] = CStringGetTextDatum(ev.gtid), nulls[6] = false;
-			else if (ev.kind == ETL_PULL_EV_GTID_LIST)
-				values[6] = CStringGetTextDatum(ev.gtid_list), nulls[6] = false;
-			if (ev.kind == ETL_PULL_EV_QUERY)
-				values[8] = PointerGetDatum(show_value(ev.query, strlen(ev.query), false)), nulls[8] = false;
-			else if (ev.kind == ETL_PULL_EV_ANNOTATE)
-				values[8] = PointerGetDatum(show_value(ev.annotate, strlen(ev.annotate), false)), nulls[8] = false;
-			else if (ev.kind == ETL_PULL_EV_ROTATE)
-				values[8] = CStringGetTextDatum(ev.rotate_file), nulls[8] = false;
-
-			if (ev.kind == ETL_PULL_EV_TABLE_MAP)
-			{
-				EtlPullTableMap *copy;
-
-				/* keep the map (and its strings) for the rows events */
-				MemoryContextSwitchTo(old);
-				maps = list_delete_ptr(maps, find_map(maps, ev.map->table_id));
-				MemoryContextSwitchTo(row_cxt);
-				map = ev.map;
-				values[7] = CStringGetTextDatum(psprintf("%s.%s", map->db, map->table));
-				nulls[7] = false;
-				/* parse it again where it lives on */
-				MemoryContextSwitchTo(old);
-				{
-					EtlPullEvent ev2;
-					EtlPullFormat f2 = fmt;
-
-					EtlPullEventParse(buf, len, &f2, &ev2);
-					copy = ev2.map;
-				}
-				/* what the log leaves out: old-format times' digits */
-				if (EtlPullTableMapHasLegacyTemporal(copy))
-				{
-					if (query_conn == NULL)
-						query_conn = EtlPullConnect(server, GetUserId());
-					EtlPullTableMapApplySource(copy,
-											   EtlPullDescribeSource(query_conn, copy->db,
-																	 copy->table));
-				}
-				maps = lappend(maps, copy);
-				MemoryContextSwitchTo(row_cxt);
-			}
-
-			if (ev.kind == ETL_PULL_EV_WRITE_ROWS || ev.kind == ETL_PULL_EV_UPDATE_ROWS ||
-				ev.kind == ETL_PULL_EV_DELETE_ROWS)
-			{
-				size_t		pos = 0;
-				char	  **before,
-						  **after;
-				unsigned long *blen,
-						   *alen;
-
-				map = find_map(maps, ev.table_id);
-				if (map == NULL)
-					ereport(ERROR,
-							(errcode(ERRCODE_PROTOCOL_VIOLATION),
-							 errmsg("rows event for table id " UINT64_FORMAT " comes without its table map",
-									ev.table_id)));
-				values[7] = CStringGetTextDatum(psprintf("%s.%s", map->db, map->table));
-				nulls[7] = false;
-				before = palloc(sizeof(char *) * map->ncols);
-				after = palloc(sizeof(char *) * map->ncols);
-				blen = palloc(sizeof(unsigned long) * map->ncols);
-				alen = palloc(sizeof(unsigned long) * map->ncols);
-				while (EtlPullRowsNext(&ev, map, &pos, before, blen, after, alen))
-				{
-					nulls[9] = nulls[10] = true;
-					if (ev.kind != ETL_PULL_EV_WRITE_ROWS)
-						values[9] = values_array(map, before, blen), nulls[9] = false;
-					if (ev.kind != ETL_PULL_EV_DELETE_ROWS)
-						values[10] = values_array(map, after, alen), nulls[10] = false;
-					tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-				}
-			}
-			else
-				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			MemoryContextReset(row_cxt);
+			old = MemoryContextSwitchTo(row_cxt);
+			put_event(&d, cxt, buf, len, file, position, next);
 			MemoryContextSwitchTo(old);
 
 			if (strcmp(next_file, file) != 0)
@@ -284,7 +313,7 @@ etl_pull_binlog_events(PG_FUNCTION_ARGS)
 			EtlPullReplicationClose(r);
 	}
 	PG_END_TRY();
-	if (query_conn != NULL)
-		EtlPullDisconnect(query_conn);
+	if (d.query_conn != NULL)
+		EtlPullDisconnect(d.query_conn);
 	return (Datum) 0;
 }
