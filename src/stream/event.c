@@ -107,24 +107,13 @@ need(const Reader *r, size_t n, const char *what)
 		bad_event(r, psprintf("The event ends inside its %s.", what));
 }
 
-static inline uint64
-le(const unsigned char *p, int n)
-{
-	uint64		v = 0;
-	int			i;
-
-	for (i = n - 1; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 static uint64
 get_le(Reader *r, int n, const char *what)
 {
 	uint64		v;
 
 	need(r, n, what);
-	v = le(r->p, n);
+	v = stream_le(r->p, n);
 	r->p += n;
 	return v;
 }
@@ -204,7 +193,7 @@ parse_format(Reader *r, const unsigned char *event, size_t len,
 
 	/* version, server version, timestamp, header length; alg, checksum */
 	need(r, 2 + 50 + 4 + 1 + 5, "format description");
-	version = (uint16) le(r->p, 2);
+	version = (uint16) stream_le(r->p, 2);
 	if (version != 4)
 		bad_event(r, psprintf("The binary log has version %u; only version 4 is read.",
 							  (unsigned int) version));
@@ -216,7 +205,7 @@ parse_format(Reader *r, const unsigned char *event, size_t len,
 	alg = r->end[-5];
 	if (alg != 0 && alg != 1)
 		bad_event(r, psprintf("It announces checksum algorithm %u.", (unsigned int) alg));
-	if (alg == 1 && crc32_of(event, len - 4) != (uint32) le(event + len - 4, 4))
+	if (alg == 1 && crc32_of(event, len - 4) != (uint32) stream_le(event + len - 4, 4))
 		bad_event(r, "Its checksum does not match.");
 
 	fmt->known = true;
@@ -291,7 +280,7 @@ parse_query(Reader *r, const EtlPullFormat *fmt, EtlPullEvent *ev)
 		bad_event(r, "Its post-header is shorter than 13 bytes.");
 	need(r, plen, "post-header");
 	db_len = post[8];
-	status_len = (uint16) le(post + 11, 2);
+	status_len = (uint16) stream_le(post + 11, 2);
 	r->p += plen;
 	need(r, status_len, "status variables");
 	r->p += status_len;
@@ -654,8 +643,8 @@ parse_table_map(Reader *r, const EtlPullFormat *fmt, EtlPullEvent *ev)
 	if (plen != 8 && plen != 6)
 		bad_event(r, psprintf("Its post-header is %d bytes long.", plen));
 	need(r, plen, "post-header");
-	map->table_id = le(r->p, plen - 2);
-	map->flags = (uint16) le(r->p + plen - 2, 2);
+	map->table_id = stream_le(r->p, plen - 2);
+	map->flags = (uint16) stream_le(r->p + plen - 2, 2);
 	r->p += plen;
 
 	len = (uint8) get_le(r, 1, "database name");
@@ -720,11 +709,11 @@ parse_rows(Reader *r, const EtlPullFormat *fmt, EtlPullEvent *ev)
 	need(r, plen, "post-header");
 	if (plen == 6 || (v2 && plen == 8))
 		bad_event(r, "It has a 4-byte table id, which only servers before MySQL 5.1.4 write.");
-	ev->table_id = le(r->p, 6);
-	ev->rows_flags = (uint16) le(r->p + 6, 2);
+	ev->table_id = stream_le(r->p, 6);
+	ev->rows_flags = (uint16) stream_le(r->p + 6, 2);
 	if (v2)
 	{
-		uint16		extra = (uint16) le(r->p + 8, 2);
+		uint16		extra = (uint16) stream_le(r->p + 8, 2);
 
 		r->p += plen;
 		if (extra < 2)
@@ -788,8 +777,8 @@ parse_gtid(Reader *r, EtlPullFormat *fmt, EtlPullEvent *ev)
 	if (plen < 13)
 		bad_event(r, psprintf("Its post-header is %d bytes long.", plen));
 	need(r, plen, "post-header");
-	ev->gtid_seq = le(r->p, 8);
-	ev->gtid_domain = (uint32) le(r->p + 8, 4);
+	ev->gtid_seq = stream_le(r->p, 8);
+	ev->gtid_domain = (uint32) stream_le(r->p + 8, 4);
 	ev->gtid_flags = r->p[12];
 	ev->gtid_standalone = (ev->gtid_flags & 0x01) != 0;
 	ev->gtid = psprintf("%u-%u-" UINT64_FORMAT, ev->gtid_domain,
@@ -810,9 +799,9 @@ parse_gtid_list(Reader *r, EtlPullEvent *ev)
 	initStringInfo(&s);
 	for (i = 0; i < count; i++)
 	{
-		uint32		d = (uint32) le(r->p, 4);
-		uint32		srv = (uint32) le(r->p + 4, 4);
-		uint64		seq = le(r->p + 8, 8);
+		uint32		d = (uint32) stream_le(r->p, 4);
+		uint32		srv = (uint32) stream_le(r->p + 4, 4);
+		uint64		seq = stream_le(r->p + 8, 8);
 
 		appendStringInfo(&s, "%s%u-%u-" UINT64_FORMAT, i ? "," : "", d, srv, seq);
 		r->p += 16;
@@ -832,12 +821,12 @@ parse_common_header(Reader *r, const unsigned char *buf, size_t len,
 	bool		checksum = false;
 
 	need(r, HEADER_LEN, "common header");
-	ev->timestamp = (uint32) le(buf, 4);
+	ev->timestamp = (uint32) stream_le(buf, 4);
 	ev->type = buf[4];
-	ev->server_id = (uint32) le(buf + 5, 4);
-	ev->event_len = (uint32) le(buf + 9, 4);
-	ev->end_log_pos = (uint32) le(buf + 13, 4);
-	ev->flags = (uint16) le(buf + 17, 2);
+	ev->server_id = (uint32) stream_le(buf + 5, 4);
+	ev->event_len = (uint32) stream_le(buf + 9, 4);
+	ev->end_log_pos = (uint32) stream_le(buf + 13, 4);
+	ev->flags = (uint16) stream_le(buf + 17, 2);
 	if (ev->event_len != len)
 		bad_event(r, psprintf("Its header says %u bytes, but it has %zu.",
 							  ev->event_len, len));
@@ -857,11 +846,11 @@ parse_common_header(Reader *r, const unsigned char *buf, size_t len,
 		checksum = (fmt->checksum_alg == 1);
 	else
 		checksum = (ev->type == EV_ROTATE && len >= (size_t) header_len + 4 + 8 &&
-					crc32_of(buf, len - 4) == (uint32) le(buf + len - 4, 4));
+					crc32_of(buf, len - 4) == (uint32) stream_le(buf + len - 4, 4));
 	if (checksum)
 	{
 		need(r, 4, "checksum");
-		if (crc32_of(buf, len - 4) != (uint32) le(buf + len - 4, 4))
+		if (crc32_of(buf, len - 4) != (uint32) stream_le(buf + len - 4, 4))
 			bad_event(r, "Its checksum does not match.");
 		r->end -= 4;
 	}

@@ -3,7 +3,7 @@
  * event_int.h
  *		  The stream folder's own: the binary log's column type codes, which
  *		  event.c and rowimage.c share (mysql.h's enum_field_types, which
- *		  only src/remote/ may include).
+ *		  only src/remote/ may include), and its integer readers.
  *
  * IDENTIFICATION
  *		  src/stream/event_int.h
@@ -45,5 +45,32 @@
 #define T_VAR_STRING	253
 #define T_STRING		254
 #define T_GEOMETRY		255
+
+/*
+ * The unsigned integer of n bytes (at most 8) at p, little-endian (the
+ * binary log's headers and most values) or big-endian (DECIMAL and the
+ * newer temporal types); the caller has checked the n bytes are there
+ */
+static inline uint64
+stream_le(const unsigned char *p, int n)
+{
+	uint64		v = 0;
+	int			i;
+
+	for (i = n - 1; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static inline uint64
+stream_be(const unsigned char *p, int n)
+{
+	uint64		v = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
 
 #endif							/* ETL_PULL_EVENT_INT_H */

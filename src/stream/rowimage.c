@@ -81,17 +81,6 @@ need(const Row *r, size_t n)
 							  n, (size_t) (r->end - r->p)));
 }
 
-static inline uint64
-le(const unsigned char *p, int n)
-{
-	uint64		v = 0;
-	int			i;
-
-	for (i = n - 1; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 /*
  * A value's length prefix of "hdr" bytes, read and checked: at most "max"
  * bytes ("kind" names the type for the message; max 0: no bound but the
@@ -103,24 +92,13 @@ prefixed_length(Row *r, int hdr, uint64 max, const char *kind)
 	uint64		n;
 
 	need(r, hdr);
-	n = le(r->p, hdr);
+	n = stream_le(r->p, hdr);
 	r->p += hdr;
 	if (max > 0 && n > max)
 		bad_value(r, psprintf("A %s value of " UINT64_FORMAT " bytes exceeds its " UINT64_FORMAT ".",
 							  kind, n, max));
 	need(r, n);
 	return n;
-}
-
-static inline uint64
-be(const unsigned char *p, int n)
-{
-	uint64		v = 0;
-	int			i;
-
-	for (i = 0; i < n; i++)
-		v = (v << 8) | p[i];
-	return v;
 }
 
 /* The value's text, palloc'd, as *value and *length */
@@ -209,7 +187,7 @@ int_value(Row *r, int n, char **value, unsigned long *length)
 	if (r->map->is_unsigned == NULL)
 		missing_metadata(r, "signedness", "FULL");
 	need(r, n);
-	u = le(r->p, n);
+	u = stream_le(r->p, n);
 	r->p += n;
 	if (r->map->is_unsigned[r->col])
 		len = pg_ulltoa_n(u, buf);
@@ -257,7 +235,7 @@ decimal_value(Row *r, char **value, unsigned long *length)
 	/* integer part: a partial group, then groups of 9 digits */
 	if (intg0x > 0)
 	{
-		uint64		v = be(p, dig2bytes[intg0x]);
+		uint64		v = stream_be(p, dig2bytes[intg0x]);
 
 		p += dig2bytes[intg0x];
 		if (v >= powers[intg0x])
@@ -270,7 +248,7 @@ decimal_value(Row *r, char **value, unsigned long *length)
 	}
 	for (i = 0; i < intg0; i++)
 	{
-		uint64		v = be(p, 4);
+		uint64		v = stream_be(p, 4);
 
 		p += 4;
 		if (v > 999999999)
@@ -290,7 +268,7 @@ decimal_value(Row *r, char **value, unsigned long *length)
 		appendStringInfoChar(&s, '.');
 		for (i = 0; i < frac0; i++)
 		{
-			uint64		v = be(p, 4);
+			uint64		v = stream_be(p, 4);
 
 			p += 4;
 			if (v > 999999999)
@@ -299,7 +277,7 @@ decimal_value(Row *r, char **value, unsigned long *length)
 		}
 		if (frac0x > 0)
 		{
-			uint64		v = be(p, dig2bytes[frac0x]);
+			uint64		v = stream_be(p, dig2bytes[frac0x]);
 
 			if (v >= powers[frac0x])
 				bad_value(r, "A decimal's digit group is out of range.");
@@ -418,7 +396,7 @@ fraction(Row *r, int fsp, bool is_signed)
 	if (n == 0)
 		return 0;
 	need(r, n);
-	v = (int64) be(r->p, n);
+	v = (int64) stream_be(r->p, n);
 	if (is_signed && (r->p[0] & 0x80))
 		v -= ((int64) 1) << (8 * n);
 	r->p += n;
@@ -470,8 +448,8 @@ legacy_hires(Row *r, uint8 t, int fsp, char **value, unsigned long *length)
 		int64		frac;
 
 		need(r, 4 + frac_bytes[fsp]);
-		secs = (int64) be(r->p, 4);
-		frac = (int64) be(r->p + 4, frac_bytes[fsp]);
+		secs = (int64) stream_be(r->p, 4);
+		frac = (int64) stream_be(r->p + 4, frac_bytes[fsp]);
 		r->p += 4 + frac_bytes[fsp];
 		if (frac * usec_scale(fsp) > 999999)
 			bad_value(r, "An old-format TIMESTAMP's fraction is out of range.");
@@ -485,7 +463,7 @@ legacy_hires(Row *r, uint8 t, int fsp, char **value, unsigned long *length)
 		bool		neg;
 
 		need(r, n);
-		v = ((int64) be(r->p, n) - zero) * usec_scale(fsp);
+		v = ((int64) stream_be(r->p, n) - zero) * usec_scale(fsp);
 		r->p += n;
 		neg = v < 0;
 		if (neg)
@@ -501,7 +479,7 @@ legacy_hires(Row *r, uint8 t, int fsp, char **value, unsigned long *length)
 		uint64		ymd;
 
 		need(r, n);
-		v = be(r->p, n) * (uint64) usec_scale(fsp);
+		v = stream_be(r->p, n) * (uint64) usec_scale(fsp);
 		r->p += n;
 		ymd = v / UINT64CONST(86400000000);
 		datetime_text(r, (int) ((ymd / 32) / 13), (int) ((ymd / 32) % 13), (int) (ymd % 32),
@@ -521,7 +499,7 @@ float_value(Row *r, int n, char **value, unsigned long *length)
 	int			len;
 
 	need(r, n);
-	u = le(r->p, n);
+	u = stream_le(r->p, n);
 	r->p += n;
 	if (n == 4)
 	{
@@ -563,7 +541,7 @@ old_temporal_value(Row *r, uint8 t, char **value, unsigned long *length)
 				uint32		v;
 
 				need(r, 3);
-				v = (uint32) le(r->p, 3);
+				v = (uint32) stream_le(r->p, 3);
 				r->p += 3;
 				datetime_text(r, v >> 9, (v >> 5) & 15, v & 31, 0, 0, 0, 0, 0,
 							  false, value, length);
@@ -575,7 +553,7 @@ old_temporal_value(Row *r, uint8 t, char **value, unsigned long *length)
 				bool		neg;
 
 				need(r, 3);
-				v = (int32) le(r->p, 3);
+				v = (int32) stream_le(r->p, 3);
 				if (v & 0x800000)
 					v -= 0x1000000;
 				r->p += 3;
@@ -593,7 +571,7 @@ old_temporal_value(Row *r, uint8 t, char **value, unsigned long *length)
 							tm;
 
 				need(r, 8);
-				v = le(r->p, 8);
+				v = stream_le(r->p, 8);
 				r->p += 8;
 				d = v / 1000000;
 				tm = v % 1000000;
@@ -609,7 +587,7 @@ old_temporal_value(Row *r, uint8 t, char **value, unsigned long *length)
 				uint32		secs;
 
 				need(r, 4);
-				secs = (uint32) le(r->p, 4);
+				secs = (uint32) stream_le(r->p, 4);
 				r->p += 4;
 				epoch_text(r, secs, 0, 0, value, length);
 			}
@@ -633,7 +611,7 @@ time2_value(Row *r, uint32 fsp, char **value, unsigned long *length)
 	if (n == 3)
 	{
 		need(r, 6);
-		packed = (int64) be(r->p, 6) - INT64CONST(0x800000000000);
+		packed = (int64) stream_be(r->p, 6) - INT64CONST(0x800000000000);
 		r->p += 6;
 	}
 	else
@@ -642,12 +620,12 @@ time2_value(Row *r, uint32 fsp, char **value, unsigned long *length)
 		int64		frac = 0;
 
 		need(r, 3);
-		intpart = (int64) be(r->p, 3) - 0x800000;
+		intpart = (int64) stream_be(r->p, 3) - 0x800000;
 		r->p += 3;
 		if (n > 0)
 		{
 			need(r, n);
-			frac = (int64) be(r->p, n);
+			frac = (int64) stream_be(r->p, n);
 			r->p += n;
 			if (intpart < 0 && frac != 0)
 			{
@@ -680,7 +658,7 @@ temporal2_value(Row *r, uint8 t, uint32 fsp, char **value, unsigned long *length
 		int64		frac;
 
 		need(r, 4);
-		secs = (int64) be(r->p, 4);
+		secs = (int64) stream_be(r->p, 4);
 		r->p += 4;
 		frac = fraction(r, fsp, false);
 		epoch_text(r, secs, (int) to_usec(frac, fsp), fsp, value, length);
@@ -694,7 +672,7 @@ temporal2_value(Row *r, uint8 t, uint32 fsp, char **value, unsigned long *length
 					hms;
 
 		need(r, 5);
-		intpart = (int64) be(r->p, 5) - INT64CONST(0x8000000000);
+		intpart = (int64) stream_be(r->p, 5) - INT64CONST(0x8000000000);
 		r->p += 5;
 		frac = to_usec(fraction(r, fsp, true), fsp);
 		if (intpart < 0 || frac < 0)
@@ -719,7 +697,7 @@ member_value(Row *r, uint8 t, uint32 bytes, char **value, unsigned long *length)
 	uint64		v;
 
 	need(r, bytes);
-	v = le(r->p, bytes);
+	v = stream_le(r->p, bytes);
 	r->p += bytes;
 	if (v != 0 && map->strings[r->col] == NULL)
 		missing_metadata(r, t == T_ENUM ? "ENUM values" : "SET members", "FULL");
