@@ -23,9 +23,11 @@
  * whose key the stream passed without sending it is deleted: its key lies
  * inside a range a statement has just read, and the source did not have
  * it.  Nothing is written for a row that is equal.  One ordered walk
- * costs less than a probe per row (no descent of the index for each row)
- * and finds the deleted rows in the same pass, which a probe per row
- * would need another scan of the target's keys for.  Memory is one
+ * costs less than a probe per row (no descent of the index for each row:
+ * on the table below, unchanged, 7.9-11.4 s against 10.1-15.5 s for
+ * probes, three rounds each, the probes not even looking for deleted
+ * rows) and finds the deleted rows in the same pass, which a probe per
+ * row would need another scan of the target's keys for.  Memory is one
  * merging sink's batch (reset after each) and the range read's statement.
  *
  * Where it is not used, a diff run and a settle pass compare range hashes
