@@ -343,6 +343,9 @@ extern List *EtlPullSchemaPreview(EtlPullLoad *load, Relation rel, char **ddl);
 extern bool EtlPullConvertOrReject(EtlPullLoad *load, EtlPullConverter *conv,
 								   char **values, unsigned long *lengths,
 								   Datum *datums, bool *nulls);
+extern bool EtlPullRowIntoSink(EtlPullLoad *load, EtlPullConverter *conv,
+							   EtlPullSink *sink, char **values,
+							   unsigned long *lengths);
 extern void EtlPullRowsIntoSink(EtlPullLoad *load, EtlPullParallel *par,
 								Relation target, AttrNumber *attnums,
 								EtlPullSink *sink);

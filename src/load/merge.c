@@ -390,7 +390,7 @@ EtlPullMergerKeepGap(EtlPullMerger *m)
 	m->keep_gap = true;
 }
 
-/* Delete the target's row in m->found */
+/* Delete the target's row in m->found (counted in an ordered merge) */
 static void
 delete_found(EtlPullMerger *m)
 {
@@ -402,7 +402,8 @@ delete_found(EtlPullMerger *m)
 							 InvalidSnapshot, true, &tmfd, false);
 	if (res != TM_Ok)
 		elog(ERROR, "unexpected table_tuple_delete status: %u", res);
-	(*m->deleted)++;
+	if (m->deleted)
+		(*m->deleted)++;
 }
 
 /*
@@ -609,16 +610,9 @@ EtlPullMergerNextCommand(EtlPullMerger *m)
 bool
 EtlPullMergerDelete(EtlPullMerger *m, TupleTableSlot *slot)
 {
-	TM_FailureData tmfd;
-	TM_Result	res;
-
 	if (!probe(m, slot))
 		return false;
-	CheckCmdReplicaIdentity(m->rel, CMD_DELETE);
-	res = table_tuple_delete(m->rel, &m->found->tts_tid, m->cid, m->snapshot,
-							 InvalidSnapshot, true, &tmfd, false);
-	if (res != TM_Ok)
-		elog(ERROR, "unexpected table_tuple_delete status: %u", res);
+	delete_found(m);
 	ExecClearTuple(m->found);
 	return true;
 }

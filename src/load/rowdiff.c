@@ -149,17 +149,10 @@ EtlPullRowDiff(EtlPullLoad *load, Relation rel, Oid indexoid,
 	EtlPullNativeFromConnection(conv, conn);
 	while (EtlPullFetch(conn, &values, &lengths))
 	{
-		Datum	   *datums;
-		bool	   *nulls;
-
 		CHECK_FOR_INTERRUPTS();
-		EtlPullSinkNext(sink, &datums, &nulls);
-		if (EtlPullConvertOrReject(load, conv, values, lengths, datums, nulls))
-			EtlPullSinkRowDone(sink);
-		else
+		if (!EtlPullRowIntoSink(load, conv, sink, values, lengths))
 		{
-			/* its key is unknown: keep the target's rows around it */
-			EtlPullSinkRowSkip(sink);
+			/* rejected, its key unknown: keep the target's rows around it */
 			EtlPullSinkFlush(sink);
 			EtlPullMergerKeepGap(merger);
 		}

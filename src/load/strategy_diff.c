@@ -2,11 +2,14 @@
  *
  * strategy_diff.c
  *		  A diff run (extraction = 'diff', and etl_pull.repair_table): the
- *		  key ranges whose hashes differ from the source's are pulled again
- *		  and merged into the target by primary key.
+ *		  target brought back to the source by primary key, row by row
+ *		  (rowdiff.c) or by the key ranges whose hashes differ.
  *
- * For tables with a primary key but no watermark column.  The ranges are
- * compared as etl_pull.verify_table compares them (verify.c: one hash per
+ * For tables with a primary key but no watermark column.  With a single
+ * integer key and a target the C merge can write, the source's rows are
+ * read and compared with the target's on our side (rowdiff.c, whose header
+ * says why and when not).  Otherwise the key ranges are compared as
+ * etl_pull.verify_table compares them (verify.c: one hash per
  * range on each side, about ETL_VERIFY_ROWS_PER_RANGE rows a range, under
  * the load's MySQL snapshot).  With a single integer key and few ranges
  * differing, those ranges are then compared row by row (key and hash on
