@@ -34,6 +34,7 @@ OBJS = \
 	src/load/parallel.o \
 	src/load/progress.o \
 	src/load/rows.o \
+	src/load/rowdiff.o \
 	src/load/schema.o \
 	src/load/settle.o \
 	src/load/sink.o \

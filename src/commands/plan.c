@@ -896,7 +896,7 @@ EtlPullExtractionSight(EtlPullExtraction extraction, List *columns,
 			*misses = NULL;
 			return;
 		case ETL_EXTRACTION_DIFF:
-			*sees = "every insert, edit and delete: key ranges compared by hash, only the ranges that differ pulled (an unchanged table costs one aggregate query at the source)";
+			*sees = "every insert, edit and delete: with a single integer key every row read in key ranges and compared by key, only what differs written; otherwise key ranges compared by hash, only the ranges that differ pulled";
 			*misses = NULL;
 			return;
 		case ETL_EXTRACTION_BINLOG:
@@ -952,20 +952,32 @@ plan_diff(TablePlan *p)
 {
 	const char *why = EtlPullDiffStrategy.unsuitable(&p->load, p->rel);
 
+	Oid			indexoid;
+	const char *rowdiff_why = NULL;
+
 	emit(p, "extraction", "diff",
-		 "no watermark: each run compares ranges of the key (a row count and a hash sum each, "
-		 "under one snapshot) and pulls, merges and deletes only the ranges that differ");
+		 "no watermark: each run compares the source's rows with the target's by key: row by row "
+		 "for a single integer key (every row read in key-range statements, merged in one ordered "
+		 "pass), else ranges of the key (a row count and a hash sum each, under one snapshot), "
+		 "pulling only the ranges that differ; only what differs is written");
+	if (why == NULL && p->exists)
+		rowdiff_why = EtlPullRowDiffUnsuitable(&p->load, p->rel, &indexoid);
 	if (why != NULL)
 		emit(p, "extraction", "next run", psprintf("refused: %s", why));
 	else if (!p->exists)
 		emit(p, "extraction", "next run",
 			 "full: no target yet: the first run loads every row");
+	else if (rowdiff_why == NULL)
+		emit(p, "extraction", "next run",
+			 psprintf("diff: row by row, the source read in key-range statements of about %d ms (etl_pull.source_statement_ms)",
+					  EtlPullSourceStatementMs));
 	else
 		emit(p, "extraction", "next run",
-			 psprintf("diff: ranges of about %d rows, about %d of them",
+			 psprintf("diff: ranges of about %d rows, about %d of them (not row by row: %s)",
 					  ETL_VERIFY_ROWS_PER_RANGE,
 					  EtlPullVerifyRangeCount(p->load.source, p->rel,
-											  ETL_VERIFY_ROWS_PER_RANGE)));
+											  ETL_VERIFY_ROWS_PER_RANGE),
+					  rowdiff_why));
 }
 
 /*

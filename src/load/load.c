@@ -498,7 +498,7 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	else if (diff_run)
 	{
 		strategy = &EtlPullDiffStrategy;
-		result->strategy_reason = "diff: key ranges compared by hash, those that differ pulled again and merged by primary key";
+		result->strategy_reason = "diff: the rows compared with the source's by key (row by row for a single integer key, else by key-range hashes) and those that differ merged by primary key";
 		result->extraction = "diff";
 	}
 	else

@@ -83,6 +83,7 @@ extern void EtlPullSinkNext(EtlPullSink *sink, Datum **values, bool **nulls);
 extern void EtlPullSinkRowDone(EtlPullSink *sink);
 extern void EtlPullSinkAddValues(EtlPullSink *sink, Datum *values, bool *nulls);
 extern void EtlPullSinkRowSkip(EtlPullSink *sink);
+extern void EtlPullSinkFlush(EtlPullSink *sink);
 extern void EtlPullSinkEnd(EtlPullSink *sink);
 extern EtlPullSink *EtlPullSinkBeginMerge(Relation target, int batch_size,
 										  AttrNumber *attnums, int nmapped,
@@ -103,6 +104,11 @@ extern EtlPullMerger *EtlPullMergerBegin(struct ResultRelInfo *rri,
 extern bool EtlPullMergerApply(EtlPullMerger *m, struct TupleTableSlot *slot);
 extern void EtlPullMergerNextCommand(EtlPullMerger *m);
 extern bool EtlPullMergerDelete(EtlPullMerger *m, struct TupleTableSlot *slot);
+extern void EtlPullMergerOrdered(EtlPullMerger *m, int64 *deleted);
+extern void EtlPullMergerKeepGap(EtlPullMerger *m);
+extern void EtlPullMergerFinishWalk(EtlPullMerger *m);
+extern void EtlPullMergerCounts(EtlPullMerger *m, int64 *inserted,
+								int64 *updated);
 extern EtlPullMerger *EtlPullSinkMerger(EtlPullSink *sink);	/* in sink.c */
 extern void EtlPullMergerEnd(EtlPullMerger *m);
 
@@ -249,8 +255,16 @@ extern char *EtlPullUnchangedVerdict(EtlPullConnection *conn, EtlPullTable *tabl
 
 /* in strategy_diff.c: the runs that re-pull the ranges whose hashes differ */
 extern const EtlPullStrategyRoutine EtlPullDiffStrategy;
-extern int	EtlPullDiffRefresh(EtlPullLoad *load, const char *label,
-							   int64 *merged, int64 *deleted);
+extern int64 EtlPullDiffRefresh(EtlPullLoad *load, const char *label,
+								bool count_rows, int64 *merged,
+								int64 *deleted);
+
+/* in load/rowdiff.c: a table's rows compared with the source's, in C */
+extern const char *EtlPullRowDiffUnsuitable(EtlPullLoad *load, Relation rel,
+											Oid *indexoid);
+extern int64 EtlPullRowDiff(EtlPullLoad *load, Relation rel, Oid indexoid,
+							const char *label, bool count_rows,
+							int64 *merged, int64 *deleted);
 
 /* in load/settle.c: a full load of a MyISAM table read in key ranges */
 extern const char *EtlPullSettlePlan(EtlPullSource *source);
@@ -329,6 +343,9 @@ extern List *EtlPullSchemaPreview(EtlPullLoad *load, Relation rel, char **ddl);
 extern bool EtlPullConvertOrReject(EtlPullLoad *load, EtlPullConverter *conv,
 								   char **values, unsigned long *lengths,
 								   Datum *datums, bool *nulls);
+extern bool EtlPullRowIntoSink(EtlPullLoad *load, EtlPullConverter *conv,
+							   EtlPullSink *sink, char **values,
+							   unsigned long *lengths);
 extern void EtlPullRowsIntoSink(EtlPullLoad *load, EtlPullParallel *par,
 								Relation target, AttrNumber *attnums,
 								EtlPullSink *sink);

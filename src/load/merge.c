@@ -16,6 +16,10 @@
  * PostgreSQL's logical replication apply (execReplication.c): the table
  * AM's insert and update, ExecInsertIndexTuples, ExecConstraints.
  *
+ * An ordered merge (EtlPullMergerOrdered, for load/rowdiff.c) takes the
+ * rows in key order and walks the primary key index beside them instead
+ * of probing it per row, deleting the target rows the source lacks.
+ *
  * Only a target the same statement would load with nothing more than
  * that takes this path (EtlPullMergeUnsuitable): a plain heap table with
  * no triggers (which also rules out foreign keys and deferred
@@ -46,6 +50,7 @@
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "executor/executor.h"
+#include "miscadmin.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -70,6 +75,20 @@ struct EtlPullMerger
 	bool	   *mapped;			/* per attribute: a source column fills it */
 	CommandId	cid;
 	int64	   *merged;			/* rows inserted or updated, the caller's */
+	int64		ninserted;
+	int64		nupdated;
+
+	/* an ordered merge (EtlPullMergerOrdered): a walk of the primary key */
+	bool		ordered;
+	IndexScanDesc walk;
+	bool		walk_at;		/* m->found holds the walk's next target row */
+	bool		walk_done;		/* the walk has passed the target's last row */
+	bool		keep_gap;		/* keep the target rows before the next row */
+	FmgrInfo	cmp;			/* the key's btree order */
+	Oid			collation;
+	bool		have_last;
+	Datum		last;			/* the last row's key, in cxt */
+	int64	   *deleted;		/* rows deleted, the caller's */
 };
 
 /*
@@ -328,6 +347,184 @@ probe(EtlPullMerger *m, TupleTableSlot *slot)
 }
 
 /*
+ * An ordered merge: the rows come in ascending order of a single-column
+ * key, and the whole target is to become what they are (load/rowdiff.c).
+ * Instead of a probe per row, the merge walks the primary key index
+ * forward beside them, a merge join: a target row whose key comes before
+ * the next row's is absent from the source and is deleted (unless a
+ * rejected row lay there: EtlPullMergerKeepGap), one with the same key is
+ * the row's copy.  The walk reads the merge's snapshot, taken before any
+ * of its writes, so it sees neither the rows it inserts nor the new
+ * versions of those it updates.  The rows deleted are counted in
+ * *deleted.  Call before the first row.
+ */
+void
+EtlPullMergerOrdered(EtlPullMerger *m, int64 *deleted)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(m->cxt);
+
+	if (m->nkeys != 1)
+		elog(ERROR, "an ordered merge needs a single-column key");
+	fmgr_info_copy(&m->cmp, index_getprocinfo(m->index, 1, BTORDER_PROC),
+				   m->cxt);
+	m->collation = m->index->rd_indcollation[0];
+#if PG_VERSION_NUM >= 180000
+	m->walk = index_beginscan(m->rel, m->index, m->snapshot, NULL, 0, 0);
+#else
+	m->walk = index_beginscan(m->rel, m->index, m->snapshot, 0, 0);
+#endif
+	index_rescan(m->walk, NULL, 0, NULL, 0);
+	MemoryContextSwitchTo(oldcxt);
+	m->ordered = true;
+	m->deleted = deleted;
+}
+
+/*
+ * The target rows between the last row merged and the next are kept: a
+ * row the caller could not convert (rejected) lies there, and its key is
+ * unknown
+ */
+void
+EtlPullMergerKeepGap(EtlPullMerger *m)
+{
+	m->keep_gap = true;
+}
+
+/* Delete the target's row in m->found (counted in an ordered merge) */
+static void
+delete_found(EtlPullMerger *m)
+{
+	TM_FailureData tmfd;
+	TM_Result	res;
+
+	CheckCmdReplicaIdentity(m->rel, CMD_DELETE);
+	res = table_tuple_delete(m->rel, &m->found->tts_tid, m->cid, m->snapshot,
+							 InvalidSnapshot, true, &tmfd, false);
+	if (res != TM_Ok)
+		elog(ERROR, "unexpected table_tuple_delete status: %u", res);
+	if (m->deleted)
+		(*m->deleted)++;
+}
+
+/*
+ * The next target row of the walk into m->found (m->walk_at), unless the
+ * walk is done; false then.  Runs in the scan's context, as probe().
+ */
+static bool
+walk_next(EtlPullMerger *m)
+{
+	MemoryContext oldcxt;
+
+	if (m->walk_at)
+		return true;
+	if (m->walk_done)
+		return false;
+	CHECK_FOR_INTERRUPTS();
+	oldcxt = MemoryContextSwitchTo(m->cxt);
+	m->walk_at = index_getnext_slot(m->walk, ForwardScanDirection, m->found);
+	MemoryContextSwitchTo(oldcxt);
+	m->walk_done = !m->walk_at;
+	return m->walk_at;
+}
+
+/*
+ * Walk the target up to the key of "slot": delete the target rows before
+ * it (the source has none there), and say whether the target has the row
+ * (then in m->found, the walk past it).  The rows must come in strictly
+ * ascending key order: a row out of order is a protocol violation (MySQL
+ * was asked for ORDER BY the key).
+ */
+static bool
+walk_to(EtlPullMerger *m, TupleTableSlot *slot)
+{
+	AttrNumber	keyatt = m->index->rd_index->indkey.values[0];
+	Datum		key;
+	bool		keep = m->keep_gap;
+
+	slot_getallattrs(slot);
+	if (slot->tts_isnull[keyatt - 1])
+		ereport(ERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("MySQL returned a row with a NULL primary key for table %s",
+						RelationGetRelationName(m->rel))));
+	key = slot->tts_values[keyatt - 1];
+	if (m->have_last &&
+		DatumGetInt32(FunctionCall2Coll(&m->cmp, m->collation, m->last, key)) >= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("MySQL returned the rows of table %s out of primary key order",
+						RelationGetRelationName(m->rel)),
+				 errdetail("The rows were asked for in ascending order of the key; a key came after a greater or equal one.")));
+	m->keep_gap = false;
+	while (walk_next(m))
+	{
+		int32		c;
+
+		slot_getsomeattrs(m->found, keyatt);
+		c = DatumGetInt32(FunctionCall2Coll(&m->cmp, m->collation,
+											m->found->tts_values[keyatt - 1],
+											key));
+		if (c > 0)
+			break;
+		m->walk_at = false;
+		if (c == 0)
+			return true;
+		if (!keep)
+			delete_found(m);
+		ExecClearTuple(m->found);
+	}
+	return false;
+}
+
+/* Remember "slot"'s key, the last merged, in the merge's context */
+static void
+walk_remember(EtlPullMerger *m, TupleTableSlot *slot)
+{
+	AttrNumber	keyatt = m->index->rd_index->indkey.values[0];
+	Form_pg_attribute att = TupleDescAttr(RelationGetDescr(m->rel), keyatt - 1);
+	MemoryContext oldcxt;
+
+	if (att->attbyval)
+		m->last = slot->tts_values[keyatt - 1];
+	else
+	{
+		if (m->have_last)
+			pfree(DatumGetPointer(m->last));
+		oldcxt = MemoryContextSwitchTo(m->cxt);
+		m->last = datumCopy(slot->tts_values[keyatt - 1], false, att->attlen);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	m->have_last = true;
+}
+
+/*
+ * The source's rows have all been merged (the caller's sink flushed):
+ * delete the target rows the walk has not reached, past the last row,
+ * unless a rejected row lay there
+ */
+void
+EtlPullMergerFinishWalk(EtlPullMerger *m)
+{
+	bool		keep = m->keep_gap;
+
+	while (walk_next(m))
+	{
+		m->walk_at = false;
+		if (!keep)
+			delete_found(m);
+		ExecClearTuple(m->found);
+	}
+}
+
+/* The rows an ordered merge inserted and updated */
+void
+EtlPullMergerCounts(EtlPullMerger *m, int64 *inserted, int64 *updated)
+{
+	*inserted = m->ninserted;
+	*updated = m->nupdated;
+}
+
+/*
  * Merge one row, its values in slot->tts_values (every attribute: the
  * unmapped ones hold their defaults, for an insert).  Returns whether the
  * row was inserted or updated.  Allocates in the current memory context,
@@ -337,9 +534,20 @@ bool
 EtlPullMergerApply(EtlPullMerger *m, TupleTableSlot *slot)
 {
 	bool		changed = true;
+	bool		hit;
 
-	if (!probe(m, slot))
+	if (m->ordered)
+	{
+		hit = walk_to(m, slot);
+		walk_remember(m, slot);
+	}
+	else
+		hit = probe(m, slot);
+	if (!hit)
+	{
 		merge_insert(m, slot);
+		m->ninserted++;
+	}
 	else
 	{
 		/* REPEATABLE READ: a row the transaction cannot see, as SQL says */
@@ -353,9 +561,14 @@ EtlPullMergerApply(EtlPullMerger *m, TupleTableSlot *slot)
 		if (same_image(m, slot, m->found))
 			changed = false;
 		else
+		{
 			merge_update(m, slot);
+			m->nupdated++;
+		}
 	}
-	ExecClearTuple(m->found);
+	/* an ordered merge's miss leaves the walk's next target row there */
+	if (hit || !m->ordered)
+		ExecClearTuple(m->found);
 	if (changed)
 		(*m->merged)++;
 	return changed;
@@ -366,6 +579,8 @@ void
 EtlPullMergerEnd(EtlPullMerger *m)
 {
 	index_endscan(m->scan);
+	if (m->walk)
+		index_endscan(m->walk);
 	index_close(m->index, NoLock);
 	UnregisterSnapshot(m->snapshot);
 	ExecDropSingleTupleTableSlot(m->found);
@@ -395,16 +610,9 @@ EtlPullMergerNextCommand(EtlPullMerger *m)
 bool
 EtlPullMergerDelete(EtlPullMerger *m, TupleTableSlot *slot)
 {
-	TM_FailureData tmfd;
-	TM_Result	res;
-
 	if (!probe(m, slot))
 		return false;
-	CheckCmdReplicaIdentity(m->rel, CMD_DELETE);
-	res = table_tuple_delete(m->rel, &m->found->tts_tid, m->cid, m->snapshot,
-							 InvalidSnapshot, true, &tmfd, false);
-	if (res != TM_Ok)
-		elog(ERROR, "unexpected table_tuple_delete status: %u", res);
+	delete_found(m);
 	ExecClearTuple(m->found);
 	return true;
 }

@@ -53,6 +53,28 @@ EtlPullConvertOrReject(EtlPullLoad *load, EtlPullConverter *conv,
 }
 
 /*
+ * Convert a row into the sink's next slot: true when it is accepted;
+ * false when, with on_error = reject, it was rejected (recorded) and
+ * skipped
+ */
+bool
+EtlPullRowIntoSink(EtlPullLoad *load, EtlPullConverter *conv,
+				   EtlPullSink *sink, char **values, unsigned long *lengths)
+{
+	Datum	   *datums;
+	bool	   *nulls;
+
+	EtlPullSinkNext(sink, &datums, &nulls);
+	if (EtlPullConvertOrReject(load, conv, values, lengths, datums, nulls))
+	{
+		EtlPullSinkRowDone(sink);
+		return true;
+	}
+	EtlPullSinkRowSkip(sink);
+	return false;
+}
+
+/*
  * Where a load's rows come from: one streamed query on the load's own
  * connection, or the parallel strategy's workers.
  */
@@ -187,15 +209,8 @@ rows_into_sink(EtlPullLoad *load, RowSource *rs, Relation target,
 	}
 	while (next_row(rs, &values, &lengths))
 	{
-		Datum	   *datums;
-		bool	   *nulls;
-
 		CHECK_FOR_INTERRUPTS();
-		EtlPullSinkNext(sink, &datums, &nulls);
-		if (EtlPullConvertOrReject(load, conv, values, lengths, datums, nulls))
-			EtlPullSinkRowDone(sink);
-		else
-			EtlPullSinkRowSkip(sink);
+		(void) EtlPullRowIntoSink(load, conv, sink, values, lengths);
 		EtlPullLoadRowDone(load, lengths);
 	}
 	EtlPullSinkEnd(sink);

@@ -13,9 +13,10 @@
  * kept current by MyISAM) is read before the read and after it; if it
  * moved, or cannot be trusted (it was within two seconds of the source's
  * clock when the read began: EtlPullSourceUnchanged), the
- * target's key ranges are compared with the source's by hash and those
- * that differ pulled again (EtlPullDiffRefresh, as a diff run does), in
- * passes, until a pass during which UPDATE_TIME stood still: the target
+ * target is compared with the source and what differs written
+ * (EtlPullDiffRefresh, as a diff run does: the source's rows read again in
+ * key ranges and compared row by row, rowdiff.c, or by range hashes where
+ * that cannot be done), in passes, until a pass during which UPDATE_TIME stood still: the target
  * then equals the source as it was during that pass.  With the setting
  * verify the passes run in any case, and the last one, which must find
  * no range differing, is the check (a separate check afterwards would
@@ -82,7 +83,7 @@ EtlPullSettlePlan(EtlPullSource *source)
 	if (!EtlPullSourceLocksOnRead(source))
 		return NULL;
 	if (EtlPullSourceChunkKey(source, &why) != NULL)
-		return psprintf("MyISAM: read in key-range statements of about %d ms (etl_pull.source_statement_ms); if the source changed meanwhile, re-checked by range hashes and the ranges that differ pulled again before the load commits",
+		return psprintf("MyISAM: read in key-range statements of about %d ms (etl_pull.source_statement_ms); if the source changed meanwhile, re-checked before the load commits: its rows read again and compared row by row (by range hashes where the target cannot be merged in C), what differs written",
 						EtlPullSourceStatementMs);
 	return psprintf("%s table read in one statement, which holds its writers back for the whole read (%s)",
 					EtlPullPrintable(source->engine, 64), why);
@@ -185,7 +186,7 @@ EtlPullSettle(EtlPullLoad *load)
 	{
 		int64		merged;
 		int64		deleted;
-		int			differing;
+		int64		differing;
 
 		CHECK_FOR_INTERRUPTS();
 		if (verify)
@@ -194,7 +195,7 @@ EtlPullSettle(EtlPullLoad *load)
 			wait_quiet(load, SETTLE_QUIET_MS_AGAIN);
 		(void) EtlPullSourceStamp(load->conn, source, &a);
 		differing = EtlPullDiffRefresh(load, psprintf("settle pass %d", pass),
-									   &merged, &deleted);
+									   false, &merged, &deleted);
 		(void) EtlPullSourceStamp(load->conn, source, &b);
 		stable = EtlPullSourceUnchanged(&a, &b);
 		if (differing > 0)

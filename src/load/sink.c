@@ -400,6 +400,16 @@ EtlPullSinkRowSkip(EtlPullSink *sink)
 }
 
 /*
+ * Write the rows accepted so far, for a caller that must act between two
+ * rows in their order (an ordered merge's EtlPullMergerKeepGap)
+ */
+void
+EtlPullSinkFlush(EtlPullSink *sink)
+{
+	flush(sink);
+}
+
+/*
  * Flush what is left and release the sink's resources.
  */
 void

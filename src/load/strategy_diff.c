@@ -2,11 +2,14 @@
  *
  * strategy_diff.c
  *		  A diff run (extraction = 'diff', and etl_pull.repair_table): the
- *		  key ranges whose hashes differ from the source's are pulled again
- *		  and merged into the target by primary key.
+ *		  target brought back to the source by primary key, row by row
+ *		  (rowdiff.c) or by the key ranges whose hashes differ.
  *
- * For tables with a primary key but no watermark column.  The ranges are
- * compared as etl_pull.verify_table compares them (verify.c: one hash per
+ * For tables with a primary key but no watermark column.  With a single
+ * integer key and a target the C merge can write, the source's rows are
+ * read and compared with the target's on our side (rowdiff.c, whose header
+ * says why and when not).  Otherwise the key ranges are compared as
+ * etl_pull.verify_table compares them (verify.c: one hash per
  * range on each side, about ETL_VERIFY_ROWS_PER_RANGE rows a range, under
  * the load's MySQL snapshot).  With a single integer key and few ranges
  * differing, those ranges are then compared row by row (key and hash on
@@ -53,6 +56,9 @@
  * Why a diff run cannot pull from "source", or NULL: it cuts the key ranges
  * and merges by the source's primary key
  */
+static int	diff_ranges(EtlPullLoad *load, const char *label, int64 *merged,
+						int64 *deleted);
+
 static const char *
 diff_source_unsuitable(EtlPullSource *source)
 {
@@ -83,15 +89,44 @@ diff_unsuitable(EtlPullLoad *load, Relation rel)
 }
 
 /*
+ * Bring the target back to the source: its rows compared with the
+ * source's on our side (rowdiff.c) where that can be done, else by range
+ * hashes (diff_ranges); the run's notes start with "label".  *merged and
+ * *deleted get the rows merged and deleted.  Returns how many ranges or
+ * rows differed (0: the target was equal).  With "count_rows" the rows
+ * read from the source count as the run's rows.  The source needs a
+ * primary key.  Also the re-check of a full load read in key ranges
+ * (settle.c).
+ */
+int64
+EtlPullDiffRefresh(EtlPullLoad *load, const char *label, bool count_rows,
+				   int64 *merged, int64 *deleted)
+{
+	Relation	rel = table_open(load->target_oid, NoLock);
+	Oid			indexoid;
+	const char *why = EtlPullRowDiffUnsuitable(load, rel, &indexoid);
+	int64		differing;
+
+	if (why == NULL)
+		differing = EtlPullRowDiff(load, rel, indexoid, label, count_rows,
+								   merged, deleted);
+	table_close(rel, NoLock);
+	if (why == NULL)
+		return differing;
+	EtlPullRunNote(load->result, "%s: range hashes, not compared row by row: %s",
+				   label, why);
+	return diff_ranges(load, label, merged, deleted);
+}
+
+/*
  * Compare the target's key ranges with the source's and pull again those
  * that differ, merging them into the target; the run's notes start with
  * "label".  *merged and *deleted get the rows merged and deleted.  Returns
- * how many ranges differed.  The source needs a primary key.  Also the
- * re-check of a full load read in key ranges (settle.c).
+ * how many ranges differed.
  */
-int
-EtlPullDiffRefresh(EtlPullLoad *load, const char *label, int64 *merged,
-				   int64 *deleted)
+static int
+diff_ranges(EtlPullLoad *load, const char *label, int64 *merged,
+			int64 *deleted)
 {
 	EtlPullTable *table = load->table;
 	char	   *stage_name = psprintf("etl_pull_diff_%u", load->target_oid);
@@ -183,7 +218,7 @@ load_diff(EtlPullLoad *load)
 						table->name, load->source->db, load->source->table),
 				 errhint("Set \"extraction\" to \"full\" for this table.")));
 	EtlPullCheckTargetPrivileges(load, ACL_DELETE);
-	(void) EtlPullDiffRefresh(load, "diff", &load->result->merged_rows,
+	(void) EtlPullDiffRefresh(load, "diff", true, &load->result->merged_rows,
 							  &load->result->deleted_rows);
 }
 

@@ -122,7 +122,7 @@ sight() {
 	q "SELECT coalesce(sees, '-') || ' | ' || coalesce(misses, '-')
 	     FROM $1 WHERE source = 'etl_import_t.' || \$\$$2\$\$"
 }
-SEES_DIFF="every insert, edit and delete: key ranges compared by hash, only the ranges that differ pulled (an unchanged table costs one aggregate query at the source) | -"
+SEES_DIFF="every insert, edit and delete: with a single integer key every row read in key ranges and compared by key, only what differs written; otherwise key ranges compared by hash, only the ranges that differ pulled | -"
 SEES_FULL="every insert, edit and delete, at the cost of reading every row on every run | -"
 is "$(plan imp1 orders)" "orders|registered|diff||id|InnoDB" \
 	"a key and an ON UPDATE column: diff, not incremental on the stamp"
