@@ -259,11 +259,14 @@ const SERVER_VERSION = args.flavour === 'mariadb' ? '5.5.5-10.11.6-MariaDB-hosti
 	'8.0.36-hostile';
 
 // The signature of skip_unchanged (src/load/unchanged.c), read before every load: honestly an
-// InnoDB table's, which never skips
+// InnoDB table's, which never skips; a load takes the sizes (and a MyISAM table's UPDATE_TIME)
+// from it, not from 'sizes'
 const SIGNATURE_SQL = /^SELECT t\.ENGINE, t\.CREATE_OPTIONS, /;
 const SIGNATURE = [['ENGINE', 'CREATE_OPTIONS', 'CREATE_TIME', 'UPDATE_TIME', 'TABLE_ROWS',
-	'DATA_LENGTH', 'CHECKSUM', 'trusted', 'columns'],
-[['InnoDB', '', '2026-01-01 00:00:00', null, '3', '16384', null, null, '2/123/456']]];
+	'DATA_LENGTH', 'CHECKSUM', 'trusted', 'columns', 'UNIX_TIMESTAMP(t.UPDATE_TIME)',
+	'UNIX_TIMESTAMP()'],
+[['InnoDB', '', '2026-01-01 00:00:00', null, '3', '16384', null, null, '2/123/456', null,
+	'1767225600']]];
 
 // name, the statements of the class, honest column names and rows, `at` and `num`
 const REPLY_CLASSES = [
