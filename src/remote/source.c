@@ -294,6 +294,7 @@ describe_source(EtlPullConnection *conn, const char *db, const char *table,
 	char	   *qtable = EtlPullQuoteLiteral(conn, table);
 	List	   *rows;
 	ListCell   *lc;
+	bool		longtext = false;
 	int			i;
 
 	src->db = pstrdup(db);
@@ -342,6 +343,8 @@ describe_source(EtlPullConnection *conn, const char *db, const char *table,
 		/* for messages and etl_pull.source_columns: valid text */
 		col->column_type = EtlPullValidText(r[2], strlen(r[2]), PG_UTF8, NULL);
 		classify_column(col, r[1], r[8]);
+		if (col->kind == SRC_TEXT && strcmp(r[1], "longtext") == 0)
+			longtext = true;
 		col->is_unsigned = strstr(r[2], "unsigned") != NULL;
 		if (col->kind == SRC_CHAR)
 			col->length = count_or_zero(conn, src, r, 3, "COLUMNS", "CHARACTER_MAXIMUM_LENGTH", i);
@@ -378,8 +381,13 @@ describe_source(EtlPullConnection *conn, const char *db, const char *table,
 		i++;
 	}
 
-	/* MariaDB's JSON is longtext with a json_valid() check */
-	if (EtlPullIsMariaDB(conn))
+	/*
+	 * MariaDB's JSON is longtext with a json_valid() check: asked only of a
+	 * table with a longtext column (information_schema.CHECK_CONSTRAINTS
+	 * opens the table, the costliest statement of a small table's
+	 * description)
+	 */
+	if (EtlPullIsMariaDB(conn) && longtext)
 	{
 		rows = fetch_all(conn, psprintf(
 										"SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS"

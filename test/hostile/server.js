@@ -136,6 +136,10 @@ const COLUMN_ROWS = [
 	['id', 'int', 'int(11)', null, '10', '0', null, 'NO', null],
 	['val', 'varchar', 'varchar(40)', '40', null, null, null, 'YES', 'utf8mb4'],
 ];
+// The same with val a longtext, whose CHECK constraints etl_pull asks for (MariaDB's JSON): what
+// the users bad_checks_* are answered, so that the statement they malform is sent
+const LONGTEXT_ROWS = [COLUMN_ROWS[0],
+	['val', 'longtext', 'longtext', '4294967295', null, null, null, 'YES', 'utf8mb4']];
 
 // What import_tables reads of fakedb, for the users imp_*
 function importAnswer(user, conn, sql) {
@@ -271,7 +275,8 @@ const SIGNATURE = [['ENGINE', 'CREATE_OPTIONS', 'CREATE_TIME', 'UPDATE_TIME', 'T
 // name, the statements of the class, honest column names and rows, `at` and `num`
 const REPLY_CLASSES = [
 	['columns', /^SELECT COLUMN_NAME, DATA_TYPE, .* FROM information_schema\.COLUMNS/s,
-		() => [COLUMNS, COLUMN_ROWS], [0, 0], [1, 3]],
+		(sql, user) => [COLUMNS, user.startsWith('bad_checks_') ? LONGTEXT_ROWS : COLUMN_ROWS],
+		[0, 0], [1, 3]],
 	['pk', /^SELECT COLUMN_NAME FROM information_schema\.STATISTICS .*INDEX_NAME = 'PRIMARY'/s,
 		() => [['COLUMN_NAME'], [['id']]], [0, 0], null],
 	['indexes', /^SELECT INDEX_NAME, NON_UNIQUE, .* FROM information_schema\.STATISTICS/s,
@@ -354,7 +359,7 @@ function badAnswer(user, conn, sql) {
 	if (c === undefined) {
 		return false;
 	}
-	let [names, rows] = c[2](sql);
+	let [names, rows] = c[2](sql, user);
 	if (m && m[1] === c[0]) {
 		log({ user, event: 'malformed', class: c[0], shape: m[2] });
 		[names, rows] = malformed(names, rows, c[3], c[4], m[2]);
