@@ -161,9 +161,6 @@ typedef struct EtlPullTable
 	char	   *source_relname; /* table name on MySQL */
 	char	   *target_schema;	/* PostgreSQL target, unquoted */
 	char	   *target_relname;
-	char	   *settings_digest;	/* md5 of the settings row, as read, and
-									 * of the server's options (skip_unchanged:
-									 * load/unchanged.c) */
 
 	/*
 	 * The settings, one field for each line of settinglist.h, named as its

@@ -53,31 +53,12 @@
 
 /*
  * Column positions of the SELECT in EtlPullReadTable: name, server, the
- * settings in the order of their descriptors, table_id, the settings'
- * digest
+ * settings in the order of their descriptors, table_id
  */
 #define COL_NAME 1
 #define COL_SERVER 2
 #define COL_FIRST_SETTING 3
 #define COL_TABLE_ID (COL_FIRST_SETTING + EtlPullNumTableSettings)
-#define COL_DIGEST (COL_TABLE_ID + 1)
-
-/*
- * The digest of a table's settings row "t" and its server's options, as
- * skip_unchanged remembers it (load/unchanged.c): any setting changed (by
- * set_table_option or otherwise), or the server pointed elsewhere, makes
- * the next load read.  The row as jsonb, less created_at: its text does
- * not depend on the session's TimeZone or DateStyle, so a load_all worker
- * and a pg_cron job agree with an interactive session.  Read with the
- * settings themselves, it is the digest of the settings the load runs
- * with, and costs no statement of its own.
- */
-#define SETTINGS_DIGEST \
-	"pg_catalog.md5(coalesce((pg_catalog.to_jsonb(t) OPERATOR(pg_catalog.-)" \
-	" 'created_at'::pg_catalog.text)::pg_catalog.text, '')" \
-	" OPERATOR(pg_catalog.||) coalesce((SELECT s.srvoptions::pg_catalog.text" \
-	" FROM pg_catalog.pg_foreign_server s" \
-	" WHERE s.srvname OPERATOR(pg_catalog.=) t.server), ''))"
 
 /*
  * The text of a setting that has a default, so is NOT NULL in
@@ -287,8 +268,7 @@ EtlPullReadTable(const char *name)
 							 s->default_value ? quote_literal_cstr(s->default_value) : "NULL",
 							 EtlPullSettingSqlType(s->kind));
 	}
-	appendStringInfo(&sql, ", %s, " SETTINGS_DIGEST
-					 " FROM etl_pull.tables t WHERE name OPERATOR(pg_catalog.=) $1",
+	appendStringInfo(&sql, ", %s FROM etl_pull.tables WHERE name OPERATOR(pg_catalog.=) $1",
 					 has_table_id ? "table_id" : "NULL::pg_catalog.int4");
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -323,7 +303,6 @@ EtlPullReadTable(const char *name)
 			(int32) hash_bytes((const unsigned char *) t->name, strlen(t->name)) :
 			DatumGetInt32(d);
 	}
-	t->settings_digest = SPI_getvalue(tup, desc, COL_DIGEST);
 	MemoryContextSwitchTo(oldcxt);
 	SPI_finish();
 	EtlPullAsCaller(&st);

@@ -14,8 +14,7 @@
  * read it (etl_pull.source_signatures), with the target's identity (its
  * OID and relfilenode: a target dropped and made again, truncated or
  * rewritten is another) and a digest of the table's settings and its
- * server's options (read with the settings themselves: catalog.c's
- * SETTINGS_DIGEST).  The next load skips when all of them are the same.
+ * server's options.  The next load skips when all of them are the same.
  * A load that does not skip uses the rest of what that statement read
  * instead of asking again: the sizes and engine for the source's
  * description, and UPDATE_TIME with the source's clock as settle.c's
@@ -74,6 +73,21 @@ struct EtlPullSignature
 	char	   *sizes[3];		/* TABLE_ROWS, DATA_LENGTH, ENGINE, for
 								 * EtlPullDescribeTableSourceSized */
 };
+
+/*
+ * The digest of the table's settings row and its server's options, as SQL:
+ * $1 is the table's name, $2 the server's OID.  Any setting changed (by
+ * set_table_option or otherwise), or the server pointed elsewhere, makes
+ * the next load read.  The row as jsonb, less created_at: its text does
+ * not depend on the session's TimeZone or DateStyle, so a load_all worker
+ * and a pg_cron job agree with an interactive session.
+ */
+#define SETTINGS_DIGEST \
+	"pg_catalog.md5(coalesce((SELECT (pg_catalog.to_jsonb(t) OPERATOR(pg_catalog.-)" \
+	" 'created_at'::pg_catalog.text)::pg_catalog.text FROM etl_pull.tables t" \
+	" WHERE t.name OPERATOR(pg_catalog.=) $1), '')" \
+	" OPERATOR(pg_catalog.||) coalesce((SELECT s.srvoptions::pg_catalog.text" \
+	" FROM pg_catalog.pg_foreign_server s WHERE s.oid OPERATOR(pg_catalog.=) $2), ''))"
 
 /* Whether skip_unchanged is on for "table" (default: etl_pull.skip_unchanged) */
 static bool
@@ -239,7 +253,7 @@ relation_filenode(Oid relid)
 static bool
 unchanged(EtlPullTable *table, Oid target_oid, EtlPullSignature *sig, char **why)
 {
-	Oid			argtypes[5] = {TEXTOID, TEXTOID, OIDOID, OIDOID, TEXTOID};
+	Oid			argtypes[5] = {TEXTOID, OIDOID, OIDOID, OIDOID, TEXTOID};
 	Datum		args[5];
 	MemoryContext cxt = CurrentMemoryContext;
 	EtlPullUserState st;
@@ -262,7 +276,7 @@ unchanged(EtlPullTable *table, Oid target_oid, EtlPullSignature *sig, char **why
 	}
 
 	args[0] = CStringGetTextDatum(table->name);
-	args[1] = CStringGetTextDatum(table->settings_digest);
+	args[1] = ObjectIdGetDatum(table->serverid);
 	args[2] = ObjectIdGetDatum(target_oid);
 	args[3] = ObjectIdGetDatum(relation_filenode(target_oid));
 	args[4] = CStringGetTextDatum(sig->text);
@@ -270,7 +284,7 @@ unchanged(EtlPullTable *table, Oid target_oid, EtlPullSignature *sig, char **why
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_plan(EtlPullOwnerPlan("SELECT s.run_id::pg_catalog.text, s.loaded_at::pg_catalog.text,"
-										  " s.signature, s.settings OPERATOR(pg_catalog.=) $2,"
+										  " s.signature, s.settings OPERATOR(pg_catalog.=) " SETTINGS_DIGEST ","
 										  " s.target OPERATOR(pg_catalog.=) $3"
 										  "  AND s.target_filenode OPERATOR(pg_catalog.=) $4,"
 										  " s.signature OPERATOR(pg_catalog.=) $5"
@@ -379,7 +393,7 @@ void
 EtlPullRememberSignature(EtlPullLoad *load)
 {
 	EtlPullSignature *sig = load->signature;
-	Oid			argtypes[6] = {TEXTOID, TEXTOID, INT8OID, TEXTOID, OIDOID, OIDOID};
+	Oid			argtypes[6] = {TEXTOID, OIDOID, INT8OID, TEXTOID, OIDOID, OIDOID};
 	Datum		args[6];
 
 	/*
@@ -397,14 +411,14 @@ EtlPullRememberSignature(EtlPullLoad *load)
 						 "forget the source's signature");
 		return;
 	}
-	args[1] = CStringGetTextDatum(load->table->settings_digest);
+	args[1] = ObjectIdGetDatum(load->table->serverid);
 	args[2] = Int64GetDatum(load->result->run_id);
 	args[3] = CStringGetTextDatum(sig->text);
 	args[4] = ObjectIdGetDatum(load->target_oid);
 	args[5] = ObjectIdGetDatum(relation_filenode(load->target_oid));
 	EtlPullOwnerExec("INSERT INTO etl_pull.source_signatures AS s"
 					 " (table_name, run_id, loaded_at, signature, settings, target, target_filenode)"
-					 " VALUES ($1, $3, pg_catalog.now(), $4, $2, $5, $6)"
+					 " VALUES ($1, $3, pg_catalog.now(), $4, " SETTINGS_DIGEST ", $5, $6)"
 					 " ON CONFLICT (table_name) DO UPDATE SET run_id = excluded.run_id,"
 					 "  loaded_at = excluded.loaded_at, signature = excluded.signature,"
 					 "  settings = excluded.settings, target = excluded.target,"
