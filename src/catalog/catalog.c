@@ -207,6 +207,17 @@ owner_statement(const char *sql, int nargs, Oid *argtypes)
 }
 
 /*
+ * The kept plan of "sql" (owner_statement), for a caller that runs it
+ * itself, in SPI, as the extension's owner: a read of etl_pull's own
+ * tables that each load makes
+ */
+SPIPlanPtr
+EtlPullOwnerPlan(const char *sql, int nargs, Oid *argtypes)
+{
+	return owner_statement(sql, nargs, argtypes);
+}
+
+/*
  * Read a registered table's settings.  An unknown name, a missing server
  * or a server of another wrapper is an ERROR.  Result is palloc'd in the
  * caller's context.

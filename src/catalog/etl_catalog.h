@@ -16,6 +16,7 @@
 #ifndef ETL_PULL_CATALOG_H
 #define ETL_PULL_CATALOG_H
 
+#include "executor/spi.h"
 #include "utils/guc.h"
 
 #include "etl_pull.h"
@@ -51,6 +52,7 @@ extern void EtlPullAsRole(Oid roleid, EtlPullUserState *st);
 extern void EtlPullAsOwner(EtlPullUserState *st);
 extern void EtlPullAsCaller(EtlPullUserState *st);
 extern int64 EtlPullNextRunId(void);
+extern SPIPlanPtr EtlPullOwnerPlan(const char *sql, int nargs, Oid *argtypes);
 extern void EtlPullOwnerExec(const char *sql, int nargs, Oid *argtypes,
 							 Datum *args, const char *nulls, int expected,
 							 const char *what);

@@ -452,7 +452,8 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 		EtlPullLoadDoneReading(&load);
 		return;
 	}
-	load.source = EtlPullDescribeTableSource(load.conn, table);
+	load.source = EtlPullDescribeTableSourceSized(load.conn, table,
+												  EtlPullSignatureSizes(&load));
 	if (lent && lent->in_snapshot)
 		check_group_snapshot(&load);
 	EtlPullCheckColumnTypes(&load);

@@ -250,6 +250,8 @@ typedef struct EtlPullSignature EtlPullSignature;
 
 extern bool EtlPullSkipIfUnchanged(EtlPullLoad *load, bool force_full);
 extern void EtlPullRememberSignature(EtlPullLoad *load);
+extern bool EtlPullSignatureStamp(EtlPullLoad *load, EtlPullStamp *stamp);
+extern char **EtlPullSignatureSizes(EtlPullLoad *load);
 extern char *EtlPullUnchangedVerdict(EtlPullConnection *conn, EtlPullTable *table,
 									 Oid target_oid);
 

@@ -259,10 +259,11 @@ read_baseline(EtlPullTable *table)
 	EtlPullAsOwner(&st);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT columns, mysql_types, target_types"
-							  " FROM etl_pull.source_columns"
-							  " WHERE table_name OPERATOR(pg_catalog.=) $1",
-							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_plan(EtlPullOwnerPlan("SELECT columns, mysql_types, target_types"
+										  " FROM etl_pull.source_columns"
+										  " WHERE table_name OPERATOR(pg_catalog.=) $1",
+										  1, argtypes),
+						 args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read etl_pull.source_columns");
 	if (SPI_processed == 1)
 	{

@@ -122,6 +122,9 @@ EtlPullSettleStart(EtlPullLoad *load)
 {
 	if (!EtlPullSourceLocksOnRead(load->source))
 		return;
+	/* read with the skip signature, before the read as well: no statement */
+	if (EtlPullSignatureStamp(load, &load->read_from))
+		return;
 	(void) EtlPullSourceStamp(load->conn, load->source, &load->read_from);
 }
 

@@ -15,6 +15,12 @@
  * OID and relfilenode: a target dropped and made again, truncated or
  * rewritten is another) and a digest of the table's settings and its
  * server's options.  The next load skips when all of them are the same.
+ * A load that does not skip uses the rest of what that statement read
+ * instead of asking again: the sizes and engine for the source's
+ * description, and UPDATE_TIME with the source's clock as settle.c's
+ * stamp before the read (EtlPullSignatureStamp: read before the
+ * description, so earlier than a stamp of its own, which only widens the
+ * span a write must miss).
  *
  * Only engines whose UPDATE_TIME moves with every write can say so, as
  * measured on MariaDB 10.11: MyISAM (the data file's modification time:
@@ -61,6 +67,11 @@ struct EtlPullSignature
 	bool		trusted;		/* UPDATE_TIME >= 2 s older than the source's
 								 * clock */
 	char	   *text;			/* the signature, as remembered and compared */
+	/* read by the same statement, for the load (one statement less each) */
+	EtlPullStamp stamp;			/* UPDATE_TIME and the source's clock, for
+								 * settle.c's stamp before the read */
+	char	   *sizes[3];		/* TABLE_ROWS, DATA_LENGTH, ENGINE, for
+								 * EtlPullDescribeTableSourceSized */
 };
 
 /*
@@ -179,13 +190,18 @@ read_signature(EtlPullConnection *conn, EtlPullTable *table)
 								   "   ORDINAL_POSITION))), 0))"
 								   "  FROM information_schema.COLUMNS"
 								   "  WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s)"
+								   ", UNIX_TIMESTAMP(t.UPDATE_TIME), UNIX_TIMESTAMP()"
 								   " FROM information_schema.TABLES t"
 								   " WHERE t.TABLE_SCHEMA = %s AND t.TABLE_NAME = %s",
 								   qdb, qtable, qdb, qtable),
-						  9, true);
+						  11, true);
 	if (row == NULL)
 		return sig;
 	sig->found = true;
+	(void) EtlPullParseStamp(conn, row[9], row[10], &sig->stamp);
+	sig->sizes[0] = row[4];
+	sig->sizes[1] = row[5];
+	sig->sizes[2] = row[0];
 
 	engine = row[0] ? EtlPullPrintable(row[0], 64) : NULL;
 	options = row[1] ? EtlPullPrintable(row[1], 256) : "";
@@ -267,14 +283,15 @@ unchanged(EtlPullTable *table, Oid target_oid, EtlPullSignature *sig, char **why
 	EtlPullAsOwner(&st);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT s.run_id::pg_catalog.text, s.loaded_at::pg_catalog.text,"
-							  " s.signature, s.settings OPERATOR(pg_catalog.=) " SETTINGS_DIGEST ","
-							  " s.target OPERATOR(pg_catalog.=) $3"
-							  "  AND s.target_filenode OPERATOR(pg_catalog.=) $4,"
-							  " s.signature OPERATOR(pg_catalog.=) $5"
-							  " FROM etl_pull.source_signatures s"
-							  " WHERE s.table_name OPERATOR(pg_catalog.=) $1",
-							  5, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_plan(EtlPullOwnerPlan("SELECT s.run_id::pg_catalog.text, s.loaded_at::pg_catalog.text,"
+										  " s.signature, s.settings OPERATOR(pg_catalog.=) " SETTINGS_DIGEST ","
+										  " s.target OPERATOR(pg_catalog.=) $3"
+										  "  AND s.target_filenode OPERATOR(pg_catalog.=) $4,"
+										  " s.signature OPERATOR(pg_catalog.=) $5"
+										  " FROM etl_pull.source_signatures s"
+										  " WHERE s.table_name OPERATOR(pg_catalog.=) $1",
+										  5, argtypes),
+						 args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read etl_pull.source_signatures");
 	if (SPI_processed == 0)
 		*why = "no load remembered the source's signature (the last one found UPDATE_TIME within 2 s of the source's clock, or skip_unchanged was off)";
@@ -335,6 +352,34 @@ EtlPullSkipIfUnchanged(EtlPullLoad *load, bool force_full)
 	load->result->extraction = EtlPullChoiceName("extraction", table->extraction);
 	EtlPullRunNote(load->result, "%s", why);
 	return true;
+}
+
+/*
+ * The source's UPDATE_TIME and clock as the load's signature statement read
+ * them, before any row (settle.c's stamp before the read), into *stamp:
+ * false when the load read no signature of its source
+ */
+bool
+EtlPullSignatureStamp(EtlPullLoad *load, EtlPullStamp *stamp)
+{
+	EtlPullSignature *sig = load->signature;
+
+	if (sig == NULL || !sig->found)
+		return false;
+	*stamp = sig->stamp;
+	return true;
+}
+
+/*
+ * TABLE_ROWS, DATA_LENGTH and ENGINE as the load's signature statement read
+ * them (EtlPullDescribeTableSourceSized), or NULL when it read none
+ */
+char **
+EtlPullSignatureSizes(EtlPullLoad *load)
+{
+	EtlPullSignature *sig = load->signature;
+
+	return (sig != NULL && sig->found) ? sig->sizes : NULL;
 }
 
 /*

@@ -95,6 +95,9 @@ extern void EtlPullSourceSizes(EtlPullConnection *conn, EtlPullTable **tables,
 							   int ntables, int64 *sizes);
 extern EtlPullSource *EtlPullDescribeTableSource(EtlPullConnection *conn,
 												 EtlPullTable *table);
+extern EtlPullSource *EtlPullDescribeTableSourceSized(EtlPullConnection *conn,
+													  EtlPullTable *table,
+													  char **sizes);
 extern EtlPullSource *EtlPullDescribeSource(EtlPullConnection *conn,
 											const char *db, const char *table);
 extern char *EtlPullSourceSelect(EtlPullSource *source, const char *where);
@@ -107,6 +110,8 @@ extern EtlPullSourceColumn *EtlPullSourceChunkKey(EtlPullSource *source,
 												  const char **why);
 extern bool EtlPullSourceStamp(EtlPullConnection *conn, EtlPullSource *source,
 							   EtlPullStamp *stamp);
+extern bool EtlPullParseStamp(EtlPullConnection *conn, const char *updated,
+							  const char *now, EtlPullStamp *stamp);
 extern bool EtlPullSourceUnchanged(const EtlPullStamp *before,
 								   const EtlPullStamp *after);
 extern bool EtlPullStampSettled(const EtlPullStamp *st);

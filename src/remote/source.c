@@ -89,6 +89,8 @@ classify_column(EtlPullSourceColumn *col, const char *data_type,
 		col->kind = SRC_TEXT;	/* uuid, inet6, ...: their text form */
 }
 
+static EtlPullSource *describe_source(EtlPullConnection *conn, const char *db,
+									  const char *table, char **sizes);
 static int	parse_count(EtlPullConnection *conn, EtlPullSource *src, const char *value,
 						const char *view, const char *column, int rowno);
 
@@ -245,6 +247,19 @@ check_column_name(EtlPullConnection *conn, EtlPullSource *src,
 EtlPullSource *
 EtlPullDescribeTableSource(EtlPullConnection *conn, EtlPullTable *table)
 {
+	return EtlPullDescribeTableSourceSized(conn, table, NULL);
+}
+
+/*
+ * EtlPullDescribeTableSource, with the table's TABLE_ROWS, DATA_LENGTH and
+ * ENGINE in information_schema.TABLES as "sizes" if the caller read them
+ * (a load reads them with the skip signature: one statement less), or
+ * NULL to read them here
+ */
+EtlPullSource *
+EtlPullDescribeTableSourceSized(EtlPullConnection *conn, EtlPullTable *table,
+								char **sizes)
+{
 	const char *db = table->source_db ? table->source_db : EtlPullDefaultDb(conn);
 
 	if (db == NULL)
@@ -252,7 +267,7 @@ EtlPullDescribeTableSource(EtlPullConnection *conn, EtlPullTable *table)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no MySQL database given for table \"%s\"", table->name),
 				 errhint("Set the server's \"dbname\" option, or set \"source_table\" to \"db.table\".")));
-	return EtlPullDescribeSource(conn, db, table->source_relname);
+	return describe_source(conn, db, table->source_relname, sizes);
 }
 
 /*
@@ -263,12 +278,23 @@ EtlPullSource *
 EtlPullDescribeSource(EtlPullConnection *conn, const char *db,
 					  const char *table)
 {
+	return describe_source(conn, db, table, NULL);
+}
+
+/*
+ * EtlPullDescribeSource, with the TABLE_ROWS, DATA_LENGTH and ENGINE the
+ * caller read as "sizes" (NULL: read them here)
+ */
+static EtlPullSource *
+describe_source(EtlPullConnection *conn, const char *db, const char *table,
+				char **sizes)
+{
 	EtlPullSource *src = palloc0(sizeof(EtlPullSource));
 	char	   *qdb = EtlPullQuoteLiteral(conn, db);
 	char	   *qtable = EtlPullQuoteLiteral(conn, table);
 	List	   *rows;
 	ListCell   *lc;
-	char	  **sizes;
+	bool		longtext = false;
 	int			i;
 
 	src->db = pstrdup(db);
@@ -317,6 +343,8 @@ EtlPullDescribeSource(EtlPullConnection *conn, const char *db,
 		/* for messages and etl_pull.source_columns: valid text */
 		col->column_type = EtlPullValidText(r[2], strlen(r[2]), PG_UTF8, NULL);
 		classify_column(col, r[1], r[8]);
+		if (col->kind == SRC_TEXT && strcmp(r[1], "longtext") == 0)
+			longtext = true;
 		col->is_unsigned = strstr(r[2], "unsigned") != NULL;
 		if (col->kind == SRC_CHAR)
 			col->length = count_or_zero(conn, src, r, 3, "COLUMNS", "CHARACTER_MAXIMUM_LENGTH", i);
@@ -353,8 +381,13 @@ EtlPullDescribeSource(EtlPullConnection *conn, const char *db,
 		i++;
 	}
 
-	/* MariaDB's JSON is longtext with a json_valid() check */
-	if (EtlPullIsMariaDB(conn))
+	/*
+	 * MariaDB's JSON is longtext with a json_valid() check: asked only of a
+	 * table with a longtext column (information_schema.CHECK_CONSTRAINTS
+	 * opens the table, the costliest statement of a small table's
+	 * description)
+	 */
+	if (EtlPullIsMariaDB(conn) && longtext)
 	{
 		rows = fetch_all(conn, psprintf(
 										"SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS"
@@ -380,10 +413,11 @@ EtlPullDescribeSource(EtlPullConnection *conn, const char *db,
 	}
 
 	/* the sizes are estimates, NULL for a view */
-	sizes = EtlPullQueryRow(conn, psprintf("SELECT TABLE_ROWS, DATA_LENGTH, ENGINE"
-										   " FROM information_schema.TABLES"
-										   " WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
-										   qdb, qtable), 3, true);
+	if (sizes == NULL)
+		sizes = EtlPullQueryRow(conn, psprintf("SELECT TABLE_ROWS, DATA_LENGTH, ENGINE"
+											   " FROM information_schema.TABLES"
+											   " WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+											   qdb, qtable), 3, true);
 	if (sizes != NULL)
 	{
 		src->estimated_rows = sizes[0] ? EtlPullReplyInt64(conn, sizes[0], "TABLE_ROWS") : 0;
@@ -754,11 +788,24 @@ EtlPullSourceStamp(EtlPullConnection *conn, EtlPullSource *source,
 										 EtlPullQuoteLiteral(conn, source->db),
 										 EtlPullQuoteLiteral(conn, source->table)),
 						  2, true);
+	return EtlPullParseStamp(conn, row ? row[0] : NULL, row ? row[1] : NULL, stamp);
+}
+
+/*
+ * Stamp "stamp" from the values of UNIX_TIMESTAMP(UPDATE_TIME) and
+ * UNIX_TIMESTAMP() of one statement (EtlPullSourceStamp's, or the skip
+ * signature's, which reads them with the rest of the table's entry):
+ * false, and not known, when either is NULL.
+ */
+bool
+EtlPullParseStamp(EtlPullConnection *conn, const char *updated, const char *now,
+				  EtlPullStamp *stamp)
+{
 	memset(stamp, 0, sizeof(*stamp));
-	if (row == NULL || row[0] == NULL || row[1] == NULL)
+	if (updated == NULL || now == NULL)
 		return false;
-	stamp->updated = EtlPullReplyInt64(conn, row[0], "UNIX_TIMESTAMP(UPDATE_TIME)");
-	stamp->now = EtlPullReplyInt64(conn, row[1], "UNIX_TIMESTAMP()");
+	stamp->updated = EtlPullReplyInt64(conn, updated, "UNIX_TIMESTAMP(UPDATE_TIME)");
+	stamp->now = EtlPullReplyInt64(conn, now, "UNIX_TIMESTAMP()");
 	stamp->known = true;
 	return true;
 }

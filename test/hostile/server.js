@@ -136,6 +136,10 @@ const COLUMN_ROWS = [
 	['id', 'int', 'int(11)', null, '10', '0', null, 'NO', null],
 	['val', 'varchar', 'varchar(40)', '40', null, null, null, 'YES', 'utf8mb4'],
 ];
+// The same with val a longtext, whose CHECK constraints etl_pull asks for (MariaDB's JSON): what
+// the users bad_checks_* are answered, so that the statement they malform is sent
+const LONGTEXT_ROWS = [COLUMN_ROWS[0],
+	['val', 'longtext', 'longtext', '4294967295', null, null, null, 'YES', 'utf8mb4']];
 
 // What import_tables reads of fakedb, for the users imp_*
 function importAnswer(user, conn, sql) {
@@ -259,16 +263,20 @@ const SERVER_VERSION = args.flavour === 'mariadb' ? '5.5.5-10.11.6-MariaDB-hosti
 	'8.0.36-hostile';
 
 // The signature of skip_unchanged (src/load/unchanged.c), read before every load: honestly an
-// InnoDB table's, which never skips
+// InnoDB table's, which never skips; a load takes the sizes (and a MyISAM table's UPDATE_TIME)
+// from it, not from 'sizes'
 const SIGNATURE_SQL = /^SELECT t\.ENGINE, t\.CREATE_OPTIONS, /;
 const SIGNATURE = [['ENGINE', 'CREATE_OPTIONS', 'CREATE_TIME', 'UPDATE_TIME', 'TABLE_ROWS',
-	'DATA_LENGTH', 'CHECKSUM', 'trusted', 'columns'],
-[['InnoDB', '', '2026-01-01 00:00:00', null, '3', '16384', null, null, '2/123/456']]];
+	'DATA_LENGTH', 'CHECKSUM', 'trusted', 'columns', 'UNIX_TIMESTAMP(t.UPDATE_TIME)',
+	'UNIX_TIMESTAMP()'],
+[['InnoDB', '', '2026-01-01 00:00:00', null, '3', '16384', null, null, '2/123/456', null,
+	'1767225600']]];
 
 // name, the statements of the class, honest column names and rows, `at` and `num`
 const REPLY_CLASSES = [
 	['columns', /^SELECT COLUMN_NAME, DATA_TYPE, .* FROM information_schema\.COLUMNS/s,
-		() => [COLUMNS, COLUMN_ROWS], [0, 0], [1, 3]],
+		(sql, user) => [COLUMNS, user.startsWith('bad_checks_') ? LONGTEXT_ROWS : COLUMN_ROWS],
+		[0, 0], [1, 3]],
 	['pk', /^SELECT COLUMN_NAME FROM information_schema\.STATISTICS .*INDEX_NAME = 'PRIMARY'/s,
 		() => [['COLUMN_NAME'], [['id']]], [0, 0], null],
 	['indexes', /^SELECT INDEX_NAME, NON_UNIQUE, .* FROM information_schema\.STATISTICS/s,
@@ -351,7 +359,7 @@ function badAnswer(user, conn, sql) {
 	if (c === undefined) {
 		return false;
 	}
-	let [names, rows] = c[2](sql);
+	let [names, rows] = c[2](sql, user);
 	if (m && m[1] === c[0]) {
 		log({ user, event: 'malformed', class: c[0], shape: m[2] });
 		[names, rows] = malformed(names, rows, c[3], c[4], m[2]);

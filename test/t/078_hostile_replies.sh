@@ -66,7 +66,7 @@ CLASSES=(columns pk indexes checks signature sizes minmax appendmin watermark ra
 	rangehash rowhash gtid binlog status schemata imptables impkeys impcolumns)
 SHAPES=(null few many text huge empty two)
 declare -A SENDERS=(
-	[columns]=load_full [pk]=load_full [checks]=load_full [sizes]=load_full
+	[columns]=load_full [pk]=load_full [checks]=load_full [sizes]="plan verify"
 	[signature]="load_full plan"
 	[indexes]=plan [status]=plan [minmax]="load_par plan verify" [appendmin]=load_app
 	[watermark]=load_inc [rangesum]=load_inc [rangekeys]=load_inc [count]=load_cnt

@@ -12,7 +12,8 @@ source "$(dirname "$0")/../tap.sh"
 tap_setup_db etl_tap_skip_unchanged
 
 cleanup_mysql() {
-	etl_mysql -e "DROP TABLE IF EXISTS su_m, su_i, su_a, su_probe, su_probe_aria, su_probe_aria0" >/dev/null 2>&1 || true
+	etl_mysql -e "DROP TABLE IF EXISTS su_m, su_i, su_a, su_json, su_probe, su_probe_aria, su_probe_aria0;
+		SET GLOBAL general_log = 0; SET GLOBAL log_output = 'FILE'" >/dev/null 2>&1 || true
 }
 tap_on_exit cleanup_mysql
 cleanup_mysql
@@ -197,6 +198,37 @@ is "$(q "SET TimeZone = 'Asia/Tokyo'; SET DateStyle = 'SQL, DMY'; SELECT status 
 is "$(q "SET etl_pull.skip_unchanged = off; SELECT status FROM etl_pull.load_table('su_m')")" "succeeded" \
 	"etl_pull.skip_unchanged = off: loaded"
 same su_m "id, v, remark" "su_m equals its source"
+
+# ---- what a load that reads asks of MySQL's catalogue (MariaDB's general log): three
+# information_schema statements, the signature (whose statement also gives the description's
+# sizes and engine and settle.c's UPDATE_TIME stamp), the columns and the primary key; MariaDB's
+# CHECK constraints (its JSON is a longtext with json_valid) only of a table with a longtext column
+etl_mysql <<-'SQL'
+	CREATE TABLE su_json (id int PRIMARY KEY, doc JSON) ENGINE=MyISAM;
+	INSERT INTO su_json VALUES (1, '{"a": [1, 2]}'), (2, '{"b": null}');
+SQL
+q "SELECT etl_pull.add_table('su_json', server => 'replica', source_table => 'su_json')" >/dev/null
+etl_mysql -e "UPDATE su_m SET v = v + 1 WHERE id = 4"
+etl_mysql -e "SET GLOBAL log_output = 'TABLE'; TRUNCATE mysql.general_log; SET GLOBAL general_log = 1"
+su_m_load=$(load su_m)
+su_json_load=$(load su_json)
+etl_mysql -e "SET GLOBAL general_log = 0"
+catalogue() { # catalogue TABLE [LIKE]: the loader's information_schema statements naming TABLE
+	etl_mysql -N -e "SELECT COUNT(*) FROM mysql.general_log
+		WHERE user_host LIKE 'etl[%' AND command_type = 'Query'
+		  AND argument LIKE '%information\\_schema.%' AND argument LIKE '%''$1''%'
+		  AND argument LIKE '%${2:-}%'"
+}
+like "$su_m_load" "^succeeded 19 " "a changed MyISAM table is loaded"
+is "$(catalogue su_m)" "3" "... asking information_schema three statements: signature, columns, primary key"
+is "$(catalogue su_m CHECK_CONSTRAINTS)" "0" "... and no CHECK constraints (no longtext column)"
+like "$su_json_load" "^succeeded 2 " "a MyISAM table with a JSON column is loaded"
+is "$(catalogue su_json CHECK_CONSTRAINTS)" "1" "... its CHECK constraints asked"
+is "$(catalogue su_json)" "4" "... four statements in all"
+is "$(q "SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+          WHERE attrelid = 'public.su_json'::regclass AND attname = 'doc'")" "jsonb" \
+	"... and the JSON column found by its check: jsonb"
+etl_mysql -e "SET GLOBAL log_output = 'FILE'; TRUNCATE mysql.general_log; DROP TABLE su_json"
 is "$(q "SELECT count(*) FROM etl_pull.runs WHERE status = 'failed'")" "0" "no run failed"
 
 done_testing
