@@ -17,6 +17,10 @@
 // UPDATEs and DELETEs find no row (counted apart).  On exit it writes SUMMARY.JSON: statements
 // sent by kind, rows changed, the longest statement (ms, kind, table, when) and the 50th, 99th
 // percentiles, and how many took over 500 ms.
+//
+// BENCH_HEARTBEAT (a table, db.name, with an AUTO_INCREMENT key and a DECIMAL(17,6) at_epoch):
+// over a second connection, one row a second holding the source's clock, UNIX_TIMESTAMP(NOW(6)),
+// for test/bench_stream's lag measured outside the stream (counted in the summary as heartbeats).
 'use strict';
 const fs = require('fs');
 const mysql = require('mysql2/promise');
@@ -96,6 +100,7 @@ async function main() {
 	const mix = MIX.map(([kind, weight]) => ({ kind, weight }));
 	if (!inPlace.length) throw new Error('no in-place table with rows');
 
+	const beats = await heartbeat(process.env.BENCH_HEARTBEAT);
 	const times = [];
 	const sent = {}, changed = {}, missed = {};
 	let longest = { ms: 0 };
@@ -152,13 +157,37 @@ async function main() {
 			longest = { ms, kind, table: t.name, at_s: (Date.now() - started) / 1000 };
 	}
 	await conn.end();
+	const heartbeats = await beats.stop();
 	times.sort((a, b) => a - b);
 	const pct = (p) => (times.length ? times[Math.min(times.length - 1, Math.floor(p * times.length))] : 0);
 	fs.writeFileSync(summaryFile, JSON.stringify({
 		statements: times.length, seconds: (Date.now() - started) / 1000, sent, changed,
 		no_row: missed, longest, p50_ms: pct(0.5), p99_ms: pct(0.99),
-		over_500ms: times.filter((x) => x > 500).length,
+		over_500ms: times.filter((x) => x > 500).length, heartbeats,
 	}) + '\n');
+}
+
+// heartbeat(TABLE): a row a second into TABLE over a connection of its own, until stop() (which
+// returns how many were written); nothing when TABLE is empty
+async function heartbeat(table) {
+	if (!table) return { stop: async () => 0 };
+	const hb = await mysql.createConnection({
+		host: process.env.BENCH_MYSQL_HOST, port: Number(process.env.BENCH_MYSQL_PORT),
+		user: process.env.BENCH_MYSQL_USER, password: process.env.MYSQL_PWD,
+	});
+	const sql = `INSERT INTO ${table.split('.').map((x) => '`' + x + '`').join('.')} (at_epoch) VALUES (UNIX_TIMESTAMP(NOW(6)))`;
+	let n = 0, pending = Promise.resolve();
+	const beat = () => { pending = pending.then(() => hb.query(sql)).then(() => { n++; }); };
+	beat();
+	const timer = setInterval(beat, 1000);
+	return {
+		stop: async () => {
+			clearInterval(timer);
+			await pending;
+			await hb.end();
+			return n;
+		},
+	};
 }
 
 main().catch((e) => {

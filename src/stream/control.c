@@ -250,6 +250,7 @@ check_source(const char *group, ForeignServer *server)
 	List	   *names = NIL;
 	ListCell   *lc;
 	uint64		i;
+	MemoryContext oldcxt;
 
 	EtlPullCheckBinlogPrerequisites(conn, group);
 	args[0] = CStringGetTextDatum(group);
@@ -260,10 +261,12 @@ check_source(const char *group, ForeignServer *server)
 							  "   AND extraction OPERATOR(pg_catalog.=) 'binlog' AND enabled",
 							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read etl_pull.tables");
+	/* the list outside SPI's context, which SPI_finish frees */
+	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
 	for (i = 0; i < SPI_processed; i++)
-		names = lappend(names, MemoryContextStrdup(TopTransactionContext,
-												   SPI_getvalue(SPI_tuptable->vals[i],
-																SPI_tuptable->tupdesc, 1)));
+		names = lappend(names, SPI_getvalue(SPI_tuptable->vals[i],
+											SPI_tuptable->tupdesc, 1));
+	MemoryContextSwitchTo(oldcxt);
 	SPI_finish();
 	foreach(lc, names)
 	{
@@ -610,6 +613,7 @@ etl_pull_stream_starter_main(Datum main_arg)
 	List	   *roles = NIL;
 	ListCell   *lc,
 			   *lr;
+	MemoryContext oldcxt;
 
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
@@ -628,18 +632,20 @@ etl_pull_stream_starter_main(Datum main_arg)
 						" JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) s.run_as"
 						" WHERE s.wanted", true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read etl_pull.stream_state");
+		/* the lists outside SPI's context, which SPI_finish frees */
+		oldcxt = MemoryContextSwitchTo(TopMemoryContext);
 		for (i = 0; i < SPI_processed; i++)
 		{
 			bool		isnull;
 
-			groups = lappend(groups, MemoryContextStrdup(TopMemoryContext,
-														 SPI_getvalue(SPI_tuptable->vals[i],
-																	  SPI_tuptable->tupdesc, 1)));
+			groups = lappend(groups, SPI_getvalue(SPI_tuptable->vals[i],
+												  SPI_tuptable->tupdesc, 1));
 			roles = lappend_oid(roles,
 								DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
 															   SPI_tuptable->tupdesc, 2,
 															   &isnull)));
 		}
+		MemoryContextSwitchTo(oldcxt);
 		SPI_finish();
 	}
 	PopActiveSnapshot();

@@ -219,7 +219,10 @@ read_stream(Stream *s)
 											   SPI_getvalue(SPI_tuptable->vals[i],
 															SPI_tuptable->tupdesc, 1));
 
+		/* in stream_cxt: SPI_finish frees SPI's context, and the list with it */
+		oldcxt = MemoryContextSwitchTo(stream_cxt);
 		names = lappend(names, name);
+		MemoryContextSwitchTo(oldcxt);
 		if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull)))
 		{
 			oldcxt = MemoryContextSwitchTo(stream_cxt);
@@ -238,6 +241,7 @@ read_stream(Stream *s)
 		s->tables = lappend(s->tables, EtlPullReadTable((char *) lfirst(lc)));
 	s->server = GetForeignServerByName(s->server_name, false);
 	MemoryContextSwitchTo(oldcxt);
+	list_free(names);
 	if (s->tables == NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
