@@ -46,6 +46,7 @@
 #include "access/nbtree.h"
 #include "access/relscan.h"
 #include "access/tableam.h"
+#include "access/sysattr.h"
 #include "access/xact.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
@@ -150,6 +151,40 @@ EtlPullMergeUnsuitable(Relation rel, AttrNumber *keyattnums, int nkeys,
 }
 
 /*
+ * Tell the executor which columns an update writes: the mapped ones
+ * outside the primary key, as UPDATE ... SET of those columns would.  The
+ * index code reads them (index_unchanged_by_update) to hint a btree that
+ * an index whose columns are not among them gets a new version of an
+ * unchanged entry, worth a bottom-up deletion pass before a page split;
+ * with no columns named every index would get the hint, and the passes on
+ * indexes whose entries did change cost a visit of the heap for nothing.
+ */
+static void
+set_updated_cols(EtlPullMerger *m)
+{
+	TupleDesc	tupdesc = RelationGetDescr(m->rel);
+	Bitmapset  *cols = NULL;
+	int			i;
+	int			k;
+
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		bool		key = false;
+
+		for (k = 0; k < m->nkeys; k++)
+			if (m->index->rd_index->indkey.values[k] == i + 1)
+				key = true;
+		if (m->mapped[i] && !key)
+			cols = bms_add_member(cols, i + 1 - FirstLowInvalidHeapAttributeNumber);
+	}
+#if PG_VERSION_NUM >= 160000
+	ExecGetRTEPermissionInfo(m->rri, m->estate)->updatedCols = cols;
+#else
+	exec_rt_fetch(m->rri->ri_RangeTableIndex, m->estate)->updatedCols = cols;
+#endif
+}
+
+/*
  * Start merging into the relation of "rri" (whose indexes the caller has
  * opened, ExecOpenIndices) by its primary key "indexoid".  attnums
  * (nmapped) are the attributes the incoming rows fill; an update keeps the
@@ -206,6 +241,7 @@ EtlPullMergerBegin(ResultRelInfo *rri, EState *estate, Oid indexoid,
 	m->mapped = palloc0(sizeof(bool) * tupdesc->natts);
 	for (i = 0; i < nmapped; i++)
 		m->mapped[attnums[i] - 1] = true;
+	set_updated_cols(m);
 	return m;
 }
 

@@ -69,6 +69,7 @@ typedef struct StreamTable
 	char	   *qname;			/* the target, quoted */
 	AttrNumber *attnums;		/* target attribute of each source column */
 	AttrNumber *keyattnums;		/* the key's, in key order */
+	int		   *keysrc;			/* the key's source columns, in key order */
 	int			nkeys;
 	EtlPullConverter *conv;		/* built on first use, for the stream */
 	int			natts;
@@ -132,11 +133,14 @@ EtlPullApplyCreate(List *tables, EtlPullConnection *conn)
 		key = EtlPullSourceKey(t->source);
 		t->nkeys = list_length(key);
 		t->keyattnums = palloc0(sizeof(AttrNumber) * t->nkeys);
+		t->keysrc = palloc0(sizeof(int) * t->nkeys);
 		foreach(lk, key)
 		{
 			EtlPullSourceColumn *col = (EtlPullSourceColumn *) lfirst(lk);
 
-			t->keyattnums[k++] = (AttrNumber) (col - t->source->columns);	/* source index, for now */
+			t->keysrc[k] = (int) (col - t->source->columns);
+			t->keyattnums[k] = (AttrNumber) t->keysrc[k];	/* source index, for now */
+			k++;
 		}
 	}
 	a->ntables = n;
@@ -331,19 +335,6 @@ as_runner(EtlPullUserState *st)
 	SetUserIdAndSecContext(st->userid, st->sec_context);
 }
 
-/* Upsert an after image */
-static void
-upsert(StreamTable *t, char **values, unsigned long *lengths)
-{
-	Datum	   *d;
-	bool	   *n;
-
-	EtlPullMergerNextCommand(t->merger);
-	EtlPullSinkNext(t->sink, &d, &n);
-	EtlPullConvertRow(t->conv, values, lengths, d, n);
-	EtlPullSinkRowDone(t->sink);
-}
-
 /* The key of a before image, converted into t->keyslot */
 static void
 key_of(StreamTable *t, char **values, unsigned long *lengths)
@@ -353,6 +344,26 @@ key_of(StreamTable *t, char **values, unsigned long *lengths)
 	ExecClearTuple(slot);
 	EtlPullConvertRow(t->conv, values, lengths, slot->tts_values, slot->tts_isnull);
 	ExecStoreVirtualTuple(slot);
+}
+
+/* Whether the key columns of two images of the log are the same bytes */
+static bool
+same_key_bytes(StreamTable *t, char **a, unsigned long *a_len,
+			   char **b, unsigned long *b_len)
+{
+	int			k;
+
+	for (k = 0; k < t->nkeys; k++)
+	{
+		int			c = t->keysrc[k];
+
+		if ((a[c] == NULL) != (b[c] == NULL))
+			return false;
+		if (a[c] != NULL &&
+			(a_len[c] != b_len[c] || memcmp(a[c], b[c], a_len[c]) != 0))
+			return false;
+	}
+	return true;
 }
 
 /* Whether the before and after images have the same key */
@@ -376,6 +387,35 @@ same_key(StreamTable *t, TupleTableSlot *before, Datum *after, bool *after_null)
 }
 
 /*
+ * Upsert an after image.  With "before" (an update's before image), a key
+ * the update changed is deleted first: when the key columns' bytes in the
+ * two images differ, the before image is converted and its key compared
+ * with the after image's converted one (only then: most updates leave the
+ * key alone, and their before image is never converted).
+ */
+static void
+upsert(StreamTable *t, char **values, unsigned long *lengths,
+	   char **before, unsigned long *before_len)
+{
+	Datum	   *d;
+	bool	   *n;
+
+	EtlPullSinkNext(t->sink, &d, &n);
+	EtlPullConvertRow(t->conv, values, lengths, d, n);
+	if (before != NULL && !same_key_bytes(t, before, before_len, values, lengths))
+	{
+		key_of(t, before, before_len);
+		if (!same_key(t, t->keyslot, d, n))
+		{
+			EtlPullMergerNextCommand(t->merger);
+			(void) EtlPullMergerDelete(t->merger, t->keyslot);
+		}
+	}
+	EtlPullMergerNextCommand(t->merger);
+	EtlPullSinkRowDone(t->sink);
+}
+
+/*
  * Apply every row of rows event "ev" (of kind WRITE, UPDATE or DELETE_ROWS)
  * to the target of "st", whose table map is "map".  Returns the number of
  * rows applied.
@@ -390,8 +430,6 @@ EtlPullApplyRows(EtlPullApply *a, EtlPullStreamTable *st, const EtlPullEvent *ev
 	char	  **after = palloc0(sizeof(char *) * ncols);
 	unsigned long *before_len = palloc0(sizeof(unsigned long) * ncols);
 	unsigned long *after_len = palloc0(sizeof(unsigned long) * ncols);
-	Datum	   *after_d = NULL;
-	bool	   *after_n = NULL;
 	size_t		pos = 0;
 	int64		rows = 0;
 	EtlPullUserState us;
@@ -402,12 +440,6 @@ EtlPullApplyRows(EtlPullApply *a, EtlPullStreamTable *st, const EtlPullEvent *ev
 			 t->db, t->source->table);
 	if (!t->open)
 		apply_open(a, t);
-	if (ev->kind == ETL_PULL_EV_UPDATE_ROWS)
-	{
-		after_d = palloc(sizeof(Datum) * t->natts);
-		after_n = palloc(sizeof(bool) * t->natts);
-	}
-
 	as_owner(t, &us);
 	oldcxt = MemoryContextSwitchTo(a->rowcxt);
 	for (;;)
@@ -422,7 +454,7 @@ EtlPullApplyRows(EtlPullApply *a, EtlPullStreamTable *st, const EtlPullEvent *ev
 		switch (ev->kind)
 		{
 			case ETL_PULL_EV_WRITE_ROWS:
-				upsert(t, after, after_len);
+				upsert(t, after, after_len, NULL, NULL);
 				break;
 			case ETL_PULL_EV_DELETE_ROWS:
 				EtlPullMergerNextCommand(t->merger);
@@ -430,14 +462,7 @@ EtlPullApplyRows(EtlPullApply *a, EtlPullStreamTable *st, const EtlPullEvent *ev
 				(void) EtlPullMergerDelete(t->merger, t->keyslot);
 				break;
 			case ETL_PULL_EV_UPDATE_ROWS:
-				key_of(t, before, before_len);
-				EtlPullConvertRow(t->conv, after, after_len, after_d, after_n);
-				if (!same_key(t, t->keyslot, after_d, after_n))
-				{
-					EtlPullMergerNextCommand(t->merger);
-					(void) EtlPullMergerDelete(t->merger, t->keyslot);
-				}
-				upsert(t, after, after_len);
+				upsert(t, after, after_len, before, before_len);
 				break;
 			default:
 				elog(ERROR, "not a rows event: %d", (int) ev->kind);
