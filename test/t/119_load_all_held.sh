@@ -119,7 +119,27 @@ is "$(cat "$TESTDIR/load.out")" "succeeded succeeded" "both tables load"
 is "$(total ha hb)" "$TOTAL" "the sum holds: both tables as of one point, before the transfer"
 like "$(last_notes hb)" 'source_lock read: read under the group.s lock on its held tables, taken with its snapshot, held for [0-9]+ ms when this table.s read ended' \
 	"the notes say the table was read under the group's lock, and for how long it was held"
-q "DROP TRIGGER gate ON hb; DROP TRIGGER gate2 ON hb; DROP TRIGGER gate ON pb" >/dev/null
+q "DROP TRIGGER gate2 ON hb" >/dev/null
+
+# a load_all cancelled while it holds the group's tables releases them: the transfer goes on
+rm -f "$TESTDIR/transferred"
+tap_gate_close 11911
+PGAPPNAME=etl_held_all etl_psql -d "$TAP_DB" -Atq -c "SELECT * FROM etl_pull.load_all('held', 1, consistent => true)" \
+	>"$TESTDIR/load.out" 2>&1 &
+LOAD=$!
+gated 11911
+(transfer 2 19999 100 && touch "$TESTDIR/transferred") &
+T=$!
+sleep 1
+ok "$([ ! -e "$TESTDIR/transferred" ] && echo 0 || echo 1)" "a transfer waits while a load_all holds the tables"
+q "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'etl_held_all'" >/dev/null
+wait "$LOAD"
+like "$(cat "$TESTDIR/load.out")" 'canceling statement due to user request' "the load_all is cancelled"
+for i in $(seq 200); do [ -e "$TESTDIR/transferred" ] && break; sleep 0.05; done
+ok "$([ -e "$TESTDIR/transferred" ] && echo 0 || echo 1)" "its hold is released: the transfer goes on"
+wait "$T"
+tap_gate_open
+q "DROP TRIGGER gate ON hb; DROP TRIGGER gate ON pb" >/dev/null
 
 # ---- under a writer that never stops moving money, every consistent load_all keeps the sum
 writer() {

@@ -99,6 +99,7 @@ out=$(q "SELECT status FROM etl_pull.load_table('held_big')")
 stop_writer
 like "$out" 'MySQL table "etl_test.held_big" kept changing while it was loaded' \
 	"source_lock none, verify = full, a writer that never stops: the load fails, kept changing"
+like "$out" 'HINT:  .*set "source_lock" to "read"' "and its hint names the setting"
 is "$(q "SELECT count(*) FROM held_big")" "$before" "the target keeps its rows"
 
 # ... and with it, the read and the check are of one state: the load succeeds
