@@ -28,6 +28,7 @@ OBJS = \
 	src/load/check_loaded.o \
 	src/load/convert.o \
 	src/load/copy_feed.o \
+	src/load/held.o \
 	src/load/incremental.o \
 	src/load/load.o \
 	src/load/merge.o \

@@ -222,3 +222,15 @@ COMMENT ON FUNCTION etl_pull.stop_stream(text) IS
 -- primary key with extraction 'binlog' (the others load full, and a note
 -- says why): the argument is in import_tables' one definition above, in
 -- issue 28's section, which remakes the function for its new columns too.
+
+-- Issue 28 (item 3, held reads): setting source_lock.  A load of a table
+-- that no snapshot covers (MyISAM, Aria) with source_lock 'read' holds
+-- FLUSH TABLES ... WITH READ LOCK on the table, on a connection of its
+-- own, from before its read until the read (and the check of setting
+-- verify) ends: its writers wait, and parallel chunks, verify = full and
+-- a consistent load_all read one state of it (src/load/held.c).
+ALTER TABLE etl_pull.tables
+    ADD COLUMN source_lock text NOT NULL DEFAULT 'none'
+        CHECK (source_lock IN ('none', 'read'));
+COMMENT ON COLUMN etl_pull.tables.source_lock IS
+    'a load of a MyISAM or Aria source holds its writers back for the whole read (FLUSH TABLES ... WITH READ LOCK): none, read';

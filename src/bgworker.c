@@ -422,12 +422,27 @@ EtlPullWorkerGroupWake(EtlPullWorkerGroup *group)
 void
 EtlPullWorkerGroupWaitExit(EtlPullWorkerGroup *group)
 {
-	int			running = group->nworkers;
+	(void) EtlPullWorkerGroupWaitUntil(group, NULL);
+}
 
+/*
+ * As EtlPullWorkerGroupWaitExit, but return early, true, once
+ * until(group->arg) says so (checked whenever this backend's latch is set,
+ * and each second); false once every worker has exited.
+ */
+bool
+EtlPullWorkerGroupWaitUntil(EtlPullWorkerGroup *group, bool (*until) (void *arg))
+{
+	int			running = 0;
+	int			i;
+
+	for (i = 0; i < group->nworkers; i++)
+		if (group->handles[i] != NULL)
+			running++;
 	while (running > 0)
 	{
-		int			i;
-
+		if (until != NULL && until(group->arg))
+			return true;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 1000L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
@@ -449,4 +464,5 @@ EtlPullWorkerGroupWaitExit(EtlPullWorkerGroup *group)
 			}
 		}
 	}
+	return false;
 }

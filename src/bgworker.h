@@ -94,6 +94,8 @@ extern void EtlPullWorkerGroupWait(EtlPullWorkerGroup *group,
 								   const char *late);
 extern void EtlPullWorkerGroupWake(EtlPullWorkerGroup *group);
 extern void EtlPullWorkerGroupWaitExit(EtlPullWorkerGroup *group);
+extern bool EtlPullWorkerGroupWaitUntil(EtlPullWorkerGroup *group,
+										bool (*until) (void *arg));
 
 /* a worker's segment, laid out by a shm_toc */
 extern dsm_segment *EtlPullSegmentCreate(shm_toc_estimator *e, uint64 magic,

@@ -118,6 +118,17 @@ typedef enum EtlPullSkipUnchanged
 	ETL_SKIP_UNCHANGED_OFF
 } EtlPullSkipUnchanged;
 
+/*
+ * Whether a load of a source that no snapshot covers (MyISAM, Aria) holds
+ * the table against its writers for the whole read (setting source_lock:
+ * none, read; load/held.c)
+ */
+typedef enum EtlPullSourceLock
+{
+	ETL_SOURCE_LOCK_NONE,
+	ETL_SOURCE_LOCK_READ
+} EtlPullSourceLock;
+
 /* Which of the source's indexes a created target gets (setting indexes) */
 typedef enum EtlPullIndexes
 {

@@ -104,3 +104,5 @@ ETL_SETTING(protocol, SET_CHOICE, EtlPullProtocol, "binary", "binary, text", 0, 
 			"how rows are read from MySQL: prepared statements (exact doubles and dates), or text queries")
 ETL_SETTING(skip_unchanged, SET_CHOICE, EtlPullSkipUnchanged, "default", "default, on, off", 0, 0,
 			"skip a load when the source table (MyISAM, non-transactional Aria) is unchanged since the last load (default: etl_pull.skip_unchanged)")
+ETL_SETTING(source_lock, SET_CHOICE, EtlPullSourceLock, "none", "none, read", 0, 0,
+			"a load of a source no snapshot covers (MyISAM, Aria) holds its writers back for the whole read, making parallel chunks, verify and a consistent load_all exact: none, or read (FLUSH TABLES ... WITH READ LOCK)")

@@ -31,7 +31,13 @@
  * its tables in that snapshot transaction, and every run records the
  * position.  Without the privilege for the lock the leader warns and the
  * workers take a snapshot per table, as without consistent; without the
- * privilege for the position it warns too.  A failed load leaves the
+ * privilege for the position it warns too.  The group's tables that no
+ * snapshot covers and whose setting source_lock is read are held against
+ * their writers (held.c) by one FLUSH TABLES ... WITH READ LOCK on a
+ * connection of the leader's own, taken just before the global lock, so
+ * they stand still from the snapshot's point; the leader releases them
+ * once the last one's read is over (its worker says so: read_done), not
+ * when the loads commit.  A failed load leaves the
  * snapshot's connection to the next table, unless the error left a result
  * streaming: connection.c then cuts it off, and the worker cannot go back
  * to the snapshot: its later tables fail.
@@ -94,6 +100,9 @@ typedef struct LoadSlot
 	double		seconds;
 	char		status[16];
 	char		error[SLOT_ERROR_LEN];	/* a failed load's error */
+	bool		held;			/* consistent: its source is in the group's
+								 * hold (setting source_lock) */
+	bool		read_done;		/* set by the worker when its read is over */
 } LoadSlot;
 
 /* One worker, in shared memory */
@@ -132,6 +141,7 @@ typedef struct LoadAll
 	LoadAllShared *shared;
 	EtlPullWorkerGroup *group;
 	char	  **errors;			/* per slot: a worker's error, as the result shows it */
+	EtlPullConnection *hold;	/* consistent: holds the held tables, or NULL */
 } LoadAll;
 
 /*
@@ -314,7 +324,7 @@ server_sizes(Oid serverid, EtlPullTable **t, int n, int64 *sizes)
 	{
 		EtlPullConnection *conn = EtlPullConnect(EtlPullUsableServer(serverid), GetUserId());
 
-		EtlPullSourceSizes(conn, t, n, sizes);
+		EtlPullSourceSizes(conn, t, n, sizes, NULL);
 		EtlPullDisconnect(conn);
 		ReleaseCurrentSubTransaction();
 	}
@@ -437,9 +447,48 @@ start_load_workers(List *names, int nworkers, ForeignServer *server)
 }
 
 /*
+ * Consistent: the tables of the group that no snapshot covers and whose
+ * setting source_lock is read, quoted for FLUSH TABLES (NULL if none);
+ * their slots are marked held.  Their engines are asked of "conn" in one
+ * query.
+ */
+static char *
+held_tables(LoadAll *all, EtlPullConnection *conn)
+{
+	int			n = all->shared->nslots;
+	EtlPullTable **tables = palloc(sizeof(EtlPullTable *) * n);
+	int64	   *sizes = palloc(sizeof(int64) * n);
+	char	  **engines = palloc(sizeof(char *) * n);
+	StringInfoData buf;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		tables[i] = EtlPullReadTable(all->shared->slots[i].table_name);
+	EtlPullSourceSizes(conn, tables, n, sizes, engines);
+	initStringInfo(&buf);
+	for (i = 0; i < n; i++)
+	{
+		EtlPullTable *t = tables[i];
+
+		if (t->source_lock != ETL_SOURCE_LOCK_READ ||
+			!EtlPullEngineLocksOnRead(engines[i]))
+			continue;
+		all->shared->slots[i].held = true;
+		appendStringInfo(&buf, "%s%s.%s", buf.len > 0 ? ", " : "",
+						 EtlPullQuoteIdent(t->source_db ? t->source_db : EtlPullDefaultDb(conn)),
+						 EtlPullQuoteIdent(t->source_relname));
+	}
+	return buf.len > 0 ? buf.data : NULL;
+}
+
+/*
  * Consistent: the handshake on the whole of "server", once the workers are
  * started.  The group's snapshot is taken by every worker if the lock
  * could be had (else a WARNING), its position is in the shared state.
+ * The group's held tables (held_tables) are held from just before it, on
+ * a connection of the leader's own (all->hold), until their reads are
+ * over (release_held); if they cannot be, a WARNING says why, and their
+ * loads fail.
  */
 static void
 group_snapshot(LoadAll *all, ForeignServer *server)
@@ -451,6 +500,9 @@ group_snapshot(LoadAll *all, ForeignServer *server)
 		.late = "take the group's snapshot"
 	};
 
+	hs.hold_tables = held_tables(all, hs.control);
+	if (hs.hold_tables != NULL)
+		hs.hold = EtlPullConnect(server, GetUserId());
 	(void) EtlPullGroupSnapshot(all->group, &all->shared->snapshot, &hs);
 	if (!hs.locked)
 		ereport(WARNING,
@@ -458,7 +510,63 @@ group_snapshot(LoadAll *all, ForeignServer *server)
 						server->servername),
 				 errdetail("MySQL said: %s. Each table is read from a snapshot of its own, taken when its load starts.", hs.lock_error),
 				 errhint("Grant the MySQL user RELOAD, or raise etl_pull.lock_timeout.")));
+	if (hs.hold != NULL && !all->shared->snapshot.held)
+	{
+		ereport(WARNING,
+				(errmsg("could not lock the tables of the group whose setting source_lock is read on MySQL server \"%s\"",
+						server->servername),
+				 errdetail("MySQL said: %s. Their loads fail.", hs.hold_error),
+				 errhint("Grant the MySQL user RELOAD and LOCK TABLES, or raise etl_pull.lock_timeout.")));
+		EtlPullDisconnect(hs.hold);
+		hs.hold = NULL;
+	}
+	all->hold = hs.hold;
 	EtlPullDisconnect(hs.control);
+}
+
+/*
+ * The worker group's wait, until every held table's read is over: its
+ * worker said so, or its load is over, or its worker is gone (killed); the
+ * wait also ends when every worker has exited
+ */
+static bool
+held_reads_over(void *arg)
+{
+	LoadAll    *all = (LoadAll *) arg;
+	int			i;
+
+	pg_read_barrier();
+	for (i = 0; i < all->group->nworkers; i++)
+	{
+		int			s = all->shared->workers[i].slot;
+
+		if (s >= 0 && s < all->shared->nslots &&
+			(all->group->handles[i] == NULL || EtlPullWorkerStopped(all->group, i)))
+			all->shared->slots[s].read_done = true;
+	}
+	for (i = 0; i < all->shared->nslots; i++)
+	{
+		LoadSlot   *slot = &all->shared->slots[i];
+
+		if (slot->held && !slot->read_done && !slot->reported)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Consistent, with held tables: once the last one's read is over, release
+ * them (not at the workers' commits: their writers have waited enough)
+ */
+static void
+release_held(LoadAll *all)
+{
+	if (all->hold == NULL)
+		return;
+	(void) EtlPullWorkerGroupWaitUntil(all->group, held_reads_over);
+	EtlPullUnlockTables(all->hold);
+	EtlPullDisconnect(all->hold);
+	all->hold = NULL;
 }
 
 /* The result: one row per table, in the slots' order */
@@ -536,7 +644,10 @@ etl_pull_load_all(PG_FUNCTION_ARGS)
 
 	all = start_load_workers(names, Min(max_parallel, list_length(names)), server);
 	if (consistent)
+	{
 		group_snapshot(all, server);
+		release_held(all);
+	}
 	EtlPullWorkerGroupWaitExit(all->group);
 	emit_results(rsinfo, all);
 	dsm_detach(all->seg);
@@ -559,6 +670,21 @@ static LoadAllShared *worker_shared = NULL;
 static KeptConnection *kept = NULL;
 static bool lendable = false;	/* load_table may borrow a connection now */
 static EtlPullLentConnection lent;
+static LoadSlot *loading = NULL;	/* the slot of the table being loaded */
+
+/*
+ * For a load under the group's hold: its read is over, which the leader
+ * waits for to release the hold
+ */
+static void
+held_read_done(void)
+{
+	if (loading == NULL || !loading->held)
+		return;
+	loading->read_done = true;
+	pg_write_barrier();
+	SetLatch(&worker_shared->snapshot.leader->procLatch);
+}
 
 /*
  * For load_table: the connection this load_all worker keeps to the table's
@@ -609,6 +735,9 @@ EtlPullLendConnection(EtlPullTable *table)
 
 	lent.conn = k->conn;
 	lent.in_snapshot = worker_shared->consistent && worker_shared->snapshot.locked;
+	lent.held = loading != NULL && loading->held && worker_shared->snapshot.held;
+	lent.held_since = worker_shared->snapshot.held_since;
+	lent.read_done = held_read_done;
 	lent.position = worker_shared->snapshot.position[0] ? worker_shared->snapshot.position : NULL;
 	return &lent;
 }
@@ -736,6 +865,8 @@ load_one(LoadSlot *slot)
 	pgstat_report_activity(STATE_IDLE, NULL);
 	pg_write_barrier();
 	slot->reported = true;
+	if (slot->held)
+		SetLatch(&worker_shared->snapshot.leader->procLatch);
 }
 
 /*
@@ -772,7 +903,9 @@ etl_pull_load_worker_main(Datum main_arg)
 		slotno = worker_shared->slots[slotno].nth_biggest;
 		me->slot = (int) slotno;
 		pg_write_barrier();
-		load_one(&worker_shared->slots[slotno]);
+		loading = &worker_shared->slots[slotno];
+		load_one(loading);
+		loading = NULL;
 	}
 	me->slot = -1;
 	for (k = kept; k != NULL; k = k->next)

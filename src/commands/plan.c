@@ -729,13 +729,23 @@ plan_strategy(TablePlan *p)
 
 	p->strategy = EtlPullChooseStrategy(&p->load, p->rel);
 	emit(p, "strategy", p->strategy->name, p->result.strategy_reason);
-	/* a source without a snapshot: how a full load reads it (settle.c) */
-	if (p->rel != NULL)
+	/*
+	 * a source without a snapshot: held for the whole read (held.c), or
+	 * read in key ranges and re-checked (settle.c)
+	 */
+	if (EtlPullHoldWanted(p->table, p->load.source))
+	{
+		EtlPullHoldReadsWhole(p->load.source);
+		emit(p, "strategy", "source reads",
+			 EtlPullHoldPlan(p->table, p->load.source));
+	}
+	else if (p->rel != NULL)
 	{
 		p->load.caller = GetUserId();
 		(void) EtlPullSettleCheck(&p->load, p->rel);
 	}
-	if (EtlPullSettlePlan(p->load.source) != NULL)
+	if (EtlPullSettlePlan(p->load.source) != NULL &&
+		!EtlPullHoldWanted(p->table, p->load.source))
 		emit(p, "strategy", "source reads",
 			 psprintf("%s%s", EtlPullSettlePlan(p->load.source),
 					  p->strategy == &EtlPullParallelStrategy &&

@@ -70,7 +70,7 @@ source_changed(EtlPullLoad *load, EtlPullVerifyResult *res, bool count_only)
 					 EtlPullPrintable(load->source->engine, 64),
 					 EtlPullSourceChunkKey(load->source, NULL) == NULL &&
 					 EtlPullSourceLocksOnRead(load->source) ?
-					 "Load it when the source is quiet, or give it a single integer primary key (MyISAM): such a table is re-checked until it settles." :
+					 "Load it when the source is quiet, set \"source_lock\" to \"read\" (its writers then wait for the whole read and check), or give it a single integer primary key (MyISAM): such a table is re-checked until it settles." :
 					 "Load it again.")));
 }
 

@@ -24,7 +24,8 @@
  * bounded by the batch, not the table.  A MyISAM table, which no snapshot
  * covers and which a reading statement holds against its writers, is read
  * in key-range statements of bounded duration and made exact before
- * commit (settle.c).
+ * commit (settle.c), or, with setting source_lock, held against its
+ * writers for the whole read (held.c).
  * load_all's workers lend the load a connection they keep across tables
  * (EtlPullLentConnection), perhaps already reading the group's snapshot;
  * the load then neither connects nor disconnects.
@@ -325,6 +326,7 @@ analyze_target(EtlPullLoad *load)
 void
 EtlPullLoadDoneReading(EtlPullLoad *load)
 {
+	EtlPullReleaseSource(load);
 	if (load->conn && !load->conn_lent)
 		EtlPullDisconnect(load->conn);
 	load->conn = NULL;
@@ -332,22 +334,27 @@ EtlPullLoadDoneReading(EtlPullLoad *load)
 
 /*
  * A load that reads the group's snapshot (load_all with consistent): only
- * a transactional table is in it, and only the load's own connection reads
- * it, so the parallel strategy gives way to stream.
+ * a transactional table is in it, or one the group holds against its
+ * writers since that point (setting source_lock, held.c), and only the
+ * load's own connection reads it, so the parallel strategy gives way to
+ * stream.
  */
 static void
 check_group_snapshot(EtlPullLoad *load)
 {
 	const char *engine = load->source->engine;
 
-	if (engine != NULL && pg_strcasecmp(engine, "InnoDB") != 0)
+	if (engine != NULL && pg_strcasecmp(engine, "InnoDB") != 0 &&
+		!(load->held && load->lent->held))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("MySQL table \"%s.%s\" cannot be read from the group's consistent snapshot",
 						load->source->db, load->source->table),
-				 errdetail("The table uses storage engine %s; a consistent snapshot covers InnoDB tables only.",
-						   EtlPullPrintable(engine, 64)),
-				 errhint("Load it without consistent, or in a group of its own.")));
+				 errdetail("The table uses storage engine %s; a consistent snapshot covers InnoDB tables only, and the group holds no lock on this one%s.",
+						   EtlPullPrintable(engine, 64),
+						   load->held ? " (the lock of its setting source_lock could not be had: see the load_all's warning)" :
+						   " (its setting source_lock is none)"),
+				 errhint("Set its source_lock to read (its writers then wait for the group's read), load it without consistent, or in a group of its own.")));
 	load->result->source_position = load->lent->position;
 }
 
@@ -454,6 +461,10 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	}
 	load.source = EtlPullDescribeTableSourceSized(load.conn, table,
 												  EtlPullSignatureSizes(&load));
+	/* setting source_lock: held for the whole read, read in one statement */
+	load.held = EtlPullHoldWanted(table, load.source);
+	if (load.held)
+		EtlPullHoldReadsWhole(load.source);
 	if (lent && lent->in_snapshot)
 		check_group_snapshot(&load);
 	EtlPullCheckColumnTypes(&load);
@@ -539,12 +550,13 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	if ((what = needs_every_row(table, incremental_run, diff_run)) != NULL)
 		EtlPullRefuseRowSecurity(load.target_oid, load.caller,
 								 load.target_qname, what);
+	EtlPullHoldSource(&load);
 	if (!incremental_run && !diff_run)
 		EtlPullSettleStart(&load);
 	strategy->load(&load);
 	if (load.settles)
 		EtlPullSettle(&load);
-	else if (!incremental_run && !diff_run &&
+	else if (!incremental_run && !diff_run && !load.held &&
 			 EtlPullSettlePlan(load.source) != NULL)
 		EtlPullRunNote(result, "%s", EtlPullSettlePlan(load.source));
 	EtlPullCreateIndexes(&load);

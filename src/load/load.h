@@ -124,13 +124,19 @@ extern uint64 EtlPullCopyRows(EtlPullConnection *conn, EtlPullTable *table,
  * A connection lent to a load by load_all's worker, which keeps it across
  * the tables it loads: the load neither connects nor disconnects.  With
  * "in_snapshot" the connection already reads the group's snapshot (taken
- * at "position", NULL if unknown): the load starts none of its own.
+ * at "position", NULL if unknown): the load starts none of its own.  With
+ * "held" the group holds the table against its writers since "held_since"
+ * (setting source_lock, held.c): the load calls "read_done" when its read
+ * is over.
  */
 typedef struct EtlPullLentConnection
 {
 	EtlPullConnection *conn;
 	bool		in_snapshot;
 	const char *position;
+	bool		held;
+	TimestampTz held_since;
+	void		(*read_done) (void);
 } EtlPullLentConnection;
 
 /* in load.c */
@@ -212,6 +218,11 @@ typedef struct EtlPullLoad
 	/* a full load of a MyISAM table read in key ranges (settle.c) */
 	bool		settles;		/* made exact after the read */
 	EtlPullStamp read_from;		/* the source's UPDATE_TIME before the read */
+
+	/* setting source_lock (held.c): the source held for the whole read */
+	bool		held;
+	EtlPullConnection *hold_conn;	/* the lock's own connection, or NULL */
+	TimestampTz held_since;		/* 0 once released */
 } EtlPullLoad;
 
 /*
@@ -267,6 +278,13 @@ extern const char *EtlPullRowDiffUnsuitable(EtlPullLoad *load, Relation rel,
 extern int64 EtlPullRowDiff(EtlPullLoad *load, Relation rel, Oid indexoid,
 							const char *label, bool count_rows,
 							int64 *merged, int64 *deleted);
+
+/* in load/held.c: setting source_lock */
+extern bool EtlPullHoldWanted(EtlPullTable *table, EtlPullSource *source);
+extern void EtlPullHoldReadsWhole(EtlPullSource *source);
+extern const char *EtlPullHoldPlan(EtlPullTable *table, EtlPullSource *source);
+extern void EtlPullHoldSource(EtlPullLoad *load);
+extern void EtlPullReleaseSource(EtlPullLoad *load);
 
 /* in load/settle.c: a full load of a MyISAM table read in key ranges */
 extern const char *EtlPullSettlePlan(EtlPullSource *source);

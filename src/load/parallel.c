@@ -17,7 +17,10 @@
  * binary log position of that point, then unlocks; a position it may not
  * read is a WARNING.  Without the privilege for the lock (or if it cannot
  * be had within etl_pull.lock_timeout) the load goes on with a WARNING:
- * each worker then reads its own, slightly later, snapshot.
+ * each worker then reads its own, slightly later, snapshot.  A MyISAM
+ * table that the load holds against its writers for the whole read
+ * (setting source_lock, held.c) needs no snapshot: the handshake then
+ * takes no lock of its own (it would wait for the load's).
  *
  * That handshake is EtlPullGroupSnapshot below, on the worker group of
  * bgworker.c; load_all's consistent groups use it too, locking the whole
@@ -96,6 +99,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
 #include "bgworker.h"
@@ -652,17 +656,18 @@ launch_readers(EtlPullParallel *par, shm_toc *toc, int nworkers)
  */
 static char *
 common_snapshot(EtlPullParallel *par, EtlPullConnection *control,
-				EtlPullSource *source, const char *qtable)
+				EtlPullSource *source, const char *qtable, bool held)
 {
 	EtlPullHandshake hs = {
 		.control = control,
 		.tables = qtable,
+		.held = held,
 		.exited = "taking its snapshot",
 		.late = "take their snapshots"
 	};
 	char	   *position = EtlPullGroupSnapshot(par->group, &par->shared->snapshot, &hs);
 
-	if (!hs.locked)
+	if (!hs.locked && !held)
 		ereport(WARNING,
 				(errmsg("could not lock MySQL table \"%s.%s\" for a common snapshot",
 						source->db, source->table),
@@ -679,13 +684,16 @@ common_snapshot(EtlPullParallel *par, EtlPullConnection *control,
  * workers convert the rows into tuples of the target's row type (attnums
  * maps source columns to attributes), and check NOT NULL; the caller must
  * know the target needs no other check and no default, and that the
- * converters run only core code (EtlPullConvertersTrusted).  Returns the
- * reader; *position is the binary log position of the snapshot (or NULL).
+ * converters run only core code (EtlPullConvertersTrusted).  With "held"
+ * the caller holds the source against its writers for the whole read
+ * (setting source_lock): the workers read it as it is, with no handshake
+ * lock (which would wait for the caller's).  Returns the reader;
+ * *position is the binary log position of the snapshot (or NULL).
  */
 EtlPullParallel *
 EtlPullParallelBegin(EtlPullConnection *control, Oid roleid, EtlPullTable *table,
 					 EtlPullSource *source, Relation target, AttrNumber *attnums,
-					 bool tuples, int nworkers, char **position)
+					 bool tuples, int nworkers, bool held, char **position)
 {
 	ReadPlan	plan = {
 		.table = table,
@@ -711,7 +719,7 @@ EtlPullParallelBegin(EtlPullConnection *control, Oid roleid, EtlPullTable *table
 
 	par = build_segment(&plan, &toc);
 	launch_readers(par, toc, plan.nworkers);
-	*position = common_snapshot(par, control, source, qtable);
+	*position = common_snapshot(par, control, source, qtable, held);
 	return par;
 }
 
@@ -724,7 +732,12 @@ EtlPullParallelBegin(EtlPullConnection *control, Oid roleid, EtlPullTable *table
  * etl_pull.lock_timeout and 30 s.  Returns the position, or NULL: a
  * position that cannot be read is a WARNING here; a lock that cannot be
  * had is hs->locked false, with MySQL's words in hs->lock_error, for the
- * caller to say what that means.  On return every worker goes on (ready).
+ * caller to say what that means.  With hs->hold_tables, those are held on
+ * hs->hold first (FLUSH TABLES ... WITH READ LOCK, which MariaDB's global
+ * lock does not wait for), so that they stand still from a point before
+ * the snapshot's until the caller releases them: state->held says whether
+ * they are, hs->hold_error why not.  On return every worker goes on
+ * (ready).
  */
 char *
 EtlPullGroupSnapshot(EtlPullWorkerGroup *group, EtlPullSnapshotState *state,
@@ -738,7 +751,15 @@ EtlPullGroupSnapshot(EtlPullWorkerGroup *group, EtlPullSnapshotState *state,
 						   sizeof(EtlPullSnapshotWorker), timeout,
 						   "connecting to MySQL", "connect to MySQL");
 	hs->lock_error = NULL;
-	hs->locked = EtlPullLockForSnapshot(hs->control, hs->tables, &hs->lock_error);
+	hs->hold_error = NULL;
+	if (hs->hold_tables != NULL &&
+		EtlPullLockForSnapshot(hs->hold, hs->hold_tables, &hs->hold_error))
+	{
+		state->held_since = GetCurrentTimestamp();
+		state->held = true;
+	}
+	hs->locked = !hs->held &&
+		EtlPullLockForSnapshot(hs->control, hs->tables, &hs->lock_error);
 	state->locked = hs->locked;
 	pg_write_barrier();
 	state->go = true;

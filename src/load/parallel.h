@@ -14,6 +14,8 @@
 #ifndef ETL_PULL_PARALLEL_H
 #define ETL_PULL_PARALLEL_H
 
+#include "datatype/timestamp.h"
+
 #include "etl_pull.h"
 #include "bgworker.h"
 
@@ -41,6 +43,8 @@ typedef struct EtlPullSnapshotState
 	bool		go;				/* the leader holds the lock (or gave up) */
 	bool		locked;			/* the lock was taken: take the snapshot */
 	bool		ready;			/* the position is known: read */
+	bool		held;			/* the hold_tables are held (EtlPullHandshake) */
+	TimestampTz held_since;
 	char		position[ETL_PULL_POSITION_LEN];	/* "" if unknown */
 	EtlPullSnapshotWorker workers[ETL_PULL_MAX_GROUP_WORKERS];
 } EtlPullSnapshotState;
@@ -50,6 +54,13 @@ typedef struct EtlPullHandshake
 {
 	EtlPullConnection *control; /* the leader's own connection */
 	const char *tables;			/* FLUSH TABLES <tables> ...; NULL: all */
+	bool		held;			/* the tables are held already (setting
+								 * source_lock): no lock is taken */
+	EtlPullConnection *hold;	/* or NULL: a connection of its own that */
+	const char *hold_tables;	/* holds these (quoted) tables, from just
+								 * before the lock until the caller releases
+								 * them (setting source_lock, held.c) */
+	char	   *hold_error;		/* out: if they could not be held, why */
 	const char *exited;			/* "<noun> %d exited before <exited>" */
 	const char *late;			/* "<noun>s did not <late> in time" */
 	bool		locked;			/* out: the lock was had */
@@ -64,7 +75,8 @@ extern EtlPullParallel *EtlPullParallelBegin(EtlPullConnection *control,
 											 EtlPullSource *source,
 											 Relation target,
 											 AttrNumber *attnums, bool tuples,
-											 int nworkers, char **position);
+											 int nworkers, bool held,
+											 char **position);
 extern bool EtlPullParallelNext(EtlPullParallel *par, char ***values,
 								unsigned long **lengths,
 								unsigned long *lengths_buf);

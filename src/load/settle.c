@@ -237,7 +237,7 @@ EtlPullSettle(EtlPullLoad *load)
 						source->db, source->table),
 				 errdetail("A %s table has no snapshot; after %d passes re-checking the ranges read, its UPDATE_TIME still moved during each, so the copy could not be checked equal.",
 						   EtlPullPrintable(source->engine, 64), passes),
-				 errhint("The target keeps its old rows.  Load it again when the source is quieter, or set \"verify\" to \"off\": the load then commits what the last pass left.")));
+				 errhint("The target keeps its old rows.  Load it again when the source is quieter, set \"source_lock\" to \"read\" (its writers then wait for the whole read and check), or set \"verify\" to \"off\": the load then commits what the last pass left.")));
 	EtlPullRunNote(load->result, "the source was written during each of the %d passes re-checking the ranges read: every change made before the last one began is loaded, some made during it too; the next run loads the rest",
 				   passes);
 }

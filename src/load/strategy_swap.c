@@ -260,7 +260,8 @@ fill_parallel(EtlPullLoad *load, Relation rel, Relation newrel)
 
 	par = EtlPullParallelBegin(load->conn, load->caller, load->table,
 							   load->source, rel, load->attnums, tuples,
-							   load->table->parallel_chunks, &position);
+							   load->table->parallel_chunks, load->held,
+							   &position);
 	load->result->source_position = position;
 	sink = heap_sink(load, rel, newrel, tuples);
 	if (tuples)

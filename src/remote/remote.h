@@ -89,10 +89,11 @@ extern void EtlPullStartSnapshot(EtlPullConnection *conn);
 extern bool EtlPullLockForSnapshot(EtlPullConnection *control, const char *tables,
 								   char **error);
 extern char *EtlPullSnapshotPosition(EtlPullConnection *control, char **error);
+extern void EtlPullUnlockTables(EtlPullConnection *control);
 
 /* in source.c */
 extern void EtlPullSourceSizes(EtlPullConnection *conn, EtlPullTable **tables,
-							   int ntables, int64 *sizes);
+							   int ntables, int64 *sizes, char **engines);
 extern EtlPullSource *EtlPullDescribeTableSource(EtlPullConnection *conn,
 												 EtlPullTable *table);
 extern EtlPullSource *EtlPullDescribeTableSourceSized(EtlPullConnection *conn,
@@ -106,6 +107,7 @@ extern void EtlPullSourceRangeSelect(StringInfo buf, EtlPullSource *source,
 									 EtlPullSourceColumn *key, const char *where,
 									 const char *after, int64 limit);
 extern bool EtlPullSourceLocksOnRead(EtlPullSource *source);
+extern bool EtlPullEngineLocksOnRead(const char *engine);
 extern EtlPullSourceColumn *EtlPullSourceChunkKey(EtlPullSource *source,
 												  const char **why);
 extern bool EtlPullSourceStamp(EtlPullConnection *conn, EtlPullSource *source,

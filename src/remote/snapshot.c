@@ -148,7 +148,17 @@ EtlPullSnapshotPosition(EtlPullConnection *control, char **error)
 							EtlPullPrintable(st.file, 256), st.offset);
 	else if (st.gtid && st.gtid[0])
 		position = psprintf("gtid %s", st.gtid);
+	EtlPullUnlockTables(control);
+	return position;
+}
+
+/*
+ * Release the lock of EtlPullLockForSnapshot: UNLOCK TABLES, and
+ * lock_wait_timeout back to its default
+ */
+void
+EtlPullUnlockTables(EtlPullConnection *control)
+{
 	EtlPullExec(control, "UNLOCK TABLES");
 	EtlPullExec(control, "SET SESSION lock_wait_timeout = DEFAULT");
-	return position;
 }

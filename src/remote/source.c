@@ -123,12 +123,14 @@ fetch_all(EtlPullConnection *conn, const char *sql, int nfields)
 /*
  * The size at the source (DATA_LENGTH + INDEX_LENGTH, MySQL's estimate) of
  * each of "tables" (all on the server of "conn"), into sizes[i]; 0 for a
- * table MySQL does not list (a view's are NULL).  One query for all: the
- * tables of the schemas they are in.
+ * table MySQL does not list (a view's are NULL).  With "engines" not NULL,
+ * each one's storage engine into engines[i] too (NULL for a view or a
+ * table MySQL does not list).  One query for all: the tables of the
+ * schemas they are in.
  */
 void
 EtlPullSourceSizes(EtlPullConnection *conn, EtlPullTable **tables, int ntables,
-				   int64 *sizes)
+				   int64 *sizes, char **engines)
 {
 	StringInfoData dbs;
 	List	   *rows;
@@ -143,12 +145,14 @@ EtlPullSourceSizes(EtlPullConnection *conn, EtlPullTable **tables, int ntables,
 		char	   *qdb = EtlPullQuoteLiteral(conn, db);
 
 		sizes[i] = 0;
+		if (engines)
+			engines[i] = NULL;
 		if (strstr(dbs.data, qdb) == NULL)
 			appendStringInfo(&dbs, "%s%s", dbs.len > 0 ? ", " : "", qdb);
 	}
-	rows = fetch_all(conn, psprintf("SELECT TABLE_SCHEMA, TABLE_NAME, DATA_LENGTH, INDEX_LENGTH"
+	rows = fetch_all(conn, psprintf("SELECT TABLE_SCHEMA, TABLE_NAME, DATA_LENGTH, INDEX_LENGTH, ENGINE"
 									" FROM information_schema.TABLES"
-									" WHERE TABLE_SCHEMA IN (%s)", dbs.data), 4);
+									" WHERE TABLE_SCHEMA IN (%s)", dbs.data), 5);
 	foreach(lc, rows)
 	{
 		char	  **r = (char **) lfirst(lc);
@@ -168,7 +172,11 @@ EtlPullSourceSizes(EtlPullConnection *conn, EtlPullTable **tables, int ntables,
 			const char *db = tables[i]->source_db ? tables[i]->source_db : EtlPullDefaultDb(conn);
 
 			if (strcmp(db, r[0]) == 0 && strcmp(tables[i]->source_relname, r[1]) == 0)
+			{
 				sizes[i] = size;
+				if (engines && r[4] && r[4][0])
+					engines[i] = r[4];
+			}
 		}
 	}
 }
@@ -724,8 +732,14 @@ EtlPullSourceRangeSelect(StringInfo buf, EtlPullSource *source,
 bool
 EtlPullSourceLocksOnRead(EtlPullSource *source)
 {
-	return source->engine != NULL &&
-		pg_strcasecmp(source->engine, "InnoDB") != 0;
+	return EtlPullEngineLocksOnRead(source->engine);
+}
+
+/* The same, of a table of storage engine "engine" (NULL: a view) */
+bool
+EtlPullEngineLocksOnRead(const char *engine)
+{
+	return engine != NULL && pg_strcasecmp(engine, "InnoDB") != 0;
 }
 
 /*
