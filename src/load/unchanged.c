@@ -19,8 +19,9 @@
  * instead of asking again: the sizes and engine for the source's
  * description, and UPDATE_TIME with the source's clock as settle.c's
  * stamp before the read (EtlPullSignatureStamp: read before the
- * description, so earlier than a stamp of its own, which only widens the
- * span a write must miss).
+ * description, so a little earlier than a stamp of settle.c's own; a
+ * write in between moves UPDATE_TIME past it, and is re-checked, never
+ * missed).
  *
  * Only engines whose UPDATE_TIME moves with every write can say so, as
  * measured on MariaDB 10.11: MyISAM (the data file's modification time:
