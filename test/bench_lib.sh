@@ -160,6 +160,25 @@ pg_checksum_function() {
 	SQL
 }
 
+# bench_pg_setup: PostgreSQL for the replica (autovacuum off, UTC), etl_pull, server replica
+# (MariaDB database SRC_DB) with the caller's user mapping, and pg_replica_checksum in postgres
+bench_pg_setup() {
+	psql_q <<-'SQL' >/dev/null
+		ALTER SYSTEM SET autovacuum = off;
+		ALTER SYSTEM SET timezone = 'UTC';
+		SELECT pg_reload_conf();
+	SQL
+	psql_q -v host="$ETL_PULL_MYSQL_HOST" -v port="$ETL_PULL_MYSQL_PORT" -v db="$SRC_DB" \
+		-v user="$ETL_PULL_MYSQL_USER" -v password="$ETL_PULL_MYSQL_PASSWORD" <<-'SQL'
+		CREATE EXTENSION etl_pull;
+		CREATE SERVER replica FOREIGN DATA WRAPPER etl_pull
+		    OPTIONS (host :'host', port :'port', dbname :'db');
+		CREATE USER MAPPING FOR CURRENT_USER SERVER replica
+		    OPTIONS (user :'user', password :'password');
+	SQL
+	pg_checksum_function postgres
+}
+
 # unregister: every table of the group removed, its target dropped (a full load creates it again)
 unregister() {
 	psql_q >/dev/null <<-'SQL'
