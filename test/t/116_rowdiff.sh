@@ -87,6 +87,23 @@ like "$(notes rd_t)" "diff: range hashes, not compared row by row: etl_pull.enab
 	"its notes say why it compared by hash"
 is "$(pg_digest rd_t)" "$(mysql_digest rd_t)" "the target equals the source"
 
+# ---- a source row the load rejects (on_error = reject): its key is unknown, so the target rows
+# around it are kept, not deleted; the others still compared
+q "SELECT etl_pull.set_table_option('rd_t', 'on_error', 'reject');
+   SELECT etl_pull.set_table_option('rd_t', 'zero_dates', 'error')" >/dev/null
+etl_mysql -e "SET SESSION sql_mode = ''; UPDATE rd_t SET updated = '0000-00-00 00:00:00' WHERE id = 500;
+	DELETE FROM rd_t WHERE id = 501; UPDATE rd_t SET val = -1 WHERE id = 90000"
+is "$(q "SELECT rejected_rows || ' ' || merged_rows || ' ' || deleted_rows FROM etl_pull.load_table('rd_t')")" "1 1 0" \
+	"a row rejected: the other change merged, nothing deleted around the rejected row"
+is "$(q "SELECT count(*) FROM rd_t WHERE id IN (500, 501)")" "2" \
+	"the target keeps its rows where the rejected row lay (its key unknown), the deleted one next to it too"
+etl_mysql -e "UPDATE rd_t SET updated = '2024-01-01' WHERE id = 500"
+is "$(q "SELECT rejected_rows || ' ' || merged_rows || ' ' || deleted_rows FROM etl_pull.load_table('rd_t')")" "0 1 1" \
+	"the row fixed at the source, the next run updates it and deletes the row gone next to it"
+q "SELECT etl_pull.set_table_option('rd_t', 'on_error', NULL);
+   SELECT etl_pull.set_table_option('rd_t', 'zero_dates', NULL)" >/dev/null
+is "$(pg_digest rd_t)" "$(mysql_digest rd_t)" "the target equals the source"
+
 # ---- a target the C merge cannot write (a trigger): range hashes, and the run says why
 q "CREATE FUNCTION public.rd_noop() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN RETURN NEW; END \$\$;
    CREATE TRIGGER rd_noop BEFORE UPDATE ON public.rd_t FOR EACH ROW EXECUTE FUNCTION public.rd_noop()" >/dev/null
