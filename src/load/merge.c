@@ -71,6 +71,8 @@ struct EtlPullMerger
 	bool	   *mapped;			/* per attribute: a source column fills it */
 	CommandId	cid;
 	int64	   *merged;			/* rows inserted or updated, the caller's */
+	ItemPointerData last;		/* where the last probe found its row */
+	bool		in_order;		/* the rows come in the heap's order */
 };
 
 /*
@@ -222,6 +224,8 @@ EtlPullMergerBegin(ResultRelInfo *rri, EState *estate, Oid indexoid,
 	m->mapped = palloc0(sizeof(bool) * tupdesc->natts);
 	for (i = 0; i < nmapped; i++)
 		m->mapped[attnums[i] - 1] = true;
+	ItemPointerSetInvalid(&m->last);
+	m->in_order = false;
 	set_updated_cols(m);
 	return m;
 }
@@ -331,6 +335,47 @@ merge_update(EtlPullMerger *m, TupleTableSlot *slot)
 }
 
 /*
+ * Whether the row after the last one found, in the heap, is the target's
+ * row for the key of "slot" (then in m->found).  Rows that come in the
+ * order of the target's heap (the binary log of a statement over a table
+ * loaded in key order; a pull in key order) are found there without a
+ * descent of the index.  The tuple must be visible to the merge's
+ * snapshot and carry the same key bytes: the primary key admits one such
+ * row, so it is the one the index would give.
+ */
+static bool
+probe_next(EtlPullMerger *m, TupleTableSlot *slot)
+{
+	int16	   *indkey = m->index->rd_index->indkey.values;
+	ItemPointerData tid;
+	int			i;
+
+	if (!m->in_order)
+		return false;
+	tid = m->last;
+	if (ItemPointerGetOffsetNumber(&tid) >= MaxHeapTuplesPerPage)
+		return false;
+	ItemPointerSetOffsetNumber(&tid, ItemPointerGetOffsetNumber(&tid) + 1);
+	if (!table_tuple_fetch_row_version(m->rel, &tid, m->snapshot, m->found))
+		return false;
+	for (i = 0; i < m->nkeys; i++)
+	{
+		int			a = indkey[i] - 1;
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(m->rel), a);
+		bool		isnull;
+		Datum		d = slot_getattr(m->found, a + 1, &isnull);
+
+		if (isnull || slot->tts_isnull[a] ||
+			!datum_image_eq(d, slot->tts_values[a], att->attbyval, att->attlen))
+		{
+			ExecClearTuple(m->found);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
  * Probe the primary key for the key of "slot": whether the target has the
  * row, then in m->found
  */
@@ -343,6 +388,11 @@ probe(EtlPullMerger *m, TupleTableSlot *slot)
 	int			i;
 
 	slot_getallattrs(slot);
+	if (probe_next(m, slot))
+	{
+		m->last = m->found->tts_tid;
+		return true;
+	}
 	for (i = 0; i < m->nkeys; i++)
 	{
 		m->skey[i].sk_argument = slot->tts_values[indkey[i] - 1];
@@ -360,6 +410,18 @@ probe(EtlPullMerger *m, TupleTableSlot *slot)
 	index_rescan(m->scan, m->skey, m->nkeys, NULL, 0);
 	hit = index_getnext_slot(m->scan, ForwardScanDirection, m->found);
 	MemoryContextSwitchTo(oldcxt);
+
+	/* the next row to come may follow this one in the heap */
+	m->in_order = false;
+	if (hit)
+	{
+		ItemPointer tid = &m->found->tts_tid;
+
+		m->in_order = ItemPointerIsValid(&m->last) &&
+			ItemPointerGetBlockNumber(tid) == ItemPointerGetBlockNumber(&m->last) &&
+			ItemPointerGetOffsetNumber(tid) == ItemPointerGetOffsetNumber(&m->last) + 1;
+		m->last = *tid;
+	}
 	return hit;
 }
 
