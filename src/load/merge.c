@@ -7,7 +7,8 @@
  * An incremental run merges the rows it pulls as they stream from MySQL
  * (sink.c hands each converted batch here), so its cost is that of the
  * changes, not of the table: for every row one probe of the target's
- * primary key index; a row whose columns are byte for byte those of the
+ * primary key index (or none, when the row is the one that follows the
+ * last row found in the heap: rows that come in the heap's order); a row whose columns are byte for byte those of the
  * target's copy is left alone (not rewritten: its xmin stays), a row that
  * differs is updated in place, a new one is inserted with its index
  * entries.  This is what "INSERT ... ON CONFLICT (key) DO UPDATE ... WHERE
