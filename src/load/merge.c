@@ -8,10 +8,10 @@
  * (sink.c hands each converted batch here), so its cost is that of the
  * changes, not of the table: for every row one probe of the target's
  * primary key index (or none, when the row is the one that follows the
- * last row found in the heap: rows that come in the heap's order); a row whose columns are byte for byte those of the
- * target's copy is left alone (not rewritten: its xmin stays), a row that
- * differs is updated in place, a new one is inserted with its index
- * entries.  This is what "INSERT ... ON CONFLICT (key) DO UPDATE ... WHERE
+ * last row found in the heap: rows that come in the heap's order); a row
+ * whose columns are byte for byte those of the target's copy is left
+ * alone (not rewritten: its xmin stays), a row that differs is updated in
+ * place, a new one is inserted with its index entries.  This is what "INSERT ... ON CONFLICT (key) DO UPDATE ... WHERE
  * NOT record_image_eq(...)" does (incremental.c's EtlPullMerge, which
  * stays for the targets this path does not take), in the shape of
  * PostgreSQL's logical replication apply (execReplication.c): the table
