@@ -7,14 +7,16 @@
  * An incremental run merges the rows it pulls as they stream from MySQL
  * (sink.c hands each converted batch here), so its cost is that of the
  * changes, not of the table: for every row one probe of the target's
- * primary key index; a row whose columns are byte for byte those of the
- * target's copy is left alone (not rewritten: its xmin stays), a row that
- * differs is updated in place, a new one is inserted with its index
- * entries.  This is what "INSERT ... ON CONFLICT (key) DO UPDATE ... WHERE
- * NOT record_image_eq(...)" does (incremental.c's EtlPullMerge, which
- * stays for the targets this path does not take), in the shape of
- * PostgreSQL's logical replication apply (execReplication.c): the table
- * AM's insert and update, ExecInsertIndexTuples, ExecConstraints.
+ * primary key index (or none, when the row is the one that follows the
+ * last row found in the heap: rows that come in the heap's order); a row
+ * whose columns are byte for byte those of the target's copy is left alone
+ * (not rewritten: its xmin stays), a row that differs is updated in place,
+ * a new one is inserted with its index entries.  This is what "INSERT ...
+ * ON CONFLICT (key) DO UPDATE ...  WHERE NOT record_image_eq(...)" does
+ * (incremental.c's EtlPullMerge, which stays for the targets this path
+ * does not take), in the shape of PostgreSQL's logical replication apply
+ * (execReplication.c): the table AM's insert and update,
+ * ExecInsertIndexTuples, ExecConstraints.
  *
  * An ordered merge (EtlPullMergerOrdered, for load/rowdiff.c) takes the
  * rows in key order and walks the primary key index beside them instead
@@ -90,6 +92,8 @@ struct EtlPullMerger
 	bool		have_last;
 	Datum		last;			/* the last row's key, in cxt */
 	int64	   *deleted;		/* rows deleted, the caller's */
+	ItemPointerData last_tid;		/* where the last probe found its row */
+	bool		in_order;		/* the rows come in the heap's order */
 };
 
 /*
@@ -241,6 +245,8 @@ EtlPullMergerBegin(ResultRelInfo *rri, EState *estate, Oid indexoid,
 	m->mapped = palloc0(sizeof(bool) * tupdesc->natts);
 	for (i = 0; i < nmapped; i++)
 		m->mapped[attnums[i] - 1] = true;
+	ItemPointerSetInvalid(&m->last_tid);
+	m->in_order = false;
 	set_updated_cols(m);
 	return m;
 }
@@ -350,6 +356,47 @@ merge_update(EtlPullMerger *m, TupleTableSlot *slot)
 }
 
 /*
+ * Whether the row after the last one found, in the heap, is the target's
+ * row for the key of "slot" (then in m->found).  Rows that come in the
+ * order of the target's heap (the binary log of a statement over a table
+ * loaded in key order; a pull in key order) are found there without a
+ * descent of the index.  The tuple must be visible to the merge's
+ * snapshot and carry the same key bytes: the primary key admits one such
+ * row, so it is the one the index would give.
+ */
+static bool
+probe_next(EtlPullMerger *m, TupleTableSlot *slot)
+{
+	int16	   *indkey = m->index->rd_index->indkey.values;
+	ItemPointerData tid;
+	int			i;
+
+	if (!m->in_order)
+		return false;
+	tid = m->last_tid;
+	if (ItemPointerGetOffsetNumber(&tid) >= MaxHeapTuplesPerPage)
+		return false;
+	ItemPointerSetOffsetNumber(&tid, ItemPointerGetOffsetNumber(&tid) + 1);
+	if (!table_tuple_fetch_row_version(m->rel, &tid, m->snapshot, m->found))
+		return false;
+	for (i = 0; i < m->nkeys; i++)
+	{
+		int			a = indkey[i] - 1;
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(m->rel), a);
+		bool		isnull;
+		Datum		d = slot_getattr(m->found, a + 1, &isnull);
+
+		if (isnull || slot->tts_isnull[a] ||
+			!datum_image_eq(d, slot->tts_values[a], att->attbyval, att->attlen))
+		{
+			ExecClearTuple(m->found);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
  * Probe the primary key for the key of "slot": whether the target has the
  * row, then in m->found
  */
@@ -362,6 +409,11 @@ probe(EtlPullMerger *m, TupleTableSlot *slot)
 	int			i;
 
 	slot_getallattrs(slot);
+	if (probe_next(m, slot))
+	{
+		m->last_tid = m->found->tts_tid;
+		return true;
+	}
 	for (i = 0; i < m->nkeys; i++)
 	{
 		m->skey[i].sk_argument = slot->tts_values[indkey[i] - 1];
@@ -379,6 +431,18 @@ probe(EtlPullMerger *m, TupleTableSlot *slot)
 	index_rescan(m->scan, m->skey, m->nkeys, NULL, 0);
 	hit = index_getnext_slot(m->scan, ForwardScanDirection, m->found);
 	MemoryContextSwitchTo(oldcxt);
+
+	/* the next row to come may follow this one in the heap */
+	m->in_order = false;
+	if (hit)
+	{
+		ItemPointer tid = &m->found->tts_tid;
+
+		m->in_order = ItemPointerIsValid(&m->last_tid) &&
+			ItemPointerGetBlockNumber(tid) == ItemPointerGetBlockNumber(&m->last_tid) &&
+			ItemPointerGetOffsetNumber(tid) == ItemPointerGetOffsetNumber(&m->last_tid) + 1;
+		m->last_tid = *tid;
+	}
 	return hit;
 }
 

@@ -7,7 +7,7 @@
  * Each row goes through the same converters as a load's (convert.c: the
  * type mapping, zero dates, time zone, charset rules), so a streamed row
  * and a loaded one are the same bytes.  An insert or an update is an
- * upsert of the after image by primary key (merge.c's merge: one probe of
+ * upsert of the after image by primary key (merge.c's merge: a probe of
  * the primary key index, an unchanged row left alone, a changed one
  * updated in place, a new one inserted), whether or not the update moved
  * a stamp; a delete deletes by the before image's key; an update that
@@ -21,8 +21,11 @@
  * Rows are applied one at a time, each made visible to the next (merge.c's
  * EtlPullMergerNextCommand), so a transaction that changes one row twice,
  * or moves keys along (UPDATE t SET id = id + 1), applies as it ran.
- * Nothing is kept per row: memory stays flat for a group of millions of
- * rows.  A target is opened once per PostgreSQL transaction, in
+ * Nothing is kept per row: a row's decoded images and converted values
+ * live in contexts reset per row and per event, so memory stays flat for
+ * a group of millions of rows (116 measures it).  An update that keeps its
+ * key converts only its after image; its before image is converted only
+ * when the key's bytes differ.  A target is opened once per PostgreSQL transaction, in
  * ExclusiveLock (as loads hold it: readers go on, writers wait), after
  * the table's "loading" advisory lock, so a load_table of it waits for the
  * stream's commit and the other way round.  The target's own code
