@@ -450,7 +450,7 @@ start_load_workers(List *names, int nworkers, ForeignServer *server)
  * Consistent: the tables of the group that no snapshot covers and whose
  * setting source_lock is read, quoted for FLUSH TABLES (NULL if none);
  * their slots are marked held.  Their engines are asked of "conn" in one
- * query.
+ * query, only if a table of the group has the setting.
  */
 static char *
 held_tables(LoadAll *all, EtlPullConnection *conn)
@@ -459,11 +459,17 @@ held_tables(LoadAll *all, EtlPullConnection *conn)
 	EtlPullTable **tables = palloc(sizeof(EtlPullTable *) * n);
 	int64	   *sizes = palloc(sizeof(int64) * n);
 	char	  **engines = palloc(sizeof(char *) * n);
+	bool		wanted = false;
 	StringInfoData buf;
 	int			i;
 
 	for (i = 0; i < n; i++)
+	{
 		tables[i] = EtlPullReadTable(all->shared->slots[i].table_name);
+		wanted |= (tables[i]->source_lock == ETL_SOURCE_LOCK_READ);
+	}
+	if (!wanted)
+		return NULL;
 	EtlPullSourceSizes(conn, tables, n, sizes, engines);
 	initStringInfo(&buf);
 	for (i = 0; i < n; i++)
