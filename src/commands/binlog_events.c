@@ -165,7 +165,7 @@ put_rows(Dump *d, const EtlPullEvent *ev, Datum *values, bool *nulls)
 	after = palloc(sizeof(char *) * map->ncols);
 	blen = palloc(sizeof(unsigned long) * map->ncols);
 	alen = palloc(sizeof(unsigned long) * map->ncols);
-	while (EtlPullRowsNext(ev, map, &pos, before, blen, after, alen))
+	while (EtlPullRowsNext(ev, map, &pos, before, blen, after, alen, NULL))
 	{
 		nulls[9] = nulls[10] = true;
 		if (ev->kind != ETL_PULL_EV_WRITE_ROWS)

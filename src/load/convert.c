@@ -1048,6 +1048,19 @@ void
 EtlPullConvertRow(EtlPullConverter *conv, char **values,
 				  unsigned long *lengths, Datum *datums, bool *nulls)
 {
+	EtlPullConvertColumns(conv, values, lengths, datums, nulls, NULL);
+}
+
+/*
+ * As EtlPullConvertRow, but only the source columns "only" says (indexed
+ * by source column; NULL: all): the others' attributes are NULL and
+ * unchecked (a stream's before image, of which only the key is read)
+ */
+void
+EtlPullConvertColumns(EtlPullConverter *conv, char **values,
+					  unsigned long *lengths, Datum *datums, bool *nulls,
+					  const bool *only)
+{
 	int			i;
 
 	conv->row = values;
@@ -1065,6 +1078,8 @@ EtlPullConvertRow(EtlPullConverter *conv, char **values,
 		bool		isnull = false;
 		Datum		d;
 
+		if (only != NULL && !only[cc->src])
+			continue;
 		if (s == NULL)
 		{
 			/* a NULL must satisfy the domain too (NOT NULL, CHECK) */

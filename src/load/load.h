@@ -58,6 +58,9 @@ extern EtlPullConverter *EtlPullMakeConverters(EtlPullTable *table,
 extern void EtlPullConvertRow(EtlPullConverter *conv, char **values,
 							  unsigned long *lengths,
 							  Datum *datums, bool *nulls);
+extern void EtlPullConvertColumns(EtlPullConverter *conv, char **values,
+								  unsigned long *lengths, Datum *datums,
+								  bool *nulls, const bool *only);
 extern bool EtlPullConvertersTrusted(EtlPullConverter *conv);
 extern bool *EtlPullConvertersNativeWanted(EtlPullConverter *conv);
 extern void EtlPullConvertersUseNative(EtlPullConverter *conv, const bool *native);

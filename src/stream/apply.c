@@ -23,9 +23,10 @@
  * or moves keys along (UPDATE t SET id = id + 1), applies as it ran.
  * Nothing is kept per row: a row's decoded images and converted values
  * live in contexts reset per row and per event, so memory stays flat for
- * a group of millions of rows (116 measures it).  An update that keeps its
- * key converts only its after image; its before image is converted only
- * when the key's bytes differ.  A target is opened once per PostgreSQL transaction, in
+ * a group of millions of rows (116 measures it).  Of a before image only
+ * the key's columns are decoded (the rest is stepped over) and converted,
+ * and an update's only when its key's bytes differ from its after image's.
+ * A target is opened once per PostgreSQL transaction, in
  * ExclusiveLock (as loads hold it: readers go on, writers wait), after
  * the table's "loading" advisory lock, so a load_table of it waits for the
  * stream's commit and the other way round.  The target's own code
@@ -73,6 +74,7 @@ typedef struct StreamTable
 	AttrNumber *attnums;		/* target attribute of each source column */
 	AttrNumber *keyattnums;		/* the key's, in key order */
 	int		   *keysrc;			/* the key's source columns, in key order */
+	bool	   *is_key;		/* per source column: whether the key has it */
 	int			nkeys;
 	EtlPullConverter *conv;		/* built on first use, for the stream */
 	int			natts;
@@ -137,11 +139,13 @@ EtlPullApplyCreate(List *tables, EtlPullConnection *conn)
 		t->nkeys = list_length(key);
 		t->keyattnums = palloc0(sizeof(AttrNumber) * t->nkeys);
 		t->keysrc = palloc0(sizeof(int) * t->nkeys);
+		t->is_key = palloc0(sizeof(bool) * t->source->ncolumns);
 		foreach(lk, key)
 		{
 			EtlPullSourceColumn *col = (EtlPullSourceColumn *) lfirst(lk);
 
 			t->keysrc[k] = (int) (col - t->source->columns);
+			t->is_key[t->keysrc[k]] = true;
 			t->keyattnums[k] = (AttrNumber) t->keysrc[k];	/* source index, for now */
 			k++;
 		}
@@ -338,14 +342,18 @@ as_runner(EtlPullUserState *st)
 	SetUserIdAndSecContext(st->userid, st->sec_context);
 }
 
-/* The key of a before image, converted into t->keyslot */
+/*
+ * The key of a before image (of which only the key's columns are decoded:
+ * EtlPullApplyRows), converted into t->keyslot
+ */
 static void
 key_of(StreamTable *t, char **values, unsigned long *lengths)
 {
 	TupleTableSlot *slot = t->keyslot;
 
 	ExecClearTuple(slot);
-	EtlPullConvertRow(t->conv, values, lengths, slot->tts_values, slot->tts_isnull);
+	EtlPullConvertColumns(t->conv, values, lengths, slot->tts_values,
+						  slot->tts_isnull, t->is_key);
 	ExecStoreVirtualTuple(slot);
 }
 
@@ -451,7 +459,8 @@ EtlPullApplyRows(EtlPullApply *a, EtlPullStreamTable *st, const EtlPullEvent *ev
 
 		CHECK_FOR_INTERRUPTS();
 		MemoryContextReset(a->rowcxt);
-		more = EtlPullRowsNext(ev, map, &pos, before, before_len, after, after_len);
+		more = EtlPullRowsNext(ev, map, &pos, before, before_len, after, after_len,
+							   t->is_key);
 		if (!more)
 			break;
 		switch (ev->kind)

@@ -205,10 +205,12 @@ extern void EtlPullTableMapApplySource(EtlPullTableMap *map,
 extern bool EtlPullRowsNext(const EtlPullEvent *ev, const EtlPullTableMap *map,
 							size_t *pos,
 							char **before, unsigned long *before_len,
-							char **after, unsigned long *after_len);
+							char **after, unsigned long *after_len,
+							const bool *before_wanted);
 extern size_t EtlPullRowImageDecode(const EtlPullTableMap *map,
 									const uint8 *present,
 									const unsigned char *buf, size_t len,
-									char **values, unsigned long *lengths);
+									char **values, unsigned long *lengths,
+									const bool *wanted);
 
 #endif							/* ETL_PULL_EVENT_H */

@@ -913,15 +913,92 @@ decode_value(Row *r, char **value, unsigned long *length)
 }
 
 /*
+ * Step over one column's value (not NULL) at r->p without rendering it,
+ * its length checked as decode_value checks it: the fixed-size types and
+ * the length-prefixed strings are stepped over; any other is decoded and
+ * dropped (its size depends on more than its type)
+ */
+static void
+skip_value(Row *r)
+{
+	const EtlPullTableMap *map = r->map;
+	uint8		t = map->types[r->col];
+	uint32		meta = map->meta[r->col];
+	int			n = -1;
+	char	   *value;
+	unsigned long length;
+
+	if (map->legacy_fsp && map->legacy_fsp[r->col] > 0)
+		t = T_NULL;				/* not stepped over: decoded below */
+	switch (t)
+	{
+		case T_TINY:
+		case T_YEAR:
+			n = 1;
+			break;
+		case T_SHORT:
+			n = 2;
+			break;
+		case T_INT24:
+		case T_DATE:
+		case T_NEWDATE:
+		case T_TIME:
+			n = 3;
+			break;
+		case T_LONG:
+		case T_FLOAT:
+		case T_TIMESTAMP:
+			n = 4;
+			break;
+		case T_LONGLONG:
+		case T_DOUBLE:
+		case T_DATETIME:
+			n = 8;
+			break;
+		case T_TIMESTAMP2:
+			n = 4 + (meta + 1) / 2;
+			break;
+		case T_DATETIME2:
+			n = 5 + (meta + 1) / 2;
+			break;
+		case T_TIME2:
+			n = 3 + (meta + 1) / 2;
+			break;
+		case T_VARCHAR:
+		case T_VAR_STRING:
+			r->p += prefixed_length(r, meta > 255 ? 2 : 1, meta, "VARCHAR");
+			return;
+		case T_BLOB:
+		case T_TINY_BLOB:
+		case T_MEDIUM_BLOB:
+		case T_LONG_BLOB:
+			r->p += prefixed_length(r, meta, 0, NULL);
+			return;
+		default:
+			break;
+	}
+	if (n < 0)
+	{
+		decode_value(r, &value, &length);
+		return;
+	}
+	need(r, n);
+	r->p += n;
+}
+
+/*
  * Decode one row image of "len" bytes at "buf" for "map", whose columns
  * "present" says are in the image (see event.h): values[i] and lengths[i]
  * for each column, NULL for SQL NULL or a column not present.  Returns the
- * bytes the image took.
+ * bytes the image took.  With "wanted", only the columns it says are
+ * decoded; the others' values are stepped over (their lengths checked)
+ * and given as NULL.
  */
 size_t
 EtlPullRowImageDecode(const EtlPullTableMap *map, const uint8 *present,
 					  const unsigned char *buf, size_t len,
-					  char **values, unsigned long *lengths)
+					  char **values, unsigned long *lengths,
+					  const bool *wanted)
 {
 	Row			r;
 	int			npresent = 0;
@@ -953,7 +1030,10 @@ EtlPullRowImageDecode(const EtlPullTableMap *map, const uint8 *present,
 			continue;
 		}
 		k++;
-		decode_value(&r, &values[i], &lengths[i]);
+		if (wanted == NULL || wanted[i])
+			decode_value(&r, &values[i], &lengths[i]);
+		else
+			skip_value(&r);
 	}
 	if (r.p == buf)
 		bad_value(&r, "A row image holds no column.");
@@ -966,7 +1046,7 @@ EtlPullRowImageDecode(const EtlPullTableMap *map, const uint8 *present,
 bool
 EtlPullRowsNext(const EtlPullEvent *ev, const EtlPullTableMap *map,
 				size_t *pos, char **before, unsigned long *before_len,
-				char **after, unsigned long *after_len)
+				char **after, unsigned long *after_len, const bool *before_wanted)
 {
 	const unsigned char *p;
 	size_t		left;
@@ -988,19 +1068,22 @@ EtlPullRowsNext(const EtlPullEvent *ev, const EtlPullTableMap *map,
 	switch (ev->kind)
 	{
 		case ETL_PULL_EV_WRITE_ROWS:
-			*pos += EtlPullRowImageDecode(map, ev->present, p, left, after, after_len);
+			*pos += EtlPullRowImageDecode(map, ev->present, p, left, after, after_len,
+										  NULL);
 			break;
 		case ETL_PULL_EV_DELETE_ROWS:
-			*pos += EtlPullRowImageDecode(map, ev->present, p, left, before, before_len);
+			*pos += EtlPullRowImageDecode(map, ev->present, p, left, before, before_len,
+										  before_wanted);
 			break;
 		case ETL_PULL_EV_UPDATE_ROWS:
 			{
 				size_t		n = EtlPullRowImageDecode(map, ev->present, p, left,
-													  before, before_len);
+													  before, before_len,
+													  before_wanted);
 
 				*pos += n;
 				*pos += EtlPullRowImageDecode(map, ev->present_after, p + n,
-											  left - n, after, after_len);
+											  left - n, after, after_len, NULL);
 			}
 			break;
 		default:
