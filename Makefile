@@ -103,3 +103,4 @@ bench:
 	bash test/bench_wholedb
 	bash test/bench_verify
 	bash test/bench_replica
+	bash test/bench_stream
