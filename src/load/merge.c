@@ -54,6 +54,7 @@
 #include "catalog/pg_class.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "parser/parse_relation.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -182,7 +183,9 @@ set_updated_cols(EtlPullMerger *m)
 			cols = bms_add_member(cols, i + 1 - FirstLowInvalidHeapAttributeNumber);
 	}
 #if PG_VERSION_NUM >= 160000
-	ExecGetRTEPermissionInfo(m->rri, m->estate)->updatedCols = cols;
+	getRTEPermissionInfo(m->estate->es_rteperminfos,
+						 exec_rt_fetch(m->rri->ri_RangeTableIndex,
+									   m->estate))->updatedCols = cols;
 #else
 	exec_rt_fetch(m->rri->ri_RangeTableIndex, m->estate)->updatedCols = cols;
 #endif
