@@ -398,6 +398,68 @@ as_target_owner(EtlPullLoad *load)
 }
 
 /*
+ * The strategy of this run, with its reason in the result: an incremental
+ * or diff run's own, else choose_strategy's, then stream instead of
+ * parallel where the parallel readers cannot read what the load must (a
+ * verify's snapshot, a MyISAM table read in key ranges and re-checked,
+ * a group's snapshot).  Sets load->settles (settle.c).
+ */
+static const EtlPullStrategyRoutine *
+pick_strategy(EtlPullLoad *load, Relation rel, bool incremental_run,
+			  bool diff_run, bool schema_full, bool force_full)
+{
+	EtlPullTable *table = load->table;
+	EtlPullRunResult *result = load->result;
+	EtlPullLentConnection *lent = load->lent;
+	const EtlPullStrategyRoutine *strategy;
+
+	if (incremental_run)
+	{
+		strategy = &EtlPullIncrementalStrategy;
+		result->strategy_reason = "incremental: staged, then merged by primary key";
+		result->extraction = "incremental";
+	}
+	else if (diff_run)
+	{
+		strategy = &EtlPullDiffStrategy;
+		result->strategy_reason = "diff: the rows compared with the source's by key (row by row for a single integer key, else by key-range hashes) and those that differ merged by primary key";
+		result->extraction = "diff";
+	}
+	else
+		strategy = choose_strategy(load, rel);
+	if (schema_full && table->extraction != ETL_EXTRACTION_FULL && !force_full)
+		result->strategy_reason =
+			psprintf("full load of %s table: on_schema_change added columns; %s",
+					 table->extraction == ETL_EXTRACTION_DIFF ? "a diff" : "an incremental",
+					 result->strategy_reason);
+	if (strategy == &EtlPullParallelStrategy && table->verify != ETL_VERIFY_OFF)
+	{
+		strategy = &EtlPullStreamStrategy;
+		result->strategy_reason =
+			psprintf("%s; stream instead of parallel: verify checks the rows under the load's own snapshot",
+					 result->strategy_reason);
+	}
+	/* a MyISAM table read in key ranges, then made exact (settle.c) */
+	load->settles = (!incremental_run && !diff_run &&
+					 EtlPullSettleCheck(load, rel));
+	if (strategy == &EtlPullParallelStrategy && load->settles)
+	{
+		strategy = &EtlPullStreamStrategy;
+		result->strategy_reason =
+			psprintf("%s; stream instead of parallel: a MyISAM table is read in key-range statements of bounded duration and re-checked, on the load's connection",
+					 result->strategy_reason);
+	}
+	if (strategy == &EtlPullParallelStrategy && lent && lent->in_snapshot)
+	{
+		strategy = &EtlPullStreamStrategy;
+		result->strategy_reason =
+			psprintf("%s; stream instead of parallel: the load reads the group's snapshot",
+					 result->strategy_reason);
+	}
+	return strategy;
+}
+
+/*
  * Load one registered table in the caller's transaction.  *result is
  * filled in as the load goes (strategy, rows so far), so that a failed run
  * can be recorded with what it had done.  "lent" (or NULL) is a connection
@@ -501,49 +563,8 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	load.progress.estimated_rows = load.source->estimated_rows;
 	EtlPullProgressStart(&load.progress);
 
-	if (incremental_run)
-	{
-		strategy = &EtlPullIncrementalStrategy;
-		result->strategy_reason = "incremental: staged, then merged by primary key";
-		result->extraction = "incremental";
-	}
-	else if (diff_run)
-	{
-		strategy = &EtlPullDiffStrategy;
-		result->strategy_reason = "diff: the rows compared with the source's by key (row by row for a single integer key, else by key-range hashes) and those that differ merged by primary key";
-		result->extraction = "diff";
-	}
-	else
-		strategy = choose_strategy(&load, rel);
-	if (schema_full && table->extraction != ETL_EXTRACTION_FULL && !force_full)
-		result->strategy_reason =
-			psprintf("full load of %s table: on_schema_change added columns; %s",
-					 table->extraction == ETL_EXTRACTION_DIFF ? "a diff" : "an incremental",
-					 result->strategy_reason);
-	if (strategy == &EtlPullParallelStrategy && table->verify != ETL_VERIFY_OFF)
-	{
-		strategy = &EtlPullStreamStrategy;
-		result->strategy_reason =
-			psprintf("%s; stream instead of parallel: verify checks the rows under the load's own snapshot",
-					 result->strategy_reason);
-	}
-	/* a MyISAM table read in key ranges, then made exact (settle.c) */
-	load.settles = (!incremental_run && !diff_run &&
-					EtlPullSettleCheck(&load, rel));
-	if (strategy == &EtlPullParallelStrategy && load.settles)
-	{
-		strategy = &EtlPullStreamStrategy;
-		result->strategy_reason =
-			psprintf("%s; stream instead of parallel: a MyISAM table is read in key-range statements of bounded duration and re-checked, on the load's connection",
-					 result->strategy_reason);
-	}
-	if (strategy == &EtlPullParallelStrategy && lent && lent->in_snapshot)
-	{
-		strategy = &EtlPullStreamStrategy;
-		result->strategy_reason =
-			psprintf("%s; stream instead of parallel: the load reads the group's snapshot",
-					 result->strategy_reason);
-	}
+	strategy = pick_strategy(&load, rel, incremental_run, diff_run,
+							 schema_full, force_full);
 	table_close(rel, NoLock);
 	result->strategy = strategy->name;
 	EtlPullCheckTargetPrivileges(&load, strategy->privileges);

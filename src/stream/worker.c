@@ -651,6 +651,71 @@ in_xact(Stream *s)
 }
 
 /*
+ * "maps" with what the stream keeps of the TABLE_MAP event "ev" (of "len"
+ * bytes at "buf") for the rest of its group, in "group_cxt" (the list
+ * too): its table id, the
+ * stream's table it names (or NULL), and for one of our tables the map,
+ * parsed again there, with old-format times' digits (not in the log) from
+ * the table's description
+ */
+static List *
+group_map(Stream *s, List *maps, MemoryContext group_cxt,
+		  const unsigned char *buf, size_t len, EtlPullFormat *fmt,
+		  EtlPullEvent *ev)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(group_cxt);
+	GroupMap   *gm = palloc(sizeof(GroupMap));
+
+	gm->table_id = ev->map->table_id;
+	gm->table = EtlPullApplyFind(s->apply, ev->map->db, ev->map->table);
+	gm->map = NULL;
+	if (gm->table != NULL)
+	{
+		EtlPullEventParse(buf, len, fmt, ev);
+		gm->map = ev->map;
+		if (EtlPullApplyMapMatches(gm->table, gm->map) &&
+			EtlPullTableMapHasLegacyTemporal(gm->map))
+			EtlPullTableMapApplySource(gm->map, EtlPullApplySource(gm->table));
+	}
+	maps = lappend(maps, gm);
+	MemoryContextSwitchTo(oldcxt);
+	return maps;
+}
+
+/*
+ * Apply the rows event "ev", which ends at "next" of "file", with its
+ * group's table maps "maps": to one of our tables whose snapshot it does
+ * not precede, if its map still matches the table; a map that no longer
+ * does is a schema change, snapshotted again at the group's end
+ */
+static void
+apply_rows(Stream *s, List *maps, const EtlPullEvent *ev, const char *file,
+		   uint64 next)
+{
+	ListCell   *lc;
+	GroupMap   *found = NULL;
+
+	foreach(lc, maps)
+		if (((GroupMap *) lfirst(lc))->table_id == ev->table_id)
+			found = (GroupMap *) lfirst(lc);
+	if (found == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("a rows event of the binary log names table id " UINT64_FORMAT ", which no table map of its group described",
+						ev->table_id)));
+	if (found->table == NULL || EtlPullApplySkips(found->table, file, next))
+		return;
+	if (EtlPullApplyMapMatches(found->table, found->map))
+	{
+		in_xact(s);
+		s->xact_changes += EtlPullApplyRows(s->apply, found->table, ev,
+											found->map);
+	}
+	else
+		want_resnapshot(s, EtlPullApplyTableName(found->table));
+}
+
+/*
  * Apply the binary log from the stream's position until stopped (an
  * error, or SIGTERM)
  */
@@ -736,61 +801,15 @@ apply_log(Stream *s)
 				group_ends = true;
 				break;
 			case ETL_PULL_EV_TABLE_MAP:
-				{
-					GroupMap   *gm;
-
-					MemoryContextSwitchTo(group_cxt);
-					gm = palloc(sizeof(GroupMap));
-					gm->table_id = ev.map->table_id;
-					gm->table = EtlPullApplyFind(s->apply, ev.map->db, ev.map->table);
-					/* the map itself is kept only for our tables */
-					gm->map = NULL;
-					if (gm->table != NULL)
-					{
-						EtlPullEventParse(buf, len, &fmt, &ev);
-						gm->map = ev.map;
-						/* old-format times: their digits are not in the log */
-						if (EtlPullApplyMapMatches(gm->table, gm->map) &&
-							EtlPullTableMapHasLegacyTemporal(gm->map))
-							EtlPullTableMapApplySource(gm->map,
-													   EtlPullApplySource(gm->table));
-					}
-					maps = lappend(maps, gm);
-					MemoryContextSwitchTo(event_cxt);
-				}
+				maps = group_map(s, maps, group_cxt, buf, len, &fmt, &ev);
 				break;
 			case ETL_PULL_EV_WRITE_ROWS:
 			case ETL_PULL_EV_UPDATE_ROWS:
 			case ETL_PULL_EV_DELETE_ROWS:
-				{
-					ListCell   *lc;
-					GroupMap   *found = NULL;
-
-					foreach(lc, maps)
-						if (((GroupMap *) lfirst(lc))->table_id == ev.table_id)
-							found = (GroupMap *) lfirst(lc);
-					if (found == NULL)
-						ereport(ERROR,
-								(errcode(ERRCODE_PROTOCOL_VIOLATION),
-								 errmsg("a rows event of the binary log names table id " UINT64_FORMAT ", which no table map of its group described",
-										ev.table_id)));
-					if (found->table != NULL &&
-						!EtlPullApplySkips(found->table, file, next))
-					{
-						if (EtlPullApplyMapMatches(found->table, found->map))
-						{
-							in_xact(s);
-							s->xact_changes += EtlPullApplyRows(s->apply, found->table,
-																&ev, found->map);
-						}
-						else
-							/* a schema change: snapshot it again at the group's end */
-							want_resnapshot(s, EtlPullApplyTableName(found->table));
-					}
-					/* a rows event without a group (no GTID, no BEGIN) */
-					if (!in_group && (ev.rows_flags & 1))
-						group_ends = true;
-				}
+				apply_rows(s, maps, &ev, file, next);
+				/* a rows event without a group (no GTID, no BEGIN) */
+				if (!in_group && (ev.rows_flags & 1))
+					group_ends = true;
 				break;
 			default:
 				break;
