@@ -51,6 +51,7 @@ OBJS = \
 	src/stream/event.o \
 	src/stream/prereq.o \
 	src/stream/rowimage.o \
+	src/stream/snapshot.o \
 	src/stream/worker.o \
 	src/commands/binlog_events.o \
 	src/commands/cron.o \

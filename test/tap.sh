@@ -125,13 +125,15 @@ tap_own_mysql_server() {
 }
 
 # tap_stream_caught_up GROUP SECONDS: wait up to SECONDS until the stream of load group GROUP
-# streams at the position of the end of the own MariaDB's binary log; false if it does not.
+# streams at the position of the end of the own MariaDB's binary log, no table of it being
+# snapshotted again (resnapshotting empty); false if it does not.
 tap_stream_caught_up() {
 	local i pos
 	for ((i = 0; i < $2 * 10; i++)); do
 		pos=$(tap_own_mysql -N -e "SHOW MASTER STATUS" | awk '{print $1 " " $2}')
 		[ "$(q "SELECT binlog_file || ' ' || binlog_offset FROM etl_pull.streams
-		          WHERE load_group = '$1' AND state = 'streaming'")" = "$pos" ] && return 0
+		          WHERE load_group = '$1' AND state = 'streaming'
+		            AND coalesce(cardinality(resnapshotting), 0) = 0")" = "$pos" ] && return 0
 		sleep 0.1
 	done
 	return 1

@@ -80,6 +80,7 @@ typedef struct StreamTable
 	int			natts;
 	char	   *skip_file;		/* its events up to here are in its snapshot */
 	uint64		skip_offset;
+	bool		skip_all;		/* being copied again: every event skipped */
 
 	/* while open, in the current transaction */
 	bool		open;
@@ -202,6 +203,16 @@ EtlPullApplyMapMatches(EtlPullStreamTable *st, const EtlPullTableMap *map)
 }
 
 /*
+ * The table is being copied again (snapshot.c's worker): the stream skips
+ * every event of it until it is made again with the new copy's position
+ */
+void
+EtlPullApplySkipAll(EtlPullStreamTable *st)
+{
+	((StreamTable *) st)->skip_all = true;
+}
+
+/*
  * The table's events up to "file" at "offset" are in its snapshot (whose
  * copy began after that position): the stream skips them
  */
@@ -225,6 +236,8 @@ EtlPullApplySkips(EtlPullStreamTable *st, const char *file, uint64 next)
 	StreamTable *t = (StreamTable *) st;
 	int			c;
 
+	if (t->skip_all)
+		return true;
 	if (t->skip_file == NULL)
 		return false;
 	c = strcmp(file, t->skip_file);

@@ -8,8 +8,10 @@
  * through load/convert.c's converters and load/merge.c's merge) and below
  * commands/.  Its parts: the server's prerequisites (prereq.c), the
  * stream's SQL functions, state row and launcher (control.c), the worker
- * (worker.c), the apply of row events (apply.c), and the parsing of
- * events and row images (event.c, rowimage.c; their own header event.h).
+ * (worker.c), a table's snapshot and the snapshot worker that takes a
+ * re-snapshot beside the stream (snapshot.c), the apply of row events
+ * (apply.c), and the parsing of events and row images (event.c,
+ * rowimage.c; their own header event.h).
  *
  * IDENTIFICATION
  *		  src/stream/stream.h
@@ -61,6 +63,7 @@ extern const EtlPullSource *EtlPullApplySource(EtlPullStreamTable *st);
 extern EtlPullStreamTable *EtlPullApplyFindName(EtlPullApply *a, const char *name);
 extern bool EtlPullApplyMapMatches(EtlPullStreamTable *st,
 								   const struct EtlPullTableMap *map);
+extern void EtlPullApplySkipAll(EtlPullStreamTable *st);
 extern void EtlPullApplySkipUntil(EtlPullApply *a, EtlPullStreamTable *st,
 								  const char *file, uint64 offset);
 extern bool EtlPullApplySkips(EtlPullStreamTable *st, const char *file,
@@ -72,9 +75,25 @@ extern void EtlPullApplyTruncate(EtlPullApply *a, EtlPullStreamTable *st);
 extern void EtlPullApplyClose(EtlPullApply *a);
 extern void EtlPullApplyForget(EtlPullApply *a);
 
+/* in snapshot.c */
+typedef struct EtlPullCopyWorker EtlPullCopyWorker;
+
+extern void EtlPullStreamSnapshot(ForeignServer *server, Oid roleid,
+								  const char *group, const char *name,
+								  const char *why, bool *in_load);
+extern EtlPullCopyWorker *EtlPullSnapshotStart(const char *group,
+												   const char *table,
+												   Oid roleid);
+extern bool EtlPullSnapshotStopped(EtlPullCopyWorker *w);
+extern const char *EtlPullSnapshotError(EtlPullCopyWorker *w,
+										bool *recorded);
+extern void EtlPullSnapshotTerminate(EtlPullCopyWorker *w);
+extern void EtlPullSnapshotEnd(EtlPullCopyWorker *w);
+
 /* the worker entry points, started by name */
 extern PGDLLEXPORT void etl_pull_stream_worker_main(Datum main_arg);
 extern PGDLLEXPORT void etl_pull_stream_launcher_main(Datum main_arg);
 extern PGDLLEXPORT void etl_pull_stream_starter_main(Datum main_arg);
+extern PGDLLEXPORT void etl_pull_stream_snapshot_main(Datum main_arg);
 
 #endif							/* ETL_PULL_STREAM_H */

@@ -74,6 +74,7 @@
 #include "storage/latch.h"
 #include "storage/lmgr.h"
 #include "tcop/tcopprot.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -104,6 +105,22 @@ typedef struct Stream
 	uint32		server_id;
 	List	   *tables;			/* EtlPullTable *, the binlog tables */
 	List	   *unsnapshotted;	/* their names, of those without a snapshot */
+	List	   *resnapshotting; /* names: being copied again, or copied and
+								 * not yet caught up (stream_state's list) */
+	List	   *copying;		/* of those, the ones without a snapshot */
+	List	   *rejoining;		/* of those, the ones with their new one */
+
+	/*
+	 * Rejoining tables: the stream was rewound to the earliest of their
+	 * snapshots' positions, and commits nothing before it stands at
+	 * hold_file, hold_offset again
+	 */
+	bool		holding;
+	char	   *hold_file;
+	uint64		hold_offset;
+	char	   *rewind_file;	/* the earliest snapshot position of a
+								 * rejoining table, while the apply is made */
+	uint64		rewind_offset;
 
 	/* the position applied (committed or about to be) */
 	char	   *file;
@@ -126,6 +143,23 @@ typedef struct Stream
 } Stream;
 
 static void in_xact(Stream *s);
+static void commit_position(Stream *s, bool caught_up);
+
+/*
+ * A table being copied again by a snapshot worker (snapshot.c), kept
+ * across rounds in TopMemoryContext: its worker (NULL between tries), when
+ * to try again after a failure, its back-off, the failure last recorded
+ */
+typedef struct Copy
+{
+	char	   *name;
+	EtlPullCopyWorker *worker;
+	TimestampTz next_try;
+	long		backoff_ms;
+	char	   *recorded;
+} Copy;
+
+static List *copies = NIL;
 
 /* A round's memory (deleted after a failed one), and the back-off */
 static MemoryContext stream_cxt;
@@ -184,7 +218,8 @@ read_stream(Stream *s)
 	EtlPullAsOwner(&st);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT wanted, server, server_id, binlog_file, binlog_offset, gtid"
+	if (SPI_execute_with_args("SELECT wanted, server, server_id, binlog_file, binlog_offset, gtid,"
+							  " resnapshotting"
 							  " FROM etl_pull.stream_state"
 							  " WHERE load_group OPERATOR(pg_catalog.=) $1",
 							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
@@ -202,6 +237,23 @@ read_stream(Stream *s)
 		s->file = file;
 		s->offset = file ? (uint64) DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull)) : 0;
 		s->gtid = SPI_getvalue(tup, desc, 6);
+		s->resnapshotting = NIL;
+		{
+			Datum		d = SPI_getbinval(tup, desc, 7, &isnull);
+			Datum	   *elems;
+			bool	   *enulls;
+			int			n;
+
+			if (!isnull)
+			{
+				deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false,
+								  TYPALIGN_INT, &elems, &enulls, &n);
+				for (int k = 0; k < n; k++)
+					if (!enulls[k])
+						s->resnapshotting = lappend(s->resnapshotting,
+													TextDatumGetCString(elems[k]));
+			}
+		}
 	}
 	MemoryContextSwitchTo(oldcxt);
 	if (wanted &&
@@ -253,27 +305,55 @@ read_stream(Stream *s)
 	return true;
 }
 
-/* Write the worker's state, its process id and clear "resnapshotting" */
+/* Whether list "names" has "name" */
+static bool
+has_name(List *names, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+		if (strcmp((char *) lfirst(lc), name) == 0)
+			return true;
+	return false;
+}
+
+/* "names" as a text[] in *d, or *null */
 static void
-set_state(Stream *s, const char *state, List *resnapshotting)
+names_array(List *names, Datum *d, char *null)
+{
+	Datum	   *elems;
+	ListCell   *lc;
+	int			n = 0;
+
+	*null = 'n';
+	if (names == NIL)
+		return;
+	elems = palloc(sizeof(Datum) * list_length(names));
+	foreach(lc, names)
+		elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
+	*d = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+	*null = ' ';
+}
+
+/*
+ * Write the worker's state, its process id, and "resnapshotting": the
+ * stream's list, and "more" (the tables of a first snapshot)
+ */
+static void
+set_state(Stream *s, const char *state, List *more)
 {
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTARRAYOID};
 	Datum		args[3];
-	char		nulls[3] = "  n";
+	char		nulls[3] = "   ";
+	List	   *names = list_copy(s->resnapshotting);
+	ListCell   *lc;
 
+	foreach(lc, more)
+		if (!has_name(names, (char *) lfirst(lc)))
+			names = lappend(names, lfirst(lc));
 	args[0] = CStringGetTextDatum(s->group);
 	args[1] = CStringGetTextDatum(state);
-	if (resnapshotting != NIL)
-	{
-		Datum	   *elems = palloc(sizeof(Datum) * list_length(resnapshotting));
-		ListCell   *lc;
-		int			n = 0;
-
-		foreach(lc, resnapshotting)
-			elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
-		args[2] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
-		nulls[2] = ' ';
-	}
+	names_array(names, &args[2], &nulls[2]);
 	exec_state(psprintf("UPDATE etl_pull.stream_state"
 						" SET state = $2, resnapshotting = $3, worker_pid = %d"
 						" WHERE load_group OPERATOR(pg_catalog.=) $1", MyProcPid),
@@ -323,64 +403,14 @@ record_low_watermark(Stream *s)
 }
 
 /*
- * Snapshot table "name": the source's position read first (the copy's low
- * watermark: the table's events up to there are in the copy, and the
- * stream skips them), then a full load_table, recorded as a run, and its
- * row of etl_pull.stream_tables, in one transaction
+ * Snapshot table "name" inline (a first snapshot), in a transaction of its
+ * own: snapshot.c's EtlPullStreamSnapshot
  */
 static void
 snapshot_table(Stream *s, const char *name, const char *why)
 {
-	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, INT8OID};
-	Datum		args[4];
-	bool		isnull;
-	int64		run_id;
-	EtlPullConnection *conn;
-	EtlPullBinlogStatus status;
-
 	begin_xact();
-	pgstat_report_activity(STATE_RUNNING, psprintf("etl_pull stream: snapshot of %s", name));
-	conn = EtlPullConnect(s->server, s->roleid);
-	if (!EtlPullBinlogCurrent(conn, &status))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("MySQL server \"%s\" has no binary log", s->server_name)));
-	EtlPullDisconnect(conn);
-	args[0] = CStringGetTextDatum(name);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT run_id FROM etl_pull.load_table($1, force_full => true)",
-							  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not run etl_pull.load_table");
-	run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
-
-	/* the run says why it was taken */
-	args[1] = CStringGetTextDatum(psprintf("snapshot of the binary log's stream of load group \"%s\": %s",
-										   s->group, why));
-	EtlPullOwnerExec(psprintf("UPDATE etl_pull.runs"
-							  " SET notes = CASE WHEN notes IS NULL THEN $2"
-							  "                  ELSE notes OPERATOR(pg_catalog.||) '; '"
-							  "                       OPERATOR(pg_catalog.||) $2 END"
-							  " WHERE run_id OPERATOR(pg_catalog.=) " INT64_FORMAT, run_id),
-					 2, argtypes, args, NULL, SPI_OK_UPDATE,
-					 "note why a snapshot was taken in etl_pull.runs");
-
-	args[1] = CStringGetTextDatum(s->group);
-	args[2] = CStringGetTextDatum(status.file);
-	args[3] = Int64GetDatum((int64) status.offset);
-	EtlPullOwnerExec(psprintf("INSERT INTO etl_pull.stream_tables AS t"
-							  " (table_name, load_group, snapshot_run_id, snapshot_file, snapshot_offset)"
-							  " VALUES ($1, $2, " INT64_FORMAT ", $3, $4)"
-							  " ON CONFLICT (table_name) DO UPDATE"
-							  " SET load_group = EXCLUDED.load_group,"
-							  "     snapshot_run_id = EXCLUDED.snapshot_run_id,"
-							  "     snapshot_file = EXCLUDED.snapshot_file,"
-							  "     snapshot_offset = EXCLUDED.snapshot_offset,"
-							  "     snapshotted_at = pg_catalog.now()", run_id),
-					 4, argtypes, args, NULL, SPI_OK_INSERT,
-					 "record a snapshot in etl_pull.stream_tables");
-	pgstat_report_activity(STATE_IDLE, NULL);
+	EtlPullStreamSnapshot(s->server, s->roleid, s->group, name, why, NULL);
 	commit_xact();
 }
 
@@ -525,9 +555,21 @@ typedef struct GroupMap
 	EtlPullStreamTable *table;
 } GroupMap;
 
+/* Order of two positions of the source's binary log: files sort by name */
+static int
+position_cmp(const char *file1, uint64 offset1, const char *file2, uint64 offset2)
+{
+	int			c = strcmp(file1, file2);
+
+	if (c != 0)
+		return c;
+	return offset1 < offset2 ? -1 : offset1 > offset2 ? 1 : 0;
+}
+
 /*
  * Each table's events up to its snapshot's position are in its copy: the
- * stream skips them (etl_pull.stream_tables, in the open transaction)
+ * stream skips them (etl_pull.stream_tables, in the open transaction).
+ * Notes the earliest of the rejoining tables' positions.
  */
 static void
 read_skips(Stream *s)
@@ -554,9 +596,19 @@ read_skips(Stream *s)
 		EtlPullStreamTable *t = EtlPullApplyFindName(s->apply, SPI_getvalue(tup, desc, 1));
 		bool		isnull;
 
-		if (t != NULL)
-			EtlPullApplySkipUntil(s->apply, t, SPI_getvalue(tup, desc, 2),
-								  (uint64) DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull)));
+		char	   *file = SPI_getvalue(tup, desc, 2);
+		uint64		offset = (uint64) DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
+
+		if (t == NULL)
+			continue;
+		EtlPullApplySkipUntil(s->apply, t, file, offset);
+		if (has_name(s->rejoining, EtlPullApplyTableName(t)) &&
+			(s->rewind_file == NULL ||
+			 position_cmp(file, offset, s->rewind_file, s->rewind_offset) < 0))
+		{
+			s->rewind_file = MemoryContextStrdup(stream_cxt, file);
+			s->rewind_offset = offset;
+		}
 	}
 	SPI_finish();
 	EtlPullAsCaller(&st);
@@ -578,13 +630,71 @@ make_apply(Stream *s)
 	read_skips(s);
 }
 
+/* Write the stream's "resnapshotting" list, in the open transaction */
+static void
+write_resnapshotting(Stream *s)
+{
+	Oid			argtypes[2] = {TEXTOID, TEXTARRAYOID};
+	Datum		args[2];
+	char		nulls[2] = "  ";
+
+	args[0] = CStringGetTextDatum(s->group);
+	names_array(s->resnapshotting, &args[1], &nulls[1]);
+	exec_state("UPDATE etl_pull.stream_state SET resnapshotting = $2"
+			   " WHERE load_group OPERATOR(pg_catalog.=) $1",
+			   2, argtypes, args, nulls);
+}
+
+/* The copy of table "name", or NULL */
+static Copy *
+find_copy(const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, copies)
+		if (strcmp(((Copy *) lfirst(lc))->name, name) == 0)
+			return (Copy *) lfirst(lc);
+	return NULL;
+}
+
+/* A copy of table "name" to take, at once */
+static void
+want_copy(const char *name)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	Copy	   *c;
+
+	if (find_copy(name) == NULL)
+	{
+		c = palloc0(sizeof(Copy));
+		c->name = pstrdup(name);
+		c->backoff_ms = 1000;
+		copies = lappend(copies, c);
+	}
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/* Forget copy "c": its worker stopped if it runs */
+static void
+end_copy(Copy *c)
+{
+	if (c->worker != NULL)
+		EtlPullSnapshotEnd(c->worker);
+	copies = list_delete_ptr(copies, c);
+	pfree(c->name);
+	if (c->recorded)
+		pfree(c->recorded);
+	pfree(c);
+}
+
 /*
  * Tables whose table map no longer matches (a schema change at the
- * source): at a group boundary, everything before committed, each is
- * snapshotted again (load_table: on_schema_change decides what happens to
- * the target, as for any load), and the apply is made again with their new
- * descriptions; the stream then goes on from where it was, skipping each
- * table's events up to its new snapshot.
+ * source): at a group boundary, in the commit of the position, each loses
+ * its snapshot and joins the stream's "resnapshotting" list; a snapshot
+ * worker copies it (snapshot.c: load_table, so on_schema_change decides
+ * what happens to the target, as for any load) while the stream goes on
+ * with the other tables, skipping every event of it.  Once the copy has
+ * committed, the stream takes the table back (begin_rejoin).
  */
 static void
 resnapshot(Stream *s)
@@ -592,35 +702,225 @@ resnapshot(Stream *s)
 	ListCell   *lc;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
+	MemoryContext oldcxt;
 
-	/*
-	 * The position moves past events of these tables that were not
-	 * applied: in the same commit, they lose their snapshot, so that if
-	 * this round ends before their new one is taken, the next round takes
-	 * it first
-	 */
 	in_xact(s);
 	foreach(lc, s->resnapshot)
 	{
-		args[0] = CStringGetTextDatum((char *) lfirst(lc));
+		char	   *name = (char *) lfirst(lc);
+
+		args[0] = CStringGetTextDatum(name);
 		EtlPullOwnerExec("DELETE FROM etl_pull.stream_tables"
 						 " WHERE table_name OPERATOR(pg_catalog.=) $1",
 						 1, argtypes, args, NULL, SPI_OK_DELETE,
 						 "forget a snapshot in etl_pull.stream_tables");
+		oldcxt = MemoryContextSwitchTo(stream_cxt);
+		if (!has_name(s->resnapshotting, name))
+			s->resnapshotting = lappend(s->resnapshotting, pstrdup(name));
+		s->copying = lappend(s->copying, pstrdup(name));
+		MemoryContextSwitchTo(oldcxt);
 	}
+	write_resnapshotting(s);
 	commit_position(s, false);
-	begin_xact();
-	set_state(s, "snapshotting", s->resnapshot);
-	commit_xact();
 	foreach(lc, s->resnapshot)
-		snapshot_table(s, (char *) lfirst(lc),
-					   "its table map no longer matched the table (a schema change at the source)");
-	begin_xact();
-	EtlPullApplyForget(s->apply);
-	make_apply(s);
-	set_state(s, "streaming", NIL);
-	commit_xact();
+	{
+		EtlPullApplySkipAll(EtlPullApplyFindName(s->apply, (char *) lfirst(lc)));
+		want_copy((char *) lfirst(lc));
+	}
 	s->resnapshot = NIL;
+}
+
+/*
+ * Rejoining tables: their copies committed, each with the position S read
+ * before it.  The stream stands at its committed position M.  Their
+ * events from S on must be applied, and the copies were read at some time
+ * up to now, at the source's current position H.  So the stream rewinds
+ * to the earliest S (if before M), every other table skipping its events
+ * up to M (applied already) as each rejoining table skips its own up to
+ * its S, and commits nothing until it stands at max(M, H) again: until
+ * then, nothing it applies is visible, so no rejoining table is seen going
+ * back in time (a replayed row older than its copy), no other table is
+ * applied twice, and the committed position never goes back.  A crash
+ * meanwhile rolls all of that back: the committed position is still M,
+ * the tables still in "resnapshotting" with their snapshots, and the next
+ * round does the same again.  In the open transaction.
+ */
+static void
+begin_rejoin(Stream *s)
+{
+	EtlPullConnection *conn = EtlPullConnect(s->server, s->roleid);
+	EtlPullBinlogStatus status;
+	ListCell   *lc;
+	MemoryContext oldcxt = MemoryContextSwitchTo(stream_cxt);
+
+	if (!EtlPullBinlogCurrent(conn, &status))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("MySQL server \"%s\" has no binary log", s->server_name)));
+	EtlPullDisconnect(conn);
+	foreach(lc, s->tables)
+	{
+		const char *name = ((EtlPullTable *) lfirst(lc))->name;
+		EtlPullStreamTable *t = EtlPullApplyFindName(s->apply, name);
+
+		if (t != NULL && !has_name(s->rejoining, name) &&
+			!EtlPullApplySkips(t, s->file, s->offset))
+			EtlPullApplySkipUntil(s->apply, t, s->file, s->offset);
+	}
+	if (position_cmp(status.file, status.offset, s->file, s->offset) > 0)
+	{
+		s->hold_file = pstrdup(status.file);
+		s->hold_offset = status.offset;
+	}
+	else
+	{
+		s->hold_file = pstrdup(s->file);
+		s->hold_offset = s->offset;
+	}
+	if (s->rewind_file != NULL &&
+		position_cmp(s->rewind_file, s->rewind_offset, s->file, s->offset) < 0)
+	{
+		s->file = s->rewind_file;
+		s->offset = s->rewind_offset;
+	}
+	s->holding = true;
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * The stream stands at its hold's end: the rejoining tables leave the
+ * "resnapshotting" list in the commit of the position
+ */
+static void
+end_rejoin(Stream *s)
+{
+	ListCell   *lc;
+	List	   *keep = NIL;
+
+	foreach(lc, s->resnapshotting)
+		if (!has_name(s->rejoining, (char *) lfirst(lc)))
+			keep = lappend(keep, lfirst(lc));
+	s->resnapshotting = keep;
+	in_xact(s);
+	write_resnapshotting(s);
+	commit_position(s, false);
+	s->holding = false;
+	s->rejoining = NIL;
+}
+
+/* Whether table "name" has its row of etl_pull.stream_tables */
+static bool
+has_snapshot(const char *name)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	EtlPullUserState st;
+	bool		found;
+
+	args[0] = CStringGetTextDatum(name);
+	EtlPullAsOwner(&st);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT FROM etl_pull.stream_tables"
+							  " WHERE table_name OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read etl_pull.stream_tables");
+	found = SPI_processed > 0;
+	SPI_finish();
+	EtlPullAsCaller(&st);
+	return found;
+}
+
+static void record_failed_run(Stream *s, const char *name, const char *error);
+
+/*
+ * The copy "c" failed (or its worker could not start): a failed run of its
+ * table (unless load_table recorded it), once per distinct error, and the
+ * stream's last_error, its state left alone (the other tables stream);
+ * the next try after the copy's back-off
+ */
+static void
+copy_failed(Stream *s, Copy *c, const char *error, bool recorded)
+{
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		args[2];
+	char	   *text = psprintf("snapshot of table \"%s\" failed: %s", c->name, error);
+
+	begin_xact();
+	if (c->recorded == NULL || strcmp(c->recorded, text) != 0)
+	{
+		if (!recorded)
+			record_failed_run(s, c->name, text);
+		if (c->recorded)
+			pfree(c->recorded);
+		c->recorded = MemoryContextStrdup(TopMemoryContext, text);
+	}
+	args[0] = CStringGetTextDatum(s->group);
+	args[1] = CStringGetTextDatum(text);
+	exec_state("UPDATE etl_pull.stream_state"
+			   " SET last_error = $2, last_error_at = pg_catalog.clock_timestamp()"
+			   " WHERE load_group OPERATOR(pg_catalog.=) $1",
+			   2, argtypes, args, NULL);
+	commit_xact();
+	c->next_try = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), c->backoff_ms);
+	c->backoff_ms = Min(c->backoff_ms * 2, MAX_BACKOFF_MS);
+}
+
+/*
+ * At a group boundary, not holding: start the copies that are due, and
+ * see to those whose worker exited (the handle says so: no query while
+ * they run).  Returns true when a copy committed: the round ends, its
+ * position committed, and the next one takes the table back.
+ */
+static bool
+check_copies(Stream *s)
+{
+	ListCell   *lc;
+	bool		again = false;
+	bool		due = false;
+	TimestampTz now = GetCurrentTimestamp();
+
+	foreach(lc, copies)
+	{
+		Copy	   *c = (Copy *) lfirst(lc);
+
+		if (c->worker == NULL ? now >= c->next_try : EtlPullSnapshotStopped(c->worker))
+			due = true;
+	}
+	if (!due)
+		return false;
+	if (s->in_xact || s->position_dirty)
+		commit_position(s, false);
+	foreach(lc, copies)
+	{
+		Copy	   *c = (Copy *) lfirst(lc);
+		const char *error;
+		bool		recorded;
+
+		if (c->worker == NULL)
+		{
+			if (now < c->next_try)
+				continue;
+			c->worker = EtlPullSnapshotStart(s->group, c->name, s->roleid);
+			if (c->worker == NULL)
+				copy_failed(s, c, "no background worker slot was free for its snapshot worker (max_worker_processes)",
+							false);
+			continue;
+		}
+		if (!EtlPullSnapshotStopped(c->worker))
+			continue;
+		begin_xact();
+		again = has_snapshot(c->name);
+		commit_xact();
+		if (again)
+			break;
+		error = EtlPullSnapshotError(c->worker, &recorded);
+		copy_failed(s, c, error ? error : "its worker exited before committing the copy (see the server log)",
+					error != NULL && recorded);
+		EtlPullSnapshotEnd(c->worker);
+		c->worker = NULL;
+	}
+	return again;
 }
 
 /* Add registered table "name" to the tables to snapshot again */
@@ -717,9 +1017,10 @@ apply_rows(Stream *s, List *maps, const EtlPullEvent *ev, const char *file,
 
 /*
  * Apply the binary log from the stream's position until stopped (an
- * error, or SIGTERM)
+ * error, or SIGTERM); returns true when a copy of a table committed (the
+ * next round takes it back)
  */
-static void
+static bool
 apply_log(Stream *s)
 {
 	MemoryContext event_cxt = AllocSetContextCreate(stream_cxt, "etl_pull stream event",
@@ -732,10 +1033,20 @@ apply_log(Stream *s)
 	bool		standalone = false;
 	char	   *group_gtid = NULL;
 	MemoryContext oldcxt;
+	ListCell   *lc;
 
 	/* the sources described, the replication connection opened */
 	begin_xact();
 	make_apply(s);
+	foreach(lc, s->copying)
+	{
+		EtlPullStreamTable *t = EtlPullApplyFindName(s->apply, (char *) lfirst(lc));
+
+		if (t != NULL)
+			EtlPullApplySkipAll(t);
+	}
+	if (s->rejoining != NIL)
+		begin_rejoin(s);
 	oldcxt = MemoryContextSwitchTo(stream_cxt);
 	s->repl = EtlPullReplicationOpen(s->server, s->roleid, s->server_id,
 									 s->file, s->offset, NULL, HEARTBEAT_MS);
@@ -758,8 +1069,17 @@ apply_log(Stream *s)
 		CHECK_FOR_INTERRUPTS();
 		if (!EtlPullReplicationNext(s->repl, &buf, &len, &file, &next))
 		{
-			if (!in_group)
-				record_caught_up(s);
+			if (in_group)
+				continue;
+			if (s->holding)
+			{
+				if (position_cmp(s->file, s->offset, s->hold_file, s->hold_offset) >= 0)
+					end_rejoin(s);
+				continue;
+			}
+			record_caught_up(s);
+			if (copies != NIL && check_copies(s))
+				return true;
 			continue;
 		}
 		MemoryContextReset(event_cxt);
@@ -786,7 +1106,8 @@ apply_log(Stream *s)
 
 					if (ev.query_kind == ETL_PULL_Q_TRUNCATE &&
 						truncated_table(ev.query, ev.query_db, &db, &table) &&
-						(st = EtlPullApplyFind(s->apply, db, table)) != NULL)
+						(st = EtlPullApplyFind(s->apply, db, table)) != NULL &&
+						!EtlPullApplySkips(st, file, next))
 					{
 						in_xact(s);
 						EtlPullApplyTruncate(s->apply, st);
@@ -842,13 +1163,45 @@ apply_log(Stream *s)
 				maps = NIL;
 				MemoryContextReset(group_cxt);
 			}
-			if (group_ends && s->resnapshot != NIL)
+			if (s->holding)
+			{
+				/* nothing is committed before the hold's end */
+				if (position_cmp(s->file, s->offset, s->hold_file, s->hold_offset) >= 0)
+					end_rejoin(s);
+			}
+			else if (group_ends && s->resnapshot != NIL)
 				resnapshot(s);
 			else if (s->in_xact &&
 					 (s->xact_changes >= BATCH_CHANGES ||
 					  TimestampDifferenceExceeds(s->xact_started, GetCurrentTimestamp(), BATCH_MS)))
 				commit_position(s, false);
+			if (!s->holding && !in_group && copies != NIL && check_copies(s))
+				return true;
 		}
+	}
+}
+
+/* A failed run of the stream's table "name" (see record_failed_runs) */
+static void
+record_failed_run(Stream *s, const char *name, const char *error)
+{
+	ListCell   *lc;
+
+	foreach(lc, s->tables)
+	{
+		EtlPullTable *table = (EtlPullTable *) lfirst(lc);
+		EtlPullRunResult r;
+
+		if (strcmp(table->name, name) != 0)
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.run_id = EtlPullNextRunId();
+		r.strategy = "binlog stream";
+		r.strategy_reason = psprintf("the binary log's stream of load group \"%s\"", s->group);
+		r.extraction = "binlog";
+		r.source_position = s->file ?
+			psprintf("binlog file:pos %s:" UINT64_FORMAT, s->file, s->offset) : NULL;
+		(void) EtlPullRecordFailedRun(table, &r, error);
 	}
 }
 
@@ -865,19 +1218,7 @@ record_failed_runs(Stream *s, const char *error)
 	if (recorded_failure != NULL && strcmp(recorded_failure, error) == 0)
 		return;
 	foreach(lc, s->tables)
-	{
-		EtlPullTable *table = (EtlPullTable *) lfirst(lc);
-		EtlPullRunResult r;
-
-		memset(&r, 0, sizeof(r));
-		r.run_id = EtlPullNextRunId();
-		r.strategy = "binlog stream";
-		r.strategy_reason = psprintf("the binary log's stream of load group \"%s\"", s->group);
-		r.extraction = "binlog";
-		r.source_position = s->file ?
-			psprintf("binlog file:pos %s:" UINT64_FORMAT, s->file, s->offset) : NULL;
-		(void) EtlPullRecordFailedRun(table, &r, error);
-	}
+		record_failed_run(s, ((EtlPullTable *) lfirst(lc))->name, error);
 	if (recorded_failure != NULL)
 		pfree(recorded_failure);
 	recorded_failure = MemoryContextStrdup(TopMemoryContext, error);
@@ -922,7 +1263,7 @@ forget_position(Stream *s, const char *error)
 	EtlPullOwnerExec("DELETE FROM etl_pull.stream_tables WHERE load_group OPERATOR(pg_catalog.=) $1",
 					 1, argtypes, args, NULL, SPI_OK_DELETE, "forget a stream's snapshots");
 	exec_state("UPDATE etl_pull.stream_state"
-			   " SET binlog_file = NULL, binlog_offset = NULL, gtid = NULL,"
+			   " SET binlog_file = NULL, binlog_offset = NULL, gtid = NULL, resnapshotting = NULL,"
 			   "     state = 'snapshotting', last_error = $2,"
 			   "     last_error_at = pg_catalog.clock_timestamp()"
 			   " WHERE load_group OPERATOR(pg_catalog.=) $1",
@@ -931,33 +1272,83 @@ forget_position(Stream *s, const char *error)
 }
 
 /*
- * One round: the stream's row read, the snapshots taken, the log applied.
- * Returns only when the stream is not wanted.
+ * Sort the stream's tables: those without a snapshot and not in the
+ * "resnapshotting" list are snapshotted inline (a first snapshot), those
+ * in it without one are copied by a snapshot worker, those in it with one
+ * rejoin; the list keeps only tables of the stream.  Copies of tables no
+ * longer copied are forgotten (their workers stopped), and the others
+ * wanted.  Returns the tables to snapshot inline.
  */
-static void
+static List *
+sort_tables(Stream *s)
+{
+	List	   *inline_names = NIL;
+	List	   *keep = NIL;
+	List	   *stale = NIL;
+	ListCell   *lc;
+	MemoryContext oldcxt = MemoryContextSwitchTo(stream_cxt);
+
+	s->copying = s->rejoining = NIL;
+	foreach(lc, s->tables)
+	{
+		char	   *name = ((EtlPullTable *) lfirst(lc))->name;
+		bool		listed = has_name(s->resnapshotting, name);
+
+		if (listed)
+			keep = lappend(keep, name);
+		if (!has_name(s->unsnapshotted, name))
+		{
+			if (listed)
+				s->rejoining = lappend(s->rejoining, name);
+		}
+		else if (listed)
+			s->copying = lappend(s->copying, name);
+		else
+			inline_names = lappend(inline_names, name);
+	}
+	s->resnapshotting = keep;
+	MemoryContextSwitchTo(oldcxt);
+	foreach(lc, copies)
+		if (!has_name(s->copying, ((Copy *) lfirst(lc))->name))
+			stale = lappend(stale, lfirst(lc));
+	foreach(lc, stale)
+		end_copy((Copy *) lfirst(lc));
+	foreach(lc, s->copying)
+		want_copy((char *) lfirst(lc));
+	return inline_names;
+}
+
+/*
+ * One round: the stream's row read, the snapshots taken, the log applied.
+ * Returns false when the stream is not wanted, true when a copy committed
+ * (a new round takes its table back).
+ */
+static bool
 run_stream(Stream *s)
 {
 	ListCell   *lc;
+	List	   *inline_names;
 	bool		wanted;
 
 	begin_xact();
 	wanted = read_stream(s);
 	commit_xact();
 	if (!wanted)
-		return;
+		return false;
 
 	if (s->file == NULL)
 		record_low_watermark(s);
-	foreach(lc, s->unsnapshotted)
+	inline_names = sort_tables(s);
+	foreach(lc, inline_names)
 	{
 		begin_xact();
-		set_state(s, "snapshotting", s->unsnapshotted);
+		set_state(s, "snapshotting", inline_names);
 		commit_xact();
 		snapshot_table(s, (char *) lfirst(lc),
 					   snapshot_reason ? snapshot_reason : "not snapshotted for this stream yet");
 	}
 	snapshot_reason = NULL;
-	apply_log(s);
+	return apply_log(s);
 }
 
 /* Close what a failed round left open */
@@ -981,9 +1372,30 @@ clean_up(Stream *s)
 		EtlPullApplyForget(s->apply);
 	s->apply = NULL;
 	s->resnapshot = NIL;
+	s->holding = false;
+	s->rewind_file = NULL;
 	s->in_xact = false;
 	s->xact_changes = 0;
 	s->position_dirty = false;
+}
+
+/* At exit: stop the snapshot workers, which copy for this stream only */
+static void
+stop_copies(int code, Datum arg)
+{
+	ListCell   *lc;
+
+	foreach(lc, copies)
+		if (((Copy *) lfirst(lc))->worker != NULL)
+			EtlPullSnapshotTerminate(((Copy *) lfirst(lc))->worker);
+}
+
+/* Forget every copy, stopping their workers */
+static void
+end_copies(void)
+{
+	while (copies != NIL)
+		end_copy((Copy *) linitial(copies));
 }
 
 /*
@@ -1004,6 +1416,7 @@ etl_pull_stream_worker_main(Datum main_arg)
 	EtlPullStreamWorkerArgs(main_arg, &dboid, &s.roleid, &s.group, &xid);
 	EtlPullWorkerConnect(dboid, s.roleid);
 	pgstat_report_appname("etl_pull stream");
+	before_shmem_exit(stop_copies, (Datum) 0);
 
 	/* one worker per stream: the group's lock, held until exit */
 	begin_xact();
@@ -1023,13 +1436,14 @@ etl_pull_stream_worker_main(Datum main_arg)
 	{
 		MemoryContext cxt = TopMemoryContext;
 		ErrorData  *edata = NULL;
+		bool		again = false;
 
 		stream_cxt = AllocSetContextCreate(TopMemoryContext, "etl_pull stream",
 										   ALLOCSET_DEFAULT_SIZES);
 		MemoryContextSwitchTo(cxt);
 		PG_TRY();
 		{
-			run_stream(&s);
+			again = run_stream(&s);
 		}
 		PG_CATCH();
 		{
@@ -1041,6 +1455,16 @@ etl_pull_stream_worker_main(Datum main_arg)
 			MemoryContextSwitchTo(cxt);
 		}
 		PG_END_TRY();
+		if (edata == NULL && again)
+		{
+			/* a copy committed: a new round takes its table back */
+			clean_up(&s);
+			MemoryContextDelete(stream_cxt);
+			stream_cxt = NULL;
+			s.tables = NIL;
+			s.file = NULL;
+			continue;
+		}
 		if (edata == NULL)
 			break;				/* not wanted any more */
 
@@ -1048,6 +1472,7 @@ etl_pull_stream_worker_main(Datum main_arg)
 		pgstat_report_activity(STATE_IDLE, NULL);
 		if (edata->sqlerrcode == ERRCODE_ETL_PULL_BINLOG_GONE)
 		{
+			end_copies();
 			forget_position(&s, EtlPullErrorText(edata));
 			snapshot_reason = "the recorded position was purged at the source";
 			MemoryContextDelete(stream_cxt);
