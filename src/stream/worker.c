@@ -14,9 +14,10 @@
  *	   read.
  *	2. Each binlog table without a row in etl_pull.stream_tables (never
  *	   snapshotted for this stream) is loaded in full by load_table, in a
- *	   transaction of its own that also records its row: the load is a run
- *	   in etl_pull.runs like any other.  No lock is held across the copy;
- *	   the copy reads rows at or after the position the stream stands at.
+ *	   transaction of its own that also records its row (snapshot.c's
+ *	   EtlPullStreamSnapshot): the load is a run in etl_pull.runs like any
+ *	   other.  No lock is held across the copy; the copy reads rows at or
+ *	   after the position the stream stands at.
  *	3. From its position, it applies the binary log (apply.c).  Row images
  *	   are whole rows, so replaying the changes that happened while a
  *	   table was copied converges on the source's rows as soon as the
@@ -35,11 +36,32 @@
  * change is applied once.  The offsets are counted by the transport from
  * event lengths (replication.c), never read from end_log_pos.
  *
- * Schema changes.  A rows event whose table map does not match the table
- * as the stream knows it is never decoded with the wrong layout: at the
- * end of its group the table is snapshotted again (load_table, so
- * on_schema_change decides) and the apply made again; each table's events
- * up to its snapshot's position (read before its copy began) are skipped.
+ * Schema changes, while the other tables stream.  A rows event whose
+ * table map does not match the table as the stream knows it is never
+ * decoded with the wrong layout: at the end of its group, in the commit of
+ * the position, the table loses its row of etl_pull.stream_tables and
+ * joins stream_state's "resnapshotting" list, and a snapshot worker
+ * (snapshot.c) copies it (load_table, so on_schema_change decides) while
+ * the stream goes on with the other tables, skipping every event of it.
+ * The stream polls the worker's handle at group boundaries and heartbeats
+ * (no query while it runs).  Once the copy has committed, with S, the
+ * source's position read before it, a new round takes the table back
+ * (begin_rejoin): the stream rewinds from its committed position M to S,
+ * every other table skipping its events up to M, and commits nothing
+ * until it stands past both M and H, the source's position once the copy
+ * was over; the commit that gets there takes the table off the list.
+ *
+ * The table's state is always in what is committed: in the list without
+ * a row, it is being copied (after a crash or a restart, copied again); in
+ * the list with a row, its copy is there and its events from S are still
+ * to be applied (the rewind is done again); not in the list, it streams.
+ * Nothing is applied twice visibly: what the rewind applies below M is
+ * only the copied table's, invisible until past H, where its replayed rows
+ * have caught up with its copy (no table goes back in time), and the
+ * committed position never goes back.  A failed copy (load_table's error,
+ * a killed worker) is a failed run of the table and the stream's
+ * last_error, the state left streaming; it is tried again after its own
+ * back-off.  The worker terminates its snapshot workers when it exits.
  *
  * Stopping.  SIGTERM (stop_stream, pg_terminate_backend, a shutdown) is
  * PostgreSQL's die(): the next CHECK_FOR_INTERRUPTS exits, and the
