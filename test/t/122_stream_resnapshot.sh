@@ -80,6 +80,15 @@ gate_close() {
 	done
 }
 tap_on_exit tap_gate_open
+# wait up to 30 s until the stream's last_error is LIKE $1
+wait_error() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		[ -n "$(q "SELECT 1 FROM etl_pull.streams WHERE last_error LIKE '$1'")" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 last_run() {
 	q "SELECT max(run_id) FROM etl_pull.runs WHERE table_name = '$1' AND status = 'succeeded'"
 }
@@ -107,10 +116,7 @@ is "$(held_copier)" "$copier" "r1's copy is still held"
 
 # 2. the snapshot worker ends without committing: noticed, recorded, tried again
 q "SELECT pg_terminate_backend($copier)" >/dev/null
-for ((i = 0; i < 300; i++)); do
-	[ -n "$(q "SELECT 1 FROM etl_pull.streams WHERE last_error LIKE '%r1%exited before committing%'")" ] && break
-	sleep 0.1
-done
+wait_error '%r1%exited before committing%'
 like "$(q "SELECT state || ': ' || last_error FROM etl_pull.streams")" \
 	'^streaming: snapshot of table "r1" failed: its worker exited before committing' \
 	"the snapshot worker terminated: the stream notices and says so, still streaming"
@@ -160,10 +166,7 @@ ok $? "a new copy of r1 was taken"
 
 # 4. on_schema_change = error: r3's copy fails, retried with back-off; r2 streams meanwhile
 tap_own_mysql etl_test -e "ALTER TABLE r3 ADD COLUMN z int; INSERT INTO r3 VALUES (201, 'z', 1)"
-for ((i = 0; i < 300; i++)); do
-	[ -n "$(q "SELECT 1 FROM etl_pull.streams WHERE last_error LIKE '%r3%'")" ] && break
-	sleep 0.1
-done
+wait_error '%r3%'
 like "$(q "SELECT state || ': ' || last_error FROM etl_pull.streams")" \
 	'^streaming: snapshot of table "r3" failed: .*needs altering' \
 	"on_schema_change = error: r3's copy fails, the stream says so and streams on"
