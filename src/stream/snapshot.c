@@ -321,8 +321,9 @@ etl_pull_stream_snapshot_main(Datum main_arg)
 				copy_wanted(group, table, true) == NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("the stream of load group \"%s\" stopped during the snapshot of table \"%s\"",
-								group, table)));
+						 errmsg("the stream of load group \"%s\" no longer wants the snapshot of table \"%s\"",
+								group, table),
+						 errdetail("The stream stopped, or forgot its snapshots, during the copy, which is rolled back.")));
 		}
 		PopActiveSnapshot();
 		CommitTransactionCommand();

@@ -3,8 +3,9 @@
 # other tables keep streaming (issue 27, item 4): a snapshot worker copies the table beside the
 # stream.  Its copy is held back deterministically by a session that holds a SHARE lock on the
 # table's target (load_table's ExclusiveLock waits for it).  Shown: another table's changes are
-# applied while the copy is held; released, the table equals its source, with the changes made
-# during its copy and after; the snapshot worker terminated: the stream notices, records a failed
+# applied while the copy is held (a TRUNCATE too, which the rewind that takes the table back
+# must not apply again); released, the table equals its source, with the changes made during
+# its copy and after; the snapshot worker terminated: the stream notices, records a failed
 # run and last_error, and copies again after its back-off; kill -9 of the snapshot worker (the
 # postmaster's crash restart; etl_pull preloaded, the launcher brings the stream back): the
 # table is copied again; on_schema_change = error: the copy fails (a failed run, last_error)
@@ -127,6 +128,11 @@ ok $? "r1 is copied again, after the back-off"
 tap_own_mysql etl_test -e "INSERT INTO r2 VALUES (202, 'during copy 2'); UPDATE r1 SET v = 'upd2' WHERE id = 11"
 wait_equal 30 r2_dst r2_src
 ok $? "r2 still streams"
+# a TRUNCATE of r2 and new rows: when r1 rejoins, the stream reads the log again from before
+# them, and must skip every r2 event it applied already (the TRUNCATE too, or r2 loses its rows)
+tap_own_mysql etl_test -e "TRUNCATE TABLE r2; INSERT INTO r2 SELECT seq, CONCAT('t', seq) FROM seq_1_to_150"
+wait_equal 30 r2_dst r2_src
+ok $? "r2's TRUNCATE and new rows are applied too"
 tap_gate_open
 tap_stream_caught_up gr 60
 ok $? "the copy released, the stream catches up"
