@@ -13,7 +13,9 @@
  * never a second one; stop_stream finds it by that lock, sends it SIGTERM
  * (as pg_terminate_backend does) and waits until it is gone: a worker
  * killed in the middle of a transaction rolls it back, and its recorded
- * position is that of the last one it committed.
+ * position is that of the last one it committed.  A snapshot worker that
+ * copies one of the stream's tables beside it (snapshot.c) is stopped by
+ * the stream worker as it exits.
  *
  * start_stream writes the row with wanted = true; stop_stream sets it to
  * false.  With etl_pull in shared_preload_libraries a launcher (a static
