@@ -69,18 +69,36 @@ wait_held() {
 	done
 	return 1
 }
-# hold the copy of target $1: a session with a SHARE lock on it, until gate_open
+# hold the writers of target $1: a session (application_name $2, by default etl_gate, which
+# tap_gate_open ends) with a SHARE lock on it
 gate_close() {
-	PGAPPNAME=etl_gate etl_psql -d "$TAP_DB" -Atq \
+	local app=${2:-etl_gate}
+	PGAPPNAME=$app etl_psql -d "$TAP_DB" -Atq \
 		-c "BEGIN; LOCK TABLE public.$1 IN SHARE MODE; SELECT pg_sleep(600)" >/dev/null 2>&1 &
-	TAP_GATE=$!
+	[ "$app" = etl_gate ] && TAP_GATE=$!
 	until [ "$(q "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-	                WHERE a.application_name = 'etl_gate' AND l.relation = 'public.$1'::regclass
+	                WHERE a.application_name = '$app' AND l.relation = 'public.$1'::regclass
 	                  AND l.granted")" = 1 ]; do
 		sleep 0.05
 	done
 }
+gate2_open() {
+	etl_psql -Atqc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'etl_gate2'" \
+		>/dev/null 2>&1
+}
 tap_on_exit tap_gate_open
+tap_on_exit gate2_open
+# wait up to 30 s until the stream worker waits for a lock; its process id
+stream_blocked() {
+	local i pid
+	for ((i = 0; i < 300; i++)); do
+		pid=$(q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'etl_pull stream'
+		           AND wait_event_type = 'Lock'")
+		[[ $pid =~ ^[0-9]+$ ]] && echo "$pid" && return 0
+		sleep 0.1
+	done
+	return 1
+}
 # wait up to 30 s until the stream's last_error is LIKE $1
 wait_error() {
 	local i
@@ -215,6 +233,50 @@ tap_stream_caught_up gr 60
 ok $? "copies r2 again and catches up"
 is "$(dst r2 "id, v, c3")" "$(src r2 "id, v, c3")" "r2 equals its source"
 is "$(dst r1 "id, v, c1, c2")" "$(src r1 "id, v, c1, c2")" "r1 equals its source"
+
+# 6. a crash in the middle of taking a table back.  r1's copy held; the stream blocked on a change
+# of r2 (a second session's lock on r2's target), so its committed position stays before that
+# change; the copy released and committed; the stream restarted: it rewinds to r1's copy and
+# blocks again on r2's change, now inside its hold, then is killed -9.  Its committed position
+# has not moved, r1 is still being taken back, and after the crash restart it is done again.
+gate_close r1
+tap_own_mysql etl_test -e "ALTER TABLE r1 ADD COLUMN c4 int NOT NULL DEFAULT 1;
+	INSERT INTO r1 (id, v, c1, c2, c4) VALUES (206, 'after alter 3', 'c', 9, 2)"
+copier=$(wait_held)
+ok $? "r1 copied again after a third schema change, held back"
+tap_own_mysql etl_test -e "UPDATE r1 SET c4 = 3 WHERE id < 40; INSERT INTO r2 (id, v) VALUES (207, 'before block')"
+wait_equal 30 "dst r2 id,v,c3" "src r2 id,v,c3"
+ok $? "r2 streams"
+gate_close r2 etl_gate2
+tap_own_mysql etl_test -e "INSERT INTO r2 (id, v) VALUES (208, 'blocked'); UPDATE r1 SET v = 'late' WHERE id = 41"
+blocked=$(stream_blocked)
+ok $? "the stream waits for r2's lock"
+pos=$(q "SELECT binlog_file || ' ' || binlog_offset FROM etl_pull.streams")
+tap_gate_open
+for ((i = 0; i < 300; i++)); do
+	[ "$(q "SELECT count(*) FROM etl_pull.stream_tables WHERE table_name = 'r1'")" = 1 ] && break
+	sleep 0.1
+done
+is "$(q "SELECT count(*) FROM etl_pull.stream_tables WHERE table_name = 'r1'")" "1" "r1's copy committed"
+q "SELECT pg_terminate_backend($blocked)" >/dev/null
+for ((i = 0; i < 100; i++)); do
+	[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'etl_pull stream'")" = 0 ] && break
+	sleep 0.1
+done
+like "$(q "SELECT etl_pull.start_stream('gr')")" '^[0-9]+$' "the stream started again"
+blocked=$(stream_blocked)
+ok $? "it rewinds to take r1 back and waits for r2's lock inside its hold"
+is "$(q "SELECT binlog_file || ' ' || binlog_offset || ' ' || resnapshotting::text FROM etl_pull.streams")" \
+	"$pos {r1}" "meanwhile its committed position has not moved, and r1 is still being taken back"
+kill -9 "$blocked"
+for ((i = 0; i < 300; i++)); do
+	[ "$(q "SELECT 1" 2>/dev/null)" = 1 ] && break
+	sleep 0.1
+done
+tap_stream_caught_up gr 90
+ok $? "after the crash restart the stream takes r1 back and catches up"
+is "$(dst r1 "id, v, c1, c2, c4")" "$(src r1 "id, v, c1, c2, c4")" "r1 equals its source"
+is "$(dst r2 "id, v, c3")" "$(src r2 "id, v, c3")" "r2 equals its source"
 is "$(q "SELECT etl_pull.stop_stream('gr')")" "t" "stop_stream"
 
 done_testing
