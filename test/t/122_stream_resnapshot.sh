@@ -10,7 +10,9 @@
 # postmaster's crash restart; etl_pull preloaded, the launcher brings the stream back): the
 # table is copied again; on_schema_change = error: the copy fails (a failed run, last_error)
 # while the other tables stream, retried with back-off, never in a tight loop; stop_stream also
-# stops a running snapshot worker, and the next start copies the table again.
+# stops a running snapshot worker, and the next start copies the table again; a crash while the
+# stream takes a copied table back (inside its rewind) moves nothing committed, and the rewind
+# is done again after the restart.
 source "$(dirname "$0")/../tap.sh"
 
 tap_own_mariadb --log-bin --binlog-format=ROW --binlog-row-metadata=FULL --server-id=122
