@@ -1038,6 +1038,24 @@ apply_rows(Stream *s, List *maps, const EtlPullEvent *ev, const char *file,
 }
 
 /*
+ * The source is silent (a heartbeat), outside a group: end a hold that
+ * has got there, or commit what is applied and see to the copies.
+ * Returns true when a copy committed (check_copies).
+ */
+static bool
+source_silent(Stream *s)
+{
+	if (s->holding)
+	{
+		if (position_cmp(s->file, s->offset, s->hold_file, s->hold_offset) >= 0)
+			end_rejoin(s);
+		return false;
+	}
+	record_caught_up(s);
+	return copies != NIL && check_copies(s);
+}
+
+/*
  * Apply the binary log from the stream's position until stopped (an
  * error, or SIGTERM); returns true when a copy of a table committed (the
  * next round takes it back)
@@ -1091,16 +1109,7 @@ apply_log(Stream *s)
 		CHECK_FOR_INTERRUPTS();
 		if (!EtlPullReplicationNext(s->repl, &buf, &len, &file, &next))
 		{
-			if (in_group)
-				continue;
-			if (s->holding)
-			{
-				if (position_cmp(s->file, s->offset, s->hold_file, s->hold_offset) >= 0)
-					end_rejoin(s);
-				continue;
-			}
-			record_caught_up(s);
-			if (copies != NIL && check_copies(s))
+			if (!in_group && source_silent(s))
 				return true;
 			continue;
 		}
