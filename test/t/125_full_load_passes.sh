@@ -3,7 +3,10 @@
 # when the table has become quiet after the first.  A table its writer never leaves alone
 # gets one pass (a second, started while it is written, could not be trusted either), and
 # the run's notes say what the load holds; the writer stopped, the next run leaves the
-# target equal to the source.
+# target equal to the source.  And the binary protocol's floats and doubles go into real and
+# double precision as sent (not printed and parsed again): to the last bit, a float into a
+# double precision column as its exact value, and a double too big for a real column an
+# error that quotes its shortest digits.
 source "$(dirname "$0")/../tap.sh"
 tap_setup_db etl_tap_passes
 
@@ -45,7 +48,7 @@ stop_writer() {
 }
 cleanup() {
 	stop_writer
-	etl_mysql -e "DROP TABLE IF EXISTS passes_busy, passes_ctl; DROP PROCEDURE IF EXISTS passes_writer" 2>/dev/null
+	etl_mysql -e "DROP TABLE IF EXISTS passes_busy, passes_ctl, passes_floats; DROP PROCEDURE IF EXISTS passes_writer" 2>/dev/null
 }
 tap_on_exit cleanup
 
@@ -74,5 +77,35 @@ stop_writer
 sleep 2.1
 like "$(q "SELECT status FROM etl_pull.load_table('passes_busy')")" "^succeeded" "the writer stopped, the next run loads"
 is "$(pg_digest passes_busy)" "$(mysql_digest passes_busy)" "and the target equals the source"
+
+# ---- floats and doubles as the binary protocol sends them
+etl_mysql -e "
+	DROP TABLE IF EXISTS passes_floats;
+	CREATE TABLE passes_floats (id int PRIMARY KEY, d double, f float, fd float, dr double) ENGINE = MyISAM;
+	INSERT INTO passes_floats VALUES
+	  (1, 4.9406564584124654e-324, 3.4028234e38, 0.1, 0.5),
+	  (2, -1.7976931348623157e308, -1.17549435e-38, -0.1, -2.5),
+	  (3, 0.1, 0.1, 1.5, 1e30),
+	  (4, 2.5e-10, 16777217, 3.14159, NULL),
+	  (5, 123456.789, NULL, NULL, 0),
+	  (6, NULL, 0, 0, 1)"
+q "CREATE TABLE public.passes_floats (id int PRIMARY KEY, d double precision, f real,
+     fd double precision, dr real);
+   SELECT etl_pull.add_table('passes_floats', server => 'replica')" >/dev/null
+like "$(q "SELECT status FROM etl_pull.load_table('passes_floats')")" "^succeeded" "doubles and floats load (binary protocol)"
+is "$(q "SELECT string_agg(concat_ws(' ', id, d, f, fd, dr), '; ' ORDER BY id) FROM passes_floats")" \
+	"1 5e-324 3.4028235e+38 0.10000000149011612 0.5; 2 -1.7976931348623157e+308 -1.1754944e-38 -0.10000000149011612 -2.5; 3 0.1 0.1 1.5 1e+30; 4 2.5e-10 1.6777216e+07 3.141590118408203; 5 123456.789 0; 6 0 0 1" \
+	"each value to the last bit: a double's shortest digits, a float into double precision as its exact value"
+is "$(q "SELECT count(*) FROM passes_floats WHERE (id = 1 AND f = float4 '3.4028234e38' AND fd = float4 '0.1'::float8)
+                                                OR (id = 4 AND d = float8 '2.5e-10' AND f = float4 '16777216')")" "2" \
+	"the same, compared as numbers"
+etl_mysql -e "UPDATE passes_floats SET dr = 1e300 WHERE id = 5"
+like "$(q "SELECT status FROM etl_pull.load_table('passes_floats')")" \
+	'ERROR: +value "1e\+300" is out of range for type real' "a double too big for a real column fails the load, quoting its digits"
+is "$(q "SELECT dr FROM passes_floats WHERE id = 5")" "0" "and the target keeps its rows"
+q "SELECT etl_pull.set_table_option('passes_floats', 'protocol', 'text')" >/dev/null
+like "$(q "SELECT status FROM etl_pull.load_table('passes_floats')")" \
+	'ERROR: +value "1e\+?300" is out of range for type real' "the text protocol fails the same value"
+etl_mysql -e "DROP TABLE IF EXISTS passes_floats"
 
 done_testing
