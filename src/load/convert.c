@@ -532,8 +532,12 @@ EtlPullCheckUtf8(EtlPullInvalidUtf8 policy, const char *s, unsigned long *len)
 	const char *p = s;
 	const char *end = s + *len;
 
-	if (pg_verify_mbstr_len(PG_UTF8, s, *len, true) >= 0 &&
-		memchr(s, '\0', *len) == NULL)
+	/*
+	 * The encoding's string verifier (8 bytes at a time while they are
+	 * ASCII), not pg_verify_mbstr_len's character by character walk; it
+	 * refuses a NUL byte too
+	 */
+	if (pg_verify_mbstr(PG_UTF8, s, *len, true))
 		return s;
 
 	if (policy == ETL_INVALID_UTF8_ERROR)
