@@ -33,12 +33,11 @@
  * that wait found the table quiet: one started while the table is still
  * written cannot be trusted either, and would cost a whole read of the
  * table to leave a state no better than the first pass's (at scale 0.25
- * of the replica under its writer, 9 of 12 second passes were such).  With
- * the setting verify, which
- * asks for the copy to be checked equal, each pass waits first (a few
- * seconds at most) for a second in which the table is not written,
- * and a table that keeps changing fails the load after
- * SETTLE_PASSES_VERIFY passes.  One that stands still while a pass
+ * of the replica under its writer, 9 of 12 second passes were such).
+ * With the setting verify, which asks for the copy to be checked equal,
+ * each pass waits first (a few seconds at most) for a second in which the
+ * table is not written, and a table that keeps changing fails the load
+ * after SETTLE_PASSES_VERIFY passes.  One that stands still while a pass
  * still finds differences fails as a verify does (the target's code
  * changes the rows).
  *
