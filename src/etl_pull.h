@@ -390,14 +390,16 @@ typedef struct EtlPullConnOptions
 
 /*
  * A value of the binary protocol handed over as it was sent, for the
- * converters that take it so (EtlPullQueryNativeColumns): an integer, or a
- * date or datetime's fields, already checked to be in range (a zero month
- * or day is a zero date).  Its "text" in a row's values is this struct
- * (lengths: its size), which EtlPullNativeText renders for messages.
+ * converters that take it so (EtlPullQueryNativeColumns): an integer, a
+ * float or a double (as a double: a float's exact value), or a date or
+ * datetime's fields, already checked to be in range (a zero month or day
+ * is a zero date).  Its "text" in a row's values is this struct (lengths:
+ * its size), which EtlPullNativeText renders for messages.
  */
 typedef struct EtlPullNative
 {
 	int64		i;				/* integer */
+	double		f;				/* float or double (is_float) */
 	int32		year,			/* date, datetime */
 				month,
 				day,
@@ -405,6 +407,7 @@ typedef struct EtlPullNative
 				minute,
 				second,
 				usec;
+	bool		is_float;		/* f, not i */
 	bool		is_time;		/* the fields, not i */
 	bool		with_time;		/* a datetime, not a date */
 } EtlPullNative;

@@ -89,6 +89,7 @@ extern bool EtlPullRecordFailedRun(EtlPullTable *table, EtlPullRunResult *result
 extern int64 EtlPullRecordSkippedRun(EtlPullTable *table);
 extern void EtlPullForgetLastRun(void);
 extern int64 EtlPullLastRunId(void);
+extern double EtlPullSecondsSince(TimestampTz start);
 
 /* what EtlPullRecordedRun runs: fills "result" as it goes */
 typedef void (*EtlPullRunBody) (EtlPullTable *table, EtlPullRunResult *result,

@@ -412,8 +412,9 @@ etl_pull_recorder_main(Datum main_arg)
 	dsm_detach(seg);
 }
 
-static double
-seconds_since(TimestampTz start)
+/* Seconds from "start" until now */
+double
+EtlPullSecondsSince(TimestampTz start)
 {
 	long		secs;
 	int			usecs;
@@ -456,7 +457,7 @@ EtlPullRecordedRun(EtlPullTable *table, EtlPullRunResult *result,
 		(void) EtlPullPinSearchPath();
 		body(table, result, arg);
 		AtEOXact_GUC(true, nestlevel);
-		result->seconds = seconds_since(started);
+		result->seconds = EtlPullSecondsSince(started);
 		result->peak_memory_kb = EtlPullPeakMemoryKb();
 		EtlPullRecordRun(table, result);
 		ReleaseCurrentSubTransaction();
@@ -482,7 +483,7 @@ EtlPullRecordedRun(EtlPullTable *table, EtlPullRunResult *result,
 		MemoryContextSwitchTo(callercxt);
 		CurrentResourceOwner = callerowner;
 
-		result->seconds = seconds_since(started);
+		result->seconds = EtlPullSecondsSince(started);
 		result->peak_memory_kb = EtlPullPeakMemoryKb();
 		if (EtlPullRecordFailedRun(table, result,
 								   edata->detail ?

@@ -28,6 +28,7 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "common/shortest_dec.h"
 #include "mb/pg_wchar.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
@@ -333,8 +334,10 @@ EtlPullMakeConverters(EtlPullTable *table, EtlPullSource *source,
 /*
  * The columns whose converters can take binary-protocol values as they
  * were sent (EtlPullNative): integers into smallint, integer or bigint,
- * dates and datetimes into date, timestamp or timestamptz.  A palloc'd
- * array by source column.
+ * floats and doubles into real or double precision (the value strtod reads
+ * back from their shortest digits, which is the value itself), dates and
+ * datetimes into date, timestamp or timestamptz.  A palloc'd array by
+ * source column.
  */
 bool *
 EtlPullConvertersNativeWanted(EtlPullConverter *conv)
@@ -353,6 +356,10 @@ EtlPullConvertersNativeWanted(EtlPullConverter *conv)
 			case CV_INT4:
 			case CV_INT8:
 				wanted[cc->src] = (kind == SRC_INT || kind == SRC_YEAR);
+				break;
+			case CV_FLOAT4:
+			case CV_FLOAT8:
+				wanted[cc->src] = (kind == SRC_FLOAT || kind == SRC_DOUBLE);
 				break;
 			case CV_DATE:
 			case CV_TIMESTAMP:
@@ -395,6 +402,13 @@ EtlPullNativeText(const char *value)
 	EtlPullNative nat;
 
 	memcpy(&nat, value, sizeof(nat));
+	if (nat.is_float)
+	{
+		char	   *buf = palloc(DOUBLE_SHORTEST_DECIMAL_LEN);
+
+		(void) double_to_shortest_decimal_buf(nat.f, buf);
+		return buf;
+	}
 	if (!nat.is_time)
 		return psprintf(INT64_FORMAT, nat.i);
 	if (!nat.with_time)
@@ -518,8 +532,12 @@ EtlPullCheckUtf8(EtlPullInvalidUtf8 policy, const char *s, unsigned long *len)
 	const char *p = s;
 	const char *end = s + *len;
 
-	if (pg_verify_mbstr_len(PG_UTF8, s, *len, true) >= 0 &&
-		memchr(s, '\0', *len) == NULL)
+	/*
+	 * The encoding's string verifier (8 bytes at a time while they are
+	 * ASCII), not pg_verify_mbstr_len's character by character walk; it
+	 * refuses a NUL byte too
+	 */
+	if (pg_verify_mbstr(PG_UTF8, s, *len, true))
 		return s;
 
 	if (policy == ETL_INVALID_UTF8_ERROR)
@@ -1018,6 +1036,16 @@ convert_native(EtlPullConverter *conv, ColumnConverter *cc, const char *s,
 			return Int32GetDatum((int32) nat->i);
 		case CV_INT8:
 			return Int64GetDatum(nat->i);
+		case CV_FLOAT4:
+			{
+				float4		f = (float4) nat->f;
+
+				if (isinf(f) && !isinf(nat->f))
+					out_of_range(cc, EtlPullNativeText(s));
+				return Float4GetDatum(f);
+			}
+		case CV_FLOAT8:
+			return Float8GetDatum(nat->f);
 		case CV_DATE:
 		case CV_TIMESTAMP:
 			if (zero_date_fields(nat->month, nat->day))

@@ -492,6 +492,8 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	EtlPullSchemaState *schema;
 	bool		schema_full;
 	const char *what;
+	TimestampTz mark;
+	double		phase[3];		/* rows, settle, indexes: the DEBUG1 line */
 
 	memset(&load, 0, sizeof(load));
 	load.table = table;
@@ -574,13 +576,19 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	EtlPullHoldSource(&load);
 	if (!incremental_run && !diff_run)
 		EtlPullSettleStart(&load);
+	mark = GetCurrentTimestamp();
 	strategy->load(&load);
+	phase[0] = EtlPullSecondsSince(mark);
+	mark = GetCurrentTimestamp();
 	if (load.settles)
 		EtlPullSettle(&load);
 	else if (!incremental_run && !diff_run && !load.held &&
 			 EtlPullSettlePlan(load.source) != NULL)
 		EtlPullRunNote(result, "%s", EtlPullSettlePlan(load.source));
+	phase[1] = EtlPullSecondsSince(mark);
+	mark = GetCurrentTimestamp();
 	EtlPullCreateIndexes(&load);
+	phase[2] = EtlPullSecondsSince(mark);
 	/* setting verify: copy and standard leave the connection open */
 	if (!incremental_run && !diff_run && load.conn != NULL && !load.settles &&
 		table->verify != ETL_VERIFY_OFF)
@@ -596,7 +604,12 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	EtlPullRememberSignature(&load);
 	EtlPullLoadDoneReading(&load);
 	EtlPullProgressEnd(&load.progress);
+	mark = GetCurrentTimestamp();
 	if (analyze && !incremental_run && !diff_run)
 		analyze_target(&load);
+	elog(DEBUG1, "etl_pull: load of table \"%s\" (%s): rows %.3f s (of which the swap %.3f s), settle %.3f s, indexes %.3f s, analyze %.3f s, the whole %.3f s",
+		 table->name, strategy->name, phase[0] - load.swap_seconds,
+		 load.swap_seconds, phase[1], phase[2], EtlPullSecondsSince(mark),
+		 EtlPullSecondsSince(load.progress.started));
 	EtlPullAsCaller(&load.as_owner);
 }

@@ -226,6 +226,9 @@ typedef struct EtlPullLoad
 	bool		held;
 	EtlPullConnection *hold_conn;	/* the lock's own connection, or NULL */
 	TimestampTz held_since;		/* 0 once released */
+
+	/* the swap's own time (its index rebuild), for the phases' DEBUG1 line */
+	double		swap_seconds;
 } EtlPullLoad;
 
 /*

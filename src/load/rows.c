@@ -196,7 +196,7 @@ rows_into_sink(EtlPullLoad *load, RowSource *rs, Relation target,
 
 	conv = EtlPullMakeConverters(load->table, load->source,
 								 RelationGetDescr(target), attnums);
-	/* binary-protocol integers and dates straight from the bytes sent */
+	/* binary-protocol integers, doubles and dates straight from the bytes sent */
 	if (rs->conn)
 		EtlPullNativeFromConnection(conv, rs->conn);
 	if (load->table->on_error == ETL_ON_ERROR_REJECT &&

@@ -45,8 +45,10 @@
 #include "utils/lsyscache.h"
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 
 #include "etl_pull.h"
+#include "catalog/etl_catalog.h"
 #include "load/load.h"
 #include "load/parallel.h"
 #include "load/progress.h"
@@ -131,6 +133,7 @@ static void
 swap_into_target(EtlPullLoad *load, Oid newheap, char relpersistence)
 {
 	int			nestlevel = -1;
+	TimestampTz start;
 
 	/*
 	 * setting verify: the new rows against the source, still in its
@@ -149,6 +152,7 @@ swap_into_target(EtlPullLoad *load, Oid newheap, char relpersistence)
 		EtlPullLoadDoneReading(load);
 	}
 	EtlPullProgressPhase(ETL_PHASE_SWAPPING);
+	start = GetCurrentTimestamp();
 	EtlPullLockTargetExclusive(load, "swap in the loaded rows",
 							   "the target keeps its old rows");
 	if (has_secondary_index(load->target_oid))
@@ -157,6 +161,7 @@ swap_into_target(EtlPullLoad *load, Oid newheap, char relpersistence)
 					 RecentXmin, ReadNextMultiXactId(), relpersistence);
 	if (nestlevel >= 0)
 		EtlPullIndexBuildEnd(nestlevel);
+	load->swap_seconds = EtlPullSecondsSince(start);
 }
 
 /* Fills the transient heap "newrel" of target "rel" with every row */

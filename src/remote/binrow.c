@@ -148,11 +148,14 @@ render_int(EtlPullBinaryColumn *bc, char **value, unsigned long *length)
 	return text_value(bc, n, value, length);
 }
 
-/* A float or a double, in the shortest digits that read back as it */
+/*
+ * A float or a double: as a double (a float's exact value), or in the
+ * shortest digits that read back as it
+ */
 static const char *
 render_floating(EtlPullBinaryColumn *bc, char **value, unsigned long *length)
 {
-	int			n;
+	double		d;
 
 	if (bc->layout == BL_FLOAT)
 	{
@@ -160,18 +163,22 @@ render_floating(EtlPullBinaryColumn *bc, char **value, unsigned long *length)
 		float		f;
 
 		memcpy(&f, &u, sizeof(f));
-		/* as a double: the float's exact value */
-		n = double_to_shortest_decimal_buf((double) f, bc->text);
+		d = (double) f;
 	}
 	else
 	{
 		uint64		u = get_le(bc->ptr, 8);
-		double		d;
 
 		memcpy(&d, &u, sizeof(d));
-		n = double_to_shortest_decimal_buf(d, bc->text);
 	}
-	return text_value(bc, n, value, length);
+	if (bc->native)
+	{
+		bc->nat.is_float = true;
+		bc->nat.f = d;
+		return native_value(bc, value, length);
+	}
+	return text_value(bc, double_to_shortest_decimal_buf(d, bc->text),
+					  value, length);
 }
 
 /*

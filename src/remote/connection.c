@@ -1270,7 +1270,7 @@ EtlPullQueryStartProtocol(EtlPullConnection *conn, const char *sql,
 /*
  * Of the columns "wanted", those whose values the binary result in
  * progress hands over as an EtlPullNative (integers that fit an int64,
- * dates, datetimes) instead of text, from the next row on: a palloc'd
+ * floats and doubles, dates, datetimes) instead of text, from the next row on: a palloc'd
  * array, all false for a text-protocol result.  The caller's converters
  * must then take those columns so (EtlPullConvertersUseNative).
  */
@@ -1289,6 +1289,7 @@ EtlPullQueryNativeColumns(EtlPullConnection *conn, const bool *wanted)
 		if (!wanted[i])
 			continue;
 		if ((bc->layout == BL_INT && !(bc->width == 8 && bc->is_unsigned)) ||
+			bc->layout == BL_FLOAT || bc->layout == BL_DOUBLE ||
 			bc->layout == BL_DATE || bc->layout == BL_DATETIME)
 			granted[i] = bc->native = true;
 	}

@@ -141,14 +141,14 @@ like "$(q "SELECT status || ' ' || strategy || ' ' || strategy_reason FROM etl_p
 	"^succeeded stream .*stream instead of parallel: a MyISAM table is read in key-range statements" \
 	"parallel on a MyISAM table: stream, in key ranges, with the reason"
 
-# ---- a table that never stops changing: without verify the load commits what the last
-# pass left and says so, the next run brings the rest; with verify it fails, the target
-# keeping its rows
+# ---- a table that never stops changing: without verify the load commits what the first
+# pass left (a second would start while the table is written: test 125) and says so, the
+# next run brings the rest; with verify it fails, the target keeping its rows
 etl_mysql -e "CALL gentle_writer(6, 0, 0)" &
 busy=$!
 out=$(q "SELECT status FROM etl_pull.load_table('gentle_big')")
 like "$out" "^succeeded" "a source that never settles, verify off: the load commits"
-like "$(notes gentle_big)" "the source was written during each of the 2 passes re-checking the ranges read: every change made before the last one began is loaded" \
+like "$(notes gentle_big)" "no settle pass 2: the source was still being written [0-9]+ ms after pass 1, so no pass could be shown exact: every change made before pass 1 began is loaded" \
 	"and its notes say what it holds"
 q "SELECT etl_pull.set_table_option('gentle_big', 'verify', 'full')" >/dev/null
 before=$(pg_digest gentle_big)
