@@ -31,6 +31,7 @@ int			EtlPullNetTimeout = 3600;
 double		EtlPullStreamThresholdMb = 0;
 double		EtlPullCopyThresholdMb = 0;
 int			EtlPullParallelThresholdRows = 0;
+int			EtlPullInPlaceThresholdRows = 1000;
 char	   *EtlPullPgSettings = NULL;
 int			EtlPullMaxParallelLoads = 2;
 int			EtlPullLockTimeout = 10;
@@ -162,6 +163,14 @@ _PG_init(void)
 							"The parallel strategy is not in this version, so auto never picks it.",
 							&EtlPullParallelThresholdRows,
 							0, 0, INT_MAX,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("etl_pull.in_place_threshold_rows",
+							"Rows up to which the stream strategy loads a small table in place (0: never).",
+							"The target's old rows are deleted and the new ones inserted in the load's transaction, instead of a new heap swapped in with its indexes rebuilt.",
+							&EtlPullInPlaceThresholdRows,
+							1000, 0, INT_MAX,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 

@@ -7,7 +7,8 @@
  * source's, reads the watermark of an incremental table, picks a strategy,
  * checks the privileges that strategy needs, and hands it the load; then
  * it builds a created target's secondary indexes (indexes = all), keeps
- * the new watermark and analyzes the target.  The caller
+ * the new watermark and analyzes the target (after a small table's load
+ * in place, by autovacuum's rule: analyze_unneeded).  The caller
  * (commands/load_table.c) records the run.  How the rows move is each
  * strategy's own (load.h): strategy_swap.c (stream, parallel),
  * strategy_copy.c, strategy_standard.c, and strategy_incremental.c for
@@ -44,6 +45,8 @@
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/autovacuum.h"
 #include "utils/acl.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -119,7 +122,7 @@ asked_strategy(EtlPullLoad *load, Relation rel, const char *name)
  * etl_pull.*_threshold_* settings.  The reason goes into the run record.
  */
 static const EtlPullStrategyRoutine *
-choose_strategy(EtlPullLoad *load, Relation rel)
+choose_strategy_by_rule(EtlPullLoad *load, Relation rel)
 {
 	EtlPullRunResult *r = load->result;
 	const char *no_stream;
@@ -186,6 +189,20 @@ choose_strategy(EtlPullLoad *load, Relation rel)
 				 psprintf("%.1f MB < etl_pull.copy_threshold_mb (%g MB)",
 						  size_mb, EtlPullCopyThresholdMb));
 	return &EtlPullStandardStrategy;
+}
+
+/*
+ * choose_strategy_by_rule's strategy; a small table's stream loads in
+ * place (EtlPullStreamInPlace)
+ */
+static const EtlPullStrategyRoutine *
+choose_strategy(EtlPullLoad *load, Relation rel)
+{
+	const EtlPullStrategyRoutine *strategy = choose_strategy_by_rule(load, rel);
+
+	if (strategy == &EtlPullStreamStrategy)
+		EtlPullStreamInPlace(load, rel);
+	return strategy;
 }
 
 /*
@@ -318,6 +335,52 @@ analyze_target(EtlPullLoad *load)
 	if (SPI_execute(psprintf("ANALYZE %s", load->target_qname), false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "could not analyze %s", load->target_qname);
 	SPI_finish();
+}
+
+/*
+ * Why an in-place load (EtlPullStreamInPlace) needs no ANALYZE, or NULL to
+ * analyze the target now: autovacuum's own rule.  Autovacuum analyzes a
+ * table once the rows written since its last ANALYZE (pgstat's
+ * changes_since_analyze, which the in-place merge's updates, inserts and
+ * deletes count, on the target itself) pass autovacuum_analyze_threshold
+ * + autovacuum_analyze_scale_factor x reltuples (the table's own where it
+ * sets them); below that a load leaves the statistics be, whether
+ * autovacuum runs or not: the load that takes the count past it analyzes
+ * (unless autovacuum did first).  A target without statistics (reltuples
+ * < 0), or one written by a swap, whose new heap's rows pgstat never counts
+ * for the target, is always analyzed; so is any target when track_counts
+ * is off.
+ */
+static const char *
+analyze_unneeded(EtlPullLoad *load)
+{
+	Relation	rel;
+	StdRdOptions *opts;
+	double		reltuples;
+	double		threshold;
+	PgStat_StatTabEntry *stats;
+	int64		changes;
+
+	if (!load->in_place || !pgstat_track_counts)
+		return NULL;
+	rel = table_open(load->target_oid, NoLock);
+	opts = (StdRdOptions *) rel->rd_options;
+	reltuples = rel->rd_rel->reltuples;
+	threshold = (opts && opts->autovacuum.analyze_threshold >= 0 ?
+				 opts->autovacuum.analyze_threshold : autovacuum_anl_thresh) +
+		(opts && opts->autovacuum.analyze_scale_factor >= 0 ?
+		 opts->autovacuum.analyze_scale_factor : autovacuum_anl_scale) *
+		Max(reltuples, 0);
+	table_close(rel, NoLock);
+	if (reltuples < 0)
+		return NULL;
+	stats = pgstat_fetch_stat_tabentry(load->target_oid);
+	changes = (stats ? EtlPullModSinceAnalyze(stats) : 0) + load->in_place_written;
+	/* autovacuum analyzes past the threshold */
+	if (changes > threshold)
+		return NULL;
+	return psprintf("not analyzed: " INT64_FORMAT " rows written since its last ANALYZE (" INT64_FORMAT " by this load), not over autovacuum's analyze threshold of %.0f",
+					changes, load->in_place_written, threshold);
 }
 
 /*
@@ -597,6 +660,13 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	EtlPullLoadDoneReading(&load);
 	EtlPullProgressEnd(&load.progress);
 	if (analyze && !incremental_run && !diff_run)
-		analyze_target(&load);
+	{
+		const char *unneeded = analyze_unneeded(&load);
+
+		if (unneeded != NULL)
+			EtlPullRunNote(result, "%s", unneeded);
+		else
+			analyze_target(&load);
+	}
 	EtlPullAsCaller(&load.as_owner);
 }

@@ -21,6 +21,19 @@
  * do, and logical decoding does not see a new relfilenode: such targets,
  * and those in a publication, are left to copy or standard.
  *
+ * A small table (etl_pull.in_place_threshold_rows) is loaded in place
+ * instead (EtlPullStreamInPlace): the source's rows merged into the
+ * target itself by primary key in one ordered walk, as a diff run merges
+ * them (rowdiff.c), equal rows left alone, in the load's transaction.  A
+ * swap's fixed cost (a new heap and its catalog rows, the index rebuild,
+ * whose build syncs its file, the old files dropped at commit) was most of
+ * a 100-row table's load; in place nothing is created, so there is no
+ * file to sync at commit, and a row that did not change is not written.
+ * The targets and the privileges are the swap's (INSERT and TRUNCATE: the
+ * load replaces every row, as TRUNCATE then INSERT would, and ends with the
+ * same rows), the values the same converters'; readers keep seeing the
+ * old rows until commit, and an error rolls the merge back with the rest.
+ *
  * The parallel strategy is the stream strategy with its rows read by
  * background workers, key range by key range, under one snapshot
  * (parallel.c); this backend stays the only writer.
@@ -40,11 +53,13 @@
 #include "catalog/pg_type.h"
 #include "commands/cluster.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
+#include "utils/rel.h"
 
 #include "etl_pull.h"
 #include "load/load.h"
@@ -193,6 +208,101 @@ heap_sink(EtlPullLoad *load, Relation rel, Relation newrel, bool tuples)
 							load->attnums, load->source->ncolumns, tuples);
 }
 
+/*
+ * Whether the stream strategy loads target "rel" (NULL: one to create) in
+ * place, and why not (NULL: it does).  A source table (not a view, whose
+ * size MySQL does not say) of at most etl_pull.in_place_threshold_rows
+ * rows (TABLE_ROWS: exact for MyISAM and Aria, an estimate for InnoDB),
+ * with a single integer primary key whose rows the target can be merged
+ * with row by row (rowdiff.c: a created target gets that key), on_error
+ * not reject (a rejected row's key is unknown, so a merge would keep the
+ * target's old row where a swap drops it), into a target of at most
+ * *limit pages: 8 plus four times the pages the source's rows take
+ * (DATA_LENGTH), so that walking the target's old rows stays cheap; its
+ * dead rows count, so a target that in-place loads have bloated (autovacuum
+ * off, say) is swapped again, which compacts it.
+ */
+static const char *
+in_place_unsuitable(EtlPullLoad *load, Relation rel, int64 *limit,
+					BlockNumber *pages)
+{
+	EtlPullSource *source = load->source;
+	Oid			indexoid;
+	const char *why;
+
+	*limit = 8 + 4 * ((source->estimated_bytes + BLCKSZ - 1) / BLCKSZ);
+	*pages = 0;
+	if (EtlPullInPlaceThresholdRows <= 0)
+		return "etl_pull.in_place_threshold_rows is 0";
+	if (source->engine == NULL)
+		return "the source is a view, of unknown size";
+	if (source->estimated_rows > EtlPullInPlaceThresholdRows)
+		return psprintf(INT64_FORMAT " rows > etl_pull.in_place_threshold_rows (%d)",
+						source->estimated_rows, EtlPullInPlaceThresholdRows);
+	if (load->table->on_error == ETL_ON_ERROR_REJECT)
+		return "on_error is reject";
+	if (rel == NULL)
+		return EtlPullIntegerKey(source) == NULL ?
+			"the MySQL table has no single integer primary key" : NULL;
+	if ((why = EtlPullRowDiffUnsuitable(load, rel, &indexoid)) != NULL)
+		return why;
+	*pages = RelationGetNumberOfBlocks(rel);
+	if (*pages > *limit)
+		return psprintf("the target's %u pages > " INT64_FORMAT, *pages, *limit);
+	return NULL;
+}
+
+/*
+ * Whether the stream strategy loads target "rel" (NULL: one to create) in
+ * place (in_place_unsuitable): sets load->in_place, and says so in the
+ * run's strategy_reason either way when the table is small.
+ */
+void
+EtlPullStreamInPlace(EtlPullLoad *load, Relation rel)
+{
+	EtlPullSource *source = load->source;
+	int64		limit;
+	BlockNumber pages;
+	const char *why = in_place_unsuitable(load, rel, &limit, &pages);
+
+	load->in_place = (why == NULL);
+	if (load->in_place)
+		load->result->strategy_reason =
+			psprintf("%s; in place: " INT64_FORMAT " rows <= etl_pull.in_place_threshold_rows (%d), %s: the rows merged into the target by primary key, not swapped in",
+					 load->result->strategy_reason, source->estimated_rows,
+					 EtlPullInPlaceThresholdRows,
+					 rel == NULL ? "a new target" :
+					 psprintf("the target's %u pages <= " INT64_FORMAT, pages, limit));
+	else if (source->engine != NULL && EtlPullInPlaceThresholdRows > 0 &&
+			 source->estimated_rows <= EtlPullInPlaceThresholdRows)
+		load->result->strategy_reason =
+			psprintf("%s; swapped, not in place: %s",
+					 load->result->strategy_reason, why);
+}
+
+/*
+ * In place: the source's rows merged into the target by primary key in
+ * one ordered walk (rowdiff.c, as a diff run merges them: equal rows left
+ * alone, the others updated, inserted or deleted), counted as the run's
+ * rows; the connection stays open for setting verify's check and the
+ * settle passes, as copy's does (load.c)
+ */
+static void
+load_in_place(EtlPullLoad *load)
+{
+	Relation	rel = table_open(load->target_oid, NoLock);
+	Oid			indexoid;
+	const char *why = EtlPullRowDiffUnsuitable(load, rel, &indexoid);
+	int64		merged;
+	int64		deleted;
+
+	if (why != NULL)
+		elog(ERROR, "in-place load of %s unsuitable: %s", load->target_qname, why);
+	load->in_place_written = EtlPullRowDiff(load, rel, indexoid, "in place",
+											true, &merged, &deleted);
+	table_close(rel, NoLock);
+}
+
 /* Stream: the rows of one query on the load's connection */
 static void
 fill_stream(EtlPullLoad *load, Relation rel, Relation newrel)
@@ -204,7 +314,10 @@ fill_stream(EtlPullLoad *load, Relation rel, Relation newrel)
 static void
 load_stream(EtlPullLoad *load)
 {
-	load_by_swap(load, fill_stream);
+	if (load->in_place)
+		load_in_place(load);
+	else
+		load_by_swap(load, fill_stream);
 }
 
 /*
