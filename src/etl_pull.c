@@ -19,6 +19,7 @@
 
 #include "etl_pull.h"
 #include "catalog/etl_catalog.h"
+#include "remote/remote.h"
 #include "stream/stream.h"
 
 PG_MODULE_MAGIC;
@@ -232,7 +233,13 @@ _PG_init(void)
 
 	MarkGUCPrefixReserved("etl_pull");
 
-	/* in shared_preload_libraries: resume the streams after a restart */
+	/*
+	 * in shared_preload_libraries: resume the streams after a restart, and
+	 * initialise the MySQL client library once, for every backend to inherit
+	 */
 	if (process_shared_preload_libraries_in_progress)
+	{
 		EtlPullStreamLauncherRegister();
+		EtlPullClientLibraryInit();
+	}
 }
