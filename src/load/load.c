@@ -122,7 +122,7 @@ asked_strategy(EtlPullLoad *load, Relation rel, const char *name)
  * etl_pull.*_threshold_* settings.  The reason goes into the run record.
  */
 static const EtlPullStrategyRoutine *
-choose_strategy_by_rule(EtlPullLoad *load, Relation rel)
+choose_strategy(EtlPullLoad *load, Relation rel)
 {
 	EtlPullRunResult *r = load->result;
 	const char *no_stream;
@@ -189,20 +189,6 @@ choose_strategy_by_rule(EtlPullLoad *load, Relation rel)
 				 psprintf("%.1f MB < etl_pull.copy_threshold_mb (%g MB)",
 						  size_mb, EtlPullCopyThresholdMb));
 	return &EtlPullStandardStrategy;
-}
-
-/*
- * choose_strategy_by_rule's strategy; a small table's stream loads in
- * place (EtlPullStreamInPlace)
- */
-static const EtlPullStrategyRoutine *
-choose_strategy(EtlPullLoad *load, Relation rel)
-{
-	const EtlPullStrategyRoutine *strategy = choose_strategy_by_rule(load, rel);
-
-	if (strategy == &EtlPullStreamStrategy)
-		EtlPullStreamInPlace(load, rel);
-	return strategy;
 }
 
 /*
@@ -465,7 +451,8 @@ as_target_owner(EtlPullLoad *load)
  * or diff run's own, else choose_strategy's, then stream instead of
  * parallel where the parallel readers cannot read what the load must (a
  * verify's snapshot, a MyISAM table read in key ranges and re-checked,
- * a group's snapshot).  Sets load->settles (settle.c).
+ * a group's snapshot).  Sets load->settles (settle.c), and load->in_place
+ * for a small table's stream.
  */
 static const EtlPullStrategyRoutine *
 pick_strategy(EtlPullLoad *load, Relation rel, bool incremental_run,
@@ -519,6 +506,9 @@ pick_strategy(EtlPullLoad *load, Relation rel, bool incremental_run,
 			psprintf("%s; stream instead of parallel: the load reads the group's snapshot",
 					 result->strategy_reason);
 	}
+	/* a small table's stream: in place (strategy_swap.c) */
+	if (strategy == &EtlPullStreamStrategy && !incremental_run && !diff_run)
+		(void) EtlPullStreamInPlace(load, rel);
 	return strategy;
 }
 

@@ -248,7 +248,7 @@ typedef struct EtlPullStrategyRoutine
 /* in load/strategy_swap.c */
 extern const EtlPullStrategyRoutine EtlPullStreamStrategy;
 extern const EtlPullStrategyRoutine EtlPullParallelStrategy;
-extern void EtlPullStreamInPlace(EtlPullLoad *load, Relation rel);
+extern const char *EtlPullStreamInPlace(EtlPullLoad *load, Relation rel);
 
 /* in load/strategy_copy.c */
 extern const EtlPullStrategyRoutine EtlPullCopyStrategy;

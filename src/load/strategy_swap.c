@@ -209,12 +209,46 @@ heap_sink(EtlPullLoad *load, Relation rel, Relation newrel, bool tuples)
 }
 
 /*
- * Whether the stream strategy loads target "rel" (NULL: one to create) in
- * place, and why not (NULL: it does).  A source table (not a view, whose
+ * Whether every column of target "rel" is filled from a source column: a
+ * merge keeps the value an updated row has in a column no source column
+ * fills, where a swap writes every row anew with its default (a column
+ * the source dropped or renamed, under on_schema_change = evolve).  Matched
+ * by load->attnums, or by name in etl_pull.plan(), which has none.
+ */
+static bool
+every_column_filled(EtlPullLoad *load, Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			a;
+
+	for (a = 1; a <= desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a - 1);
+		int			i;
+
+		if (att->attisdropped)
+			continue;
+		for (i = 0; i < load->source->ncolumns; i++)
+			if (load->attnums ? load->attnums[i] == a :
+				strcmp(load->source->columns[i].target_name,
+					   NameStr(att->attname)) == 0)
+				break;
+		if (i == load->source->ncolumns)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Whether the stream strategy loads target "rel" in place, and why not
+ * (NULL: it does).  A source table (not a view, whose
  * size MySQL does not say) of at most etl_pull.in_place_threshold_rows
  * rows (TABLE_ROWS: exact for MyISAM and Aria, an estimate for InnoDB),
  * with a single integer primary key whose rows the target can be merged
- * with row by row (rowdiff.c: a created target gets that key), on_error
+ * with row by row (rowdiff.c: a created target gets that key), every
+ * target column filled from the source (every_column_filled), a MyISAM
+ * source read in key ranges and re-checked (load->settles: the merge
+ * reads in key ranges, which only the re-check makes exact), on_error
  * not reject (a rejected row's key is unknown, so a merge would keep the
  * target's old row where a swap drops it), into a target of at most
  * *limit pages: 8 plus four times the pages the source's rows take
@@ -241,11 +275,20 @@ in_place_unsuitable(EtlPullLoad *load, Relation rel, int64 *limit,
 						source->estimated_rows, EtlPullInPlaceThresholdRows);
 	if (load->table->on_error == ETL_ON_ERROR_REJECT)
 		return "on_error is reject";
-	if (rel == NULL)
-		return EtlPullIntegerKey(source) == NULL ?
-			"the MySQL table has no single integer primary key" : NULL;
+	/* the merge reads in key ranges: a MyISAM table's are then re-checked */
+	if (EtlPullSourceLocksOnRead(source) && !load->settles)
+	{
+		const char *whole = source->whole_read;
+
+		if (whole == NULL)
+			(void) EtlPullSourceChunkKey(source, &whole);
+		return psprintf("the source is read in one statement (%s)",
+						whole ? whole : "it is not re-checked");
+	}
 	if ((why = EtlPullRowDiffUnsuitable(load, rel, &indexoid)) != NULL)
 		return why;
+	if (!every_column_filled(load, rel))
+		return "the target has columns no source column fills, which a swap writes with their defaults";
 	*pages = RelationGetNumberOfBlocks(rel);
 	if (*pages > *limit)
 		return psprintf("the target's %u pages > " INT64_FORMAT, *pages, *limit);
@@ -253,31 +296,34 @@ in_place_unsuitable(EtlPullLoad *load, Relation rel, int64 *limit,
 }
 
 /*
- * Whether the stream strategy loads target "rel" (NULL: one to create) in
- * place (in_place_unsuitable): sets load->in_place, and says so in the
- * run's strategy_reason either way when the table is small.
+ * Whether the stream strategy loads target "rel" in place
+ * (in_place_unsuitable), once load->settles is known (load.c's
+ * pick_strategy; etl_pull.plan() after its own settle check): sets
+ * load->in_place and, for a small table, appends to the run's
+ * strategy_reason why it is or is not in place; returns that clause, or
+ * NULL.
  */
-void
+const char *
 EtlPullStreamInPlace(EtlPullLoad *load, Relation rel)
 {
 	EtlPullSource *source = load->source;
 	int64		limit;
 	BlockNumber pages;
 	const char *why = in_place_unsuitable(load, rel, &limit, &pages);
+	char	   *clause = NULL;
 
 	load->in_place = (why == NULL);
 	if (load->in_place)
-		load->result->strategy_reason =
-			psprintf("%s; in place: " INT64_FORMAT " rows <= etl_pull.in_place_threshold_rows (%d), %s: the rows merged into the target by primary key, not swapped in",
-					 load->result->strategy_reason, source->estimated_rows,
-					 EtlPullInPlaceThresholdRows,
-					 rel == NULL ? "a new target" :
-					 psprintf("the target's %u pages <= " INT64_FORMAT, pages, limit));
+		clause = psprintf("in place: " INT64_FORMAT " rows <= etl_pull.in_place_threshold_rows (%d), the target's %u pages <= " INT64_FORMAT ": the rows merged into the target by primary key, not swapped in",
+						  source->estimated_rows, EtlPullInPlaceThresholdRows,
+						  pages, limit);
 	else if (source->engine != NULL && EtlPullInPlaceThresholdRows > 0 &&
 			 source->estimated_rows <= EtlPullInPlaceThresholdRows)
+		clause = psprintf("swapped, not in place: %s", why);
+	if (clause != NULL)
 		load->result->strategy_reason =
-			psprintf("%s; swapped, not in place: %s",
-					 load->result->strategy_reason, why);
+			psprintf("%s; %s", load->result->strategy_reason, clause);
+	return clause;
 }
 
 /*

@@ -4,7 +4,8 @@
 # new relfilenode), an unchanged row is not rewritten, the rows are byte for byte those a swap
 # writes, strategy_reason says which and why; a failing row rolls the load back with the old rows
 # kept; the caller needs INSERT and TRUNCATE, as for a swap; a view, a large table, a table
-# without a single integer key, on_error = reject and a bloated target are swapped, saying why.
+# without a single integer key, on_error = reject, a bloated target and one with a column the
+# source does not fill are swapped, saying why.
 # ANALYZE follows autovacuum's rule: skipped while the rows written since the last one stay
 # under autovacuum's analyze threshold, done by the load that passes it.
 source "$(dirname "$0")/../tap.sh"
@@ -121,7 +122,14 @@ like "$(as_loader "SELECT status FROM etl_pull.load_table('ip_t')")" "permission
 	"a role with INSERT only may not load it, as before"
 q "GRANT TRUNCATE ON public.ip_t TO regress_ip_loader" >/dev/null
 is "$(as_loader "SELECT status FROM etl_pull.load_table('ip_t')")" "succeeded" \
-	"a role with INSERT and TRUNCATE loads it in place"
+	"a role with INSERT and TRUNCATE loads it"
+like "$(last ip_t strategy_reason)" "; swapped, not in place: the source is read in one statement \\(a read in key ranges is re-checked by a diff of the target, which needs SELECT, INSERT, UPDATE and DELETE on it\\)$" \
+	"... swapped: its MyISAM source is read in one statement, which the merge (in key ranges) cannot do"
+is "$(pg_dig ip_t)" "$(my_digest)" "the target equals the source"
+q "GRANT SELECT, UPDATE, DELETE ON public.ip_t TO regress_ip_loader" >/dev/null
+etl_mysql -e "UPDATE ip_t SET val = val + 1 WHERE id = 10"
+is "$(as_loader "SELECT status FROM etl_pull.load_table('ip_t')")" "succeeded" \
+	"with SELECT, UPDATE and DELETE too (the re-check of a MyISAM read in key ranges)"
 like "$(last ip_t strategy_reason)" "; in place: " "... in place"
 is "$(pg_dig ip_t)" "$(my_digest)" "the target equals the source"
 
@@ -151,15 +159,37 @@ q "SELECT etl_pull.add_table('ip_text_key', server => 'replica');
 is "$(load ip_text_key)" "succeeded" "a table with a varchar key, first load"
 etl_mysql -e "UPDATE ip_text_key SET val = 3 WHERE code = 'a'"
 is "$(load ip_text_key)" "succeeded" "... reloaded"
-like "$(last ip_text_key strategy_reason)" "; swapped, not in place: the MySQL table has no single integer primary key$" \
-	"... is swapped, its key not one integer column"
+like "$(last ip_text_key strategy_reason)" "; swapped, not in place: the source is read in one statement \\(.*integer.*\\)$" \
+	"... is swapped, its key not one integer column (so read in one statement)"
 is "$(q "SELECT string_agg(code || val, ',' ORDER BY code) FROM public.ip_text_key")" "a3,b2" "... with the source's rows"
 is "$(load ip_v)" "succeeded" "a view"
 is "$(last ip_v strategy_reason | grep -c "in place")" "0" "... is swapped without a word about in place (its size is unknown)"
 
+# ---- a target column no source column fills: a swap writes its default in every row, so
+# the load is swapped (a merge would keep an updated row's value)
+q "ALTER TABLE public.ip_t ADD COLUMN extra int DEFAULT 7; UPDATE public.ip_t SET extra = 1 WHERE id = 9" >/dev/null
+etl_mysql -e "UPDATE ip_t SET val = val + 1 WHERE id = 9"
+is "$(load ip_t)" "succeeded" "a target with a column the source lacks"
+like "$(last ip_t strategy_reason)" "; swapped, not in place: the target has columns no source column fills, which a swap writes with their defaults$" \
+	"... is swapped, saying why"
+is "$(q "SELECT count(*) FILTER (WHERE extra = 7) || ' ' || count(*) FROM public.ip_t")" "170 170" \
+	"... and every row has the column's default, as a swap gives it"
+q "ALTER TABLE public.ip_t DROP COLUMN extra" >/dev/null
+
 # ---- plan() says it too
-like "$(q "SELECT detail FROM etl_pull.plan('ip_t') WHERE section = 'strategy' AND item = 'stream'")" \
-	"; in place: [0-9]+ rows <= etl_pull.in_place_threshold_rows \\(1000\\), the target's" \
+like "$(q "SELECT detail FROM etl_pull.plan('ip_t') WHERE section = 'strategy' AND item = 'in place'")" \
+	"^in place: [0-9]+ rows <= etl_pull.in_place_threshold_rows \\(1000\\), the target's [0-9]+ pages <= [0-9]+: " \
 	"etl_pull.plan() says a load would be in place"
+# ---- an Aria table is read in one statement (its UPDATE_TIME cannot re-check a read in ranges)
+etl_mysql -e "DROP TABLE IF EXISTS ip_aria; CREATE TABLE ip_aria (id int PRIMARY KEY, v int) ENGINE = Aria;
+	INSERT INTO ip_aria SELECT seq, seq FROM seq_1_to_10"
+tap_on_exit "etl_mysql -e 'DROP TABLE IF EXISTS ip_aria' 2>/dev/null"
+q "SELECT etl_pull.add_table('ip_aria', server => 'replica')" >/dev/null
+is "$(load ip_aria)" "succeeded" "an Aria table, first load"
+etl_mysql -e "UPDATE ip_aria SET v = 0 WHERE id = 1"
+is "$(load ip_aria)" "succeeded" "... reloaded"
+like "$(last ip_aria strategy_reason)" "; swapped, not in place: the source is read in one statement \\(storage engine Aria" \
+	"... swapped: the merge would read it in key ranges"
+is "$(q "SELECT string_agg(v::text, ',' ORDER BY id) FROM public.ip_aria")" "0,2,3,4,5,6,7,8,9,10" "... with the source's rows"
 
 done_testing
