@@ -108,4 +108,14 @@ EtlPullParseTypeIfExists(const char *str, Oid *typid, int32 *typmod)
 #endif
 }
 
+/*
+ * A table's rows written since its last ANALYZE, as autovacuum reads them
+ * (pgstat's entry; the field was renamed in PostgreSQL 16)
+ */
+#if PG_VERSION_NUM >= 160000
+#define EtlPullModSinceAnalyze(tabentry) ((tabentry)->mod_since_analyze)
+#else
+#define EtlPullModSinceAnalyze(tabentry) ((tabentry)->changes_since_analyze)
+#endif
+
 #endif							/* ETL_PULL_COMPAT_H */

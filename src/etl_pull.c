@@ -19,6 +19,7 @@
 
 #include "etl_pull.h"
 #include "catalog/etl_catalog.h"
+#include "remote/remote.h"
 #include "stream/stream.h"
 
 PG_MODULE_MAGIC;
@@ -31,6 +32,7 @@ int			EtlPullNetTimeout = 3600;
 double		EtlPullStreamThresholdMb = 0;
 double		EtlPullCopyThresholdMb = 0;
 int			EtlPullParallelThresholdRows = 0;
+int			EtlPullInPlaceThresholdRows = 1000;
 char	   *EtlPullPgSettings = NULL;
 int			EtlPullMaxParallelLoads = 2;
 int			EtlPullLockTimeout = 10;
@@ -165,6 +167,14 @@ _PG_init(void)
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("etl_pull.in_place_threshold_rows",
+							"Rows up to which the stream strategy loads a small table in place (0: never).",
+							"The target's old rows are deleted and the new ones inserted in the load's transaction, instead of a new heap swapped in with its indexes rebuilt.",
+							&EtlPullInPlaceThresholdRows,
+							1000, 0, INT_MAX,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
 	DefineCustomIntVariable("etl_pull.max_parallel_loads",
 							"Tables etl_pull.load_all loads at once.",
 							"Each takes a background worker (max_worker_processes).",
@@ -223,7 +233,13 @@ _PG_init(void)
 
 	MarkGUCPrefixReserved("etl_pull");
 
-	/* in shared_preload_libraries: resume the streams after a restart */
+	/*
+	 * in shared_preload_libraries: resume the streams after a restart, and
+	 * initialise the MySQL client library once, for every backend to inherit
+	 */
 	if (process_shared_preload_libraries_in_progress)
+	{
 		EtlPullStreamLauncherRegister();
+		EtlPullClientLibraryInit();
+	}
 }

@@ -353,6 +353,7 @@ extern int	EtlPullNetTimeout;
 extern double EtlPullStreamThresholdMb;
 extern double EtlPullCopyThresholdMb;
 extern int	EtlPullParallelThresholdRows;
+extern int	EtlPullInPlaceThresholdRows;
 extern char *EtlPullPgSettings;
 extern int	EtlPullMaxParallelLoads;
 extern int	EtlPullLockTimeout;

@@ -742,7 +742,16 @@ plan_strategy(TablePlan *p)
 	else if (p->rel != NULL)
 	{
 		p->load.caller = GetUserId();
-		(void) EtlPullSettleCheck(&p->load, p->rel);
+		p->load.settles = EtlPullSettleCheck(&p->load, p->rel);
+	}
+	/* a small table's stream: in place (strategy_swap.c) */
+	if (p->strategy == &EtlPullStreamStrategy && p->rel != NULL &&
+		p->table->extraction == ETL_EXTRACTION_FULL)
+	{
+		const char *in_place = EtlPullStreamInPlace(&p->load, p->rel);
+
+		if (in_place != NULL)
+			emit(p, "strategy", "in place", in_place);
 	}
 	if (EtlPullSettlePlan(p->load.source) != NULL &&
 		!EtlPullHoldWanted(p->table, p->load.source))

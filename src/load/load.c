@@ -7,7 +7,8 @@
  * source's, reads the watermark of an incremental table, picks a strategy,
  * checks the privileges that strategy needs, and hands it the load; then
  * it builds a created target's secondary indexes (indexes = all), keeps
- * the new watermark and analyzes the target.  The caller
+ * the new watermark and analyzes the target (after a small table's load
+ * in place, by autovacuum's rule: analyze_unneeded).  The caller
  * (commands/load_table.c) records the run.  How the rows move is each
  * strategy's own (load.h): strategy_swap.c (stream, parallel),
  * strategy_copy.c, strategy_standard.c, and strategy_incremental.c for
@@ -44,6 +45,8 @@
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/autovacuum.h"
 #include "utils/acl.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -321,6 +324,52 @@ analyze_target(EtlPullLoad *load)
 }
 
 /*
+ * Why an in-place load (EtlPullStreamInPlace) needs no ANALYZE, or NULL to
+ * analyze the target now: autovacuum's own rule.  Autovacuum analyzes a
+ * table once the rows written since its last ANALYZE (pgstat's
+ * changes_since_analyze, which the in-place merge's updates, inserts and
+ * deletes count, on the target itself) pass autovacuum_analyze_threshold
+ * + autovacuum_analyze_scale_factor x reltuples (the table's own where it
+ * sets them); below that a load leaves the statistics be, whether
+ * autovacuum runs or not: the load that takes the count past it analyzes
+ * (unless autovacuum did first).  A target without statistics (reltuples
+ * < 0), or one written by a swap, whose new heap's rows pgstat never counts
+ * for the target, is always analyzed; so is any target when track_counts
+ * is off.
+ */
+static const char *
+analyze_unneeded(EtlPullLoad *load)
+{
+	Relation	rel;
+	StdRdOptions *opts;
+	double		reltuples;
+	double		threshold;
+	PgStat_StatTabEntry *stats;
+	int64		changes;
+
+	if (!load->in_place || !pgstat_track_counts)
+		return NULL;
+	rel = table_open(load->target_oid, NoLock);
+	opts = (StdRdOptions *) rel->rd_options;
+	reltuples = rel->rd_rel->reltuples;
+	threshold = (opts && opts->autovacuum.analyze_threshold >= 0 ?
+				 opts->autovacuum.analyze_threshold : autovacuum_anl_thresh) +
+		(opts && opts->autovacuum.analyze_scale_factor >= 0 ?
+		 opts->autovacuum.analyze_scale_factor : autovacuum_anl_scale) *
+		Max(reltuples, 0);
+	table_close(rel, NoLock);
+	if (reltuples < 0)
+		return NULL;
+	stats = pgstat_fetch_stat_tabentry(load->target_oid);
+	changes = (stats ? EtlPullModSinceAnalyze(stats) : 0) + load->in_place_written;
+	/* autovacuum analyzes past the threshold */
+	if (changes > threshold)
+		return NULL;
+	return psprintf("not analyzed: " INT64_FORMAT " rows written since its last ANALYZE (" INT64_FORMAT " by this load), not over autovacuum's analyze threshold of %.0f",
+					changes, load->in_place_written, threshold);
+}
+
+/*
  * The load is done reading MySQL: close its connection, unless it is lent.
  */
 void
@@ -402,7 +451,8 @@ as_target_owner(EtlPullLoad *load)
  * or diff run's own, else choose_strategy's, then stream instead of
  * parallel where the parallel readers cannot read what the load must (a
  * verify's snapshot, a MyISAM table read in key ranges and re-checked,
- * a group's snapshot).  Sets load->settles (settle.c).
+ * a group's snapshot).  Sets load->settles (settle.c), and load->in_place
+ * for a small table's stream.
  */
 static const EtlPullStrategyRoutine *
 pick_strategy(EtlPullLoad *load, Relation rel, bool incremental_run,
@@ -456,6 +506,9 @@ pick_strategy(EtlPullLoad *load, Relation rel, bool incremental_run,
 			psprintf("%s; stream instead of parallel: the load reads the group's snapshot",
 					 result->strategy_reason);
 	}
+	/* a small table's stream: in place (strategy_swap.c) */
+	if (strategy == &EtlPullStreamStrategy && !incremental_run && !diff_run)
+		(void) EtlPullStreamInPlace(load, rel);
 	return strategy;
 }
 
@@ -606,7 +659,14 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 	EtlPullProgressEnd(&load.progress);
 	mark = GetCurrentTimestamp();
 	if (analyze && !incremental_run && !diff_run)
-		analyze_target(&load);
+	{
+		const char *unneeded = analyze_unneeded(&load);
+
+		if (unneeded != NULL)
+			EtlPullRunNote(result, "%s", unneeded);
+		else
+			analyze_target(&load);
+	}
 	elog(DEBUG1, "etl_pull: load of table \"%s\" (%s): rows %.3f s (of which the swap %.3f s), settle %.3f s, indexes %.3f s, analyze %.3f s, the whole %.3f s",
 		 table->name, strategy->name, phase[0] - load.swap_seconds,
 		 load.swap_seconds, phase[1], phase[2], EtlPullSecondsSince(mark),

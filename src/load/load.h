@@ -220,6 +220,8 @@ typedef struct EtlPullLoad
 
 	/* a full load of a MyISAM table read in key ranges (settle.c) */
 	bool		settles;		/* made exact after the read */
+	bool		in_place;		/* stream: merged into the target itself */
+	int64		in_place_written;	/* rows it inserted, updated, deleted */
 	EtlPullStamp read_from;		/* the source's UPDATE_TIME before the read */
 
 	/* setting source_lock (held.c): the source held for the whole read */
@@ -249,6 +251,7 @@ typedef struct EtlPullStrategyRoutine
 /* in load/strategy_swap.c */
 extern const EtlPullStrategyRoutine EtlPullStreamStrategy;
 extern const EtlPullStrategyRoutine EtlPullParallelStrategy;
+extern const char *EtlPullStreamInPlace(EtlPullLoad *load, Relation rel);
 
 /* in load/strategy_copy.c */
 extern const EtlPullStrategyRoutine EtlPullCopyStrategy;

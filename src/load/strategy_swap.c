@@ -21,6 +21,19 @@
  * do, and logical decoding does not see a new relfilenode: such targets,
  * and those in a publication, are left to copy or standard.
  *
+ * A small table (etl_pull.in_place_threshold_rows) is loaded in place
+ * instead (EtlPullStreamInPlace): the source's rows merged into the
+ * target itself by primary key in one ordered walk, as a diff run merges
+ * them (rowdiff.c), equal rows left alone, in the load's transaction.  A
+ * swap's fixed cost (a new heap and its catalog rows, the index rebuild,
+ * whose build syncs its file, the old files dropped at commit) was most of
+ * a 100-row table's load; in place nothing is created, so there is no
+ * file to sync at commit, and a row that did not change is not written.
+ * The targets and the privileges are the swap's (INSERT and TRUNCATE: the
+ * load replaces every row, as TRUNCATE then INSERT would, and ends with the
+ * same rows), the values the same converters'; readers keep seeing the
+ * old rows until commit, and an error rolls the merge back with the rest.
+ *
  * The parallel strategy is the stream strategy with its rows read by
  * background workers, key range by key range, under one snapshot
  * (parallel.c); this backend stays the only writer.
@@ -40,11 +53,13 @@
 #include "catalog/pg_type.h"
 #include "commands/cluster.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
+#include "utils/rel.h"
 #include "utils/timestamp.h"
 
 #include "etl_pull.h"
@@ -198,6 +213,147 @@ heap_sink(EtlPullLoad *load, Relation rel, Relation newrel, bool tuples)
 							load->attnums, load->source->ncolumns, tuples);
 }
 
+/*
+ * Whether every column of target "rel" is filled from a source column: a
+ * merge keeps the value an updated row has in a column no source column
+ * fills, where a swap writes every row anew with its default (a column
+ * the source dropped or renamed, under on_schema_change = evolve).  Matched
+ * by load->attnums, or by name in etl_pull.plan(), which has none.
+ */
+static bool
+every_column_filled(EtlPullLoad *load, Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			a;
+
+	for (a = 1; a <= desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a - 1);
+		int			i;
+
+		if (att->attisdropped)
+			continue;
+		for (i = 0; i < load->source->ncolumns; i++)
+			if (load->attnums ? load->attnums[i] == a :
+				strcmp(load->source->columns[i].target_name,
+					   NameStr(att->attname)) == 0)
+				break;
+		if (i == load->source->ncolumns)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Whether the stream strategy loads target "rel" in place, and why not
+ * (NULL: it does).  A source table (not a view, whose
+ * size MySQL does not say) of at most etl_pull.in_place_threshold_rows
+ * rows (TABLE_ROWS: exact for MyISAM and Aria, an estimate for InnoDB),
+ * with a single integer primary key whose rows the target can be merged
+ * with row by row (rowdiff.c: a created target gets that key), every
+ * target column filled from the source (every_column_filled), a MyISAM
+ * source read in key ranges and re-checked (load->settles: the merge
+ * reads in key ranges, which only the re-check makes exact), on_error
+ * not reject (a rejected row's key is unknown, so a merge would keep the
+ * target's old row where a swap drops it), into a target of at most
+ * *limit pages: 8 plus four times the pages the source's rows take
+ * (DATA_LENGTH), so that walking the target's old rows stays cheap; its
+ * dead rows count, so a target that in-place loads have bloated (autovacuum
+ * off, say) is swapped again, which compacts it.
+ */
+static const char *
+in_place_unsuitable(EtlPullLoad *load, Relation rel, int64 *limit,
+					BlockNumber *pages)
+{
+	EtlPullSource *source = load->source;
+	Oid			indexoid;
+	const char *why;
+
+	*limit = 8 + 4 * ((source->estimated_bytes + BLCKSZ - 1) / BLCKSZ);
+	*pages = 0;
+	if (EtlPullInPlaceThresholdRows <= 0)
+		return "etl_pull.in_place_threshold_rows is 0";
+	if (source->engine == NULL)
+		return "the source is a view, of unknown size";
+	if (source->estimated_rows > EtlPullInPlaceThresholdRows)
+		return psprintf(INT64_FORMAT " rows > etl_pull.in_place_threshold_rows (%d)",
+						source->estimated_rows, EtlPullInPlaceThresholdRows);
+	if (load->table->on_error == ETL_ON_ERROR_REJECT)
+		return "on_error is reject";
+	/* the merge reads in key ranges: a MyISAM table's are then re-checked */
+	if (EtlPullSourceLocksOnRead(source) && !load->settles)
+	{
+		const char *whole = source->whole_read;
+
+		if (whole == NULL)
+			(void) EtlPullSourceChunkKey(source, &whole);
+		return psprintf("the source is read in one statement (%s)",
+						whole ? whole : "it is not re-checked");
+	}
+	if ((why = EtlPullRowDiffUnsuitable(load, rel, &indexoid)) != NULL)
+		return why;
+	if (!every_column_filled(load, rel))
+		return "the target has columns no source column fills, which a swap writes with their defaults";
+	*pages = RelationGetNumberOfBlocks(rel);
+	if (*pages > *limit)
+		return psprintf("the target's %u pages > " INT64_FORMAT, *pages, *limit);
+	return NULL;
+}
+
+/*
+ * Whether the stream strategy loads target "rel" in place
+ * (in_place_unsuitable), once load->settles is known (load.c's
+ * pick_strategy; etl_pull.plan() after its own settle check): sets
+ * load->in_place and, for a small table, appends to the run's
+ * strategy_reason why it is or is not in place; returns that clause, or
+ * NULL.
+ */
+const char *
+EtlPullStreamInPlace(EtlPullLoad *load, Relation rel)
+{
+	EtlPullSource *source = load->source;
+	int64		limit;
+	BlockNumber pages;
+	const char *why = in_place_unsuitable(load, rel, &limit, &pages);
+	char	   *clause = NULL;
+
+	load->in_place = (why == NULL);
+	if (load->in_place)
+		clause = psprintf("in place: " INT64_FORMAT " rows <= etl_pull.in_place_threshold_rows (%d), the target's %u pages <= " INT64_FORMAT ": the rows merged into the target by primary key, not swapped in",
+						  source->estimated_rows, EtlPullInPlaceThresholdRows,
+						  pages, limit);
+	else if (source->engine != NULL && EtlPullInPlaceThresholdRows > 0 &&
+			 source->estimated_rows <= EtlPullInPlaceThresholdRows)
+		clause = psprintf("swapped, not in place: %s", why);
+	if (clause != NULL)
+		load->result->strategy_reason =
+			psprintf("%s; %s", load->result->strategy_reason, clause);
+	return clause;
+}
+
+/*
+ * In place: the source's rows merged into the target by primary key in
+ * one ordered walk (rowdiff.c, as a diff run merges them: equal rows left
+ * alone, the others updated, inserted or deleted), counted as the run's
+ * rows; the connection stays open for setting verify's check and the
+ * settle passes, as copy's does (load.c)
+ */
+static void
+load_in_place(EtlPullLoad *load)
+{
+	Relation	rel = table_open(load->target_oid, NoLock);
+	Oid			indexoid;
+	const char *why = EtlPullRowDiffUnsuitable(load, rel, &indexoid);
+	int64		merged;
+	int64		deleted;
+
+	if (why != NULL)
+		elog(ERROR, "in-place load of %s unsuitable: %s", load->target_qname, why);
+	load->in_place_written = EtlPullRowDiff(load, rel, indexoid, "in place",
+											true, &merged, &deleted);
+	table_close(rel, NoLock);
+}
+
 /* Stream: the rows of one query on the load's connection */
 static void
 fill_stream(EtlPullLoad *load, Relation rel, Relation newrel)
@@ -209,7 +365,10 @@ fill_stream(EtlPullLoad *load, Relation rel, Relation newrel)
 static void
 load_stream(EtlPullLoad *load)
 {
-	load_by_swap(load, fill_stream);
+	if (load->in_place)
+		load_in_place(load);
+	else
+		load_by_swap(load, fill_stream);
 }
 
 /*

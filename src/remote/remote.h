@@ -35,6 +35,7 @@ typedef struct EtlPullStamp
 } EtlPullStamp;
 
 /* in connection.c */
+extern void EtlPullClientLibraryInit(void);
 extern EtlPullConnection *EtlPullConnect(ForeignServer *server, Oid userid);
 extern void EtlPullExec(EtlPullConnection *conn, const char *sql);
 extern char *EtlPullSessionDefaults(void);
