@@ -273,14 +273,17 @@ integer_text(const char *s)
 }
 
 /*
- * A tail run (EtlPullCadenceTailDue said so): the source's rows past the
- * target's highest key merged into the target, then, on MyISAM and Aria,
- * the row counts up to the source's highest key compared; when they
- * differ, every row is compared (EtlPullDiffRefresh).  Returns true when
- * the run compared every row after all.
+ * A tail run (EtlPullCadenceTailDue said so), or the re-check of a full
+ * load of a log (settle.c): the source's rows past the target's highest
+ * key merged into the target, then, on MyISAM and Aria, the row counts up
+ * to the source's highest key compared; when they differ, every row is
+ * compared (EtlPullDiffRefresh).  The notes start with "label"; with
+ * "count_rows" the rows read count as the run's.  *merged and *deleted get
+ * the rows written.  Returns true when every row was compared after all.
  */
 bool
-EtlPullDiffTail(EtlPullLoad *load)
+EtlPullDiffTail(EtlPullLoad *load, const char *label, bool count_rows,
+				int64 *merged_out, int64 *deleted_out)
 {
 	EtlPullTable *table = load->table;
 	EtlPullSource *source = load->source;
@@ -308,6 +311,7 @@ EtlPullDiffTail(EtlPullLoad *load)
 	double		longest;
 
 	rel = table_open(load->target_oid, NoLock);
+	*merged_out = *deleted_out = 0;
 	if (EtlPullRowDiffUnsuitable(load, rel, &indexoid) != NULL)
 		elog(ERROR, "a tail run needs a target merged row by row");
 	keyatt = load->attnums[key - source->columns];
@@ -358,7 +362,8 @@ EtlPullDiffTail(EtlPullLoad *load)
 	{
 		CHECK_FOR_INTERRUPTS();
 		(void) EtlPullRowIntoSink(load, conv, sink, values, lengths);
-		EtlPullLoadRowDone(load, lengths);
+		if (count_rows)
+			EtlPullLoadRowDone(load, lengths);
 		read++;
 	}
 	EtlPullQueryEnd(conn);
@@ -366,16 +371,16 @@ EtlPullDiffTail(EtlPullLoad *load)
 	EtlPullSinkEnd(sink);
 	CommandCounterIncrement();
 	table_close(rel, NoLock);
-	load->result->merged_rows = merged;
+	*merged_out = merged;
 	statements = EtlPullLastReadStatements(conn, &longest);
-	EtlPullRunNote(load->result, "diff: new rows only: " INT64_FORMAT " source rows past key %s read in %d statement%s (the longest %.0f ms), " INT64_FORMAT " merged",
-				   read, target_max ? target_max : "(none: the target was empty)",
+	EtlPullRunNote(load->result, "%s: new rows only: " INT64_FORMAT " source rows past key %s read in %d statement%s (the longest %.0f ms), " INT64_FORMAT " merged",
+				   label, read, target_max ? target_max : "(none: the target was empty)",
 				   statements, statements == 1 ? "" : "s", longest, merged);
 
 	if (!exact_count)
 	{
-		EtlPullRunNote(load->result, "diff: rows up to key %s not compared (full_compare_every = %d; engine %s keeps no exact row count, so none was checked): an edit, a delete or a late insert there waits for the next full comparison",
-					   target_max ? target_max : "-", table->full_compare_every,
+		EtlPullRunNote(load->result, "%s: rows up to key %s not compared (full_compare_every = %d; engine %s keeps no exact row count, so none was checked): an edit, a delete or a late insert there waits for the next full comparison",
+					   label, target_max ? target_max : "-", table->full_compare_every,
 					   source->engine ? source->engine : "-");
 		return false;
 	}
@@ -394,21 +399,22 @@ EtlPullDiffTail(EtlPullLoad *load)
 										InvalidOid, NULL);
 		if (strcmp(target_count, source_count) == 0)
 		{
-			EtlPullRunNote(load->result, "diff: rows up to key %s not compared (full_compare_every = %d): their count is the source's (%s), so none was deleted, but an edit waits for the next full comparison",
-						   source_max ? source_max : "-", table->full_compare_every,
+			EtlPullRunNote(load->result, "%s: rows up to key %s not compared (full_compare_every = %d): their count is the source's (%s), so none was deleted, but an edit waits for the next full comparison",
+						   label, source_max ? source_max : "-", table->full_compare_every,
 						   source_count);
 			return false;
 		}
-		EtlPullRunNote(load->result, "diff: the source has %s rows up to key %s, the target %s: a row was deleted or inserted below the highest key; every row compared",
-					   source_count, source_max ? source_max : "-", target_count);
+		EtlPullRunNote(load->result, "%s: the source has %s rows up to key %s, the target %s: a row was deleted or inserted below the highest key; every row compared",
+					   label, source_count, source_max ? source_max : "-", target_count);
 	}
 	{
 		int64		merged_all;
 		int64		deleted_all;
 
-		(void) EtlPullDiffRefresh(load, "diff", true, &merged_all, &deleted_all);
-		load->result->merged_rows += merged_all;
-		load->result->deleted_rows += deleted_all;
+		(void) EtlPullDiffRefresh(load, label, count_rows, &merged_all,
+								  &deleted_all);
+		*merged_out += merged_all;
+		*deleted_out = deleted_all;
 	}
 	return true;
 }

@@ -293,7 +293,8 @@ extern bool EtlPullCadenceTailDue(EtlPullTable *table, const char *unsuitable,
 extern char *EtlPullCadencePlan(EtlPullTable *table, const char *unsuitable);
 extern void EtlPullCadenceRemember(EtlPullLoad *load, bool tail,
 								   bool compared);
-extern bool EtlPullDiffTail(EtlPullLoad *load);
+extern bool EtlPullDiffTail(EtlPullLoad *load, const char *label,
+							bool count_rows, int64 *merged, int64 *deleted);
 
 /* in load/held.c: setting source_lock */
 extern bool EtlPullHoldWanted(EtlPullTable *table, EtlPullSource *source);

@@ -224,7 +224,9 @@ load_diff(EtlPullLoad *load)
 	/* full_compare_every: a tail run compares every row if its count differs */
 	load->edits_found = -1;
 	if (load->tail)
-		load->tail = !EtlPullDiffTail(load);
+		load->tail = !EtlPullDiffTail(load, "diff", true,
+									  &load->result->merged_rows,
+									  &load->result->deleted_rows);
 	else
 		(void) EtlPullDiffRefresh(load, "diff", true, &load->result->merged_rows,
 								  &load->result->deleted_rows);
