@@ -602,7 +602,7 @@ infer_cadence(ImportTable *t, EtlPullExtraction extraction, List **notes)
 		!(ends_with_ci(t->name, "log") || ends_with_ci(t->name, "loghash")))
 		return 1;
 	*notes = lappend(*notes,
-					 psprintf("an append-only log by its shape (a name ending in \"log\", an AUTO_INCREMENT key %s, no ON UPDATE column, engine %s): full_compare_every = %d, so %d runs in %d read only the rows past the target's highest key and check the source's row count, and every %dth compares every row (an edit of an older row is seen then)",
+					 psprintf("an append-only log by its shape (a name ending in \"log\", an AUTO_INCREMENT key %s, no ON UPDATE column, engine %s): full_compare_every = %d: once a run comparing every row finds nothing but new rows, %d runs in %d read only the rows past the target's highest key and check the source's row count, and one in %d compares every row (an edit of an older row is seen then)",
 							  t->auto_increment, t->engine, IMPORT_LOG_CADENCE,
 							  IMPORT_LOG_CADENCE - 1, IMPORT_LOG_CADENCE,
 							  IMPORT_LOG_CADENCE));

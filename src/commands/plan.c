@@ -910,7 +910,7 @@ EtlPullExtractionSight(EtlPullExtraction extraction, List *columns,
 		case ETL_EXTRACTION_DIFF:
 			if (full_compare_every > 1)
 			{
-				*sees = psprintf("each run: every row appended past the target's highest key, and (MyISAM, Aria, by the source's exact row count) a delete or an insert below it, which makes that run compare every row; every %dth run: every insert, edit and delete, every row compared by key",
+				*sees = psprintf("each run: every row appended past the target's highest key, and (MyISAM, Aria, by the source's exact row count) a delete or an insert below it, which makes that run compare every row; one run in %d, and each run after a full load or after a comparison that found an edit or a delete: every insert, edit and delete, every row compared by key",
 								 full_compare_every);
 				*misses = psprintf("in the %d runs of %d between full comparisons: an edit of a row already loaded; a delete and an insert below the highest key that leave the count alone (on InnoDB, no count: any delete or late insert below it); all seen at the next full comparison",
 								   full_compare_every - 1, full_compare_every);

@@ -49,15 +49,15 @@ cadpatient:1
 cadsecuritylog:4
 cadstamplog:1" "import_tables gives full_compare_every = 4 to the MyISAM log only (not to a stamped, a non-log or an InnoDB table)"
 like "$(q "SELECT array_to_string(notes, '; ') FROM imported WHERE name = 'cadsecuritylog'")" \
-	"an append-only log by its shape .*full_compare_every = 4, so 3 runs in 4 read only the rows past the target's highest key" \
+	"an append-only log by its shape .*full_compare_every = 4: once a run comparing every row finds nothing but new rows, 3 runs in 4 read only the rows past the target's highest key" \
 	"its note says why it is taken for a log, and what the setting does"
-like "$(q "SELECT sees FROM imported WHERE name = 'cadsecuritylog'")" "every 4th run: every insert, edit and delete" \
+like "$(q "SELECT sees FROM imported WHERE name = 'cadsecuritylog'")" "one run in 4, and each run after a full load or after a comparison that found an edit or a delete: every insert, edit and delete" \
 	"its row says what its extraction sees"
 # a second import is a sync: its rows show what each registered table's extraction sees
 sight=$(q "SELECT sees || ' | ' || misses || ' | ' || array_to_string(notes, '; ')
              FROM etl_pull.import_tables('replica', '$DB') WHERE name = 'cadsecuritylog'")
-like "$sight" "every row appended past the target's highest key.*every 4th run: every insert, edit and delete" \
-	"its import_tables row says what each run sees, and what only every 4th run sees"
+like "$sight" "every row appended past the target's highest key.*one run in 4, .*: every insert, edit and delete" \
+	"its import_tables row says what each run sees, and what only one run in 4 sees"
 like "$sight" "in the 3 runs of 4 between full comparisons: an edit of a row already loaded" \
 	"and what the runs between full comparisons miss"
 like "$(q "SELECT misses FROM etl_pull.import_tables('replica', '$DB') WHERE name = 'cadpatient'")" "^$" \
