@@ -172,23 +172,21 @@ like "$(q "SELECT strategy_reason FROM etl_pull.runs WHERE table_name = 'cadbigl
 	"having loaded every row" "because the run before it was a full load"
 is "$(pg_digest public.cadbiglog)" "$(mysql_digest $DB.cadbiglog)" "the target equals the source, the edit made during the read included"
 
-# ---- repair_table compares every row whatever the cadence
+# ---- repair_table compares every row whatever the cadence, and counts as a full comparison
+etl_mysql -e "INSERT INTO $T (val, note, updated) VALUES (6, 'new', '2025-01-08')"
+is "$(run)" "diff 1014 1 0" "after the delete, the next run compares every row again and finds the new row only"
+like "$(plan_row 'full comparison')" "the next run reads only the rows past the target's highest key" "so the next run would read only new rows"
 etl_mysql -e "UPDATE $T SET note = 'edited twice' WHERE id = 11"
-is "$(q "SELECT merged_rows FROM etl_pull.repair_table('cadsecuritylog')")" "1" "repair_table compares every row"
+is "$(q "SELECT merged_rows FROM etl_pull.repair_table('cadsecuritylog')")" "1" "repair_table compares every row all the same"
 is "$(pg_note 11)" "edited twice" "and finds the edit"
-
-# ---- a table that is not a log compares every row on every run
-q "SELECT etl_pull.load_table('cadpatient')" >/dev/null
-etl_mysql -e "UPDATE $DB.cadpatient SET val = 9 WHERE id = 1"
-q "SELECT etl_pull.load_table('cadpatient')" >/dev/null
-is "$(q "SELECT val FROM public.cadpatient WHERE id = 1")" "9" "a table that is not a log sees an edit at its next run"
-like "$(q "SELECT detail FROM etl_pull.plan('cadpatient') WHERE item = 'full comparison'")" "^$" \
-	"and plan() shows no full-comparison cadence for it"
+rid=$(last run_id)
+like "$(plan_row 'full comparison')" "the next run compares every row \(.*run $rid having found 1 older row edited or deleted" \
+	"the repair counts as a full comparison, and its edit makes the next run compare every row"
 
 # ---- the setting is validated
-like "$(q "SELECT etl_pull.set_table_option('cadpatient', 'full_compare_every', '0')" 2>&1)" "ERROR" \
+like "$(q "SELECT etl_pull.set_table_option('cadpatient', 'full_compare_every', '0')" 2>&1)" "integers from 1 to 1000" \
 	"full_compare_every 0 is refused"
-like "$(q "SELECT etl_pull.set_table_option('cadpatient', 'full_compare_every', 'often')" 2>&1)" "ERROR" \
+like "$(q "SELECT etl_pull.set_table_option('cadpatient', 'full_compare_every', 'often')" 2>&1)" "integers from 1 to 1000" \
 	"a non-integer full_compare_every is refused"
 
 done_testing
