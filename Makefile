@@ -25,6 +25,7 @@ OBJS = \
 	src/remote/source.o \
 	src/verify/canon.o \
 	src/verify/verify.o \
+	src/load/cadence.o \
 	src/load/check_loaded.o \
 	src/load/convert.o \
 	src/load/copy_feed.o \

@@ -234,3 +234,33 @@ ALTER TABLE etl_pull.tables
         CHECK (source_lock IN ('none', 'read'));
 COMMENT ON COLUMN etl_pull.tables.source_lock IS
     'a load of a MyISAM or Aria source holds its writers back for the whole read (FLUSH TABLES ... WITH READ LOCK): none, read';
+
+-- Issue 28 (item 1, append-only logs): setting full_compare_every.  A diff
+-- table with a single integer key that the source only appends to (a log)
+-- compares every row on every N-th run only, once a comparison of every
+-- row found nothing but appended rows; the runs between read the
+-- rows past the target's highest key and (MyISAM, Aria) check the source's
+-- exact row count against the target's, so that an edit of an older row is
+-- found at the next full comparison (src/load/cadence.c).
+-- etl_pull.full_comparisons keeps, per such table, the last run that
+-- compared (or loaded) every row, what it found edited or deleted, and how
+-- many runs read only new rows since; only the library writes it, as the
+-- extension's owner.
+ALTER TABLE etl_pull.tables
+    ADD COLUMN full_compare_every integer NOT NULL DEFAULT 1
+        CHECK (full_compare_every BETWEEN 1 AND 1000);
+COMMENT ON COLUMN etl_pull.tables.full_compare_every IS
+    'a diff table the source only appends to: every N-th run compares every row, the runs between read only the rows past the target''s highest key; 1: every run compares every row';
+
+CREATE TABLE etl_pull.full_comparisons (
+    table_name  text PRIMARY KEY
+                REFERENCES etl_pull.tables (name) ON DELETE CASCADE ON UPDATE CASCADE,
+    run_id      bigint NOT NULL,
+    compared_at timestamptz NOT NULL,
+    runs_since  integer NOT NULL,
+    edits_found bigint
+);
+COMMENT ON TABLE etl_pull.full_comparisons IS
+    'per table with full_compare_every above 1: the last run that compared or loaded every row, the rows it found edited or deleted (NULL: a full load, which cannot tell), and the runs since that read only the rows past the target''s highest key';
+REVOKE ALL ON etl_pull.full_comparisons FROM PUBLIC;
+GRANT SELECT, DELETE ON etl_pull.full_comparisons TO etl_pull_admin;

@@ -172,6 +172,8 @@ typedef struct EtlPullTable
 	char	   *source_relname; /* table name on MySQL */
 	char	   *target_schema;	/* PostgreSQL target, unquoted */
 	char	   *target_relname;
+	bool		repair;			/* repair_table: every row compared, whatever
+								 * full_compare_every says */
 
 	/*
 	 * The settings, one field for each line of settinglist.h, named as its

@@ -106,3 +106,5 @@ ETL_SETTING(skip_unchanged, SET_CHOICE, EtlPullSkipUnchanged, "default", "defaul
 			"skip a load when the source table (MyISAM, non-transactional Aria) is unchanged since the last load (default: etl_pull.skip_unchanged)")
 ETL_SETTING(source_lock, SET_CHOICE, EtlPullSourceLock, "none", "none, read", 0, 0,
 			"a load of a source no snapshot covers (MyISAM, Aria) holds its writers back for the whole read, making parallel chunks, verify and a consistent load_all exact: none, or read (FLUSH TABLES ... WITH READ LOCK)")
+ETL_SETTING(full_compare_every, SET_INT, int, "1", NULL, 1, 1000,
+			"a diff table the source only appends to (a log): every N-th run compares every row, the runs between read only the rows past the target's highest key (and, on MyISAM and Aria, check the row count); 1: every run compares every row")

@@ -24,6 +24,7 @@ extern EtlPullLentConnection *EtlPullLendConnection(EtlPullTable *table);
 extern char *EtlPullNameList(List *names);
 extern void EtlPullExtractionSight(EtlPullExtraction extraction, List *columns,
 								   bool append_only, bool delete_missing,
+								   int full_compare_every,
 								   const char **sees, const char **misses);
 
 extern PGDLLEXPORT void etl_pull_load_worker_main(Datum main_arg);

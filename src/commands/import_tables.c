@@ -86,6 +86,7 @@ typedef struct ImportTable
 	List	   *on_update;		/* char *: ON UPDATE CURRENT_TIMESTAMP
 								 * columns, in column order */
 	List	   *generated;		/* char *: generated columns */
+	char	   *auto_increment; /* the integer AUTO_INCREMENT column, or NULL */
 } ImportTable;
 
 /* A row of etl_pull.tables, as far as the import needs it */
@@ -101,6 +102,7 @@ typedef struct ImportRegistered
 	bool		inc_null;
 	bool		append_only;
 	bool		delete_missing;
+	int			full_compare_every;
 	bool		enabled;
 } ImportRegistered;
 
@@ -135,6 +137,7 @@ typedef struct ImportPlan
 	char	   *source_table;	/* `db`.`table` */
 	char	   *target_table;	/* "schema"."table" */
 	EtlPullExtraction extraction;	/* full or diff */
+	int			full_compare_every; /* a log's cadence (log_cadence), or 1 */
 } ImportPlan;
 
 /* import_tables' arguments, checked (import_args) */
@@ -330,12 +333,17 @@ read_source(EtlPullConnection *conn, const char *db, int *ntables)
 	}
 	EtlPullQueryEnd(conn);
 
-	/* ON UPDATE CURRENT_TIMESTAMP columns and generated columns */
-	EtlPullQueryStart(conn, psprintf("SELECT TABLE_NAME, COLUMN_NAME, EXTRA"
+	/*
+	 * ON UPDATE CURRENT_TIMESTAMP columns, generated columns and integer
+	 * AUTO_INCREMENT columns
+	 */
+	EtlPullQueryStart(conn, psprintf("SELECT TABLE_NAME, COLUMN_NAME, EXTRA,"
+									 " DATA_TYPE IN ('tinyint', 'smallint', 'mediumint', 'int', 'bigint')"
 									 " FROM information_schema.COLUMNS"
 									 " WHERE TABLE_SCHEMA = %s"
-									 " AND (EXTRA LIKE '%%on update%%' OR EXTRA LIKE '%%generated%%')"
-									 " ORDER BY TABLE_NAME, ORDINAL_POSITION", qdb), 3);
+									 " AND (EXTRA LIKE '%%on update%%' OR EXTRA LIKE '%%generated%%'"
+									 "  OR EXTRA LIKE '%%auto_increment%%')"
+									 " ORDER BY TABLE_NAME, ORDINAL_POSITION", qdb), 4);
 	while (EtlPullFetch(conn, &values, &lengths))
 	{
 		ImportTable *t;
@@ -353,6 +361,9 @@ read_source(EtlPullConnection *conn, const char *db, int *ntables)
 			t->generated = lappend(t->generated, column);
 		else if (contains_ci(extra, "on update current_timestamp"))
 			t->on_update = lappend(t->on_update, column);
+		else if (contains_ci(extra, "auto_increment") &&
+				 values[3] && lengths[3] == 1 && values[3][0] == '1')
+			t->auto_increment = column;
 	}
 	EtlPullQueryEnd(conn);
 
@@ -430,7 +441,8 @@ read_registered(const char *server, const char *server_dbname)
 	uint64		i;
 
 	if (SPI_execute("SELECT name, server, source_table, target_table, extraction,"
-					" incremental_columns, enabled, append_only, delete_missing"
+					" incremental_columns, enabled, append_only, delete_missing,"
+					" full_compare_every"
 					" FROM etl_pull.tables ORDER BY name",
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read etl_pull.tables");
@@ -458,6 +470,8 @@ read_registered(const char *server, const char *server_dbname)
 		r->append_only = !isnull && DatumGetBool(d);
 		d = SPI_getbinval(tup, desc, 9, &isnull);
 		r->delete_missing = !isnull && DatumGetBool(d);
+		d = SPI_getbinval(tup, desc, 10, &isnull);
+		r->full_compare_every = isnull ? 1 : DatumGetInt32(d);
 		EtlPullSplitSourceTable(source ? source : r->name, &r->source_db,
 								&r->source_table);
 		if (r->source_db == NULL && server_dbname &&
@@ -553,6 +567,49 @@ infer_extraction(ImportTable *t, List **notes)
 }
 
 /*
+ * How often a new diff table compares every row (its full_compare_every):
+ * IMPORT_LOG_CADENCE for what looks like an append-only log, else 1.  A
+ * log here is what OpenDental's logs look like (securitylog,
+ * securityloghash, inseditlog, entrylog): a name ending in "log" or
+ * "loghash"; a primary key that is one integer AUTO_INCREMENT column, so
+ * that new rows arrive past the highest key; no ON UPDATE
+ * CURRENT_TIMESTAMP column (a table that stamps its edits is edited); and
+ * MyISAM or Aria, whose exact row count lets each run between full
+ * comparisons notice a delete (cadence.c).  The shape cannot tell that the
+ * application never edits a row: an edit of an older row is seen at the
+ * next full comparison only, which the note and the row's "misses" say.
+ */
+#define IMPORT_LOG_CADENCE 4
+
+static bool
+ends_with_ci(const char *s, const char *suffix)
+{
+	size_t		n = strlen(s);
+	size_t		m = strlen(suffix);
+
+	return n >= m && pg_strcasecmp(s + n - m, suffix) == 0;
+}
+
+static int
+infer_cadence(ImportTable *t, EtlPullExtraction extraction, List **notes)
+{
+	if (extraction != ETL_EXTRACTION_DIFF || list_length(t->pk) != 1 ||
+		t->auto_increment == NULL ||
+		strcmp((char *) linitial(t->pk), t->auto_increment) != 0 ||
+		t->on_update != NIL || t->engine == NULL ||
+		(pg_strcasecmp(t->engine, "MyISAM") != 0 &&
+		 pg_strcasecmp(t->engine, "Aria") != 0) ||
+		!(ends_with_ci(t->name, "log") || ends_with_ci(t->name, "loghash")))
+		return 1;
+	*notes = lappend(*notes,
+					 psprintf("an append-only log by its shape (a name ending in \"log\", an AUTO_INCREMENT key %s, no ON UPDATE column, engine %s): full_compare_every = %d: once a run comparing every row finds nothing but new rows, %d runs in %d read only the rows past the target's highest key and check the source's row count, and one in %d compares every row (an edit of an older row is seen then)",
+							  t->auto_increment, t->engine, IMPORT_LOG_CADENCE,
+							  IMPORT_LOG_CADENCE - 1, IMPORT_LOG_CADENCE,
+							  IMPORT_LOG_CADENCE));
+	return IMPORT_LOG_CADENCE;
+}
+
+/*
  * What the extraction of a registered table sees of the source's changes,
  * and what it misses (NULL: nothing), for import_tables' result
  * (EtlPullExtractionSight with the registration's settings)
@@ -575,7 +632,7 @@ registered_sight(ImportRegistered *r, ImportRow *row)
 	}
 	EtlPullExtractionSight(EtlPullChoiceOrdinal(r->extraction, "full, incremental, diff"),
 						   columns, r->append_only, r->delete_missing,
-						   &row->sees, &row->misses);
+						   r->full_compare_every, &row->sees, &row->misses);
 }
 
 /* SELECT etl_pull.<call> with text parameters, as the caller */
@@ -701,9 +758,12 @@ classify_new_table(const ImportArgs *a, ImportTable *t, char *name,
 	plan->target_table = psprintf("%s.%s", quote_identifier(a->target_schema),
 								  quote_identifier(relname));
 	plan->extraction = infer_extraction(t, &row->notes);
+	plan->full_compare_every = 1;
 	if (a->binlog && !t->is_view && t->pk != NIL)
 		plan->extraction = ETL_EXTRACTION_BINLOG;	/* its group's stream keeps it current */
-	else if (a->binlog)
+	else if (!a->binlog)
+		plan->full_compare_every = infer_cadence(t, plan->extraction, &row->notes);
+	else
 		row->notes = lappend(row->notes,
 							 t->is_view ? "a view cannot follow the binary log: loads full" :
 							 "no primary key: cannot follow the binary log (a changed row could not be found exactly): loads full");
@@ -821,6 +881,9 @@ register_table(const ImportArgs *a, const ImportPlan *plan, ImportRow *row)
 		if (plan->extraction != ETL_EXTRACTION_FULL)
 			set_option(row->name, "extraction",
 					   EtlPullChoiceName("extraction", plan->extraction));
+		if (plan->full_compare_every > 1)
+			set_option(row->name, "full_compare_every",
+					   psprintf("%d", plan->full_compare_every));
 		set_option(row->name, "indexes", "all");
 		set_option(row->name, "on_schema_change", "evolve");
 		if (a->load_group)
@@ -855,7 +918,7 @@ register_table(const ImportArgs *a, const ImportPlan *plan, ImportRow *row)
 	row->extraction = EtlPullChoiceName("extraction", plan->extraction);
 	row->inc_null = true;
 	EtlPullExtractionSight(plan->extraction, NIL, false, false,
-						   &row->sees, &row->misses);
+						   plan->full_compare_every, &row->sees, &row->misses);
 	return true;
 }
 

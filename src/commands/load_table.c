@@ -116,6 +116,7 @@ load_table(FunctionCallInfo fcinfo, bool repair)
 							table->name),
 					 errhint("Load it first with etl_pull.load_table('%s').", table->name)));
 		table->extraction = ETL_EXTRACTION_DIFF;
+		table->repair = true;
 		/* asked for: never skipped as unchanged */
 		table->skip_unchanged = ETL_SKIP_UNCHANGED_OFF;
 	}

@@ -898,12 +898,14 @@ EtlPullNameList(List *names)
 /*
  * What an extraction sees of the source's changes (*sees) and what it
  * misses (*misses, NULL for nothing): what a DBA needs to know to trust a
- * plan.  "columns" are an incremental table's incremental_columns.
+ * plan.  "columns" are an incremental table's incremental_columns;
+ * "full_compare_every" a diff table's cadence (load/cadence.c).
  * import_tables and plan() say it for each table.
  */
 void
 EtlPullExtractionSight(EtlPullExtraction extraction, List *columns,
 					   bool append_only, bool delete_missing,
+					   int full_compare_every,
 					   const char **sees, const char **misses)
 {
 	char	   *cols = columns ? EtlPullNameList(columns) : "the watermark columns";
@@ -915,6 +917,14 @@ EtlPullExtractionSight(EtlPullExtraction extraction, List *columns,
 			*misses = NULL;
 			return;
 		case ETL_EXTRACTION_DIFF:
+			if (full_compare_every > 1)
+			{
+				*sees = psprintf("each run: every row appended past the target's highest key, and (MyISAM, Aria, by the source's exact row count) a delete or an insert below it, which makes that run compare every row; one run in %d, and each run after a full load or after a comparison that found an edit or a delete: every insert, edit and delete, every row compared by key",
+								 full_compare_every);
+				*misses = psprintf("in the %d runs of %d between full comparisons: an edit of a row already loaded; a delete and an insert below the highest key that leave the count alone (on InnoDB, no count: any delete or late insert below it); all seen at the next full comparison",
+								   full_compare_every - 1, full_compare_every);
+				return;
+			}
 			*sees = "every insert, edit and delete: with a single integer key every row read in key ranges and compared by key, only what differs written; otherwise key ranges compared by hash, only the ranges that differ pulled";
 			*misses = NULL;
 			return;
@@ -955,7 +965,7 @@ plan_sight(TablePlan *p, bool gaps)
 
 	EtlPullExtractionSight(p->table->extraction, p->table->incremental_columns,
 						   p->table->append_only, p->table->delete_missing,
-						   &sees, &misses);
+						   p->table->full_compare_every, &sees, &misses);
 	if (misses == NULL && gaps && p->table->extraction == ETL_EXTRACTION_DIFF)
 		misses = "edits of the columns not compared (above) that leave their NULL-ness alone";
 	emit(p, "extraction", "sees", sees);
@@ -973,6 +983,7 @@ plan_diff(TablePlan *p)
 
 	Oid			indexoid;
 	const char *rowdiff_why = NULL;
+	char	   *cadence_why;
 
 	emit(p, "extraction", "diff",
 		 "no watermark: each run compares the source's rows with the target's by key: row by row "
@@ -986,6 +997,9 @@ plan_diff(TablePlan *p)
 	else if (!p->exists)
 		emit(p, "extraction", "next run",
 			 "full: no target yet: the first run loads every row");
+	else if (p->table->full_compare_every > 1 &&
+			 EtlPullCadenceTailDue(p->table, rowdiff_why, &cadence_why))
+		emit(p, "extraction", "next run", psprintf("diff, new rows only: %s", cadence_why));
 	else if (rowdiff_why == NULL)
 		emit(p, "extraction", "next run",
 			 psprintf("diff: row by row, the source read in key-range statements of about %d ms (etl_pull.source_statement_ms)",
@@ -997,6 +1011,11 @@ plan_diff(TablePlan *p)
 					  EtlPullVerifyRangeCount(p->load.source, p->rel,
 											  ETL_VERIFY_ROWS_PER_RANGE),
 					  rowdiff_why));
+	if (p->table->full_compare_every > 1)
+		emit(p, "extraction", "full comparison",
+			 !p->exists ? psprintf("every %d runs (full_compare_every), counted from the first run, which loads every row",
+								   p->table->full_compare_every) :
+			 EtlPullCadencePlan(p->table, why ? why : rowdiff_why));
 }
 
 /*

@@ -474,6 +474,18 @@ pick_strategy(EtlPullLoad *load, Relation rel, bool incremental_run,
 		strategy = &EtlPullDiffStrategy;
 		result->strategy_reason = "diff: the rows compared with the source's by key (row by row for a single integer key, else by key-range hashes) and those that differ merged by primary key";
 		result->extraction = "diff";
+		/* setting full_compare_every: an append-only log's new rows only */
+		if (table->full_compare_every > 1 && !table->repair)
+		{
+			Oid			indexoid;
+			char	   *why;
+
+			load->tail = EtlPullCadenceTailDue(table,
+											   EtlPullRowDiffUnsuitable(load, rel, &indexoid),
+											   &why);
+			result->strategy_reason = load->tail ? psprintf("diff: %s", why) :
+				psprintf("%s; %s", result->strategy_reason, why);
+		}
 	}
 	else
 		strategy = choose_strategy(load, rel);
@@ -655,6 +667,8 @@ EtlPullLoadTable(EtlPullTable *table, bool force_full, EtlPullRunResult *result,
 		EtlPullWriteWatermark(table, new_watermark);
 	EtlPullSchemaRemember(&load, schema);
 	EtlPullRememberSignature(&load);
+	if (table->extraction == ETL_EXTRACTION_DIFF)
+		EtlPullCadenceRemember(&load, diff_run && load.tail, diff_run);
 	EtlPullLoadDoneReading(&load);
 	EtlPullProgressEnd(&load.progress);
 	mark = GetCurrentTimestamp();

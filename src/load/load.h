@@ -224,6 +224,11 @@ typedef struct EtlPullLoad
 	int64		in_place_written;	/* rows it inserted, updated, deleted */
 	EtlPullStamp read_from;		/* the source's UPDATE_TIME before the read */
 
+	/* setting full_compare_every (cadence.c): only the new rows read */
+	bool		tail;
+	int64		edits_found;	/* rows a diff run found edited or gone (not
+								 * missing), -1 when it cannot tell */
+
 	/* setting source_lock (held.c): the source held for the whole read */
 	bool		held;
 	EtlPullConnection *hold_conn;	/* the lock's own connection, or NULL */
@@ -287,6 +292,15 @@ extern const char *EtlPullRowDiffUnsuitable(EtlPullLoad *load, Relation rel,
 extern int64 EtlPullRowDiff(EtlPullLoad *load, Relation rel, Oid indexoid,
 							const char *label, bool count_rows,
 							int64 *merged, int64 *deleted);
+
+/* in load/cadence.c: setting full_compare_every, append-only logs */
+extern bool EtlPullCadenceTailDue(EtlPullTable *table, const char *unsuitable,
+								  char **why);
+extern char *EtlPullCadencePlan(EtlPullTable *table, const char *unsuitable);
+extern void EtlPullCadenceRemember(EtlPullLoad *load, bool tail,
+								   bool compared);
+extern bool EtlPullDiffTail(EtlPullLoad *load, const char *label,
+							bool count_rows, int64 *merged, int64 *deleted);
 
 /* in load/held.c: setting source_lock */
 extern bool EtlPullHoldWanted(EtlPullTable *table, EtlPullSource *source);

@@ -171,5 +171,6 @@ EtlPullRowDiff(EtlPullLoad *load, Relation rel, Oid indexoid,
 	EtlPullRunNote(load->result, "%s: compared row by row: " INT64_FORMAT " rows missing, " INT64_FORMAT " different, " INT64_FORMAT " gone, of " INT64_FORMAT " source rows read in %d statement%s (the longest %.0f ms)",
 				   label, inserted, updated, *deleted, read, statements,
 				   statements == 1 ? "" : "s", longest);
+	load->edits_found = updated + *deleted;
 	return inserted + updated + *deleted;
 }

@@ -48,6 +48,7 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
 #include "miscadmin.h"
 #include "storage/latch.h"
 #include "utils/timestamp.h"
@@ -160,6 +161,44 @@ wait_quiet(EtlPullLoad *load, int ms)
 }
 
 /*
+ * A full load of an append-only log (setting full_compare_every above 1,
+ * extraction diff) that the source wrote during the read: instead of
+ * passes comparing every row, the rows past the highest key the read
+ * reached are read and merged, and the row counts compared
+ * (EtlPullDiffTail, which compares every row when they differ).  What an
+ * edit made during the read to rows read before is left to the next run,
+ * which compares every row: a full load is never followed by a run that
+ * reads only new rows (cadence.c).  Returns false, doing nothing, for
+ * another table or with the setting verify, whose check is a pass.
+ */
+static bool
+settle_log(EtlPullLoad *load)
+{
+	EtlPullTable *table = load->table;
+	Relation	rel;
+	Oid			indexoid;
+	const char *why;
+	int64		merged;
+	int64		deleted;
+
+	if (table->full_compare_every <= 1 || table->extraction != ETL_EXTRACTION_DIFF ||
+		table->verify != ETL_VERIFY_OFF)
+		return false;
+	rel = table_open(load->target_oid, NoLock);
+	why = EtlPullRowDiffUnsuitable(load, rel, &indexoid);
+	table_close(rel, NoLock);
+	if (why != NULL)
+		return false;
+	if (EtlPullDiffTail(load, "settle", false, &merged, &deleted))
+		EtlPullRunNote(load->result, "settled as a log's run that compares every row: " INT64_FORMAT " rows merged, " INT64_FORMAT " deleted",
+					   merged, deleted);
+	else
+		EtlPullRunNote(load->result, "settled as a log (full_compare_every = %d): the rows appended during the read loaded, deletes checked by the row count; an edit made during the read to rows read before it is found by the next run, which compares every row",
+					   table->full_compare_every);
+	return true;
+}
+
+/*
  * After the read, on the load's connection still open: make the target
  * exact (see the design above).  Records verify_status when the table
  * has the setting verify.
@@ -193,6 +232,8 @@ EtlPullSettle(EtlPullLoad *load)
 			EtlPullRunNote(load->result, "settled: UPDATE_TIME did not move during the read");
 			return;
 		}
+		if (settle_log(load))
+			return;
 	}
 
 	for (pass = 1; pass <= passes; pass++)

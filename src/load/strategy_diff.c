@@ -158,6 +158,7 @@ diff_ranges(EtlPullLoad *load, const char *label, int64 *merged,
 					   EtlPullVerifyUncompared(res.uncompared, res.uncompared_why));
 	if (res.differing_ranges == 0)
 	{
+		load->edits_found = 0;
 		EtlPullVerifyEnd(v);
 		table_close(rel, NoLock);
 		return 0;
@@ -171,6 +172,8 @@ diff_ranges(EtlPullLoad *load, const char *label, int64 *merged,
 
 		filter = EtlPullVerifyChangedRows(v, &res, DIFF_ROWS_MAX_KEYS, &too_many);
 		by_key = !too_many;
+		if (by_key)
+			load->edits_found = res.different_rows + res.extra_rows;
 		if (by_key)
 			EtlPullRunNote(load->result, "%s: " INT64_FORMAT " rows missing, " INT64_FORMAT " different, " INT64_FORMAT " gone",
 						   label, res.missing_rows, res.different_rows,
@@ -218,8 +221,15 @@ load_diff(EtlPullLoad *load)
 						table->name, load->source->db, load->source->table),
 				 errhint("Set \"extraction\" to \"full\" for this table.")));
 	EtlPullCheckTargetPrivileges(load, ACL_DELETE);
-	(void) EtlPullDiffRefresh(load, "diff", true, &load->result->merged_rows,
-							  &load->result->deleted_rows);
+	/* full_compare_every: a tail run compares every row if its count differs */
+	load->edits_found = -1;
+	if (load->tail)
+		load->tail = !EtlPullDiffTail(load, "diff", true,
+									  &load->result->merged_rows,
+									  &load->result->deleted_rows);
+	else
+		(void) EtlPullDiffRefresh(load, "diff", true, &load->result->merged_rows,
+								  &load->result->deleted_rows);
 }
 
 /*

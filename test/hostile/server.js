@@ -155,8 +155,8 @@ function importAnswer(user, conn, sql) {
 		result(conn, ['TABLE_NAME', 'INDEX_NAME', 'SEQ_IN_INDEX', 'COLUMN_NAME'],
 			[['hostile_t', 'PRIMARY', '1', 'id'], ['e', 'fx', '1', null], ['nosuch', 'PRIMARY', '1', 'id']]);
 	} else if (/information_schema\.COLUMNS/i.test(sql)) {
-		result(conn, ['TABLE_NAME', 'COLUMN_NAME', 'EXTRA'],
-			[['e', 'ts', 'on update current_timestamp()']]);
+		result(conn, ['TABLE_NAME', 'COLUMN_NAME', 'EXTRA', 'INTEGER'],
+			[['e', 'ts', 'on update current_timestamp()', '0']]);
 	} else {
 		return false;
 	}
@@ -322,9 +322,9 @@ const REPLY_CLASSES = [
 	['impkeys', /^SELECT TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME FROM /,
 		() => [['TABLE_NAME', 'INDEX_NAME', 'SEQ_IN_INDEX', 'COLUMN_NAME'],
 			[['hostile_t', 'PRIMARY', '1', 'id']]], [0, 0], [0, 2]],
-	['impcolumns', /^SELECT TABLE_NAME, COLUMN_NAME, EXTRA FROM /,
-		() => [['TABLE_NAME', 'COLUMN_NAME', 'EXTRA'],
-			[['hostile_t', 'val', 'VIRTUAL GENERATED']]], [0, 0], null],
+	['impcolumns', /^SELECT TABLE_NAME, COLUMN_NAME, EXTRA, DATA_TYPE IN /,
+		() => [['TABLE_NAME', 'COLUMN_NAME', 'EXTRA', 'INTEGER'],
+			[['hostile_t', 'val', 'VIRTUAL GENERATED', '1']]], [0, 0], null],
 ];
 
 // The answer of the class in that shape: [names, rows]
