@@ -63,7 +63,8 @@ is "$(q "SET lock_timeout = '5s'; SELECT status FROM etl_pull.load_table('$name_
 is "$(q "SELECT status FROM etl_pull.load_table('$name_a')")" "skipped" \
 	"$name_a itself is busy: on_busy = skip skips it"
 
-# ---- the swap's lock waits at most etl_pull.swap_lock_timeout
+# ---- the swap's lock waits at most etl_pull.swap_lock_timeout (a table of
+# 1000 rows would be loaded in place, without a swap: not here)
 q "SELECT etl_pull.add_table('swapped', server => 'replica', source_table => 'lock_src');
    SELECT etl_pull.set_table_option('swapped', 'strategy', 'stream')" >/dev/null
 is "$(q "SELECT rows FROM etl_pull.load_table('swapped')")" "1000" "a stream load of 1000 rows"
@@ -80,7 +81,7 @@ PGOPTIONS="-c client_min_messages=warning" etl_psql -d "$TAP_DB" -Atq >"$OUT/rea
 HOLDERS+=($!)
 wait_for "$OUT/reader"
 t0=$(date +%s)
-got=$(q "SET etl_pull.swap_lock_timeout = '1s'; SELECT rows FROM etl_pull.load_table('swapped')")
+got=$(q "SET etl_pull.swap_lock_timeout = '1s'; SET etl_pull.in_place_threshold_rows = 0; SELECT rows FROM etl_pull.load_table('swapped')")
 elapsed=$(($(date +%s) - t0))
 like "$got" 'could not lock table public.swapped to swap in the loaded rows' \
 	"the swap gives up with an error naming the table"
@@ -116,7 +117,7 @@ PGOPTIONS="-c client_min_messages=warning" etl_psql -d "$TAP_DB" -Atq >"$OUT/wri
 HOLDERS+=($!)
 wait_for "$OUT/writer"
 t0=$(date +%s)
-got=$(q "SET etl_pull.swap_lock_timeout = '60s'; SET deadlock_timeout = '200ms';
+got=$(q "SET etl_pull.swap_lock_timeout = '60s'; SET deadlock_timeout = '200ms'; SET etl_pull.in_place_threshold_rows = 0;
          SELECT rows FROM etl_pull.load_table('swapped')")
 elapsed=$(($(date +%s) - t0))
 wait "${HOLDERS[0]}" 2>/dev/null
