@@ -755,11 +755,20 @@ plan_strategy(TablePlan *p)
 	}
 	if (EtlPullSettlePlan(p->load.source) != NULL &&
 		!EtlPullHoldWanted(p->table, p->load.source))
+	{
+		bool		chunked = EtlPullSourceChunkKey(p->load.source, NULL) != NULL;
+
+		/* a log's full load re-checks only its new rows (settle.c) */
 		emit(p, "strategy", "source reads",
-			 psprintf("%s%s", EtlPullSettlePlan(p->load.source),
-					  p->strategy == &EtlPullParallelStrategy &&
-					  EtlPullSourceChunkKey(p->load.source, NULL) != NULL ?
+			 psprintf("%s%s%s", EtlPullSettlePlan(p->load.source),
+					  chunked && p->table->full_compare_every > 1 &&
+					  p->table->extraction == ETL_EXTRACTION_DIFF &&
+					  p->table->verify == ETL_VERIFY_OFF ?
+					  psprintf("; a log (full_compare_every = %d): that re-check reads only the rows past the last key read and compares the row counts, and an edit made during the read is found by the next run, which compares every row",
+							   p->table->full_compare_every) : "",
+					  p->strategy == &EtlPullParallelStrategy && chunked ?
 					  "; stream instead of parallel" : ""));
+	}
 	if (p->table->extraction != ETL_EXTRACTION_INCREMENTAL)
 		return;
 	refused = EtlPullIncrementalUnsuitable(p->table, p->load.source);

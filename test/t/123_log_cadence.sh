@@ -154,6 +154,9 @@ q "SELECT etl_pull.add_table('cadbiglog', server => 'replica', source_table => '
    SELECT etl_pull.set_table_option('cadbiglog', 'extraction', 'diff');
    SELECT etl_pull.set_table_option('cadbiglog', 'full_compare_every', '4');
    SELECT etl_pull.set_table_option('cadbiglog', 'skip_unchanged', 'off')" >/dev/null
+like "$(q "SELECT detail FROM etl_pull.plan('cadbiglog') WHERE section = 'strategy' AND item = 'source reads'")" \
+	"a log \(full_compare_every = 4\): that re-check reads only the rows past the last key read" \
+	"plan() says a full load's re-check of a log reads only its new rows"
 etl_mysql -e "CALL $DB.cad_appender(60)" &
 w=$!
 sleep 0.2
