@@ -214,6 +214,23 @@ heap_sink(EtlPullLoad *load, Relation rel, Relation newrel, bool tuples)
 }
 
 /*
+ * Whether a source column fills target column "att" (number "a"): by
+ * load->attnums, or by name where there are none (etl_pull.plan())
+ */
+static bool
+source_fills(EtlPullLoad *load, Form_pg_attribute att, int a)
+{
+	int			i;
+
+	for (i = 0; i < load->source->ncolumns; i++)
+		if (load->attnums ? load->attnums[i] == a :
+			strcmp(load->source->columns[i].target_name,
+				   NameStr(att->attname)) == 0)
+			return true;
+	return false;
+}
+
+/*
  * Whether every column of target "rel" is filled from a source column: a
  * merge keeps the value an updated row has in a column no source column
  * fills, where a swap writes every row anew with its default (a column
@@ -229,16 +246,8 @@ every_column_filled(EtlPullLoad *load, Relation rel)
 	for (a = 1; a <= desc->natts; a++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, a - 1);
-		int			i;
 
-		if (att->attisdropped)
-			continue;
-		for (i = 0; i < load->source->ncolumns; i++)
-			if (load->attnums ? load->attnums[i] == a :
-				strcmp(load->source->columns[i].target_name,
-					   NameStr(att->attname)) == 0)
-				break;
-		if (i == load->source->ncolumns)
+		if (!att->attisdropped && !source_fills(load, att, a))
 			return false;
 	}
 	return true;
@@ -394,15 +403,10 @@ workers_can_convert(EtlPullLoad *load, Relation rel)
 	for (a = 1; a <= tupdesc->natts; a++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, a - 1);
-		int			i;
 
-		if (att->attisdropped)
+		if (att->attisdropped || source_fills(load, att, a))
 			continue;
-		for (i = 0; i < load->source->ncolumns; i++)
-			if (load->attnums[i] == a)
-				break;
-		if (i == load->source->ncolumns &&
-			(att->atthasdef || get_typtype(att->atttypid) == TYPTYPE_DOMAIN))
+		if (att->atthasdef || get_typtype(att->atttypid) == TYPTYPE_DOMAIN)
 			return false;
 	}
 	return true;
